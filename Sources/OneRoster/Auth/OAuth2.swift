@@ -1,0 +1,155 @@
+import Foundation
+
+/// The OneRoster 1.1 OAuth 2 scopes.
+public enum OneRosterScope {
+    public static let prefix = "https://purl.imsglobal.org/spec/or/v1p1/scope/"
+    public static let rosterCoreReadonly = prefix + "roster-core.readonly"
+    public static let rosterReadonly = prefix + "roster.readonly"
+    public static let rosterDemographicsReadonly = prefix + "roster-demographics.readonly"
+    public static let resourceReadonly = prefix + "resource.readonly"
+    public static let gradebookReadonly = prefix + "gradebook.readonly"
+    public static let gradebookCreatePut = prefix + "gradebook.createput"
+    public static let gradebookDelete = prefix + "gradebook.delete"
+    /// Every scope, for a client that rosters and writes grades.
+    public static let all = [
+        rosterCoreReadonly, rosterReadonly, rosterDemographicsReadonly, resourceReadonly, gradebookReadonly,
+        gradebookCreatePut, gradebookDelete,
+    ]
+}
+
+/// OAuth 2 client credentials: one token shared by every request, fetched with HTTP Basic
+/// auth, refreshed a little before it expires and once after a 401. Concurrent requests
+/// wait on the same fetch instead of asking for a token each (which trips rate limits).
+public actor OAuth2ClientCredentials: RequestAuthorizer {
+    /// Where and how to ask for tokens.
+    public struct Configuration: Sendable {
+        public var tokenURL: URL
+        public var clientID: String
+        public var clientSecret: String
+        /// Space-joined into `scope`; empty sends no scope.
+        public var scopes: [String]
+        /// Refresh when less than this is left on the token.
+        public var refreshMargin: TimeInterval
+        /// Send the cookies set by the token response on every call (load-balancer affinity).
+        public var replayCookies: Bool
+
+        public init(
+            tokenURL: URL, clientID: String, clientSecret: String, scopes: [String] = OneRosterScope.all,
+            refreshMargin: TimeInterval = 60, replayCookies: Bool = false
+        ) {
+            self.tokenURL = tokenURL
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.scopes = scopes
+            self.refreshMargin = refreshMargin
+            self.replayCookies = replayCookies
+        }
+
+        /// The token URL the standard recommends when the vendor documents none: `{base}/token`.
+        public static func defaultTokenURL(baseURL: URL) -> URL { baseURL.appending(path: "token") }
+    }
+
+    struct Token {
+        var accessToken: String
+        var expiresAt: Date
+        var cookies: String?
+    }
+
+    let configuration: Configuration
+    let transport: any HTTPTransport
+    let clock: any WallClock
+    var token: Token?
+    var inflight: Task<Token, any Error>?
+    /// How many tokens were fetched, for tests and metrics.
+    public private(set) var fetchCount = 0
+
+    public init(configuration: Configuration, transport: any HTTPTransport, clock: any WallClock = SystemWallClock()) {
+        self.configuration = configuration
+        self.transport = transport
+        self.clock = clock
+    }
+
+    public func authorize(_ request: inout HTTPRequest) async throws {
+        let t = try await currentToken()
+        request.headers["Authorization"] = "Bearer \(t.accessToken)"
+        if configuration.replayCookies, let cookies = t.cookies { request.headers["Cookie"] = cookies }
+    }
+
+    public func credentialsRejected() async -> Bool {
+        token = nil
+        return true
+    }
+
+    func currentToken() async throws -> Token {
+        if let token, clock.now.addingTimeInterval(configuration.refreshMargin) < token.expiresAt { return token }
+        if let inflight { return try await inflight.value }
+        let task = Task { [configuration, transport, clock] in
+            try await Self.fetch(configuration: configuration, transport: transport, clock: clock)
+        }
+        inflight = task
+        defer { inflight = nil }
+        let t = try await task.value
+        token = t
+        fetchCount += 1
+        return t
+    }
+
+    static func fetch(configuration c: Configuration, transport: any HTTPTransport, clock: any WallClock) async throws -> Token {
+        var form: [(String, String)] = [("grant_type", "client_credentials")]
+        if !c.scopes.isEmpty { form.append(("scope", c.scopes.joined(separator: " "))) }
+        let basic = Data("\(PercentEncoding.encode(c.clientID)):\(PercentEncoding.encode(c.clientSecret))".utf8).base64EncodedString()
+        let request = HTTPRequest(
+            method: "POST", url: c.tokenURL,
+            headers: [
+                "Authorization": "Basic \(basic)", "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            ],
+            body: Data(PercentEncoding.query(form).utf8))
+        let operation = "POST \(c.tokenURL.path) (OAuth 2 token)"
+        let sentAt = clock.now
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            throw OneRosterError(kind: .retryable, operation: operation, bodyExcerpt: "\(error)")
+        }
+        guard (200..<300).contains(response.status) else {
+            var e = OneRosterError(operation: operation, response: response)
+            // A refusal from the token endpoint is a credentials problem, whatever its status.
+            if [400, 401, 403].contains(response.status), e.kind != .rateLimited { e.kind = .auth }
+            throw e
+        }
+        guard case .object(let o)? = try? JSONValue.parse(response.body), case .string(let access)? = o["access_token"],
+            !access.isEmpty
+        else {
+            throw OneRosterError(
+                kind: .malformedResponse, operation: operation, httpStatus: response.status,
+                bodyExcerpt: "token response has no access_token")
+        }
+        var lifetime: TimeInterval = 3600
+        switch o["expires_in"] {
+        case .number(let n)?: lifetime = n
+        case .string(let s)?: lifetime = Double(s) ?? lifetime
+        default: break
+        }
+        let cookies = Self.cookieHeader(fromSetCookie: response.headers.values("Set-Cookie"))
+        return Token(accessToken: access, expiresAt: sentAt.addingTimeInterval(lifetime), cookies: cookies)
+    }
+
+    /// Builds a `Cookie` header from `Set-Cookie` lines (which some stacks fold into one,
+    /// comma-separated): the `name=value` before each `;`, attributes dropped.
+    static func cookieHeader(fromSetCookie lines: [String]) -> String? {
+        var pairs: [String] = []
+        for line in lines {
+            for segment in line.split(separator: ",") {
+                let first = segment.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+                let kv = first.trimmingCharacters(in: .whitespaces)
+                guard let eq = kv.firstIndex(of: "="), eq != kv.startIndex, !kv[..<eq].contains(" ") else { continue }
+                let name = kv[..<eq].lowercased()
+                if ["expires", "path", "domain", "max-age", "samesite"].contains(name) { continue }
+                pairs.append(kv)
+            }
+        }
+        return pairs.isEmpty ? nil : pairs.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+
+/// A record that does not match the OneRoster 1.1 model: which field, and what is wrong with it.
+/// The sandbox turns it into a 422 whose description names the field; the client into a decode error.
+public struct OneRosterDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Dotted path of the field, such as `lineItem.dueDate`.
+    public var field: String
+    /// What is wrong, phrased so a person can fix it.
+    public var reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { "\(field): \(reason)" }
+}
+
+/// Reads typed fields out of a JSON object and remembers which keys it consumed, so that
+/// everything else can be kept as unknown fields and written back unchanged.
+///
+/// Booleans and numbers are accepted as JSON values or as strings (`"true"`, `"95.5"`): the
+/// 1.1 JSON binding itself writes `enabledUser` and `primary` as strings, and vendors differ.
+public struct FieldReader {
+    let object: JSONObject
+    let path: String
+    private(set) var consumed: Set<String> = []
+
+    /// A reader over `object`, naming fields under `path` in errors.
+    public init(_ object: JSONObject, path: String) {
+        self.object = object
+        self.path = path
+    }
+
+    func fail(_ key: String, _ reason: String) -> OneRosterDecodingError {
+        OneRosterDecodingError(field: path + "." + key, reason: reason)
+    }
+
+    mutating func raw(_ key: String) -> JSONValue? {
+        consumed.insert(key)
+        switch object[key] {
+        case nil, .null?: return nil
+        case let v?: return v
+        }
+    }
+
+    /// The keys nobody read: vendor extensions and fields of later versions.
+    public var remaining: JSONObject { object.filter { !consumed.contains($0.key) } }
+
+    public mutating func string(_ key: String) throws(OneRosterDecodingError) -> String {
+        guard let v = try optionalString(key) else { throw fail(key, "is required") }
+        return v
+    }
+
+    public mutating func optionalString(_ key: String) throws(OneRosterDecodingError) -> String? {
+        switch raw(key) {
+        case nil: return nil
+        case .string(let s)?: return s
+        case .number(let n)?: return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+        case .bool(let b)?: return String(b)
+        default: throw fail(key, "must be a string")
+        }
+    }
+
+    public mutating func nonEmptyString(_ key: String) throws(OneRosterDecodingError) -> String {
+        let s = try string(key)
+        guard !s.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(key, "must not be empty") }
+        return s
+    }
+
+    public mutating func optionalBool(_ key: String) throws(OneRosterDecodingError) -> Bool? {
+        switch raw(key) {
+        case nil: return nil
+        case .bool(let b)?: return b
+        case .string(let s)?:
+            switch s.lowercased() {
+            case "true": return true
+            case "false": return false
+            case "": return nil
+            default: throw fail(key, "must be true or false, got \"\(s)\"")
+            }
+        default: throw fail(key, "must be true or false")
+        }
+    }
+
+    public mutating func optionalDouble(_ key: String) throws(OneRosterDecodingError) -> Double? {
+        switch raw(key) {
+        case nil: return nil
+        case .number(let n)?:
+            return n
+        case .string(let s)?:
+            if s.isEmpty { return nil }
+            guard let n = Double(s), n.isFinite else { throw fail(key, "must be a number, got \"\(s)\"") }
+            return n
+        default: throw fail(key, "must be a number")
+        }
+    }
+
+    public mutating func dateTime(_ key: String) throws(OneRosterDecodingError) -> Date {
+        guard let d = try optionalDateTime(key) else { throw fail(key, "is required") }
+        return d
+    }
+
+    public mutating func optionalDateTime(_ key: String) throws(OneRosterDecodingError) -> Date? {
+        guard let s = try optionalString(key), !s.isEmpty else { return nil }
+        guard let d = DateTime.parse(s) else {
+            throw fail(key, "must be an ISO-8601 date-time such as 2026-09-01T00:00:00Z, got \"\(s)\"")
+        }
+        return d
+    }
+
+    public mutating func date(_ key: String) throws(OneRosterDecodingError) -> CalendarDate {
+        guard let d = try optionalDate(key) else { throw fail(key, "is required") }
+        return d
+    }
+
+    public mutating func optionalDate(_ key: String) throws(OneRosterDecodingError) -> CalendarDate? {
+        guard let s = try optionalString(key), !s.isEmpty else { return nil }
+        guard let d = CalendarDate(s) else { throw fail(key, "must be a date such as 2026-09-01, got \"\(s)\"") }
+        return d
+    }
+
+    public mutating func reference(_ key: String) throws(OneRosterDecodingError) -> Reference {
+        guard let r = try optionalReference(key) else { throw fail(key, "is required (a reference with a sourcedId)") }
+        return r
+    }
+
+    public mutating func optionalReference(_ key: String) throws(OneRosterDecodingError) -> Reference? {
+        guard let v = raw(key) else { return nil }
+        return try Reference.decode(v, field: path + "." + key)
+    }
+
+    public mutating func references(_ key: String) throws(OneRosterDecodingError) -> [Reference] {
+        switch raw(key) {
+        case nil: return []
+        case .array(let items)?:
+            var out: [Reference] = []
+            for (i, item) in items.enumerated() {
+                out.append(try Reference.decode(item, field: "\(path).\(key)[\(i)]"))
+            }
+            return out
+        case .object?: return [try Reference.decode(object[key]!, field: path + "." + key)]
+        default: throw fail(key, "must be a list of references")
+        }
+    }
+
+    /// A list of strings; a single comma-separated string is accepted too (seen from CSV-backed servers).
+    public mutating func strings(_ key: String) throws(OneRosterDecodingError) -> [String] {
+        switch raw(key) {
+        case nil: return []
+        case .array(let items)?:
+            var out: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw fail(key, "must be a list of strings") }
+                out.append(s)
+            }
+            return out
+        case .string(let s)?:
+            return s.isEmpty ? [] : s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        default: throw fail(key, "must be a list of strings")
+        }
+    }
+
+    public mutating func optionalObject(_ key: String) throws(OneRosterDecodingError) -> JSONObject? {
+        switch raw(key) {
+        case nil: return nil
+        case .object(let o)?: return o
+        default: throw fail(key, "must be an object")
+        }
+    }
+
+    public mutating func optionalArray(_ key: String) throws(OneRosterDecodingError) -> [JSONValue]? {
+        switch raw(key) {
+        case nil: return nil
+        case .array(let a)?: return a
+        default: throw fail(key, "must be a list")
+        }
+    }
+
+    /// A value of an open set of strings (org types, roles, ...): any string is kept.
+    public mutating func open<T: RawRepresentable>(_ key: String, as: T.Type) throws(OneRosterDecodingError) -> T
+    where T.RawValue == String {
+        guard let v = try optionalOpen(key, as: T.self) else { throw fail(key, "is required") }
+        return v
+    }
+
+    public mutating func optionalOpen<T: RawRepresentable>(_ key: String, as: T.Type) throws(OneRosterDecodingError) -> T?
+    where T.RawValue == String {
+        guard let s = try optionalString(key), !s.isEmpty else { return nil }
+        return T(rawValue: s)
+    }
+}
+
+/// Builds a JSON object field by field, leaving out absent optionals, on top of the unknown
+/// fields a record carried in.
+public struct FieldWriter {
+    /// The object built so far.
+    public private(set) var object: JSONObject
+
+    public init(unknown: JSONObject = [:]) { object = unknown }
+
+    public mutating func set(_ key: String, _ value: String?) {
+        if let value { object[key] = .string(value) }
+    }
+
+    public mutating func set(_ key: String, _ value: Double?) {
+        if let value { object[key] = .number(value) }
+    }
+
+    /// 1.1 writes booleans as the strings `"true"` and `"false"`.
+    public mutating func set(_ key: String, bool value: Bool?) {
+        if let value { object[key] = .string(value ? "true" : "false") }
+    }
+
+    public mutating func set(_ key: String, dateTime value: Date?) {
+        if let value { object[key] = .string(DateTime.format(value)) }
+    }
+
+    public mutating func set(_ key: String, _ value: CalendarDate?) {
+        if let value { object[key] = .string(value.description) }
+    }
+
+    public mutating func set(_ key: String, _ value: Reference?) {
+        if let value { object[key] = .object(value.json) }
+    }
+
+    public mutating func set(_ key: String, references: [Reference], omitIfEmpty: Bool = true) {
+        if !(omitIfEmpty && references.isEmpty) { object[key] = .array(references.map { .object($0.json) }) }
+    }
+
+    public mutating func set(_ key: String, strings: [String], omitIfEmpty: Bool = true) {
+        if !(omitIfEmpty && strings.isEmpty) { object[key] = .array(strings.map { .string($0) }) }
+    }
+
+    public mutating func set(_ key: String, object value: JSONObject?) {
+        if let value { object[key] = .object(value) }
+    }
+
+    public mutating func set(_ key: String, array value: [JSONValue]?) {
+        if let value { object[key] = .array(value) }
+    }
+
+    public mutating func set<T: RawRepresentable>(_ key: String, open value: T?) where T.RawValue == String {
+        if let value { object[key] = .string(value.rawValue) }
+    }
+}

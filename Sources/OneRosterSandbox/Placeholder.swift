@@ -1,0 +1,2 @@
+import OneRoster
+import Hummingbird
