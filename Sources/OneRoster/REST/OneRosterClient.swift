@@ -216,6 +216,10 @@ public enum LinkHeader {
     public struct Link: Sendable, Hashable {
         public var url: String
         public var rel: String
+        public init(url: String, rel: String) {
+            self.url = url
+            self.rel = rel
+        }
     }
 
     public static func parse(_ header: String) -> [Link] {
@@ -229,7 +233,9 @@ public enum LinkHeader {
             for p in params.split(separator: ";") {
                 let kv = p.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 if kv.count == 2, kv[0].lowercased() == "rel" {
-                    for rel in kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")).split(separator: " ") {
+                    // The comma that separates links belongs to neither link.
+                    let value = kv[1].trimmingCharacters(in: CharacterSet(charactersIn: ", \t")).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                    for rel in value.split(separator: " ") {
                         links.append(Link(url: url, rel: rel.lowercased()))
                     }
                 }

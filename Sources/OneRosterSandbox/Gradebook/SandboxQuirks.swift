@@ -1,0 +1,74 @@
+import OneRoster
+
+/// Ways a real SIS departs from the plain standard, switched on per run to test against.
+public struct SandboxQuirks: Sendable, Hashable {
+    /// Longest lineItem title accepted (many SIS: 50).
+    public var titleLimit: Int?
+    /// Longest category title accepted (some: 30).
+    public var categoryTitleLimit: Int?
+    /// Refuse a due date outside the lineItem's grading period.
+    public var dueDateInGradingPeriod = false
+    /// Derive the grading period from the due date when none is sent.
+    public var deriveGradingPeriod = false
+    /// Use a fixed placeholder category when none is sent.
+    public var placeholderCategory = false
+    /// No DELETE at all (answers 405).
+    public var noDelete = false
+    /// Signal rate limits with 403 "Rate Limit" instead of 429.
+    public var rateLimitAs403 = false
+    /// Require the OAuth 2 scope parameter (400 without it).
+    public var requireScope = false
+    /// Require the cookies set by the token response on every call (load-balancer affinity).
+    public var requireAffinityCookie = false
+    /// Accept only HMAC-SHA1 OAuth 1.0a signatures.
+    public var oauth1SHA1Only = false
+    /// Longest result comment accepted.
+    public var commentLimit: Int?
+    /// Leave out `X-Total-Count` (the client must then stop on a short page or a missing `next`).
+    public var omitTotalCount = false
+
+    public init() {}
+
+    /// The quirk names `passback sandbox --quirks` accepts.
+    public static let names = [
+        "title-limit=N", "category-title-limit=N", "due-date-in-grading-period", "derive-grading-period",
+        "placeholder-category", "no-delete", "rate-limit-403", "require-scope", "affinity-cookie", "oauth1-sha1-only",
+        "comment-limit=N", "no-total-count",
+    ]
+
+    /// Parses a comma-separated list such as `title-limit=50,no-delete`.
+    public init(parsing text: String) throws(SandboxOptionError) {
+        self.init()
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            func number() throws(SandboxOptionError) -> Int {
+                guard parts.count == 2, let n = Int(parts[1]), n > 0 else {
+                    throw SandboxOptionError("quirk '\(parts[0])' needs a positive number, as in \(parts[0])=50")
+                }
+                return n
+            }
+            switch parts[0] {
+            case "title-limit": titleLimit = try number()
+            case "category-title-limit": categoryTitleLimit = try number()
+            case "comment-limit": commentLimit = try number()
+            case "due-date-in-grading-period": dueDateInGradingPeriod = true
+            case "derive-grading-period": deriveGradingPeriod = true
+            case "placeholder-category": placeholderCategory = true
+            case "no-delete": noDelete = true
+            case "rate-limit-403": rateLimitAs403 = true
+            case "require-scope": requireScope = true
+            case "affinity-cookie": requireAffinityCookie = true
+            case "oauth1-sha1-only": oauth1SHA1Only = true
+            case "no-total-count": omitTotalCount = true
+            default:
+                throw SandboxOptionError("unknown quirk '\(parts[0])'; known: \(Self.names.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+/// A bad sandbox option, with what to write instead.
+public struct SandboxOptionError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ message: String) { description = message }
+}

@@ -1,2 +1,0 @@
-import OneRoster
-import Hummingbird

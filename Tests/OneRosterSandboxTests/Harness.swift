@@ -1,0 +1,77 @@
+import Foundation
+import OneRoster
+import OneRosterSandbox
+
+/// Starts a sandbox SIS on a free loopback port, runs `body`, and always stops it.
+func withSandbox<R>(
+    clock: ManualWallClock = ManualWallClock(DateTime.parse("2026-11-22T12:00:00Z")!),
+    _ configure: (inout SandboxConfiguration) -> Void = { _ in },
+    _ body: (RunningSandbox, ManualWallClock) async throws -> R
+) async throws -> R {
+    var configuration = SandboxConfiguration()
+    configure(&configuration)
+    let running = try await Sandbox(configuration: configuration, clock: clock).start()
+    do {
+        let r = try await body(running, clock)
+        await running.stop()
+        return r
+    } catch {
+        await running.stop()
+        throw error
+    }
+}
+
+let sharedTransport = URLSessionTransport(timeout: 10)
+
+/// A client for a running sandbox with the auth it was configured with.
+func makeClient(
+    _ running: RunningSandbox, clock: any WallClock, pageSize: Int = 100, scopes: [String] = OneRosterScope.all,
+    replayCookies: Bool = false, secret: String? = nil, oauth1Method: OAuth1Signer.Method = .hmacSHA256,
+    nonce: (@Sendable () -> String)? = nil, transport: (any HTTPTransport)? = nil
+) -> (OneRosterClient, OAuth2ClientCredentials?) {
+    let auth = running.sandbox.configuration.auth
+    let transport = transport ?? sharedTransport
+    let config = OneRosterClient.Configuration(baseURL: running.baseURL, pageSize: pageSize)
+    switch auth.mode {
+    case .none:
+        return (OneRosterClient(configuration: config, transport: transport, authorizer: nil), nil)
+    case .oauth1:
+        let signer = OAuth1Signer(consumerKey: auth.clientID, consumerSecret: secret ?? auth.clientSecret, method: oauth1Method, clock: clock,
+                                  nonce: nonce ?? OAuth1Signer.randomNonce)
+        return (OneRosterClient(configuration: config, transport: transport, authorizer: signer), nil)
+    case .oauth2:
+        let provider = OAuth2ClientCredentials(
+            configuration: .init(tokenURL: running.tokenURL, clientID: auth.clientID, clientSecret: secret ?? auth.clientSecret, scopes: scopes,
+                                 refreshMargin: 30, replayCookies: replayCookies),
+            transport: transport, clock: clock)
+        return (OneRosterClient(configuration: config, transport: transport, authorizer: provider), provider)
+    }
+}
+
+/// Runs `body` and returns the `OneRosterError` it threw; fails the caller if it threw none.
+func oneRosterError(_ body: () async throws -> Void) async -> OneRosterError? {
+    do {
+        try await body()
+        return nil
+    } catch let e as OneRosterError {
+        return e
+    } catch {
+        return OneRosterError(kind: .malformedResponse, operation: "unexpected", bodyExcerpt: "\(error)")
+    }
+}
+
+/// A transport that hands each request to `edit` after it was signed, to tamper with it.
+struct EditingTransport: HTTPTransport {
+    let inner: any HTTPTransport
+    let edit: @Sendable (inout HTTPRequest) -> Void
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        var r = request
+        edit(&r)
+        return try await inner.send(r)
+    }
+}
+
+extension JSONObject {
+    func ref(_ key: String) -> String? { self[key]?.objectValue?["sourcedId"]?.stringValue }
+    var id: String { self["sourcedId"]?.stringValue ?? "" }
+}
