@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         .target(
@@ -39,17 +42,54 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        .target(
+            name: "PassbackCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "PassbackStore",
+            dependencies: ["PassbackCore", .product(name: "GRDB", package: "GRDB.swift")],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
+            name: "PassbackSync",
+            dependencies: [
+                "PassbackCore", "PassbackStore", "OneRoster",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "passback-embed-sql",
+            path: "Sources/passback-embed-sql"
+        ),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["passback-embed-sql"]
+        ),
         .executableTarget(
             name: "passback",
             dependencies: [
                 "OneRoster",
                 "OneRosterSandbox",
+                "PassbackCore",
+                "PassbackStore",
+                "PassbackSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "OneRosterTests", dependencies: ["OneRoster"]),
+        .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore"]),
+        .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "PassbackSyncTests",
+            dependencies: ["PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox"]
+        ),
         .testTarget(
             name: "OneRosterSandboxTests",
             dependencies: ["OneRoster", "OneRosterSandbox"]

@@ -45,10 +45,17 @@ public struct OneRosterClient: Sendable {
         PageSequence(client: self, collection: collection, query: query)
     }
 
-    /// Every record of a collection.
+    /// Every record of a collection; a record that does not fit the model fails the call
+    /// (`pages` reports such records instead and goes on).
     public func list<T>(_ collection: CollectionPath<T>, query: ListQuery = ListQuery()) async throws -> [T] {
         var all: [T] = []
-        for try await page in pages(collection, query: query) { all.append(contentsOf: page.items) }
+        for try await page in pages(collection, query: query) {
+            if let bad = page.rejected.first {
+                throw OneRosterError(kind: .malformedResponse, operation: "GET \(collection.path)",
+                                     bodyExcerpt: "record at offset \(bad.offset): \(bad.reason)")
+            }
+            all.append(contentsOf: page.items)
+        }
         return all
     }
 
@@ -134,9 +141,20 @@ public struct OneRosterClient: Sendable {
     }
 }
 
+/// A record of a page that does not fit the 1.1 model: the rest of the page is still read.
+public struct RejectedRecord: Sendable, Hashable {
+    /// Its position in the collection.
+    public var offset: Int
+    public var sourcedId: String?
+    /// Which field is wrong and how.
+    public var reason: String
+}
+
 /// One page of a collection.
 public struct Page<Item: OneRosterObject>: Sendable {
     public var items: [Item]
+    /// Records the server sent that could not be read; they are not in `items`.
+    public var rejected: [RejectedRecord]
     /// Offset of the first item.
     public var offset: Int
     /// `X-Total-Count`, when the server sent it.
@@ -144,7 +162,7 @@ public struct Page<Item: OneRosterObject>: Sendable {
     /// Warnings the server put in the answer (a bad `sort` or `fields` comes back as 200 with one).
     public var warnings: [ErrorBody]
     /// The offset to resume from after this page.
-    public var nextOffset: Int { offset + items.count }
+    public var nextOffset: Int { offset + items.count + rejected.count }
 }
 
 /// The pages of a collection. Paging stops on an empty page, on reaching `X-Total-Count`, or
@@ -174,29 +192,30 @@ public struct PageSequence<Item: OneRosterObject>: AsyncSequence, Sendable {
             let response = try await client.send("GET", path: collection.path, query: query.queryItems(limit: limit, offset: offset))
             let raw = try OneRosterClient.unwrapCollection(response.body, key: Item.pluralKey, operation: operation)
             var items: [Item] = []
+            var rejected: [RejectedRecord] = []
             items.reserveCapacity(raw.count)
             for (i, value) in raw.enumerated() {
                 guard case .object(let o) = value else {
-                    throw OneRosterError(kind: .malformedResponse, operation: operation, bodyExcerpt: "item \(offset + i) is not an object")
+                    rejected.append(RejectedRecord(offset: offset + i, sourcedId: nil, reason: "not a JSON object"))
+                    continue
                 }
                 do { items.append(try Item(json: o)) } catch {
-                    throw OneRosterError(
-                        kind: .malformedResponse, operation: operation, httpStatus: response.status,
-                        bodyExcerpt: "record at offset \(offset + i): \(error.description)")
+                    rejected.append(RejectedRecord(offset: offset + i, sourcedId: o["sourcedId"]?.stringValue, reason: error.description))
                 }
             }
             let total = response.headers["X-Total-Count"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let hasNext = LinkHeader.parse(response.headers["Link"] ?? "").contains { $0.rel == "next" }
-            let page = Page(items: items, offset: offset, totalCount: total, warnings: Self.warnings(response.body))
-            offset += items.count
-            if items.isEmpty {
+            let page = Page(items: items, rejected: rejected, offset: offset, totalCount: total, warnings: Self.warnings(response.body))
+            let received = raw.count
+            offset += received
+            if received == 0 {
                 finished = true
-                return items.isEmpty && page.offset == query.startOffset ? page : nil
+                return page.offset == query.startOffset ? page : nil
             }
             if let total {
                 finished = offset >= total
             } else if !hasNext {
-                finished = items.count < limit
+                finished = received < limit
             }
             return page
         }
