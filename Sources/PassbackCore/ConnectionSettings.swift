@@ -1,0 +1,57 @@
+import Foundation
+
+/// One SIS as the operator configured it. The secret is never here: only the name of the
+/// environment variable (or secrets-file entry) that holds it.
+public struct ConnectionSettings: Sendable, Hashable {
+    /// How Passback authenticates to the SIS.
+    public enum AuthKind: String, Sendable, Hashable, CaseIterable {
+        case oauth2, oauth1, none
+    }
+
+    /// Short id (`[a-z0-9_]`), used in commands and stored with every rostered row.
+    public var id: String
+    /// The OneRoster base URL, e.g. `https://sis.example.org/ims/oneroster/v1p1`.
+    public var baseURL: URL
+    /// Vendor profile name (`standard` when unknown).
+    public var profile: String
+    public var auth: AuthKind
+    public var clientID: String
+    /// Environment variable holding the client secret.
+    public var secretVariable: String
+    /// OAuth 2 token URL; `nil` means the standard's `{base URL}/token`.
+    public var tokenURL: URL?
+    /// OAuth 2 scopes; empty means every OneRoster scope.
+    public var scopes: [String]
+    /// OAuth 1.0a signature method: `HMAC-SHA256` or `HMAC-SHA1`.
+    public var signatureMethod: String
+    /// Send the cookies of the token response on later calls.
+    public var replayTokenCookies: Bool
+    /// Requests per minute this SIS allows (1,800 is a documented public limit).
+    public var requestsPerMinute: Int
+    /// `limit` for collection reads.
+    public var pageSize: Int
+
+    public init(
+        id: String, baseURL: URL, profile: String = "standard", auth: AuthKind = .oauth2, clientID: String = "",
+        secretVariable: String = "", tokenURL: URL? = nil, scopes: [String] = [], signatureMethod: String = "HMAC-SHA256",
+        replayTokenCookies: Bool = false, requestsPerMinute: Int = 1800, pageSize: Int = 500
+    ) {
+        self.id = id
+        self.baseURL = baseURL
+        self.profile = profile
+        self.auth = auth
+        self.clientID = clientID
+        self.secretVariable = secretVariable
+        self.tokenURL = tokenURL
+        self.scopes = scopes
+        self.signatureMethod = signatureMethod
+        self.replayTokenCookies = replayTokenCookies
+        self.requestsPerMinute = requestsPerMinute
+        self.pageSize = pageSize
+    }
+
+    /// Whether `id` is a valid connection id.
+    public static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 64 && id.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+
+/// The SQL of rostering, run inside a caller's transaction.
+enum RosterWriter {
+    /// Upserts rows of one collection. New rows are inserted; rows whose fingerprint changed
+    /// are updated; all are stamped as seen by `runID` (so a full pull can find what vanished).
+    /// A row the database refuses (a CHECK on an enum column) is rejected, the rest go on.
+    static func upsert(_ rows: [RosterRow], collection: RosterCollection, connection: String, runID: Int64, location: (Int) -> String,
+                       db: Database) throws -> (RosterCounts, [RosterReject]) {
+        var counts = RosterCounts()
+        var rejects: [RosterReject] = []
+        guard !rows.isEmpty else { return (counts, rejects) }
+        let table = collection.table
+        var existing: [String: (id: Int64, fingerprint: String, status: String)] = [:]
+        for chunk in stride(from: 0, to: rows.count, by: 500).map({ Array(rows[$0..<min($0 + 500, rows.count)]) }) {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let found = try Row.fetchAll(db, sql: "SELECT id, sourced_id, fingerprint, status FROM \(table) WHERE connection_id = ? AND sourced_id IN (\(marks))",
+                                         arguments: StatementArguments([connection] + chunk.map(\.header.sourcedId)))
+            for r in found { existing[r["sourced_id"]] = (r["id"], r["fingerprint"], r["status"]) }
+        }
+        let columnNames = rows[0].columns.keys.sorted()
+        let allColumns = ["connection_id", "sourced_id", "status", "date_last_modified", "metadata", "fingerprint", "seen_run_id"] + columnNames
+        let insertSQL = "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
+        let updateSQL = "UPDATE \(table) SET " + allColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+        let touch = try db.cachedStatement(sql: "UPDATE \(table) SET seen_run_id = ? WHERE id = ?")
+        let insert = try db.cachedStatement(sql: insertSQL)
+        let update = try db.cachedStatement(sql: updateSQL)
+
+        for (index, row) in rows.enumerated() {
+            let h = row.header
+            var values: [(any DatabaseValueConvertible)?] = [h.status.rawValue, h.dateLastModified, h.metadata, h.fingerprint, runID]
+            for name in columnNames {
+                switch row.columns[name] {
+                case .text(let v)?: values.append(v)
+                case .integer(let v)?: values.append(v)
+                case .real(let v)?: values.append(v)
+                case nil: values.append(nil)
+                }
+            }
+            do {
+                let id: Int64
+                if let old = existing[h.sourcedId] {
+                    id = old.id
+                    if old.fingerprint == h.fingerprint {
+                        try touch.execute(arguments: [runID, id])
+                        counts.unchanged += 1
+                        continue
+                    }
+                    try update.execute(arguments: StatementArguments(values + [id]))
+                    if h.status == .toBeDeleted && old.status != RosterStatus.toBeDeleted.rawValue { counts.deleted += 1 } else { counts.updated += 1 }
+                } else {
+                    try insert.execute(arguments: StatementArguments([connection, h.sourcedId] + values))
+                    id = db.lastInsertedRowID
+                    existing[h.sourcedId] = (id, h.fingerprint, h.status.rawValue)
+                    if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
+                }
+                if let child = collection.childTable {
+                    try db.execute(sql: "DELETE FROM \(child.table) WHERE \(child.parentColumn) = ?", arguments: [id])
+                    for value in Set(row.children) {
+                        try db.execute(sql: "INSERT INTO \(child.table) (\(child.parentColumn), \(child.valueColumn)) VALUES (?, ?)", arguments: [id, value])
+                    }
+                }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                counts.rejected += 1
+                rejects.append(RosterReject(collection: collection, sourcedId: h.sourcedId, location: location(index),
+                                            reason: constraintReason(error, table: table)))
+            }
+        }
+        return (counts, rejects)
+    }
+
+    /// After a complete full pull: rows of the connection that the pull did not see are gone
+    /// from the SIS. They are marked `tobedeleted`, never dropped, so history and enrollment
+    /// checks stay right.
+    static func markUnseenDeleted(collection: RosterCollection, connection: String, runID: Int64, db: Database) throws -> Int {
+        try db.execute(sql: """
+            UPDATE \(collection.table) SET status = 'tobedeleted'
+            WHERE connection_id = ? AND status = 'active' AND (seen_run_id IS NULL OR seen_run_id != ?)
+            """, arguments: [connection, runID])
+        return db.changesCount
+    }
+
+    static func constraintReason(_ error: DatabaseError, table: String) -> String {
+        let message = error.message ?? "constraint failed"
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK {
+            // "CHECK constraint failed: role IN (...)" names the column first.
+            if let colon = message.range(of: ": ") {
+                let rule = message[colon.upperBound...]
+                let column = rule.split(separator: " ").first.map(String.init) ?? "a column"
+                return "\(column) has a value the OneRoster 1.1 model does not allow (\(rule))"
+            }
+        }
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_NOTNULL {
+            return "a required field is missing (\(message))"
+        }
+        return message
+    }
+}

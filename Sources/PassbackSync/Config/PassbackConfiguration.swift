@@ -1,0 +1,115 @@
+import Configuration
+import Foundation
+import PassbackCore
+import SystemPackage
+
+/// What `passback` reads at start: the database file and the SIS connections, from a JSON
+/// file with environment variables on top (an environment value wins). Secrets are read as
+/// secrets (never logged) and are never stored.
+///
+/// ```json
+/// {
+///   "database": "passback.sqlite",
+///   "connectionIds": ["district"],
+///   "connection": {
+///     "district": {
+///       "baseURL": "https://sis.example.org/ims/oneroster/v1p1",
+///       "profile": "standard", "auth": "oauth2", "clientId": "passback",
+///       "tokenURL": "https://sis.example.org/oauth2/token", "scopes": "",
+///       "requestsPerMinute": 1800
+///     }
+///   }
+/// }
+/// ```
+/// The secret comes from `CONNECTION_DISTRICT_CLIENT_SECRET` (any key can be set that way:
+/// `CONNECTION_DISTRICT_BASE_URL`, `DATABASE`, `CONNECTION_IDS`...).
+public struct PassbackConfiguration: Sendable {
+    /// One connection and its secret.
+    public struct Connection: Sendable {
+        public var settings: ConnectionSettings
+        /// The client secret (OAuth 2) or consumer secret (OAuth 1.0a).
+        public var secret: String
+    }
+
+    public var databasePath: String
+    public var connections: [String: Connection]
+
+    public init(databasePath: String, connections: [String: Connection]) {
+        self.databasePath = databasePath
+        self.connections = connections
+    }
+
+    /// A configuration problem, saying which key to fix.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// Reads the file (optional) and the environment.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> PassbackConfiguration {
+        var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: environment)]
+        if let file {
+            guard FileManager.default.fileExists(atPath: file) else { throw Problem("config file \(file) does not exist") }
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
+            } catch {
+                throw Problem("config file \(file) is not valid JSON: \(error)")
+            }
+        }
+        return try read(ConfigReader(providers: providers))
+    }
+
+    static func read(_ config: ConfigReader) throws -> PassbackConfiguration {
+        var connections: [String: Connection] = [:]
+        let ids = config.stringArray(forKey: "connectionIds") ?? config.string(forKey: "connectionIds")?.split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        } ?? []
+        for id in ids {
+            guard ConnectionSettings.isValidID(id) else {
+                throw Problem("connection id '\(id)' must be 1-64 characters of a-z, 0-9 and _")
+            }
+            func key(_ name: String) -> ConfigKey { ConfigKey(["connection", id, name]) }
+            guard let base = config.string(forKey: key("baseURL")), let baseURL = URL(string: base), baseURL.scheme != nil else {
+                throw Problem("connection.\(id).baseURL is missing or not a URL (environment: CONNECTION_\(id.uppercased())_BASE_URL)")
+            }
+            let authText = config.string(forKey: key("auth"), default: "oauth2")
+            guard let auth = ConnectionSettings.AuthKind(rawValue: authText) else {
+                throw Problem("connection.\(id).auth must be oauth2, oauth1 or none (got '\(authText)')")
+            }
+            let secret = config.string(forKey: key("clientSecret"), isSecret: true) ?? ""
+            if auth != .none, secret.isEmpty {
+                throw Problem("connection \(id) has no secret: set CONNECTION_\(id.uppercased())_CLIENT_SECRET in the environment")
+            }
+            var tokenURL: URL?
+            if let t = config.string(forKey: key("tokenURL")), !t.isEmpty {
+                guard let u = URL(string: t), u.scheme != nil else { throw Problem("connection.\(id).tokenURL is not a URL") }
+                tokenURL = u
+            }
+            let scopes = config.string(forKey: key("scopes"), default: "").split(separator: " ").map(String.init)
+            let method = config.string(forKey: key("signatureMethod"), default: "HMAC-SHA256")
+            guard ["HMAC-SHA256", "HMAC-SHA1"].contains(method) else {
+                throw Problem("connection.\(id).signatureMethod must be HMAC-SHA256 or HMAC-SHA1")
+            }
+            let settings = ConnectionSettings(
+                id: id, baseURL: baseURL, profile: config.string(forKey: key("profile"), default: "standard"), auth: auth,
+                clientID: config.string(forKey: key("clientId"), default: ""), secretVariable: "CONNECTION_\(id.uppercased())_CLIENT_SECRET",
+                tokenURL: tokenURL, scopes: scopes, signatureMethod: method,
+                replayTokenCookies: config.bool(forKey: key("replayTokenCookies"), default: false),
+                requestsPerMinute: config.int(forKey: key("requestsPerMinute"), default: 1800),
+                pageSize: config.int(forKey: key("pageSize"), default: 500))
+            guard settings.requestsPerMinute > 0, (1...10_000).contains(settings.pageSize) else {
+                throw Problem("connection.\(id): requestsPerMinute must be positive and pageSize between 1 and 10000")
+            }
+            connections[id] = Connection(settings: settings, secret: secret)
+        }
+        return PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections)
+    }
+
+    /// The connection named `id`, or an error listing the configured ones.
+    public func connection(_ id: String) throws -> Connection {
+        guard let c = connections[id] else {
+            throw Problem("no connection '\(id)' is configured (configured: \(connections.keys.sorted().joined(separator: ", ").isEmpty ? "none" : connections.keys.sorted().joined(separator: ", ")))")
+        }
+        return c
+    }
+}
