@@ -29,6 +29,11 @@ public struct PassbackConfiguration: Sendable {
         public var settings: ConnectionSettings
         /// The client secret (OAuth 2) or consumer secret (OAuth 1.0a).
         public var secret: String
+
+        public init(settings: ConnectionSettings, secret: String) {
+            self.settings = settings
+            self.secret = secret
+        }
     }
 
     public var databasePath: String

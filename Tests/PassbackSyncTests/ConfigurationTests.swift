@@ -1,0 +1,63 @@
+import Foundation
+import PassbackCore
+import PassbackSync
+import Testing
+
+@Suite("Connection configuration")
+struct ConfigurationTests {
+    func file(_ json: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appending(path: "passback-config-\(UUID().uuidString).json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("a config file, with the secret and an override from the environment")
+    func fileAndEnvironment() async throws {
+        let path = try file("""
+            { "database": "x.sqlite", "connectionIds": ["north"],
+              "connection": { "north": { "baseURL": "https://sis.example.org/ims/oneroster/v1p1", "profile": "Aeries", "clientId": "pb",
+                                         "tokenURL": "https://sis.example.org/oauth2/token", "scopes": "a b", "requestsPerMinute": 600 } } }
+            """)
+        let config = try await PassbackConfiguration.load(file: path, environment: [
+            "CONNECTION_NORTH_CLIENT_SECRET": "s3cret", "CONNECTION_NORTH_REQUESTS_PER_MINUTE": "900",
+        ])
+        let north = try config.connection("north")
+        #expect(north.secret == "s3cret")
+        #expect(north.settings.profile == "Aeries")
+        #expect(north.settings.scopes == ["a", "b"])
+        #expect(north.settings.requestsPerMinute == 900, "the environment wins over the file")
+        #expect(north.settings.tokenURL?.absoluteString == "https://sis.example.org/oauth2/token")
+        #expect(config.databasePath == "x.sqlite")
+    }
+
+    @Test("connections can come from the environment alone")
+    func environmentOnly() async throws {
+        let config = try await PassbackConfiguration.load(file: nil, environment: [
+            "CONNECTION_IDS": "south", "CONNECTION_SOUTH_BASE_URL": "http://127.0.0.1:9/ims/oneroster/v1p1", "CONNECTION_SOUTH_AUTH": "none",
+        ])
+        #expect(try config.connection("south").settings.auth == .none)
+    }
+
+    @Test("problems say which key to fix", arguments: [
+        (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x"}}}"#, "CONNECTION_A_CLIENT_SECRET"),
+        (#"{"connectionIds":["Bad-Id"]}"#, "a-z, 0-9"),
+        (#"{"connectionIds":["a"],"connection":{"a":{"auth":"none"}}}"#, "baseURL"),
+        (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"kerberos"}}}"#, "oauth2, oauth1 or none"),
+        ("{not json", "not valid JSON"),
+    ])
+    func problems(json: String, mentions: String) async throws {
+        let path = try file(json)
+        do {
+            _ = try await PassbackConfiguration.load(file: path, environment: [:])
+            Issue.record("expected a problem mentioning \(mentions)")
+        } catch let p as PassbackConfiguration.Problem {
+            #expect(p.description.contains(mentions), "\(p.description)")
+        }
+    }
+
+    @Test("an unknown connection lists the configured ones")
+    func unknownConnection() throws {
+        let config = PassbackConfiguration(databasePath: "x", connections: [:])
+        #expect(throws: PassbackConfiguration.Problem.self) { try config.connection("nope") }
+    }
+}
