@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+import PassbackCore
+import PassbackStore
+import Testing
+
+@Suite("Migrations")
+struct MigrationTests {
+    static let expected = ["0001_roster.sql", "0002_lms.sql"]
+
+    @Test("a fresh database gets every migration, in file-name order")
+    func freshDatabaseGetsEveryMigration() throws {
+        try withTemporaryDatabaseFile { path in
+            let database = try PassbackDatabase(path: path)
+            #expect(try database.appliedMigrations() == Self.expected)
+
+            // Every SQL file of Schema/migrations is embedded and applied, none forgotten.
+            let folder = packageRoot().appendingPathComponent("Schema/migrations")
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+            #expect(try database.appliedMigrations() == files)
+
+            let tables = try rawQueue(path).read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            }
+            for table in ["connection", "roster_run", "roster_cursor", "org", "class", "person", "enrollment", "lms_course", "material",
+                          "material_title", "sync_item", "passback_migration"] {
+                #expect(tables.contains(table), "missing table \(table)")
+            }
+        }
+    }
+
+    @Test("opening the same file again applies nothing new and keeps its data")
+    func reopeningAppliesNothingAndKeepsData() throws {
+        try withTemporaryDatabaseFile { path in
+            let runID: Int64
+            let recordedBefore: [Row]
+            do {
+                let database = try PassbackDatabase(path: path)
+                let roster = RosterStore(database)
+                try roster.saveConnection(ConnectionSettings(id: "north", baseURL: URL(string: "https://sis.example.org")!), at: at("2026-08-01T00:00:00.000Z"))
+                runID = try roster.startRun(connection: "north", source: "csv", mode: "full", at: at("2026-08-01T00:00:00.000Z"))
+                recordedBefore = try rawQueue(path).read { db in try Row.fetchAll(db, sql: "SELECT name, applied_at FROM passback_migration ORDER BY name") }
+            }
+
+            let reopened = try PassbackDatabase(path: path)
+            #expect(try reopened.appliedMigrations() == Self.expected)
+            let recordedAfter = try rawQueue(path).read { db in try Row.fetchAll(db, sql: "SELECT name, applied_at FROM passback_migration ORDER BY name") }
+            #expect(recordedAfter == recordedBefore, "a reopen must not re-record or re-apply a migration")
+            let run = try #require(try RosterStore(reopened).run(runID))
+            #expect(run.connectionID == "north")
+            #expect(run.source == "csv")
+            #expect(run.state == "running")
+        }
+    }
+
+    @Test("the database file is in WAL mode")
+    func walModeIsOn() throws {
+        try withTemporaryDatabaseFile { path in
+            let database = try PassbackDatabase(path: path)
+            let mode = try rawQueue(path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+            #expect(mode == "wal")
+            #expect(database.path == path)
+        }
+    }
+
+    @Test("the store's connections enforce foreign keys")
+    func foreignKeysAreEnforced() throws {
+        let fixture = try StoreFixture()
+        // A run for a connection that does not exist is refused by roster_run.connection_id's foreign key.
+        let runError = #expect(throws: DatabaseError.self) {
+            _ = try fixture.roster.startRun(connection: "nobody", source: "rest", mode: "full", at: fixture.startedAt)
+        }
+        #expect(runError?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY)
+
+        // A sync state for a material and section that do not exist: sync_item's foreign keys.
+        let stateError = #expect(throws: DatabaseError.self) {
+            try fixture.lms.setSyncState(materialID: 4242, classID: 4242, .init(status: .successful), at: fixture.startedAt)
+        }
+        #expect(stateError?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY)
+    }
+
+    @Test("a database that records a migration this build does not know is refused as newer")
+    func unknownMigrationIsRefused() throws {
+        try withTemporaryDatabaseFile { path in
+            do { _ = try PassbackDatabase(path: path) }
+            try rawQueue(path).write { db in
+                try db.execute(sql: "INSERT INTO passback_migration(name) VALUES ('zzzz_future.sql')")
+            }
+
+            let error = #expect(throws: StoreError.self) { _ = try PassbackDatabase(path: path) }
+            #expect(error?.code == .newerSchema)
+            #expect(error?.message.contains("zzzz_future.sql") == true)
+
+            // Refusing touched nothing: the unknown record is still there, nothing was dropped.
+            let names = try rawQueue(path).read { db in try String.fetchAll(db, sql: "SELECT name FROM passback_migration ORDER BY name") }
+            #expect(names == Self.expected + ["zzzz_future.sql"])
+        }
+    }
+
+    @Test("an older database with only 0001 applied is migrated forward and keeps its rows")
+    func olderDatabaseIsMigratedForward() throws {
+        try withTemporaryDatabaseFile { path in
+            let sql0001 = try String(contentsOf: packageRoot().appendingPathComponent("Schema/migrations/0001_roster.sql"), encoding: .utf8)
+            try rawQueue(path).write { db in
+                try db.execute(sql: """
+                    CREATE TABLE passback_migration (
+                        name TEXT PRIMARY KEY,
+                        applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                    )
+                    """)
+                try db.execute(sql: sql0001)
+                try db.execute(sql: "INSERT INTO passback_migration(name) VALUES ('0001_roster.sql')")
+                try db.execute(sql: """
+                    INSERT INTO connection (id, base_url, profile, created_at, updated_at)
+                    VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z')
+                    """)
+                try db.execute(sql: """
+                    INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
+                    VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1')
+                    """)
+                #expect(try !db.tableExists("material"))
+            }
+
+            let database = try PassbackDatabase(path: path)
+            #expect(try database.appliedMigrations() == Self.expected)
+            let classes = try RosterStore(database).snapshot(connection: "old", collection: .classes)
+            #expect(classes["class-1"]?["title"] == "Algebra I")
+            // 0002's tables work with the old rows.
+            let lms = LMSStore(database)
+            let course = try lms.upsertCourse(connection: "old", lmsID: "lms-1", title: "Algebra", sectionSourcedIds: ["class-1"],
+                                              at: at("2026-08-01T00:00:00.000Z"))
+            try lms.upsertMaterial(courseID: course, .init(lmsID: "m-1", title: "Quiz 1"), at: at("2026-08-01T00:00:00.000Z"))
+            let classID = try #require(try lms.classID(connection: "old", sourcedId: "class-1"))
+            let page = try CacheQueries(database).materials(ofSection: classID, first: 10, after: nil)
+            #expect(page.items.map(\.title) == ["Quiz 1"])
+        }
+    }
+}

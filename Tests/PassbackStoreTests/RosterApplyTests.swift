@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import PassbackCore
+import PassbackStore
+import Testing
+
+@Suite("Applying rostered rows")
+struct RosterApplyTests {
+    @Test("a user with a role outside OneRoster 1.1 is rejected and the rest of the page is stored")
+    func badRoleIsRejected() throws {
+        let fixture = try StoreFixture()
+        let counts = try fixture.apply([
+            Rows.person("u-1", given: "Ana", family: "Lopez"),
+            Rows.person("u-2", given: "Merlin", family: "Ambrosius", role: "wizard"),
+            Rows.person("u-3", given: "Ben", family: "Okafor", role: "student"),
+        ], pageOffset: 40)
+
+        #expect(counts.created == 2)
+        #expect(counts.rejected == 1)
+        #expect(try fixture.roster.count(connection: fixture.connection, collection: .users) == 2)
+        #expect(try Set(fixture.roster.snapshot(connection: fixture.connection, collection: .users).keys) == ["u-1", "u-3"])
+
+        let rejects = try fixture.roster.rejects(runID: fixture.runID)
+        let reject = try #require(rejects.first)
+        #expect(rejects.count == 1)
+        #expect(reject.collection == .users)
+        #expect(reject.sourcedId == "u-2")
+        #expect(reject.location == "GET users offset 41")
+        #expect(reject.reason.hasPrefix("role "), "the reason names the column first: \(reject.reason)")
+    }
+
+    @Test("an org of a type outside OneRoster 1.1 is rejected and the rest of the page is stored")
+    func badOrgTypeIsRejected() throws {
+        let fixture = try StoreFixture()
+        let counts = try fixture.apply([
+            Rows.org("d-1", name: "District", type: "district"),
+            Rows.org("g-1", name: "Andromeda", type: "galaxy"),
+            Rows.org("s-1", name: "North High", parent: "d-1"),
+        ])
+
+        #expect(counts.created == 2)
+        #expect(counts.rejected == 1)
+        let orgs = try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)
+        #expect(Set(orgs.keys) == ["d-1", "s-1"])
+        #expect(orgs["s-1"]?["parent_sourced_id"] == "d-1")
+        let reject = try #require(try fixture.roster.rejects(runID: fixture.runID).first)
+        #expect(reject.sourcedId == "g-1")
+        #expect(reject.reason.hasPrefix("type "), "the reason names the column first: \(reject.reason)")
+    }
+
+    @Test("a row missing a required value is rejected, naming the column, and the rest are stored")
+    func missingRequiredValueIsRejected() throws {
+        let fixture = try StoreFixture()
+        var nameless = Rows.person("u-2", given: "x", family: "Nobody")
+        nameless.columns["given_name"] = .text(nil)
+        let counts = try fixture.apply([Rows.person("u-1", given: "Ana", family: "Lopez"), nameless])
+
+        #expect(counts.created == 1)
+        #expect(counts.rejected == 1)
+        let reject = try #require(try fixture.roster.rejects(runID: fixture.runID).first)
+        #expect(reject.sourcedId == "u-2")
+        #expect(reject.reason.contains("given_name"), "reason: \(reject.reason)")
+        #expect(reject.reason.contains("required"), "reason: \(reject.reason)")
+    }
+
+    @Test("rejects the importer found are recorded and counted with the page")
+    func importerRejectsAreRecorded() throws {
+        let fixture = try StoreFixture()
+        let unreadable = RosterReject(collection: .orgs, sourcedId: nil, location: "GET orgs offset 7", reason: "not a JSON object")
+        let counts = try fixture.roster.applyPage([Rows.org("s-1", name: "North High")], rejects: [unreadable], collection: .orgs,
+                                                  connection: fixture.connection, runID: fixture.runID, mode: "full", since: nil,
+                                                  nextOffset: 8, pageOffset: 0)
+        #expect(counts.created == 1)
+        #expect(counts.rejected == 1)
+        #expect(try fixture.roster.rejects(runID: fixture.runID) == [unreadable])
+    }
+
+    @Test("a tobedeleted row counts as deleted, new or existing")
+    func toBeDeletedCountsAsDeleted() throws {
+        let fixture = try StoreFixture()
+        let first = try fixture.apply([
+            Rows.org("s-1", name: "North High"),
+            Rows.org("s-2", name: "Closed School", status: .toBeDeleted),
+        ])
+        #expect(first.created == 1)
+        #expect(first.deleted == 1)
+
+        let second = try fixture.apply([Rows.org("s-1", name: "North High", status: .toBeDeleted)])
+        #expect(second.deleted == 1)
+        #expect(second.updated == 0)
+        #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs, status: .toBeDeleted) == 2)
+        #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs, status: .active) == 0)
+    }
+
+    @Test("re-applying the same rows counts them unchanged; a changed fingerprint counts updated")
+    func unchangedAndUpdatedCounts() throws {
+        let fixture = try StoreFixture()
+        let rows = [Rows.org("d-1", name: "District", type: "district"), Rows.org("s-1", name: "North High", parent: "d-1")]
+        #expect(try fixture.apply(rows).created == 2)
+
+        let again = try fixture.apply(rows)
+        #expect(again == { var c = RosterCounts(); c.unchanged = 2; return c }())
+
+        let renamed = try fixture.apply([Rows.org("d-1", name: "District", type: "district"), Rows.org("s-1", name: "North High School", parent: "d-1")])
+        #expect(renamed.unchanged == 1)
+        #expect(renamed.updated == 1)
+        #expect(renamed.created == 0)
+        #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)["s-1"]?["name"] == "North High School")
+        #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs) == 2)
+    }
+
+    @Test("a class's terms are replaced when the class is updated")
+    func classTermsAreReplaced() throws {
+        let fixture = try StoreFixture()
+        try fixture.apply([Rows.section("c-1", title: "Algebra I", school: "s-1", terms: ["t-1", "t-2"])])
+        #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .classes)["c-1"]?["children"] == "t-1,t-2")
+
+        let counts = try fixture.apply([Rows.section("c-1", title: "Algebra I", school: "s-1", terms: ["t-2", "t-3"])])
+        #expect(counts.updated == 1)
+        #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .classes)["c-1"]?["children"] == "t-2,t-3")
+        let terms = try fixture.rawRead { db in try String.fetchAll(db, sql: "SELECT term_sourced_id FROM class_term ORDER BY term_sourced_id") }
+        #expect(terms == ["t-2", "t-3"])
+    }
+
+    @Test("a person's orgs are replaced when the person is updated")
+    func personOrgsAreReplaced() throws {
+        let fixture = try StoreFixture()
+        try fixture.apply([
+            Rows.person("u-1", given: "Ana", family: "Lopez", orgs: ["s-1", "s-2"]),
+            Rows.person("u-2", given: "Ben", family: "Okafor", orgs: ["s-9"]),
+        ])
+        let counts = try fixture.apply([Rows.person("u-1", given: "Ana", family: "Lopez", orgs: ["s-3"])])
+        #expect(counts.updated == 1)
+
+        let people = try fixture.roster.snapshot(connection: fixture.connection, collection: .users)
+        #expect(people["u-1"]?["children"] == "s-3")
+        #expect(people["u-2"]?["children"] == "s-9", "another person's orgs are untouched")
+        let links = try fixture.rawRead { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM person_org") }
+        #expect(links == 2)
+    }
+
+    // FAILS: RosterWriter.upsert (Sources/PassbackStore/Roster/RosterWriter.swift, the
+    // `if old.fingerprint == h.fingerprint` branch) compares fingerprints only. A full pull that
+    // missed a row marks it 'tobedeleted' without changing its fingerprint, so when a later pull
+    // sends the same record again as active it is counted "unchanged", only re-stamped as seen,
+    // and stays 'tobedeleted' in the cache for good (until the SIS edits the record).
+    @Test("a row a full pull marked deleted is active again when a later pull sends it unchanged")
+    func rowSeenAgainAfterBeingMarkedDeletedIsActive() throws {
+        let fixture = try StoreFixture()
+        let north = Rows.org("s-1", name: "North High")
+        let south = Rows.org("s-2", name: "South High")
+        try fixture.apply([north, south])
+        _ = try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: fixture.runID, fullPull: true, startedAt: fixture.startedAt)
+
+        // The next full pull misses South High (the SIS hid it for a while) ...
+        let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: at("2026-08-02T06:00:00.000Z"))
+        try fixture.apply([north], run: second)
+        #expect(try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true,
+                                                      startedAt: at("2026-08-02T06:00:00.000Z")) == 1)
+        #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)["s-2"]?["status"] == "tobedeleted")
+
+        // ... and the one after sends it again, exactly as before.
+        let third = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: at("2026-08-03T06:00:00.000Z"))
+        try fixture.apply([north, south], run: third)
+        #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)["s-2"]?["status"] == "active")
+        #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs, status: .active) == 2)
+    }
+}
