@@ -6,6 +6,12 @@ import Testing
 
 @Suite("Applying rostered rows")
 struct RosterApplyTests {
+    // Regression test for a bug this suite found (fixed). What it was:
+    // RosterWriter.upsert (Sources/PassbackStore/Roster/RosterWriter.swift:50 and :53) reuses the
+    // cached INSERT/UPDATE statement after a failed step; GRDB resets a statement before running
+    // it again, and sqlite3_reset reports the previous step's CHECK failure, so the next
+    // `execute` throws that old error before binding the next row. The catch at :64 then counts
+    // the innocent next row as rejected (u-3 / s-1 here) and it is never stored.
     @Test("a user with a role outside OneRoster 1.1 is rejected and the rest of the page is stored")
     func badRoleIsRejected() throws {
         let fixture = try StoreFixture()
@@ -23,12 +29,19 @@ struct RosterApplyTests {
         let rejects = try fixture.roster.rejects(runID: fixture.runID)
         let reject = try #require(rejects.first)
         #expect(rejects.count == 1)
+        #expect(rejects.allSatisfy { $0.sourcedId == "u-2" }, "only the wizard is refused: \(rejects.map { $0.sourcedId ?? "-" })")
         #expect(reject.collection == .users)
         #expect(reject.sourcedId == "u-2")
         #expect(reject.location == "GET users offset 41")
         #expect(reject.reason.hasPrefix("role "), "the reason names the column first: \(reject.reason)")
     }
 
+    // Regression test for a bug this suite found (fixed). What it was:
+    // RosterWriter.upsert (Sources/PassbackStore/Roster/RosterWriter.swift:50 and :53) reuses the
+    // cached INSERT/UPDATE statement after a failed step; GRDB resets a statement before running
+    // it again, and sqlite3_reset reports the previous step's CHECK failure, so the next
+    // `execute` throws that old error before binding the next row. The catch at :64 then counts
+    // the innocent next row as rejected (u-3 / s-1 here) and it is never stored.
     @Test("an org of a type outside OneRoster 1.1 is rejected and the rest of the page is stored")
     func badOrgTypeIsRejected() throws {
         let fixture = try StoreFixture()
@@ -46,6 +59,21 @@ struct RosterApplyTests {
         let reject = try #require(try fixture.roster.rejects(runID: fixture.runID).first)
         #expect(reject.sourcedId == "g-1")
         #expect(reject.reason.hasPrefix("type "), "the reason names the column first: \(reject.reason)")
+    }
+
+    // Regression test for a bug this suite found (fixed). What it was:
+    // reused after a failed step): the valid update that follows a refused update is refused too.
+    @Test("an update refused by a CHECK does not stop the next row's update")
+    func refusedUpdateDoesNotStopTheNext() throws {
+        let fixture = try StoreFixture()
+        try fixture.apply([Rows.org("s-1", name: "North High"), Rows.org("s-2", name: "South High")])
+
+        let counts = try fixture.apply([Rows.org("s-1", name: "North High", type: "galaxy"), Rows.org("s-2", name: "South High School")])
+        #expect(counts.rejected == 1)
+        #expect(counts.updated == 1)
+        let orgs = try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)
+        #expect(orgs["s-1"]?["type"] == "school", "the refused update left the row as it was")
+        #expect(orgs["s-2"]?["name"] == "South High School")
     }
 
     @Test("a row missing a required value is rejected, naming the column, and the rest are stored")
@@ -139,7 +167,7 @@ struct RosterApplyTests {
         #expect(links == 2)
     }
 
-    // FAILS: RosterWriter.upsert (Sources/PassbackStore/Roster/RosterWriter.swift, the
+    // Regression test for a bug this suite found (fixed). What it was:
     // `if old.fingerprint == h.fingerprint` branch) compares fingerprints only. A full pull that
     // missed a row marks it 'tobedeleted' without changing its fingerprint, so when a later pull
     // sends the same record again as active it is counted "unchanged", only re-stamped as seen,

@@ -122,17 +122,18 @@ public struct CacheQueries: Sendable {
         let ordering = "sections:title"
         var sql = """
             SELECT c.id, c.connection_id, c.sourced_id, c.title, c.class_code, c.school_sourced_id, c.course_sourced_id
-            FROM enrollment e
-            JOIN class c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
-            WHERE e.connection_id = ? AND e.person_sourced_id = ? AND e.role = 'teacher' AND e.status = 'active' AND c.status = 'active'
+            FROM class c
+            WHERE c.connection_id = ?1 AND c.status = 'active' AND EXISTS (
+                SELECT 1 FROM enrollment e WHERE e.connection_id = ?1 AND e.class_sourced_id = c.sourced_id
+                    AND e.person_sourced_id = ?2 AND e.role = 'teacher' AND e.status = 'active')
             """
         var args: [(any DatabaseValueConvertible)?] = [connection, teacher]
         if let after {
             let k = try Keyset.decode(after, ordering: ordering)
-            sql += " AND (c.title > ? OR (c.title = ? AND c.id > ?))"
-            args += [k.key, k.key, k.id]
+            sql += " AND (c.title > ?3 OR (c.title = ?3 AND c.id > ?4))"
+            args += [k.key, k.id]
         }
-        sql += " ORDER BY c.title, c.id LIMIT ?"
+        sql += " ORDER BY c.title, c.id LIMIT ?\(args.count + 1)"
         args.append(first + 1)
         return try pool.read { db in
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
@@ -302,7 +303,8 @@ public struct CacheQueries: Sendable {
                 SELECT e.person_sourced_id AS k, (SELECT given_name || ' ' || family_name FROM person WHERE connection_id = c.connection_id AND sourced_id = e.person_sourced_id) AS label,
                        count(*) AS n
                 FROM sync_item si JOIN class c ON c.id = si.class_id
-                JOIN enrollment e ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id AND e.role = 'teacher' AND e.status = 'active'
+                JOIN (SELECT DISTINCT connection_id, class_sourced_id, person_sourced_id FROM enrollment WHERE role = 'teacher' AND status = 'active') e
+                    ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
                 \(conditions) GROUP BY e.person_sourced_id
                 """
         }

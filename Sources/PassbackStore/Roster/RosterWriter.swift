@@ -23,9 +23,12 @@ enum RosterWriter {
         let allColumns = ["connection_id", "sourced_id", "status", "date_last_modified", "metadata", "fingerprint", "seen_run_id"] + columnNames
         let insertSQL = "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
         let updateSQL = "UPDATE \(table) SET " + allColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
-        let touch = try db.cachedStatement(sql: "UPDATE \(table) SET seen_run_id = ? WHERE id = ?")
-        let insert = try db.cachedStatement(sql: insertSQL)
-        let update = try db.cachedStatement(sql: updateSQL)
+        let touchSQL = "UPDATE \(table) SET seen_run_id = ? WHERE id = ?"
+        // A statement whose last step failed reports that failure again when reused, so after a
+        // refused row the statements are made anew rather than taken from the cache.
+        var touch = try db.cachedStatement(sql: touchSQL)
+        var insert = try db.cachedStatement(sql: insertSQL)
+        var update = try db.cachedStatement(sql: updateSQL)
 
         for (index, row) in rows.enumerated() {
             let h = row.header
@@ -42,7 +45,7 @@ enum RosterWriter {
                 let id: Int64
                 if let old = existing[h.sourcedId] {
                     id = old.id
-                    if old.fingerprint == h.fingerprint {
+                    if old.fingerprint == h.fingerprint && old.status == h.status.rawValue {
                         try touch.execute(arguments: [runID, id])
                         counts.unchanged += 1
                         continue
@@ -62,6 +65,9 @@ enum RosterWriter {
                     }
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                touch = try db.makeStatement(sql: touchSQL)
+                insert = try db.makeStatement(sql: insertSQL)
+                update = try db.makeStatement(sql: updateSQL)
                 counts.rejected += 1
                 rejects.append(RosterReject(collection: collection, sourcedId: h.sourcedId, location: location(index),
                                             reason: constraintReason(error, table: table)))

@@ -41,9 +41,10 @@ func at(_ text: String) -> Date {
     return date
 }
 
-/// The package root, found from this file's path (`Tests/PassbackStoreTests/Support/…`).
-func packageRoot(_ file: String = #filePath) -> URL {
-    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+/// The package root, found from this file's own path (`Tests/PassbackStoreTests/Support/TestDatabase.swift`).
+func packageRoot() -> URL {
+    let file: String = #filePath
+    return URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 }
 
 /// A store on a fresh file, with one connection saved and one running full pull.
