@@ -1,0 +1,130 @@
+import Foundation
+
+/// The one place each code's teacher-facing message is written, so that the rules, the sync
+/// layer and the sandbox all word a problem the same way, and every message says what to fix.
+extension Problem {
+    /// Another live material of the course has the same title (compared as `Validation.titleKey`).
+    public static func titleNotUnique(title: String, count: Int) -> Problem {
+        Problem(
+            code: .titleNotUnique,
+            message: "\(count) graded items of this course are titled “\(title)” (ignoring case and spacing); "
+                + "the SIS needs a unique title for each. Rename all but one of them.",
+            field: "title")
+    }
+
+    /// The title is over the SIS's limit; names the limit and how far over it is.
+    public static func titleTooLong(title: String, limit: Int, sisName: String) -> Problem {
+        Problem(
+            code: .titleTooLong,
+            message: "The title has \(title.count) characters; \(sisName) accepts at most \(limit). "
+                + "Shorten it by \(title.count - limit) or more characters.",
+            field: "title")
+    }
+
+    /// The SIS requires a due date and there is none.
+    public static func dueDateMissing(sisName: String) -> Problem {
+        Problem(
+            code: .dueDateMissing,
+            message: "\(sisName) requires a due date and this item has none. "
+                + "Set a due date inside one of the section's grading periods.",
+            field: "dueDate")
+    }
+
+    /// No grading period contains the due date; lists the periods (and their dates) it could move into.
+    public static func dueDateOutsideGradingPeriod(dueDay: String, periods: [GradingPeriodInfo]) -> Problem {
+        let message: String
+        if periods.isEmpty {
+            message = "The due date \(dueDay) cannot be placed in a grading period: the SIS roster lists no grading "
+                + "period for this section's term. Ask your SIS administrator to add the term's grading periods, "
+                + "then sync again."
+        } else {
+            let list = periods.sorted { ($0.startDay, $0.endDay, $0.sourcedId) < ($1.startDay, $1.endDay, $1.sourcedId) }
+                .map { "\($0.title) (\($0.startDay) to \($0.endDay))" }.joined(separator: ", ")
+            message = "The due date \(dueDay) (UTC) is outside every grading period of this section's term: \(list). "
+                + "Move the due date into one of them."
+        }
+        return Problem(code: .dueDateOutsideGradingPeriod, message: message, field: "dueDate")
+    }
+
+    /// The section's category map was never saved.
+    public static func sectionNotConfigured() -> Problem {
+        Problem(
+            code: .sectionNotConfigured,
+            message: "This section has not been configured yet. Open its configuration, map its categories, "
+                + "and save the configuration once; then sync again. Linked sections are each configured on their own.",
+            field: "section")
+    }
+
+    /// The material's LMS category is not in the section's category map.
+    public static func categoryUnmapped(lmsCategoryID: String, lmsCategoryTitle: String?) -> Problem {
+        let name = lmsCategoryTitle.map { "“\($0)”" } ?? "with id \(lmsCategoryID)"
+        return Problem(
+            code: .categoryUnmapped,
+            message: "The item's category \(name) is not mapped to a SIS category in this section. "
+                + "Map it in the section's configuration and save, or move the item to a mapped category.",
+            field: "category")
+    }
+
+    /// The material has no category and the SIS has no generic one.
+    public static func uncategorized() -> Problem {
+        Problem(
+            code: .uncategorized,
+            message: "This item has no grading category, so it is not synced. Assign it a category that is mapped "
+                + "in the section's configuration, or turn off Sync to SIS for it to silence this error.",
+            field: "category")
+    }
+
+    /// A grade for a student the roster does not list in the section.
+    public static func studentNotEnrolled(studentSourcedId: String) -> Problem {
+        Problem(
+            code: .studentNotEnrolled,
+            message: "The SIS roster does not list student \(studentSourcedId) as enrolled in this section, so their "
+                + "grade was not sent (the other grades were). Check the enrollment in the SIS and refresh the roster, "
+                + "or remove the grade.",
+            studentSourcedId: studentSourcedId)
+    }
+
+    /// A score that is NaN, infinite or negative.
+    public static func scoreInvalid(score: Double, studentSourcedId: String) -> Problem {
+        let what = score.isNaN ? "not a number" : (score.isInfinite ? "infinite" : "negative (\(score))")
+        return Problem(
+            code: .scoreInvalid,
+            message: "The score of student \(studentSourcedId) is \(what); the SIS accepts only a finite score of 0 "
+                + "or more. Correct the score, or use an exception (excused, incomplete, missing) instead.",
+            field: "score", studentSourcedId: studentSourcedId)
+    }
+
+    /// A comment over the limit: a warning, the comment is sent cut.
+    public static func commentTooLong(length: Int, limit: Int, studentSourcedId: String) -> Problem {
+        Problem(
+            code: .commentTooLong,
+            message: "The comment for student \(studentSourcedId) has \(length) characters; the SIS accepts \(limit), "
+                + "so only the first \(limit) were sent. Shorten the comment to \(limit) characters to send it whole.",
+            field: "comment", studentSourcedId: studentSourcedId)
+    }
+
+    /// The SIS refused a write; `message` is the SIS's own words (a short excerpt of its answer).
+    public static func sisRejected(message: String, studentSourcedId: String? = nil) -> Problem {
+        Problem(
+            code: .sisRejected,
+            message: "The SIS refused this write: \(message). Fix what the SIS names (or ask your SIS administrator "
+                + "if the grade is locked there), then sync again.",
+            studentSourcedId: studentSourcedId)
+    }
+
+    /// The SIS refused the connection's credentials after one refresh.
+    public static func sisAuthFailed(message: String) -> Problem {
+        Problem(
+            code: .sisAuthFailed,
+            message: "The SIS refused Passback's credentials (\(message)). Ask your Passback administrator to check "
+                + "the connection's client id, secret, token URL and scope, then sync again.")
+    }
+
+    /// Passback gave up on a write after its last retry.
+    public static func sisUnavailable(attempts: Int, message: String) -> Problem {
+        Problem(
+            code: .sisUnavailable,
+            message: "The SIS did not accept the write after \(attempts) attempts (last answer: \(message)). "
+                + "Sync again later; if it keeps failing, ask your SIS administrator whether the SIS is up.")
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+/// The rules of PRODUCT.md "Rules before anything is sent": decide, before any write is
+/// queued, what would be sent for one material in one section and what stops it.
+///
+/// Pure and total: the same inputs always give the same plan (problems in the same order),
+/// which is what lets the dry run show exactly what a real sync will do.
+public enum Validation {
+    /// Plans one material × section.
+    ///
+    /// - An opted-out (`syncToSIS == false`) or deleted material is `blocked` with **no
+    ///   problems** and no results: it is not an error (its status is `OPT_OUT`, or it is
+    ///   simply no longer updated), and the caller never enqueues it.
+    /// - Item-level errors are all reported, not just the first, in this fixed order:
+    ///   `SECTION_NOT_CONFIGURED`, `TITLE_NOT_UNIQUE`, `TITLE_TOO_LONG`, `DUE_DATE_MISSING` /
+    ///   `DUE_DATE_OUTSIDE_GRADING_PERIOD`, `CATEGORY_UNMAPPED` / `UNCATEGORIZED`, so a teacher
+    ///   can fix everything in one pass. `CATEGORY_UNMAPPED` is not checked while the section
+    ///   is unconfigured: its map is not saved yet, so every category would be reported.
+    /// - Per-result problems follow, by student `sourcedId`. A student not enrolled, or with
+    ///   an invalid score, is left out of `results`; the other results still go.
+    /// - When the item is blocked, `results` is empty (nothing is sent) but per-result
+    ///   problems are still listed so they can be fixed at the same time; the category and
+    ///   grading period that could be resolved are still filled in for the dry run.
+    /// - A grade with neither score nor exception is not sent and is not a problem (the
+    ///   teacher simply has not graded yet). If a student has several grades, the last wins.
+    public static func plan(material: MaterialInfo, grades: [GradeInfo], section: SectionInfo, profile: VendorProfile) -> ItemPlan {
+        let lineItemID = SourcedIDs.lineItem(
+            connection: section.connectionID, materialLmsID: material.lmsID, sectionSourcedId: section.sectionSourcedId)
+        guard material.syncToSIS, !material.deleted else {
+            return ItemPlan(
+                problems: [], blocked: true, lineItemSourcedId: lineItemID, sisCategory: nil, gradingPeriodSourcedId: nil, results: [])
+        }
+
+        var problems: [Problem] = []
+        if !section.configured { problems.append(.sectionNotConfigured()) }
+
+        if let count = section.courseTitleCounts[titleKey(material.title)], count > 1 {
+            problems.append(.titleNotUnique(title: material.title, count: count))
+        }
+        if let limit = profile.titleLimit, material.title.count > limit {
+            problems.append(.titleTooLong(title: material.title, limit: limit, sisName: profile.displayName))
+        }
+
+        var gradingPeriodID: String?
+        if let due = material.dueAt {
+            // A period is needed when the SIS checks it, and whenever we must send one.
+            if profile.dueDateMustBeInGradingPeriod || profile.gradingPeriod == .send {
+                if let period = gradingPeriod(containing: due, in: section.gradingPeriods) {
+                    if profile.gradingPeriod == .send { gradingPeriodID = period.sourcedId }
+                } else {
+                    problems.append(.dueDateOutsideGradingPeriod(dueDay: utcDay(due), periods: section.gradingPeriods))
+                }
+            }
+        } else if profile.dueDateRequired {
+            problems.append(.dueDateMissing(sisName: profile.displayName))
+        }
+
+        var category: SISCategoryRef?
+        if let categoryID = material.lmsCategoryID, !categoryID.isEmpty {
+            if section.configured {
+                if let mapped = section.categoryMap[categoryID] {
+                    category = mapped
+                } else {
+                    problems.append(.categoryUnmapped(lmsCategoryID: categoryID, lmsCategoryTitle: material.lmsCategoryTitle))
+                }
+            }
+        } else {
+            switch profile.uncategorized {
+            case .notSynced: problems.append(.uncategorized())
+            case .genericCategory(let title): category = genericCategory(connection: section.connectionID, title: title)
+            }
+        }
+
+        let blocked = problems.contains { $0.severity == .error }
+        var results: [PlannedResult] = []
+        for grade in latestGradePerStudent(grades) {
+            let student = grade.studentSourcedId
+            guard grade.score != nil || grade.exception != nil else { continue }
+            guard section.enrolledStudents.contains(student) else {
+                problems.append(.studentNotEnrolled(studentSourcedId: student))
+                continue
+            }
+            var sendable = true
+            if let score = grade.score, !score.isFinite || score < 0 {
+                problems.append(.scoreInvalid(score: score, studentSourcedId: student))
+                sendable = false
+            }
+            var comment = grade.comment
+            if let text = comment, text.count > profile.commentLimit {
+                problems.append(.commentTooLong(length: text.count, limit: profile.commentLimit, studentSourcedId: student))
+                comment = String(text.prefix(max(0, profile.commentLimit)))
+            }
+            if sendable {
+                results.append(
+                    PlannedResult(
+                        sourcedId: SourcedIDs.result(lineItemSourcedId: lineItemID, studentSourcedId: student), studentSourcedId: student,
+                        scoreStatus: ScoreStatusMapping.scoreStatus(for: grade.exception), score: grade.score, comment: comment))
+            }
+        }
+
+        return ItemPlan(
+            problems: problems, blocked: blocked, lineItemSourcedId: lineItemID, sisCategory: category,
+            gradingPeriodSourcedId: gradingPeriodID, results: blocked ? [] : results)
+    }
+
+    /// The key under which a title is counted for `TITLE_NOT_UNIQUE`: trimmed, every run of
+    /// whitespace made one space, lowercased. Teachers see "Quiz 1", "quiz 1" and "Quiz  1 "
+    /// as the same item, and so does a SIS gradebook column, so they are duplicates.
+    /// (Canonically equivalent Unicode, e.g. a composed or decomposed "é", is already equal
+    /// as a Swift `String`.) `SectionInfo.courseTitleCounts` must be keyed by this.
+    public static func titleKey(_ title: String) -> String {
+        title.split(whereSeparator: \.isWhitespace).joined(separator: " ").lowercased()
+    }
+
+    /// The generic SIS category a profile with `.genericCategory(title:)` files uncategorised
+    /// items under. One per connection (1.1 categories are global, not per class), with a
+    /// deterministic `sourcedId` (`SourcedIDs.genericCategory`) so that PUTting it again is
+    /// harmless and every section of the connection shares it.
+    public static func genericCategory(connection: String, title: String) -> SISCategoryRef {
+        SISCategoryRef(sourcedId: SourcedIDs.genericCategory(connection: connection, title: title), title: title)
+    }
+
+    /// The UTC calendar day (`YYYY-MM-DD`) of an instant: the day grading periods are
+    /// compared with. UTC because a due date is an instant and the rules must not depend on
+    /// the server's zone.
+    public static func utcDay(_ date: Date) -> String {
+        String(Timestamp.text(date).prefix(10))
+    }
+
+    /// The grading period whose days (inclusive) contain the due date's UTC day, or `nil`.
+    ///
+    /// Periods whose days do not parse are ignored. When periods overlap (a shared boundary
+    /// day is common), the one that ends first wins, then the one that started last, then the
+    /// smallest `sourcedId`: a due date on a boundary closes the earlier period, and the
+    /// choice never depends on input order.
+    public static func gradingPeriod(containing date: Date, in periods: [GradingPeriodInfo]) -> GradingPeriodInfo? {
+        guard let day = dayNumber(utcDay(date)) else { return nil }
+        var best: (period: GradingPeriodInfo, start: Int, end: Int)?
+        for period in periods {
+            guard let start = dayNumber(period.startDay), let end = dayNumber(period.endDay), start <= day, day <= end else { continue }
+            if let current = best {
+                let better =
+                    end != current.end ? end < current.end
+                    : start != current.start ? start > current.start
+                    : period.sourcedId < current.period.sourcedId
+                if !better { continue }
+            }
+            best = (period, start, end)
+        }
+        return best?.period
+    }
+
+    /// Days since 1970-01-01 of a `YYYY-MM-DD` text (extra text after the day, such as a time,
+    /// is ignored), or `nil` if it is not a date.
+    static func dayNumber(_ text: String) -> Int? {
+        let u = Array(text.utf8.prefix(10))
+        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), let y = Timestamp.int(u, 0, 4),
+            let m = Timestamp.int(u, 5, 2), let d = Timestamp.int(u, 8, 2), (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
+        return Timestamp.days(fromCivil: y, m, d)
+    }
+
+    /// One grade per student, the last given winning (two results with one `sourcedId` would
+    /// just overwrite each other), ordered by student for a stable plan.
+    static func latestGradePerStudent(_ grades: [GradeInfo]) -> [GradeInfo] {
+        var latest: [String: GradeInfo] = [:]
+        for grade in grades { latest[grade.studentSourcedId] = grade }
+        return latest.values.sorted { $0.studentSourcedId < $1.studentSourcedId }
+    }
+}
