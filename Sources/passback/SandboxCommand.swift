@@ -53,6 +53,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Vendor quirks, e.g. title-limit=50,due-date-in-grading-period,no-delete.")
     var quirks = ""
 
+    @Option(help: "Write the generated district to this OneRoster 1.1 CSV zip (bulk) and exit instead of serving.")
+    var exportCsv: String?
+
     func run() async throws {
         guard let plan = DistrictPlan(size: size) else {
             throw ValidationError("--size must be small, district, or a number of students (got '\(size)')")
@@ -74,6 +77,11 @@ struct SandboxCommand: AsyncParsableCommand {
             auth: SandboxAuthConfiguration(mode: mode, clientID: clientId, clientSecret: clientSecret, tokenLifetime: TimeInterval(tokenLifetime)),
             quirks: quirkSet, faults: faultRates, maxPageSize: maxPageSize))
         let generated = Date().timeIntervalSince(started)
+        if let exportCsv {
+            try export(sandbox.data, to: exportCsv)
+            FileHandle.standardOutput.write(Data("wrote \(exportCsv): \(sandbox.data.count(.users)) users, \(sandbox.data.count(.classes)) classes, \(sandbox.data.count(.enrollments)) enrollments\n".utf8))
+            return
+        }
         let basePath = sandbox.configuration.basePath
         let app = sandbox.makeApplication { port in
             let base = "http://\(host):\(port)\(basePath)"
@@ -100,5 +108,16 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "passback.sandbox")))
         try await group.run()
+    }
+}
+
+extension SandboxCommand {
+    func export(_ data: SandboxData, to path: String) throws {
+        func all<T: OneRosterObject>(_ kind: RecordKind, _ type: T.Type) -> [T] { data.all(kind).compactMap { try? T(json: $0) } }
+        try OneRosterCSVWriter.write(OneRosterCSVExport(
+            orgs: all(.orgs, Org.self), academicSessions: all(.academicSessions, AcademicSession.self), courses: all(.courses, Course.self),
+            classes: all(.classes, Class.self), users: all(.users, User.self), enrollments: all(.enrollments, Enrollment.self),
+            demographics: all(.demographics, Demographics.self), categories: all(.categories, OneRoster.Category.self),
+            sourceSystemName: "Passback sandbox", sourceSystemCode: "seed-\(seed)"), mode: .bulk, to: URL(fileURLWithPath: path))
     }
 }

@@ -112,8 +112,9 @@ struct GradebookValidator {
         guard data.roster(ofClass: li.class.sourcedId).contains(where: { $0.user == student.sourcedId && $0.role == "student" }) else {
             throw Refusal.invalid("result.student", "'\(student.sourcedId)' is not enrolled in class '\(li.class.sourcedId)'")
         }
-        if r.scoreStatus == .fullyGraded || r.scoreStatus == .partiallyGraded {
-            guard r.score != nil else { throw Refusal.invalid("result.score", "is required when scoreStatus is \"\(r.scoreStatus.rawValue)\"") }
+        // A fully graded result needs its score; exempt, not submitted or a partial grade may have none yet.
+        if r.scoreStatus == .fullyGraded, r.score == nil {
+            throw Refusal.invalid("result.score", "is required when scoreStatus is \"\(r.scoreStatus.rawValue)\"")
         }
         if let s = r.score, !s.isFinite { throw Refusal.invalid("result.score", "must be a finite number") }
         guard r.scoreDate != nil else { throw Refusal.invalid("result.scoreDate", "is required (a date such as 2026-09-01)") }

@@ -83,9 +83,16 @@ public struct LMSStore: Sendable {
                 ON CONFLICT(lms_course_id, lms_id) DO UPDATE SET title = excluded.title, description = excluded.description,
                     due_at = excluded.due_at, lms_category_id = excluded.lms_category_id, max_points = excluded.max_points,
                     sync_to_sis = excluded.sync_to_sis, published = excluded.published, updated_at = excluded.updated_at
+                WHERE material.title IS NOT excluded.title OR material.description IS NOT excluded.description
+                    OR material.due_at IS NOT excluded.due_at OR material.lms_category_id IS NOT excluded.lms_category_id
+                    OR material.max_points IS NOT excluded.max_points OR material.sync_to_sis IS NOT excluded.sync_to_sis
+                    OR material.published IS NOT excluded.published
                 """, arguments: [courseID, m.lmsID, m.title, m.description, m.dueAt.map(Timestamp.text), categoryID, m.maxPoints, m.syncToSIS,
                                  m.published, Timestamp.text(now)])
-            return try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])!
+            let changed = db.changesCount > 0
+            let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])!
+            if changed { try Self.contentChanged(db, materialID: id, at: now) }
+            return id
         }
     }
 
@@ -96,8 +103,108 @@ public struct LMSStore: Sendable {
                 INSERT INTO grade (material_id, student_sourced_id, score, exception, comment, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(material_id, student_sourced_id) DO UPDATE SET score = excluded.score, exception = excluded.exception,
                     comment = excluded.comment, updated_at = excluded.updated_at
+                WHERE grade.score IS NOT excluded.score OR grade.exception IS NOT excluded.exception OR grade.comment IS NOT excluded.comment
                 """, arguments: [materialID, studentSourcedId, score, exception, comment, Timestamp.text(now)])
+            if db.changesCount > 0 { try Self.contentChanged(db, materialID: materialID, at: now) }
         }
+    }
+
+    /// A material or one of its grades changed: in every section, an item that was in step with
+    /// the SIS now has updates available, and a run already under way ends in UPDATES_AVAILABLE.
+    static func contentChanged(_ db: Database, materialID: Int64, at now: Date) throws {
+        try db.execute(sql: """
+            UPDATE sync_item SET content_changed_at = ?, updated_at = ?,
+                status = CASE WHEN status = 'SUCCESSFUL' THEN 'UPDATES_AVAILABLE' ELSE status END
+            WHERE material_id = ?
+            """, arguments: [Timestamp.text(now), Timestamp.text(now), materialID])
+    }
+
+    /// Deletes a material in the LMS: it is no longer updated (its SIS item stays), and writes
+    /// still queued for it are cancelled. Returns false if there is no such material.
+    @discardableResult
+    public func deleteMaterial(courseID: Int64, lmsID: String, at now: Date) throws -> Bool {
+        let t = Timestamp.text(now)
+        return try pool.write { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) else { return false }
+            try db.execute(sql: "UPDATE material SET deleted_at = COALESCE(deleted_at, ?), updated_at = ? WHERE id = ?", arguments: [t, t, id])
+            let queued = try Row.fetchAll(db, sql: """
+                SELECT id, sync_run_id, class_id FROM outbox_job WHERE material_id = ? AND state IN ('available', 'scheduled', 'retryable')
+                """, arguments: [id])
+            for j in queued {
+                let job: Int64 = j["id"]
+                try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, job])
+                try EngineStore.audit(db, runID: j["sync_run_id"], jobID: job, materialID: id, classID: j["class_id"], at: t, action: "not sent",
+                                      attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: "the material was deleted in the LMS")
+                if let run: Int64 = j["sync_run_id"] { try EngineStore.finishRunIfDone(db, runID: run, at: t) }
+            }
+            return true
+        }
+    }
+
+    /// Restores a deleted material; the next sync reconnects it to the same SIS item by its stable id.
+    @discardableResult
+    public func restoreMaterial(courseID: Int64, lmsID: String, at now: Date) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE material SET deleted_at = NULL, updated_at = ? WHERE lms_course_id = ? AND lms_id = ? AND deleted_at IS NOT NULL",
+                           arguments: [Timestamp.text(now), courseID, lmsID])
+            guard db.changesCount > 0 else { return false }
+            let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID])!
+            try Self.contentChanged(db, materialID: id, at: now)
+            return true
+        }
+    }
+
+    /// A category-map problem, naming the offending category.
+    public struct CategoryMapProblem: Error, Sendable, Hashable {
+        public var lmsCategoryID: String
+        public var message: String
+    }
+
+    /// Saves a section's configuration: its whole category map (LMS category id → SIS category
+    /// sourcedId; several LMS categories may share one SIS category). Each SIS category must
+    /// belong to the section's connection and each LMS category to its LMS course.
+    public func saveCategoryMap(classID: Int64, map: [String: String], savedBy: String, at now: Date) throws -> [CategoryMapProblem] {
+        try pool.write { db in
+            guard let section = try Row.fetchOne(db, sql: """
+                SELECT c.connection_id, ls.lms_course_id FROM class c JOIN linked_section ls ON ls.class_id = c.id WHERE c.id = ?
+                """, arguments: [classID])
+            else { throw StoreError(.notFound, "the section is not linked to an LMS course") }
+            let connection: String = section["connection_id"], course: Int64 = section["lms_course_id"]
+            var problems: [CategoryMapProblem] = []
+            var rows: [(Int64, Int64)] = []
+            for (lms, sis) in map.sorted(by: { $0.key < $1.key }) {
+                guard let lmsID = try Int64.fetchOne(db, sql: "SELECT id FROM lms_category WHERE lms_course_id = ? AND lms_id = ?", arguments: [course, lms]) else {
+                    problems.append(CategoryMapProblem(lmsCategoryID: lms, message: "LMS category '\(lms)' is not a category of this section's course"))
+                    continue
+                }
+                guard let sisID = try Int64.fetchOne(db, sql: "SELECT id FROM sis_category WHERE connection_id = ? AND sourced_id = ? AND status = 'active'",
+                                                     arguments: [connection, sis]) else {
+                    problems.append(CategoryMapProblem(lmsCategoryID: lms, message: "SIS category '\(sis)' is not a category of this section's SIS"))
+                    continue
+                }
+                rows.append((lmsID, sisID))
+            }
+            guard problems.isEmpty else { return problems }
+            try db.execute(sql: """
+                INSERT INTO section_config (class_id, saved_at, saved_by) VALUES (?, ?, ?)
+                ON CONFLICT(class_id) DO UPDATE SET saved_at = excluded.saved_at, saved_by = excluded.saved_by
+                """, arguments: [classID, Timestamp.text(now), savedBy])
+            try db.execute(sql: "DELETE FROM category_map WHERE class_id = ?", arguments: [classID])
+            for (lms, sis) in rows {
+                try db.execute(sql: "INSERT INTO category_map (class_id, lms_category_id, sis_category_id) VALUES (?, ?, ?)", arguments: [classID, lms, sis])
+            }
+            return []
+        }
+    }
+
+    /// The LMS course a section is linked to.
+    public func courseID(ofSection classID: Int64) throws -> Int64? {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT lms_course_id FROM linked_section WHERE class_id = ?", arguments: [classID]) }
+    }
+
+    /// The store id of a material.
+    public func materialID(courseID: Int64, lmsID: String) throws -> Int64? {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) }
     }
 
     /// The sync state of a material in a section, as the engine records it.

@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import PassbackCore
+
+/// Everything the planner needs to decide what a section's run sends, read in one transaction.
+public struct SectionSnapshot: Sendable {
+    public struct Material: Sendable, Hashable {
+        public var id: Int64
+        public var lmsID: String
+        public var title: String
+        public var description: String?
+        public var dueAt: Date?
+        public var categoryLmsID: String?
+        public var categoryTitle: String?
+        public var maxPoints: Double?
+        public var syncToSIS: Bool
+        public var deleted: Bool
+    }
+
+    public struct Grade: Sendable, Hashable {
+        public var studentSourcedId: String
+        public var score: Double?
+        public var exception: String?
+        public var comment: String?
+        public var updatedAt: Date
+    }
+
+    public struct GradingPeriod: Sendable, Hashable {
+        public var sourcedId: String
+        public var title: String
+        public var startDate: String
+        public var endDate: String
+    }
+
+    public var classID: Int64
+    public var connectionID: String
+    public var profile: String
+    public var sectionSourcedId: String
+    public var configured: Bool
+    /// LMS category id → (SIS category sourcedId, title).
+    public var categoryMap: [String: (sourcedId: String, title: String)]
+    public var gradingPeriods: [GradingPeriod]
+    public var enrolledStudents: Set<String>
+    public var materials: [Material]
+    public var grades: [Int64: [Grade]]
+    public var items: [Int64: SyncItemRecord]
+    public var pendingJobs: [Int64: Int]
+}
+
+extension EngineStore {
+    /// The section as the planner needs it; `nil` if the section is not linked to an LMS course.
+    public func sectionSnapshot(classID: Int64) throws -> SectionSnapshot? {
+        try pool.read { db in
+            guard let c = try Row.fetchOne(db, sql: """
+                SELECT c.connection_id, c.sourced_id, co.profile, ls.lms_course_id, (SELECT 1 FROM section_config WHERE class_id = c.id) AS configured
+                FROM class c JOIN connection co ON co.id = c.connection_id JOIN linked_section ls ON ls.class_id = c.id WHERE c.id = ?
+                """, arguments: [classID])
+            else { return nil }
+            let connection: String = c["connection_id"], sectionID: String = c["sourced_id"], courseID: Int64 = c["lms_course_id"]
+            var map: [String: (sourcedId: String, title: String)] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT lc.lms_id, sc.sourced_id, sc.title FROM category_map m
+                JOIN lms_category lc ON lc.id = m.lms_category_id JOIN sis_category sc ON sc.id = m.sis_category_id WHERE m.class_id = ?
+                """, arguments: [classID]) {
+                map[r["lms_id"]] = (r["sourced_id"], r["title"])
+            }
+            // Grading periods of the class's terms, or of sessions under them (a year-long class may name the school year).
+            let periods = try Row.fetchAll(db, sql: """
+                SELECT DISTINCT gp.sourced_id, gp.title, gp.start_date, gp.end_date FROM academic_session gp
+                WHERE gp.connection_id = ? AND gp.type = 'gradingPeriod' AND gp.status = 'active' AND (
+                    gp.parent_sourced_id IN (SELECT term_sourced_id FROM class_term WHERE class_id = ?)
+                    OR gp.parent_sourced_id IN (SELECT s.sourced_id FROM academic_session s WHERE s.connection_id = gp.connection_id
+                                                AND s.parent_sourced_id IN (SELECT term_sourced_id FROM class_term WHERE class_id = ?)))
+                ORDER BY gp.start_date
+                """, arguments: [connection, classID, classID]).map {
+                SectionSnapshot.GradingPeriod(sourcedId: $0["sourced_id"], title: $0["title"], startDate: $0["start_date"], endDate: $0["end_date"])
+            }
+            let students = Set(try String.fetchAll(db, sql: """
+                SELECT person_sourced_id FROM enrollment WHERE connection_id = ? AND class_sourced_id = ? AND role = 'student' AND status = 'active'
+                """, arguments: [connection, sectionID]))
+            let materials = try Row.fetchAll(db, sql: """
+                SELECT m.id, m.lms_id, m.title, m.description, m.due_at, lc.lms_id AS category, lc.title AS category_title, m.max_points, m.sync_to_sis, m.deleted_at
+                FROM material m LEFT JOIN lms_category lc ON lc.id = m.lms_category_id WHERE m.lms_course_id = ? ORDER BY m.id
+                """, arguments: [courseID]).map {
+                SectionSnapshot.Material(id: $0["id"], lmsID: $0["lms_id"], title: $0["title"], description: $0["description"],
+                                         dueAt: ($0["due_at"] as String?).flatMap(Timestamp.date), categoryLmsID: $0["category"], categoryTitle: $0["category_title"],
+                                         maxPoints: $0["max_points"],
+                                         syncToSIS: $0["sync_to_sis"], deleted: ($0["deleted_at"] as String?) != nil)
+            }
+            var grades: [Int64: [SectionSnapshot.Grade]] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT g.* FROM grade g JOIN material m ON m.id = g.material_id WHERE m.lms_course_id = ? ORDER BY g.material_id, g.student_sourced_id
+                """, arguments: [courseID]) {
+                grades[r["material_id"], default: []].append(SectionSnapshot.Grade(
+                    studentSourcedId: r["student_sourced_id"], score: r["score"], exception: r["exception"], comment: r["comment"],
+                    updatedAt: Timestamp.date(r["updated_at"]) ?? .distantPast))
+            }
+            var items: [Int64: SyncItemRecord] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM sync_item WHERE class_id = ?", arguments: [classID]) {
+                let item = Self.item(r)
+                items[item.materialID] = item
+            }
+            var pending: [Int64: Int] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT material_id, count(*) AS n FROM outbox_job WHERE class_id = ? AND state IN \(Self.unfinished) AND material_id IS NOT NULL GROUP BY material_id
+                """, arguments: [classID]) {
+                pending[r["material_id"]] = r["n"]
+            }
+            return SectionSnapshot(classID: classID, connectionID: connection, profile: c["profile"], sectionSourcedId: sectionID,
+                                   configured: (c["configured"] as Int?) != nil, categoryMap: map, gradingPeriods: periods, enrolledStudents: students,
+                                   materials: materials, grades: grades, items: items, pendingJobs: pending)
+        }
+    }
+
+    static func item(_ r: Row) -> SyncItemRecord {
+        let problemsText: String = r["problems"] ?? "[]"
+        return SyncItemRecord(
+            materialID: r["material_id"], classID: r["class_id"], status: SyncStatus(rawValue: r["status"]) ?? .notSynced,
+            lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date), acceptedFingerprint: r["accepted_fingerprint"],
+            plannedFingerprint: r["planned_fingerprint"], lastAttempt: r["last_attempt"], errorCode: r["error_code"], errorMessage: r["error_message"],
+            problems: (try? JSONDecoder().decode([Problem].self, from: Data(problemsText.utf8))) ?? [], lineItemSourcedId: r["line_item_sourced_id"])
+    }
+
+    /// The sync state of a material in a section.
+    public func syncItem(materialID: Int64, classID: Int64) throws -> SyncItemRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM sync_item WHERE material_id = ? AND class_id = ?", arguments: [materialID, classID]).map(Self.item)
+        }
+    }
+
+    public func run(_ id: Int64) throws -> SyncRunRecord? {
+        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM sync_run WHERE id = ?", arguments: [id]).map(Self.run) }
+    }
+
+    /// Runs of a section, newest first.
+    public func runs(classID: Int64, limit: Int = 50) throws -> [SyncRunRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM sync_run WHERE class_id = ? ORDER BY id DESC LIMIT ?", arguments: [classID, limit]).map(Self.run)
+        }
+    }
+
+    static func run(_ r: Row) -> SyncRunRecord {
+        SyncRunRecord(
+            id: r["id"], connectionID: r["connection_id"], classID: r["class_id"], trigger: SyncTrigger(rawValue: r["trigger"]) ?? .item,
+            startedBy: r["started_by"], state: r["state"], itemsSent: r["items_sent"], itemsSucceeded: r["items_succeeded"], itemsFailed: r["items_failed"],
+            itemsSkipped: r["items_skipped"], jobsTotal: r["jobs_total"], jobsSucceeded: r["jobs_succeeded"], jobsFailed: r["jobs_failed"], cause: r["cause"],
+            startedAt: Timestamp.date(r["started_at"]) ?? .distantPast, finishedAt: (r["finished_at"] as String?).flatMap(Timestamp.date))
+    }
+
+    public func jobs(runID: Int64) throws -> [JobRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox_job WHERE sync_run_id = ? ORDER BY id", arguments: [runID]).map(Self.job)
+        }
+    }
+
+    static func job(_ r: Row) -> JobRecord {
+        JobRecord(id: r["id"], kind: JobKind(rawValue: r["kind"])!, targetSourcedId: r["target_sourced_id"], state: r["state"], attempt: r["attempt"],
+                  errors: r["errors"], materialID: r["material_id"], classID: r["class_id"], syncRunID: r["sync_run_id"])
+    }
+
+    /// The audit log of an item, oldest first.
+    public func audit(materialID: Int64, classID: Int64) throws -> [AuditRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_entry WHERE material_id = ? AND class_id = ? ORDER BY id", arguments: [materialID, classID]).map {
+                AuditRecord(id: $0["id"], syncRunID: $0["sync_run_id"], jobID: $0["job_id"], materialID: $0["material_id"], classID: $0["class_id"],
+                            at: Timestamp.date($0["at"]) ?? .distantPast, action: $0["action"], attempt: $0["attempt"], outcome: $0["outcome"],
+                            httpStatus: $0["http_status"], code: $0["code"], message: $0["message"])
+            }
+        }
+    }
+
+    /// Jobs by state, for metrics and tests.
+    public func jobCounts(connection: String? = nil) throws -> [String: Int] {
+        try pool.read { db in
+            var out: [String: Int] = [:]
+            let rows = connection == nil
+                ? try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM outbox_job GROUP BY state")
+                : try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM outbox_job WHERE connection_id = ? GROUP BY state", arguments: [connection])
+            for r in rows { out[r["state"]] = r["n"] }
+            return out
+        }
+    }
+
+    /// Connections that have writes waiting.
+    public func connectionsWithPendingJobs() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT connection_id FROM outbox_job WHERE state IN \(Self.pending)") }
+    }
+}

@@ -1,0 +1,333 @@
+import Foundation
+import GRDB
+import PassbackCore
+
+/// The engine's side of the store: sync runs, the outbox and its audit log, and the sync
+/// state of each material in each section. Every method is one transaction, and every change
+/// to an item's status happens in the same transaction as the job change that caused it.
+public struct EngineStore: Sendable {
+    let database: PassbackDatabase
+    var pool: DatabasePool { database.pool }
+    static let pending = "('available', 'scheduled', 'retryable')"
+    static let unfinished = "('available', 'scheduled', 'retryable', 'running')"
+
+    public init(_ database: PassbackDatabase) { self.database = database }
+
+    // MARK: Planning
+
+    /// Records a run and everything it decided: jobs enqueued (coalesced with queued writes to
+    /// the same SIS objects), items blocked by a rule, items skipped. One transaction.
+    public func enqueueRun(connection: String, classID: Int64?, trigger: SyncTrigger, startedBy: String, decisions: [ItemDecision],
+                           maxAttempts: Int, at now: Date) throws -> Int64 {
+        let t = Timestamp.text(now)
+        return try pool.write { db in
+            try db.execute(sql: "INSERT INTO sync_run (connection_id, class_id, trigger, started_by, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
+                           arguments: [connection, classID, trigger.rawValue, startedBy, t])
+            let runID = db.lastInsertedRowID
+            var sent = 0, failed = 0, skipped = 0, jobs = 0
+            for d in decisions {
+                let problemsJSON = String(decoding: try JSONEncoder().encode(d.problems), as: UTF8.self)
+                switch d.action {
+                case .skipped:
+                    skipped += 1
+                case .blocked:
+                    failed += 1
+                    let errors = d.problems.filter { $0.severity == .error }
+                    let first = errors.first ?? Problem(code: .sisRejected, message: "not sent")
+                    let message = errors.count > 1 ? "\(first.message) (and \(errors.count - 1) more problem\(errors.count > 2 ? "s" : ""))" : first.message
+                    try Self.upsertItem(db, materialID: d.materialID, classID: classID!, status: .error, lineItem: d.lineItemSourcedId, runID: runID,
+                                        planned: nil, problems: problemsJSON, errorCode: first.code.rawValue, errorMessage: message, errorField: first.field,
+                                        lastAttempt: "failed", at: t)
+                    for p in errors {
+                        try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
+                                       attempt: nil, outcome: "rule_failed", httpStatus: nil, code: p.code.rawValue, message: p.message)
+                    }
+                case .send(let category, let lineItem, let results, let fingerprint):
+                    sent += 1
+                    var parent: Int64?
+                    if let category {
+                        parent = try Self.enqueue(db, category, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
+                                                  dependsOn: nil, maxAttempts: maxAttempts, at: t)
+                        jobs += 1
+                    }
+                    let lineItemJob = try Self.enqueue(db, lineItem, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
+                                                       dependsOn: parent, maxAttempts: maxAttempts, at: t)
+                    jobs += 1
+                    for r in results {
+                        _ = try Self.enqueue(db, r, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
+                                             dependsOn: lineItemJob, maxAttempts: maxAttempts, at: t)
+                        jobs += 1
+                    }
+                    try Self.upsertItem(db, materialID: d.materialID, classID: classID!, status: .inProgress, lineItem: d.lineItemSourcedId, runID: runID,
+                                        planned: fingerprint, problems: problemsJSON, errorCode: nil, errorMessage: nil, errorField: nil, lastAttempt: nil, at: t)
+                    for p in d.problems {
+                        try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
+                                       attempt: nil, outcome: p.severity == .warning ? "warning" : "rule_failed", httpStatus: nil, code: p.code.rawValue, message: p.message)
+                    }
+                }
+            }
+            try db.execute(sql: "UPDATE sync_run SET items_sent = ?, items_failed = ?, items_skipped = ?, jobs_total = ? WHERE id = ?",
+                           arguments: [sent, failed, skipped, jobs, runID])
+            try Self.finishRunIfDone(db, runID: runID, at: t)
+            return runID
+        }
+    }
+
+    /// Inserts a job, or replaces the payload of the queued job for the same SIS object.
+    static func enqueue(_ db: Database, _ job: JobSpec, connection: String, materialID: Int64?, classID: Int64?, runID: Int64, dependsOn: Int64?,
+                        maxAttempts: Int, at t: String) throws -> Int64 {
+        let sql = """
+            INSERT INTO outbox_job (connection_id, kind, target_sourced_id, payload, fingerprint, material_id, class_id, sync_run_id, depends_on_job_id,
+                                    state, attempt, max_attempts, created_at, scheduled_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', 0, ?, ?, ?)
+            ON CONFLICT (connection_id, kind, target_sourced_id) WHERE state IN \(pending)
+            DO UPDATE SET payload = excluded.payload, fingerprint = excluded.fingerprint, material_id = excluded.material_id,
+                class_id = excluded.class_id, sync_run_id = excluded.sync_run_id, depends_on_job_id = excluded.depends_on_job_id, attempt = 0
+            RETURNING id
+            """
+        return try Int64.fetchOne(db, sql: sql, arguments: [connection, job.kind.rawValue, job.targetSourcedId, job.payload, job.fingerprint, materialID,
+                                                           classID, runID, dependsOn, maxAttempts, t, t])!
+    }
+
+    static func upsertItem(_ db: Database, materialID: Int64, classID: Int64, status: SyncStatus, lineItem: String, runID: Int64, planned: String?,
+                           problems: String, errorCode: String?, errorMessage: String?, errorField: String?, lastAttempt: String?, at t: String) throws {
+        try db.execute(sql: """
+            INSERT INTO sync_item (material_id, class_id, status, planned_fingerprint, problems, line_item_sourced_id, sync_run_id, error_code, error_message,
+                                   error_field, error_at, last_attempt, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (material_id, class_id) DO UPDATE SET status = excluded.status, planned_fingerprint = excluded.planned_fingerprint,
+                problems = excluded.problems, line_item_sourced_id = excluded.line_item_sourced_id, sync_run_id = excluded.sync_run_id,
+                error_code = excluded.error_code, error_message = excluded.error_message, error_field = excluded.error_field, error_at = excluded.error_at,
+                last_attempt = COALESCE(excluded.last_attempt, sync_item.last_attempt), content_changed_at = NULL, updated_at = excluded.updated_at
+            """, arguments: [materialID, classID, status.rawValue, planned, problems, lineItem, runID, errorCode, errorMessage, errorField,
+                             errorCode == nil ? nil : t, lastAttempt, t])
+    }
+
+    static func audit(_ db: Database, runID: Int64?, jobID: Int64?, materialID: Int64?, classID: Int64?, at t: String, action: String, attempt: Int?,
+                      outcome: String, httpStatus: Int?, code: String?, message: String?) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO audit_entry (sync_run_id, job_id, material_id, class_id, at, action, attempt, outcome, http_status, code, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [runID, jobID, materialID, classID, t, action, attempt, outcome, httpStatus, code, message])
+    }
+
+    // MARK: The worker
+
+    /// Claims up to `limit` due jobs of a connection: oldest first, never a result whose
+    /// lineItem is not yet accepted, never a second write to an object already being written.
+    /// One `UPDATE … RETURNING`, so it ports as is to PostgreSQL (with `FOR UPDATE SKIP LOCKED`).
+    public func claim(connection: String, limit: Int, at now: Date) throws -> [ClaimedJob] {
+        guard limit > 0 else { return [] }
+        let t = Timestamp.text(now)
+        return try pool.write { db in
+            try Row.fetchAll(db, sql: """
+                UPDATE outbox_job SET state = 'running', attempt = attempt + 1, attempted_at = ?
+                WHERE id IN (
+                    SELECT j.id FROM outbox_job j
+                    WHERE j.connection_id = ? AND j.state IN \(Self.pending) AND j.scheduled_at <= ?
+                      AND (j.depends_on_job_id IS NULL OR (SELECT d.state FROM outbox_job d WHERE d.id = j.depends_on_job_id) = 'completed')
+                      AND NOT EXISTS (SELECT 1 FROM outbox_job r WHERE r.connection_id = j.connection_id AND r.kind = j.kind
+                                      AND r.target_sourced_id = j.target_sourced_id AND r.state = 'running')
+                    ORDER BY j.scheduled_at, j.id LIMIT ?)
+                RETURNING id, connection_id, kind, target_sourced_id, payload, attempt, max_attempts, material_id, class_id, sync_run_id
+                """, arguments: [t, connection, t, limit]).map {
+                ClaimedJob(id: $0["id"], connectionID: $0["connection_id"], kind: JobKind(rawValue: $0["kind"])!, targetSourcedId: $0["target_sourced_id"],
+                           payload: $0["payload"], attempt: $0["attempt"], maxAttempts: $0["max_attempts"], materialID: $0["material_id"],
+                           classID: $0["class_id"], syncRunID: $0["sync_run_id"])
+            }.sorted { $0.id < $1.id }
+        }
+    }
+
+    /// When the next pending job of a connection comes due, if any.
+    public func nextDue(connection: String) throws -> Date? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT min(scheduled_at) FROM outbox_job WHERE connection_id = ? AND state IN \(Self.pending)", arguments: [connection])
+                .flatMap(Timestamp.date)
+        }
+    }
+
+    /// The SIS accepted the write.
+    public func complete(_ job: ClaimedJob, httpStatus: Int?, at now: Date) throws {
+        let t = Timestamp.text(now)
+        try pool.write { db in
+            try db.execute(sql: "UPDATE outbox_job SET state = 'completed', finalized_at = ? WHERE id = ? AND state = 'running'", arguments: [t, job.id])
+            guard db.changesCount == 1 else { return }  // released or rescued meanwhile: its new owner reports
+            try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
+                           attempt: job.attempt, outcome: "succeeded", httpStatus: httpStatus, code: nil, message: nil)
+            try Self.settleItem(db, materialID: job.materialID, classID: job.classID, at: t)
+            if let run = job.syncRunID { try Self.finishRunIfDone(db, runID: run, at: t) }
+        }
+    }
+
+    /// Try again after `delay` (a retryable failure).
+    public func retry(_ job: ClaimedJob, error: String, httpStatus: Int?, after delay: TimeInterval, at now: Date) throws {
+        try reschedule(job, state: "retryable", error: error, httpStatus: httpStatus, after: delay, countAttempt: true, outcome: "retry", at: now)
+    }
+
+    /// Wait `delay` before trying again, without spending an attempt (the SIS asked to slow down).
+    public func snooze(_ job: ClaimedJob, error: String, httpStatus: Int?, after delay: TimeInterval, at now: Date) throws {
+        try reschedule(job, state: "scheduled", error: error, httpStatus: httpStatus, after: delay, countAttempt: false, outcome: "snoozed", at: now)
+    }
+
+    func reschedule(_ job: ClaimedJob, state: String, error: String, httpStatus: Int?, after delay: TimeInterval, countAttempt: Bool, outcome: String,
+                    at now: Date) throws {
+        let t = Timestamp.text(now)
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE outbox_job SET state = ?, scheduled_at = ?, attempt = attempt - ?,
+                    errors = json_insert(errors, '$[#]', json_object('at', ?, 'attempt', ?, 'error', ?, 'status', ?))
+                WHERE id = ? AND state = 'running'
+                """, arguments: [state, Timestamp.text(now.addingTimeInterval(delay)), countAttempt ? 0 : 1, t, job.attempt, error, httpStatus, job.id])
+            guard db.changesCount == 1 else { return }
+            try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
+                           attempt: job.attempt, outcome: outcome, httpStatus: httpStatus, code: nil,
+                           message: "\(error) — next try in \(Int(delay.rounded(.up))) s")
+        }
+    }
+
+    /// Give up on a write: the SIS refused it (`cancelled`) or it ran out of attempts
+    /// (`discarded`). Writes waiting on it are cancelled too; the item shows ERROR with `message`.
+    public func fail(_ job: ClaimedJob, code: ProblemCode, message: String, httpStatus: Int?, discarded: Bool, at now: Date) throws {
+        let t = Timestamp.text(now)
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE outbox_job SET state = ?, finalized_at = ?,
+                    errors = json_insert(errors, '$[#]', json_object('at', ?, 'attempt', ?, 'error', ?, 'status', ?))
+                WHERE id = ? AND state = 'running'
+                """, arguments: [discarded ? "discarded" : "cancelled", t, t, job.attempt, message, httpStatus, job.id])
+            guard db.changesCount == 1 else { return }
+            try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
+                           attempt: job.attempt, outcome: discarded ? "discarded" : "cancelled", httpStatus: httpStatus, code: code.rawValue, message: message)
+            let itemMessage = job.kind == .putResult ? Self.resultMessage(db, job: job, message: message) : message
+            try Self.markItemFailed(db, materialID: job.materialID, classID: job.classID, code: code, message: itemMessage, at: t)
+            try Self.cancelDependents(db, of: job.id, at: t)
+            if let run = job.syncRunID { try Self.finishRunIfDone(db, runID: run, at: t) }
+        }
+    }
+
+    static func resultMessage(_ db: Database, job: ClaimedJob, message: String) -> String {
+        let object = (try? JSONSerialization.jsonObject(with: Data(job.payload.utf8))) as? [String: Any]
+        let student = (object?["student"] as? [String: Any])?["sourcedId"] as? String
+        return student.map { "student \($0): \(message)" } ?? message
+    }
+
+    /// Writes that wait on a refused one can never go: cancel them (and theirs) now.
+    static func cancelDependents(_ db: Database, of jobID: Int64, at t: String) throws {
+        let dependents = try Row.fetchAll(db, sql: "SELECT id, sync_run_id, material_id, class_id FROM outbox_job WHERE depends_on_job_id = ? AND state IN \(pending)",
+                                          arguments: [jobID])
+        for d in dependents {
+            let id: Int64 = d["id"]
+            try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, id])
+            try audit(db, runID: d["sync_run_id"], jobID: id, materialID: d["material_id"], classID: d["class_id"], at: t, action: "not sent",
+                      attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: "not sent: the write it depends on was refused")
+            try cancelDependents(db, of: id, at: t)
+            if let run: Int64 = d["sync_run_id"] { try finishRunIfDone(db, runID: run, at: t) }
+        }
+    }
+
+    static func markItemFailed(_ db: Database, materialID: Int64?, classID: Int64?, code: ProblemCode, message: String, at t: String) throws {
+        guard let materialID, let classID else { return }
+        try db.execute(sql: """
+            UPDATE sync_item SET status = 'ERROR', error_code = ?, error_message = ?, error_field = NULL, error_at = ?, last_attempt = 'failed', updated_at = ?
+            WHERE material_id = ? AND class_id = ?
+            """, arguments: [code.rawValue, message, t, t, materialID, classID])
+    }
+
+    /// When an item's last write lands: SUCCESSFUL (or UPDATES_AVAILABLE if the LMS changed it
+    /// meanwhile), unless one of its writes failed.
+    static func settleItem(_ db: Database, materialID: Int64?, classID: Int64?, at t: String) throws {
+        guard let materialID, let classID else { return }
+        let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE material_id = ? AND class_id = ? AND state IN \(unfinished)",
+                                    arguments: [materialID, classID]) ?? 0
+        guard open == 0 else { return }
+        try db.execute(sql: """
+            UPDATE sync_item SET
+                status = CASE WHEN content_changed_at IS NOT NULL THEN 'UPDATES_AVAILABLE' ELSE 'SUCCESSFUL' END,
+                accepted_fingerprint = planned_fingerprint, last_attempt = 'succeeded', last_synced_at = ?, updated_at = ?
+            WHERE material_id = ? AND class_id = ? AND status = 'IN_PROGRESS'
+            """, arguments: [t, t, materialID, classID])
+    }
+
+    /// Closes a run once none of its writes is left to send, with its counts.
+    static func finishRunIfDone(_ db: Database, runID: Int64, at t: String) throws {
+        guard let run = try Row.fetchOne(db, sql: "SELECT state, items_sent, items_failed FROM sync_run WHERE id = ?", arguments: [runID]),
+            (run["state"] as String) == "running"
+        else { return }
+        let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state IN \(unfinished)", arguments: [runID]) ?? 0
+        guard open == 0 else { return }
+        let succeeded = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state = 'completed'", arguments: [runID]) ?? 0
+        let failedJobs = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state IN ('cancelled', 'discarded')", arguments: [runID]) ?? 0
+        let failedItems = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM (SELECT DISTINCT material_id, class_id FROM outbox_job WHERE sync_run_id = ? AND state IN ('cancelled', 'discarded'))
+            """, arguments: [runID]) ?? 0
+        let blocked: Int = run["items_failed"]
+        let sent: Int = run["items_sent"]
+        let state = failedItems + blocked > 0 ? "partial" : "succeeded"
+        try db.execute(sql: """
+            UPDATE sync_run SET state = ?, finished_at = ?, jobs_succeeded = ?, jobs_failed = ?, items_succeeded = ?, items_failed = ?
+            WHERE id = ? AND state = 'running'
+            """, arguments: [state, t, succeeded, failedJobs, max(0, sent - failedItems), blocked + failedItems, runID])
+    }
+
+    /// Ends a run that cannot go on (the SIS refused our credentials): its queued writes are
+    /// cancelled and their items show ERROR with the cause.
+    public func failRun(_ runID: Int64, code: ProblemCode, cause: String, at now: Date) throws {
+        let t = Timestamp.text(now)
+        try pool.write { db in
+            let jobs = try Row.fetchAll(db, sql: "SELECT id, material_id, class_id FROM outbox_job WHERE sync_run_id = ? AND state IN \(Self.pending)", arguments: [runID])
+            for j in jobs {
+                let id: Int64 = j["id"]
+                try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, id])
+                try Self.audit(db, runID: runID, jobID: id, materialID: j["material_id"], classID: j["class_id"], at: t, action: "not sent",
+                               attempt: nil, outcome: "cancelled", httpStatus: nil, code: code.rawValue, message: cause)
+                try Self.markItemFailed(db, materialID: j["material_id"], classID: j["class_id"], code: code, message: cause, at: t)
+            }
+            try db.execute(sql: "UPDATE sync_run SET state = 'failed', cause = ?, finished_at = ? WHERE id = ? AND state = 'running'", arguments: [cause, t, runID])
+        }
+    }
+
+    /// At start: jobs left `running` by a process that died go back to the queue now.
+    @discardableResult
+    public func rescueStuckJobs(at now: Date) throws -> Int {
+        let t = Timestamp.text(now)
+        return try pool.write { db in
+            let stuck = try Row.fetchAll(db, sql: "SELECT id, sync_run_id, material_id, class_id, attempt, kind, target_sourced_id FROM outbox_job WHERE state = 'running'")
+            for j in stuck {
+                try Self.audit(db, runID: j["sync_run_id"], jobID: j["id"], materialID: j["material_id"], classID: j["class_id"], at: t,
+                               action: "rescue", attempt: j["attempt"], outcome: "retry", httpStatus: nil, code: nil,
+                               message: "the worker stopped while sending this write; sending it again")
+            }
+            try db.execute(sql: """
+                UPDATE outbox_job SET state = 'retryable', scheduled_at = ?,
+                    errors = json_insert(errors, '$[#]', json_object('at', ?, 'attempt', attempt, 'error', 'rescued: the worker stopped mid-send'))
+                WHERE state = 'running'
+                """, arguments: [t, t])
+            return stuck.count
+        }
+    }
+
+    /// On graceful shutdown: claimed jobs not sent go back to the queue without spending an attempt.
+    public func release(_ jobs: [ClaimedJob], at now: Date) throws {
+        let t = Timestamp.text(now)
+        try pool.write { db in
+            for job in jobs {
+                try db.execute(sql: "UPDATE outbox_job SET state = 'available', attempt = max(0, attempt - 1), attempted_at = NULL WHERE id = ? AND state = 'running'",
+                               arguments: [job.id])
+                if db.changesCount == 1 {
+                    try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
+                                   attempt: job.attempt, outcome: "released", httpStatus: nil, code: nil, message: "released at shutdown")
+                }
+            }
+        }
+    }
+
+    static func action(_ job: ClaimedJob) -> String {
+        switch job.kind {
+        case .putCategory: "PUT categories/\(job.targetSourcedId)"
+        case .putLineItem: "PUT lineItems/\(job.targetSourcedId)"
+        case .putResult: "PUT results/\(job.targetSourcedId)"
+        case .deleteLineItem: "DELETE lineItems/\(job.targetSourcedId)"
+        }
+    }
+}
+

@@ -1,0 +1,131 @@
+import Foundation
+import PassbackCore
+
+/// What a sync run was started by.
+public enum SyncTrigger: String, Sendable, Codable, CaseIterable {
+    case item, syncChanges = "sync_changes", scheduled, gradebook
+}
+
+/// The kinds of OneRoster writes the outbox sends.
+public enum JobKind: String, Sendable, Codable, CaseIterable {
+    case putCategory = "put_category", putLineItem = "put_line_item", putResult = "put_result", deleteLineItem = "delete_line_item"
+}
+
+/// One write to queue.
+public struct JobSpec: Sendable, Hashable {
+    public var kind: JobKind
+    public var targetSourcedId: String
+    /// The OneRoster object as JSON text (unwrapped).
+    public var payload: String
+    public var fingerprint: String
+
+    public init(kind: JobKind, targetSourcedId: String, payload: String, fingerprint: String) {
+        self.kind = kind
+        self.targetSourcedId = targetSourcedId
+        self.payload = payload
+        self.fingerprint = fingerprint
+    }
+}
+
+/// What a run does with one material of the section.
+public struct ItemDecision: Sendable {
+    public enum Action: Sendable {
+        /// Send these writes: an optional category, the lineItem, then its results (which wait for it).
+        case send(category: JobSpec?, lineItem: JobSpec, results: [JobSpec], fingerprint: String)
+        /// A rule failed: nothing is sent, the item shows ERROR with these problems.
+        case blocked
+        /// Nothing changed since the last accepted sync (or the item is opted out): not sent.
+        case skipped
+    }
+
+    public var materialID: Int64
+    public var lineItemSourcedId: String
+    public var action: Action
+    /// Errors and warnings of the rules, shown with the item.
+    public var problems: [Problem]
+
+    public init(materialID: Int64, lineItemSourcedId: String, action: Action, problems: [Problem]) {
+        self.materialID = materialID
+        self.lineItemSourcedId = lineItemSourcedId
+        self.action = action
+        self.problems = problems
+    }
+}
+
+/// A claimed job, ready to send.
+public struct ClaimedJob: Sendable, Hashable {
+    public var id: Int64
+    public var connectionID: String
+    public var kind: JobKind
+    public var targetSourcedId: String
+    public var payload: String
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var materialID: Int64?
+    public var classID: Int64?
+    public var syncRunID: Int64?
+}
+
+/// A sync run as recorded.
+public struct SyncRunRecord: Sendable, Hashable {
+    public var id: Int64
+    public var connectionID: String
+    public var classID: Int64?
+    public var trigger: SyncTrigger
+    public var startedBy: String
+    public var state: String
+    public var itemsSent: Int
+    public var itemsSucceeded: Int
+    public var itemsFailed: Int
+    public var itemsSkipped: Int
+    public var jobsTotal: Int
+    public var jobsSucceeded: Int
+    public var jobsFailed: Int
+    public var cause: String?
+    public var startedAt: Date
+    public var finishedAt: Date?
+}
+
+/// An outbox job as recorded (for run details and tests).
+public struct JobRecord: Sendable, Hashable {
+    public var id: Int64
+    public var kind: JobKind
+    public var targetSourcedId: String
+    public var state: String
+    public var attempt: Int
+    public var errors: String
+    public var materialID: Int64?
+    public var classID: Int64?
+    public var syncRunID: Int64?
+}
+
+/// One line of the audit log.
+public struct AuditRecord: Sendable, Hashable {
+    public var id: Int64
+    public var syncRunID: Int64?
+    public var jobID: Int64?
+    public var materialID: Int64?
+    public var classID: Int64?
+    public var at: Date
+    public var action: String
+    public var attempt: Int?
+    public var outcome: String
+    public var httpStatus: Int?
+    public var code: String?
+    public var message: String?
+}
+
+/// The sync state of one material in one section, as stored.
+public struct SyncItemRecord: Sendable, Hashable {
+    public var materialID: Int64
+    public var classID: Int64
+    public var status: SyncStatus
+    public var lastSyncedAt: Date?
+    public var acceptedFingerprint: String?
+    public var plannedFingerprint: String?
+    public var lastAttempt: String?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var problems: [Problem]
+    public var lineItemSourcedId: String?
+}

@@ -1,0 +1,240 @@
+import Foundation
+import Logging
+import OneRoster
+import PassbackCore
+import PassbackStore
+import ServiceLifecycle
+import Synchronization
+
+/// Sends the outbox to each connection's SIS: claims due jobs, sends them with the OneRoster
+/// client under the connection's rate limit and concurrency, and applies the closed outcome
+/// (success, retry with backoff, snooze until Retry-After, cancel with the SIS's reason).
+///
+/// A `Service`: at start it puts back jobs a dead process left running; on graceful shutdown it
+/// stops claiming, lets in-flight sends finish (up to `shutdownGrace`), and releases the rest.
+public final class OutboxWorker: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Writes in flight at once per SIS.
+        public var concurrencyPerConnection = 4
+        /// How often to look for due work when idle.
+        public var pollInterval: Duration = .milliseconds(200)
+        public var retryPolicy = RetryPolicy()
+        /// How long in-flight sends may take to finish at shutdown before they are released.
+        public var shutdownGrace: Duration = .seconds(10)
+
+        public init() {}
+    }
+
+    /// One SIS the worker writes to.
+    public struct Target: Sendable {
+        public var client: OneRosterClient
+        public var requestsPerMinute: Int
+
+        public init(client: OneRosterClient, requestsPerMinute: Int) {
+            self.client = client
+            self.requestsPerMinute = requestsPerMinute
+        }
+    }
+
+    let store: EngineStore
+    let targets: [String: Target]
+    let limiters: [String: RateLimiter]
+    let configuration: Configuration
+    let clock: any WallClock
+    let random: @Sendable () -> Double
+    let logger: Logger
+    private let stopping = Mutex(false)
+    private let counters = Mutex([String: Int]())
+
+    public init(database: PassbackDatabase, targets: [String: Target], configuration: Configuration = Configuration(),
+                clock: any WallClock = SystemWallClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                logger: Logger = Logger(label: "passback.outbox")) {
+        store = EngineStore(database)
+        self.targets = targets
+        limiters = targets.mapValues { RateLimiter(requestsPerMinute: $0.requestsPerMinute) }
+        self.configuration = configuration
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+    }
+
+    /// Jobs finished by outcome (`succeeded`, `retry`, `snoozed`, `cancelled`, `discarded`), for metrics.
+    public var outcomeCounts: [String: Int] { counters.withLock { $0 } }
+
+    public func run() async throws {
+        let rescued = try store.rescueStuckJobs(at: clock.now)
+        if rescued > 0 { logger.notice("put back \(rescued) write(s) left running by a stopped worker") }
+        await withGracefulShutdownHandler {
+            await loop(drain: false)
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+        }
+    }
+
+    /// Sends until nothing is due or waiting and nothing is in flight (for tests and one-shot
+    /// commands). Jobs waiting on a retry or snooze delay are waited for.
+    public func drain() async throws {
+        _ = try store.rescueStuckJobs(at: clock.now)
+        await loop(drain: true)
+    }
+
+    /// Stops claiming; in-flight sends finish (up to the grace period) and the loop returns.
+    public func stop() { stopping.withLock { $0 = true } }
+
+    func loop(drain: Bool) async {
+        await withTaskGroup(of: Void.self) { group in
+            for (connection, target) in targets {
+                group.addTask { await self.connectionLoop(connection, target: target, drain: drain) }
+            }
+        }
+    }
+
+    enum Event: Sendable {
+        case finished(ClaimedJob, sent: Bool)
+        case tick
+    }
+
+    /// One SIS: keep up to `concurrencyPerConnection` writes in flight; wake when one finishes
+    /// or every poll interval to claim newly due work.
+    func connectionLoop(_ connection: String, target: Target, drain: Bool) async {
+        let limiter = limiters[connection]!
+        await withTaskGroup(of: Event.self) { group in
+            var inFlight: [Int64: ClaimedJob] = [:]
+            var ticking = false
+            var deadline: ContinuousClock.Instant?
+            while true {
+                let stop = stopping.withLock { $0 }
+                if stop {
+                    if inFlight.isEmpty { break }
+                    let d = deadline ?? .now + configuration.shutdownGrace
+                    deadline = d
+                    if ContinuousClock.now >= d { group.cancelAll() }
+                } else {
+                    let free = configuration.concurrencyPerConnection - inFlight.count
+                    let jobs = free > 0 ? ((try? store.claim(connection: connection, limit: free, at: clock.now)) ?? []) : []
+                    for job in jobs {
+                        inFlight[job.id] = job
+                        group.addTask { .finished(job, sent: await self.process(job, target: target, limiter: limiter)) }
+                    }
+                    if drain, inFlight.isEmpty, ((try? store.jobCounts(connection: connection)) ?? [:])
+                        .filter({ ["available", "scheduled", "retryable", "running"].contains($0.key) }).isEmpty {
+                        break
+                    }
+                }
+                if !ticking {
+                    ticking = true
+                    let interval = configuration.pollInterval
+                    group.addTask {
+                        try? await Task.sleep(for: interval)
+                        return .tick
+                    }
+                }
+                guard let event = await group.next() else { continue }
+                switch event {
+                case .finished(let job, _): inFlight[job.id] = nil
+                case .tick: ticking = false
+                }
+            }
+            group.cancelAll()
+            if !inFlight.isEmpty { try? store.release(Array(inFlight.values), at: clock.now) }
+        }
+    }
+
+    /// Sends one job and records its outcome. Returns whether it was sent (false if released).
+    func process(_ job: ClaimedJob, target: Target, limiter: RateLimiter) async -> Bool {
+        do {
+            try await limiter.acquire()
+            try Task.checkCancellation()
+        } catch {
+            try? store.release([job], at: clock.now)
+            count("released")
+            return false
+        }
+        do {
+            let status = try await send(job, client: target.client)
+            try store.complete(job, httpStatus: status, at: clock.now)
+            count("succeeded")
+        } catch let error as OneRosterError {
+            await handle(error, job: job, limiter: limiter)
+        } catch is CancellationError {
+            try? store.release([job], at: clock.now)
+            count("released")
+            return false
+        } catch {
+            // A payload this build cannot read: retrying will not help.
+            try? store.fail(job, code: .sisRejected, message: "internal: \(error)", httpStatus: nil, discarded: true, at: clock.now)
+            count("discarded")
+        }
+        return true
+    }
+
+    func handle(_ error: OneRosterError, job: ClaimedJob, limiter: RateLimiter) async {
+        if Task.isCancelled {
+            // Shutdown cut this send short: whether it landed is unknown, and the PUT is idempotent.
+            try? store.release([job], at: clock.now)
+            count("released")
+            return
+        }
+        let failure = Self.failure(error)
+        let now = clock.now
+        do {
+            if case .auth = failure {
+                // The client already fetched a fresh token once after the 401: the credentials are wrong.
+                let cause = "the SIS refused Passback's credentials (\(error.message)); an administrator must fix the connection's client id or secret"
+                try store.fail(job, code: .sisAuthFailed, message: cause, httpStatus: error.httpStatus, discarded: false, at: now)
+                if let run = job.syncRunID { try store.failRun(run, code: .sisAuthFailed, cause: cause, at: now) }
+                count("cancelled")
+                logger.error("\(cause)")
+                return
+            }
+            switch configuration.retryPolicy.outcome(for: failure, attempt: job.attempt, random: random()) {
+            case .success:
+                try store.complete(job, httpStatus: error.httpStatus, at: now)
+                count("succeeded")
+            case .retry(let message, let delay):
+                try store.retry(job, error: message, httpStatus: error.httpStatus, after: delay, at: now)
+                count("retry")
+            case .snooze(let delay):
+                await limiter.pause(for: delay)
+                try store.snooze(job, error: error.message, httpStatus: error.httpStatus, after: delay, at: now)
+                count("snoozed")
+            case .cancel(let reason):
+                let gaveUp = failure.problemCode == .sisUnavailable
+                try store.fail(job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, at: now)
+                count(gaveUp ? "discarded" : "cancelled")
+            }
+        } catch {
+            logger.error("cannot record the outcome of job \(job.id): \(error)")
+        }
+    }
+
+    static func failure(_ e: OneRosterError) -> WriteFailure {
+        switch e.kind {
+        case .retryable: .retryable(e.message)
+        case .rateLimited: .rateLimited(retryAfter: e.retryAfter.map { $0.delay(from: Date()) }, message: e.message)
+        case .auth: .auth(e.message)
+        case .invalidData: .invalidData(e.message)
+        case .notFound: .notFound(e.message)
+        case .malformedResponse: .malformedResponse(e.message)
+        }
+    }
+
+    /// Sends the payload; returns the HTTP status it got.
+    func send(_ job: ClaimedJob, client: OneRosterClient) async throws -> Int {
+        guard case .object(let object) = try JSONValue.parse(job.payload) else { throw PayloadError() }
+        let outcome: OneRosterClient.PutOutcome
+        switch job.kind {
+        case .putCategory: outcome = try await client.put(try OneRoster.Category(json: object))
+        case .putLineItem: outcome = try await client.put(try LineItem(json: object))
+        case .putResult: outcome = try await client.put(try GradebookResult(json: object))
+        case .deleteLineItem:
+            try await client.delete(LineItem.self, id: job.targetSourcedId)
+            return 204
+        }
+        return outcome == .created ? 201 : 200
+    }
+
+    struct PayloadError: Error {}
+
+    func count(_ outcome: String) { counters.withLock { $0[outcome, default: 0] += 1 } }
+}
