@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+import PassbackCore
+
+/// Weekly schedules: saved versions per section (a change takes effect 24 hours after it is
+/// saved) and org defaults, and the record of which window each section already ran in.
+public struct ScheduleStore: Sendable {
+    let database: PassbackDatabase
+    var pool: DatabasePool { database.pool }
+
+    public init(_ database: PassbackDatabase) { self.database = database }
+
+    /// Saves a teacher's schedule (nil turns scheduling off) for these sections, one version
+    /// each, in one transaction. "Use this schedule for all my existing courses" passes every
+    /// active section the teacher teaches.
+    public func saveTeacherSchedule(_ schedule: WeeklySchedule?, classIDs: [Int64], teacher: String, at now: Date) throws {
+        try pool.write { db in
+            for classID in classIDs {
+                guard let connection = try String.fetchOne(db, sql: "SELECT connection_id FROM class WHERE id = ?", arguments: [classID]) else {
+                    throw StoreError(.notFound, "no section with id \(classID)")
+                }
+                try Self.insert(db, connection: connection, kind: "teacher", owner: teacher, classID: classID, schedule: schedule, by: teacher, at: now)
+            }
+        }
+    }
+
+    /// Saves an org's default schedule, for sections in its subtree that have none of their own.
+    public func saveDefaultSchedule(_ schedule: WeeklySchedule?, connection: String, org: String, savedBy: String, at now: Date) throws {
+        try pool.write { db in
+            try Self.insert(db, connection: connection, kind: "org_default", owner: org, classID: nil, schedule: schedule, by: savedBy, at: now)
+        }
+    }
+
+    static func insert(_ db: Database, connection: String, kind: String, owner: String, classID: Int64?, schedule: WeeklySchedule?, by: String, at now: Date) throws {
+        try db.execute(sql: """
+            INSERT INTO sync_schedule (connection_id, owner_kind, owner_sourced_id, class_id, enabled, weekday, start_minute, time_zone, saved_at, saved_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [connection, kind, owner, classID, schedule != nil, schedule?.weekday, schedule?.startMinute, schedule?.timeZone,
+                             Timestamp.text(now), by])
+    }
+
+    static func version(_ r: Row) -> ScheduleVersion {
+        let enabled: Bool = r["enabled"]
+        let schedule = enabled ? WeeklySchedule(weekday: r["weekday"], startMinute: r["start_minute"], timeZone: r["time_zone"]) : nil
+        return ScheduleVersion(schedule: schedule, savedAt: Timestamp.date(r["saved_at"]) ?? .distantPast)
+    }
+
+    /// A section the scheduler considers, with the schedule versions that govern it: its own
+    /// if a teacher ever saved one, else the nearest org default up its school's org chain.
+    public struct ScheduledSection: Sendable {
+        public var classID: Int64
+        public var sectionSourcedId: String
+        public var versions: [ScheduleVersion]
+    }
+
+    /// Every active section linked to an LMS course that has a schedule of any kind.
+    public func scheduledSections() throws -> [ScheduledSection] {
+        try pool.read { db in
+            var own: [Int64: [ScheduleVersion]] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM sync_schedule WHERE owner_kind = 'teacher' ORDER BY saved_at, id") {
+                own[r["class_id"], default: []].append(Self.version(r))
+            }
+            var defaults: [String: [ScheduleVersion]] = [:]  // "connection|org" → versions
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM sync_schedule WHERE owner_kind = 'org_default' ORDER BY saved_at, id") {
+                defaults["\(r["connection_id"] as String)|\(r["owner_sourced_id"] as String)", default: []].append(Self.version(r))
+            }
+            var parents: [String: String] = [:]
+            if !defaults.isEmpty {
+                for r in try Row.fetchAll(db, sql: "SELECT connection_id, sourced_id, parent_sourced_id FROM org WHERE parent_sourced_id IS NOT NULL") {
+                    parents["\(r["connection_id"] as String)|\(r["sourced_id"] as String)"] = r["parent_sourced_id"]
+                }
+            }
+            var out: [ScheduledSection] = []
+            for r in try Row.fetchAll(db, sql: """
+                SELECT c.id, c.sourced_id, c.connection_id, c.school_sourced_id FROM class c JOIN linked_section ls ON ls.class_id = c.id
+                WHERE c.status = 'active' ORDER BY c.id
+                """) {
+                let id: Int64 = r["id"]
+                if let versions = own[id] {
+                    out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: versions))
+                    continue
+                }
+                let connection: String = r["connection_id"]
+                var org: String? = r["school_sourced_id"]
+                var depth = 0
+                while let o = org, depth < 16 {
+                    if let versions = defaults["\(connection)|\(o)"] {
+                        out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: versions))
+                        break
+                    }
+                    org = parents["\(connection)|\(o)"]
+                    depth += 1
+                }
+            }
+            return out
+        }
+    }
+
+    /// A section's own schedule versions, oldest first.
+    public func versions(classID: Int64) throws -> [ScheduleVersion] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM sync_schedule WHERE class_id = ? ORDER BY saved_at, id", arguments: [classID]).map(Self.version)
+        }
+    }
+
+    /// Claims a section's run in a window; false if it already ran (or is running) there.
+    public func claimWindow(classID: Int64, windowStart: Date) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO scheduled_run (class_id, window_start) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                           arguments: [classID, Timestamp.text(windowStart)])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Records the run a claimed window started.
+    public func recordRun(classID: Int64, windowStart: Date, runID: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE scheduled_run SET sync_run_id = ? WHERE class_id = ? AND window_start = ?",
+                           arguments: [runID, classID, Timestamp.text(windowStart)])
+        }
+    }
+}
