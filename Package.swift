@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "PassbackSyncTests",
-            dependencies: ["PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox"]
+            dependencies: ["PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "passback"]
         ),
         .testTarget(
             name: "OneRosterSandboxTests",

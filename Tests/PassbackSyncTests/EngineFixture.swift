@@ -26,7 +26,10 @@ struct EngineFixture {
         conn.settings.profile = profile
         _ = try await RosterImporter(store: RosterStore(database), clock: clock).pull(connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock))
         let data = running.sandbox.data
-        let cls = data.all(.classes).first { ($0["terms"]?.arrayValue?.count ?? 0) == 2 }!
+        // A year-long class (both semesters), so the fixture's due dates fall in its grading periods.
+        guard let cls = data.all(.classes).first(where: { ($0["terms"]?.arrayValue?.count ?? 0) == 2 }) else {
+            throw TestFailure("the generated district has no year-long class; pick another plan or seed")
+        }
         let section = cls["sourcedId"]!.stringValue!
         let students = data.all(.enrollments).filter { $0["class"]?.objectValue?["sourcedId"]?.stringValue == section && $0["role"] == "student" }
             .compactMap { $0["user"]?.objectValue?["sourcedId"]?.stringValue }.sorted()

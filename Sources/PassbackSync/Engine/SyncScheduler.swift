@@ -50,7 +50,8 @@ public final class SyncScheduler: Service, Sendable {
     public func run() async throws {
         while !Task.isCancelledOrShuttingDown {
             do { try tick() } catch { logger.error("scheduler tick failed: \(error)") }
-            try? await Task.sleep(for: interval)
+            // A shutdown must not wait out the interval: the worker stops only after the scheduler has.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
     }
 }
