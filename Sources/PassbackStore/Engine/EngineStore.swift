@@ -17,10 +17,14 @@ public struct EngineStore: Sendable {
 
     /// Records a run and everything it decided: jobs enqueued (coalesced with queued writes to
     /// the same SIS objects), items blocked by a rule, items skipped. One transaction.
+    /// `plannedAt` is when the snapshot the decisions came from was read: a change the LMS made
+    /// after it is not in this run and still shows as an update.
     public func enqueueRun(connection: String, classID: Int64?, trigger: SyncTrigger, startedBy: String, decisions: [ItemDecision],
-                           maxAttempts: Int, at now: Date) throws -> Int64 {
+                           maxAttempts: Int, plannedAt: Date, at now: Date) throws -> Int64 {
         let t = Timestamp.text(now)
+        let planned = Timestamp.text(plannedAt)
         return try pool.write { db in
+            var formerRuns: Set<Int64> = []
             try db.execute(sql: "INSERT INTO sync_run (connection_id, class_id, trigger, started_by, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
                            arguments: [connection, classID, trigger.rawValue, startedBy, t])
             let runID = db.lastInsertedRowID
@@ -30,6 +34,14 @@ public struct EngineStore: Sendable {
                 switch d.action {
                 case .skipped:
                     skipped += 1
+                case .unchanged:
+                    // The SIS holds exactly this content: a flag raised by a change that did not
+                    // reach the content (or was undone) comes down.
+                    skipped += 1
+                    try db.execute(sql: """
+                        UPDATE sync_item SET status = 'SUCCESSFUL', content_changed_at = NULL, updated_at = ?
+                        WHERE material_id = ? AND class_id = ? AND status = 'UPDATES_AVAILABLE'
+                        """, arguments: [t, d.materialID, classID])
                 case .blocked:
                     failed += 1
                     let errors = d.problems.filter { $0.severity == .error }
@@ -37,7 +49,7 @@ public struct EngineStore: Sendable {
                     let message = errors.count > 1 ? "\(first.message) (and \(errors.count - 1) more problem\(errors.count > 2 ? "s" : ""))" : first.message
                     try Self.upsertItem(db, materialID: d.materialID, classID: classID!, status: .error, lineItem: d.lineItemSourcedId, runID: runID,
                                         planned: nil, problems: problemsJSON, errorCode: first.code.rawValue, errorMessage: message, errorField: first.field,
-                                        lastAttempt: "failed", at: t)
+                                        lastAttempt: "failed", plannedAt: planned, at: t)
                     for p in errors {
                         try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
                                        attempt: nil, outcome: "rule_failed", httpStatus: nil, code: p.code.rawValue, message: p.message)
@@ -46,20 +58,23 @@ public struct EngineStore: Sendable {
                     sent += 1
                     var parent: Int64?
                     if let category {
-                        parent = try Self.enqueue(db, category, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
-                                                  dependsOn: nil, maxAttempts: maxAttempts, at: t)
+                        // A generic category is shared by every uncategorized item of the
+                        // connection: it belongs to no one item, so no item's status hangs on it.
+                        parent = try Self.enqueue(db, category, connection: connection, materialID: nil, classID: nil, runID: runID,
+                                                  dependsOn: nil, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
                         jobs += 1
                     }
                     let lineItemJob = try Self.enqueue(db, lineItem, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
-                                                       dependsOn: parent, maxAttempts: maxAttempts, at: t)
+                                                       dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
                     jobs += 1
                     for r in results {
                         _ = try Self.enqueue(db, r, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
-                                             dependsOn: lineItemJob, maxAttempts: maxAttempts, at: t)
+                                             dependsOn: lineItemJob, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
                         jobs += 1
                     }
                     try Self.upsertItem(db, materialID: d.materialID, classID: classID!, status: .inProgress, lineItem: d.lineItemSourcedId, runID: runID,
-                                        planned: fingerprint, problems: problemsJSON, errorCode: nil, errorMessage: nil, errorField: nil, lastAttempt: nil, at: t)
+                                        planned: fingerprint, problems: problemsJSON, errorCode: nil, errorMessage: nil, errorField: nil, lastAttempt: nil,
+                                        plannedAt: planned, at: t)
                     for p in d.problems {
                         try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
                                        attempt: nil, outcome: p.severity == .warning ? "warning" : "rule_failed", httpStatus: nil, code: p.code.rawValue, message: p.message)
@@ -69,13 +84,20 @@ public struct EngineStore: Sendable {
             try db.execute(sql: "UPDATE sync_run SET items_sent = ?, items_failed = ?, items_skipped = ?, jobs_total = ? WHERE id = ?",
                            arguments: [sent, failed, skipped, jobs, runID])
             try Self.finishRunIfDone(db, runID: runID, at: t)
+            // Runs whose queued writes this one took over may have nothing left to wait for.
+            for former in formerRuns where former != runID { try Self.finishRunIfDone(db, runID: former, at: t) }
             return runID
         }
     }
 
     /// Inserts a job, or replaces the payload of the queued job for the same SIS object.
     static func enqueue(_ db: Database, _ job: JobSpec, connection: String, materialID: Int64?, classID: Int64?, runID: Int64, dependsOn: Int64?,
-                        maxAttempts: Int, at t: String) throws -> Int64 {
+                        maxAttempts: Int, at t: String, formerRuns: inout Set<Int64>) throws -> Int64 {
+        if let former = try Int64.fetchOne(db, sql: """
+            SELECT sync_run_id FROM outbox_job WHERE connection_id = ? AND kind = ? AND target_sourced_id = ? AND state IN \(pending)
+            """, arguments: [connection, job.kind.rawValue, job.targetSourcedId]) {
+            formerRuns.insert(former)
+        }
         let sql = """
             INSERT INTO outbox_job (connection_id, kind, target_sourced_id, payload, fingerprint, material_id, class_id, sync_run_id, depends_on_job_id,
                                     state, attempt, max_attempts, created_at, scheduled_at)
@@ -90,7 +112,8 @@ public struct EngineStore: Sendable {
     }
 
     static func upsertItem(_ db: Database, materialID: Int64, classID: Int64, status: SyncStatus, lineItem: String, runID: Int64, planned: String?,
-                           problems: String, errorCode: String?, errorMessage: String?, errorField: String?, lastAttempt: String?, at t: String) throws {
+                           problems: String, errorCode: String?, errorMessage: String?, errorField: String?, lastAttempt: String?, plannedAt: String,
+                           at t: String) throws {
         try db.execute(sql: """
             INSERT INTO sync_item (material_id, class_id, status, planned_fingerprint, problems, line_item_sourced_id, sync_run_id, error_code, error_message,
                                    error_field, error_at, last_attempt, updated_at)
@@ -98,9 +121,10 @@ public struct EngineStore: Sendable {
             ON CONFLICT (material_id, class_id) DO UPDATE SET status = excluded.status, planned_fingerprint = excluded.planned_fingerprint,
                 problems = excluded.problems, line_item_sourced_id = excluded.line_item_sourced_id, sync_run_id = excluded.sync_run_id,
                 error_code = excluded.error_code, error_message = excluded.error_message, error_field = excluded.error_field, error_at = excluded.error_at,
-                last_attempt = COALESCE(excluded.last_attempt, sync_item.last_attempt), content_changed_at = NULL, updated_at = excluded.updated_at
+                last_attempt = COALESCE(excluded.last_attempt, sync_item.last_attempt),
+                content_changed_at = CASE WHEN sync_item.content_changed_at > ? THEN sync_item.content_changed_at END, updated_at = excluded.updated_at
             """, arguments: [materialID, classID, status.rawValue, planned, problems, lineItem, runID, errorCode, errorMessage, errorField,
-                             errorCode == nil ? nil : t, lastAttempt, t])
+                             errorCode == nil ? nil : t, lastAttempt, t, plannedAt])
     }
 
     static func audit(_ db: Database, runID: Int64?, jobID: Int64?, materialID: Int64?, classID: Int64?, at t: String, action: String, attempt: Int?,
@@ -173,6 +197,7 @@ public struct EngineStore: Sendable {
                     at now: Date) throws {
         let t = Timestamp.text(now)
         try pool.write { db in
+            if try Self.supersedeIfNewerQueued(db, jobID: job.id, at: t) { return }
             try db.execute(sql: """
                 UPDATE outbox_job SET state = ?, scheduled_at = ?, attempt = attempt - ?,
                     errors = json_insert(errors, '$[#]', json_object('at', ?, 'attempt', ?, 'error', ?, 'status', ?))
@@ -183,6 +208,23 @@ public struct EngineStore: Sendable {
                            attempt: job.attempt, outcome: outcome, httpStatus: httpStatus, code: nil,
                            message: "\(error) — next try in \(Int(delay.rounded(.up))) s")
         }
+    }
+
+    /// A newer write to the same SIS object was queued while this one was out: going back to
+    /// the queue would make two (and could land the older content last). This one is cancelled
+    /// as superseded, and what waited on it waits on the newer write. Returns whether it was.
+    static func supersedeIfNewerQueued(_ db: Database, jobID: Int64, at t: String) throws -> Bool {
+        guard let j = try Row.fetchOne(db, sql: "SELECT * FROM outbox_job WHERE id = ?", arguments: [jobID]),
+            let newer = try Int64.fetchOne(db, sql: """
+                SELECT id FROM outbox_job WHERE connection_id = ? AND kind = ? AND target_sourced_id = ? AND state IN \(pending) AND id != ?
+                """, arguments: [j["connection_id"], j["kind"], j["target_sourced_id"], jobID])
+        else { return false }
+        try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, jobID])
+        try db.execute(sql: "UPDATE outbox_job SET depends_on_job_id = ? WHERE depends_on_job_id = ? AND state IN \(pending)", arguments: [newer, jobID])
+        try audit(db, runID: j["sync_run_id"], jobID: jobID, materialID: j["material_id"], classID: j["class_id"], at: t, action: "superseded",
+                  attempt: j["attempt"], outcome: "cancelled", httpStatus: nil, code: nil, message: "replaced by a newer write to the same SIS object (job \(newer))")
+        if let run: Int64 = j["sync_run_id"] { try finishRunIfDone(db, runID: run, at: t) }
+        return true
     }
 
     /// Give up on a write: the SIS refused it (`cancelled`) or it ran out of attempts
@@ -199,8 +241,8 @@ public struct EngineStore: Sendable {
             try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
                            attempt: job.attempt, outcome: discarded ? "discarded" : "cancelled", httpStatus: httpStatus, code: code.rawValue, message: message)
             let itemMessage = job.kind == .putResult ? Self.resultMessage(db, job: job, message: message) : message
-            try Self.markItemFailed(db, materialID: job.materialID, classID: job.classID, code: code, message: itemMessage, at: t)
-            try Self.cancelDependents(db, of: job.id, at: t)
+            try Self.markItemFailed(db, materialID: job.materialID, classID: job.classID, runID: job.syncRunID, code: code, message: itemMessage, at: t)
+            try Self.cancelDependents(db, of: job.id, reason: itemMessage, at: t)
             if let run = job.syncRunID { try Self.finishRunIfDone(db, runID: run, at: t) }
         }
     }
@@ -212,25 +254,29 @@ public struct EngineStore: Sendable {
     }
 
     /// Writes that wait on a refused one can never go: cancel them (and theirs) now.
-    static func cancelDependents(_ db: Database, of jobID: Int64, at t: String) throws {
+    static func cancelDependents(_ db: Database, of jobID: Int64, reason: String, at t: String) throws {
         let dependents = try Row.fetchAll(db, sql: "SELECT id, sync_run_id, material_id, class_id FROM outbox_job WHERE depends_on_job_id = ? AND state IN \(pending)",
                                           arguments: [jobID])
         for d in dependents {
             let id: Int64 = d["id"]
             try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, id])
+            let message = "not sent: the write it depends on failed (\(reason))"
             try audit(db, runID: d["sync_run_id"], jobID: id, materialID: d["material_id"], classID: d["class_id"], at: t, action: "not sent",
-                      attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: "not sent: the write it depends on was refused")
-            try cancelDependents(db, of: id, at: t)
+                      attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: message)
+            try markItemFailed(db, materialID: d["material_id"], classID: d["class_id"], runID: d["sync_run_id"], code: .sisRejected, message: message, at: t)
+            try cancelDependents(db, of: id, reason: reason, at: t)
             if let run: Int64 = d["sync_run_id"] { try finishRunIfDone(db, runID: run, at: t) }
         }
     }
 
-    static func markItemFailed(_ db: Database, materialID: Int64?, classID: Int64?, code: ProblemCode, message: String, at t: String) throws {
+    /// The item shows ERROR, unless the failed write belongs to an older run than the item's
+    /// current one (whose newer writes decide).
+    static func markItemFailed(_ db: Database, materialID: Int64?, classID: Int64?, runID: Int64?, code: ProblemCode, message: String, at t: String) throws {
         guard let materialID, let classID else { return }
         try db.execute(sql: """
             UPDATE sync_item SET status = 'ERROR', error_code = ?, error_message = ?, error_field = NULL, error_at = ?, last_attempt = 'failed', updated_at = ?
-            WHERE material_id = ? AND class_id = ?
-            """, arguments: [code.rawValue, message, t, t, materialID, classID])
+            WHERE material_id = ? AND class_id = ? AND (? IS NULL OR sync_run_id IS NULL OR sync_run_id = ?)
+            """, arguments: [code.rawValue, message, t, t, materialID, classID, runID, runID])
     }
 
     /// When an item's last write lands: SUCCESSFUL (or UPDATES_AVAILABLE if the LMS changed it
@@ -240,6 +286,20 @@ public struct EngineStore: Sendable {
         let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE material_id = ? AND class_id = ? AND state IN \(unfinished)",
                                     arguments: [materialID, classID]) ?? 0
         guard open == 0 else { return }
+        // A result a rule stopped (STUDENT_NOT_ENROLLED, SCORE_INVALID) leaves the item in ERROR
+        // even though the rest was accepted: the teacher has something to fix.
+        let problemsText = try String.fetchOne(db, sql: "SELECT problems FROM sync_item WHERE material_id = ? AND class_id = ? AND status = 'IN_PROGRESS'",
+                                               arguments: [materialID, classID])
+        guard let problemsText else { return }
+        let ruleError = ((try? JSONDecoder().decode([Problem].self, from: Data(problemsText.utf8))) ?? []).first { $0.severity == .error }
+        if let ruleError {
+            try db.execute(sql: """
+                UPDATE sync_item SET status = 'ERROR', error_code = ?, error_message = ?, error_field = ?, error_at = ?,
+                    accepted_fingerprint = planned_fingerprint, last_attempt = 'failed', last_synced_at = ?, updated_at = ?
+                WHERE material_id = ? AND class_id = ?
+                """, arguments: [ruleError.code.rawValue, ruleError.message, ruleError.field, t, t, t, materialID, classID])
+            return
+        }
         try db.execute(sql: """
             UPDATE sync_item SET
                 status = CASE WHEN content_changed_at IS NOT NULL THEN 'UPDATES_AVAILABLE' ELSE 'SUCCESSFUL' END,
@@ -257,16 +317,17 @@ public struct EngineStore: Sendable {
         guard open == 0 else { return }
         let succeeded = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state = 'completed'", arguments: [runID]) ?? 0
         let failedJobs = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state IN ('cancelled', 'discarded')", arguments: [runID]) ?? 0
-        let failedItems = try Int.fetchOne(db, sql: """
-            SELECT count(*) FROM (SELECT DISTINCT material_id, class_id FROM outbox_job WHERE sync_run_id = ? AND state IN ('cancelled', 'discarded'))
-            """, arguments: [runID]) ?? 0
+        // Items of this run that ended in ERROR: blocked by a rule, refused by the SIS, or sent
+        // with a result a rule stopped.
         let blocked: Int = run["items_failed"]
         let sent: Int = run["items_sent"]
-        let state = failedItems + blocked > 0 ? "partial" : "succeeded"
+        let erroredItems = try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_item WHERE sync_run_id = ? AND status = 'ERROR'", arguments: [runID]) ?? 0
+        let failedSent = max(0, erroredItems - blocked)
+        let state = erroredItems > 0 || failedJobs > 0 ? "partial" : "succeeded"
         try db.execute(sql: """
             UPDATE sync_run SET state = ?, finished_at = ?, jobs_succeeded = ?, jobs_failed = ?, items_succeeded = ?, items_failed = ?
             WHERE id = ? AND state = 'running'
-            """, arguments: [state, t, succeeded, failedJobs, max(0, sent - failedItems), blocked + failedItems, runID])
+            """, arguments: [state, t, succeeded, failedJobs, max(0, sent - failedSent), max(blocked, erroredItems), runID])
     }
 
     /// Ends a run that cannot go on (the SIS refused our credentials): its queued writes are
@@ -280,9 +341,11 @@ public struct EngineStore: Sendable {
                 try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, id])
                 try Self.audit(db, runID: runID, jobID: id, materialID: j["material_id"], classID: j["class_id"], at: t, action: "not sent",
                                attempt: nil, outcome: "cancelled", httpStatus: nil, code: code.rawValue, message: cause)
-                try Self.markItemFailed(db, materialID: j["material_id"], classID: j["class_id"], code: code, message: cause, at: t)
+                try Self.markItemFailed(db, materialID: j["material_id"], classID: j["class_id"], runID: runID, code: code, message: cause, at: t)
+                try Self.cancelDependents(db, of: id, reason: cause, at: t)
             }
-            try db.execute(sql: "UPDATE sync_run SET state = 'failed', cause = ?, finished_at = ? WHERE id = ? AND state = 'running'", arguments: [cause, t, runID])
+            try db.execute(sql: "UPDATE sync_run SET state = 'failed', cause = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+                           arguments: [cause, t, runID])
         }
     }
 
@@ -291,7 +354,8 @@ public struct EngineStore: Sendable {
     public func rescueStuckJobs(at now: Date) throws -> Int {
         let t = Timestamp.text(now)
         return try pool.write { db in
-            let stuck = try Row.fetchAll(db, sql: "SELECT id, sync_run_id, material_id, class_id, attempt, kind, target_sourced_id FROM outbox_job WHERE state = 'running'")
+            var stuck = try Row.fetchAll(db, sql: "SELECT id, sync_run_id, material_id, class_id, attempt, kind, target_sourced_id FROM outbox_job WHERE state = 'running'")
+            stuck = try stuck.filter { try !Self.supersedeIfNewerQueued(db, jobID: $0["id"], at: t) }
             for j in stuck {
                 try Self.audit(db, runID: j["sync_run_id"], jobID: j["id"], materialID: j["material_id"], classID: j["class_id"], at: t,
                                action: "rescue", attempt: j["attempt"], outcome: "retry", httpStatus: nil, code: nil,
@@ -311,6 +375,7 @@ public struct EngineStore: Sendable {
         let t = Timestamp.text(now)
         try pool.write { db in
             for job in jobs {
+                if try Self.supersedeIfNewerQueued(db, jobID: job.id, at: t) { continue }
                 try db.execute(sql: "UPDATE outbox_job SET state = 'available', attempt = max(0, attempt - 1), attempted_at = NULL WHERE id = ? AND state = 'running'",
                                arguments: [job.id])
                 if db.changesCount == 1 {

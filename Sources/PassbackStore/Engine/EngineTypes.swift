@@ -34,8 +34,11 @@ public struct ItemDecision: Sendable {
         case send(category: JobSpec?, lineItem: JobSpec, results: [JobSpec], fingerprint: String)
         /// A rule failed: nothing is sent, the item shows ERROR with these problems.
         case blocked
-        /// Nothing changed since the last accepted sync (or the item is opted out): not sent.
+        /// Opted out or deleted: not sent, status untouched.
         case skipped
+        /// The SIS already holds exactly this content: not sent, and an UPDATES_AVAILABLE raised
+        /// by a change that did not reach the content comes down.
+        case unchanged
     }
 
     public var materialID: Int64

@@ -76,20 +76,26 @@ public struct ScheduleStore: Sendable {
                 WHERE c.status = 'active' ORDER BY c.id
                 """) {
                 let id: Int64 = r["id"]
-                if let versions = own[id] {
-                    out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: versions))
-                    continue
-                }
                 let connection: String = r["connection_id"]
+                var inherited: [ScheduleVersion] = []
                 var org: String? = r["school_sourced_id"]
                 var depth = 0
                 while let o = org, depth < 16 {
                     if let versions = defaults["\(connection)|\(o)"] {
-                        out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: versions))
+                        inherited = versions
                         break
                     }
                     org = parents["\(connection)|\(o)"]
                     depth += 1
+                }
+                if let versions = own[id] {
+                    // The default stays in force until the teacher's first own version takes
+                    // effect 24 hours after it was saved; later defaults no longer apply.
+                    let first = versions[0].savedAt
+                    let before = inherited.filter { $0.savedAt < first }
+                    out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: before + versions))
+                } else if !inherited.isEmpty {
+                    out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: inherited))
                 }
             }
             return out
@@ -109,6 +115,14 @@ public struct ScheduleStore: Sendable {
             try db.execute(sql: "INSERT INTO scheduled_run (class_id, window_start) VALUES (?, ?) ON CONFLICT DO NOTHING",
                            arguments: [classID, Timestamp.text(windowStart)])
             return db.changesCount == 1
+        }
+    }
+
+    /// Gives back a claimed window whose run could not start.
+    public func releaseWindow(classID: Int64, windowStart: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM scheduled_run WHERE class_id = ? AND window_start = ? AND sync_run_id IS NULL",
+                           arguments: [classID, Timestamp.text(windowStart)])
         }
     }
 

@@ -77,6 +77,10 @@ public struct LMSStore: Sendable {
                 }
                 categoryID = id
             }
+            // Only what reaches the SIS counts as a change (not `published`, not the opt-out flag).
+            let before = try Row.fetchOne(db, sql: """
+                SELECT title, description, due_at, lms_category_id, max_points FROM material WHERE lms_course_id = ? AND lms_id = ?
+                """, arguments: [courseID, m.lmsID])
             try db.execute(sql: """
                 INSERT INTO material (lms_course_id, lms_id, title, description, due_at, lms_category_id, max_points, sync_to_sis, published, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -89,7 +93,10 @@ public struct LMSStore: Sendable {
                     OR material.published IS NOT excluded.published
                 """, arguments: [courseID, m.lmsID, m.title, m.description, m.dueAt.map(Timestamp.text), categoryID, m.maxPoints, m.syncToSIS,
                                  m.published, Timestamp.text(now)])
-            let changed = db.changesCount > 0
+            let after = try Row.fetchOne(db, sql: """
+                SELECT title, description, due_at, lms_category_id, max_points FROM material WHERE lms_course_id = ? AND lms_id = ?
+                """, arguments: [courseID, m.lmsID])
+            let changed = before != nil && before != after
             let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])!
             if changed { try Self.contentChanged(db, materialID: id, at: now) }
             return id
@@ -135,8 +142,18 @@ public struct LMSStore: Sendable {
                 try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, job])
                 try EngineStore.audit(db, runID: j["sync_run_id"], jobID: job, materialID: id, classID: j["class_id"], at: t, action: "not sent",
                                       attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: "the material was deleted in the LMS")
+                try EngineStore.cancelDependents(db, of: job, reason: "the material was deleted in the LMS", at: t)
                 if let run: Int64 = j["sync_run_id"] { try EngineStore.finishRunIfDone(db, runID: run, at: t) }
             }
+            // What was planned will not all arrive: nothing counts as accepted from that plan, and
+            // a write still in flight cannot make it SUCCESSFUL (it settles only IN_PROGRESS items).
+            try db.execute(sql: """
+                UPDATE sync_item SET status = CASE WHEN accepted_fingerprint IS NULL THEN 'NOT_SYNCED' ELSE 'UPDATES_AVAILABLE' END,
+                    planned_fingerprint = NULL, content_changed_at = ?, updated_at = ?
+                WHERE material_id = ? AND (status = 'IN_PROGRESS' OR (status = 'ERROR' AND error_at = ?))
+                """, arguments: [t, t, id, t])
+            try db.execute(sql: "UPDATE sync_item SET error_code = NULL, error_message = NULL, error_field = NULL, error_at = NULL WHERE material_id = ? AND status != 'ERROR'",
+                           arguments: [id])
             return true
         }
     }

@@ -102,13 +102,18 @@ public final class OutboxWorker: Service, Sendable {
             var inFlight: [Int64: ClaimedJob] = [:]
             var ticking = false
             var deadline: ContinuousClock.Instant?
+            var cancelled = false
             while true {
+                if Task.isCancelled { stopping.withLock { $0 = true } }
                 let stop = stopping.withLock { $0 }
                 if stop {
                     if inFlight.isEmpty { break }
                     let d = deadline ?? .now + configuration.shutdownGrace
                     deadline = d
-                    if ContinuousClock.now >= d { group.cancelAll() }
+                    if ContinuousClock.now >= d, !cancelled {
+                        group.cancelAll()
+                        cancelled = true
+                    }
                 } else {
                     let free = configuration.concurrencyPerConnection - inFlight.count
                     let jobs = free > 0 ? ((try? store.claim(connection: connection, limit: free, at: clock.now)) ?? []) : []
@@ -121,7 +126,9 @@ public final class OutboxWorker: Service, Sendable {
                         break
                     }
                 }
-                if !ticking {
+                // After the grace period the sends are cancelled: wait for them, no more ticks
+                // (a tick started in a cancelled group would return at once and spin).
+                if !ticking, !cancelled {
                     ticking = true
                     let interval = configuration.pollInterval
                     group.addTask {
@@ -152,8 +159,14 @@ public final class OutboxWorker: Service, Sendable {
         }
         do {
             let status = try await send(job, client: target.client)
-            try store.complete(job, httpStatus: status, at: clock.now)
-            count("succeeded")
+            do {
+                try store.complete(job, httpStatus: status, at: clock.now)
+                count("succeeded")
+            } catch {
+                // The SIS accepted it but the outcome could not be recorded: the job stays
+                // claimed, is put back at the next start and sent again (the PUT is idempotent).
+                logger.error("job \(job.id) was accepted but its outcome could not be recorded: \(error)")
+            }
         } catch let error as OneRosterError {
             await handle(error, job: job, limiter: limiter)
         } catch is CancellationError {

@@ -10,8 +10,10 @@ public struct PlannedItem: Sendable {
         case send
         /// A rule failed: nothing is sent.
         case blocked
-        /// Nothing changed since the SIS accepted it, or the material is opted out or deleted.
+        /// The material is opted out or deleted.
         case skip
+        /// The SIS already holds exactly this content (Sync Changes leaves it out).
+        case unchanged
     }
 
     public var materialID: Int64
@@ -30,6 +32,8 @@ public struct SyncPlan: Sendable {
     public var classID: Int64
     public var connectionID: String
     public var items: [PlannedItem]
+    /// When the cache was read for this plan.
+    public var readAt: Date
     public var writeCount: Int { items.reduce(0) { $0 + $1.writes.count } }
 }
 
@@ -54,6 +58,7 @@ public struct SyncPlanner: Sendable {
     /// `onlyChanges`, items the SIS already holds unchanged are skipped (Sync Changes); a
     /// single-item sync sends the item whatever its state.
     public func plan(classID: Int64, materialIDs: Set<Int64>? = nil, onlyChanges: Bool) throws -> SyncPlan {
+        let readAt = clock.now
         guard let s = try engine.sectionSnapshot(classID: classID) else {
             throw Failure(description: "the section is not linked to an LMS course, so it has nothing to sync")
         }
@@ -87,10 +92,10 @@ public struct SyncPlanner: Sendable {
             let item = s.items[m.id]
             let unchanged = item?.acceptedFingerprint == fingerprint && item?.lastAttempt == "succeeded" && item?.status != .error
                 && (s.pendingJobs[m.id] ?? 0) == 0
-            items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: onlyChanges && unchanged ? .skip : .send,
+            items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: onlyChanges && unchanged ? .unchanged : .send,
                                      problems: rules.problems, writes: writes))
         }
-        return SyncPlan(classID: classID, connectionID: s.connectionID, items: items)
+        return SyncPlan(classID: classID, connectionID: s.connectionID, items: items, readAt: readAt)
     }
 
     /// Plans and enqueues in one transaction; returns the run. The worker does the sending.
@@ -100,6 +105,8 @@ public struct SyncPlanner: Sendable {
             switch item.decision {
             case .skip:
                 return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId, action: .skipped, problems: [])
+            case .unchanged:
+                return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId, action: .unchanged, problems: [])
             case .blocked:
                 return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId, action: .blocked, problems: item.problems)
             case .send:
@@ -112,7 +119,7 @@ public struct SyncPlanner: Sendable {
             }
         }
         let runID = try engine.enqueueRun(connection: plan.connectionID, classID: classID, trigger: trigger, startedBy: startedBy, decisions: decisions,
-                                          maxAttempts: retryPolicy.maxAttempts, at: clock.now)
+                                          maxAttempts: retryPolicy.maxAttempts, plannedAt: plan.readAt, at: clock.now)
         return (runID, plan)
     }
 

@@ -41,6 +41,8 @@ public final class SyncScheduler: Service, Sendable {
                 try schedules.recordRun(classID: section.classID, windowStart: window.start, runID: runID)
                 started.append(runID)
             } catch {
+                // Give the window back so the next tick (still inside it) tries again.
+                try? schedules.releaseWindow(classID: section.classID, windowStart: window.start)
                 logger.error("scheduled run of section \(section.sectionSourcedId) could not start: \(error)")
             }
         }

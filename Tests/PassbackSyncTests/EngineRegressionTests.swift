@@ -1,0 +1,118 @@
+import Foundation
+import OneRoster
+import OneRosterSandbox
+import PassbackCore
+import PassbackStore
+import PassbackSync
+import Testing
+
+/// Cases a review of the engine found; each failed before its fix.
+@Suite("Engine edge cases")
+struct EngineRegressionTests {
+    static func small(_ c: inout SandboxConfiguration) { c.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }
+
+    @Test("a write that goes back to the queue while a newer write to the same object is queued is superseded, not doubled")
+    func supersededWrite() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox(Self.small, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 1)
+                let (run1, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                let claimed = try f.engine.claim(connection: "district", limit: 1, at: Date())
+                let lineItemJob = try #require(claimed.first)
+                #expect(lineItemJob.kind == .putLineItem)
+                try f.lms.upsertMaterial(courseID: f.courseID, .init(lmsID: "m-0", title: "Renamed", dueAt: EngineFixture.dueDate(0), categoryLmsID: "lc-0", maxPoints: 20), at: Date())
+                let (run2, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                // The older write fails and would go back to the queue beside the newer one.
+                try f.engine.retry(lineItemJob, error: "HTTP 500", httpStatus: 500, after: 0, at: Date())
+                try f.engine.rescueStuckJobs(at: Date())
+                try await f.worker().drain()
+                let id = SourcedIDs.lineItem(connection: "district", materialLmsID: "m-0", sectionSourcedId: f.section)
+                #expect(running.sandbox.data.record(.lineItems, id)?["title"] == "Renamed")
+                #expect(f.sisResults().count == 30)
+                #expect(try f.engine.run(run1)?.state != "running")
+                #expect(try f.engine.run(run2)?.state == "succeeded")
+                #expect(try f.engine.audit(materialID: f.materialID(0), classID: f.classID).contains { $0.action == "superseded" })
+                #expect(try f.statuses() == [.successful])
+            }
+        }
+    }
+
+    @Test("a run whose queued writes a newer run took over finishes")
+    func coalescedAwayRunFinishes() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox(Self.small, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 2)
+                let (run1, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                let (run2, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                #expect(try f.engine.run(run1)?.state != "running", "its writes all moved to run \(run2)")
+                try await f.worker().drain()
+                #expect(try f.engine.run(run2)?.state == "succeeded")
+                #expect(running.sandbox.data.writeStats.created[.results] == 60)
+            }
+        }
+    }
+
+    @Test("a grade for a student the roster does not list: the rest is sent, the item shows ERROR, the run counts it")
+    func studentNotEnrolled() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox(Self.small, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 1)
+                try f.lms.recordGrade(materialID: f.materialID(0), studentSourcedId: "someone-else", score: 10, exception: nil, comment: nil, at: Date())
+                let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                try await f.worker().drain()
+                #expect(f.sisResults().count == 30)
+                let item = try #require(try f.engine.syncItem(materialID: f.materialID(0), classID: f.classID))
+                #expect(item.status == .error)
+                #expect(item.errorCode == "STUDENT_NOT_ENROLLED")
+                let run = try #require(try f.engine.run(runID))
+                #expect(run.state == "partial")
+                #expect(run.itemsFailed == 1)
+                #expect(run.itemsSucceeded == 0)
+            }
+        }
+    }
+
+    @Test("deleting a material while its writes are out leaves no item stuck and nothing counted as accepted; a restore sends it all")
+    func deleteMidRun() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox(Self.small, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 1)
+                _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                let lineItemJob = try #require(try f.engine.claim(connection: "district", limit: 1, at: Date()).first)
+                try f.lms.deleteMaterial(courseID: f.courseID, lmsID: "m-0", at: Date())
+                try f.engine.complete(lineItemJob, httpStatus: 201, at: Date())
+                let item = try #require(try f.engine.syncItem(materialID: f.materialID(0), classID: f.classID))
+                #expect(item.status == .notSynced, "not SUCCESSFUL: its results were never sent")
+                #expect(try f.engine.jobCounts()["available"] == nil)
+                try f.lms.restoreMaterial(courseID: f.courseID, lmsID: "m-0", at: Date())
+                _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                try await f.worker().drain()
+                #expect(f.sisResults().count == 30)
+                #expect(try f.statuses() == [.successful])
+            }
+        }
+    }
+
+    @Test("changes the SIS never sees do not leave an item waiting on updates")
+    func nonContentChanges() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox(Self.small, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 1)
+                _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                try await f.worker().drain()
+                // Unpublishing changes nothing the SIS holds.
+                try f.lms.upsertMaterial(courseID: f.courseID, .init(lmsID: "m-0", title: "Assignment 1", dueAt: EngineFixture.dueDate(0), categoryLmsID: "lc-0",
+                                                                     maxPoints: 20, published: false), at: Date())
+                #expect(try f.statuses() == [.successful])
+                // A grade changed and changed back: flagged, then Sync Changes finds nothing to send and clears it.
+                let original = try #require(f.sisResults().first { $0["student"]?.objectValue?["sourcedId"]?.stringValue == f.students[4] })["score"]?.numberValue
+                try f.lms.recordGrade(materialID: f.materialID(0), studentSourcedId: f.students[4], score: 1, exception: nil, comment: nil, at: Date())
+                #expect(try f.statuses() == [.updatesAvailable])
+                try f.lms.recordGrade(materialID: f.materialID(0), studentSourcedId: f.students[4], score: original, exception: nil, comment: nil, at: Date())
+                let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                #expect(try f.engine.run(runID)?.itemsSent == 0)
+                #expect(try f.statuses() == [.successful])
+            }
+        }
+    }
+}
