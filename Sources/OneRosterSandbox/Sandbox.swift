@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import OneRoster
 import ServiceLifecycle
+import Synchronization
 
 /// Everything that defines one sandbox SIS run.
 public struct SandboxConfiguration: Sendable {
@@ -46,6 +47,7 @@ public final class Sandbox: Sendable {
     public let faults: FaultInjector
     let auth: SandboxAuth
     public let clock: any WallClock
+    let concurrency = Mutex((now: 0, peak: 0))
 
     public init(configuration: SandboxConfiguration, clock: any WallClock = SystemWallClock()) {
         self.configuration = configuration
@@ -55,6 +57,15 @@ public final class Sandbox: Sendable {
         faults = FaultInjector(rates: configuration.faults, seed: configuration.seed)
         auth = SandboxAuth(configuration: configuration.auth, quirks: configuration.quirks, clock: clock)
     }
+
+    /// The most API requests the sandbox was answering at once (token requests excluded).
+    public var peakConcurrentRequests: Int { concurrency.withLock { $0.peak } }
+
+    /// Forgets the peak, to measure a new phase.
+    public func resetPeakConcurrentRequests() { concurrency.withLock { $0.peak = $0.now } }
+
+    func enter() { concurrency.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+    func leave() { concurrency.withLock { $0.now -= 1 } }
 
     /// How many OAuth 2 tokens were issued.
     public var tokensIssued: Int { auth.tokensIssued }

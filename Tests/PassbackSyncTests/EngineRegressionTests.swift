@@ -3,7 +3,7 @@ import OneRoster
 import OneRosterSandbox
 import PassbackCore
 import PassbackStore
-import PassbackSync
+@testable import PassbackSync
 import Testing
 
 /// Cases a review of the engine found; each failed before its fix.
@@ -114,5 +114,35 @@ struct EngineRegressionTests {
                 #expect(try f.statuses() == [.successful])
             }
         }
+    }
+}
+
+@Suite("Per-connection concurrency and rate limit")
+struct WorkerLimitTests {
+    @Test("the worker never has more writes in flight to one SIS than its concurrency allows")
+    func concurrencyCap() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 2)
+                _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                var slow = FaultRates()
+                slow.slow = 1
+                slow.slowMilliseconds = 30
+                running.sandbox.faults.setRates(slow)
+                running.sandbox.resetPeakConcurrentRequests()
+                try await f.worker { $0.concurrencyPerConnection = 3 }.drain()
+                #expect(f.sisResults().count == 60)
+                #expect(running.sandbox.peakConcurrentRequests == 3, "three at once, never more")
+            }
+        }
+    }
+
+    @Test("requests to one SIS are spaced under its requests-per-minute limit")
+    func rateLimit() async throws {
+        // 1,200 a minute is one every 50 ms: 21 requests cannot take less than a second.
+        let limiter = RateLimiter(requestsPerMinute: 1200)
+        let started = ContinuousClock.now
+        for _ in 0..<21 { try await limiter.acquire() }
+        #expect(ContinuousClock.now - started >= .milliseconds(990))
     }
 }

@@ -33,6 +33,8 @@ struct SandboxResponder: HTTPResponder {
             return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body.serialized())))
         }
 
+        sandbox.enter()
+        defer { sandbox.leave() }
         for fault in sandbox.faults.next() {
             if let response = try await apply(fault) { return response }
         }

@@ -27,3 +27,4 @@ actor RateLimiter {
         if until > pausedUntil { pausedUntil = until }
     }
 }
+
