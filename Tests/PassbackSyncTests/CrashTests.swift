@@ -73,9 +73,16 @@ struct CrashTests {
                 var kills = 0
                 var progress: [Int] = []
                 for _ in 0..<4 {
+                    // Kill once a random share of the remaining writes has landed, whatever the
+                    // machine's speed: each kill falls mid-sync.
+                    let before = try f.engine.jobCounts()["completed"] ?? 0
+                    let target = min(615, before + 10 + Int(random.next() % 120))
                     let worker = try startWorker(f, configPath: config, untilIdle: true)
-                    // Let it get somewhere, then kill it without warning.
-                    try await Task.sleep(for: .milliseconds(150 + Int(random.next() % 700)))
+                    let deadline = ContinuousClock.now + .seconds(120)
+                    while worker.isRunning, ContinuousClock.now < deadline, (try f.engine.jobCounts()["completed"] ?? 0) < target {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    try await Task.sleep(for: .milliseconds(Int(random.next() % 20)))
                     if worker.isRunning {
                         kill(worker.processIdentifier, SIGKILL)
                         kills += 1
@@ -86,8 +93,8 @@ struct CrashTests {
                 let last = try startWorker(f, configPath: config, untilIdle: true)
                 await waitForExit(last)
                 #expect(last.terminationStatus == 0)
-                #expect(kills >= 2, "the worker was killed at least twice")
-                #expect(progress.contains { $0 > 0 && $0 < 620 }, "at least one kill landed mid-sync: completed writes after each kill \(progress)")
+                #expect(kills == 4, "the worker was killed four times")
+                #expect(progress.allSatisfy { $0 > 0 && $0 < 620 }, "every kill landed mid-sync: completed writes after each kill \(progress)")
                 let rescues = try (0..<20).flatMap { try f.engine.audit(materialID: f.materialID($0), classID: f.classID) }.filter { $0.action == "rescue" }
                 #expect(!rescues.isEmpty, "a write was in flight at a kill and was rescued on restart")
 
@@ -129,7 +136,10 @@ struct CrashTests {
                 let config = try writeConfig(f)
                 defer { try? FileManager.default.removeItem(atPath: config) }
                 let worker = try startWorker(f, configPath: config, untilIdle: false)
-                try await Task.sleep(for: .milliseconds(1200))
+                let deadline = ContinuousClock.now + .seconds(120)
+                while worker.isRunning, ContinuousClock.now < deadline, (try f.engine.jobCounts()["completed"] ?? 0) < 10 {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
                 #expect(worker.isRunning)
                 kill(worker.processIdentifier, SIGTERM)
                 await waitForExit(worker)

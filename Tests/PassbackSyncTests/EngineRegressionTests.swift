@@ -132,7 +132,8 @@ struct WorkerLimitTests {
                 running.sandbox.resetPeakConcurrentRequests()
                 try await f.worker { $0.concurrencyPerConnection = 3 }.drain()
                 #expect(f.sisResults().count == 60)
-                #expect(running.sandbox.peakConcurrentRequests == 3, "three at once, never more")
+                #expect(running.sandbox.peakConcurrentRequests <= 3, "never more than three at once")
+                #expect(running.sandbox.peakConcurrentRequests >= 2, "and really in parallel")
             }
         }
     }
