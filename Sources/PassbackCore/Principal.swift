@@ -1,0 +1,50 @@
+import Crypto
+import Foundation
+
+/// Who a request acts as.
+public struct Principal: Sendable, Hashable {
+    public enum Role: String, Sendable, Hashable, CaseIterable {
+        /// Acts on the sections where the roster enrolls them as teacher.
+        case teacher
+        /// Reads its org's subtree; cannot configure or sync a section it does not teach.
+        case admin
+        /// The LMS feed: writes materials, LMS categories and grades.
+        case integration
+    }
+
+    public var tokenID: Int64
+    public var connectionID: String
+    public var userSourcedId: String
+    public var role: Role
+    /// The org an admin is scoped to.
+    public var orgSourcedId: String?
+
+    public init(tokenID: Int64, connectionID: String, userSourcedId: String, role: Role, orgSourcedId: String?) {
+        self.tokenID = tokenID
+        self.connectionID = connectionID
+        self.userSourcedId = userSourcedId
+        self.role = role
+        self.orgSourcedId = orgSourcedId
+    }
+}
+
+/// API tokens: `pb_` and 43 characters of base64url (32 random bytes); stored as SHA-256.
+public enum APIToken {
+    /// A new token from 32 random bytes (given, so tests and callers choose the source).
+    public static func make(randomBytes: [UInt8]) -> String {
+        precondition(randomBytes.count == 32, "a token needs 32 random bytes")
+        let b64 = Data(randomBytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return "pb_" + b64
+    }
+
+    /// The hex SHA-256 the store keeps instead of the token.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether a string has the shape of a token (cheap check before any lookup).
+    public static func looksValid(_ token: String) -> Bool {
+        token.hasPrefix("pb_") && token.count == 46 && token.dropFirst(3).allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+    }
+}
