@@ -104,10 +104,12 @@ CREATE TABLE sync_schedule (
 CREATE INDEX sync_schedule_by_class ON sync_schedule(class_id, saved_at);
 CREATE INDEX sync_schedule_defaults ON sync_schedule(connection_id, owner_sourced_id, saved_at) WHERE owner_kind = 'org_default';
 
--- One scheduled run per section per window, even across restarts.
+-- One scheduled run per section per window, even across restarts. A claim whose run was
+-- never recorded (the process died in between) can be taken again after a few minutes.
 CREATE TABLE scheduled_run (
     class_id INTEGER NOT NULL REFERENCES class(id) ON DELETE CASCADE,
     window_start TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
     sync_run_id INTEGER REFERENCES sync_run(id) ON DELETE SET NULL,
     PRIMARY KEY (class_id, window_start)
 ) WITHOUT ROWID;

@@ -94,4 +94,26 @@ struct SchedulerTests {
             }
         }
     }
+
+    @Test("a window claimed by a process that died before starting its run is taken again a few minutes later")
+    func staleClaim() async throws {
+        let clock = ManualWallClock(DateTime.parse("2026-11-22T17:30:00Z")!)
+        try await withDatabase { db in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: clock) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 1, clock: clock)
+                let store = ScheduleStore(db)
+                try store.saveTeacherSchedule(WeeklySchedule(weekday: 2, startMinute: 12 * 60, timeZone: "America/Chicago"), classIDs: [f.classID],
+                                              teacher: "t", at: clock.now)
+                clock.set(DateTime.parse("2026-11-23T18:00:00Z")!)
+                let window = try #require(ScheduleRules.window(try store.scheduledSections()[0].versions, containing: clock.now))
+                // A process claims the window and dies before the run starts.
+                #expect(try store.claimWindow(classID: f.classID, windowStart: window.start, at: clock.now))
+                #expect(try !store.claimWindow(classID: f.classID, windowStart: window.start, at: clock.now.addingTimeInterval(60)))
+                clock.set(ScheduleRules.plannedStart(in: window, key: f.section).addingTimeInterval(ScheduleStore.staleClaim + 1))
+                let scheduler = SyncScheduler(database: db, planner: f.planner(), clock: clock)
+                #expect(try scheduler.tick().count == 1, "the stale claim was taken again and the run started")
+                #expect(try scheduler.tick().isEmpty)
+            }
+        }
+    }
 }

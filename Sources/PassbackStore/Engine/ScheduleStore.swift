@@ -109,11 +109,18 @@ public struct ScheduleStore: Sendable {
         }
     }
 
-    /// Claims a section's run in a window; false if it already ran (or is running) there.
-    public func claimWindow(classID: Int64, windowStart: Date) throws -> Bool {
+    /// How long a claim without a recorded run holds before another tick may take it again.
+    public static let staleClaim: TimeInterval = 300
+
+    /// Claims a section's run in a window; false if it already ran there, or another claim is
+    /// still fresh. A claim left by a process that died before starting the run goes stale.
+    public func claimWindow(classID: Int64, windowStart: Date, at now: Date) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "INSERT INTO scheduled_run (class_id, window_start) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                           arguments: [classID, Timestamp.text(windowStart)])
+            try db.execute(sql: """
+                INSERT INTO scheduled_run (class_id, window_start, claimed_at) VALUES (?, ?, ?)
+                ON CONFLICT (class_id, window_start) DO UPDATE SET claimed_at = excluded.claimed_at
+                WHERE scheduled_run.sync_run_id IS NULL AND scheduled_run.claimed_at < ?
+                """, arguments: [classID, Timestamp.text(windowStart), Timestamp.text(now), Timestamp.text(now.addingTimeInterval(-Self.staleClaim))])
             return db.changesCount == 1
         }
     }

@@ -34,7 +34,7 @@ public final class SyncScheduler: Service, Sendable {
         for section in try schedules.scheduledSections() {
             guard let window = ScheduleRules.window(section.versions, containing: now),
                 now >= ScheduleRules.plannedStart(in: window, key: section.sectionSourcedId),
-                try schedules.claimWindow(classID: section.classID, windowStart: window.start)
+                try schedules.claimWindow(classID: section.classID, windowStart: window.start, at: now)
             else { continue }
             do {
                 let (runID, _) = try planner.start(classID: section.classID, trigger: .scheduled, startedBy: "scheduler")
