@@ -116,4 +116,31 @@ struct SchedulerTests {
             }
         }
     }
+
+    @Test("\"use this schedule for all my existing courses\" covers every active section the teacher teaches, and only those")
+    func allMyCourses() async throws {
+        let clock = ManualWallClock(DateTime.parse("2026-11-22T17:30:00Z")!)
+        try await withDatabase { db in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 90, classes: 6, studentsPerClass: 15, classesPerTeacher: 3) },
+                                         clock: clock) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 1, clock: clock)
+                let data = running.sandbox.data
+                let teacher = try #require(data.all(.enrollments).first { $0["role"] == "teacher" && $0["class"]?.objectValue?["sourcedId"]?.stringValue == f.section })?["user"]?
+                    .objectValue?["sourcedId"]?.stringValue
+                let theirs = data.all(.enrollments).filter { $0["role"] == "teacher" && $0["user"]?.objectValue?["sourcedId"]?.stringValue == teacher }
+                    .compactMap { $0["class"]?.objectValue?["sourcedId"]?.stringValue }
+                #expect(theirs.count == 3)
+                // Link every section of the district to an LMS course; the teacher teaches three of them.
+                for (i, cls) in data.all(.classes).compactMap({ $0["sourcedId"]?.stringValue }).enumerated() where cls != f.section {
+                    try f.lms.upsertCourse(connection: "district", lmsID: "course-\(i)", title: "Course \(i)", sectionSourcedIds: [cls], at: clock.now)
+                }
+                let store = ScheduleStore(db)
+                let saved = try store.saveTeacherScheduleForAllCourses(WeeklySchedule(weekday: 3, startMinute: 600, timeZone: "UTC"), connection: "district",
+                                                                       teacher: try #require(teacher), at: clock.now)
+                let expected = try theirs.map { try #require(try f.lms.classID(connection: "district", sourcedId: $0)) }.sorted()
+                #expect(saved == expected)
+                #expect(try store.scheduledSections().map(\.classID).sorted() == expected)
+            }
+        }
+    }
 }

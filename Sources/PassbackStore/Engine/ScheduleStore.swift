@@ -24,6 +24,22 @@ public struct ScheduleStore: Sendable {
         }
     }
 
+    /// "Use this schedule for all my existing courses": saves it for every active section the
+    /// roster lists the teacher as teaching and that is linked to an LMS course. Returns them.
+    @discardableResult
+    public func saveTeacherScheduleForAllCourses(_ schedule: WeeklySchedule?, connection: String, teacher: String, at now: Date) throws -> [Int64] {
+        let classIDs = try pool.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT DISTINCT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id
+                JOIN enrollment e ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
+                WHERE c.connection_id = ? AND c.status = 'active' AND e.person_sourced_id = ? AND e.role = 'teacher' AND e.status = 'active'
+                ORDER BY c.id
+                """, arguments: [connection, teacher])
+        }
+        try saveTeacherSchedule(schedule, classIDs: classIDs, teacher: teacher, at: now)
+        return classIDs
+    }
+
     /// Saves an org's default schedule, for sections in its subtree that have none of their own.
     public func saveDefaultSchedule(_ schedule: WeeklySchedule?, connection: String, org: String, savedBy: String, at now: Date) throws {
         try pool.write { db in
