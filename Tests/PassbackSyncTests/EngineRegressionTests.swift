@@ -147,3 +147,18 @@ struct WorkerLimitTests {
         #expect(ContinuousClock.now - started >= .milliseconds(990))
     }
 }
+
+@Suite("Rate limiter pauses")
+struct RateLimiterPauseTests {
+    @Test("a pause that begins while a request waits for its slot holds that request too")
+    func pauseHoldsWaitingRequests() async throws {
+        let limiter = RateLimiter(requestsPerMinute: 600)  // one every 100 ms
+        try await limiter.acquire()
+        let started = ContinuousClock.now
+        async let waiting: Void = limiter.acquire()  // its slot is 100 ms away
+        try await Task.sleep(for: .milliseconds(20))
+        await limiter.pause(for: 0.5)
+        try await waiting
+        #expect(ContinuousClock.now - started >= .milliseconds(490))
+    }
+}

@@ -188,8 +188,8 @@ public final class OutboxWorker: Service, Sendable {
             count("released")
             return
         }
-        let failure = Self.failure(error)
         let now = clock.now
+        let failure = Self.failure(error, at: now)
         do {
             if case .auth = failure {
                 // The client already fetched a fresh token once after the 401: the credentials are wrong.
@@ -221,10 +221,10 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    static func failure(_ e: OneRosterError) -> WriteFailure {
+    static func failure(_ e: OneRosterError, at now: Date) -> WriteFailure {
         switch e.kind {
         case .retryable: .retryable(e.message)
-        case .rateLimited: .rateLimited(retryAfter: e.retryAfter.map { $0.delay(from: Date()) }, message: e.message)
+        case .rateLimited: .rateLimited(retryAfter: e.retryAfter.map { $0.delay(from: now) }, message: e.message)
         case .auth: .auth(e.message)
         case .invalidData: .invalidData(e.message)
         case .notFound: .notFound(e.message)

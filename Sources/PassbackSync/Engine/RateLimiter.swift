@@ -13,12 +13,16 @@ actor RateLimiter {
         pausedUntil = .now
     }
 
-    /// Waits for this request's slot.
+    /// Waits for this request's slot; a pause that begins while it waits holds it too.
     func acquire() async throws {
-        let now = ContinuousClock.now
-        let slot = max(now, nextSlot, pausedUntil)
+        var now = ContinuousClock.now
+        var slot = max(now, nextSlot, pausedUntil)
         nextSlot = slot + interval
-        if slot > now { try await Task.sleep(until: slot, clock: .continuous) }
+        while slot > now {
+            try await Task.sleep(until: slot, clock: .continuous)
+            now = ContinuousClock.now
+            slot = max(slot, pausedUntil)
+        }
     }
 
     /// Every request waits at least `seconds` from now.
