@@ -61,6 +61,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "PassbackGateway",
+            dependencies: [
+                "PassbackCore", "PassbackStore", "PassbackSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "passback-embed-sql",
             path: "Sources/passback-embed-sql"
@@ -78,6 +90,7 @@ let package = Package(
                 "PassbackCore",
                 "PassbackStore",
                 "PassbackSync",
+                "PassbackGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +98,7 @@ let package = Package(
         ),
         .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore"]),
+        .testTarget(name: "PassbackGatewayTests", dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore"]),
         .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "PassbackSyncTests",

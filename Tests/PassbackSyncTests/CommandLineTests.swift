@@ -90,3 +90,34 @@ struct CommandLineTests {
         }
     }
 }
+
+@Suite("passback serve")
+struct ServeCommandTests {
+    @Test("serve answers /healthz, then SIGTERM stops it cleanly")
+    func serveAndStop() async throws {
+        try await withDatabase { db in
+            let out = FileManager.default.temporaryDirectory.appending(path: "passback-serve-\(UUID().uuidString)")
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            defer { try? FileManager.default.removeItem(at: out) }
+            let p = Process()
+            p.executableURL = try passbackBinary()
+            p.arguments = ["serve", "--database", db.path, "--port", "0"]
+            p.standardOutput = try FileHandle(forWritingTo: out)
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            var line = ""
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline, p.isRunning, !line.contains("serving on") {
+                try await Task.sleep(for: .milliseconds(20))
+                line = String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self)
+            }
+            let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+            let response = try await URLSessionTransport().send(HTTPRequest(method: "GET", url: URL(string: url + "/healthz")!))
+            #expect(response.status == 200)
+            kill(p.processIdentifier, SIGTERM)
+            await waitForExit(p)
+            #expect(p.terminationReason == .exit)
+            #expect(p.terminationStatus == 0)
+        }
+    }
+}

@@ -69,6 +69,9 @@ public final class OutboxWorker: Service, Sendable {
         } onGracefulShutdown: {
             self.stopping.withLock { $0 = true }
         }
+        // With no connection configured the loop ends at once; a service that returns early
+        // would stop its whole group, so stay until shutdown.
+        if !stopping.withLock({ $0 }) { try? await gracefulShutdown() }
     }
 
     /// Sends until nothing is due or waiting and nothing is in flight (for tests and one-shot

@@ -1,0 +1,120 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PassbackCore
+import PassbackStore
+import PassbackSync
+import ServiceLifecycle
+import UnixSignals
+
+/// The `passback serve` process: the HTTP server, the outbox worker and the scheduler, built
+/// in one place so the command and the tests run the same thing. (The GraphQL API joins the
+/// HTTP server with issue 5; today it serves operations: `/healthz` and `/metrics`.)
+public struct Gateway: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port.
+        public var port: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 8080) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public let database: PassbackDatabase
+    public let worker: OutboxWorker
+    public let scheduler: SyncScheduler
+    public let metrics = RequestMetrics()
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(configuration: Configuration, database: PassbackDatabase, worker: OutboxWorker, scheduler: SyncScheduler,
+                logger: Logger = Logger(label: "passback.gateway")) {
+        self.configuration = configuration
+        self.database = database
+        self.worker = worker
+        self.scheduler = scheduler
+        self.logger = logger
+    }
+
+    /// The HTTP application; `onRunning` gets the bound port.
+    public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol & Service {
+        let router = Router()
+        router.add(middleware: RequestIDMiddleware(metrics: metrics))
+        router.get("/healthz") { _, _ -> Response in
+            do {
+                _ = try EngineStore(database).jobCounts()
+                return Self.text(.ok, "{\"status\":\"ok\",\"database\":\"ok\"}", type: "application/json")
+            } catch {
+                return Self.text(.serviceUnavailable, "{\"status\":\"unavailable\",\"database\":\"unreadable\"}", type: "application/json")
+            }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Self.text(.ok, try self.metricsText(), type: "text/plain; version=0.0.4")
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "passback"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// The server, worker and scheduler as one group; SIGTERM and SIGINT stop the scheduler,
+    /// then the worker (writes in flight finish, the rest are released), then the server.
+    public func serviceGroup(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
+        ServiceGroup(configuration: .init(services: [makeApplication(onRunning: onRunning), worker, scheduler], gracefulShutdownSignals: signals,
+                                          logger: logger))
+    }
+
+    /// Queue depth by state, jobs finished by outcome, and the request metrics.
+    func metricsText() throws -> String {
+        var out = "# HELP passback_outbox_jobs Outbox jobs by state.\n# TYPE passback_outbox_jobs gauge\n"
+        let counts = try EngineStore(database).jobCounts()
+        for state in ["available", "scheduled", "running", "retryable", "completed", "discarded", "cancelled"] {
+            out += "passback_outbox_jobs{state=\"\(state)\"} \(counts[state] ?? 0)\n"
+        }
+        out += "# HELP passback_worker_jobs_total Jobs the worker finished since start, by outcome.\n# TYPE passback_worker_jobs_total counter\n"
+        let outcomes = worker.outcomeCounts
+        for outcome in ["succeeded", "retry", "snoozed", "cancelled", "discarded", "released"] {
+            out += "passback_worker_jobs_total{outcome=\"\(outcome)\"} \(outcomes[outcome] ?? 0)\n"
+        }
+        return out + metrics.text()
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Gives every request an id (the caller's `X-Request-Id`, or a new one), logs it, answers with
+/// it, and records the request in the metrics.
+struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: RequestMetrics
+    static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let id = request.headers[Self.header].flatMap { $0.count <= 128 ? $0 : nil } ?? UUID().uuidString.lowercased()
+        let started = ContinuousClock.now
+        var logger = context.logger
+        logger[metadataKey: "request_id"] = .string(id)
+        let route = context.endpointPath ?? "unmatched"
+        do {
+            var response = try await next(request, context)
+            response.headers[Self.header] = id
+            let elapsed = ContinuousClock.now - started
+            metrics.record(route: route, status: response.status.code, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            logger.debug("\(request.method) \(request.uri.path) \(response.status.code)")
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            metrics.record(route: route, status: status, seconds: 0)
+            logger.info("\(request.method) \(request.uri.path) failed: \(status)")
+            throw error
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PassbackGateway
+import PassbackStore
+import PassbackSync
+
+/// `passback serve`: the HTTP server, the outbox worker and the scheduler in one process.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve Passback: HTTP (/healthz, /metrics), the outbox worker and the scheduler, in one service group.",
+        discussion: "SIGTERM or Ctrl-C stops the scheduler, lets writes in flight finish, releases the rest, then stops the server.")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8080
+
+    func run() async throws {
+        let (config, database) = try await store.load()
+        let targets = config.connections.mapValues {
+            OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute)
+        }
+        let worker = OutboxWorker(database: database, targets: targets)
+        let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
+        let gateway = Gateway(configuration: .init(host: host, port: port), database: database, worker: worker, scheduler: scheduler)
+        let host = self.host
+        let group = gateway.serviceGroup { port in
+            FileHandle.standardOutput.write(Data("Passback is serving on http://\(host):\(port) (/healthz, /metrics); \(targets.count) connection(s)\n".utf8))
+        }
+        try await group.run()
+    }
+}
