@@ -25,10 +25,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard !config.connections.isEmpty else { throw CommandFailure("no connection is configured; see README (Connecting an SIS)") }
         var workerConfig = OutboxWorker.Configuration()
         workerConfig.concurrencyPerConnection = concurrency
-        let targets = config.connections.mapValues {
-            OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute)
-        }
-        let worker = OutboxWorker(database: database, targets: targets, configuration: workerConfig)
+        let worker = OutboxWorker(database: database, targets: config.outboxTargets(), configuration: workerConfig)
         if untilIdle {
             try await worker.drain()
             let counts = try EngineStore(database).jobCounts()
@@ -95,5 +92,12 @@ struct SyncCommand: AsyncParsableCommand {
         }
         out += "\(plan.items.filter { $0.decision == .send }.count) item(s) to send, \(plan.writeCount) write(s)"
         return out
+    }
+}
+
+extension PassbackConfiguration {
+    /// Each configured connection as a target of the outbox worker.
+    func outboxTargets() -> [String: OutboxWorker.Target] {
+        connections.mapValues { OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute) }
     }
 }

@@ -20,9 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (config, database) = try await store.load()
-        let targets = config.connections.mapValues {
-            OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute)
-        }
+        let targets = config.outboxTargets()
         let worker = OutboxWorker(database: database, targets: targets)
         let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
         let gateway = Gateway(configuration: .init(host: host, port: port), database: database, worker: worker, scheduler: scheduler)

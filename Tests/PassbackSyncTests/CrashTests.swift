@@ -44,6 +44,14 @@ func waitForExit(_ p: Process) async {
     while p.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
 }
 
+/// Waits (at most two minutes) until at least `count` writes have been accepted, or the process ends.
+func waitForCompleted(_ f: EngineFixture, atLeast count: Int, while process: Process) async throws {
+    let deadline = ContinuousClock.now + .seconds(120)
+    while process.isRunning, ContinuousClock.now < deadline, (try f.engine.jobCounts()["completed"] ?? 0) < count {
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
 func writeConfig(_ f: EngineFixture) throws -> String {
     let path = FileManager.default.temporaryDirectory.appending(path: "passback-crash-\(UUID().uuidString).json").path
     let json = """
@@ -78,10 +86,7 @@ struct CrashTests {
                     let before = try f.engine.jobCounts()["completed"] ?? 0
                     let target = min(615, before + 10 + Int(random.next() % 120))
                     let worker = try startWorker(f, configPath: config, untilIdle: true)
-                    let deadline = ContinuousClock.now + .seconds(120)
-                    while worker.isRunning, ContinuousClock.now < deadline, (try f.engine.jobCounts()["completed"] ?? 0) < target {
-                        try await Task.sleep(for: .milliseconds(5))
-                    }
+                    try await waitForCompleted(f, atLeast: target, while: worker)
                     try await Task.sleep(for: .milliseconds(Int(random.next() % 20)))
                     if worker.isRunning {
                         kill(worker.processIdentifier, SIGKILL)
@@ -136,10 +141,7 @@ struct CrashTests {
                 let config = try writeConfig(f)
                 defer { try? FileManager.default.removeItem(atPath: config) }
                 let worker = try startWorker(f, configPath: config, untilIdle: false)
-                let deadline = ContinuousClock.now + .seconds(120)
-                while worker.isRunning, ContinuousClock.now < deadline, (try f.engine.jobCounts()["completed"] ?? 0) < 10 {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
+                try await waitForCompleted(f, atLeast: 10, while: worker)
                 #expect(worker.isRunning)
                 kill(worker.processIdentifier, SIGTERM)
                 await waitForExit(worker)
