@@ -139,7 +139,7 @@ struct RosterRunTests {
             (collection: .orgs, rows: [Rows.org("s-1", name: "North High"), Rows.org("g-1", name: "Nebula", type: "galaxy")],
              lines: ["orgs.csv line 2", "orgs.csv line 3"], bulk: true),
             (collection: .users, rows: [Rows.person("u-1", given: "Ana", family: "Lopez")], lines: ["users.csv line 2"], bulk: false),
-        ], rejects: [unreadable], connection: fixture.connection, runID: csvRun, at: fixture.startedAt)
+        ], rejects: [unreadable], connection: fixture.connection, runID: csvRun)
 
         #expect(result[.orgs]?.created == 1)
         #expect(result[.orgs]?.rejected == 1)
@@ -170,7 +170,7 @@ struct RosterRunTests {
                  lines: [], bulk: false),
                 (collection: .classes, rows: [broken], lines: [], bulk: false),
             ], rejects: [RosterReject(collection: .orgs, sourcedId: nil, location: "orgs.csv line 4", reason: "bad")],
-               connection: fixture.connection, runID: csvRun, at: fixture.startedAt)
+               connection: fixture.connection, runID: csvRun)
         }
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs) == 0)
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .users) == 0)
@@ -186,7 +186,7 @@ struct RosterRunTests {
         #expect(throws: DatabaseError.self) {
             _ = try fixture.roster.applyBatch([
                 (collection: .orgs, rows: [Rows.org("s-1", name: "North High")], lines: [], bulk: true),
-            ], rejects: [], connection: fixture.connection, runID: 9_999, at: fixture.startedAt)
+            ], rejects: [], connection: fixture.connection, runID: 9_999)
         }
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs) == 0)
     }

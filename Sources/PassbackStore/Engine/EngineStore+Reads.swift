@@ -132,13 +132,6 @@ extension EngineStore {
         try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM sync_run WHERE id = ?", arguments: [id]).map(Self.run) }
     }
 
-    /// Runs of a section, newest first.
-    public func runs(classID: Int64, limit: Int = 50) throws -> [SyncRunRecord] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM sync_run WHERE class_id = ? ORDER BY id DESC LIMIT ?", arguments: [classID, limit]).map(Self.run)
-        }
-    }
-
     static func run(_ r: Row) -> SyncRunRecord {
         SyncRunRecord(
             id: r["id"], connectionID: r["connection_id"], classID: r["class_id"], trigger: SyncTrigger(rawValue: r["trigger"]) ?? .item,

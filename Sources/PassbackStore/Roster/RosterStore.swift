@@ -133,7 +133,7 @@ public struct RosterStore: Sendable {
     /// A whole import in one transaction (the CSV zip): every collection's rows, the deletions
     /// a bulk file implies, and the rejects. Nothing is written if anything throws.
     public func applyBatch(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
-                           connection: String, runID: Int64, at now: Date) throws -> [RosterCollection: RosterCounts] {
+                           connection: String, runID: Int64) throws -> [RosterCollection: RosterCounts] {
         try pool.write { db in
             var result: [RosterCollection: RosterCounts] = [:]
             var refused = rejects

@@ -93,7 +93,7 @@ public final class OutboxWorker: Service, Sendable {
     }
 
     enum Event: Sendable {
-        case finished(ClaimedJob, sent: Bool)
+        case finished(ClaimedJob)
         case tick
     }
 
@@ -122,7 +122,10 @@ public final class OutboxWorker: Service, Sendable {
                     let jobs = free > 0 ? ((try? store.claim(connection: connection, limit: free, at: clock.now)) ?? []) : []
                     for job in jobs {
                         inFlight[job.id] = job
-                        group.addTask { .finished(job, sent: await self.process(job, target: target, limiter: limiter)) }
+                        group.addTask {
+                            await self.process(job, target: target, limiter: limiter)
+                            return .finished(job)
+                        }
                     }
                     if drain, inFlight.isEmpty, ((try? store.jobCounts(connection: connection)) ?? [:])
                         .filter({ ["available", "scheduled", "retryable", "running"].contains($0.key) }).isEmpty {
@@ -141,7 +144,7 @@ public final class OutboxWorker: Service, Sendable {
                 }
                 guard let event = await group.next() else { continue }
                 switch event {
-                case .finished(let job, _): inFlight[job.id] = nil
+                case .finished(let job): inFlight[job.id] = nil
                 case .tick: ticking = false
                 }
             }
@@ -150,15 +153,15 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// Sends one job and records its outcome. Returns whether it was sent (false if released).
-    func process(_ job: ClaimedJob, target: Target, limiter: RateLimiter) async -> Bool {
+    /// Sends one job and records its outcome (or puts it back, if the worker is stopping).
+    func process(_ job: ClaimedJob, target: Target, limiter: RateLimiter) async {
         do {
             try await limiter.acquire()
             try Task.checkCancellation()
         } catch {
             try? store.release([job], at: clock.now)
             count("released")
-            return false
+            return
         }
         do {
             let status = try await send(job, client: target.client)
@@ -175,13 +178,12 @@ public final class OutboxWorker: Service, Sendable {
         } catch is CancellationError {
             try? store.release([job], at: clock.now)
             count("released")
-            return false
+            return
         } catch {
             // A payload this build cannot read: retrying will not help.
             try? store.fail(job, code: .sisRejected, message: "internal: \(error)", httpStatus: nil, discarded: true, at: clock.now)
             count("discarded")
         }
-        return true
     }
 
     func handle(_ error: OneRosterError, job: ClaimedJob, limiter: RateLimiter) async {

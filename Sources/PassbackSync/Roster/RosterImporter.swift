@@ -169,7 +169,7 @@ public struct RosterImporter: Sendable {
         try store.saveConnection(connection, at: clock.now)
         let runID = try store.startRun(connection: connection.id, source: "csv", mode: mode, at: clock.now)
         do {
-            let counts = try store.applyBatch(batches, rejects: rejects, connection: connection.id, runID: runID, at: clock.now)
+            let counts = try store.applyBatch(batches, rejects: rejects, connection: connection.id, runID: runID)
             try store.finishRun(runID, succeeded: true, counts: counts, error: nil, at: clock.now)
             return RosterReport(runID: runID, source: "csv", mode: mode, counts: counts, rejects: try store.rejects(runID: runID), warnings: warnings, resumed: false)
         } catch {
