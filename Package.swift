@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL", exact: "4.3.0"),
     ],
     targets: [
         .target(
@@ -71,7 +72,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+                .product(name: "GraphQL", package: "GraphQL"),
+            ],
+            plugins: ["EmbedMigrations"]
         ),
         .executableTarget(
             name: "passback-embed-sql",
@@ -98,7 +101,11 @@ let package = Package(
         ),
         .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore"]),
-        .testTarget(name: "PassbackGatewayTests", dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore"]),
+        .testTarget(
+            name: "PassbackGatewayTests",
+            dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore", "OneRoster", "OneRosterSandbox",
+                           .product(name: "GraphQL", package: "GraphQL")]
+        ),
         .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "PassbackSyncTests",

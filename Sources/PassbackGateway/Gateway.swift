@@ -9,9 +9,9 @@ import PassbackSync
 import ServiceLifecycle
 import UnixSignals
 
-/// The `passback serve` process: the HTTP server, the outbox worker and the scheduler, built
-/// in one place so the command and the tests run the same thing. (The GraphQL API joins the
-/// HTTP server with issue 5; today it serves operations: `/healthz` and `/metrics`.)
+/// The `passback serve` process: the HTTP server (the GraphQL API at `/graphql`, its live
+/// updates at `/graphql/stream`, `/healthz` and `/metrics`), the outbox worker and the
+/// scheduler, built in one place so the command and the tests run the same thing.
 public struct Gateway: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -28,16 +28,20 @@ public struct Gateway: Sendable {
     public let worker: OutboxWorker
     public let scheduler: SyncScheduler
     public let metrics = RequestMetrics()
+    public let api: GraphQLAPI
     let configuration: Configuration
     let logger: Logger
 
+    /// - Parameter services: what the API acts on (default: the database, the system clock and no SIS credentials).
     public init(configuration: Configuration, database: PassbackDatabase, worker: OutboxWorker, scheduler: SyncScheduler,
-                logger: Logger = Logger(label: "passback.gateway")) {
+                services: APIServices? = nil, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(),
+                logger: Logger = Logger(label: "passback.gateway")) throws {
         self.configuration = configuration
         self.database = database
         self.worker = worker
         self.scheduler = scheduler
         self.logger = logger
+        self.api = try GraphQLAPI(services: services ?? APIServices(database: database), limits: limits, logger: logger)
     }
 
     /// The HTTP application; `onRunning` gets the bound port.
@@ -55,6 +59,16 @@ public struct Gateway: Sendable {
         router.get("/metrics") { _, _ -> Response in
             Self.text(.ok, try self.metricsText(), type: "text/plain; version=0.0.4")
         }
+        let graphQL: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
+            try await self.graphQL(request, requestID: Self.requestID(request, context))
+        }
+        router.post("/graphql", use: graphQL)
+        router.get("/graphql", use: graphQL)
+        let stream: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
+            try await self.stream(request, requestID: Self.requestID(request, context))
+        }
+        router.post("/graphql/stream", use: stream)
+        router.get("/graphql/stream", use: stream)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "passback"),

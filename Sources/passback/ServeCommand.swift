@@ -9,7 +9,7 @@ import PassbackSync
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve Passback: HTTP (/healthz, /metrics), the outbox worker and the scheduler, in one service group.",
+        abstract: "Serve Passback: HTTP (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics), the outbox worker and the scheduler, in one service group.",
         discussion: "SIGTERM or Ctrl-C stops the scheduler, lets writes in flight finish, releases the rest, then stops the server.")
 
     @OptionGroup var store: StoreOptions
@@ -23,10 +23,11 @@ struct ServeCommand: AsyncParsableCommand {
         let targets = config.outboxTargets()
         let worker = OutboxWorker(database: database, targets: targets)
         let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
-        let gateway = Gateway(configuration: .init(host: host, port: port), database: database, worker: worker, scheduler: scheduler)
+        let gateway = try Gateway(configuration: .init(host: host, port: port), database: database, worker: worker, scheduler: scheduler,
+                                  services: APIServices(database: database, connections: config.connections))
         let host = self.host
         let group = gateway.serviceGroup { port in
-            FileHandle.standardOutput.write(Data("Passback is serving on http://\(host):\(port) (/healthz, /metrics); \(targets.count) connection(s)\n".utf8))
+            FileHandle.standardOutput.write(Data("Passback is serving on http://\(host):\(port) (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics); \(targets.count) connection(s)\n".utf8))
         }
         try await group.run()
     }

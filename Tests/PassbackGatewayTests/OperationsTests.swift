@@ -18,7 +18,7 @@ struct OperationsTests {
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let database = try PassbackDatabase(path: path)
         let worker = OutboxWorker(database: database, targets: [:])
-        let gateway = Gateway(configuration: .init(host: "127.0.0.1", port: 0), database: database, worker: worker,
+        let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0), database: database, worker: worker,
                               scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])

@@ -6,7 +6,7 @@ import GRDB
 /// has been applied; refuses a database that records a migration this build does not know.
 enum Migrator {
     static func migrate(_ pool: DatabasePool) throws {
-        try migrate(pool, migrations: EmbeddedMigrations.all)
+        try migrate(pool, migrations: EmbeddedMigrations.all.map { ($0.name, $0.text) })
     }
 
     static func migrate(_ pool: DatabasePool, migrations: [(name: String, sql: String)]) throws {

@@ -154,12 +154,15 @@ extension EngineStore {
     /// The audit log of an item, oldest first.
     public func audit(materialID: Int64, classID: Int64) throws -> [AuditRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_entry WHERE material_id = ? AND class_id = ? ORDER BY id", arguments: [materialID, classID]).map {
-                AuditRecord(id: $0["id"], syncRunID: $0["sync_run_id"], jobID: $0["job_id"], materialID: $0["material_id"], classID: $0["class_id"],
-                            at: Timestamp.date($0["at"]) ?? .distantPast, action: $0["action"], attempt: $0["attempt"], outcome: $0["outcome"],
-                            httpStatus: $0["http_status"], code: $0["code"], message: $0["message"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_entry WHERE material_id = ? AND class_id = ? ORDER BY id", arguments: [materialID, classID])
+                .map(Self.auditRecord)
         }
+    }
+
+    static func auditRecord(_ r: Row) -> AuditRecord {
+        AuditRecord(id: r["id"], syncRunID: r["sync_run_id"], jobID: r["job_id"], materialID: r["material_id"], classID: r["class_id"],
+                    at: Timestamp.date(r["at"]) ?? .distantPast, action: r["action"], attempt: r["attempt"], outcome: r["outcome"],
+                    httpStatus: r["http_status"], code: r["code"], message: r["message"])
     }
 
     /// Jobs by state, for metrics and tests.

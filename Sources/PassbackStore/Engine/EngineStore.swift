@@ -247,6 +247,33 @@ public struct EngineStore: Sendable {
         }
     }
 
+    /// An admin stops writes still waiting to go (queued, scheduled or retrying): they end
+    /// `discarded`, what waits on them is cancelled, and their items show ERROR naming who
+    /// stopped them. Returns the jobs discarded (others were no longer waiting).
+    public func discard(jobIDs: [Int64], by admin: String, at now: Date) throws -> [Int64] {
+        let t = Timestamp.text(now)
+        let message = "discarded by an administrator (\(admin)) before it was sent"
+        return try pool.write { db in
+            var done: [Int64] = []
+            for id in jobIDs {
+                guard let j = try Row.fetchOne(db, sql: "SELECT * FROM outbox_job WHERE id = ? AND state IN \(Self.pending)", arguments: [id]) else { continue }
+                try db.execute(sql: """
+                    UPDATE outbox_job SET state = 'discarded', finalized_at = ?,
+                        errors = json_insert(errors, '$[#]', json_object('at', ?, 'attempt', attempt, 'error', ?))
+                    WHERE id = ?
+                    """, arguments: [t, t, message, id])
+                let job = Self.job(j)
+                try Self.audit(db, runID: job.syncRunID, jobID: id, materialID: job.materialID, classID: job.classID, at: t, action: "not sent",
+                               attempt: nil, outcome: "discarded", httpStatus: nil, code: ProblemCode.sisRejected.rawValue, message: message)
+                try Self.markItemFailed(db, materialID: job.materialID, classID: job.classID, runID: job.syncRunID, code: .sisRejected, message: message, at: t)
+                try Self.cancelDependents(db, of: id, reason: message, at: t)
+                if let run = job.syncRunID { try Self.finishRunIfDone(db, runID: run, at: t) }
+                done.append(id)
+            }
+            return done
+        }
+    }
+
     static func resultMessage(_ db: Database, job: ClaimedJob, message: String) -> String {
         let object = (try? JSONSerialization.jsonObject(with: Data(job.payload.utf8))) as? [String: Any]
         let student = (object?["student"] as? [String: Any])?["sourcedId"] as? String

@@ -67,10 +67,13 @@ public struct ScheduleStore: Sendable {
         public var classID: Int64
         public var sectionSourcedId: String
         public var versions: [ScheduleVersion]
+        /// True when the section has no schedule of its own and follows an org default.
+        public var usesDefault: Bool
     }
 
-    /// Every active section linked to an LMS course that has a schedule of any kind.
-    public func scheduledSections() throws -> [ScheduledSection] {
+    /// Every active section linked to an LMS course that has a schedule of any kind (or only
+    /// those of `classIDs`).
+    public func scheduledSections(classIDs: [Int64]? = nil) throws -> [ScheduledSection] {
         try pool.read { db in
             var own: [Int64: [ScheduleVersion]] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM sync_schedule WHERE owner_kind = 'teacher' ORDER BY saved_at, id") {
@@ -87,9 +90,10 @@ public struct ScheduleStore: Sendable {
                 }
             }
             var out: [ScheduledSection] = []
+            let only = classIDs.map { " AND c.id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
             for r in try Row.fetchAll(db, sql: """
                 SELECT c.id, c.sourced_id, c.connection_id, c.school_sourced_id FROM class c JOIN linked_section ls ON ls.class_id = c.id
-                WHERE c.status = 'active' ORDER BY c.id
+                WHERE c.status = 'active'\(only) ORDER BY c.id
                 """) {
                 let id: Int64 = r["id"]
                 let connection: String = r["connection_id"]
@@ -109,9 +113,9 @@ public struct ScheduleStore: Sendable {
                     // effect 24 hours after it was saved; later defaults no longer apply.
                     let first = versions[0].savedAt
                     let before = inherited.filter { $0.savedAt < first }
-                    out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: before + versions))
+                    out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: before + versions, usesDefault: false))
                 } else if !inherited.isEmpty {
-                    out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: inherited))
+                    out.append(ScheduledSection(classID: id, sectionSourcedId: r["sourced_id"], versions: inherited, usesDefault: true))
                 }
             }
             return out

@@ -116,6 +116,60 @@ public struct LMSStore: Sendable {
         }
     }
 
+    /// A grade as the LMS feed sends it.
+    public struct GradeInput: Sendable {
+        public var materialID: Int64
+        public var studentSourcedId: String
+        public var score: Double?
+        public var exception: String?
+        public var comment: String?
+
+        public init(materialID: Int64, studentSourcedId: String, score: Double?, exception: String?, comment: String?) {
+            self.materialID = materialID
+            self.studentSourcedId = studentSourcedId
+            self.score = score
+            self.exception = exception
+            self.comment = comment
+        }
+    }
+
+    /// Records many grades in one transaction: all of them or none. Returns how many changed.
+    @discardableResult
+    public func recordGrades(_ grades: [GradeInput], at now: Date) throws -> Int {
+        let t = Timestamp.text(now)
+        return try pool.write { db in
+            var changedMaterials = Set<Int64>()
+            var changed = 0
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO grade (material_id, student_sourced_id, score, exception, comment, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(material_id, student_sourced_id) DO UPDATE SET score = excluded.score, exception = excluded.exception,
+                    comment = excluded.comment, updated_at = excluded.updated_at
+                WHERE grade.score IS NOT excluded.score OR grade.exception IS NOT excluded.exception OR grade.comment IS NOT excluded.comment
+                """)
+            for g in grades {
+                try statement.execute(arguments: [g.materialID, g.studentSourcedId, g.score, g.exception, g.comment, t])
+                if db.changesCount > 0 {
+                    changed += 1
+                    changedMaterials.insert(g.materialID)
+                }
+            }
+            for id in changedMaterials.sorted() { try Self.contentChanged(db, materialID: id, at: now) }
+            return changed
+        }
+    }
+
+    /// Turns sync to the SIS on or off for a material (off shows OPT_OUT in every section).
+    /// Returns false if there is no such material.
+    @discardableResult
+    public func setSyncToSIS(materialID: Int64, _ value: Bool, at now: Date) throws -> Bool {
+        try pool.write { db in
+            guard try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE id = ?", arguments: [materialID]) != nil else { return false }
+            try db.execute(sql: "UPDATE material SET sync_to_sis = ?, updated_at = ? WHERE id = ? AND sync_to_sis != ?",
+                           arguments: [value, Timestamp.text(now), materialID, value])
+            return true
+        }
+    }
+
     /// A material or one of its grades changed: in every section, an item that was in step with
     /// the SIS now has updates available, and a run already under way ends in UPDATES_AVAILABLE.
     static func contentChanged(_ db: Database, materialID: Int64, at now: Date) throws {

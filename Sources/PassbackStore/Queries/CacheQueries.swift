@@ -146,8 +146,9 @@ public struct CacheQueries: Sendable {
     }
 
     /// The materials of a section (through its LMS course) with their status there.
+    /// `withTotal` also counts every match (the page's `total`).
     public func materials(ofSection classID: Int64, filter: MaterialFilter = MaterialFilter(), order: MaterialOrder = MaterialOrder(),
-                          first: Int, after: String?) throws -> KeysetPage<SectionMaterial> {
+                          first: Int, after: String?, withTotal: Bool = false) throws -> KeysetPage<SectionMaterial> {
         let ordering = "materials:\(order.field.rawValue):\(order.descending ? "desc" : "asc")"
         let statusExpression = "CASE WHEN m.sync_to_sis = 0 THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END"
         // Missing due dates and never-synced items sort last in both directions.
@@ -182,6 +183,8 @@ public struct CacheQueries: Sendable {
             sql += " AND \(statusExpression) IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ",")))"
             args += statuses.map { $0.rawValue }
         }
+        let countArgs = args
+        let countCondition = sql.components(separatedBy: "WHERE ls.class_id = ?").last ?? ""
         if let after {
             let k = try Keyset.decode(after, ordering: ordering)
             let op = order.descending ? "<" : ">"
@@ -192,6 +195,7 @@ public struct CacheQueries: Sendable {
         sql += " ORDER BY sort_key \(direction), m.id \(direction) LIMIT ?"
         args.append(first + 1)
         return try pool.read { db in
+            var gradingPeriodBounds: (String, String)?
             if let gp = filter.gradingPeriodSourcedId {
                 guard let period = try Row.fetchOne(db, sql: """
                     SELECT s.start_date, s.end_date FROM academic_session s JOIN class c ON c.connection_id = s.connection_id
@@ -202,20 +206,37 @@ public struct CacheQueries: Sendable {
                 sql = sql.replacingOccurrences(of: "WHERE ls.class_id = ?", with: "WHERE ls.class_id = ? AND m.due_at >= ? AND m.due_at < ?")
                 let start: String = period["start_date"], end: String = period["end_date"]
                 let nextDay = Self.dayAfter(end)
+                gradingPeriodBounds = (start + "T00:00:00.000Z", nextDay + "T00:00:00.000Z")
                 args.insert(contentsOf: [start + "T00:00:00.000Z", nextDay + "T00:00:00.000Z"] as [(any DatabaseValueConvertible)?], at: 1)
             }
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
             let page = rows.prefix(first)
-            let items = page.map { r in
-                SectionMaterial(
-                    id: r["id"], lmsID: r["lms_id"], title: r["title"], dueAt: (r["due_at"] as String?).flatMap(Timestamp.date), maxPoints: r["max_points"],
-                    lmsCategoryID: r["lms_category_id"], syncToSIS: r["sync_to_sis"], published: r["published"], deleted: (r["deleted_at"] as String?) != nil,
-                    status: SyncStatus(rawValue: r["status"]) ?? .notSynced, lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date),
-                    errorCode: r["error_code"], errorMessage: r["error_message"], errorField: r["error_field"])
-            }
+            let items = page.map(Self.material)
             let cursors = page.map { Keyset.encode(ordering: ordering, key: $0["sort_key"], id: $0["id"]) }
-            return KeysetPage(items: items, cursors: cursors, hasNextPage: rows.count > first)
+            var result = KeysetPage(items: items, cursors: cursors, hasNextPage: rows.count > first)
+            if withTotal {
+                var countSQL = """
+                    SELECT count(*) FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
+                    LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
+                    WHERE ls.class_id = ?\(countCondition)
+                    """
+                var cArgs = countArgs
+                if let gp = gradingPeriodBounds {
+                    countSQL = countSQL.replacingOccurrences(of: "WHERE ls.class_id = ?", with: "WHERE ls.class_id = ? AND m.due_at >= ? AND m.due_at < ?")
+                    cArgs.insert(contentsOf: [gp.0, gp.1] as [(any DatabaseValueConvertible)?], at: 1)
+                }
+                result.total = try Int.fetchOne(db, sql: countSQL, arguments: StatementArguments(cArgs)) ?? 0
+            }
+            return result
         }
+    }
+
+    static func material(_ r: Row) -> SectionMaterial {
+        SectionMaterial(
+            id: r["id"], lmsID: r["lms_id"], title: r["title"], dueAt: (r["due_at"] as String?).flatMap(Timestamp.date), maxPoints: r["max_points"],
+            lmsCategoryID: r["lms_category_id"], syncToSIS: r["sync_to_sis"], published: r["published"], deleted: (r["deleted_at"] as String?) != nil,
+            status: SyncStatus(rawValue: r["status"]) ?? .notSynced, lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date),
+            errorCode: r["error_code"], errorMessage: r["error_message"], errorField: r["error_field"])
     }
 
     static func dayAfter(_ day: String) -> String {

@@ -6,7 +6,16 @@ public struct KeysetPage<Item: Sendable>: Sendable {
     /// Opaque cursor of each item, to resume after it.
     public var cursors: [String]
     public var hasNextPage: Bool
+    /// How many rows the whole list holds, when the caller asked for it.
+    public var total: Int? = nil
     public var endCursor: String? { cursors.last }
+
+    public init(items: [Item], cursors: [String], hasNextPage: Bool, total: Int? = nil) {
+        self.items = items
+        self.cursors = cursors
+        self.hasNextPage = hasNextPage
+        self.total = total
+    }
 }
 
 /// Opaque cursors: the sort key and id of the last row seen, base64url JSON, tagged with the

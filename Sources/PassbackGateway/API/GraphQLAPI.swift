@@ -1,0 +1,321 @@
+import Foundation
+import GraphQL
+import Logging
+import PassbackCore
+import PassbackStore
+
+/// The GraphQL API over HTTP (API.md, convention 9): authentication, request limits, the
+/// parsed-document cache, execution, and the error presenter.
+public final class GraphQLAPI: Sendable {
+    public struct Limits: Sendable {
+        /// Largest request body, in bytes.
+        public var maxBodyBytes = 256 * 1024
+        public var maxDepth = 12
+        public var maxCost = 10_000
+        /// Parsed documents kept.
+        public var documentCacheSize = 500
+
+        public init() {}
+    }
+
+    let schema: GraphQLSchema
+    let services: APIServices
+    let limits: Limits
+    let documents: DocumentCache
+    let logger: Logger
+
+    public init(services: APIServices, limits: Limits = Limits(), logger: Logger = Logger(label: "passback.api")) throws {
+        self.schema = try ExecutableSchema.build(Self.resolvers)
+        self.services = services
+        self.limits = limits
+        self.documents = DocumentCache(capacity: limits.documentCacheSize)
+        self.logger = logger
+    }
+
+    static var resolvers: ResolverTable {
+        var t = ResolverTable()
+        QueryResolvers.register(&t)
+        TypeResolvers.register(&t)
+        MutationResolvers.register(&t)
+        SubscriptionResolvers.register(&t)
+        return t
+    }
+
+    /// The schema as SDL, printed from the executable schema (the golden test compares it with `Schema/schema.graphql`).
+    public var printedSchema: String { printSchema(schema: schema) }
+
+    /// An HTTP answer.
+    public struct Answer: Error, Sendable {
+        public var status: Int
+        public var body: String
+        public var headers: [String: String] = [:]
+    }
+
+    /// A parsed request.
+    public struct Request: Sendable {
+        public var query: String
+        public var operationName: String?
+        public var variables: [String: Map]
+        public var method: String
+    }
+
+    /// Turns an HTTP request into a GraphQL request, or an answer saying what is wrong with it.
+    public func decode(method: String, body: [UInt8]?, queryItems: [String: String]) -> Result<Request, Answer> {
+        if method == "GET" {
+            guard let query = queryItems["query"] else { return .failure(requestError(400, "a GET needs a `query` parameter")) }
+            var variables: [String: Map] = [:]
+            if let text = queryItems["variables"] {
+                guard let v = try? JSONDecoder().decode([String: Map].self, from: Data(text.utf8)) else {
+                    return .failure(requestError(400, "`variables` must be a JSON object"))
+                }
+                variables = v
+            }
+            return .success(Request(query: query, operationName: queryItems["operationName"], variables: variables, method: method))
+        }
+        guard let body, !body.isEmpty else { return .failure(requestError(400, "the body must be JSON: {\"query\": \"...\", \"variables\": {...}}")) }
+        guard let request = try? JSONDecoder().decode(GraphQLRequest.self, from: Data(body)) else {
+            return .failure(requestError(400, "the body must be JSON: {\"query\": \"...\", \"variables\": {...}, \"operationName\": \"...\"}"))
+        }
+        return .success(Request(query: request.query, operationName: request.operationName, variables: request.variables, method: method))
+    }
+
+    /// Who a bearer token acts as, or the 401 answer.
+    public func authenticate(_ authorization: String?) -> Result<Principal, Answer> {
+        guard let header = authorization, header.lowercased().hasPrefix("bearer ") else {
+            return .failure(unauthenticated("send a token: `Authorization: Bearer pb_…` (create one with `passback token create`)"))
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard APIToken.looksValid(token) else { return .failure(unauthenticated("this is not a Passback token")) }
+        do {
+            guard let principal = try TokenStore(services.database).principal(for: token, at: services.clock.now) else {
+                return .failure(unauthenticated("this token is unknown, expired or revoked"))
+            }
+            return .success(principal)
+        } catch {
+            logger.error("token lookup failed: \(error)")
+            return .failure(requestError(503, "the database cannot be read", code: .internalError))
+        }
+    }
+
+    /// Runs a query or mutation.
+    public func execute(_ request: Request, principal: Principal, requestID: String) async -> Answer {
+        let prepared: PreparedDocument
+        switch prepare(request) {
+        case .success(let p): prepared = p
+        case .failure(let answer): return answer
+        }
+        if prepared.operation.operation == .subscription {
+            return requestError(400, "subscriptions are served as server-sent events at /graphql/stream")
+        }
+        if request.method == "GET", prepared.operation.operation != .query {
+            return requestError(405, "a GET may only run a query; send mutations with POST", headers: ["Allow": "POST"])
+        }
+        if let refused = checkLimits(prepared, request.variables) { return refused }
+        let context = APIContext(principal: principal, services: services, requestID: requestID)
+        let result: GraphQLResult
+        do {
+            result = try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
+                                               variableValues: request.variables, operationName: request.operationName)
+        } catch {
+            return present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 500)
+        }
+        // No data and errors with no path: the operation could not start (bad variables).
+        let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
+        return present(result, requestID: requestID, status: status)
+    }
+
+    /// Starts a subscription: the events as answers to stream, or an answer refusing it.
+    public func subscribe(_ request: Request, principal: Principal, requestID: String) async -> Result<AsyncThrowingStream<String, any Error>, Answer> {
+        let prepared: PreparedDocument
+        switch prepare(request) {
+        case .success(let p): prepared = p
+        case .failure(let answer): return .failure(answer)
+        }
+        guard prepared.operation.operation == .subscription else {
+            return .failure(requestError(400, "/graphql/stream serves subscriptions; send queries and mutations to /graphql"))
+        }
+        if let refused = checkLimits(prepared, request.variables) { return .failure(refused) }
+        let context = APIContext(principal: principal, services: services, requestID: requestID)
+        let outcome: Result<AsyncThrowingStream<GraphQLResult, any Error>, GraphQLErrors>
+        do {
+            outcome = try await graphqlSubscribe(schema: schema, request: request.query, rootValue: Root(), context: context,
+                                                 variableValues: request.variables, operationName: request.operationName)
+        } catch {
+            return .failure(present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 400))
+        }
+        switch outcome {
+        case .failure(let errors):
+            let status = errors.errors.contains { ($0.originalError as? APIError)?.code == .forbidden } ? 200 : 400
+            return .failure(present(GraphQLResult(errors: errors.errors), requestID: requestID, status: status))
+        case .success(let results):
+            let stream = AsyncThrowingStream<String, any Error> { continuation in
+                let task = Task {
+                    do {
+                        for try await result in results { continuation.yield(self.present(result, requestID: requestID, status: 200).body) }
+                        continuation.finish()
+                    } catch {
+                        continuation.yield(self.present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 200).body)
+                        continuation.finish()
+                    }
+                }
+                continuation.onTermination = { _ in task.cancel() }
+            }
+            return .success(stream)
+        }
+    }
+
+    struct PreparedDocument: Sendable {
+        var document: DocumentBox
+        var operation: OperationDefinition
+        var fragments: [String: FragmentDefinition]
+    }
+
+    /// Parse and validate (cached per document text), then pick the operation.
+    func prepare(_ request: Request) -> Result<PreparedDocument, Answer> {
+        guard request.query.utf8.count <= limits.maxBodyBytes else { return .failure(requestError(413, "the query is too large")) }
+        let entry: DocumentCache.Entry
+        if let cached = documents.get(request.query) {
+            entry = cached
+        } else {
+            do {
+                let document = try GraphQL.parse(source: Source(body: request.query, name: "request"))
+                let errors = GraphQL.validate(schema: schema, ast: document)
+                entry = DocumentCache.Entry(document: DocumentBox(value: document), errors: errors)
+            } catch let error as GraphQLError {
+                entry = DocumentCache.Entry(document: nil, errors: [error], parseFailed: true)
+            } catch {
+                entry = DocumentCache.Entry(document: nil, errors: [GraphQLError(error)], parseFailed: true)
+            }
+            documents.put(request.query, entry)
+        }
+        guard let document = entry.document, entry.errors.isEmpty else {
+            let code: APIError.Code = entry.parseFailed ? .parseFailed : .validationFailed
+            return .failure(render(entry.errors.map { presentable($0, code: code) }, data: nil, status: 400))
+        }
+        var operations: [OperationDefinition] = []
+        var fragments: [String: FragmentDefinition] = [:]
+        for definition in document.value.definitions {
+            if let op = definition as? OperationDefinition { operations.append(op) }
+            if let f = definition as? FragmentDefinition { fragments[f.name.value] = f }
+        }
+        let chosen: OperationDefinition?
+        if let name = request.operationName {
+            chosen = operations.first { $0.name?.value == name }
+        } else {
+            chosen = operations.count == 1 ? operations[0] : nil
+        }
+        guard let operation = chosen else {
+            return .failure(requestError(400, request.operationName == nil
+                ? "the document has several operations: say which with operationName"
+                : "no operation named '\(request.operationName!)' in the document"))
+        }
+        return .success(PreparedDocument(document: document, operation: operation, fragments: fragments))
+    }
+
+    func checkLimits(_ prepared: PreparedDocument, _ variables: [String: Map]) -> Answer? {
+        let limits = QueryLimits(maxDepth: self.limits.maxDepth, maxCost: self.limits.maxCost)
+        let m = limits.measure(prepared.operation, fragments: prepared.fragments, variables: variables)
+        guard m.depth > limits.maxDepth || m.cost > limits.maxCost else { return nil }
+        let message = m.depth > limits.maxDepth
+            ? "the query is \(m.depth) levels deep; the limit is \(limits.maxDepth)"
+            : "the query's cost is \(m.cost); the limit is \(limits.maxCost) (each connection multiplies what it selects by `first`: ask for smaller pages)"
+        let error = GraphQLError(message: message, extensions: ["code": .string(APIError.Code.queryTooComplex.rawValue), "cost": .number(Number(m.cost)),
+                                                                 "depth": .number(Number(m.depth)), "maxCost": .number(Number(limits.maxCost)),
+                                                                 "maxDepth": .number(Number(limits.maxDepth))])
+        return render([error], data: nil, status: 400)
+    }
+
+    // MARK: Presenting
+
+    func requestError(_ status: Int, _ message: String, code: APIError.Code = .badUserInput, headers: [String: String] = [:]) -> Answer {
+        var answer = render([GraphQLError(message: message, extensions: ["code": .string(code.rawValue)])], data: nil, status: status)
+        answer.headers.merge(headers) { _, new in new }
+        return answer
+    }
+
+    func unauthenticated(_ message: String) -> Answer {
+        requestError(401, message, code: .unauthenticated, headers: ["WWW-Authenticate": "Bearer realm=\"passback\""])
+    }
+
+    /// Errors as clients see them: our own with their code; anything else as INTERNAL, logged
+    /// with the request id and never shown.
+    func present(_ result: GraphQLResult, requestID: String, status: Int) -> Answer {
+        let errors = result.errors.map { error -> GraphQLError in
+            if let api = error.originalError as? APIError {
+                var extensions = api.extra
+                extensions["code"] = .string(api.code.rawValue)
+                return GraphQLError(message: api.message, locations: error.locations, path: error.path, extensions: extensions)
+            }
+            if error.originalError == nil || error.originalError is GraphQLError {
+                // The library's own errors (argument and variable coercion): the caller's input.
+                return presentable(error, code: .badUserInput)
+            }
+            logger.error("request \(requestID): \(String(describing: error.originalError!)) at \(error.path)")
+            return GraphQLError(message: "internal error (request \(requestID)); the server log has the details", locations: error.locations, path: error.path,
+                                extensions: ["code": .string(APIError.Code.internalError.rawValue)])
+        }
+        return render(errors, data: result.data, status: status)
+    }
+
+    func presentable(_ error: GraphQLError, code: APIError.Code) -> GraphQLError {
+        var extensions = error.extensions
+        if extensions["code"] == nil { extensions["code"] = .string(code.rawValue) }
+        return GraphQLError(message: error.message, locations: error.locations, path: error.path, extensions: extensions)
+    }
+
+    func render(_ errors: [GraphQLError], data: Map?, status: Int) -> Answer {
+        let encoder = GraphQLJSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let result = GraphQLResult(data: data, errors: errors)
+        let body = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"errors\":[{\"message\":\"the answer could not be encoded\"}]}"
+        return Answer(status: status, body: body)
+    }
+}
+
+/// Parsed documents are immutable after parsing; these boxes let the cache share them.
+struct DocumentBox: @unchecked Sendable {
+    var value: Document
+}
+
+
+/// Parse and validation results by document text, least recently used out first.
+final class DocumentCache: @unchecked Sendable {
+    struct Entry {
+        var document: DocumentBox?
+        var errors: [GraphQLError]
+        var parseFailed = false
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: (entry: Entry, used: UInt64)] = [:]
+    private var clock: UInt64 = 0
+    let capacity: Int
+    private(set) var hits = 0
+    private(set) var misses = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func get(_ key: String) -> Entry? {
+        lock.withLock {
+            clock += 1
+            guard var hit = entries[key] else {
+                misses += 1
+                return nil
+            }
+            hits += 1
+            hit.used = clock
+            entries[key] = hit
+            return hit.entry
+        }
+    }
+
+    func put(_ key: String, _ entry: Entry) {
+        lock.withLock {
+            clock += 1
+            if entries.count >= capacity, let oldest = entries.min(by: { $0.value.used < $1.value.used })?.key { entries[oldest] = nil }
+            entries[key] = (entry, clock)
+        }
+    }
+
+    var stats: (hits: Int, misses: Int) { lock.withLock { (hits, misses) } }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GraphQL
+import OneRoster
+import PassbackCore
+import PassbackStore
+import PassbackSync
+
+/// What the API acts on: the store, the planner, the clock, and how to reach each SIS
+/// connection (for `refreshRoster`).
+public struct APIServices: Sendable {
+    public var database: PassbackDatabase
+    public var planner: SyncPlanner
+    public var clock: any WallClock
+    public var connections: [String: PassbackConfiguration.Connection]
+    public var transport: any HTTPTransport
+
+    public init(database: PassbackDatabase, clock: any WallClock = SystemWallClock(), connections: [String: PassbackConfiguration.Connection] = [:],
+                transport: any HTTPTransport = URLSessionTransport()) {
+        self.database = database
+        self.planner = SyncPlanner(database: database, clock: clock)
+        self.clock = clock
+        self.connections = connections
+        self.transport = transport
+    }
+}
+
+/// One request: who it acts as, its loaders, and the permission checks of PRODUCT.md.
+final class APIContext: Sendable {
+    let principal: Principal
+    let services: APIServices
+    let requestID: String
+    let loaders = LoaderRegistry()
+    let reads: APIReads
+
+    init(principal: Principal, services: APIServices, requestID: String) {
+        self.principal = principal
+        self.services = services
+        self.requestID = requestID
+        self.reads = APIReads(services.database)
+    }
+
+    var connection: String { principal.connectionID }
+    var now: Date { services.clock.now }
+
+    /// Whose sections a read covers; the integration role reads no sections.
+    func readScope() throws -> SectionScope {
+        switch principal.role {
+        case .teacher: return .teacher(principal.userSourcedId)
+        case .admin: return .org(principal.orgSourcedId ?? "")
+        case .integration: throw APIError.forbidden("the integration role writes LMS data; it cannot read sections")
+        }
+    }
+
+    /// Fails unless every section may be read: a teacher's own, or (admins) in their org subtree or their own.
+    func requireReadable(_ classIDs: [Int64]) async throws {
+        let wanted = Array(Set(classIDs))
+        guard !wanted.isEmpty else { return }
+        var allowed = try reads.readable(wanted, connection: connection, scope: try readScope())
+        if principal.role == .admin, allowed.count < wanted.count {
+            allowed.formUnion(try reads.readable(wanted, connection: connection, scope: .teacher(principal.userSourcedId)))
+        }
+        guard allowed.count == wanted.count else {
+            throw APIError.forbidden(principal.role == .admin
+                ? "this section is outside your organization"
+                : "you are not a teacher of this section in the roster")
+        }
+    }
+
+    /// Fails unless the viewer may configure or sync the section: only as its teacher, even for admins (PRODUCT.md).
+    func requireTeacher(of classID: Int64) throws {
+        guard principal.role != .integration else { throw APIError.forbidden("the integration role cannot configure or sync sections") }
+        let ok = try reads.readable([classID], connection: connection, scope: .teacher(principal.userSourcedId))
+        guard ok.contains(classID) else {
+            throw APIError.forbidden(principal.role == .admin
+                ? "admins may read this section but only its teachers may configure or sync it"
+                : "you are not a teacher of this section in the roster")
+        }
+    }
+
+    func requireAdmin() throws -> String {
+        guard principal.role == .admin, let org = principal.orgSourcedId else { throw APIError.forbidden("only an admin token may do this") }
+        return org
+    }
+
+    func requireIntegration() throws {
+        guard principal.role == .integration else { throw APIError.forbidden("only an integration token (the LMS feed) may do this") }
+    }
+}

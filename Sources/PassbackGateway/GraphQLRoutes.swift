@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PassbackCore
+
+/// `/graphql` and `/graphql/stream` over the API.
+extension Gateway {
+    static func requestID(_ request: Request, _ context: BasicRequestContext) -> String {
+        request.headers[RequestIDMiddleware<BasicRequestContext>.header] ?? context.id
+    }
+
+    /// The request as the API reads it, or the answer refusing it.
+    func decode(_ request: Request) async throws -> Result<GraphQLAPI.Request, GraphQLAPI.Answer> {
+        var body: [UInt8]?
+        if request.method == .post {
+            let type = request.headers[.contentType]?.lowercased() ?? ""
+            guard type.hasPrefix("application/json") || type.hasPrefix("application/graphql-response+json") else {
+                return .failure(api.requestError(415, "send the request as JSON with `Content-Type: application/json`"))
+            }
+            do {
+                let buffer = try await request.body.collect(upTo: api.limits.maxBodyBytes)
+                body = Array(buffer.readableBytesView)
+            } catch {
+                return .failure(api.requestError(413, "the request body is over \(api.limits.maxBodyBytes / 1024) KiB"))
+            }
+        }
+        var items: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { items[String(k)] = String(v) }
+        return api.decode(method: request.method == .post ? "POST" : "GET", body: body, queryItems: items)
+    }
+
+    func graphQL(_ request: Request, requestID: String) async throws -> Response {
+        let principal: Principal
+        switch api.authenticate(request.headers[.authorization]) {
+        case .success(let p): principal = p
+        case .failure(let answer): return response(answer, accept: request.headers[.accept])
+        }
+        switch try await decode(request) {
+        case .failure(let answer): return response(answer, accept: request.headers[.accept])
+        case .success(let r): return response(await api.execute(r, principal: principal, requestID: requestID), accept: request.headers[.accept])
+        }
+    }
+
+    /// Subscriptions as server-sent events (graphql-sse, distinct connections mode): a `next`
+    /// event per result, then `complete`.
+    func stream(_ request: Request, requestID: String) async throws -> Response {
+        let principal: Principal
+        switch api.authenticate(request.headers[.authorization]) {
+        case .success(let p): principal = p
+        case .failure(let answer): return response(answer, accept: nil)
+        }
+        let decoded: GraphQLAPI.Request
+        switch try await decode(request) {
+        case .failure(let answer): return response(answer, accept: nil)
+        case .success(let r): decoded = r
+        }
+        switch await api.subscribe(decoded, principal: principal, requestID: requestID) {
+        case .failure(let answer):
+            return response(answer, accept: nil)
+        case .success(let events):
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream; charset=utf-8"
+            headers[.cacheControl] = "no-cache"
+            headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+            let body = ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: ": connected\n\n"))
+                for try await event in events {
+                    try await writer.write(ByteBuffer(string: "event: next\ndata: \(event)\n\n"))
+                }
+                try await writer.write(ByteBuffer(string: "event: complete\ndata:\n\n"))
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: headers, body: body)
+        }
+    }
+
+    func response(_ answer: GraphQLAPI.Answer, accept: String?) -> Response {
+        var headers = HTTPFields()
+        let wantsGraphQLType = accept?.contains("application/graphql-response+json") ?? false
+        headers[.contentType] = wantsGraphQLType ? "application/graphql-response+json; charset=utf-8" : "application/json; charset=utf-8"
+        for (name, value) in answer.headers { if let n = HTTPField.Name(name) { headers[n] = value } }
+        return Response(status: HTTPResponse.Status(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+    }
+}

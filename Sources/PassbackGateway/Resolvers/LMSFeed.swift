@@ -1,0 +1,135 @@
+import Foundation
+import GraphQL
+import PassbackCore
+import PassbackStore
+
+/// The integration role's mutations: the LMS side of the cache. A batch is checked whole
+/// before anything is written, so a bad row changes nothing.
+enum LMSFeed {
+    typealias Outcome = MutationResolvers.Outcome
+
+    static func course(_ input: Map, _ ctx: APIContext) throws -> LMSCourseRecord? {
+        try ctx.reads.lmsCourse(connection: ctx.connection, lmsID: input["courseLmsId"].nonNullString ?? "")
+    }
+
+    static let noCourse = UserError(.notFound, "no LMS course with this lmsId; create it with upsertLmsCourse first", field: ["input", "courseLmsId"])
+
+    static func upsertCourse(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
+        try ctx.requireIntegration()
+        let lmsID = input["lmsId"].nonNullString ?? "", title = (input["title"].nonNullString ?? "").trimmingCharacters(in: .whitespaces)
+        guard !lmsID.isEmpty, !title.isEmpty else { return .failed(UserError(.invalid, "a course needs an lmsId and a title", field: ["input"])) }
+        let sections = (input["sectionSourcedIds"].list ?? []).compactMap(\.nonNullString)
+        let categories = input["categories"].list ?? []
+        guard sections.count <= 100, categories.count <= 200 else { throw APIError.badInput("at most 100 sections and 200 categories per course") }
+        let store = LMSStore(ctx.services.database)
+        for (i, s) in sections.enumerated() where try store.classID(connection: ctx.connection, sourcedId: s) == nil {
+            return .failed(UserError(.notFound, "no section '\(s)' in the roster; roster it first", field: ["input", "sectionSourcedIds", String(i)]))
+        }
+        for (i, c) in categories.enumerated() where (c["lmsId"].nonNullString ?? "").isEmpty || (c["title"].nonNullString ?? "").isEmpty {
+            return .failed(UserError(.invalid, "category \(i + 1) needs an lmsId and a title", field: ["input", "categories", String(i)]))
+        }
+        let id = try store.upsertCourse(connection: ctx.connection, lmsID: lmsID, title: title, sectionSourcedIds: sections, at: ctx.now)
+        for c in categories { try store.upsertCategory(courseID: id, lmsID: c["lmsId"].nonNullString!, title: c["title"].nonNullString!) }
+        return Outcome(ids: [id])
+    }
+
+    static func upsertMaterials(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
+        try ctx.requireIntegration()
+        let items = input["materials"].list ?? []
+        guard items.count <= MutationResolvers.maxMaterials else {
+            throw APIError.badInput("input.materials: at most \(MutationResolvers.maxMaterials) per call (got \(items.count)); send several calls")
+        }
+        guard let course = try course(input, ctx) else { return .failed(noCourse) }
+        let categories = Set((try ctx.reads.lmsCategories(courseIDs: [course.id])[course.id] ?? []).map(\.lmsID))
+        var errors: [UserError] = []
+        var materials: [LMSStore.MaterialInput] = []
+        for (i, m) in items.enumerated() {
+            let path = ["input", "materials", String(i)]
+            let lmsID = m["lmsId"].nonNullString ?? "", title = m["title"].nonNullString ?? ""
+            if lmsID.isEmpty { errors.append(UserError(.invalid, "material \(i + 1) needs an lmsId", field: path + ["lmsId"])) }
+            if title.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(UserError(.invalid, "material \(i + 1) needs a title", field: path + ["title"])) }
+            if let c = m["categoryLmsId"].nonNullString, !categories.contains(c) {
+                errors.append(UserError(.notFound, "material \(i + 1): no category '\(c)' in this course", field: path + ["categoryLmsId"]))
+            }
+            if let p = m["maxPoints"].nonNullDouble, p < 0 || !p.isFinite {
+                errors.append(UserError(.invalid, "material \(i + 1): maxPoints must be 0 or more", field: path + ["maxPoints"]))
+            }
+            materials.append(LMSStore.MaterialInput(
+                lmsID: lmsID, title: title, description: m["description"].nonNullString, dueAt: m["dueDate"].nonNullString.flatMap(Scalars.instant),
+                categoryLmsID: m["categoryLmsId"].nonNullString, maxPoints: m["maxPoints"].nonNullDouble, syncToSIS: m["syncToSIS"].nonNullBool ?? true,
+                published: m["published"].nonNullBool ?? true))
+        }
+        guard errors.isEmpty else { return Outcome(userErrors: errors) }
+        let store = LMSStore(ctx.services.database)
+        for m in materials { try store.upsertMaterial(courseID: course.id, m, at: ctx.now) }
+        return Outcome(ids: [course.id], strings: materials.map(\.lmsID))
+    }
+
+    static func recordGrades(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
+        try ctx.requireIntegration()
+        let items = input["grades"].list ?? []
+        guard items.count <= MutationResolvers.maxGrades else {
+            throw APIError.badInput("input.grades: at most \(MutationResolvers.maxGrades) per call (got \(items.count)); send several calls")
+        }
+        guard let course = try course(input, ctx) else { return .failed(noCourse) }
+        let store = LMSStore(ctx.services.database)
+        var materialIDs: [String: Int64] = [:]
+        var errors: [UserError] = []
+        var grades: [LMSStore.GradeInput] = []
+        for (i, g) in items.enumerated() {
+            let path = ["input", "grades", String(i)]
+            let lmsID = g["materialLmsId"].nonNullString ?? ""
+            if materialIDs[lmsID] == nil, let id = try store.materialID(courseID: course.id, lmsID: lmsID) { materialIDs[lmsID] = id }
+            guard let materialID = materialIDs[lmsID] else {
+                errors.append(UserError(.notFound, "grade \(i + 1): no material '\(lmsID)' in this course", field: path + ["materialLmsId"]))
+                continue
+            }
+            let student = g["studentSourcedId"].nonNullString ?? ""
+            let score = g["score"].nonNullDouble
+            let exception = g["exception"].nonNullString?.lowercased()
+            if student.isEmpty { errors.append(UserError(.invalid, "grade \(i + 1) needs a studentSourcedId", field: path + ["studentSourcedId"])) }
+            if let score, !score.isFinite { errors.append(UserError(.invalid, "grade \(i + 1): score must be a number", field: path + ["score"])) }
+            if score != nil, exception != nil {
+                errors.append(UserError(.invalid, "grade \(i + 1): give a score or an exception, not both", field: path + ["exception"]))
+            }
+            grades.append(LMSStore.GradeInput(materialID: materialID, studentSourcedId: student, score: score, exception: exception,
+                                              comment: g["comment"].nonNullString))
+        }
+        guard errors.isEmpty else { return Outcome(userErrors: errors) }
+        try store.recordGrades(grades, at: ctx.now)
+        return Outcome(count: grades.count)
+    }
+
+    static func deleteMaterial(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
+        try ctx.requireIntegration()
+        guard let course = try course(input, ctx) else { return .failed(noCourse) }
+        let lmsID = input["lmsId"].nonNullString ?? ""
+        guard try LMSStore(ctx.services.database).deleteMaterial(courseID: course.id, lmsID: lmsID, at: ctx.now) else {
+            return .failed(UserError(.notFound, "no material '\(lmsID)' in this course", field: ["input", "lmsId"]))
+        }
+        return Outcome(ids: [course.id], strings: [lmsID])
+    }
+
+    static func restoreMaterial(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
+        try ctx.requireIntegration()
+        guard let course = try course(input, ctx) else { return .failed(noCourse) }
+        let lmsID = input["lmsId"].nonNullString ?? ""
+        let store = LMSStore(ctx.services.database)
+        guard try store.materialID(courseID: course.id, lmsID: lmsID) != nil else {
+            return .failed(UserError(.notFound, "no material '\(lmsID)' in this course", field: ["input", "lmsId"]))
+        }
+        try store.restoreMaterial(courseID: course.id, lmsID: lmsID, at: ctx.now)
+        return Outcome(ids: [course.id], strings: [lmsID])
+    }
+
+    /// `FedMaterial`s of an outcome: each material's id in every linked section.
+    static func fedMaterials(_ o: Outcome, _ ctx: APIContext) throws -> [[String: any Sendable]] {
+        guard let course = o.ids.first else { return [] }
+        let sections = try ctx.reads.linkedSections(courseIDs: [course])[course] ?? []
+        let store = LMSStore(ctx.services.database)
+        return try o.strings.map { lmsID in
+            let id = try store.materialID(courseID: course, lmsID: lmsID)
+            return ["lmsId": lmsID, "ids": id.map { m in sections.map { GlobalID.material(m, section: $0) } } ?? []] as [String: any Sendable]
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import GraphQL
+import PassbackCore
+import PassbackStore
+
+// The Swift values behind the API's object types. A value made by a list carries the keys of
+// its siblings (`batch`), so its child fields load for the whole list at once.
+
+struct SectionValue: NodeValue {
+    static let typeName = "Section"
+    var row: SectionSummary
+    var batch: [Int64]
+    var id: String { GlobalID.make(Self.typeName, row.id) }
+}
+
+struct MaterialValue: NodeValue {
+    static let typeName = "Material"
+    var row: SectionMaterial
+    var classID: Int64
+    var batch: [MaterialKey]
+    /// The LMS categories of the siblings, loaded together.
+    var categoryBatch: [Int64] = []
+    var key: MaterialKey { MaterialKey(materialID: row.id, classID: classID) }
+}
+
+struct OrgValue: NodeValue {
+    static let typeName = "Org"
+    var row: OrgRecord
+}
+
+struct UserValue: NodeValue {
+    static let typeName = "User"
+    var row: PersonRecord
+}
+
+struct SessionValue: NodeValue {
+    static let typeName = "AcademicSession"
+    var row: SessionRecord
+}
+
+struct SISCategoryValue: NodeValue {
+    static let typeName = "SisCategory"
+    var row: SISCategoryRecord
+}
+
+struct LMSCourseValue: NodeValue {
+    static let typeName = "LmsCourse"
+    var row: LMSCourseRecord
+    var batch: [Int64]
+}
+
+struct LMSCategoryValue: NodeValue {
+    static let typeName = "LmsCategory"
+    var row: LMSCategoryRecord
+}
+
+struct GradeValue: NodeValue {
+    static let typeName = "Grade"
+    var row: GradeRecord
+    var batch: [String]
+}
+
+struct SyncRunValue: NodeValue {
+    static let typeName = "SyncRun"
+    var row: SyncRunRecord
+    var batch: [Int64]
+    /// The sections of the siblings.
+    var sectionBatch: [Int64] = []
+}
+
+struct SyncJobValue: NodeValue {
+    static let typeName = "SyncJob"
+    var row: JobRecord
+}
+
+struct AttemptValue: Sendable {
+    var row: AuditRecord
+}
+
+struct SyncErrorValue: Sendable {
+    var row: SyncErrorRow
+    var batch: [MaterialKey]
+    var schoolBatch: [String]
+}
+
+struct ViewerValue: Sendable {}
+
+/// A page of any connection type: `edges`, `nodes`, `pageInfo`, `totalCount`.
+struct PageValue: Sendable {
+    var nodes: [any Sendable]
+    var cursors: [String]
+    var hasNextPage: Bool
+    var hasPreviousPage: Bool
+    var totalCount: Int
+
+    init<Item>(_ page: KeysetPage<Item>, total: Int, after: String?, map: ([Item]) -> [any Sendable]) {
+        nodes = map(page.items)
+        cursors = page.cursors
+        hasNextPage = page.hasNextPage
+        hasPreviousPage = after != nil
+        totalCount = total
+    }
+}
+
+struct EdgeValue: Sendable {
+    var cursor: String
+    var node: any Sendable
+}
+
+/// The API's view of a problem.
+func problemValue(_ p: Problem) -> [String: any Sendable] {
+    ["code": p.code.rawValue, "severity": p.severity == .error ? "ERROR" : "WARNING", "message": p.message, "field": p.field,
+     "studentSourcedId": p.studentSourcedId]
+}
+
+func userErrorValue(_ e: UserError) -> [String: any Sendable] {
+    ["field": e.field, "message": e.message, "code": e.code.rawValue]
+}
+
+/// Reading arguments.
+extension Map {
+    var nonNullString: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    var nonNullInt: Int? {
+        switch self {
+        case .number(let n): return n.intValue
+        default: return nil
+        }
+    }
+
+    var nonNullBool: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    var nonNullDouble: Double? {
+        if case .number(let n) = self { return n.doubleValue }
+        return nil
+    }
+
+    var list: [Map]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    var isAbsent: Bool { isNull || isUndefined }
+}
+
+/// `first` between 1 and 100 (API.md, convention 3).
+func pageSize(_ args: Map, default value: Int = 50) throws -> Int {
+    let first = args["first"].nonNullInt ?? value
+    guard (1...100).contains(first) else { throw APIError.badInput("first must be between 1 and 100 (got \(first))") }
+    return first
+}

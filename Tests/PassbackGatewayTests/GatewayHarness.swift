@@ -1,0 +1,223 @@
+import Foundation
+import OneRoster
+import OneRosterSandbox
+@testable import PassbackGateway
+import PassbackCore
+import PassbackStore
+import PassbackSync
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct HarnessFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// A GraphQL answer as the tests read it.
+struct Reply: @unchecked Sendable {
+    var status: Int
+    var text: String
+    var json: [String: Any]
+    var headers: [String: String]
+
+    var data: [String: Any]? { json["data"] as? [String: Any] }
+    var errors: [[String: Any]] { json["errors"] as? [[String: Any]] ?? [] }
+    var codes: [String] { errors.compactMap { ($0["extensions"] as? [String: Any])?["code"] as? String } }
+
+    /// A value by path: `reply["viewer", "sections", "nodes", 0, "title"]`.
+    subscript(_ path: Any...) -> Any? {
+        var current: Any? = json["data"]
+        for p in path {
+            if let k = p as? String { current = (current as? [String: Any])?[k] }
+            else if let i = p as? Int { current = (current as? [Any]).flatMap { i < $0.count ? $0[i] : nil } }
+        }
+        return current is NSNull ? nil : current
+    }
+}
+
+/// The sandbox SIS with a small district rostered into a fresh database, and a gateway
+/// (API, worker, scheduler) serving it on loopback.
+struct GatewayEnv: @unchecked Sendable {
+    let database: PassbackDatabase
+    let running: RunningSandbox
+    let gateway: Gateway
+    let base: URL
+    let connection: PassbackConfiguration.Connection
+
+    var data: SandboxData { running.sandbox.data }
+
+    /// A token for a user; admins get an org.
+    func token(_ role: Principal.Role, user: String, org: String? = nil, expiresAt: Date? = nil) throws -> String {
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        return try TokenStore(database).create(connection: "district", user: user, role: role, org: org, expiresAt: expiresAt, label: "test",
+                                               randomBytes: bytes, at: Date()).token
+    }
+
+    func post(_ query: String, _ variables: [String: Any] = [:], token: String?, headers: [String: String] = [:]) async throws -> Reply {
+        var request = URLRequest(url: base.appending(path: "graphql"))
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        return try await send(request)
+    }
+
+    func send(_ request: URLRequest) async throws -> Reply {
+        let (body, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        let text = String(decoding: body, as: UTF8.self)
+        let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        var headers: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { if let k = k as? String, let v = v as? String { headers[k.lowercased()] = v } }
+        return Reply(status: http.statusCode, text: text, json: json, headers: headers)
+    }
+
+    // MARK: The district, from the SIS's own data
+
+    func ref(_ o: JSONObject, _ key: String) -> String? { o[key]?.objectValue?["sourcedId"]?.stringValue }
+
+    var districtOrg: String { data.all(.orgs).first { $0["type"]?.stringValue == "district" }!["sourcedId"]!.stringValue! }
+
+    var schools: [String] { data.all(.orgs).filter { $0["type"]?.stringValue == "school" }.compactMap { $0["sourcedId"]?.stringValue }.sorted() }
+
+    /// Sections each teacher teaches, by teacher sourcedId.
+    var sectionsByTeacher: [String: [String]] {
+        var out: [String: [String]] = [:]
+        for e in data.all(.enrollments) where e["role"]?.stringValue == "teacher" {
+            out[ref(e, "user")!, default: []].append(ref(e, "class")!)
+        }
+        return out.mapValues { $0.sorted() }
+    }
+
+    func students(of section: String) -> [String] {
+        data.all(.enrollments).filter { ref($0, "class") == section && $0["role"]?.stringValue == "student" }.compactMap { ref($0, "user") }.sorted()
+    }
+
+    func school(of section: String) -> String { ref(data.record(.classes, section)!, "school")! }
+
+    func classID(_ sourcedId: String) throws -> Int64 { try #require(try LMSStore(database).classID(connection: "district", sourcedId: sourcedId)) }
+
+    func sectionID(_ sourcedId: String) throws -> String { GlobalID.make("Section", try classID(sourcedId)) }
+
+    /// A section with two terms (its grading periods span the year), and its teacher.
+    var yearLongSection: (section: String, teacher: String) {
+        let cls = data.all(.classes).first { ($0["terms"]?.arrayValue?.count ?? 0) == 2 }!
+        let section = cls["sourcedId"]!.stringValue!
+        let teacher = data.all(.enrollments).first { ref($0, "class") == section && $0["role"]?.stringValue == "teacher" }.flatMap { ref($0, "user") }!
+        return (section, teacher)
+    }
+
+    var sisCategories: [String] { data.all(.categories).compactMap { $0["sourcedId"]?.stringValue }.sorted() }
+
+    func waitUntil(timeout: Double = 20, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessFailure("timed out after \(timeout) s")
+    }
+}
+
+/// Runs `body` against a fresh sandbox, database and gateway, and stops them after.
+func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(), _ body: (GatewayEnv) async throws -> Void) async throws {
+    let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
+    defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+    let database = try PassbackDatabase(path: path)
+    var sandboxConfiguration = SandboxConfiguration()
+    sandboxConfiguration.plan = plan
+    let running = try await Sandbox(configuration: sandboxConfiguration, clock: SystemWallClock()).start()
+    let auth = running.sandbox.configuration.auth
+    let connection = PassbackConfiguration.Connection(
+        settings: ConnectionSettings(id: "district", baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, pageSize: 200), secret: auth.clientSecret)
+    do {
+        _ = try await RosterImporter(store: RosterStore(database)).pull(connection: connection.settings, client: ClientFactory.client(for: connection))
+        var workerConfiguration = OutboxWorker.Configuration()
+        workerConfiguration.pollInterval = .milliseconds(20)
+        workerConfiguration.retryPolicy.baseDelay = 0.02
+        workerConfiguration.retryPolicy.maxDelay = 0.2
+        let worker = OutboxWorker(database: database, targets: ["district": .init(client: ClientFactory.client(for: connection), requestsPerMinute: 60_000)],
+                                  configuration: workerConfiguration)
+        let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0), database: database, worker: worker,
+                                  scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)),
+                                  services: APIServices(database: database, connections: ["district": connection]), limits: limits)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let env = GatewayEnv(database: database, running: running, gateway: gateway, base: URL(string: "http://127.0.0.1:\(port)")!, connection: connection)
+        do {
+            try await body(env)
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await task.value
+        await running.stop()
+    } catch {
+        await running.stop()
+        throw error
+    }
+}
+
+/// What the LMS feed wrote for a test, through the integration mutations.
+struct FedCourse {
+    var lmsID: String
+    var section: String
+    var teacher: String
+    var materials: [String: String]  // lmsId → Material id in `section`
+    var integration: String
+}
+
+extension GatewayEnv {
+    /// Feeds an LMS course linked to `section` with three categories and `materials` materials
+    /// (`m-0`… titled "Material 0"…, due a day apart from Sep 1, 2026, in category lc-(i % 3)),
+    /// each graded for every student of the section.
+    @discardableResult
+    func feed(section: String, teacher: String, course: String = "lms-1", materials count: Int, grades: Bool = true,
+              dueDate: (Int) -> String? = { i in "2026-09-\(String(format: "%02d", 1 + i % 28))T15:00:00Z" }) async throws -> FedCourse {
+        let integration = try token(.integration, user: "lms-feed")
+        let course1 = try await post("""
+            mutation($input: UpsertLmsCourseInput!) { upsertLmsCourse(input: $input) { lmsCourse { id lmsId } userErrors { code message } } }
+            """, ["input": ["lmsId": course, "title": "Course \(course)", "sectionSourcedIds": [section],
+                            "categories": [["lmsId": "lc-0", "title": "Homework"], ["lmsId": "lc-1", "title": "Quizzes"], ["lmsId": "lc-2", "title": "Tests"]]]],
+            token: integration)
+        guard course1.errors.isEmpty, (course1["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(course1.text) }
+        var items: [[String: Any]] = []
+        for i in 0..<count {
+            var m: [String: Any] = ["lmsId": "m-\(i)", "title": "Material \(i)", "categoryLmsId": "lc-\(i % 3)", "maxPoints": 10]
+            if let due = dueDate(i) { m["dueDate"] = due }
+            items.append(m)
+        }
+        var ids: [String: String] = [:]
+        if !items.isEmpty {
+            let fed = try await post("""
+                mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { materials { lmsId ids } userErrors { code message field } } }
+                """, ["input": ["courseLmsId": course, "materials": items]], token: integration)
+            guard fed.errors.isEmpty, (fed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(fed.text) }
+            for m in fed["upsertMaterials", "materials"] as? [[String: Any]] ?? [] {
+                ids[m["lmsId"] as! String] = (m["ids"] as! [String]).first
+            }
+        }
+        if grades, count > 0 {
+            var list: [[String: Any]] = []
+            for i in 0..<count {
+                for (j, s) in students(of: section).enumerated() { list.append(["materialLmsId": "m-\(i)", "studentSourcedId": s, "score": Double((i + j) % 11)]) }
+            }
+            for chunk in stride(from: 0, to: list.count, by: 1000) {
+                let r = try await post("""
+                    mutation($input: RecordGradesInput!) { recordGrades(input: $input) { recorded userErrors { code message } } }
+                    """, ["input": ["courseLmsId": course, "grades": Array(list[chunk..<min(chunk + 1000, list.count)])]], token: integration)
+                guard r.errors.isEmpty, (r["recordGrades", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(r.text) }
+            }
+        }
+        return FedCourse(lmsID: course, section: section, teacher: teacher, materials: ids, integration: integration)
+    }
+}
