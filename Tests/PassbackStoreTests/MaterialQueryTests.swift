@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import PassbackCore
-import PassbackStore
+@testable import PassbackStore
 import Testing
 
 /// A section (`c-1`) whose LMS course holds thirteen materials with varied titles, due dates

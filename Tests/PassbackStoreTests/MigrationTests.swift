@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import PassbackCore
-import PassbackStore
+@testable import PassbackStore
 import Testing
 
 @Suite("Migrations")

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import PassbackCore
-import PassbackStore
+@testable import PassbackStore
 import Testing
 
 /// A district (`d-1`) with two schools, North (`sch-n`) and South (`sch-s`), and another

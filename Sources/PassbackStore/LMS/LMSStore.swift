@@ -278,8 +278,9 @@ public struct LMSStore: Sendable {
         try pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) }
     }
 
-    /// The sync state of a material in a section, as the engine records it.
-    public struct SyncState: Sendable {
+    /// A sync state to seed the store tests with. Test-only (`@testable`): it writes `sync_item`
+    /// directly and bypasses the engine's rules; the product goes through `EngineStore` and `SyncPlanner`.
+    struct SyncState: Sendable {
         public var status: SyncStatus
         public var lastSyncedAt: Date?
         public var errorCode: String?
@@ -295,8 +296,8 @@ public struct LMSStore: Sendable {
         }
     }
 
-    /// Sets the sync state of a material in a section.
-    public func setSyncState(materialID: Int64, classID: Int64, _ s: SyncState, at now: Date) throws {
+    /// Sets the sync state of a material in a section (test-only, see `SyncState`).
+    func setSyncState(materialID: Int64, classID: Int64, _ s: SyncState, at now: Date) throws {
         try pool.write { db in
             let isError = s.status == .error
             try db.execute(sql: """
