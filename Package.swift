@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "PassbackGatewayTests",
             dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore", "OneRoster", "OneRosterSandbox",
-                           .product(name: "GraphQL", package: "GraphQL")]
+                           .product(name: "GraphQL", package: "GraphQL"), .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
