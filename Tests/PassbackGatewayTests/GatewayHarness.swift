@@ -124,7 +124,9 @@ struct GatewayEnv: @unchecked Sendable {
 }
 
 /// Runs `body` against a fresh sandbox, database and gateway, and stops them after.
-func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(), _ body: (GatewayEnv) async throws -> Void) async throws {
+/// `retryDelay` is the worker's first backoff (short, so tests that retry finish quickly).
+func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(), retryDelay: Double = 0.02,
+                 _ body: (GatewayEnv) async throws -> Void) async throws {
     let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
     defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
     let database = try PassbackDatabase(path: path)
@@ -138,8 +140,8 @@ func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQ
         _ = try await RosterImporter(store: RosterStore(database)).pull(connection: connection.settings, client: ClientFactory.client(for: connection))
         var workerConfiguration = OutboxWorker.Configuration()
         workerConfiguration.pollInterval = .milliseconds(20)
-        workerConfiguration.retryPolicy.baseDelay = 0.02
-        workerConfiguration.retryPolicy.maxDelay = 0.2
+        workerConfiguration.retryPolicy.baseDelay = retryDelay
+        workerConfiguration.retryPolicy.maxDelay = max(0.2, retryDelay * 4)
         let worker = OutboxWorker(database: database, targets: ["district": .init(client: ClientFactory.client(for: connection), requestsPerMinute: 60_000)],
                                   configuration: workerConfiguration)
         let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0), database: database, worker: worker,

@@ -40,6 +40,9 @@ final class APIContext: Sendable {
     }
 
     var connection: String { principal.connectionID }
+
+    /// The same request with empty loaders, to read what a write changed.
+    func afterWrite() -> APIContext { APIContext(principal: principal, services: services, requestID: requestID) }
     var now: Date { services.clock.now }
 
     /// Whose sections a read covers; the integration role reads no sections.

@@ -92,7 +92,8 @@ enum MutationResolvers {
         f.resolve(name) { _, args, ctx in
             let input = args["input"]
             let outcome = try await idempotent(name, input, ctx) { try await run(input, ctx) }
-            return try await payload(outcome, ctx)
+            // The payload reads the state after the change, not what the loaders saw before it.
+            return try await payload(outcome, ctx.afterWrite())
         }
     }
 
