@@ -15,8 +15,10 @@ enum QueryResolvers {
             f.resolve("nodes") { _, args, ctx in
                 let ids = (args["ids"].list ?? []).compactMap(\.nonNullString)
                 guard ids.count <= 100 else { throw APIError.badInput("nodes: at most 100 ids (got \(ids.count))") }
-                var out: [(any Sendable)?] = []
-                for id in ids { out.append(try await node(id, ctx)) }
+                // GraphQLSwift 4.3 drops null items of a list (Execute.swift, completeListValue), so
+                // the contract says what happens: ids that resolve to nothing are left out.
+                var out: [any Sendable] = []
+                for id in ids { if let n = try await node(id, ctx) { out.append(n) } }
                 return out
             }
             f.value("viewer") { _ in ViewerValue() }
