@@ -46,7 +46,10 @@ extension Gateway {
     /// event per result, then `complete`.
     func stream(_ request: Request, requestID: String) async throws -> Response {
         let principal: Principal
-        switch api.authenticate(request.headers[.authorization]) {
+        // A browser's EventSource cannot set headers: a GET may carry the token as `access_token`.
+        var authorization = request.headers[.authorization]
+        if authorization == nil, request.method == .get, let token = request.uri.queryParameters["access_token"] { authorization = "Bearer \(token)" }
+        switch api.authenticate(authorization) {
         case .success(let p): principal = p
         case .failure(let answer): return response(answer, accept: nil)
         }

@@ -93,7 +93,7 @@ struct CommandLineTests {
 
 @Suite("passback serve")
 struct ServeCommandTests {
-    @Test("serve answers /healthz, then SIGTERM stops it cleanly")
+    @Test("serve answers /healthz and /graphql (401 without a token), then SIGTERM stops it cleanly")
     func serveAndStop() async throws {
         try await withDatabase { db in
             let out = FileManager.default.temporaryDirectory.appending(path: "passback-serve-\(UUID().uuidString)")
@@ -114,6 +114,12 @@ struct ServeCommandTests {
             let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
             let response = try await URLSessionTransport().send(HTTPRequest(method: "GET", url: URL(string: url + "/healthz")!))
             #expect(response.status == 200)
+            // The GraphQL API is there, and wants a token.
+            let graphQL = try await URLSessionTransport().send(HTTPRequest(method: "POST", url: URL(string: url + "/graphql")!,
+                                                                           headers: ["Content-Type": "application/json"],
+                                                                           body: Data(#"{"query":"{ viewer { role } }"}"#.utf8)))
+            #expect(graphQL.status == 401)
+            #expect(String(decoding: graphQL.body, as: UTF8.self).contains("UNAUTHENTICATED"))
             kill(p.processIdentifier, SIGTERM)
             await waitForExit(p)
             #expect(p.terminationReason == .exit)
