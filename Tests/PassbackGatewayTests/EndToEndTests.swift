@@ -122,6 +122,30 @@ struct EndToEndTests {
             #expect(errors["byCode", 0, "key"] as? String == "DUE_DATE_OUTSIDE_GRADING_PERIOD")
             #expect(errors["bySchool", 0, "key"] as? String == env.school(of: section))
 
+            // Each filter narrows by what it names (ids, as the API gives them).
+            let filtered = """
+                query($f: SyncErrorFilter) { syncErrors(filter: $f) { totalCount } byTeacher: syncErrorSummary(filter: $f, groupBy: TEACHER) { key label count } }
+                """
+            let otherSchool = try #require(env.schools.first { $0 != env.school(of: section) })
+            let other = try #require(env.sectionsByTeacher.keys.sorted().first { $0 != teacher })
+            let cases: [([String: Any], Int)] = [
+                (["schoolId": GlobalID.make("Org", env.school(of: section))], 1), (["schoolId": GlobalID.make("Org", otherSchool)], 0),
+                (["teacherId": GlobalID.make("User", teacher)], 1), (["teacherId": GlobalID.make("User", other)], 0),
+                (["sectionId": sectionID], 1), (["codes": ["DUE_DATE_OUTSIDE_GRADING_PERIOD"]], 1), (["codes": ["TITLE_TOO_LONG"]], 0),
+                (["since": "2020-01-01T00:00:00Z"], 1), (["since": "2099-01-01T00:00:00Z"], 0),
+            ]
+            for (filter, count) in cases {
+                let r = try await env.post(filtered, ["f": filter], token: admin)
+                #expect(r["syncErrors", "totalCount"] as? Int == count, "\(filter): \(r.text)")
+            }
+            let byTeacher = try await env.post(filtered, ["f": [:] as [String: Any]], token: admin)
+            #expect(byTeacher["byTeacher", 0, "key"] as? String == teacher, "\(byTeacher.text)")
+            #expect((byTeacher["byTeacher", 0, "label"] as? String)?.isEmpty == false)
+            // An admin of the other school sees none of it.
+            let otherAdmin = try env.token(.admin, user: teacher, org: otherSchool)
+            let outside = try await env.post(filtered, ["f": [:] as [String: Any]], token: otherAdmin)
+            #expect(outside["syncErrors", "totalCount"] as? Int == 0, "\(outside.text)")
+
             // The run log: two runs, newest first, with their jobs; the material's history.
             let log = try await env.post("""
                 query($id: ID!) { section(id: $id) { syncRuns(first: 5) { totalCount nodes { trigger state jobs { kind state } } }
