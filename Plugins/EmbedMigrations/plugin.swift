@@ -4,32 +4,37 @@ import PackagePlugin
 /// Embeds the files under `Schema/` that a target reads at run time, so those files stay the
 /// one source (ARCHITECTURE.md: `migrations/*.sql` is the store's contract, `schema.graphql`
 /// the API's) and the binary needs no resource bundle beside it: the migrations into
-/// `PassbackStore` as `EmbeddedMigrations`, the schema into `PassbackGateway` as `EmbeddedSchema`.
+/// `PassbackStore` as `EmbeddedMigrations`; the schema and the widget (`Clients/widget`) into
+/// `PassbackGateway` as `EmbeddedSchema` and `EmbeddedWidget`.
 @main
 struct EmbedMigrations: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
-        let schema = context.package.directoryURL.appending(path: "Schema")
-        let name: String
-        let files: [URL]
+        let root = context.package.directoryURL
+        let schema = root.appending(path: "Schema")
         if target.name == "PassbackGateway" {
-            name = "EmbeddedSchema"
-            files = [schema.appending(path: "schema.graphql")]
-        } else {
-            name = "EmbeddedMigrations"
-            let folder = schema.appending(path: "migrations")
-            files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "sql" }
+            let widget = root.appending(path: "Clients").appending(path: "widget")
+            let widgetFiles = try FileManager.default.contentsOfDirectory(at: widget, includingPropertiesForKeys: nil)
+                .filter { ["html", "css", "js", "svg"].contains($0.pathExtension) }
                 .sorted { $0.lastPathComponent < $1.lastPathComponent }
+            return [
+                try command(context, name: "EmbeddedSchema", files: [schema.appending(path: "schema.graphql")]),
+                try command(context, name: "EmbeddedWidget", files: widgetFiles),
+            ]
         }
+        let migrations = try FileManager.default.contentsOfDirectory(at: schema.appending(path: "migrations"), includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "sql" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        return [try command(context, name: "EmbeddedMigrations", files: migrations)]
+    }
+
+    func command(_ context: PluginContext, name: String, files: [URL]) throws -> Command {
         let output = context.pluginWorkDirectoryURL.appending(path: name + ".swift")
-        return [
-            .buildCommand(
-                displayName: "Embedding \(files.count) file(s) as \(name)",
-                executable: try context.tool(named: "passback-embed-sql").url,
-                arguments: [output.path, name] + files.map(\.path),
-                inputFiles: files,
-                outputFiles: [output]
-            )
-        ]
+        return .buildCommand(
+            displayName: "Embedding \(files.count) file(s) as \(name)",
+            executable: try context.tool(named: "passback-embed-sql").url,
+            arguments: [output.path, name] + files.map(\.path),
+            inputFiles: files,
+            outputFiles: [output]
+        )
     }
 }

@@ -69,6 +69,8 @@ public struct Gateway: Sendable {
         }
         router.post("/graphql/stream", use: stream)
         router.get("/graphql/stream", use: stream)
+        router.get("/widget") { _, _ in Widget.response(for: "index.html") }
+        router.get("/widget/{file}") { _, context in Widget.response(for: context.parameters.get("file") ?? "") }
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "passback"),

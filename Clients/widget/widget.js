@@ -1,0 +1,456 @@
+// Passback gradebook widget: plain JavaScript over the GraphQL API, nothing else loaded.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const STATUS = {
+  NOT_SYNCED: "Not synced", IN_PROGRESS: "In progress", SUCCESSFUL: "Successful",
+  UPDATES_AVAILABLE: "Updates available", ERROR: "Error", OPT_OUT: "Opt out",
+};
+const state = { token: null, sections: [], section: null, after: null, streams: [], searchTimer: null };
+
+// ---- API -------------------------------------------------------------------------------------
+
+class APIError extends Error {
+  constructor(message, code) { super(message); this.code = code; }
+}
+
+async function gql(query, variables = {}) {
+  let response;
+  try {
+    response = await fetch("/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (e) {
+    throw new APIError("Passback cannot be reached. Check your connection and try again.", "NETWORK");
+  }
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 401) {
+    signOut("Your token is not valid any more (unknown, expired or revoked). Ask your administrator for a new one.");
+    throw new APIError("signed out", "UNAUTHENTICATED");
+  }
+  if (body.errors && body.errors.length) {
+    const e = body.errors[0];
+    throw new APIError(e.message, e.extensions && e.extensions.code);
+  }
+  return body.data;
+}
+
+/** Throws the first user error of a mutation payload, so callers show it. */
+function check(payload) {
+  if (payload && payload.userErrors && payload.userErrors.length) throw new APIError(payload.userErrors.map((e) => e.message).join(" "), "USER");
+  return payload;
+}
+
+function subscribe(query, variables, onData, onComplete) {
+  const params = new URLSearchParams({ query, variables: JSON.stringify(variables), access_token: state.token });
+  const source = new EventSource(`/graphql/stream?${params}`);
+  source.addEventListener("next", (event) => {
+    const result = JSON.parse(event.data);
+    if (result.data) onData(result.data);
+  });
+  source.addEventListener("complete", () => { source.close(); if (onComplete) onComplete(); });
+  source.onerror = () => { if (source.readyState === EventSource.CLOSED && onComplete) onComplete(); };
+  state.streams.push(source);
+  return source;
+}
+
+function closeStreams() {
+  for (const s of state.streams) s.close();
+  state.streams = [];
+}
+
+// ---- Messages --------------------------------------------------------------------------------
+
+function say(text, isError = false) {
+  const m = $("message");
+  m.textContent = text;
+  m.classList.toggle("error", isError);
+  m.setAttribute("role", isError ? "alert" : "status");
+}
+
+async function attempt(action, success) {
+  try {
+    const result = await action();
+    if (success) say(typeof success === "function" ? success(result) : success);
+    return result;
+  } catch (e) {
+    if (e.code !== "UNAUTHENTICATED") say(e.message, true);
+    return null;
+  }
+}
+
+// ---- Sign in ---------------------------------------------------------------------------------
+
+function signOut(message) {
+  sessionStorage.removeItem("passback.token");
+  state.token = null;
+  closeStreams();
+  $("app").hidden = true;
+  $("picker").hidden = true;
+  $("signout").hidden = true;
+  $("nosections").hidden = true;
+  $("signin").hidden = false;
+  if (message) say(message, true);
+}
+
+async function start() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromHash) {
+    sessionStorage.setItem("passback.token", fromHash);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  state.token = sessionStorage.getItem("passback.token");
+  if (!state.token) { signOut(); return; }
+  $("signin").hidden = true;
+  $("signout").hidden = false;
+  const data = await attempt(() => gql(`{ viewer { role user { givenName familyName }
+      sections(first: 100) { nodes { id title classCode school { name } linkedSections { title } } } } }`));
+  if (!data) return;
+  state.sections = data.viewer.sections.nodes;
+  if (!state.sections.length) { $("nosections").hidden = false; return; }
+  const select = $("section");
+  select.replaceChildren(...state.sections.map((s) => new Option(`${s.title}${s.classCode ? ` (${s.classCode})` : ""} — ${s.school.name}`, s.id)));
+  $("picker").hidden = false;
+  $("app").hidden = false;
+  const remembered = sessionStorage.getItem("passback.section");
+  if (remembered && state.sections.some((s) => s.id === remembered)) select.value = remembered;
+  await selectSection(select.value);
+}
+
+// ---- A section -------------------------------------------------------------------------------
+
+const SECTION = `query($id: ID!) { section(id: $id) { id title configured
+  linkedSections { title }
+  gradingPeriods { id title startDate endDate }
+  lmsCategories { id title createdByTeacher }
+  sisCategories { id title }
+  categoryMap { lmsCategory { id } sisCategory { id } }
+  schedule { enabled weekday startTime timeZone windowHours savedAt effectiveAt isDefault } } }`;
+
+async function selectSection(id) {
+  closeStreams();
+  sessionStorage.setItem("passback.section", id);
+  const data = await attempt(() => gql(SECTION, { id }));
+  if (!data || !data.section) return;
+  state.section = data.section;
+  const linked = state.section.linkedSections.map((s) => s.title);
+  $("linked").textContent = linked.length ? `Linked with: ${linked.join(", ")} (each is configured on its own)` : "";
+  $("notconfigured").hidden = state.section.configured;
+  renderPeriods();
+  renderMap();
+  renderSchedule();
+  await Promise.all([loadMaterials(true), loadRuns()]);
+  subscribe(`subscription($id: ID!) { materialStatusChanged(sectionId: $id) { id syncStatus lastSyncedAt problems { code message severity field } } }`,
+    { id }, (data) => updateRow(data.materialStatusChanged));
+}
+
+function renderPeriods() {
+  const select = $("period");
+  const current = select.value;
+  select.replaceChildren(new Option("All grading periods", ""),
+    ...state.section.gradingPeriods.map((p) => new Option(`${p.title} (${p.startDate} – ${p.endDate})`, p.id)));
+  if ([...select.options].some((o) => o.value === current)) select.value = current;
+}
+
+function renderStatusFilter() {
+  const box = $("statuses");
+  box.replaceChildren(...Object.entries(STATUS).map(([value, label]) => {
+    const l = document.createElement("label");
+    const c = document.createElement("input");
+    c.type = "checkbox";
+    c.value = value;
+    c.addEventListener("change", () => loadMaterials(true));
+    l.append(c, " ", label);
+    return l;
+  }));
+}
+
+// ---- Materials -------------------------------------------------------------------------------
+
+const MATERIALS = `query($id: ID!, $filter: MaterialFilter, $orderBy: MaterialOrder, $after: String) {
+  section(id: $id) { configured materials(filter: $filter, orderBy: $orderBy, first: 50, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { id title dueDate lastSyncedAt syncStatus syncToSIS problems { code message severity field } } } } }`;
+
+function filters() {
+  const filter = {};
+  const search = $("search").value.trim();
+  if (search) filter.search = search;
+  if ($("period").value) filter.gradingPeriodId = $("period").value;
+  const statuses = [...$("statuses").querySelectorAll("input:checked")].map((c) => c.value);
+  if (statuses.length) filter.status = statuses;
+  const [field, direction] = $("order").value.split(":");
+  return { filter, orderBy: { field, direction } };
+}
+
+async function loadMaterials(reset) {
+  if (!state.section) return;
+  if (reset) state.after = null;
+  const { filter, orderBy } = filters();
+  const data = await attempt(() => gql(MATERIALS, { id: state.section.id, filter, orderBy, after: state.after }));
+  if (!data) return;
+  const page = data.section.materials;
+  const body = $("materials").querySelector("tbody");
+  if (reset) body.replaceChildren();
+  for (const m of page.nodes) body.append(row(m));
+  state.after = page.pageInfo.endCursor;
+  $("more").hidden = !page.pageInfo.hasNextPage;
+  $("nomaterials").hidden = body.children.length > 0;
+  $("nomaterials").textContent = Object.keys(filter).length ? "No graded items match these filters." : "This section has no graded items yet.";
+  $("notconfigured").hidden = data.section.configured;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const when = (iso) => (iso ? dateFormat.format(new Date(iso)) : "—");
+
+function row(m) {
+  const tr = document.createElement("tr");
+  tr.dataset.id = m.id;
+  const title = cell("Title", m.title);
+  const due = cell("Due", when(m.dueDate));
+  const last = cell("Last successful sync", when(m.lastSyncedAt));
+  last.className = "last";
+  const status = cell("Status", "");
+  status.className = "statuscell";
+  const actions = cell("Actions", "");
+  const sync = document.createElement("button");
+  sync.type = "button";
+  sync.textContent = "Sync";
+  sync.setAttribute("aria-label", `Sync ${m.title}`);
+  sync.addEventListener("click", () => syncOne(m.id, m.title));
+  const optIn = document.createElement("label");
+  optIn.className = "check";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.checked = m.syncToSIS;
+  box.setAttribute("aria-label", `Send ${m.title} to the SIS`);
+  box.addEventListener("change", () => setSyncToSIS(m.id, box.checked));
+  optIn.append(box, " Send to SIS");
+  actions.append(sync, optIn);
+  tr.append(title, due, last, status, actions);
+  paintStatus(tr, m);
+  return tr;
+}
+
+function cell(label, text) {
+  const td = document.createElement("td");
+  td.dataset.label = label;
+  td.textContent = text;
+  return td;
+}
+
+/** The status indicator: a focusable badge whose hover and focus text give the details. */
+function paintStatus(tr, m) {
+  const td = tr.querySelector(".statuscell");
+  const badge = document.createElement("span");
+  badge.className = `status ${m.syncStatus}`;
+  badge.textContent = STATUS[m.syncStatus] || m.syncStatus;
+  badge.tabIndex = 0;
+  const problems = (m.problems || []).filter((p) => m.syncStatus === "ERROR" || p.severity === "WARNING");
+  const details = problems.map((p) => `${p.severity === "WARNING" ? "Warning" : "Error"} ${p.code}: ${p.message}`).join("\n");
+  td.replaceChildren(badge);
+  if (details) {
+    const id = `details-${tr.dataset.id}`;
+    badge.title = details;
+    badge.setAttribute("aria-describedby", id);
+    const text = document.createElement("span");
+    text.id = id;
+    text.className = "details";
+    text.textContent = details;
+    td.append(text);
+  }
+  tr.querySelector("button").disabled = m.syncStatus === "OPT_OUT";
+}
+
+function updateRow(m) {
+  const tr = $("materials").querySelector(`tr[data-id="${CSS.escape(m.id)}"]`);
+  if (!tr) return;
+  paintStatus(tr, m);
+  tr.querySelector(".last").textContent = when(m.lastSyncedAt);
+}
+
+// ---- Syncing ---------------------------------------------------------------------------------
+
+function followRun(run) {
+  $("runstate").textContent = `Sync running: ${run.itemsSent} item(s) sent…`;
+  subscribe(`subscription($id: ID!) { syncRunUpdated(id: $id) { id state itemsSent itemsFailed jobsTotal jobsSucceeded jobsFailed finishedAt } }`,
+    { id: run.id }, (data) => {
+      const r = data.syncRunUpdated;
+      $("runstate").textContent = r.finishedAt
+        ? `Last sync ${r.state === "SUCCEEDED" ? "succeeded" : r.state === "PARTIAL" ? "finished with errors" : "failed"}: ${r.jobsSucceeded} of ${r.jobsTotal} writes accepted.`
+        : `Sync running: ${r.jobsSucceeded + r.jobsFailed} of ${r.jobsTotal} writes done…`;
+    }, () => { loadMaterials(true); loadRuns(); });
+}
+
+async function syncChanges() {
+  const data = await attempt(async () => check((await gql(`mutation($i: SyncChangesInput!) { syncChanges(input: $i) {
+      run { id state itemsSent itemsFailed itemsSkipped } userErrors { message } } }`, { i: { sectionId: state.section.id } })).syncChanges));
+  if (!data) return;
+  const r = data.run;
+  say(`Sync started: ${r.itemsSent} item(s) to send, ${r.itemsFailed} stopped by a rule, ${r.itemsSkipped} skipped.`);
+  await loadMaterials(true);
+  followRun(r);
+}
+
+async function syncOne(id, title) {
+  const data = await attempt(async () => check((await gql(`mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) {
+      run { id state itemsSent itemsFailed } userErrors { message } } }`, { i: { materialId: id } })).syncMaterial));
+  if (!data) return;
+  say(data.run.itemsFailed ? `“${title}” was not sent: a rule stops it (see its status).` : `Sending “${title}”.`);
+  await loadMaterials(true);
+  followRun(data.run);
+}
+
+async function setSyncToSIS(id, on) {
+  const data = await attempt(async () => check((await gql(`mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) {
+      material { id syncStatus lastSyncedAt problems { code message severity field } } userErrors { message } } }`, { i: { materialId: id, syncToSIS: on } })).setMaterialSyncToSIS),
+    on ? "The item will be sent to the SIS." : "The item will not be sent to the SIS (opt out).");
+  if (data) updateRow(data.material);
+}
+
+async function preview() {
+  const data = await attempt(async () => check((await gql(`mutation($i: PlanSyncInput!) { planSync(input: $i) {
+      writeCount items { decision material { title } problems { code message severity } } userErrors { message } } }`, { i: { sectionId: state.section.id } })).planSync));
+  if (!data) return;
+  const words = { SEND: "would be sent", BLOCKED: "would not be sent", SKIP: "is skipped", UNCHANGED: "is unchanged" };
+  $("plansummary").textContent = `${data.writeCount} write(s) would go to the SIS. Nothing has been sent.`;
+  $("planitems").replaceChildren(...data.items.filter((i) => i.decision !== "UNCHANGED").map((i) => {
+    const li = document.createElement("li");
+    li.textContent = `${i.material.title} ${words[i.decision]}` + (i.problems.length ? ` — ${i.problems.map((p) => `${p.code}: ${p.message}`).join(" ")}` : "");
+    return li;
+  }));
+  if (!$("planitems").children.length) $("planitems").append(Object.assign(document.createElement("li"), { textContent: "Everything is already in the SIS." }));
+  $("plan").hidden = false;
+  $("plan").focus();
+}
+
+// ---- Configuration ---------------------------------------------------------------------------
+
+function renderMap() {
+  const s = state.section;
+  const mapped = Object.fromEntries(s.categoryMap.map((m) => [m.lmsCategory.id, m.sisCategory.id]));
+  const body = $("map").querySelector("tbody");
+  body.replaceChildren(...s.lmsCategories.map((c) => {
+    const tr = document.createElement("tr");
+    const name = cell("LMS category", c.title + (c.createdByTeacher ? " (yours)" : ""));
+    const choose = cell("SIS category", "");
+    const select = document.createElement("select");
+    select.id = `map-${c.id}`;
+    select.dataset.lms = c.id;
+    select.setAttribute("aria-label", `SIS category for ${c.title}`);
+    select.append(new Option("— not mapped —", ""), ...s.sisCategories.map((sc) => new Option(sc.title, sc.id)));
+    select.value = mapped[c.id] || "";
+    choose.append(select);
+    tr.append(name, choose);
+    return tr;
+  }));
+  $("nocategories").hidden = s.lmsCategories.length > 0;
+}
+
+async function saveMap(event) {
+  event.preventDefault();
+  const map = [...$("map").querySelectorAll("select")].filter((s) => s.value).map((s) => ({ lmsCategoryId: s.dataset.lms, sisCategoryId: s.value }));
+  const data = await attempt(async () => check((await gql(`mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) {
+      section { configured } userErrors { message } } }`, { i: { sectionId: state.section.id, map } })).saveCategoryMap), "Category map saved.");
+  if (data) { state.section.configured = true; await selectSection(state.section.id); }
+}
+
+async function createCategory(event) {
+  event.preventDefault();
+  const title = $("newtitle").value.trim();
+  if (!title) { say("Give the new category a title.", true); return; }
+  const data = await attempt(async () => check((await gql(`mutation($i: CreateLmsCategoryInput!) { createLmsCategory(input: $i) {
+      lmsCategory { id title } userErrors { message } } }`, { i: { sectionId: state.section.id, title } })).createLmsCategory),
+    (d) => `Category “${d.lmsCategory.title}” created; map it below and save.`);
+  if (data) { $("newtitle").value = ""; await selectSection(state.section.id); $("tab-config").click(); }
+}
+
+const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+function renderSchedule() {
+  const s = state.section.schedule;
+  $("timezone").value = (s && s.timeZone) || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  if (s && s.enabled) {
+    $("weekday").value = String(s.weekday);
+    $("starttime").value = s.startTime;
+    const pending = new Date(s.effectiveAt) > new Date();
+    $("schedulenow").textContent = `${s.isDefault ? "Your district's default: " : ""}every ${DAYS[s.weekday]} within ${s.windowHours} hours after ${s.startTime} (${s.timeZone})`
+      + (pending ? `, from ${when(s.effectiveAt)}.` : ".");
+  } else {
+    $("schedulenow").textContent = s ? "Scheduled sync is off." : "No scheduled sync: grades go to the SIS when you sync.";
+  }
+}
+
+async function saveSchedule(on) {
+  const schedule = on ? { weekday: Number($("weekday").value), startTime: $("starttime").value, timeZone: $("timezone").value.trim() } : null;
+  const input = $("allcourses").checked ? { allMyCourses: true, schedule } : { sectionId: state.section.id, schedule };
+  const data = await attempt(async () => check((await gql(`mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) {
+      sections { id } userErrors { message } } }`, { i: input })).saveSyncSchedule),
+    (d) => `${on ? "Schedule saved" : "Scheduled sync turned off"} for ${d.sections.length} section(s); it takes effect in 24 hours.`);
+  if (data) await selectSection(state.section.id);
+}
+
+// ---- Run log ---------------------------------------------------------------------------------
+
+async function loadRuns() {
+  const data = await attempt(() => gql(`query($id: ID!) { section(id: $id) { syncRuns(first: 20) { nodes {
+      startedAt trigger startedBy state itemsSent itemsFailed itemsSkipped jobsSucceeded jobsFailed cause } } } }`, { id: state.section.id }));
+  if (!data) return;
+  const runs = data.section.syncRuns.nodes;
+  const labels = { ITEM: "One item", SYNC_CHANGES: "Sync changes", SCHEDULED: "Scheduled", GRADEBOOK: "Gradebook" };
+  $("runs").querySelector("tbody").replaceChildren(...runs.map((r) => {
+    const tr = document.createElement("tr");
+    tr.append(cell("Started", when(r.startedAt)), cell("Trigger", labels[r.trigger] || r.trigger), cell("By", r.startedBy),
+      cell("State", r.state.toLowerCase() + (r.cause ? ` — ${r.cause}` : "")), cell("Items", `${r.itemsSent} / ${r.itemsFailed} / ${r.itemsSkipped}`),
+      cell("Writes", `${r.jobsSucceeded} / ${r.jobsFailed}`));
+    return tr;
+  }));
+  $("noruns").hidden = runs.length > 0;
+}
+
+// ---- Tabs and wiring -------------------------------------------------------------------------
+
+function selectTab(tab) {
+  for (const t of document.querySelectorAll('[role="tab"]')) {
+    const on = t === tab;
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute("aria-controls")).hidden = !on;
+  }
+  tab.focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  renderStatusFilter();
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  for (const tab of tabs) {
+    tab.addEventListener("click", () => selectTab(tab));
+    tab.addEventListener("keydown", (e) => {
+      const i = tabs.indexOf(tab);
+      if (e.key === "ArrowRight") selectTab(tabs[(i + 1) % tabs.length]);
+      if (e.key === "ArrowLeft") selectTab(tabs[(i + tabs.length - 1) % tabs.length]);
+    });
+  }
+  $("signin").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sessionStorage.setItem("passback.token", $("token").value.trim());
+    say("");
+    start();
+  });
+  $("signout").addEventListener("click", () => signOut());
+  $("section").addEventListener("change", (e) => selectSection(e.target.value));
+  $("search").addEventListener("input", () => { clearTimeout(state.searchTimer); state.searchTimer = setTimeout(() => loadMaterials(true), 250); });
+  $("period").addEventListener("change", () => loadMaterials(true));
+  $("order").addEventListener("change", () => loadMaterials(true));
+  $("more").addEventListener("click", () => loadMaterials(false));
+  $("syncchanges").addEventListener("click", syncChanges);
+  $("preview").addEventListener("click", preview);
+  $("closeplan").addEventListener("click", () => { $("plan").hidden = true; $("preview").focus(); });
+  $("mapform").addEventListener("submit", saveMap);
+  $("newcategory").addEventListener("submit", createCategory);
+  $("scheduleform").addEventListener("submit", (e) => { e.preventDefault(); saveSchedule(true); });
+  $("scheduleoff").addEventListener("click", () => saveSchedule(false));
+  start();
+});

@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OneRoster
+import OneRosterSandbox
+import PassbackCore
+import PassbackGateway
+import PassbackStore
+import PassbackSync
+import ServiceLifecycle
+
+/// `passback demo`: the whole product on one machine, with nothing to configure.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a demo district: the sandbox SIS, a gateway on an SQLite file, the widget, and tokens for a teacher and an admin.",
+        discussion: """
+            Starts the built-in sandbox SIS with a generated district, rosters it, feeds an LMS course per section \
+            (materials and grades, some of which break PRODUCT.md's rules so errors show), syncs a few sections, \
+            then serves the API, the widget, the worker and the scheduler until Ctrl-C. Run again to reuse the \
+            database, or with --reset to start over.
+            """)
+
+    @Option(help: "Port of the gateway (the API and the widget); 0 picks a free one.")
+    var port = 8080
+    @Option(help: "Port of the sandbox SIS; 0 picks a free one.")
+    var sisPort = 0
+    @Option(help: "Address to bind both to.")
+    var host = "127.0.0.1"
+    @Option(help: "The demo's SQLite file.")
+    var database = "passback-demo.sqlite"
+    @Flag(help: "Delete the demo database first and build it again.")
+    var reset = false
+    @Option(help: "District size: small, district, or a number of students.")
+    var size = "small"
+    @Option(help: "Seed of the generated district.")
+    var seed: UInt64 = 1
+
+    func run() async throws {
+        guard let plan = DistrictPlan(size: size) else { throw ValidationError("--size must be small, district, or a number of students (got '\(size)')") }
+        if reset {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        }
+        let reused = FileManager.default.fileExists(atPath: database)
+        let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+        let running = try await Sandbox(configuration: SandboxConfiguration(host: host, port: sisPort, plan: plan, seed: seed)).start()
+        do {
+            let store: PassbackDatabase
+            do { store = try PassbackDatabase(path: database) } catch let e as StoreError { throw CommandFailure(e.message) }
+            let auth = running.sandbox.configuration.auth
+            let connection = PassbackConfiguration.Connection(
+                settings: ConnectionSettings(id: DemoDistrict.connection, baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, pageSize: 500),
+                secret: auth.clientSecret)
+            say(reused ? "Reusing \(database) (pass --reset to start over); rostering what changed…" : "Rostering the demo district into \(database)…")
+            let report = try await RosterImporter(store: RosterStore(store)).pull(connection: connection.settings, client: ClientFactory.client(for: connection))
+            say("  \(report.total.created + report.total.updated + report.total.unchanged) records (\(report.mode))")
+            let demo = try DemoDistrict(database: store, data: running.sandbox.data)
+            if try demo.needsFeed() {
+                say("Feeding an LMS course per section, and syncing a few sections…")
+                try demo.feed()
+            }
+            let tokens = try demo.tokens()
+            let worker = OutboxWorker(database: store, targets: [DemoDistrict.connection: .init(client: ClientFactory.client(for: connection),
+                                                                                                requestsPerMinute: 6000)])
+            let scheduler = SyncScheduler(database: store, planner: SyncPlanner(database: store))
+            let gateway = try Gateway(configuration: .init(host: host, port: port), database: store, worker: worker, scheduler: scheduler,
+                                      services: APIServices(database: store, connections: [DemoDistrict.connection: connection]))
+            let host = self.host, sis = running.baseURL.absoluteString, secret = auth.clientSecret, clientID = auth.clientID
+            let group = gateway.serviceGroup(onRunning: { port in
+                let base = "http://\(host):\(port)"
+                say("""
+
+                    Passback demo is running.
+                      widget (teacher):  \(base)/widget#token=\(tokens.teacher)
+                      widget (admin):    \(base)/widget#token=\(tokens.admin)
+                      GraphQL:           \(base)/graphql   (live updates: \(base)/graphql/stream)
+                      teacher token:     \(tokens.teacher)   (\(tokens.teacherName), \(tokens.teacherUser))
+                      admin token:       \(tokens.admin)   (district \(tokens.district))
+                      integration token: \(tokens.integration)   (the LMS feed)
+                      sandbox SIS:       \(sis)   (client \(clientID), secret \(secret))
+                    Press Ctrl-C to stop.
+                    """)
+            })
+            try await group.run()
+            await running.stop()
+        } catch {
+            await running.stop()
+            throw error
+        }
+    }
+}
+
+/// The demo's LMS side: a course per section with categories, materials and grades (some of
+/// them breaking a rule, so errors show), category maps, and a first sync of a few sections.
+struct DemoDistrict {
+    static let connection = "demo"
+
+    let database: PassbackDatabase
+    let data: SandboxData
+
+    init(database: PassbackDatabase, data: SandboxData) throws {
+        self.database = database
+        self.data = data
+    }
+
+    func ref(_ o: JSONObject, _ key: String) -> String? { o[key]?.objectValue?["sourcedId"]?.stringValue }
+
+    /// The teacher with the most sections (ties by sourcedId), and those sections.
+    var teacher: (id: String, sections: [String]) {
+        var byTeacher: [String: [String]] = [:]
+        for e in data.all(.enrollments) where e["role"]?.stringValue == "teacher" {
+            if let t = ref(e, "user"), let c = ref(e, "class") { byTeacher[t, default: []].append(c) }
+        }
+        let best = byTeacher.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key > b.key }!
+        return (best.key, best.value.sorted())
+    }
+
+    func needsFeed() throws -> Bool {
+        try APIReads(database).lmsCourse(connection: Self.connection, lmsID: "demo-" + (data.all(.classes).first?["sourcedId"]?.stringValue ?? "")) == nil
+    }
+
+    static let categories = [("hw", "Homework"), ("qz", "Quizzes"), ("ts", "Tests"), ("pj", "Projects")]
+
+    /// Materials: (lmsId, title, due, category). Due dates fall in the sandbox's quarters, but for
+    /// the rule breakers: no due date, a Saturday between quarters, an unmapped category, none.
+    static let materials: [(String, String, String?, String?)] = [
+        ("hw-1", "Homework 1: Fractions", "2026-09-04T15:00:00Z", "hw"),
+        ("qz-1", "Quiz 1", "2026-09-11T15:00:00Z", "qz"),
+        ("hw-2", "Homework 2: Decimals", "2026-09-18T15:00:00Z", "hw"),
+        ("ts-1", "Unit 1 Test", "2026-10-02T15:00:00Z", "ts"),
+        ("hw-3", "Reading Journal", nil, "hw"),
+        ("hw-4", "Field Trip Reflection", "2026-10-17T15:00:00Z", "hw"),
+        ("pj-1", "Science Fair Project", "2026-11-20T15:00:00Z", "pj"),
+        ("xc-1", "Extra Credit", "2026-11-06T15:00:00Z", nil),
+        ("qz-2", "Quiz 2", "2026-11-06T15:00:00Z", "qz"),
+        ("hw-5", "Homework 3: Percentages", "2026-11-13T15:00:00Z", "hw"),
+    ]
+
+    func feed() throws {
+        let lms = LMSStore(database)
+        let now = Date()
+        let sisCategories = data.all(.categories).compactMap { $0["sourcedId"]?.stringValue }.sorted()
+        let (_, taught) = teacher
+        let classes = data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }.sorted()
+        var started: [Int64] = []
+        for (n, section) in classes.enumerated() {
+            let course = try lms.upsertCourse(connection: Self.connection, lmsID: "demo-\(section)", title: (data.record(.classes, section)?["title"]?.stringValue ?? section),
+                                              sectionSourcedIds: [section], at: now)
+            for (id, title) in Self.categories { try lms.upsertCategory(courseID: course, lmsID: id, title: title) }
+            let students = data.all(.enrollments).filter { ref($0, "class") == section && $0["role"]?.stringValue == "student" }.compactMap { ref($0, "user") }.sorted()
+            var grades: [LMSStore.GradeInput] = []
+            for (i, m) in Self.materials.enumerated() {
+                let id = try lms.upsertMaterial(courseID: course, LMSStore.MaterialInput(
+                    lmsID: m.0, title: m.1, dueAt: m.2.flatMap(OneRoster.DateTime.parse), categoryLmsID: m.3, maxPoints: m.3 == "ts" ? 50 : 10), at: now)
+                for (j, student) in students.enumerated() {
+                    let max: Double = m.3 == "ts" ? 50 : 10
+                    switch (i + j) % 17 {
+                    case 0: grades.append(.init(materialID: id, studentSourcedId: student, score: nil, exception: "excused", comment: nil))
+                    case 1: grades.append(.init(materialID: id, studentSourcedId: student, score: nil, exception: "missing", comment: "Please hand this in."))
+                    default: grades.append(.init(materialID: id, studentSourcedId: student, score: Double((i * 7 + j * 3) % Int(max + 1)), exception: nil,
+                                                 comment: j % 5 == 0 ? "Good work." : nil))
+                    }
+                }
+            }
+            try lms.recordGrades(grades, at: now)
+            // Every section but the demo teacher's last is configured (Projects left unmapped), so
+            // the teacher has one to configure; the teacher's first section and every third
+            // other one is synced once.
+            guard let classID = try lms.classID(connection: Self.connection, sourcedId: section), section != taught.last || taught.count < 2 else { continue }
+            let map = ["hw": sisCategories[0], "qz": sisCategories[1 % sisCategories.count], "ts": sisCategories[2 % sisCategories.count]]
+            _ = try lms.saveCategoryMap(classID: classID, map: map, savedBy: "demo", at: now)
+            if section == taught.first || n % 3 == 0 { started.append(classID) }
+        }
+        let planner = SyncPlanner(database: database)
+        for classID in started { _ = try planner.start(classID: classID, trigger: .syncChanges, startedBy: "demo") }
+    }
+
+    struct Tokens {
+        var teacher: String
+        var teacherUser: String
+        var teacherName: String
+        var admin: String
+        var district: String
+        var integration: String
+    }
+
+    /// New tokens for this run (the old ones stay valid until revoked).
+    func tokens() throws -> Tokens {
+        let store = TokenStore(database)
+        func random() -> [UInt8] { (0..<32).map { _ in UInt8.random(in: 0...255) } }
+        let (teacherID, _) = teacher
+        let person = data.record(.users, teacherID)
+        let name = [person?["givenName"]?.stringValue, person?["familyName"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+        let district = data.all(.orgs).first { $0["type"]?.stringValue == "district" }?["sourcedId"]?.stringValue ?? ""
+        let adminUser = data.all(.users).first { $0["role"]?.stringValue == "administrator" }?["sourcedId"]?.stringValue ?? teacherID
+        let now = Date()
+        return Tokens(
+            teacher: try store.create(connection: Self.connection, user: teacherID, role: .teacher, org: nil, expiresAt: nil, label: "demo teacher",
+                                      randomBytes: random(), at: now).token,
+            teacherUser: teacherID, teacherName: name,
+            admin: try store.create(connection: Self.connection, user: adminUser, role: .admin, org: district, expiresAt: nil, label: "demo admin",
+                                    randomBytes: random(), at: now).token,
+            district: district,
+            integration: try store.create(connection: Self.connection, user: "lms-feed", role: .integration, org: nil, expiresAt: nil, label: "demo LMS feed",
+                                          randomBytes: random(), at: now).token)
+    }
+}
