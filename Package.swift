@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "passback", targets: ["passback"]),
+        .executable(name: "passbackctl", targets: ["passbackctl"]),
         .library(name: "OneRoster", targets: ["OneRoster"]),
         .library(name: "OneRosterSandbox", targets: ["OneRosterSandbox"]),
     ],
@@ -99,11 +100,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "passbackctl",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Clients/cli"
+        ),
         .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore"]),
         .testTarget(
             name: "PassbackGatewayTests",
-            dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore", "OneRoster", "OneRosterSandbox",
+            dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore", "OneRoster", "OneRosterSandbox", "passbackctl", "passback",
                            .product(name: "GraphQL", package: "GraphQL"), .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),

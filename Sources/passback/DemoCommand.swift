@@ -139,7 +139,9 @@ struct DemoDistrict {
     func feed() throws {
         let lms = LMSStore(database)
         let now = Date()
-        let sisCategories = data.all(.categories).compactMap { $0["sourcedId"]?.stringValue }.sorted()
+        // The SIS category of the same title as each LMS category (the sandbox has all four).
+        let sisByTitle = Dictionary(data.all(.categories).compactMap { c in c["title"]?.stringValue.map { ($0, c["sourcedId"]?.stringValue ?? "") } },
+                                    uniquingKeysWith: { a, _ in a })
         let (_, taught) = teacher
         let classes = data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }.sorted()
         var started: [Int64] = []
@@ -167,7 +169,8 @@ struct DemoDistrict {
             // the teacher has one to configure; the teacher's first section and every third
             // other one is synced once.
             guard let classID = try lms.classID(connection: Self.connection, sourcedId: section), section != taught.last || taught.count < 2 else { continue }
-            let map = ["hw": sisCategories[0], "qz": sisCategories[1 % sisCategories.count], "ts": sisCategories[2 % sisCategories.count]]
+            var map: [String: String] = [:]
+            for (id, title) in Self.categories where id != "pj" { if let sis = sisByTitle[title] { map[id] = sis } }
             _ = try lms.saveCategoryMap(classID: classID, map: map, savedBy: "demo", at: now)
             if section == taught.first || n % 3 == 0 { started.append(classID) }
         }

@@ -26,6 +26,16 @@ enum QueryResolvers {
                 let id = try GlobalID.rowID(args["id"].nonNullString ?? "", of: "Section", argument: "id")
                 return try await section(id, ctx)
             }
+            f.resolve("sectionBySourcedId") { _, args, ctx in
+                guard let id = try LMSStore(ctx.services.database).classID(connection: ctx.connection, sourcedId: args["sourcedId"].nonNullString ?? "") else {
+                    return nil
+                }
+                return try await section(id, ctx)
+            }
+            f.resolve("orgBySourcedId") { _, args, ctx in
+                _ = try ctx.readScope()
+                return try await ctx.orgs.load(args["sourcedId"].nonNullString ?? "").map(OrgValue.init)
+            }
             f.resolve("sections") { _, args, ctx in try await sections(args, ctx) }
             f.resolve("syncErrors") { _, args, ctx in
                 let org = try ctx.requireAdmin()

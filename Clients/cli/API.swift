@@ -1,0 +1,86 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A failure to show the user, with the exit status it ends with.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    var status: Int32 = 1
+    init(_ description: String, status: Int32 = 1) {
+        self.description = description
+        self.status = status
+    }
+}
+
+/// The gateway's GraphQL API over HTTP: the only thing `passbackctl` knows of Passback.
+struct API {
+    var url: URL
+    var token: String
+
+    /// Runs a document; returns `data`, or throws the first error with its code.
+    func run(_ query: String, _ variables: [String: Any] = [:]) async throws -> [String: Any] {
+        var request = URLRequest(url: url.appending(path: "graphql"))
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        let body: Data
+        let response: URLResponse
+        do {
+            (body, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw CLIError("cannot reach Passback at \(url.absoluteString): \(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        if let errors = json?["errors"] as? [[String: Any]], let first = errors.first {
+            let code = (first["extensions"] as? [String: Any])?["code"] as? String ?? "ERROR"
+            throw CLIError("\(code): \(first["message"] as? String ?? "the request failed")", status: code == "UNAUTHENTICATED" ? 3 : 1)
+        }
+        guard status == 200, let data = json?["data"] as? [String: Any] else {
+            throw CLIError("Passback answered HTTP \(status): \(String(decoding: body.prefix(300), as: UTF8.self))")
+        }
+        return data
+    }
+
+    /// Throws the user errors of a mutation payload.
+    static func check(_ payload: Any?) throws -> [String: Any] {
+        guard let payload = payload as? [String: Any] else { throw CLIError("the answer had no payload") }
+        if let errors = payload["userErrors"] as? [[String: Any]], !errors.isEmpty {
+            throw CLIError(errors.map { e in
+                let field = (e["field"] as? [String]).map { " (\($0.joined(separator: ".")))" } ?? ""
+                return "\(e["code"] as? String ?? "ERROR"): \(e["message"] as? String ?? "")\(field)"
+            }.joined(separator: "\n"))
+        }
+        return payload
+    }
+
+    /// A section's API id from its id or its SIS sourcedId.
+    func sectionID(_ given: String) async throws -> String {
+        let data = try await run("query($s: String!) { sectionBySourcedId(sourcedId: $s) { id } }", ["s": given])
+        if let id = (data["sectionBySourcedId"] as? [String: Any])?["id"] as? String { return id }
+        // Not a sourcedId: use it as the API's id.
+        let node = try await run("query($id: ID!) { section(id: $id) { id } }", ["id": given])
+        guard let id = (node["section"] as? [String: Any])?["id"] as? String else { throw CLIError("no section '\(given)'") }
+        return id
+    }
+
+    /// Every page of a connection, following `endCursor`.
+    func all(_ query: String, _ variables: [String: Any], path: [String]) async throws -> [[String: Any]] {
+        var out: [[String: Any]] = []
+        var after: Any = NSNull()
+        while true {
+            var v = variables
+            v["after"] = after
+            var node: Any? = try await run(query, v)
+            for key in path { node = (node as? [String: Any])?[key] }
+            guard let connection = node as? [String: Any] else { throw CLIError("no such \(path.first ?? "object")") }
+            out += connection["nodes"] as? [[String: Any]] ?? []
+            let info = connection["pageInfo"] as? [String: Any]
+            guard info?["hasNextPage"] as? Bool == true, let cursor = info?["endCursor"] as? String else { return out }
+            after = cursor
+        }
+    }
+}
