@@ -1,0 +1,103 @@
+import Foundation
+@testable import PassbackGateway
+import PassbackCore
+import Testing
+
+/// `passbackctl` against a running gateway: every command, and bad input.
+@Suite("passbackctl", .serialized)
+struct CLITests {
+    func ctl(_ env: GatewayEnv, _ token: String, _ arguments: [String]) async throws -> ProcessResult {
+        try await runProcess(try builtBinary("passbackctl"), arguments, environment: ["PASSBACK_URL": env.base.absoluteString, "PASSBACK_TOKEN": token])
+    }
+
+    func file(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appending(path: "passbackctl-\(UUID().uuidString).csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("mappings export and import (by title, sourcedId or id), status, plan, sync --wait, runs, errors; bad CSV names its line and saves nothing")
+    func everyCommand() async throws {
+        try await withGateway { env in
+            let (section, teacher) = env.yearLongSection
+            try await env.feed(section: section, teacher: teacher, materials: 3) { i in i == 2 ? "2026-10-17T15:00:00Z" : "2026-09-0\(i + 1)T15:00:00Z" }
+            let token = try env.token(.teacher, user: teacher)
+            let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
+
+            let empty = try await ctl(env, token, ["mappings", "export", "--section", section])
+            #expect(empty.status == 0, "\(empty.err)")
+            let lines = empty.out.split(separator: "\r\n").map(String.init)
+            #expect(lines.first == "lms_category_id,lms_category,sis_category_id,sis_category")
+            #expect(lines.count == 4 && lines.dropFirst().allSatisfy { $0.hasSuffix(",,") }, "\(empty.out)")
+
+            // Broken files: each names the line, and nothing is saved.
+            let cases: [(String, String)] = [
+                ("lms_category,sis_category\nHomework,Homework\nNope,Homework\n", "line 3: no LMS category 'Nope'"),
+                ("lms_category,sis_category\nHomework,Homework\nQuizzes,Gym\n", "line 3: no SIS category 'Gym'"),
+                ("lms_category,sis_category\nHomework,Homework\nhomework,Tests\n", "line 3: LMS category 'Homework' is already mapped on line 2"),
+                ("title,category\nHomework,Homework\n", "line 1: the header needs"),
+                ("lms_category,sis_category\n\"Homework,Homework\n", "line 2: a quoted field is never closed"),
+            ]
+            for (csv, message) in cases {
+                let r = try await ctl(env, token, ["mappings", "import", try file(csv), "--section", section])
+                #expect(r.status == 1, "\(csv)")
+                #expect(r.err.contains(message), "\(r.err)")
+            }
+            let still = try await env.post("query($id: ID!) { section(id: $id) { configured } }", ["id": try env.sectionID(section)], token: token)
+            #expect(still["section", "configured"] as? Bool == false, "nothing was half-applied")
+
+            let good = try await ctl(env, token, ["mappings", "import", try file("lms_category,sis_category\nHomework,Homework\nQuizzes,d1-cat-quizzes\nTests,\n"),
+                                                  "--section", section])
+            #expect(good.status == 0, "\(good.err)")
+            #expect(good.out.contains("2 of 3 LMS categories mapped"))
+            let exported = try await ctl(env, token, ["mappings", "export", "--section", section])
+            #expect(exported.out.contains(",Homework,") && exported.out.contains(",Quizzes,"), "\(exported.out)")
+            // An exported file imports back unchanged (ids this time).
+            let again = try await ctl(env, token, ["mappings", "import", try file(exported.out), "--section", section])
+            #expect(again.status == 0 && again.out.contains("2 of 3"), "\(again.err)")
+
+            let plan = try await ctl(env, token, ["plan", "--section", section, "--format", "json"])
+            let planned = try #require((try JSONSerialization.jsonObject(with: Data(plan.out.utf8)) as? [String: Any])?["items"] as? [[String: Any]], "\(plan.out)")
+            #expect(planned.map { $0["decision"] as? String }.sorted { ($0 ?? "") < ($1 ?? "") } == ["BLOCKED", "SEND", "SEND"], "\(plan.out)")
+
+            let sync = try await ctl(env, token, ["sync", "--section", section, "--wait"])
+            #expect(sync.status == 4, "a run with a blocked item is not a full success: \(sync.out) \(sync.err)")
+            #expect(sync.out.contains("PARTIAL"))
+            let one = try await ctl(env, token, ["sync", "--section", section, "--material", "m-0", "--wait", "--format", "json"])
+            #expect(one.status == 0, "\(one.out) \(one.err)")
+            #expect(one.out.contains("\"state\" : \"SUCCEEDED\""))
+
+            let status = try await ctl(env, token, ["status", "--section", section, "--format", "csv"])
+            #expect(status.status == 0)
+            #expect(status.out.contains("m-0,Material 0,") && status.out.contains(",SUCCESSFUL,"), "\(status.out)")
+            #expect(status.out.contains("DUE_DATE_OUTSIDE_GRADING_PERIOD"))
+            let errorsOnly = try await ctl(env, token, ["status", "--section", try env.sectionID(section), "--status", "ERROR"])
+            #expect(errorsOnly.out.split(separator: "\n").count == 3, "header, rule, and the one item in error (Tests is unmapped, its due date outside): \(errorsOnly.out)")
+
+            let runs = try await ctl(env, token, ["runs", "--section", section])
+            #expect(runs.status == 0 && runs.out.contains("SYNC_CHANGES") && runs.out.contains("ITEM"), "\(runs.out)")
+
+            let errors = try await ctl(env, admin, ["errors"])
+            #expect(errors.status == 0 && errors.out.contains("DUE_DATE_OUTSIDE_GRADING_PERIOD"), "\(errors.out)")
+            for group in ["code", "school", "teacher"] {
+                let grouped = try await ctl(env, admin, ["errors", "--group-by", group, "--format", "json"])
+                let rows = try #require(try JSONSerialization.jsonObject(with: Data(grouped.out.utf8)) as? [[String: Any]], "\(grouped.out)")
+                #expect(rows.first?["count"] as? Int == 1, "\(group): \(grouped.out)")
+            }
+            let inSchool = try await ctl(env, admin, ["errors", "--org", env.school(of: section), "--format", "json"])
+            #expect((try JSONSerialization.jsonObject(with: Data(inSchool.out.utf8)) as? [Any])?.count == 1, "\(inSchool.out)")
+            let otherSchool = try #require(env.schools.first { $0 != env.school(of: section) })
+            let none = try await ctl(env, admin, ["errors", "--org", otherSchool])
+            #expect(none.out == "(none)\n", "\(none.out)")
+
+            let forbidden = try await ctl(env, token, ["errors"])
+            #expect(forbidden.status == 1 && forbidden.err.contains("FORBIDDEN"), "\(forbidden.err)")
+            let unknown = try await ctl(env, APIToken.make(randomBytes: Array(repeating: 1, count: 32)), ["runs"])
+            #expect(unknown.status == 3 && unknown.err.contains("UNAUTHENTICATED"))
+            let noSection = try await ctl(env, token, ["status", "--section", "no-such-section"])
+            #expect(noSection.status == 1, "\(noSection.err)")
+            let usage = try await runProcess(try builtBinary("passbackctl"), ["status", "--section", section], environment: ["PASSBACK_TOKEN": ""])
+            #expect(usage.status == 64 && usage.err.contains("PASSBACK_TOKEN"), "\(usage.status) \(usage.err)")
+        }
+    }
+}
