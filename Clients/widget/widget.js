@@ -218,6 +218,7 @@ function row(m) {
   const sync = document.createElement("button");
   sync.type = "button";
   sync.textContent = "Sync";
+  sync.className = "sync";
   sync.setAttribute("aria-label", `Sync ${m.title}`);
   sync.addEventListener("click", () => syncOne(m.id, m.title));
   const optIn = document.createElement("label");
@@ -241,13 +242,14 @@ function cell(label, text) {
   return td;
 }
 
-/** The status indicator: a focusable badge whose hover and focus text give the details. */
+/** The status indicator: a badge whose hover and focus text give the details (a click keeps them open, for touch screens). */
 function paintStatus(tr, m) {
   const td = tr.querySelector(".statuscell");
-  const badge = document.createElement("span");
+  const hadFocus = td.contains(document.activeElement);
+  const badge = document.createElement("button");
+  badge.type = "button";
   badge.className = `status ${m.syncStatus}`;
   badge.textContent = STATUS[m.syncStatus] || m.syncStatus;
-  badge.tabIndex = 0;
   const problems = (m.problems || []).filter((p) => m.syncStatus === "ERROR" || p.severity === "WARNING");
   const details = problems.map((p) => `${p.severity === "WARNING" ? "Warning" : "Error"} ${p.code}: ${p.message}`).join("\n");
   td.replaceChildren(badge);
@@ -255,13 +257,16 @@ function paintStatus(tr, m) {
     const id = `details-${tr.dataset.id}`;
     badge.title = details;
     badge.setAttribute("aria-describedby", id);
+    badge.setAttribute("aria-expanded", "false");
+    badge.addEventListener("click", () => badge.setAttribute("aria-expanded", String(badge.getAttribute("aria-expanded") !== "true")));
     const text = document.createElement("span");
     text.id = id;
     text.className = "details";
     text.textContent = details;
     td.append(text);
   }
-  tr.querySelector("button").disabled = m.syncStatus === "OPT_OUT";
+  tr.querySelector("button.sync").disabled = m.syncStatus === "OPT_OUT";
+  if (hadFocus) badge.focus();
 }
 
 function updateRow(m) {
@@ -442,6 +447,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("signout").addEventListener("click", () => signOut());
   $("section").addEventListener("change", (e) => selectSection(e.target.value));
   $("search").addEventListener("input", () => { clearTimeout(state.searchTimer); state.searchTimer = setTimeout(() => loadMaterials(true), 250); });
+  $("search").addEventListener("search", () => loadMaterials(true));
   $("period").addEventListener("change", () => loadMaterials(true));
   $("order").addEventListener("change", () => loadMaterials(true));
   $("more").addEventListener("click", () => loadMaterials(false));
@@ -452,5 +458,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("newcategory").addEventListener("submit", createCategory);
   $("scheduleform").addEventListener("submit", (e) => { e.preventDefault(); saveSchedule(true); });
   $("scheduleoff").addEventListener("click", () => saveSchedule(false));
+  // A link with a new token (#token=…) signs in again without a reload.
+  window.addEventListener("hashchange", () => { if (new URLSearchParams(location.hash.slice(1)).get("token")) { closeStreams(); start(); } });
   start();
 });

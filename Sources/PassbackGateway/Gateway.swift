@@ -81,8 +81,8 @@ public struct Gateway: Sendable {
     /// The server, worker and scheduler as one group; SIGTERM and SIGINT stop the scheduler,
     /// then the worker (writes in flight finish, the rest are released), then the server.
     public func serviceGroup(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
-        ServiceGroup(configuration: .init(services: [makeApplication(onRunning: onRunning), worker, scheduler], gracefulShutdownSignals: signals,
-                                          logger: logger))
+        ServiceGroup(configuration: .init(services: [makeApplication(onRunning: onRunning), StreamCloser(api: api), worker, scheduler],
+                                          gracefulShutdownSignals: signals, logger: logger))
     }
 
     /// Queue depth by state, jobs finished by outcome, and the request metrics.
@@ -104,6 +104,17 @@ public struct Gateway: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = type
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Ends the open subscription streams when shutdown begins, so the server's drain does not
+/// wait on streams that would never end by themselves.
+struct StreamCloser: Service {
+    let api: GraphQLAPI
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        api.live.finishAll()
     }
 }
 

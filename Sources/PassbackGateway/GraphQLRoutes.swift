@@ -25,9 +25,19 @@ extension Gateway {
                 return .failure(api.requestError(413, "the request body is over \(api.limits.maxBodyBytes / 1024) KiB"))
             }
         }
+        return api.decode(method: request.method == .post ? "POST" : "GET", body: body, queryItems: Self.formItems(request.uri.query ?? ""))
+    }
+
+    /// A query string as `application/x-www-form-urlencoded` (what browsers' `URLSearchParams`
+    /// and forms send): `+` is a space, then percent-decoding.
+    static func formItems(_ query: String) -> [String: String] {
         var items: [String: String] = [:]
-        for (k, v) in request.uri.queryParameters { items[String(k)] = String(v) }
-        return api.decode(method: request.method == .post ? "POST" : "GET", body: body, queryItems: items)
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            items[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return items
     }
 
     func graphQL(_ request: Request, requestID: String) async throws -> Response {
@@ -48,7 +58,7 @@ extension Gateway {
         let principal: Principal
         // A browser's EventSource cannot set headers: a GET may carry the token as `access_token`.
         var authorization = request.headers[.authorization]
-        if authorization == nil, request.method == .get, let token = request.uri.queryParameters["access_token"] { authorization = "Bearer \(token)" }
+        if authorization == nil, request.method == .get, let token = Self.formItems(request.uri.query ?? "")["access_token"] { authorization = "Bearer \(token)" }
         switch api.authenticate(authorization) {
         case .success(let p): principal = p
         case .failure(let answer): return response(answer, accept: nil)

@@ -23,6 +23,8 @@ public final class GraphQLAPI: Sendable {
     let limits: Limits
     let documents: DocumentCache
     let logger: Logger
+    /// Open subscription streams, ended when the server shuts down.
+    let live = LiveStreams()
 
     public init(services: APIServices, limits: Limits = Limits(), logger: Logger = Logger(label: "passback.api")) throws {
         self.schema = try ExecutableSchema.build(Self.resolvers)
@@ -148,7 +150,9 @@ public final class GraphQLAPI: Sendable {
             let status = errors.errors.contains { ($0.originalError as? APIError)?.code == .forbidden } ? 200 : 400
             return .failure(present(GraphQLResult(errors: errors.errors), requestID: requestID, status: status))
         case .success(let results):
+            let live = self.live
             let stream = AsyncThrowingStream<String, any Error> { continuation in
+                let key = live.add { continuation.finish() }
                 let task = Task {
                     do {
                         for try await result in results { continuation.yield(self.present(result, requestID: requestID, status: 200).body) }
@@ -158,7 +162,10 @@ public final class GraphQLAPI: Sendable {
                         continuation.finish()
                     }
                 }
-                continuation.onTermination = { _ in task.cancel() }
+                continuation.onTermination = { _ in
+                    task.cancel()
+                    live.remove(key)
+                }
             }
             return .success(stream)
         }
@@ -269,6 +276,30 @@ public final class GraphQLAPI: Sendable {
         let result = GraphQLResult(data: data, errors: errors)
         let body = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"errors\":[{\"message\":\"the answer could not be encoded\"}]}"
         return Answer(status: status, body: body)
+    }
+}
+
+/// The subscription streams open now, so a shutdown can end them (each then sends `complete`).
+final class LiveStreams: @unchecked Sendable {
+    private let lock = NSLock()
+    private var finishers: [Int: @Sendable () -> Void] = [:]
+    private var next = 0
+
+    func add(_ finish: @escaping @Sendable () -> Void) -> Int {
+        lock.withLock {
+            next += 1
+            finishers[next] = finish
+            return next
+        }
+    }
+
+    func remove(_ key: Int) { lock.withLock { finishers[key] = nil } }
+
+    var count: Int { lock.withLock { finishers.count } }
+
+    func finishAll() {
+        let all = lock.withLock { Array(finishers.values) }
+        for f in all { f() }
     }
 }
 

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// `passback demo` running as a real process, with what it printed.
+final class DemoProcess: @unchecked Sendable {
+    let process = Process()
+    let output: URL
+    let database: String
+    var printed = ""
+
+    var base: String { value(after: "GraphQL:").replacingOccurrences(of: "/graphql", with: "") }
+    var teacherWidget: String { value(after: "widget (teacher):") }
+    var adminWidget: String { value(after: "widget (admin):") }
+    var teacherToken: String { value(after: "teacher token:") }
+    var adminToken: String { value(after: "admin token:") }
+    var integrationToken: String { value(after: "integration token:") }
+
+    func value(after label: String) -> String {
+        guard let line = printed.split(separator: "\n").first(where: { $0.contains(label) }) else { return "" }
+        return line.components(separatedBy: label)[1].trimmingCharacters(in: .whitespaces).components(separatedBy: " ")[0]
+    }
+
+    init(database: String, reset: Bool = true) async throws {
+        self.database = database
+        output = FileManager.default.temporaryDirectory.appending(path: "passback-demo-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        process.executableURL = try builtBinary("passback")
+        process.arguments = ["demo", "--port", "0", "--database", database] + (reset ? ["--reset"] : [])
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while !printed.contains("Press Ctrl-C to stop.") {
+            guard process.isRunning, Date() < deadline else { throw HarnessFailure("passback demo did not start: \(printed)") }
+            try await Task.sleep(for: .milliseconds(50))
+            printed = String(decoding: (try? Data(contentsOf: output)) ?? Data(), as: UTF8.self)
+        }
+    }
+
+    /// Ctrl-C, then the exit status.
+    func stop() async -> Int32 {
+        kill(process.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: output)
+        return process.isRunning ? -1 : process.terminationStatus
+    }
+
+    static func cleanup(_ database: String) {
+        for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + s) }
+    }
+}
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A GraphQL request to any gateway.
+func graphQL(_ base: String, _ query: String, _ variables: [String: Any] = [:], token: String) async throws -> Reply {
+    var request = URLRequest(url: URL(string: base + "/graphql")!)
+    request.httpMethod = "POST"
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+    let (body, response) = try await URLSession.shared.data(for: request)
+    let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+    return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: body, as: UTF8.self), json: json, headers: [:])
+}

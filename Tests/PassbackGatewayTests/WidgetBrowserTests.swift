@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+/// The widget in a real headless Chromium against a running `passback demo`. Screenshots of
+/// the main views go to `Clients/widget/screenshots/`.
+@Suite("Widget in a browser, against passback demo", .serialized)
+struct WidgetBrowserTests {
+    static let screenshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appending(path: "Clients/widget/screenshots")
+
+    func rows(_ b: WebDriver) async throws -> [(title: String, status: String)] {
+        let titles = try await b.texts("#materials tbody tr td:first-child")
+        let statuses = try await b.texts("#materials tbody tr .status")
+        return Array(zip(titles, statuses))
+    }
+
+    @Test("a teacher filters, searches, sorts, reads an error, maps categories, previews, syncs and sees statuses change live; narrow screens and keyboards work")
+    func teacherFlow() async throws {
+        let database = FileManager.default.temporaryDirectory.appending(path: "passback-demo-\(UUID().uuidString).sqlite").path
+        defer { DemoProcess.cleanup(database) }
+        let demo = try await DemoProcess(database: database)
+        let browser = try await WebDriver()
+        do {
+            try await flow(demo, browser)
+        } catch {
+            try? await browser.screenshot(to: FileManager.default.temporaryDirectory.appending(path: "widget-failure.png"))
+            await browser.quit()
+            _ = await demo.stop()
+            throw error
+        }
+        await browser.quit()
+        #expect(await demo.stop() == 0, "Ctrl-C stops the demo cleanly")
+    }
+
+    func flow(_ demo: DemoProcess, _ b: WebDriver) async throws {
+        // The teacher's sections, from the API: the first was synced by the demo, the last is not configured.
+        let viewer = try await graphQL(demo.base, "{ viewer { sections(first: 50) { nodes { id sourcedId configured } } } }", token: demo.teacherToken)
+        let sections = try #require(viewer["viewer", "sections", "nodes"] as? [[String: Any]], "\(viewer.text)").sorted { ($0["sourcedId"] as! String) < ($1["sourcedId"] as! String) }
+        let synced = try #require(sections.first?["id"] as? String)
+        let unconfigured = try #require(sections.first { $0["configured"] as? Bool == false }?["id"] as? String)
+        // Let the demo's first syncs finish, so what the browser reads holds still.
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            let running = try await graphQL(demo.base, "{ syncRuns(filter: { state: [RUNNING] }) { totalCount } }", token: demo.adminToken)
+            if running["syncRuns", "totalCount"] as? Int == 0 { break }
+            guard Date() < deadline else { throw HarnessFailure("the demo's first syncs did not finish: \(running.text)") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+
+        try await b.open(demo.teacherWidget)
+        try await b.wait("the sections", "return document.querySelectorAll('#section option').length > 1")
+        try await b.click("#section option[value='\(synced)']")
+        try await b.wait("the synced section's items", "return [...document.querySelectorAll('#materials .status')].some(s => s.innerText === 'Successful')")
+        #expect(try await rows(b).count == 10)
+        try await b.screenshot(to: Self.screenshots.appending(path: "sync-grades.png"))
+
+        // Search by title.
+        try await b.type("#search", "quiz")
+        try await b.wait("the search", "return document.querySelectorAll('#materials tbody tr').length === 2")
+        #expect(try await rows(b).map(\.title) == ["Quiz 1", "Quiz 2"])
+        try await b.type("#search", String(repeating: "\u{E003}", count: 4))
+        try await b.wait("the whole list again", "return document.querySelectorAll('#materials tbody tr').length === 10")
+
+        // Filter by status, and read an error's details on focus.
+        try await b.click("#statuses input[value='ERROR']")
+        try await b.wait("the errors only", "const s = [...document.querySelectorAll('#materials .status')]; return s.length === 4 && s.every(x => x.innerText === 'Error')")
+        let badge = "#materials tbody tr:nth-child(2) .status"
+        #expect(try await b.text("#materials tbody tr:nth-child(2) td:first-child") == "Field Trip Reflection")
+        try await b.click(badge)
+        #expect(try await b.script("return document.querySelector(arguments[0]).getAttribute('aria-expanded')", [badge]) as? String == "true")
+        let shown = try await b.script("const d = document.querySelector(arguments[0]).nextElementSibling; return d && getComputedStyle(d).display !== 'none' ? d.innerText : null", [badge]) as? String
+        #expect(shown?.contains("DUE_DATE_OUTSIDE_GRADING_PERIOD") == true, "\(String(describing: shown))")
+        #expect(try await b.script("return document.activeElement.matches(arguments[0])", [badge]) as? Bool == true, "a click focuses the badge")
+        try await b.screenshot(to: Self.screenshots.appending(path: "error-details.png"))
+        try await b.click("#statuses input[value='ERROR']")
+
+        // Grading period and sort.
+        try await b.click("#period option:nth-child(2)")
+        try await b.wait("Quarter 1 only", "return document.querySelectorAll('#materials tbody tr').length === 4")
+        try await b.click("#period option:nth-child(1)")
+        try await b.click("#order option[value='DUE_DATE:DESC']")
+        try await b.wait("the latest first", "return document.querySelector('#materials tbody tr td').innerText === 'Science Fair Project'")
+        #expect(try await rows(b).last?.title == "Reading Journal", "no due date sorts last")
+
+        // Configure the section that is not configured yet.
+        try await b.click("#section option[value='\(unconfigured)']")
+        try await b.wait("the unconfigured notice", "return !document.getElementById('notconfigured').hidden && document.querySelectorAll('#materials tbody tr').length === 10")
+        try await b.click("#tab-config")
+        for title in ["Homework", "Quizzes", "Tests", "Projects"] {
+            let select = try #require(try await b.script("""
+                const s = document.querySelector(`select[aria-label='SIS category for ${arguments[0]}']`);
+                const o = [...s.options].find(o => o.text === arguments[0]); return `#${CSS.escape(s.id)} option[value='${o.value}']`;
+                """, [title]) as? String)
+            try await b.click(select)
+        }
+        try await b.click("#mapform button[type=submit]")
+        try await b.wait("the map saved", "return document.getElementById('message').innerText.includes('Category map saved')")
+        try await b.type("#newtitle", "Labs")
+        try await b.click("#newcategory button[type=submit]")
+        try await b.wait("the new category", "return document.getElementById('message').innerText.includes('Labs')")
+        #expect(try await b.texts("#map tbody tr td:first-child").contains("Labs (yours)"))
+        try await b.click("#weekday option[value='3']")
+        try await b.click("#scheduleform button[type=submit]")
+        try await b.wait("the schedule saved", "return document.getElementById('message').innerText.includes('Schedule saved for 1 section')")
+        #expect(try await b.text("#schedulenow").contains("every Wednesday within 3 hours after 18:00"))
+        try await b.screenshot(to: Self.screenshots.appending(path: "configuration.png"))
+
+        // Preview, then sync changes and watch the statuses change without reloading.
+        try await b.click("#tab-sync")
+        try await b.click("#preview")
+        try await b.wait("the preview", "return !document.getElementById('plan').hidden")
+        #expect(try await b.text("#plansummary").contains("would go to the SIS. Nothing has been sent."))
+        try await b.screenshot(to: Self.screenshots.appending(path: "preview.png"))
+        try await b.click("#closeplan")
+        _ = try await b.script("window.passbackMarker = 'same page'")
+        #expect(try await rows(b).allSatisfy { $0.status == "Not synced" })
+        try await b.click("#syncchanges")
+        try await b.wait("statuses in progress", "return [...document.querySelectorAll('#materials .status')].some(s => s.innerText === 'In progress')")
+        do {
+            try await b.wait("the sync to land", timeout: 60, """
+                const s = [...document.querySelectorAll('#materials .status')].map(x => x.innerText);
+                return s.filter(x => x === 'Successful').length === 7 && !s.includes('In progress');
+                """)
+        } catch {
+            throw HarnessFailure("\(error): the rows are \(try await rows(b))")
+        }
+        #expect(try await b.script("return window.passbackMarker") as? String == "same page", "statuses changed with no reload")
+        try await b.wait("the run summary", "return document.getElementById('runstate').innerText.startsWith('Last sync')")
+
+        try await b.click("#tab-log")
+        try await b.wait("the run log", "return document.querySelectorAll('#runs tbody tr').length >= 1")
+        try await b.screenshot(to: Self.screenshots.appending(path: "run-log.png"))
+
+        // Keyboard: arrows move between tabs; every control has a label.
+        try await b.click("#tab-sync")
+        try await b.keys("\u{E014}")
+        #expect(try await b.script("return document.activeElement.id") as? String == "tab-config")
+        let unlabeled = try await b.script("""
+            return [...document.querySelectorAll('input, select, button')].filter(e => !e.closest('[hidden]'))
+              .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.innerText.trim()).map(e => e.id || e.outerHTML.slice(0, 80));
+            """) as? [String]
+        #expect(unlabeled == [], "\(String(describing: unlabeled))")
+
+        // A narrow screen: no sideways scrolling.
+        try await b.click("#tab-sync")
+        try await b.resize(390, 844)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await b.script("return document.documentElement.scrollWidth <= window.innerWidth + 1") as? Bool == true)
+        try await b.screenshot(to: Self.screenshots.appending(path: "narrow.png"))
+        try await b.resize(1280, 1000)
+
+        // A revoked or wrong token: the sign-in form, with a message that says what to do.
+        try await b.open(demo.base + "/widget#token=pb_" + String(repeating: "x", count: 43))
+        try await b.wait("the sign-in form", "return !document.getElementById('signin').hidden && document.getElementById('message').innerText.includes('not valid')")
+    }
+}
