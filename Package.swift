@@ -101,6 +101,16 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "passback-bench",
+            dependencies: [
+                "PassbackGateway", "PassbackStore", "PassbackCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GraphQL", package: "GraphQL"),
+            ],
+            path: "Benchmarks/Harness"
+        ),
+        .executableTarget(
             name: "passbackctl",
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Clients/cli"

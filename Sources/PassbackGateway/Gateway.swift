@@ -118,6 +118,11 @@ struct StreamCloser: Service {
     }
 }
 
+/// The id of the request being handled.
+enum RequestID {
+    @TaskLocal static var current: String?
+}
+
 /// Gives every request an id (the caller's `X-Request-Id`, or a new one), logs it, answers with
 /// it, and records the request in the metrics.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -131,7 +136,8 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
         logger[metadataKey: "request_id"] = .string(id)
         let route = context.endpointPath ?? "unmatched"
         do {
-            var response = try await next(request, context)
+            // The handlers read the same id (the GraphQL error presenter names it).
+            var response = try await RequestID.$current.withValue(id) { try await next(request, context) }
             response.headers[Self.header] = id
             let elapsed = ContinuousClock.now - started
             metrics.record(route: route, status: response.status.code, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

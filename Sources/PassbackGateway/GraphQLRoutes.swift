@@ -7,7 +7,7 @@ import PassbackCore
 /// `/graphql` and `/graphql/stream` over the API.
 extension Gateway {
     static func requestID(_ request: Request, _ context: BasicRequestContext) -> String {
-        request.headers[RequestIDMiddleware<BasicRequestContext>.header] ?? context.id
+        RequestID.current ?? context.id
     }
 
     /// The request as the API reads it, or the answer refusing it.

@@ -152,13 +152,15 @@ struct WorkerLimitTests {
 struct RateLimiterPauseTests {
     @Test("a pause that begins while a request waits for its slot holds that request too")
     func pauseHoldsWaitingRequests() async throws {
-        let limiter = RateLimiter(requestsPerMinute: 600)  // one every 100 ms
+        // One a second: the second request's slot is a second away, so the pause surely begins
+        // while it waits, even on a loaded machine where the 20 ms sleep takes far longer.
+        let limiter = RateLimiter(requestsPerMinute: 60)
         try await limiter.acquire()
         let started = ContinuousClock.now
-        async let waiting: Void = limiter.acquire()  // its slot is 100 ms away
+        async let waiting: Void = limiter.acquire()
         try await Task.sleep(for: .milliseconds(20))
-        await limiter.pause(for: 0.5)
+        await limiter.pause(for: 1.5)
         try await waiting
-        #expect(ContinuousClock.now - started >= .milliseconds(490))
+        #expect(ContinuousClock.now - started >= .milliseconds(1490))
     }
 }

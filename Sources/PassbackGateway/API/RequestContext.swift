@@ -69,6 +69,14 @@ final class APIContext: Sendable {
         }
     }
 
+    /// The sections of `classIDs` the viewer may read (linked sections can belong to other teachers or schools).
+    func visible(_ classIDs: [Int64]) async throws -> [Int64] {
+        guard !classIDs.isEmpty, principal.role != .integration else { return [] }
+        var allowed = try reads.readable(classIDs, connection: connection, scope: try readScope())
+        if principal.role == .admin { allowed.formUnion(try reads.readable(classIDs, connection: connection, scope: .teacher(principal.userSourcedId))) }
+        return classIDs.filter(allowed.contains)
+    }
+
     /// Fails unless the viewer may configure or sync the section: only as its teacher, even for admins (PRODUCT.md).
     func requireTeacher(of classID: Int64) throws {
         guard principal.role != .integration else { throw APIError.forbidden("the integration role cannot configure or sync sections") }

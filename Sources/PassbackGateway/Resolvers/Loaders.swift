@@ -82,15 +82,24 @@ extension APIContext {
         loaders.loader("problems") { [reads] keys in try reads.problems(keys) }
     }
 
-    func grades(first: Int, after: String?) -> BatchLoader<Int64, GradePage> {
-        loaders.loader("grades|\(first)|\(after ?? "")") { [reads] ids in
-            try reads.grades(materialIDs: ids, first: first, after: after).mapValues { GradePage(page: $0.page, total: $0.total) }
+    /// Grades of a section's students only (a linked LMS course holds other sections' students too).
+    func grades(section: Int64, first: Int, after: String?) -> BatchLoader<Int64, GradePage> {
+        loaders.loader("grades|\(section)|\(first)|\(after ?? "")") { [reads] ids in
+            do {
+                return try reads.grades(materialIDs: ids, section: section, first: first, after: after).mapValues { GradePage(page: $0.page, total: $0.total) }
+            } catch let e as StoreError where e.code == .badCursor {
+                throw APIError.badInput(e.message)
+            }
         }
     }
 
     func history(first: Int, after: String?) -> BatchLoader<MaterialKey, HistoryPage> {
         loaders.loader("history|\(first)|\(after ?? "")") { [reads] keys in
-            try reads.history(keys, first: first, after: after).mapValues { HistoryPage(page: $0.page, total: $0.total) }
+            do {
+                return try reads.history(keys, first: first, after: after).mapValues { HistoryPage(page: $0.page, total: $0.total) }
+            } catch let e as StoreError where e.code == .badCursor {
+                throw APIError.badInput(e.message)
+            }
         }
     }
 

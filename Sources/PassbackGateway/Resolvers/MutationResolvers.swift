@@ -107,7 +107,9 @@ enum MutationResolvers {
         let hash = SHA256.hash(data: try encoder.encode(Map.dictionary(fields))).map { String(format: "%02x", $0) }.joined()
         let store = IdempotencyStore(ctx.services.database)
         let p = ctx.principal
-        switch try store.claim(connection: p.connectionID, user: p.userSourcedId, key: key, operation: operation, inputHash: hash, at: ctx.now) {
+        // Keys belong to a role and user: an integration token named like a teacher cannot replay the teacher's answers.
+        let owner = "\(p.role.rawValue):\(p.userSourcedId)"
+        switch try store.claim(connection: p.connectionID, user: owner, key: key, operation: operation, inputHash: hash, at: ctx.now) {
         case .answered(let text):
             return try JSONDecoder().decode(Outcome.self, from: Data(text.utf8))
         case .inProgress:
@@ -118,11 +120,11 @@ enum MutationResolvers {
         case .claimed:
             do {
                 let outcome = try await body()
-                try store.finish(connection: p.connectionID, user: p.userSourcedId, key: key,
+                try store.finish(connection: p.connectionID, user: owner, key: key,
                                  outcome: String(decoding: try JSONEncoder().encode(outcome), as: UTF8.self))
                 return outcome
             } catch {
-                try? store.release(connection: p.connectionID, user: p.userSourcedId, key: key)
+                try? store.release(connection: p.connectionID, user: owner, key: key)
                 throw error
             }
         }

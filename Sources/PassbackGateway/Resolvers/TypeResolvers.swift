@@ -73,7 +73,7 @@ enum TypeResolvers {
                 guard let course = try await ctx.courseOfSection.load(s.row.id, batch: s.batch) else { return [] as [SectionValue] }
                 var courseIDs: [Int64] = []
                 for id in s.batch { if let c = try await ctx.courseOfSection.load(id, batch: s.batch) { courseIDs.append(c.id) } }
-                let linked = (try await ctx.linkedSections.load(course.id, batch: courseIDs) ?? []).filter { $0 != s.row.id }
+                let linked = try await ctx.visible((try await ctx.linkedSections.load(course.id, batch: courseIDs) ?? []).filter { $0 != s.row.id })
                 var rows: [SectionSummary] = []
                 for id in linked { if let r = try await ctx.sections.load(id, batch: linked) { rows.append(r) } }
                 return sectionValues(rows)
@@ -177,7 +177,7 @@ enum TypeResolvers {
             f.resolve("grades") { m, args, ctx in
                 let first = try pageSize(args)
                 let after = args["after"].nonNullString
-                guard let result = try await ctx.grades(first: first, after: after).load(m.row.id, batch: m.batch.map(\.materialID)) else {
+                guard let result = try await ctx.grades(section: m.classID, first: first, after: after).load(m.row.id, batch: m.batch.map(\.materialID)) else {
                     return PageValue(KeysetPage<GradeRecord>(items: [], cursors: [], hasNextPage: false), total: 0, after: after) { _ in [] }
                 }
                 return PageValue(result.page, total: result.total, after: after) { rows in
@@ -258,7 +258,7 @@ enum TypeResolvers {
             f.value("lmsId") { $0.row.lmsID }
             f.value("title") { $0.row.title }
             f.resolve("sections") { c, _, ctx in
-                let ids = try await ctx.linkedSections.load(c.row.id, batch: c.batch) ?? []
+                let ids = try await ctx.visible(try await ctx.linkedSections.load(c.row.id, batch: c.batch) ?? [])
                 var rows: [SectionSummary] = []
                 for id in ids { if let r = try await ctx.sections.load(id, batch: ids) { rows.append(r) } }
                 return sectionValues(rows)

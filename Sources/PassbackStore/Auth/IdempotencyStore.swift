@@ -9,6 +9,8 @@ public struct IdempotencyStore: Sendable {
 
     /// How long a key is remembered.
     public static let lifetime: TimeInterval = 24 * 3600
+    /// A key claimed this long ago with no answer belongs to a request that died: it may be claimed again.
+    public static let abandonedAfter: TimeInterval = 300
 
     public init(_ database: PassbackDatabase) { self.database = database }
 
@@ -27,10 +29,14 @@ public struct IdempotencyStore: Sendable {
     public func claim(connection: String, user: String, key: String, operation: String, inputHash: String, at now: Date) throws -> Claim {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM idempotency_key WHERE created_at < ?", arguments: [Timestamp.text(now.addingTimeInterval(-Self.lifetime))])
-            if let r = try Row.fetchOne(db, sql: "SELECT operation, input_hash, outcome FROM idempotency_key WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
+            if let r = try Row.fetchOne(db, sql: "SELECT operation, input_hash, outcome, created_at FROM idempotency_key WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
                                         arguments: [connection, user, key]) {
                 guard (r["operation"] as String) == operation, (r["input_hash"] as String) == inputHash else { return .mismatch }
-                return (r["outcome"] as String?).map(Claim.answered) ?? .inProgress
+                if let outcome = r["outcome"] as String? { return .answered(outcome) }
+                guard let claimed = Timestamp.date(r["created_at"]), now.timeIntervalSince(claimed) > Self.abandonedAfter else { return .inProgress }
+                try db.execute(sql: "UPDATE idempotency_key SET created_at = ? WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
+                               arguments: [Timestamp.text(now), connection, user, key])
+                return .claimed
             }
             try db.execute(sql: """
                 INSERT INTO idempotency_key (connection_id, user_sourced_id, key, operation, input_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)

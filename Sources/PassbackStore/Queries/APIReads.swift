@@ -87,7 +87,7 @@ public struct APIReads: Sendable {
             switch scope {
             case .teacher(let teacher):
                 return Set(try Int64.fetchAll(db, sql: """
-                    SELECT c.id FROM class c WHERE c.id IN (\(Self.list(classIDs))) AND c.connection_id = ?1 AND EXISTS (
+                    SELECT c.id FROM class c WHERE c.id IN (\(Self.list(classIDs))) AND c.connection_id = ?1 AND c.status = 'active' AND EXISTS (
                         SELECT 1 FROM enrollment e WHERE e.connection_id = ?1 AND e.class_sourced_id = c.sourced_id
                             AND e.person_sourced_id = ?2 AND e.role = 'teacher' AND e.status = 'active')
                     """, arguments: [connection, teacher]))
@@ -433,14 +433,19 @@ public struct APIReads: Sendable {
         }
     }
 
-    /// Grades of each material, by student: the first `first` after `after` for every material.
-    public func grades(materialIDs: [Int64], first: Int, after: String?) throws -> [Int64: (page: KeysetPage<GradeRecord>, total: Int)] {
+    /// Grades of each material for the students the roster enrolls in `section`, by student:
+    /// the first `first` after `after` for every material.
+    public func grades(materialIDs: [Int64], section: Int64, first: Int, after: String?) throws -> [Int64: (page: KeysetPage<GradeRecord>, total: Int)] {
         let ordering = "grades:student"
-        var condition = ""
+        let enrolled = """
+             AND student_sourced_id IN (SELECT e.person_sourced_id FROM enrollment e JOIN class c ON c.connection_id = e.connection_id
+                AND c.sourced_id = e.class_sourced_id WHERE c.id = \(section) AND e.role = 'student' AND e.status = 'active')
+            """
+        var condition = enrolled
         var args: [(any DatabaseValueConvertible)?] = []
         if let after {
             let k = try Keyset.decode(after, ordering: ordering)
-            condition = " AND student_sourced_id > ?"
+            condition += " AND student_sourced_id > ?"
             args.append(k.key)
         }
         args.append(first + 1)
@@ -456,7 +461,7 @@ public struct APIReads: Sendable {
                     updatedAt: Timestamp.date(r["updated_at"]) ?? .distantPast))
             }
             var totals: [Int64: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT material_id, count(*) AS n FROM grade WHERE material_id IN (\(Self.list(materialIDs))) GROUP BY material_id") {
+            for r in try Row.fetchAll(db, sql: "SELECT material_id, count(*) AS n FROM grade WHERE material_id IN (\(Self.list(materialIDs)))\(enrolled) GROUP BY material_id") {
                 totals[r["material_id"]] = r["n"]
             }
             var out: [Int64: (page: KeysetPage<GradeRecord>, total: Int)] = [:]

@@ -1,0 +1,411 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import GraphQL
+import PassbackCore
+import PassbackGateway
+import PassbackStore
+
+/// `passback-bench`: Passback measured at district scale, every figure beside its reference
+/// measured in the same run (Benchmarks/README.md).
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "passback-bench", abstract: "Measure Passback against its references and write RESULTS.md.")
+
+    @Option(help: "tiny (CI), medium, or full (50,000 students, 2,500 sections, 100 materials each).") var scale = "tiny"
+    @Option(help: "Where to write the results.") var out = "Benchmarks/RESULTS.md"
+    @Option(help: "The passback binary to measure (default: next to this one).") var passback: String?
+    @Option(help: "Working folder (default: a new temporary one, removed after).") var work: String?
+
+    struct Scale {
+        var students: String
+        var materials: Int
+        var syncedSections: Int
+        var reads: Int
+    }
+
+    var settings: Scale {
+        switch scale {
+        case "full": Scale(students: "district", materials: 100, syncedSections: 20, reads: 500)
+        case "medium": Scale(students: "5000", materials: 40, syncedSections: 10, reads: 300)
+        default: Scale(students: "300", materials: 6, syncedSections: 2, reads: 40)
+        }
+    }
+
+    func run() async throws {
+        let s = settings
+        let bin = passback ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "passback").path
+        guard FileManager.default.isExecutableFile(atPath: bin) else { throw ValidationError("no passback binary at \(bin); build it, or pass --passback") }
+        let dir = URL(fileURLWithPath: work ?? FileManager.default.temporaryDirectory.appending(path: "passback-bench-\(UUID().uuidString)").path)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { if work == nil { try? FileManager.default.removeItem(at: dir) } }
+        var report = Report(scale: scale, binary: bin)
+        let sisPort = Int.random(in: 21_000..<29_000), apiPort = sisPort + 1
+        let config = dir.appending(path: "passback.json")
+        let database = dir.appending(path: "passback.sqlite").path
+        try """
+            { "connectionIds": ["district"], "connection": { "district": { "baseURL": "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1",
+              "clientId": "passback-sandbox", "pageSize": 1000, "requestsPerMinute": 600000 } } }
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let env = ["CONNECTION_DISTRICT_CLIENT_SECRET": "sandbox-secret"]
+        print("passback-bench \(scale): working in \(dir.path)")
+
+        // The SIS.
+        var sandbox = try Child(bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox.log"))
+        try await sandbox.waitFor("is running")
+
+        // 4. Rostering: REST and CSV through the product, against sqlite3's own import of the same CSV files.
+        var w = Stopwatch()
+        let rest = try await runCommand(bin, ["roster", "sync", "--config", config.path, "--database", database, "--connection", "district"], environment: env)
+        let restSeconds = w.seconds
+        let rows = Int(rest.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
+        let zip = dir.appending(path: "district.zip").path
+        _ = try await runCommand(bin, ["sandbox", "--size", s.students, "--export-csv", zip])
+        w = Stopwatch()
+        let csv = try await runCommand(bin, ["roster", "import", zip, "--config", config.path, "--database", dir.appending(path: "csv.sqlite").path, "--connection", "district"],
+                                environment: env)
+        let csvSeconds = w.seconds
+        let csvRows = Int(csv.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
+        let csvDir = dir.appending(path: "csv").path
+        _ = try await runCommand("/usr/bin/unzip", ["-q", "-o", zip, "-d", csvDir])
+        let files = try FileManager.default.contentsOfDirectory(atPath: csvDir).filter { $0.hasSuffix(".csv") && $0 != "manifest.csv" }.sorted()
+        let script = files.map { ".import --csv \(csvDir)/\($0) t_\($0.replacingOccurrences(of: ".csv", with: ""))" }.joined(separator: "\n")
+        try script.write(toFile: dir.appending(path: "import.sql").path, atomically: true, encoding: .utf8)
+        w = Stopwatch()
+        _ = try await runCommand("/bin/sh", ["-c", "sqlite3 \(dir.appending(path: "floor.sqlite").path) < \(dir.appending(path: "import.sql").path)"])
+        let floorSeconds = w.seconds
+        report.rostering = (rows, restSeconds, csvRows, csvSeconds, floorSeconds)
+        print("rostered \(rows) rows: REST \(restSeconds.f1) s, CSV \(csvSeconds.f1) s, sqlite3 \(floorSeconds.f1) s")
+
+        // The gateway, as a separate process; its startup measured on the rostered database.
+        let teacherSections = try Self.teacherSections(database)
+        let integration = try await token(bin, config, database, env, ["--user", "lms-feed", "--role", "integration"])
+        let adminToken = try await token(bin, config, database, env, ["--user", teacherSections.first!.teacher, "--role", "admin", "--org", try Self.district(database)])
+        var serve = try Child(bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env,
+                              log: dir.appending(path: "serve.log"))
+        let base = "http://127.0.0.1:\(apiPort)"
+        _ = try await firstAnswer(base, adminToken)
+
+        // The LMS feed through the product's own mutations.
+        let feed = Client(base: base, token: integration)
+        w = Stopwatch()
+        let grades = try await Self.feed(feed, database: database, materials: s.materials)
+        report.feed = (grades, w.seconds)
+        print("fed \(grades) grades in \(w.seconds.f1) s")
+
+        // Sync: the first sections, with their teachers' tokens; results/s until the outbox is empty.
+        let synced = Array(teacherSections.prefix(s.syncedSections))
+        var teacherTokens: [String: String] = [:]
+        for t in Set(synced.map(\.teacher)) { teacherTokens[t] = try await token(bin, config, database, env, ["--user", t, "--role", "teacher"]) }
+        let clean = try await Self.sync(synced.prefix(max(1, synced.count / 2)), base: base, tokens: teacherTokens, database: database)
+        report.sync = clean
+        print("synced \(clean.results) results in \(clean.seconds.f1) s")
+
+        // The SIS's own PUT capacity, without Passback (wrk, same concurrency as the worker).
+        report.sisCapacity = try await Self.wrk(dir: dir, sisPort: sisPort)
+        print("sandbox PUT capacity \(report.sisCapacity.f0)/s")
+
+        // The same sync with 10% of the SIS's answers 429.
+        _ = await sandbox.stop()
+        sandbox = try Child(bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000", "--faults", "429=0.1,retry-after=1"],
+                            log: dir.appending(path: "sandbox-429.log"))
+        try await sandbox.waitFor("is running")
+        report.sync429 = try await Self.sync(synced.suffix(max(1, synced.count - synced.count / 2)), base: base, tokens: teacherTokens, database: database)
+        print("synced with 10% 429: \(report.sync429.results) results in \(report.sync429.seconds.f1) s")
+        report.rssSync = serve.peakRSS
+
+        // Startup on the loaded database: spawn to the first answered request.
+        _ = await serve.stop()
+        w = Stopwatch()
+        serve = try Child(bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env,
+                          log: dir.appending(path: "serve2.log"))
+        report.startup = try await firstAnswer(base, adminToken, since: w)
+        print("startup \(report.startup.health.f2) s to /healthz, \(report.startup.graphQL.f2) s to GraphQL")
+
+        // 1. The widget's read, over HTTP, against the same rows read by plain SQL and encoded (the floor).
+        let section = synced[0]
+        let teacher = Client(base: base, token: teacherTokens[section.teacher]!)
+        let widgetQuery = try Self.widgetQuery()
+        let sectionID = try await Self.sectionID(teacher, section.sourcedId)
+        let variables: [String: Any] = ["id": sectionID, "filter": [:] as [String: Any], "orderBy": ["field": "TITLE", "direction": "ASC"]]
+        for _ in 0..<10 { _ = try await teacher.post(widgetQuery, variables) }
+        var http = Sample()
+        for _ in 0..<s.reads {
+            let t = Stopwatch()
+            let data = try await teacher.post(widgetQuery, variables)
+            http.add(t.seconds)
+            guard ((data["section"] as? [String: Any])?["materials"] as? [String: Any])?["nodes"] != nil else { throw BenchFailure("no materials read") }
+        }
+        report.rssWidget = serve.peakRSS
+        let throughput = try await Self.throughput(teacher, widgetQuery, variables, requests: s.reads, concurrency: 4)
+        let floor = try Self.floorRead(database, classID: section.classID, count: s.reads)
+        let split = try await Self.split(database, query: widgetQuery, variables: variables, teacher: section.teacher, count: min(s.reads, 100))
+        report.widget = (http, throughput, floor, split)
+        print("widget read p50 \(http.ms) ms; floor \(floor.ms) ms")
+
+        // 2. Admin reads over the whole district.
+        let admin = Client(base: base, token: adminToken)
+        var errors = Sample(), summary = Sample()
+        for _ in 0..<s.reads {
+            var t = Stopwatch()
+            _ = try await admin.post("{ syncErrors(first: 50) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } } }")
+            errors.add(t.seconds)
+            t = Stopwatch()
+            _ = try await admin.post("{ syncErrorSummary(groupBy: SCHOOL) { key label count } }")
+            summary.add(t.seconds)
+        }
+        report.admin = (errors, summary)
+        report.rssEnd = serve.peakRSS
+        _ = await serve.stop()
+        _ = await sandbox.stop()
+
+        try report.markdown(machine: Self.machine()).write(toFile: out, atomically: true, encoding: .utf8)
+        print("wrote \(out)")
+    }
+
+    // MARK: Steps
+
+    func token(_ bin: String, _ config: URL, _ database: String, _ env: [String: String], _ arguments: [String]) async throws -> String {
+        let out = try await runCommand(bin, ["token", "create", "--config", config.path, "--database", database, "--connection", "district"] + arguments, environment: env)
+        guard let t = out.split(separator: "\n").first(where: { $0.hasPrefix("pb_") }) else { throw BenchFailure("no token printed: \(out)") }
+        return String(t)
+    }
+
+    /// Seconds from `since` to the first 200 of /healthz and of a GraphQL query.
+    func firstAnswer(_ base: String, _ token: String, since: Stopwatch = Stopwatch()) async throws -> (health: Double, graphQL: Double) {
+        let client = Client(base: base, token: token)
+        var health = 0.0
+        while true {
+            if let (status, _) = try? await client.get("/healthz"), status == 200 { health = since.seconds; break }
+            guard since.seconds < 120 else { throw BenchFailure("passback serve did not answer in 120 s") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        _ = try await client.post("{ viewer { role } }")
+        return (health, since.seconds)
+    }
+
+    struct SectionRef {
+        var classID: Int64
+        var sourcedId: String
+        var teacher: String
+    }
+
+    static func teacherSections(_ path: String) throws -> [SectionRef] {
+        let pool = try DatabasePool(path: path)
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.id, c.sourced_id, min(e.person_sourced_id) AS teacher FROM class c JOIN enrollment e
+                  ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id AND e.role = 'teacher' AND e.status = 'active'
+                GROUP BY c.id ORDER BY c.sourced_id
+                """).map { SectionRef(classID: $0["id"], sourcedId: $0["sourced_id"], teacher: $0["teacher"]) }
+        }
+    }
+
+    static func district(_ path: String) throws -> String {
+        try DatabasePool(path: path).read { db in try String.fetchOne(db, sql: "SELECT sourced_id FROM org WHERE type = 'district' LIMIT 1") ?? "" }
+    }
+
+    /// A course per section (three categories), `materials` materials over the four quarters
+    /// (one in thirty due on a Saturday between quarters), and a grade for every student of each.
+    static func feed(_ client: Client, database: String, materials: Int) async throws -> Int {
+        let pool = try DatabasePool(path: database)
+        let students: [String: [String]] = try await pool.read { db in
+            var out: [String: [String]] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT class_sourced_id, person_sourced_id FROM enrollment WHERE role = 'student' AND status = 'active'") {
+                out[r["class_sourced_id"], default: []].append(r["person_sourced_id"])
+            }
+            return out
+        }
+        let sections = students.keys.sorted()
+        let quarters = ["2026-09-", "2026-11-", "2027-02-", "2027-04-"]
+        var total = 0
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            var next = 0
+            func add(_ section: String) {
+                group.addTask {
+                    let course = "lms-\(section)"
+                    _ = try payload(try await client.post("mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { message } } }",
+                        ["i": ["lmsId": course, "title": course, "sectionSourcedIds": [section],
+                               "categories": [["lmsId": "hw", "title": "Homework"], ["lmsId": "qz", "title": "Quizzes"], ["lmsId": "ts", "title": "Tests"]]]]),
+                        "upsertLmsCourse")
+                    let items: [[String: Any]] = (0..<materials).map { i in
+                        let due = i % 30 == 29 ? "2026-10-17T15:00:00Z" : quarters[i % 4] + String(format: "%02dT15:00:00Z", 2 + (i / 4) % 26)
+                        return ["lmsId": "m-\(i)", "title": "Assignment \(i)", "dueDate": due, "categoryLmsId": ["hw", "qz", "ts"][i % 3], "maxPoints": 100]
+                    }
+                    for chunk in stride(from: 0, to: items.count, by: 500) {
+                        _ = try payload(try await client.post("mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { message } } }",
+                                                              ["i": ["courseLmsId": course, "materials": Array(items[chunk..<min(chunk + 500, items.count)])]]),
+                                        "upsertMaterials")
+                    }
+                    var grades: [[String: Any]] = []
+                    for i in 0..<materials {
+                        for (j, s) in (students[section] ?? []).enumerated() {
+                            grades.append(["materialLmsId": "m-\(i)", "studentSourcedId": s, "score": Double((i * 13 + j * 7) % 101)])
+                        }
+                    }
+                    for chunk in stride(from: 0, to: grades.count, by: 1000) {
+                        _ = try payload(try await client.post("mutation($i: RecordGradesInput!) { recordGrades(input: $i) { recorded userErrors { message } } }",
+                                                              ["i": ["courseLmsId": course, "grades": Array(grades[chunk..<min(chunk + 1000, grades.count)])]]),
+                                        "recordGrades")
+                    }
+                    return grades.count
+                }
+            }
+            while next < min(4, sections.count) { add(sections[next]); next += 1 }
+            while let n = try await group.next() {
+                total += n
+                if next < sections.count { add(sections[next]); next += 1 }
+            }
+        }
+        return total
+    }
+
+    static func sectionID(_ client: Client, _ sourcedId: String) async throws -> String {
+        let data = try await client.post("query($s: String!) { sectionBySourcedId(sourcedId: $s) { id } }", ["s": sourcedId])
+        guard let id = (data["sectionBySourcedId"] as? [String: Any])?["id"] as? String else { throw BenchFailure("no section \(sourcedId)") }
+        return id
+    }
+
+    /// Maps each section's categories, syncs its changes, and times until every write is done.
+    static func sync(_ sections: ArraySlice<SectionRef>, base: String, tokens: [String: String], database: String) async throws -> SyncResult {
+        let pool = try DatabasePool(path: database)
+        let before = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE kind = 'put_result' AND state = 'completed'") ?? 0 }
+        let w = Stopwatch()
+        for s in sections {
+            let client = Client(base: base, token: tokens[s.teacher]!)
+            let id = try await sectionID(client, s.sourcedId)
+            let cats = try await client.post("query($id: ID!) { section(id: $id) { lmsCategories { id } sisCategories { id } } }", ["id": id])
+            let section = cats["section"] as? [String: Any] ?? [:]
+            let lms = (section["lmsCategories"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            let sis = (section["sisCategories"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            _ = try payload(try await client.post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
+                                                  ["i": ["sectionId": id, "map": lms.enumerated().map { ["lmsCategoryId": $1, "sisCategoryId": sis[$0 % sis.count]] }]]),
+                            "saveCategoryMap")
+            _ = try payload(try await client.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
+                                                  ["i": ["sectionId": id]]), "syncChanges")
+        }
+        while true {
+            let (pending, done) = try await pool.read { db in
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE state IN ('available', 'scheduled', 'retryable', 'running')") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE kind = 'put_result' AND state = 'completed'") ?? 0)
+            }
+            if pending == 0 { return SyncResult(results: done - before, seconds: w.seconds) }
+            guard w.seconds < 3600 else { throw BenchFailure("the outbox did not drain in an hour") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// wrk PUTting results straight to the sandbox: 4 connections (the worker's concurrency), 10 s.
+    static func wrk(dir: URL, sisPort: Int) async throws -> Double {
+        let token = try await runCommand("/usr/bin/curl", ["-s", "-u", "passback-sandbox:sandbox-secret", "-d", "grant_type=client_credentials",
+                                                   "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1/token"])
+        guard let json = try JSONSerialization.jsonObject(with: Data(token.utf8)) as? [String: Any], let bearer = json["access_token"] as? String else {
+            throw BenchFailure("no sandbox token: \(token)")
+        }
+        let pool = try DatabasePool(path: dir.appending(path: "passback.sqlite").path)
+        let (lineItem, student) = try await pool.read { db -> (String, String) in
+            let job = try String.fetchOne(db, sql: "SELECT payload FROM outbox_job WHERE kind = 'put_result' AND state = 'completed' LIMIT 1") ?? "{}"
+            let o = (try JSONSerialization.jsonObject(with: Data(job.utf8)) as? [String: Any]) ?? [:]
+            return ((o["lineItem"] as? [String: Any])?["sourcedId"] as? String ?? "", (o["student"] as? [String: Any])?["sourcedId"] as? String ?? "")
+        }
+        let lua = """
+            local n = 0
+            request = function()
+              n = n + 1
+              local id = "bench-" .. n
+              local body = '{"result":{"sourcedId":"' .. id .. '","status":"active","lineItem":{"sourcedId":"\(lineItem)","type":"lineItem"},' ..
+                '"student":{"sourcedId":"\(student)","type":"user"},"scoreStatus":"fully graded","score":90,"scoreDate":"2026-09-01"}}'
+              return wrk.format("PUT", "/ims/oneroster/v1p1/results/" .. id, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer \(bearer)"}, body)
+            end
+            """
+        let script = dir.appending(path: "put.lua").path
+        try lua.write(toFile: script, atomically: true, encoding: .utf8)
+        let out = try await runCommand("/usr/bin/wrk", ["-t", "2", "-c", "4", "-d", "10s", "-s", script, "http://127.0.0.1:\(sisPort)"])
+        guard out.contains("Non-2xx") == false, let line = out.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+            let rate = Double(line.split(separator: " ").last ?? "")
+        else { throw BenchFailure("wrk: \(out)") }
+        return rate
+    }
+
+    static func throughput(_ client: Client, _ query: String, _ variables: [String: Any], requests: Int, concurrency: Int) async throws -> Double {
+        struct Box: @unchecked Sendable { let value: [String: Any] }
+        let box = Box(value: variables)
+        let w = Stopwatch()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    for _ in stride(from: worker, to: requests, by: concurrency) { _ = try await client.post(query, box.value) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return Double(requests) / w.seconds
+    }
+
+    /// The widget's document, read from the widget itself.
+    static func widgetQuery() throws -> String {
+        let js = try String(contentsOfFile: "Clients/widget/widget.js", encoding: .utf8)
+        guard let start = js.range(of: "const MATERIALS = `"), let end = js[start.upperBound...].range(of: "`;") else {
+            throw BenchFailure("the widget's MATERIALS query was not found in Clients/widget/widget.js")
+        }
+        return String(js[start.upperBound..<end.lowerBound])
+    }
+
+    /// The floor: the same 50 rows (materials with status and problems) by one plain SQL query, JSON-encoded.
+    static func floorRead(_ path: String, classID: Int64, count: Int) throws -> Sample {
+        let pool = try DatabasePool(path: path)
+        struct Row50: Encodable {
+            var id: Int64, title: String, dueDate: String?, lastSyncedAt: String?, syncStatus: String, syncToSIS: Bool, problems: String
+        }
+        var sample = Sample()
+        for _ in 0..<count {
+            let w = Stopwatch()
+            let rows = try pool.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT m.id, m.title, m.due_at, si.last_synced_at, CASE WHEN m.sync_to_sis = 0 THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END AS status,
+                           m.sync_to_sis, COALESCE(si.problems, '[]') AS problems
+                    FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
+                    LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
+                    WHERE ls.class_id = ? AND m.deleted_at IS NULL ORDER BY m.title COLLATE NOCASE, m.id LIMIT 50
+                    """, arguments: [classID]).map {
+                    Row50(id: $0["id"], title: $0["title"], dueDate: $0["due_at"], lastSyncedAt: $0["last_synced_at"], syncStatus: $0["status"],
+                          syncToSIS: $0["sync_to_sis"], problems: $0["problems"])
+                }
+            }
+            _ = try JSONEncoder().encode(rows)
+            sample.add(w.seconds)
+        }
+        return sample
+    }
+
+    /// Where the widget read's time goes, measured in this process with the gateway's own code.
+    static func split(_ path: String, query: String, variables: [String: Any], teacher: String, count: Int) async throws
+        -> (parse: Sample, validate: Sample, execute: Sample, encode: Sample)
+    {
+        let api = try GraphQLAPI(services: APIServices(database: try PassbackDatabase(path: path)))
+        let principal = Principal(tokenID: 0, connectionID: "district", userSourcedId: teacher, role: .teacher, orgSourcedId: nil)
+        let map = try JSONDecoder().decode([String: Map].self, from: JSONSerialization.data(withJSONObject: variables))
+        var p = Sample(), v = Sample(), e = Sample(), c = Sample()
+        for _ in 0..<count {
+            let profile = try await api.profile(query, variables: map, principal: principal)
+            p.add(profile.parse)
+            v.add(profile.validate)
+            e.add(profile.execute)
+            c.add(profile.encode)
+        }
+        return (p, v, e, c)
+    }
+
+    static func machine() -> String {
+        let cpu = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+            .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let memory = ProcessInfo.processInfo.physicalMemory / (1 << 30)
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(memory) GiB, \(ProcessInfo.processInfo.operatingSystemVersionString)"
+    }
+}
+
+struct SyncResult {
+    var results: Int = 0
+    var seconds: Double = 0
+    var rate: Double { seconds > 0 ? Double(results) / seconds : 0 }
+}

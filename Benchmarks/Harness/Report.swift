@@ -1,0 +1,89 @@
+import Foundation
+
+/// What one run measured, and RESULTS.md made from it.
+struct Report {
+    var scale: String
+    var binary: String
+    var rostering: (rows: Int, rest: Double, csvRows: Int, csv: Double, floor: Double) = (0, 0, 0, 0, 0)
+    var feed: (grades: Int, seconds: Double) = (0, 0)
+    var sync = SyncResult()
+    var sync429 = SyncResult()
+    var sisCapacity = 0.0
+    var startup: (health: Double, graphQL: Double) = (0, 0)
+    var widget: (http: Sample, throughput: Double, floor: Sample, split: (parse: Sample, validate: Sample, execute: Sample, encode: Sample)) =
+        (Sample(), 0, Sample(), (Sample(), Sample(), Sample(), Sample()))
+    var admin: (errors: Sample, summary: Sample) = (Sample(), Sample())
+    var rssWidget = 0.0, rssSync = 0.0, rssEnd = 0.0
+
+    func markdown(machine: String) -> String {
+        let w = widget
+        let splitTotal = w.split.parse.p50 + w.split.validate.p50 + w.split.execute.p50 + w.split.encode.p50
+        func share(_ s: Sample) -> String { splitTotal > 0 ? "\((100 * s.p50 / splitTotal).f0) %" : "–" }
+        let date = ISO8601DateFormatter().string(from: Date())
+        return """
+            # Benchmark results
+
+            Written by `swift run -c release passback-bench --scale \(scale)` (see `Benchmarks/README.md`) on \(date).
+            Machine: \(machine). Release build of `\(URL(fileURLWithPath: binary).lastPathComponent)`; the sandbox SIS and `passback serve` are separate
+            processes on loopback; the harness is a third. A shared, noisy machine: read each figure against its reference in the
+            same run, not as an absolute.
+
+            ## 1. Widget read: a section's materials with status (the widget's own query, 50 rows)
+
+            | | p50 / p99 (ms) | |
+            |---|---|---|
+            | GraphQL over HTTP, one client | \(w.http.ms) | |
+            | GraphQL over HTTP, 4 clients | | \(w.throughput.f0) requests/s |
+            | floor: one plain SQL query + JSONEncoder, in process | \(w.floor.ms) | |
+            | **ratio (p50)** | **\((w.http.p50 / max(w.floor.p50, 1e-9)).f1)×** | |
+
+            Where the time of one request goes (in process, no document cache, p50): parse \((w.split.parse.p50 * 1000).f2) ms (\(share(w.split.parse))),
+            validate \((w.split.validate.p50 * 1000).f2) ms (\(share(w.split.validate))), execute \((w.split.execute.p50 * 1000).f2) ms (\(share(w.split.execute))),
+            encode \((w.split.encode.p50 * 1000).f2) ms (\(share(w.split.encode))). Over HTTP the parse and validate steps come from the document cache.
+
+            ## 2. Admin reads over the whole district
+
+            | query | p50 / p99 (ms) |
+            |---|---|
+            | `syncErrors(first: 50)` with section, school and material | \(admin.errors.ms) |
+            | `syncErrorSummary(groupBy: SCHOOL)` | \(admin.summary.ms) |
+
+            ## 3. Sync throughput: results accepted by the SIS per second
+
+            | | results | seconds | results/s |
+            |---|---|---|---|
+            | Passback: sync changes, worker concurrency 4 | \(sync.results) | \(sync.seconds.f1) | \(sync.rate.f0) |
+            | reference: the sandbox's own PUT capacity (wrk, 4 connections, no Passback) | | 10 | \(sisCapacity.f0) |
+            | **ratio** | | | **\((sync.rate / max(sisCapacity, 1e-9) * 100).f0) % of capacity** |
+            | Passback with 10 % of answers 429 (Retry-After 1 s) | \(sync429.results) | \(sync429.seconds.f1) | \(sync429.rate.f0) |
+
+            A result is counted once the SIS accepted it; the time runs from the first `syncChanges` to an empty outbox (planning,
+            lineItems, categories and results included).
+
+            ## 4. Rostering: rows per second
+
+            | | rows | seconds | rows/s |
+            |---|---|---|---|
+            | REST full pull (`passback roster sync`) | \(rostering.rows) | \(rostering.rest.f1) | \((Double(rostering.rows) / max(rostering.rest, 1e-9)).f0) |
+            | CSV zip (`passback roster import`) | \(rostering.csvRows) | \(rostering.csv.f1) | \((Double(rostering.csvRows) / max(rostering.csv, 1e-9)).f0) |
+            | floor: `sqlite3 .import --csv` of the same files, no checks, no indexes | \(rostering.csvRows) | \(rostering.floor.f1) | \((Double(rostering.csvRows) / max(rostering.floor, 1e-9)).f0) |
+            | **ratio CSV / floor (time)** | | **\((rostering.csv / max(rostering.floor, 1e-9)).f1)×** | |
+
+            The LMS feed through the product's own mutations (`upsertLmsCourse`, `upsertMaterials`, `recordGrades` by 1,000, 4
+            clients): \(feed.grades) grades in \(feed.seconds.f1) s, \((Double(feed.grades) / max(feed.seconds, 1e-9)).f0) grades/s.
+
+            ## 5. Memory: peak RSS of `passback serve`
+
+            | during | peak RSS (MiB) |
+            |---|---|
+            | the LMS feed and both syncs | \(rssSync.f0) |
+            | the widget reads (after a restart) | \(rssWidget.f0) |
+            | the admin reads (cumulative peak) | \(rssEnd.f0) |
+
+            ## 6. Startup on the loaded database
+
+            From spawning `passback serve` to the first `200` of `/healthz`: \(startup.health.f2) s; to the first answered GraphQL query: \(startup.graphQL.f2) s.
+
+            """
+    }
+}

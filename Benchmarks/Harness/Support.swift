@@ -1,0 +1,135 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct BenchFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Seconds since an instant, from the monotonic clock.
+struct Stopwatch {
+    let start = ContinuousClock.now
+    var seconds: Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+/// Latencies of one measured operation.
+struct Sample {
+    var seconds: [Double] = []
+    mutating func add(_ s: Double) { seconds.append(s) }
+    func percentile(_ p: Double) -> Double {
+        guard !seconds.isEmpty else { return .nan }
+        let sorted = seconds.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+    }
+    var p50: Double { percentile(0.5) }
+    var p99: Double { percentile(0.99) }
+    var ms: String { String(format: "%.2f / %.2f", p50 * 1000, p99 * 1000) }
+}
+
+/// A child process with output in a file (read while it runs).
+final class Child: @unchecked Sendable {
+    let process = Process()
+    let log: URL
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], log: URL) throws {
+        self.log = log
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = process.standardOutput
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var output: String { String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self) }
+
+    func waitFor(_ text: String, timeout: Double = 120) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !output.contains(text) {
+            guard process.isRunning else { throw BenchFailure("\(process.executableURL!.lastPathComponent) ended: \(output.suffix(800))") }
+            guard Date() < deadline else { throw BenchFailure("timed out waiting for '\(text)': \(output.suffix(800))") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Peak resident memory so far (VmHWM), in MiB.
+    var peakRSS: Double {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+    }
+
+    func stop() async -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+}
+
+/// Runs a command to its end; returns its output, or throws with it.
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+    let log = FileManager.default.temporaryDirectory.appending(path: "bench-\(UUID().uuidString).log")
+    defer { try? FileManager.default.removeItem(at: log) }
+    let child = try Child(executable, arguments, environment: environment, log: log)
+    while child.process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+    guard child.process.terminationStatus == 0 else {
+        throw BenchFailure("\(executable) \(arguments.joined(separator: " ")) exited \(child.process.terminationStatus): \(child.output.suffix(800))")
+    }
+    return child.output
+}
+
+/// GraphQL over HTTP, as any client does it.
+struct Client {
+    var base: String
+    var token: String
+    let session: URLSession = {
+        let c = URLSessionConfiguration.ephemeral
+        c.httpMaximumConnectionsPerHost = 16
+        c.timeoutIntervalForRequest = 300
+        return URLSession(configuration: c)
+    }()
+
+    func post(_ query: String, _ variables: [String: Any] = [:]) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: base + "/graphql")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        let (body, response) = try await session.data(for: request)
+        let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        if let errors = json["errors"] as? [[String: Any]], !errors.isEmpty {
+            throw BenchFailure("GraphQL error (HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)): \(errors[0]["message"] ?? "")")
+        }
+        return json["data"] as? [String: Any] ?? [:]
+    }
+
+    func get(_ path: String) async throws -> (Int, String) {
+        let (body, response) = try await session.data(from: URL(string: base + path)!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: body, as: UTF8.self))
+    }
+}
+
+/// Checks a mutation payload's user errors.
+func payload(_ data: [String: Any], _ name: String) throws -> [String: Any] {
+    let p = data[name] as? [String: Any] ?? [:]
+    if let errors = p["userErrors"] as? [[String: Any]], !errors.isEmpty { throw BenchFailure("\(name): \(errors)") }
+    return p
+}
+
+extension Double {
+    var f1: String { String(format: "%.1f", self) }
+    var f2: String { String(format: "%.2f", self) }
+    var f0: String { String(format: "%.0f", self) }
+}
