@@ -26,7 +26,7 @@ struct Bench: AsyncParsableCommand {
 
     var settings: Scale {
         switch scale {
-        case "full": Scale(students: "district", materials: 100, syncedSections: 20, reads: 500)
+        case "full": Scale(students: "district", materials: 100, syncedSections: 12, reads: 500)
         case "medium": Scale(students: "5000", materials: 40, syncedSections: 10, reads: 300)
         default: Scale(students: "300", materials: 6, syncedSections: 2, reads: 40)
         }

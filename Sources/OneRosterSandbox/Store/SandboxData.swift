@@ -28,6 +28,8 @@ public final class SandboxData: Sendable {
     struct State {
         var tables: [RecordKind: Table] = [:]
         var version = 0
+        /// Bumped only when enrollments change, so gradebook writes keep the roster index.
+        var enrollmentsVersion = 0
         var cache: [String: (version: Int, records: [JSONObject])] = [:]
         /// class sourcedId → (user sourcedId, role) of active enrollments.
         var rosterIndex: (version: Int, byClass: [String: [(user: String, role: String)]], byUser: [String: [String]])?
@@ -67,6 +69,7 @@ public final class SandboxData: Sendable {
             put(.demographics, district.demographics)
             put(.categories, district.categories)
             s.version += 1
+            s.enrollmentsVersion += 1
         }
     }
 
@@ -101,6 +104,7 @@ public final class SandboxData: Sendable {
         return state.withLock { s in
             let isNew = s.tables[kind, default: Table()].upsert(id, record)
             s.version += 1
+            if kind == .enrollments { s.enrollmentsVersion += 1 }
             if countAsWrite {
                 if isNew { s.stats.created[kind, default: 0] += 1 } else { s.stats.replaced[kind, default: 0] += 1 }
                 s.stats.putsByRecord["\(kind.rawValue)/\(id)", default: 0] += 1
@@ -116,6 +120,7 @@ public final class SandboxData: Sendable {
             let removed = s.tables[kind, default: Table()].remove(id)
             if removed {
                 s.version += 1
+                if kind == .enrollments { s.enrollmentsVersion += 1 }
                 s.stats.deleted[kind, default: 0] += 1
             }
             return removed
@@ -150,7 +155,7 @@ public final class SandboxData: Sendable {
 
     private func withRosterIndex<R>(_ body: ((version: Int, byClass: [String: [(user: String, role: String)]], byUser: [String: [String]])) -> R) -> R {
         state.withLock { s in
-            if let idx = s.rosterIndex, idx.version == s.version { return body(idx) }
+            if let idx = s.rosterIndex, idx.version == s.enrollmentsVersion { return body(idx) }
             var byClass: [String: [(user: String, role: String)]] = [:]
             var byUser: [String: [String]] = [:]
             for e in s.tables[.enrollments]?.all ?? [] where e["status"]?.stringValue != "tobedeleted" {
@@ -160,7 +165,7 @@ public final class SandboxData: Sendable {
                 byClass[c, default: []].append((u, e["role"]?.stringValue ?? ""))
                 byUser[u, default: []].append(c)
             }
-            let idx = (version: s.version, byClass: byClass, byUser: byUser)
+            let idx = (version: s.enrollmentsVersion, byClass: byClass, byUser: byUser)
             s.rosterIndex = idx
             return body(idx)
         }
