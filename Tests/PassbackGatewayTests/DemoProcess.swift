@@ -58,13 +58,22 @@ import FoundationNetworking
 #endif
 
 /// A GraphQL request to any gateway.
-func graphQL(_ base: String, _ query: String, _ variables: [String: Any] = [:], token: String) async throws -> Reply {
+func graphQL(_ base: String, _ query: String, _ variables: [String: Any] = [:], token: String?, headers: [String: String] = [:]) async throws -> Reply {
     var request = URLRequest(url: URL(string: base + "/graphql")!)
     request.httpMethod = "POST"
     request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
     request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+    return try await send(request)
+}
+
+/// Sends a request and reads the answer as the tests do.
+func send(_ request: URLRequest) async throws -> Reply {
     let (body, response) = try await URLSession.shared.data(for: request)
+    let http = try #require(response as? HTTPURLResponse)
     let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
-    return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: body, as: UTF8.self), json: json, headers: [:])
+    var headers: [String: String] = [:]
+    for (k, v) in http.allHeaderFields { if let k = k as? String, let v = v as? String { headers[k.lowercased()] = v } }
+    return Reply(status: http.statusCode, text: String(decoding: body, as: UTF8.self), json: json, headers: headers)
 }

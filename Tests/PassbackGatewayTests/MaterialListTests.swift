@@ -131,7 +131,6 @@ struct MaterialListTests {
 
     /// The model: filters, then the order with missing values last and id as the tie-breaker.
     func expected(_ all: [Item], search: String?, statuses: [String]?, order: (String, String)?, period: (String, String)?) -> [String] {
-        let position = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.id, $0) })
         // Ids grow with insertion; `all` in the default order (title) is not insertion order, so use the row id.
         func rowID(_ id: String) -> Int64 { Int64(GlobalID.parse(id)!.key.split(separator: ".")[0])! }
         var rows = all.filter { item in
@@ -162,7 +161,6 @@ struct MaterialListTests {
             }
             return descending ? rowID(a.id) > rowID(b.id) : rowID(a.id) < rowID(b.id)
         }
-        _ = position
         return rows.map(\.id)
     }
 

@@ -62,9 +62,8 @@ struct MutationTests {
             let doubled = try await map(env, s, [["lmsCategoryId": s.lms[0], "sisCategoryId": s.sis[0]], ["lmsCategoryId": s.lms[0], "sisCategoryId": s.sis[1]]])
             #expect(doubled["saveCategoryMap", "userErrors", 0, "code"] as? String == "CONFLICT")
             #expect(doubled["saveCategoryMap", "userErrors", 0, "field"] as? [String] == ["input", "map", "1", "lmsCategoryId"])
-            let other = try await env.feed(section: env.data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }.first { $0 != s.fed.section }!,
-                                           teacher: "x", course: "other", materials: 0)
-            _ = other
+            try await env.feed(section: env.data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }.first { $0 != s.fed.section }!,
+                               teacher: "x", course: "other", materials: 0)
             let otherCategory = GlobalID.make("LmsCategory", try #require(try APIReads(env.database).lmsCourse(connection: "district", lmsID: "other")).id * 1000)
             let foreign = try await map(env, s, [["lmsCategoryId": otherCategory, "sisCategoryId": s.sis[0]]])
             #expect(foreign["saveCategoryMap", "userErrors", 0, "code"] as? String == "NOT_FOUND")
@@ -120,6 +119,10 @@ struct MutationTests {
                                             ["i": ["materialId": s.fed.materials["m-2"]!, "syncToSIS": false]], token: s.token)
             #expect(optOut["setMaterialSyncToSIS", "material", "syncStatus"] as? String == "OPT_OUT", "\(optOut.text)")
 
+            let planOne = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { writeCount items { material { lmsId } decision } } }",
+                                             ["i": ["sectionId": s.sectionID, "materialIds": [s.fed.materials["m-0"]!]]], token: s.token)
+            #expect((planOne["planSync", "items"] as? [[String: Any]])?.map { ($0["material"] as? [String: Any])?["lmsId"] as? String } == ["m-0"], "\(planOne.text)")
+            #expect((planOne["planSync", "writeCount"] as? Int ?? 0) > 1, "a lineItem and its results")
             let one = try await env.post("mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { trigger itemsSent } userErrors { message } } }",
                                          ["i": ["materialId": s.fed.materials["m-0"]!]], token: s.token)
             #expect(one["syncMaterial", "run", "trigger"] as? String == "ITEM", "\(one.text)")
@@ -238,6 +241,13 @@ struct MutationTests {
             let waiting = (jobs["node", "jobs"] as? [[String: Any]] ?? []).filter { ["AVAILABLE", "SCHEDULED", "RETRYABLE"].contains($0["state"] as? String ?? "") }
                 .map { $0["id"] as! String }
             #expect(!waiting.isEmpty, "\(jobs.text)")
+            // An admin of the other school cannot touch them: each is "not found" in their org.
+            let otherSchool = try #require(env.schools.first { $0 != env.school(of: s.fed.section) })
+            let outsider = try env.token(.admin, user: env.yearLongSection.teacher, org: otherSchool)
+            let refused = try await env.post("mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs { id } userErrors { code field } } }",
+                                             ["i": ["jobIds": [waiting[0]]]], token: outsider)
+            #expect(refused["discardSyncJobs", "userErrors", 0, "code"] as? String == "NOT_FOUND", "\(refused.text)")
+            #expect((refused["discardSyncJobs", "jobs"] as? [Any])?.isEmpty == true)
             let discard = try await env.post("mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs { id state } userErrors { message } } }",
                                              ["i": ["jobIds": waiting]], token: admin)
             #expect(!((discard["discardSyncJobs", "jobs"] as? [[String: Any]]) ?? []).isEmpty, "\(discard.text.prefix(600)) after \(jobs.text.prefix(1500))")

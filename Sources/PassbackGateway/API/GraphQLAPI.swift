@@ -333,8 +333,6 @@ final class LiveStreams: @unchecked Sendable {
 
     func remove(_ key: Int) { lock.withLock { finishers[key] = nil } }
 
-    var count: Int { lock.withLock { finishers.count } }
-
     func finishAll() {
         let all = lock.withLock { Array(finishers.values) }
         for f in all { f() }

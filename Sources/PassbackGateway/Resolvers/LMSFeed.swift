@@ -60,8 +60,7 @@ enum LMSFeed {
                 published: m["published"].nonNullBool ?? true))
         }
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
-        let store = LMSStore(ctx.services.database)
-        for m in materials { try store.upsertMaterial(courseID: course.id, m, at: ctx.now) }
+        try LMSStore(ctx.services.database).upsertMaterials(courseID: course.id, materials, at: ctx.now)
         return Outcome(ids: [course.id], strings: materials.map(\.lmsID))
     }
 
@@ -73,13 +72,12 @@ enum LMSFeed {
         }
         guard let course = try course(input, ctx) else { return .failed(noCourse) }
         let store = LMSStore(ctx.services.database)
-        var materialIDs: [String: Int64] = [:]
+        let materialIDs = try store.materialIDs(courseID: course.id, lmsIDs: Array(Set(items.compactMap { $0["materialLmsId"].nonNullString })))
         var errors: [UserError] = []
         var grades: [LMSStore.GradeInput] = []
         for (i, g) in items.enumerated() {
             let path = ["input", "grades", String(i)]
             let lmsID = g["materialLmsId"].nonNullString ?? ""
-            if materialIDs[lmsID] == nil, let id = try store.materialID(courseID: course.id, lmsID: lmsID) { materialIDs[lmsID] = id }
             guard let materialID = materialIDs[lmsID] else {
                 errors.append(UserError(.notFound, "grade \(i + 1): no material '\(lmsID)' in this course", field: path + ["materialLmsId"]))
                 continue
@@ -126,10 +124,9 @@ enum LMSFeed {
     static func fedMaterials(_ o: Outcome, _ ctx: APIContext) throws -> [[String: any Sendable]] {
         guard let course = o.ids.first else { return [] }
         let sections = try ctx.reads.linkedSections(courseIDs: [course])[course] ?? []
-        let store = LMSStore(ctx.services.database)
-        return try o.strings.map { lmsID in
-            let id = try store.materialID(courseID: course, lmsID: lmsID)
-            return ["lmsId": lmsID, "ids": id.map { m in sections.map { GlobalID.material(m, section: $0) } } ?? []] as [String: any Sendable]
+        let ids = try LMSStore(ctx.services.database).materialIDs(courseID: course, lmsIDs: o.strings)
+        return o.strings.map { lmsID in
+            ["lmsId": lmsID, "ids": ids[lmsID].map { m in sections.map { GlobalID.material(m, section: $0) } } ?? []] as [String: any Sendable]
         }
     }
 }

@@ -69,51 +69,64 @@ public struct LMSStore: Sendable {
     /// Creates or updates a material of a course; returns its id.
     @discardableResult
     public func upsertMaterial(courseID: Int64, _ m: MaterialInput, at now: Date) throws -> Int64 {
-        try pool.write { db in
-            var categoryID: Int64?
-            if let c = m.categoryLmsID {
-                guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM lms_category WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, c]) else {
-                    throw StoreError(.notFound, "material '\(m.lmsID)': no LMS category '\(c)' in this course")
-                }
-                categoryID = id
+        try upsertMaterials(courseID: courseID, [m], at: now)[0]
+    }
+
+    /// Creates or updates materials of a course in one transaction (all or none); returns their ids in order.
+    @discardableResult
+    public func upsertMaterials(courseID: Int64, _ materials: [MaterialInput], at now: Date) throws -> [Int64] {
+        try pool.write { db in try materials.map { try Self.upsertMaterial(db, courseID: courseID, $0, at: now) } }
+    }
+
+    static func upsertMaterial(_ db: Database, courseID: Int64, _ m: MaterialInput, at now: Date) throws -> Int64 {
+        var categoryID: Int64?
+        if let c = m.categoryLmsID {
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM lms_category WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, c]) else {
+                throw StoreError(.notFound, "material '\(m.lmsID)': no LMS category '\(c)' in this course")
             }
-            // Only what reaches the SIS counts as a change (not `published`, not the opt-out flag).
-            let before = try Row.fetchOne(db, sql: """
-                SELECT title, description, due_at, lms_category_id, max_points FROM material WHERE lms_course_id = ? AND lms_id = ?
-                """, arguments: [courseID, m.lmsID])
-            try db.execute(sql: """
-                INSERT INTO material (lms_course_id, lms_id, title, description, due_at, lms_category_id, max_points, sync_to_sis, published, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(lms_course_id, lms_id) DO UPDATE SET title = excluded.title, description = excluded.description,
-                    due_at = excluded.due_at, lms_category_id = excluded.lms_category_id, max_points = excluded.max_points,
-                    sync_to_sis = excluded.sync_to_sis, published = excluded.published, updated_at = excluded.updated_at
-                WHERE material.title IS NOT excluded.title OR material.description IS NOT excluded.description
-                    OR material.due_at IS NOT excluded.due_at OR material.lms_category_id IS NOT excluded.lms_category_id
-                    OR material.max_points IS NOT excluded.max_points OR material.sync_to_sis IS NOT excluded.sync_to_sis
-                    OR material.published IS NOT excluded.published
-                """, arguments: [courseID, m.lmsID, m.title, m.description, m.dueAt.map(Timestamp.text), categoryID, m.maxPoints, m.syncToSIS,
-                                 m.published, Timestamp.text(now)])
-            let after = try Row.fetchOne(db, sql: """
-                SELECT title, description, due_at, lms_category_id, max_points FROM material WHERE lms_course_id = ? AND lms_id = ?
-                """, arguments: [courseID, m.lmsID])
-            let changed = before != nil && before != after
-            let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])!
-            if changed { try Self.contentChanged(db, materialID: id, at: now) }
-            return id
+            categoryID = id
+        }
+        // Only what reaches the SIS counts as a change (not `published`, not the opt-out flag).
+        let before = try Row.fetchOne(db, sql: """
+            SELECT title, description, due_at, lms_category_id, max_points FROM material WHERE lms_course_id = ? AND lms_id = ?
+            """, arguments: [courseID, m.lmsID])
+        try db.execute(sql: """
+            INSERT INTO material (lms_course_id, lms_id, title, description, due_at, lms_category_id, max_points, sync_to_sis, published, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(lms_course_id, lms_id) DO UPDATE SET title = excluded.title, description = excluded.description,
+                due_at = excluded.due_at, lms_category_id = excluded.lms_category_id, max_points = excluded.max_points,
+                sync_to_sis = excluded.sync_to_sis, published = excluded.published, updated_at = excluded.updated_at
+            WHERE material.title IS NOT excluded.title OR material.description IS NOT excluded.description
+                OR material.due_at IS NOT excluded.due_at OR material.lms_category_id IS NOT excluded.lms_category_id
+                OR material.max_points IS NOT excluded.max_points OR material.sync_to_sis IS NOT excluded.sync_to_sis
+                OR material.published IS NOT excluded.published
+            """, arguments: [courseID, m.lmsID, m.title, m.description, m.dueAt.map(Timestamp.text), categoryID, m.maxPoints, m.syncToSIS,
+                             m.published, Timestamp.text(now)])
+        let after = try Row.fetchOne(db, sql: """
+            SELECT title, description, due_at, lms_category_id, max_points FROM material WHERE lms_course_id = ? AND lms_id = ?
+            """, arguments: [courseID, m.lmsID])
+        let changed = before != nil && before != after
+        let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])!
+        if changed { try Self.contentChanged(db, materialID: id, at: now) }
+        return id
+    }
+
+    /// The ids of a course's materials by LMS id (those that exist).
+    public func materialIDs(courseID: Int64, lmsIDs: [String]) throws -> [String: Int64] {
+        guard !lmsIDs.isEmpty else { return [:] }
+        return try pool.read { db in
+            var out: [String: Int64] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT lms_id, id FROM material WHERE lms_course_id = ? AND lms_id IN (\(APIReads.placeholders(lmsIDs.count)))",
+                                      arguments: StatementArguments([courseID] + lmsIDs)) {
+                out[r["lms_id"]] = r["id"]
+            }
+            return out
         }
     }
 
     /// Records a student's grade on a material: a score, or an exception (excused, incomplete, missing).
     public func recordGrade(materialID: Int64, studentSourcedId: String, score: Double?, exception: String?, comment: String?, at now: Date) throws {
-        try pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO grade (material_id, student_sourced_id, score, exception, comment, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(material_id, student_sourced_id) DO UPDATE SET score = excluded.score, exception = excluded.exception,
-                    comment = excluded.comment, updated_at = excluded.updated_at
-                WHERE grade.score IS NOT excluded.score OR grade.exception IS NOT excluded.exception OR grade.comment IS NOT excluded.comment
-                """, arguments: [materialID, studentSourcedId, score, exception, comment, Timestamp.text(now)])
-            if db.changesCount > 0 { try Self.contentChanged(db, materialID: materialID, at: now) }
-        }
+        try recordGrades([GradeInput(materialID: materialID, studentSourcedId: studentSourcedId, score: score, exception: exception, comment: comment)], at: now)
     }
 
     /// A grade as the LMS feed sends it.

@@ -100,14 +100,6 @@ public struct APIReads: Sendable {
         }
     }
 
-    /// Whether `org` is `root` or below it.
-    public func orgInScope(_ org: String, root: String, connection: String) throws -> Bool {
-        try pool.read { db in
-            try Bool.fetchOne(db, sql: CacheQueries.scopeCTE + "SELECT EXISTS (SELECT 1 FROM scope WHERE sid = :org)",
-                              arguments: ["connection": connection, "root": root, "org": org]) ?? false
-        }
-    }
-
     // MARK: Sections
 
     public func sections(ids: [Int64]) throws -> [Int64: SectionSummary] {
@@ -398,7 +390,7 @@ public struct APIReads: Sendable {
             for r in try Row.fetchAll(db, sql: """
                 WITH wanted(material_id, class_id) AS (VALUES \(pairs))
                 SELECT w.class_id, m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id, m.sync_to_sis, m.published, m.deleted_at,
-                       CASE WHEN m.sync_to_sis = 0 THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END AS status,
+                       \(CacheQueries.statusExpression) AS status,
                        si.last_synced_at, si.error_code, si.error_message, si.error_field
                 FROM wanted w JOIN material m ON m.id = w.material_id
                 JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id AND ls.class_id = w.class_id

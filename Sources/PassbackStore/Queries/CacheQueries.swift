@@ -150,7 +150,7 @@ public struct CacheQueries: Sendable {
     public func materials(ofSection classID: Int64, filter: MaterialFilter = MaterialFilter(), order: MaterialOrder = MaterialOrder(),
                           first: Int, after: String?, withTotal: Bool = false) throws -> KeysetPage<SectionMaterial> {
         let ordering = "materials:\(order.field.rawValue):\(order.descending ? "desc" : "asc")"
-        let statusExpression = "CASE WHEN m.sync_to_sis = 0 THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END"
+        let statusExpression = Self.statusExpression
         // Missing due dates and never-synced items sort last in both directions.
         let nullsLast = order.descending ? "'0000'" : "'9999'"
         let key: String
@@ -238,6 +238,9 @@ public struct CacheQueries: Sendable {
             status: SyncStatus(rawValue: r["status"]) ?? .notSynced, lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date),
             errorCode: r["error_code"], errorMessage: r["error_message"], errorField: r["error_field"])
     }
+
+    /// A material's status in a section (`m` material, `si` its sync item): opted out, or the item's status, or never synced.
+    static let statusExpression = "CASE WHEN m.sync_to_sis = 0 THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END"
 
     static func dayAfter(_ day: String) -> String {
         guard let d = Timestamp.date(day + "T00:00:00.000Z") else { return day }
