@@ -12,7 +12,7 @@ import PassbackStore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "passback-bench", abstract: "Measure Passback against its references and write RESULTS.md.")
 
-    @Option(help: "tiny (CI), medium, or full (50,000 students, 2,500 sections, 100 materials each).") var scale = "tiny"
+    @Option(help: "tiny (CI), medium, or full (50,000 students in 8,000 sections of 25, 100 materials each: 20 million grades).") var scale = "tiny"
     @Option(help: "Where to write the results.") var out = "Benchmarks/RESULTS.md"
     @Option(help: "The passback binary to measure (default: next to this one).") var passback: String?
     @Option(help: "Working folder (default: a new temporary one, removed after).") var work: String?
@@ -26,9 +26,9 @@ struct Bench: AsyncParsableCommand {
 
     var settings: Scale {
         switch scale {
-        case "full": Scale(students: "district", materials: 100, syncedSections: 12, reads: 500)
-        case "medium": Scale(students: "5000", materials: 40, syncedSections: 10, reads: 300)
-        default: Scale(students: "300", materials: 6, syncedSections: 2, reads: 40)
+        case "full": Scale(students: "secondary", materials: 100, syncedSections: 4, reads: 500)
+        case "medium": Scale(students: "5000", materials: 40, syncedSections: 5, reads: 300)
+        default: Scale(students: "300", materials: 6, syncedSections: 1, reads: 40)
         }
     }
 
@@ -39,16 +39,19 @@ struct Bench: AsyncParsableCommand {
         let dir = URL(fileURLWithPath: work ?? FileManager.default.temporaryDirectory.appending(path: "passback-bench-\(UUID().uuidString)").path)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { if work == nil { try? FileManager.default.removeItem(at: dir) } }
-        var report = Report(scale: scale, binary: bin)
+        var report = Report(scale: scale, binary: bin, syncedSections: s.syncedSections)
         let sisPort = Int.random(in: 21_000..<29_000), apiPort = sisPort + 1
         let config = dir.appending(path: "passback.json")
         let database = dir.appending(path: "passback.sqlite").path
-        try """
-            { "connectionIds": ["district"], "connection": { "district": { "baseURL": "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1",
-              "clientId": "passback-sandbox", "pageSize": 1000, "requestsPerMinute": 600000 } } }
-            """.write(to: config, atomically: true, encoding: .utf8)
+        func writeConfig(concurrency: Int) throws {
+            try """
+                { "connectionIds": ["district"], "connection": { "district": { "baseURL": "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1",
+                  "clientId": "passback-sandbox", "pageSize": 1000, "requestsPerMinute": 600000, "concurrency": \(concurrency) } } }
+                """.write(to: config, atomically: true, encoding: .utf8)
+        }
+        try writeConfig(concurrency: 4)
         let env = ["CONNECTION_DISTRICT_CLIENT_SECRET": "sandbox-secret"]
-        print("passback-bench \(scale): working in \(dir.path)")
+        say("passback-bench \(scale): working in \(dir.path)")
 
         // The SIS.
         var sandbox = try Child(bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox.log"))
@@ -75,7 +78,7 @@ struct Bench: AsyncParsableCommand {
         _ = try await runCommand("/bin/sh", ["-c", "sqlite3 \(dir.appending(path: "floor.sqlite").path) < \(dir.appending(path: "import.sql").path)"])
         let floorSeconds = w.seconds
         report.rostering = (rows, restSeconds, csvRows, csvSeconds, floorSeconds)
-        print("rostered \(rows) rows: REST \(restSeconds.f1) s, CSV \(csvSeconds.f1) s, sqlite3 \(floorSeconds.f1) s")
+        say("rostered \(rows) rows: REST \(restSeconds.f1) s, CSV \(csvSeconds.f1) s, sqlite3 \(floorSeconds.f1) s")
 
         // The gateway, as a separate process; its startup measured on the rostered database.
         let teacherSections = try Self.teacherSections(database)
@@ -91,36 +94,43 @@ struct Bench: AsyncParsableCommand {
         w = Stopwatch()
         let grades = try await Self.feed(feed, database: database, materials: s.materials)
         report.feed = (grades, w.seconds)
-        print("fed \(grades) grades in \(w.seconds.f1) s")
+        say("fed \(grades) grades in \(w.seconds.f1) s")
 
-        // Sync: the first sections, with their teachers' tokens; results/s until the outbox is empty.
-        let synced = Array(teacherSections.prefix(s.syncedSections))
+        // Sync: sections with their teachers' tokens; results/s until the outbox is empty. Two sets
+        // of `syncedSections` (worker concurrency 4, then 16) and one more section under 429s.
+        let synced = Array(teacherSections.prefix(2 * s.syncedSections + 1))
         var teacherTokens: [String: String] = [:]
         for t in Set(synced.map(\.teacher)) { teacherTokens[t] = try await token(bin, config, database, env, ["--user", t, "--role", "teacher"]) }
-        let clean = try await Self.sync(synced.prefix(max(1, synced.count / 2)), base: base, tokens: teacherTokens, database: database)
+        let clean = try await Self.sync(synced.prefix(s.syncedSections), base: base, tokens: teacherTokens, database: database)
         report.sync = clean
-        print("synced \(clean.results) results in \(clean.seconds.f1) s")
+        say("synced \(clean.results) results in \(clean.seconds.f1) s (concurrency 4)")
 
         // The SIS's own PUT capacity, without Passback (wrk, same concurrency as the worker).
-        report.sisCapacity = try await Self.wrk(dir: dir, sisPort: sisPort)
-        print("sandbox PUT capacity \(report.sisCapacity.f0)/s")
+        report.sisCapacity = try await Self.wrk(dir: dir, sisPort: sisPort, connections: 4)
+        say("sandbox PUT capacity \(report.sisCapacity.f0)/s (4 connections)")
 
         // The same sync with 10% of the SIS's answers 429.
         _ = await sandbox.stop()
         sandbox = try Child(bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000", "--faults", "429=0.1,retry-after=1"],
                             log: dir.appending(path: "sandbox-429.log"))
         try await sandbox.waitFor("is running")
-        report.sync429 = try await Self.sync(synced.suffix(max(1, synced.count - synced.count / 2)), base: base, tokens: teacherTokens, database: database)
-        print("synced with 10% 429: \(report.sync429.results) results in \(report.sync429.seconds.f1) s")
+        // One section: every 429 pauses the whole connection for its Retry-After, so this phase is slow by design.
+        report.sync429 = try await Self.sync(synced.suffix(1), base: base, tokens: teacherTokens, database: database)
+        say("synced with 10% 429: \(report.sync429.results) results in \(report.sync429.seconds.f1) s")
         report.rssSync = serve.peakRSS
 
-        // Startup on the loaded database: spawn to the first answered request.
+        // Startup on the loaded database: spawn to the first answered request. The restarted
+        // server sends 16 writes at once, and the SIS answers without faults again.
         _ = await serve.stop()
+        _ = await sandbox.stop()
+        sandbox = try Child(bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox-2.log"))
+        try await sandbox.waitFor("is running")
+        try writeConfig(concurrency: 16)
         w = Stopwatch()
         serve = try Child(bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env,
                           log: dir.appending(path: "serve2.log"))
         report.startup = try await firstAnswer(base, adminToken, since: w)
-        print("startup \(report.startup.health.f2) s to /healthz, \(report.startup.graphQL.f2) s to GraphQL")
+        say("startup \(report.startup.health.f2) s to /healthz, \(report.startup.graphQL.f2) s to GraphQL")
 
         // 1. The widget's read, over HTTP, against the same rows read by plain SQL and encoded (the floor).
         let section = synced[0]
@@ -141,7 +151,7 @@ struct Bench: AsyncParsableCommand {
         let floor = try Self.floorRead(database, classID: section.classID, count: s.reads)
         let split = try await Self.split(database, query: widgetQuery, variables: variables, teacher: section.teacher, count: min(s.reads, 100))
         report.widget = (http, throughput, floor, split)
-        print("widget read p50 \(http.ms) ms; floor \(floor.ms) ms")
+        say("widget read p50 \(http.ms) ms; floor \(floor.ms) ms")
 
         // 2. Admin reads over the whole district.
         let admin = Client(base: base, token: adminToken)
@@ -156,11 +166,18 @@ struct Bench: AsyncParsableCommand {
         }
         report.admin = (errors, summary)
         report.rssEnd = serve.peakRSS
+
+        // The same sync with 16 writes in flight, against wrk with 16 connections.
+        report.sync16 = try await Self.sync(synced.dropFirst(s.syncedSections).prefix(s.syncedSections), base: base, tokens: teacherTokens, database: database)
+        say("synced \(report.sync16.results) results in \(report.sync16.seconds.f1) s (concurrency 16)")
+        report.sisCapacity16 = try await Self.wrk(dir: dir, sisPort: sisPort, connections: 16)
+        say("sandbox PUT capacity \(report.sisCapacity16.f0)/s (16 connections)")
+        report.rssSync16 = serve.peakRSS
         _ = await serve.stop()
         _ = await sandbox.stop()
 
         try report.markdown(machine: Self.machine()).write(toFile: out, atomically: true, encoding: .utf8)
-        print("wrote \(out)")
+        say("wrote \(out)")
     }
 
     // MARK: Steps
@@ -295,16 +312,17 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    /// wrk PUTting results straight to the sandbox: 4 connections (the worker's concurrency), 10 s.
-    static func wrk(dir: URL, sisPort: Int) async throws -> Double {
+    /// wrk PUTting results straight to the sandbox for 10 s, with as many connections as the worker has writes in flight.
+    static func wrk(dir: URL, sisPort: Int, connections: Int) async throws -> Double {
         let token = try await runCommand("/usr/bin/curl", ["-s", "-u", "passback-sandbox:sandbox-secret", "-d", "grant_type=client_credentials",
                                                    "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1/token"])
         guard let json = try JSONSerialization.jsonObject(with: Data(token.utf8)) as? [String: Any], let bearer = json["access_token"] as? String else {
             throw BenchFailure("no sandbox token: \(token)")
         }
         let pool = try DatabasePool(path: dir.appending(path: "passback.sqlite").path)
+        // The last result the SIS accepted: its lineItem exists in the sandbox running now.
         let (lineItem, student) = try await pool.read { db -> (String, String) in
-            let job = try String.fetchOne(db, sql: "SELECT payload FROM outbox_job WHERE kind = 'put_result' AND state = 'completed' LIMIT 1") ?? "{}"
+            let job = try String.fetchOne(db, sql: "SELECT payload FROM outbox_job WHERE kind = 'put_result' AND state = 'completed' ORDER BY finalized_at DESC, id DESC LIMIT 1") ?? "{}"
             let o = (try JSONSerialization.jsonObject(with: Data(job.utf8)) as? [String: Any]) ?? [:]
             return ((o["lineItem"] as? [String: Any])?["sourcedId"] as? String ?? "", (o["student"] as? [String: Any])?["sourcedId"] as? String ?? "")
         }
@@ -320,7 +338,7 @@ struct Bench: AsyncParsableCommand {
             """
         let script = dir.appending(path: "put.lua").path
         try lua.write(toFile: script, atomically: true, encoding: .utf8)
-        let out = try await runCommand("/usr/bin/wrk", ["-t", "2", "-c", "4", "-d", "10s", "-s", script, "http://127.0.0.1:\(sisPort)"])
+        let out = try await runCommand("/usr/bin/wrk", ["-t", "2", "-c", "\(connections)", "-d", "10s", "-s", script, "http://127.0.0.1:\(sisPort)"])
         guard out.contains("Non-2xx") == false, let line = out.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
             let rate = Double(line.split(separator: " ").last ?? "")
         else { throw BenchFailure("wrk: \(out)") }

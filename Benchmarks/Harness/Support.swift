@@ -133,3 +133,8 @@ extension Double {
     var f2: String { String(format: "%.2f", self) }
     var f0: String { String(format: "%.0f", self) }
 }
+
+/// A progress line, written at once (`print` holds its output back when stdout is a file).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -30,11 +30,13 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var requestsPerMinute: Int
     /// `limit` for collection reads.
     public var pageSize: Int
+    /// Writes in flight to this SIS at once.
+    public var concurrency: Int
 
     public init(
         id: String, baseURL: URL, profile: String = "standard", auth: AuthKind = .oauth2, clientID: String = "",
         secretVariable: String = "", tokenURL: URL? = nil, scopes: [String] = [], signatureMethod: String = "HMAC-SHA256",
-        replayTokenCookies: Bool = false, requestsPerMinute: Int = 1800, pageSize: Int = 500
+        replayTokenCookies: Bool = false, requestsPerMinute: Int = 1800, pageSize: Int = 500, concurrency: Int = 4
     ) {
         self.id = id
         self.baseURL = baseURL
@@ -48,6 +50,7 @@ public struct ConnectionSettings: Sendable, Hashable {
         self.replayTokenCookies = replayTokenCookies
         self.requestsPerMinute = requestsPerMinute
         self.pageSize = pageSize
+        self.concurrency = concurrency
     }
 
     /// Whether `id` is a valid connection id.

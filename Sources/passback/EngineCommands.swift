@@ -17,8 +17,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Flag(help: "Send everything queued, then exit (no scheduler).")
     var untilIdle = false
-    @Option(help: "Writes in flight at once per SIS.")
-    var concurrency = 4
+    @Option(help: "Writes in flight at once per SIS (default: each connection's `concurrency`, 4 unless set).")
+    var concurrency: Int?
+
+    func validate() throws {
+        if let concurrency, !(1...64).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 64") }
+    }
 
     func run() async throws {
         let (config, database) = try await store.load()
@@ -98,6 +102,8 @@ struct SyncCommand: AsyncParsableCommand {
 extension PassbackConfiguration {
     /// Each configured connection as a target of the outbox worker.
     func outboxTargets() -> [String: OutboxWorker.Target] {
-        connections.mapValues { OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute) }
+        connections.mapValues {
+            OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute, concurrency: $0.settings.concurrency)
+        }
     }
 }

@@ -26,7 +26,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Address to bind. Keep it on loopback unless you mean to expose it.")
     var host = "127.0.0.1"
 
-    @Option(help: "District size: small, district (50,000 students, 2,500 sections), or a number of students.")
+    @Option(help: "District size: small, district (50,000 students, 2,500 sections), secondary (50,000 students in 8,000 sections, four each), or a number of students.")
     var size = "small"
 
     @Option(help: "Seed of the generated district: the same seed gives the same records.")
@@ -58,7 +58,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let plan = DistrictPlan(size: size) else {
-            throw ValidationError("--size must be small, district, or a number of students (got '\(size)')")
+            throw ValidationError("--size must be small, district, secondary, or a number of students (got '\(size)')")
         }
         guard let mode = SandboxAuthMode(rawValue: auth.lowercased()) else {
             throw ValidationError("--auth must be oauth2, oauth1 or none (got '\(auth)')")

@@ -120,6 +120,20 @@ struct DistrictTests {
         #expect(d.categories.count == 6)
     }
 
+    @Test("a secondary district puts every student in four different sections of 25")
+    func secondary() throws {
+        let d = District.generate(try #require(DistrictPlan(size: "secondary")), seed: 1)
+        #expect(d.classes.count == 8_000)
+        var sections: [String: Set<String>] = [:], sizes: [String: Int] = [:]
+        for e in d.enrollments where e.role == .student {
+            sections[e.user.sourcedId, default: []].insert(e.class.sourcedId)
+            sizes[e.class.sourcedId, default: 0] += 1
+        }
+        #expect(sections.count == 50_000)
+        #expect(sections.values.allSatisfy { $0.count == 4 })
+        #expect(sizes.count == 8_000 && sizes.values.allSatisfy { $0 == 25 })
+    }
+
     @Test("sizes parse from the command line's words")
     func sizes() {
         #expect(DistrictPlan(size: "small") == .small)

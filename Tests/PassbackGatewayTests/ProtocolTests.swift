@@ -55,7 +55,18 @@ struct ProtocolTests {
             let admin = try env.token(.admin, user: env.yearLongSection.teacher, org: env.districtOrg)
 
             let notJSON = try await raw(env, body: Data("{query:".utf8), token: token)
-            #expect(notJSON.status == 400 && notJSON.codes == ["BAD_USER_INPUT"], "\(notJSON.text)")
+            #expect(notJSON.status == 400 && notJSON.codes == ["BAD_USER_INPUT"] && notJSON.text.contains("not JSON (invalid JSON at byte"), "\(notJSON.text)")
+            for (body, says) in [("[1]", "must be a JSON object"), (#"{"variables": {}}"#, "needs `query`"), (#"{"query": 5}"#, "needs `query`"),
+                                 (#"{"query": "{ viewer { role } }", "operationName": 3}"#, "`operationName` must be a string"),
+                                 (#"{"query": "{ viewer { role } }", "variables": [1]}"#, "`variables` must be a JSON object")] {
+                let refused = try await raw(env, body: Data(body.utf8), token: token)
+                #expect(refused.status == 400 && refused.codes == ["BAD_USER_INPUT"] && refused.text.contains(says), "\(body): \(refused.text)")
+            }
+            let nulls = try await raw(env, body: Data(#"{"query": "{ viewer { role } }", "operationName": null, "variables": null, "extensions": {}}"#.utf8), token: token)
+            #expect(nulls.status == 200 && nulls.text.contains("TEACHER"), "null operationName and variables mean none: \(nulls.text)")
+            let getVariables = try await raw(env, method: "GET", query: [URLQueryItem(name: "query", value: "{ viewer { role } }"),
+                                                                        URLQueryItem(name: "variables", value: "{oops")], body: nil, token: token)
+            #expect(getVariables.status == 400 && getVariables.text.contains("`variables` is not JSON"), "\(getVariables.text)")
             let wrongType = try await raw(env, body: Data("{ viewer { role } }".utf8), contentType: "text/plain", token: token)
             #expect(wrongType.status == 415 && wrongType.codes == ["BAD_USER_INPUT"], "\(wrongType.text)")
 

@@ -78,7 +78,7 @@ struct CommandLineTests {
             #expect(missing.err.contains("no connection 'nowhere' is configured"), "\(missing.err)")
             let badSize = try await runPassback(["sandbox", "--size", "enormous"])
             #expect(badSize.status != 0)
-            #expect(badSize.err.contains("--size must be small, district, or a number of students"))
+            #expect(badSize.err.contains("--size must be small, district, secondary, or a number of students"))
             let badFaults = try await runPassback(["sandbox", "--faults", "429=3"])
             #expect(badFaults.err.contains("not a fraction between 0 and 1"))
             let zip = FileManager.default.temporaryDirectory.appending(path: "not-a-zip-\(UUID().uuidString).zip")

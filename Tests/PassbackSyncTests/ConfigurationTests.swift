@@ -16,7 +16,8 @@ struct ConfigurationTests {
         let path = try file("""
             { "database": "x.sqlite", "connectionIds": ["north"],
               "connection": { "north": { "baseURL": "https://sis.example.org/ims/oneroster/v1p1", "profile": "Aeries", "clientId": "pb",
-                                         "tokenURL": "https://sis.example.org/oauth2/token", "scopes": "a b", "requestsPerMinute": 600 } } }
+                                         "tokenURL": "https://sis.example.org/oauth2/token", "scopes": "a b", "requestsPerMinute": 600,
+                                         "concurrency": 12 } } }
             """)
         let config = try await PassbackConfiguration.load(file: path, environment: [
             "CONNECTION_NORTH_CLIENT_SECRET": "s3cret", "CONNECTION_NORTH_REQUESTS_PER_MINUTE": "900",
@@ -26,6 +27,7 @@ struct ConfigurationTests {
         #expect(north.settings.profile == "Aeries")
         #expect(north.settings.scopes == ["a", "b"])
         #expect(north.settings.requestsPerMinute == 900, "the environment wins over the file")
+        #expect(north.settings.concurrency == 12)
         #expect(north.settings.tokenURL?.absoluteString == "https://sis.example.org/oauth2/token")
         #expect(config.databasePath == "x.sqlite")
     }
@@ -36,6 +38,7 @@ struct ConfigurationTests {
             "CONNECTION_IDS": "south", "CONNECTION_SOUTH_BASE_URL": "http://127.0.0.1:9/ims/oneroster/v1p1", "CONNECTION_SOUTH_AUTH": "none",
         ])
         #expect(try config.connection("south").settings.auth == .none)
+        #expect(try config.connection("south").settings.concurrency == 4, "four writes in flight unless set")
     }
 
     @Test("problems say which key to fix", arguments: [
@@ -44,6 +47,8 @@ struct ConfigurationTests {
         (#"{"connectionIds":["a"],"connection":{"a":{"auth":"none"}}}"#, "baseURL"),
         (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"kerberos"}}}"#, "oauth2, oauth1 or none"),
         ("{not json", "not valid JSON"),
+        (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"none","concurrency":0}}}"#, "concurrency"),
+        (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"none","concurrency":65}}}"#, "between 1 and 64"),
     ])
     func problems(json: String, mentions: String) async throws {
         let path = try file(json)

@@ -10,7 +10,7 @@ import PassbackSync
 struct EngineFixture {
     let database: PassbackDatabase
     let running: RunningSandbox
-    let connection: PassbackConfiguration.Connection
+    var connection: PassbackConfiguration.Connection
     let classID: Int64
     let courseID: Int64
     let section: String
@@ -73,7 +73,7 @@ struct EngineFixture {
         c.retryPolicy.defaultRateLimitDelay = 0.1
         configure(&c)
         return OutboxWorker(database: database, targets: ["district": .init(client: ClientFactory.client(for: connection, transport: transport, clock: clock),
-                                                                            requestsPerMinute: 60_000)],
+                                                                            requestsPerMinute: 60_000, concurrency: connection.settings.concurrency)],
                             configuration: c, clock: clock)
     }
 

@@ -138,6 +138,26 @@ struct WorkerLimitTests {
         }
     }
 
+    @Test("without an override, each connection's own concurrency setting holds")
+    func connectionConcurrency() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+                var f = try await EngineFixture.make(database: db, running: running, materials: 2)
+                f.connection.settings.concurrency = 8
+                _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                var slow = FaultRates()
+                slow.slow = 1
+                slow.slowMilliseconds = 30
+                running.sandbox.faults.setRates(slow)
+                running.sandbox.resetPeakConcurrentRequests()
+                try await f.worker().drain()
+                #expect(f.sisResults().count == 60)
+                #expect(running.sandbox.peakConcurrentRequests <= 8, "never more than the connection's eight")
+                #expect(running.sandbox.peakConcurrentRequests >= 5, "and more than the default four")
+            }
+        }
+    }
+
     @Test("requests to one SIS are spaced under its requests-per-minute limit")
     func rateLimit() async throws {
         // 1,200 a minute is one every 50 ms: 21 requests cannot take less than a second.

@@ -26,16 +26,21 @@ public struct DistrictPlan: Sendable, Hashable {
     /// A large district: 50,000 students in 2,500 sections over 20 schools.
     public static let district = DistrictPlan(schools: 20, students: 50_000, classes: 2_500, studentsPerClass: 30)
 
+    /// A large secondary district: 50,000 students, each in four of 8,000 sections of 25, over
+    /// 20 schools (1,600 teachers of five sections each).
+    public static let secondary = DistrictPlan(schools: 20, students: 50_000, classes: 8_000, studentsPerClass: 25)
+
     /// A district scaled to `students`: one school per 2,500 students, one section per 20.
     public static func scaled(students: Int) -> DistrictPlan {
         DistrictPlan(schools: max(1, students / 2_500), students: students, classes: max(2, students / 20))
     }
 
-    /// Parses `small`, `district` or a number of students.
+    /// Parses `small`, `district`, `secondary` or a number of students.
     public init?(size: String) {
         switch size.lowercased() {
         case "small": self = .small
         case "district", "large": self = .district
+        case "secondary": self = .secondary
         default:
             guard let n = Int(size), n > 0 else { return nil }
             self = .scaled(students: n)

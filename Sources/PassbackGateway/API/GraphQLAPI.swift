@@ -69,18 +69,17 @@ public final class GraphQLAPI: Sendable {
             guard let query = queryItems["query"] else { return .failure(requestError(400, "a GET needs a `query` parameter")) }
             var variables: [String: Map] = [:]
             if let text = queryItems["variables"] {
-                guard let v = try? JSONDecoder().decode([String: Map].self, from: Data(text.utf8)) else {
-                    return .failure(requestError(400, "`variables` must be a JSON object"))
-                }
-                variables = v
+                do { variables = try RequestBody.variables(text) } catch { return .failure(requestError(400, error.message)) }
             }
             return .success(Request(query: query, operationName: queryItems["operationName"], variables: variables, method: method))
         }
         guard let body, !body.isEmpty else { return .failure(requestError(400, "the body must be JSON: {\"query\": \"...\", \"variables\": {...}}")) }
-        guard let request = try? JSONDecoder().decode(GraphQLRequest.self, from: Data(body)) else {
-            return .failure(requestError(400, "the body must be JSON: {\"query\": \"...\", \"variables\": {...}, \"operationName\": \"...\"}"))
+        do {
+            let r = try RequestBody.request(body)
+            return .success(Request(query: r.query, operationName: r.operationName, variables: r.variables, method: method))
+        } catch {
+            return .failure(requestError(400, error.message))
         }
-        return .success(Request(query: request.query, operationName: request.operationName, variables: request.variables, method: method))
     }
 
     /// Who a bearer token acts as, or the 401 answer.

@@ -144,7 +144,7 @@ public struct EngineStore: Sendable {
         guard limit > 0 else { return [] }
         let t = Timestamp.text(now)
         return try pool.write { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 UPDATE outbox_job SET state = 'running', attempt = attempt + 1, attempted_at = ?
                 WHERE id IN (
                     SELECT j.id FROM outbox_job j
@@ -154,7 +154,7 @@ public struct EngineStore: Sendable {
                                       AND r.target_sourced_id = j.target_sourced_id AND r.state = 'running')
                     ORDER BY j.scheduled_at, j.id LIMIT ?)
                 RETURNING id, connection_id, kind, target_sourced_id, payload, attempt, max_attempts, material_id, class_id, sync_run_id
-                """, arguments: [t, connection, t, limit]).map {
+                """), arguments: [t, connection, t, limit]).map {
                 ClaimedJob(id: $0["id"], connectionID: $0["connection_id"], kind: JobKind(rawValue: $0["kind"])!, targetSourcedId: $0["target_sourced_id"],
                            payload: $0["payload"], attempt: $0["attempt"], maxAttempts: $0["max_attempts"], materialID: $0["material_id"],
                            classID: $0["class_id"], syncRunID: $0["sync_run_id"])
@@ -174,7 +174,7 @@ public struct EngineStore: Sendable {
     public func complete(_ job: ClaimedJob, httpStatus: Int?, at now: Date) throws {
         let t = Timestamp.text(now)
         try pool.write { db in
-            try db.execute(sql: "UPDATE outbox_job SET state = 'completed', finalized_at = ? WHERE id = ? AND state = 'running'", arguments: [t, job.id])
+            try db.cachedStatement(sql: "UPDATE outbox_job SET state = 'completed', finalized_at = ? WHERE id = ? AND state = 'running'").execute(arguments: [t, job.id])
             guard db.changesCount == 1 else { return }  // released or rescued meanwhile: its new owner reports
             try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
                            attempt: job.attempt, outcome: "succeeded", httpStatus: httpStatus, code: nil, message: nil)
@@ -310,12 +310,12 @@ public struct EngineStore: Sendable {
     /// meanwhile), unless one of its writes failed.
     static func settleItem(_ db: Database, materialID: Int64?, classID: Int64?, at t: String) throws {
         guard let materialID, let classID else { return }
-        let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE material_id = ? AND class_id = ? AND state IN \(unfinished)",
+        let open = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox_job WHERE material_id = ? AND class_id = ? AND state IN \(unfinished)"),
                                     arguments: [materialID, classID]) ?? 0
         guard open == 0 else { return }
         // A result a rule stopped (STUDENT_NOT_ENROLLED, SCORE_INVALID) leaves the item in ERROR
         // even though the rest was accepted: the teacher has something to fix.
-        let problemsText = try String.fetchOne(db, sql: "SELECT problems FROM sync_item WHERE material_id = ? AND class_id = ? AND status = 'IN_PROGRESS'",
+        let problemsText = try String.fetchOne(db.cachedStatement(sql: "SELECT problems FROM sync_item WHERE material_id = ? AND class_id = ? AND status = 'IN_PROGRESS'"),
                                                arguments: [materialID, classID])
         guard let problemsText else { return }
         let ruleError = ((try? JSONDecoder().decode([Problem].self, from: Data(problemsText.utf8))) ?? []).first { $0.severity == .error }
@@ -337,10 +337,10 @@ public struct EngineStore: Sendable {
 
     /// Closes a run once none of its writes is left to send, with its counts.
     static func finishRunIfDone(_ db: Database, runID: Int64, at t: String) throws {
-        guard let run = try Row.fetchOne(db, sql: "SELECT state, items_sent, items_failed FROM sync_run WHERE id = ?", arguments: [runID]),
+        guard let run = try Row.fetchOne(db.cachedStatement(sql: "SELECT state, items_sent, items_failed FROM sync_run WHERE id = ?"), arguments: [runID]),
             (run["state"] as String) == "running"
         else { return }
-        let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state IN \(unfinished)", arguments: [runID]) ?? 0
+        let open = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state IN \(unfinished)"), arguments: [runID]) ?? 0
         guard open == 0 else { return }
         let succeeded = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state = 'completed'", arguments: [runID]) ?? 0
         let failedJobs = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state IN ('cancelled', 'discarded')", arguments: [runID]) ?? 0

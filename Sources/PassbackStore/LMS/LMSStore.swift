@@ -186,11 +186,11 @@ public struct LMSStore: Sendable {
     /// A material or one of its grades changed: in every section, an item that was in step with
     /// the SIS now has updates available, and a run already under way ends in UPDATES_AVAILABLE.
     static func contentChanged(_ db: Database, materialID: Int64, at now: Date) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE sync_item SET content_changed_at = ?, updated_at = ?,
                 status = CASE WHEN status = 'SUCCESSFUL' THEN 'UPDATES_AVAILABLE' ELSE status END
             WHERE material_id = ?
-            """, arguments: [Timestamp.text(now), Timestamp.text(now), materialID])
+            """).execute(arguments: [Timestamp.text(now), Timestamp.text(now), materialID])
     }
 
     /// Deletes a material in the LMS: it is no longer updated (its SIS item stays), and writes

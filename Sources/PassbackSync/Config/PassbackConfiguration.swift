@@ -16,7 +16,7 @@ import SystemPackage
 ///       "baseURL": "https://sis.example.org/ims/oneroster/v1p1",
 ///       "profile": "standard", "auth": "oauth2", "clientId": "passback",
 ///       "tokenURL": "https://sis.example.org/oauth2/token", "scopes": "",
-///       "requestsPerMinute": 1800
+///       "requestsPerMinute": 1800, "concurrency": 4
 ///     }
 ///   }
 /// }
@@ -101,9 +101,13 @@ public struct PassbackConfiguration: Sendable {
                 tokenURL: tokenURL, scopes: scopes, signatureMethod: method,
                 replayTokenCookies: config.bool(forKey: key("replayTokenCookies"), default: false),
                 requestsPerMinute: config.int(forKey: key("requestsPerMinute"), default: 1800),
-                pageSize: config.int(forKey: key("pageSize"), default: 500))
+                pageSize: config.int(forKey: key("pageSize"), default: 500),
+                concurrency: config.int(forKey: key("concurrency"), default: 4))
             guard settings.requestsPerMinute > 0, (1...10_000).contains(settings.pageSize) else {
                 throw Problem("connection.\(id): requestsPerMinute must be positive and pageSize between 1 and 10000")
+            }
+            guard (1...64).contains(settings.concurrency) else {
+                throw Problem("connection.\(id).concurrency (writes in flight at once) must be between 1 and 64, got \(settings.concurrency)")
             }
             connections[id] = Connection(settings: settings, secret: secret)
         }

@@ -14,8 +14,8 @@ import Synchronization
 /// stops claiming, lets in-flight sends finish (up to `shutdownGrace`), and releases the rest.
 public final class OutboxWorker: Service, Sendable {
     public struct Configuration: Sendable {
-        /// Writes in flight at once per SIS.
-        public var concurrencyPerConnection = 4
+        /// Writes in flight at once per SIS, for every SIS (`nil`: each target's own `concurrency`).
+        public var concurrencyPerConnection: Int?
         /// How often to look for due work when idle.
         public var pollInterval: Duration = .milliseconds(200)
         public var retryPolicy = RetryPolicy()
@@ -29,10 +29,13 @@ public final class OutboxWorker: Service, Sendable {
     public struct Target: Sendable {
         public var client: OneRosterClient
         public var requestsPerMinute: Int
+        /// Writes in flight at once.
+        public var concurrency: Int
 
-        public init(client: OneRosterClient, requestsPerMinute: Int) {
+        public init(client: OneRosterClient, requestsPerMinute: Int, concurrency: Int = 4) {
             self.client = client
             self.requestsPerMinute = requestsPerMinute
+            self.concurrency = max(1, concurrency)
         }
     }
 
@@ -97,10 +100,11 @@ public final class OutboxWorker: Service, Sendable {
         case tick
     }
 
-    /// One SIS: keep up to `concurrencyPerConnection` writes in flight; wake when one finishes
-    /// or every poll interval to claim newly due work.
+    /// One SIS: keep up to its concurrency of writes in flight; wake when one finishes or every
+    /// poll interval to claim newly due work.
     func connectionLoop(_ connection: String, target: Target, drain: Bool) async {
         let limiter = limiters[connection]!
+        let concurrency = max(1, configuration.concurrencyPerConnection ?? target.concurrency)
         await withTaskGroup(of: Event.self) { group in
             var inFlight: [Int64: ClaimedJob] = [:]
             var ticking = false
@@ -118,7 +122,7 @@ public final class OutboxWorker: Service, Sendable {
                         cancelled = true
                     }
                 } else {
-                    let free = configuration.concurrencyPerConnection - inFlight.count
+                    let free = concurrency - inFlight.count
                     let jobs = free > 0 ? ((try? store.claim(connection: connection, limit: free, at: clock.now)) ?? []) : []
                     for job in jobs {
                         inFlight[job.id] = job
