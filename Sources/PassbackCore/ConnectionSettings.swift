@@ -32,6 +32,8 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var pageSize: Int
     /// Writes in flight to this SIS at once.
     public var concurrency: Int
+    /// The values `concurrency` may take.
+    public static let concurrencyRange = 1...64
 
     public init(
         id: String, baseURL: URL, profile: String = "standard", auth: AuthKind = .oauth2, clientID: String = "",

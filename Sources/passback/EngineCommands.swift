@@ -21,7 +21,10 @@ struct WorkerCommand: AsyncParsableCommand {
     var concurrency: Int?
 
     func validate() throws {
-        if let concurrency, !(1...64).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 64") }
+        let range = ConnectionSettings.concurrencyRange
+        if let concurrency, !range.contains(concurrency) {
+            throw ValidationError("--concurrency must be between \(range.lowerBound) and \(range.upperBound)")
+        }
     }
 
     func run() async throws {

@@ -119,43 +119,37 @@ struct EngineRegressionTests {
 
 @Suite("Per-connection concurrency and rate limit")
 struct WorkerLimitTests {
-    @Test("the worker never has more writes in flight to one SIS than its concurrency allows")
-    func concurrencyCap() async throws {
+    /// Syncs 60 results through a sandbox that answers each write after 30 ms; the peak of writes in flight.
+    func peakInFlight(connectionConcurrency: Int? = nil, override: Int? = nil) async throws -> Int {
         try await withDatabase { db in
             try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
-                let f = try await EngineFixture.make(database: db, running: running, materials: 2)
+                var f = try await EngineFixture.make(database: db, running: running, materials: 2)
+                if let connectionConcurrency { f.connection.settings.concurrency = connectionConcurrency }
                 _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 var slow = FaultRates()
                 slow.slow = 1
                 slow.slowMilliseconds = 30
                 running.sandbox.faults.setRates(slow)
                 running.sandbox.resetPeakConcurrentRequests()
-                try await f.worker { $0.concurrencyPerConnection = 3 }.drain()
+                try await f.worker { $0.concurrencyPerConnection = override }.drain()
                 #expect(f.sisResults().count == 60)
-                #expect(running.sandbox.peakConcurrentRequests <= 3, "never more than three at once")
-                #expect(running.sandbox.peakConcurrentRequests >= 2, "and really in parallel")
+                return running.sandbox.peakConcurrentRequests
             }
         }
     }
 
+    @Test("the worker never has more writes in flight to one SIS than its concurrency allows")
+    func concurrencyCap() async throws {
+        let peak = try await peakInFlight(override: 3)
+        #expect(peak <= 3, "never more than three at once")
+        #expect(peak >= 2, "and really in parallel")
+    }
+
     @Test("without an override, each connection's own concurrency setting holds")
     func connectionConcurrency() async throws {
-        try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
-                var f = try await EngineFixture.make(database: db, running: running, materials: 2)
-                f.connection.settings.concurrency = 8
-                _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
-                var slow = FaultRates()
-                slow.slow = 1
-                slow.slowMilliseconds = 30
-                running.sandbox.faults.setRates(slow)
-                running.sandbox.resetPeakConcurrentRequests()
-                try await f.worker().drain()
-                #expect(f.sisResults().count == 60)
-                #expect(running.sandbox.peakConcurrentRequests <= 8, "never more than the connection's eight")
-                #expect(running.sandbox.peakConcurrentRequests >= 5, "and more than the default four")
-            }
-        }
+        let peak = try await peakInFlight(connectionConcurrency: 8)
+        #expect(peak <= 8, "never more than the connection's eight")
+        #expect(peak >= 5, "and more than the default four")
     }
 
     @Test("requests to one SIS are spaced under its requests-per-minute limit")

@@ -106,8 +106,9 @@ public struct PassbackConfiguration: Sendable {
             guard settings.requestsPerMinute > 0, (1...10_000).contains(settings.pageSize) else {
                 throw Problem("connection.\(id): requestsPerMinute must be positive and pageSize between 1 and 10000")
             }
-            guard (1...64).contains(settings.concurrency) else {
-                throw Problem("connection.\(id).concurrency (writes in flight at once) must be between 1 and 64, got \(settings.concurrency)")
+            let range = ConnectionSettings.concurrencyRange
+            guard range.contains(settings.concurrency) else {
+                throw Problem("connection.\(id).concurrency (writes in flight at once) must be between \(range.lowerBound) and \(range.upperBound), got \(settings.concurrency)")
             }
             connections[id] = Connection(settings: settings, secret: secret)
         }
