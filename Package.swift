@@ -32,7 +32,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .target(
             name: "OneRosterSandbox",
@@ -43,15 +44,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .target(
             name: "PassbackCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]
         ),
         .target(
             name: "PassbackStore",
             dependencies: ["PassbackCore", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["README.md"],
             plugins: ["EmbedMigrations"]
         ),
         .target(
@@ -62,7 +66,8 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         .target(
             name: "PassbackGateway",
@@ -77,6 +82,7 @@ let package = Package(
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
+            exclude: ["README.md"],
             plugins: ["EmbedMigrations"]
         ),
         .executableTarget(
