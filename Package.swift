@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "passback-bench",
             dependencies: [
-                "PassbackGateway", "PassbackStore", "PassbackCore",
+                "PassbackGateway", "PassbackStore", "PassbackCore", "OneRoster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GraphQL", package: "GraphQL"),

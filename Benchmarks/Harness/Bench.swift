@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import GraphQL
+import OneRoster
 import PassbackCore
 import PassbackGateway
 import PassbackStore
@@ -106,8 +107,8 @@ struct Bench: AsyncParsableCommand {
         say("synced \(clean.results) results in \(clean.seconds.f1) s (concurrency 4)")
 
         // The SIS's own PUT capacity, without Passback (wrk, same concurrency as the worker).
-        report.sisCapacity = try await Self.wrk(dir: dir, sisPort: sisPort, connections: 4)
-        say("sandbox PUT capacity \(report.sisCapacity.f0)/s (4 connections)")
+        (report.sisCapacity, report.transport) = try await Self.capacity(dir: dir, sisPort: sisPort, connections: 4)
+        say("sandbox PUT capacity \(report.sisCapacity.f0)/s (4 connections); Passback's transport alone \(report.transport.f0)/s")
 
         // The same sync with 10% of the SIS's answers 429.
         _ = await sandbox.stop()
@@ -170,8 +171,8 @@ struct Bench: AsyncParsableCommand {
         // The same sync with 16 writes in flight, against wrk with 16 connections.
         report.sync16 = try await Self.sync(synced.dropFirst(s.syncedSections).prefix(s.syncedSections), base: base, tokens: teacherTokens, database: database)
         say("synced \(report.sync16.results) results in \(report.sync16.seconds.f1) s (concurrency 16)")
-        report.sisCapacity16 = try await Self.wrk(dir: dir, sisPort: sisPort, connections: 16)
-        say("sandbox PUT capacity \(report.sisCapacity16.f0)/s (16 connections)")
+        (report.sisCapacity16, report.transport16) = try await Self.capacity(dir: dir, sisPort: sisPort, connections: 16)
+        say("sandbox PUT capacity \(report.sisCapacity16.f0)/s (16 connections); Passback's transport alone \(report.transport16.f0)/s")
         report.rssSync16 = serve.peakRSS
 
         // A district-wide sync: every section not synced yet maps its categories and syncs one material
@@ -374,8 +375,11 @@ struct Bench: AsyncParsableCommand {
         return SyncResult(results: try await completedResults(pool) - before, seconds: seconds)
     }
 
-    /// wrk PUTting results straight to the sandbox for 10 s, with as many connections as the worker has writes in flight.
-    static func wrk(dir: URL, sisPort: Int, connections: Int) async throws -> Double {
+    /// The SIS's PUT capacity without Passback: `wrk` PUTting results for 10 s with as many
+    /// connections as the worker has writes in flight; and Passback's own transport alone
+    /// (`URLSessionTransport` as the worker builds it) sending the same PUTs for 10 s, to tell
+    /// the transport's share of the gap from the rest of the worker's.
+    static func capacity(dir: URL, sisPort: Int, connections: Int) async throws -> (wrk: Double, transport: Double) {
         let token = try await runCommand("/usr/bin/curl", ["-s", "-u", "passback-sandbox:sandbox-secret", "-d", "grant_type=client_credentials",
                                                    "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1/token"])
         guard let json = try JSONSerialization.jsonObject(with: Data(token.utf8)) as? [String: Any], let bearer = json["access_token"] as? String else {
@@ -404,7 +408,30 @@ struct Bench: AsyncParsableCommand {
         guard out.contains("Non-2xx") == false, let line = out.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
             let rate = Double(line.split(separator: " ").last ?? "")
         else { throw BenchFailure("wrk: \(out)") }
-        return rate
+
+        let transport = URLSessionTransport()
+        let base = "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1/results/"
+        let w = Stopwatch()
+        let sent = try await withThrowingTaskGroup(of: Int.self) { group in
+            for lane in 0..<connections {
+                group.addTask {
+                    var n = 0
+                    while w.seconds < 10 {
+                        let id = "transport-\(lane)-\(n)"
+                        let body = #"{"result":{"sourcedId":"\#(id)","status":"active","lineItem":{"sourcedId":"\#(lineItem)","type":"lineItem"},"#
+                            + #""student":{"sourcedId":"\#(student)","type":"user"},"scoreStatus":"fully graded","score":90,"scoreDate":"2026-09-01"}}"#
+                        let response = try await transport.send(HTTPRequest(method: "PUT", url: URL(string: base + id)!,
+                                                                            headers: ["Content-Type": "application/json", "Authorization": "Bearer \(bearer)"],
+                                                                            body: Data(body.utf8)))
+                        guard response.status < 300 else { throw BenchFailure("transport PUT: HTTP \(response.status)") }
+                        n += 1
+                    }
+                    return n
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        return (rate, Double(sent) / w.seconds)
     }
 
     static func throughput(_ client: Client, _ query: String, _ variables: [String: Any], requests: Int, concurrency: Int) async throws -> Double {
