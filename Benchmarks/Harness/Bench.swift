@@ -339,7 +339,15 @@ struct Bench: AsyncParsableCommand {
             }
         }
         say("district-wide sync: \(sections.count) sections queued in \(w.seconds.f1) s")
-        return try await drained(pool, before: before, since: w)
+        var result = try await drained(pool, before: before, since: w)
+        // Materials a rule held back (nothing sent), by code: the validation working, counted apart.
+        result.heldBack = try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT error_code, count(*) AS n FROM sync_item
+                WHERE status = 'ERROR' AND sync_run_id IN (SELECT id FROM sync_run WHERE trigger = '\(SyncTrigger.item.rawValue)') GROUP BY error_code ORDER BY n DESC
+                """).map { ($0["error_code"] ?? "?", $0["n"]) }
+        }
+        return result
     }
 
     /// Reads a section and maps its LMS categories onto its SIS categories in turn.
@@ -514,5 +522,7 @@ struct Bench: AsyncParsableCommand {
 struct SyncResult {
     var results: Int = 0
     var seconds: Double = 0
+    /// Items a rule stopped before anything was sent, by problem code.
+    var heldBack: [(code: String, items: Int)] = []
     var rate: Double { seconds > 0 ? Double(results) / seconds : 0 }
 }

@@ -21,6 +21,14 @@ struct Report {
     var districtSections = 0
     var rssWidget = 0.0, rssSync = 0.0, rssEnd = 0.0, rssSync16 = 0.0, rssDistrict = 0.0
 
+    /// The district-wide sync's materials that a rule stopped before anything was sent.
+    var heldBack: String {
+        let n = district.heldBack.reduce(0) { $0 + $1.items }
+        guard n > 0 else { return "" }
+        return "; in \(n) sections a rule held the material back and nothing was sent ("
+            + district.heldBack.map { "\($0.code): \($0.items)" }.joined(separator: ", ") + ")"
+    }
+
     func markdown(machine: String) -> String {
         let w = widget
         let splitTotal = w.split.parse.p50 + w.split.validate.p50 + w.split.execute.p50 + w.split.encode.p50
@@ -72,7 +80,7 @@ struct Report {
             A result is counted once the SIS accepted it; the time runs from the first `syncChanges` to an empty outbox (planning,
             lineItems, categories and results included). Each of the first two rows syncs its own \(syncedSections) sections. In the
             district-wide row, for each of the \(districtSections) sections not synced before, its teacher (4 at a time) reads the
-            section, saves its category map and calls `syncMaterial` on its first material, while the worker sends what is already queued. Under
+            section, saves its category map and calls `syncMaterial` on its first material, while the worker sends what is already queued\(heldBack). Under
             429s every answer with Retry-After holds the whole connection back for that long, as PRODUCT.md asks of a well-behaved
             client; the sandbox draws its 429s at random, not from load, so this row measures the cost of obeying them.
 
