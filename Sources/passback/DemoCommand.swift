@@ -31,13 +31,13 @@ struct DemoCommand: AsyncParsableCommand {
     var database = "passback-demo.sqlite"
     @Flag(help: "Delete the demo database first and build it again.")
     var reset = false
-    @Option(help: "District size: small, district, or a number of students.")
+    @Option(help: "District size: small, district, secondary, or a number of students.")
     var size = "small"
     @Option(help: "Seed of the generated district.")
     var seed: UInt64 = 1
 
     func run() async throws {
-        guard let plan = DistrictPlan(size: size) else { throw ValidationError("--size must be small, district, or a number of students (got '\(size)')") }
+        guard let plan = DistrictPlan(size: size) else { throw ValidationError("--size must be \(DistrictPlan.sizeNames) (got '\(size)')") }
         if reset {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
         }

@@ -58,7 +58,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let plan = DistrictPlan(size: size) else {
-            throw ValidationError("--size must be small, district, secondary, or a number of students (got '\(size)')")
+            throw ValidationError("--size must be \(DistrictPlan.sizeNames) (got '\(size)')")
         }
         guard let mode = SandboxAuthMode(rawValue: auth.lowercased()) else {
             throw ValidationError("--auth must be oauth2, oauth1 or none (got '\(auth)')")

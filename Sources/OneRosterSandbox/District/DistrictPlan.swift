@@ -35,6 +35,9 @@ public struct DistrictPlan: Sendable, Hashable {
         DistrictPlan(schools: max(1, students / 2_500), students: students, classes: max(2, students / 20))
     }
 
+    /// The sizes `init(size:)` reads, for help and refusals.
+    public static let sizeNames = "small, district, secondary, or a number of students"
+
     /// Parses `small`, `district`, `secondary` or a number of students.
     public init?(size: String) {
         switch size.lowercased() {
