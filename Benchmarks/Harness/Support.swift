@@ -99,7 +99,6 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
 struct Client {
     var base: String
     var token: String
-    var session: URLSession { Self.session }
 
     /// One session for every client of the run (a district's 1,600 teachers need not open 1,600).
     static let session: URLSession = {
@@ -115,7 +114,7 @@ struct Client {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
-        let (body, response) = try await session.data(for: request)
+        let (body, response) = try await Self.session.data(for: request)
         let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
         if let errors = json["errors"] as? [[String: Any]], !errors.isEmpty {
             throw BenchFailure("GraphQL error (HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)): \(errors[0]["message"] ?? "")")
@@ -124,7 +123,7 @@ struct Client {
     }
 
     func get(_ path: String) async throws -> (Int, String) {
-        let (body, response) = try await session.data(from: URL(string: base + path)!)
+        let (body, response) = try await Self.session.data(from: URL(string: base + path)!)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: body, as: UTF8.self))
     }
 }

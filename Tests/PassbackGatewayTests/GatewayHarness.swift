@@ -208,4 +208,14 @@ extension GatewayEnv {
         }
         return FedCourse(lmsID: course, section: section, teacher: teacher, materials: ids, integration: integration)
     }
+
+    /// The teacher maps every LMS category of the section to its first SIS category.
+    func mapToFirstSISCategory(sectionID: String, token: String) async throws {
+        let cats = try await post("query($id: ID!) { section(id: $id) { lmsCategories { id } sisCategories { id } } }", ["id": sectionID], token: token)
+        let lms = (cats["section", "lmsCategories"] as! [[String: Any]]).map { $0["id"] as! String }
+        let sis = (cats["section", "sisCategories"] as! [[String: Any]]).map { $0["id"] as! String }
+        let saved = try await post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
+                                   ["i": ["sectionId": sectionID, "map": lms.map { ["lmsCategoryId": $0, "sisCategoryId": sis[0]] }]], token: token)
+        guard saved.errors.isEmpty, (saved["saveCategoryMap", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(saved.text) }
+    }
 }

@@ -14,11 +14,7 @@ struct GraphTests {
             try await env.feed(section: section, teacher: teacher, materials: 2)
             let token = try env.token(.teacher, user: teacher)
             let sectionID = try env.sectionID(section)
-            let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { id } sisCategories { id } } }", ["id": sectionID], token: token)
-            let lms = (cats["section", "lmsCategories"] as! [[String: Any]]).map { $0["id"] as! String }
-            let sis = (cats["section", "sisCategories"] as! [[String: Any]]).map { $0["id"] as! String }
-            _ = try await env.post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
-                                   ["i": ["sectionId": sectionID, "map": lms.map { ["lmsCategoryId": $0, "sisCategoryId": sis[0]] }]], token: token)
+            try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
             _ = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": sectionID]], token: token)
             let r = try await env.post("""
                 query($id: ID!) { section(id: $id) { id school { id } term { id } teachers { id } lmsCourse { id } lmsCategories { id } sisCategories { id }

@@ -40,11 +40,7 @@ struct MaterialListTests {
         try await upsert(env, fed, materials)
         let token = try env.token(.teacher, user: teacher)
         let sectionID = try env.sectionID(section)
-        let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { id } sisCategories { id } } }", ["id": sectionID], token: token)
-        let lms = (cats["section", "lmsCategories"] as! [[String: Any]]).map { $0["id"] as! String }
-        let sis = (cats["section", "sisCategories"] as! [[String: Any]]).map { $0["id"] as! String }
-        _ = try await env.post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
-                               ["i": ["sectionId": sectionID, "map": lms.map { ["lmsCategoryId": $0, "sisCategoryId": sis[0]] }]], token: token)
+        try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
         let run = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": sectionID]], token: token)
         let runID = try #require(run["syncChanges", "run", "id"] as? String)
         try await env.waitUntil {
