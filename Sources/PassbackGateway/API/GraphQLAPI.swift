@@ -14,8 +14,19 @@ public final class GraphQLAPI: Sendable {
         public var maxCost = 10_000
         /// Parsed documents kept.
         public var documentCacheSize = 500
-        /// Most mutations one request may carry (aliases included).
+        /// Most mutations one request may carry (aliases and fragments included).
         public var maxMutations = 10
+        /// Most fields one operation may select once its fragments are expanded (`__typename` and introspection included).
+        public var maxFields = 2_000
+        /// Bounds on the document's text, checked before it is parsed.
+        var document = DocumentGuard()
+        /// Deepest nesting of lists and objects in variables' JSON.
+        public var maxVariableNesting = 16
+        /// How long a subscription stream may stay open; the client reconnects after it ends.
+        public var streamLifetime: Duration = .seconds(3600)
+        /// How often an idle stream sends a comment line: it re-checks the token, and a write to
+        /// a client that has gone ends the stream.
+        public var streamHeartbeat: Duration = .seconds(15)
 
         public init() {}
     }
@@ -65,6 +76,16 @@ public final class GraphQLAPI: Sendable {
 
     /// Turns an HTTP request into a GraphQL request, or an answer saying what is wrong with it.
     public func decode(method: String, body: [UInt8]?, queryItems: [String: String]) -> Result<Request, Answer> {
+        decodeRequest(method: method, body: body, queryItems: queryItems).flatMap { request in
+            // Variables reach the library's coercion, which recurses per level and quotes refused values.
+            guard RequestBody.nesting(of: request.variables, upTo: limits.maxVariableNesting) <= limits.maxVariableNesting else {
+                return .failure(requestError(400, "`variables` nest lists and objects more than \(limits.maxVariableNesting) levels deep"))
+            }
+            return .success(request)
+        }
+    }
+
+    private func decodeRequest(method: String, body: [UInt8]?, queryItems: [String: String]) -> Result<Request, Answer> {
         if method == "GET" {
             guard let query = queryItems["query"] else { return .failure(requestError(400, "a GET needs a `query` parameter")) }
             var variables: [String: Map] = [:]
@@ -114,10 +135,6 @@ public final class GraphQLAPI: Sendable {
             return requestError(405, "a GET may only run a query; send mutations with POST", headers: ["Allow": "POST"])
         }
         if let refused = checkLimits(prepared, request.variables) { return refused }
-        if prepared.operation.operation == .mutation, prepared.operation.selectionSet.selections.count > limits.maxMutations {
-            return render([GraphQLError(message: "a request may carry at most \(limits.maxMutations) mutations; send the rest in another request",
-                                        extensions: ["code": .string(APIError.Code.queryTooComplex.rawValue)])], data: nil, status: 400)
-        }
         let context = APIContext(principal: principal, services: services, requestID: requestID)
         let result: GraphQLResult
         do {
@@ -176,6 +193,54 @@ public final class GraphQLAPI: Sendable {
         }
     }
 
+    /// A subscription's events as server-sent-event text (graphql-sse, distinct connections
+    /// mode): `next` per result, a comment line every `streamHeartbeat`, then `complete`. Before
+    /// each event and on each heartbeat `authorized` is asked again: a token revoked or expired
+    /// ends the stream with an `UNAUTHENTICATED` error. The stream also ends after
+    /// `streamLifetime`, and when its consumer goes away (a write to a gone client fails).
+    func serverSentEvents(_ events: AsyncThrowingStream<String, any Error>, authorized: @escaping @Sendable () -> Bool) -> AsyncStream<String> {
+        let (out, continuation) = AsyncStream.makeStream(of: String.self)
+        let refused = "event: next\ndata: " + render([GraphQLError(message: "the token was revoked or has expired; sign in again",
+                                                                    extensions: ["code": .string(APIError.Code.unauthenticated.rawValue)])],
+                                                     data: nil, status: 401).body + "\n\n"
+        let forward = Task {
+            do {
+                for try await event in events {
+                    guard authorized() else {
+                        continuation.yield(refused)
+                        break
+                    }
+                    continuation.yield("event: next\ndata: \(event)\n\n")
+                }
+            } catch {}
+            continuation.yield("event: complete\ndata:\n\n")
+            continuation.finish()
+        }
+        let heartbeat = limits.streamHeartbeat
+        let deadline = ContinuousClock.now + limits.streamLifetime
+        let ticker = Task {
+            while !Task.isCancelled {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { break }
+                try? await Task.sleep(for: min(heartbeat, left))
+                if Task.isCancelled { return }
+                if ContinuousClock.now >= deadline { break }
+                guard authorized() else {
+                    continuation.yield(refused)
+                    break
+                }
+                continuation.yield(": keep-alive\n\n")
+            }
+            // Ending the events ends `forward`, which sends `complete`.
+            forward.cancel()
+        }
+        continuation.onTermination = { _ in
+            forward.cancel()
+            ticker.cancel()
+        }
+        return out
+    }
+
     /// Where one request's time goes, in seconds (for the benchmarks): parse, validate, execute, encode.
     public struct Profile: Sendable {
         public var parse: Double
@@ -192,10 +257,12 @@ public final class GraphQLAPI: Sendable {
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
         var t = ContinuousClock.now
+        if let refusal = limits.document.refusal(query) { throw APIError(.parseFailed, refusal) }
         let document = try GraphQL.parse(source: Source(body: query, name: "request"))
         let parse = seconds(t)
         t = ContinuousClock.now
-        let errors = GraphQL.validate(schema: schema, ast: document)
+        let shapes = GraphQL.validate(schema: schema, ast: document, rules: [LiteralShapeRule.rule])
+        let errors = shapes.isEmpty ? GraphQL.validate(schema: schema, ast: document) : shapes
         let validate = seconds(t)
         guard errors.isEmpty else { throw APIError(.validationFailed, errors.map(\.message).joined(separator: "; ")) }
         t = ContinuousClock.now
@@ -221,8 +288,7 @@ public final class GraphQLAPI: Sendable {
             entry = cached
         } else {
             do {
-                let document = try GraphQL.parse(source: Source(body: request.query, name: "request"))
-                let errors = GraphQL.validate(schema: schema, ast: document)
+                let (document, errors) = try parseAndValidate(request.query)
                 entry = DocumentCache.Entry(document: DocumentBox(value: document), errors: errors)
             } catch let error as GraphQLError {
                 entry = DocumentCache.Entry(document: nil, errors: [error], parseFailed: true)
@@ -256,9 +322,23 @@ public final class GraphQLAPI: Sendable {
         return .success(PreparedDocument(document: document, operation: operation, fragments: fragments))
     }
 
+    /// The document's syntax tree and its validation errors. The lexical guard runs first, so
+    /// the library's recursive parser never sees a document nested deep enough to exhaust the
+    /// stack; literal shapes are checked before the library's rules (`LiteralShapeRule`).
+    func parseAndValidate(_ query: String) throws -> (Document, [GraphQLError]) {
+        if let refusal = limits.document.refusal(query) { throw GraphQLError(message: refusal) }
+        let document = try GraphQL.parse(source: Source(body: query, name: "request"))
+        let shapes = GraphQL.validate(schema: schema, ast: document, rules: [LiteralShapeRule.rule])
+        return (document, shapes.isEmpty ? GraphQL.validate(schema: schema, ast: document) : shapes)
+    }
+
     func checkLimits(_ prepared: PreparedDocument, _ variables: [String: Map]) -> Answer? {
-        let limits = QueryLimits(maxDepth: self.limits.maxDepth, maxCost: self.limits.maxCost)
-        let m = limits.measure(prepared.operation, fragments: prepared.fragments, variables: variables)
+        let limits = QueryLimits(maxDepth: self.limits.maxDepth, maxCost: self.limits.maxCost, maxFields: self.limits.maxFields)
+        var m = limits.measure(prepared.operation, fragments: prepared.fragments, variables: variables)
+        // Mutations are counted once fragments are expanded: `mutation { ...M }` carries what M selects.
+        if m.refusal == nil, prepared.operation.operation == .mutation, m.rootFields > self.limits.maxMutations {
+            m.refusal = "a request may carry at most \(self.limits.maxMutations) mutations; send the rest in another request"
+        }
         guard m.depth > limits.maxDepth || m.cost > limits.maxCost || m.refusal != nil else { return nil }
         let message = m.refusal ?? (m.depth > limits.maxDepth
             ? "the query is \(m.depth) levels deep; the limit is \(limits.maxDepth)"
@@ -331,6 +411,8 @@ final class LiveStreams: @unchecked Sendable {
     }
 
     func remove(_ key: Int) { lock.withLock { finishers[key] = nil } }
+
+    var count: Int { lock.withLock { finishers.count } }
 
     func finishAll() {
         let all = lock.withLock { Array(finishers.values) }

@@ -2,7 +2,7 @@ import Foundation
 import GraphQL
 
 /// Depth and static cost of an operation, computed before it runs (API.md, convention 8).
-/// Every field costs 1; a field with a `first` argument (a connection) multiplies the cost of
+/// Every field costs 1 (`__typename` too); a field with a `first` argument (a connection) multiplies the cost of
 /// what it selects by `first` (its default when left out), `nodes(ids:)` by the number of ids.
 /// Introspection (`__schema`, `__type`) costs 1 a field with no multipliers and may nest to
 /// `introspectionDepth`, so standard tools can load the schema but cannot use it to flood the
@@ -24,82 +24,124 @@ struct QueryLimits: Sendable {
     static let unboundedLists: [String: Int] = ["jobs": 100, "linkedSections": 10, "teachers": 10, "problems": 10, "gradingPeriods": 10,
                                                 "sisCategories": 10, "lmsCategories": 10, "categoryMap": 10, "items": 10, "writes": 10, "runs": 10]
 
+    /// Most fields the operation may select once fragments are expanded.
+    var maxFields = 2_000
+
     struct Measure: Equatable {
+        /// How many levels of fields nest (introspection counts one level here; it has its own bound).
         var depth: Int
         var cost: Int
+        /// Fields selected, with every fragment expanded where it is spread.
+        var fields = 0
+        /// `__schema` and `__type` fields selected.
+        var roots = 0
+        /// Root fields of the operation, with fragments expanded (for the mutation cap).
+        var rootFields = 0
         /// Why the query is refused whatever its cost, if it is.
         var refusal: String? = nil
     }
 
+    /// Measures an operation. Each fragment is measured once per context (inside introspection
+    /// or not, and how many introspection lists enclose it) and its measure reused wherever it
+    /// is spread, so fragments spreading fragments cost linear time to measure however large
+    /// they expand.
     func measure(_ operation: OperationDefinition, fragments: [String: FragmentDefinition], variables: [String: Map]) -> Measure {
-        var visiting = Set<String>()
         // A variable left out takes its declared default.
         var values = variables
         for definition in operation.variableDefinitions where values[definition.variable.name.value] == nil {
             if let i = definition.defaultValue as? IntValue, let n = Int(i.value) { values[definition.variable.name.value] = .number(Number(n)) }
         }
-        var roots = 0
-        var m = measure(operation.selectionSet, fragments: fragments, variables: values, depth: 1, introspection: false, lists: 0, roots: &roots,
-                        visiting: &visiting)
-        if roots > maxIntrospectionRoots { m.refusal = "a request may select __schema or __type at most \(maxIntrospectionRoots) times" }
+        var walk = Walk(limits: self, fragments: fragments, variables: values)
+        var m = walk.measure(operation.selectionSet, introspection: false, lists: 0, root: true)
+        if m.refusal == nil, m.roots > maxIntrospectionRoots { m.refusal = "a request may select __schema or __type at most \(maxIntrospectionRoots) times" }
+        if m.refusal == nil, m.fields > maxFields {
+            m.refusal = "the query selects \(m.fields) fields once its fragments are expanded; the limit is \(maxFields)"
+        }
         return m
     }
 
-    private func measure(_ set: SelectionSet, fragments: [String: FragmentDefinition], variables: [String: Map], depth: Int, introspection: Bool,
-                         lists: Int, roots: inout Int, visiting: inout Set<String>) -> Measure {
-        var out = Measure(depth: depth, cost: 0)
-        for selection in set.selections {
-            if out.cost > maxCost { break }
-            var m: Measure?
-            switch selection {
-            case let field as Field:
-                let name = field.name.value
-                if name == "__typename" { continue }
-                let inIntrospection = introspection || name == "__schema" || name == "__type"
-                if !introspection, inIntrospection { roots += 1 }
-                let nesting = lists + (inIntrospection && Self.introspectionLists.contains(name) ? 1 : 0)
-                if nesting > introspectionListNesting {
-                    return Measure(depth: depth, cost: 0, refusal: "introspection may nest at most \(introspectionListNesting) lists (as types → fields → args)")
-                }
-                var cost = 1
-                var deepest = depth
-                if let children = field.selectionSet {
-                    let inner = measure(children, fragments: fragments, variables: variables, depth: depth + 1, introspection: inIntrospection, lists: nesting,
-                                        roots: &roots, visiting: &visiting)
-                    let times = inIntrospection ? 1 : multiplier(field, variables)
-                    let (product, overflow) = times.multipliedReportingOverflow(by: inner.cost)
-                    cost = overflow ? Int.max / 2 : min(Int.max / 2, 1 + product)
-                    if let refusal = inner.refusal { return Measure(depth: depth, cost: 0, refusal: refusal) }
-                    // Introspection is held to its own depth, and does not count toward the query's.
-                    if inIntrospection, inner.depth > introspectionDepth {
-                        return Measure(depth: depth, cost: 0, refusal: "introspection may nest at most \(introspectionDepth) levels")
+    private struct Walk {
+        let limits: QueryLimits
+        let fragments: [String: FragmentDefinition]
+        let variables: [String: Map]
+        struct Key: Hashable {
+            var name: String
+            var introspection: Bool
+            var lists: Int
+            var root: Bool
+        }
+        var memo: [Key: Measure] = [:]
+        var visiting = Set<String>()
+
+        static func add(_ a: Int, _ b: Int) -> Int { min(Int.max / 2, a &+ b) }
+
+        /// `depth` of the result is the height of the selection set: 0 for none, 1 for leaves only.
+        mutating func measure(_ set: SelectionSet, introspection: Bool, lists: Int, root: Bool) -> Measure {
+            var out = Measure(depth: 0, cost: 0)
+            for selection in set.selections {
+                // Past a limit the answer is known; stop counting.
+                if out.cost > limits.maxCost || out.fields > limits.maxFields { break }
+                var m: Measure
+                switch selection {
+                case let field as Field:
+                    m = measure(field, introspection: introspection, lists: lists)
+                    if root { m.rootFields = 1 }
+                case let spread as FragmentSpread:
+                    let name = spread.name.value
+                    guard let fragment = fragments[name], !visiting.contains(name) else { continue }
+                    let key = Key(name: name, introspection: introspection, lists: lists, root: root)
+                    if let known = memo[key] {
+                        m = known
+                    } else {
+                        visiting.insert(name)
+                        m = measure(fragment.selectionSet, introspection: introspection, lists: lists, root: root)
+                        visiting.remove(name)
+                        memo[key] = m
                     }
-                    deepest = inIntrospection ? depth : inner.depth
+                case let inline as InlineFragment:
+                    m = measure(inline.selectionSet, introspection: introspection, lists: lists, root: root)
+                default:
+                    continue
                 }
-                m = Measure(depth: deepest, cost: cost)
-            case let spread as FragmentSpread:
-                let name = spread.name.value
-                guard let fragment = fragments[name], !visiting.contains(name) else { continue }
-                visiting.insert(name)
-                m = measure(fragment.selectionSet, fragments: fragments, variables: variables, depth: depth, introspection: introspection, lists: lists,
-                            roots: &roots, visiting: &visiting)
-                visiting.remove(name)
-            case let inline as InlineFragment:
-                m = measure(inline.selectionSet, fragments: fragments, variables: variables, depth: depth, introspection: introspection, lists: lists,
-                            roots: &roots, visiting: &visiting)
-            default:
-                continue
-            }
-            if let m {
                 if m.refusal != nil { return m }
                 out.depth = max(out.depth, m.depth)
-                out.cost = min(Int.max / 2, out.cost + m.cost)
+                out.cost = Self.add(out.cost, m.cost)
+                out.fields = Self.add(out.fields, m.fields)
+                out.roots = Self.add(out.roots, m.roots)
+                out.rootFields = Self.add(out.rootFields, m.rootFields)
             }
+            return out
         }
-        return out
+
+        mutating func measure(_ field: Field, introspection: Bool, lists: Int) -> Measure {
+            let name = field.name.value
+            let inIntrospection = introspection || name == "__schema" || name == "__type"
+            let nesting = lists + (inIntrospection && QueryLimits.introspectionLists.contains(name) ? 1 : 0)
+            if nesting > limits.introspectionListNesting {
+                return Measure(depth: 0, cost: 0, refusal: "introspection may nest at most \(limits.introspectionListNesting) lists (as types → fields → args)")
+            }
+            var m = Measure(depth: 1, cost: 1, fields: 1, roots: !introspection && inIntrospection ? 1 : 0)
+            guard let children = field.selectionSet else { return m }
+            let inner = measure(children, introspection: inIntrospection, lists: nesting, root: false)
+            if inner.refusal != nil { return inner }
+            let times = inIntrospection ? 1 : limits.multiplier(field, variables)
+            let (product, overflow) = times.multipliedReportingOverflow(by: inner.cost)
+            m.cost = overflow ? Int.max / 2 : min(Int.max / 2, 1 + product)
+            m.fields = Self.add(1, inner.fields)
+            m.roots = Self.add(m.roots, inner.roots)
+            if inIntrospection, !introspection {
+                // Introspection is held to its own depth, and counts one level toward the query's.
+                if 1 + inner.depth > limits.introspectionDepth {
+                    return Measure(depth: 0, cost: 0, refusal: "introspection may nest at most \(limits.introspectionDepth) levels")
+                }
+            } else {
+                m.depth = 1 + inner.depth
+            }
+            return m
+        }
     }
 
-    private func multiplier(_ field: Field, _ variables: [String: Map]) -> Int {
+    fileprivate func multiplier(_ field: Field, _ variables: [String: Map]) -> Int {
         for argument in field.arguments {
             switch argument.name.value {
             case "first": return max(1, min(int(argument.value, variables) ?? defaultFirst, 100))

@@ -42,6 +42,20 @@ enum RequestBody {
         }
     }
 
+    /// How deep lists and objects nest in `variables` (each variable's value counts from 1),
+    /// looking no further than one level past `limit`.
+    static func nesting(of variables: [String: Map], upTo limit: Int) -> Int {
+        func depth(_ value: Map, _ level: Int) -> Int {
+            guard level <= limit else { return level }
+            switch value {
+            case .array(let items): return items.reduce(level) { max($0, depth($1, level + 1)) }
+            case .dictionary(let fields): return fields.values.reduce(level) { max($0, depth($1, level + 1)) }
+            default: return level - 1
+            }
+        }
+        return variables.values.reduce(0) { max($0, depth($1, 1)) }
+    }
+
     static func map(_ value: JSONValue) -> Map {
         switch value {
         case .null: .null
