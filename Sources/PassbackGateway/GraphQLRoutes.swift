@@ -76,12 +76,17 @@ extension Gateway {
             headers[.contentType] = "text/event-stream; charset=utf-8"
             headers[.cacheControl] = "no-cache"
             headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+            let api = self.api, header = authorization
+            let chunks = api.serverSentEvents(events) {
+                // The same token, still valid, still naming the same principal.
+                if case .success(let now) = api.authenticate(header), now == principal { return true }
+                return false
+            }
             let body = ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
-                for try await event in events {
-                    try await writer.write(ByteBuffer(string: "event: next\ndata: \(event)\n\n"))
+                for await chunk in chunks {
+                    try await writer.write(ByteBuffer(string: chunk))
                 }
-                try await writer.write(ByteBuffer(string: "event: complete\ndata:\n\n"))
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: headers, body: body)

@@ -13,6 +13,8 @@ public struct APIServices: Sendable {
     public var clock: any WallClock
     public var connections: [String: PassbackConfiguration.Connection]
     public var transport: any HTTPTransport
+    /// The one poller behind every subscription of this API.
+    let hub: LiveHub
 
     public init(database: PassbackDatabase, clock: any WallClock = SystemWallClock(), connections: [String: PassbackConfiguration.Connection] = [:],
                 transport: any HTTPTransport = URLSessionTransport()) {
@@ -21,6 +23,7 @@ public struct APIServices: Sendable {
         self.clock = clock
         self.connections = connections
         self.transport = transport
+        self.hub = LiveHub(reads: APIReads(database))
     }
 }
 
