@@ -167,7 +167,13 @@ enum QueryResolvers {
             let parts = key.split(separator: "|", maxSplits: 1)
             guard parts.count == 2, let m = Int64(parts[0]), let grade = try ctx.reads.grade(materialID: m, student: String(parts[1])) else { return nil }
             guard let course = try ctx.reads.courseOfMaterial(m) else { return nil }
-            try await requireAnyReadable(try await ctx.linkedSections.load(course) ?? [], ctx)
+            // As `Material.grades`: only the students of a linked section the viewer may read, not
+            // every student of the LMS course (its other sections can be another teacher's or school's).
+            let readable = try await ctx.visible(try await ctx.linkedSections.load(course) ?? [])
+            guard !readable.isEmpty else { throw APIError.forbidden("none of the sections linked to this LMS course is yours to read") }
+            guard try ctx.reads.isStudent(grade.studentSourcedId, inAnyOf: readable) else {
+                throw APIError.forbidden("this student is not enrolled in a section you may read")
+            }
             return GradeValue(row: grade, batch: [])
         case "SyncRun":
             guard let n = Int64(key), let run = try await ctx.runs.load(n), run.connectionID == ctx.connection, let c = run.classID else { return nil }
