@@ -1,4 +1,5 @@
 import Foundation
+import GraphQL
 @testable import PassbackGateway
 import PassbackCore
 import PassbackStore
@@ -6,8 +7,8 @@ import PassbackSync
 import Testing
 
 /// The permission matrix where it is easiest to get wrong: one LMS course linked to two
-/// sections whose teachers work in different schools (issue 13). Grades must stay inside what
-/// each viewer may read.
+/// sections whose teachers work in different schools (issue 13). Grades and people must stay
+/// inside what each viewer may read.
 @Suite("Permissions across linked sections", .serialized)
 struct LinkedCoursePermissionTests {
     /// Teacher A's section and teacher B's section, in different schools, fed by one LMS course
@@ -112,6 +113,93 @@ struct LinkedCoursePermissionTests {
             let district = try env.token(.admin, user: bystander, org: env.districtOrg)
             let both = try await env.post(Self.gradesQuery, ["ids": [l.gradeID(l.studentA), l.gradeID(l.studentB)]], token: district)
             #expect((both["nodes"] as? [Any])?.count == 2, "\(both.text)")
+        }
+    }
+
+    @Test("node and nodes on a User: a teacher reads their own students in full, linked teachers and run starters by name, nobody else; admins their org only")
+    func peopleStayInScope() async throws {
+        try await withGateway { env in
+            let l = try await link(env)
+            let teacherA = try env.token(.teacher, user: l.teacherA)
+            let user = { (id: String) in GlobalID.make("User", id) }
+            let schoolBPeople = env.data.all(.users).filter { u in
+                (u["orgs"]?.arrayValue ?? []).contains { $0.objectValue?["sourcedId"]?.stringValue == l.schoolB }
+            }
+            let staffB = try #require(schoolBPeople.first { $0["role"]?.stringValue == "administrator" }?["sourcedId"]?.stringValue)
+            let otherTeacherB = try #require(env.sectionsByTeacher.keys.sorted().first { t in
+                t != l.teacherB && (env.sectionsByTeacher[t] ?? []).allSatisfy { env.school(of: $0) == l.schoolB }
+            })
+            let districtAdmin = try #require(env.data.all(.users).first { u in
+                (u["orgs"]?.arrayValue ?? []).contains { $0.objectValue?["sourcedId"]?.stringValue == env.districtOrg }
+            }?["sourcedId"]?.stringValue)
+            let sectionsOfA = env.sectionsByTeacher[l.teacherA] ?? []
+            let strangerA = try #require(env.data.all(.users).compactMap { $0["sourcedId"]?.stringValue }.first { s in
+                s.contains("stu") && env.data.all(.enrollments).allSatisfy { env.ref($0, "user") != s || !sectionsOfA.contains(env.ref($0, "class")!) }
+                    && env.data.all(.enrollments).contains { env.ref($0, "user") == s && env.school(of: env.ref($0, "class")!) == l.schoolA }
+            })
+
+            // Their own student, in full; themselves, through the viewer.
+            let own = try await env.post(Self.userQuery, ["id": user(l.studentA)], token: teacherA)
+            #expect(own["node", "sourcedId"] as? String == l.studentA && (own["node", "email"] as? String)?.contains("@") == true, "\(own.text)")
+            let me = try await env.post("{ viewer { user { sourcedId email } } }", token: teacherA)
+            #expect((me["viewer", "user", "email"] as? String)?.contains("@") == true, "\(me.text)")
+            // The teacher of the linked section: the name, not the email.
+            let linked = try await env.post(Self.userQuery, ["id": user(l.teacherB)], token: teacherA)
+            #expect(linked.errors.isEmpty && linked["node", "familyName"] as? String != nil, "\(linked.text)")
+            #expect(linked["node", "email"] == nil, "a linked section's teacher's email is hidden: \(linked.text)")
+            // Nobody else: B's student, another school's teacher and staff, a student of A's school not in A's sections.
+            let emailOf = { (id: String) in env.data.record(.users, id)?["email"]?.stringValue ?? "-" }
+            for (what, id) in [("B's student", l.studentB), ("a teacher of school B", otherTeacherB), ("school B's staff", staffB),
+                               ("a student of school A outside A's sections", strangerA), ("the district admin", districtAdmin)] {
+                expectForbidden(try await env.post(Self.userQuery, ["id": user(id)], token: teacherA), "teacher A reading \(what)", hiding: emailOf(id))
+            }
+            let guessed = env.data.all(.users).compactMap { $0["sourcedId"]?.stringValue }.prefix(100).map(user)
+            expectForbidden(try await env.post(Self.usersQuery, ["ids": Array(guessed)], token: teacherA), "teacher A guessing 100 users with nodes",
+                            hiding: emailOf(l.studentB))
+
+            // Whoever started a run of A's section becomes readable to A, by name.
+            try await env.mapToFirstSISCategory(sectionID: try env.sectionID(l.sectionA), token: teacherA)
+            _ = try SyncPlanner(database: env.database).start(classID: try env.classID(l.sectionA), materialIDs: nil, trigger: .syncChanges, startedBy: districtAdmin)
+            let starter = try await env.post(Self.userQuery, ["id": user(districtAdmin)], token: teacherA)
+            #expect(starter["node", "familyName"] as? String != nil && starter["node", "email"] == nil, "\(starter.text)")
+
+            // A school admin: their school's people in full, not the other school's.
+            let bystander = try #require(env.sectionsByTeacher.keys.sorted().first { $0 != l.teacherA && $0 != l.teacherB && $0 != otherTeacherB })
+            let adminA = try env.token(.admin, user: bystander, org: l.schoolA)
+            for id in [l.studentA, strangerA, l.teacherA] {
+                let r = try await env.post(Self.userQuery, ["id": user(id)], token: adminA)
+                #expect((r["node", "email"] as? String)?.contains("@") == true, "school A's admin reads \(id): \(r.text)")
+            }
+            for (what, id) in [("B's student", l.studentB), ("B", l.teacherB), ("school B's staff", staffB)] {
+                expectForbidden(try await env.post(Self.userQuery, ["id": user(id)], token: adminA), "school A's admin reading \(what)", hiding: emailOf(id))
+            }
+            // Section.teachers and Grade.student answer the same way as node.
+            let teachers = try await env.post("query($id: ID!) { section(id: $id) { teachers { sourcedId email } } }", ["id": try env.sectionID(l.sectionA)],
+                                              token: adminA)
+            #expect((teachers["section", "teachers", 0, "email"] as? String)?.contains("@") == true, "\(teachers.text)")
+            let district = try env.token(.admin, user: bystander, org: env.districtOrg)
+            let all = try await env.post(Self.usersQuery, ["ids": [l.studentB, staffB, l.teacherB].map(user)], token: district)
+            #expect((all["nodes"] as? [[String: Any]])?.allSatisfy { ($0["email"] as? String)?.contains("@") == true } == true, "\(all.text)")
+        }
+    }
+
+    @Test("nodes on many users loads the people and what the viewer may see of them in one batch, whatever the count")
+    func peopleLoadInOneBatch() async throws {
+        try await withGateway { env in
+            let admin = try #require(env.data.all(.users).first { $0["role"]?.stringValue == "administrator" }?["sourcedId"]?.stringValue)
+            let principal = Principal(tokenID: 0, connectionID: "district", userSourcedId: admin, role: .admin, orgSourcedId: env.districtOrg)
+            let everyone = env.data.all(.users).compactMap { $0["sourcedId"]?.stringValue }.map { GlobalID.make("User", $0) }
+            var fetches: [Int] = []
+            for n in [3, 100] {
+                let context = APIContext(principal: principal, services: env.gateway.api.services, requestID: "people\(n)")
+                let result = try await GraphQL.execute(schema: env.gateway.api.schema,
+                                                       documentAST: try GraphQL.parse(source: Source(body: Self.usersQuery)), rootValue: Root(),
+                                                       context: context, variableValues: ["ids": .array(everyone.prefix(n).map { .string($0) })])
+                #expect(result.errors.isEmpty, "\(result.errors)")
+                #expect(result.data?["nodes"].array?.count == n)
+                fetches.append(await context.loaders.totalFetches())
+            }
+            #expect(fetches == [2, 2], "loader fetches for 3 and 100 users: \(fetches)")
         }
     }
 }
