@@ -7,8 +7,8 @@ import PassbackSync
 import Testing
 
 /// The permission matrix where it is easiest to get wrong: one LMS course linked to two
-/// sections whose teachers work in different schools (issue 13). Grades and people must stay
-/// inside what each viewer may read.
+/// sections whose teachers work in different schools (issue 13, findings 1, 8 and 11). Grades,
+/// people and replayed mutations must stay inside what each viewer may read.
 @Suite("Permissions across linked sections", .serialized)
 struct LinkedCoursePermissionTests {
     /// Teacher A's section and teacher B's section, in different schools, fed by one LMS course
@@ -200,6 +200,60 @@ struct LinkedCoursePermissionTests {
                 fetches.append(await context.loaders.totalFetches())
             }
             #expect(fetches == [2, 2], "loader fetches for 3 and 100 users: \(fetches)")
+        }
+    }
+
+    @Test("an idempotency replay is authorized like a new request, and a key answers only the selection it was first asked with")
+    func replaysAreAuthorized() async throws {
+        try await withGateway { env in
+            let l = try await link(env)
+            let teacherB = try env.token(.teacher, user: l.teacherB)
+            let sectionB = try env.sectionID(l.sectionB)
+            let categories = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { id } sisCategories { id } } }", ["id": sectionB], token: teacherB)
+            let lms = try #require(categories["section", "lmsCategories", 0, "id"] as? String), sis = try #require(categories["section", "sisCategories", 0, "id"] as? String)
+            let input: [String: Any] = ["sectionId": sectionB, "map": [["lmsCategoryId": lms, "sisCategoryId": sis]], "idempotencyKey": "map-1"]
+            func save(_ fragment: String) async throws -> Reply {
+                try await env.post("""
+                    mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { section { ...S } userErrors { code field } } }
+                    fragment S on Section { \(fragment) }
+                    """, ["i": input], token: teacherB)
+            }
+            let reading = "title materials(first: 1) { nodes { title grades(first: 100) { nodes { studentSourcedId comment } } } }"
+            let first = try await save(reading)
+            #expect(first.text.contains(Self.privateComment), "B reads their students' comments: \(first.text)")
+            let again = try await save(reading)
+            #expect(again.text == first.text, "the same request replays the first answer: \(again.text)")
+
+            // The same key with another selection (a fragment of the same name that reads more, or less) is not that request.
+            for other in ["title", reading + " teachers { email }"] {
+                let r = try await save(other)
+                #expect(r["saveCategoryMap", "userErrors", 0, "code"] as? String == "CONFLICT", "another selection, same key: \(r.text)")
+                #expect(r["saveCategoryMap", "userErrors", 0, "field"] as? [String] == ["input", "idempotencyKey"])
+                #expect(r["saveCategoryMap", "section"] == nil, "\(r.text)")
+            }
+            let inline = try await env.post("""
+                mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { section { title } userErrors { code } } }
+                """, ["i": input], token: teacherB)
+            #expect(inline["saveCategoryMap", "userErrors", 0, "code"] as? String == "CONFLICT", "\(inline.text)")
+
+            // B leaves the section in the SIS; the roster is refreshed. The replay is refused, not answered.
+            let admin = try env.token(.admin, user: env.data.all(.users).first { $0["role"]?.stringValue == "administrator" }!["sourcedId"]!.stringValue!,
+                                      org: env.districtOrg)
+            env.data.markDeleted(.enrollments, "\(l.sectionB)-\(l.teacherB)")
+            let refreshed = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { state } userErrors { message } } }", token: admin)
+            #expect(refreshed["refreshRoster", "rosterRun", "state"] as? String == "SUCCEEDED", "\(refreshed.text)")
+            expectForbidden(try await env.post("query($id: ID!) { section(id: $id) { title } }", ["id": sectionB], token: teacherB), "B reading the section they left")
+            let replay = try await save(reading)
+            expectForbidden(replay, "B replaying the key after leaving the section", hiding: Self.privateComment)
+            #expect(replay["saveCategoryMap"] == nil, "\(replay.text)")
+
+            // A key belongs to one principal: the same person's admin token for another org acts for that org.
+            let schedule: [String: Any] = ["schedule": ["weekday": 5, "startTime": "17:00", "timeZone": "America/Chicago"], "idempotencyKey": "default-1"]
+            let saveDefault = "mutation($i: SaveDefaultSyncScheduleInput!) { saveDefaultSyncSchedule(input: $i) { org { sourcedId } userErrors { code } } }"
+            let forA = try await env.post(saveDefault, ["i": schedule], token: try env.token(.admin, user: l.teacherA, org: l.schoolA))
+            #expect(forA["saveDefaultSyncSchedule", "org", "sourcedId"] as? String == l.schoolA, "\(forA.text)")
+            let forB = try await env.post(saveDefault, ["i": schedule], token: try env.token(.admin, user: l.teacherA, org: l.schoolB))
+            #expect(forB["saveDefaultSyncSchedule", "org", "sourcedId"] as? String == l.schoolB, "another org's token is another principal: \(forB.text)")
         }
     }
 }
