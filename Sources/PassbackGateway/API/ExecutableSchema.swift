@@ -44,11 +44,16 @@ struct FieldSet<Parent: Sendable> {
 
     /// A field that reads arguments or loads data.
     mutating func resolve(_ name: String, _ body: @escaping Resolve<Parent>) {
+        resolve(name, withInfo: { parent, args, context, _ in try await body(parent, args, context) })
+    }
+
+    /// A field that also reads how it was asked for (its selection, fragments and variables).
+    mutating func resolve(_ name: String, withInfo body: @escaping @Sendable (Parent, Map, APIContext, GraphQLResolveInfo) async throws -> (any Sendable)?) {
         let type = self.type
-        resolvers[name] = { source, args, context, _ in
+        resolvers[name] = { source, args, context, info in
             guard let parent = source as? Parent else { throw APIError(.internalError, "\(type).\(name) resolved on a \(Swift.type(of: source))") }
             guard let context = context as? APIContext else { throw APIError(.internalError, "no request context") }
-            return try await body(parent, args, context)
+            return try await body(parent, args, context, info)
         }
     }
 }

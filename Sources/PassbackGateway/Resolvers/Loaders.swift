@@ -16,6 +16,33 @@ extension APIContext {
         loaders.loader("people") { [reads, connection] ids in try reads.people(connection: connection, sourcedIds: ids) }
     }
 
+    /// How much of each person the viewer may see (absent: nothing). Every `User` the API
+    /// answers passes through it, whatever the path (`APIContext.users`).
+    var personVisibility: BatchLoader<String, PersonVisibility> {
+        loaders.loader("personVisibility") { [reads, connection, principal] ids in
+            guard principal.role != .integration else { return [:] }
+            return try reads.visiblePeople(ids, connection: connection, viewer: principal.userSourcedId,
+                                           adminOf: principal.role == .admin ? principal.orgSourcedId ?? "" : nil)
+        }
+    }
+
+    /// The people of `rows` the viewer may see, in order, each with its email only if the viewer
+    /// may see that too; `batch` is every sourcedId the sibling fields will ask about.
+    func users(_ rows: [PersonRecord], batch: [String]) async throws -> [UserValue] {
+        var out: [UserValue] = []
+        for row in rows {
+            guard let visibility = try await personVisibility.load(row.sourcedId, batch: batch) else { continue }
+            out.append(UserValue(row: row, showsEmail: visibility == .full))
+        }
+        return out
+    }
+
+    /// The person of `sourcedId` if it exists and the viewer may see it.
+    func user(_ sourcedId: String, batch: [String] = []) async throws -> UserValue? {
+        guard let row = try await people.load(sourcedId, batch: batch) else { return nil }
+        return try await users([row], batch: batch).first
+    }
+
     var sessions: BatchLoader<String, SessionRecord> {
         loaders.loader("sessions") { [reads, connection] ids in try reads.sessions(connection: connection, sourcedIds: ids) }
     }

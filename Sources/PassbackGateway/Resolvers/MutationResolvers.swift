@@ -9,7 +9,8 @@ import PassbackSync
 /// `Mutation`: one `input`, a payload with `userErrors` (API.md, convention 5), and an
 /// optional `idempotencyKey` (convention 6). Each mutation first decides an `Outcome` (what it
 /// changed, by id, and its user errors); the outcome is what an idempotency key keeps, and the
-/// payload is read from it.
+/// payload is read from it, showing only what the viewer may read now. Every request, a replay
+/// too, is authorized first (`authorize`).
 enum MutationResolvers {
     /// Input list caps.
     static let maxMaterials = 500
@@ -43,20 +44,25 @@ enum MutationResolvers {
             f.resolve("planSync") { _, args, ctx in try await planSync(args["input"], ctx) }
             mutation(&f, "saveSyncSchedule", run: saveSchedule) { o, ctx in
                 var sections: [SectionValue] = []
-                for id in o.ids { if let s = try await sectionValue(id, ctx) { sections.append(s) } }
+                let readable = try await ctx.visible(o.ids)
+                for id in readable { if let s = try await sectionValue(id, ctx) { sections.append(s) } }
                 return ["sections": sections, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "saveDefaultSyncSchedule", run: saveDefaultSchedule) { o, ctx in
                 ["org": try await o.strings.first.asyncFlatMap { try await ctx.orgs.load($0) }.map(OrgValue.init), "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "retrySyncJobs", run: retryJobs) { o, ctx in
-                var runs: [SyncRunValue] = []
-                for id in o.ids { if let r = try await ctx.runs.load(id, batch: o.ids) { runs.append(SyncRunValue(row: r, batch: o.ids)) } }
+                var rows: [SyncRunRecord] = []
+                for id in o.ids { if let r = try await ctx.runs.load(id, batch: o.ids) { rows.append(r) } }
+                let readable = Set(try await ctx.visible(rows.compactMap(\.classID)))
+                let runs = rows.filter { $0.classID.map(readable.contains) == true }.map { SyncRunValue(row: $0, batch: o.ids) }
                 return ["runs": runs, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "discardSyncJobs", run: discardJobs) { o, ctx in
-                var jobs: [SyncJobValue] = []
-                for id in o.ids { if let j = try await ctx.jobs.load(id, batch: o.ids) { jobs.append(SyncJobValue(row: j)) } }
+                var rows: [JobRecord] = []
+                for id in o.ids { if let j = try await ctx.jobs.load(id, batch: o.ids) { rows.append(j) } }
+                let readable = Set(try await ctx.visible(rows.compactMap(\.classID)))
+                let jobs = rows.filter { $0.classID.map(readable.contains) == true }.map(SyncJobValue.init)
                 return ["jobs": jobs, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "refreshRoster", run: refreshRoster) { o, _ in
@@ -86,36 +92,44 @@ enum MutationResolvers {
         }
     }
 
-    /// Registers a mutation: runs it once per idempotency key, then builds its payload.
+    /// Registers a mutation: authorizes it, runs it once per idempotency key, then builds its payload.
     static func mutation(_ f: inout FieldSet<Root>, _ name: String, run: @escaping @Sendable (Map, APIContext) async throws -> Outcome,
                          payload: @escaping @Sendable (Outcome, APIContext) async throws -> [String: any Sendable]) {
-        f.resolve(name) { _, args, ctx in
+        f.resolve(name, withInfo: { _, args, ctx, info in
             let input = args["input"]
-            let outcome = try await idempotent(name, input, ctx) { try await run(input, ctx) }
+            // Before the key is looked at: a replay is a new request, and a key does not outlive the right to act.
+            try await authorize(name, input, ctx)
+            let outcome = try await idempotent(name, input, selection: SelectionFingerprint.text(of: info), ctx) { try await run(input, ctx) }
             // The payload reads the state after the change, not what the loaders saw before it.
             return try await payload(outcome, ctx.afterWrite())
-        }
+        })
     }
 
-    static func idempotent(_ operation: String, _ input: Map, _ ctx: APIContext, _ body: () async throws -> Outcome) async throws -> Outcome {
+    /// Runs `body` once per idempotency key. A key belongs to one principal (role, user and, for an
+    /// admin, org) and answers only the same operation with the same input and the same selection
+    /// (`selection`, from `SelectionFingerprint`); anything else with that key is a `CONFLICT`.
+    static func idempotent(_ operation: String, _ input: Map, selection: String, _ ctx: APIContext, _ body: () async throws -> Outcome) async throws -> Outcome {
         guard let key = input["idempotencyKey"].nonNullString else { return try await body() }
         guard (1...200).contains(key.count) else { throw APIError.badInput("idempotencyKey must be 1 to 200 characters") }
         var fields = input.dictionary ?? [:]
         fields["idempotencyKey"] = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let hash = SHA256.hash(data: try encoder.encode(Map.dictionary(fields))).map { String(format: "%02x", $0) }.joined()
+        var request = try encoder.encode(Map.dictionary(fields))
+        request.append(contentsOf: Array("\n".utf8) + Array(selection.utf8))
+        let hash = SHA256.hash(data: request).map { String(format: "%02x", $0) }.joined()
         let store = IdempotencyStore(ctx.services.database)
         let p = ctx.principal
-        // Keys belong to a role and user: an integration token named like a teacher cannot replay the teacher's answers.
-        let owner = "\(p.role.rawValue):\(p.userSourcedId)"
+        // Keys belong to a principal: an integration token named like a teacher, or the same person's admin token for
+        // another org, cannot replay another's answers (JSON, so no sourcedId can forge the separator).
+        let owner = String(decoding: try JSONEncoder().encode([p.role.rawValue, p.userSourcedId, p.orgSourcedId ?? ""]), as: UTF8.self)
         switch try store.claim(connection: p.connectionID, user: owner, key: key, operation: operation, inputHash: hash, at: ctx.now) {
         case .answered(let text):
             return try JSONDecoder().decode(Outcome.self, from: Data(text.utf8))
         case .inProgress:
             return .failed(UserError(.conflict, "a request with this idempotencyKey is still running; ask again in a moment", field: ["input", "idempotencyKey"]))
         case .mismatch:
-            return .failed(UserError(.conflict, "this idempotencyKey was already used for a different request; use a new key",
+            return .failed(UserError(.conflict, "this idempotencyKey was already used for a different request (another operation, input or selection); use a new key",
                                      field: ["input", "idempotencyKey"]))
         case .claimed:
             do {
@@ -130,19 +144,26 @@ enum MutationResolvers {
         }
     }
 
+    // Payloads show a section (and what hangs under it) only if the viewer may read it now.
+
     static func sectionValue(_ id: Int64?, _ ctx: APIContext) async throws -> SectionValue? {
-        guard let id, let row = try await ctx.sections.load(id) else { return nil }
+        guard let id, let row = try await ctx.sections.load(id), try await !ctx.visible([id]).isEmpty else { return nil }
         return SectionValue(row: row, batch: [id])
     }
 
     static func materialValue(_ ids: [Int64], _ ctx: APIContext) async throws -> MaterialValue? {
-        guard ids.count == 2, let row = try await ctx.materials.load(MaterialKey(materialID: ids[0], classID: ids[1])) else { return nil }
+        guard ids.count == 2, try await !ctx.visible([ids[1]]).isEmpty,
+            let row = try await ctx.materials.load(MaterialKey(materialID: ids[0], classID: ids[1]))
+        else { return nil }
         return MaterialValue(row: row, classID: ids[1], batch: [])
     }
 
     static func runPayload(_ o: Outcome, _ ctx: APIContext) async throws -> [String: any Sendable] {
-        ["run": try await o.ids.first.asyncFlatMap { try await ctx.runs.load($0) }.map { SyncRunValue(row: $0, batch: [$0.id]) },
-         "userErrors": o.userErrors.map(userErrorValue)]
+        var run: SyncRunValue?
+        if let id = o.ids.first, let row = try await ctx.runs.load(id), let c = row.classID, try await !ctx.visible([c]).isEmpty {
+            run = SyncRunValue(row: row, batch: [row.id])
+        }
+        return ["run": run, "userErrors": o.userErrors.map(userErrorValue)]
     }
 
     // MARK: Teachers

@@ -7,7 +7,8 @@ import PassbackStore
 struct Root: Sendable {}
 
 /// `Query`: entry points check who may read what; the object resolvers below them do not
-/// check again (everything under a readable section is readable).
+/// check again (everything under a readable section is readable), except that every `User`
+/// passes through `APIContext.users`.
 enum QueryResolvers {
     static func register(_ t: inout ResolverTable) {
         t.object("Query", Root.self) { f in
@@ -18,7 +19,9 @@ enum QueryResolvers {
                 // GraphQLSwift 4.3 drops null items of a list (Execute.swift, completeListValue), so
                 // the contract says what happens: ids that resolve to nothing are left out.
                 var out: [any Sendable] = []
-                for id in ids { if let n = try await node(id, ctx) { out.append(n) } }
+                // The people among the ids load, with what the viewer may see of them, in one batch.
+                let people = ids.compactMap(GlobalID.parse).filter { $0.type == "User" }.map(\.key)
+                for id in ids { if let n = try await node(id, ctx, people: people) { out.append(n) } }
                 return out
             }
             f.value("viewer") { _ in ViewerValue() }
@@ -91,7 +94,7 @@ enum QueryResolvers {
             f.resolve("role") { _, _, ctx in ctx.principal.role.rawValue.uppercased() }
             f.resolve("connectionId") { _, _, ctx in ctx.connection }
             f.resolve("userSourcedId") { _, _, ctx in ctx.principal.userSourcedId }
-            f.resolve("user") { _, _, ctx in try await ctx.people.load(ctx.principal.userSourcedId).map(UserValue.init) }
+            f.resolve("user") { _, _, ctx in try await ctx.user(ctx.principal.userSourcedId) }
             f.resolve("org") { _, _, ctx in
                 guard let org = ctx.principal.orgSourcedId else { return nil }
                 return try await ctx.orgs.load(org).map(OrgValue.init)
@@ -135,9 +138,10 @@ enum QueryResolvers {
         return filter
     }
 
-    /// Any node by global id, after the same permission check as its entry point. Roster objects
-    /// (orgs, users, sessions, categories) are readable by any reader of the connection.
-    static func node(_ id: String, _ ctx: APIContext) async throws -> (any Sendable)? {
+    /// Any node by global id, after the same permission check as its entry point. Orgs, sessions
+    /// and SIS categories are readable by any reader of the connection; people only as
+    /// `APIContext.users` allows (PRODUCT.md: a teacher reads the people of their sections).
+    static func node(_ id: String, _ ctx: APIContext, people: [String] = []) async throws -> (any Sendable)? {
         guard let (type, key) = GlobalID.parse(id) else { throw APIError.badInput("'\(id.prefix(60))' is not an id this server made") }
         _ = try ctx.readScope()
         switch type {
@@ -149,7 +153,14 @@ enum QueryResolvers {
             guard try await section(c, ctx) != nil, let row = try await ctx.materials.load(MaterialKey(materialID: m, classID: c)) else { return nil }
             return MaterialValue(row: row, classID: c, batch: [])
         case "Org": return try await ctx.orgs.load(key).map(OrgValue.init)
-        case "User": return try await ctx.people.load(key).map(UserValue.init)
+        case "User":
+            guard try await ctx.people.load(key, batch: people) != nil else { return nil }
+            guard let user = try await ctx.user(key, batch: people) else {
+                throw APIError.forbidden(ctx.principal.role == .admin
+                    ? "this person is outside your organization and your sections"
+                    : "this person is not enrolled in a section you teach")
+            }
+            return user
         case "AcademicSession": return try await ctx.sessions.load(key).map(SessionValue.init)
         case "SisCategory":
             return try ctx.reads.sisCategories(connection: ctx.connection, sourcedIds: [key])[key].map(SISCategoryValue.init)
@@ -167,7 +178,13 @@ enum QueryResolvers {
             let parts = key.split(separator: "|", maxSplits: 1)
             guard parts.count == 2, let m = Int64(parts[0]), let grade = try ctx.reads.grade(materialID: m, student: String(parts[1])) else { return nil }
             guard let course = try ctx.reads.courseOfMaterial(m) else { return nil }
-            try await requireAnyReadable(try await ctx.linkedSections.load(course) ?? [], ctx)
+            // As `Material.grades`: only the students of a linked section the viewer may read, not
+            // every student of the LMS course (its other sections can be another teacher's or school's).
+            let readable = try await ctx.visible(try await ctx.linkedSections.load(course) ?? [])
+            guard !readable.isEmpty else { throw APIError.forbidden("none of the sections linked to this LMS course is yours to read") }
+            guard try ctx.reads.isStudent(grade.studentSourcedId, inAnyOf: readable) else {
+                throw APIError.forbidden("this student is not enrolled in a section you may read")
+            }
             return GradeValue(row: grade, batch: [])
         case "SyncRun":
             guard let n = Int64(key), let run = try await ctx.runs.load(n), run.connectionID == ctx.connection, let c = run.classID else { return nil }

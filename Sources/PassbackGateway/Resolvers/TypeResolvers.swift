@@ -64,7 +64,11 @@ enum TypeResolvers {
             f.resolve("term") { s, _, ctx in try await ctx.terms.load(s.row.id, batch: s.batch).map(SessionValue.init) }
             f.resolve("teachers") { s, _, ctx in
                 let siblings = try await siblingRows(s, ctx)
-                return (try await ctx.teachers.load(s.row.sourcedId, batch: siblings.map(\.sourcedId)) ?? []).map(UserValue.init)
+                let teachers = try await ctx.teachers.load(s.row.sourcedId, batch: siblings.map(\.sourcedId)) ?? []
+                // The siblings' teachers are cached by now; their visibility is asked in one batch.
+                var everyone: [String] = []
+                for sibling in siblings { everyone += (try await ctx.teachers.load(sibling.sourcedId) ?? []).map(\.sourcedId) }
+                return try await ctx.users(teachers, batch: everyone)
             }
             f.resolve("lmsCourse") { s, _, ctx in
                 try await ctx.courseOfSection.load(s.row.id, batch: s.batch).map { LMSCourseValue(row: $0, batch: [$0.id]) }
@@ -197,7 +201,7 @@ enum TypeResolvers {
         t.object("Grade", GradeValue.self) { f in
             f.value("id") { GlobalID.make("Grade", "\($0.row.materialID)|\($0.row.studentSourcedId)") }
             f.value("studentSourcedId") { $0.row.studentSourcedId }
-            f.resolve("student") { g, _, ctx in try await ctx.people.load(g.row.studentSourcedId, batch: g.batch).map(UserValue.init) }
+            f.resolve("student") { g, _, ctx in try await ctx.user(g.row.studentSourcedId, batch: g.batch) }
             f.value("score") { $0.row.score }
             f.value("exception") { $0.row.exception?.uppercased() }
             f.value("comment") { $0.row.comment }
@@ -234,7 +238,7 @@ enum TypeResolvers {
             f.value("sourcedId") { $0.row.sourcedId }
             f.value("givenName") { $0.row.givenName }
             f.value("familyName") { $0.row.familyName }
-            f.value("email") { $0.row.email }
+            f.value("email") { $0.showsEmail ? $0.row.email : nil }
             f.value("role") { $0.row.role }
         }
         t.object("AcademicSession", SessionValue.self) { f in

@@ -28,9 +28,12 @@ struct OrgValue: NodeValue {
     var row: OrgRecord
 }
 
+/// A person the viewer may see: made only by `APIContext.users`, which decides whether the
+/// email is shown too.
 struct UserValue: NodeValue {
     static let typeName = "User"
     var row: PersonRecord
+    var showsEmail: Bool
 }
 
 struct SessionValue: NodeValue {

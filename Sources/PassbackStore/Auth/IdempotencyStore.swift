@@ -22,7 +22,7 @@ public struct IdempotencyStore: Sendable {
         case answered(String)
         /// The same key is still being answered by another request.
         case inProgress
-        /// The key was used for another operation or another input.
+        /// The key was used for another operation, input or selection (`inputHash` covers both).
         case mismatch
     }
 

@@ -429,10 +429,7 @@ public struct APIReads: Sendable {
     /// the first `first` after `after` for every material.
     public func grades(materialIDs: [Int64], section: Int64, first: Int, after: String?) throws -> [Int64: (page: KeysetPage<GradeRecord>, total: Int)] {
         let ordering = "grades:student"
-        let enrolled = """
-             AND student_sourced_id IN (SELECT e.person_sourced_id FROM enrollment e JOIN class c ON c.connection_id = e.connection_id
-                AND c.sourced_id = e.class_sourced_id WHERE c.id = \(section) AND e.role = 'student' AND e.status = 'active')
-            """
+        let enrolled = " AND student_sourced_id IN (\(Self.studentsOf([section])))"
         var condition = enrolled
         var args: [(any DatabaseValueConvertible)?] = []
         if let after {
@@ -464,6 +461,24 @@ public struct APIReads: Sendable {
                                       hasNextPage: all.count > first), totals[id] ?? 0)
             }
             return out
+        }
+    }
+
+    /// SQL selecting the sourcedIds of the students the roster actively enrolls in the sections
+    /// `classIDs`: whose grades a reader of those sections may see (a linked LMS course holds
+    /// other sections' students too). The one place that rule is written.
+    static func studentsOf(_ classIDs: some Collection<Int64>) -> String {
+        """
+        SELECT e.person_sourced_id FROM enrollment e JOIN class c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
+        WHERE c.id IN (\(list(classIDs))) AND e.role = 'student' AND e.status = 'active'
+        """
+    }
+
+    /// Whether the roster actively enrolls `student` as a student in one of `classIDs`.
+    public func isStudent(_ student: String, inAnyOf classIDs: [Int64]) throws -> Bool {
+        guard !classIDs.isEmpty else { return false }
+        return try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT ? IN (\(Self.studentsOf(classIDs)))", arguments: [student]) ?? false
         }
     }
 
