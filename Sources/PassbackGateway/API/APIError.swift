@@ -13,6 +13,8 @@ struct APIError: Error, Sendable, CustomStringConvertible {
         case queryTooComplex = "QUERY_TOO_COMPLEX"
         case validationFailed = "GRAPHQL_VALIDATION_FAILED"
         case parseFailed = "GRAPHQL_PARSE_FAILED"
+        case rateLimited = "RATE_LIMITED"
+        case deadlineExceeded = "DEADLINE_EXCEEDED"
         case internalError = "INTERNAL"
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GraphQL
 import Logging
+import OrderedCollections
 import PassbackCore
 import PassbackStore
 
@@ -24,6 +25,13 @@ public final class GraphQLAPI: Sendable {
         public var maxVariableNesting = 16
         /// How long a subscription stream may stay open; the client reconnects after it ends.
         public var streamLifetime: Duration = .seconds(3600)
+        /// How long a query or mutation may run before the client is answered `DEADLINE_EXCEEDED`
+        /// (503) and its execution cancelled.
+        public var deadline: Duration = .seconds(10)
+        /// Threads that run GraphQL execution (and so its SQLite reads), off the cooperative pool.
+        public var executionThreads = 4
+        /// What one token may spend: requests at once and cost per second.
+        public var perToken = PrincipalLimiter.Settings()
         /// How often an idle stream sends a comment line: it re-checks the token, and a write to
         /// a client that has gone ends the stream.
         public var streamHeartbeat: Duration = .seconds(15)
@@ -38,14 +46,24 @@ public final class GraphQLAPI: Sendable {
     let logger: Logger
     /// Open subscription streams, ended when the server shuts down.
     let live = LiveStreams()
+    /// The threads GraphQL execution runs on.
+    let pool: ExecutionPool
+    let limiter: PrincipalLimiter
 
     public init(services: APIServices, limits: Limits = Limits(), logger: Logger = Logger(label: "passback.api")) throws {
         self.schema = try ExecutableSchema.build(Self.resolvers)
         self.services = services
         self.limits = limits
         self.documents = DocumentCache(capacity: limits.documentCacheSize)
+        self.pool = ExecutionPool(threads: limits.executionThreads)
+        // A query the cost limit allows must fit in a full bucket, or it could never run.
+        var perToken = limits.perToken
+        perToken.maximumAvailable = max(perToken.maximumAvailable, limits.maxCost)
+        self.limiter = PrincipalLimiter(settings: perToken)
         self.logger = logger
     }
+
+    deinit { pool.shutdown() }
 
     static var resolvers: ResolverTable {
         var t = ResolverTable()
@@ -134,18 +152,62 @@ public final class GraphQLAPI: Sendable {
         if request.method == "GET", prepared.operation.operation != .query {
             return requestError(405, "a GET may only run a query; send mutations with POST", headers: ["Allow": "POST"])
         }
-        if let refused = checkLimits(prepared, request.variables) { return refused }
+        let cost: Int
+        switch checkLimits(prepared, request.variables) {
+        case .success(let c): cost = c
+        case .failure(let refused): return refused
+        }
+        let admission: PrincipalLimiter.Admission
+        switch limiter.admit(token: principal.tokenID, cost: cost) {
+        case .success(let a): admission = a
+        case .failure(let refusal):
+            var answer = render([GraphQLError(message: refusal.message, extensions: ["code": .string(APIError.Code.rateLimited.rawValue)])], data: nil,
+                                status: 429, extensions: ["cost": refusal.admission.extensions])
+            answer.headers["Retry-After"] = String(refusal.retryAfter)
+            return answer
+        }
         let context = APIContext(principal: principal, services: services, requestID: requestID)
+        let (schema, limiter, token) = (self.schema, self.limiter, principal.tokenID)
+        // The execution runs on the pool's threads; its slot is given back when it really ends,
+        // even after a deadline has answered the client.
+        let work = Task(executorPreference: pool) { () async throws -> GraphQLResult in
+            defer { limiter.release(token: token) }
+            return try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
+                                             variableValues: request.variables, operationName: request.operationName)
+        }
         let result: GraphQLResult
-        do {
-            result = try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
-                                               variableValues: request.variables, operationName: request.operationName)
-        } catch {
-            return present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 500)
+        switch await Self.race(work, deadline: limits.deadline) {
+        case nil:
+            work.cancel()
+            logger.warning("request \(requestID): past its deadline of \(limits.deadline)")
+            var answer = render([GraphQLError(message: "the request ran past its deadline of \(limits.deadline.components.seconds) s and was stopped; ask for less (smaller pages, fewer fields)",
+                                              extensions: ["code": .string(APIError.Code.deadlineExceeded.rawValue)])],
+                                data: nil, status: 503, extensions: ["cost": admission.extensions])
+            answer.headers["Retry-After"] = "5"
+            return answer
+        case .success(let r): result = r
+        case .failure(let error): return present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 500)
         }
         // No data and errors with no path: the operation could not start (bad variables).
         let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
-        return present(result, requestID: requestID, status: status)
+        return present(result, requestID: requestID, status: status, extensions: ["cost": admission.extensions])
+    }
+
+    /// The task's result, or nil once `deadline` has passed first.
+    static func race<T: Sendable>(_ work: Task<T, any Error>, deadline: Duration) async -> Result<T, any Error>? {
+        let once = Once<Result<T, any Error>?>()
+        return await withCheckedContinuation { continuation in
+            once.set(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: deadline)
+                if !Task.isCancelled { once.resume(nil) }
+            }
+            Task {
+                let result = await work.result
+                once.resume(result)
+                timer.cancel()
+            }
+        }
     }
 
     /// Starts a subscription: the events as answers to stream, or an answer refusing it.
@@ -158,7 +220,7 @@ public final class GraphQLAPI: Sendable {
         guard prepared.operation.operation == .subscription else {
             return .failure(requestError(400, "/graphql/stream serves subscriptions; send queries and mutations to /graphql"))
         }
-        if let refused = checkLimits(prepared, request.variables) { return .failure(refused) }
+        if case .failure(let refused) = checkLimits(prepared, request.variables) { return .failure(refused) }
         let context = APIContext(principal: principal, services: services, requestID: requestID)
         let outcome: Result<AsyncThrowingStream<GraphQLResult, any Error>, GraphQLErrors>
         do {
@@ -332,21 +394,22 @@ public final class GraphQLAPI: Sendable {
         return (document, shapes.isEmpty ? GraphQL.validate(schema: schema, ast: document) : shapes)
     }
 
-    func checkLimits(_ prepared: PreparedDocument, _ variables: [String: Map]) -> Answer? {
+    /// The operation's static cost, or the answer refusing it.
+    func checkLimits(_ prepared: PreparedDocument, _ variables: [String: Map]) -> Result<Int, Answer> {
         let limits = QueryLimits(maxDepth: self.limits.maxDepth, maxCost: self.limits.maxCost, maxFields: self.limits.maxFields)
         var m = limits.measure(prepared.operation, fragments: prepared.fragments, variables: variables)
         // Mutations are counted once fragments are expanded: `mutation { ...M }` carries what M selects.
         if m.refusal == nil, prepared.operation.operation == .mutation, m.rootFields > self.limits.maxMutations {
             m.refusal = "a request may carry at most \(self.limits.maxMutations) mutations; send the rest in another request"
         }
-        guard m.depth > limits.maxDepth || m.cost > limits.maxCost || m.refusal != nil else { return nil }
+        guard m.depth > limits.maxDepth || m.cost > limits.maxCost || m.refusal != nil else { return .success(m.cost) }
         let message = m.refusal ?? (m.depth > limits.maxDepth
             ? "the query is \(m.depth) levels deep; the limit is \(limits.maxDepth)"
             : "the query's cost is \(m.cost); the limit is \(limits.maxCost) (each connection multiplies what it selects by `first`: ask for smaller pages)")
         let error = GraphQLError(message: message, extensions: ["code": .string(APIError.Code.queryTooComplex.rawValue), "cost": .number(Number(m.cost)),
                                                                  "depth": .number(Number(m.depth)), "maxCost": .number(Number(limits.maxCost)),
                                                                  "maxDepth": .number(Number(limits.maxDepth))])
-        return render([error], data: nil, status: 400)
+        return .failure(render([error], data: nil, status: 400))
     }
 
     // MARK: Presenting
@@ -363,7 +426,7 @@ public final class GraphQLAPI: Sendable {
 
     /// Errors as clients see them: our own with their code; anything else as INTERNAL, logged
     /// with the request id and never shown.
-    func present(_ result: GraphQLResult, requestID: String, status: Int) -> Answer {
+    func present(_ result: GraphQLResult, requestID: String, status: Int, extensions: [String: Map] = [:]) -> Answer {
         let errors = result.errors.map { error -> GraphQLError in
             if let api = error.originalError as? APIError {
                 var extensions = api.extra
@@ -378,7 +441,7 @@ public final class GraphQLAPI: Sendable {
             return GraphQLError(message: "internal error (request \(requestID)); the server log has the details", locations: error.locations, path: error.path,
                                 extensions: ["code": .string(APIError.Code.internalError.rawValue)])
         }
-        return render(errors, data: result.data, status: status)
+        return render(errors, data: result.data, status: status, extensions: extensions)
     }
 
     func presentable(_ error: GraphQLError, code: APIError.Code) -> GraphQLError {
@@ -387,12 +450,44 @@ public final class GraphQLAPI: Sendable {
         return GraphQLError(message: error.message, locations: error.locations, path: error.path, extensions: extensions)
     }
 
-    func render(_ errors: [GraphQLError], data: Map?, status: Int) -> Answer {
+    func render(_ errors: [GraphQLError], data: Map?, status: Int, extensions: [String: Map] = [:]) -> Answer {
         let encoder = GraphQLJSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let result = GraphQLResult(data: data, errors: errors)
+        let result = Envelope(result: GraphQLResult(data: data, errors: errors), extensions: extensions)
         let body = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"errors\":[{\"message\":\"the answer could not be encoded\"}]}"
         return Answer(status: status, body: body)
+    }
+}
+
+/// A GraphQL response with its `extensions` (the library's result has none).
+struct Envelope: Encodable {
+    var result: GraphQLResult
+    var extensions: [String: Map]
+
+    enum Keys: String, CodingKey { case extensions }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        guard !extensions.isEmpty else { return }
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(Map.dictionary(OrderedDictionary(uniqueKeysWithValues: extensions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
+                             forKey: .extensions)
+    }
+}
+
+/// Resumes a continuation once, with the first value offered.
+final class Once<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, Never>?
+
+    func set(_ c: CheckedContinuation<T, Never>) { lock.withLock { continuation = c } }
+
+    func resume(_ value: T) {
+        let c = lock.withLock { () -> CheckedContinuation<T, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        c?.resume(returning: value)
     }
 }
 

@@ -2,7 +2,8 @@ import Foundation
 import GraphQL
 
 /// Depth and static cost of an operation, computed before it runs (API.md, convention 8).
-/// Every field costs 1 (`__typename` too); a field with a `first` argument (a connection) multiplies the cost of
+/// Every field costs 1 (`__typename` too), a field that runs queries of its own more (see
+/// `baseCost`); a field with a `first` argument (a connection) multiplies the cost of
 /// what it selects by `first` (its default when left out), `nodes(ids:)` by the number of ids.
 /// Introspection (`__schema`, `__type`) costs 1 a field with no multipliers and may nest to
 /// `introspectionDepth`, so standard tools can load the schema but cannot use it to flood the
@@ -84,7 +85,7 @@ struct QueryLimits: Sendable {
                 var m: Measure
                 switch selection {
                 case let field as Field:
-                    m = measure(field, introspection: introspection, lists: lists)
+                    m = measure(field, introspection: introspection, lists: lists, root: root)
                     if root { m.rootFields = 1 }
                 case let spread as FragmentSpread:
                     let name = spread.name.value
@@ -113,7 +114,7 @@ struct QueryLimits: Sendable {
             return out
         }
 
-        mutating func measure(_ field: Field, introspection: Bool, lists: Int) -> Measure {
+        mutating func measure(_ field: Field, introspection: Bool, lists: Int, root: Bool) -> Measure {
             let name = field.name.value
             let inIntrospection = introspection || name == "__schema" || name == "__type"
             let nesting = lists + (inIntrospection && QueryLimits.introspectionLists.contains(name) ? 1 : 0)
@@ -122,11 +123,12 @@ struct QueryLimits: Sendable {
             }
             var m = Measure(depth: 1, cost: 1, fields: 1, roots: !introspection && inIntrospection ? 1 : 0)
             guard let children = field.selectionSet else { return m }
+            let base = inIntrospection ? 1 : QueryLimits.baseCost(name, root: root)
             let inner = measure(children, introspection: inIntrospection, lists: nesting, root: false)
             if inner.refusal != nil { return inner }
             let times = inIntrospection ? 1 : limits.multiplier(field, variables)
             let (product, overflow) = times.multipliedReportingOverflow(by: inner.cost)
-            m.cost = overflow ? Int.max / 2 : min(Int.max / 2, 1 + product)
+            m.cost = overflow ? Int.max / 2 : min(Int.max / 2, base + product)
             m.fields = Self.add(1, inner.fields)
             m.roots = Self.add(m.roots, inner.roots)
             if inIntrospection, !introspection {
@@ -139,6 +141,22 @@ struct QueryLimits: Sendable {
             }
             return m
         }
+    }
+
+    /// Connections that are not batched: each one (each alias) runs its own page query and its
+    /// own COUNT (`Query.sections`, `Viewer.sections`, `Query.syncRuns`, `Query.syncErrors`).
+    static let unbatchedConnections: Set<String> = ["sections", "syncErrors"]
+
+    /// What a field with a selection costs before what it selects. Most read a row a batch
+    /// loader already fetched, or one batched query per level (1); a connection answered on its
+    /// own runs its page query and a COUNT for `totalCount` (10); a connection below a list is
+    /// batched per level but still counts (2); the org-wide error summary aggregates every item
+    /// of the admin's org (50).
+    static func baseCost(_ field: String, root: Bool) -> Int {
+        if field == "syncErrorSummary" { return 50 }
+        if unbatchedConnections.contains(field) || (root && field == "syncRuns") { return 10 }
+        if ["materials", "grades", "history", "syncRuns", "jobs"].contains(field) { return 2 }
+        return 1
     }
 
     fileprivate func multiplier(_ field: Field, _ variables: [String: Map]) -> Int {

@@ -1,0 +1,118 @@
+import Foundation
+@testable import PassbackGateway
+import PassbackCore
+import PassbackStore
+import Testing
+
+/// Heavy requests within the static limits (issue 13, finding 5): queries are priced by the
+/// queries they run, each token has a bucket of cost and a number of requests in flight, and a
+/// request past its deadline is answered and stopped.
+@Suite("load limits", .serialized)
+struct LoadLimitTests {
+    @Test("a root connection is priced as its page query and its COUNT: 1,000 aliases of syncRuns { totalCount } are refused")
+    func rootConnectionsPriced() async throws {
+        try await withGateway { env in
+            let token = try env.token(.teacher, user: env.yearLongSection.teacher)
+            let aliases = "{ " + (0..<1_000).map { "r\($0): syncRuns(first: 1) { totalCount }" }.joined(separator: " ") + " }"
+            let refused = try await env.post(aliases, token: token)
+            #expect(refused.codes == ["QUERY_TOO_COMPLEX"], "\(refused.text.prefix(300))")
+            let cost = (refused.errors.first?["extensions"] as? [String: Any])?["cost"] as? Int
+            // Each alias costs 11 (it was 2); measuring stops once past the limit.
+            #expect((cost ?? 0) > 10_000, "\(refused.text.prefix(300))")
+            let one = try await env.post("{ syncRuns(first: 1) { totalCount } }", token: token)
+            #expect(one.errors.isEmpty, "\(one.text.prefix(300))")
+        }
+    }
+
+    @Test("each answer reports the token's bucket; a token that spent it gets 429 RATE_LIMITED with Retry-After, another token does not")
+    func costBucket() async throws {
+        var limits = GraphQLAPI.Limits()
+        limits.maxCost = 100
+        limits.perToken.maximumAvailable = 100
+        limits.perToken.restoreRate = 1
+        try await withGateway(limits: limits) { env in
+            let teacher = env.yearLongSection.teacher
+            let token = try env.token(.teacher, user: teacher)
+            // viewer (1) and its sections, a connection of its own (10) with first: 20 of nodes { title } (2 each): 51 points.
+            let query = "{ viewer { sections(first: 20) { nodes { title } } } }"
+            let first = try await env.post(query, token: token)
+            #expect(first.errors.isEmpty, "\(first.text.prefix(300))")
+            let cost = first.json["extensions"] as? [String: Any]
+            let status = cost?["cost"] as? [String: Any]
+            #expect(status?["requestedQueryCost"] as? Int == 51, "\(first.text.prefix(400))")
+            let throttle = status?["throttleStatus"] as? [String: Any]
+            #expect(throttle?["maximumAvailable"] as? Int == 100 && throttle?["restoreRate"] as? Int == 1, "\(first.text.prefix(400))")
+            var last = first
+            for _ in 0..<5 {
+                last = try await env.post(query, token: token)
+                if last.status == 429 { break }
+            }
+            #expect(last.status == 429 && last.codes == ["RATE_LIMITED"], "\(last.text.prefix(300))")
+            #expect(Int(last.headers["retry-after"] ?? "") ?? 0 >= 1, "\(last.headers)")
+            let other = try await env.post(query, token: try env.token(.teacher, user: teacher))
+            #expect(other.errors.isEmpty, "each token has its own bucket: \(other.text.prefix(300))")
+        }
+    }
+
+    @Test("a request past its deadline is answered 503 DEADLINE_EXCEEDED, its slot comes back, and the server goes on")
+    func deadline() async throws {
+        try await withGateway { env in
+            let (section, teacher) = env.yearLongSection
+            _ = try await env.feed(section: section, teacher: teacher, materials: 20)
+            let token = try env.token(.teacher, user: teacher)
+            let principal = try #require(try TokenStore(env.database).principal(for: token, at: Date()))
+            // A second API on the same database, whose deadline every request misses.
+            var limits = GraphQLAPI.Limits()
+            limits.deadline = .nanoseconds(1)
+            limits.perToken.maxInFlight = 1
+            limits.maxCost = 1_000_000
+            let api = try GraphQLAPI(services: APIServices(database: env.database), limits: limits)
+            let heavy = "query($id: ID!) { section(id: $id) { materials(first: 100) { nodes { title grades(first: 100) { nodes { score comment student { givenName familyName } } } } } } }"
+            let late = await api.execute(.init(query: heavy, operationName: nil, variables: ["id": .string(try env.sectionID(section))], method: "POST"),
+                                         principal: principal, requestID: "late")
+            #expect(late.status == 503 && late.body.contains("DEADLINE_EXCEEDED") && late.headers["Retry-After"] != nil, "\(late.body.prefix(300))")
+            // The execution ends by itself and gives its one slot back: the token is admitted again
+            // (and is late again), not refused as busy.
+            try await env.waitUntil(timeout: 20) {
+                let again = await api.execute(.init(query: "{ viewer { role } }", operationName: nil, variables: [:], method: "POST"), principal: principal,
+                                              requestID: "again")
+                return again.body.contains("DEADLINE_EXCEEDED")
+            }
+            // The gateway's own API, with the default deadline, answers as usual.
+            let fine = try await env.post("{ viewer { role } }", token: token)
+            #expect(fine["viewer", "role"] as? String == "TEACHER")
+        }
+    }
+
+    @Test("the limiter: slots per token, a bucket that refills with time")
+    func limiter() {
+        let clock = TestInstant()
+        var settings = PrincipalLimiter.Settings()
+        settings.maxInFlight = 2
+        settings.maximumAvailable = 100
+        settings.restoreRate = 10
+        let limiter = PrincipalLimiter(settings: settings) { clock.now }
+        #expect((try? limiter.admit(token: 1, cost: 10).get())?.currentlyAvailable == 90)
+        #expect((try? limiter.admit(token: 1, cost: 10).get())?.currentlyAvailable == 80)
+        guard case .failure(let busy) = limiter.admit(token: 1, cost: 10) else { Issue.record("a third request in flight was admitted"); return }
+        #expect(busy.message.contains("2 requests running"))
+        #expect((try? limiter.admit(token: 2, cost: 10).get()) != nil, "another token has its own slots")
+        limiter.release(token: 1)
+        guard case .failure(let poor) = limiter.admit(token: 1, cost: 81) else { Issue.record("admitted past the bucket"); return }
+        #expect(poor.retryAfter == 1 && poor.admission.currentlyAvailable == 80)
+        clock.advance(.seconds(2))
+        #expect((try? limiter.admit(token: 1, cost: 100).get())?.currentlyAvailable == 0, "refilled to 100 (capped), all spent")
+        limiter.release(token: 1)
+        limiter.release(token: 1)
+        clock.advance(.seconds(60))
+        #expect((try? limiter.admit(token: 1, cost: 100).get()) != nil, "capped at maximumAvailable, never more")
+    }
+}
+
+/// A clock the test moves by hand.
+final class TestInstant: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = ContinuousClock.now
+    var now: ContinuousClock.Instant { lock.withLock { current } }
+    func advance(_ d: Duration) { lock.withLock { current = current.advanced(by: d) } }
+}
