@@ -5,7 +5,7 @@ import PassbackStore
 import Testing
 
 /// One LMS course linked to sections of two teachers in two schools: what one teacher does
-/// (opting out) stays in their sections.
+/// (opting out) stays in their sections, and the feed cannot link a section twice.
 @Suite("Linked courses", .serialized)
 struct LinkedCourseTests {
     /// Teacher A's two sections and teacher B's section (another school), in one LMS course
@@ -145,6 +145,35 @@ struct LinkedCourseTests {
             try await Self.feedMaterials(env, s.integration, syncToSIS: true)
             #expect(try await Self.states(env, s.bSection, b)["m-0"] == "true/NOT_SYNCED")
             for section in s.aSections { #expect(try await Self.states(env, section, a)["m-0"] == "false/OPT_OUT") }
+        }
+    }
+
+    @Test("linking a section that another LMS course holds is a CONFLICT naming that course, and nothing of the call is saved")
+    func linkingATakenSectionConflicts() async throws {
+        try await withGateway { env in
+            let byTeacher = env.sectionsByTeacher
+            let teacher = try #require(byTeacher.keys.sorted().first { (byTeacher[$0] ?? []).count >= 2 })
+            let (taken, free) = (byTeacher[teacher]![0], byTeacher[teacher]![1])
+            let integration = try env.token(.integration, user: "lms-feed")
+            let upsert = "mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { lmsCourse { lmsId } userErrors { code message field } } }"
+            let first = try await env.post(upsert, ["i": ["lmsId": "first", "title": "First course", "sectionSourcedIds": [taken]]], token: integration)
+            #expect((first["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(first.text)")
+
+            let second = try await env.post(upsert, ["i": ["lmsId": "second", "title": "Second course", "sectionSourcedIds": [free, taken]]], token: integration)
+            #expect(second["upsertLmsCourse", "userErrors", 0, "code"] as? String == "CONFLICT", "\(second.text)")
+            #expect(second["upsertLmsCourse", "userErrors", 0, "field"] as? [String] == ["input", "sectionSourcedIds", "1"])
+            let message = second["upsertLmsCourse", "userErrors", 0, "message"] as? String ?? ""
+            #expect(message.contains("'first'") && message.contains("First course") && message.contains(taken), "\(message)")
+            #expect(second["upsertLmsCourse", "lmsCourse"] == nil)
+
+            // Nothing of the refused call was saved: no course `second`, `free` linked to nothing.
+            let materials = try await env.post("mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { code } } }",
+                                               ["i": ["courseLmsId": "second", "materials": [["lmsId": "x", "title": "X"]]]], token: integration)
+            #expect(materials["upsertMaterials", "userErrors", 0, "code"] as? String == "NOT_FOUND", "\(materials.text)")
+            #expect(try LMSStore(env.database).courseID(ofSection: try env.classID(free)) == nil)
+            // Re-sending the course that holds the section is fine.
+            let again = try await env.post(upsert, ["i": ["lmsId": "first", "title": "First course", "sectionSourcedIds": [taken]]], token: integration)
+            #expect((again["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(again.text)")
         }
     }
 }

@@ -10,8 +10,26 @@ public struct LMSStore: Sendable {
 
     public init(_ database: PassbackDatabase) { self.database = database }
 
-    /// Creates or renames an LMS course and links it to SIS sections (by sourcedId).
-    /// - Throws: `StoreError.notFound` naming a section the roster does not hold.
+    /// A section the feed links to a course is already linked to another one (a section belongs
+    /// to one LMS course). Nothing was written.
+    public struct LinkConflict: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The section asked for, and where it sits in the request.
+        public var sectionSourcedId: String
+        public var index: Int
+        /// The course it is linked to now.
+        public var otherCourseLmsID: String
+        public var otherCourseTitle: String
+
+        public var description: String {
+            "section '\(sectionSourcedId)' is already linked to LMS course '\(otherCourseLmsID)' (\(otherCourseTitle)); "
+                + "a section belongs to one LMS course: unlink it there first"
+        }
+    }
+
+    /// Creates or renames an LMS course and links it to SIS sections (by sourcedId), all or nothing.
+    /// - Throws: `StoreError.notFound` naming a section the roster does not hold; `LinkConflict`
+    ///   for a section already linked to another course (never dropped in silence: the feed's
+    ///   materials would then reach no section).
     @discardableResult
     public func upsertCourse(connection: String, lmsID: String, title: String, sectionSourcedIds: [String], at now: Date) throws -> Int64 {
         try pool.write { db in
@@ -20,9 +38,15 @@ public struct LMSStore: Sendable {
                 ON CONFLICT(connection_id, lms_id) DO UPDATE SET title = excluded.title, updated_at = excluded.updated_at
                 """, arguments: [connection, lmsID, title, Timestamp.text(now), Timestamp.text(now)])
             let courseID = try Int64.fetchOne(db, sql: "SELECT id FROM lms_course WHERE connection_id = ? AND lms_id = ?", arguments: [connection, lmsID])!
-            for sid in sectionSourcedIds {
+            for (index, sid) in sectionSourcedIds.enumerated() {
                 guard let classID = try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ?", arguments: [connection, sid]) else {
                     throw StoreError(.notFound, "no section with sourcedId '\(sid)' in connection \(connection); roster it first")
+                }
+                if let other = try Row.fetchOne(db, sql: """
+                    SELECT lc.lms_id, lc.title FROM linked_section ls JOIN lms_course lc ON lc.id = ls.lms_course_id
+                    WHERE ls.class_id = ? AND ls.lms_course_id != ?
+                    """, arguments: [classID, courseID]) {
+                    throw LinkConflict(sectionSourcedId: sid, index: index, otherCourseLmsID: other["lms_id"], otherCourseTitle: other["title"])
                 }
                 try db.execute(sql: "INSERT INTO linked_section (lms_course_id, class_id) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [courseID, classID])
             }
