@@ -227,7 +227,8 @@ function row(m) {
   box.type = "checkbox";
   box.checked = m.syncToSIS;
   box.setAttribute("aria-label", `Send ${m.title} to the SIS`);
-  box.addEventListener("change", () => setSyncToSIS(m.id, box.checked));
+  // A refusal (the LMS has sync off, which holds in every section) puts the box back.
+  box.addEventListener("change", async () => { if (!(await setSyncToSIS(m.id, box.checked))) box.checked = !box.checked; });
   optIn.append(box, " Send to SIS");
   actions.append(sync, optIn);
   tr.append(title, due, last, status, actions);
@@ -313,6 +314,7 @@ async function setSyncToSIS(id, on) {
       material { id syncStatus lastSyncedAt problems { code message severity field } } userErrors { message } } }`, { i: { materialId: id, syncToSIS: on } })).setMaterialSyncToSIS),
     on ? "The item will be sent to the SIS." : "The item will not be sent to the SIS (opt out).");
   if (data) updateRow(data.material);
+  return data;
 }
 
 async function preview() {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,10 +18,14 @@ public struct Gateway: Sendable {
         public var host: String
         /// 0 picks a free port.
         public var port: Int
+        /// The bearer token `/metrics` asks for (`metricsToken`); nil keeps `/metrics` off, so the
+        /// queue and traffic figures are never open to whoever reaches the port.
+        public var metricsToken: String?
 
-        public init(host: String = "127.0.0.1", port: Int = 8080) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, metricsToken: String? = nil) {
             self.host = host
             self.port = port
+            self.metricsToken = metricsToken
         }
     }
 
@@ -56,8 +61,16 @@ public struct Gateway: Sendable {
                 return Self.text(.serviceUnavailable, "{\"status\":\"unavailable\",\"database\":\"unreadable\"}", type: "application/json")
             }
         }
-        router.get("/metrics") { _, _ -> Response in
-            Self.text(.ok, try self.metricsText(), type: "text/plain; version=0.0.4")
+        router.get("/metrics") { request, _ -> Response in
+            guard let expected = configuration.metricsToken else {
+                return Self.text(.forbidden, "metrics are off: set metricsToken (METRICS_TOKEN) and scrape with that bearer token\n", type: "text/plain; charset=utf-8")
+            }
+            guard Self.bearerMatches(request.headers[.authorization], expected) else {
+                var refused = Self.text(.unauthorized, "send the metrics token: Authorization: Bearer <metricsToken>\n", type: "text/plain; charset=utf-8")
+                refused.headers[.wwwAuthenticate] = "Bearer realm=\"passback metrics\""
+                return refused
+            }
+            return Self.text(.ok, try self.metricsText(), type: "text/plain; version=0.0.4")
         }
         let graphQL: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
             try await self.graphQL(request, requestID: Self.requestID(request, context))
@@ -98,6 +111,15 @@ public struct Gateway: Sendable {
             out += "passback_worker_jobs_total{outcome=\"\(outcome)\"} \(outcomes[outcome] ?? 0)\n"
         }
         return out + metrics.text()
+    }
+
+    /// Whether `Authorization` carries `Bearer <expected>`, compared in time independent of
+    /// where they differ (both sides hashed first, so lengths leak nothing either).
+    static func bearerMatches(_ authorization: String?, _ expected: String) -> Bool {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return false }
+        let given = SHA256.hash(data: Data(authorization.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8))
+        let wanted = SHA256.hash(data: Data(expected.utf8))
+        return zip(given, wanted).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func text(_ status: HTTPResponse.Status, _ body: String, type: String) -> Response {

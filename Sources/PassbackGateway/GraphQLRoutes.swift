@@ -14,9 +14,8 @@ extension Gateway {
     func decode(_ request: Request) async throws -> Result<GraphQLAPI.Request, GraphQLAPI.Answer> {
         var body: [UInt8]?
         if request.method == .post {
-            let type = request.headers[.contentType]?.lowercased() ?? ""
-            guard type.hasPrefix("application/json") || type.hasPrefix("application/graphql-response+json") else {
-                return .failure(api.requestError(415, "send the request as JSON with `Content-Type: application/json`"))
+            if let refusal = Self.mediaTypeRefusal(request.headers[.contentType] ?? "") {
+                return .failure(api.requestError(415, refusal))
             }
             do {
                 let buffer = try await request.body.collect(upTo: api.limits.maxBodyBytes)
@@ -26,6 +25,24 @@ extension Gateway {
             }
         }
         return api.decode(method: request.method == .post ? "POST" : "GET", body: body, queryItems: Self.formItems(request.uri.query ?? ""))
+    }
+
+    /// Why a POST's `Content-Type` is refused, or nil: the body must be JSON, and JSON is read
+    /// as UTF-8 only (RFC 8259), so a `charset` other than UTF-8 is refused rather than misread.
+    static func mediaTypeRefusal(_ contentType: String) -> String? {
+        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let type = parts.first, ["application/json", "application/graphql-response+json"].contains(type) else {
+            return "send the request as JSON with `Content-Type: application/json`"
+        }
+        for parameter in parts.dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.first == "charset" else { continue }
+            let charset = pair.count > 1 ? pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) : ""
+            guard charset == "utf-8" || charset == "utf8" else {
+                return "send the JSON body as UTF-8 (`Content-Type: application/json` or `application/json; charset=utf-8`); charset '\(charset)' is not read"
+            }
+        }
+        return nil
     }
 
     /// A query string as `application/x-www-form-urlencoded` (what browsers' `URLSearchParams`

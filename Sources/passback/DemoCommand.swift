@@ -39,7 +39,7 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         guard let plan = DistrictPlan(size: size) else { throw ValidationError("--size must be \(DistrictPlan.sizeNames) (got '\(size)')") }
         if reset {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+            for suffix in ["", "-wal", "-shm", DemoDistrict.tokensSuffix] { try? FileManager.default.removeItem(atPath: database + suffix) }
         }
         let reused = FileManager.default.fileExists(atPath: database)
         let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
@@ -59,7 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
                 say("Feeding an LMS course per section, and syncing a few sections…")
                 try demo.feed()
             }
-            let tokens = try demo.tokens()
+            let tokens = try demo.tokens(file: database + DemoDistrict.tokensSuffix)
             let worker = OutboxWorker(database: store, targets: [DemoDistrict.connection: .init(client: ClientFactory.client(for: connection),
                                                                                                 requestsPerMinute: 6000)])
             let scheduler = SyncScheduler(database: store, planner: SyncPlanner(database: store))
@@ -74,7 +74,7 @@ struct DemoCommand: AsyncParsableCommand {
                       widget (teacher):  \(base)/widget#token=\(tokens.teacher)
                       widget (admin):    \(base)/widget#token=\(tokens.admin)
                       GraphQL:           \(base)/graphql   (live updates: \(base)/graphql/stream)
-                      teacher token:     \(tokens.teacher)   (\(tokens.teacherName), \(tokens.teacherUser))
+                      teacher token:     \(tokens.teacher)   (\(tokens.teacherName), \(tokens.teacherUser); the demo's tokens expire \(tokens.expiresDay))
                       admin token:       \(tokens.admin)   (district \(tokens.district))
                       integration token: \(tokens.integration)   (the LMS feed)
                       sandbox SIS:       \(sis)   (client \(clientID), secret \(secret))
@@ -178,33 +178,70 @@ struct DemoDistrict {
         for classID in started { _ = try planner.start(classID: classID, trigger: .syncChanges, startedBy: "demo") }
     }
 
-    struct Tokens {
+    struct Tokens: Codable {
         var teacher: String
         var teacherUser: String
         var teacherName: String
         var admin: String
         var district: String
         var integration: String
+        var expiresAt: Date
+
+        var expiresDay: String { String(Timestamp.text(expiresAt).prefix(10)) }
     }
 
-    /// New tokens for this run (the old ones stay valid until revoked).
-    func tokens() throws -> Tokens {
+    /// Where a demo keeps its tokens, beside its database (`--reset` removes it).
+    static let tokensSuffix = ".tokens.json"
+    /// How long the demo's tokens work: a demo is tried for days, not kept for years.
+    static let tokenLifetime: TimeInterval = 30 * 86_400
+
+    /// The demo's three tokens. A run on the same database reuses the ones of the last run
+    /// while they all still work (their text is kept in `file`, readable by its owner only,
+    /// since the database keeps only their hashes), so links stay valid and tokens do not pile
+    /// up; otherwise it revokes what is left of them and mints three that expire.
+    func tokens(file: String, now: Date = Date()) throws -> Tokens {
         let store = TokenStore(database)
-        func random() -> [UInt8] { (0..<32).map { _ in UInt8.random(in: 0...255) } }
         let (teacherID, _) = teacher
-        let person = data.record(.users, teacherID)
-        let name = [person?["givenName"]?.stringValue, person?["familyName"]?.stringValue].compactMap { $0 }.joined(separator: " ")
         let district = data.all(.orgs).first { $0["type"]?.stringValue == "district" }?["sourcedId"]?.stringValue ?? ""
         let adminUser = data.all(.users).first { $0["role"]?.stringValue == "administrator" }?["sourcedId"]?.stringValue ?? teacherID
-        let now = Date()
-        return Tokens(
-            teacher: try store.create(connection: Self.connection, user: teacherID, role: .teacher, org: nil, expiresAt: nil, label: "demo teacher",
+        let kept = FileManager.default.contents(atPath: file).flatMap { try? Self.decoder().decode(Tokens.self, from: $0) }
+        if let kept {
+            func works(_ token: String, _ role: Principal.Role, _ user: String) throws -> Bool {
+                guard let p = try store.principal(for: token, at: now.addingTimeInterval(3600)) else { return false }
+                return p.connectionID == Self.connection && p.role == role && p.userSourcedId == user
+            }
+            if try works(kept.teacher, .teacher, teacherID), try works(kept.admin, .admin, adminUser), try works(kept.integration, .integration, "lms-feed") {
+                return kept
+            }
+            for token in [kept.teacher, kept.admin, kept.integration] where token.count > 10 { try store.revoke(String(token.prefix(10)), at: now) }
+        }
+        func random() -> [UInt8] { (0..<32).map { _ in UInt8.random(in: 0...255) } }
+        let person = data.record(.users, teacherID)
+        let name = [person?["givenName"]?.stringValue, person?["familyName"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+        let expires = now.addingTimeInterval(Self.tokenLifetime)
+        let tokens = Tokens(
+            teacher: try store.create(connection: Self.connection, user: teacherID, role: .teacher, org: nil, expiresAt: expires, label: "demo teacher",
                                       randomBytes: random(), at: now).token,
             teacherUser: teacherID, teacherName: name,
-            admin: try store.create(connection: Self.connection, user: adminUser, role: .admin, org: district, expiresAt: nil, label: "demo admin",
+            admin: try store.create(connection: Self.connection, user: adminUser, role: .admin, org: district, expiresAt: expires, label: "demo admin",
                                     randomBytes: random(), at: now).token,
             district: district,
-            integration: try store.create(connection: Self.connection, user: "lms-feed", role: .integration, org: nil, expiresAt: nil, label: "demo LMS feed",
-                                          randomBytes: random(), at: now).token)
+            integration: try store.create(connection: Self.connection, user: "lms-feed", role: .integration, org: nil, expiresAt: expires, label: "demo LMS feed",
+                                          randomBytes: random(), at: now).token,
+            expiresAt: expires)
+        _ = FileManager.default.createFile(atPath: file, contents: try Self.encoder().encode(tokens), attributes: [.posixPermissions: 0o600])
+        return tokens
+    }
+
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+
+    static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
     }
 }

@@ -9,7 +9,8 @@ struct ProblemTests {
         (.titleNotUnique, "TITLE_NOT_UNIQUE"), (.titleTooLong, "TITLE_TOO_LONG"), (.dueDateMissing, "DUE_DATE_MISSING"),
         (.dueDateOutsideGradingPeriod, "DUE_DATE_OUTSIDE_GRADING_PERIOD"), (.sectionNotConfigured, "SECTION_NOT_CONFIGURED"),
         (.categoryUnmapped, "CATEGORY_UNMAPPED"), (.uncategorized, "UNCATEGORIZED"), (.studentNotEnrolled, "STUDENT_NOT_ENROLLED"),
-        (.scoreInvalid, "SCORE_INVALID"), (.commentTooLong, "COMMENT_TOO_LONG"), (.sisRejected, "SIS_REJECTED"),
+        (.scoreInvalid, "SCORE_INVALID"), (.commentTooLong, "COMMENT_TOO_LONG"),
+        (.scoreUnusuallyHigh, "SCORE_UNUSUALLY_HIGH"), (.sisRejected, "SIS_REJECTED"),
         (.sisAuthFailed, "SIS_AUTH_FAILED"), (.sisUnavailable, "SIS_UNAVAILABLE"),
     ]
 
@@ -21,12 +22,12 @@ struct ProblemTests {
     @Test("the raw-value table covers every code")
     func tableCoversAllCodes() {
         #expect(Set(Self.rawValues.map(\.0)) == Set(ProblemCode.allCases))
-        #expect(ProblemCode.allCases.count == 13)
+        #expect(ProblemCode.allCases.count == 14)
     }
 
-    @Test("only a long comment is a warning; everything else stops the write", arguments: ProblemCode.allCases)
+    @Test("only a long comment and an unusually high score are warnings; everything else stops the write", arguments: ProblemCode.allCases)
     func severity(code: ProblemCode) {
-        #expect(code.severity == (code == .commentTooLong ? .warning : .error))
+        #expect(code.severity == ([.commentTooLong, .scoreUnusuallyHigh].contains(code) ? .warning : .error))
         #expect(Problem(code: code, message: "m").severity == code.severity)
     }
 
@@ -73,6 +74,9 @@ struct ProblemTests {
         MessageCase(
             problem: .scoreInvalid(score: .nan, studentSourcedId: "stu-9"), code: .scoreInvalid, field: "score",
             mustMention: ["not a number", "Correct the score"]),
+        MessageCase(
+            problem: .scoreUnusuallyHigh(score: 1e308, maxPoints: 10, multiple: 10, studentSourcedId: "stu-9"), code: .scoreUnusuallyHigh, field: "score",
+            mustMention: ["stu-9", "1e+308", "worth 10 points", "10× the maximum", "sent as it is", "correct it in the LMS"]),
         MessageCase(
             problem: .commentTooLong(length: 130, limit: 100, studentSourcedId: "stu-9"), code: .commentTooLong, field: "comment",
             mustMention: ["130 characters", "first 100 were sent", "Shorten the comment"]),

@@ -245,13 +245,42 @@ struct ValidationTests {
         #expect(plan.results.map(\.studentSourcedId) == ["s2"])
     }
 
-    static let goodScores: [Double] = [0, -0.0, 0.5, 10, 12.5, 1e6]
+    static let goodScores: [Double] = [0, -0.0, 0.5, 10, 12.5, 100]
 
     @Test("zero, fractions and extra credit are valid scores", arguments: goodScores)
     func validScore(score: Double) {
         let plan = Fixture.plan(grades: [GradeInfo(studentSourcedId: "s1", score: score)])
         #expect(plan.problems.isEmpty)
         #expect(plan.results.first?.score == score)
+    }
+
+    static let highScores: [(Double, Bool)] = [(100, false), (100.5, true), (1e6, true), (1e308, true), (.greatestFiniteMagnitude, true)]
+
+    @Test("a score above 10× the maximum is sent as it is, with a SCORE_UNUSUALLY_HIGH warning", arguments: highScores)
+    func unusuallyHighScore(score: Double, warned: Bool) throws {
+        let plan = Fixture.plan(grades: [GradeInfo(studentSourcedId: "s1", score: score), GradeInfo(studentSourcedId: "s2", score: 4)])
+        #expect(!plan.blocked)
+        #expect(plan.results.map(\.score) == [score, 4], "extra credit is sent whatever its size")
+        #expect(plan.problems.map(\.code) == (warned ? [.scoreUnusuallyHigh] : []))
+        if warned {
+            #expect(plan.problems[0].severity == .warning)
+            #expect(plan.problems[0].studentSourcedId == "s1")
+            #expect(plan.problems[0].field == "score")
+            #expect(plan.warnings.map(\.code) == [.scoreUnusuallyHigh] && plan.errors.isEmpty)
+        }
+    }
+
+    @Test("the multiple is the profile's, and an item without maximum points is never flagged")
+    func unusuallyHighScoreMultipleAndNoMaximum() {
+        let strict = Self.profile { $0.scoreWarningMultiple = 2 }
+        #expect(Fixture.plan(grades: [GradeInfo(studentSourcedId: "s1", score: 21)], profile: strict).problems.map(\.code) == [.scoreUnusuallyHigh])
+        #expect(Fixture.plan(grades: [GradeInfo(studentSourcedId: "s1", score: 20)], profile: strict).problems.isEmpty)
+        #expect(VendorProfile.standard.scoreWarningMultiple == 10)
+        for max in [nil, 0] as [Double?] {
+            var material = Fixture.material
+            material.maxPoints = max
+            #expect(Fixture.plan(material, grades: [GradeInfo(studentSourcedId: "s1", score: 1e308)]).problems.isEmpty, "max \(String(describing: max))")
+        }
     }
 
     @Test("a grade with neither score nor exception is not sent and is not a problem")

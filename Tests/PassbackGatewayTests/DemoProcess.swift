@@ -49,7 +49,7 @@ final class DemoProcess: @unchecked Sendable {
     }
 
     static func cleanup(_ database: String) {
-        for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + s) }
+        for s in ["", "-wal", "-shm", ".tokens.json"] { try? FileManager.default.removeItem(atPath: database + s) }
     }
 }
 

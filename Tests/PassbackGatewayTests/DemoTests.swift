@@ -1,4 +1,5 @@
 import Foundation
+import PassbackStore
 import Testing
 
 @Suite("passback demo", .serialized)
@@ -34,6 +35,30 @@ struct DemoTests {
         #expect(!second.printed.contains("Feeding"))
         let reused = try await graphQL(second.base, "{ viewer { role } }", token: oldToken)
         #expect(reused["viewer", "role"] as? String == "TEACHER", "tokens of the first run still work")
+        // The same three tokens, not three more: a rerun reuses them, and they expire.
+        #expect(second.teacherToken == first.teacherToken && second.adminToken == first.adminToken && second.integrationToken == first.integrationToken,
+                "\(second.printed)")
         #expect(await second.stop() == 0)
+        let tokens = try TokenStore(try PassbackDatabase(path: database)).list()
+        #expect(tokens.count == 3, "\(tokens.map(\.label))")
+        #expect(tokens.allSatisfy { ($0.expiresAt ?? .distantFuture) < Date().addingTimeInterval(31 * 86_400) }, "the demo's tokens expire")
+    }
+
+    @Test("a demo whose kept tokens no longer work (revoked) mints three new ones and revokes the rest")
+    func revokedDemoTokensAreReplaced() async throws {
+        let database = FileManager.default.temporaryDirectory.appending(path: "passback-demo-\(UUID().uuidString).sqlite").path
+        defer { DemoProcess.cleanup(database) }
+        let first = try await DemoProcess(database: database)
+        #expect(await first.stop() == 0)
+        try TokenStore(try PassbackDatabase(path: database)).revoke(String(first.adminToken.prefix(10)), at: Date())
+        let second = try await DemoProcess(database: database, reset: false)
+        #expect(second.teacherToken != first.teacherToken && second.adminToken != first.adminToken)
+        let admin = try await graphQL(second.base, "{ viewer { role } }", token: second.adminToken)
+        #expect(admin["viewer", "role"] as? String == "ADMIN", "\(admin.text)")
+        let old = try await graphQL(second.base, "{ viewer { role } }", token: first.teacherToken)
+        #expect(old.status == 401, "the first run's teacher token was revoked with the set")
+        #expect(await second.stop() == 0)
+        let live = try TokenStore(try PassbackDatabase(path: database)).list().filter { $0.revokedAt == nil }
+        #expect(live.count == 3)
     }
 }

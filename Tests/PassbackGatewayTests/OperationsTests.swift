@@ -12,13 +12,62 @@ import FoundationNetworking
 
 @Suite("Operations endpoints")
 struct OperationsTests {
+    static let metricsToken = "metrics-token-0123456789abcdef"
+
+    /// Runs a gateway on a fresh database (no SIS) and gives `body` its base URL.
+    func withBareGateway(metricsToken: String?, _ body: (String) async throws -> Void) async throws {
+        let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let database = try PassbackDatabase(path: path)
+        let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0, metricsToken: metricsToken), database: database,
+                                  worker: OutboxWorker(database: database, targets: [:]),
+                                  scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)))
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        do { try await body("http://127.0.0.1:\(port)") } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+
+    func scrape(_ base: String, authorization: String?) async throws -> (status: Int, text: String, challenge: String?) {
+        var request = URLRequest(url: URL(string: "\(base)/metrics")!)
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        let (body, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        return (http.statusCode, String(decoding: body, as: UTF8.self), http.value(forHTTPHeaderField: "WWW-Authenticate"))
+    }
+
+    @Test("/metrics answers only the configured bearer token, and is off when none is configured")
+    func metricsNeedTheirToken() async throws {
+        try await withBareGateway(metricsToken: Self.metricsToken) { base in
+            for authorization in [nil, "Bearer wrong-token-0123456789abcdef", "Bearer \(Self.metricsToken)x", "Basic \(Self.metricsToken)", "Bearer "] {
+                let refused = try await scrape(base, authorization: authorization)
+                #expect(refused.status == 401 && !refused.text.contains("passback_"), "\(authorization ?? "no header"): \(refused.text)")
+                #expect(refused.challenge?.hasPrefix("Bearer") == true)
+            }
+            let allowed = try await scrape(base, authorization: "Bearer \(Self.metricsToken)")
+            #expect(allowed.status == 200 && allowed.text.contains("passback_outbox_jobs{state=\"available\"}"), "\(allowed.text)")
+        }
+        try await withBareGateway(metricsToken: nil) { base in
+            let off = try await scrape(base, authorization: "Bearer \(Self.metricsToken)")
+            #expect(off.status == 403 && off.text.contains("metricsToken") && !off.text.contains("passback_"), "\(off.text)")
+        }
+    }
+
     @Test("healthz answers, metrics show the queue by state and the requests, every answer carries a request id")
     func healthAndMetrics() async throws {
         let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let database = try PassbackDatabase(path: path)
         let worker = OutboxWorker(database: database, targets: [:])
-        let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0), database: database, worker: worker,
+        let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0, metricsToken: Self.metricsToken), database: database, worker: worker,
                               scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
@@ -38,7 +87,9 @@ struct OperationsTests {
         let (_, missing) = try await URLSession.shared.data(from: URL(string: "\(base)/nowhere")!)
         #expect((missing as? HTTPURLResponse)?.statusCode == 404)
 
-        let (metrics, metricsResponse) = try await URLSession.shared.data(from: URL(string: "\(base)/metrics")!)
+        var scrape = URLRequest(url: URL(string: "\(base)/metrics")!)
+        scrape.setValue("Bearer \(Self.metricsToken)", forHTTPHeaderField: "Authorization")
+        let (metrics, metricsResponse) = try await URLSession.shared.data(for: scrape)
         let text = String(decoding: metrics, as: UTF8.self)
         #expect((metricsResponse as? HTTPURLResponse)?.statusCode == 200)
         #expect((metricsResponse as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Request-Id")?.isEmpty == false)

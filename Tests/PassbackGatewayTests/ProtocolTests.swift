@@ -119,6 +119,25 @@ struct ProtocolTests {
         }
     }
 
+    @Test("a JSON body sent in a charset other than UTF-8 is refused with 415 and says to send UTF-8, never misread")
+    func nonUTF8CharsetIsRefused() async throws {
+        try await withGateway { env in
+            let token = try env.token(.teacher, user: env.yearLongSection.teacher)
+            // JSON is UTF-8: another charset is refused, never misread as UTF-8.
+            let utf16 = Data("{\"query\": \"{ viewer { role } }\"}".data(using: .utf16BigEndian)!)
+            for type in ["application/json; charset=utf-16", "application/json;charset=\"UTF-16BE\"", "application/json; charset=iso-8859-1"] {
+                let refused = try await raw(env, body: utf16, contentType: type, token: token)
+                #expect(refused.status == 415 && refused.codes == ["BAD_USER_INPUT"] && refused.text.contains("UTF-8"), "\(type): \(refused.text)")
+            }
+            for type in ["application/json; charset=utf-8", "application/json;charset=\"UTF-8\"", "application/json"] {
+                let accepted = try await raw(env, body: Data(#"{"query": "{ viewer { role } }"}"#.utf8), contentType: type, token: token)
+                #expect(accepted.status == 200 && accepted.text.contains("TEACHER"), "\(type): \(accepted.text)")
+            }
+            let lookalike = try await raw(env, body: Data(#"{"query": "{ viewer { role } }"}"#.utf8), contentType: "application/jsonx", token: token)
+            #expect(lookalike.status == 415, "\(lookalike.text)")
+        }
+    }
+
     @Test("the standard introspection query runs, and describes the whole contract")
     func introspection() async throws {
         try await withGateway { env in

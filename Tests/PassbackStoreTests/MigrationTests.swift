@@ -138,3 +138,51 @@ struct MigrationTests {
         }
     }
 }
+
+@Suite("Migration 0006: per-section opt-outs")
+struct SectionOptOutMigrationTests {
+    @Test("a material opted out before 0006 stays OPT_OUT in each linked section, as an opt-out each section's teacher can lift alone")
+    func oldOptOutBecomesPerSectionOptOuts() throws {
+        try withTemporaryDatabaseFile { path in
+            let before = EmbeddedMigrations.all.filter { $0.name < "0006" }.map { ($0.name, $0.text) }
+            let now = at("2026-08-01T00:00:00.000Z")
+            do {
+                let pool = try DatabasePool(path: path)
+                try Migrator.migrate(pool, migrations: before)
+                try pool.write { db in
+                    try db.execute(sql: """
+                        INSERT INTO connection (id, base_url, profile, created_at, updated_at)
+                        VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
+                        INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
+                        VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1'),
+                               ('old', 'class-2', 'active', 'f2', 'Algebra I', 'course-1', 'school-2');
+                        INSERT INTO lms_course (connection_id, lms_id, title, created_at, updated_at)
+                        VALUES ('old', 'lms-1', 'Algebra', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
+                        INSERT INTO linked_section (lms_course_id, class_id) SELECT 1, id FROM class;
+                        INSERT INTO material (lms_course_id, lms_id, title, sync_to_sis, updated_at)
+                        VALUES (1, 'off', 'Quiz 1', 0, '2025-08-01T00:00:00.000Z'), (1, 'on', 'Quiz 2', 1, '2025-08-01T00:00:00.000Z');
+                        """)
+                }
+            }
+            let database = try PassbackDatabase(path: path)
+            let lms = LMSStore(database)
+            let c1 = try #require(try lms.classID(connection: "old", sourcedId: "class-1"))
+            let c2 = try #require(try lms.classID(connection: "old", sourcedId: "class-2"))
+            func statuses(_ classID: Int64) throws -> [String: SyncStatus] {
+                Dictionary(uniqueKeysWithValues: try CacheQueries(database).materials(ofSection: classID, first: 10, after: nil).items.map { ($0.lmsID, $0.status) })
+            }
+            #expect(try statuses(c1) == ["off": .optOut, "on": .notSynced])
+            #expect(try statuses(c2) == ["off": .optOut, "on": .notSynced])
+            let rows = try rawQueue(path).read { db in
+                try Row.fetchAll(db, sql: "SELECT class_id, opted_out_by FROM material_opt_out ORDER BY class_id")
+            }
+            #expect(rows.map { $0["class_id"] as Int64 } == [c1, c2])
+            #expect(rows.allSatisfy { $0["opted_out_by"] == "migration 0006" })
+            // The feed's flag is no longer what holds it: the teacher of class-2 turns it back on there alone.
+            let off = try #require(try lms.materialID(courseID: 1, lmsID: "off"))
+            #expect(try lms.setSyncToSIS(materialID: off, classIDs: [c2], true, by: "t-2", at: now) == .saved)
+            #expect(try statuses(c1)["off"] == .optOut)
+            #expect(try statuses(c2)["off"] == .notSynced)
+        }
+    }
+}

@@ -32,6 +32,18 @@ struct ConfigurationTests {
         #expect(config.databasePath == "x.sqlite")
     }
 
+    @Test("the metrics token comes from the file or METRICS_TOKEN, is off when absent, and a short one is refused")
+    func metricsToken() async throws {
+        #expect(try await PassbackConfiguration.load(file: nil, environment: [:]).metricsToken == nil)
+        let path = try file(#"{ "metricsToken": "from-the-file-0123456789" }"#)
+        #expect(try await PassbackConfiguration.load(file: path, environment: [:]).metricsToken == "from-the-file-0123456789")
+        #expect(try await PassbackConfiguration.load(file: path, environment: ["METRICS_TOKEN": "from-the-environment-0123"]).metricsToken
+            == "from-the-environment-0123")
+        await #expect(throws: PassbackConfiguration.Problem.self) {
+            _ = try await PassbackConfiguration.load(file: nil, environment: ["METRICS_TOKEN": "short"])
+        }
+    }
+
     @Test("connections can come from the environment alone")
     func environmentOnly() async throws {
         let config = try await PassbackConfiguration.load(file: nil, environment: [

@@ -190,4 +190,21 @@ struct EngineFaultTests {
             }
         }
     }
+
+    @Test("a teacher's opt-out in a section cancels the material's writes still queued there, and the run ends without them")
+    func optOutCancelsQueuedWrites() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 2)
+                let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                #expect(try f.lms.setSyncToSIS(materialID: try f.materialID(1), classIDs: [f.classID], false, by: "teacher", at: Date()) == .saved)
+                try await f.worker().drain()
+                let sent = f.sisLineItems().compactMap { $0["sourcedId"]?.stringValue }
+                #expect(sent == [SourcedIDs.lineItem(connection: "district", materialLmsID: "m-0", sectionSourcedId: f.section)], "only m-0 went")
+                #expect(f.sisResults().count == 30)
+                #expect(try f.engine.run(runID)?.finishedAt != nil, "the run finished")
+                #expect(try f.statuses().sorted { $0.rawValue < $1.rawValue } == [.optOut, .successful])
+            }
+        }
+    }
 }

@@ -94,6 +94,21 @@ extension Problem {
             field: "score", studentSourcedId: studentSourcedId)
     }
 
+    /// A score over `multiple` × the maximum points: a warning, the score is sent as it is.
+    public static func scoreUnusuallyHigh(score: Double, maxPoints: Double, multiple: Double, studentSourcedId: String) -> Problem {
+        Problem(
+            code: .scoreUnusuallyHigh,
+            message: "The score of student \(studentSourcedId) is \(plain(score)) on an item worth \(plain(maxPoints)) points, "
+                + "more than \(plain(multiple))× the maximum. It was sent as it is (extra credit is allowed); "
+                + "if it is a typo, correct it in the LMS and sync again.",
+            field: "score", studentSourcedId: studentSourcedId)
+    }
+
+    /// A number as a teacher writes it: `10`, `12.5`, `1e+308`.
+    static func plain(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
+    }
+
     /// A comment over the limit: a warning, the comment is sent cut.
     public static func commentTooLong(length: Int, limit: Int, studentSourcedId: String) -> Problem {
         Problem(

@@ -24,6 +24,9 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case scoreInvalid = "SCORE_INVALID"
     /// A comment longer than the SIS accepts: it is sent cut, so this is only a warning.
     case commentTooLong = "COMMENT_TOO_LONG"
+    /// A score far above the maximum points (more than the profile's `scoreWarningMultiple`
+    /// times it): likely a typo, but extra credit is legitimate, so it is sent and flagged.
+    case scoreUnusuallyHigh = "SCORE_UNUSUALLY_HIGH"
     /// The SIS refused a write (its message becomes the item's error).
     case sisRejected = "SIS_REJECTED"
     /// The SIS refused Passback's credentials, even after one token refresh.
@@ -31,9 +34,10 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     /// The SIS did not answer usefully before the last retry.
     case sisUnavailable = "SIS_UNAVAILABLE"
 
-    /// Whether the problem stops the write. Only a long comment does not: the comment is cut
-    /// and the grade still goes, because a lost grade is worse than a shortened comment.
-    public var severity: Severity { self == .commentTooLong ? .warning : .error }
+    /// Whether the problem stops the write. A long comment does not: the comment is cut and the
+    /// grade still goes, because a lost grade is worse than a shortened comment. Nor does a very
+    /// high score: the SIS cannot tell extra credit from a typo, and neither can Passback.
+    public var severity: Severity { self == .commentTooLong || self == .scoreUnusuallyHigh ? .warning : .error }
 }
 
 /// How bad a problem is: an `error` stops the write it concerns (the item shows `ERROR`);

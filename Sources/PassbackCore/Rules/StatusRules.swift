@@ -12,7 +12,7 @@ public enum LastAttempt: String, Sendable, Codable {
 /// the store holds, never guessed or stored on its own, so it cannot drift from them.
 public enum StatusRules {
     /// The status, by precedence:
-    /// `OPT_OUT` if `syncToSIS` is off (it overrides everything: the teacher said never);
+    /// `OPT_OUT` if `syncToSIS` is off for this section (the LMS's or a teacher's off; it overrides everything: someone said never);
     /// else `IN_PROGRESS` while any job of the item is queued or running (what is shown must
     /// not claim a result the SIS has not given yet);
     /// else `ERROR` if the last attempt failed (a later success clears it);

@@ -21,6 +21,8 @@ public enum Validation {
     /// - When the item is blocked, `results` is empty (nothing is sent) but per-result
     ///   problems are still listed so they can be fixed at the same time; the category and
     ///   grading period that could be resolved are still filled in for the dry run.
+    /// - A score above `profile.scoreWarningMultiple` × the maximum points is sent (extra
+    ///   credit is legitimate) with a `SCORE_UNUSUALLY_HIGH` warning, so a typo shows.
     /// - A grade with neither score nor exception is not sent and is not a problem (the
     ///   teacher simply has not graded yet). If a student has several grades, the last wins.
     public static func plan(material: MaterialInfo, grades: [GradeInfo], section: SectionInfo, profile: VendorProfile) -> ItemPlan {
@@ -84,6 +86,9 @@ public enum Validation {
             if let score = grade.score, !score.isFinite || score < 0 {
                 problems.append(.scoreInvalid(score: score, studentSourcedId: student))
                 sendable = false
+            }
+            if sendable, let score = grade.score, let max = material.maxPoints, max > 0, score > max * profile.scoreWarningMultiple {
+                problems.append(.scoreUnusuallyHigh(score: score, maxPoints: max, multiple: profile.scoreWarningMultiple, studentSourcedId: student))
             }
             var comment = grade.comment
             if let text = comment, text.count > profile.commentLimit {

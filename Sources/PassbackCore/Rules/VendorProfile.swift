@@ -65,6 +65,11 @@ public struct VendorProfile: Sendable, Hashable {
     public var scopeRequired: Bool
     /// Whether the token URL follows the standard's `{base URL}/token`; if not, an operator must type it in.
     public var standardTokenURL: Bool
+    /// A score above this many times the item's maximum points is sent but flagged
+    /// (`SCORE_UNUSUALLY_HIGH`, a warning). Passback's own guard against typos such as 1e308,
+    /// not a fact about the SIS (so not in `factFields`): extra credit above the maximum is
+    /// legitimate, a hundredfold is not. 10 unless a profile says otherwise.
+    public var scoreWarningMultiple: Double = 10
     /// Names of the fields above whose value is not a known fact about this SIS and is the
     /// standard profile's default. Empty for the standard profile itself.
     public var usesStandardDefaultFor: Set<String>

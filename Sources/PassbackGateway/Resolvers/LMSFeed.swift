@@ -28,7 +28,12 @@ enum LMSFeed {
         for (i, c) in categories.enumerated() where (c["lmsId"].nonNullString ?? "").isEmpty || (c["title"].nonNullString ?? "").isEmpty {
             return .failed(UserError(.invalid, "category \(i + 1) needs an lmsId and a title", field: ["input", "categories", String(i)]))
         }
-        let id = try store.upsertCourse(connection: ctx.connection, lmsID: lmsID, title: title, sectionSourcedIds: sections, at: ctx.now)
+        let id: Int64
+        do {
+            id = try store.upsertCourse(connection: ctx.connection, lmsID: lmsID, title: title, sectionSourcedIds: sections, at: ctx.now)
+        } catch let conflict as LMSStore.LinkConflict {
+            return .failed(UserError(.conflict, conflict.description, field: ["input", "sectionSourcedIds", String(conflict.index)]))
+        }
         for c in categories { try store.upsertCategory(courseID: id, lmsID: c["lmsId"].nonNullString!, title: c["title"].nonNullString!) }
         return Outcome(ids: [id])
     }

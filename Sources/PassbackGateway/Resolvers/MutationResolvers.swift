@@ -245,8 +245,21 @@ enum MutationResolvers {
     static func setSyncToSIS(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
         let key = try await taughtMaterial(input, ctx)
         guard let value = input["syncToSIS"].nonNullBool else { throw APIError.badInput("input.syncToSIS is required") }
-        try LMSStore(ctx.services.database).setSyncToSIS(materialID: key.materialID, value, at: ctx.now)
-        return Outcome(ids: [key.materialID, key.classID])
+        // The toggle is the teacher's: it covers the course's linked sections they teach, never another teacher's.
+        guard let course = try ctx.reads.courseOfMaterial(key.materialID) else { throw APIError(.notFound, "input.materialId: no such material") }
+        let linked = try ctx.reads.linkedSections(courseIDs: [course])[course] ?? []
+        let mine = try ctx.reads.readable(linked, connection: ctx.connection, scope: .teacher(ctx.principal.userSourcedId))
+        let sections = linked.filter(mine.contains)
+        switch try LMSStore(ctx.services.database).setSyncToSIS(materialID: key.materialID, classIDs: sections, value, by: ctx.principal.userSourcedId, at: ctx.now) {
+        case .saved:
+            return Outcome(ids: [key.materialID, key.classID])
+        case .noMaterial:
+            throw APIError(.notFound, "input.materialId: no such material")
+        case .offInLMS:
+            return Outcome(ids: [key.materialID, key.classID], userErrors: [UserError(
+                .ruleFailed, "sync to SIS is off for this material in the LMS, and the LMS's off holds in every section: turn it on in the LMS",
+                field: ["input", "syncToSIS"])])
+        }
     }
 
     static func syncMaterial(_ input: Map, _ ctx: APIContext) async throws -> Outcome {

@@ -79,9 +79,10 @@ extension EngineStore {
                 SELECT person_sourced_id FROM enrollment WHERE connection_id = ? AND class_sourced_id = ? AND role = 'student' AND status = 'active'
                 """, arguments: [connection, sectionID]))
             let materials = try Row.fetchAll(db, sql: """
-                SELECT m.id, m.lms_id, m.title, m.description, m.due_at, lc.lms_id AS category, lc.title AS category_title, m.max_points, m.sync_to_sis, m.deleted_at
+                SELECT m.id, m.lms_id, m.title, m.description, m.due_at, lc.lms_id AS category, lc.title AS category_title, m.max_points,
+                       \(CacheQueries.syncToSISExpression(section: "?")) AS sync_to_sis, m.deleted_at
                 FROM material m LEFT JOIN lms_category lc ON lc.id = m.lms_category_id WHERE m.lms_course_id = ? ORDER BY m.id
-                """, arguments: [courseID]).map {
+                """, arguments: [classID, courseID]).map {
                 SectionSnapshot.Material(id: $0["id"], lmsID: $0["lms_id"], title: $0["title"], description: $0["description"],
                                          dueAt: ($0["due_at"] as String?).flatMap(Timestamp.date), categoryLmsID: $0["category"], categoryTitle: $0["category_title"],
                                          maxPoints: $0["max_points"],

@@ -10,8 +10,26 @@ public struct LMSStore: Sendable {
 
     public init(_ database: PassbackDatabase) { self.database = database }
 
-    /// Creates or renames an LMS course and links it to SIS sections (by sourcedId).
-    /// - Throws: `StoreError.notFound` naming a section the roster does not hold.
+    /// A section the feed links to a course is already linked to another one (a section belongs
+    /// to one LMS course). Nothing was written.
+    public struct LinkConflict: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The section asked for, and where it sits in the request.
+        public var sectionSourcedId: String
+        public var index: Int
+        /// The course it is linked to now.
+        public var otherCourseLmsID: String
+        public var otherCourseTitle: String
+
+        public var description: String {
+            "section '\(sectionSourcedId)' is already linked to LMS course '\(otherCourseLmsID)' (\(otherCourseTitle)); "
+                + "a section belongs to one LMS course: unlink it there first"
+        }
+    }
+
+    /// Creates or renames an LMS course and links it to SIS sections (by sourcedId), all or nothing.
+    /// - Throws: `StoreError.notFound` naming a section the roster does not hold; `LinkConflict`
+    ///   for a section already linked to another course (never dropped in silence: the feed's
+    ///   materials would then reach no section).
     @discardableResult
     public func upsertCourse(connection: String, lmsID: String, title: String, sectionSourcedIds: [String], at now: Date) throws -> Int64 {
         try pool.write { db in
@@ -20,9 +38,15 @@ public struct LMSStore: Sendable {
                 ON CONFLICT(connection_id, lms_id) DO UPDATE SET title = excluded.title, updated_at = excluded.updated_at
                 """, arguments: [connection, lmsID, title, Timestamp.text(now), Timestamp.text(now)])
             let courseID = try Int64.fetchOne(db, sql: "SELECT id FROM lms_course WHERE connection_id = ? AND lms_id = ?", arguments: [connection, lmsID])!
-            for sid in sectionSourcedIds {
+            for (index, sid) in sectionSourcedIds.enumerated() {
                 guard let classID = try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ?", arguments: [connection, sid]) else {
                     throw StoreError(.notFound, "no section with sourcedId '\(sid)' in connection \(connection); roster it first")
+                }
+                if let other = try Row.fetchOne(db, sql: """
+                    SELECT lc.lms_id, lc.title FROM linked_section ls JOIN lms_course lc ON lc.id = ls.lms_course_id
+                    WHERE ls.class_id = ? AND ls.lms_course_id != ?
+                    """, arguments: [classID, courseID]) {
+                    throw LinkConflict(sectionSourcedId: sid, index: index, otherCourseLmsID: other["lms_id"], otherCourseTitle: other["title"])
                 }
                 try db.execute(sql: "INSERT INTO linked_section (lms_course_id, class_id) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [courseID, classID])
             }
@@ -171,15 +195,40 @@ public struct LMSStore: Sendable {
         }
     }
 
-    /// Turns sync to the SIS on or off for a material (off shows OPT_OUT in every section).
-    /// Returns false if there is no such material.
+    /// What `setSyncToSIS` did.
+    public enum SyncToSISChange: Sendable, Equatable {
+        /// The toggle is saved for the sections asked.
+        case saved
+        /// No such material.
+        case noMaterial
+        /// Turning it on was refused: the LMS feed has it off, and the feed's off holds in every
+        /// section (README, "Opting out"). Nothing changed.
+        case offInLMS
+    }
+
+    /// A teacher's "sync to SIS" toggle for a material in `classIDs` (the linked sections they
+    /// teach): off opts those sections out, and cancels the writes still queued for the material
+    /// there; on removes their opt-out. Other sections of the course are untouched.
     @discardableResult
-    public func setSyncToSIS(materialID: Int64, _ value: Bool, at now: Date) throws -> Bool {
-        try pool.write { db in
-            guard try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE id = ?", arguments: [materialID]) != nil else { return false }
-            try db.execute(sql: "UPDATE material SET sync_to_sis = ?, updated_at = ? WHERE id = ? AND sync_to_sis != ?",
-                           arguments: [value, Timestamp.text(now), materialID, value])
-            return true
+    public func setSyncToSIS(materialID: Int64, classIDs: [Int64], _ value: Bool, by user: String, at now: Date) throws -> SyncToSISChange {
+        let t = Timestamp.text(now)
+        return try pool.write { db in
+            guard let feed = try Bool.fetchOne(db, sql: "SELECT sync_to_sis FROM material WHERE id = ?", arguments: [materialID]) else { return .noMaterial }
+            if value {
+                guard feed else { return .offInLMS }
+                for c in classIDs {
+                    try db.execute(sql: "DELETE FROM material_opt_out WHERE material_id = ? AND class_id = ?", arguments: [materialID, c])
+                }
+            } else {
+                for c in classIDs {
+                    try db.execute(sql: """
+                        INSERT INTO material_opt_out (material_id, class_id, opted_out_by, opted_out_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(material_id, class_id) DO NOTHING
+                        """, arguments: [materialID, c, user, t])
+                }
+                try Self.cancelQueuedWrites(db, materialID: materialID, classIDs: classIDs, reason: "sync to SIS was turned off for this section", at: t)
+            }
+            return .saved
         }
     }
 
@@ -201,28 +250,40 @@ public struct LMSStore: Sendable {
         return try pool.write { db in
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) else { return false }
             try db.execute(sql: "UPDATE material SET deleted_at = COALESCE(deleted_at, ?), updated_at = ? WHERE id = ?", arguments: [t, t, id])
-            let queued = try Row.fetchAll(db, sql: """
-                SELECT id, sync_run_id, class_id FROM outbox_job WHERE material_id = ? AND state IN ('available', 'scheduled', 'retryable')
-                """, arguments: [id])
-            for j in queued {
-                let job: Int64 = j["id"]
-                try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, job])
-                try EngineStore.audit(db, runID: j["sync_run_id"], jobID: job, materialID: id, classID: j["class_id"], at: t, action: "not sent",
-                                      attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: "the material was deleted in the LMS")
-                try EngineStore.cancelDependents(db, of: job, reason: "the material was deleted in the LMS", at: t)
-                if let run: Int64 = j["sync_run_id"] { try EngineStore.finishRunIfDone(db, runID: run, at: t) }
-            }
-            // What was planned will not all arrive: nothing counts as accepted from that plan, and
-            // a write still in flight cannot make it SUCCESSFUL (it settles only IN_PROGRESS items).
-            try db.execute(sql: """
-                UPDATE sync_item SET status = CASE WHEN accepted_fingerprint IS NULL THEN 'NOT_SYNCED' ELSE 'UPDATES_AVAILABLE' END,
-                    planned_fingerprint = NULL, content_changed_at = ?, updated_at = ?
-                WHERE material_id = ? AND (status = 'IN_PROGRESS' OR (status = 'ERROR' AND error_at = ?))
-                """, arguments: [t, t, id, t])
-            try db.execute(sql: "UPDATE sync_item SET error_code = NULL, error_message = NULL, error_field = NULL, error_at = NULL WHERE material_id = ? AND status != 'ERROR'",
-                           arguments: [id])
+            try Self.cancelQueuedWrites(db, materialID: id, classIDs: nil, reason: "the material was deleted in the LMS", at: t)
             return true
         }
+    }
+
+    /// Cancels the writes still queued for a material (in `classIDs`, or in every section when
+    /// nil) with their dependents, finishes runs left with nothing to do, and takes the items
+    /// those writes were planned for out of IN_PROGRESS: what was planned will not all arrive.
+    static func cancelQueuedWrites(_ db: Database, materialID id: Int64, classIDs: [Int64]?, reason: String, at t: String) throws {
+        if classIDs?.isEmpty == true { return }
+        let sections = classIDs.map { " AND class_id IN (\(APIReads.placeholders($0.count)))" } ?? ""
+        let sectionArgs: [Int64] = classIDs ?? []
+        let queued = try Row.fetchAll(db, sql: """
+            SELECT id, sync_run_id, class_id FROM outbox_job WHERE material_id = ? AND state IN ('available', 'scheduled', 'retryable')\(sections)
+            """, arguments: StatementArguments([id] + sectionArgs))
+        for j in queued {
+            let job: Int64 = j["id"]
+            try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, job])
+            try EngineStore.audit(db, runID: j["sync_run_id"], jobID: job, materialID: id, classID: j["class_id"], at: t, action: "not sent",
+                                  attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: reason)
+            try EngineStore.cancelDependents(db, of: job, reason: reason, at: t)
+            if let run: Int64 = j["sync_run_id"] { try EngineStore.finishRunIfDone(db, runID: run, at: t) }
+        }
+        // Nothing counts as accepted from that plan, and a write still in flight cannot make the
+        // item SUCCESSFUL (it settles only IN_PROGRESS items). The error the cancelled dependents
+        // just marked goes in the same statement: the table's CHECK ties ERROR to its error.
+        try db.execute(sql: """
+            UPDATE sync_item SET status = CASE WHEN accepted_fingerprint IS NULL THEN 'NOT_SYNCED' ELSE 'UPDATES_AVAILABLE' END,
+                error_code = NULL, error_message = NULL, error_field = NULL, error_at = NULL,
+                planned_fingerprint = NULL, content_changed_at = ?, updated_at = ?
+            WHERE material_id = ? AND (status = 'IN_PROGRESS' OR (status = 'ERROR' AND error_at = ?))\(sections)
+            """, arguments: StatementArguments([t, t, id, t] as [any DatabaseValueConvertible] + sectionArgs.map { $0 as any DatabaseValueConvertible }))
+        try db.execute(sql: "UPDATE sync_item SET error_code = NULL, error_message = NULL, error_field = NULL, error_at = NULL WHERE material_id = ? AND status != 'ERROR'\(sections)",
+                       arguments: StatementArguments([id] + sectionArgs))
     }
 
     /// Restores a deleted material; the next sync reconnects it to the same SIS item by its stable id.

@@ -389,8 +389,9 @@ public struct APIReads: Sendable {
             let pairs = keys.map { "(\($0.materialID),\($0.classID))" }.joined(separator: ",")
             for r in try Row.fetchAll(db, sql: """
                 WITH wanted(material_id, class_id) AS (VALUES \(pairs))
-                SELECT w.class_id, m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id, m.sync_to_sis, m.published, m.deleted_at,
-                       \(CacheQueries.statusExpression) AS status,
+                SELECT w.class_id, m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id,
+                       \(CacheQueries.syncToSISExpression(section: "w.class_id")) AS sync_to_sis, m.published, m.deleted_at,
+                       \(CacheQueries.statusExpression(section: "w.class_id")) AS status,
                        si.last_synced_at, si.error_code, si.error_message, si.error_field
                 FROM wanted w JOIN material m ON m.id = w.material_id
                 JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id AND ls.class_id = w.class_id
@@ -652,7 +653,8 @@ extension APIReads {
         return try pool.read { db in
             var out: [Int64: [Int64: String]] = [:]
             for r in try Row.fetchAll(db, sql: """
-                SELECT ls.class_id, m.id, m.sync_to_sis || '|' || COALESCE(si.status, '') || '|' || COALESCE(si.error_code, '') || '|' || COALESCE(si.last_synced_at, '')
+                SELECT ls.class_id, m.id, \(CacheQueries.syncToSISExpression(section: "ls.class_id")) || '|' || COALESCE(si.status, '') || '|' || COALESCE(si.error_code, '')
+                    || '|' || COALESCE(si.last_synced_at, '')
                     || '|' || COALESCE(si.updated_at, '') AS state
                 FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
                 LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id

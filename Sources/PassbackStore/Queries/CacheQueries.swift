@@ -150,7 +150,7 @@ public struct CacheQueries: Sendable {
     public func materials(ofSection classID: Int64, filter: MaterialFilter = MaterialFilter(), order: MaterialOrder = MaterialOrder(),
                           first: Int, after: String?, withTotal: Bool = false) throws -> KeysetPage<SectionMaterial> {
         let ordering = "materials:\(order.field.rawValue):\(order.descending ? "desc" : "asc")"
-        let statusExpression = Self.statusExpression
+        let statusExpression = Self.statusExpression(section: "ls.class_id")
         // Missing due dates and never-synced items sort last in both directions.
         let nullsLast = order.descending ? "'0000'" : "'9999'"
         let key: String
@@ -160,8 +160,8 @@ public struct CacheQueries: Sendable {
         case .lastSyncedAt: key = "COALESCE(si.last_synced_at, \(nullsLast))"
         }
         var sql = """
-            SELECT m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id, m.sync_to_sis, m.published, m.deleted_at,
-                   \(statusExpression) AS status, si.last_synced_at, si.error_code, si.error_message, si.error_field, \(key) AS sort_key
+            SELECT m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id, \(Self.syncToSISExpression(section: "ls.class_id")) AS sync_to_sis,
+                   m.published, m.deleted_at, \(statusExpression) AS status, si.last_synced_at, si.error_code, si.error_message, si.error_field, \(key) AS sort_key
             FROM linked_section ls
             JOIN material m ON m.lms_course_id = ls.lms_course_id
             LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
@@ -239,8 +239,18 @@ public struct CacheQueries: Sendable {
             errorCode: r["error_code"], errorMessage: r["error_message"], errorField: r["error_field"])
     }
 
-    /// A material's status in a section (`m` material, `si` its sync item): opted out, or the item's status, or never synced.
-    static let statusExpression = "CASE WHEN m.sync_to_sis = 0 THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END"
+    /// Whether material `m` goes to the section in `section` (a column or `?`): the one place
+    /// that decides it. The LMS feed's off holds in every section, a teacher's opt-out in the
+    /// section they set it for; it goes only when neither says no (README, "Opting out").
+    static func syncToSISExpression(section: String) -> String {
+        "(m.sync_to_sis = 1 AND NOT EXISTS (SELECT 1 FROM material_opt_out oo WHERE oo.material_id = m.id AND oo.class_id = \(section)))"
+    }
+
+    /// A material's status in a section (`m` material, `si` its sync item, `section` the
+    /// section's column): opted out, or the item's status, or never synced.
+    static func statusExpression(section: String) -> String {
+        "CASE WHEN NOT \(syncToSISExpression(section: section)) THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END"
+    }
 
     static func dayAfter(_ day: String) -> String {
         guard let d = Timestamp.date(day + "T00:00:00.000Z") else { return day }

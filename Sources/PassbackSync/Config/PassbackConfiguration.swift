@@ -38,11 +38,18 @@ public struct PassbackConfiguration: Sendable {
 
     public var databasePath: String
     public var connections: [String: Connection]
+    /// The bearer token `GET /metrics` asks for (`metricsToken`, `METRICS_TOKEN`): a secret like
+    /// the SIS's. Without one, `serve` keeps `/metrics` off.
+    public var metricsToken: String?
 
-    public init(databasePath: String, connections: [String: Connection]) {
+    public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil) {
         self.databasePath = databasePath
         self.connections = connections
+        self.metricsToken = metricsToken
     }
+
+    /// The shortest metrics token accepted: a guessable one would reopen what it closes.
+    public static let minimumMetricsTokenLength = 16
 
     /// A configuration problem, saying which key to fix.
     public struct Problem: Error, Sendable, CustomStringConvertible {
@@ -112,7 +119,13 @@ public struct PassbackConfiguration: Sendable {
             }
             connections[id] = Connection(settings: settings, secret: secret)
         }
-        return PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections)
+        var metricsToken = config.string(forKey: "metricsToken", isSecret: true)
+        if metricsToken?.isEmpty == true { metricsToken = nil }
+        if let t = metricsToken, t.count < minimumMetricsTokenLength || t.contains(where: \.isWhitespace) {
+            throw Problem("metricsToken (METRICS_TOKEN) must be at least \(minimumMetricsTokenLength) characters without spaces; generate one, e.g. `openssl rand -hex 32`")
+        }
+        return PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
+                                     metricsToken: metricsToken)
     }
 
     /// The connection named `id`, or an error listing the configured ones.
