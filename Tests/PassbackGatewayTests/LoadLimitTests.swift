@@ -42,8 +42,12 @@ struct LoadLimitTests {
             #expect(status?["requestedQueryCost"] as? Int == 51, "\(first.text.prefix(400))")
             let throttle = status?["throttleStatus"] as? [String: Any]
             #expect(throttle?["maximumAvailable"] as? Int == 100 && throttle?["restoreRate"] as? Int == 1, "\(first.text.prefix(400))")
+            // Charged 51 up front; what the answer did not use (one point per field it holds) came back.
+            let actual = try #require(status?["actualQueryCost"] as? Int)
+            #expect(actual > 0 && actual < 51, "\(first.text.prefix(400))")
+            #expect((throttle?["currentlyAvailable"] as? Int ?? 0) >= 100 - actual - 1, "\(first.text.prefix(400))")
             var last = first
-            for _ in 0..<5 {
+            for _ in 0..<40 {
                 last = try await env.post(query, token: token)
                 if last.status == 429 { break }
             }

@@ -89,7 +89,8 @@ struct ProtocolTests {
             deep = "{ viewer { sections(first: 100) { nodes { materials(first: 100) { nodes { grades(first: 100) { nodes { score } } } } } } } }"
             let tooCostly = try await env.post(deep, token: token)
             #expect(tooCostly.status == 400 && tooCostly.codes == ["QUERY_TOO_COMPLEX"], "\(tooCostly.text)")
-            #expect((tooCostly.errors.first?["extensions"] as? [String: Any])?["cost"] as? Int == 1 + 1 + 100 * (1 + 1 + 100 * (1 + 1 + 100 * 2)))
+            #expect((tooCostly.errors.first?["extensions"] as? [String: Any])?["cost"] as? Int == 1 + 10 + 100 * (1 + 2 + 100 * (1 + 2 + 100 * 2)),
+                    "viewer 1, its sections 10 (a query and a COUNT of their own), materials and grades 2 (batched per level): \(tooCostly.text.prefix(200))")
             let viaVariable = try await env.post("query($n: Int) { viewer { sections(first: $n) { nodes { materials(first: $n) { nodes { title } } } } } }", ["n": 100],
                                                  token: token)
             #expect(viaVariable.codes == ["QUERY_TOO_COMPLEX"], "a page size from a variable counts too: \(viaVariable.text)")

@@ -44,6 +44,18 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("the API's per-token limits come from api.* or API_*, and must be positive")
+    func apiLimits() async throws {
+        #expect(try await PassbackConfiguration.load(file: nil, environment: [:]).api == .init(), "unset: the gateway's defaults")
+        let path = try file(#"{ "api": { "maxInFlightPerToken": 8, "costBucket": 50000, "costPerSecond": 2000, "deadlineSeconds": 30 } }"#)
+        #expect(try await PassbackConfiguration.load(file: path, environment: [:]).api
+            == .init(maxInFlightPerToken: 8, costBucket: 50_000, costPerSecond: 2_000, deadlineSeconds: 30))
+        #expect(try await PassbackConfiguration.load(file: path, environment: ["API_DEADLINE_SECONDS": "5"]).api.deadlineSeconds == 5)
+        await #expect(throws: PassbackConfiguration.Problem.self) {
+            _ = try await PassbackConfiguration.load(file: nil, environment: ["API_COST_PER_SECOND": "0"])
+        }
+    }
+
     @Test("connections can come from the environment alone")
     func environmentOnly() async throws {
         let config = try await PassbackConfiguration.load(file: nil, environment: [

@@ -4,6 +4,7 @@ import Logging
 import OrderedCollections
 import PassbackCore
 import PassbackStore
+import PassbackSync
 
 /// The GraphQL API over HTTP (API.md, convention 9): authentication, request limits, the
 /// parsed-document cache, execution, and the error presenter.
@@ -37,6 +38,14 @@ public final class GraphQLAPI: Sendable {
         public var streamHeartbeat: Duration = .seconds(15)
 
         public init() {}
+
+        /// The defaults with what the configuration sets (`api.*`).
+        public init(_ settings: PassbackConfiguration.APISettings) {
+            if let n = settings.maxInFlightPerToken { perToken.maxInFlight = n }
+            if let n = settings.costBucket { perToken.maximumAvailable = n }
+            if let n = settings.costPerSecond { perToken.restoreRate = n }
+            if let n = settings.deadlineSeconds { deadline = .seconds(n) }
+        }
     }
 
     let schema: GraphQLSchema
@@ -188,9 +197,14 @@ public final class GraphQLAPI: Sendable {
         case .success(let r): result = r
         case .failure(let error): return present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 500)
         }
+        // Charged its static cost before it ran; what its answer did not use comes back.
+        var spent = admission
+        spent.actualCost = min(admission.cost, PrincipalLimiter.actualCost(result.data))
+        limiter.refund(token: token, points: admission.cost - spent.actualCost!)
+        spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - spent.actualCost!)
         // No data and errors with no path: the operation could not start (bad variables).
         let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
-        return present(result, requestID: requestID, status: status, extensions: ["cost": admission.extensions])
+        return present(result, requestID: requestID, status: status, extensions: ["cost": spent.extensions])
     }
 
     /// The task's result, or nil once `deadline` has passed first.

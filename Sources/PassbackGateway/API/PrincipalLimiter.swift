@@ -23,9 +23,12 @@ public final class PrincipalLimiter: @unchecked Sendable {
         var currentlyAvailable: Int
         var settings: Settings
 
+        /// What the answer turned out to cost, once it ran.
+        var actualCost: Int?
+
         /// `extensions.cost` of the answer.
         var extensions: Map {
-            .dictionary(["requestedQueryCost": .number(Number(cost)),
+            .dictionary(["requestedQueryCost": .number(Number(cost)), "actualQueryCost": actualCost.map { .number(Number($0)) } ?? .null,
                          "throttleStatus": .dictionary(["maximumAvailable": .number(Number(settings.maximumAvailable)),
                                                         "currentlyAvailable": .number(Number(currentlyAvailable)),
                                                         "restoreRate": .number(Number(settings.restoreRate))])])
@@ -80,6 +83,37 @@ public final class PrincipalLimiter: @unchecked Sendable {
             account.inFlight += 1
             return .success(Admission(cost: cost, currentlyAvailable: Int(account.available), settings: settings))
         }
+    }
+
+    /// Gives back what a request was charged beyond what it turned out to cost (its answer was
+    /// smaller than its pages allowed), so the bucket follows real use, as Shopify's does.
+    func refund(token: Int64, points: Int) {
+        guard points > 0 else { return }
+        lock.withLock {
+            if var account = accounts[token] {
+                account.available = min(Double(settings.maximumAvailable), account.available + Double(points))
+                accounts[token] = account
+            }
+        }
+    }
+
+    /// What an answer cost: one point per field it holds, nested objects and list items included.
+    static func actualCost(_ data: Map?) -> Int {
+        guard let data else { return 0 }
+        var total = 0
+        var stack = [data]
+        while let value = stack.popLast() {
+            switch value {
+            case .dictionary(let fields):
+                total += fields.count
+                stack.append(contentsOf: fields.values)
+            case .array(let items):
+                stack.append(contentsOf: items)
+            default:
+                continue
+            }
+        }
+        return total
     }
 
     func release(token: Int64) {

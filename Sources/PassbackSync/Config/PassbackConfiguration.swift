@@ -42,10 +42,32 @@ public struct PassbackConfiguration: Sendable {
     /// the SIS's. Without one, `serve` keeps `/metrics` off.
     public var metricsToken: String?
 
-    public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil) {
+    /// What one API token may spend (`api.*`, `API_*`): the gateway's defaults unless set.
+    public struct APISettings: Sendable, Equatable {
+        /// Requests one token may have running at once (`api.maxInFlightPerToken`).
+        public var maxInFlightPerToken: Int?
+        /// Cost points a token's bucket holds (`api.costBucket`).
+        public var costBucket: Int?
+        /// Cost points restored each second (`api.costPerSecond`).
+        public var costPerSecond: Int?
+        /// Seconds a query or mutation may run (`api.deadlineSeconds`).
+        public var deadlineSeconds: Int?
+
+        public init(maxInFlightPerToken: Int? = nil, costBucket: Int? = nil, costPerSecond: Int? = nil, deadlineSeconds: Int? = nil) {
+            self.maxInFlightPerToken = maxInFlightPerToken
+            self.costBucket = costBucket
+            self.costPerSecond = costPerSecond
+            self.deadlineSeconds = deadlineSeconds
+        }
+    }
+
+    public var api: APISettings
+
+    public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil, api: APISettings = APISettings()) {
         self.databasePath = databasePath
         self.connections = connections
         self.metricsToken = metricsToken
+        self.api = api
     }
 
     /// The shortest metrics token accepted: a guessable one would reopen what it closes.
@@ -124,8 +146,17 @@ public struct PassbackConfiguration: Sendable {
         if let t = metricsToken, t.count < minimumMetricsTokenLength || t.contains(where: \.isWhitespace) {
             throw Problem("metricsToken (METRICS_TOKEN) must be at least \(minimumMetricsTokenLength) characters without spaces; generate one, e.g. `openssl rand -hex 32`")
         }
+        func positive(_ name: String, environment: String) throws -> Int? {
+            guard let n = config.int(forKey: ConfigKey(["api", name])) else { return nil }
+            guard n > 0 else { throw Problem("api.\(name) (\(environment)) must be a positive whole number, got \(n)") }
+            return n
+        }
+        let api = APISettings(maxInFlightPerToken: try positive("maxInFlightPerToken", environment: "API_MAX_IN_FLIGHT_PER_TOKEN"),
+                              costBucket: try positive("costBucket", environment: "API_COST_BUCKET"),
+                              costPerSecond: try positive("costPerSecond", environment: "API_COST_PER_SECOND"),
+                              deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"))
         return PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
-                                     metricsToken: metricsToken)
+                                     metricsToken: metricsToken, api: api)
     }
 
     /// The connection named `id`, or an error listing the configured ones.
