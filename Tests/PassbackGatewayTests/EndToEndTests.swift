@@ -148,7 +148,7 @@ struct EndToEndTests {
 
             // The run log: two runs, newest first, with their jobs; the material's history.
             let log = try await env.post("""
-                query($id: ID!) { section(id: $id) { syncRuns(first: 5) { totalCount nodes { trigger state jobs { kind state } } }
+                query($id: ID!) { section(id: $id) { syncRuns(first: 5) { totalCount nodes { trigger state jobs(first: 100) { totalCount nodes { kind state } } } }
                   materials(first: 1, filter: { search: "Material 1" }) { nodes { history(first: 50) { totalCount nodes { action outcome httpStatus run { id } } } } } } }
                 """, ["id": sectionID], token: teacherToken)
             #expect(log.errors.isEmpty, "\(log.text)")

@@ -88,6 +88,38 @@ struct LoadLimitTests {
         }
     }
 
+    @Test("a run's jobs are a connection: pages of at most 100, priced by their first, with totalCount")
+    func jobsArePaged() async throws {
+        try await withGateway { env in
+            let (section, teacher) = env.yearLongSection
+            _ = try await env.feed(section: section, teacher: teacher, materials: 1)
+            let token = try env.token(.teacher, user: teacher)
+            let sectionID = try env.sectionID(section)
+            try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
+            let sync = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": sectionID]], token: token)
+            let run = try #require(sync["syncChanges", "run", "id"] as? String, "\(sync.text)")
+            let query = "query($id: ID!, $after: String) { node(id: $id) { ... on SyncRun { jobs(first: 10, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } } } }"
+            var seen: [String] = []
+            var after: Any = NSNull()
+            var total = 0
+            for _ in 0..<20 {
+                let page = try await env.post(query, ["id": run, "after": after], token: token)
+                total = page["node", "jobs", "totalCount"] as? Int ?? -1
+                let ids = (page["node", "jobs", "nodes"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                #expect(ids.count <= 10, "\(page.text.prefix(300))")
+                seen += ids
+                guard page["node", "jobs", "pageInfo", "hasNextPage"] as? Bool == true, let cursor = page["node", "jobs", "pageInfo", "endCursor"] as? String else { break }
+                after = cursor
+            }
+            #expect(total > 10 && seen.count == total && Set(seen).count == total, "every job once, in pages: \(seen.count) of \(total)")
+            let tooMany = try await env.post("query($id: ID!) { node(id: $id) { ... on SyncRun { jobs(first: 101) { totalCount } } } }", ["id": run], token: token)
+            #expect(tooMany.codes == ["BAD_USER_INPUT"], "\(tooMany.text.prefix(300))")
+            // 100 runs of 100 jobs of 2 fields: priced as what it could return, and refused.
+            let wide = try await env.post("{ syncRuns(first: 100) { nodes { jobs(first: 100) { nodes { id state } } } } }", token: token)
+            #expect(wide.codes == ["QUERY_TOO_COMPLEX"], "\(wide.text.prefix(300))")
+        }
+    }
+
     @Test("the limiter: slots per token, a bucket that refills with time")
     func limiter() {
         let clock = TestInstant()

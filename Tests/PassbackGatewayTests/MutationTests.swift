@@ -231,14 +231,14 @@ struct MutationTests {
             env.running.sandbox.faults.script([.serverError, .serverError])
             let sync = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": s.sectionID]], token: s.token)
             let runID = try #require(sync["syncChanges", "run", "id"] as? String)
-            let jobsQuery = "query($id: ID!) { node(id: $id) { ... on SyncRun { state jobs { id state kind } } } }"
+            let jobsQuery = "query($id: ID!) { node(id: $id) { ... on SyncRun { state jobs(first: 100) { nodes { id state kind } } } } }"
             try await env.waitUntil {
                 let r = try await env.post(jobsQuery, ["id": runID], token: s.token)
-                return (r["node", "jobs"] as? [[String: Any]] ?? []).contains { $0["state"] as? String == "SCHEDULED" || $0["state"] as? String == "RETRYABLE" }
+                return (r["node", "jobs", "nodes"] as? [[String: Any]] ?? []).contains { $0["state"] as? String == "SCHEDULED" || $0["state"] as? String == "RETRYABLE" }
             }
             let admin = try env.token(.admin, user: env.yearLongSection.teacher, org: env.districtOrg)
             let jobs = try await env.post(jobsQuery, ["id": runID], token: admin)
-            let waiting = (jobs["node", "jobs"] as? [[String: Any]] ?? []).filter { ["AVAILABLE", "SCHEDULED", "RETRYABLE"].contains($0["state"] as? String ?? "") }
+            let waiting = (jobs["node", "jobs", "nodes"] as? [[String: Any]] ?? []).filter { ["AVAILABLE", "SCHEDULED", "RETRYABLE"].contains($0["state"] as? String ?? "") }
                 .map { $0["id"] as! String }
             #expect(!waiting.isEmpty, "\(jobs.text)")
             // An admin of the other school cannot touch them: each is "not found" in their org.
@@ -259,7 +259,7 @@ struct MutationTests {
             #expect(again["discardSyncJobs", "userErrors", 0, "code"] as? String == "CONFLICT", "a discarded job cannot be discarded again")
 
             let failed = try await env.post(jobsQuery, ["id": runID], token: admin)
-            let failedIDs = (failed["node", "jobs"] as? [[String: Any]] ?? []).filter { ["DISCARDED", "CANCELLED"].contains($0["state"] as? String ?? "") }
+            let failedIDs = (failed["node", "jobs", "nodes"] as? [[String: Any]] ?? []).filter { ["DISCARDED", "CANCELLED"].contains($0["state"] as? String ?? "") }
                 .map { $0["id"] as! String }
             let retry = try await env.post("mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { runs { id trigger startedBy } userErrors { message } } }",
                                            ["i": ["jobIds": failedIDs]], token: admin)

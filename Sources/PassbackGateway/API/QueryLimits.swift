@@ -22,7 +22,7 @@ struct QueryLimits: Sendable {
     /// How many `__schema`/`__type` fields one request may select.
     var maxIntrospectionRoots = 3
     /// Lists with no `first`, priced as this many rows (a run's jobs can be many; the rest are short).
-    static let unboundedLists: [String: Int] = ["jobs": 100, "linkedSections": 10, "teachers": 10, "problems": 10, "gradingPeriods": 10,
+    static let unboundedLists: [String: Int] = ["linkedSections": 10, "teachers": 10, "problems": 10, "gradingPeriods": 10,
                                                 "sisCategories": 10, "lmsCategories": 10, "categoryMap": 10, "items": 10, "writes": 10, "runs": 10]
 
     /// Most fields the operation may select once fragments are expanded.
@@ -170,7 +170,7 @@ struct QueryLimits: Sendable {
             }
         }
         // A connection whose `first` was left out still returns a page; a list with no `first` is priced as a page too.
-        let connections: Set<String> = ["sections", "materials", "grades", "history", "syncRuns", "syncErrors"]
+        let connections: Set<String> = ["sections", "materials", "grades", "history", "syncRuns", "syncErrors", "jobs"]
         if connections.contains(field.name.value) { return defaultFirst }
         return Self.unboundedLists[field.name.value] ?? 1
     }

@@ -134,8 +134,14 @@ extension APIContext {
         loaders.loader("runs") { [reads] ids in try reads.runs(ids: ids) }
     }
 
-    var jobsOfRun: BatchLoader<Int64, [JobRecord]> {
-        loaders.loader("jobsOfRun") { [reads] ids in try reads.jobs(runIDs: ids) }
+    func jobsOfRun(first: Int, after: String?) -> BatchLoader<Int64, JobPage> {
+        loaders.loader("jobsOfRun|\(first)|\(after ?? "")") { [reads] ids in
+            do {
+                return try reads.jobs(runIDs: ids, first: first, after: after).mapValues { JobPage(page: $0.page, total: $0.total) }
+            } catch let e as StoreError where e.code == .badCursor {
+                throw APIError.badInput(e.message)
+            }
+        }
     }
 
     var jobs: BatchLoader<Int64, JobRecord> {
@@ -150,6 +156,11 @@ struct CategoryMapEntry: Sendable {
 
 struct GradePage: Sendable {
     var page: KeysetPage<GradeRecord>
+    var total: Int
+}
+
+struct JobPage: Sendable {
+    var page: KeysetPage<JobRecord>
     var total: Int
 }
 

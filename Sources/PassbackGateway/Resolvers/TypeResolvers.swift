@@ -34,7 +34,7 @@ enum TypeResolvers {
 
     /// Every `…Connection` and `…Edge` type reads a `PageValue` / `EdgeValue`.
     static func connections(_ t: inout ResolverTable) {
-        for name in ["Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncError"] {
+        for name in ["Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncJob", "SyncError"] {
             t.object(name + "Connection", PageValue.self) { f in
                 f.value("edges") { p in zip(p.cursors, p.nodes).map { EdgeValue(cursor: $0.0, node: $0.1) } }
                 f.value("nodes") { $0.nodes }
@@ -296,7 +296,14 @@ enum TypeResolvers {
             f.value("cause") { $0.row.cause }
             f.value("startedAt") { $0.row.startedAt }
             f.value("finishedAt") { $0.row.finishedAt }
-            f.resolve("jobs") { r, _, ctx in (try await ctx.jobsOfRun.load(r.row.id, batch: r.batch) ?? []).map(SyncJobValue.init) }
+            f.resolve("jobs") { r, args, ctx in
+                let first = try pageSize(args)
+                let after = args["after"].nonNullString
+                guard let result = try await ctx.jobsOfRun(first: first, after: after).load(r.row.id, batch: r.batch) else {
+                    return PageValue(KeysetPage<JobRecord>(items: [], cursors: [], hasNextPage: false), total: 0, after: after) { _ in [] }
+                }
+                return PageValue(result.page, total: result.total, after: after) { $0.map(SyncJobValue.init) }
+            }
         }
         t.object("SyncJob", SyncJobValue.self) { f in
             f.value("id") { GlobalID.make("SyncJob", $0.row.id) }

@@ -603,6 +603,40 @@ public struct APIReads: Sendable {
         }
     }
 
+    /// Each run's jobs by id: the first `first` after `after`, and how many there are.
+    public func jobs(runIDs: [Int64], first: Int, after: String?) throws -> [Int64: (page: KeysetPage<JobRecord>, total: Int)] {
+        let ordering = "jobs:id"
+        var condition = ""
+        var args: [(any DatabaseValueConvertible)?] = []
+        if let after {
+            condition = " AND id > ?"
+            args.append(try Keyset.decode(after, ordering: ordering).id)
+        }
+        args.append(first + 1)
+        return try pool.read { db in
+            var rows: [Int64: [JobRecord]] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT * FROM (SELECT j.*, row_number() OVER (PARTITION BY sync_run_id ORDER BY id) AS n
+                               FROM outbox_job j WHERE sync_run_id IN (\(Self.list(runIDs)))\(condition))
+                WHERE n <= ? ORDER BY sync_run_id, n
+                """, arguments: StatementArguments(args)) {
+                rows[r["sync_run_id"], default: []].append(EngineStore.job(r))
+            }
+            var totals: [Int64: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT sync_run_id, count(*) AS n FROM outbox_job WHERE sync_run_id IN (\(Self.list(runIDs))) GROUP BY sync_run_id") {
+                totals[r["sync_run_id"]] = r["n"]
+            }
+            var out: [Int64: (page: KeysetPage<JobRecord>, total: Int)] = [:]
+            for id in runIDs {
+                let all = rows[id] ?? []
+                let items = Array(all.prefix(first))
+                out[id] = (KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: String($0.id), id: $0.id) },
+                                      hasNextPage: all.count > first), totals[id] ?? 0)
+            }
+            return out
+        }
+    }
+
     public func jobs(ids: [Int64]) throws -> [Int64: JobRecord] {
         try pool.read { db in
             var out: [Int64: JobRecord] = [:]
