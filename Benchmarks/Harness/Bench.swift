@@ -169,6 +169,13 @@ struct Bench: AsyncParsableCommand {
         report.admin = (errors, summary)
         report.rssEnd = serve.peakRSS
 
+        // 3. A simple query's latency alone, then while three admins each send the heaviest
+        // request the limits allow, back to back.
+        report.load = try await Self.underLoad(simple: teacher, heavy: [adminToken] + (0..<2).asyncMap { _ in
+            try await token(bin, config, database, env, ["--user", teacherSections.first!.teacher, "--role", "admin", "--org", try Self.district(database)])
+        }, base: base, reads: s.reads)
+        say("simple query p99 \(report.load.alone.p99.ms1) ms alone, \(report.load.loaded.p99.ms1) ms beside 3 heavy clients (\(report.load.heavy.count) heavy requests)")
+
         // The same sync with 16 writes in flight, against wrk with 16 connections.
         report.sync16 = try await Self.sync(synced.dropFirst(s.syncedSections).prefix(s.syncedSections), base: base, tokens: teacherTokens, database: database)
         say("synced \(report.sync16.results) results in \(report.sync16.seconds.f1) s (concurrency 16)")
@@ -447,6 +454,50 @@ struct Bench: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         return (rate, Double(sent) / w.seconds)
+    }
+
+    /// The heaviest admin request the default limits allow: nine org-wide `syncErrors` pages of
+    /// 100 with their sections, schools and materials (cost 9,099 of 10,000).
+    static let heaviestQuery = "{ " + (0..<9).map {
+        "e\($0): syncErrors(first: 100) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } }"
+    }.joined(separator: " ") + " }"
+
+    /// The simple query's latency alone, then beside three clients sending `heaviestQuery` back to back.
+    static func underLoad(simple: Client, heavy tokens: [String], base: String, reads: Int) async throws -> LoadResult {
+        let query = "{ viewer { role sections(first: 5) { nodes { title } } } }"
+        var result = LoadResult()
+        for _ in 0..<10 { _ = try await simple.post(query) }
+        for _ in 0..<reads {
+            let t = Stopwatch()
+            _ = try await simple.post(query)
+            result.alone.add(t.seconds)
+        }
+        let heavy = tokens.map { Client(base: base, token: $0) }
+        _ = try await heavy[0].post(heaviestQuery)  // refused here if it were over the limits
+        let stop = ManagedFlag()
+        try await withThrowingTaskGroup(of: Sample.self) { group in
+            for client in heavy {
+                group.addTask {
+                    var times = Sample()
+                    while !stop.isSet {
+                        let t = Stopwatch()
+                        _ = try await client.post(heaviestQuery)
+                        times.add(t.seconds)
+                    }
+                    return times
+                }
+            }
+            // Let the three get going, then measure the simple query among them.
+            try await Task.sleep(for: .milliseconds(500))
+            for _ in 0..<reads {
+                let t = Stopwatch()
+                _ = try await simple.post(query)
+                result.loaded.add(t.seconds)
+            }
+            stop.set()
+            for try await times in group { result.heavy.seconds += times.seconds }
+        }
+        return result
     }
 
     static func throughput(_ client: Client, _ query: String, _ variables: [String: Any], requests: Int, concurrency: Int) async throws -> Double {

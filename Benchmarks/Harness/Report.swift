@@ -17,6 +17,9 @@ struct Report {
     var widget: (http: Sample, throughput: Double, floor: Sample, split: (parse: Sample, validate: Sample, execute: Sample, encode: Sample)) =
         (Sample(), 0, Sample(), (Sample(), Sample(), Sample(), Sample()))
     var admin: (errors: Sample, summary: Sample) = (Sample(), Sample())
+    var load = LoadResult()
+    /// The API's per-request deadline in this run, in seconds.
+    var deadline = 10
     var district = SyncResult()
     var districtSections = 0
     var rssWidget = 0.0, rssSync = 0.0, rssEnd = 0.0, rssSync16 = 0.0, rssDistrict = 0.0
@@ -61,6 +64,22 @@ struct Report {
             |---|---|
             | `syncErrors(first: 50)` with section, school and material | \(admin.errors.ms) |
             | `syncErrorSummary(groupBy: SCHOOL)` | \(admin.summary.ms) |
+
+            ### A simple query beside the heaviest allowed requests
+
+            `{ viewer { role sections(first: 5) { nodes { title } } } }` by a teacher, alone and then while three admins (three
+            tokens) each send, back to back, the heaviest request the default limits allow: nine org-wide `syncErrors(first: 100)`
+            pages with their sections, schools and materials (static cost 9,099 of 10,000). GraphQL execution runs on its own
+            4 threads, off the pool that serves HTTP; the per-request deadline is \(deadline) s (the default); the per-token cost
+            bucket and in-flight cap are lifted for the harness (`api.*` in its config), so the heavy clients are not throttled
+            and this measures isolation, not refusal.
+
+            | | p50 / p99 (ms) | requests |
+            |---|---|---|
+            | simple query alone | \(load.alone.ms) | \(load.alone.count) |
+            | simple query beside 3 heavy clients | \(load.loaded.ms) | \(load.loaded.count) |
+            | **ratio (p99)** | **\((load.loaded.p99 / max(load.alone.p99, 1e-9)).f1)×** (goal: within 3×) | |
+            | the heavy requests themselves | \(load.heavy.ms) | \(load.heavy.count) |
 
             ## 3. Sync throughput: results accepted by the SIS per second
 

@@ -30,6 +30,7 @@ struct Sample {
     var p50: Double { percentile(0.5) }
     var p99: Double { percentile(0.99) }
     var ms: String { String(format: "%.2f / %.2f", p50 * 1000, p99 * 1000) }
+    var count: Int { seconds.count }
 }
 
 /// A child process with output in a file (read while it runs).
@@ -144,4 +145,32 @@ extension Double {
 /// A progress line, written at once (`print` holds its output back when stdout is a file).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// A simple query's latency alone and under load, and the load's own requests.
+struct LoadResult {
+    var alone = Sample()
+    var loaded = Sample()
+    var heavy = Sample()
+}
+
+/// A flag one task sets and others read.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+extension Range where Bound == Int {
+    func asyncMap<T>(_ transform: (Int) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for i in self { out.append(try await transform(i)) }
+        return out
+    }
+}
+
+extension Double {
+    /// Seconds as milliseconds, one decimal.
+    var ms1: String { String(format: "%.1f", self * 1000) }
 }

@@ -19,10 +19,16 @@ actor BatchLoader<Key: Hashable & Sendable, Value: Sendable> {
     /// caller depends on another being scheduled first.
     private var inFlight: (id: Int, keys: [Key], task: Task<[Key: Value], any Error>)?
     private let fetch: Fetch
+    /// Where fetches run: the request's lane of the execution pool, so their SQLite reads stay
+    /// off the cooperative pool (an unstructured task does not inherit a task executor preference).
+    private let executor: (any TaskExecutor)?
     /// How many fetches ran (tests read it to prove there is no N+1).
     private(set) var fetches = 0
 
-    init(_ fetch: @escaping Fetch) { self.fetch = fetch }
+    init(executor: (any TaskExecutor)? = nil, _ fetch: @escaping Fetch) {
+        self.executor = executor
+        self.fetch = fetch
+    }
 
     /// The value of `key`, loading `key` and every uncached key of `batch` together.
     func load(_ key: Key, batch: [Key] = []) async throws -> Value? {
@@ -40,7 +46,7 @@ actor BatchLoader<Key: Hashable & Sendable, Value: Sendable> {
             var seen = Set<Key>()
             let keys = (batch.filter { cache[$0] == nil } + [key]).filter { seen.insert($0).inserted }
             let fetch = self.fetch
-            let task = Task<[Key: Value], any Error> { @Sendable [fetch, keys] in try await fetch(keys) }
+            let task = Task<[Key: Value], any Error>(executorPreference: executor) { @Sendable [fetch, keys] in try await fetch(keys) }
             fetches += 1
             let id = fetches
             inFlight = (id, keys, task)
@@ -63,13 +69,17 @@ actor BatchLoader<Key: Hashable & Sendable, Value: Sendable> {
 /// The loaders of one request, made on first use by name.
 final class LoaderRegistry: @unchecked Sendable {
     private let lock = NSLock()
+    let executor: (any TaskExecutor)?
+
+    init(executor: (any TaskExecutor)? = nil) { self.executor = executor }
+
     private var loaders: [String: any Sendable] = [:]
 
     func loader<Key: Hashable & Sendable, Value: Sendable>(_ name: String, _ fetch: @escaping BatchLoader<Key, Value>.Fetch) -> BatchLoader<Key, Value> {
         lock.lock()
         defer { lock.unlock() }
         if let existing = loaders[name] as? BatchLoader<Key, Value> { return existing }
-        let made = BatchLoader<Key, Value>(fetch)
+        let made = BatchLoader<Key, Value>(executor: executor, fetch)
         loaders[name] = made
         return made
     }

@@ -1,35 +1,85 @@
 import DequeModule
 import Foundation
 
-/// Threads of their own for GraphQL execution. Resolvers read SQLite synchronously (GRDB), so
-/// a slow query blocks the thread it runs on; run on these threads, it blocks one of them and
-/// never the cooperative pool, which serves HTTP, the outbox worker and the scheduler. With two
-/// cores the cooperative pool has two threads: two heavy requests used to stop everything.
+/// Threads of their own for GraphQL execution, shared fairly between requests.
 ///
-/// A `TaskExecutor`: `Task(executorPreference:)` runs a request's execution, and the child
-/// tasks the library starts for its fields, here.
-final class ExecutionPool: TaskExecutor, @unchecked Sendable {
+/// Resolvers read SQLite synchronously (GRDB), so a slow query blocks the thread it runs on;
+/// run here, it blocks one of these and never the cooperative pool, which serves HTTP, the
+/// outbox worker and the scheduler (with two cores that pool has two threads: two heavy
+/// requests used to stop everything).
+///
+/// Each request runs in a `Lane`, a `TaskExecutor` of its own: `Task(executorPreference:)`
+/// puts the execution there, and the child tasks the library starts per field inherit it. A
+/// free thread takes the next job of the lane that has run the fewest jobs so far (least
+/// attained service), so a small query runs ahead of the thousands of field tasks of a large
+/// one instead of queueing behind them, and large ones share what is left.
+///
+/// A large request (a lane that has run many jobs already) runs one job at a time, so it holds
+/// one thread and one SQLite reader, not all of them. Half the threads run at a lower CPU
+/// priority (nice 10) and take only large lanes: on two cores, three large requests would
+/// otherwise take the CPU from everything else. The other half take any lane, the least
+/// served first.
+final class ExecutionPool: @unchecked Sendable {
+    /// One request's queue of jobs.
+    final class Lane: TaskExecutor, @unchecked Sendable {
+        let pool: ExecutionPool
+        /// Guarded by the pool's lock.
+        fileprivate var jobs = Deque<UnownedJob>()
+        fileprivate var waiting = false
+        /// Jobs run so far.
+        fileprivate var served = 0
+        /// Jobs running now.
+        fileprivate var active = 0
+        var large: Bool { served >= ExecutionPool.largeAfter }
+
+        fileprivate init(pool: ExecutionPool) { self.pool = pool }
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            pool.enqueue(UnownedJob(job), on: self)
+        }
+    }
+
     private let condition = NSCondition()
-    private var jobs = Deque<UnownedJob>()
+    /// Lanes with jobs waiting.
+    private var ready: [Lane] = []
     private var running = true
+    private var threadIDs = Set<UInt>()
     let threads: Int
+
+    /// Whether the calling code runs on one of the pool's threads.
+    var isCurrentThread: Bool { condition.withLock { threadIDs.contains(UInt(pthread_self())) } }
+    /// A lane that has run this many jobs is a large request.
+    static let largeAfter = 32
 
     init(threads: Int, name: String = "passback-graphql") {
         self.threads = threads
+        let background = threads / 2
         for i in 0..<threads {
-            let thread = Thread { [self] in work() }
-            thread.name = "\(name)-\(i)"
+            let low = i < background
+            let thread = Thread { [self] in
+                condition.withLock { _ = threadIDs.insert(UInt(pthread_self())) }
+                if low { Self.lowerPriority() }
+                work(largeOnly: low)
+            }
+            thread.name = "\(name)-\(low ? "bg-" : "")\(i)"
             // Resolvers and the library recurse per level of the (bounded) document.
             thread.stackSize = 8 << 20
             thread.start()
         }
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+    /// A lane for one request.
+    func lane() -> Lane { Lane(pool: self) }
+
+    fileprivate func enqueue(_ job: UnownedJob, on lane: Lane) {
         condition.lock()
-        jobs.append(job)
-        condition.signal()
+        lane.jobs.append(job)
+        if !lane.waiting {
+            lane.waiting = true
+            ready.append(lane)
+        }
+        // Some threads take only large lanes: wake them all, and let each see whether it may.
+        condition.broadcast()
         condition.unlock()
     }
 
@@ -41,16 +91,50 @@ final class ExecutionPool: TaskExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
-    private func work() {
+    /// Lowers the calling thread's scheduling priority. On Linux the nice value belongs to each
+    /// thread, and `setpriority(PRIO_PROCESS, 0, …)` sets the calling thread's (setpriority(2), BUGS).
+    static func lowerPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
+    }
+
+    private func work(largeOnly: Bool) {
         while true {
             condition.lock()
-            while jobs.isEmpty, running { condition.wait() }
-            guard let job = jobs.popFirst() else {
+            // The lane served least so far (of the large ones, for a background thread); few
+            // lanes are ever ready at once, so a scan is enough.
+            func next() -> Int? {
+                ready.indices.filter {
+                    let lane = ready[$0]
+                    return lane.large ? lane.active == 0 : !largeOnly
+                }.min { ready[$0].served < ready[$1].served }
+            }
+            var picked = next()
+            while picked == nil, running {
+                condition.wait()
+                picked = next()
+            }
+            guard let index = picked else {
                 condition.unlock()
                 return
             }
+            let lane = ready[index]
+            let job = lane.jobs.removeFirst()
+            lane.served += 1
+            lane.active += 1
+            if lane.jobs.isEmpty {
+                lane.waiting = false
+                ready.swapAt(index, ready.count - 1)
+                ready.removeLast()
+            }
             condition.unlock()
-            job.runSynchronously(on: asUnownedTaskExecutor())
+            job.runSynchronously(on: lane.asUnownedTaskExecutor())
+            condition.lock()
+            lane.active -= 1
+            // A large lane with jobs left may be taken again.
+            if lane.large, lane.waiting { condition.broadcast() }
+            condition.unlock()
         }
     }
 }

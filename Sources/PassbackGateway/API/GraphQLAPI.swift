@@ -175,16 +175,25 @@ public final class GraphQLAPI: Sendable {
             answer.headers["Retry-After"] = String(refusal.retryAfter)
             return answer
         }
-        let context = APIContext(principal: principal, services: services, requestID: requestID)
+        let lane = pool.lane()
+        let context = APIContext(principal: principal, services: services, requestID: requestID, executor: lane)
         let (schema, limiter, token) = (self.schema, self.limiter, principal.tokenID)
-        // The execution runs on the pool's threads; its slot is given back when it really ends,
-        // even after a deadline has answered the client.
-        let work = Task(executorPreference: pool) { () async throws -> GraphQLResult in
+        // The execution, and the encoding of its answer, run on the pool's threads in a lane of
+        // their own; the slot is given back when the work really ends, even after a deadline has
+        // answered the client.
+        let work = Task(executorPreference: lane) { () async throws -> Answer in
             defer { limiter.release(token: token) }
-            return try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
-                                             variableValues: request.variables, operationName: request.operationName)
+            let result = try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
+                                                   variableValues: request.variables, operationName: request.operationName)
+            // Charged its static cost before it ran; what its answer did not use comes back.
+            var spent = admission
+            spent.actualCost = min(admission.cost, PrincipalLimiter.actualCost(result.data))
+            limiter.refund(token: token, points: admission.cost - spent.actualCost!)
+            spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - spent.actualCost!)
+            // No data and errors with no path: the operation could not start (bad variables).
+            let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
+            return self.present(result, requestID: requestID, status: status, extensions: ["cost": spent.extensions])
         }
-        let result: GraphQLResult
         switch await Self.race(work, deadline: limits.deadline) {
         case nil:
             work.cancel()
@@ -194,17 +203,9 @@ public final class GraphQLAPI: Sendable {
                                 data: nil, status: 503, extensions: ["cost": admission.extensions])
             answer.headers["Retry-After"] = "5"
             return answer
-        case .success(let r): result = r
+        case .success(let answer): return answer
         case .failure(let error): return present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 500)
         }
-        // Charged its static cost before it ran; what its answer did not use comes back.
-        var spent = admission
-        spent.actualCost = min(admission.cost, PrincipalLimiter.actualCost(result.data))
-        limiter.refund(token: token, points: admission.cost - spent.actualCost!)
-        spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - spent.actualCost!)
-        // No data and errors with no path: the operation could not start (bad variables).
-        let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
-        return present(result, requestID: requestID, status: status, extensions: ["cost": spent.extensions])
     }
 
     /// The task's result, or nil once `deadline` has passed first.

@@ -32,20 +32,25 @@ final class APIContext: Sendable {
     let principal: Principal
     let services: APIServices
     let requestID: String
-    let loaders = LoaderRegistry()
+    let loaders: LoaderRegistry
     let reads: APIReads
 
-    init(principal: Principal, services: APIServices, requestID: String) {
+    /// Where the request's work runs (its lane of the execution pool), if not the cooperative pool.
+    let executor: (any TaskExecutor)?
+
+    init(principal: Principal, services: APIServices, requestID: String, executor: (any TaskExecutor)? = nil) {
         self.principal = principal
         self.services = services
         self.requestID = requestID
+        self.executor = executor
+        self.loaders = LoaderRegistry(executor: executor)
         self.reads = APIReads(services.database)
     }
 
     var connection: String { principal.connectionID }
 
     /// The same request with empty loaders, to read what a write changed.
-    func afterWrite() -> APIContext { APIContext(principal: principal, services: services, requestID: requestID) }
+    func afterWrite() -> APIContext { APIContext(principal: principal, services: services, requestID: requestID, executor: executor) }
     var now: Date { services.clock.now }
 
     /// Whose sections a read covers; the integration role reads no sections.

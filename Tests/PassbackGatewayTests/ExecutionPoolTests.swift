@@ -1,0 +1,66 @@
+import Foundation
+@testable import PassbackGateway
+import Testing
+
+/// GraphQL execution runs on threads of its own, fairly between requests (issue 13, finding 5).
+@Suite("execution pool")
+struct ExecutionPoolTests {
+
+    /// Busy for a moment, as a resolver's synchronous SQLite read would be.
+    static func work() { usleep(1_000) }
+
+    final class Log: @unchecked Sendable {
+        private let lock = NSLock()
+        private var entries: [String] = []
+        func add(_ s: String) { lock.withLock { entries.append(s) } }
+        var all: [String] { lock.withLock { entries } }
+    }
+
+    @Test("a request's tasks, its child tasks and its batch loaders' fetches run on the pool's threads, not the cooperative pool")
+    func offTheCooperativePool() async throws {
+        let pool = ExecutionPool(threads: 2)
+        defer { pool.shutdown() }
+        let lane = pool.lane()
+        let onPool = try await Task(executorPreference: lane) { () async throws -> [Bool] in
+            var onPool = [pool.isCurrentThread]
+            onPool += await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<4 { group.addTask { pool.isCurrentThread } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            // A loader's fetch is an unstructured task: it is put on the lane explicitly.
+            let loader = BatchLoader<Int, Bool>(executor: lane) { keys in Dictionary(uniqueKeysWithValues: keys.map { ($0, pool.isCurrentThread) }) }
+            onPool.append(try await loader.load(1) ?? false)
+            return onPool
+        }.value
+        #expect(onPool == Array(repeating: true, count: 6), "\(onPool)")
+        #expect(!pool.isCurrentThread)
+    }
+
+    @Test("a small request's job runs before the rest of a large request's jobs")
+    func leastServedFirst() async throws {
+        let pool = ExecutionPool(threads: 1)
+        defer { pool.shutdown() }
+        let log = Log()
+        let smallQueued = Log()
+        // On the pool's one thread the large request queues 200 jobs; its first holds the thread
+        // until the small request's job is queued too, whatever the machine's load.
+        let large = Task(executorPreference: pool.lane()) {
+            await withTaskGroup(of: Void.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        log.add("large")
+                        if i == 0 { while smallQueued.all.isEmpty { Self.work() } }
+                        Self.work()
+                    }
+                }
+            }
+        }
+        while log.all.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        let small = Task(executorPreference: pool.lane()) { log.add("small") }
+        smallQueued.add("queued")
+        await small.value
+        await large.value
+        // First come, first served would run it after all 200.
+        #expect(log.all.firstIndex(of: "small") == 1, "the small request ran after \(log.all.firstIndex(of: "small") ?? -1) of the large one's jobs")
+    }
+}
