@@ -76,6 +76,19 @@ public struct APIReads: Sendable {
 
     static func list(_ ids: some Collection<Int64>) -> String { ids.isEmpty ? "NULL" : ids.map(String.init).joined(separator: ",") }
 
+    /// Per parent, a page of the first `first` of the rows read (one more was read to learn
+    /// whether there is a next page) and the parent's total.
+    static func pages<Parent: Hashable, Record>(_ parents: [Parent], rows: [Parent: [Record]], totals: [Parent: Int], first: Int,
+                                                cursor: (Record) -> String) -> [Parent: (page: KeysetPage<Record>, total: Int)] {
+        var out: [Parent: (page: KeysetPage<Record>, total: Int)] = [:]
+        for parent in parents {
+            let all = rows[parent] ?? []
+            let items = Array(all.prefix(first))
+            out[parent] = (KeysetPage(items: items, cursors: items.map(cursor), hasNextPage: all.count > first), totals[parent] ?? 0)
+        }
+        return out
+    }
+
     static func placeholders(_ n: Int) -> String { n == 0 ? "NULL" : Array(repeating: "?", count: n).joined(separator: ",") }
 
     // MARK: Access
@@ -454,14 +467,9 @@ public struct APIReads: Sendable {
             for r in try Row.fetchAll(db, sql: "SELECT material_id, count(*) AS n FROM grade WHERE material_id IN (\(Self.list(materialIDs)))\(enrolled) GROUP BY material_id") {
                 totals[r["material_id"]] = r["n"]
             }
-            var out: [Int64: (page: KeysetPage<GradeRecord>, total: Int)] = [:]
-            for id in materialIDs {
-                let all = rows[id] ?? []
-                let items = Array(all.prefix(first))
-                out[id] = (KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: $0.studentSourcedId, id: $0.materialID) },
-                                      hasNextPage: all.count > first), totals[id] ?? 0)
+            return Self.pages(materialIDs, rows: rows, totals: totals, first: first) {
+                Keyset.encode(ordering: ordering, key: $0.studentSourcedId, id: $0.materialID)
             }
-            return out
         }
     }
 
@@ -522,14 +530,7 @@ public struct APIReads: Sendable {
                 """) {
                 totals[MaterialKey(materialID: r["material_id"], classID: r["class_id"])] = r["n"]
             }
-            var out: [MaterialKey: (page: KeysetPage<AuditRecord>, total: Int)] = [:]
-            for key in keys {
-                let all = rows[key] ?? []
-                let items = Array(all.prefix(first))
-                out[key] = (KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }, hasNextPage: all.count > first),
-                            totals[key] ?? 0)
-            }
-            return out
+            return Self.pages(keys, rows: rows, totals: totals, first: first) { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }
         }
     }
 
@@ -592,17 +593,6 @@ public struct APIReads: Sendable {
         }
     }
 
-    /// The jobs of each run, in the order they were queued.
-    public func jobs(runIDs: [Int64]) throws -> [Int64: [JobRecord]] {
-        try pool.read { db in
-            var out: [Int64: [JobRecord]] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT * FROM outbox_job WHERE sync_run_id IN (\(Self.list(runIDs))) ORDER BY id") {
-                out[r["sync_run_id"], default: []].append(EngineStore.job(r))
-            }
-            return out
-        }
-    }
-
     /// Each run's jobs by id: the first `first` after `after`, and how many there are.
     public func jobs(runIDs: [Int64], first: Int, after: String?) throws -> [Int64: (page: KeysetPage<JobRecord>, total: Int)] {
         let ordering = "jobs:id"
@@ -626,14 +616,7 @@ public struct APIReads: Sendable {
             for r in try Row.fetchAll(db, sql: "SELECT sync_run_id, count(*) AS n FROM outbox_job WHERE sync_run_id IN (\(Self.list(runIDs))) GROUP BY sync_run_id") {
                 totals[r["sync_run_id"]] = r["n"]
             }
-            var out: [Int64: (page: KeysetPage<JobRecord>, total: Int)] = [:]
-            for id in runIDs {
-                let all = rows[id] ?? []
-                let items = Array(all.prefix(first))
-                out[id] = (KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: String($0.id), id: $0.id) },
-                                      hasNextPage: all.count > first), totals[id] ?? 0)
-            }
-            return out
+            return Self.pages(runIDs, rows: rows, totals: totals, first: first) { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }
         }
     }
 
