@@ -17,10 +17,17 @@ public struct Gateway: Sendable {
         public var host: String
         /// 0 picks a free port.
         public var port: Int
+        /// A connection that sends nothing (no request, or a request stalled half-sent) this long
+        /// is closed. A response being written is never cut: subscription streams stay open.
+        public var idleTimeout: Duration
+        /// How long `/healthz` waits to read and write the database before it says `busy`.
+        public var healthTimeout: Double
 
-        public init(host: String = "127.0.0.1", port: Int = 8080) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, idleTimeout: Duration = .seconds(60), healthTimeout: Double = 2) {
             self.host = host
             self.port = port
+            self.idleTimeout = idleTimeout
+            self.healthTimeout = healthTimeout
         }
     }
 
@@ -49,12 +56,17 @@ public struct Gateway: Sendable {
         let router = Router()
         router.add(middleware: RequestIDMiddleware(metrics: metrics))
         router.get("/healthz") { _, _ -> Response in
-            do {
-                _ = try EngineStore(database).jobCounts()
-                return Self.text(.ok, "{\"status\":\"ok\",\"database\":\"ok\"}", type: "application/json")
-            } catch {
-                return Self.text(.serviceUnavailable, "{\"status\":\"unavailable\",\"database\":\"unreadable\"}", type: "application/json")
+            // The probe blocks a thread for up to its timeout: not one of the cooperative pool's.
+            let (database, timeout) = (self.database, self.configuration.healthTimeout)
+            let health = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: database.probe(timeout: timeout)) }
             }
+            guard health == .ok else {
+                var response = Self.text(.serviceUnavailable, "{\"status\":\"unavailable\",\"database\":\"\(health.rawValue)\"}", type: "application/json")
+                if health == .busy { response.headers[.retryAfter] = String(GraphQLAPI.busyRetryAfter) }
+                return response
+            }
+            return Self.text(.ok, "{\"status\":\"ok\",\"database\":\"ok\"}", type: "application/json")
         }
         router.get("/metrics") { _, _ -> Response in
             Self.text(.ok, try self.metricsText(), type: "text/plain; version=0.0.4")
@@ -73,6 +85,7 @@ public struct Gateway: Sendable {
         router.get("/widget/{file}") { _, context in Widget.response(for: context.parameters.get("file") ?? "") }
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "passback"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

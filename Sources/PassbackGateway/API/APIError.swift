@@ -14,6 +14,8 @@ struct APIError: Error, Sendable, CustomStringConvertible {
         case validationFailed = "GRAPHQL_VALIDATION_FAILED"
         case parseFailed = "GRAPHQL_PARSE_FAILED"
         case internalError = "INTERNAL"
+        /// The database is locked by another connection: nothing is wrong with the request, send it again.
+        case serviceUnavailable = "SERVICE_UNAVAILABLE"
     }
 
     var code: Code

@@ -115,6 +115,8 @@ public final class GraphQLAPI: Sendable {
                 return .failure(unauthenticated("this token is unknown, expired or revoked"))
             }
             return .success(principal)
+        } catch where PassbackDatabase.isBusy(error) {
+            return .failure(busy())
         } catch {
             logger.error("token lookup failed: \(error)")
             return .failure(requestError(503, "the database cannot be read", code: .internalError))
@@ -140,12 +142,29 @@ public final class GraphQLAPI: Sendable {
         do {
             result = try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
                                                variableValues: request.variables, operationName: request.operationName)
+        } catch where PassbackDatabase.isBusy(error) {
+            return busy()
         } catch {
             return present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 500)
         }
         // No data and errors with no path: the operation could not start (bad variables).
         let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
-        return present(result, requestID: requestID, status: status)
+        var answer = present(result, requestID: requestID, status: status)
+        // A locked database is the server's state, not the request's fault: 503, and when to ask again.
+        if result.errors.contains(where: { PassbackDatabase.isBusy($0.originalError) }) {
+            answer.status = 503
+            answer.headers["Retry-After"] = String(Self.busyRetryAfter)
+        }
+        return answer
+    }
+
+    /// Seconds a client is told to wait (`Retry-After`) when the database is locked.
+    static let busyRetryAfter = 2
+    static let busyMessage = "the database is busy (locked by another process); retry in a moment"
+
+    /// The answer to a request the locked database kept from running at all.
+    func busy() -> Answer {
+        requestError(503, Self.busyMessage, code: .serviceUnavailable, headers: ["Retry-After": String(Self.busyRetryAfter)])
     }
 
     /// Starts a subscription: the events as answers to stream, or an answer refusing it.
@@ -369,6 +388,11 @@ public final class GraphQLAPI: Sendable {
                 var extensions = api.extra
                 extensions["code"] = .string(api.code.rawValue)
                 return GraphQLError(message: api.message, locations: error.locations, path: error.path, extensions: extensions)
+            }
+            if PassbackDatabase.isBusy(error.originalError) {
+                logger.warning("request \(requestID): \(String(describing: error.originalError!)) at \(error.path)")
+                return GraphQLError(message: Self.busyMessage, locations: error.locations, path: error.path,
+                                    extensions: ["code": .string(APIError.Code.serviceUnavailable.rawValue)])
             }
             if error.originalError == nil || error.originalError is GraphQLError {
                 // The library's own errors (argument and variable coercion): the caller's input.
