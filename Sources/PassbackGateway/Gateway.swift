@@ -7,6 +7,7 @@ import PassbackCore
 import PassbackStore
 import PassbackSync
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// The `passback serve` process: the HTTP server (the GraphQL API at `/graphql`, its live
@@ -36,6 +37,7 @@ public struct Gateway: Sendable {
     public let scheduler: SyncScheduler
     public let metrics = RequestMetrics()
     public let api: GraphQLAPI
+    let health: HealthProbe
     let configuration: Configuration
     let logger: Logger
 
@@ -48,6 +50,7 @@ public struct Gateway: Sendable {
         self.worker = worker
         self.scheduler = scheduler
         self.logger = logger
+        self.health = HealthProbe(database: database, timeout: configuration.healthTimeout)
         self.api = try GraphQLAPI(services: services ?? APIServices(database: database), limits: limits, logger: logger)
     }
 
@@ -56,11 +59,7 @@ public struct Gateway: Sendable {
         let router = Router()
         router.add(middleware: RequestIDMiddleware(metrics: metrics))
         router.get("/healthz") { _, _ -> Response in
-            // The probe blocks a thread for up to its timeout: not one of the cooperative pool's.
-            let (database, timeout) = (self.database, self.configuration.healthTimeout)
-            let health = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: database.probe(timeout: timeout)) }
-            }
+            let health = await self.health.check()
             guard health == .ok else {
                 var response = Self.text(.serviceUnavailable, "{\"status\":\"unavailable\",\"database\":\"\(health.rawValue)\"}", type: "application/json")
                 if health == .busy { response.headers[.retryAfter] = String(GraphQLAPI.busyRetryAfter) }
@@ -117,6 +116,35 @@ public struct Gateway: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = type
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// `/healthz`'s look at the database: one probe at a time, on a thread of its own (it blocks
+/// for up to its timeout), and an answer under a second old is reused, so a flood of health
+/// checks neither piles up threads nor contends for the write lock.
+final class HealthProbe: Sendable {
+    let database: PassbackDatabase
+    let timeout: Double
+    private let queue = DispatchQueue(label: "passback.healthz")
+    private let last = Mutex<(at: ContinuousClock.Instant, health: PassbackDatabase.Health)?>(nil)
+
+    init(database: PassbackDatabase, timeout: Double) {
+        self.database = database
+        self.timeout = timeout
+    }
+
+    func check() async -> PassbackDatabase.Health {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                if let recent = self.last.withLock({ $0 }), ContinuousClock.now - recent.at < .seconds(1) {
+                    continuation.resume(returning: recent.health)
+                    return
+                }
+                let health = self.database.probe(timeout: self.timeout)
+                self.last.withLock { $0 = (ContinuousClock.now, health) }
+                continuation.resume(returning: health)
+            }
+        }
     }
 }
 

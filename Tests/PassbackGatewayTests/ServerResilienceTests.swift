@@ -138,6 +138,8 @@ struct ServerResilienceTests {
 
             shellIn.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
             other.waitUntilExit()
+            // /healthz reuses an answer for a second at most.
+            try await env.waitUntil(timeout: 5) { try await env.send(healthz).status == 200 }
             let healthy = try await env.send(healthz)
             #expect(healthy.status == 200 && healthy.text.contains("\"database\":\"ok\""), "\(healthy.text)")
             let done = try await env.post(mutation, input, token: token)
