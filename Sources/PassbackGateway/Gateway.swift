@@ -8,6 +8,7 @@ import PassbackCore
 import PassbackStore
 import PassbackSync
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// The `passback serve` process: the HTTP server (the GraphQL API at `/graphql`, its live
@@ -21,11 +22,18 @@ public struct Gateway: Sendable {
         /// The bearer token `/metrics` asks for (`metricsToken`); nil keeps `/metrics` off, so the
         /// queue and traffic figures are never open to whoever reaches the port.
         public var metricsToken: String?
+        /// A connection that sends nothing (no request, or a request stalled half-sent) this long
+        /// is closed. A response being written is never cut: subscription streams stay open.
+        public var idleTimeout: Duration
+        /// How long `/healthz` waits to read and write the database before it says `busy`.
+        public var healthTimeout: Double
 
-        public init(host: String = "127.0.0.1", port: Int = 8080, metricsToken: String? = nil) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, metricsToken: String? = nil, idleTimeout: Duration = .seconds(60), healthTimeout: Double = 2) {
             self.host = host
             self.port = port
             self.metricsToken = metricsToken
+            self.idleTimeout = idleTimeout
+            self.healthTimeout = healthTimeout
         }
     }
 
@@ -34,6 +42,7 @@ public struct Gateway: Sendable {
     public let scheduler: SyncScheduler
     public let metrics = RequestMetrics()
     public let api: GraphQLAPI
+    let health: HealthProbe
     let configuration: Configuration
     let logger: Logger
 
@@ -46,6 +55,7 @@ public struct Gateway: Sendable {
         self.worker = worker
         self.scheduler = scheduler
         self.logger = logger
+        self.health = HealthProbe(database: database, timeout: configuration.healthTimeout)
         self.api = try GraphQLAPI(services: services ?? APIServices(database: database), limits: limits, logger: logger)
     }
 
@@ -54,12 +64,13 @@ public struct Gateway: Sendable {
         let router = Router()
         router.add(middleware: RequestIDMiddleware(metrics: metrics))
         router.get("/healthz") { _, _ -> Response in
-            do {
-                _ = try EngineStore(database).jobCounts()
-                return Self.text(.ok, "{\"status\":\"ok\",\"database\":\"ok\"}", type: "application/json")
-            } catch {
-                return Self.text(.serviceUnavailable, "{\"status\":\"unavailable\",\"database\":\"unreadable\"}", type: "application/json")
+            let health = await self.health.check()
+            guard health == .ok else {
+                var response = Self.text(.serviceUnavailable, "{\"status\":\"unavailable\",\"database\":\"\(health.rawValue)\"}", type: "application/json")
+                if health == .busy { response.headers[.retryAfter] = String(GraphQLAPI.busyRetryAfter) }
+                return response
             }
+            return Self.text(.ok, "{\"status\":\"ok\",\"database\":\"ok\"}", type: "application/json")
         }
         router.get("/metrics") { request, _ -> Response in
             guard let expected = configuration.metricsToken else {
@@ -86,6 +97,7 @@ public struct Gateway: Sendable {
         router.get("/widget/{file}") { _, context in Widget.response(for: context.parameters.get("file") ?? "") }
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "passback"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -126,6 +138,35 @@ public struct Gateway: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = type
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// `/healthz`'s look at the database: one probe at a time, on a thread of its own (it blocks
+/// for up to its timeout), and an answer under a second old is reused, so a flood of health
+/// checks neither piles up threads nor contends for the write lock.
+final class HealthProbe: Sendable {
+    let database: PassbackDatabase
+    let timeout: Double
+    private let queue = DispatchQueue(label: "passback.healthz")
+    private let last = Mutex<(at: ContinuousClock.Instant, health: PassbackDatabase.Health)?>(nil)
+
+    init(database: PassbackDatabase, timeout: Double) {
+        self.database = database
+        self.timeout = timeout
+    }
+
+    func check() async -> PassbackDatabase.Health {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                if let recent = self.last.withLock({ $0 }), ContinuousClock.now - recent.at < .seconds(1) {
+                    continuation.resume(returning: recent.health)
+                    return
+                }
+                let health = self.database.probe(timeout: self.timeout)
+                self.last.withLock { $0 = (ContinuousClock.now, health) }
+                continuation.resume(returning: health)
+            }
+        }
     }
 }
 

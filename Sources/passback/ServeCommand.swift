@@ -17,13 +17,20 @@ struct ServeCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 8080
+    @Option(help: "Seconds a connection may send nothing before it is closed (a response being written, such as a live stream, is never cut).")
+    var idleTimeout = 60
+
+    func validate() throws {
+        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be 1 second or more") }
+    }
 
     func run() async throws {
         let (config, database) = try await store.load()
         let targets = config.outboxTargets()
         let worker = OutboxWorker(database: database, targets: targets)
         let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
-        let gateway = try Gateway(configuration: .init(host: host, port: port, metricsToken: config.metricsToken), database: database, worker: worker, scheduler: scheduler,
+        let gateway = try Gateway(configuration: .init(host: host, port: port, metricsToken: config.metricsToken, idleTimeout: .seconds(idleTimeout)), database: database,
+                                  worker: worker, scheduler: scheduler,
                                   services: APIServices(database: database, connections: config.connections), limits: GraphQLAPI.Limits(config.api))
         let host = self.host
         let group = gateway.serviceGroup { port in

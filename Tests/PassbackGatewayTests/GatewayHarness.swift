@@ -110,12 +110,15 @@ struct GatewayEnv: @unchecked Sendable {
 }
 
 /// Runs `body` against a fresh sandbox, database and gateway, and stops them after.
-/// `retryDelay` is the worker's first backoff (short, so tests that retry finish quickly).
+/// `retryDelay` is the worker's first backoff (short, so tests that retry finish quickly);
+/// `server` the gateway's HTTP settings (its host and port are ignored); `busyTimeout` how long
+/// a statement waits for a lock another connection holds.
 func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(), retryDelay: Double = 0.02,
+                 server: Gateway.Configuration = Gateway.Configuration(), busyTimeout: Double = 10,
                  _ body: (GatewayEnv) async throws -> Void) async throws {
     let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
     defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
-    let database = try PassbackDatabase(path: path)
+    let database = try PassbackDatabase(path: path, busyTimeout: busyTimeout)
     var sandboxConfiguration = SandboxConfiguration()
     sandboxConfiguration.plan = plan
     let running = try await Sandbox(configuration: sandboxConfiguration, clock: SystemWallClock()).start()
@@ -130,7 +133,10 @@ func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQ
         workerConfiguration.retryPolicy.maxDelay = max(0.2, retryDelay * 4)
         let worker = OutboxWorker(database: database, targets: ["district": .init(client: ClientFactory.client(for: connection), requestsPerMinute: 60_000)],
                                   configuration: workerConfiguration)
-        let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0), database: database, worker: worker,
+        var configuration = server
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        let gateway = try Gateway(configuration: configuration, database: database, worker: worker,
                                   scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)),
                                   services: APIServices(database: database, connections: ["district": connection]), limits: limits)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

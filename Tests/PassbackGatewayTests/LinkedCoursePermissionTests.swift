@@ -203,6 +203,140 @@ struct LinkedCoursePermissionTests {
         }
     }
 
+    @Test("sync reads in a linked course: planSync, problems, write payloads, jobs, history and error lists show no other section's students")
+    func syncReadsStayInTheirSection() async throws {
+        try await withGateway { env in
+            let l = try await link(env)
+            // Both materials due in a grading period; a second one, where A's students score 8.5, B's 3.25 and one of B's -1.5 (SCORE_INVALID, an error of B's section alone).
+            let studentsB = env.students(of: l.sectionB), studentsA = env.students(of: l.sectionA)
+            let fed = try await env.post("""
+                mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { message } } }
+                """, ["i": ["courseLmsId": "shared", "materials": [
+                    ["lmsId": "m-0", "title": "Essay", "categoryLmsId": "lc-0", "maxPoints": 10, "dueDate": "2026-09-10T15:00:00Z"],
+                    ["lmsId": "m-1", "title": "Quiz", "categoryLmsId": "lc-0", "maxPoints": 10, "dueDate": "2026-09-11T15:00:00Z"]]]],
+                token: l.integration)
+            #expect((fed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true, "\(fed.text)")
+            var grades: [[String: Any]] = studentsA.map { ["materialLmsId": "m-1", "studentSourcedId": $0, "score": 8.5] }
+            grades += studentsB.enumerated().map { i, s in ["materialLmsId": "m-1", "studentSourcedId": s, "score": i == 0 ? -1.5 : 3.25, "comment": Self.privateComment] }
+            // And a student no linked section enrolls: nobody's, so each section reports them.
+            grades.append(["materialLmsId": "m-1", "studentSourcedId": "stranger-1", "score": 5.0])
+            let recorded = try await env.post("mutation($i: RecordGradesInput!) { recordGrades(input: $i) { recorded } }",
+                                              ["i": ["courseLmsId": "shared", "grades": grades]], token: l.integration)
+            #expect(recorded["recordGrades", "recorded"] as? Int == grades.count, "\(recorded.text)")
+
+            let teacherA = try env.token(.teacher, user: l.teacherA), teacherB = try env.token(.teacher, user: l.teacherB)
+            let sectionA = try env.sectionID(l.sectionA), sectionB = try env.sectionID(l.sectionB)
+            try await env.mapToFirstSISCategory(sectionID: sectionA, token: teacherA)
+            try await env.mapToFirstSISCategory(sectionID: sectionB, token: teacherB)
+            let adminA = try env.token(.admin, user: l.teacherA, org: l.schoolA), adminB = try env.token(.admin, user: l.teacherB, org: l.schoolB)
+
+            /// Whether an answer names a student of the other section, or their scores or comments.
+            func leaks(_ r: Reply, from others: [String], own: [String]) -> [String] {
+                var found = others.filter { !own.contains($0) && r.text.contains($0) }
+                if others == studentsB {
+                    if r.text.contains(Self.privateComment) { found.append("B's comment") }
+                    // Scores as a payload or a message holds them (a timestamp's seconds have two digits).
+                    if r.text.contains(":3.25") || r.text.contains("-1.5") { found.append("B's scores") }
+                } else if r.text.contains(":8.5") {
+                    found.append("A's scores")
+                }
+                return found
+            }
+
+            let plan = """
+                mutation($i: PlanSyncInput!) { planSync(input: $i) { writeCount userErrors { message }
+                  items { decision material { lmsId } problems { code message studentSourcedId } writes { kind targetSourcedId payload } } } }
+                """
+            for (token, section, own, others, who) in [(teacherA, sectionA, studentsA, studentsB, "A"), (teacherB, sectionB, studentsB, studentsA, "B")] {
+                let planned = try await env.post(plan, ["i": ["sectionId": section]], token: token)
+                #expect((planned["planSync", "items"] as? [Any])?.count == 2, "\(planned.text)")
+                #expect(leaks(planned, from: others, own: own).isEmpty, "teacher \(who)'s planSync shows \(leaks(planned, from: others, own: own)): \(planned.text)")
+                // Each write of a result names one of the section's own students.
+                for item in planned["planSync", "items"] as? [[String: Any]] ?? [] {
+                    for w in item["writes"] as? [[String: Any]] ?? [] where w["kind"] as? String == "PUT_RESULT" {
+                        let payload = try JSONSerialization.jsonObject(with: Data((w["payload"] as? String ?? "{}").utf8)) as? [String: Any]
+                        let student = (payload?["student"] as? [String: Any])?["sourcedId"] as? String
+                        #expect(student.map(own.contains) == true, "teacher \(who)'s plan writes a result for \(student ?? "?"): \(w)")
+                    }
+                }
+            }
+
+            // Both teachers sync; every run finishes.
+            var runs: [String: String] = [:]
+            for (token, section, who) in [(teacherA, sectionA, "A"), (teacherB, sectionB, "B")] {
+                let sync = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
+                                              ["i": ["sectionId": section]], token: token)
+                runs[who] = try #require(sync["syncChanges", "run", "id"] as? String, "\(sync.text)")
+            }
+            let runQuery = """
+                query($id: ID!) { node(id: $id) { ... on SyncRun { state jobs { id kind targetSourcedId state lastError material { lmsId problems { code message studentSourcedId } } } } } }
+                """
+            for (who, token) in [("A", teacherA), ("B", teacherB)] {
+                try await env.waitUntil {
+                    let r = try await env.post(runQuery, ["id": runs[who]!], token: token)
+                    return (r["node", "state"] as? String).map { $0 != "RUNNING" } ?? false
+                }
+            }
+            for (token, run, own, others, otherRun, who) in [(teacherA, runs["A"]!, studentsA, studentsB, runs["B"]!, "A"),
+                                                           (teacherB, runs["B"]!, studentsB, studentsA, runs["A"]!, "B")] {
+                let r = try await env.post(runQuery, ["id": run], token: token)
+                let jobs = r["node", "jobs"] as? [[String: Any]] ?? []
+                #expect(!jobs.isEmpty, "\(r.text)")
+                #expect(leaks(r, from: others, own: own).isEmpty, "teacher \(who)'s SyncRun.jobs shows \(leaks(r, from: others, own: own)): \(r.text)")
+                // The jobs' targets are the section's lineItems and its own students' results, nothing else.
+                let section = who == "A" ? l.sectionA : l.sectionB
+                let lineItems = ["m-0", "m-1"].map { SourcedIDs.lineItem(connection: "district", materialLmsID: $0, sectionSourcedId: section) }
+                let allowed = Set(lineItems + lineItems.flatMap { li in own.map { SourcedIDs.result(lineItemSourcedId: li, studentSourcedId: $0) } })
+                let targets = jobs.compactMap { $0["targetSourcedId"] as? String }
+                #expect(targets.allSatisfy(allowed.contains), "teacher \(who)'s run writes objects of another section: \(targets.filter { !allowed.contains($0) })")
+                // Each job by node, and the other section's run and jobs refused.
+                for id in jobs.compactMap({ $0["id"] as? String }).prefix(3) {
+                    let job = try await env.post("query($id: ID!) { node(id: $id) { ... on SyncJob { targetSourcedId lastError } } }", ["id": id], token: token)
+                    #expect(job.errors.isEmpty && leaks(job, from: others, own: own).isEmpty, "\(job.text)")
+                }
+                expectForbidden(try await env.post(runQuery, ["id": otherRun], token: token), "teacher \(who) reading the other section's run")
+
+                // The materials as the widget lists them: problems and history.
+                let listed = try await env.post("""
+                    query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { code message studentSourcedId }
+                      history(first: 50) { nodes { action outcome code message run { id } } } } } } }
+                    """, ["id": who == "A" ? sectionA : sectionB], token: token)
+                #expect((listed["section", "materials", "nodes"] as? [Any])?.count == 2, "\(listed.text)")
+                #expect(leaks(listed, from: others, own: own).isEmpty, "teacher \(who)'s problems and history show \(leaks(listed, from: others, own: own)): \(listed.text)")
+            }
+            // B's own error is B's to see: the invalid score names B's student.
+            let listedB = try await env.post("query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId problems { code studentSourcedId } } } } }",
+                                             ["id": sectionB], token: teacherB)
+            #expect(listedB.text.contains("SCORE_INVALID") && listedB.text.contains(studentsB[0]), "\(listedB.text)")
+            for (token, section) in [(teacherA, sectionA), (teacherB, sectionB)] {
+                let r = try await env.post("query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { problems { code studentSourcedId } } } } }",
+                                           ["id": section], token: token)
+                #expect(r.text.contains(#"{"code":"STUDENT_NOT_ENROLLED","studentSourcedId":"stranger-1"}"#), "\(r.text)")
+                #expect(r.text.components(separatedBy: "STUDENT_NOT_ENROLLED").count == 2, "only the stranger is not enrolled: \(r.text)")
+            }
+
+            // School admins: each sees the errors of their school's section, nothing of the other's.
+            let errorsQuery = """
+                { syncErrors(first: 50) { totalCount nodes { code message field section { sourcedId } school { sourcedId }
+                    material { lmsId problems { code message studentSourcedId } history(first: 50) { nodes { message } } } } }
+                  byCode: syncErrorSummary(groupBy: CODE) { key label count } bySchool: syncErrorSummary(groupBy: SCHOOL) { key label count }
+                  byTeacher: syncErrorSummary(groupBy: TEACHER) { key label count } }
+                """
+            for (token, own, others, otherSection, otherSchool, who) in [
+                (adminA, studentsA, studentsB, l.sectionB, l.schoolB, "A"), (adminB, studentsB, studentsA, l.sectionA, l.schoolA, "B")] {
+                let r = try await env.post(errorsQuery, token: token)
+                #expect(r.errors.isEmpty, "\(r.text)")
+                #expect(leaks(r, from: others, own: own).isEmpty, "school \(who)'s admin sees \(leaks(r, from: others, own: own)): \(r.text)")
+                let sections = (r["syncErrors", "nodes"] as? [[String: Any]] ?? []).compactMap { ($0["section"] as? [String: Any])?["sourcedId"] as? String }
+                #expect(!sections.contains(otherSection) && sections.allSatisfy { env.school(of: $0) != otherSchool }, "\(r.text)")
+                let schoolKeys = (r["bySchool"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
+                #expect(!schoolKeys.contains(otherSchool), "school \(who)'s admin counts the other school: \(r.text)")
+            }
+            let errorsB = try await env.post("{ syncErrors(first: 50) { nodes { code section { sourcedId } } } }", token: adminB)
+            #expect(errorsB.text.contains("SCORE_INVALID") && errorsB.text.contains(l.sectionB), "school B's admin sees B's own error: \(errorsB.text)")
+        }
+    }
+
     @Test("an idempotency replay is authorized like a new request, and a key answers only the selection it was first asked with")
     func replaysAreAuthorized() async throws {
         try await withGateway { env in

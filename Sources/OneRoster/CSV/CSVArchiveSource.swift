@@ -21,8 +21,9 @@ struct ZipCSVSource: CSVArchiveSource {
     let fileNames: [String]
     /// Prefix of the folder holding manifest.csv, empty for a flat zip.
     let folder: String
-    private let archive: Archive
-    private let entries: [String: Entry]
+    /// Each file's entry and where its local header starts.
+    private let entries: [String: (entry: Entry, offset: UInt64)]
+    private let reader: ZipEntryReader
     private(set) var warnings: [String] = []
 
     init(url: URL) throws(OneRosterCSVError) {
@@ -30,16 +31,23 @@ struct ZipCSVSource: CSVArchiveSource {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw OneRosterCSVError(file: name, message: "does not exist")
         }
+        let archive: Archive
         do {
             archive = try Archive(url: url, accessMode: .read)
+            reader = try ZipEntryReader(url: url)
         } catch {
             throw OneRosterCSVError(file: name, message: "is not a readable zip archive (\(error))")
         }
-        var entries: [String: Entry] = [:]
-        for entry in archive where entry.type == .file {
+        // ZIPFoundation lists the entries in central-directory order, as the reader found their offsets.
+        let all = Array(archive)
+        guard all.count == reader.localHeaderOffsets.count else {
+            throw OneRosterCSVError(file: name, message: "is not a readable zip archive (its central directory is damaged)")
+        }
+        var entries: [String: (entry: Entry, offset: UInt64)] = [:]
+        for (entry, offset) in zip(all, reader.localHeaderOffsets) where entry.type == .file {
             let path = entry.path
             if path.hasPrefix("__MACOSX/") { continue }
-            entries[path] = entry
+            entries[path] = (entry, offset)
         }
         var folder = ""
         if entries[OneRosterCSVManifest.fileName] == nil {
@@ -51,7 +59,7 @@ struct ZipCSVSource: CSVArchiveSource {
             }
         }
         self.folder = folder
-        var byName: [String: Entry] = [:]
+        var byName: [String: (entry: Entry, offset: UInt64)] = [:]
         for (path, entry) in entries where path.hasPrefix(folder) {
             let rest = String(path.dropFirst(folder.count))
             if !rest.contains("/") { byName[rest] = entry }
@@ -61,10 +69,10 @@ struct ZipCSVSource: CSVArchiveSource {
     }
 
     func stream(_ fileName: String, into consumer: (Data) throws -> Void) throws {
-        guard let entry = entries[fileName] else {
+        guard let found = entries[fileName] else {
             throw OneRosterCSVError(file: fileName, message: "is not in \(name)")
         }
-        _ = try archive.extract(entry, bufferSize: 64 * 1024, consumer: consumer)
+        try reader.stream(found.entry, localHeaderOffset: found.offset, bufferSize: 64 * 1024, into: consumer)
     }
 }
 

@@ -16,6 +16,8 @@ struct APIError: Error, Sendable, CustomStringConvertible {
         case rateLimited = "RATE_LIMITED"
         case deadlineExceeded = "DEADLINE_EXCEEDED"
         case internalError = "INTERNAL"
+        /// The database is locked by another connection: nothing is wrong with the request, send it again.
+        case serviceUnavailable = "SERVICE_UNAVAILABLE"
     }
 
     var code: Code

@@ -142,6 +142,8 @@ public final class GraphQLAPI: Sendable {
                 return .failure(unauthenticated("this token is unknown, expired or revoked"))
             }
             return .success(principal)
+        } catch where PassbackDatabase.isBusy(error) {
+            return .failure(busy())
         } catch {
             logger.error("token lookup failed: \(error)")
             return .failure(requestError(503, "the database cannot be read", code: .internalError))
@@ -183,8 +185,13 @@ public final class GraphQLAPI: Sendable {
         // answered the client.
         let work = Task(executorPreference: lane) { () async throws -> Answer in
             defer { limiter.release(token: token) }
-            let result = try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
+            let result: GraphQLResult
+            do {
+                result = try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
                                                    variableValues: request.variables, operationName: request.operationName)
+            } catch where PassbackDatabase.isBusy(error) {
+                return self.busy()
+            }
             // Charged its static cost before it ran; what its answer did not use comes back.
             var spent = admission
             spent.actualCost = min(admission.cost, PrincipalLimiter.actualCost(result.data))
@@ -192,7 +199,13 @@ public final class GraphQLAPI: Sendable {
             spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - spent.actualCost!)
             // No data and errors with no path: the operation could not start (bad variables).
             let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
-            return self.present(result, requestID: requestID, status: status, extensions: ["cost": spent.extensions])
+            var answer = self.present(result, requestID: requestID, status: status, extensions: ["cost": spent.extensions])
+            // A locked database is the server's state, not the request's fault: 503, and when to ask again.
+            if result.errors.contains(where: { PassbackDatabase.isBusy($0.originalError) }) {
+                answer.status = 503
+                answer.headers["Retry-After"] = String(Self.busyRetryAfter)
+            }
+            return answer
         }
         switch await Self.race(work, deadline: limits.deadline) {
         case nil:
@@ -223,6 +236,15 @@ public final class GraphQLAPI: Sendable {
                 timer.cancel()
             }
         }
+    }
+
+    /// Seconds a client is told to wait (`Retry-After`) when the database is locked.
+    static let busyRetryAfter = 2
+    static let busyMessage = "the database is busy (locked by another process); retry in a moment"
+
+    /// The answer to a request the locked database kept from running at all.
+    func busy() -> Answer {
+        requestError(503, Self.busyMessage, code: .serviceUnavailable, headers: ["Retry-After": String(Self.busyRetryAfter)])
     }
 
     /// Starts a subscription: the events as answers to stream, or an answer refusing it.
@@ -447,6 +469,11 @@ public final class GraphQLAPI: Sendable {
                 var extensions = api.extra
                 extensions["code"] = .string(api.code.rawValue)
                 return GraphQLError(message: api.message, locations: error.locations, path: error.path, extensions: extensions)
+            }
+            if PassbackDatabase.isBusy(error.originalError) {
+                logger.warning("request \(requestID): \(String(describing: error.originalError!)) at \(error.path)")
+                return GraphQLError(message: Self.busyMessage, locations: error.locations, path: error.path,
+                                    extensions: ["code": .string(APIError.Code.serviceUnavailable.rawValue)])
             }
             if error.originalError == nil || error.originalError is GraphQLError {
                 // The library's own errors (argument and variable coercion): the caller's input.

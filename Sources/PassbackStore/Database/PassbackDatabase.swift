@@ -9,12 +9,14 @@ public final class PassbackDatabase: Sendable {
     /// Where the file is.
     public let path: String
 
-    /// Opens (creating if needed) and migrates the database at `path`.
+    /// Opens (creating if needed) and migrates the database at `path`. A statement that finds
+    /// the database locked by another connection waits up to `busyTimeout` seconds, then
+    /// throws an error `PassbackDatabase.isBusy` recognizes.
     /// - Throws: `StoreError.newerSchema` for a database written by a newer Passback.
-    public init(path: String) throws {
+    public init(path: String, busyTimeout: Double = 10) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
             // NORMAL is durable across application crashes in WAL mode; only a power loss
             // can undo the last transactions, and the outbox's idempotent writes cover that.
@@ -27,6 +29,43 @@ public final class PassbackDatabase: Sendable {
         }
         self.path = path
         try Migrator.migrate(pool)
+    }
+
+    /// Whether an error is SQLite's "database is locked" (`SQLITE_BUSY`, `SQLITE_LOCKED`, any
+    /// extended code): another connection held the lock past the busy timeout. The request
+    /// may succeed if it is tried again; nothing is wrong with it.
+    public static func isBusy(_ error: (any Error)?) -> Bool {
+        guard let e = error as? DatabaseError else { return false }
+        return e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED
+    }
+
+    /// What `probe` found.
+    public enum Health: String, Sendable {
+        case ok
+        /// Another connection holds a lock that kept the probe from reading or writing in time.
+        case busy
+        /// The file cannot be opened or read.
+        case unreadable
+    }
+
+    /// Can the database be read and written within `timeout` seconds? A connection of its own
+    /// (so neither the pool's longer busy timeout nor its queue of writers holds it up) reads a
+    /// row and takes the write lock, then rolls back. Blocks its thread up to `timeout`.
+    public func probe(timeout: Double) -> Health {
+        var config = Configuration()
+        config.busyMode = .timeout(timeout)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.inDatabase { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                defer { try? db.execute(sql: "ROLLBACK") }
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM connection")
+            }
+            try queue.close()
+            return .ok
+        } catch {
+            return Self.isBusy(error) ? .busy : .unreadable
+        }
     }
 
     /// Names of the migrations applied, in order.

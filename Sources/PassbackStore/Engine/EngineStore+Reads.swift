@@ -88,10 +88,21 @@ extension EngineStore {
                                          maxPoints: $0["max_points"],
                                          syncToSIS: $0["sync_to_sis"], deleted: ($0["deleted_at"] as String?) != nil)
             }
+            // Grades are recorded per course; this section reads only those of its own students
+            // (LinkedSections.grade(of:belongsTo:)), never another linked section's.
+            var enrollments: [String: [LinkedSections.Enrollment]] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT e.person_sourced_id, e.class_sourced_id, e.status FROM linked_section ls JOIN class c ON c.id = ls.class_id
+                JOIN enrollment e ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id AND e.role = 'student'
+                WHERE ls.lms_course_id = ?
+                """, arguments: [courseID]) {
+                enrollments[r["person_sourced_id"], default: []].append(
+                    LinkedSections.Enrollment(sectionSourcedId: r["class_sourced_id"], active: (r["status"] as String) == "active"))
+            }
             var grades: [Int64: [SectionSnapshot.Grade]] = [:]
             for r in try Row.fetchAll(db, sql: """
                 SELECT g.* FROM grade g JOIN material m ON m.id = g.material_id WHERE m.lms_course_id = ? ORDER BY g.material_id, g.student_sourced_id
-                """, arguments: [courseID]) {
+                """, arguments: [courseID]) where LinkedSections.grade(of: enrollments[r["student_sourced_id"]] ?? [], belongsTo: sectionID) {
                 grades[r["material_id"], default: []].append(SectionSnapshot.Grade(
                     studentSourcedId: r["student_sourced_id"], score: r["score"], exception: r["exception"], comment: r["comment"],
                     updatedAt: Timestamp.date(r["updated_at"]) ?? .distantPast))
