@@ -40,7 +40,7 @@ struct Report {
         return """
             # Benchmark results
 
-            Written by `.build-release/release/passback-bench --scale \(scale)` after `swift build -c release --scratch-path .build-release --product passback --product passback-bench` (see `Benchmarks/README.md`), on \(date).
+            Written by `.build-release/release/passback-bench --scale \(scale)` after `swift build -c release --scratch-path .build-release --product passback && swift build -c release --scratch-path .build-release --product passback-bench` (see `Benchmarks/README.md`), on \(date).
             Machine: \(machine). Release build of `\(URL(fileURLWithPath: binary).lastPathComponent)`; the sandbox SIS and `passback serve` are separate
             processes on loopback; the harness is a third. A shared, noisy machine: read each figure against its reference in the
             same run, not as an absolute.
