@@ -63,4 +63,35 @@ struct ExecutionPoolTests {
         // First come, first served would run it after all 200.
         #expect(log.all.firstIndex(of: "small") == 1, "the small request ran after \(log.all.firstIndex(of: "small") ?? -1) of the large one's jobs")
     }
+
+    @Test("a thread is kept for small requests: a small query runs while four large ones each hold a thread")
+    func smallThreadKept() async throws {
+        let pool = ExecutionPool(threads: 4)
+        let release = Log(), holding = Log(), ran = Log()
+        defer {
+            release.add("go")
+            pool.shutdown()
+        }
+        // Four large requests, each of whose jobs past the large mark holds its thread (as a slow SQL statement would).
+        for _ in 0..<4 {
+            Task(executorPreference: pool.lane()) {
+                await withTaskGroup(of: Void.self) { group in
+                    for i in 0..<(ExecutionPool.largeAfter + 8) {
+                        group.addTask {
+                            guard i >= ExecutionPool.largeAfter else { return }
+                            holding.add("hold")
+                            while release.all.isEmpty { Self.work() }
+                        }
+                    }
+                }
+            }
+        }
+        // Three threads end up held (the two large-only ones and the one that takes any lane).
+        let deadline = ContinuousClock.now + .seconds(20)
+        while holding.all.count < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        Task(executorPreference: pool.lane()) { ran.add("small") }
+        let waitUntil = ContinuousClock.now + .seconds(10)
+        while ran.all.isEmpty, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(ran.all == ["small"], "the small request ran while the large ones held \(holding.all.count) threads")
+    }
 }

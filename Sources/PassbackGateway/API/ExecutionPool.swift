@@ -15,10 +15,10 @@ import Foundation
 /// one instead of queueing behind them, and large ones share what is left.
 ///
 /// A large request (a lane that has run many jobs already) runs one job at a time, so it holds
-/// one thread and one SQLite reader, not all of them. Half the threads run at a lower CPU
-/// priority (nice 10) and take only large lanes: on two cores, three large requests would
-/// otherwise take the CPU from everything else. The other half take any lane, the least
-/// served first.
+/// one thread and one SQLite reader, not all of them. Threads have roles: half run at a lower
+/// CPU priority (nice 10) and take only large lanes (on two cores, three large requests would
+/// otherwise take the CPU from everything else); one takes only small lanes, so a small query
+/// never waits for a large request's slow SQL statement to finish; the rest take any lane.
 final class ExecutionPool: @unchecked Sendable {
     /// One request's queue of jobs.
     final class Lane: TaskExecutor, @unchecked Sendable {
@@ -53,15 +53,14 @@ final class ExecutionPool: @unchecked Sendable {
 
     init(threads: Int, name: String = "passback-graphql") {
         self.threads = threads
-        let background = threads / 2
         for i in 0..<threads {
-            let low = i < background
+            let role = Self.role(of: i, among: threads)
             let thread = Thread { [self] in
                 condition.withLock { _ = threadIDs.insert(UInt(pthread_self())) }
-                if low { Self.lowerPriority() }
-                work(largeOnly: low)
+                if role == .large { Self.lowerPriority() }
+                work(role)
             }
-            thread.name = "\(name)-\(low ? "bg-" : "")\(i)"
+            thread.name = "\(name)-\(role)-\(i)"
             // Resolvers and the library recurse per level of the (bounded) document.
             thread.stackSize = 8 << 20
             thread.start()
@@ -91,6 +90,32 @@ final class ExecutionPool: @unchecked Sendable {
         condition.unlock()
     }
 
+    enum Role: Sendable, CustomStringConvertible {
+        /// Only lanes that are not large.
+        case small
+        /// Only large lanes, at a lower CPU priority.
+        case large
+        /// Any lane.
+        case any
+
+        var description: String {
+            switch self {
+            case .small: "small"
+            case .large: "large"
+            case .any: "any"
+            }
+        }
+    }
+
+    /// Half the threads (at least one) for large lanes, one for small lanes, the rest for any;
+    /// with one thread, it takes any lane.
+    static func role(of index: Int, among threads: Int) -> Role {
+        guard threads > 1 else { return .any }
+        let large = max(1, threads / 2)
+        if index < large { return .large }
+        return index == large ? .small : .any
+    }
+
     /// Lowers the calling thread's scheduling priority. On Linux the nice value belongs to each
     /// thread, and `setpriority(PRIO_PROCESS, 0, …)` sets the calling thread's (setpriority(2), BUGS).
     static func lowerPriority() {
@@ -99,15 +124,19 @@ final class ExecutionPool: @unchecked Sendable {
         #endif
     }
 
-    private func work(largeOnly: Bool) {
+    private func work(_ role: Role) {
         while true {
             condition.lock()
-            // The lane served least so far (of the large ones, for a background thread); few
+            // The lane served least so far, of those this thread's role may take; few
             // lanes are ever ready at once, so a scan is enough.
             func next() -> Int? {
                 ready.indices.filter {
                     let lane = ready[$0]
-                    return lane.large ? lane.active == 0 : !largeOnly
+                    switch role {
+                    case .small: return !lane.large
+                    case .large: return lane.large && lane.active == 0
+                    case .any: return !lane.large || lane.active == 0
+                    }
                 }.min { ready[$0].served < ready[$1].served }
             }
             var picked = next()
