@@ -1,6 +1,7 @@
 import Foundation
 import OneRoster
 import OneRosterSandbox
+import Synchronization
 
 /// Starts a sandbox SIS on a free loopback port, runs `body`, and always stops it.
 func withSandbox<R>(
@@ -42,7 +43,7 @@ func makeClient(
     case .oauth2:
         let provider = OAuth2ClientCredentials(
             configuration: .init(tokenURL: running.tokenURL, clientID: auth.clientID, clientSecret: secret ?? auth.clientSecret, scopes: scopes,
-                                 refreshMargin: 30, replayCookies: replayCookies),
+                                 replayCookies: replayCookies),
             transport: transport, clock: clock)
         return (OneRosterClient(configuration: config, transport: transport, authorizer: provider), provider)
     }
@@ -57,6 +58,30 @@ func oneRosterError(_ body: () async throws -> Void) async -> OneRosterError? {
         return e
     } catch {
         return OneRosterError(kind: .malformedResponse, operation: "unexpected", bodyExcerpt: "\(error)")
+    }
+}
+
+/// A transport that counts what it sent and what came back: token requests, and API answers by status.
+final class CountingTransport: HTTPTransport {
+    struct Counts {
+        var tokenRequests = 0
+        var apiStatuses: [Int: Int] = [:]
+        var apiRequests: Int { apiStatuses.values.reduce(0, +) }
+    }
+    let inner: any HTTPTransport
+    private let state = Mutex(Counts())
+
+    init(_ inner: any HTTPTransport = sharedTransport) { self.inner = inner }
+
+    var counts: Counts { state.withLock { $0 } }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await inner.send(request)
+        let isToken = request.url.path.hasSuffix("/token")
+        state.withLock { c in
+            if isToken { c.tokenRequests += 1 } else { c.apiStatuses[response.status, default: 0] += 1 }
+        }
+        return response
     }
 }
 
