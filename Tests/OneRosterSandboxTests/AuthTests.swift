@@ -84,6 +84,34 @@ struct OAuth2Tests {
         }
     }
 
+    @Test("50 concurrent requests make one token request, without a token and after the SIS expired it")
+    func concurrentRequestsShareOneRefresh() async throws {
+        try await withSandbox { (running, clock) async throws in
+            let counting = CountingTransport()
+            let holding = HoldingRefusalsTransport(counting)
+            let (client, provider) = makeClient(running, clock: clock, transport: holding)
+            func fifty() async throws {
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<50 { group.addTask { try await client.list(.schools).count } }
+                    for try await n in group { #expect(n == 2) }
+                }
+            }
+            try await fifty()
+            #expect(counting.counts.tokenRequests == 1)
+            // The client still thinks its token good: every request gets 401 once. The first
+            // refusal is retried with a new token before the other 49 come back, so theirs name
+            // a token that was already replaced.
+            running.sandbox.expireAllTokens()
+            holding.arm()
+            try await fifty()
+            #expect(counting.counts.tokenRequests == 2)
+            #expect(running.sandbox.tokensIssued == 2)
+            #expect(await provider?.fetchCount == 2)
+            #expect(counting.counts.apiStatuses[200] == 100)
+            #expect(counting.counts.apiStatuses[401] == 50)
+        }
+    }
+
     @Test("a wrong secret is an auth error, not a retry")
     func wrongSecret() async throws {
         try await withSandbox { (running, clock) async throws in

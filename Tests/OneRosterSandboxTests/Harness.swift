@@ -85,6 +85,58 @@ final class CountingTransport: HTTPTransport {
     }
 }
 
+/// A transport that, once armed, lets the first 401 through and holds every later 401 until
+/// an API request has succeeded after it: the first refused request has then been retried
+/// with a fresh token, so the held ones reach the client after the refresh, not during it.
+final class HoldingRefusalsTransport: HTTPTransport {
+    struct State {
+        var armed = false
+        var firstRefusalPassed = false
+        var released = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    let inner: any HTTPTransport
+    private let state = Mutex(State())
+
+    init(_ inner: any HTTPTransport) { self.inner = inner }
+
+    func arm() { state.withLock { $0.armed = true } }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await inner.send(request)
+        if request.url.path.hasSuffix("/token") { return response }
+        if response.status == 401 {
+            let hold = state.withLock { s -> Bool in
+                guard s.armed, !s.released else { return false }
+                if !s.firstRefusalPassed {
+                    s.firstRefusalPassed = true
+                    return false
+                }
+                return true
+            }
+            if hold {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let now = state.withLock { s -> Bool in
+                        if s.released { return true }
+                        s.waiting.append(c)
+                        return false
+                    }
+                    if now { c.resume() }
+                }
+            }
+        } else if (200..<300).contains(response.status) {
+            let waiting = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                guard s.firstRefusalPassed, !s.released else { return [] }
+                s.released = true
+                defer { s.waiting = [] }
+                return s.waiting
+            }
+            for c in waiting { c.resume() }
+        }
+        return response
+    }
+}
+
 /// A transport that hands each request to `edit` after it was signed, to tamper with it.
 struct EditingTransport: HTTPTransport {
     let inner: any HTTPTransport

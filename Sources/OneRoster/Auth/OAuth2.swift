@@ -55,8 +55,9 @@ public struct TokenRefreshMargin: Sendable, Hashable {
 
 /// OAuth 2 client credentials: one token shared by every request, fetched with HTTP Basic
 /// auth, refreshed shortly before it expires (`TokenRefreshMargin`) and once after a 401.
-/// Concurrent requests wait on the same fetch instead of asking for a token each (which
-/// trips rate limits).
+/// At most one token request is in flight at a time: concurrent requests wait on the same
+/// fetch instead of asking for a token each (which trips rate limits), and many requests
+/// refused with the same token cause one refresh, not one each.
 public actor OAuth2ClientCredentials: RequestAuthorizer {
     /// Where and how to ask for tokens.
     public struct Configuration: Sendable {
@@ -114,8 +115,12 @@ public actor OAuth2ClientCredentials: RequestAuthorizer {
         if configuration.replayCookies, let cookies = t.cookies { request.headers["Cookie"] = cookies }
     }
 
-    public func credentialsRejected() async -> Bool {
-        token = nil
+    /// Drops the token the refused request carried, so the retry gets a fresh one. A request
+    /// sent with an older token (one already replaced) leaves the current token alone: when
+    /// many requests are refused at once, only the first one's retry fetches a token and the
+    /// others' retries use it.
+    public func credentialsRejected(_ request: HTTPRequest) async -> Bool {
+        if let token, request.headers["Authorization"] == "Bearer \(token.accessToken)" { self.token = nil }
         return true
     }
 
