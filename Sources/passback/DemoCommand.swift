@@ -60,11 +60,12 @@ struct DemoCommand: AsyncParsableCommand {
                 try demo.feed()
             }
             let tokens = try demo.tokens(file: database + DemoDistrict.tokensSuffix)
-            let worker = OutboxWorker(database: store, targets: [DemoDistrict.connection: .init(client: ClientFactory.client(for: connection),
-                                                                                                requestsPerMinute: 6000)])
+            let client = ClientFactory.client(for: connection)
+            let worker = OutboxWorker(database: store, targets: [DemoDistrict.connection: .init(client: client, requestsPerMinute: 6000)])
             let scheduler = SyncScheduler(database: store, planner: SyncPlanner(database: store))
             let gateway = try Gateway(configuration: .init(host: host, port: port), database: store, worker: worker, scheduler: scheduler,
-                                      services: APIServices(database: store, connections: [DemoDistrict.connection: connection]))
+                                      services: APIServices(database: store, connections: [DemoDistrict.connection: connection],
+                                                            clients: [DemoDistrict.connection: client]))
             let host = self.host, sis = running.baseURL.absoluteString, secret = auth.clientSecret, clientID = auth.clientID
             let group = gateway.serviceGroup(onRunning: { port in
                 let base = "http://\(host):\(port)"

@@ -31,7 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
         let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
         let gateway = try Gateway(configuration: .init(host: host, port: port, metricsToken: config.metricsToken, idleTimeout: .seconds(idleTimeout)), database: database,
                                   worker: worker, scheduler: scheduler,
-                                  services: APIServices(database: database, connections: config.connections), limits: GraphQLAPI.Limits(config.api))
+                                  services: APIServices(database: database, connections: config.connections, clients: targets.mapValues(\.client)),
+                                  limits: GraphQLAPI.Limits(config.api))
         let host = self.host
         let group = gateway.serviceGroup { port in
             FileHandle.standardOutput.write(Data("Passback is serving on http://\(host):\(port) (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics \(config.metricsToken == nil ? "off: no metricsToken" : "with the metrics token")); \(targets.count) connection(s)\n".utf8))

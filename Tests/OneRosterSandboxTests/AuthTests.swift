@@ -35,12 +35,80 @@ struct OAuth2Tests {
         try await withSandbox({ $0.auth.tokenLifetime = 100 }) { (running, clock) async throws in
             let (client, _) = makeClient(running, clock: clock)
             _ = try await client.list(.schools)
-            clock.advance(by: 50)
+            clock.advance(by: 85)  // 15 s left: outside the 10 s margin of a 100 s token
             _ = try await client.list(.schools)
             #expect(running.sandbox.tokensIssued == 1)
-            clock.advance(by: 30)  // 20 s left, inside the 30 s refresh margin; the server would still accept it
+            clock.advance(by: 6)  // 9 s left, inside the margin; the server would still accept it
             _ = try await client.list(.schools)
             #expect(running.sandbox.tokensIssued == 2)
+        }
+    }
+
+    @Test("a 20 s token serves about 18 s of requests, then one refresh before it expires")
+    func shortTokenServesMostOfItsLife() async throws {
+        try await withSandbox({ $0.auth.tokenLifetime = 20 }) { (running, clock) async throws in
+            let counting = CountingTransport()
+            let (client, provider) = makeClient(running, clock: clock, transport: counting)
+            for _ in 0..<12 {  // 12 GETs over 16.5 s of the token's 20
+                _ = try await client.list(.schools)
+                clock.advance(by: 1.5)
+            }
+            #expect(counting.counts.tokenRequests == 1)
+            #expect(running.sandbox.tokensIssued == 1)
+            clock.advance(by: 0.2)  // 18.2 s since the token was asked for: inside its 2 s margin
+            _ = try await client.list(.schools)
+            #expect(counting.counts.tokenRequests == 2)
+            #expect(await provider?.fetchCount == 2)
+            #expect(counting.counts.apiStatuses == [200: 13], "no request went out with an expired token")
+        }
+    }
+
+    @Test("a 3 s token is refreshed shortly before it expires, not after every request")
+    func veryShortToken() async throws {
+        try await withSandbox({ $0.auth.tokenLifetime = 3 }) { (running, clock) async throws in
+            let counting = CountingTransport()
+            let (client, _) = makeClient(running, clock: clock, transport: counting)
+            var tokensAt: [TimeInterval: Int] = [:]
+            for step in 0..<24 {  // a request every 0.25 s for 6 s
+                _ = try await client.list(.schools)
+                tokensAt[Double(step) * 0.25] = counting.counts.tokenRequests
+                clock.advance(by: 0.25)
+            }
+            // A 3 s token keeps 1 s in reserve: new tokens at 0 s, 2 s and 4 s.
+            #expect(tokensAt[1.75] == 1)
+            #expect(tokensAt[2.0] == 2)
+            #expect(tokensAt[3.75] == 2)
+            #expect(tokensAt[4.0] == 3)
+            #expect(counting.counts.tokenRequests == 3)
+            #expect(counting.counts.apiStatuses == [200: 24], "no request went out with an expired token")
+        }
+    }
+
+    @Test("50 concurrent requests make one token request, without a token and after the SIS expired it")
+    func concurrentRequestsShareOneRefresh() async throws {
+        try await withSandbox { (running, clock) async throws in
+            let counting = CountingTransport()
+            let holding = HoldingRefusalsTransport(counting)
+            let (client, provider) = makeClient(running, clock: clock, transport: holding)
+            func fifty() async throws {
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<50 { group.addTask { try await client.list(.schools).count } }
+                    for try await n in group { #expect(n == 2) }
+                }
+            }
+            try await fifty()
+            #expect(counting.counts.tokenRequests == 1)
+            // The client still thinks its token good: every request gets 401 once. The first
+            // refusal is retried with a new token before the other 49 come back, so theirs name
+            // a token that was already replaced.
+            running.sandbox.expireAllTokens()
+            holding.arm()
+            try await fifty()
+            #expect(counting.counts.tokenRequests == 2)
+            #expect(running.sandbox.tokensIssued == 2)
+            #expect(await provider?.fetchCount == 2)
+            #expect(counting.counts.apiStatuses[200] == 100)
+            #expect(counting.counts.apiStatuses[401] == 50)
         }
     }
 

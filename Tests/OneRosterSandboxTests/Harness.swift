@@ -1,6 +1,7 @@
 import Foundation
 import OneRoster
 import OneRosterSandbox
+import Synchronization
 
 /// Starts a sandbox SIS on a free loopback port, runs `body`, and always stops it.
 func withSandbox<R>(
@@ -42,7 +43,7 @@ func makeClient(
     case .oauth2:
         let provider = OAuth2ClientCredentials(
             configuration: .init(tokenURL: running.tokenURL, clientID: auth.clientID, clientSecret: secret ?? auth.clientSecret, scopes: scopes,
-                                 refreshMargin: 30, replayCookies: replayCookies),
+                                 replayCookies: replayCookies),
             transport: transport, clock: clock)
         return (OneRosterClient(configuration: config, transport: transport, authorizer: provider), provider)
     }
@@ -57,6 +58,82 @@ func oneRosterError(_ body: () async throws -> Void) async -> OneRosterError? {
         return e
     } catch {
         return OneRosterError(kind: .malformedResponse, operation: "unexpected", bodyExcerpt: "\(error)")
+    }
+}
+
+/// A transport that counts what it sent and what came back: token requests, and API answers by status.
+final class CountingTransport: HTTPTransport {
+    struct Counts {
+        var tokenRequests = 0
+        var apiStatuses: [Int: Int] = [:]
+        var apiRequests: Int { apiStatuses.values.reduce(0, +) }
+    }
+    let inner: any HTTPTransport
+    private let state = Mutex(Counts())
+
+    init(_ inner: any HTTPTransport = sharedTransport) { self.inner = inner }
+
+    var counts: Counts { state.withLock { $0 } }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await inner.send(request)
+        let isToken = request.url.path.hasSuffix("/token")
+        state.withLock { c in
+            if isToken { c.tokenRequests += 1 } else { c.apiStatuses[response.status, default: 0] += 1 }
+        }
+        return response
+    }
+}
+
+/// A transport that, once armed, lets the first 401 through and holds every later 401 until
+/// an API request has succeeded after it: the first refused request has then been retried
+/// with a fresh token, so the held ones reach the client after the refresh, not during it.
+final class HoldingRefusalsTransport: HTTPTransport {
+    struct State {
+        var armed = false
+        var firstRefusalPassed = false
+        var released = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    let inner: any HTTPTransport
+    private let state = Mutex(State())
+
+    init(_ inner: any HTTPTransport) { self.inner = inner }
+
+    func arm() { state.withLock { $0.armed = true } }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await inner.send(request)
+        if request.url.path.hasSuffix("/token") { return response }
+        if response.status == 401 {
+            let hold = state.withLock { s -> Bool in
+                guard s.armed, !s.released else { return false }
+                if !s.firstRefusalPassed {
+                    s.firstRefusalPassed = true
+                    return false
+                }
+                return true
+            }
+            if hold {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let now = state.withLock { s -> Bool in
+                        if s.released { return true }
+                        s.waiting.append(c)
+                        return false
+                    }
+                    if now { c.resume() }
+                }
+            }
+        } else if (200..<300).contains(response.status) {
+            let waiting = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                guard s.firstRefusalPassed, !s.released else { return [] }
+                s.released = true
+                defer { s.waiting = [] }
+                return s.waiting
+            }
+            for c in waiting { c.resume() }
+        }
+        return response
     }
 }
 

@@ -137,3 +137,18 @@ struct OAuth1Tests {
         #expect(OAuth1Signature.baseStringURI(URL(string: "https://example.com:8443/a")!) == "https://example.com:8443/a")
     }
 }
+
+@Suite("OAuth 2 refresh margin")
+struct RefreshMarginTests {
+    @Test("the margin is 10 % of the lifetime, at least 1 s, at most 60 s, never more than half")
+    func scalesWithLifetime() {
+        let m = TokenRefreshMargin.standard
+        #expect(m.margin(forLifetime: 3600) == 60)
+        #expect(m.margin(forLifetime: 300) == 30)
+        #expect(m.margin(forLifetime: 20) == 2)
+        #expect(m.margin(forLifetime: 5) == 1)
+        #expect(m.margin(forLifetime: 1) == 0.5)
+        #expect(m.margin(forLifetime: 0) == 0)
+        #expect(TokenRefreshMargin(fraction: 0.5, floor: 1, ceiling: 120).margin(forLifetime: 3600) == 120)
+    }
+}

@@ -131,14 +131,16 @@ func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQ
         workerConfiguration.pollInterval = .milliseconds(20)
         workerConfiguration.retryPolicy.baseDelay = retryDelay
         workerConfiguration.retryPolicy.maxDelay = max(0.2, retryDelay * 4)
-        let worker = OutboxWorker(database: database, targets: ["district": .init(client: ClientFactory.client(for: connection), requestsPerMinute: 60_000)],
+        let client = ClientFactory.client(for: connection)
+        let worker = OutboxWorker(database: database, targets: ["district": .init(client: client, requestsPerMinute: 60_000)],
                                   configuration: workerConfiguration)
         var configuration = server
         configuration.host = "127.0.0.1"
         configuration.port = 0
         let gateway = try Gateway(configuration: configuration, database: database, worker: worker,
                                   scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)),
-                                  services: APIServices(database: database, connections: ["district": connection]), limits: limits)
+                                  services: APIServices(database: database, connections: ["district": connection], clients: ["district": client]),
+                                  limits: limits)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
         let task = Task { try await group.run() }

@@ -284,4 +284,18 @@ struct MutationTests {
             #expect(title["section", "title"] as? String == "Renamed in the SIS")
         }
     }
+
+    @Test("refreshRoster uses the connection's client: one OAuth 2 token for every refresh")
+    func refreshRosterSharesTheToken() async throws {
+        try await withGateway { env in
+            let (_, teacher) = env.yearLongSection
+            let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
+            let before = env.running.sandbox.tokensIssued
+            for _ in 0..<3 {
+                let r = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { state } userErrors { message } } }", token: admin)
+                #expect(r["refreshRoster", "rosterRun", "state"] as? String == "SUCCEEDED", "\(r.text)")
+            }
+            #expect(env.running.sandbox.tokensIssued == before + 1)
+        }
+    }
 }

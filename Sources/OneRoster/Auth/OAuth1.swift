@@ -38,7 +38,7 @@ public struct OAuth1Signer: RequestAuthorizer {
     }
 
     /// A rejected signature does not get better by sending it again.
-    public func credentialsRejected() async -> Bool { false }
+    public func credentialsRejected(_ request: HTTPRequest) async -> Bool { false }
 
     /// The `Authorization: OAuth ...` value for a request.
     public func authorizationHeader(method httpMethod: String, url: URL) -> String {

@@ -17,9 +17,47 @@ public enum OneRosterScope {
     ]
 }
 
+/// How long before a token expires it is replaced: a share of its lifetime, at least `floor`
+/// and at most `ceiling`, and never more than half the lifetime.
+///
+/// A fixed margin does not fit every SIS: a 60 s margin on a 20 s token meant the token was
+/// "about to expire" the moment it arrived, so every request asked for a new one. Scaling with
+/// the lifetime keeps a token in use for most of its life (a 20 s token serves 18 s, an hour's
+/// token 59 minutes). The floor covers what a fraction cannot: the time a request spends
+/// reaching the SIS and a little clock difference between the two, so a short token is not
+/// sent with a few milliseconds left and refused on arrival. The ceiling keeps long tokens
+/// from being replaced needlessly early; one minute is far more than a request takes. Half
+/// the lifetime is the cap for very short tokens, so a token always serves at least half its
+/// life, whatever the floor says.
+public struct TokenRefreshMargin: Sendable, Hashable {
+    /// The share of the lifetime kept in reserve.
+    public var fraction: Double
+    /// The least margin, in seconds (unless that is more than half the lifetime).
+    public var floor: TimeInterval
+    /// The most margin, in seconds.
+    public var ceiling: TimeInterval
+
+    public init(fraction: Double = 0.1, floor: TimeInterval = 1, ceiling: TimeInterval = 60) {
+        self.fraction = fraction
+        self.floor = floor
+        self.ceiling = ceiling
+    }
+
+    /// 10 % of the lifetime, at least 1 s, at most 60 s.
+    public static let standard = TokenRefreshMargin()
+
+    /// Seconds before expiry at which a token of this lifetime is replaced.
+    public func margin(forLifetime lifetime: TimeInterval) -> TimeInterval {
+        guard lifetime > 0 else { return 0 }
+        return Swift.min(Swift.max(lifetime * fraction, floor), ceiling, lifetime / 2)
+    }
+}
+
 /// OAuth 2 client credentials: one token shared by every request, fetched with HTTP Basic
-/// auth, refreshed a little before it expires and once after a 401. Concurrent requests
-/// wait on the same fetch instead of asking for a token each (which trips rate limits).
+/// auth, refreshed shortly before it expires (`TokenRefreshMargin`) and once after a 401.
+/// At most one token request is in flight at a time: concurrent requests wait on the same
+/// fetch instead of asking for a token each (which trips rate limits), and many requests
+/// refused with the same token cause one refresh, not one each.
 public actor OAuth2ClientCredentials: RequestAuthorizer {
     /// Where and how to ask for tokens.
     public struct Configuration: Sendable {
@@ -28,14 +66,14 @@ public actor OAuth2ClientCredentials: RequestAuthorizer {
         public var clientSecret: String
         /// Space-joined into `scope`; empty sends no scope.
         public var scopes: [String]
-        /// Refresh when less than this is left on the token.
-        public var refreshMargin: TimeInterval
+        /// When to replace a token, from the lifetime the server gave it.
+        public var refreshMargin: TokenRefreshMargin
         /// Send the cookies set by the token response on every call (load-balancer affinity).
         public var replayCookies: Bool
 
         public init(
             tokenURL: URL, clientID: String, clientSecret: String, scopes: [String] = OneRosterScope.all,
-            refreshMargin: TimeInterval = 60, replayCookies: Bool = false
+            refreshMargin: TokenRefreshMargin = .standard, replayCookies: Bool = false
         ) {
             self.tokenURL = tokenURL
             self.clientID = clientID
@@ -52,6 +90,8 @@ public actor OAuth2ClientCredentials: RequestAuthorizer {
     struct Token {
         var accessToken: String
         var expiresAt: Date
+        /// `expiresAt` less the refresh margin: from then on a new token is fetched.
+        var refreshAt: Date
         var cookies: String?
     }
 
@@ -75,13 +115,17 @@ public actor OAuth2ClientCredentials: RequestAuthorizer {
         if configuration.replayCookies, let cookies = t.cookies { request.headers["Cookie"] = cookies }
     }
 
-    public func credentialsRejected() async -> Bool {
-        token = nil
+    /// Drops the token the refused request carried, so the retry gets a fresh one. A request
+    /// sent with an older token (one already replaced) leaves the current token alone: when
+    /// many requests are refused at once, only the first one's retry fetches a token and the
+    /// others' retries use it.
+    public func credentialsRejected(_ request: HTTPRequest) async -> Bool {
+        if let token, request.headers["Authorization"] == "Bearer \(token.accessToken)" { self.token = nil }
         return true
     }
 
     func currentToken() async throws -> Token {
-        if let token, clock.now.addingTimeInterval(configuration.refreshMargin) < token.expiresAt { return token }
+        if let token, clock.now < token.refreshAt { return token }
         if let inflight { return try await inflight.value }
         let task = Task { [configuration, transport, clock] in
             try await Self.fetch(configuration: configuration, transport: transport, clock: clock)
@@ -133,7 +177,9 @@ public actor OAuth2ClientCredentials: RequestAuthorizer {
         default: break
         }
         let cookies = Self.cookieHeader(fromSetCookie: response.headers.values("Set-Cookie"))
-        return Token(accessToken: access, expiresAt: sentAt.addingTimeInterval(lifetime), cookies: cookies)
+        let expiresAt = sentAt.addingTimeInterval(lifetime)
+        return Token(accessToken: access, expiresAt: expiresAt,
+                     refreshAt: expiresAt.addingTimeInterval(-c.refreshMargin.margin(forLifetime: lifetime)), cookies: cookies)
     }
 
     /// Builds a `Cookie` header from `Set-Cookie` lines (which some stacks fold into one,

@@ -111,7 +111,7 @@ public struct OneRosterClient: Sendable {
                 throw OneRosterError(kind: .retryable, operation: operation, bodyExcerpt: "\(error)")
             }
             if (200..<300).contains(response.status) { return response }
-            if response.status == 401, attempt == 1, let authorizer, await authorizer.credentialsRejected() { continue }
+            if response.status == 401, attempt == 1, let authorizer, await authorizer.credentialsRejected(request) { continue }
             throw OneRosterError(operation: operation, response: response)
         }
     }

@@ -12,16 +12,21 @@ public struct APIServices: Sendable {
     public var planner: SyncPlanner
     public var clock: any WallClock
     public var connections: [String: PassbackConfiguration.Connection]
+    /// The process's client for each connection (the outbox worker's), so `refreshRoster`
+    /// shares its OAuth 2 token and refreshes instead of asking for one of its own each time;
+    /// a connection missing here gets a client built for the call.
+    public var clients: [String: OneRosterClient]
     public var transport: any HTTPTransport
     /// The one poller behind every subscription of this API.
     let hub: LiveHub
 
     public init(database: PassbackDatabase, clock: any WallClock = SystemWallClock(), connections: [String: PassbackConfiguration.Connection] = [:],
-                transport: any HTTPTransport = URLSessionTransport()) {
+                clients: [String: OneRosterClient] = [:], transport: any HTTPTransport = URLSessionTransport()) {
         self.database = database
         self.planner = SyncPlanner(database: database, clock: clock)
         self.clock = clock
         self.connections = connections
+        self.clients = clients
         self.transport = transport
         self.hub = LiveHub(reads: APIReads(database))
     }

@@ -413,7 +413,8 @@ enum MutationResolvers {
         guard let connection = ctx.services.connections[ctx.connection] else {
             return .failed(UserError(.notFound, "this gateway has no SIS credentials for connection '\(ctx.connection)'; add it to the configuration file"))
         }
-        let client = ClientFactory.client(for: connection, transport: ctx.services.transport, clock: ctx.services.clock)
+        let client = ctx.services.clients[ctx.connection]
+            ?? ClientFactory.client(for: connection, transport: ctx.services.transport, clock: ctx.services.clock)
         let importer = RosterImporter(store: RosterStore(ctx.services.database), clock: ctx.services.clock)
         do {
             let report = try await importer.pull(connection: connection.settings, client: client, forceFull: input["full"].nonNullBool ?? false)
