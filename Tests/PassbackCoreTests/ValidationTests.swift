@@ -233,6 +233,24 @@ struct ValidationTests {
         #expect(plan.results.map(\.studentSourcedId) == ["s1", "s2"])
     }
 
+    @Test("in a linked course, another section's student is sent there and is no problem here; a student of no linked section is reported by one section only")
+    func linkedSections() {
+        let linked = Self.section {
+            $0.otherLinkedSections = ["sec-2"]
+            $0.otherLinkedStudents = ["s3", "t1", "t2"]  // s3 is in both sections
+        }
+        let grades = ["s1", "t1", "s3", "ghost", "t2"].map { GradeInfo(studentSourcedId: $0, score: 5) }
+        let reporting = Validation.plan(material: Fixture.material, grades: grades, section: linked, profile: Fixture.limited)
+        #expect(reporting.results.map(\.studentSourcedId) == ["s1", "s3"])
+        #expect(reporting.problems.map(\.code) == [.studentNotEnrolled])
+        #expect(reporting.problems.first?.studentSourcedId == "ghost")
+        #expect(reporting.problems.first?.message.contains("other section linked to this course (sec-2)") == true)
+        let other = Validation.plan(material: Fixture.material, grades: grades, section: linked, profile: Fixture.limited, reportsUnenrolled: false)
+        #expect(other.results.map(\.studentSourcedId) == ["s1", "s3"])
+        #expect(other.problems.isEmpty)
+        #expect(!other.blocked)
+    }
+
     static let badScores: [Double] = [.nan, .infinity, -.infinity, -0.5, -100]
 
     @Test("a score that is not finite or is negative fails that result only", arguments: badScores)

@@ -21,6 +21,19 @@ struct LinkedCourseTests {
     }
 
     static func shared(_ env: GatewayEnv) async throws -> Shared {
+        let (a, aSections, b, bSection) = try sections(env)
+        let integration = try env.token(.integration, user: "lms-feed")
+        let course = try await env.post("""
+            mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { code message } } }
+            """, ["i": ["lmsId": "shared", "title": "Shared course", "sectionSourcedIds": aSections + [bSection],
+                        "categories": [["lmsId": "lc-0", "title": "Homework"]]]], token: integration)
+        #expect(course.errors.isEmpty && (course["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(course.text)")
+        try await feedMaterials(env, integration, syncToSIS: true)
+        return Shared(aSections: aSections, bSection: bSection, a: a, b: b, integration: integration)
+    }
+
+    /// Teacher `a` with two fall sections, and teacher `b` with a fall section of another school.
+    static func sections(_ env: GatewayEnv) throws -> (a: String, aSections: [String], b: String, bSection: String) {
         // Sections that run in the first term (the fall semester), so the materials' September due dates fall in their grading periods.
         let fall = try #require(env.data.all(.academicSessions).filter { $0["type"]?.stringValue == "term" }
             .min { ($0["startDate"]?.stringValue ?? "") < ($1["startDate"]?.stringValue ?? "") }?["sourcedId"]?.stringValue)
@@ -34,20 +47,13 @@ struct LinkedCourseTests {
             guard !(byTeacher[t] ?? []).contains(where: aSections.contains) else { return nil }
             return (byTeacher[t] ?? []).first { !aSchools.contains(env.school(of: $0)) && !(byTeacher[a] ?? []).contains($0) }.map { (t, $0) }
         }.first)
-        let integration = try env.token(.integration, user: "lms-feed")
-        let course = try await env.post("""
-            mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { code message } } }
-            """, ["i": ["lmsId": "shared", "title": "Shared course", "sectionSourcedIds": aSections + [bSection],
-                        "categories": [["lmsId": "lc-0", "title": "Homework"]]]], token: integration)
-        #expect(course.errors.isEmpty && (course["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(course.text)")
-        try await feedMaterials(env, integration, syncToSIS: true)
-        return Shared(aSections: aSections, bSection: bSection, a: a, b: b, integration: integration)
+        return (a, aSections, b, bSection)
     }
 
-    static func feedMaterials(_ env: GatewayEnv, _ integration: String, syncToSIS m0: Bool) async throws {
+    static func feedMaterials(_ env: GatewayEnv, _ integration: String, course: String = "shared", syncToSIS m0: Bool) async throws {
         let fed = try await env.post("""
             mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { code message } } }
-            """, ["i": ["courseLmsId": "shared", "materials": [
+            """, ["i": ["courseLmsId": course, "materials": [
                 ["lmsId": "m-0", "title": "Quiz 0", "categoryLmsId": "lc-0", "maxPoints": 10, "dueDate": "2026-09-10T15:00:00Z", "syncToSIS": m0],
                 ["lmsId": "m-1", "title": "Quiz 1", "categoryLmsId": "lc-0", "maxPoints": 10, "dueDate": "2026-09-11T15:00:00Z"],
             ]]], token: integration)
@@ -174,6 +180,187 @@ struct LinkedCourseTests {
             // Re-sending the course that holds the section is fine.
             let again = try await env.post(upsert, ["i": ["lmsId": "first", "title": "First course", "sectionSourcedIds": [taken]]], token: integration)
             #expect((again["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(again.text)")
+        }
+    }
+
+    // MARK: Grades of a course linked to two sections
+
+    /// An LMS course `two` linked to two fall sections of two teachers (`first` < `second` by
+    /// sourcedId), materials m-0 and m-1, its category mapped in both, and every student of both
+    /// sections graded on both materials.
+    struct Two {
+        var first: String
+        var second: String
+        var teachers: [String: String]  // section → teacher token
+        var integration: String
+
+        var sections: [String] { [first, second] }
+    }
+
+    static func two(_ env: GatewayEnv) async throws -> Two {
+        let s = try sections(env)
+        let integration = try env.token(.integration, user: "lms-feed")
+        let pair = [s.aSections[0], s.bSection].sorted()
+        let course = try await env.post("""
+            mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { code message } } }
+            """, ["i": ["lmsId": "two", "title": "Two sections", "sectionSourcedIds": pair, "categories": [["lmsId": "lc-0", "title": "Homework"]]]],
+            token: integration)
+        #expect((course["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(course.text)")
+        try await feedMaterials(env, integration, course: "two", syncToSIS: true)
+        var grades: [[String: Any]] = []
+        for (i, m) in ["m-0", "m-1"].enumerated() {
+            for (j, student) in Set(pair.flatMap(env.students(of:))).sorted().enumerated() {
+                grades.append(["materialLmsId": m, "studentSourcedId": student, "score": Double((i + j) % 11)])
+            }
+        }
+        try await record(env, integration, grades)
+        var teachers: [String: String] = [:]
+        for (section, teacher) in [(s.aSections[0], s.a), (s.bSection, s.b)] {
+            let token = try env.token(.teacher, user: teacher)
+            teachers[section] = token
+            try await env.mapToFirstSISCategory(sectionID: try env.sectionID(section), token: token)
+        }
+        return Two(first: pair[0], second: pair[1], teachers: teachers, integration: integration)
+    }
+
+    static func record(_ env: GatewayEnv, _ integration: String, _ grades: [[String: Any]]) async throws {
+        let r = try await env.post("mutation($i: RecordGradesInput!) { recordGrades(input: $i) { userErrors { code message } } }",
+                                   ["i": ["courseLmsId": "two", "grades": grades]], token: integration)
+        #expect(r.errors.isEmpty && (r["recordGrades", "userErrors"] as? [Any])?.isEmpty == true, "\(r.text)")
+    }
+
+    /// The dry run of a section: lmsId → (decision, problems, students of its result writes).
+    static func dryRun(_ env: GatewayEnv, _ section: String, _ token: String) async throws
+        -> [String: (decision: String, problems: [[String: Any]], students: [String])] {
+        let r = try await env.post("""
+            mutation($i: PlanSyncInput!) { planSync(input: $i) { items { material { lmsId } decision problems { code message studentSourcedId }
+                                                                 writes { kind payload } } userErrors { message } } }
+            """, ["i": ["sectionId": try env.sectionID(section)]], token: token)
+        #expect(r.errors.isEmpty, "\(r.text)")
+        var out: [String: (String, [[String: Any]], [String])] = [:]
+        for item in r["planSync", "items"] as? [[String: Any]] ?? [] {
+            let students = (item["writes"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "PUT_RESULT" }.compactMap { w -> String? in
+                let payload = try? JSONSerialization.jsonObject(with: Data((w["payload"] as? String ?? "").utf8)) as? [String: Any]
+                return (payload?["student"] as? [String: Any])?["sourcedId"] as? String
+            }
+            out[(item["material"] as! [String: Any])["lmsId"] as! String] = (item["decision"] as? String ?? "", item["problems"] as? [[String: Any]] ?? [], students.sorted())
+        }
+        #expect(!out.isEmpty, "\(r.text)")
+        return out
+    }
+
+    /// Starts Sync Changes in a section and waits for the run to finish; returns the run.
+    static func syncChanges(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: Any] {
+        let started = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
+                                         ["i": ["sectionId": try env.sectionID(section)]], token: token)
+        let id = try #require(started["syncChanges", "run", "id"] as? String, "\(started.text)")
+        var run: [String: Any] = [:]
+        try await env.waitUntil {
+            let r = try await env.post("""
+                query($id: ID!) { node(id: $id) { ... on SyncRun { state itemsSent itemsSucceeded itemsFailed itemsSkipped jobsTotal jobsSucceeded jobsFailed } } }
+                """, ["id": id], token: token)
+            run = r["node"] as? [String: Any] ?? [:]
+            return run["state"] as? String != nil && run["state"] as? String != "RUNNING"
+        }
+        return run
+    }
+
+    /// Each material of a section: lmsId → (status, problems as "CODE student").
+    static func statuses(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: (status: String, problems: [String])] {
+        let r = try await env.post("""
+            query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { code studentSourcedId } } } } }
+            """, ["id": try env.sectionID(section)], token: token)
+        var out: [String: (String, [String])] = [:]
+        for n in r["section", "materials", "nodes"] as? [[String: Any]] ?? [] {
+            out[n["lmsId"] as! String] = (n["syncStatus"] as! String,
+                                          (n["problems"] as? [[String: Any]] ?? []).map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "-")" })
+        }
+        #expect(!out.isEmpty, "\(r.text)")
+        return out
+    }
+
+    /// The students of the results the sandbox holds under a section's lineItems, per lineItem title.
+    static func sisStudents(_ env: GatewayEnv, _ section: String) -> [String: [String]] {
+        let lineItems = env.data.all(.lineItems).filter { env.ref($0, "class") == section }
+        var out: [String: [String]] = [:]
+        for li in lineItems {
+            let id = li["sourcedId"]?.stringValue ?? ""
+            out[li["title"]?.stringValue ?? id] = env.data.all(.results).filter { env.ref($0, "lineItem") == id }.compactMap { env.ref($0, "student") }.sorted()
+        }
+        return out
+    }
+
+    @Test("a course linked to two sections, every student graded: each grade goes to its student's section only, every item SUCCESSFUL in both, counts add up")
+    func gradesGoToTheirStudentsSection() async throws {
+        try await withGateway { env in
+            let t = try await Self.two(env)
+            #expect(Set(env.students(of: t.first)) != Set(env.students(of: t.second)), "two sections with different students")
+            for section in t.sections {
+                let token = t.teachers[section]!, own = env.students(of: section)
+                // The dry run sends every item, with exactly this section's students, and finds nothing wrong.
+                let plan = try await Self.dryRun(env, section, token)
+                for m in ["m-0", "m-1"] {
+                    #expect(plan[m]?.decision == "SEND", "\(section) \(m)")
+                    #expect(plan[m]?.problems.isEmpty == true, "\(section) \(m): \(plan[m]?.problems ?? [])")
+                    #expect(plan[m]?.students == own, "\(section) \(m)")
+                }
+                let run = try await Self.syncChanges(env, section, token)
+                #expect(run["state"] as? String == "SUCCEEDED", "\(section): \(run)")
+                #expect(run["itemsSent"] as? Int == 2 && run["itemsSucceeded"] as? Int == 2 && run["itemsFailed"] as? Int == 0, "\(section): \(run)")
+                #expect(run["jobsTotal"] as? Int == 2 + 2 * own.count && run["jobsSucceeded"] as? Int == run["jobsTotal"] as? Int, "\(section): \(run)")
+            }
+            for section in t.sections {
+                let s = try await Self.statuses(env, section, t.teachers[section]!)
+                #expect(s.mapValues(\.status) == ["m-0": "SUCCESSFUL", "m-1": "SUCCESSFUL"], "\(section): \(s)")
+                #expect(s.values.allSatisfy { $0.problems.isEmpty }, "\(section): \(s)")
+                // The SIS holds, under each of the section's lineItems, a result for exactly its own students.
+                let held = Self.sisStudents(env, section)
+                #expect(held == ["Quiz 0": env.students(of: section), "Quiz 1": env.students(of: section)], "\(section)")
+            }
+
+            // A regrade of a student of the second section only is a change there, not in the first.
+            let student = try #require(env.students(of: t.second).first { !env.students(of: t.first).contains($0) })
+            try await Self.record(env, t.integration, [["materialLmsId": "m-0", "studentSourcedId": student, "score": 10.5]])
+            #expect(try await Self.statuses(env, t.first, t.teachers[t.first]!).mapValues(\.status) == ["m-0": "SUCCESSFUL", "m-1": "SUCCESSFUL"])
+            #expect(try await Self.statuses(env, t.second, t.teachers[t.second]!).mapValues(\.status) == ["m-0": "UPDATES_AVAILABLE", "m-1": "SUCCESSFUL"])
+        }
+    }
+
+    @Test("a student enrolled in neither linked section is STUDENT_NOT_ENROLLED once, in the first linked section where the material syncs; the other section succeeds")
+    func unenrolledStudentReportedOnce() async throws {
+        try await withGateway { env in
+            let t = try await Self.two(env)
+            let linked = Set(t.sections.flatMap(env.students(of:)))
+            let stranger = try #require(env.data.all(.enrollments).compactMap { e -> String? in
+                e["role"]?.stringValue == "student" ? env.ref(e, "user") : nil
+            }.sorted().first { !linked.contains($0) })
+            try await Self.record(env, t.integration, [["materialLmsId": "m-0", "studentSourcedId": stranger, "score": 7]])
+
+            // The dry run: the first section reports it on m-0 (and still sends its own students); the second does not.
+            let first = try await Self.dryRun(env, t.first, t.teachers[t.first]!)
+            #expect(first["m-0"]?.problems.map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "")" } == ["STUDENT_NOT_ENROLLED \(stranger)"])
+            let message = first["m-0"]?.problems.first?["message"] as? String ?? ""
+            #expect(message.contains(stranger) && message.contains(t.second), "\(message)")
+            #expect(first["m-0"]?.students == env.students(of: t.first))
+            #expect(first["m-1"]?.problems.isEmpty == true)
+            let second = try await Self.dryRun(env, t.second, t.teachers[t.second]!)
+            #expect(second.values.allSatisfy { $0.problems.isEmpty && $0.decision == "SEND" }, "\(second.mapValues(\.problems))")
+
+            let run1 = try await Self.syncChanges(env, t.first, t.teachers[t.first]!)
+            #expect(run1["state"] as? String == "PARTIAL" && run1["itemsSucceeded"] as? Int == 1 && run1["itemsFailed"] as? Int == 1, "\(run1)")
+            let run2 = try await Self.syncChanges(env, t.second, t.teachers[t.second]!)
+            #expect(run2["state"] as? String == "SUCCEEDED" && run2["itemsSucceeded"] as? Int == 2 && run2["itemsFailed"] as? Int == 0, "\(run2)")
+            let s1 = try await Self.statuses(env, t.first, t.teachers[t.first]!), s2 = try await Self.statuses(env, t.second, t.teachers[t.second]!)
+            #expect(s1["m-0"]?.status == "ERROR" && s1["m-0"]?.problems == ["STUDENT_NOT_ENROLLED \(stranger)"], "\(s1)")
+            #expect(s1["m-1"]?.status == "SUCCESSFUL", "\(s1)")
+            #expect(s2.mapValues(\.status) == ["m-0": "SUCCESSFUL", "m-1": "SUCCESSFUL"] && s2.values.allSatisfy { $0.problems.isEmpty }, "\(s2)")
+            #expect(Self.sisStudents(env, t.first)["Quiz 0"] == env.students(of: t.first))
+
+            // Opted out in the first section, m-0 still syncs in the second, which now reports it.
+            let off = try await Self.toggle(env, "m-0", in: t.first, false, token: t.teachers[t.first]!)
+            #expect((off["setMaterialSyncToSIS", "userErrors"] as? [Any])?.isEmpty == true, "\(off.text)")
+            let after = try await Self.dryRun(env, t.second, t.teachers[t.second]!)
+            #expect(after["m-0"]?.problems.compactMap { $0["code"] as? String } == ["STUDENT_NOT_ENROLLED"])
         }
     }
 }

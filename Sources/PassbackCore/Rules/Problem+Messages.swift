@@ -74,11 +74,18 @@ extension Problem {
             field: "category")
     }
 
-    /// A grade for a student the roster does not list in the section.
-    public static func studentNotEnrolled(studentSourcedId: String) -> Problem {
-        Problem(
+    /// A grade for a student the roster does not list in the section, nor in any other section
+    /// linked to its LMS course.
+    /// `otherLinkedSections`: the other SIS sections linked to the same LMS course, none of
+    /// which enrolls the student either (the grade has nowhere to go).
+    public static func studentNotEnrolled(studentSourcedId: String, otherLinkedSections: [String] = []) -> Problem {
+        let place = otherLinkedSections.isEmpty
+            ? "in this section"
+            : "in this section or in the other section\(otherLinkedSections.count == 1 ? "" : "s") linked to this course ("
+                + otherLinkedSections.joined(separator: ", ") + ")"
+        return Problem(
             code: .studentNotEnrolled,
-            message: "The SIS roster does not list student \(studentSourcedId) as enrolled in this section, so their "
+            message: "The SIS roster does not list student \(studentSourcedId) as enrolled \(place), so their "
                 + "grade was not sent (the other grades were). Check the enrollment in the SIS and refresh the roster, "
                 + "or remove the grade.",
             studentSourcedId: studentSourcedId)

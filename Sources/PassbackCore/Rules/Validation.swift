@@ -18,6 +18,11 @@ public enum Validation {
     ///   is unconfigured: its map is not saved yet, so every category would be reported.
     /// - Per-result problems follow, by student `sourcedId`. A student not enrolled, or with
     ///   an invalid score, is left out of `results`; the other results still go.
+    /// - In an LMS course linked to several sections, a grade goes to each section whose roster
+    ///   enrolls its student, and only there: a student enrolled only in another linked section
+    ///   (`section.otherLinkedStudents`) is left out here without a problem. A student enrolled
+    ///   in none of them is `STUDENT_NOT_ENROLLED` once per material, in the one section that
+    ///   `reportsUnenrolled` (the caller picks it), and silently left out in the others.
     /// - When the item is blocked, `results` is empty (nothing is sent) but per-result
     ///   problems are still listed so they can be fixed at the same time; the category and
     ///   grading period that could be resolved are still filled in for the dry run.
@@ -25,7 +30,8 @@ public enum Validation {
     ///   credit is legitimate) with a `SCORE_UNUSUALLY_HIGH` warning, so a typo shows.
     /// - A grade with neither score nor exception is not sent and is not a problem (the
     ///   teacher simply has not graded yet). If a student has several grades, the last wins.
-    public static func plan(material: MaterialInfo, grades: [GradeInfo], section: SectionInfo, profile: VendorProfile) -> ItemPlan {
+    public static func plan(material: MaterialInfo, grades: [GradeInfo], section: SectionInfo, profile: VendorProfile,
+                            reportsUnenrolled: Bool = true) -> ItemPlan {
         let lineItemID = SourcedIDs.lineItem(
             connection: section.connectionID, materialLmsID: material.lmsID, sectionSourcedId: section.sectionSourcedId)
         guard material.syncToSIS, !material.deleted else {
@@ -79,7 +85,10 @@ public enum Validation {
             let student = grade.studentSourcedId
             guard grade.score != nil || grade.exception != nil else { continue }
             guard section.enrolledStudents.contains(student) else {
-                problems.append(.studentNotEnrolled(studentSourcedId: student))
+                // Another linked section's student is sent there; one enrolled nowhere is reported once.
+                if reportsUnenrolled, !section.otherLinkedStudents.contains(student) {
+                    problems.append(.studentNotEnrolled(studentSourcedId: student, otherLinkedSections: section.otherLinkedSections))
+                }
                 continue
             }
             var sendable = true

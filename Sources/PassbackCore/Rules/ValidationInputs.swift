@@ -104,6 +104,10 @@ public struct SectionInfo: Sendable, Hashable {
     public var gradingPeriods: [GradingPeriodInfo]
     /// `sourcedId`s of the section's active student enrollments.
     public var enrolledStudents: Set<String>
+    /// The `sourcedId`s of the other SIS sections linked to the same LMS course, in order.
+    public var otherLinkedSections: [String]
+    /// `sourcedId`s of the active students of those other sections: their grades are theirs.
+    public var otherLinkedStudents: Set<String>
     /// How many live (not deleted) materials of the LMS course have each title, keyed by
     /// `Validation.titleKey(_:)` of the title (callers **must** key by it, or titles that
     /// differ only in case or spacing will not be seen as duplicates).
@@ -112,7 +116,8 @@ public struct SectionInfo: Sendable, Hashable {
     /// The rules' view of a section.
     public init(
         connectionID: String, sectionSourcedId: String, configured: Bool, categoryMap: [String: SISCategoryRef] = [:],
-        gradingPeriods: [GradingPeriodInfo] = [], enrolledStudents: Set<String> = [], courseTitleCounts: [String: Int] = [:]
+        gradingPeriods: [GradingPeriodInfo] = [], enrolledStudents: Set<String> = [], otherLinkedSections: [String] = [],
+        otherLinkedStudents: Set<String> = [], courseTitleCounts: [String: Int] = [:]
     ) {
         self.connectionID = connectionID
         self.sectionSourcedId = sectionSourcedId
@@ -120,6 +125,8 @@ public struct SectionInfo: Sendable, Hashable {
         self.categoryMap = categoryMap
         self.gradingPeriods = gradingPeriods
         self.enrolledStudents = enrolledStudents
+        self.otherLinkedSections = otherLinkedSections
+        self.otherLinkedStudents = otherLinkedStudents
         self.courseTitleCounts = courseTitleCounts
     }
 }

@@ -40,7 +40,15 @@ public struct SectionSnapshot: Sendable {
     /// LMS category id → (SIS category sourcedId, title).
     public var categoryMap: [String: (sourcedId: String, title: String)]
     public var gradingPeriods: [GradingPeriod]
+    /// The section's active students (`APIReads.studentsOf`): its grades are theirs.
     public var enrolledStudents: Set<String>
+    /// The other SIS sections linked to the same LMS course, by sourcedId.
+    public var otherLinkedSections: [String]
+    /// The active students of those other sections: their grades go there, not here.
+    public var otherLinkedStudents: Set<String>
+    /// The materials whose grades of students enrolled in no linked section this section
+    /// reports as STUDENT_NOT_ENROLLED (`EngineStore.unenrolledReportedBy`).
+    public var reportsUnenrolled: Set<Int64>
     public var materials: [Material]
     public var grades: [Int64: [Grade]]
     public var items: [Int64: SyncItemRecord]
@@ -75,9 +83,16 @@ extension EngineStore {
                 """, arguments: [connection, classID, classID]).map {
                 SectionSnapshot.GradingPeriod(sourcedId: $0["sourced_id"], title: $0["title"], startDate: $0["start_date"], endDate: $0["end_date"])
             }
-            let students = Set(try String.fetchAll(db, sql: """
-                SELECT person_sourced_id FROM enrollment WHERE connection_id = ? AND class_sourced_id = ? AND role = 'student' AND status = 'active'
-                """, arguments: [connection, sectionID]))
+            // A linked course holds the grades of every linked section's students: each goes where the roster enrolls its student.
+            let students = Set(try String.fetchAll(db, sql: APIReads.studentsOf([classID])))
+            let others = try Row.fetchAll(db, sql: """
+                SELECT c.id, c.sourced_id FROM linked_section ls JOIN class c ON c.id = ls.class_id
+                WHERE ls.lms_course_id = ? AND ls.class_id != ? ORDER BY c.sourced_id, c.id
+                """, arguments: [courseID, classID])
+            let otherStudents = others.isEmpty ? [] : Set(try String.fetchAll(db, sql: APIReads.studentsOf(others.map { $0["id"] as Int64 })))
+            let reportsUnenrolled = Set(try Int64.fetchAll(db, sql: """
+                SELECT mm.id FROM material mm WHERE mm.lms_course_id = ? AND (\(Self.unenrolledReportedBy(material: "mm.id"))) = ?
+                """, arguments: [courseID, classID]))
             let materials = try Row.fetchAll(db, sql: """
                 SELECT m.id, m.lms_id, m.title, m.description, m.due_at, lc.lms_id AS category, lc.title AS category_title, m.max_points,
                        \(CacheQueries.syncToSISExpression(section: "?")) AS sync_to_sis, m.deleted_at
@@ -120,8 +135,23 @@ extension EngineStore {
             }
             return SectionSnapshot(classID: classID, connectionID: connection, profile: c["profile"], sectionSourcedId: sectionID,
                                    configured: (c["configured"] as Int?) != nil, categoryMap: map, gradingPeriods: periods, enrolledStudents: students,
+                                   otherLinkedSections: others.map { $0["sourced_id"] }, otherLinkedStudents: otherStudents, reportsUnenrolled: reportsUnenrolled,
                                    materials: materials, grades: grades, items: items, pendingJobs: pending)
         }
+    }
+
+    /// SQL for the one section that reports a material's grades of students the roster enrolls
+    /// in none of the sections linked to its LMS course (`STUDENT_NOT_ENROLLED`): the first linked
+    /// section, by SIS sourcedId, where the material syncs. Such a grade has no section, so it is
+    /// one problem, shown once and counted once (in each section it would mark every item ERROR
+    /// and count twice in admins' error counts); taking opt-outs into account keeps it visible as
+    /// long as the material goes to any section. `material` is an SQL expression for its id,
+    /// which may refer to the enclosing statement (but not as `m`, the name used here).
+    static func unenrolledReportedBy(material: String) -> String {
+        """
+        SELECT ls.class_id FROM material m JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id JOIN class c ON c.id = ls.class_id
+        WHERE m.id = \(material) AND \(CacheQueries.syncToSISExpression(section: "ls.class_id")) ORDER BY c.sourced_id, c.id LIMIT 1
+        """
     }
 
     static func item(_ r: Row) -> SyncItemRecord {

@@ -175,7 +175,7 @@ public struct LMSStore: Sendable {
     public func recordGrades(_ grades: [GradeInput], at now: Date) throws -> Int {
         let t = Timestamp.text(now)
         return try pool.write { db in
-            var changedMaterials = Set<Int64>()
+            var changedStudents: [Int64: [String]] = [:]
             var changed = 0
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO grade (material_id, student_sourced_id, score, exception, comment, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -187,10 +187,10 @@ public struct LMSStore: Sendable {
                 try statement.execute(arguments: [g.materialID, g.studentSourcedId, g.score, g.exception, g.comment, t])
                 if db.changesCount > 0 {
                     changed += 1
-                    changedMaterials.insert(g.materialID)
+                    changedStudents[g.materialID, default: []].append(g.studentSourcedId)
                 }
             }
-            for id in changedMaterials.sorted() { try Self.contentChanged(db, materialID: id, at: now) }
+            for (id, students) in changedStudents.sorted(by: { $0.key < $1.key }) { try Self.gradesChanged(db, materialID: id, students: students, at: now) }
             return changed
         }
     }
@@ -240,6 +240,24 @@ public struct LMSStore: Sendable {
                 status = CASE WHEN status = 'SUCCESSFUL' THEN 'UPDATES_AVAILABLE' ELSE status END
             WHERE material_id = ?
             """).execute(arguments: [Timestamp.text(now), Timestamp.text(now), materialID])
+    }
+
+    /// Grades of `students` on a material changed: as `contentChanged`, but only in the sections
+    /// whose plan they are part of (a linked course's grade goes where the roster enrolls its
+    /// student): the sections enrolling one of them, and, for a student enrolled in none, the
+    /// section that reports it (`EngineStore.unenrolledReportedBy`).
+    static func gradesChanged(_ db: Database, materialID: Int64, students: [String], at now: Date) throws {
+        let list = String(decoding: try JSONEncoder().encode(students), as: UTF8.self)
+        let linked = "c.id IN (SELECT ls.class_id FROM linked_section ls JOIN material lm ON lm.lms_course_id = ls.lms_course_id WHERE lm.id = sync_item.material_id)"
+        try db.cachedStatement(sql: """
+            UPDATE sync_item SET content_changed_at = ?, updated_at = ?,
+                status = CASE WHEN status = 'SUCCESSFUL' THEN 'UPDATES_AVAILABLE' ELSE status END
+            WHERE material_id = ? AND EXISTS (
+                SELECT 1 FROM json_each(?) j
+                WHERE j.value IN (\(APIReads.studentsOf(sectionsWhere: "c.id = sync_item.class_id")))
+                   OR (sync_item.class_id = (\(EngineStore.unenrolledReportedBy(material: "sync_item.material_id")))
+                       AND j.value NOT IN (\(APIReads.studentsOf(sectionsWhere: linked)))))
+            """).execute(arguments: [Timestamp.text(now), Timestamp.text(now), materialID, list])
     }
 
     /// Deletes a material in the LMS: it is no longer updated (its SIS item stays), and writes

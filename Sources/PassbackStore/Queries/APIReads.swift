@@ -477,9 +477,16 @@ public struct APIReads: Sendable {
     /// `classIDs`: whose grades a reader of those sections may see (a linked LMS course holds
     /// other sections' students too). The one place that rule is written.
     static func studentsOf(_ classIDs: some Collection<Int64>) -> String {
+        studentsOf(sectionsWhere: "c.id IN (\(list(classIDs)))")
+    }
+
+    /// The same rule for the sections (`c`, a `class` row) that `condition` selects, which may
+    /// refer to the enclosing statement: the sync planner asks it for the sections linked to a
+    /// course, and for the section of the sync item being updated.
+    static func studentsOf(sectionsWhere condition: String) -> String {
         """
         SELECT e.person_sourced_id FROM enrollment e JOIN class c ON c.connection_id = e.connection_id AND c.sourced_id = e.class_sourced_id
-        WHERE c.id IN (\(list(classIDs))) AND e.role = 'student' AND e.status = 'active'
+        WHERE (\(condition)) AND e.role = 'student' AND e.status = 'active'
         """
     }
 

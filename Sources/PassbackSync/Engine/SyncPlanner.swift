@@ -69,7 +69,8 @@ public struct SyncPlanner: Sendable {
             connectionID: s.connectionID, sectionSourcedId: s.sectionSourcedId, configured: s.configured,
             categoryMap: s.categoryMap.mapValues { SISCategoryRef(sourcedId: $0.sourcedId, title: $0.title) },
             gradingPeriods: s.gradingPeriods.map { GradingPeriodInfo(sourcedId: $0.sourcedId, title: $0.title, startDay: $0.startDate, endDay: $0.endDate) },
-            enrolledStudents: s.enrolledStudents, courseTitleCounts: titleCounts)
+            enrolledStudents: s.enrolledStudents, otherLinkedSections: s.otherLinkedSections, otherLinkedStudents: s.otherLinkedStudents,
+            courseTitleCounts: titleCounts)
         var items: [PlannedItem] = []
         for m in s.materials where materialIDs?.contains(m.id) ?? true {
             let lineItemID = SourcedIDs.lineItem(connection: s.connectionID, materialLmsID: m.lmsID, sectionSourcedId: s.sectionSourcedId)
@@ -82,7 +83,7 @@ public struct SyncPlanner: Sendable {
             }
             let info = MaterialInfo(lmsID: m.lmsID, title: m.title, dueAt: m.dueAt, lmsCategoryID: m.categoryLmsID, maxPoints: m.maxPoints,
                                     syncToSIS: m.syncToSIS, deleted: m.deleted, lmsCategoryTitle: m.categoryTitle)
-            let rules = Validation.plan(material: info, grades: grades, section: section, profile: profile)
+            let rules = Validation.plan(material: info, grades: grades, section: section, profile: profile, reportsUnenrolled: s.reportsUnenrolled.contains(m.id))
             if rules.blocked {
                 items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .blocked, problems: rules.problems, writes: []))
                 continue
