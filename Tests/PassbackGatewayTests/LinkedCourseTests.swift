@@ -363,4 +363,23 @@ struct LinkedCourseTests {
             #expect(after["m-0"]?.problems.compactMap { $0["code"] as? String } == ["STUDENT_NOT_ENROLLED"])
         }
     }
+
+    @Test("a student dropped from the second linked section is reported there, by the teacher who knew them, not by the first")
+    func droppedStudentReportedWhereTheyWere() async throws {
+        try await withGateway { env in
+            let t = try await Self.two(env)
+            let dropped = try #require(env.students(of: t.second).first { !env.students(of: t.first).contains($0) })
+            let admin = try env.token(.admin, user: env.yearLongSection.teacher, org: env.districtOrg)
+            env.data.markDeleted(.enrollments, "\(t.second)-\(dropped)")
+            let refreshed = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { state } userErrors { message } } }", token: admin)
+            #expect(refreshed["refreshRoster", "rosterRun", "state"] as? String == "SUCCEEDED", "\(refreshed.text)")
+            try await Self.record(env, t.integration, [["materialLmsId": "m-0", "studentSourcedId": dropped, "score": 7]])
+            // The first section (the one that reports students no linked section ever enrolled) never had them.
+            let first = try await Self.dryRun(env, t.first, t.teachers[t.first]!)
+            #expect(first.values.allSatisfy { $0.problems.isEmpty }, "\(first.mapValues(\.problems))")
+            let second = try await Self.dryRun(env, t.second, t.teachers[t.second]!)
+            #expect(second["m-0"]?.problems.map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "")" } == ["STUDENT_NOT_ENROLLED \(dropped)"],
+                    "\(second.mapValues(\.problems))")
+        }
+    }
 }

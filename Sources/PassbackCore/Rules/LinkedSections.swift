@@ -22,8 +22,8 @@ public enum LinkedSections {
     /// - enrolled in some linked section: the sections that enroll them, only;
     /// - enrolled in none, but dropped from some: the sections they were dropped from
     ///   (whose teachers knew them, and see `STUDENT_NOT_ENROLLED`);
-    /// - never in any linked section: every section (nobody's student; each teacher of the
-    ///   course sees `STUDENT_NOT_ENROLLED`).
+    /// - never in any linked section: every section reads it (nobody's student), and one of
+    ///   them reports it as `STUDENT_NOT_ENROLLED` (`EngineStore.unenrolledReportedBy`).
     public static func grade(of enrollments: [Enrollment], belongsTo section: String) -> Bool {
         let active = enrollments.filter(\.active)
         if !active.isEmpty { return active.contains { $0.sectionSourcedId == section } }

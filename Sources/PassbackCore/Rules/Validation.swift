@@ -85,8 +85,9 @@ public enum Validation {
             let student = grade.studentSourcedId
             guard grade.score != nil || grade.exception != nil else { continue }
             guard section.enrolledStudents.contains(student) else {
-                // Another linked section's student is sent there; one enrolled nowhere is reported once.
-                if reportsUnenrolled, !section.otherLinkedStudents.contains(student) {
+                // Another linked section's student is sent there; one dropped from this section is
+                // reported here; one no linked section ever enrolled is reported once, by one section.
+                if reportsUnenrolled || section.formerStudents.contains(student), !section.otherLinkedStudents.contains(student) {
                     problems.append(.studentNotEnrolled(studentSourcedId: student, otherLinkedSections: section.otherLinkedSections))
                 }
                 continue

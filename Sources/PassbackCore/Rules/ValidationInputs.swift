@@ -108,6 +108,10 @@ public struct SectionInfo: Sendable, Hashable {
     public var otherLinkedSections: [String]
     /// `sourcedId`s of the active students of those other sections: their grades are theirs.
     public var otherLinkedStudents: Set<String>
+    /// `sourcedId`s of students dropped from this section and enrolled in no linked section now:
+    /// this section reports their grades as `STUDENT_NOT_ENROLLED` (whichever section reports
+    /// the grades of students no linked section ever enrolled).
+    public var formerStudents: Set<String>
     /// How many live (not deleted) materials of the LMS course have each title, keyed by
     /// `Validation.titleKey(_:)` of the title (callers **must** key by it, or titles that
     /// differ only in case or spacing will not be seen as duplicates).
@@ -117,7 +121,7 @@ public struct SectionInfo: Sendable, Hashable {
     public init(
         connectionID: String, sectionSourcedId: String, configured: Bool, categoryMap: [String: SISCategoryRef] = [:],
         gradingPeriods: [GradingPeriodInfo] = [], enrolledStudents: Set<String> = [], otherLinkedSections: [String] = [],
-        otherLinkedStudents: Set<String> = [], courseTitleCounts: [String: Int] = [:]
+        otherLinkedStudents: Set<String> = [], formerStudents: Set<String> = [], courseTitleCounts: [String: Int] = [:]
     ) {
         self.connectionID = connectionID
         self.sectionSourcedId = sectionSourcedId
@@ -127,6 +131,7 @@ public struct SectionInfo: Sendable, Hashable {
         self.enrolledStudents = enrolledStudents
         self.otherLinkedSections = otherLinkedSections
         self.otherLinkedStudents = otherLinkedStudents
+        self.formerStudents = formerStudents
         self.courseTitleCounts = courseTitleCounts
     }
 }

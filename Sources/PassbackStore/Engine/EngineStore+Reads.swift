@@ -46,6 +46,9 @@ public struct SectionSnapshot: Sendable {
     public var otherLinkedSections: [String]
     /// The active students of those other sections: their grades go there, not here.
     public var otherLinkedStudents: Set<String>
+    /// Students dropped from this section and enrolled in no linked section now: their grades
+    /// stay here (`LinkedSections.grade(of:belongsTo:)`) and this section reports them.
+    public var formerStudents: Set<String>
     /// The materials whose grades of students enrolled in no linked section this section
     /// reports as STUDENT_NOT_ENROLLED (`EngineStore.unenrolledReportedBy`).
     public var reportsUnenrolled: Set<Int64>
@@ -114,6 +117,9 @@ extension EngineStore {
                 enrollments[r["person_sourced_id"], default: []].append(
                     LinkedSections.Enrollment(sectionSourcedId: r["class_sourced_id"], active: (r["status"] as String) == "active"))
             }
+            let former = Set(enrollments.compactMap { student, list in
+                !list.contains(where: \.active) && list.contains { $0.sectionSourcedId == sectionID } ? student : nil
+            })
             var grades: [Int64: [SectionSnapshot.Grade]] = [:]
             for r in try Row.fetchAll(db, sql: """
                 SELECT g.* FROM grade g JOIN material m ON m.id = g.material_id WHERE m.lms_course_id = ? ORDER BY g.material_id, g.student_sourced_id
@@ -135,7 +141,7 @@ extension EngineStore {
             }
             return SectionSnapshot(classID: classID, connectionID: connection, profile: c["profile"], sectionSourcedId: sectionID,
                                    configured: (c["configured"] as Int?) != nil, categoryMap: map, gradingPeriods: periods, enrolledStudents: students,
-                                   otherLinkedSections: others.map { $0["sourced_id"] }, otherLinkedStudents: otherStudents, reportsUnenrolled: reportsUnenrolled,
+                                   otherLinkedSections: others.map { $0["sourced_id"] }, otherLinkedStudents: otherStudents, formerStudents: former, reportsUnenrolled: reportsUnenrolled,
                                    materials: materials, grades: grades, items: items, pendingJobs: pending)
         }
     }

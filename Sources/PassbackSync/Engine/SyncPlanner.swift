@@ -69,7 +69,7 @@ public struct SyncPlanner: Sendable {
             connectionID: s.connectionID, sectionSourcedId: s.sectionSourcedId, configured: s.configured,
             categoryMap: s.categoryMap.mapValues { SISCategoryRef(sourcedId: $0.sourcedId, title: $0.title) },
             gradingPeriods: s.gradingPeriods.map { GradingPeriodInfo(sourcedId: $0.sourcedId, title: $0.title, startDay: $0.startDate, endDay: $0.endDate) },
-            enrolledStudents: s.enrolledStudents, otherLinkedSections: s.otherLinkedSections, otherLinkedStudents: s.otherLinkedStudents,
+            enrolledStudents: s.enrolledStudents, otherLinkedSections: s.otherLinkedSections, otherLinkedStudents: s.otherLinkedStudents, formerStudents: s.formerStudents,
             courseTitleCounts: titleCounts)
         var items: [PlannedItem] = []
         for m in s.materials where materialIDs?.contains(m.id) ?? true {
