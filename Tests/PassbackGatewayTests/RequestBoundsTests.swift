@@ -42,6 +42,11 @@ struct RequestBoundsTests {
             // The issue's request: about 60,000 levels inside the body limit overflowed the parser's stack.
             let bomb = try await post(env, nested(60_000, open: "{a", inner: "", close: "}"), token: token)
             #expect(bomb.codes == ["GRAPHQL_PARSE_FAILED"], "\(bomb.text.prefix(300))")
+            // A block string whose escape the lexer reads as four bytes, then 60,000 levels: the
+            // guard reads the string as the lexer does and still counts the levels after it.
+            let escaped = try await post(env, #"{a(s:"""\""""x""")"# + String(repeating: "b{", count: 60_000) + String(repeating: "}", count: 60_001),
+                                         token: token)
+            #expect(escaped.codes == ["GRAPHQL_PARSE_FAILED"], "\(escaped.text.prefix(300))")
             let alive = try await post(env, "{ viewer { role } }", token: token)
             #expect(alive["viewer", "role"] as? String == "TEACHER")
         }
@@ -171,6 +176,10 @@ struct RequestBoundsTests {
         #expect(bounds.refusal("# {{{{{{\n{ a { b } }") == nil)
         #expect(bounds.refusal(#"{ a(s: "") { b } }"#) == nil)
         #expect(bounds.refusal(#"{ a(s: "\"{{{") { b } }"#) == nil)
+        // A block string's one escape is \""" (four bytes): `\""""` ends nothing early, and what
+        // follows the string's real end is counted.
+        #expect(bounds.refusal(#"{ a(s: """\""""x""") { b { c } } }"#) != nil)
+        #expect(bounds.refusal(#"{ a(s: """\""""x""") { b } }"#) == nil)
         // Selection sets and literals nest separately.
         #expect(bounds.refusal("{ a(v: [[1]]) { b } }") == nil)
         #expect(bounds.refusal("{ a(v: [[[1]]]) { b } }") != nil)

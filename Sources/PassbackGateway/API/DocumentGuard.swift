@@ -20,16 +20,16 @@ struct DocumentGuard: Sendable {
     var maxDefinitions = 100
 
     /// Why the document is refused, or nil.
+    ///
+    /// Where a string or comment ends must match the library's lexer exactly (a guard that
+    /// thought it was still inside a string would let the brackets after it through unseen):
+    /// a block string ends at the first `"""` not written `\"""`, a plain string at an
+    /// unescaped `"` (or a line end, where the lexer fails), a comment at a line end.
     func refusal(_ document: String) -> String? {
-        var bytes = document.utf8.makeIterator()
-        var pending: UInt8? = nil
-        func next() -> UInt8? {
-            if let p = pending {
-                pending = nil
-                return p
-            }
-            return bytes.next()
-        }
+        let b = Array(document.utf8)
+        var i = 0
+        func at(_ k: Int, _ c: Character) -> Bool { k < b.count && b[k] == c.asciiValue! }
+        func tripleQuote(_ k: Int) -> Bool { at(k, "\"") && at(k + 1, "\"") && at(k + 2, "\"") }
 
         // What each open bracket is: a selection set, a literal (list, object, list type), or arguments / variable definitions.
         enum Open { case selection, literal, arguments }
@@ -41,45 +41,33 @@ struct DocumentGuard: Sendable {
             return tokens > maxTokens ? "the document has more than \(maxTokens) tokens; send a smaller document (put data in variables)" : nil
         }
 
-        while let c = next() {
+        while i < b.count {
+            let c = b[i]
             switch c {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ","), 0xEF, 0xBB, 0xBF:
-                continue  // whitespace, commas and the byte-order mark are ignored
+                i += 1  // whitespace, commas and the byte-order mark are ignored
             case UInt8(ascii: "#"):
-                while let d = next(), d != UInt8(ascii: "\n"), d != UInt8(ascii: "\r") {}
-                continue
+                while i < b.count, b[i] != UInt8(ascii: "\n"), b[i] != UInt8(ascii: "\r") { i += 1 }
             case UInt8(ascii: "\""):
                 if let refused = token() { return refused }
-                // A block string `"""…"""` or a plain string `"…"`; neither holds brackets that count.
-                let second = next()
-                if second == UInt8(ascii: "\"") {
-                    let third = next()
-                    if third == UInt8(ascii: "\"") {
-                        var quotes = 0
-                        var escaped = false
-                        while let d = next() {
-                            if d == UInt8(ascii: "\"") {
-                                if escaped { escaped = false; quotes = 0; continue }
-                                quotes += 1
-                                if quotes == 3 { break }
-                            } else {
-                                escaped = d == UInt8(ascii: "\\")
-                                quotes = 0
-                            }
-                        }
-                    } else {
-                        pending = third  // `""`: an empty string, then whatever follows
+                if tripleQuote(i) {
+                    // A block string: only `\"""` escapes, as four bytes.
+                    i += 3
+                    while i < b.count, !tripleQuote(i) {
+                        i += at(i, "\\") && tripleQuote(i + 1) ? 4 : 1
                     }
+                    i += 3
                 } else {
-                    var d = second
-                    while let ch = d, ch != UInt8(ascii: "\""), ch != UInt8(ascii: "\n") {
-                        if ch == UInt8(ascii: "\\") { _ = next() }
-                        d = next()
+                    // A plain string: a backslash escapes the byte after it.
+                    i += 1
+                    while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\n"), b[i] != UInt8(ascii: "\r") {
+                        i += b[i] == UInt8(ascii: "\\") ? 2 : 1
                     }
+                    i += 1
                 }
-                continue
             case UInt8(ascii: "{"):
                 if let refused = token() { return refused }
+                i += 1
                 if stack.isEmpty {
                     definitions += 1
                     if definitions > maxDefinitions {
@@ -101,6 +89,7 @@ struct DocumentGuard: Sendable {
                 }
             case UInt8(ascii: "["):
                 if let refused = token() { return refused }
+                i += 1
                 literals += 1
                 if literals > maxValueNesting {
                     return "a list or object value nests more than \(maxValueNesting) levels deep"
@@ -108,9 +97,11 @@ struct DocumentGuard: Sendable {
                 stack.append(.literal)
             case UInt8(ascii: "("):
                 if let refused = token() { return refused }
+                i += 1
                 stack.append(.arguments)
             case UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: ")"):
                 if let refused = token() { return refused }
+                i += 1
                 // Unbalanced brackets are the parser's to report; only keep the counts true.
                 guard let top = stack.popLast() else { continue }
                 switch top {
@@ -119,19 +110,15 @@ struct DocumentGuard: Sendable {
                 case .arguments: break
                 }
             case UInt8(ascii: "."):
-                // `...` is one token; skip the other two dots.
+                // `...` is one token.
                 if let refused = token() { return refused }
-                if let d = next(), d != UInt8(ascii: ".") { pending = d } else if let d = next(), d != UInt8(ascii: ".") { pending = d }
+                i += at(i + 1, ".") && at(i + 2, ".") ? 3 : 1
             default:
                 if let refused = token() { return refused }
                 // A name or number runs until a byte that cannot continue it.
+                i += 1
                 if Self.continuesWord(c) {
-                    while let d = next() {
-                        if !Self.continuesWord(d) {
-                            pending = d
-                            break
-                        }
-                    }
+                    while i < b.count, Self.continuesWord(b[i]) { i += 1 }
                 }
             }
         }
