@@ -95,9 +95,12 @@ extension Gateway {
             headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
             let api = self.api, header = authorization
             let chunks = api.serverSentEvents(events) {
-                // The same token, still valid, still naming the same principal.
-                if case .success(let now) = api.authenticate(header), now == principal { return true }
-                return false
+                // The same token, still valid, still naming the same principal. A database busy for
+                // a moment (503) says nothing about the token: the stream goes on.
+                switch api.authenticate(header) {
+                case .success(let now): return now == principal
+                case .failure(let answer): return answer.status == 503
+                }
             }
             let body = ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))

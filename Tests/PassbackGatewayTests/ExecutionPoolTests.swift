@@ -64,6 +64,34 @@ struct ExecutionPoolTests {
         #expect(log.all.firstIndex(of: "small") == 1, "the small request ran after \(log.all.firstIndex(of: "small") ?? -1) of the large one's jobs")
     }
 
+    @Test("a small request with many slow jobs of its own cannot fill the small requests' thread as well")
+    func smallThreadOneJobPerLane() async throws {
+        let pool = ExecutionPool(threads: 4)
+        let release = Log(), holding = Log(), ran = Log()
+        defer {
+            release.add("go")
+            pool.shutdown()
+        }
+        // Ten jobs, each holding its thread (fewer than make a request large).
+        Task(executorPreference: pool.lane()) {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        holding.add("hold")
+                        while release.all.isEmpty { Self.work() }
+                    }
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while holding.all.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        try await Task.sleep(for: .milliseconds(50))
+        Task(executorPreference: pool.lane()) { ran.add("small") }
+        let waitUntil = ContinuousClock.now + .seconds(10)
+        while ran.all.isEmpty, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(ran.all == ["small"], "another small request ran while the first held \(holding.all.count) threads")
+    }
+
     @Test("a thread is kept for small requests: a small query runs while four large ones each hold a thread")
     func smallThreadKept() async throws {
         let pool = ExecutionPool(threads: 4)

@@ -133,7 +133,9 @@ final class ExecutionPool: @unchecked Sendable {
                 ready.indices.filter {
                     let lane = ready[$0]
                     switch role {
-                    case .small: return !lane.large
+                    // One job of a lane at a time here: a request with many slow jobs of its own
+                    // cannot fill this thread as well as the others.
+                    case .small: return !lane.large && lane.active == 0
                     case .large: return lane.large && lane.active == 0
                     case .any: return !lane.large || lane.active == 0
                     }

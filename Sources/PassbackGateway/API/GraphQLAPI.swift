@@ -298,7 +298,8 @@ public final class GraphQLAPI: Sendable {
     /// ends the stream with an `UNAUTHENTICATED` error. The stream also ends after
     /// `streamLifetime`, and when its consumer goes away (a write to a gone client fails).
     func serverSentEvents(_ events: AsyncThrowingStream<String, any Error>, authorized: @escaping @Sendable () -> Bool) -> AsyncStream<String> {
-        let (out, continuation) = AsyncStream.makeStream(of: String.self)
+        // A client that stops reading does not make the server hold every event: the newest 256 wait.
+        let (out, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(256))
         let refused = "event: next\ndata: " + render([GraphQLError(message: "the token was revoked or has expired; sign in again",
                                                                     extensions: ["code": .string(APIError.Code.unauthenticated.rawValue)])],
                                                      data: nil, status: 401).body + "\n\n"

@@ -42,35 +42,46 @@ final class LiveHub: @unchecked Sendable {
     /// Each material of the section whose status (or its details) changes from now on.
     func statusChanges(_ classID: Int64) throws -> AsyncThrowingStream<MaterialEvent, any Error> {
         let initial = try reads.itemStates(classID: classID)
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: MaterialEvent.self)
-        let key = register { hub, key in hub.sections[key] = SectionWatch(classID: classID, last: initial, continuation: continuation) }
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: MaterialEvent.self, bufferingPolicy: .bufferingNewest(Self.buffered))
+        let key = newKey()
+        // Set before the watch is added, so a stream that ends at once is still removed.
         continuation.onTermination = { [weak self] _ in self?.remove(key) }
+        add(key) { hub in hub.sections[key] = SectionWatch(classID: classID, last: initial, continuation: continuation) }
         return stream
     }
 
+    /// Events kept for a consumer that reads slowly; older ones are dropped.
+    static let buffered = 256
+
     /// The run now, then each time it changes; ends after it finishes.
     func runUpdates(_ run: SyncRunRecord) -> AsyncThrowingStream<SyncRunRecord, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: SyncRunRecord.self)
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: SyncRunRecord.self, bufferingPolicy: .bufferingNewest(Self.buffered))
         continuation.yield(run)
         if run.finishedAt != nil {
             continuation.finish()
             return stream
         }
-        let key = register { hub, key in hub.runs[key] = RunWatch(id: run.id, last: run, continuation: continuation) }
+        let key = newKey()
         continuation.onTermination = { [weak self] _ in self?.remove(key) }
+        add(key) { hub in hub.runs[key] = RunWatch(id: run.id, last: run, continuation: continuation) }
         return stream
     }
 
-    private func register(_ add: (LiveHub, Int) -> Void) -> Int {
-        let (key, start) = lock.withLock {
+    private func newKey() -> Int {
+        lock.withLock {
             nextKey += 1
-            add(self, nextKey)
+            return nextKey
+        }
+    }
+
+    private func add(_ key: Int, _ add: (LiveHub) -> Void) {
+        let start = lock.withLock {
+            add(self)
             let start = !polling
             polling = true
-            return (nextKey, start)
+            return start
         }
         if start { Task { await self.poll() } }
-        return key
     }
 
     private func remove(_ key: Int) {
@@ -110,8 +121,9 @@ final class LiveHub: @unchecked Sendable {
                     for (key, ids) in changes {
                         let watch = watchedSections[key]!
                         for id in ids {
-                            if let row = rows[MaterialKey(materialID: id, classID: watch.classID)] {
-                                watch.continuation.yield(MaterialEvent(row: row, classID: watch.classID))
+                            if let row = rows[MaterialKey(materialID: id, classID: watch.classID)],
+                               case .terminated = watch.continuation.yield(MaterialEvent(row: row, classID: watch.classID)) {
+                                remove(key)
                             }
                         }
                     }
@@ -122,10 +134,13 @@ final class LiveHub: @unchecked Sendable {
                 for (key, watch) in watchedRuns {
                     guard let run = now[watch.id], run != watch.last else { continue }
                     lock.withLock { runs[key]?.last = run }
-                    watch.continuation.yield(run)
+                    if case .terminated = watch.continuation.yield(run) { remove(key) }
                     if run.finishedAt != nil { watch.continuation.finish() }
                 }
             }
+        } catch where PassbackDatabase.isBusy(error) {
+            // Another process holds the database for a moment: the next tick reads it again.
+            return
         } catch {
             for watch in watchedSections.values { watch.continuation.finish(throwing: error) }
             for watch in watchedRuns.values { watch.continuation.finish(throwing: error) }
