@@ -128,7 +128,7 @@ struct WorkerLimitTests {
                 _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 var slow = FaultRates()
                 slow.slow = 1
-                slow.slowMilliseconds = 30
+                slow.slowMilliseconds = 150  // long enough that the in-flight peak does not depend on how fast a loaded machine claims jobs
                 running.sandbox.faults.setRates(slow)
                 running.sandbox.resetPeakConcurrentRequests()
                 try await f.worker { $0.concurrencyPerConnection = override }.drain()
@@ -166,15 +166,17 @@ struct WorkerLimitTests {
 struct RateLimiterPauseTests {
     @Test("a pause that begins while a request waits for its slot holds that request too")
     func pauseHoldsWaitingRequests() async throws {
-        // One a second: the second request's slot is a second away, so the pause surely begins
-        // while it waits, even on a loaded machine where the 20 ms sleep takes far longer.
+        // One a second: the second request's slot is a second away.
         let limiter = RateLimiter(requestsPerMinute: 60)
         try await limiter.acquire()
-        let started = ContinuousClock.now
+        let secondSlot = await limiter.nextSlot
         async let waiting: Void = limiter.acquire()
-        try await Task.sleep(for: .milliseconds(20))
+        // The pause begins once the second request has taken its slot and waits for it (it then
+        // moves `nextSlot` on), not after a fixed sleep that a loaded machine may stretch past it.
+        while await limiter.nextSlot == secondSlot { try await Task.sleep(for: .milliseconds(1)) }
+        let paused = ContinuousClock.now
         await limiter.pause(for: 1.5)
         try await waiting
-        #expect(ContinuousClock.now - started >= .milliseconds(1490))
+        #expect(ContinuousClock.now - paused >= .milliseconds(1490))
     }
 }

@@ -14,11 +14,13 @@ import Foundation
 /// attained service), so a small query runs ahead of the thousands of field tasks of a large
 /// one instead of queueing behind them, and large ones share what is left.
 ///
-/// A large request (a lane that has run many jobs already) runs one job at a time, so it holds
-/// one thread and one SQLite reader, not all of them. Threads have roles: half run at a lower
-/// CPU priority (nice 10) and take only large lanes (on two cores, three large requests would
-/// otherwise take the CPU from everything else); one takes only small lanes, so a small query
-/// never waits for a large request's slow SQL statement to finish; the rest take any lane.
+/// A request runs one job at a time, so it holds one thread and one SQLite reader, never all
+/// of them (its resolvers read synchronously; running its fields in parallel on two cores would
+/// gain little and let one request take every thread). Threads have roles: half run at a lower
+/// CPU priority (nice 10) and take only large lanes (that have run many jobs already: on two
+/// cores, three large requests would otherwise take the CPU from everything else); one takes
+/// only small lanes, so a small query never waits for a large request's slow SQL statement to
+/// finish; the rest take any lane.
 final class ExecutionPool: @unchecked Sendable {
     /// One request's queue of jobs.
     final class Lane: TaskExecutor, @unchecked Sendable {
@@ -28,7 +30,7 @@ final class ExecutionPool: @unchecked Sendable {
         fileprivate var waiting = false
         /// Jobs run so far.
         fileprivate var served = 0
-        /// Jobs running now.
+        /// Jobs running now (0 or 1).
         fileprivate var active = 0
         var large: Bool { served >= ExecutionPool.largeAfter }
 
@@ -132,12 +134,13 @@ final class ExecutionPool: @unchecked Sendable {
             func next() -> Int? {
                 ready.indices.filter {
                     let lane = ready[$0]
+                    // A lane runs one job at a time, so one request holds one thread however many
+                    // slow jobs it has; the threads' roles decide which lanes each may take.
+                    guard lane.active == 0 else { return false }
                     switch role {
-                    // One job of a lane at a time here: a request with many slow jobs of its own
-                    // cannot fill this thread as well as the others.
-                    case .small: return !lane.large && lane.active == 0
-                    case .large: return lane.large && lane.active == 0
-                    case .any: return !lane.large || lane.active == 0
+                    case .small: return !lane.large
+                    case .large: return lane.large
+                    case .any: return true
                     }
                 }.min { ready[$0].served < ready[$1].served }
             }
@@ -163,8 +166,8 @@ final class ExecutionPool: @unchecked Sendable {
             job.runSynchronously(on: lane.asUnownedTaskExecutor())
             condition.lock()
             lane.active -= 1
-            // A large lane with jobs left may be taken again.
-            if lane.large, lane.waiting { condition.broadcast() }
+            // A lane with jobs left may be taken again.
+            if lane.waiting { condition.broadcast() }
             condition.unlock()
         }
     }
