@@ -18,9 +18,9 @@ import ZIPFoundation
 struct CSVFuzzTests {
     static let deadline: Double = 5
     /// What one input may add to the resident set, and all of them together. The process is
-    /// shared with the other suites `swift test` runs in parallel (the read is awaited, so they
-    /// run during it and their memory counts too), so both are generous: they catch an input
-    /// that takes hundreds of MiB, not a few.
+    /// shared with the other suites `swift test` runs in parallel (they run during each read and
+    /// their memory counts too), so both are generous: they catch an input that takes hundreds
+    /// of MiB, not a few.
     static let maxInputGrowthMiB = 300
     static let maxGrowthMiB = 500
 
@@ -34,40 +34,85 @@ struct CSVFuzzTests {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         print("CSV fuzz: seed \(seed), \(seconds) s (PASSBACK_FUZZ_SEED=\(seed) replays it); each input is written to \(work.path) first")
 
-        var generator = try CSVMutator(seed: seed, bulk: Self.export(.bulk, in: work), delta: Self.export(.delta, in: work))
-        let baseline = Self.residentMiB()
-        var peak = baseline
-        var worstInput = (growth: 0, label: "")
-        var counts: [String: Int] = [:]
-        let stop = Date().addingTimeInterval(seconds)
+        // The loop runs on a thread of its own, waiting on each read there: it neither blocks one
+        // of the few threads the suite's async tests share nor waits for one between inputs.
+        let run = try await Self.onThread { try Self.run(seconds: seconds, seed: seed, work: work) }
+        for failure in run.failures { Issue.record(Comment(rawValue: failure)) }
+        print("CSV fuzz: \(run.n) inputs, \(run.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); "
+              + "resident \(run.baseline) MiB at start, \(run.peak) MiB at most; one input added \(run.worstInput.growth) MiB at most")
+        #expect(run.n >= 50, "too few inputs in \(seconds) s to mean anything")
+        #expect(run.counts["read"] ?? 0 > 0 && run.counts["refused"] ?? 0 > 0, "the inputs should be both read and refused: \(run.counts)")
+        #expect(run.worstInput.growth < Self.maxInputGrowthMiB, "\(run.worstInput.label) grew the resident set by \(run.worstInput.growth) MiB (seed \(seed))")
+        #expect(run.peak - run.baseline < Self.maxGrowthMiB, "the resident set grew from \(run.baseline) to \(run.peak) MiB")
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    struct Run: Sendable {
         var n = 0
+        var counts: [String: Int] = [:]
+        var baseline = 0
+        var peak = 0
+        var worstInput = (growth: 0, label: "")
+        var failures: [String] = []
+    }
+
+    /// Mutated inputs, each read within the deadline, until `seconds` have passed.
+    static func run(seconds: Double, seed: UInt64, work: URL) throws -> Run {
+        var generator = try CSVMutator(seed: seed, bulk: Self.export(.bulk, in: work), delta: Self.export(.delta, in: work))
+        var run = Run()
+        run.baseline = Self.residentMiB()
+        run.peak = run.baseline
+        let stop = Date().addingTimeInterval(seconds)
         while Date() < stop {
             let input = generator.next()
             let target = try input.write(in: work)
             let started = Date()
             let before = Self.residentMiB()
-            guard let outcome = await Self.read(target, input.isZip, within: Self.deadline) else {
-                Issue.record("input \(n) (seed \(seed), \(input.label)) was not answered within \(Self.deadline) s; it is at \(target.path)")
-                return
+            guard let outcome = Self.readBlocking(target, input.isZip, within: Self.deadline) else {
+                run.failures.append("input \(run.n) (seed \(seed), \(input.label)) was not answered within \(Self.deadline) s; it is at \(target.path)")
+                return run
             }
             let elapsed = Date().timeIntervalSince(started)
             if elapsed > Self.deadline {
-                Issue.record("input \(n) (seed \(seed), \(input.label)) took \(elapsed) s")
+                run.failures.append("input \(run.n) (seed \(seed), \(input.label)) took \(elapsed) s")
             }
             let after = Self.residentMiB()
-            if after - before > worstInput.growth { worstInput = (after - before, "input \(n), \(input.label)") }
-            peak = max(peak, after)
-            counts[outcome, default: 0] += 1
-            n += 1
+            if after - before > run.worstInput.growth { run.worstInput = (after - before, "input \(run.n), \(input.label)") }
+            run.peak = max(run.peak, after)
+            run.counts[outcome, default: 0] += 1
+            run.n += 1
         }
-        peak = max(peak, Self.residentMiB())
-        print("CSV fuzz: \(n) inputs, \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); "
-              + "resident \(baseline) MiB at start, \(peak) MiB at most; one input added \(worstInput.growth) MiB at most")
-        #expect(n >= 50, "too few inputs in \(seconds) s to mean anything")
-        #expect(counts["read"] ?? 0 > 0 && counts["refused"] ?? 0 > 0, "the inputs should be both read and refused: \(counts)")
-        #expect(worstInput.growth < Self.maxInputGrowthMiB, "\(worstInput.label) grew the resident set by \(worstInput.growth) MiB (seed \(seed))")
-        #expect(peak - baseline < Self.maxGrowthMiB, "the resident set grew from \(baseline) to \(peak) MiB")
-        try? FileManager.default.removeItem(at: work)
+        run.peak = max(run.peak, Self.residentMiB())
+        return run
+    }
+
+    /// Runs `body` on a new thread and waits for it, suspended.
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    /// `read`, for a caller on a thread of its own: it waits there.
+    static func readBlocking(_ url: URL, _ isZip: Bool, within seconds: Double) -> String? {
+        final class Box: @unchecked Sendable {
+            let lock = NSLock()
+            var outcome: String?
+        }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            do throws(OneRosterCSVError) {
+                let archive = isZip ? try OneRosterCSVArchive.read(zipAt: url) : try OneRosterCSVArchive.read(directory: url)
+                _ = archive.issues.map(\.description).joined().count + archive.warnings.joined().count
+                box.lock.withLock { box.outcome = "read" }
+            } catch {
+                box.lock.withLock { box.outcome = error.message.isEmpty || error.description.isEmpty ? "unexplained" : "refused" }
+            }
+            done.signal()
+        }.start()
+        guard done.wait(timeout: .now() + seconds) == .success else { return nil }
+        return box.lock.withLock { box.outcome }
     }
 
     /// The files of a valid export written by the writer.

@@ -46,6 +46,14 @@ struct LoadLimitTests {
             let actual = try #require(status?["actualQueryCost"] as? Int)
             #expect(actual > 0 && actual < 51, "\(first.text.prefix(400))")
             #expect((throttle?["currentlyAvailable"] as? Int ?? 0) >= 100 - actual - 1, "\(first.text.prefix(400))")
+            // An answer with errors is not refunded: an error may null a subtree whose work was done.
+            let foreign = try #require(env.data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }
+                .first { !(env.sectionsByTeacher[teacher] ?? []).contains($0) })
+            let refused = try await env.post("query($id: ID!) { viewer { role } section(id: $id) { title } }", ["id": try env.sectionID(foreign)],
+                                             token: try env.token(.teacher, user: teacher))
+            let refusedCost = (refused.json["extensions"] as? [String: Any])?["cost"] as? [String: Any]
+            #expect(refused.codes == ["FORBIDDEN"] && refusedCost?["actualQueryCost"] as? Int == refusedCost?["requestedQueryCost"] as? Int,
+                    "\(refused.text.prefix(400))")
             var last = first
             for _ in 0..<40 {
                 last = try await env.post(query, token: token)

@@ -192,9 +192,10 @@ public final class GraphQLAPI: Sendable {
             } catch where PassbackDatabase.isBusy(error) {
                 return self.busy()
             }
-            // Charged its static cost before it ran; what its answer did not use comes back.
+            // Charged its static cost before it ran; what its answer did not use comes back, but
+            // only for an answer without errors: an error can null a subtree whose work was done.
             var spent = admission
-            spent.actualCost = min(admission.cost, PrincipalLimiter.actualCost(result.data))
+            spent.actualCost = result.errors.isEmpty ? min(admission.cost, PrincipalLimiter.actualCost(result.data)) : admission.cost
             limiter.refund(token: token, points: admission.cost - spent.actualCost!)
             spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - spent.actualCost!)
             // No data and errors with no path: the operation could not start (bad variables).
