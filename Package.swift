@@ -124,7 +124,7 @@ let package = Package(
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Clients/cli"
         ),
-        .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", "OneRosterSandbox", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore"]),
         .testTarget(
             name: "PassbackGatewayTests",

@@ -3,6 +3,7 @@ import Testing
 import ZIPFoundation
 
 @testable import OneRoster
+import OneRosterSandbox
 
 /// Mutated OneRoster CSV exports against the roster reader, for a bounded time: byte flips;
 /// quotes, commas, CR, LF, BOMs and NULs where they do not belong; ragged rows; duplicated and
@@ -237,12 +238,12 @@ struct CSVFuzzInput {
 
 /// Mutates a valid export, seeded (SplitMix64), so a run can be replayed.
 struct CSVMutator {
-    var rng: CSVFuzzRandom
+    var rng: SeededRandom
     let bulk: [(String, Data)]
     let delta: [(String, Data)]
 
     init(seed: UInt64, bulk: [(String, Data)], delta: [(String, Data)]) {
-        rng = CSVFuzzRandom(seed: seed)
+        rng = SeededRandom(seed: seed)
         self.bulk = bulk
         self.delta = delta
     }
@@ -407,19 +408,8 @@ struct CSVMutator {
     func join(_ lines: [[UInt8]]) -> [UInt8] { Array(lines.joined(separator: [UInt8(ascii: "\n")])) }
 }
 
-/// SplitMix64, with the few draws the mutator needs.
-struct CSVFuzzRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The few draws the mutator needs, from the sandbox's seeded generator (SplitMix64).
+extension SeededRandom {
     /// 0..<n (0 when n is 0).
     mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
     mutating func coin() -> Bool { next() & 1 == 0 }

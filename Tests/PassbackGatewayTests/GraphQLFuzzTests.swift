@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 @testable import PassbackGateway
+import OneRosterSandbox
 import PassbackCore
 import Testing
 
@@ -63,7 +64,7 @@ struct GraphQLFuzzTests {
 
 /// Random GraphQL documents over the schema's own names, and worse.
 struct DocumentGenerator {
-    var rng: SplitMix64
+    var rng: SeededRandom
     let ids: [String]
     static let fields = ["viewer", "sections", "section", "node", "nodes", "materials", "grades", "history", "syncRuns", "syncErrors", "syncErrorSummary",
                          "nodes", "edges", "node", "pageInfo", "totalCount", "title", "id", "sourcedId", "syncStatus", "problems", "code", "message",
@@ -74,7 +75,7 @@ struct DocumentGenerator {
     static let arguments = ["first", "after", "id", "ids", "filter", "input", "orderBy", "sectionId", "search", "status", "groupBy", "last", "before"]
 
     init(seed: UInt64, ids: [String]) {
-        rng = SplitMix64(seed: seed)
+        rng = SeededRandom(seed: seed)
         self.ids = ids
     }
 
@@ -172,18 +173,5 @@ struct DocumentGenerator {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// A small, fast, seedable random generator (Steele, Lea and Flood's SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

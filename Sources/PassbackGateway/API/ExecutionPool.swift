@@ -129,20 +129,23 @@ final class ExecutionPool: @unchecked Sendable {
     private func work(_ role: Role) {
         while true {
             condition.lock()
-            // The lane served least so far, of those this thread's role may take; few
-            // lanes are ever ready at once, so a scan is enough.
+            // The lane served least so far, of those this thread's role may take; few lanes are
+            // ever ready at once, so a scan (with no allocation: it runs per job) is enough.
             func next() -> Int? {
-                ready.indices.filter {
-                    let lane = ready[$0]
+                var best: Int?
+                for index in ready.indices {
+                    let lane = ready[index]
                     // A lane runs one job at a time, so one request holds one thread however many
                     // slow jobs it has; the threads' roles decide which lanes each may take.
-                    guard lane.active == 0 else { return false }
+                    guard lane.active == 0 else { continue }
                     switch role {
-                    case .small: return !lane.large
-                    case .large: return lane.large
-                    case .any: return true
+                    case .small: if lane.large { continue }
+                    case .large: if !lane.large { continue }
+                    case .any: break
                     }
-                }.min { ready[$0].served < ready[$1].served }
+                    if best.map({ lane.served < ready[$0].served }) ?? true { best = index }
+                }
+                return best
             }
             var picked = next()
             while picked == nil, running {

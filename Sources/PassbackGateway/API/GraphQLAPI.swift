@@ -362,8 +362,7 @@ public final class GraphQLAPI: Sendable {
         let document = try GraphQL.parse(source: Source(body: query, name: "request"))
         let parse = seconds(t)
         t = ContinuousClock.now
-        let shapes = GraphQL.validate(schema: schema, ast: document, rules: [LiteralShapeRule.rule])
-        let errors = shapes.isEmpty ? GraphQL.validate(schema: schema, ast: document) : shapes
+        let errors = validate(document)
         let validate = seconds(t)
         guard errors.isEmpty else { throw APIError(.validationFailed, errors.map(\.message).joined(separator: "; ")) }
         t = ContinuousClock.now
@@ -429,8 +428,13 @@ public final class GraphQLAPI: Sendable {
     func parseAndValidate(_ query: String) throws -> (Document, [GraphQLError]) {
         if let refusal = limits.document.refusal(query) { throw GraphQLError(message: refusal) }
         let document = try GraphQL.parse(source: Source(body: query, name: "request"))
+        return (document, validate(document))
+    }
+
+    /// Validation errors: literal shapes first, and the library's rules only if they pass.
+    func validate(_ document: Document) -> [GraphQLError] {
         let shapes = GraphQL.validate(schema: schema, ast: document, rules: [LiteralShapeRule.rule])
-        return (document, shapes.isEmpty ? GraphQL.validate(schema: schema, ast: document) : shapes)
+        return shapes.isEmpty ? GraphQL.validate(schema: schema, ast: document) : shapes
     }
 
     /// The operation's static cost, or the answer refusing it.
