@@ -12,8 +12,8 @@ import Synchronization
 import UnixSignals
 
 /// The `passback serve` process: the HTTP server (the GraphQL API at `/graphql`, its live
-/// updates at `/graphql/stream`, `/healthz` and `/metrics`), the outbox worker and the
-/// scheduler, built in one place so the command and the tests run the same thing.
+/// updates at `/graphql/stream`, `/healthz` and `/metrics`), the outbox worker, the roster
+/// runner and the scheduler, built in one place so the command and the tests run the same thing.
 public struct Gateway: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -103,10 +103,11 @@ public struct Gateway: Sendable {
             logger: logger)
     }
 
-    /// The server, worker and scheduler as one group; SIGTERM and SIGINT stop the scheduler,
-    /// then the worker (writes in flight finish, the rest are released), then the server.
+    /// The server, worker, roster runner and scheduler as one group; SIGTERM and SIGINT stop the
+    /// scheduler, then the roster runner (a pull in progress stops; the next resumes it), then
+    /// the worker (writes in flight finish, the rest are released), then the server.
     public func serviceGroup(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
-        ServiceGroup(configuration: .init(services: [makeApplication(onRunning: onRunning), StreamCloser(api: api), worker, scheduler],
+        ServiceGroup(configuration: .init(services: [makeApplication(onRunning: onRunning), StreamCloser(api: api), worker, api.services.rosterRunner, scheduler],
                                           gracefulShutdownSignals: signals, logger: logger))
     }
 

@@ -75,8 +75,10 @@ struct RosterCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument(help: "The zip file.")
         var file: String
-        @Option(help: "The connection id the data belongs to, as configured.")
+        @Option(help: "The connection id the data belongs to: a configured one, or a CSV-only one this database already holds.")
         var connection: String
+        @Flag(help: "Start a new CSV-only connection (no SIS URL or secret) with this id.")
+        var newConnection = false
 
         func run() async throws {
             let (config, database) = try await store.load()
@@ -84,8 +86,19 @@ struct RosterCommand: AsyncParsableCommand {
             if let c = config.connections[connection] {
                 settings = c.settings
             } else {
-                // A CSV-only connection needs no SIS URL or secret.
-                guard ConnectionSettings.isValidID(connection) else { throw ValidationError("connection id must be a-z, 0-9 and _") }
+                // A CSV-only connection needs no SIS URL or secret, but is made on purpose: a
+                // mistyped id must not start a new, empty district beside the real one.
+                guard ConnectionSettings.isValidID(connection) else { throw ValidationError("connection id must be 1-64 characters of a-z, 0-9 and _") }
+                let known = try RosterStore(database).connectionIDs()
+                if !known.contains(connection), !newConnection {
+                    let configured = config.connections.keys.sorted()
+                    let held = known.filter { config.connections[$0] == nil }
+                    throw CommandFailure("""
+                        no connection '\(connection)': configured: \(configured.isEmpty ? "none" : configured.joined(separator: ", ")); \
+                        CSV-only in this database: \(held.isEmpty ? "none" : held.joined(separator: ", ")). \
+                        Check the id, or pass --new-connection to start a new CSV-only connection '\(connection)'. Nothing was imported.
+                        """)
+                }
                 settings = ConnectionSettings(id: connection, baseURL: URL(string: "file:///csv-only")!, auth: .none)
             }
             let started = Date()

@@ -99,6 +99,27 @@ struct GatewayEnv: @unchecked Sendable {
 
     var sisCategories: [String] { data.all(.categories).compactMap { $0["sourcedId"]?.stringValue }.sorted() }
 
+    /// Polls a queued roster run (`RosterRun` id) until it ends; the last answer, its fields under `node`.
+    func finishedRosterRun(_ id: String, token: String) async throws -> Reply {
+        var last: Reply?
+        try await waitUntil {
+            let r = try await post("""
+                query($id: ID!) { node(id: $id) { ... on RosterRun { id mode state created updated unchanged deleted rejected requestedBy requestedAt startedAt finishedAt error } } }
+                """, ["id": id], token: token)
+            last = r
+            return ["SUCCEEDED", "FAILED"].contains(r["node", "state"] as? String ?? "")
+        }
+        return try #require(last)
+    }
+
+    /// Queues a roster pull with `refreshRoster` and waits for it to end: its final `RosterRun`, under `node`.
+    func refreshRoster(token: String, full: Bool = false) async throws -> Reply {
+        let r = try await post("mutation($full: Boolean) { refreshRoster(input: {full: $full}) { rosterRun { id } userErrors { message } } }",
+                               ["full": full], token: token)
+        guard let id = r["refreshRoster", "rosterRun", "id"] as? String else { throw HarnessFailure(r.text) }
+        return try await finishedRosterRun(id, token: token)
+    }
+
     func waitUntil(timeout: Double = 20, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

@@ -382,8 +382,8 @@ struct LinkedCoursePermissionTests {
             let admin = try env.token(.admin, user: env.data.all(.users).first { $0["role"]?.stringValue == "administrator" }!["sourcedId"]!.stringValue!,
                                       org: env.districtOrg)
             env.data.markDeleted(.enrollments, "\(l.sectionB)-\(l.teacherB)")
-            let refreshed = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { state } userErrors { message } } }", token: admin)
-            #expect(refreshed["refreshRoster", "rosterRun", "state"] as? String == "SUCCEEDED", "\(refreshed.text)")
+            let refreshed = try await env.refreshRoster(token: admin)
+            #expect(refreshed["node", "state"] as? String == "SUCCEEDED", "\(refreshed.text)")
             expectForbidden(try await env.post("query($id: ID!) { section(id: $id) { title } }", ["id": sectionB], token: teacherB), "B reading the section they left")
             let replay = try await save(reading)
             expectForbidden(replay, "B replaying the key after leaving the section", hiding: Self.privateComment)

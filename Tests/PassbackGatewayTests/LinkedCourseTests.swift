@@ -371,8 +371,8 @@ struct LinkedCourseTests {
             let dropped = try #require(env.students(of: t.second).first { !env.students(of: t.first).contains($0) })
             let admin = try env.token(.admin, user: env.yearLongSection.teacher, org: env.districtOrg)
             env.data.markDeleted(.enrollments, "\(t.second)-\(dropped)")
-            let refreshed = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { state } userErrors { message } } }", token: admin)
-            #expect(refreshed["refreshRoster", "rosterRun", "state"] as? String == "SUCCEEDED", "\(refreshed.text)")
+            let refreshed = try await env.refreshRoster(token: admin)
+            #expect(refreshed["node", "state"] as? String == "SUCCEEDED", "\(refreshed.text)")
             try await Self.record(env, t.integration, [["materialLmsId": "m-0", "studentSourcedId": dropped, "score": 7]])
             // The first section (the one that reports students no linked section ever enrolled) never had them.
             let first = try await Self.dryRun(env, t.first, t.teachers[t.first]!)

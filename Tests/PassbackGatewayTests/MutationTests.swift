@@ -271,17 +271,63 @@ struct MutationTests {
         }
     }
 
-    @Test("refreshRoster pulls what changed in the SIS")
+    @Test("refreshRoster queues a pull and returns at once; the run is followed with node(id:) to its end")
     func refreshRoster() async throws {
         try await withGateway { env in
             let (section, teacher) = env.yearLongSection
             let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
             env.data.modify(.classes, section) { $0["title"] = "Renamed in the SIS" }
-            let r = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { mode state updated } userErrors { message } } }", token: admin)
-            #expect(r["refreshRoster", "rosterRun", "state"] as? String == "SUCCEEDED", "\(r.text)")
-            #expect((r["refreshRoster", "rosterRun", "updated"] as? Int ?? 0) >= 1)
+            // The SIS takes 3 s to answer the pull's first request: a mutation that waited on it
+            // would come back finished.
+            env.running.sandbox.faults.script([.slow(milliseconds: 3000)])
+            let r = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { id mode state startedAt requestedBy } userErrors { message } } }", token: admin)
+            #expect(["QUEUED", "RUNNING"].contains(r["refreshRoster", "rosterRun", "state"] as? String ?? ""), "\(r.text)")
+            #expect(r["refreshRoster", "rosterRun", "requestedBy"] as? String == teacher)
+            let id = try #require(r["refreshRoster", "rosterRun", "id"] as? String)
+            let done = try await env.finishedRosterRun(id, token: admin)
+            #expect(done["node", "state"] as? String == "SUCCEEDED", "\(done.text)")
+            #expect(done["node", "mode"] as? String == "delta")
+            #expect((done["node", "updated"] as? Int ?? 0) >= 1)
+            #expect(done["node", "startedAt"] != nil && done["node", "finishedAt"] != nil)
             let title = try await env.post("query($id: ID!) { section(id: $id) { title } }", ["id": try env.sectionID(section)], token: admin)
             #expect(title["section", "title"] as? String == "Renamed in the SIS")
+
+            // Admins follow roster runs; a teacher cannot read one.
+            let asTeacher = try await env.post("query($id: ID!) { node(id: $id) { id } }", ["id": id], token: try env.token(.teacher, user: teacher))
+            #expect(asTeacher.codes == ["FORBIDDEN"], "\(asTeacher.text)")
+        }
+    }
+
+    @Test("refreshRoster while a pull is queued returns that pull, made full if asked; a failed pull says why")
+    func refreshRosterQueueAndFailure() async throws {
+        try await withGateway { env in
+            let (_, teacher) = env.yearLongSection
+            let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
+            // Hold the runner on a slow first pull, so the next two requests wait in the queue.
+            env.running.sandbox.faults.script([.slow(milliseconds: 2000)])
+            let first = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { id } } }", token: admin)
+            try await env.waitUntil {
+                let r = try await env.post("query($id: ID!) { node(id: $id) { ... on RosterRun { state } } }",
+                                           ["id": first["refreshRoster", "rosterRun", "id"] as? String ?? ""], token: admin)
+                return r["node", "state"] as? String == "RUNNING"
+            }
+            let second = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { id state mode } } }", token: admin)
+            let third = try await env.post("mutation { refreshRoster(input: {full: true}) { rosterRun { id state mode } } }", token: admin)
+            #expect(second["refreshRoster", "rosterRun", "state"] as? String == "QUEUED", "\(second.text)")
+            #expect(second["refreshRoster", "rosterRun", "mode"] as? String == "delta")
+            #expect(third["refreshRoster", "rosterRun", "id"] as? String == second["refreshRoster", "rosterRun", "id"] as? String)
+            #expect(third["refreshRoster", "rosterRun", "mode"] as? String == "full")
+            let queued = try #require(third["refreshRoster", "rosterRun", "id"] as? String)
+            let done = try await env.finishedRosterRun(queued, token: admin)
+            #expect(done["node", "state"] as? String == "SUCCEEDED", "\(done.text)")
+            #expect(done["node", "mode"] as? String == "full")
+
+            // The SIS refuses the pull: the run fails with the SIS's answer.
+            env.running.sandbox.faults.script(Array(repeating: .serverError, count: 50))
+            let failing = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { id } } }", token: admin)
+            let failed = try await env.finishedRosterRun(try #require(failing["refreshRoster", "rosterRun", "id"] as? String), token: admin)
+            #expect(failed["node", "state"] as? String == "FAILED", "\(failed.text)")
+            #expect((failed["node", "error"] as? String ?? "").contains("500"), "\(failed.text)")
         }
     }
 
@@ -292,8 +338,9 @@ struct MutationTests {
             let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
             let before = env.running.sandbox.tokensIssued
             for _ in 0..<3 {
-                let r = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { state } userErrors { message } } }", token: admin)
-                #expect(r["refreshRoster", "rosterRun", "state"] as? String == "SUCCEEDED", "\(r.text)")
+                let r = try await env.post("mutation { refreshRoster(input: {}) { rosterRun { id } userErrors { message } } }", token: admin)
+                let done = try await env.finishedRosterRun(try #require(r["refreshRoster", "rosterRun", "id"] as? String), token: admin)
+                #expect(done["node", "state"] as? String == "SUCCEEDED", "\(done.text)")
             }
             #expect(env.running.sandbox.tokensIssued == before + 1)
         }

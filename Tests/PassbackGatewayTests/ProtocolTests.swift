@@ -151,7 +151,7 @@ struct ProtocolTests {
             let node = try #require(types.first { $0["name"] as? String == "Node" })
             let implementors = Set(((node["possibleTypes"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String })
             #expect(implementors == ["Section", "Material", "Org", "User", "AcademicSession", "SisCategory", "LmsCourse", "LmsCategory", "Grade", "SyncRun",
-                                     "SyncJob"])
+                                     "SyncJob", "RosterRun"])
             #expect(r["__schema", "subscriptionType", "name"] as? String == "Subscription")
         }
     }

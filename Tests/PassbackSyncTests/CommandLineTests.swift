@@ -87,9 +87,18 @@ struct CommandLineTests {
             let zip = FileManager.default.temporaryDirectory.appending(path: "not-a-zip-\(UUID().uuidString).zip")
             try Data("hello".utf8).write(to: zip)
             defer { try? FileManager.default.removeItem(at: zip) }
-            let broken = try await runPassback(["roster", "import", zip.path, "--database", db.path, "--connection", "district"])
+            let broken = try await runPassback(["roster", "import", zip.path, "--database", db.path, "--connection", "district", "--new-connection"])
             #expect(broken.status != 0)
             #expect(broken.err.contains("Nothing was imported"), "\(broken.err)")
+            #expect(try RosterStore(db).connectionIDs() == [])
+
+            // A mistyped connection id is refused, not made into a new empty district.
+            let typo = try await runPassback(["roster", "import", zip.path, "--database", db.path, "--connection", "distrcit"])
+            #expect(typo.status != 0)
+            #expect(typo.err.contains("no connection 'distrcit'"), "\(typo.err)")
+            #expect(typo.err.contains("configured: none; CSV-only in this database: none"), "\(typo.err)")
+            #expect(typo.err.contains("--new-connection"), "\(typo.err)")
+            #expect(try RosterStore(db).connectionIDs() == [])
         }
     }
 }

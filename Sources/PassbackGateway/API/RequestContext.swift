@@ -19,6 +19,8 @@ public struct APIServices: Sendable {
     public var transport: any HTTPTransport
     /// The one poller behind every subscription of this API.
     let hub: LiveHub
+    /// Carries out the roster pulls `refreshRoster` queues (a service of the gateway's group).
+    public let rosterRunner: RosterRequestRunner
 
     public init(database: PassbackDatabase, clock: any WallClock = SystemWallClock(), connections: [String: PassbackConfiguration.Connection] = [:],
                 clients: [String: OneRosterClient] = [:], transport: any HTTPTransport = URLSessionTransport()) {
@@ -29,6 +31,7 @@ public struct APIServices: Sendable {
         self.clients = clients
         self.transport = transport
         self.hub = LiveHub(reads: APIReads(database))
+        self.rosterRunner = RosterRequestRunner(database: database, connections: connections, clients: clients, transport: transport, clock: clock)
     }
 }
 

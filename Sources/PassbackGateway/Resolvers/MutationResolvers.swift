@@ -65,13 +65,9 @@ enum MutationResolvers {
                 let jobs = rows.filter { $0.classID.map(readable.contains) == true }.map(SyncJobValue.init)
                 return ["jobs": jobs, "userErrors": o.userErrors.map(userErrorValue)]
             }
-            mutation(&f, "refreshRoster", run: refreshRoster) { o, _ in
-                var run: [String: any Sendable]?
-                if o.strings.count >= 3, o.ids.count == 5 {
-                    run = ["mode": o.strings[0], "state": o.strings[1], "startedAt": o.strings[2], "finishedAt": o.strings.count > 3 ? o.strings[3] : nil,
-                           "created": Int(o.ids[0]), "updated": Int(o.ids[1]), "unchanged": Int(o.ids[2]), "deleted": Int(o.ids[3]), "rejected": Int(o.ids[4])]
-                }
-                return ["rosterRun": run, "userErrors": o.userErrors.map(userErrorValue)]
+            mutation(&f, "refreshRoster", run: refreshRoster) { o, ctx in
+                ["rosterRun": try o.ids.first.flatMap { try RosterStore(ctx.services.database).request($0) }.map(RosterRunValue.init),
+                 "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "upsertLmsCourse", run: LMSFeed.upsertCourse) { o, ctx in
                 ["lmsCourse": try await o.ids.first.asyncFlatMap { try await ctx.courses.load($0) }.map { LMSCourseValue(row: $0, batch: [$0.id]) },
@@ -408,23 +404,18 @@ enum MutationResolvers {
         return Outcome(ids: done)
     }
 
+    /// Queues a pull for the serve process's roster runner and returns at once (a mutation never
+    /// waits on the SIS); the caller follows the run with `node(id:)`.
     static func refreshRoster(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
         _ = try ctx.requireAdmin()
         guard let connection = ctx.services.connections[ctx.connection] else {
             return .failed(UserError(.notFound, "this gateway has no SIS credentials for connection '\(ctx.connection)'; add it to the configuration file"))
         }
-        let client = ctx.services.clients[ctx.connection]
-            ?? ClientFactory.client(for: connection, transport: ctx.services.transport, clock: ctx.services.clock)
-        let importer = RosterImporter(store: RosterStore(ctx.services.database), clock: ctx.services.clock)
-        do {
-            let report = try await importer.pull(connection: connection.settings, client: client, forceFull: input["full"].nonNullBool ?? false)
-            guard let run = try RosterStore(ctx.services.database).run(report.runID) else { return Outcome() }
-            let t = report.total
-            return Outcome(ids: [Int64(t.created), Int64(t.updated), Int64(t.unchanged), Int64(t.deleted), Int64(t.rejected)],
-                           strings: [run.mode, run.state.uppercased(), Timestamp.text(run.startedAt)] + (run.finishedAt.map { [Timestamp.text($0)] } ?? []))
-        } catch let e as OneRosterError {
-            return .failed(UserError(.conflict, "the SIS could not be read: \(e)"))
-        }
+        let store = RosterStore(ctx.services.database)
+        try store.saveConnection(connection.settings, at: ctx.now)
+        let id = try store.queueRequest(connection: ctx.connection, full: input["full"].nonNullBool ?? false, by: ctx.principal.userSourcedId, at: ctx.now)
+        ctx.services.rosterRunner.nudge()
+        return Outcome(ids: [id])
     }
 }
 

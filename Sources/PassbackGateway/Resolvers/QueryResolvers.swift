@@ -190,6 +190,11 @@ enum QueryResolvers {
             guard let n = Int64(key), let run = try await ctx.runs.load(n), run.connectionID == ctx.connection, let c = run.classID else { return nil }
             try await ctx.requireReadable([c])
             return SyncRunValue(row: run, batch: [n])
+        case "RosterRun":
+            // Roster pulls are the connection's, asked for and followed by its admins.
+            _ = try ctx.requireAdmin()
+            guard let n = Int64(key), let request = try RosterStore(ctx.services.database).request(n), request.connectionID == ctx.connection else { return nil }
+            return RosterRunValue(row: request)
         case "SyncJob":
             // A job is reached through its section (whose check includes the connection); one whose section is gone is not shown.
             guard let n = Int64(key), let job = try await ctx.jobs.load(n), let c = job.classID else { return nil }

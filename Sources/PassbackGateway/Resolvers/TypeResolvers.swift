@@ -6,7 +6,7 @@ import PassbackStore
 /// Resolvers of the object types: each child field loads through the request's batch loaders.
 enum TypeResolvers {
     static func register(_ t: inout ResolverTable) {
-        t.plain("PageInfo", "SyncProblem", "CategoryMapping", "SyncSchedule", "SyncErrorGroup", "UserError", "PlannedWrite", "RosterRun", "FedMaterial", "PlannedItem")
+        t.plain("PageInfo", "SyncProblem", "CategoryMapping", "SyncSchedule", "SyncErrorGroup", "UserError", "PlannedWrite", "FedMaterial", "PlannedItem")
         connections(&t)
         section(&t)
         material(&t)
@@ -304,6 +304,19 @@ enum TypeResolvers {
                 }
                 return PageValue(result.page, total: result.total, after: after) { $0.map(SyncJobValue.init) }
             }
+        }
+        t.object("RosterRun", RosterRunValue.self) { f in
+            f.value("id") { GlobalID.make("RosterRun", $0.row.id) }
+            f.value("mode") { r in r.row.run?.mode ?? (r.row.full ? "full" : "delta") }
+            f.value("state") { $0.row.state.rawValue.uppercased() }
+            for (field, count) in [("created", \RosterCounts.created), ("updated", \.updated), ("unchanged", \.unchanged), ("deleted", \.deleted), ("rejected", \.rejected)] {
+                f.value(field) { r in r.row.run?.counts.values.reduce(0) { $0 + $1[keyPath: count] } ?? 0 }
+            }
+            f.value("requestedAt") { Timestamp.text($0.row.requestedAt) }
+            f.value("requestedBy") { $0.row.requestedBy }
+            f.value("startedAt") { $0.row.run.map { Timestamp.text($0.startedAt) } }
+            f.value("finishedAt") { $0.row.run?.finishedAt.map(Timestamp.text) }
+            f.value("error") { $0.row.error }
         }
         t.object("SyncJob", SyncJobValue.self) { f in
             f.value("id") { GlobalID.make("SyncJob", $0.row.id) }

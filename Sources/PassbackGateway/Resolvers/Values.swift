@@ -71,6 +71,11 @@ struct SyncRunValue: NodeValue {
     var sectionBatch: [Int64] = []
 }
 
+struct RosterRunValue: NodeValue {
+    static let typeName = "RosterRun"
+    var row: RosterRequest
+}
+
 struct SyncJobValue: NodeValue {
     static let typeName = "SyncJob"
     var row: JobRecord

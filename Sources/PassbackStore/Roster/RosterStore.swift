@@ -77,14 +77,17 @@ public struct RosterStore: Sendable {
 
     public func run(_ id: Int64) throws -> RosterRunSummary? {
         try pool.read { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM roster_run WHERE id = ?", arguments: [id]) else { return nil }
-            let raw = (r["counts"] as String?) ?? "{}"
-            let decoded = (try? JSONDecoder().decode([String: RosterCounts].self, from: Data(raw.utf8))) ?? [:]
-            return RosterRunSummary(
-                id: r["id"], connectionID: r["connection_id"], source: r["source"], mode: r["mode"], state: r["state"],
-                startedAt: Timestamp.date(r["started_at"]) ?? .distantPast, finishedAt: (r["finished_at"] as String?).flatMap(Timestamp.date),
-                counts: decoded.mapValues { $0 }, error: r["error"])
+            try Row.fetchOne(db, sql: "SELECT * FROM roster_run WHERE id = ?", arguments: [id]).map(Self.runSummary)
         }
+    }
+
+    static func runSummary(_ r: Row) -> RosterRunSummary {
+        let raw = (r["counts"] as String?) ?? "{}"
+        let decoded = (try? JSONDecoder().decode([String: RosterCounts].self, from: Data(raw.utf8))) ?? [:]
+        return RosterRunSummary(
+            id: r["id"], connectionID: r["connection_id"], source: r["source"], mode: r["mode"], state: r["state"],
+            startedAt: Timestamp.date(r["started_at"]) ?? .distantPast, finishedAt: (r["finished_at"] as String?).flatMap(Timestamp.date),
+            counts: decoded, error: r["error"])
     }
 
     public func cursor(connection: String, collection: RosterCollection) throws -> RosterCursor {

@@ -46,15 +46,24 @@ public struct RosterImporter: Sendable {
     // MARK: REST
 
     /// Pulls every rostered collection of a connection. A failure leaves each collection's
-    /// resume point in the cache; the next pull continues from it.
-    public func pull(connection: ConnectionSettings, client: OneRosterClient, forceFull: Bool = false,
+    /// resume point in the cache; the next pull continues from it. `request` is the queued
+    /// request this pull carries out (its run is linked to it); nil for a pull run directly.
+    public func pull(connection: ConnectionSettings, client: OneRosterClient, forceFull: Bool = false, request: Int64? = nil,
                      progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) async throws -> RosterReport {
         try store.saveConnection(connection, at: clock.now)
         _ = try store.failAbandonedRuns(connection: connection.id, at: clock.now)
         var anyDelta = false
         for c in RosterCollection.allCases where try store.cursor(connection: connection.id, collection: c).lastSuccessStartedAt != nil { anyDelta = true }
         let runMode = forceFull || !anyDelta ? "full" : "delta"
-        let runID = try store.startRun(connection: connection.id, source: "rest", mode: runMode, at: clock.now)
+        let runID: Int64
+        if let request {
+            guard let id = try store.startRun(for: request, connection: connection.id, source: "rest", mode: runMode, at: clock.now) else {
+                throw RosterRequestTaken(request: request)
+            }
+            runID = id
+        } else {
+            runID = try store.startRun(connection: connection.id, source: "rest", mode: runMode, at: clock.now)
+        }
         var report = RosterReport(runID: runID, source: "rest", mode: runMode, counts: [:], rejects: [], warnings: [], resumed: false)
         do {
             for collection in RosterCollection.allCases {
@@ -167,6 +176,9 @@ public struct RosterImporter: Sendable {
         }
         let mode = batches.contains { $0.bulk } ? "full" : "delta"
         try store.saveConnection(connection, at: clock.now)
+        // A run a killed import left `running` is failed now, as a REST pull does (a CSV import
+        // writes in one transaction, so such a run wrote nothing).
+        _ = try store.failAbandonedRuns(connection: connection.id, at: clock.now)
         let runID = try store.startRun(connection: connection.id, source: "csv", mode: mode, at: clock.now)
         do {
             let counts = try store.applyBatch(batches, rejects: rejects, connection: connection.id, runID: runID)

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import OneRoster
+import PassbackCore
+import PassbackStore
+import ServiceLifecycle
+import Synchronization
+
+/// The queued request a pull was asked to carry out has already been started or refused.
+struct RosterRequestTaken: Error, CustomStringConvertible {
+    var request: Int64
+    var description: String { "roster request \(request) is no longer queued" }
+}
+
+/// Carries out the roster pulls queued through the API (`refreshRoster`), one at a time, oldest
+/// first, in the serve process: the mutation only writes the request, so no HTTP request waits
+/// on the SIS. Requests left queued by a stopped process are taken at the next start; a run a
+/// stopped process left running is marked failed by the next pull of its connection, and that
+/// pull resumes where it stopped.
+public final class RosterRequestRunner: Service, Sendable {
+    let store: RosterStore
+    let connections: [String: PassbackConfiguration.Connection]
+    let clients: [String: OneRosterClient]
+    let transport: any HTTPTransport
+    let clock: any WallClock
+    let pollInterval: Duration
+    let logger: Logger
+    /// A nudge that came while the runner was busy, or the runner's wait to resume.
+    private let wake = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    /// - Parameter clients: each connection's client (the outbox worker's, so both share one
+    ///   OAuth 2 token); a connection missing here gets one built from its configuration.
+    public init(database: PassbackDatabase, connections: [String: PassbackConfiguration.Connection], clients: [String: OneRosterClient] = [:],
+                transport: any HTTPTransport = URLSessionTransport(), clock: any WallClock = SystemWallClock(), pollInterval: Duration = .seconds(2),
+                logger: Logger = Logger(label: "passback.roster")) {
+        store = RosterStore(database)
+        self.connections = connections
+        self.clients = clients
+        self.transport = transport
+        self.clock = clock
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    /// Tells the runner a request was queued, so it starts now rather than at its next poll.
+    public func nudge() {
+        wake.withLock { w -> CheckedContinuation<Void, Never>? in
+            guard let waiter = w.waiter else { w.pending = true; return nil }
+            w.waiter = nil
+            return waiter
+        }?.resume()
+    }
+
+    public func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            do {
+                // A shutdown stops a pull in progress: it fails its run, and the next pull of
+                // that connection resumes where it stopped.
+                try await cancelWhenGracefulShutdown {
+                    while !Task.isCancelledOrShuttingDown, try await self.runNext() != nil {}
+                }
+            } catch is CancellationError {
+            } catch {
+                logger.error("roster runner could not read its queue: \(error)")
+            }
+            await sleepUntilNudged()
+        }
+    }
+
+    /// Carries out the oldest queued request; returns its id, or nil when none is queued.
+    @discardableResult
+    public func runNext() async throws -> Int64? {
+        guard let request = try store.nextQueuedRequest() else { return nil }
+        await carryOut(request)
+        return request.id
+    }
+
+    func carryOut(_ request: RosterRequest) async {
+        guard let connection = connections[request.connectionID] else {
+            try? store.refuseRequest(request.id, error: "connection '\(request.connectionID)' is no longer configured on this server", at: clock.now)
+            return
+        }
+        let client = clients[request.connectionID] ?? ClientFactory.client(for: connection, transport: transport, clock: clock)
+        do {
+            let report = try await RosterImporter(store: store, clock: clock).pull(connection: connection.settings, client: client,
+                                                                                  forceFull: request.full, request: request.id)
+            logger.info("roster request \(request.id): \(report.mode) pull of \(request.connectionID) finished (run \(report.runID))")
+        } catch {
+            // The run records the cause; a request that never got its run says why here.
+            if (try? store.request(request.id))?.state == .queued {
+                try? store.refuseRequest(request.id, error: "\(error)", at: clock.now)
+            }
+            logger.warning("roster request \(request.id) of \(request.connectionID) failed: \(error)")
+        }
+    }
+
+    func sleepUntilNudged() async {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                        let nudged = self.wake.withLock { w -> Bool in
+                            if w.pending { w.pending = false; return true }
+                            w.waiter = c
+                            return false
+                        }
+                        if nudged { c.resume() }
+                    }
+                }
+                group.addTask { try? await Task.sleep(for: self.pollInterval) }
+                await group.next()
+                // Whichever ended first, end the other: a parked waiter is resumed here; one not
+                // yet parked finds `pending` and returns at once (the next wait may then wake
+                // once for nothing, which costs one look at the queue).
+                self.wake.withLock { w -> CheckedContinuation<Void, Never>? in
+                    guard let waiter = w.waiter else { w.pending = true; return nil }
+                    w.waiter = nil
+                    return waiter
+                }?.resume()
+                group.cancelAll()
+            }
+        }
+    }
+}
