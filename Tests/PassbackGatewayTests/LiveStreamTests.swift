@@ -67,7 +67,9 @@ struct LiveStreamTests {
 
     @Test("streams whose clients disconnect are ended, and their work with them")
     func abandoned() async throws {
-        try await withGateway(limits: Self.fastStreams) { env in
+        var limits = Self.fastStreams
+        limits.maxStreamsPerToken = 64
+        try await withGateway(limits: limits) { env in
             let (section, teacher) = env.yearLongSection
             let token = try env.token(.teacher, user: teacher)
             let body = try JSONSerialization.data(withJSONObject: ["query": statusQuery, "variables": ["id": try env.sectionID(section)]])
@@ -91,6 +93,91 @@ struct LiveStreamTests {
             try await env.waitUntil(timeout: 20) {
                 return env.gateway.api.services.hub.watchers == 0 && env.gateway.api.live.count == 0
             }
+        }
+    }
+
+    /// `curl` holding a stream open, its output in a file.
+    static func openStream(_ env: GatewayEnv, _ query: String, _ variables: [String: Any], token: String, maxSeconds: Int = 60) throws -> (Process, URL) {
+        let out = FileManager.default.temporaryDirectory.appending(path: "stream-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-sN", "-m", String(maxSeconds), "-w", "\nstatus %{http_code}\n", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                       "--data-binary", String(decoding: body, as: UTF8.self), env.base.appending(path: "graphql/stream").absoluteString]
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return (p, out)
+    }
+
+    @Test("one token holds at most maxStreamsPerToken streams; one more is RATE_LIMITED, another token is not held back, and a closed stream frees its place")
+    func streamsPerToken() async throws {
+        var limits = Self.fastStreams
+        limits.maxStreamsPerToken = 2
+        try await withGateway(limits: limits) { env in
+            let (section, teacher) = env.yearLongSection
+            let token = try env.token(.teacher, user: teacher)
+            let variables: [String: Any] = ["id": try env.sectionID(section)]
+            let first = try Self.openStream(env, statusQuery, variables, token: token)
+            let second = try Self.openStream(env, statusQuery, variables, token: token)
+            defer { for p in [first.0, second.0] where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+            try await env.waitUntil(timeout: 20) { env.gateway.api.live.count == 2 }
+
+            // Bounded: a stream wrongly accepted here would never end by itself.
+            let third = try Self.openStream(env, statusQuery, variables, token: token, maxSeconds: 10)
+            try await env.waitUntil(timeout: 20) { !third.0.isRunning }
+            let refused = String(decoding: try Data(contentsOf: third.1), as: UTF8.self)
+            #expect(refused.hasSuffix("status 429\n"), "\(refused)")
+            #expect(refused.contains("RATE_LIMITED"), "\(refused)")
+            #expect(refused.contains("already holds 2 live streams"), "\(refused)")
+            #expect(env.gateway.api.live.count == 2, "the refused stream took no place")
+
+            // Another token of the same teacher has places of its own.
+            let other = try Self.openStream(env, statusQuery, variables, token: try env.token(.teacher, user: teacher))
+            defer { if other.0.isRunning { kill(other.0.processIdentifier, SIGKILL) } }
+            try await env.waitUntil(timeout: 20) { env.gateway.api.live.count == 3 }
+
+            // A client that goes away gives its place back.
+            kill(first.0.processIdentifier, SIGKILL)
+            try await env.waitUntil(timeout: 20) { env.gateway.api.live.count == 2 }
+            let again = try Self.openStream(env, statusQuery, variables, token: token)
+            defer { if again.0.isRunning { kill(again.0.processIdentifier, SIGKILL) } }
+            try await env.waitUntil(timeout: 20) { env.gateway.api.live.count == 3 }
+        }
+    }
+
+    @Test("each event is read as the database is then: what an event selects below its root is not the first event's, cached")
+    func eventsReadFresh() async throws {
+        var limits = Self.fastStreams
+        limits.streamLifetime = .seconds(6)
+        try await withGateway(limits: limits) { env in
+            let (section, teacher) = env.yearLongSection
+            let fed = try await env.feed(section: section, teacher: teacher, materials: 1)
+            let token = try env.token(.teacher, user: teacher)
+            let query = "subscription($id: ID!) { materialStatusChanged(sectionId: $id) { lmsId syncStatus grades(first: 1) { nodes { studentSourcedId score } } } }"
+            let before = try await env.post("query($id: ID!) { node(id: $id) { ... on Material { grades(first: 1) { nodes { studentSourcedId score } } } } }",
+                                            ["id": fed.materials["m-0"]!], token: token)
+            let student = try #require(before["node", "grades", "nodes", 0, "studentSourcedId"] as? String)
+            let setSync = "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }"
+            async let streamed = env.subscribe(query, ["id": try env.sectionID(section)], token: token, timeout: 20)
+            try await env.waitUntil(timeout: 10) { env.gateway.api.services.hub.watchers == 1 }
+            _ = try await env.post(setSync, ["i": ["materialId": fed.materials["m-0"]!, "syncToSIS": false]], token: token)
+            try await Task.sleep(for: .milliseconds(1500))
+            // A regrade while opted out changes no status; turning sync back on does, and that event carries the new score.
+            let regrade = try await env.post("mutation($i: RecordGradesInput!) { recordGrades(input: $i) { userErrors { code message } } }",
+                                             ["i": ["courseLmsId": "lms-1", "grades": [["materialLmsId": "m-0", "studentSourcedId": student, "score": 1.5]]]],
+                                             token: try env.token(.integration, user: "lms-feed"))
+            #expect((regrade["recordGrades", "userErrors"] as? [Any])?.isEmpty == true, "\(regrade.text)")
+            _ = try await env.post(setSync, ["i": ["materialId": fed.materials["m-0"]!, "syncToSIS": true]], token: token)
+            let events = try await streamed
+            let statuses = events.compactMap { ($0["data"] as? [String: Any]).flatMap { $0["materialStatusChanged"] as? [String: Any] } }
+            #expect(statuses.count >= 2, "\(events)")
+            #expect(statuses.first?["syncStatus"] as? String == "OPT_OUT", "\(events)")
+            let last = try #require(statuses.last)
+            #expect(last["syncStatus"] as? String != "OPT_OUT", "\(events)")
+            let score = ((last["grades"] as? [String: Any])?["nodes"] as? [[String: Any]])?.first?["score"] as? Double
+            #expect(score == 1.5, "the second event read the grade as it is now: \(events)")
         }
     }
 }

@@ -84,6 +84,10 @@ final class LoaderRegistry: @unchecked Sendable {
         return made
     }
 
+    /// Drops every loader and what it loaded, so the next read fetches afresh (a subscription's
+    /// context serves one event after another; each must see the database as it is then).
+    func forgetLoaded() { lock.withLock { loaders.removeAll() } }
+
     /// Fetches made by all loaders so far.
     func totalFetches() async -> Int {
         let all: [any Sendable] = lock.withLock { Array(loaders.values) }

@@ -26,6 +26,9 @@ public final class GraphQLAPI: Sendable {
         public var maxVariableNesting = 16
         /// How long a subscription stream may stay open; the client reconnects after it ends.
         public var streamLifetime: Duration = .seconds(3600)
+        /// Subscription streams one token may hold open at once (a widget tab holds one); one
+        /// more is refused with `RATE_LIMITED`.
+        public var maxStreamsPerToken = 16
         /// How long a query or mutation may run before the client is answered `DEADLINE_EXCEEDED`
         /// (503) and its execution cancelled.
         public var deadline: Duration = .seconds(10)
@@ -259,22 +262,28 @@ public final class GraphQLAPI: Sendable {
             return .failure(requestError(400, "/graphql/stream serves subscriptions; send queries and mutations to /graphql"))
         }
         if case .failure(let refused) = checkLimits(prepared, request.variables) { return .failure(refused) }
+        let live = self.live
+        guard let key = live.reserve(token: principal.tokenID, limit: limits.maxStreamsPerToken) else {
+            return .failure(requestError(429, "this token already holds \(limits.maxStreamsPerToken) live streams open, the most one token may; close one (each open widget holds one) and subscribe again",
+                                         code: .rateLimited))
+        }
         let context = APIContext(principal: principal, services: services, requestID: requestID)
         let outcome: Result<AsyncThrowingStream<GraphQLResult, any Error>, GraphQLErrors>
         do {
             outcome = try await graphqlSubscribe(schema: schema, request: request.query, rootValue: Root(), context: context,
                                                  variableValues: request.variables, operationName: request.operationName)
         } catch {
+            live.remove(key)
             return .failure(present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 400))
         }
         switch outcome {
         case .failure(let errors):
+            live.remove(key)
             let status = errors.errors.contains { ($0.originalError as? APIError)?.code == .forbidden } ? 200 : 400
             return .failure(present(GraphQLResult(errors: errors.errors), requestID: requestID, status: status))
         case .success(let results):
-            let live = self.live
             let stream = AsyncThrowingStream<String, any Error> { continuation in
-                let key = live.add { continuation.finish() }
+                live.attach(key) { continuation.finish() }
                 let task = Task {
                     do {
                         for try await result in results { continuation.yield(self.present(result, requestID: requestID, status: 200).body) }
@@ -539,26 +548,42 @@ final class Once<T: Sendable>: @unchecked Sendable {
     }
 }
 
-/// The subscription streams open now, so a shutdown can end them (each then sends `complete`).
+/// The subscription streams open now, by token, so a shutdown can end them (each then sends
+/// `complete`) and one token cannot hold more than its share.
 final class LiveStreams: @unchecked Sendable {
     private let lock = NSLock()
-    private var finishers: [Int: @Sendable () -> Void] = [:]
+    private var streams: [Int: (token: Int64, finish: (@Sendable () -> Void)?)] = [:]
+    private var perToken: [Int64: Int] = [:]
     private var next = 0
 
-    func add(_ finish: @escaping @Sendable () -> Void) -> Int {
+    /// Takes a place for a stream of `token`, or nil when the token already holds `limit`.
+    func reserve(token: Int64, limit: Int) -> Int? {
         lock.withLock {
+            guard perToken[token, default: 0] < limit else { return nil }
+            perToken[token, default: 0] += 1
             next += 1
-            finishers[next] = finish
+            streams[next] = (token, nil)
             return next
         }
     }
 
-    func remove(_ key: Int) { lock.withLock { finishers[key] = nil } }
+    /// How the stream in place `key` is ended at shutdown.
+    func attach(_ key: Int, _ finish: @escaping @Sendable () -> Void) {
+        lock.withLock { streams[key]?.finish = finish }
+    }
 
-    var count: Int { lock.withLock { finishers.count } }
+    func remove(_ key: Int) {
+        lock.withLock {
+            guard let gone = streams.removeValue(forKey: key) else { return }
+            perToken[gone.token, default: 1] -= 1
+            if perToken[gone.token] == 0 { perToken[gone.token] = nil }
+        }
+    }
+
+    var count: Int { lock.withLock { streams.count } }
 
     func finishAll() {
-        let all = lock.withLock { Array(finishers.values) }
+        let all = lock.withLock { streams.values.compactMap(\.finish) }
         for f in all { f() }
     }
 }

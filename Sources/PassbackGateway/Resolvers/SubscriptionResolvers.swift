@@ -25,14 +25,18 @@ enum SubscriptionResolvers {
             try await ctx.requireReadable([id])
             return try ctx.services.hub.statusChanges(id)
         }
-        // The executor hands each event to the field's resolver as its source.
+        // The executor hands each event to the field's resolver as its source, one event at a
+        // time with the subscription's one context: its loaders are emptied first, so what an
+        // event selects below the root is read as it is now, not as the first event found it.
         t.fields["Subscription", default: [:]]["syncRunUpdated"] = { source, _, context, _ in
             guard let run = source as? SyncRunRecord else { throw APIError(.internalError, "unexpected event") }
+            try ctx(context).loaders.forgetLoaded()
             if let c = run.classID { try await ctx(context).requireReadable([c]) } else { _ = try ctx(context).requireAdmin() }
             return SyncRunValue(row: run, batch: [run.id])
         }
         t.fields["Subscription", default: [:]]["materialStatusChanged"] = { source, _, context, _ in
             guard let m = source as? MaterialEvent else { throw APIError(.internalError, "unexpected event") }
+            try ctx(context).loaders.forgetLoaded()
             try await ctx(context).requireReadable([m.classID])
             return MaterialValue(row: m.row, classID: m.classID, batch: [])
         }
