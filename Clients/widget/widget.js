@@ -121,7 +121,7 @@ async function start() {
 
 // ---- A section -------------------------------------------------------------------------------
 
-const SECTION = `query($id: ID!) { section(id: $id) { id title configured
+const SECTION = `query($id: ID!) { section(id: $id) { id title configured sisUnreachableSince
   linkedSections { title }
   gradingPeriods { id title startDate endDate }
   lmsCategories { id title createdByTeacher }
@@ -138,12 +138,31 @@ async function selectSection(id) {
   const linked = state.section.linkedSections.map((s) => s.title);
   $("linked").textContent = linked.length ? `Linked with: ${linked.join(", ")} (each is configured on its own)` : "";
   $("notconfigured").hidden = state.section.configured;
+  renderReachability(state.section.sisUnreachableSince);
   renderPeriods();
   renderMap();
   renderSchedule();
   await Promise.all([loadMaterials(true), loadRuns()]);
   subscribe(`subscription($id: ID!) { materialStatusChanged(sectionId: $id) { id syncStatus lastSyncedAt problems { code message severity field } } }`,
-    { id }, (data) => updateRow(data.materialStatusChanged));
+    { id }, (data) => { updateRow(data.materialStatusChanged); checkReachability(); });
+}
+
+// Writes waiting on a SIS that does not answer stay IN_PROGRESS; say why instead of nothing.
+function renderReachability(since) {
+  const note = $("unreachable");
+  note.hidden = !since;
+  note.textContent = since ? `The SIS cannot be reached since ${when(since)}: your changes are kept and will be sent as soon as it answers.` : "";
+}
+
+let reachabilityCheck = null;
+function checkReachability() {
+  if (reachabilityCheck || !state.section) return;
+  const id = state.section.id;
+  reachabilityCheck = setTimeout(async () => {
+    reachabilityCheck = null;
+    const data = await gql(`query($id: ID!) { section(id: $id) { sisUnreachableSince } }`, { id }).catch(() => null);
+    if (data && data.section && state.section && state.section.id === id) renderReachability(data.section.sisUnreachableSince);
+  }, 1000);
 }
 
 function renderPeriods() {

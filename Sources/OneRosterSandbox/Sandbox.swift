@@ -74,27 +74,28 @@ public final class Sandbox: Sendable {
     public func expireAllTokens() { auth.expireAllTokens() }
 
     /// The HTTP application, as a `Service` for a `ServiceGroup`; `onRunning` gets the bound port.
-    public func makeApplication(logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol & Service {
+    public func makeApplication(logger: Logger? = nil, port: Int? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol & Service {
         var log = logger ?? Logger(label: "passback.sandbox")
         if logger == nil { log.logLevel = .warning }
         return Application(
             responder: SandboxResponder(sandbox: self),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "passback-sandbox"),
+            configuration: .init(address: .hostname(configuration.host, port: port ?? configuration.port), serverName: "passback-sandbox"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: log)
     }
 
-    /// Starts serving on loopback and returns once the port is bound.
-    public func start() async throws -> RunningSandbox {
+    /// Starts serving on loopback and returns once the port is bound. `port` overrides the
+    /// configuration's: a sandbox stopped to play an outage comes back where it was, with its data.
+    public func start(port: Int? = nil) async throws -> RunningSandbox {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = makeApplication { port in continuation.yield(port) }
+        let app = makeApplication(port: port) { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "passback.sandbox")))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             task.cancel()
             _ = try? await task.value
-            throw SandboxOptionError("the sandbox could not bind \(configuration.host):\(configuration.port)")
+            throw SandboxOptionError("the sandbox could not bind \(configuration.host):\(port ?? configuration.port)")
         }
         continuation.finish()
         return RunningSandbox(sandbox: self, port: port, group: group, task: task)

@@ -58,7 +58,11 @@ public struct RetryPolicy: Sendable, Hashable {
     public var multiplier: Double = 2
     /// The ceiling never grows past this: a SIS down for an hour is retried every ten minutes or so.
     public var maxDelay: TimeInterval = 600
-    /// After this many attempts a transient failure becomes final (about an hour of trying at the defaults).
+    /// After this many attempts a transient failure of one write becomes final. At the defaults the
+    /// eleven waits between twelve attempts have ceilings adding up to 44 minutes, and full jitter
+    /// halves that: about 20 minutes of trying. This budget is for a fault of one write while the
+    /// SIS answers; while it answers nothing at all, writes wait on the connection without
+    /// spending attempts (the outbox worker's `unreachableWindow`, a day by default).
     public var maxAttempts: Int = 12
     /// Wait after a 429/403 that gives no `Retry-After`.
     public var defaultRateLimitDelay: TimeInterval = 30

@@ -57,6 +57,9 @@ enum TypeResolvers {
             f.value("sourcedId") { $0.row.sourcedId }
             f.value("title") { $0.row.title }
             f.value("classCode") { $0.row.classCode }
+            f.resolve("sisUnreachableSince") { s, _, ctx in
+                try EngineStore(ctx.services.database).health(connection: s.row.connectionID)?.unreachableSince.map(Timestamp.text)
+            }
             f.resolve("school") { s, _, ctx in
                 let siblings = try await siblingRows(s, ctx)
                 return try await ctx.orgs.load(s.row.schoolSourcedId, batch: siblings.map(\.schoolSourcedId)).map(OrgValue.init)

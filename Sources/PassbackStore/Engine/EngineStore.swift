@@ -194,7 +194,7 @@ public struct EngineStore: Sendable {
     }
 
     func reschedule(_ job: ClaimedJob, state: String, error: String, httpStatus: Int?, after delay: TimeInterval, countAttempt: Bool, outcome: String,
-                    at now: Date) throws {
+                    at now: Date, note: String? = nil) throws {
         let t = Timestamp.text(now)
         try pool.write { db in
             if try Self.supersedeIfNewerQueued(db, jobID: job.id, at: t) { return }
@@ -206,7 +206,7 @@ public struct EngineStore: Sendable {
             guard db.changesCount == 1 else { return }
             try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
                            attempt: job.attempt, outcome: outcome, httpStatus: httpStatus, code: nil,
-                           message: "\(error) — next try in \(Int(delay.rounded(.up))) s")
+                           message: "\(error) — " + (note ?? "next try in \(Int(delay.rounded(.up))) s"))
         }
     }
 
@@ -413,12 +413,14 @@ public struct EngineStore: Sendable {
         }
     }
 
-    static func action(_ job: ClaimedJob) -> String {
-        switch job.kind {
-        case .putCategory: "PUT categories/\(job.targetSourcedId)"
-        case .putLineItem: "PUT lineItems/\(job.targetSourcedId)"
-        case .putResult: "PUT results/\(job.targetSourcedId)"
-        case .deleteLineItem: "DELETE lineItems/\(job.targetSourcedId)"
+    static func action(_ job: ClaimedJob) -> String { action(job.kind, job.targetSourcedId) }
+
+    static func action(_ kind: JobKind, _ target: String) -> String {
+        switch kind {
+        case .putCategory: "PUT categories/\(target)"
+        case .putLineItem: "PUT lineItems/\(target)"
+        case .putResult: "PUT results/\(target)"
+        case .deleteLineItem: "DELETE lineItems/\(target)"
         }
     }
 }

@@ -21,6 +21,10 @@ public final class OutboxWorker: Service, Sendable {
         public var retryPolicy = RetryPolicy()
         /// How long in-flight sends may take to finish at shutdown before they are released.
         public var shutdownGrace: Duration = .seconds(10)
+        /// How often a SIS that does not answer is probed (`GET orgs?limit=1`) while its writes wait.
+        public var probeInterval: TimeInterval = 5
+        /// How long writes wait on a SIS that does not answer before they end `SIS_UNAVAILABLE`.
+        public var unreachableWindow: TimeInterval = 24 * 3600
 
         public init() {}
     }
@@ -48,6 +52,8 @@ public final class OutboxWorker: Service, Sendable {
     let logger: Logger
     private let stopping = Mutex(false)
     private let counters = Mutex([String: Int]())
+    /// Connections whose SIS does not answer, and when to probe each next.
+    private let unreachable = Mutex([String: Date]())
 
     public init(database: PassbackDatabase, targets: [String: Target], configuration: Configuration = Configuration(),
                 clock: any WallClock = SystemWallClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
@@ -67,6 +73,7 @@ public final class OutboxWorker: Service, Sendable {
     public func run() async throws {
         let rescued = try store.rescueStuckJobs(at: clock.now)
         if rescued > 0 { logger.notice("put back \(rescued) write(s) left running by a stopped worker") }
+        loadHealth()
         await withGracefulShutdownHandler {
             await loop(drain: false)
         } onGracefulShutdown: {
@@ -81,6 +88,7 @@ public final class OutboxWorker: Service, Sendable {
     /// commands). Jobs waiting on a retry or snooze delay are waited for.
     public func drain() async throws {
         _ = try store.rescueStuckJobs(at: clock.now)
+        loadHealth()
         await loop(drain: true)
     }
 
@@ -122,7 +130,9 @@ public final class OutboxWorker: Service, Sendable {
                         cancelled = true
                     }
                 } else {
-                    let free = concurrency - inFlight.count
+                    // A SIS that does not answer gets no writes, only a probe now and then.
+                    let waiting = await waitOnUnreachable(connection, target: target)
+                    let free = waiting ? 0 : concurrency - inFlight.count
                     let jobs = free > 0 ? ((try? store.claim(connection: connection, limit: free, at: clock.now)) ?? []) : []
                     for job in jobs {
                         inFlight[job.id] = job
@@ -178,7 +188,7 @@ public final class OutboxWorker: Service, Sendable {
                 logger.error("job \(job.id) was accepted but its outcome could not be recorded: \(error)")
             }
         } catch let error as OneRosterError {
-            await handle(error, job: job, limiter: limiter)
+            await handle(error, job: job, limiter: limiter, client: target.client)
         } catch is CancellationError {
             try? store.release([job], at: clock.now)
             count("released")
@@ -190,7 +200,7 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    func handle(_ error: OneRosterError, job: ClaimedJob, limiter: RateLimiter) async {
+    func handle(_ error: OneRosterError, job: ClaimedJob, limiter: RateLimiter, client: OneRosterClient? = nil) async {
         if Task.isCancelled {
             // Shutdown cut this send short: whether it landed is unknown, and the PUT is idempotent.
             try? store.release([job], at: clock.now)
@@ -207,6 +217,12 @@ public final class OutboxWorker: Service, Sendable {
                 if let run = job.syncRunID { try store.failRun(run, code: .sisAuthFailed, cause: cause, at: now) }
                 count("cancelled")
                 logger.error("\(cause)")
+                return
+            }
+            if case .retryable = failure, let client, await isUnreachable(job.connectionID, client: client) {
+                // Nothing answers: the write waits on the connection, its attempt not spent.
+                try store.waitOnConnection(job, error: error.message, httpStatus: error.httpStatus, at: now)
+                count("waiting")
                 return
             }
             switch configuration.retryPolicy.outcome(for: failure, attempt: job.attempt, random: random()) {
@@ -239,6 +255,59 @@ public final class OutboxWorker: Service, Sendable {
         case .notFound: .notFound(e.message)
         case .malformedResponse: .malformedResponse(e.message)
         }
+    }
+
+    // MARK: Connection health
+
+    /// Takes up what the last worker found: a connection it left unreachable is probed at once.
+    func loadHealth() {
+        for connection in targets.keys {
+            if (try? store.health(connection: connection))??.unreachableSince != nil {
+                unreachable.withLock { $0[connection] = clock.now }
+            }
+        }
+    }
+
+    /// After a write failed for connectivity or a 5xx: whether the SIS answers nothing at all
+    /// (already known, or the probe fails too). A 5xx of one write while the probe answers is
+    /// that write's fault, retried on its own.
+    func isUnreachable(_ connection: String, client: OneRosterClient) async -> Bool {
+        if unreachable.withLock({ $0[connection] != nil }) { return true }
+        guard case .unreachable(let why) = await client.probe() else { return false }
+        let now = clock.now
+        unreachable.withLock { $0[connection] = $0[connection] ?? now.addingTimeInterval(configuration.probeInterval) }
+        try? store.markUnreachable(connection: connection, error: why, at: now)
+        logger.warning("the SIS of connection \(connection) does not answer (\(why)); its writes wait and it is probed every \(Int(configuration.probeInterval)) s")
+        return true
+    }
+
+    /// For the connection loop: true while the SIS does not answer. When its probe is due it
+    /// is sent: an answer ends the wait at once; otherwise writes queued longer than
+    /// `unreachableWindow` end `SIS_UNAVAILABLE`.
+    func waitOnUnreachable(_ connection: String, target: Target) async -> Bool {
+        guard let due = unreachable.withLock({ $0[connection] }) else { return false }
+        let now = clock.now
+        guard now >= due else { return true }
+        switch await target.client.probe() {
+        case .reachable:
+            unreachable.withLock { $0[connection] = nil }
+            try? store.markReachable(connection: connection, at: clock.now)
+            logger.notice("the SIS of connection \(connection) answers again; sending its writes")
+            return false
+        case .unreachable(let why):
+            unreachable.withLock { $0[connection] = clock.now.addingTimeInterval(configuration.probeInterval) }
+            try? store.markUnreachable(connection: connection, error: why, at: now)
+            let since = (try? store.health(connection: connection))??.unreachableSince ?? now
+            let message = "the SIS could not be reached for \(Self.span(configuration.unreachableWindow)) (since \(Timestamp.text(since))): \(why)"
+            if let n = try? store.giveUpWaiting(connection: connection, queuedBefore: now.addingTimeInterval(-configuration.unreachableWindow), message: message, at: now), n > 0 {
+                logger.error("\(n) write(s) of connection \(connection) waited \(Self.span(configuration.unreachableWindow)) on a SIS that does not answer and were given up")
+            }
+            return true
+        }
+    }
+
+    static func span(_ seconds: TimeInterval) -> String {
+        seconds >= 3600 ? "\(Int(seconds / 3600)) h" : seconds >= 60 ? "\(Int(seconds / 60)) min" : "\(Int(seconds)) s"
     }
 
     /// Sends the payload; returns the HTTP status it got.
