@@ -17,6 +17,9 @@ public struct APIServices: Sendable {
     /// a connection missing here gets a client built for the call.
     public var clients: [String: OneRosterClient]
     public var transport: any HTTPTransport
+    /// How much a full `refreshRoster` may mark deleted before it stops and asks
+    /// (`roster.maxDeleteShare`, `roster.maxDeleteRows`, `roster.allowMassDelete`).
+    public var rosterDeletionLimit = RosterDeletionLimit()
     /// The one poller behind every subscription of this API.
     let hub: LiveHub
 

@@ -415,7 +415,8 @@ enum MutationResolvers {
         }
         let client = ctx.services.clients[ctx.connection]
             ?? ClientFactory.client(for: connection, transport: ctx.services.transport, clock: ctx.services.clock)
-        let importer = RosterImporter(store: RosterStore(ctx.services.database), clock: ctx.services.clock)
+        var importer = RosterImporter(store: RosterStore(ctx.services.database), clock: ctx.services.clock)
+        importer.deletionLimit = ctx.services.rosterDeletionLimit
         do {
             let report = try await importer.pull(connection: connection.settings, client: client, forceFull: input["full"].nonNullBool ?? false)
             guard let run = try RosterStore(ctx.services.database).run(report.runID) else { return Outcome() }
@@ -424,6 +425,8 @@ enum MutationResolvers {
                            strings: [run.mode, run.state.uppercased(), Timestamp.text(run.startedAt)] + (run.finishedAt.map { [Timestamp.text($0)] } ?? []))
         } catch let e as OneRosterError {
             return .failed(UserError(.conflict, "the SIS could not be read: \(e)"))
+        } catch let e as MassDeletionRefused {
+            return .failed(UserError(.conflict, e.description))
         }
     }
 }
