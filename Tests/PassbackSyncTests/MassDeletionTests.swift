@@ -261,6 +261,40 @@ struct MassDeletionCommandLineTests {
         #expect(try store.count(connection: "district", collection: .users, status: .toBeDeleted) == 30)
     }
 
+    @Test("roster sync --full refuses a mass deletion naming the flag, --dry-run shows it, --allow-mass-delete does it")
+    func syncFlags() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 60, classes: 2, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 1)
+                let config = try writeConfig(f)
+                defer { try? FileManager.default.removeItem(atPath: config) }
+                let env = ["CONNECTION_DISTRICT_CLIENT_SECRET": f.connection.secret]
+                let base = ["roster", "sync", "--config", config, "--database", db.path, "--connection", "district", "--full"]
+                let students = running.sandbox.data.all(.users).filter { $0["role"] == "student" }.prefix(20).map { $0["sourcedId"]!.stringValue! }
+                for id in students { running.sandbox.data.delete(.users, id) }
+                let store = RosterStore(db)
+
+                let refused = try await runPassback(base, environment: env)
+                #expect(refused.status != 0)
+                #expect(refused.err.contains("users: the listing would mark 20 of "), "\(refused.err)")
+                #expect(refused.err.contains("--allow-mass-delete"))
+                #expect(refused.err.contains("reads users again from the start"))
+                #expect(try store.count(connection: "district", collection: .users, status: .toBeDeleted) == 0)
+
+                let dry = try await runPassback(base + ["--dry-run"], environment: env)
+                #expect(dry.status == 0, "\(dry.err)")
+                #expect(dry.out.contains("Dry run of a REST pull (full)"), "\(dry.out)")
+                #expect(dry.out.contains("would mark deleted: users, 20 of "), "\(dry.out)")
+                #expect(dry.out.contains(students.sorted()[0]))
+                #expect(try store.count(connection: "district", collection: .users, status: .toBeDeleted) == 0)
+
+                let allowed = try await runPassback(base + ["--allow-mass-delete"], environment: env)
+                #expect(allowed.status == 0, "\(allowed.err)")
+                #expect(try store.count(connection: "district", collection: .users, status: .toBeDeleted) == 20)
+            }
+        }
+    }
+
     @Test("roster.maxDeleteShare, roster.maxDeleteRows and roster.allowMassDelete are read, and a bad share is refused")
     func configuration() async throws {
         let c = try await PassbackConfiguration.load(file: nil, environment: ["ROSTER_MAX_DELETE_SHARE": "0.05", "ROSTER_MAX_DELETE_ROWS": "3",
