@@ -47,20 +47,31 @@ struct RosterCommand: AsyncParsableCommand {
         var connection: String
         @Flag(help: "Pull everything again (finds records the SIS removed without marking them).")
         var full = false
+        @OptionGroup var safety: MassDeleteOptions
 
         func run() async throws {
             let (config, database) = try await store.load()
             let conn: PassbackConfiguration.Connection
             do { conn = try config.connection(connection) } catch let p as PassbackConfiguration.Problem { throw CommandFailure(p.description) }
             let client = ClientFactory.client(for: conn)
-            let importer = RosterImporter(store: RosterStore(database))
+            var importer = RosterImporter(store: RosterStore(database))
+            importer.deletionLimit = safety.limit(config)
             let started = Date()
             let report: RosterReport
             do {
-                report = try await importer.pull(connection: conn.settings, client: client, forceFull: full, progress: ProgressLine.report)
+                if safety.dryRun {
+                    report = try await importer.preview(connection: conn.settings, client: client, forceFull: full, progress: ProgressLine.report)
+                } else {
+                    report = try await importer.pull(connection: conn.settings, client: client, forceFull: full, progress: ProgressLine.report)
+                }
             } catch let e as OneRosterError {
                 ProgressLine.finish()
-                throw CommandFailure("\(e.description). What was stored so far is kept; run this again to resume.")
+                throw CommandFailure(safety.dryRun ? "\(e.description). This was a dry run: nothing was written."
+                                                   : "\(e.description). What was stored so far is kept; run this again to resume.")
+            } catch let e as MassDeletionRefused {
+                ProgressLine.finish()
+                throw CommandFailure("\(e.description). The records this pull read were stored; the next pull reads "
+                                     + e.checks.map(\.collection.rawValue).joined(separator: ", ") + " again from the start before it sweeps.")
             }
             ProgressLine.finish()
             RosterReportPrinter.print(report, seconds: Date().timeIntervalSince(started))
@@ -79,6 +90,7 @@ struct RosterCommand: AsyncParsableCommand {
         var connection: String
         @Flag(help: "Start a new CSV-only connection (no SIS URL or secret) with this id.")
         var newConnection = false
+        @OptionGroup var safety: MassDeleteOptions
 
         func run() async throws {
             let (config, database) = try await store.load()
@@ -103,13 +115,32 @@ struct RosterCommand: AsyncParsableCommand {
             }
             let started = Date()
             do {
-                let report = try RosterImporter(store: RosterStore(database)).importCSV(at: URL(fileURLWithPath: file), connection: settings, progress: ProgressLine.report)
+                var importer = RosterImporter(store: RosterStore(database))
+                importer.deletionLimit = safety.limit(config)
+                let report = try importer.importCSV(at: URL(fileURLWithPath: file), connection: settings, dryRun: safety.dryRun, progress: ProgressLine.report)
                 ProgressLine.finish()
                 RosterReportPrinter.print(report, seconds: Date().timeIntervalSince(started))
             } catch let e as OneRosterCSVError {
                 throw CommandFailure("\(file): \(e.description). Nothing was imported.")
+            } catch let e as MassDeletionRefused {
+                ProgressLine.finish()
+                throw CommandFailure("\(file): \(e.description). Nothing was imported.")
             }
         }
+    }
+}
+
+/// The roster safety valve's flags, shared by `sync` and `import`.
+struct MassDeleteOptions: ParsableArguments {
+    @Flag(help: "Read everything and print what would change, including what would be marked deleted; write nothing.")
+    var dryRun = false
+    @Flag(help: "Let a bulk file or full pull mark more than roster.maxDeleteShare of a collection deleted (or empty a collection).")
+    var allowMassDelete = false
+
+    func limit(_ config: PassbackConfiguration) -> RosterDeletionLimit {
+        var limit = config.rosterDeletionLimit
+        if allowMassDelete { limit.allowMassDelete = true }
+        return limit
     }
 }
 
@@ -138,7 +169,9 @@ struct CommandFailure: Error, CustomStringConvertible {
 /// Prints what an import did.
 enum RosterReportPrinter {
     static func print(_ r: RosterReport, seconds: TimeInterval) {
-        var out = "\(r.source == "csv" ? "CSV import" : "REST pull") (\(r.mode)\(r.resumed ? ", resumed" : ""), run \(r.runID)) in \(String(format: "%.1f", seconds)) s\n"
+        var out = r.dryRun
+            ? "Dry run of a \(r.source == "csv" ? "CSV import" : "REST pull") (\(r.mode)) in \(String(format: "%.1f", seconds)) s: nothing was written\n"
+            : "\(r.source == "csv" ? "CSV import" : "REST pull") (\(r.mode)\(r.resumed ? ", resumed" : ""), run \(r.runID)) in \(String(format: "%.1f", seconds)) s\n"
         out += "collection         created  updated unchanged  deleted rejected\n"
         for c in RosterCollection.allCases {
             guard let n = r.counts[c] else { continue }
@@ -150,8 +183,16 @@ enum RosterReportPrinter {
         let rows = t.created + t.updated + t.unchanged + t.deleted
         out += "\(rows) rows, \(seconds > 0 ? Int(Double(rows) / seconds) : rows) rows/s\n"
         for w in r.warnings { out += "warning: \(w)\n" }
+        for check in r.deletions where check.deleting > 0 {
+            out += "\(r.dryRun ? "would mark deleted" : "marked deleted"): \(check.collection.rawValue), \(check.proportion)"
+            out += check.refusal == nil ? "\n" : "; over the limit: a real run stops here unless --allow-mass-delete\n"
+            let shown = check.sample.prefix(50)
+            out += "  " + shown.joined(separator: ", ") + (check.deleting > shown.count ? ", ... and \(check.deleting - shown.count) more" : "") + "\n"
+        }
         for reject in r.rejects.prefix(50) { out += "rejected: \(reject.location)\(reject.sourcedId.map { " (\($0))" } ?? ""): \(reject.reason)\n" }
-        if r.rejects.count > 50 { out += "... and \(r.rejects.count - 50) more rejected rows (table roster_reject, run \(r.runID))\n" }
+        if r.rejects.count > 50 {
+            out += "... and \(r.rejects.count - 50) more rejected rows" + (r.dryRun ? "\n" : " (table roster_reject, run \(r.runID))\n")
+        }
         FileHandle.standardOutput.write(Data(out.utf8))
     }
 }

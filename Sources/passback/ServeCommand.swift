@@ -28,10 +28,12 @@ struct ServeCommand: AsyncParsableCommand {
         let (config, database) = try await store.load()
         let targets = config.outboxTargets()
         let worker = OutboxWorker(database: database, targets: targets)
+        let services = APIServices(database: database, connections: config.connections, clients: targets.mapValues(\.client))
+        services.rosterDeletionLimit = config.rosterDeletionLimit
         let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
         let gateway = try Gateway(configuration: .init(host: host, port: port, metricsToken: config.metricsToken, idleTimeout: .seconds(idleTimeout)), database: database,
                                   worker: worker, scheduler: scheduler,
-                                  services: APIServices(database: database, connections: config.connections, clients: targets.mapValues(\.client)),
+                                  services: services,
                                   limits: GraphQLAPI.Limits(config.api))
         let host = self.host
         let group = gateway.serviceGroup { port in

@@ -111,8 +111,8 @@ enum CSVSample {
             school: Reference("org-2"), terms: [Reference("as-t1"), Reference("as-gp1")], subjectCodes: ["MA01"],
             periods: ["1", "2"]),
         Class(
-            sourcedId: "cl-2", title: "Homeroom 6B", classType: nil, course: Reference("c-1"),
-            school: Reference("org-2"), terms: []),
+            sourcedId: "cl-2", title: "Homeroom 6B", classType: .homeroom, course: Reference("c-1"),
+            school: Reference("org-2"), terms: [Reference("as-t1")]),
     ]
     static let users = [
         User(
@@ -123,7 +123,7 @@ enum CSVSample {
         User(
             sourcedId: "u-s1", username: "zoe", enabledUser: false, givenName: "Zoë", familyName: "Ñúñez 李",
             role: .student, agents: [Reference("u-p1")], orgs: [Reference("org-2")], grades: ["06"]),
-        User(sourcedId: "u-p1", username: "parent1", givenName: "Pat", familyName: "Núñez", role: .parent, orgs: []),
+        User(sourcedId: "u-p1", username: "parent1", givenName: "Pat", familyName: "Núñez", role: .parent, orgs: [Reference("org-2")]),
     ]
     static let enrollments = [
         Enrollment(

@@ -55,7 +55,8 @@ struct ModelTests {
 
     @Test("dates and date-times are different types on the wire")
     func datesVersusDateTimes() throws {
-        let s = try AcademicSession(json: ["sourcedId": "gp", "title": "Q1", "type": "gradingPeriod", "startDate": "2026-08-17", "endDate": "2026-10-16"])
+        let s = try AcademicSession(json: ["sourcedId": "gp", "title": "Q1", "type": "gradingPeriod", "startDate": "2026-08-17", "endDate": "2026-10-16",
+                                           "schoolYear": "2027"])
         #expect(s.startDate == CalendarDate(year: 2026, month: 8, day: 17))
         #expect(s.json["endDate"] == "2026-10-16")
         #expect(s.contains(CalendarDate(year: 2026, month: 10, day: 16)!))
@@ -68,7 +69,8 @@ struct ModelTests {
 
     @Test("1.1 booleans are strings on the wire and read either way")
     func booleans() throws {
-        let u = try User(json: ["sourcedId": "u", "role": "student", "enabledUser": "false", "orgs": [["sourcedId": "o"]]])
+        let u = try User(json: ["sourcedId": "u", "role": "student", "enabledUser": "false", "orgs": [["sourcedId": "o"]], "username": "ana",
+                                "givenName": "Ana", "familyName": "Lopez"])
         #expect(u.enabledUser == false)
         #expect(u.json["enabledUser"] == "false")
         let e = try Enrollment(json: ["sourcedId": "e", "user": ["sourcedId": "u"], "class": ["sourcedId": "c"], "school": ["sourcedId": "s"], "role": "teacher", "primary": true])
@@ -78,7 +80,7 @@ struct ModelTests {
     @Test("a missing required reference names the field")
     func missingReference() {
         let error = #expect(throws: OneRosterDecodingError.self) {
-            try Class(json: ["sourcedId": "c", "title": "Bio", "school": ["sourcedId": "s"], "terms": []])
+            try Class(json: ["sourcedId": "c", "title": "Bio", "classType": "scheduled", "school": ["sourcedId": "s"], "terms": [["sourcedId": "t"]]])
         }
         #expect(error?.field == "class.course")
     }

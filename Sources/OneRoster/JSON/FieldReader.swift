@@ -177,6 +177,29 @@ public struct FieldReader {
         }
     }
 
+    /// `status`: `active` or `tobedeleted`, spelled as 1.1 spells them; OneRoster 1.0's
+    /// `inactive` is still read (as a deletion). Absent or empty is `active`.
+    mutating func status() throws(OneRosterDecodingError) -> RecordStatus {
+        guard let s = try optionalString("status"), !s.isEmpty else { return .active }
+        guard RecordStatus.allowed.contains(s) else {
+            throw fail("status", "must be active or tobedeleted (OneRoster 1.0's inactive is read as tobedeleted), got \"\(s)\"")
+        }
+        return RecordStatus(rawValue: s)
+    }
+
+    /// A list of references that must hold at least one (`user.orgs`, `class.terms`).
+    public mutating func nonEmptyReferences(_ key: String) throws(OneRosterDecodingError) -> [Reference] {
+        let refs = try references(key)
+        guard !refs.isEmpty else { throw fail(key, "is required (at least one reference with a sourcedId)") }
+        return refs
+    }
+
+    /// A boolean that must be present.
+    public mutating func bool(_ key: String) throws(OneRosterDecodingError) -> Bool {
+        guard let b = try optionalBool(key) else { throw fail(key, "is required (true or false)") }
+        return b
+    }
+
     /// A value of an open set of strings (org types, roles, ...): any string is kept.
     public mutating func open<T: RawRepresentable>(_ key: String, as: T.Type) throws(OneRosterDecodingError) -> T
     where T.RawValue == String {

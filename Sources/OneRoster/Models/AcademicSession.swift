@@ -42,10 +42,10 @@ public struct AcademicSession: OneRosterObject {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,
-            title: try r.string("title"), type: try r.open("type", as: SessionType.self),
+            title: try r.nonEmptyString("title"), type: try r.open("type", as: SessionType.self),
             startDate: try r.date("startDate"), endDate: try r.date("endDate"),
             parent: try r.optionalReference("parent"), children: try r.references("children"),
-            schoolYear: try r.optionalString("schoolYear"))
+            schoolYear: try r.nonEmptyString("schoolYear"))
         unknownFields = r.remaining
     }
 

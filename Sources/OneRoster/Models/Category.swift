@@ -29,7 +29,7 @@ public struct Category: OneRosterObject {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,
-            title: try r.string("title"))
+            title: try r.nonEmptyString("title"))
         unknownFields = r.remaining
     }
 

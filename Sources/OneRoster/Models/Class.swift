@@ -50,10 +50,10 @@ public struct Class: OneRosterObject {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,
-            title: try r.string("title"), classCode: try r.optionalString("classCode"),
-            classType: try r.optionalOpen("classType", as: ClassType.self), location: try r.optionalString("location"),
+            title: try r.nonEmptyString("title"), classCode: try r.optionalString("classCode"),
+            classType: try r.open("classType", as: ClassType.self), location: try r.optionalString("location"),
             grades: try r.strings("grades"), subjects: try r.strings("subjects"), course: try r.reference("course"),
-            school: try r.reference("school"), terms: try r.references("terms"),
+            school: try r.reference("school"), terms: try r.nonEmptyReferences("terms"),
             subjectCodes: try r.strings("subjectCodes"), periods: try r.strings("periods"))
         unknownFields = r.remaining
     }

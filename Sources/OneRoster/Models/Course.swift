@@ -41,7 +41,7 @@ public struct Course: OneRosterObject {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,
-            title: try r.string("title"), schoolYear: try r.optionalReference("schoolYear"),
+            title: try r.nonEmptyString("title"), schoolYear: try r.optionalReference("schoolYear"),
             courseCode: try r.optionalString("courseCode"), grades: try r.strings("grades"),
             subjects: try r.strings("subjects"), org: try r.reference("org"), subjectCodes: try r.strings("subjectCodes"))
         unknownFields = r.remaining

@@ -49,11 +49,13 @@ struct RecordHeader {
 
 extension FieldReader {
     /// Reads `sourcedId`, `status`, `dateLastModified` and `metadata`. A missing status is
-    /// read as `active`, as servers that omit it mean.
+    /// read as `active`, as servers that omit it (and bulk CSV files) mean; any other value
+    /// than the standard's is refused, so a deletion spelled another way is never taken for
+    /// an active record.
     mutating func header() throws(OneRosterDecodingError) -> RecordHeader {
         RecordHeader(
             sourcedId: try nonEmptyString("sourcedId"),
-            status: try optionalOpen("status", as: RecordStatus.self) ?? .active,
+            status: try status(),
             dateLastModified: try optionalDateTime("dateLastModified"),
             metadata: try optionalObject("metadata")
         )

@@ -28,6 +28,8 @@ public struct RecordStatus: OpenVocabulary {
     public static let toBeDeleted: RecordStatus = "tobedeleted"
     /// True when the SIS says the record is gone.
     public var isDeleted: Bool { rawValue == "tobedeleted" || rawValue == "inactive" }
+    /// The values a record may carry: 1.1's two, and 1.0's `inactive`.
+    public static let allowed: Set<String> = ["active", "tobedeleted", "inactive"]
 }
 
 /// `type` of an org.

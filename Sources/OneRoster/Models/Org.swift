@@ -37,7 +37,7 @@ public struct Org: OneRosterObject {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,
-            name: try r.string("name"), type: try r.open("type", as: OrgType.self),
+            name: try r.nonEmptyString("name"), type: try r.open("type", as: OrgType.self),
             identifier: try r.optionalString("identifier"), parent: try r.optionalReference("parent"),
             children: try r.references("children"))
         unknownFields = r.remaining

@@ -75,12 +75,12 @@ public struct User: OneRosterObject {
         }
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,
-            username: try r.optionalString("username") ?? "", userIds: ids,
-            enabledUser: try r.optionalBool("enabledUser") ?? true, givenName: try r.optionalString("givenName") ?? "",
-            familyName: try r.optionalString("familyName") ?? "", middleName: try r.optionalString("middleName"),
+            username: try r.nonEmptyString("username"), userIds: ids,
+            enabledUser: try r.bool("enabledUser"), givenName: try r.nonEmptyString("givenName"),
+            familyName: try r.nonEmptyString("familyName"), middleName: try r.optionalString("middleName"),
             role: try r.open("role", as: RoleType.self), identifier: try r.optionalString("identifier"),
             email: try r.optionalString("email"), sms: try r.optionalString("sms"), phone: try r.optionalString("phone"),
-            agents: try r.references("agents"), orgs: try r.references("orgs"), grades: try r.strings("grades"))
+            agents: try r.references("agents"), orgs: try r.nonEmptyReferences("orgs"), grades: try r.strings("grades"))
         unknownFields = r.remaining
     }
 

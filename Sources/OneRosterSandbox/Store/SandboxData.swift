@@ -135,6 +135,18 @@ public final class SandboxData: Sendable {
         upsert(kind, r, countAsWrite: false)
     }
 
+    /// Serves `record` in place of the record `id`, exactly as given, at the same position:
+    /// a malformed record (a bad date, no sourcedId, an unknown status) of the kind a real SIS
+    /// sometimes sends, for testing how a client takes it. Nothing is stamped or defaulted.
+    public func inject(_ kind: RecordKind, replacing id: String, with record: JSONObject) {
+        state.withLock { s in
+            guard s.tables[kind]?.records[id] != nil else { return }
+            s.tables[kind]?.records[id] = record
+            s.version += 1
+            if kind == .enrollments { s.enrollmentsVersion += 1 }
+        }
+    }
+
     /// Marks a record `tobedeleted`, as SIS products do instead of removing rostered data.
     public func markDeleted(_ kind: RecordKind, _ id: String) {
         modify(kind, id) { $0["status"] = "tobedeleted" }

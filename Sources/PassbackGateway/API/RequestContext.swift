@@ -17,6 +17,13 @@ public struct APIServices: Sendable {
     /// a connection missing here gets a client built for the call.
     public var clients: [String: OneRosterClient]
     public var transport: any HTTPTransport
+    /// How much a full `refreshRoster` may mark deleted before it stops and asks
+    /// (`roster.maxDeleteShare`, `roster.maxDeleteRows`, `roster.allowMassDelete`): the roster
+    /// runner's, which carries the pulls out.
+    public var rosterDeletionLimit: RosterDeletionLimit {
+        get { rosterRunner.deletionLimit }
+        nonmutating set { rosterRunner.deletionLimit = newValue }
+    }
     /// The one poller behind every subscription of this API.
     let hub: LiveHub
     /// Carries out the roster pulls `refreshRoster` queues (a service of the gateway's group).

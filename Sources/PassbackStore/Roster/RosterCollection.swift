@@ -1,9 +1,17 @@
-/// The rostered collections the cache holds, in the order a pull takes them (parents first,
-/// so a first full pull rarely holds a dangling reference).
+/// The OneRoster collections an import reads: the ones the cache holds (``cached``), in the
+/// order a pull takes them (parents first, so a first full pull rarely holds a dangling
+/// reference), and `demographics`, which a CSV zip may carry: read and checked so its bad rows
+/// are reported under their own name, never stored.
 public enum RosterCollection: String, Sendable, CaseIterable, Hashable, Codable {
-    case orgs, academicSessions, courses, classes, users, enrollments, categories
+    case orgs, academicSessions, courses, classes, users, enrollments, categories, demographics
 
-    /// The table holding it.
+    /// The collections the cache holds, in pull order.
+    public static let cached: [RosterCollection] = [.orgs, .academicSessions, .courses, .classes, .users, .enrollments, .categories]
+
+    /// Whether the cache has a table for it.
+    public var isCached: Bool { self != .demographics }
+
+    /// The table holding it (`demographics` has none: a query on it fails with "no such table").
     public var table: String {
         switch self {
         case .orgs: "org"
@@ -13,6 +21,7 @@ public enum RosterCollection: String, Sendable, CaseIterable, Hashable, Codable 
         case .users: "person"
         case .enrollments: "enrollment"
         case .categories: "sis_category"
+        case .demographics: "demographics"
         }
     }
 

@@ -38,21 +38,25 @@ public struct RosterStore: Sendable {
 
     /// Creates or updates the connection's row (never its secret: that stays in the environment).
     public func saveConnection(_ settings: ConnectionSettings, at now: Date) throws {
-        try pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO connection (id, base_url, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET base_url = excluded.base_url, profile = excluded.profile, updated_at = excluded.updated_at
-                """, arguments: [settings.id, settings.baseURL.absoluteString, settings.profile, Timestamp.text(now), Timestamp.text(now)])
-        }
+        try pool.write { db in try Self.saveConnection(settings, at: now, db: db) }
+    }
+
+    static func saveConnection(_ settings: ConnectionSettings, at now: Date, db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO connection (id, base_url, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET base_url = excluded.base_url, profile = excluded.profile, updated_at = excluded.updated_at
+            """, arguments: [settings.id, settings.baseURL.absoluteString, settings.profile, Timestamp.text(now), Timestamp.text(now)])
     }
 
     /// Starts a run.
     public func startRun(connection: String, source: String, mode: String, at now: Date) throws -> Int64 {
-        try pool.write { db in
-            try db.execute(sql: "INSERT INTO roster_run (connection_id, source, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
-                           arguments: [connection, source, mode, Timestamp.text(now)])
-            return db.lastInsertedRowID
-        }
+        try pool.write { db in try Self.startRun(connection: connection, source: source, mode: mode, at: now, db: db) }
+    }
+
+    static func startRun(connection: String, source: String, mode: String, at now: Date, db: Database) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO roster_run (connection_id, source, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
+                       arguments: [connection, source, mode, Timestamp.text(now)])
+        return db.lastInsertedRowID
     }
 
     /// Ends a run with its counts per collection.
@@ -101,13 +105,14 @@ public struct RosterStore: Sendable {
     }
 
     /// Stores one page of a pull and moves the collection's resume point past it, in one
-    /// transaction: a crash leaves either both or neither.
+    /// transaction: a crash leaves either both or neither. A rejected row keeps the record it
+    /// names as it was (and, in a full pull, counts as seen); the rejects come back saying so.
     public func applyPage(_ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String, runID: Int64,
-                          mode: String, since: Date?, nextOffset: Int, pageOffset: Int) throws -> RosterCounts {
+                          mode: String, since: Date?, nextOffset: Int, pageOffset: Int) throws -> (counts: RosterCounts, rejects: [RosterReject]) {
         try pool.write { db in
             var (counts, refused) = try RosterWriter.upsert(rows, collection: collection, connection: connection, runID: runID,
                                                             location: { "GET \(collection.rawValue) offset \(pageOffset + $0)" }, db: db)
-            refused += rejects
+            refused = try RosterWriter.keep(rejects, collection: collection, connection: connection, runID: runID, complete: mode == "full", db: db) + refused
             counts.rejected += rejects.count
             try Self.insertRejects(refused, runID: runID, db: db)
             try db.execute(sql: """
@@ -115,43 +120,150 @@ public struct RosterStore: Sendable {
                 ON CONFLICT(connection_id, collection) DO UPDATE SET active_run_id = excluded.active_run_id, active_mode = excluded.active_mode,
                     active_since = excluded.active_since, active_offset = excluded.active_offset
                 """, arguments: [connection, collection.rawValue, runID, mode, since.map(Timestamp.text), nextOffset])
-            return counts
+            return (counts, refused)
         }
     }
 
     /// Closes a collection's pull: after a full pull, what it did not see is marked deleted;
     /// the delta mark moves to this pull's start.
-    public func completeCollection(_ collection: RosterCollection, connection: String, runID: Int64, fullPull: Bool, startedAt: Date) throws -> Int {
-        try pool.write { db in
-            let deleted = fullPull ? try RosterWriter.markUnseenDeleted(collection: collection, connection: connection, runID: runID, db: db) : 0
+    ///
+    /// When those deletions exceed `limit`, nothing is marked deleted and the delta mark does
+    /// not move: it throws ``MassDeletionRefused``. The rows the pull stored stay (they are
+    /// what the SIS sent); the collection's pull stays open under its run, rewound to the
+    /// start, so the next pull reads the whole collection again before it sweeps.
+    public func completeCollection(_ collection: RosterCollection, connection: String, runID: Int64, fullPull: Bool, startedAt: Date,
+                                   limit: RosterDeletionLimit = RosterDeletionLimit()) throws -> Int {
+        let outcome: Result<Int, MassDeletionRefused> = try pool.write { db in
+            var deleted = 0
+            if fullPull {
+                let listed = try Bool.fetchOne(db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM \(collection.table) WHERE connection_id = ? AND seen_run_id = ?)
+                        OR EXISTS (SELECT 1 FROM roster_reject WHERE run_id = ? AND collection = ?)
+                    """, arguments: [connection, runID, runID, collection.rawValue]) ?? false
+                let check = try RosterWriter.deletionCheck(collection: collection, connection: connection, runID: runID, listedNothing: !listed,
+                                                           limit: limit, db: db)
+                if check.refusal != nil {
+                    try db.execute(sql: "UPDATE roster_cursor SET active_offset = 0 WHERE connection_id = ? AND collection = ?",
+                                   arguments: [connection, collection.rawValue])
+                    return .failure(MassDeletionRefused(checks: [check], limit: limit))
+                }
+                deleted = try RosterWriter.markUnseenDeleted(collection: collection, connection: connection, runID: runID, db: db)
+            }
             try db.execute(sql: """
                 INSERT INTO roster_cursor (connection_id, collection, last_success_started_at) VALUES (?, ?, ?)
                 ON CONFLICT(connection_id, collection) DO UPDATE SET last_success_started_at = excluded.last_success_started_at,
                     active_run_id = NULL, active_mode = NULL, active_since = NULL, active_offset = 0
                 """, arguments: [connection, collection.rawValue, Timestamp.text(startedAt)])
-            return deleted
+            return .success(deleted)
         }
+        return try outcome.get()
     }
 
     /// A whole import in one transaction (the CSV zip): every collection's rows, the deletions
-    /// a bulk file implies, and the rejects. Nothing is written if anything throws.
+    /// a bulk file implies, and the rejects. Nothing is written if anything throws, and nothing
+    /// at all when a bulk file would delete more than `limit` allows (``MassDeletionRefused``).
     public func applyBatch(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
-                           connection: String, runID: Int64) throws -> [RosterCollection: RosterCounts] {
+                           connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit()) throws -> [RosterCollection: RosterCounts] {
         try pool.write { db in
-            var result: [RosterCollection: RosterCounts] = [:]
-            var refused = rejects
-            for r in rejects { result[r.collection, default: RosterCounts()].rejected += 1 }
-            for batch in batches {
-                var (counts, rowRejects) = try RosterWriter.upsert(batch.rows, collection: batch.collection, connection: connection, runID: runID,
-                                                                   location: { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }, db: db)
-                if batch.bulk {
+            let applied = try Self.apply(batches, rejects: rejects, connection: connection, runID: runID, limit: limit, db: db)
+            let refused = applied.checks.filter { $0.refusal != nil }
+            if !refused.isEmpty { throw MassDeletionRefused(checks: refused, limit: limit) }
+            try Self.insertRejects(applied.rejects, runID: runID, db: db)
+            return applied.counts
+        }
+    }
+
+    /// What ``applyBatch`` would do, worked out in a transaction that is then rolled back:
+    /// nothing is written (not even the connection or a run).
+    public func previewBatch(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
+                             connection: ConnectionSettings, limit: RosterDeletionLimit, at now: Date) throws -> RosterPreview {
+        struct Rollback: Error { var preview: RosterPreview }
+        do {
+            try pool.write { db in
+                try Self.saveConnection(connection, at: now, db: db)
+                let runID = try Self.startRun(connection: connection.id, source: "csv", mode: "full", at: now, db: db)
+                let applied = try Self.apply(batches, rejects: rejects, connection: connection.id, runID: runID, limit: limit, db: db)
+                throw Rollback(preview: RosterPreview(counts: applied.counts, rejects: applied.rejects, deletions: applied.checks))
+            }
+        } catch let rollback as Rollback {
+            return rollback.preview
+        }
+        preconditionFailure("previewBatch's transaction always rolls back")
+    }
+
+    static func apply(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
+                      connection: String, runID: Int64, limit: RosterDeletionLimit, db: Database)
+    throws -> (counts: [RosterCollection: RosterCounts], rejects: [RosterReject], checks: [RosterDeletionCheck]) {
+        var result: [RosterCollection: RosterCounts] = [:]
+        var kept = rejects
+        var refused: [RosterReject] = []
+        var checks: [RosterDeletionCheck] = []
+        for r in rejects { result[r.collection, default: RosterCounts()].rejected += 1 }
+        for batch in batches {
+            var (counts, rowRejects) = try RosterWriter.upsert(batch.rows, collection: batch.collection, connection: connection, runID: runID,
+                                                               location: { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }, db: db)
+            // After the upserts, so a record another row of the file stored is not "kept".
+            kept = try RosterWriter.keep(kept, collection: batch.collection, connection: connection, runID: runID, complete: batch.bulk, db: db)
+            if batch.bulk {
+                let listedNothing = batch.rows.isEmpty && !rejects.contains { $0.collection == batch.collection }
+                let check = try RosterWriter.deletionCheck(collection: batch.collection, connection: connection, runID: runID,
+                                                           listedNothing: listedNothing, limit: limit, db: db)
+                checks.append(check)
+                if check.refusal == nil {
                     counts.deleted += try RosterWriter.markUnseenDeleted(collection: batch.collection, connection: connection, runID: runID, db: db)
                 }
-                refused += rowRejects
-                result[batch.collection, default: RosterCounts()] = result[batch.collection, default: RosterCounts()] + counts
             }
-            try Self.insertRejects(refused, runID: runID, db: db)
-            return result
+            refused += rowRejects
+            result[batch.collection, default: RosterCounts()] = result[batch.collection, default: RosterCounts()] + counts
+        }
+        return (result, kept + refused, checks)
+    }
+
+    /// What one page of a pull would change, read without writing (for a dry run): counts, and
+    /// the rejects saying whether their record would be kept.
+    public func previewPage(_ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String,
+                            complete: Bool) throws -> (counts: RosterCounts, rejects: [RosterReject]) {
+        try pool.read { db in
+            var counts = RosterCounts()
+            counts.rejected = rejects.count
+            let ids = rows.map(\.header.sourcedId) + rejects.compactMap(\.sourcedId)
+            var existing: [String: (fingerprint: String, status: String)] = [:]
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(start + 500, ids.count)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for r in try Row.fetchAll(db, sql: "SELECT sourced_id, fingerprint, status FROM \(collection.table) WHERE connection_id = ? AND sourced_id IN (\(marks))",
+                                          arguments: StatementArguments([connection] + chunk)) {
+                    existing[r["sourced_id"]] = (r["fingerprint"], r["status"])
+                }
+            }
+            for row in rows {
+                let h = row.header
+                if let old = existing[h.sourcedId] {
+                    if old.fingerprint == h.fingerprint && old.status == h.status.rawValue { counts.unchanged += 1 }
+                    else if h.status == .toBeDeleted && old.status != RosterStatus.toBeDeleted.rawValue { counts.deleted += 1 }
+                    else { counts.updated += 1 }
+                } else if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
+            }
+            let noted = rejects.map { r -> RosterReject in
+                var r = r
+                if let sid = r.sourcedId { if existing[sid] != nil { r.reason += RosterWriter.keptNote } } else if complete { r.reason += RosterWriter.noIDNote }
+                return r
+            }
+            return (counts, noted)
+        }
+    }
+
+    /// What the sweep after a full pull would mark deleted, given every sourcedId the pull
+    /// listed (rejected rows included), read without writing.
+    public func previewDeletions(_ collection: RosterCollection, connection: String, listed: Set<String>, listedNothing: Bool,
+                                 limit: RosterDeletionLimit) throws -> RosterDeletionCheck {
+        try pool.read { db in
+            let active = try String.fetchAll(db, sql: "SELECT sourced_id FROM \(collection.table) WHERE connection_id = ? AND status = 'active' ORDER BY sourced_id",
+                                             arguments: [connection])
+            let gone = active.filter { !listed.contains($0) }
+            return RosterDeletionCheck(collection: collection, active: active.count, deleting: gone.count,
+                                       sample: Array(gone.prefix(RosterDeletionCheck.sampleSize)), listedNothing: listedNothing,
+                                       refusal: limit.refusal(deleting: gone.count, active: active.count, listedNothing: listedNothing))
         }
     }
 
@@ -211,4 +323,13 @@ public struct RosterStore: Sendable {
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(collection.table) WHERE connection_id = ?", arguments: [connection]) ?? 0
         }
     }
+}
+
+/// What an import would change, worked out without writing (`--dry-run`).
+public struct RosterPreview: Sendable {
+    public var counts: [RosterCollection: RosterCounts]
+    /// The rows it would reject, saying what would become of their records.
+    public var rejects: [RosterReject]
+    /// What each complete listing would mark deleted, and whether a real run would stop there.
+    public var deletions: [RosterDeletionCheck]
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PassbackCore
 
 /// The SQL of rostering, run inside a caller's transaction.
 enum RosterWriter {
@@ -69,11 +70,58 @@ enum RosterWriter {
                 insert = try db.makeStatement(sql: insertSQL)
                 update = try db.makeStatement(sql: updateSQL)
                 counts.rejected += 1
-                rejects.append(RosterReject(collection: collection, sourcedId: h.sourcedId, location: location(index),
-                                            reason: constraintReason(error, table: table)))
+                var reason = constraintReason(error, table: table)
+                if let old = existing[h.sourcedId] {
+                    // The refused update left the row as it was; it still counts as listed.
+                    try touch.execute(arguments: [runID, old.id])
+                    reason += keptNote
+                }
+                rejects.append(RosterReject(collection: collection, sourcedId: h.sourcedId, location: location(index), reason: reason))
             }
         }
         return (counts, rejects)
+    }
+
+    /// Appended to a reject whose record the cache already holds.
+    static let keptNote = "; the existing record was kept unchanged"
+    /// Appended to a reject of a complete listing that names no record.
+    static let noIDNote = "; it has no readable sourcedId, so it cannot keep an existing record: one no other row names is marked deleted"
+
+    /// A rejected row changes nothing, and in a complete listing (a bulk file, a full pull) it
+    /// still counts as listed: the record it names is stamped as seen by `runID`, so the sweep
+    /// does not mark it deleted. Each reject of `collection` says what became of its record.
+    static func keep(_ rejects: [RosterReject], collection: RosterCollection, connection: String, runID: Int64, complete: Bool,
+                     db: Database) throws -> [RosterReject] {
+        guard collection.isCached else { return rejects }
+        let find = try db.cachedStatement(sql: "SELECT id, seen_run_id FROM \(collection.table) WHERE connection_id = ? AND sourced_id = ?")
+        let touch = try db.cachedStatement(sql: "UPDATE \(collection.table) SET seen_run_id = ? WHERE id = ?")
+        var out = rejects
+        for i in out.indices where out[i].collection == collection {
+            guard let sid = out[i].sourcedId else {
+                if complete { out[i].reason += noIDNote }
+                continue
+            }
+            guard let row = try Row.fetchOne(find, arguments: [connection, sid]) else { continue }
+            // Already stamped by this run: another row of the listing stored it (a duplicate
+            // sourcedId), or this reject was read before (a resumed pull re-reads a page).
+            if (row["seen_run_id"] as Int64?) == runID { continue }
+            try touch.execute(arguments: [runID, row["id"] as Int64])
+            out[i].reason += keptNote
+        }
+        return out
+    }
+
+    /// What the sweep after a complete listing would mark deleted: active rows it did not see.
+    static func deletionCheck(collection: RosterCollection, connection: String, runID: Int64, listedNothing: Bool, limit: RosterDeletionLimit,
+                              sampleSize: Int = RosterDeletionCheck.sampleSize, db: Database) throws -> RosterDeletionCheck {
+        let table = collection.table
+        let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE connection_id = ? AND status = 'active'", arguments: [connection]) ?? 0
+        let unseen = "connection_id = ? AND status = 'active' AND (seen_run_id IS NULL OR seen_run_id != ?)"
+        let deleting = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(unseen)", arguments: [connection, runID]) ?? 0
+        let sample = deleting == 0 ? [] : try String.fetchAll(db, sql: "SELECT sourced_id FROM \(table) WHERE \(unseen) ORDER BY sourced_id LIMIT ?",
+                                                              arguments: [connection, runID, sampleSize])
+        return RosterDeletionCheck(collection: collection, active: active, deleting: deleting, sample: sample, listedNothing: listedNothing,
+                                   refusal: limit.refusal(deleting: deleting, active: active, listedNothing: listedNothing))
     }
 
     /// After a complete full pull: rows of the connection that the pull did not see are gone

@@ -62,12 +62,17 @@ public struct PassbackConfiguration: Sendable {
     }
 
     public var api: APISettings
+    /// How much a bulk CSV file or a full pull may mark deleted before it stops and asks
+    /// (`roster.maxDeleteShare`, `roster.maxDeleteRows`, `roster.allowMassDelete`).
+    public var rosterDeletionLimit: RosterDeletionLimit
 
-    public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil, api: APISettings = APISettings()) {
+    public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil, api: APISettings = APISettings(),
+                rosterDeletionLimit: RosterDeletionLimit = RosterDeletionLimit()) {
         self.databasePath = databasePath
         self.connections = connections
         self.metricsToken = metricsToken
         self.api = api
+        self.rosterDeletionLimit = rosterDeletionLimit
     }
 
     /// The shortest metrics token accepted: a guessable one would reopen what it closes.
@@ -155,8 +160,16 @@ public struct PassbackConfiguration: Sendable {
                               costBucket: try positive("costBucket", environment: "API_COST_BUCKET"),
                               costPerSecond: try positive("costPerSecond", environment: "API_COST_PER_SECOND"),
                               deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"))
+        let share = config.double(forKey: ConfigKey(["roster", "maxDeleteShare"]), default: RosterDeletionLimit.defaultMaxShare)
+        guard (0...1).contains(share) else {
+            throw Problem("roster.maxDeleteShare (ROSTER_MAX_DELETE_SHARE) is the share of a collection's active rows a bulk file or full pull may delete, between 0 and 1 (0.2 is 20 %), got \(share)")
+        }
+        let rows = config.int(forKey: ConfigKey(["roster", "maxDeleteRows"]), default: RosterDeletionLimit.defaultMaxRows)
+        guard rows >= 0 else { throw Problem("roster.maxDeleteRows (ROSTER_MAX_DELETE_ROWS) must be 0 or more, got \(rows)") }
+        let limit = RosterDeletionLimit(maxShare: share, maxRows: rows,
+                                        allowMassDelete: config.bool(forKey: ConfigKey(["roster", "allowMassDelete"]), default: false))
         return PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
-                                     metricsToken: metricsToken, api: api)
+                                     metricsToken: metricsToken, api: api, rosterDeletionLimit: limit)
     }
 
     /// The connection named `id`, or an error listing the configured ones.

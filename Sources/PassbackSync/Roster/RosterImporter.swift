@@ -23,6 +23,10 @@ public struct RosterReport: Sendable {
     public var warnings: [String]
     /// Whether an interrupted pull was picked up where it stopped.
     public var resumed: Bool
+    /// A dry run: nothing was written (`runID` is 0).
+    public var dryRun = false
+    /// What each complete listing (bulk file, full pull) marks deleted, or would in a dry run.
+    public var deletions: [RosterDeletionCheck] = []
 
     /// Everything added up.
     public var total: RosterCounts { counts.values.reduce(RosterCounts(), +) }
@@ -37,6 +41,8 @@ public struct RosterImporter: Sendable {
     /// How far before the last pull's start a delta reaches back, for clock skew between
     /// Passback and the SIS and for records changed while the last pull was paging.
     public var deltaOverlap: TimeInterval = 300
+    /// How much a complete listing may mark deleted before the import stops and asks.
+    public var deletionLimit = RosterDeletionLimit()
 
     public init(store: RosterStore, clock: any WallClock = SystemWallClock()) {
         self.store = store
@@ -53,7 +59,7 @@ public struct RosterImporter: Sendable {
         try store.saveConnection(connection, at: clock.now)
         _ = try store.failAbandonedRuns(connection: connection.id, at: clock.now)
         var anyDelta = false
-        for c in RosterCollection.allCases where try store.cursor(connection: connection.id, collection: c).lastSuccessStartedAt != nil { anyDelta = true }
+        for c in RosterCollection.cached where try store.cursor(connection: connection.id, collection: c).lastSuccessStartedAt != nil { anyDelta = true }
         let runMode = forceFull || !anyDelta ? "full" : "delta"
         let runID: Int64
         if let request {
@@ -66,7 +72,7 @@ public struct RosterImporter: Sendable {
         }
         var report = RosterReport(runID: runID, source: "rest", mode: runMode, counts: [:], rejects: [], warnings: [], resumed: false)
         do {
-            for collection in RosterCollection.allCases {
+            for collection in RosterCollection.cached {
                 try await pull(collection, connection: connection.id, client: client, runID: runID, forceFull: forceFull,
                                report: &report, progress: progress)
             }
@@ -88,6 +94,7 @@ public struct RosterImporter: Sendable {
         case .users: try await pull(.users, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
         case .enrollments: try await pull(.enrollments, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
         case .categories: try await pull(.categories, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
+        case .demographics: return
         }
     }
 
@@ -126,14 +133,75 @@ public struct RosterImporter: Sendable {
             let readRejects = page.rejected.map {
                 RosterReject(collection: collection, sourcedId: $0.sourcedId, location: "GET \(path.path) offset \($0.offset)", reason: $0.reason)
             }
-            let pageCounts = try store.applyPage(rows, rejects: refused + readRejects, collection: collection, connection: connection, runID: seenRun,
-                                                 mode: mode, since: since, nextOffset: page.nextOffset, pageOffset: page.offset)
-            counts = counts + pageCounts
-            report.rejects += refused + readRejects
+            let applied = try store.applyPage(rows, rejects: refused + readRejects, collection: collection, connection: connection, runID: seenRun,
+                                              mode: mode, since: since, nextOffset: page.nextOffset, pageOffset: page.offset)
+            counts = counts + applied.counts
+            report.rejects += applied.rejects
             read = page.nextOffset
             progress(RosterProgress(collection: collection, read: read, total: page.totalCount))
         }
-        counts.deleted += try store.completeCollection(collection, connection: connection, runID: seenRun, fullPull: mode == "full", startedAt: startedAt)
+        report.counts[collection] = counts
+        counts.deleted += try store.completeCollection(collection, connection: connection, runID: seenRun, fullPull: mode == "full", startedAt: startedAt,
+                                                       limit: deletionLimit)
+        report.counts[collection] = counts
+    }
+
+    // MARK: REST dry run
+
+    /// What ``pull(connection:client:forceFull:progress:)`` would change, read from the SIS and
+    /// compared with the cache without writing anything: counts, rejects, and what each full
+    /// listing would mark deleted (with whether a real pull would stop there). It reads every
+    /// collection from the start (an interrupted pull is not resumed).
+    public func preview(connection: ConnectionSettings, client: OneRosterClient, forceFull: Bool = false,
+                        progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) async throws -> RosterReport {
+        var anyDelta = false
+        for c in RosterCollection.cached where try store.cursor(connection: connection.id, collection: c).lastSuccessStartedAt != nil { anyDelta = true }
+        var report = RosterReport(runID: 0, source: "rest", mode: forceFull || !anyDelta ? "full" : "delta", counts: [:], rejects: [], warnings: [],
+                                  resumed: false, dryRun: true)
+        for collection in RosterCollection.cached {
+            switch collection {
+            case .orgs: try await preview(.orgs, collection, connection.id, client, forceFull, &report, progress, RosterMapping.row)
+            case .academicSessions: try await preview(.academicSessions, collection, connection.id, client, forceFull, &report, progress, RosterMapping.row)
+            case .courses: try await preview(.courses, collection, connection.id, client, forceFull, &report, progress, RosterMapping.row)
+            case .classes: try await preview(.classes, collection, connection.id, client, forceFull, &report, progress, RosterMapping.row)
+            case .users: try await preview(.users, collection, connection.id, client, forceFull, &report, progress, RosterMapping.row)
+            case .enrollments: try await preview(.enrollments, collection, connection.id, client, forceFull, &report, progress, RosterMapping.row)
+            case .categories: try await preview(.categories, collection, connection.id, client, forceFull, &report, progress, RosterMapping.row)
+            case .demographics: continue
+            }
+        }
+        return report
+    }
+
+    func preview<T: OneRosterObject>(
+        _ path: CollectionPath<T>, _ collection: RosterCollection, _ connection: String, _ client: OneRosterClient, _ forceFull: Bool,
+        _ report: inout RosterReport, _ progress: @escaping @Sendable (RosterProgress) -> Void,
+        _ map: (T) throws(RosterMapping.Refusal) -> RosterRow
+    ) async throws {
+        let cursor = try store.cursor(connection: connection, collection: collection)
+        let full = forceFull || cursor.lastSuccessStartedAt == nil || cursor.activeMode == "full"
+        let since = full ? nil : cursor.lastSuccessStartedAt.map { $0.addingTimeInterval(-deltaOverlap) }
+        var counts = RosterCounts()
+        var listed = Set<String>()
+        var read = 0
+        for try await page in client.pages(path, query: ListQuery(filter: since.map(Filter.modifiedSince))) {
+            let (rows, refused) = RosterMapping.rows(page.items, collection: collection, location: { "GET \(path.path) offset \(page.offset + $0)" }, map: map)
+            let readRejects = page.rejected.map {
+                RosterReject(collection: collection, sourcedId: $0.sourcedId, location: "GET \(path.path) offset \($0.offset)", reason: $0.reason)
+            }
+            let previewed = try store.previewPage(rows, rejects: refused + readRejects, collection: collection, connection: connection, complete: full)
+            counts = counts + previewed.counts
+            report.rejects += previewed.rejects
+            listed.formUnion(rows.map(\.header.sourcedId))
+            listed.formUnion((refused + readRejects).compactMap(\.sourcedId))
+            read = page.nextOffset
+            progress(RosterProgress(collection: collection, read: read, total: page.totalCount))
+        }
+        if full {
+            let check = try store.previewDeletions(collection, connection: connection, listed: listed, listedNothing: read == 0, limit: deletionLimit)
+            if check.refusal == nil { counts.deleted += check.deleting }
+            report.deletions.append(check)
+        }
         report.counts[collection] = counts
     }
 
@@ -142,12 +210,22 @@ public struct RosterImporter: Sendable {
     /// Loads a OneRoster 1.1 CSV zip. A broken file (bad manifest, header or CSV syntax) fails
     /// the import before anything is written; a bad row is rejected with its file, line and
     /// reason and the rest loads. Bulk files are complete: what they do not list is marked deleted.
-    public func importCSV(at url: URL, connection: ConnectionSettings, progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) throws -> RosterReport {
+    ///
+    /// A bulk file that would mark more of a collection deleted than ``deletionLimit`` allows
+    /// (or that lists nothing while the collection has active rows) fails the whole import
+    /// before anything is written (``MassDeletionRefused``). With `dryRun`, everything is
+    /// worked out and nothing is written.
+    public func importCSV(at url: URL, connection: ConnectionSettings, dryRun: Bool = false,
+                          progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) throws -> RosterReport {
         let archive = try OneRosterCSVArchive.read(zipAt: url)
         var batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)] = []
-        var rejects: [RosterReject] = archive.issues.map { issue in
-            RosterReject(collection: Self.collection(ofFile: issue.file) ?? .orgs, sourcedId: issue.sourcedId,
-                         location: "\(issue.file) line \(issue.line)" + (issue.column.map { ", column \($0)" } ?? ""), reason: issue.message)
+        // Rows of files Passback does not import at all (lineItems, results) are not rejects:
+        // the warnings below say the whole file was left out.
+        var rejects: [RosterReject] = archive.issues.compactMap { issue in
+            Self.collection(ofFile: issue.file).map { collection in
+                RosterReject(collection: collection, sourcedId: issue.sourcedId,
+                             location: "\(issue.file) line \(issue.line)" + (issue.column.map { ", column \($0)" } ?? ""), reason: issue.message)
+            }
         }
         func add<T>(_ file: CSVFileContents<T>?, _ collection: RosterCollection, _ map: (T) throws(RosterMapping.Refusal) -> RosterRow) {
             guard let file, file.mode != .absent else { return }
@@ -175,13 +253,18 @@ public struct RosterImporter: Sendable {
             warnings.append("\(file).csv was not imported: Passback does not cache \(file == "demographics" ? "demographics" : "gradebook data from the SIS")")
         }
         let mode = batches.contains { $0.bulk } ? "full" : "delta"
+        if dryRun {
+            let preview = try store.previewBatch(batches, rejects: rejects, connection: connection, limit: deletionLimit, at: clock.now)
+            return RosterReport(runID: 0, source: "csv", mode: mode, counts: preview.counts, rejects: preview.rejects, warnings: warnings, resumed: false,
+                                dryRun: true, deletions: preview.deletions)
+        }
         try store.saveConnection(connection, at: clock.now)
         // A run a killed import left `running` is failed now, as a REST pull does (a CSV import
         // writes in one transaction, so such a run wrote nothing).
         _ = try store.failAbandonedRuns(connection: connection.id, at: clock.now)
         let runID = try store.startRun(connection: connection.id, source: "csv", mode: mode, at: clock.now)
         do {
-            let counts = try store.applyBatch(batches, rejects: rejects, connection: connection.id, runID: runID)
+            let counts = try store.applyBatch(batches, rejects: rejects, connection: connection.id, runID: runID, limit: deletionLimit)
             try store.finishRun(runID, succeeded: true, counts: counts, error: nil, at: clock.now)
             return RosterReport(runID: runID, source: "csv", mode: mode, counts: counts, rejects: try store.rejects(runID: runID), warnings: warnings, resumed: false)
         } catch {

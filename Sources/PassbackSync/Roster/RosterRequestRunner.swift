@@ -25,6 +25,7 @@ public final class RosterRequestRunner: Service, Sendable {
     let clock: any WallClock
     let pollInterval: Duration
     let logger: Logger
+    private let limit = Mutex(RosterDeletionLimit())
     /// A nudge that came while the runner was busy, or the runner's wait to resume.
     private let wake = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
@@ -40,6 +41,13 @@ public final class RosterRequestRunner: Service, Sendable {
         self.clock = clock
         self.pollInterval = pollInterval
         self.logger = logger
+    }
+
+    /// How much a full pull may mark deleted before it stops and asks; a refused pull fails
+    /// its run with the collection, the count and the flag that lets it through.
+    public var deletionLimit: RosterDeletionLimit {
+        get { limit.withLock { $0 } }
+        set { limit.withLock { $0 = newValue } }
     }
 
     /// Tells the runner a request was queued, so it starts now rather than at its next poll.
@@ -82,8 +90,9 @@ public final class RosterRequestRunner: Service, Sendable {
         }
         let client = clients[request.connectionID] ?? ClientFactory.client(for: connection, transport: transport, clock: clock)
         do {
-            let report = try await RosterImporter(store: store, clock: clock).pull(connection: connection.settings, client: client,
-                                                                                  forceFull: request.full, request: request.id)
+            var importer = RosterImporter(store: store, clock: clock)
+            importer.deletionLimit = deletionLimit
+            let report = try await importer.pull(connection: connection.settings, client: client, forceFull: request.full, request: request.id)
             logger.info("roster request \(request.id): \(report.mode) pull of \(request.connectionID) finished (run \(report.runID))")
         } catch {
             // The run records the cause; a request that never got its run says why here.

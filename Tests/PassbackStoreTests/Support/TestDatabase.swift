@@ -76,7 +76,7 @@ final class StoreFixture {
     func apply(_ rows: [RosterRow], run: Int64? = nil, connection: String? = nil, pageOffset: Int = 0) throws -> RosterCounts {
         guard let collection = rows.first?.collection else { return RosterCounts() }
         return try roster.applyPage(rows, rejects: [], collection: collection, connection: connection ?? self.connection, runID: run ?? runID,
-                                    mode: "full", since: nil, nextOffset: pageOffset + rows.count, pageOffset: pageOffset)
+                                    mode: "full", since: nil, nextOffset: pageOffset + rows.count, pageOffset: pageOffset).counts
     }
 
     /// The store id of a section.
