@@ -236,7 +236,7 @@ struct MassDeletionCommandLineTests {
         let full = try await fixture.zip()
         defer { try? FileManager.default.removeItem(at: full) }
         let base = ["--database", dbPath, "--connection", "district"]
-        let first = try await runPassback(["roster", "import", full.path] + base)
+        let first = try await runPassback(["roster", "import", full.path, "--new-connection"] + base)
         #expect(first.status == 0, "\(first.err)")
 
         fixture.remove("users", MassDeletionTests.students(1...30))
