@@ -6,7 +6,7 @@ import Foundation
 struct CSVFileLoader<T: CSVRecord> {
     let mode: CSVFileMode
     let spec = T.csvSpec
-    private var parser = CSVParser()
+    private var parser: CSVParser
     /// One entry per header field, set once the header is read.
     private var bindings: [Binding]?
     private var headerNames: [String] = []
@@ -26,8 +26,23 @@ struct CSVFileLoader<T: CSVRecord> {
         case unnamed
     }
 
-    init(mode: CSVFileMode) {
+    init(mode: CSVFileMode, limits: CSVLimits = .standard) {
         self.mode = mode
+        parser = CSVParser(limits: limits)
+    }
+
+    /// Records and issues read and not yet handed over.
+    var pending: Int { records.count + issues.count }
+
+    /// Hands over what was read so far, so a large file passes through in batches; duplicate
+    /// sourcedIds are still found across batches.
+    mutating func drain() -> CSVFileContents<T> {
+        defer {
+            records.removeAll(keepingCapacity: true)
+            lines.removeAll(keepingCapacity: true)
+            issues.removeAll(keepingCapacity: true)
+        }
+        return CSVFileContents(mode: mode, records: records, lines: lines, issues: issues)
     }
 
     var fileName: String { spec.fileName }

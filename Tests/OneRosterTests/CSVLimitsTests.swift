@@ -1,0 +1,89 @@
+import Foundation
+import OneRosterSandbox
+import Testing
+
+@testable import OneRoster
+
+/// Hostile and oversized exports are refused quickly, in bounded memory, saying which limit
+/// (and which configuration key) they broke.
+@Suite("Bounded reading of CSV exports")
+struct CSVLimitsTests {
+    @Test("a 1 MB zip holding a 1 GiB users.csv of zeros is refused within seconds, in bounded memory")
+    func zipBomb() throws {
+        let scratch = try CSVScratchFolder()
+        let url = scratch.url.appendingPathComponent("bomb.zip")
+        try HostileExport.zipOfZeros(to: url, bytes: 1 << 30)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+        #expect(size < 2 << 20, "the bomb is about a megabyte (\(size) bytes)")
+        let before = CSVFuzzTests.residentMiB()
+        let started = ContinuousClock.now
+        let error = #expect(throws: OneRosterCSVError.self) { _ = try OneRosterCSVArchive.read(zipAt: url) }
+        let elapsed = ContinuousClock.now - started
+        #expect(error?.file == "users.csv")
+        #expect(error?.message.contains("csv.maxCompressionRatio") == true, "\(error?.description ?? "")")
+        #expect(error?.message.contains("zip bomb") == true)
+        #expect(elapsed < .seconds(5), "refused in \(elapsed)")
+        #expect(CSVFuzzTests.residentMiB() - before < 100)
+    }
+
+    @Test("a bomb whose zip lies about its inflated size is refused by the bytes that come out")
+    func lyingBomb() throws {
+        let scratch = try CSVScratchFolder()
+        let url = scratch.url.appendingPathComponent("liar.zip")
+        try HostileExport.zipOfZeros(to: url, bytes: 256 << 20, declaredSize: 4096)
+        // Field and row bounds lifted, so only the ratio of what inflates can stop it.
+        let lifted = CSVLimits(maxFieldBytes: 1 << 30, maxRowBytes: 1 << 30)
+        let started = ContinuousClock.now
+        let error = #expect(throws: OneRosterCSVError.self) { _ = try OneRosterCSVArchive.read(zipAt: url, limits: lifted) }
+        #expect(error?.file == "users.csv")
+        #expect(error?.message.contains("csv.maxCompressionRatio") == true, "\(error?.description ?? "")")
+        #expect(ContinuousClock.now - started < .seconds(5))
+
+        // With the default limits the endless first field is what gives it away.
+        let field = #expect(throws: OneRosterCSVError.self) { _ = try OneRosterCSVArchive.read(zipAt: url) }
+        #expect(field?.file == "users.csv")
+        #expect(field?.line == 1)
+        #expect(field?.message.contains("csv.maxFieldBytes") == true, "\(field?.description ?? "")")
+    }
+
+    @Test("a file larger than csv.maxEntryBytes is refused, from a zip or a folder")
+    func entryCap() throws {
+        let scratch = try CSVScratchFolder()
+        let files = [
+            ("manifest.csv", csvManifest(["orgs": "bulk"])),
+            ("orgs.csv", "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n"
+                + (1...200).map { "o\($0),,,School \($0),school,,\n" }.joined()),
+        ]
+        let small = CSVLimits(maxEntryBytes: 2_000)
+        let zip = try scratch.zip(files)
+        let folder = try scratch.folder(files)
+        for read in [{ try OneRosterCSVArchive.read(zipAt: zip, limits: small) }, { try OneRosterCSVArchive.read(directory: folder, limits: small) }] {
+            let error = #expect(throws: OneRosterCSVError.self) { _ = try read() }
+            #expect(error?.file == "orgs.csv")
+            #expect(error?.message.contains("csv.maxEntryBytes") == true, "\(error?.description ?? "")")
+        }
+        #expect(try OneRosterCSVArchive.read(zipAt: zip).orgs?.records.count == 200)
+    }
+
+    @Test("the bomb is a valid zip: with the bounds lifted it inflates whole and matches its checksum")
+    func bombIsValid() throws {
+        let scratch = try CSVScratchFolder()
+        let url = scratch.url.appendingPathComponent("small-bomb.zip")
+        try HostileExport.zipOfZeros(to: url, bytes: 100_003)
+        let lifted = CSVLimits(maxFieldBytes: 1 << 20, maxRowBytes: 1 << 20, maxCompressionRatio: 10_000)
+        // Read to the end (checksum included), the one "row" then fails as a header.
+        let error = #expect(throws: OneRosterCSVError.self) { _ = try OneRosterCSVArchive.read(zipAt: url, limits: lifted) }
+        #expect(error?.message.contains("the header lacks the required column") == true, "\(error?.description ?? "")")
+    }
+
+    @Test("a row longer than csv.maxRowBytes is refused at the line where it starts")
+    func rowCap() throws {
+        var parser = CSVParser(limits: CSVLimits(maxFieldBytes: 100, maxRowBytes: 1_000))
+        var rows: [CSVParser.Row] = []
+        let wide = Array(repeating: String(repeating: "x", count: 90), count: 20).joined(separator: ",")
+        let error = #expect(throws: CSVParser.SyntaxError.self) { try parser.feed(Data("a,b\n\"q\nq\",c\n\(wide)\n".utf8), into: &rows) }
+        #expect(rows.count == 2, "the rows before it are read")
+        #expect(error?.line == 4)
+        #expect(error?.message.contains("csv.maxRowBytes") == true)
+    }
+}
