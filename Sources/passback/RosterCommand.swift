@@ -53,11 +53,14 @@ struct RosterCommand: AsyncParsableCommand {
             let conn: PassbackConfiguration.Connection
             do { conn = try config.connection(connection) } catch let p as PassbackConfiguration.Problem { throw CommandFailure(p.description) }
             let client = ClientFactory.client(for: conn)
-            let importer = RosterImporter(store: RosterStore(database))
+            let importer = config.rosterImporter(store: RosterStore(database))
             let started = Date()
             let report: RosterReport
             do {
                 report = try await importer.pull(connection: conn.settings, client: client, forceFull: full, progress: ProgressLine.report)
+            } catch let e as RosterPullError {
+                ProgressLine.finish()
+                throw CommandFailure("\(e.description).")
             } catch let e as OneRosterError {
                 ProgressLine.finish()
                 throw CommandFailure("\(e.description). What was stored so far is kept; run this again to resume.")
@@ -90,7 +93,7 @@ struct RosterCommand: AsyncParsableCommand {
             }
             let started = Date()
             do {
-                let report = try RosterImporter(store: RosterStore(database)).importCSV(at: URL(fileURLWithPath: file), connection: settings, progress: ProgressLine.report)
+                let report = try config.rosterImporter(store: RosterStore(database)).importCSV(at: URL(fileURLWithPath: file), connection: settings, progress: ProgressLine.report)
                 ProgressLine.finish()
                 RosterReportPrinter.print(report, seconds: Date().timeIntervalSince(started))
             } catch let e as OneRosterCSVError {

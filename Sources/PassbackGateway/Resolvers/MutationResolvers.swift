@@ -424,6 +424,8 @@ enum MutationResolvers {
                            strings: [run.mode, run.state.uppercased(), Timestamp.text(run.startedAt)] + (run.finishedAt.map { [Timestamp.text($0)] } ?? []))
         } catch let e as OneRosterError {
             return .failed(UserError(.conflict, "the SIS could not be read: \(e)"))
+        } catch let e as RosterPullError {
+            return .failed(UserError(.conflict, "the SIS could not be read: \(e)"))
         }
     }
 }

@@ -134,21 +134,11 @@ public struct RosterStore: Sendable {
     /// a bulk file implies, and the rejects. Nothing is written if anything throws.
     public func applyBatch(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
                            connection: String, runID: Int64) throws -> [RosterCollection: RosterCounts] {
-        try pool.write { db in
-            var result: [RosterCollection: RosterCounts] = [:]
-            var refused = rejects
-            for r in rejects { result[r.collection, default: RosterCounts()].rejected += 1 }
+        try applyStream(connection: connection, runID: runID) { sink in
+            try sink.reject(rejects)
             for batch in batches {
-                var (counts, rowRejects) = try RosterWriter.upsert(batch.rows, collection: batch.collection, connection: connection, runID: runID,
-                                                                   location: { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }, db: db)
-                if batch.bulk {
-                    counts.deleted += try RosterWriter.markUnseenDeleted(collection: batch.collection, connection: connection, runID: runID, db: db)
-                }
-                refused += rowRejects
-                result[batch.collection, default: RosterCounts()] = result[batch.collection, default: RosterCounts()] + counts
+                try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }
             }
-            try Self.insertRejects(refused, runID: runID, db: db)
-            return result
         }
     }
 

@@ -1,6 +1,8 @@
 import Configuration
 import Foundation
+import OneRoster
 import PassbackCore
+import PassbackStore
 import SystemPackage
 
 /// What `passback` reads at start: the database file and the SIS connections, from a JSON
@@ -62,12 +64,26 @@ public struct PassbackConfiguration: Sendable {
     }
 
     public var api: APISettings
+    /// The longest one GET of a roster pull waits for a failing SIS, in seconds, before the pull
+    /// stops and leaves the rest to the next run (`roster.maxWaitSeconds`, `ROSTER_MAX_WAIT_SECONDS`).
+    public var rosterMaxWaitSeconds: Int = 300
+    /// Bounds on CSV zips (`csv.maxFieldBytes`, `csv.maxRowBytes`, `csv.maxEntryBytes`,
+    /// `csv.maxCompressionRatio`; `CSV_MAX_FIELD_BYTES`...).
+    public var csvLimits = CSVLimits.standard
 
     public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil, api: APISettings = APISettings()) {
         self.databasePath = databasePath
         self.connections = connections
         self.metricsToken = metricsToken
         self.api = api
+    }
+
+    /// A roster importer for this configuration: its pull wait and its CSV bounds.
+    public func rosterImporter(store: RosterStore, clock: any WallClock = SystemWallClock()) -> RosterImporter {
+        var importer = RosterImporter(store: store, clock: clock)
+        importer.pullRetry.maxWait = TimeInterval(rosterMaxWaitSeconds)
+        importer.csvLimits = csvLimits
+        return importer
     }
 
     /// The shortest metrics token accepted: a guessable one would reopen what it closes.
@@ -155,8 +171,24 @@ public struct PassbackConfiguration: Sendable {
                               costBucket: try positive("costBucket", environment: "API_COST_BUCKET"),
                               costPerSecond: try positive("costPerSecond", environment: "API_COST_PER_SECOND"),
                               deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"))
-        return PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
-                                     metricsToken: metricsToken, api: api)
+        var result = PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
+                                           metricsToken: metricsToken, api: api)
+        func nonNegative(_ key: [String], environment: String) throws -> Int? {
+            guard let n = config.int(forKey: ConfigKey(key)) else { return nil }
+            guard n >= 0 else { throw Problem("\(key.joined(separator: ".")) (\(environment)) must be a whole number, 0 or more, got \(n)") }
+            return n
+        }
+        if let wait = try nonNegative(["roster", "maxWaitSeconds"], environment: "ROSTER_MAX_WAIT_SECONDS") { result.rosterMaxWaitSeconds = wait }
+        func positiveLimit(_ name: String, _ environment: String) throws -> Int? {
+            guard let n = config.int(forKey: ConfigKey(["csv", name])) else { return nil }
+            guard n > 0 else { throw Problem("csv.\(name) (\(environment)) must be a positive whole number, got \(n)") }
+            return n
+        }
+        if let n = try positiveLimit("maxFieldBytes", "CSV_MAX_FIELD_BYTES") { result.csvLimits.maxFieldBytes = n }
+        if let n = try positiveLimit("maxRowBytes", "CSV_MAX_ROW_BYTES") { result.csvLimits.maxRowBytes = n }
+        if let n = try positiveLimit("maxEntryBytes", "CSV_MAX_ENTRY_BYTES") { result.csvLimits.maxEntryBytes = Int64(n) }
+        if let n = try positiveLimit("maxCompressionRatio", "CSV_MAX_COMPRESSION_RATIO") { result.csvLimits.maxCompressionRatio = n }
+        return result
     }
 
     /// The connection named `id`, or an error listing the configured ones.
