@@ -26,24 +26,36 @@ struct CSVLimitsTests {
         #expect(CSVFuzzTests.residentMiB() - before < 100)
     }
 
-    @Test("a bomb whose zip lies about its inflated size is refused by the bytes that come out")
+    @Test("a bomb whose zip understates its inflated size is refused once more comes out than it declared")
     func lyingBomb() throws {
         let scratch = try CSVScratchFolder()
         let url = scratch.url.appendingPathComponent("liar.zip")
         try HostileExport.zipOfZeros(to: url, bytes: 256 << 20, declaredSize: 4096)
-        // Field and row bounds lifted, so only the ratio of what inflates can stop it.
+        let lifted = CSVLimits(maxFieldBytes: 1 << 30, maxRowBytes: 1 << 30)
+        let started = ContinuousClock.now
+        let error = #expect(throws: OneRosterCSVError.self) { _ = try OneRosterCSVArchive.read(zipAt: url, limits: lifted) }
+        #expect(error?.file == "users.csv")
+        #expect(error?.message.contains("more than the 4096 bytes its zip entry declares") == true, "\(error?.description ?? "")")
+        #expect(ContinuousClock.now - started < .seconds(5))
+
+        // With the default limits the endless first field gives it away as well.
+        let field = #expect(throws: OneRosterCSVError.self) { _ = try OneRosterCSVArchive.read(zipAt: url) }
+        #expect(field?.file == "users.csv")
+        #expect(field?.message.contains("4096") == true || field?.message.contains("csv.maxFieldBytes") == true, "\(field?.description ?? "")")
+    }
+
+    @Test("a bomb that declares a plausible size is refused by the ratio of what actually comes out")
+    func plausibleBomb() throws {
+        let scratch = try CSVScratchFolder()
+        let url = scratch.url.appendingPathComponent("plausible.zip")
+        // 256 MiB of zeros deflate to about 260 KB; declared as 20 MB, about 77:1, which passes the first look.
+        try HostileExport.zipOfZeros(to: url, bytes: 256 << 20, declaredSize: 20_000_000)
         let lifted = CSVLimits(maxFieldBytes: 1 << 30, maxRowBytes: 1 << 30)
         let started = ContinuousClock.now
         let error = #expect(throws: OneRosterCSVError.self) { _ = try OneRosterCSVArchive.read(zipAt: url, limits: lifted) }
         #expect(error?.file == "users.csv")
         #expect(error?.message.contains("csv.maxCompressionRatio") == true, "\(error?.description ?? "")")
         #expect(ContinuousClock.now - started < .seconds(5))
-
-        // With the default limits the endless first field is what gives it away.
-        let field = #expect(throws: OneRosterCSVError.self) { _ = try OneRosterCSVArchive.read(zipAt: url) }
-        #expect(field?.file == "users.csv")
-        #expect(field?.line == 1)
-        #expect(field?.message.contains("csv.maxFieldBytes") == true, "\(field?.description ?? "")")
     }
 
     @Test("a file larger than csv.maxEntryBytes is refused, from a zip or a folder")

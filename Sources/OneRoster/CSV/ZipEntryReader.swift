@@ -78,6 +78,9 @@ struct ZipEntryReader {
             let guarded: (Data) throws -> Void = { chunk in
                 produced += UInt64(chunk.count)
                 if produced > UInt64(max(0, limits.maxEntryBytes)) { throw tooLarge(produced) }
+                if produced > declared {
+                    throw Refused(description: "inflates to more than the \(declared) bytes its zip entry declares; the zip is damaged or was made to mislead")
+                }
                 let read = max(1, position - dataOffset)
                 if produced > UInt64(max(0, limits.ratioCheckAfterBytes)), produced / read >= ratio {
                     throw tooCompressed(produced, from: read)

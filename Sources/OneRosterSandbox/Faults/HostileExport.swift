@@ -9,14 +9,7 @@ public enum HostileExport {
     /// in place of the true one, as a bomb that lies about itself would.
     public static func zipOfZeros(to url: URL, bytes: Int64, declaredSize: UInt32? = nil) throws {
         let deflated = deflatedZeros(bytes)
-        var crc: CRC32 = 0
-        let chunk = Data(count: 1 << 20)
-        var left = bytes
-        while left > 0 {
-            let n = Int(min(left, Int64(chunk.count)))
-            crc = (n == chunk.count ? chunk : Data(count: n)).crc32(checksum: crc)
-            left -= Int64(n)
-        }
+        let crc = crc32OfZeros(bytes)
         let manifest = Data("propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,bulk\n".utf8)
         var zip = Data()
         var central = Data()
@@ -70,6 +63,30 @@ public enum HostileExport {
         w.zeros(matches * 2)
         w.code(0b11, 2)
         return Data(w.finish())
+    }
+
+    /// The CRC-32 of `count` zero bytes, by squaring the operator of one zero bit (as zlib's
+    /// `crc32_combine` does) instead of running a gibibyte through the table.
+    static func crc32OfZeros(_ count: Int64) -> UInt32 {
+        func times(_ matrix: [UInt32], _ vector: UInt32) -> UInt32 {
+            var sum: UInt32 = 0, v = vector, i = 0
+            while v != 0 {
+                if v & 1 != 0 { sum ^= matrix[i] }
+                v >>= 1
+                i += 1
+            }
+            return sum
+        }
+        // One zero bit shifts the register right and folds in the polynomial when a one falls out.
+        var op: [UInt32] = [0xEDB8_8320] + (1..<32).map { UInt32(1) << ($0 - 1) }
+        var register: UInt32 = 0xFFFF_FFFF
+        var bits = UInt64(max(0, count)) * 8
+        while bits > 0 {
+            if bits & 1 != 0 { register = times(op, register) }
+            op = op.map { times(op, $0) }
+            bits >>= 1
+        }
+        return register ^ 0xFFFF_FFFF
     }
 
     /// Deflate's bit order: fields least significant bit first, Huffman codes most significant first.
