@@ -5,7 +5,16 @@ import Foundation
 public enum Fingerprint {
     /// The first 16 bytes of SHA-256, hex. Stable across runs and machines, unlike `Hasher`.
     public static func of(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).prefix(16).map { String(format: "%02x", $0) }.joined()
+        // Hex by table: `String(format:)` per byte cost more than the hash itself (rostering
+        // fingerprints every record it reads).
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(32)
+        for byte in SHA256.hash(data: bytes).prefix(16) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// The digest of a string's UTF-8.

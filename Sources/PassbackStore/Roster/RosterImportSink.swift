@@ -51,6 +51,11 @@ extension RosterStore {
     /// Nothing is written if `body` or anything else throws.
     public func applyStream(connection: String, runID: Int64, _ body: (RosterImportSink) throws -> Void) throws -> [RosterCollection: RosterCounts] {
         try pool.write { db in
+            // A large import touches more pages than SQLite's default 2 MB cache holds; spilling
+            // them to the WAL mid-transaction and reading them back cost more than the memory.
+            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+            try db.execute(sql: "PRAGMA cache_size = -32768")
+            defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
             let sink = RosterImportSink(db: db, connection: connection, runID: runID)
             try body(sink)
             try sink.finish()
