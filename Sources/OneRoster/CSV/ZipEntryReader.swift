@@ -79,6 +79,8 @@ struct ZipEntryReader {
                 produced += UInt64(chunk.count)
                 if produced > UInt64(max(0, limits.maxEntryBytes)) { throw tooLarge(produced) }
                 if produced > declared {
+                    // Past the entry's last byte only the zeros padding the last read are inflating.
+                    if position >= end { throw Damaged(description: "an entry's deflate stream does not end within its bytes") }
                     throw Refused(description: "inflates to more than the \(declared) bytes its zip entry declares; the zip is damaged or was made to mislead")
                 }
                 let read = max(1, position - dataOffset)
