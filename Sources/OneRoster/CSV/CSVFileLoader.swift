@@ -196,7 +196,16 @@ struct CSVFileLoader<T: CSVRecord> {
 
     /// Items of a multi-valued cell, trimmed, empty items dropped.
     static func split(_ cell: String) -> [String] {
-        cell.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        cell.split(separator: ",").map(trimmed).filter { !$0.isEmpty }
+    }
+
+    /// Trimmed of spaces; an item that starts and ends visibly (nearly all) skips Foundation's
+    /// trimming, which cost more than the rest of reading the item.
+    static func trimmed(_ item: Substring) -> String {
+        if let first = item.utf8.first, let last = item.utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F {
+            return String(item)
+        }
+        return item.trimmingCharacters(in: .whitespaces)
     }
 
     /// Parses `{LDAP:jdoe},{SIS:123}` into `userIds` objects; `nil` if it is not in that form.
