@@ -98,4 +98,28 @@ struct CSVLimitsTests {
         #expect(error?.line == 4)
         #expect(error?.message.contains("csv.maxRowBytes") == true)
     }
+
+    @Test("a file is handed over in batches while it is read: the rows before a break at its end arrive before the error")
+    func batchesWhileReading() throws {
+        let scratch = try CSVScratchFolder()
+        let rows = (1...2_000).map { "o\($0),,,School number \($0),school,,\n" }.joined()
+        let zip = try scratch.zip([
+            ("manifest.csv", csvManifest(["orgs": "bulk"])),
+            ("orgs.csv", csvOrgsHeader + "\n" + rows + "o2001,,,\"unterminated,school,,\n"),
+        ])
+        var reader = try OneRosterCSVReader(zipAt: zip)
+        var batches: [Int] = []
+        let error = #expect(throws: OneRosterCSVError.self) {
+            try reader.readFiles(batchSize: 100) { batch in
+                guard case .orgs(let contents) = batch else { return }
+                batches.append(contents.records.count)
+            }
+        }
+        // About 70 KB, inflated 16 KiB at a time, each read completing some 450-500 of these short rows.
+        #expect(batches.count >= 4, "handed over as it was read: \(batches)")
+        #expect(batches.dropLast().allSatisfy { $0 >= 100 && $0 <= 600 } && (batches.last ?? 0) <= 600, "\(batches)")
+        #expect(batches.reduce(0, +) == 2_000, "every row before the break went out before the error")
+        #expect(error?.file == "orgs.csv")
+        #expect(error?.line == 2_002)
+    }
 }

@@ -90,8 +90,9 @@ public struct OneRosterCSVReader {
         self.warnings = warnings
     }
 
-    /// Reads every file the manifest lists, handing over at most `batchSize` records and issues
-    /// at a time. Throws a ``OneRosterCSVError`` for a broken file (the batches handed over
+    /// Reads every file the manifest lists, handing over records and issues as they are read,
+    /// once `batchSize` of them are pending (a batch ends where a read of the file does, so it
+    /// may hold the few hundred rows of one 16 KiB read more). Throws a ``OneRosterCSVError`` for a broken file (the batches handed over
     /// before it stand: a caller that wants all or nothing reads inside a transaction), and
     /// whatever `handler` throws, as it is.
     public mutating func readFiles(batchSize: Int = 1000, _ handler: (OneRosterCSVBatch) throws -> Void) throws {
