@@ -39,6 +39,7 @@ let package = Package(
             name: "OneRosterSandbox",
             dependencies: [
                 "OneRoster",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "passback-bench",
             dependencies: [
-                "PassbackGateway", "PassbackStore", "PassbackCore", "OneRoster",
+                "PassbackGateway", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GraphQL", package: "GraphQL"),

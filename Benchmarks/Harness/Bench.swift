@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import GraphQL
 import OneRoster
+import OneRosterSandbox
 import PassbackCore
 import PassbackGateway
 import PassbackStore
@@ -17,6 +18,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Where to write the results.") var out = "Benchmarks/RESULTS.md"
     @Option(help: "The passback binary to measure (default: next to this one).") var passback: String?
     @Option(help: "Working folder (default: a new temporary one, removed after).") var work: String?
+    @Option(help: "Run only this phase: rostering (writes Benchmarks/RESULTS-roster.md unless --out says otherwise).") var only: String?
 
     struct Scale {
         var students: String
@@ -66,10 +68,12 @@ struct Bench: AsyncParsableCommand {
         let rows = Int(rest.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
         let zip = dir.appending(path: "district.zip").path
         _ = try await runCommand(bin, ["sandbox", "--size", s.students, "--export-csv", zip])
-        w = Stopwatch()
-        let csv = try await runCommand(bin, ["roster", "import", zip, "--config", config.path, "--database", dir.appending(path: "csv.sqlite").path, "--connection", "district"],
-                                environment: env)
-        let csvSeconds = w.seconds
+        let csvRun = try measure(bin, ["roster", "import", zip, "--config", config.path, "--database", dir.appending(path: "csv.sqlite").path, "--connection", "district"],
+                                 environment: env)
+        guard csvRun.status == 0 else { throw BenchFailure("roster import exited \(csvRun.status): \(csvRun.output.suffix(800))") }
+        let csv = csvRun.output
+        let csvSeconds = csvRun.seconds
+        report.csvPeak = csvRun.peakMiB
         let csvRows = Int(csv.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
         let csvDir = dir.appending(path: "csv").path
         _ = try await runCommand("/usr/bin/unzip", ["-q", "-o", zip, "-d", csvDir])
@@ -80,7 +84,39 @@ struct Bench: AsyncParsableCommand {
         _ = try await runCommand("/bin/sh", ["-c", "sqlite3 \(dir.appending(path: "floor.sqlite").path) < \(dir.appending(path: "import.sql").path)"])
         let floorSeconds = w.seconds
         report.rostering = (rows, restSeconds, csvRows, csvSeconds, floorSeconds)
-        say("rostered \(rows) rows: REST \(restSeconds.f1) s, CSV \(csvSeconds.f1) s, sqlite3 \(floorSeconds.f1) s")
+        say("rostered \(rows) rows: REST \(restSeconds.f1) s, CSV \(csvSeconds.f1) s (peak \(csvRun.peakMiB.f0) MiB), sqlite3 \(floorSeconds.f1) s")
+
+        // Rostering in bounded memory: a zip of about 150,000 users, and a zip bomb.
+        do {
+            // About 150,000 users at full scale (and 230,000 enrollments); smaller below it, so tiny stays quick.
+            let bigStudents = scale == "full" ? 149_000 : scale == "medium" ? 20_000 : 2_000
+            let big = dir.appending(path: "big.zip").path
+            let exported = try await runCommand(bin, ["sandbox", "--size", "\(bigStudents)", "--export-csv", big])
+            let run = try measure(bin, ["roster", "import", big, "--config", config.path, "--database", dir.appending(path: "big.sqlite").path,
+                                        "--connection", "district"], environment: env)
+            guard run.status == 0 else { throw BenchFailure("roster import of the 150,000-user zip exited \(run.status): \(run.output.suffix(800))") }
+            let bigRows = Int(run.output.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
+            let counts = exported.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+            report.bigImport = (bigStudents, counts, bigRows, run.seconds, run.peakMiB)
+            say("imported \(counts): \(run.seconds.f1) s, peak \(run.peakMiB.f0) MiB")
+        }
+        let bomb = dir.appending(path: "bomb.zip")
+        try HostileExport.zipOfZeros(to: bomb, bytes: 1 << 30)
+        let bombRun = try measure(bin, ["roster", "import", bomb.path, "--config", config.path, "--database", dir.appending(path: "bomb.sqlite").path,
+                                        "--connection", "district"], environment: env)
+        guard bombRun.status != 0 else { throw BenchFailure("the zip bomb was imported: \(bombRun.output.suffix(800))") }
+        let bombBytes = (try FileManager.default.attributesOfItem(atPath: bomb.path)[.size] as? Int) ?? 0
+        let refusal = (bombRun.output.split(separator: "\n").last.map(String.init) ?? "").replacingOccurrences(of: dir.path + "/", with: "")
+        report.bomb = (bombBytes, bombRun.seconds, bombRun.peakMiB, refusal)
+        say("zip bomb (\(bombBytes) bytes) refused in \(bombRun.seconds.f2) s, peak \(bombRun.peakMiB.f0) MiB: \(refusal)")
+        if only == "rostering" {
+            _ = await sandbox.stop()
+            let target = out == "Benchmarks/RESULTS.md" ? "Benchmarks/RESULTS-roster.md" : out
+            let command = ".build-release/release/passback-bench --scale \(scale) --only rostering"
+            try report.rosteringMarkdown(machine: Self.machine(), command: command).write(toFile: target, atomically: true, encoding: .utf8)
+            say("wrote \(target)")
+            return
+        }
 
         // The gateway, as a separate process; its startup measured on the rostered database.
         let teacherSections = try Self.teacherSections(database)

@@ -6,6 +6,12 @@ struct Report {
     var binary: String
     var syncedSections = 0
     var rostering: (rows: Int, rest: Double, csvRows: Int, csv: Double, floor: Double) = (0, 0, 0, 0, 0)
+    /// Peak RSS of `passback roster import` of the district's zip, in MiB.
+    var csvPeak = 0.0
+    /// `passback roster import` of a zip of about 150,000 users (the sandbox's export line, rows, seconds, peak MiB).
+    var bigImport: (students: Int, exported: String, rows: Int, seconds: Double, peak: Double)?
+    /// `passback roster import` of a zip bomb: its size, seconds to refusal, peak MiB and the refusal.
+    var bomb: (zipBytes: Int, seconds: Double, peak: Double, message: String)?
     var feed: (grades: Int, seconds: Double) = (0, 0)
     var sync = SyncResult()
     var sync429 = SyncResult()
@@ -103,15 +109,7 @@ struct Report {
             429s every answer with Retry-After holds the whole connection back for that long, as PRODUCT.md asks of a well-behaved
             client; the sandbox draws its 429s at random, not from load, so this row measures the cost of obeying them.
 
-            ## 4. Rostering: rows per second
-
-            | | rows | seconds | rows/s |
-            |---|---|---|---|
-            | REST full pull (`passback roster sync`) | \(rostering.rows) | \(rostering.rest.f1) | \((Double(rostering.rows) / max(rostering.rest, 1e-9)).f0) |
-            | CSV zip (`passback roster import`) | \(rostering.csvRows) | \(rostering.csv.f1) | \((Double(rostering.csvRows) / max(rostering.csv, 1e-9)).f0) |
-            | floor: `sqlite3 .import --csv` of the same files, no checks, no indexes | \(rostering.csvRows) | \(rostering.floor.f1) | \((Double(rostering.csvRows) / max(rostering.floor, 1e-9)).f0) |
-            | **ratio CSV / floor (time)** | | **\((rostering.csv / max(rostering.floor, 1e-9)).f1)×** | |
-
+            \(rosteringSection())
             The LMS feed through the product's own mutations (`upsertLmsCourse`, `upsertMaterials`, `recordGrades` by 1,000, 4
             clients): \(feed.grades) grades in \(feed.seconds.f1) s, \((Double(feed.grades) / max(feed.seconds, 1e-9)).f0) grades/s.
 
@@ -130,5 +128,51 @@ struct Report {
             From spawning `passback serve` to the first `200` of `/healthz`: \(startup.health.f2) s; to the first answered GraphQL query: \(startup.graphQL.f2) s.
 
             """
+    }
+
+    /// Section 4: rostering speed against the floor, and rostering memory.
+    func rosteringSection() -> String {
+        var text = """
+            ## 4. Rostering: rows per second
+
+            | | rows | seconds | rows/s | peak RSS (MiB) |
+            |---|---|---|---|---|
+            | REST full pull (`passback roster sync`) | \(rostering.rows) | \(rostering.rest.f1) | \((Double(rostering.rows) / max(rostering.rest, 1e-9)).f0) | |
+            | CSV zip (`passback roster import`) | \(rostering.csvRows) | \(rostering.csv.f1) | \((Double(rostering.csvRows) / max(rostering.csv, 1e-9)).f0) | \(csvPeak.f0) |
+            | floor: `sqlite3 .import --csv` of the same files, no checks, no indexes | \(rostering.csvRows) | \(rostering.floor.f1) | \((Double(rostering.csvRows) / max(rostering.floor, 1e-9)).f0) | |
+            | **ratio CSV / floor (time)** | | **\((rostering.csv / max(rostering.floor, 1e-9)).f1)×** (goal: within 3×) | | |
+
+            """
+        if bigImport != nil || bomb != nil {
+            text += """
+
+                Bounded memory (each a separate `passback roster import` process; peak RSS is its `ru_maxrss` from `wait4`):
+
+                | input | seconds | peak RSS (MiB) | outcome |
+                |---|---|---|---|
+
+                """
+            if let b = bigImport {
+                text += "| the sandbox's `--size \(b.students)` export (\(b.exported)) | \(b.seconds.f1) | \(b.peak.f0) | \(b.rows) rows imported (goal at full scale: under 200 MiB) |\n"
+            }
+            if let b = bomb {
+                text += "| a zip bomb: \(b.zipBytes) bytes holding a 1 GiB `users.csv` of zeros | \(b.seconds.f2) | \(b.peak.f0) | refused: `\(b.message)` (goal: seconds, under 100 MiB) |\n"
+            }
+        }
+        return text
+    }
+
+    /// The rostering section alone, for `--only rostering`.
+    func rosteringMarkdown(machine: String, command: String) -> String {
+        """
+        # Rostering benchmark results
+
+        Written by `\(command)` after `swift build -c release --product passback-bench --build-path .build-release`
+        (and the same for `--product passback`), on \(ISO8601DateFormatter().string(from: Date())).
+        Machine: \(machine). Release build of `\(URL(fileURLWithPath: binary).lastPathComponent)`; the sandbox SIS and each `passback`
+        command are separate processes on loopback. A shared, noisy machine: read each figure against its reference in the same run.
+
+        \(rosteringSection())
+        """
     }
 }

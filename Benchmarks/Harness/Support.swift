@@ -174,3 +174,40 @@ extension Double {
     /// Seconds as milliseconds, one decimal.
     var ms1: String { String(format: "%.1f", self * 1000) }
 }
+
+/// One command run to its end with its own resource use: wall-clock seconds and peak resident
+/// memory (`ru_maxrss` from `wait4`, this child's alone).
+struct Measured {
+    var status: Int32
+    var seconds: Double
+    var peakMiB: Double
+    var output: String
+}
+
+/// Runs a command as `Measured` does; blocks the calling thread until it ends.
+func measure(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Measured {
+    let log = FileManager.default.temporaryDirectory.appending(path: "bench-\(UUID().uuidString).log")
+    defer { try? FileManager.default.removeItem(at: log) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
+        .map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let watch = Stopwatch()
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard spawned == 0 else { throw BenchFailure("cannot start \(executable): error \(spawned)") }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 {
+        guard errno == EINTR else { throw BenchFailure("wait4 for \(executable) failed: errno \(errno)") }
+    }
+    let seconds = watch.seconds
+    let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return Measured(status: exit, seconds: seconds, peakMiB: Double(usage.ru_maxrss) / 1024,
+                    output: String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self))
+}

@@ -54,7 +54,7 @@ struct RosterCommand: AsyncParsableCommand {
             let conn: PassbackConfiguration.Connection
             do { conn = try config.connection(connection) } catch let p as PassbackConfiguration.Problem { throw CommandFailure(p.description) }
             let client = ClientFactory.client(for: conn)
-            var importer = RosterImporter(store: RosterStore(database))
+            var importer = config.rosterImporter(store: RosterStore(database))
             importer.deletionLimit = safety.limit(config)
             let started = Date()
             let report: RosterReport
@@ -64,6 +64,9 @@ struct RosterCommand: AsyncParsableCommand {
                 } else {
                     report = try await importer.pull(connection: conn.settings, client: client, forceFull: full, progress: ProgressLine.report)
                 }
+            } catch let e as RosterPullError {
+                ProgressLine.finish()
+                throw CommandFailure("\(e.description).")
             } catch let e as OneRosterError {
                 ProgressLine.finish()
                 throw CommandFailure(safety.dryRun ? "\(e.description). This was a dry run: nothing was written."
@@ -115,7 +118,7 @@ struct RosterCommand: AsyncParsableCommand {
             }
             let started = Date()
             do {
-                var importer = RosterImporter(store: RosterStore(database))
+                var importer = config.rosterImporter(store: RosterStore(database))
                 importer.deletionLimit = safety.limit(config)
                 let report = try importer.importCSV(at: URL(fileURLWithPath: file), connection: settings, dryRun: safety.dryRun, progress: ProgressLine.report)
                 ProgressLine.finish()

@@ -84,10 +84,11 @@ struct RosterRESTTests {
             try await withRunningSandbox(clock: clock) { running in
                 let store = RosterStore(db)
                 let conn = settings(for: running, pageSize: 20)
-                let importer = RosterImporter(store: store, clock: clock)
+                var importer = RosterImporter(store: store, clock: clock)
+                importer.pullRetry.maxWait = 0
                 // Token + orgs + sessions + courses + a few pages of users, then the "process" dies.
                 let dying = ClientFactory.client(for: conn, transport: DyingTransport(inner: URLSessionTransport(), limit: 8), clock: clock)
-                await #expect(throws: OneRosterError.self) { _ = try await importer.pull(connection: conn.settings, client: dying) }
+                await #expect(throws: RosterPullError.self) { _ = try await importer.pull(connection: conn.settings, client: dying) }
                 let cursor = try store.cursor(connection: "district", collection: .users)
                 #expect(cursor.activeOffset > 0, "the users pull stopped midway and knows where")
                 let usersBefore = try store.count(connection: "district", collection: .users)

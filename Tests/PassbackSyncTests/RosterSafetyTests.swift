@@ -187,7 +187,9 @@ struct RejectedRowsKeepTheirRecord {
             try await withRunningSandbox(clock: clock) { running in
                 let store = RosterStore(db)
                 let conn = settings(for: running, pageSize: 20)
-                let importer = RosterImporter(store: store, clock: clock)
+                var importer = RosterImporter(store: store, clock: clock)
+                // The process "dies" (its transport stops): no waiting for it to come back.
+                importer.pullRetry.maxWait = 0
                 _ = try await importer.pull(connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock))
                 let before = try snapshots(store)
                 let d = running.sandbox.data
@@ -198,7 +200,7 @@ struct RejectedRowsKeepTheirRecord {
                 clock.advance(by: 3600)
 
                 let dying = ClientFactory.client(for: conn, transport: DyingTransport(inner: URLSessionTransport(), limit: 8), clock: clock)
-                await #expect(throws: OneRosterError.self) { _ = try await importer.pull(connection: conn.settings, client: dying, forceFull: true) }
+                await #expect(throws: RosterPullError.self) { _ = try await importer.pull(connection: conn.settings, client: dying, forceFull: true) }
                 let cursor = try store.cursor(connection: "district", collection: .users)
                 #expect(cursor.activeMode == "full")
                 #expect(cursor.activeOffset >= 40, "the pull died past the first pages of users, so the resume (one page back) does not read the victim again: offset \(cursor.activeOffset)")

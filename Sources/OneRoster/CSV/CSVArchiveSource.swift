@@ -24,10 +24,12 @@ struct ZipCSVSource: CSVArchiveSource {
     /// Each file's entry and where its local header starts.
     private let entries: [String: (entry: Entry, offset: UInt64)]
     private let reader: ZipEntryReader
+    private let limits: CSVLimits
     private(set) var warnings: [String] = []
 
-    init(url: URL) throws(OneRosterCSVError) {
+    init(url: URL, limits: CSVLimits = .standard) throws(OneRosterCSVError) {
         name = url.lastPathComponent
+        self.limits = limits
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw OneRosterCSVError(file: name, message: "does not exist")
         }
@@ -72,7 +74,13 @@ struct ZipCSVSource: CSVArchiveSource {
         guard let found = entries[fileName] else {
             throw OneRosterCSVError(file: fileName, message: "is not in \(name)")
         }
-        try reader.stream(found.entry, localHeaderOffset: found.offset, bufferSize: 64 * 1024, into: consumer)
+        do {
+            // 16 KiB at a time: the compressed bytes read so far bound what may come out of them,
+            // so smaller reads refuse a bomb sooner (after 1.6 MB at 100:1, not 6.4 MB).
+            try reader.stream(found.entry, localHeaderOffset: found.offset, bufferSize: 16 * 1024, limits: limits, into: consumer)
+        } catch let refused as ZipEntryReader.Refused {
+            throw OneRosterCSVError(file: fileName, message: refused.description)
+        }
     }
 }
 
@@ -82,9 +90,11 @@ struct DirectoryCSVSource: CSVArchiveSource {
     let fileNames: [String]
     var warnings: [String] { [] }
     private let url: URL
+    private let maxBytes: Int64
 
-    init(url: URL) throws(OneRosterCSVError) {
+    init(url: URL, limits: CSVLimits = .standard) throws(OneRosterCSVError) {
         self.url = url
+        maxBytes = limits.maxEntryBytes
         name = url.lastPathComponent
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -103,7 +113,12 @@ struct DirectoryCSVSource: CSVArchiveSource {
     func stream(_ fileName: String, into consumer: (Data) throws -> Void) throws {
         let handle = try FileHandle(forReadingFrom: url.appendingPathComponent(fileName))
         defer { try? handle.close() }
+        var total: Int64 = 0
         while let chunk = try handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
+            total += Int64(chunk.count)
+            if total > maxBytes {
+                throw OneRosterCSVError(file: fileName, message: "is larger than \(maxBytes) bytes (csv.maxEntryBytes)")
+            }
             try consumer(chunk)
         }
     }

@@ -58,9 +58,15 @@ public struct CSVParser: Sendable {
     private var head: [UInt8]? = []
     private var ready: [Row] = []
     private var failure: SyntaxError?
+    /// Bytes of the row being read, so a row (or a field) without end is refused early.
+    private var rowBytes = 0
+    private let maxFieldBytes: Int
+    private let maxRowBytes: Int
 
-    /// A parser at the start of a file.
-    public init() {
+    /// A parser at the start of a file, refusing a field or row longer than `limits` allow.
+    public init(limits: CSVLimits = .standard) {
+        maxFieldBytes = limits.maxFieldBytes
+        maxRowBytes = limits.maxRowBytes
         field.reserveCapacity(256)
     }
 
@@ -147,7 +153,7 @@ public struct CSVParser: Sendable {
                 field.append(byte)
                 if byte == Self.cr || (byte == Self.lf && !afterCR) { line += 1 }
             }
-            return true
+            return withinLimits()
         }
         // The LF of a CRLF whose CR already ended the row.
         if byte == Self.lf && afterCR { return true }
@@ -161,7 +167,9 @@ public struct CSVParser: Sendable {
             endField()
         case Self.cr, Self.lf:
             if rowHasBytes || state != .fieldStart { endRow() }
+            rowBytes = 0
             line += 1
+            return failure == nil
         case Self.quote:
             rowHasBytes = true
             switch state {
@@ -183,7 +191,25 @@ public struct CSVParser: Sendable {
             state = .unquoted
             field.append(byte)
         }
-        return failure == nil
+        return failure == nil && withinLimits()
+    }
+
+    /// Counts the byte just taken against the row's and the field's bounds.
+    private mutating func withinLimits() -> Bool {
+        rowBytes += 1
+        if field.count > maxFieldBytes {
+            failure = SyntaxError(
+                line: fieldLine, field: fields.count + 1,
+                message: "a field longer than \(maxFieldBytes) bytes (csv.maxFieldBytes); no OneRoster value is this long: is this the right file?")
+            return false
+        }
+        if rowBytes > maxRowBytes {
+            failure = SyntaxError(
+                line: rowLine, field: fields.count + 1,
+                message: "a row longer than \(maxRowBytes) bytes (csv.maxRowBytes); no OneRoster row is this long: is this the right file?")
+            return false
+        }
+        return true
     }
 
     private mutating func fail(_ message: String) -> Bool {

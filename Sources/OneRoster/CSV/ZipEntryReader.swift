@@ -14,6 +14,12 @@ struct ZipEntryReader {
         var description: String
     }
 
+    /// An entry bigger, or compressed better, than ``CSVLimits`` allow: refused before or while
+    /// it inflates, so a zip bomb costs a moment and a buffer, not minutes and gigabytes.
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// Where each entry's local header starts, in central-directory order.
     let localHeaderOffsets: [UInt64]
     private let handle: FileHandle
@@ -27,8 +33,25 @@ struct ZipEntryReader {
 
     func close() { try? handle.close() }
 
-    /// Passes the entry's uncompressed bytes to `consumer`, a chunk at a time.
-    func stream(_ entry: Entry, localHeaderOffset: UInt64, bufferSize: Int, into consumer: (Data) throws -> Void) throws {
+    /// Passes the entry's uncompressed bytes to `consumer`, a chunk at a time, refusing it
+    /// (``Refused``) once it is larger or inflates further than `limits` allow: first by the
+    /// sizes the central directory declares, then by the bytes that actually come out, since
+    /// declared sizes can lie.
+    func stream(_ entry: Entry, localHeaderOffset: UInt64, bufferSize: Int, limits: CSVLimits = .standard,
+                into consumer: (Data) throws -> Void) throws {
+        let ratio = UInt64(max(1, limits.maxCompressionRatio))
+        func tooLarge(_ bytes: UInt64) -> Refused {
+            Refused(description: "inflates to more than \(limits.maxEntryBytes) bytes (\(bytes) or more), the most one file may hold (csv.maxEntryBytes)")
+        }
+        func tooCompressed(_ bytes: UInt64, from compressed: UInt64) -> Refused {
+            Refused(description: "inflates to more than \(ratio) times its size in the zip (\(bytes) bytes from \(compressed)); "
+                + "no roster export compresses like that, so it is refused as a likely zip bomb (csv.maxCompressionRatio)")
+        }
+        let declared = entry.uncompressedSize
+        if declared > UInt64(max(0, limits.maxEntryBytes)) { throw tooLarge(declared) }
+        if declared > UInt64(max(0, limits.ratioCheckAfterBytes)), declared / max(1, entry.compressedSize) >= ratio {
+            throw tooCompressed(declared, from: entry.compressedSize)
+        }
         let header = try read(at: localHeaderOffset, count: 30)
         guard header.count == 30, Self.uint32(header, 0) == 0x0403_4B50 else { throw Damaged(description: "an entry's local header is missing") }
         let method = Self.uint16(header, 8)
@@ -42,6 +65,7 @@ struct ZipEntryReader {
         var checksum: CRC32 = 0
         switch method {
         case 0:
+            if size > UInt64(max(0, limits.maxEntryBytes)) { throw tooLarge(size) }
             while position < end {
                 let chunk = try read(at: position, count: Int(min(UInt64(bufferSize), end - position)))
                 guard !chunk.isEmpty else { throw Damaged(description: "an entry ends early") }
@@ -50,6 +74,21 @@ struct ZipEntryReader {
                 try consumer(chunk)
             }
         case 8:
+            var produced: UInt64 = 0
+            let guarded: (Data) throws -> Void = { chunk in
+                produced += UInt64(chunk.count)
+                if produced > UInt64(max(0, limits.maxEntryBytes)) { throw tooLarge(produced) }
+                if produced > declared {
+                    // Past the entry's last byte only the zeros padding the last read are inflating.
+                    if position >= end { throw Damaged(description: "an entry's deflate stream does not end within its bytes") }
+                    throw Refused(description: "inflates to more than the \(declared) bytes its zip entry declares; the zip is damaged or was made to mislead")
+                }
+                let read = max(1, position - dataOffset)
+                if produced > UInt64(max(0, limits.ratioCheckAfterBytes)), produced / read >= ratio {
+                    throw tooCompressed(produced, from: read)
+                }
+                try consumer(chunk)
+            }
             checksum = try Data.decompress(size: Int64(size), bufferSize: bufferSize, skipCRC32: false, provider: { _, chunkSize in
                 // Past the entry's last byte there is nothing more to give: the stream did not end.
                 guard position < end else { throw Damaged(description: "an entry's deflate stream does not end within its bytes") }
@@ -58,7 +97,7 @@ struct ZipEntryReader {
                 position += UInt64(chunk.count)
                 if chunk.count < chunkSize { chunk.append(Data(count: chunkSize - chunk.count)) }
                 return chunk
-            }, consumer: consumer)
+            }, consumer: guarded)
         default:
             throw Damaged(description: "an entry uses compression method \(method); only stored and deflate are read")
         }

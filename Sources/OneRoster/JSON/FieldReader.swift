@@ -64,6 +64,8 @@ public struct FieldReader {
 
     public mutating func nonEmptyString(_ key: String) throws(OneRosterDecodingError) -> String {
         let s = try string(key)
+        // Most values start with a visible ASCII character: no need to trim them to know.
+        if let first = s.utf8.first, first > 0x20, first < 0x7F { return s }
         guard !s.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(key, "must not be empty") }
         return s
     }

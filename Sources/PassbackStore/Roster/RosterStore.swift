@@ -164,12 +164,11 @@ public struct RosterStore: Sendable {
     /// at all when a bulk file would delete more than `limit` allows (``MassDeletionRefused``).
     public func applyBatch(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
                            connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit()) throws -> [RosterCollection: RosterCounts] {
-        try pool.write { db in
-            let applied = try Self.apply(batches, rejects: rejects, connection: connection, runID: runID, limit: limit, db: db)
-            let refused = applied.checks.filter { $0.refusal != nil }
-            if !refused.isEmpty { throw MassDeletionRefused(checks: refused, limit: limit) }
-            try Self.insertRejects(applied.rejects, runID: runID, db: db)
-            return applied.counts
+        try applyStream(connection: connection, runID: runID, limit: limit) { sink in
+            try sink.reject(rejects)
+            for batch in batches {
+                try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }
+            }
         }
     }
 
@@ -177,46 +176,12 @@ public struct RosterStore: Sendable {
     /// nothing is written (not even the connection or a run).
     public func previewBatch(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
                              connection: ConnectionSettings, limit: RosterDeletionLimit, at now: Date) throws -> RosterPreview {
-        struct Rollback: Error { var preview: RosterPreview }
-        do {
-            try pool.write { db in
-                try Self.saveConnection(connection, at: now, db: db)
-                let runID = try Self.startRun(connection: connection.id, source: "csv", mode: "full", at: now, db: db)
-                let applied = try Self.apply(batches, rejects: rejects, connection: connection.id, runID: runID, limit: limit, db: db)
-                throw Rollback(preview: RosterPreview(counts: applied.counts, rejects: applied.rejects, deletions: applied.checks))
+        try previewStream(connection: connection, limit: limit, at: now) { sink in
+            try sink.reject(rejects)
+            for batch in batches {
+                try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }
             }
-        } catch let rollback as Rollback {
-            return rollback.preview
         }
-        preconditionFailure("previewBatch's transaction always rolls back")
-    }
-
-    static func apply(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
-                      connection: String, runID: Int64, limit: RosterDeletionLimit, db: Database)
-    throws -> (counts: [RosterCollection: RosterCounts], rejects: [RosterReject], checks: [RosterDeletionCheck]) {
-        var result: [RosterCollection: RosterCounts] = [:]
-        var kept = rejects
-        var refused: [RosterReject] = []
-        var checks: [RosterDeletionCheck] = []
-        for r in rejects { result[r.collection, default: RosterCounts()].rejected += 1 }
-        for batch in batches {
-            var (counts, rowRejects) = try RosterWriter.upsert(batch.rows, collection: batch.collection, connection: connection, runID: runID,
-                                                               location: { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }, db: db)
-            // After the upserts, so a record another row of the file stored is not "kept".
-            kept = try RosterWriter.keep(kept, collection: batch.collection, connection: connection, runID: runID, complete: batch.bulk, db: db)
-            if batch.bulk {
-                let listedNothing = batch.rows.isEmpty && !rejects.contains { $0.collection == batch.collection }
-                let check = try RosterWriter.deletionCheck(collection: batch.collection, connection: connection, runID: runID,
-                                                           listedNothing: listedNothing, limit: limit, db: db)
-                checks.append(check)
-                if check.refusal == nil {
-                    counts.deleted += try RosterWriter.markUnseenDeleted(collection: batch.collection, connection: connection, runID: runID, db: db)
-                }
-            }
-            refused += rowRejects
-            result[batch.collection, default: RosterCounts()] = result[batch.collection, default: RosterCounts()] + counts
-        }
-        return (result, kept + refused, checks)
     }
 
     /// What one page of a pull would change, read without writing (for a dry run): counts, and

@@ -30,6 +30,11 @@ enum RosterWriter {
         var touch = try db.cachedStatement(sql: touchSQL)
         var insert = try db.cachedStatement(sql: insertSQL)
         var update = try db.cachedStatement(sql: updateSQL)
+        let child = collection.childTable
+        let childDeleteSQL = child.map { "DELETE FROM \($0.table) WHERE \($0.parentColumn) = ?" } ?? ""
+        let childInsertSQL = child.map { "INSERT INTO \($0.table) (\($0.parentColumn), \($0.valueColumn)) VALUES (?, ?)" } ?? ""
+        var childDelete = child == nil ? nil : try db.cachedStatement(sql: childDeleteSQL)
+        var childInsert = child == nil ? nil : try db.cachedStatement(sql: childInsertSQL)
 
         for (index, row) in rows.enumerated() {
             let h = row.header
@@ -44,8 +49,10 @@ enum RosterWriter {
             }
             do {
                 let id: Int64
+                let isNew: Bool
                 if let old = existing[h.sourcedId] {
                     id = old.id
+                    isNew = false
                     if old.fingerprint == h.fingerprint && old.status == h.status.rawValue {
                         try touch.execute(arguments: [runID, id])
                         counts.unchanged += 1
@@ -56,19 +63,23 @@ enum RosterWriter {
                 } else {
                     try insert.execute(arguments: StatementArguments([connection, h.sourcedId] + values))
                     id = db.lastInsertedRowID
+                    isNew = true
                     existing[h.sourcedId] = (id, h.fingerprint, h.status.rawValue)
                     if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
                 }
-                if let child = collection.childTable {
-                    try db.execute(sql: "DELETE FROM \(child.table) WHERE \(child.parentColumn) = ?", arguments: [id])
-                    for value in Set(row.children) {
-                        try db.execute(sql: "INSERT INTO \(child.table) (\(child.parentColumn), \(child.valueColumn)) VALUES (?, ?)", arguments: [id, value])
-                    }
+                if let childDelete, let childInsert {
+                    // A new row has no children yet; the statements are prepared once per batch.
+                    if !isNew { try childDelete.execute(arguments: [id]) }
+                    for value in Set(row.children) { try childInsert.execute(arguments: [id, value]) }
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 touch = try db.makeStatement(sql: touchSQL)
                 insert = try db.makeStatement(sql: insertSQL)
                 update = try db.makeStatement(sql: updateSQL)
+                if child != nil {
+                    childDelete = try db.makeStatement(sql: childDeleteSQL)
+                    childInsert = try db.makeStatement(sql: childInsertSQL)
+                }
                 counts.rejected += 1
                 var reason = constraintReason(error, table: table)
                 if let old = existing[h.sourcedId] {

@@ -1,6 +1,8 @@
 import Configuration
 import Foundation
+import OneRoster
 import PassbackCore
+import PassbackStore
 import SystemPackage
 
 /// What `passback` reads at start: the database file and the SIS connections, from a JSON
@@ -65,6 +67,12 @@ public struct PassbackConfiguration: Sendable {
     /// How much a bulk CSV file or a full pull may mark deleted before it stops and asks
     /// (`roster.maxDeleteShare`, `roster.maxDeleteRows`, `roster.allowMassDelete`).
     public var rosterDeletionLimit: RosterDeletionLimit
+    /// The longest one GET of a roster pull waits for a failing SIS, in seconds, before the pull
+    /// stops and leaves the rest to the next run (`roster.maxWaitSeconds`, `ROSTER_MAX_WAIT_SECONDS`).
+    public var rosterMaxWaitSeconds: Int = 300
+    /// Bounds on CSV zips (`csv.maxFieldBytes`, `csv.maxRowBytes`, `csv.maxEntryBytes`,
+    /// `csv.maxCompressionRatio`; `CSV_MAX_FIELD_BYTES`...).
+    public var csvLimits = CSVLimits.standard
 
     public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil, api: APISettings = APISettings(),
                 rosterDeletionLimit: RosterDeletionLimit = RosterDeletionLimit()) {
@@ -73,6 +81,15 @@ public struct PassbackConfiguration: Sendable {
         self.metricsToken = metricsToken
         self.api = api
         self.rosterDeletionLimit = rosterDeletionLimit
+    }
+
+    /// A roster importer for this configuration: its pull wait and its CSV bounds.
+    public func rosterImporter(store: RosterStore, clock: any WallClock = SystemWallClock()) -> RosterImporter {
+        var importer = RosterImporter(store: store, clock: clock)
+        importer.pullRetry.maxWait = TimeInterval(rosterMaxWaitSeconds)
+        importer.csvLimits = csvLimits
+        importer.deletionLimit = rosterDeletionLimit
+        return importer
     }
 
     /// The shortest metrics token accepted: a guessable one would reopen what it closes.
@@ -168,8 +185,24 @@ public struct PassbackConfiguration: Sendable {
         guard rows >= 0 else { throw Problem("roster.maxDeleteRows (ROSTER_MAX_DELETE_ROWS) must be 0 or more, got \(rows)") }
         let limit = RosterDeletionLimit(maxShare: share, maxRows: rows,
                                         allowMassDelete: config.bool(forKey: ConfigKey(["roster", "allowMassDelete"]), default: false))
-        return PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
-                                     metricsToken: metricsToken, api: api, rosterDeletionLimit: limit)
+        var result = PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
+                                           metricsToken: metricsToken, api: api, rosterDeletionLimit: limit)
+        func nonNegative(_ key: [String], environment: String) throws -> Int? {
+            guard let n = config.int(forKey: ConfigKey(key)) else { return nil }
+            guard n >= 0 else { throw Problem("\(key.joined(separator: ".")) (\(environment)) must be a whole number, 0 or more, got \(n)") }
+            return n
+        }
+        if let wait = try nonNegative(["roster", "maxWaitSeconds"], environment: "ROSTER_MAX_WAIT_SECONDS") { result.rosterMaxWaitSeconds = wait }
+        func positiveLimit(_ name: String, _ environment: String) throws -> Int? {
+            guard let n = config.int(forKey: ConfigKey(["csv", name])) else { return nil }
+            guard n > 0 else { throw Problem("csv.\(name) (\(environment)) must be a positive whole number, got \(n)") }
+            return n
+        }
+        if let n = try positiveLimit("maxFieldBytes", "CSV_MAX_FIELD_BYTES") { result.csvLimits.maxFieldBytes = n }
+        if let n = try positiveLimit("maxRowBytes", "CSV_MAX_ROW_BYTES") { result.csvLimits.maxRowBytes = n }
+        if let n = try positiveLimit("maxEntryBytes", "CSV_MAX_ENTRY_BYTES") { result.csvLimits.maxEntryBytes = Int64(n) }
+        if let n = try positiveLimit("maxCompressionRatio", "CSV_MAX_COMPRESSION_RATIO") { result.csvLimits.maxCompressionRatio = n }
+        return result
     }
 
     /// The connection named `id`, or an error listing the configured ones.

@@ -43,6 +43,12 @@ public struct RosterImporter: Sendable {
     public var deltaOverlap: TimeInterval = 300
     /// How much a complete listing may mark deleted before the import stops and asks.
     public var deletionLimit = RosterDeletionLimit()
+    /// How a REST pull rides out a failing or rate-limited SIS (`roster.maxWaitSeconds`).
+    public var pullRetry = RosterPullRetry()
+    /// Bounds on a CSV zip's fields, rows and files (`csv.*` in the configuration).
+    public var csvLimits = CSVLimits.standard
+    /// Records of a CSV file read, mapped and stored per step: memory is bounded by this.
+    public var csvBatchSize = 1000
 
     public init(store: RosterStore, clock: any WallClock = SystemWallClock()) {
         self.store = store
@@ -71,10 +77,11 @@ public struct RosterImporter: Sendable {
             runID = try store.startRun(connection: connection.id, source: "rest", mode: runMode, at: clock.now)
         }
         var report = RosterReport(runID: runID, source: "rest", mode: runMode, counts: [:], rejects: [], warnings: [], resumed: false)
+        let paging = Paging(retry: pullRetry, limiter: RateLimiter(requestsPerMinute: connection.requestsPerMinute), connection: connection, clock: clock)
         do {
             for collection in RosterCollection.cached {
                 try await pull(collection, connection: connection.id, client: client, runID: runID, forceFull: forceFull,
-                               report: &report, progress: progress)
+                               report: &report, progress: progress, paging: paging)
             }
             try store.finishRun(runID, succeeded: true, counts: report.counts, error: nil, at: clock.now)
             return report
@@ -85,22 +92,22 @@ public struct RosterImporter: Sendable {
     }
 
     func pull(_ collection: RosterCollection, connection: String, client: OneRosterClient, runID: Int64, forceFull: Bool,
-              report: inout RosterReport, progress: @escaping @Sendable (RosterProgress) -> Void) async throws {
+              report: inout RosterReport, progress: @escaping @Sendable (RosterProgress) -> Void, paging: Paging) async throws {
         switch collection {
-        case .orgs: try await pull(.orgs, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
-        case .academicSessions: try await pull(.academicSessions, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
-        case .courses: try await pull(.courses, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
-        case .classes: try await pull(.classes, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
-        case .users: try await pull(.users, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
-        case .enrollments: try await pull(.enrollments, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
-        case .categories: try await pull(.categories, collection, connection, client, runID, forceFull, &report, progress, RosterMapping.row)
+        case .orgs: try await pull(.orgs, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
+        case .academicSessions: try await pull(.academicSessions, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
+        case .courses: try await pull(.courses, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
+        case .classes: try await pull(.classes, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
+        case .users: try await pull(.users, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
+        case .enrollments: try await pull(.enrollments, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
+        case .categories: try await pull(.categories, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
         case .demographics: return
         }
     }
 
     func pull<T: OneRosterObject>(
         _ path: CollectionPath<T>, _ collection: RosterCollection, _ connection: String, _ client: OneRosterClient, _ runID: Int64,
-        _ forceFull: Bool, _ report: inout RosterReport, _ progress: @escaping @Sendable (RosterProgress) -> Void,
+        _ forceFull: Bool, _ report: inout RosterReport, _ progress: @escaping @Sendable (RosterProgress) -> Void, _ paging: Paging,
         _ map: (T) throws(RosterMapping.Refusal) -> RosterRow
     ) async throws {
         let cursor = try store.cursor(connection: connection, collection: collection)
@@ -128,7 +135,9 @@ public struct RosterImporter: Sendable {
         let query = ListQuery(filter: since.map(Filter.modifiedSince), startOffset: offset)
         var counts = report.counts[collection] ?? RosterCounts()
         var read = offset
-        for try await page in client.pages(path, query: query) {
+        var pages = client.pages(path, query: query).makeAsyncIterator()
+        // A failed GET leaves the iterator on its page: the retry asks for the same page again.
+        while let page = try await paging.retry.run(connection: paging.connection, limiter: paging.limiter, at: paging.clock, { try await pages.next() }) {
             let (rows, refused) = RosterMapping.rows(page.items, collection: collection, location: { "GET \(path.path) offset \(page.offset + $0)" }, map: map)
             let readRejects = page.rejected.map {
                 RosterReject(collection: collection, sourcedId: $0.sourcedId, location: "GET \(path.path) offset \($0.offset)", reason: $0.reason)
@@ -207,9 +216,10 @@ public struct RosterImporter: Sendable {
 
     // MARK: CSV
 
-    /// Loads a OneRoster 1.1 CSV zip. A broken file (bad manifest, header or CSV syntax) fails
-    /// the import before anything is written; a bad row is rejected with its file, line and
-    /// reason and the rest loads. Bulk files are complete: what they do not list is marked deleted.
+    /// Loads a OneRoster 1.1 CSV zip, streamed within `csvLimits` (see ``RosterCSVImport``).
+    /// A broken file (bad manifest, header or CSV syntax, or past a limit) fails the import and
+    /// changes nothing; a bad row is rejected with its file, line and reason and the rest loads.
+    /// Bulk files are complete: what they do not list is marked deleted.
     ///
     /// A bulk file that would mark more of a collection deleted than ``deletionLimit`` allows
     /// (or that lists nothing while the collection has active rows) fails the whole import
@@ -217,60 +227,16 @@ public struct RosterImporter: Sendable {
     /// worked out and nothing is written.
     public func importCSV(at url: URL, connection: ConnectionSettings, dryRun: Bool = false,
                           progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) throws -> RosterReport {
-        let archive = try OneRosterCSVArchive.read(zipAt: url)
-        var batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)] = []
-        // Rows of files Passback does not import at all (lineItems, results) are not rejects:
-        // the warnings below say the whole file was left out.
-        var rejects: [RosterReject] = archive.issues.compactMap { issue in
-            Self.collection(ofFile: issue.file).map { collection in
-                RosterReject(collection: collection, sourcedId: issue.sourcedId,
-                             location: "\(issue.file) line \(issue.line)" + (issue.column.map { ", column \($0)" } ?? ""), reason: issue.message)
-            }
-        }
-        func add<T>(_ file: CSVFileContents<T>?, _ collection: RosterCollection, _ map: (T) throws(RosterMapping.Refusal) -> RosterRow) {
-            guard let file, file.mode != .absent else { return }
-            let name = "\(collection.rawValue).csv"
-            let (rows, refused) = RosterMapping.rows(file.records, collection: collection, location: { "\(name) line \(file.line(ofRecordAt: $0))" }, map: map)
-            var lines: [String] = []
-            lines.reserveCapacity(rows.count)
-            var refusedIDs = Set(refused.compactMap(\.sourcedId))
-            for (i, r) in file.records.enumerated() {
-                if refusedIDs.remove(r.sourcedId) == nil { lines.append("\(name) line \(file.line(ofRecordAt: i))") }
-            }
-            rejects += refused
-            batches.append((collection, rows, lines, file.mode == .bulk))
-            progress(RosterProgress(collection: collection, read: file.records.count, total: file.records.count))
-        }
-        add(archive.orgs, .orgs, RosterMapping.row)
-        add(archive.academicSessions, .academicSessions, RosterMapping.row)
-        add(archive.courses, .courses, RosterMapping.row)
-        add(archive.classes, .classes, RosterMapping.row)
-        add(archive.users, .users, RosterMapping.row)
-        add(archive.enrollments, .enrollments, RosterMapping.row)
-        add(archive.categories, .categories, RosterMapping.row)
-        var warnings = archive.warnings
-        for (file, present) in [("demographics", archive.demographics != nil), ("lineItems", archive.lineItems != nil), ("results", archive.results != nil)] where present {
-            warnings.append("\(file).csv was not imported: Passback does not cache \(file == "demographics" ? "demographics" : "gradebook data from the SIS")")
-        }
-        let mode = batches.contains { $0.bulk } ? "full" : "delta"
-        if dryRun {
-            let preview = try store.previewBatch(batches, rejects: rejects, connection: connection, limit: deletionLimit, at: clock.now)
-            return RosterReport(runID: 0, source: "csv", mode: mode, counts: preview.counts, rejects: preview.rejects, warnings: warnings, resumed: false,
-                                dryRun: true, deletions: preview.deletions)
-        }
-        try store.saveConnection(connection, at: clock.now)
-        // A run a killed import left `running` is failed now, as a REST pull does (a CSV import
-        // writes in one transaction, so such a run wrote nothing).
-        _ = try store.failAbandonedRuns(connection: connection.id, at: clock.now)
-        let runID = try store.startRun(connection: connection.id, source: "csv", mode: mode, at: clock.now)
-        do {
-            let counts = try store.applyBatch(batches, rejects: rejects, connection: connection.id, runID: runID, limit: deletionLimit)
-            try store.finishRun(runID, succeeded: true, counts: counts, error: nil, at: clock.now)
-            return RosterReport(runID: runID, source: "csv", mode: mode, counts: counts, rejects: try store.rejects(runID: runID), warnings: warnings, resumed: false)
-        } catch {
-            try? store.finishRun(runID, succeeded: false, counts: [:], error: "\(error)", at: clock.now)
-            throw error
-        }
+        try RosterCSVImport(store: store, clock: clock, limits: csvLimits, batchSize: max(1, csvBatchSize), deletionLimit: deletionLimit)
+            .run(zipAt: url, connection: connection, dryRun: dryRun, progress: progress)
+    }
+
+    /// What every GET of one pull shares: the retry rules and the connection's rate.
+    struct Paging {
+        var retry: RosterPullRetry
+        var limiter: RateLimiter
+        var connection: ConnectionSettings
+        var clock: any WallClock
     }
 
     static func collection(ofFile file: String) -> RosterCollection? {

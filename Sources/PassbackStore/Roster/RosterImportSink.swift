@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+import PassbackCore
+
+/// Takes a streamed import batch by batch inside one transaction (see
+/// ``RosterStore/applyStream(connection:runID:limit:_:)``), so an import of any size is stored
+/// with memory bounded by one batch and is still all or nothing.
+///
+/// The roster's safety rules hold batch by batch: a rejected row keeps the record it meant to
+/// change (it counts as listed, so a bulk file's sweep passes it by), and before a bulk
+/// collection's unlisted rows are marked deleted the deletion limit is checked.
+public final class RosterImportSink {
+    let db: Database
+    let connection: String
+    let runID: Int64
+    let limit: RosterDeletionLimit
+    /// What was applied so far, per collection.
+    public private(set) var counts: [RosterCollection: RosterCounts] = [:]
+    /// Collections given by a bulk file: what they did not list is marked deleted at the end.
+    private(set) var bulk: [RosterCollection] = []
+    /// Collections of which the import listed at least one row (stored or rejected).
+    private var listed: Set<RosterCollection> = []
+    /// Rejects of the batch being taken, held until its rows are stored (see ``apply``).
+    private var pending: [RosterReject] = []
+    /// Every reject, kept only for a preview (a real import reads them back from the store).
+    private let keepRejects: Bool
+    private(set) var rejects: [RosterReject] = []
+    /// What each bulk collection's sweep would mark deleted, once ``finish`` has run.
+    private(set) var checks: [RosterDeletionCheck] = []
+
+    init(db: Database, connection: String, runID: Int64, limit: RosterDeletionLimit, keepRejects: Bool = false) {
+        self.db = db
+        self.connection = connection
+        self.runID = runID
+        self.limit = limit
+        self.keepRejects = keepRejects
+    }
+
+    /// Stores one batch of a collection's rows; `location(i)` says where `rows[i]` came from
+    /// (asked only of a row the database refuses). The batch's rejects are written after its
+    /// rows, each keeping the record it names (so a record another row stored is not "kept").
+    public func apply(_ rows: [RosterRow], collection: RosterCollection, bulk isBulk: Bool, location: (Int) -> String) throws {
+        if isBulk, !bulk.contains(collection) { bulk.append(collection) }
+        if !rows.isEmpty { listed.insert(collection) }
+        let (applied, refused) = try RosterWriter.upsert(rows, collection: collection, connection: connection, runID: runID,
+                                                         location: location, db: db)
+        counts[collection, default: RosterCounts()] = counts[collection, default: RosterCounts()] + applied
+        let mine = pending.filter { $0.collection == collection }
+        pending.removeAll { $0.collection == collection }
+        try record(try RosterWriter.keep(mine + refused, collection: collection, connection: connection, runID: runID, complete: isBulk, db: db))
+    }
+
+    /// Rows refused before they reached the store (a bad field, a ragged row), counted under
+    /// their own collection; written with the next ``apply`` of the batch, or at ``finish``.
+    public func reject(_ rejects: [RosterReject]) throws {
+        for r in rejects {
+            counts[r.collection, default: RosterCounts()].rejected += 1
+            listed.insert(r.collection)
+        }
+        pending += rejects
+    }
+
+    func record(_ rejects: [RosterReject]) throws {
+        try RosterStore.insertRejects(rejects, runID: runID, db: db)
+        if keepRejects { self.rejects += rejects }
+    }
+
+    /// After the last batch: each bulk collection's rows the import did not list are gone, unless
+    /// that would delete more than the limit allows (then nothing is marked, and ``MassDeletionRefused``
+    /// is thrown so the transaction writes nothing; a preview gets the checks instead).
+    func finish(throwing: Bool = true) throws {
+        for collection in Set(pending.map(\.collection)) {
+            let mine = pending.filter { $0.collection == collection }
+            try record(try RosterWriter.keep(mine, collection: collection, connection: connection, runID: runID, complete: bulk.contains(collection), db: db))
+        }
+        pending = []
+        for collection in bulk {
+            let check = try RosterWriter.deletionCheck(collection: collection, connection: connection, runID: runID,
+                                                       listedNothing: !listed.contains(collection), limit: limit, db: db)
+            checks.append(check)
+            if check.refusal == nil {
+                counts[collection, default: RosterCounts()].deleted += try RosterWriter.markUnseenDeleted(
+                    collection: collection, connection: connection, runID: runID, db: db)
+            }
+        }
+        let refused = checks.filter { $0.refusal != nil }
+        if throwing, !refused.isEmpty { throw MassDeletionRefused(checks: refused, limit: limit) }
+    }
+}
+
+extension RosterStore {
+    /// A whole import in one transaction, fed batch by batch by `body` (the CSV zip as it is
+    /// read): every collection's rows, the rejects, and the deletions a bulk file implies.
+    /// Nothing is written if `body` or anything else throws, nor when a bulk file would delete
+    /// more than `limit` allows (``MassDeletionRefused``).
+    public func applyStream(connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(),
+                            _ body: (RosterImportSink) throws -> Void) throws -> [RosterCollection: RosterCounts] {
+        try pool.write { db in
+            try Self.withImportCache(db) {
+                let sink = RosterImportSink(db: db, connection: connection, runID: runID, limit: limit)
+                try body(sink)
+                try sink.finish()
+                return sink.counts
+            }
+        }
+    }
+
+    /// What ``applyStream`` would do, worked out in a transaction that is then rolled back:
+    /// nothing is written (not even the connection or a run).
+    public func previewStream(connection: ConnectionSettings, limit: RosterDeletionLimit, at now: Date,
+                              _ body: (RosterImportSink) throws -> Void) throws -> RosterPreview {
+        struct Rollback: Error { var preview: RosterPreview }
+        do {
+            try pool.write { db in
+                try Self.withImportCache(db) {
+                    try Self.saveConnection(connection, at: now, db: db)
+                    let runID = try Self.startRun(connection: connection.id, source: "csv", mode: "full", at: now, db: db)
+                    let sink = RosterImportSink(db: db, connection: connection.id, runID: runID, limit: limit, keepRejects: true)
+                    try body(sink)
+                    try sink.finish(throwing: false)
+                    throw Rollback(preview: RosterPreview(counts: sink.counts, rejects: sink.rejects, deletions: sink.checks))
+                }
+            }
+        } catch let rollback as Rollback {
+            return rollback.preview
+        }
+        preconditionFailure("previewStream's transaction always rolls back")
+    }
+
+    /// A large import touches more pages than SQLite's default 2 MB cache holds; spilling them
+    /// to the WAL mid-transaction and reading them back cost more than the memory.
+    static func withImportCache<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        try db.execute(sql: "PRAGMA cache_size = -32768")
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
+        return try body()
+    }
+}
