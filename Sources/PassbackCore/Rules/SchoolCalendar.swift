@@ -4,8 +4,8 @@ import Foundation
 /// days, and a day is the school's local day. "Oct 16, 11:59 PM" in California is Oct 17 in UTC;
 /// it belongs to a quarter that ends on Oct 16 all the same (PRODUCT.md "Time zone").
 ///
-/// Pure: zone rules come from Foundation's time zone database (compiled in, not read from the
-/// machine), and callers pass every instant in.
+/// Pure: zone rules come from Foundation's time zone data, and callers pass every instant in
+/// (nothing here reads the clock).
 public enum SchoolCalendar {
     /// The zone of a connection that sets none: UTC, which is what Passback did before zones existed.
     public static let defaultZoneName = "UTC"
