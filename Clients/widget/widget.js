@@ -121,7 +121,7 @@ async function start() {
 
 // ---- A section -------------------------------------------------------------------------------
 
-const SECTION = `query($id: ID!) { section(id: $id) { id title configured sisUnreachableSince
+const SECTION = `query($id: ID!) { section(id: $id) { id title configured timeZone sisUnreachableSince
   linkedSections { title }
   gradingPeriods { id title startDate endDate }
   lmsCategories { id title createdByTeacher }
@@ -135,6 +135,7 @@ async function selectSection(id) {
   const data = await attempt(() => gql(SECTION, { id }));
   if (!data || !data.section) return;
   state.section = data.section;
+  setDateZone(state.section.timeZone);
   const linked = state.section.linkedSections.map((s) => s.title);
   $("linked").textContent = linked.length ? `Linked with: ${linked.join(", ")} (each is configured on its own)` : "";
   $("notconfigured").hidden = state.section.configured;
@@ -221,7 +222,17 @@ async function loadMaterials(reset) {
   $("notconfigured").hidden = data.section.configured;
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// Dates show in the school's time zone (the section's), named, so "Oct 16, 11:59 PM PDT" reads the
+// same for a teacher at home in another zone as for the SIS that places it in a grading period.
+let dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+function setDateZone(zone) {
+  const options = { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+  try {
+    dateFormat = new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone || "UTC" });
+  } catch {
+    dateFormat = new Intl.DateTimeFormat(undefined, { ...options, timeZone: "UTC" });
+  }
+}
 const when = (iso) => (iso ? dateFormat.format(new Date(iso)) : "—");
 
 function row(m) {
@@ -397,7 +408,7 @@ const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 
 function renderSchedule() {
   const s = state.section.schedule;
-  $("timezone").value = (s && s.timeZone) || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  $("timezone").value = (s && s.timeZone) || state.section.timeZone || "UTC";
   if (s && s.enabled) {
     $("weekday").value = String(s.weekday);
     $("starttime").value = s.startTime;

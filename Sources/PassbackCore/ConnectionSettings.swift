@@ -32,13 +32,22 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var pageSize: Int
     /// Writes in flight to this SIS at once.
     public var concurrency: Int
+    /// IANA name of the zone the connection's schools keep their calendar in (`timeZone`): due dates
+    /// are placed in grading periods by their local day there, and shown in it.
+    public var timeZone: String
+    /// Org `sourcedId` → IANA zone, for schools (or districts) of the connection in another zone
+    /// (`orgTimeZones`); a school takes the nearest of itself and its parents that is listed.
+    public var orgTimeZones: [String: String]
+    /// The district's overrides of the vendor profile's limits.
+    public var limits: ProfileLimits
     /// The values `concurrency` may take.
     public static let concurrencyRange = 1...64
 
     public init(
         id: String, baseURL: URL, profile: String = "standard", auth: AuthKind = .oauth2, clientID: String = "",
         secretVariable: String = "", tokenURL: URL? = nil, scopes: [String] = [], signatureMethod: String = "HMAC-SHA256",
-        replayTokenCookies: Bool = false, requestsPerMinute: Int = 1800, pageSize: Int = 500, concurrency: Int = 4
+        replayTokenCookies: Bool = false, requestsPerMinute: Int = 1800, pageSize: Int = 500, concurrency: Int = 4,
+        timeZone: String = SchoolCalendar.defaultZoneName, orgTimeZones: [String: String] = [:], limits: ProfileLimits = ProfileLimits()
     ) {
         self.id = id
         self.baseURL = baseURL
@@ -53,6 +62,15 @@ public struct ConnectionSettings: Sendable, Hashable {
         self.requestsPerMinute = requestsPerMinute
         self.pageSize = pageSize
         self.concurrency = concurrency
+        self.timeZone = timeZone
+        self.orgTimeZones = orgTimeZones
+        self.limits = limits
+    }
+
+    /// The vendor profile the rules use: the named one (the standard when the name is unknown)
+    /// with this connection's `limits` in force.
+    public var effectiveProfile: VendorProfile {
+        limits.applied(to: VendorProfile.named(profile) ?? .standard)
     }
 
     /// Whether `id` is a valid connection id.

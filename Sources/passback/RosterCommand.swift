@@ -22,7 +22,13 @@ struct StoreOptions: ParsableArguments {
         }
         if let database { configuration.databasePath = database }
         do {
-            return (configuration, try PassbackDatabase(path: configuration.databasePath))
+            let database = try PassbackDatabase(path: configuration.databasePath)
+            // The store keeps a copy of each connection's time zones and limits, so every reader
+            // (planner, API, scheduler) follows the configuration as it is now, not as of the last roster pull.
+            for connection in configuration.connections.values.sorted(by: { $0.settings.id < $1.settings.id }) {
+                try RosterStore(database).saveConnection(connection.settings, at: Date())
+            }
+            return (configuration, database)
         } catch let e as StoreError {
             throw CommandFailure(e.message)
         }

@@ -166,6 +166,25 @@ struct GradebookTests {
         }
     }
 
+    @Test("the time-zone quirk: a SIS that checks grading periods by its own local day", arguments: [
+        ("2026-10-17T06:59:00Z", "America/Los_Angeles", true),  // Oct 16, 11:59 PM PDT: Q1's last day
+        ("2026-10-17T07:00:00Z", "America/Los_Angeles", false),  // Oct 17, midnight PDT
+        ("2026-10-17T06:59:00Z", nil, false),  // Oct 17 in UTC
+    ])
+    func timeZoneQuirk(due: String, zone: String?, accepted: Bool) async throws {
+        try await withSandbox({
+            $0.quirks.dueDateInGradingPeriod = true
+            $0.quirks.timeZone = zone.flatMap(TimeZone.init(identifier:))
+        }) { (running, clock) async throws in
+            let (client, _) = makeClient(running, clock: clock)
+            let f = try GradebookFixture(running.sandbox.data)
+            let refused = await oneRosterError { try await client.put(f.lineItem("li-tz", due: due)) }
+            #expect((refused == nil) == accepted, "\(refused?.message ?? "accepted")")
+        }
+        #expect(try SandboxQuirks(parsing: "time-zone=America/Los_Angeles").timeZone?.identifier == "America/Los_Angeles")
+        #expect(throws: SandboxOptionError.self) { try SandboxQuirks(parsing: "time-zone=PST") }
+    }
+
     @Test("a result locked by hand entry in the SIS answers 409, classified as invalid data")
     func lockedResult() async throws {
         try await withSandbox { (running, clock) async throws in

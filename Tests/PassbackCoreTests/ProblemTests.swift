@@ -52,11 +52,12 @@ struct ProblemTests {
             mustMention: ["57 characters", "Aeries", "at most 50", "Shorten it by 7"]),
         MessageCase(problem: .dueDateMissing(sisName: "Skyward"), code: .dueDateMissing, field: "dueDate", mustMention: ["Skyward", "Set a due date"]),
         MessageCase(
-            problem: .dueDateOutsideGradingPeriod(dueDay: "2026-12-21", periods: periods), code: .dueDateOutsideGradingPeriod,
-            field: "dueDate", mustMention: ["2026-12-21", "Q1 (2026-08-17 to 2026-10-16), Q2 (2026-10-19 to 2026-12-18)", "Move the due date"]),
+            problem: .dueDateOutsideGradingPeriod(dueDay: "2026-12-21", dueTime: "23:59", zone: "America/Los_Angeles", periods: periods),
+            code: .dueDateOutsideGradingPeriod, field: "dueDate",
+            mustMention: ["2026-12-21 (23:59, America/Los_Angeles time)", "Q1 (2026-08-17 to 2026-10-16), Q2 (2026-10-19 to 2026-12-18)", "Move the due date"]),
         MessageCase(
-            problem: .dueDateOutsideGradingPeriod(dueDay: "2026-12-21", periods: []), code: .dueDateOutsideGradingPeriod, field: "dueDate",
-            mustMention: ["2026-12-21", "no grading period", "SIS administrator"]),
+            problem: .dueDateOutsideGradingPeriod(dueDay: "2026-12-21", dueTime: "08:00", zone: "UTC", periods: []),
+            code: .dueDateOutsideGradingPeriod, field: "dueDate", mustMention: ["2026-12-21 (08:00, UTC time)", "no grading period", "SIS administrator"]),
         MessageCase(problem: .sectionNotConfigured(), code: .sectionNotConfigured, field: "section", mustMention: ["save the configuration once"]),
         MessageCase(
             problem: .categoryUnmapped(lmsCategoryID: "cat-9", lmsCategoryTitle: "Labs"), code: .categoryUnmapped, field: "category",

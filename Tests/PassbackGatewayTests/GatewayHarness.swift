@@ -135,13 +135,14 @@ struct GatewayEnv: @unchecked Sendable {
 /// `server` the gateway's HTTP settings (its host and port are ignored); `busyTimeout` how long
 /// a statement waits for a lock another connection holds.
 func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(), retryDelay: Double = 0.02,
-                 server: Gateway.Configuration = Gateway.Configuration(), busyTimeout: Double = 10,
+                 server: Gateway.Configuration = Gateway.Configuration(), busyTimeout: Double = 10, quirks: SandboxQuirks = SandboxQuirks(),
                  _ body: (GatewayEnv) async throws -> Void) async throws {
     let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
     defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
     let database = try PassbackDatabase(path: path, busyTimeout: busyTimeout)
     var sandboxConfiguration = SandboxConfiguration()
     sandboxConfiguration.plan = plan
+    sandboxConfiguration.quirks = quirks
     let running = try await Sandbox(configuration: sandboxConfiguration, clock: SystemWallClock()).start()
     let auth = running.sandbox.configuration.auth
     let connection = PassbackConfiguration.Connection(

@@ -52,6 +52,10 @@ struct WidgetBrowserTests {
         try await b.click("#section option[value='\(synced)']")
         try await b.wait("the synced section's items", "return [...document.querySelectorAll('#materials .status')].some(s => s.innerText === 'Successful')")
         #expect(try await rows(b).count == 10)
+        // Dates show in the school's zone (the demo's connection keeps UTC), and name it.
+        let zone = try #require(try await graphQL(demo.base, "query($id: ID!) { section(id: $id) { timeZone } }", ["id": synced], token: demo.teacherToken)["section", "timeZone"] as? String)
+        let dues = try await b.texts("#materials tbody tr td:nth-child(2)").filter { $0 != "—" }
+        #expect(!dues.isEmpty && dues.allSatisfy { $0.hasSuffix(zone) }, "\(zone): \(dues)")
         try await b.screenshot(to: Self.screenshots.appending(path: "sync-grades.png"))
 
         // Search by title.

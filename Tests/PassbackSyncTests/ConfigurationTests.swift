@@ -84,6 +84,72 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a connection's time zone and its schools' own zones, from the file or the environment")
+    func timeZones() async throws {
+        let path = try file("""
+            { "connectionIds": ["west"], "connection": { "west": { "baseURL": "https://x", "auth": "none", "timeZone": "America/Los_Angeles",
+              "orgTimeZones": ["school-az=America/Phoenix", "district-2 = America/Denver"] } } }
+            """)
+        let west = try await PassbackConfiguration.load(file: path, environment: [:]).connection("west").settings
+        #expect(west.timeZone == "America/Los_Angeles")
+        #expect(west.orgTimeZones == ["school-az": "America/Phoenix", "district-2": "America/Denver"])
+        let env = try await PassbackConfiguration.load(file: path, environment: [
+            "CONNECTION_WEST_TIME_ZONE": "America/Chicago", "CONNECTION_WEST_ORG_TIME_ZONES": "s1=Europe/London,s2=Asia/Tokyo",
+        ]).connection("west").settings
+        #expect(env.timeZone == "America/Chicago")
+        #expect(env.orgTimeZones == ["s1": "Europe/London", "s2": "Asia/Tokyo"])
+        let plain = try await PassbackConfiguration.load(file: nil, environment: [
+            "CONNECTION_IDS": "x", "CONNECTION_X_BASE_URL": "https://x", "CONNECTION_X_AUTH": "none",
+        ]).connection("x").settings
+        #expect(plain.timeZone == "UTC" && plain.orgTimeZones.isEmpty, "UTC unless set")
+    }
+
+    @Test("a connection's overrides of its vendor profile's limits, from the file or the environment")
+    func limits() async throws {
+        let path = try file("""
+            { "connectionIds": ["north"], "connection": { "north": { "baseURL": "https://x", "auth": "none", "profile": "Synergy",
+              "titleLimit": 50, "categoryTitleLimit": 30, "commentLimit": 255, "dueDateRequired": false, "genericCategory": "Misc" } } }
+            """)
+        let north = try await PassbackConfiguration.load(file: path, environment: [:]).connection("north").settings
+        #expect(north.limits == ProfileLimits(titleLimit: 50, categoryTitleLimit: 30, commentLimit: 255, dueDateRequired: false, genericCategory: "Misc"))
+        let profile = north.effectiveProfile
+        #expect(profile.id == "synergy" && profile.titleLimit == 50 && profile.commentLimit == 255 && !profile.dueDateRequired)
+        #expect(profile.uncategorized == .genericCategory(title: "Misc"))
+        let env = try await PassbackConfiguration.load(file: path, environment: [
+            "CONNECTION_NORTH_TITLE_LIMIT": "40", "CONNECTION_NORTH_DUE_DATE_REQUIRED": "true", "CONNECTION_NORTH_GENERIC_CATEGORY": "",
+        ]).connection("north").settings
+        #expect(env.limits.titleLimit == 40 && env.limits.dueDateRequired == true)
+        #expect(env.effectiveProfile.uncategorized == .notSynced, "an empty generic category turns it off")
+        let none = try await PassbackConfiguration.load(file: nil, environment: [
+            "CONNECTION_IDS": "x", "CONNECTION_X_BASE_URL": "https://x", "CONNECTION_X_AUTH": "none",
+        ]).connection("x").settings
+        #expect(none.limits.isEmpty && none.effectiveProfile == .standard, "the profile's own values unless set")
+    }
+
+    @Test("unknown zones and bad limits are refused at load, naming the key", arguments: [
+        (#""timeZone":"Pacific/Atlantis""#, "connection.a.timeZone (CONNECTION_A_TIME_ZONE) must be an IANA time zone name"),
+        (#""timeZone":"PST""#, "abbreviations such as PST"),
+        (#""timeZone":"america/los_angeles""#, "did you mean America/Los_Angeles?"),
+        (#""orgTimeZones":["school-1=Mars/Base"]"#, "the zone of org 'school-1' must be an IANA time zone name"),
+        (#""orgTimeZones":["school-1"]"#, "ORG_SOURCEDID=ZONE pairs"),
+        (#""orgTimeZones":["s=UTC","s=Europe/Paris"]"#, "two zones"),
+        (#""titleLimit":0"#, "connection.a.titleLimit must be a whole number of characters from 1"),
+        (#""titleLimit":"fifty""#, "connection.a.titleLimit (CONNECTION_A_TITLE_LIMIT) must be a whole number of characters, got 'fifty'"),
+        (#""commentLimit":12.5"#, "connection.a.commentLimit (CONNECTION_A_COMMENT_LIMIT)"),
+        (#""categoryTitleLimit":-1"#, "connection.a.categoryTitleLimit"),
+        (#""dueDateRequired":"sometimes""#, "connection.a.dueDateRequired (CONNECTION_A_DUE_DATE_REQUIRED) must be true or false"),
+        (#""genericCategory":"Uncategorized items","categoryTitleLimit":10"#, "shorten connection.a.genericCategory or raise the limit"),
+    ])
+    func badCalendarOrLimits(fragment: String, mentions: String) async throws {
+        let path = try file(#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"none","# + fragment + "}}}")
+        do {
+            _ = try await PassbackConfiguration.load(file: path, environment: [:])
+            Issue.record("expected a problem mentioning \(mentions)")
+        } catch let p as PassbackConfiguration.Problem {
+            #expect(p.description.contains(mentions), "\(p.description)")
+        }
+    }
+
     @Test("an unknown connection lists the configured ones")
     func unknownConnection() throws {
         let config = PassbackConfiguration(databasePath: "x", connections: [:])

@@ -79,7 +79,8 @@ struct GradebookValidator {
         guard data.record(.categories, category.sourcedId) != nil else {
             throw Refusal.unknown("lineItem.category", "category", category.sourcedId)
         }
-        let dueDay = CalendarDate(utcDayOf: due)
+        // The SIS's own calendar day of the due date: local when the SIS keeps one zone (a quirk), else UTC.
+        let dueDay = CalendarDate(utcDayOf: quirks.timeZone.map { due.addingTimeInterval(TimeInterval($0.secondsFromGMT(for: due))) } ?? due)
         if li.gradingPeriod == nil, quirks.deriveGradingPeriod {
             let periods = gradingPeriods(ofClass: cls)
             guard let p = periods.first(where: { $0.contains(dueDay) }) else {

@@ -1,3 +1,4 @@
+import Foundation
 import OneRoster
 
 /// Ways a real SIS departs from the plain standard, switched on per run to test against.
@@ -26,6 +27,9 @@ public struct SandboxQuirks: Sendable, Hashable {
     public var commentLimit: Int?
     /// Leave out `X-Total-Count` (the client must then stop on a short page or a missing `next`).
     public var omitTotalCount = false
+    /// The zone the SIS keeps its school calendar in: a due date's grading period is decided by its
+    /// local day there (as a real SIS of a school in that zone does), not its UTC day.
+    public var timeZone: TimeZone?
 
     public init() {}
 
@@ -33,7 +37,7 @@ public struct SandboxQuirks: Sendable, Hashable {
     public static let names = [
         "title-limit=N", "category-title-limit=N", "due-date-in-grading-period", "derive-grading-period",
         "placeholder-category", "no-delete", "rate-limit-403", "require-scope", "affinity-cookie", "oauth1-sha1-only",
-        "comment-limit=N", "no-total-count",
+        "comment-limit=N", "no-total-count", "time-zone=IANA_NAME",
     ]
 
     /// Parses a comma-separated list such as `title-limit=50,no-delete`.
@@ -60,6 +64,11 @@ public struct SandboxQuirks: Sendable, Hashable {
             case "affinity-cookie": requireAffinityCookie = true
             case "oauth1-sha1-only": oauth1SHA1Only = true
             case "no-total-count": omitTotalCount = true
+            case "time-zone":
+                guard parts.count == 2, parts[1].contains("/") || parts[1] == "UTC", let zone = TimeZone(identifier: parts[1]) else {
+                    throw SandboxOptionError("quirk 'time-zone' needs an IANA zone name, as in time-zone=America/Los_Angeles")
+                }
+                timeZone = zone
             default:
                 throw SandboxOptionError("unknown quirk '\(parts[0])'; known: \(Self.names.joined(separator: ", "))")
             }

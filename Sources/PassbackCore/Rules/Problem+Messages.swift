@@ -30,18 +30,20 @@ extension Problem {
             field: "dueDate")
     }
 
-    /// No grading period contains the due date; lists the periods (and their dates) it could move into.
-    public static func dueDateOutsideGradingPeriod(dueDay: String, periods: [GradingPeriodInfo]) -> Problem {
+    /// No grading period contains the due date; names its local day, time and the school's zone,
+    /// and lists the periods (and their dates) it could move into.
+    public static func dueDateOutsideGradingPeriod(dueDay: String, dueTime: String, zone: String, periods: [GradingPeriodInfo]) -> Problem {
         let message: String
+        let due = "\(dueDay) (\(dueTime), \(zone) time)"
         if periods.isEmpty {
-            message = "The due date \(dueDay) cannot be placed in a grading period: the SIS roster lists no grading "
+            message = "The due date \(due) cannot be placed in a grading period: the SIS roster lists no grading "
                 + "period for this section's term. Ask your SIS administrator to add the term's grading periods, "
                 + "then sync again."
         } else {
             let list = periods.sorted { ($0.startDay, $0.endDay, $0.sourcedId) < ($1.startDay, $1.endDay, $1.sourcedId) }
                 .map { "\($0.title) (\($0.startDay) to \($0.endDay))" }.joined(separator: ", ")
-            message = "The due date \(dueDay) (UTC) is outside every grading period of this section's term: \(list). "
-                + "Move the due date into one of them."
+            message = "The due date \(due) is outside every grading period of this section's term: \(list). "
+                + "Move the due date into one of them (days are the school's, in \(zone))."
         }
         return Problem(code: .dueDateOutsideGradingPeriod, message: message, field: "dueDate")
     }

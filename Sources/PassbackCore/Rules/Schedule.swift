@@ -8,8 +8,12 @@ public struct WeeklySchedule: Sendable, Hashable, Codable {
     public var weekday: Int
     /// Minutes after local midnight, 0..<1440.
     public var startMinute: Int
-    /// IANA identifier, e.g. `America/Chicago`.
+    /// IANA identifier, e.g. `America/Chicago`; `WeeklySchedule.schoolZone` until saved.
     public var timeZone: String
+
+    /// The zone of a schedule that names none: the store saves it with the zone of the school it
+    /// governs (the section's school, or the org of an org default), so "Friday 6 pm" means the school's.
+    public static let schoolZone = ""
 
     /// A schedule; check `isValid` before saving one that came from a user.
     public init(weekday: Int, startMinute: Int, timeZone: String) {

@@ -53,10 +53,12 @@ public enum Validation {
         if let due = material.dueAt {
             // A period is needed when the SIS checks it, and whenever we must send one.
             if profile.dueDateMustBeInGradingPeriod || profile.gradingPeriod == .send {
-                if let period = gradingPeriod(containing: due, in: section.gradingPeriods) {
+                if let period = gradingPeriod(containing: due, in: section.gradingPeriods, zone: section.timeZone) {
                     if profile.gradingPeriod == .send { gradingPeriodID = period.sourcedId }
                 } else {
-                    problems.append(.dueDateOutsideGradingPeriod(dueDay: utcDay(due), periods: section.gradingPeriods))
+                    problems.append(.dueDateOutsideGradingPeriod(
+                        dueDay: SchoolCalendar.localDay(due, in: section.timeZone), dueTime: SchoolCalendar.localTime(due, in: section.timeZone),
+                        zone: SchoolCalendar.name(of: section.timeZone), periods: section.gradingPeriods))
                 }
             }
         } else if profile.dueDateRequired {
@@ -135,21 +137,21 @@ public enum Validation {
         SISCategoryRef(sourcedId: SourcedIDs.genericCategory(connection: connection, title: title), title: title)
     }
 
-    /// The UTC calendar day (`YYYY-MM-DD`) of an instant: the day grading periods are
-    /// compared with. UTC because a due date is an instant and the rules must not depend on
-    /// the server's zone.
+    /// The UTC calendar day (`YYYY-MM-DD`) of an instant.
     public static func utcDay(_ date: Date) -> String {
         String(Timestamp.text(date).prefix(10))
     }
 
-    /// The grading period whose days (inclusive) contain the due date's UTC day, or `nil`.
+    /// The grading period whose days (inclusive) contain the due date's local day in the
+    /// school's `zone` (never the server's), or `nil`.
     ///
     /// Periods whose days do not parse are ignored. When periods overlap (a shared boundary
     /// day is common), the one that ends first wins, then the one that started last, then the
     /// smallest `sourcedId`: a due date on a boundary closes the earlier period, and the
     /// choice never depends on input order.
-    public static func gradingPeriod(containing date: Date, in periods: [GradingPeriodInfo]) -> GradingPeriodInfo? {
-        guard let day = dayNumber(utcDay(date)) else { return nil }
+    public static func gradingPeriod(containing date: Date, in periods: [GradingPeriodInfo],
+                                     zone: TimeZone = TimeZone(identifier: SchoolCalendar.defaultZoneName)!) -> GradingPeriodInfo? {
+        guard let day = dayNumber(SchoolCalendar.localDay(date, in: zone)) else { return nil }
         var best: (period: GradingPeriodInfo, start: Int, end: Int)?
         for period in periods {
             guard let start = dayNumber(period.startDay), let end = dayNumber(period.endDay), start <= day, day <= end else { continue }

@@ -116,12 +116,15 @@ public struct SectionInfo: Sendable, Hashable {
     /// `Validation.titleKey(_:)` of the title (callers **must** key by it, or titles that
     /// differ only in case or spacing will not be seen as duplicates).
     public var courseTitleCounts: [String: Int]
+    /// The school's time zone: a due date's local day there decides its grading period.
+    public var timeZone: TimeZone
 
     /// The rules' view of a section.
     public init(
         connectionID: String, sectionSourcedId: String, configured: Bool, categoryMap: [String: SISCategoryRef] = [:],
         gradingPeriods: [GradingPeriodInfo] = [], enrolledStudents: Set<String> = [], otherLinkedSections: [String] = [],
-        otherLinkedStudents: Set<String> = [], formerStudents: Set<String> = [], courseTitleCounts: [String: Int] = [:]
+        otherLinkedStudents: Set<String> = [], formerStudents: Set<String> = [], courseTitleCounts: [String: Int] = [:],
+        timeZone: TimeZone = TimeZone(identifier: SchoolCalendar.defaultZoneName)!
     ) {
         self.connectionID = connectionID
         self.sectionSourcedId = sectionSourcedId
@@ -133,5 +136,6 @@ public struct SectionInfo: Sendable, Hashable {
         self.otherLinkedStudents = otherLinkedStudents
         self.formerStudents = formerStudents
         self.courseTitleCounts = courseTitleCounts
+        self.timeZone = timeZone
     }
 }

@@ -59,6 +59,11 @@ extension APIContext {
         loaders.loader("gradingPeriods") { [reads] ids in try reads.gradingPeriods(classIDs: ids) }
     }
 
+    /// Each section's school time zone (and the connection's limit overrides).
+    var sectionCalendars: BatchLoader<Int64, SectionCalendar> {
+        loaders.loader("sectionCalendars") { [reads] ids in try reads.sectionCalendars(classIDs: ids) }
+    }
+
     var courseOfSection: BatchLoader<Int64, LMSCourseRecord> {
         loaders.loader("courseOfSection") { [reads] ids in try reads.lmsCourses(classIDs: ids) }
     }

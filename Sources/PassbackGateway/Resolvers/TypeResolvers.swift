@@ -85,6 +85,9 @@ enum TypeResolvers {
                 for id in linked { if let r = try await ctx.sections.load(id, batch: linked) { rows.append(r) } }
                 return sectionValues(rows)
             }
+            f.resolve("timeZone") { s, _, ctx in
+                try await ctx.sectionCalendars.load(s.row.id, batch: s.batch)?.timeZone ?? SchoolCalendar.defaultZoneName
+            }
             f.resolve("gradingPeriods") { s, _, ctx in (try await ctx.gradingPeriods.load(s.row.id, batch: s.batch) ?? []).map(SessionValue.init) }
             f.resolve("sisCategories") { s, _, ctx in (try await ctx.sisCategories.load(s.row.connectionID) ?? []).map(SISCategoryValue.init) }
             f.resolve("lmsCategories") { s, _, ctx in

@@ -48,6 +48,12 @@ public struct ScheduleStore: Sendable {
     }
 
     static func insert(_ db: Database, connection: String, kind: String, owner: String, classID: Int64?, schedule: WeeklySchedule?, by: String, at now: Date) throws {
+        var schedule = schedule
+        if schedule?.timeZone == WeeklySchedule.schoolZone {
+            // No zone given: the school's (PRODUCT.md "Time zone"), as the configuration names it now.
+            schedule?.timeZone = try classID.flatMap { try ConnectionCalendar.sections(db, classIDs: [$0])[$0]?.timeZone }
+                ?? ConnectionCalendar.orgZone(db, connection: connection, org: owner)
+        }
         try db.execute(sql: """
             INSERT INTO sync_schedule (connection_id, owner_kind, owner_sourced_id, class_id, enabled, weekday, start_minute, time_zone, saved_at, saved_by)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

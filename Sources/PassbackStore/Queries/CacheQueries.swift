@@ -202,12 +202,16 @@ public struct CacheQueries: Sendable {
                     WHERE c.id = ? AND s.sourced_id = ? AND s.type = 'gradingPeriod'
                     """, arguments: [classID, gp])
                 else { throw StoreError(.notFound, "no grading period '\(gp)' in this section's connection") }
-                // Grading periods are whole days; a due instant belongs to the UTC day it falls on.
+                // Grading periods are whole days of the school's calendar; a due instant belongs to
+                // its local day in the school's zone, as the rules place it (SchoolCalendar).
                 sql = sql.replacingOccurrences(of: "WHERE ls.class_id = ?", with: "WHERE ls.class_id = ? AND m.due_at >= ? AND m.due_at < ?")
                 let start: String = period["start_date"], end: String = period["end_date"]
-                let nextDay = Self.dayAfter(end)
-                gradingPeriodBounds = (start + "T00:00:00.000Z", nextDay + "T00:00:00.000Z")
-                args.insert(contentsOf: [start + "T00:00:00.000Z", nextDay + "T00:00:00.000Z"] as [(any DatabaseValueConvertible)?], at: 1)
+                let zone = try ConnectionCalendar.sections(db, classIDs: [classID])[classID]?.zone ?? TimeZone(identifier: "UTC")!
+                let bounds = SchoolCalendar.instants(fromDay: start, throughDay: end, in: zone)
+                    .map { (Timestamp.text($0.lowerBound), Timestamp.text($0.upperBound)) }
+                    ?? (start + "T00:00:00.000Z", Self.dayAfter(end) + "T00:00:00.000Z")
+                gradingPeriodBounds = bounds
+                args.insert(contentsOf: [bounds.0, bounds.1] as [(any DatabaseValueConvertible)?], at: 1)
             }
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
             let page = rows.prefix(first)

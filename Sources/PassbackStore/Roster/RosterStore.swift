@@ -36,16 +36,21 @@ public struct RosterStore: Sendable {
 
     public init(_ database: PassbackDatabase) { self.database = database }
 
-    /// Creates or updates the connection's row (never its secret: that stays in the environment).
+    /// Creates or updates the connection's row (never its secret: that stays in the environment),
+    /// with its time zones and limit overrides (`ConnectionCalendar`).
     public func saveConnection(_ settings: ConnectionSettings, at now: Date) throws {
         try pool.write { db in try Self.saveConnection(settings, at: now, db: db) }
     }
 
     static func saveConnection(_ settings: ConnectionSettings, at now: Date, db: Database) throws {
+        let orgZones = String(decoding: try ConnectionCalendar.encoder.encode(settings.orgTimeZones), as: UTF8.self)
+        let limits = String(decoding: try ConnectionCalendar.encoder.encode(settings.limits), as: UTF8.self)
         try db.execute(sql: """
-            INSERT INTO connection (id, base_url, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET base_url = excluded.base_url, profile = excluded.profile, updated_at = excluded.updated_at
-            """, arguments: [settings.id, settings.baseURL.absoluteString, settings.profile, Timestamp.text(now), Timestamp.text(now)])
+            INSERT INTO connection (id, base_url, profile, time_zone, org_time_zones, profile_limits, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET base_url = excluded.base_url, profile = excluded.profile, time_zone = excluded.time_zone,
+                org_time_zones = excluded.org_time_zones, profile_limits = excluded.profile_limits, updated_at = excluded.updated_at
+            """, arguments: [settings.id, settings.baseURL.absoluteString, settings.profile, settings.timeZone, orgZones, limits,
+                             Timestamp.text(now), Timestamp.text(now)])
     }
 
     /// Starts a run.

@@ -146,6 +146,8 @@ public struct PassbackConfiguration: Sendable {
             guard ["HMAC-SHA256", "HMAC-SHA1"].contains(method) else {
                 throw Problem("connection.\(id).signatureMethod must be HMAC-SHA256 or HMAC-SHA1")
             }
+            let calendar = try calendar(config, id: id)
+            let limits = try limits(config, id: id)
             let settings = ConnectionSettings(
                 id: id, baseURL: baseURL, profile: config.string(forKey: key("profile"), default: "standard"), auth: auth,
                 clientID: config.string(forKey: key("clientId"), default: ""), secretVariable: "CONNECTION_\(id.uppercased())_CLIENT_SECRET",
@@ -153,13 +155,17 @@ public struct PassbackConfiguration: Sendable {
                 replayTokenCookies: config.bool(forKey: key("replayTokenCookies"), default: false),
                 requestsPerMinute: config.int(forKey: key("requestsPerMinute"), default: 1800),
                 pageSize: config.int(forKey: key("pageSize"), default: 500),
-                concurrency: config.int(forKey: key("concurrency"), default: 4))
+                concurrency: config.int(forKey: key("concurrency"), default: 4),
+                timeZone: calendar.zone, orgTimeZones: calendar.orgZones, limits: limits)
             guard settings.requestsPerMinute > 0, (1...10_000).contains(settings.pageSize) else {
                 throw Problem("connection.\(id): requestsPerMinute must be positive and pageSize between 1 and 10000")
             }
             let range = ConnectionSettings.concurrencyRange
             guard range.contains(settings.concurrency) else {
                 throw Problem("connection.\(id).concurrency (writes in flight at once) must be between \(range.lowerBound) and \(range.upperBound), got \(settings.concurrency)")
+            }
+            if let problem = limits.problems(on: VendorProfile.named(settings.profile) ?? .standard, keyPrefix: "connection.\(id).").first {
+                throw Problem(problem)
             }
             connections[id] = Connection(settings: settings, secret: secret)
         }
@@ -203,6 +209,73 @@ public struct PassbackConfiguration: Sendable {
         if let n = try positiveLimit("maxEntryBytes", "CSV_MAX_ENTRY_BYTES") { result.csvLimits.maxEntryBytes = Int64(n) }
         if let n = try positiveLimit("maxCompressionRatio", "CSV_MAX_COMPRESSION_RATIO") { result.csvLimits.maxCompressionRatio = n }
         return result
+    }
+
+    /// The connection's time zone and its schools' own (`timeZone`, `orgTimeZones`): IANA names only.
+    static func calendar(_ config: ConfigReader, id: String) throws -> (zone: String, orgZones: [String: String]) {
+        let prefix = "connection.\(id)."
+        let environment = "CONNECTION_\(id.uppercased())_"
+        let zone = config.string(forKey: ConfigKey(["connection", id, "timeZone"]), default: SchoolCalendar.defaultZoneName)
+        guard SchoolCalendar.isIANAName(zone) else {
+            throw Problem("\(prefix)timeZone (\(environment)TIME_ZONE) must be an IANA time zone name such as America/Los_Angeles "
+                + "or Europe/London, got '\(zone)'\(zoneHint(zone))")
+        }
+        let key = ConfigKey(["connection", id, "orgTimeZones"])
+        let pairs = config.stringArray(forKey: key) ?? config.string(forKey: key)?.split(separator: ",").map(String.init) ?? []
+        var orgZones: [String: String] = [:]
+        for pair in pairs {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw Problem("\(prefix)orgTimeZones (\(environment)ORG_TIME_ZONES) lists ORG_SOURCEDID=ZONE pairs, "
+                    + "e.g. [\"school-12=America/Phoenix\"]; '\(pair)' is not one")
+            }
+            guard SchoolCalendar.isIANAName(parts[1]) else {
+                throw Problem("\(prefix)orgTimeZones: the zone of org '\(parts[0])' must be an IANA time zone name such as "
+                    + "America/Phoenix, got '\(parts[1])'\(zoneHint(parts[1]))")
+            }
+            guard orgZones[parts[0]] == nil || orgZones[parts[0]] == parts[1] else {
+                throw Problem("\(prefix)orgTimeZones gives org '\(parts[0])' two zones (\(orgZones[parts[0]]!) and \(parts[1])); keep one")
+            }
+            orgZones[parts[0]] = parts[1]
+        }
+        return (zone, orgZones)
+    }
+
+    /// A hint for a zone name that is close to a real one (an abbreviation, or the wrong case).
+    static func zoneHint(_ name: String) -> String {
+        if let match = TimeZone.knownTimeZoneIdentifiers.first(where: { $0.lowercased() == name.lowercased() }) { return " (did you mean \(match)?)" }
+        if name.count <= 5, name == name.uppercased() { return " (abbreviations such as PST do not follow daylight saving; use the zone's name)" }
+        return ""
+    }
+
+    /// The connection's overrides of its vendor profile's limits. A value of the wrong type is
+    /// refused, never read as "not set".
+    static func limits(_ config: ConfigReader, id: String) throws -> ProfileLimits {
+        func present(_ name: String) -> Bool {
+            let key = ConfigKey(["connection", id, name])
+            return config.string(forKey: key) != nil || config.int(forKey: key) != nil || config.bool(forKey: key) != nil
+                || config.double(forKey: key) != nil
+        }
+        func environment(_ name: String) -> String {
+            "CONNECTION_\(id.uppercased())_" + name.replacingOccurrences(of: "([a-z])([A-Z])", with: "$1_$2", options: .regularExpression).uppercased()
+        }
+        func int(_ name: String) throws -> Int? {
+            let key = ConfigKey(["connection", id, name])
+            if let n = config.int(forKey: key) ?? config.string(forKey: key).flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) { return n }
+            guard !present(name) else {
+                throw Problem("connection.\(id).\(name) (\(environment(name))) must be a whole number of characters, got "
+                    + "'\(config.string(forKey: key) ?? config.double(forKey: key).map { "\($0)" } ?? config.bool(forKey: key).map { "\($0)" } ?? "?")'")
+            }
+            return nil
+        }
+        let dueKey = ConfigKey(["connection", id, "dueDateRequired"])
+        let dueDateRequired = config.bool(forKey: dueKey)
+        if dueDateRequired == nil, present("dueDateRequired") {
+            throw Problem("connection.\(id).dueDateRequired (\(environment("dueDateRequired"))) must be true or false, got "
+                + "'\(config.string(forKey: dueKey) ?? config.int(forKey: dueKey).map { "\($0)" } ?? "?")'")
+        }
+        return ProfileLimits(titleLimit: try int("titleLimit"), categoryTitleLimit: try int("categoryTitleLimit"), commentLimit: try int("commentLimit"),
+                             dueDateRequired: dueDateRequired, genericCategory: config.string(forKey: ConfigKey(["connection", id, "genericCategory"])))
     }
 
     /// The connection named `id`, or an error listing the configured ones.

@@ -62,7 +62,8 @@ public struct SyncPlanner: Sendable {
         guard let s = try engine.sectionSnapshot(classID: classID) else {
             throw Failure(description: "the section is not linked to an LMS course, so it has nothing to sync")
         }
-        let profile = VendorProfile.named(s.profile) ?? .standard
+        let calendar = try engine.sectionCalendar(classID: classID)
+        let profile = calendar.limits.applied(to: VendorProfile.named(s.profile) ?? .standard)
         var titleCounts: [String: Int] = [:]
         for m in s.materials where !m.deleted { titleCounts[Validation.titleKey(m.title), default: 0] += 1 }
         let section = SectionInfo(
@@ -70,7 +71,7 @@ public struct SyncPlanner: Sendable {
             categoryMap: s.categoryMap.mapValues { SISCategoryRef(sourcedId: $0.sourcedId, title: $0.title) },
             gradingPeriods: s.gradingPeriods.map { GradingPeriodInfo(sourcedId: $0.sourcedId, title: $0.title, startDay: $0.startDate, endDay: $0.endDate) },
             enrolledStudents: s.enrolledStudents, otherLinkedSections: s.otherLinkedSections, otherLinkedStudents: s.otherLinkedStudents, formerStudents: s.formerStudents,
-            courseTitleCounts: titleCounts)
+            courseTitleCounts: titleCounts, timeZone: calendar.zone)
         var items: [PlannedItem] = []
         for m in s.materials where materialIDs?.contains(m.id) ?? true {
             let lineItemID = SourcedIDs.lineItem(connection: s.connectionID, materialLmsID: m.lmsID, sectionSourcedId: s.sectionSourcedId)
@@ -88,7 +89,7 @@ public struct SyncPlanner: Sendable {
                 items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .blocked, problems: rules.problems, writes: []))
                 continue
             }
-            let writes = Self.writes(material: m, rules: rules, section: s, profile: profile, grades: s.grades[m.id] ?? [])
+            let writes = Self.writes(material: m, rules: rules, section: s, profile: profile, grades: s.grades[m.id] ?? [], zone: calendar.zone)
             let fingerprint = Fingerprint.of(writes.map(\.fingerprint).joined(separator: "\n"))
             let item = s.items[m.id]
             let unchanged = item?.acceptedFingerprint == fingerprint && item?.lastAttempt == "succeeded" && item?.status != .error
@@ -124,9 +125,10 @@ public struct SyncPlanner: Sendable {
         return (runID, plan)
     }
 
-    /// The OneRoster writes of one item: exactly what the SIS will hold.
+    /// The OneRoster writes of one item: exactly what the SIS will hold. A result's `scoreDate` is
+    /// the school's local day (in `zone`) of the grade's last change.
     static func writes(material m: SectionSnapshot.Material, rules: ItemPlan, section s: SectionSnapshot, profile: VendorProfile,
-                       grades: [SectionSnapshot.Grade]) -> [JobSpec] {
+                       grades: [SectionSnapshot.Grade], zone: TimeZone = TimeZone(identifier: SchoolCalendar.defaultZoneName)!) -> [JobSpec] {
         var writes: [JobSpec] = []
         if case .genericCategory = profile.uncategorized, m.categoryLmsID == nil, let generic = rules.sisCategory {
             let category = OneRoster.Category(sourcedId: generic.sourcedId, metadata: ["passback.generic": true], title: generic.title)
@@ -145,7 +147,7 @@ public struct SyncPlanner: Sendable {
             let result = GradebookResult(
                 sourcedId: r.sourcedId, status: .active, lineItem: Reference(lineItem.sourcedId, type: .lineItem),
                 student: Reference(r.studentSourcedId, type: .student), scoreStatus: ScoreStatus(rawValue: r.scoreStatus.rawValue) ?? .fullyGraded,
-                score: r.score, scoreDate: updatedAt[r.studentSourcedId].map { CalendarDate(utcDayOf: $0) }, comment: r.comment)
+                score: r.score, scoreDate: updatedAt[r.studentSourcedId].flatMap { CalendarDate(SchoolCalendar.localDay($0, in: zone)) }, comment: r.comment)
             writes.append(spec(.putResult, result.sourcedId, result.json))
         }
         return writes
