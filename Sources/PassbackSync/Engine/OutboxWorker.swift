@@ -222,7 +222,12 @@ public final class OutboxWorker: Service, Sendable {
                 count("snoozed")
             case .cancel(let reason):
                 let gaveUp = failure.problemCode == .sisUnavailable
-                try store.fail(job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, at: now)
+                // The SIS refused this content itself: the same content would be refused again, so
+                // Sync Changes holds it until it changes (or the teacher syncs the item on purpose).
+                var refusedContent = false
+                if case .invalidData = failure { refusedContent = true }
+                try store.fail(job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, resend: !refusedContent,
+                               at: now)
                 count(gaveUp ? "discarded" : "cancelled")
             }
         } catch {
