@@ -100,12 +100,19 @@ struct SendChangesTests {
                 let f = try await EngineFixture.make(database: db, running: running, materials: 1)
                 try f.addMaterial(1, title: String(repeating: "Very long title ", count: 4))
                 let key = "lineItems/\(lineItemID(f, 1))"
-                _ = try await syncChanges(f)
+                let first = try await syncChanges(f)
                 #expect(Self.puts(running)[key] == 1)
                 let refused = try #require(try f.engine.syncItem(materialID: f.materialID(1), classID: f.classID))
                 #expect(refused.status == .error)
                 #expect(refused.errorCode == "SIS_REJECTED")
                 #expect(refused.errorMessage?.contains("at most 50") == true, "the SIS's own words: \(refused.errorMessage ?? "")")
+                // Its results were not sent, and each says which write it waited on; the run's counts add up.
+                let waited = try f.engine.audit(materialID: f.materialID(1), classID: f.classID).filter { $0.action == "not sent" }
+                #expect(waited.count == 30)
+                #expect(waited.allSatisfy { $0.message?.contains("waits on PUT \(key)") == true }, "\(waited.first?.message ?? "")")
+                let run = try #require(try f.engine.run(first))
+                #expect(run.jobsTotal == 62 && run.jobsSucceeded == 31 && run.jobsFailed == 31)
+                #expect(run.itemsSent == 2 && run.itemsSucceeded == 1 && run.itemsFailed == 1)
 
                 let before = Self.puts(running)
                 for _ in 0..<5 { _ = try await syncChanges(f) }

@@ -33,7 +33,8 @@ extension EngineStore {
             // The rules' problems are shown once a run has looked at the item (before, the dry
             // run shows them), and never for a deleted or opted-out material.
             let showsRules = (s.items[m.id]?.attempted ?? false) && m.syncToSIS && !m.deleted
-            let problems = String(decoding: try encoder.encode(showsRules ? e.rules.problems : []), as: UTF8.self)
+            let shown = showsRules ? e.rules.problems : []
+            let problems = shown.isEmpty ? "[]" : String(decoding: try encoder.encode(shown), as: UTF8.self)
             let error = e.decision.error
             try statement.execute(arguments: [m.id, classID, e.decision.status.rawValue, problems, e.lineItem.sourcedId, error?.code.rawValue, error?.message,
                                               error?.field, t])
