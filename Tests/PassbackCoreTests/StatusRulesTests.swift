@@ -18,9 +18,12 @@ struct StatusRulesTests {
         var testDescription: String { why }
     }
 
+    static let blocked = Problem(code: .sisConnectionBlocked, message: "set CONNECTION_DISTRICT_CLIENT_SECRET")
+
     static func facts(sync: Bool = true, deleted: Bool = false, attempted: Bool = true, pending: Int = 0, rules: [Problem] = [],
-                      _ objects: SISObjectFacts...) -> StatusFacts {
-        StatusFacts(syncToSIS: sync, deleted: deleted, attempted: attempted, pendingWrites: pending, ruleErrors: rules, objects: objects)
+                      blocked: Problem? = nil, _ objects: SISObjectFacts...) -> StatusFacts {
+        StatusFacts(syncToSIS: sync, deleted: deleted, attempted: attempted, pendingWrites: pending, ruleErrors: rules, objects: objects,
+                    connectionBlocked: blocked)
     }
     static func o(_ current: String, _ accepted: String? = nil, _ failure: FailedWrite? = nil) -> SISObjectFacts {
         SISObjectFacts(current: current, accepted: accepted, failure: failure)
@@ -47,6 +50,10 @@ struct StatusRulesTests {
         Row(facts: facts(o("L1", "L1", refused)), expected: .successful, why: "accepted after the refusal (on purpose)"),
         Row(facts: facts(o("L1", "L1"), o("R1", nil, resultRefused), o("R2", "R2")), expected: .error, code: .sisRejected, why: "one result refused"),
         Row(facts: facts(o("L1", nil, authFailed)), expected: .error, code: .sisAuthFailed, why: "not delivered: credentials"),
+        Row(facts: facts(pending: 31, blocked: blocked, o("L1"), o("R1")), expected: .error, code: .sisConnectionBlocked,
+            why: "writes held on a blocked connection"),
+        Row(facts: facts(pending: 0, blocked: blocked, o("L1", "L1")), expected: .successful, why: "a blocked connection holds nothing of this item"),
+        Row(facts: facts(sync: false, pending: 3, blocked: blocked, o("L1")), expected: .optOut, why: "opted out beats a blocked connection"),
         Row(facts: facts(sync: false, o("L1")), expected: .optOut, why: "opted out, never sent"),
         Row(facts: facts(sync: false, pending: 2, rules: [unmapped], o("L1", "L0", refused)), expected: .optOut, why: "opted out beats everything"),
         Row(facts: facts(sync: false, o("L1", "L1")), expected: .optOut, why: "opted out after a success"),

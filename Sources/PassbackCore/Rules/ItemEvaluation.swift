@@ -30,9 +30,11 @@ public struct ItemEvaluation: Sendable {
     ///   - sis: what the store knows of each SIS object (accepted and failed writes).
     ///   - pendingWrites: the item's writes queued or being sent.
     ///   - attempted: a run has looked at the item before.
+    ///   - connectionBlocked: why the connection is blocked, if it is (`SIS_CONNECTION_BLOCKED`).
     public static func evaluate(
         material: MaterialInfo, description: String?, grades: [GradeInfo], scoreDays: [String: String], section: SectionInfo, profile: VendorProfile,
-        reportsUnenrolled: Bool, sis: (SISObjectKey) -> (accepted: String?, failure: FailedWrite?), pendingWrites: Int, attempted: Bool
+        reportsUnenrolled: Bool, sis: (SISObjectKey) -> (accepted: String?, failure: FailedWrite?), pendingWrites: Int, attempted: Bool,
+        connectionBlocked: Problem? = nil
     ) -> ItemEvaluation {
         // What the item stands for in the SIS, whatever its flags: a deleted or opted-out
         // material still has the content its SIS item would have, to compare with.
@@ -60,7 +62,7 @@ public struct ItemEvaluation: Sendable {
         let resultFacts = results.map { facts($0.key, $0.fingerprint) }
         let statusFacts = StatusFacts(
             syncToSIS: material.syncToSIS, deleted: material.deleted, attempted: attempted, pendingWrites: pendingWrites, ruleErrors: rules.errors,
-            objects: [lineItemFacts] + resultFacts)
+            objects: [lineItemFacts] + resultFacts, connectionBlocked: connectionBlocked)
         let held = lineItemFacts.refusedAsIs
         var changed: [SISObjectKey] = []
         if !rules.blocked, !held {

@@ -67,8 +67,12 @@ public struct StatusFacts: Sendable, Hashable {
     public var ruleErrors: [Problem]
     /// The item's own SIS objects as they would be sent now: its lineItem first, then its results.
     public var objects: [SISObjectFacts]
+    /// Why the connection is blocked (`SIS_CONNECTION_BLOCKED`), if it is: its writes are held.
+    public var connectionBlocked: Problem?
 
-    public init(syncToSIS: Bool, deleted: Bool = false, attempted: Bool, pendingWrites: Int = 0, ruleErrors: [Problem] = [], objects: [SISObjectFacts]) {
+    public init(syncToSIS: Bool, deleted: Bool = false, attempted: Bool, pendingWrites: Int = 0, ruleErrors: [Problem] = [], objects: [SISObjectFacts],
+                connectionBlocked: Problem? = nil) {
+        self.connectionBlocked = connectionBlocked
         self.syncToSIS = syncToSIS
         self.deleted = deleted
         self.attempted = attempted
@@ -96,7 +100,9 @@ public struct StatusDecision: Sendable, Hashable {
 public enum StatusRules {
     /// The status, by precedence:
     /// 1. `OPT_OUT` if `syncToSIS` is off here (someone said never: it overrides everything);
-    /// 2. `IN_PROGRESS` while any write of the item is queued or being sent (what is shown must
+    /// 2. `ERROR` (`SIS_CONNECTION_BLOCKED`) while writes of the item are held on a blocked
+    ///    connection: nothing will move until the configuration is fixed, so it is not "in progress";
+    ///    else `IN_PROGRESS` while any write of the item is queued or being sent (what is shown must
     ///    not claim an answer the SIS has not given yet);
     /// 3. `ERROR` if a rule fails now, on an item a run has looked at (not for a deleted one);
     /// 4. `ERROR` if the SIS refused, or Passback could not deliver, the content there is now
@@ -105,6 +111,7 @@ public enum StatusRules {
     /// 6. `SUCCESSFUL` if it holds exactly the content there is now, else `UPDATES_AVAILABLE`.
     public static func decide(_ f: StatusFacts) -> StatusDecision {
         if !f.syncToSIS { return StatusDecision(.optOut) }
+        if f.pendingWrites > 0, let blocked = f.connectionBlocked { return StatusDecision(.error, error: blocked) }
         if f.pendingWrites > 0 { return StatusDecision(.inProgress) }
         if !f.deleted {
             if f.attempted, let first = f.ruleErrors.first {

@@ -61,6 +61,8 @@ public struct SectionSnapshot: Sendable {
     public var sisObjects: [SISObjectKey: (accepted: String?, failure: FailedWrite?)]
     /// The materials whose grades were read (`nil`: all of them).
     public var scope: Set<Int64>?
+    /// Why the section's connection is blocked, if it is (`SIS_CONNECTION_BLOCKED`).
+    public var connectionBlocked: Problem?
 
     /// The connection's vendor profile.
     public var vendorProfile: VendorProfile { VendorProfile.named(profile) ?? .standard }
@@ -91,7 +93,7 @@ public struct SectionSnapshot: Sendable {
         return ItemEvaluation.evaluate(
             material: info, description: m.description, grades: infos, scoreDays: days, section: section, profile: vendorProfile,
             reportsUnenrolled: reportsUnenrolled.contains(m.id), sis: { sisObjects[$0] ?? (nil, nil) }, pendingWrites: pendingJobs[m.id] ?? 0,
-            attempted: items[m.id]?.attempted ?? false)
+            attempted: items[m.id]?.attempted ?? false, connectionBlocked: connectionBlocked)
     }
 }
 
@@ -199,7 +201,9 @@ extension EngineStore {
             return SectionSnapshot(classID: classID, connectionID: connection, profile: c["profile"], sectionSourcedId: sectionID,
                                    configured: (c["configured"] as Int?) != nil, categoryMap: map, gradingPeriods: periods, enrolledStudents: students,
                                    otherLinkedSections: others.map { $0["sourced_id"] }, otherLinkedStudents: otherStudents, formerStudents: former, reportsUnenrolled: reportsUnenrolled,
-                                   materials: materials, grades: grades, items: items, pendingJobs: pending, sisObjects: objects, scope: materialIDs)
+                                   materials: materials, grades: grades, items: items, pendingJobs: pending, sisObjects: objects, scope: materialIDs,
+                                   connectionBlocked: try String.fetchOne(db, sql: "SELECT cause FROM connection_block WHERE connection_id = ?", arguments: [connection])
+                                       .map { Problem.sisConnectionBlocked(cause: $0) })
     }
 
     /// SQL for the one section that reports a material's grades of students the roster enrolls

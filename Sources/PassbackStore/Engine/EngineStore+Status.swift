@@ -116,4 +116,66 @@ extension EngineStore {
                 failed_at = excluded.failed_at
             """).execute(arguments: [connection, kind.rawValue, sourcedId, materialID, classID, fingerprint, code.rawValue, message, resend, t])
     }
+
+    // MARK: A blocked connection
+
+    /// The SIS condemned the connection (refused credentials, no OneRoster service at the base
+    /// URL): it is blocked with `cause` (naming the configuration key to fix), `job` goes back to
+    /// the queue without spending an attempt, the connection's running runs show the cause, and
+    /// the items with writes held show `SIS_CONNECTION_BLOCKED`. Nothing is cancelled.
+    public func hold(_ job: ClaimedJob, code: String, cause: String, httpStatus: Int?, at now: Date) throws {
+        let t = Timestamp.text(now)
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO connection_block (connection_id, code, cause, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                           arguments: [job.connectionID, code, cause, t])
+            try db.execute(sql: """
+                UPDATE outbox_job SET state = 'available', attempt = max(0, attempt - 1), attempted_at = NULL,
+                    errors = json_insert(errors, '$[#]', json_object('at', ?, 'attempt', ?, 'error', ?, 'status', ?))
+                WHERE id = ? AND state = 'running'
+                """, arguments: [t, job.attempt, cause, httpStatus, job.id])
+            if db.changesCount == 1 {
+                try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
+                               attempt: job.attempt, outcome: "released", httpStatus: httpStatus, code: ProblemCode.sisConnectionBlocked.rawValue,
+                               message: "held: \(cause)")
+            }
+            let blockCause = try String.fetchOne(db, sql: "SELECT cause FROM connection_block WHERE connection_id = ?", arguments: [job.connectionID]) ?? cause
+            try db.execute(sql: "UPDATE sync_run SET cause = ? WHERE connection_id = ? AND state = 'running'", arguments: [blockCause, job.connectionID])
+            try Self.refreshHeld(db, connection: job.connectionID, at: t)
+        }
+    }
+
+    /// A light read of the SIS works again: the block is lifted, the runs' cause cleared and the
+    /// held writes are claimed again. Returns whether the connection was blocked.
+    @discardableResult
+    public func unblock(connection: String, at now: Date) throws -> Bool {
+        let t = Timestamp.text(now)
+        return try pool.write { db in
+            guard let cause = try String.fetchOne(db, sql: "DELETE FROM connection_block WHERE connection_id = ? RETURNING cause", arguments: [connection])
+            else { return false }
+            try db.execute(sql: "UPDATE sync_run SET cause = NULL WHERE connection_id = ? AND state = 'running' AND cause = ?", arguments: [connection, cause])
+            try Self.refreshHeld(db, connection: connection, at: t)
+            return true
+        }
+    }
+
+    /// Why a connection is blocked, if it is.
+    public func connectionBlock(_ connection: String) throws -> (code: String, cause: String, since: Date)? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT code, cause, since FROM connection_block WHERE connection_id = ?", arguments: [connection]).map {
+                ($0["code"], $0["cause"], Timestamp.date($0["since"]) ?? .distantPast)
+            }
+        }
+    }
+
+    /// Recomputes the statuses of the items that have writes waiting on a connection.
+    static func refreshHeld(_ db: Database, connection: String, at t: String) throws {
+        var after = Aftermath()
+        for r in try Row.fetchAll(db, sql: """
+            SELECT DISTINCT material_id, class_id FROM outbox_job
+            WHERE connection_id = ? AND state IN \(unfinished) AND material_id IS NOT NULL AND class_id IS NOT NULL
+            """, arguments: [connection]) {
+            after.items.insert(ItemKey(materialID: r["material_id"], classID: r["class_id"]))
+        }
+        try settle(db, after, at: t)
+    }
 }

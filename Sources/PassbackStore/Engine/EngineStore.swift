@@ -129,6 +129,7 @@ public struct EngineStore: Sendable {
                 WHERE id IN (
                     SELECT j.id FROM outbox_job j
                     WHERE j.connection_id = ? AND j.state IN \(Self.pending) AND j.scheduled_at <= ?
+                      AND NOT EXISTS (SELECT 1 FROM connection_block b WHERE b.connection_id = j.connection_id)
                       AND (j.depends_on_job_id IS NULL OR (SELECT d.state FROM outbox_job d WHERE d.id = j.depends_on_job_id) = 'completed')
                       AND NOT EXISTS (SELECT 1 FROM outbox_job r WHERE r.connection_id = j.connection_id AND r.kind = j.kind
                                       AND r.target_sourced_id = j.target_sourced_id AND r.state = 'running')
@@ -350,34 +351,6 @@ public struct EngineStore: Sendable {
             UPDATE sync_run SET state = ?, finished_at = ?, jobs_succeeded = ?, jobs_failed = ?, items_succeeded = ?, items_failed = ?
             WHERE id = ? AND state = 'running'
             """, arguments: [state, t, succeeded, failedJobs, max(0, sent - failedSent), max(blocked, erroredItems), runID])
-    }
-
-    /// Ends a run that cannot go on (the SIS refused our credentials): its queued writes are
-    /// cancelled and their items show ERROR with the cause.
-    public func failRun(_ runID: Int64, code: ProblemCode, cause: String, at now: Date) throws {
-        let t = Timestamp.text(now)
-        try pool.write { db in
-            let jobs = try Row.fetchAll(db, sql: """
-                SELECT id, material_id, class_id, connection_id, kind, target_sourced_id, fingerprint FROM outbox_job WHERE sync_run_id = ? AND state IN \(Self.pending)
-                """, arguments: [runID])
-            var after = Aftermath()
-            for j in jobs {
-                let id: Int64 = j["id"]
-                try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, id])
-                try Self.audit(db, runID: runID, jobID: id, materialID: j["material_id"], classID: j["class_id"], at: t, action: "not sent",
-                               attempt: nil, outcome: "cancelled", httpStatus: nil, code: code.rawValue, message: cause)
-                let kind = JobKind(rawValue: j["kind"])!
-                try Self.recordFailure(db, connection: j["connection_id"], kind: kind, sourcedId: j["target_sourced_id"], fingerprint: j["fingerprint"],
-                                       materialID: j["material_id"], classID: j["class_id"], code: code, message: cause, resend: true, at: t)
-                if let m: Int64 = j["material_id"], let c: Int64 = j["class_id"] { after.items.insert(ItemKey(materialID: m, classID: c)) }
-                try Self.cancelDependents(db, of: id, because: Self.action(kind: kind, target: j["target_sourced_id"]), failure: (code, cause), at: t,
-                                          after: &after)
-            }
-            after.runs.remove(runID)  // it fails below, with its cause
-            try Self.settle(db, after, at: t)
-            try db.execute(sql: "UPDATE sync_run SET state = 'failed', cause = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?",
-                           arguments: [cause, t, runID])
-        }
     }
 
     /// At start: jobs left `running` by a process that died go back to the queue now.

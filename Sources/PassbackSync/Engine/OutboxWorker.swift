@@ -21,6 +21,10 @@ public final class OutboxWorker: Service, Sendable {
         public var retryPolicy = RetryPolicy()
         /// How long in-flight sends may take to finish at shutdown before they are released.
         public var shutdownGrace: Duration = .seconds(10)
+        /// How often a blocked connection (credentials refused, no OneRoster service at its base
+        /// URL) is tried with a light read; the first try is at once, so a worker started with a
+        /// fixed configuration sends the held writes straight away.
+        public var blockedProbeInterval: Duration = .seconds(30)
 
         public init() {}
     }
@@ -110,6 +114,7 @@ public final class OutboxWorker: Service, Sendable {
             var ticking = false
             var deadline: ContinuousClock.Instant?
             var cancelled = false
+            var nextProbe = ContinuousClock.now
             while true {
                 if Task.isCancelled { stopping.withLock { $0 = true } }
                 let stop = stopping.withLock { $0 }
@@ -122,6 +127,20 @@ public final class OutboxWorker: Service, Sendable {
                         cancelled = true
                     }
                 } else {
+                    // A blocked connection claims nothing (the claim skips it); a light read tells
+                    // when it works again.
+                    if ((try? store.connectionBlock(connection)) ?? nil) != nil {
+                        if ContinuousClock.now >= nextProbe {
+                            nextProbe = .now + configuration.blockedProbeInterval
+                            if await probe(target) == nil {
+                                if (try? store.unblock(connection: connection, at: clock.now)) == true {
+                                    logger.notice("connection \(connection) works again: sending its held writes")
+                                }
+                            }
+                        }
+                        // Draining: nothing can move until the configuration is fixed.
+                        if drain, inFlight.isEmpty, ((try? store.connectionBlock(connection)) ?? nil) != nil { break }
+                    }
                     let free = concurrency - inFlight.count
                     let jobs = free > 0 ? ((try? store.claim(connection: connection, limit: free, at: clock.now)) ?? []) : []
                     for job in jobs {
@@ -178,7 +197,7 @@ public final class OutboxWorker: Service, Sendable {
                 logger.error("job \(job.id) was accepted but its outcome could not be recorded: \(error)")
             }
         } catch let error as OneRosterError {
-            await handle(error, job: job, limiter: limiter)
+            await handle(error, job: job, target: target, limiter: limiter)
         } catch is CancellationError {
             try? store.release([job], at: clock.now)
             count("released")
@@ -190,7 +209,19 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    func handle(_ error: OneRosterError, job: ClaimedJob, limiter: RateLimiter) async {
+    /// A light read of the SIS (one academic session): `nil` when it works, else what failed.
+    func probe(_ target: Target) async -> OneRosterError? {
+        do {
+            for try await _ in target.client.pages(.academicSessions, query: ListQuery(pageSize: 1)) { break }
+            return nil
+        } catch let error as OneRosterError {
+            return error
+        } catch {
+            return OneRosterError(kind: .retryable, operation: "GET academicSessions", bodyExcerpt: "\(error)")
+        }
+    }
+
+    func handle(_ error: OneRosterError, job: ClaimedJob, target: Target, limiter: RateLimiter) async {
         if Task.isCancelled {
             // Shutdown cut this send short: whether it landed is unknown, and the PUT is idempotent.
             try? store.release([job], at: clock.now)
@@ -200,12 +231,25 @@ public final class OutboxWorker: Service, Sendable {
         let now = clock.now
         let failure = Self.failure(error, at: now)
         do {
+            let id = job.connectionID
+            let env = "CONNECTION_\(id.uppercased())"
             if case .auth = failure {
-                // The client already fetched a fresh token once after the 401: the credentials are wrong.
-                let cause = "the SIS refused Passback's credentials (\(error.message)); an administrator must fix the connection's client id or secret"
-                try store.fail(job, code: .sisAuthFailed, message: cause, httpStatus: error.httpStatus, discarded: false, at: now)
-                if let run = job.syncRunID { try store.failRun(run, code: .sisAuthFailed, cause: cause, at: now) }
-                count("cancelled")
+                // The client already fetched a fresh token once after the 401: the credentials are
+                // wrong. No write of this connection can go: hold them all until they work.
+                let cause = "the SIS refused Passback's credentials (\(error.message)): an administrator sets the right secret in "
+                    + "\(env)_CLIENT_SECRET (connection.\(id).clientSecret) and the client id in connection.\(id).clientId"
+                try store.hold(job, code: ProblemCode.sisAuthFailed.rawValue, cause: cause, httpStatus: error.httpStatus, at: now)
+                count("held")
+                logger.error("\(cause)")
+                return
+            }
+            if case .notFound = failure, job.kind != .deleteLineItem, let probed = await probe(target), probed.kind == .notFound {
+                // Not this object: the OneRoster path itself is not there.
+                let base = target.client.configuration.baseURL.absoluteString
+                let cause = "the SIS answers 404 Not Found on the OneRoster path \(base) (\(error.message)): an administrator fixes "
+                    + "connection.\(id).baseURL (\(env)_BASE_URL), the OneRoster base URL with its prefix (…/ims/oneroster/v1p1)"
+                try store.hold(job, code: "SIS_NOT_FOUND", cause: cause, httpStatus: error.httpStatus, at: now)
+                count("held")
                 logger.error("\(cause)")
                 return
             }
