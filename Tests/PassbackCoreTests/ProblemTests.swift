@@ -11,7 +11,7 @@ struct ProblemTests {
         (.categoryUnmapped, "CATEGORY_UNMAPPED"), (.uncategorized, "UNCATEGORIZED"), (.studentNotEnrolled, "STUDENT_NOT_ENROLLED"),
         (.scoreInvalid, "SCORE_INVALID"), (.commentTooLong, "COMMENT_TOO_LONG"),
         (.scoreUnusuallyHigh, "SCORE_UNUSUALLY_HIGH"), (.sisRejected, "SIS_REJECTED"),
-        (.sisAuthFailed, "SIS_AUTH_FAILED"), (.sisUnavailable, "SIS_UNAVAILABLE"),
+        (.sisAuthFailed, "SIS_AUTH_FAILED"), (.sisUnavailable, "SIS_UNAVAILABLE"), (.sisConnectionBlocked, "SIS_CONNECTION_BLOCKED"),
     ]
 
     @Test("every code has its stable wire string", arguments: rawValues)
@@ -22,7 +22,7 @@ struct ProblemTests {
     @Test("the raw-value table covers every code")
     func tableCoversAllCodes() {
         #expect(Set(Self.rawValues.map(\.0)) == Set(ProblemCode.allCases))
-        #expect(ProblemCode.allCases.count == 14)
+        #expect(ProblemCode.allCases.count == 15)
     }
 
     @Test("only a long comment and an unusually high score are warnings; everything else stops the write", arguments: ProblemCode.allCases)
@@ -90,6 +90,9 @@ struct ProblemTests {
         MessageCase(
             problem: .sisUnavailable(attempts: 12, message: "503"), code: .sisUnavailable, field: nil,
             mustMention: ["12 attempts", "503", "Sync again later"]),
+        MessageCase(
+            problem: .sisConnectionBlocked(cause: "the SIS refused Passback's credentials: set CONNECTION_D_CLIENT_SECRET"), code: .sisConnectionBlocked,
+            field: nil, mustMention: ["held", "CONNECTION_D_CLIENT_SECRET", "go on their own"]),
     ]
 
     @Test("every code's message names the facts and tells what to fix", arguments: messages)

@@ -186,3 +186,58 @@ struct SectionOptOutMigrationTests {
         }
     }
 }
+
+@Suite("Migration 0010: what the SIS accepted, per object; a status row per material × section")
+struct SISObjectMigrationTests {
+    @Test("an older database gets a status row for every material × section (opt-outs as OPT_OUT) and what its completed writes put in the SIS")
+    func upgrade() throws {
+        try withTemporaryDatabaseFile { path in
+            let before = EmbeddedMigrations.all.filter { $0.name < "0010" }.map { ($0.name, $0.text) }
+            do {
+                let pool = try DatabasePool(path: path)
+                try Migrator.migrate(pool, migrations: before)
+                try pool.write { db in
+                    try db.execute(sql: """
+                        INSERT INTO connection (id, base_url, profile, created_at, updated_at)
+                        VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
+                        INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
+                        VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1');
+                        INSERT INTO lms_course (connection_id, lms_id, title, created_at, updated_at)
+                        VALUES ('old', 'lms-1', 'Algebra', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
+                        INSERT INTO linked_section (lms_course_id, class_id) SELECT 1, id FROM class;
+                        INSERT INTO material (id, lms_course_id, lms_id, title, sync_to_sis, updated_at)
+                        VALUES (1, 1, 'sent', 'Quiz 1', 1, '2025-08-01T00:00:00.000Z'), (2, 1, 'new', 'Quiz 2', 1, '2025-08-01T00:00:00.000Z'),
+                               (3, 1, 'off', 'Quiz 3', 1, '2025-08-01T00:00:00.000Z');
+                        INSERT INTO material_opt_out (material_id, class_id, opted_out_by, opted_out_at) VALUES (3, 1, 't-1', '2025-08-02T00:00:00.000Z');
+                        INSERT INTO sync_run (id, connection_id, class_id, trigger, started_by, state, started_at, finished_at)
+                        VALUES (7, 'old', 1, 'sync_changes', 't-1', 'succeeded', '2025-08-03T00:00:00.000Z', '2025-08-03T00:01:00.000Z');
+                        INSERT INTO outbox_job (connection_id, kind, target_sourced_id, payload, fingerprint, material_id, class_id, sync_run_id, state,
+                                                max_attempts, created_at, scheduled_at, finalized_at)
+                        VALUES ('old', 'put_line_item', 'li-1', '{}', 'first', 1, 1, 7, 'completed', 12, '2025-08-03T00:00:00.000Z',
+                                '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:10.000Z'),
+                               ('old', 'put_line_item', 'li-1', '{}', 'latest', 1, 1, 7, 'completed', 12, '2025-08-03T00:00:00.000Z',
+                                '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:20.000Z'),
+                               ('old', 'put_result', 'r-1', '{}', 'refused', 1, 1, 7, 'cancelled', 12, '2025-08-03T00:00:00.000Z',
+                                '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:30.000Z');
+                        INSERT INTO sync_item (material_id, class_id, status, last_synced_at, updated_at, sync_run_id, last_attempt)
+                        VALUES (1, 1, 'SUCCESSFUL', '2025-08-03T00:01:00.000Z', '2025-08-03T00:01:00.000Z', 7, 'succeeded'),
+                               (3, 1, 'SUCCESSFUL', '2025-08-03T00:01:00.000Z', '2025-08-03T00:01:00.000Z', 7, 'succeeded');
+                        """)
+                }
+            }
+            let database = try PassbackDatabase(path: path)
+            let c1 = try #require(try LMSStore(database).classID(connection: "old", sourcedId: "class-1"))
+            let statuses = Dictionary(uniqueKeysWithValues: try CacheQueries(database).materials(ofSection: c1, first: 10, after: nil).items.map { ($0.lmsID, $0.status) })
+            #expect(statuses == ["sent": .successful, "new": .notSynced, "off": .optOut])
+            let rows = try rawQueue(path).read { db in
+                (try Row.fetchAll(db, sql: "SELECT * FROM sis_object ORDER BY sourced_id"),
+                 try Row.fetchAll(db, sql: "SELECT material_id, attempted FROM sync_item ORDER BY material_id"))
+            }
+            #expect(rows.0.count == 1, "only completed writes: what the SIS accepted")
+            #expect(rows.0.first?["kind"] == "line_item")
+            #expect(rows.0.first?["accepted_fingerprint"] == "latest", "the last accepted content")
+            #expect(rows.0.first?["material_id"] == 1)
+            #expect(rows.1.map { [$0["material_id"] as Int64, $0["attempted"] as Int64] } == [[1, 1], [2, 0], [3, 1]])
+        }
+    }
+}

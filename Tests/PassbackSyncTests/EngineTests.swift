@@ -127,21 +127,70 @@ struct EngineFaultTests {
         }
     }
 
-    @Test("credentials the SIS refuses fail the run with a clear cause")
+    /// The fixture with other connection settings (what an administrator fixes).
+    func with(_ f: EngineFixture, secret: String? = nil, baseURL: URL? = nil) -> EngineFixture {
+        var connection = f.connection
+        if let secret { connection.secret = secret }
+        if let baseURL { connection.settings.baseURL = baseURL }
+        return EngineFixture(database: f.database, running: f.running, connection: connection, classID: f.classID, courseID: f.courseID, section: f.section,
+                             students: f.students, lms: f.lms, engine: f.engine, clock: f.clock)
+    }
+
+    @Test("refused credentials block the connection, naming the key to fix; its writes are held, and go on their own once the secret is right")
     func refusedCredentials() async throws {
         try await withDatabase { db in
             try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
-                var f = try await EngineFixture.make(database: db, running: running, materials: 3)
+                let f = try await EngineFixture.make(database: db, running: running, materials: 3)
                 let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
-                f = EngineFixture(database: f.database, running: f.running, connection: .init(settings: f.connection.settings, secret: "wrong"),
-                                  classID: f.classID, courseID: f.courseID, section: f.section, students: f.students, lms: f.lms, engine: f.engine, clock: f.clock)
-                try await f.worker().drain()
-                let run = try #require(try f.engine.run(runID))
-                #expect(run.state == "failed")
-                #expect(run.cause?.contains("credentials") == true)
-                #expect(try f.statuses().allSatisfy { $0 == .error })
-                #expect(try f.engine.syncItem(materialID: f.materialID(0), classID: f.classID)?.errorCode == "SIS_AUTH_FAILED")
+                try await with(f, secret: "wrong").worker().drain()  // returns: nothing can move while blocked
+                let blocked = try #require(try f.engine.run(runID))
+                #expect(blocked.state == "running", "blocked on its connection, not failed")
+                #expect(blocked.cause?.contains("CONNECTION_DISTRICT_CLIENT_SECRET") == true, "\(blocked.cause ?? "")")
+                #expect(try f.engine.connectionBlock("district")?.code == "SIS_AUTH_FAILED")
+                let jobs = try f.engine.jobs(runID: runID)
+                #expect(jobs.count == 3 * 31)
+                #expect(jobs.allSatisfy { $0.state == "available" }, "held, not cancelled: \(Set(jobs.map(\.state)))")
+                #expect(jobs.allSatisfy { $0.attempt == 0 }, "a held write spends no attempt")
+                let item = try #require(try f.engine.syncItem(materialID: f.materialID(0), classID: f.classID))
+                #expect(item.status == .error)
+                #expect(item.errorCode == "SIS_CONNECTION_BLOCKED")
+                #expect(item.errorMessage?.contains("CONNECTION_DISTRICT_CLIENT_SECRET") == true)
                 #expect(f.sisLineItems().isEmpty)
+
+                // The administrator fixes the secret: a worker sends the held writes with no one syncing again.
+                try await f.worker().drain()
+                let done = try #require(try f.engine.run(runID))
+                #expect(done.state == "succeeded")
+                #expect(done.cause == nil)
+                #expect(done.jobsTotal == 93 && done.jobsSucceeded == 93 && done.jobsFailed == 0, "the run's counts add up")
+                #expect(done.itemsSent == 3 && done.itemsSucceeded == 3 && done.itemsFailed == 0)
+                #expect(try f.engine.connectionBlock("district") == nil)
+                #expect(try f.statuses().allSatisfy { $0 == .successful })
+                #expect(f.sisResults().count == 90)
+            }
+        }
+    }
+
+    @Test("a base URL that is not the SIS's OneRoster path blocks the connection, naming connection.ID.baseURL; fixed, the writes go")
+    func wrongBaseURL() async throws {
+        try await withDatabase { db in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+                let f = try await EngineFixture.make(database: db, running: running, materials: 2)
+                let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
+                let wrong = running.baseURL.deletingLastPathComponent().appending(path: "v1p2")  // …/ims/oneroster/v1p2
+                try await with(f, baseURL: wrong).worker().drain()
+                let blocked = try #require(try f.engine.run(runID))
+                #expect(blocked.state == "running")
+                #expect(blocked.cause?.contains("connection.district.baseURL") == true, "\(blocked.cause ?? "")")
+                #expect(blocked.cause?.contains(wrong.absoluteString) == true, "names the URL it tried")
+                #expect(try f.engine.jobs(runID: runID).allSatisfy { $0.state == "available" })
+                #expect(try f.statuses() == [.error, .error])
+                #expect(try f.engine.syncItem(materialID: f.materialID(1), classID: f.classID)?.errorCode == "SIS_CONNECTION_BLOCKED")
+
+                try await f.worker().drain()
+                #expect(try f.engine.run(runID)?.state == "succeeded")
+                #expect(try f.statuses() == [.successful, .successful])
+                #expect(f.sisResults().count == 60)
             }
         }
     }

@@ -201,6 +201,7 @@ struct SandboxResponder: HTTPResponder {
     }
 
     func put(_ kind: RecordKind, id: String, body: ByteBuffer) throws(Refusal) -> Response {
+        data.countPutRequest(kind, id)
         let value: JSONValue
         do { value = try JSONValue.parse(body.readableBytesView) } catch {
             throw Refusal(status: 400, codeMinor: "invaliddata", description: "body is not valid JSON: \(error.description)")

@@ -41,8 +41,16 @@ public final class SandboxData: Sendable {
         public var created: [RecordKind: Int] = [:]
         public var replaced: [RecordKind: Int] = [:]
         public var deleted: [RecordKind: Int] = [:]
-        /// PUTs per (kind, sourcedId).
+        /// PUTs accepted per (kind, sourcedId), as `lineItems/ID`.
         public var putsByRecord: [String: Int] = [:]
+        /// Every PUT request that reached the gradebook, accepted or refused, per `kind/sourcedId`:
+        /// what a client actually sent (a refused write costs the SIS a request too).
+        public var putRequestsByRecord: [String: Int] = [:]
+    }
+
+    /// Counts a PUT request to `kind/id` before it is validated (`WriteStats.putRequestsByRecord`).
+    public func countPutRequest(_ kind: RecordKind, _ id: String) {
+        state.withLock { $0.stats.putRequestsByRecord["\(kind.rawValue)/\(id)", default: 0] += 1 }
     }
 
     private let state = Mutex(State())

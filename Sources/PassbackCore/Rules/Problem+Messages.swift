@@ -144,6 +144,14 @@ extension Problem {
                 + "the connection's client id, secret, token URL and scope, then sync again.")
     }
 
+    /// The item's writes are held on a blocked connection; `cause` says what the SIS answered and
+    /// which configuration key fixes it.
+    public static func sisConnectionBlocked(cause: String) -> Problem {
+        Problem(
+            code: .sisConnectionBlocked,
+            message: "This item's writes are held, not sent: \(cause). They go on their own once the SIS answers; nothing to change here.")
+    }
+
     /// Passback gave up on a write after its last retry.
     public static func sisUnavailable(attempts: Int, message: String) -> Problem {
         Problem(

@@ -33,6 +33,10 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     case sisAuthFailed = "SIS_AUTH_FAILED"
     /// The SIS did not answer usefully before the last retry.
     case sisUnavailable = "SIS_UNAVAILABLE"
+    /// The connection to the SIS is blocked (its credentials refused, or its base URL not a
+    /// OneRoster service): the item's writes are held, not cancelled, and go on their own once
+    /// an administrator fixes the configuration key the message names.
+    case sisConnectionBlocked = "SIS_CONNECTION_BLOCKED"
 
     /// Whether the problem stops the write. A long comment does not: the comment is cut and the
     /// grade still goes, because a lost grade is worse than a shortened comment. Nor does a very

@@ -59,6 +59,7 @@ extension EngineStore {
         return try pool.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM outbox_job WHERE connection_id = ? AND state IN \(Self.pending) AND created_at < ? ORDER BY id DESC",
                                         arguments: [connection, Timestamp.text(cutoff)])
+            var after = Aftermath()
             var n = 0
             // Newest first: a result before the lineItem it waits on, so each says its own cause.
             for j in rows {
@@ -71,12 +72,17 @@ extension EngineStore {
                     """, arguments: [t, t, message, job.id])
                 guard db.changesCount == 1 else { continue }
                 n += 1
-                try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job.kind, job.targetSourcedId),
+                try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t,
+                               action: Self.action(kind: job.kind, target: job.targetSourcedId),
                                attempt: nil, outcome: "discarded", httpStatus: nil, code: ProblemCode.sisUnavailable.rawValue, message: message)
-                try Self.markItemFailed(db, materialID: job.materialID, classID: job.classID, runID: job.syncRunID, code: .sisUnavailable, message: message, at: t)
-                try Self.cancelDependents(db, of: job.id, reason: message, at: t)
-                if let run = job.syncRunID { try Self.finishRunIfDone(db, runID: run, at: t) }
+                try Self.recordFailure(db, connection: connection, kind: job.kind, sourcedId: job.targetSourcedId, fingerprint: j["fingerprint"],
+                                       materialID: job.materialID, classID: job.classID, code: .sisUnavailable, message: message, resend: true, at: t)
+                if let m = job.materialID, let c = job.classID { after.items.insert(ItemKey(materialID: m, classID: c)) }
+                if let run = job.syncRunID { after.runs.insert(run) }
+                try Self.cancelDependents(db, of: job.id, because: Self.action(kind: job.kind, target: job.targetSourcedId),
+                                          failure: (.sisUnavailable, message), at: t, after: &after)
             }
+            try Self.settle(db, after, at: t)
             return n
         }
     }

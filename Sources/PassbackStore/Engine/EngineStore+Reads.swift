@@ -56,12 +56,60 @@ public struct SectionSnapshot: Sendable {
     public var grades: [Int64: [Grade]]
     public var items: [Int64: SyncItemRecord]
     public var pendingJobs: [Int64: Int]
+    /// What the SIS last accepted of each object of the section's items (and of the
+    /// connection's generic categories), and the last failed write of each.
+    public var sisObjects: [SISObjectKey: (accepted: String?, failure: FailedWrite?)]
+    /// The materials whose grades were read (`nil`: all of them).
+    public var scope: Set<Int64>?
+    /// Why the section's connection is blocked, if it is (`SIS_CONNECTION_BLOCKED`).
+    public var connectionBlocked: Problem?
+    /// The section's school's time zone and the connection's overrides of its profile's limits.
+    public var calendar = SectionCalendar()
+
+    /// The connection's vendor profile, with the district's overrides of its limits.
+    public var vendorProfile: VendorProfile { calendar.limits.applied(to: VendorProfile.named(profile) ?? .standard) }
+
+    /// The rules' view of the section.
+    public var sectionInfo: SectionInfo {
+        var titleCounts: [String: Int] = [:]
+        for m in materials where !m.deleted { titleCounts[Validation.titleKey(m.title), default: 0] += 1 }
+        return SectionInfo(
+            connectionID: connectionID, sectionSourcedId: sectionSourcedId, configured: configured,
+            categoryMap: categoryMap.mapValues { SISCategoryRef(sourcedId: $0.sourcedId, title: $0.title) },
+            gradingPeriods: gradingPeriods.map { GradingPeriodInfo(sourcedId: $0.sourcedId, title: $0.title, startDay: $0.startDate, endDay: $0.endDate) },
+            enrolledStudents: enrolledStudents, otherLinkedSections: otherLinkedSections, otherLinkedStudents: otherLinkedStudents,
+            formerStudents: formerStudents, courseTitleCounts: titleCounts, timeZone: calendar.zone)
+    }
+
+    /// One material evaluated here (`ItemEvaluation`): its rules, SIS objects, what Sync
+    /// Changes sends and its status. `section` is `sectionInfo`, passed in to build it once.
+    public func evaluate(_ m: Material, section: SectionInfo) -> ItemEvaluation {
+        let grades = self.grades[m.id] ?? []
+        let infos = grades.map {
+            GradeInfo(studentSourcedId: $0.studentSourcedId, score: $0.score, exception: $0.exception.flatMap(GradeException.init(rawValue:)), comment: $0.comment)
+        }
+        var days: [String: String] = [:]
+        // A result's `scoreDate` is the school's local day of the grade's last change.
+        let zone = calendar.zone
+        for g in grades where days[g.studentSourcedId] == nil { days[g.studentSourcedId] = SchoolCalendar.localDay(g.updatedAt, in: zone) }
+        let info = MaterialInfo(lmsID: m.lmsID, title: m.title, dueAt: m.dueAt, lmsCategoryID: m.categoryLmsID, maxPoints: m.maxPoints,
+                                syncToSIS: m.syncToSIS, deleted: m.deleted, lmsCategoryTitle: m.categoryTitle)
+        return ItemEvaluation.evaluate(
+            material: info, description: m.description, grades: infos, scoreDays: days, section: section, profile: vendorProfile,
+            reportsUnenrolled: reportsUnenrolled.contains(m.id), sis: { sisObjects[$0] ?? (nil, nil) }, pendingWrites: pendingJobs[m.id] ?? 0,
+            attempted: items[m.id]?.attempted ?? false, connectionBlocked: connectionBlocked)
+    }
 }
 
 extension EngineStore {
     /// The section as the planner needs it; `nil` if the section is not linked to an LMS course.
-    public func sectionSnapshot(classID: Int64) throws -> SectionSnapshot? {
-        try pool.read { db in
+    public func sectionSnapshot(classID: Int64, materialIDs: Set<Int64>? = nil) throws -> SectionSnapshot? {
+        try pool.read { db in try Self.snapshot(db, classID: classID, materialIDs: materialIDs) }
+    }
+
+    /// The snapshot inside a transaction; grades, items and SIS objects only of `materialIDs`
+    /// when given (every material is still listed: titles count across the course).
+    static func snapshot(_ db: Database, classID: Int64, materialIDs: Set<Int64>? = nil) throws -> SectionSnapshot? {
             guard let c = try Row.fetchOne(db, sql: """
                 SELECT c.connection_id, c.sourced_id, co.profile, ls.lms_course_id, (SELECT 1 FROM section_config WHERE class_id = c.id) AS configured
                 FROM class c JOIN connection co ON co.id = c.connection_id JOIN linked_section ls ON ls.class_id = c.id WHERE c.id = ?
@@ -121,9 +169,9 @@ extension EngineStore {
                 !list.contains(where: \.active) && list.contains { $0.sectionSourcedId == sectionID } ? student : nil
             })
             var grades: [Int64: [SectionSnapshot.Grade]] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT g.* FROM grade g JOIN material m ON m.id = g.material_id WHERE m.lms_course_id = ? ORDER BY g.material_id, g.student_sourced_id
-                """, arguments: [courseID]) where LinkedSections.grade(of: enrollments[r["student_sourced_id"]] ?? [], belongsTo: sectionID) {
+            let gradeSQL = materialIDs.map { "SELECT g.* FROM grade g WHERE g.material_id IN (\(APIReads.list(Array($0)))) ORDER BY g.material_id, g.student_sourced_id" }
+                ?? "SELECT g.* FROM grade g JOIN material m ON m.id = g.material_id WHERE m.lms_course_id = ? ORDER BY g.material_id, g.student_sourced_id"
+            for r in try Row.fetchAll(db, sql: gradeSQL, arguments: materialIDs == nil ? [courseID] : []) where LinkedSections.grade(of: enrollments[r["student_sourced_id"]] ?? [], belongsTo: sectionID) {
                 grades[r["material_id"], default: []].append(SectionSnapshot.Grade(
                     studentSourcedId: r["student_sourced_id"], score: r["score"], exception: r["exception"], comment: r["comment"],
                     updatedAt: Timestamp.date(r["updated_at"]) ?? .distantPast))
@@ -139,11 +187,28 @@ extension EngineStore {
                 """, arguments: [classID]) {
                 pending[r["material_id"]] = r["n"]
             }
+            var objects: [SISObjectKey: (accepted: String?, failure: FailedWrite?)] = [:]
+            let itemFilter = materialIDs.map { " AND material_id IN (\(APIReads.list(Array($0))))" } ?? ""
+            for r in try Row.fetchAll(db, sql: """
+                SELECT kind, sourced_id, accepted_fingerprint, failed_fingerprint, failure_code, failure_message, failure_resend FROM sis_object
+                WHERE class_id = ?\(itemFilter) UNION ALL
+                SELECT kind, sourced_id, accepted_fingerprint, failed_fingerprint, failure_code, failure_message, failure_resend FROM sis_object
+                WHERE connection_id = ? AND kind = 'category'
+                """, arguments: [classID, connection]) {
+                guard let kind = SISObjectKind(rawValue: r["kind"]) else { continue }
+                var failure: FailedWrite?
+                if let fp: String = r["failed_fingerprint"], let code = ProblemCode(rawValue: r["failure_code"]) {
+                    failure = FailedWrite(fingerprint: fp, code: code, message: r["failure_message"], resend: r["failure_resend"])
+                }
+                objects[SISObjectKey(kind, r["sourced_id"])] = (r["accepted_fingerprint"], failure)
+            }
             return SectionSnapshot(classID: classID, connectionID: connection, profile: c["profile"], sectionSourcedId: sectionID,
                                    configured: (c["configured"] as Int?) != nil, categoryMap: map, gradingPeriods: periods, enrolledStudents: students,
                                    otherLinkedSections: others.map { $0["sourced_id"] }, otherLinkedStudents: otherStudents, formerStudents: former, reportsUnenrolled: reportsUnenrolled,
-                                   materials: materials, grades: grades, items: items, pendingJobs: pending)
-        }
+                                   materials: materials, grades: grades, items: items, pendingJobs: pending, sisObjects: objects, scope: materialIDs,
+                                   connectionBlocked: try String.fetchOne(db, sql: "SELECT cause FROM connection_block WHERE connection_id = ?", arguments: [connection])
+                                       .map { Problem.sisConnectionBlocked(cause: $0) },
+                                   calendar: try ConnectionCalendar.sections(db, classIDs: [classID])[classID] ?? SectionCalendar())
     }
 
     /// SQL for the one section that reports a material's grades of students the roster enrolls
@@ -164,8 +229,8 @@ extension EngineStore {
         let problemsText: String = r["problems"] ?? "[]"
         return SyncItemRecord(
             materialID: r["material_id"], classID: r["class_id"], status: SyncStatus(rawValue: r["status"]) ?? .notSynced,
-            lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date), acceptedFingerprint: r["accepted_fingerprint"],
-            plannedFingerprint: r["planned_fingerprint"], lastAttempt: r["last_attempt"], errorCode: r["error_code"], errorMessage: r["error_message"],
+            lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date), attempted: r["attempted"] ?? false,
+            errorCode: r["error_code"], errorMessage: r["error_message"], errorField: r["error_field"],
             problems: (try? JSONDecoder().decode([Problem].self, from: Data(problemsText.utf8))) ?? [], lineItemSourcedId: r["line_item_sourced_id"])
     }
 

@@ -16,46 +16,33 @@ public struct EngineStore: Sendable {
     // MARK: Planning
 
     /// Records a run and everything it decided: jobs enqueued (coalesced with queued writes to
-    /// the same SIS objects), items blocked by a rule, items skipped. One transaction.
-    /// `plannedAt` is when the snapshot the decisions came from was read: a change the LMS made
-    /// after it is not in this run and still shows as an update.
+    /// the same SIS objects), items blocked by a rule, items skipped. One transaction. A change
+    /// the LMS made after the plan was read needs no bookkeeping here: statuses compare what the
+    /// SIS accepted with the content there is now, so it shows as an update once the run ends.
     public func enqueueRun(connection: String, classID: Int64?, trigger: SyncTrigger, startedBy: String, decisions: [ItemDecision],
-                           maxAttempts: Int, plannedAt: Date, at now: Date) throws -> Int64 {
+                           maxAttempts: Int, at now: Date) throws -> Int64 {
         let t = Timestamp.text(now)
-        let planned = Timestamp.text(plannedAt)
         return try pool.write { db in
             var formerRuns: Set<Int64> = []
             try db.execute(sql: "INSERT INTO sync_run (connection_id, class_id, trigger, started_by, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
                            arguments: [connection, classID, trigger.rawValue, startedBy, t])
             let runID = db.lastInsertedRowID
             var sent = 0, failed = 0, skipped = 0, jobs = 0
+            var looked: Set<Int64> = []
             for d in decisions {
-                let problemsJSON = String(decoding: try JSONEncoder().encode(d.problems), as: UTF8.self)
                 switch d.action {
-                case .skipped:
+                case .skipped, .unchanged:
                     skipped += 1
-                case .unchanged:
-                    // The SIS holds exactly this content: a flag raised by a change that did not
-                    // reach the content (or was undone) comes down.
-                    skipped += 1
-                    try db.execute(sql: """
-                        UPDATE sync_item SET status = 'SUCCESSFUL', content_changed_at = NULL, updated_at = ?
-                        WHERE material_id = ? AND class_id = ? AND status = 'UPDATES_AVAILABLE'
-                        """, arguments: [t, d.materialID, classID])
                 case .blocked:
                     failed += 1
-                    let errors = d.problems.filter { $0.severity == .error }
-                    let first = errors.first ?? Problem(code: .sisRejected, message: "not sent")
-                    let message = errors.count > 1 ? "\(first.message) (and \(errors.count - 1) more problem\(errors.count > 2 ? "s" : ""))" : first.message
-                    try Self.upsertItem(db, materialID: d.materialID, classID: classID!, status: .error, lineItem: d.lineItemSourcedId, runID: runID,
-                                        planned: nil, problems: problemsJSON, errorCode: first.code.rawValue, errorMessage: message, errorField: first.field,
-                                        lastAttempt: "failed", plannedAt: planned, at: t)
-                    for p in errors {
+                    looked.insert(d.materialID)
+                    for p in d.problems where p.severity == .error {
                         try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
                                        attempt: nil, outcome: "rule_failed", httpStatus: nil, code: p.code.rawValue, message: p.message)
                     }
-                case .send(let category, let lineItem, let results, let fingerprint):
+                case .send(let category, let lineItem, let results):
                     sent += 1
+                    looked.insert(d.materialID)
                     var parent: Int64?
                     if let category {
                         // A generic category is shared by every uncategorized item of the
@@ -64,22 +51,31 @@ public struct EngineStore: Sendable {
                                                   dependsOn: nil, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
                         jobs += 1
                     }
-                    let lineItemJob = try Self.enqueue(db, lineItem, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
-                                                       dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
-                    jobs += 1
-                    for r in results {
-                        _ = try Self.enqueue(db, r, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
-                                             dependsOn: lineItemJob, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
+                    if let lineItem {
+                        parent = try Self.enqueue(db, lineItem, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
+                                                  dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
                         jobs += 1
                     }
-                    try Self.upsertItem(db, materialID: d.materialID, classID: classID!, status: .inProgress, lineItem: d.lineItemSourcedId, runID: runID,
-                                        planned: fingerprint, problems: problemsJSON, errorCode: nil, errorMessage: nil, errorField: nil, lastAttempt: nil,
-                                        plannedAt: planned, at: t)
+                    for r in results {
+                        _ = try Self.enqueue(db, r, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
+                                             dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
+                        jobs += 1
+                    }
                     for p in d.problems {
                         try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
                                        attempt: nil, outcome: p.severity == .warning ? "warning" : "rule_failed", httpStatus: nil, code: p.code.rawValue, message: p.message)
                     }
                 }
+            }
+            if let classID {
+                // The items this run sent or stopped are its own now: its counts and history read them.
+                for m in looked.sorted() {
+                    try db.execute(sql: """
+                        INSERT INTO sync_item (material_id, class_id, status, updated_at, attempted, sync_run_id) VALUES (?, ?, 'NOT_SYNCED', ?, 1, ?)
+                        ON CONFLICT (material_id, class_id) DO UPDATE SET attempted = 1, sync_run_id = excluded.sync_run_id
+                        """, arguments: [m, classID, t, runID])
+                }
+                try Self.refresh(db, classID: classID, materialIDs: looked, at: t)
             }
             try db.execute(sql: "UPDATE sync_run SET items_sent = ?, items_failed = ?, items_skipped = ?, jobs_total = ? WHERE id = ?",
                            arguments: [sent, failed, skipped, jobs, runID])
@@ -111,22 +107,6 @@ public struct EngineStore: Sendable {
                                                            classID, runID, dependsOn, maxAttempts, t, t])!
     }
 
-    static func upsertItem(_ db: Database, materialID: Int64, classID: Int64, status: SyncStatus, lineItem: String, runID: Int64, planned: String?,
-                           problems: String, errorCode: String?, errorMessage: String?, errorField: String?, lastAttempt: String?, plannedAt: String,
-                           at t: String) throws {
-        try db.execute(sql: """
-            INSERT INTO sync_item (material_id, class_id, status, planned_fingerprint, problems, line_item_sourced_id, sync_run_id, error_code, error_message,
-                                   error_field, error_at, last_attempt, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (material_id, class_id) DO UPDATE SET status = excluded.status, planned_fingerprint = excluded.planned_fingerprint,
-                problems = excluded.problems, line_item_sourced_id = excluded.line_item_sourced_id, sync_run_id = excluded.sync_run_id,
-                error_code = excluded.error_code, error_message = excluded.error_message, error_field = excluded.error_field, error_at = excluded.error_at,
-                last_attempt = COALESCE(excluded.last_attempt, sync_item.last_attempt),
-                content_changed_at = CASE WHEN sync_item.content_changed_at > ? THEN sync_item.content_changed_at END, updated_at = excluded.updated_at
-            """, arguments: [materialID, classID, status.rawValue, planned, problems, lineItem, runID, errorCode, errorMessage, errorField,
-                             errorCode == nil ? nil : t, lastAttempt, t, plannedAt])
-    }
-
     static func audit(_ db: Database, runID: Int64?, jobID: Int64?, materialID: Int64?, classID: Int64?, at t: String, action: String, attempt: Int?,
                       outcome: String, httpStatus: Int?, code: String?, message: String?) throws {
         try db.cachedStatement(sql: """
@@ -149,14 +129,15 @@ public struct EngineStore: Sendable {
                 WHERE id IN (
                     SELECT j.id FROM outbox_job j
                     WHERE j.connection_id = ? AND j.state IN \(Self.pending) AND j.scheduled_at <= ?
+                      AND NOT EXISTS (SELECT 1 FROM connection_block b WHERE b.connection_id = j.connection_id)
                       AND (j.depends_on_job_id IS NULL OR (SELECT d.state FROM outbox_job d WHERE d.id = j.depends_on_job_id) = 'completed')
                       AND NOT EXISTS (SELECT 1 FROM outbox_job r WHERE r.connection_id = j.connection_id AND r.kind = j.kind
                                       AND r.target_sourced_id = j.target_sourced_id AND r.state = 'running')
                     ORDER BY j.scheduled_at, j.id LIMIT ?)
-                RETURNING id, connection_id, kind, target_sourced_id, payload, attempt, max_attempts, material_id, class_id, sync_run_id
+                RETURNING id, connection_id, kind, target_sourced_id, payload, fingerprint, attempt, max_attempts, material_id, class_id, sync_run_id
                 """), arguments: [t, connection, t, limit]).map {
                 ClaimedJob(id: $0["id"], connectionID: $0["connection_id"], kind: JobKind(rawValue: $0["kind"])!, targetSourcedId: $0["target_sourced_id"],
-                           payload: $0["payload"], attempt: $0["attempt"], maxAttempts: $0["max_attempts"], materialID: $0["material_id"],
+                           payload: $0["payload"], fingerprint: $0["fingerprint"], attempt: $0["attempt"], maxAttempts: $0["max_attempts"], materialID: $0["material_id"],
                            classID: $0["class_id"], syncRunID: $0["sync_run_id"])
             }.sorted { $0.id < $1.id }
         }
@@ -178,7 +159,18 @@ public struct EngineStore: Sendable {
             guard db.changesCount == 1 else { return }  // released or rescued meanwhile: its new owner reports
             try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
                            attempt: job.attempt, outcome: "succeeded", httpStatus: httpStatus, code: nil, message: nil)
-            try Self.settleItem(db, materialID: job.materialID, classID: job.classID, at: t)
+            try Self.recordAccepted(db, connection: job.connectionID, kind: job.kind, sourcedId: job.targetSourcedId, fingerprint: job.fingerprint,
+                                    materialID: job.materialID, classID: job.classID, at: t)
+            if let materialID = job.materialID, let classID = job.classID {
+                let open = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox_job WHERE material_id = ? AND class_id = ? AND state IN \(Self.unfinished)"),
+                                            arguments: [materialID, classID]) ?? 0
+                // While writes of the item are out its status is IN_PROGRESS whatever else is true;
+                // the last one to land decides it.
+                if open == 0 {
+                    try db.execute(sql: "UPDATE sync_item SET last_synced_at = ? WHERE material_id = ? AND class_id = ?", arguments: [t, materialID, classID])
+                    try Self.refresh(db, classID: classID, materialIDs: [materialID], at: t)
+                }
+            }
             if let run = job.syncRunID { try Self.finishRunIfDone(db, runID: run, at: t) }
         }
     }
@@ -228,8 +220,10 @@ public struct EngineStore: Sendable {
     }
 
     /// Give up on a write: the SIS refused it (`cancelled`) or it ran out of attempts
-    /// (`discarded`). Writes waiting on it are cancelled too; the item shows ERROR with `message`.
-    public func fail(_ job: ClaimedJob, code: ProblemCode, message: String, httpStatus: Int?, discarded: Bool, at now: Date) throws {
+    /// (`discarded`). Writes waiting on it are cancelled too; the item's status says why.
+    /// `resend`: whether Sync Changes may send the same content again (`FailedWrite.resend`;
+    /// `false` when the SIS refused the content itself).
+    public func fail(_ job: ClaimedJob, code: ProblemCode, message: String, httpStatus: Int?, discarded: Bool, resend: Bool = true, at now: Date) throws {
         let t = Timestamp.text(now)
         try pool.write { db in
             try db.execute(sql: """
@@ -241,9 +235,13 @@ public struct EngineStore: Sendable {
             try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
                            attempt: job.attempt, outcome: discarded ? "discarded" : "cancelled", httpStatus: httpStatus, code: code.rawValue, message: message)
             let itemMessage = job.kind == .putResult ? Self.resultMessage(db, job: job, message: message) : message
-            try Self.markItemFailed(db, materialID: job.materialID, classID: job.classID, runID: job.syncRunID, code: code, message: itemMessage, at: t)
-            try Self.cancelDependents(db, of: job.id, reason: itemMessage, at: t)
-            if let run = job.syncRunID { try Self.finishRunIfDone(db, runID: run, at: t) }
+            try Self.recordFailure(db, connection: job.connectionID, kind: job.kind, sourcedId: job.targetSourcedId, fingerprint: job.fingerprint,
+                                   materialID: job.materialID, classID: job.classID, code: code, message: itemMessage, resend: resend, at: t)
+            var after = Aftermath()
+            if let m = job.materialID, let c = job.classID { after.items.insert(ItemKey(materialID: m, classID: c)) }
+            if let run = job.syncRunID { after.runs.insert(run) }
+            try Self.cancelDependents(db, of: job.id, because: Self.action(job), failure: (code, itemMessage), at: t, after: &after)
+            try Self.settle(db, after, at: t)
         }
     }
 
@@ -255,6 +253,7 @@ public struct EngineStore: Sendable {
         let message = "discarded by an administrator (\(admin)) before it was sent"
         return try pool.write { db in
             var done: [Int64] = []
+            var after = Aftermath()
             for id in jobIDs {
                 guard let j = try Row.fetchOne(db, sql: "SELECT * FROM outbox_job WHERE id = ? AND state IN \(Self.pending)", arguments: [id]) else { continue }
                 try db.execute(sql: """
@@ -265,11 +264,15 @@ public struct EngineStore: Sendable {
                 let job = Self.job(j)
                 try Self.audit(db, runID: job.syncRunID, jobID: id, materialID: job.materialID, classID: job.classID, at: t, action: "not sent",
                                attempt: nil, outcome: "discarded", httpStatus: nil, code: ProblemCode.sisRejected.rawValue, message: message)
-                try Self.markItemFailed(db, materialID: job.materialID, classID: job.classID, runID: job.syncRunID, code: .sisRejected, message: message, at: t)
-                try Self.cancelDependents(db, of: id, reason: message, at: t)
-                if let run = job.syncRunID { try Self.finishRunIfDone(db, runID: run, at: t) }
+                try Self.recordFailure(db, connection: j["connection_id"], kind: job.kind, sourcedId: job.targetSourcedId, fingerprint: j["fingerprint"],
+                                       materialID: job.materialID, classID: job.classID, code: .sisRejected, message: message, resend: true, at: t)
+                if let m = job.materialID, let c = job.classID { after.items.insert(ItemKey(materialID: m, classID: c)) }
+                if let run = job.syncRunID { after.runs.insert(run) }
+                try Self.cancelDependents(db, of: id, because: Self.action(kind: job.kind, target: job.targetSourcedId), failure: (.sisRejected, message),
+                                          at: t, after: &after)
                 done.append(id)
             }
+            try Self.settle(db, after, at: t)
             return done
         }
     }
@@ -280,59 +283,52 @@ public struct EngineStore: Sendable {
         return student.map { "student \($0): \(message)" } ?? message
     }
 
-    /// Writes that wait on a refused one can never go: cancel them (and theirs) now.
-    static func cancelDependents(_ db: Database, of jobID: Int64, reason: String, at t: String) throws {
-        let dependents = try Row.fetchAll(db, sql: "SELECT id, sync_run_id, material_id, class_id FROM outbox_job WHERE depends_on_job_id = ? AND state IN \(pending)",
-                                          arguments: [jobID])
+    /// A material × section, as the status refresh takes it.
+    struct ItemKey: Hashable {
+        var materialID: Int64
+        var classID: Int64
+    }
+
+    /// What a failure touched: items whose status to recompute, then runs that may be done
+    /// (in that order: a run's counts read its items' statuses).
+    struct Aftermath {
+        var items: Set<ItemKey> = []
+        var runs: Set<Int64> = []
+    }
+
+    /// Recomputes the statuses of the touched items, then closes the runs left with nothing to send.
+    static func settle(_ db: Database, _ after: Aftermath, at t: String) throws {
+        for (classID, keys) in Dictionary(grouping: after.items, by: \.classID).sorted(by: { $0.key < $1.key }) {
+            try refresh(db, classID: classID, materialIDs: Set(keys.map(\.materialID)), at: t)
+        }
+        for run in after.runs.sorted() { try finishRunIfDone(db, runID: run, at: t) }
+    }
+
+    /// Writes that wait on one that will not land can never go: cancel them (and theirs) now.
+    /// With `failure`, each is recorded as not delivered (code, and which write it waited on),
+    /// so its item says so; without (the material was deleted or opted out), nothing is.
+    static func cancelDependents(_ db: Database, of jobID: Int64, because what: String, failure: (code: ProblemCode, reason: String)?, at t: String,
+                                 after: inout Aftermath) throws {
+        let dependents = try Row.fetchAll(db, sql: """
+            SELECT id, sync_run_id, material_id, class_id, connection_id, kind, target_sourced_id, fingerprint FROM outbox_job
+            WHERE depends_on_job_id = ? AND state IN \(pending)
+            """, arguments: [jobID])
         for d in dependents {
             let id: Int64 = d["id"]
             try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, id])
-            let message = "not sent: the write it depends on failed (\(reason))"
+            let reason = failure?.reason ?? "not sent"
+            let message = "not sent: it waits on \(what), which failed (\(reason))"
             try audit(db, runID: d["sync_run_id"], jobID: id, materialID: d["material_id"], classID: d["class_id"], at: t, action: "not sent",
-                      attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: message)
-            try markItemFailed(db, materialID: d["material_id"], classID: d["class_id"], runID: d["sync_run_id"], code: .sisRejected, message: message, at: t)
-            try cancelDependents(db, of: id, reason: reason, at: t)
-            if let run: Int64 = d["sync_run_id"] { try finishRunIfDone(db, runID: run, at: t) }
+                      attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: failure == nil ? reason : message)
+            let kind = JobKind(rawValue: d["kind"])!
+            if let failure {
+                try recordFailure(db, connection: d["connection_id"], kind: kind, sourcedId: d["target_sourced_id"], fingerprint: d["fingerprint"],
+                                  materialID: d["material_id"], classID: d["class_id"], code: failure.code, message: message, resend: true, at: t)
+            }
+            if let m: Int64 = d["material_id"], let c: Int64 = d["class_id"] { after.items.insert(ItemKey(materialID: m, classID: c)) }
+            if let run: Int64 = d["sync_run_id"] { after.runs.insert(run) }
+            try cancelDependents(db, of: id, because: action(kind: kind, target: d["target_sourced_id"]), failure: failure, at: t, after: &after)
         }
-    }
-
-    /// The item shows ERROR, unless the failed write belongs to an older run than the item's
-    /// current one (whose newer writes decide).
-    static func markItemFailed(_ db: Database, materialID: Int64?, classID: Int64?, runID: Int64?, code: ProblemCode, message: String, at t: String) throws {
-        guard let materialID, let classID else { return }
-        try db.execute(sql: """
-            UPDATE sync_item SET status = 'ERROR', error_code = ?, error_message = ?, error_field = NULL, error_at = ?, last_attempt = 'failed', updated_at = ?
-            WHERE material_id = ? AND class_id = ? AND (? IS NULL OR sync_run_id IS NULL OR sync_run_id = ?)
-            """, arguments: [code.rawValue, message, t, t, materialID, classID, runID, runID])
-    }
-
-    /// When an item's last write lands: SUCCESSFUL (or UPDATES_AVAILABLE if the LMS changed it
-    /// meanwhile), unless one of its writes failed.
-    static func settleItem(_ db: Database, materialID: Int64?, classID: Int64?, at t: String) throws {
-        guard let materialID, let classID else { return }
-        let open = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox_job WHERE material_id = ? AND class_id = ? AND state IN \(unfinished)"),
-                                    arguments: [materialID, classID]) ?? 0
-        guard open == 0 else { return }
-        // A result a rule stopped (STUDENT_NOT_ENROLLED, SCORE_INVALID) leaves the item in ERROR
-        // even though the rest was accepted: the teacher has something to fix.
-        let problemsText = try String.fetchOne(db.cachedStatement(sql: "SELECT problems FROM sync_item WHERE material_id = ? AND class_id = ? AND status = 'IN_PROGRESS'"),
-                                               arguments: [materialID, classID])
-        guard let problemsText else { return }
-        let ruleError = ((try? JSONDecoder().decode([Problem].self, from: Data(problemsText.utf8))) ?? []).first { $0.severity == .error }
-        if let ruleError {
-            try db.execute(sql: """
-                UPDATE sync_item SET status = 'ERROR', error_code = ?, error_message = ?, error_field = ?, error_at = ?,
-                    accepted_fingerprint = planned_fingerprint, last_attempt = 'failed', last_synced_at = ?, updated_at = ?
-                WHERE material_id = ? AND class_id = ?
-                """, arguments: [ruleError.code.rawValue, ruleError.message, ruleError.field, t, t, t, materialID, classID])
-            return
-        }
-        try db.execute(sql: """
-            UPDATE sync_item SET
-                status = CASE WHEN content_changed_at IS NOT NULL THEN 'UPDATES_AVAILABLE' ELSE 'SUCCESSFUL' END,
-                accepted_fingerprint = planned_fingerprint, last_attempt = 'succeeded', last_synced_at = ?, updated_at = ?
-            WHERE material_id = ? AND class_id = ? AND status = 'IN_PROGRESS'
-            """, arguments: [t, t, materialID, classID])
     }
 
     /// Closes a run once none of its writes is left to send, with its counts.
@@ -355,25 +351,6 @@ public struct EngineStore: Sendable {
             UPDATE sync_run SET state = ?, finished_at = ?, jobs_succeeded = ?, jobs_failed = ?, items_succeeded = ?, items_failed = ?
             WHERE id = ? AND state = 'running'
             """, arguments: [state, t, succeeded, failedJobs, max(0, sent - failedSent), max(blocked, erroredItems), runID])
-    }
-
-    /// Ends a run that cannot go on (the SIS refused our credentials): its queued writes are
-    /// cancelled and their items show ERROR with the cause.
-    public func failRun(_ runID: Int64, code: ProblemCode, cause: String, at now: Date) throws {
-        let t = Timestamp.text(now)
-        try pool.write { db in
-            let jobs = try Row.fetchAll(db, sql: "SELECT id, material_id, class_id FROM outbox_job WHERE sync_run_id = ? AND state IN \(Self.pending)", arguments: [runID])
-            for j in jobs {
-                let id: Int64 = j["id"]
-                try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, id])
-                try Self.audit(db, runID: runID, jobID: id, materialID: j["material_id"], classID: j["class_id"], at: t, action: "not sent",
-                               attempt: nil, outcome: "cancelled", httpStatus: nil, code: code.rawValue, message: cause)
-                try Self.markItemFailed(db, materialID: j["material_id"], classID: j["class_id"], runID: runID, code: code, message: cause, at: t)
-                try Self.cancelDependents(db, of: id, reason: cause, at: t)
-            }
-            try db.execute(sql: "UPDATE sync_run SET state = 'failed', cause = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?",
-                           arguments: [cause, t, runID])
-        }
     }
 
     /// At start: jobs left `running` by a process that died go back to the queue now.
@@ -413,9 +390,9 @@ public struct EngineStore: Sendable {
         }
     }
 
-    static func action(_ job: ClaimedJob) -> String { action(job.kind, job.targetSourcedId) }
+    static func action(_ job: ClaimedJob) -> String { action(kind: job.kind, target: job.targetSourcedId) }
 
-    static func action(_ kind: JobKind, _ target: String) -> String {
+    static func action(kind: JobKind, target: String) -> String {
         switch kind {
         case .putCategory: "PUT categories/\(target)"
         case .putLineItem: "PUT lineItems/\(target)"

@@ -30,14 +30,15 @@ public struct JobSpec: Sendable, Hashable {
 /// What a run does with one material of the section.
 public struct ItemDecision: Sendable {
     public enum Action: Sendable {
-        /// Send these writes: an optional category, the lineItem, then its results (which wait for it).
-        case send(category: JobSpec?, lineItem: JobSpec, results: [JobSpec], fingerprint: String)
+        /// Send these writes: an optional category, the lineItem (unless the SIS holds it as it
+        /// is), then results (which wait for the lineItem when it is sent too).
+        case send(category: JobSpec?, lineItem: JobSpec?, results: [JobSpec])
         /// A rule failed: nothing is sent, the item shows ERROR with these problems.
         case blocked
         /// Opted out or deleted: not sent, status untouched.
         case skipped
-        /// The SIS already holds exactly this content: not sent, and an UPDATES_AVAILABLE raised
-        /// by a change that did not reach the content comes down.
+        /// Nothing to send: the SIS holds exactly this content, or refused this very content
+        /// (it goes again once it changes, or on a sync of the item on purpose).
         case unchanged
     }
 
@@ -62,6 +63,8 @@ public struct ClaimedJob: Sendable, Hashable {
     public var kind: JobKind
     public var targetSourcedId: String
     public var payload: String
+    /// The content's fingerprint: what the SIS holds once this write is accepted.
+    public var fingerprint: String
     public var attempt: Int
     public var maxAttempts: Int
     public var materialID: Int64?
@@ -124,11 +127,11 @@ public struct SyncItemRecord: Sendable, Hashable {
     public var classID: Int64
     public var status: SyncStatus
     public var lastSyncedAt: Date?
-    public var acceptedFingerprint: String?
-    public var plannedFingerprint: String?
-    public var lastAttempt: String?
+    /// A run has looked at the item (sent it or stopped it on a rule).
+    public var attempted: Bool
     public var errorCode: String?
     public var errorMessage: String?
+    public var errorField: String?
     public var problems: [Problem]
     public var lineItemSourcedId: String?
 }

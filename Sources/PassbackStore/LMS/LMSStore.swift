@@ -50,18 +50,21 @@ public struct LMSStore: Sendable {
                 }
                 try db.execute(sql: "INSERT INTO linked_section (lms_course_id, class_id) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [courseID, classID])
             }
+            try EngineStore.refresh(db, courseID: courseID, at: Timestamp.text(now))
             return courseID
         }
     }
 
     /// Creates or renames an LMS category of a course.
     @discardableResult
-    public func upsertCategory(courseID: Int64, lmsID: String, title: String, createdByTeacher: Bool = false) throws -> Int64 {
+    public func upsertCategory(courseID: Int64, lmsID: String, title: String, createdByTeacher: Bool = false, at now: Date = Date()) throws -> Int64 {
         try pool.write { db in
             try db.execute(sql: """
                 INSERT INTO lms_category (lms_course_id, lms_id, title, created_by_teacher) VALUES (?, ?, ?, ?)
-                ON CONFLICT(lms_course_id, lms_id) DO UPDATE SET title = excluded.title
+                ON CONFLICT(lms_course_id, lms_id) DO UPDATE SET title = excluded.title WHERE lms_category.title IS NOT excluded.title
                 """, arguments: [courseID, lmsID, title, createdByTeacher])
+            // A renamed category is named in CATEGORY_UNMAPPED messages.
+            if db.changesCount > 0 { try EngineStore.refresh(db, courseID: courseID, at: Timestamp.text(now)) }
             return try Int64.fetchOne(db, sql: "SELECT id FROM lms_category WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID])!
         }
     }
@@ -99,9 +102,38 @@ public struct LMSStore: Sendable {
     /// Creates or updates materials of a course in one transaction (all or none); returns their ids in order.
     @discardableResult
     public func upsertMaterials(courseID: Int64, _ materials: [MaterialInput], at now: Date) throws -> [Int64] {
-        try pool.write { db in try materials.map { try Self.upsertMaterial(db, courseID: courseID, $0, at: now) } }
+        try pool.write { db in
+            var changed: Set<Int64> = []
+            var titles: [String] = []
+            let ids = try materials.map { m in
+                let before = try String.fetchOne(db, sql: "SELECT title FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])
+                let id = try Self.upsertMaterial(db, courseID: courseID, m, at: now)
+                if db.changesCount > 0 {
+                    changed.insert(id)
+                    titles += [before, m.title].compactMap { $0 }
+                }
+                return id
+            }
+            try Self.refreshStatuses(db, courseID: courseID, changed: changed, titles: titles, at: Timestamp.text(now))
+            return ids
+        }
     }
 
+    /// Recomputes the statuses of the `changed` materials and of every material of the course
+    /// that has (or had) one of their `titles`: `TITLE_NOT_UNIQUE` counts across the course, so
+    /// a rename can clear (or raise) it on another material. The rest cannot have changed.
+    static func refreshStatuses(_ db: Database, courseID: Int64, changed: Set<Int64>, titles: [String], at t: String) throws {
+        guard !changed.isEmpty else { return }
+        let keys = Set(titles.map(Validation.titleKey))
+        var affected = changed
+        for r in try Row.fetchAll(db, sql: "SELECT id, title FROM material WHERE lms_course_id = ?", arguments: [courseID])
+        where keys.contains(Validation.titleKey(r["title"])) {
+            affected.insert(r["id"])
+        }
+        try EngineStore.refresh(db, materialIDs: affected, at: t)
+    }
+
+    /// Inserts or updates one material; `db.changesCount` is 0 afterwards when nothing changed.
     static func upsertMaterial(_ db: Database, courseID: Int64, _ m: MaterialInput, at now: Date) throws -> Int64 {
         var categoryID: Int64?
         if let c = m.categoryLmsID {
@@ -110,10 +142,6 @@ public struct LMSStore: Sendable {
             }
             categoryID = id
         }
-        // Only what reaches the SIS counts as a change (not `published`, not the opt-out flag).
-        let before = try Row.fetchOne(db, sql: """
-            SELECT title, description, due_at, lms_category_id, max_points FROM material WHERE lms_course_id = ? AND lms_id = ?
-            """, arguments: [courseID, m.lmsID])
         try db.execute(sql: """
             INSERT INTO material (lms_course_id, lms_id, title, description, due_at, lms_category_id, max_points, sync_to_sis, published, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -126,13 +154,7 @@ public struct LMSStore: Sendable {
                 OR material.published IS NOT excluded.published
             """, arguments: [courseID, m.lmsID, m.title, m.description, m.dueAt.map(Timestamp.text), categoryID, m.maxPoints, m.syncToSIS,
                              m.published, Timestamp.text(now)])
-        let after = try Row.fetchOne(db, sql: """
-            SELECT title, description, due_at, lms_category_id, max_points FROM material WHERE lms_course_id = ? AND lms_id = ?
-            """, arguments: [courseID, m.lmsID])
-        let changed = before != nil && before != after
-        let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])!
-        if changed { try Self.contentChanged(db, materialID: id, at: now) }
-        return id
+        return try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])!
     }
 
     /// The ids of a course's materials by LMS id (those that exist).
@@ -175,7 +197,7 @@ public struct LMSStore: Sendable {
     public func recordGrades(_ grades: [GradeInput], at now: Date) throws -> Int {
         let t = Timestamp.text(now)
         return try pool.write { db in
-            var changedStudents: [Int64: [String]] = [:]
+            var changedMaterials: Set<Int64> = []
             var changed = 0
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO grade (material_id, student_sourced_id, score, exception, comment, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -187,10 +209,10 @@ public struct LMSStore: Sendable {
                 try statement.execute(arguments: [g.materialID, g.studentSourcedId, g.score, g.exception, g.comment, t])
                 if db.changesCount > 0 {
                     changed += 1
-                    changedStudents[g.materialID, default: []].append(g.studentSourcedId)
+                    changedMaterials.insert(g.materialID)
                 }
             }
-            for (id, students) in changedStudents.sorted(by: { $0.key < $1.key }) { try Self.gradesChanged(db, materialID: id, students: students, at: now) }
+            try EngineStore.refresh(db, materialIDs: changedMaterials, at: t)
             return changed
         }
     }
@@ -228,36 +250,9 @@ public struct LMSStore: Sendable {
                 }
                 try Self.cancelQueuedWrites(db, materialID: materialID, classIDs: classIDs, reason: "sync to SIS was turned off for this section", at: t)
             }
+            for c in classIDs { try EngineStore.refresh(db, classID: c, materialIDs: [materialID], at: t) }
             return .saved
         }
-    }
-
-    /// A material or one of its grades changed: in every section, an item that was in step with
-    /// the SIS now has updates available, and a run already under way ends in UPDATES_AVAILABLE.
-    static func contentChanged(_ db: Database, materialID: Int64, at now: Date) throws {
-        try db.cachedStatement(sql: """
-            UPDATE sync_item SET content_changed_at = ?, updated_at = ?,
-                status = CASE WHEN status = 'SUCCESSFUL' THEN 'UPDATES_AVAILABLE' ELSE status END
-            WHERE material_id = ?
-            """).execute(arguments: [Timestamp.text(now), Timestamp.text(now), materialID])
-    }
-
-    /// Grades of `students` on a material changed: as `contentChanged`, but only in the sections
-    /// whose plan they are part of (a linked course's grade goes where the roster enrolls its
-    /// student): the sections enrolling one of them, and, for a student enrolled in none, the
-    /// section that reports it (`EngineStore.unenrolledReportedBy`).
-    static func gradesChanged(_ db: Database, materialID: Int64, students: [String], at now: Date) throws {
-        let list = String(decoding: try JSONEncoder().encode(students), as: UTF8.self)
-        let linked = "c.id IN (SELECT ls.class_id FROM linked_section ls JOIN material lm ON lm.lms_course_id = ls.lms_course_id WHERE lm.id = sync_item.material_id)"
-        try db.cachedStatement(sql: """
-            UPDATE sync_item SET content_changed_at = ?, updated_at = ?,
-                status = CASE WHEN status = 'SUCCESSFUL' THEN 'UPDATES_AVAILABLE' ELSE status END
-            WHERE material_id = ? AND EXISTS (
-                SELECT 1 FROM json_each(?) j
-                WHERE j.value IN (\(APIReads.studentsOf(sectionsWhere: "c.id = sync_item.class_id")))
-                   OR (sync_item.class_id = (\(EngineStore.unenrolledReportedBy(material: "sync_item.material_id")))
-                       AND j.value NOT IN (\(APIReads.studentsOf(sectionsWhere: linked)))))
-            """).execute(arguments: [Timestamp.text(now), Timestamp.text(now), materialID, list])
     }
 
     /// Deletes a material in the LMS: it is no longer updated (its SIS item stays), and writes
@@ -269,13 +264,15 @@ public struct LMSStore: Sendable {
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) else { return false }
             try db.execute(sql: "UPDATE material SET deleted_at = COALESCE(deleted_at, ?), updated_at = ? WHERE id = ?", arguments: [t, t, id])
             try Self.cancelQueuedWrites(db, materialID: id, classIDs: nil, reason: "the material was deleted in the LMS", at: t)
+            let title = try String.fetchOne(db, sql: "SELECT title FROM material WHERE id = ?", arguments: [id]) ?? ""
+            try Self.refreshStatuses(db, courseID: courseID, changed: [id], titles: [title], at: t)
             return true
         }
     }
 
     /// Cancels the writes still queued for a material (in `classIDs`, or in every section when
-    /// nil) with their dependents, finishes runs left with nothing to do, and takes the items
-    /// those writes were planned for out of IN_PROGRESS: what was planned will not all arrive.
+    /// nil) with their dependents, and finishes runs left with nothing to do. Nothing is
+    /// recorded against the SIS objects (no write failed); the caller recomputes the statuses.
     static func cancelQueuedWrites(_ db: Database, materialID id: Int64, classIDs: [Int64]?, reason: String, at t: String) throws {
         if classIDs?.isEmpty == true { return }
         let sections = classIDs.map { " AND class_id IN (\(APIReads.placeholders($0.count)))" } ?? ""
@@ -283,25 +280,19 @@ public struct LMSStore: Sendable {
         let queued = try Row.fetchAll(db, sql: """
             SELECT id, sync_run_id, class_id FROM outbox_job WHERE material_id = ? AND state IN ('available', 'scheduled', 'retryable')\(sections)
             """, arguments: StatementArguments([id] + sectionArgs))
+        var after = EngineStore.Aftermath()
         for j in queued {
             let job: Int64 = j["id"]
-            try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, job])
+            try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ? AND state IN ('available', 'scheduled', 'retryable')",
+                           arguments: [t, job])
+            guard db.changesCount == 1 else { continue }  // a dependent of one cancelled before
             try EngineStore.audit(db, runID: j["sync_run_id"], jobID: job, materialID: id, classID: j["class_id"], at: t, action: "not sent",
                                   attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: reason)
-            try EngineStore.cancelDependents(db, of: job, reason: reason, at: t)
-            if let run: Int64 = j["sync_run_id"] { try EngineStore.finishRunIfDone(db, runID: run, at: t) }
+            if let run: Int64 = j["sync_run_id"] { after.runs.insert(run) }
+            try EngineStore.cancelDependents(db, of: job, because: reason, failure: nil, at: t, after: &after)
         }
-        // Nothing counts as accepted from that plan, and a write still in flight cannot make the
-        // item SUCCESSFUL (it settles only IN_PROGRESS items). The error the cancelled dependents
-        // just marked goes in the same statement: the table's CHECK ties ERROR to its error.
-        try db.execute(sql: """
-            UPDATE sync_item SET status = CASE WHEN accepted_fingerprint IS NULL THEN 'NOT_SYNCED' ELSE 'UPDATES_AVAILABLE' END,
-                error_code = NULL, error_message = NULL, error_field = NULL, error_at = NULL,
-                planned_fingerprint = NULL, content_changed_at = ?, updated_at = ?
-            WHERE material_id = ? AND (status = 'IN_PROGRESS' OR (status = 'ERROR' AND error_at = ?))\(sections)
-            """, arguments: StatementArguments([t, t, id, t] as [any DatabaseValueConvertible] + sectionArgs.map { $0 as any DatabaseValueConvertible }))
-        try db.execute(sql: "UPDATE sync_item SET error_code = NULL, error_message = NULL, error_field = NULL, error_at = NULL WHERE material_id = ? AND status != 'ERROR'\(sections)",
-                       arguments: StatementArguments([id] + sectionArgs))
+        // The caller recomputes the statuses of the items; the runs may be done now.
+        for run in after.runs.sorted() { try EngineStore.finishRunIfDone(db, runID: run, at: t) }
     }
 
     /// Restores a deleted material; the next sync reconnects it to the same SIS item by its stable id.
@@ -311,8 +302,8 @@ public struct LMSStore: Sendable {
             try db.execute(sql: "UPDATE material SET deleted_at = NULL, updated_at = ? WHERE lms_course_id = ? AND lms_id = ? AND deleted_at IS NOT NULL",
                            arguments: [Timestamp.text(now), courseID, lmsID])
             guard db.changesCount > 0 else { return false }
-            let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID])!
-            try Self.contentChanged(db, materialID: id, at: now)
+            let m = try Row.fetchOne(db, sql: "SELECT id, title FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID])!
+            try Self.refreshStatuses(db, courseID: courseID, changed: [m["id"]], titles: [m["title"]], at: Timestamp.text(now))
             return true
         }
     }
@@ -356,6 +347,8 @@ public struct LMSStore: Sendable {
             for (lms, sis) in rows {
                 try db.execute(sql: "INSERT INTO category_map (class_id, lms_category_id, sis_category_id) VALUES (?, ?, ?)", arguments: [classID, lms, sis])
             }
+            // The map is an input of the rules: the section's statuses follow it now, not at the next sync.
+            try EngineStore.refresh(db, classID: classID, at: Timestamp.text(now))
             return []
         }
     }

@@ -250,10 +250,11 @@ public struct CacheQueries: Sendable {
         "(m.sync_to_sis = 1 AND NOT EXISTS (SELECT 1 FROM material_opt_out oo WHERE oo.material_id = m.id AND oo.class_id = \(section)))"
     }
 
-    /// A material's status in a section (`m` material, `si` its sync item, `section` the
-    /// section's column): opted out, or the item's status, or never synced.
+    /// A material's status in a section (`si` its sync item): the one `StatusRules` decided and
+    /// the store keeps up to date in every write that changes its facts. Every material × linked
+    /// section has its row; the fallback only covers a row being created by a concurrent write.
     static func statusExpression(section: String) -> String {
-        "CASE WHEN NOT \(syncToSISExpression(section: section)) THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END"
+        "COALESCE(si.status, 'NOT_SYNCED')"
     }
 
     static func dayAfter(_ day: String) -> String {

@@ -45,6 +45,10 @@ public final class RosterImportSink {
         let (applied, refused) = try RosterWriter.upsert(rows, collection: collection, connection: connection, runID: runID,
                                                          location: location, db: db)
         counts[collection, default: RosterCounts()] = counts[collection, default: RosterCounts()] + applied
+        // A bulk file's statuses are refreshed once, after its sweep (``finish``).
+        if !isBulk {
+            try RosterStore.refreshStatuses(db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection)
+        }
         let mine = pending.filter { $0.collection == collection }
         pending.removeAll { $0.collection == collection }
         try record(try RosterWriter.keep(mine + refused, collection: collection, connection: connection, runID: runID, complete: isBulk, db: db))
@@ -82,6 +86,8 @@ public final class RosterImportSink {
                 counts[collection, default: RosterCounts()].deleted += try RosterWriter.markUnseenDeleted(
                     collection: collection, connection: connection, runID: runID, db: db)
             }
+            let c = counts[collection] ?? RosterCounts()
+            try RosterStore.refreshStatuses(db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection)
         }
         let refused = checks.filter { $0.refusal != nil }
         if throwing, !refused.isEmpty { throw MassDeletionRefused(checks: refused, limit: limit) }

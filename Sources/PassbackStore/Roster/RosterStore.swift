@@ -120,6 +120,7 @@ public struct RosterStore: Sendable {
             refused = try RosterWriter.keep(rejects, collection: collection, connection: connection, runID: runID, complete: mode == "full", db: db) + refused
             counts.rejected += rejects.count
             try Self.insertRejects(refused, runID: runID, db: db)
+            try Self.refreshStatuses(db, collection: collection, rows: rows, changed: counts.created + counts.updated + counts.deleted, connection: connection)
             try db.execute(sql: """
                 INSERT INTO roster_cursor (connection_id, collection, active_run_id, active_mode, active_since, active_offset) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(connection_id, collection) DO UPDATE SET active_run_id = excluded.active_run_id, active_mode = excluded.active_mode,
@@ -154,6 +155,7 @@ public struct RosterStore: Sendable {
                 }
                 deleted = try RosterWriter.markUnseenDeleted(collection: collection, connection: connection, runID: runID, db: db)
             }
+            try Self.refreshStatuses(db, collection: collection, rows: nil, changed: deleted, connection: connection)
             try db.execute(sql: """
                 INSERT INTO roster_cursor (connection_id, collection, last_success_started_at) VALUES (?, ?, ?)
                 ON CONFLICT(connection_id, collection) DO UPDATE SET last_success_started_at = excluded.last_success_started_at,
@@ -235,6 +237,32 @@ public struct RosterStore: Sendable {
                                        sample: Array(gone.prefix(RosterDeletionCheck.sampleSize)), listedNothing: listedNothing,
                                        refusal: limit.refusal(deleting: gone.count, active: active.count, listedNothing: listedNothing))
         }
+    }
+
+    /// The roster is an input of the rules (who is enrolled where, grading periods, SIS
+    /// categories): statuses of the linked sections it touched are recomputed in the same
+    /// transaction. Enrollment rows name their sections (and a linked course's other sections
+    /// follow: its grades go where the roster enrolls each student); any other change, or
+    /// deletions of unseen rows (`rows` nil), recomputes every linked section of the connection.
+    static func refreshStatuses(_ db: Database, collection: RosterCollection, rows: [RosterRow]?, changed: Int, connection: String) throws {
+        guard changed > 0, [.enrollments, .classes, .academicSessions, .categories].contains(collection) else { return }
+        let t = Timestamp.text(Date())
+        var classIDs: [Int64]
+        if collection == .enrollments, let rows {
+            // A teacher's enrollment decides no status.
+            let sections = Set(rows.compactMap { row -> String? in
+                guard case .text("student")? = row.columns["role"], case .text(let id)? = row.columns["class_sourced_id"] else { return nil }
+                return id
+            })
+            guard !sections.isEmpty else { return }
+            classIDs = try Int64.fetchAll(db, sql: """
+                SELECT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id WHERE c.connection_id = ? AND c.sourced_id IN (SELECT value FROM json_each(?))
+                """, arguments: [connection, String(decoding: try JSONEncoder().encode(sections.sorted()), as: UTF8.self)])
+        } else {
+            classIDs = try Int64.fetchAll(db, sql: "SELECT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id WHERE c.connection_id = ?",
+                                          arguments: [connection])
+        }
+        try EngineStore.refresh(db, coursesOfSections: classIDs, at: t)
     }
 
     public func rejects(runID: Int64) throws -> [RosterReject] {

@@ -25,6 +25,10 @@ public final class OutboxWorker: Service, Sendable {
         public var probeInterval: TimeInterval = 5
         /// How long writes wait on a SIS that does not answer before they end `SIS_UNAVAILABLE`.
         public var unreachableWindow: TimeInterval = 24 * 3600
+        /// How often a blocked connection (credentials refused, no OneRoster service at its base
+        /// URL) is tried with a light read; the first try is at once, so a worker started with a
+        /// fixed configuration sends the held writes straight away.
+        public var blockedProbeInterval: Duration = .seconds(30)
 
         public init() {}
     }
@@ -118,6 +122,7 @@ public final class OutboxWorker: Service, Sendable {
             var ticking = false
             var deadline: ContinuousClock.Instant?
             var cancelled = false
+            var nextProbe = ContinuousClock.now
             while true {
                 if Task.isCancelled { stopping.withLock { $0 = true } }
                 let stop = stopping.withLock { $0 }
@@ -130,6 +135,20 @@ public final class OutboxWorker: Service, Sendable {
                         cancelled = true
                     }
                 } else {
+                    // A blocked connection claims nothing (the claim skips it); a light read tells
+                    // when it works again.
+                    if ((try? store.connectionBlock(connection)) ?? nil) != nil {
+                        if ContinuousClock.now >= nextProbe {
+                            nextProbe = .now + configuration.blockedProbeInterval
+                            if await probe(target) == nil {
+                                if (try? store.unblock(connection: connection, at: clock.now)) == true {
+                                    logger.notice("connection \(connection) works again: sending its held writes")
+                                }
+                            }
+                        }
+                        // Draining: nothing can move until the configuration is fixed.
+                        if drain, inFlight.isEmpty, ((try? store.connectionBlock(connection)) ?? nil) != nil { break }
+                    }
                     // A SIS that does not answer gets no writes, only a probe now and then.
                     let waiting = await waitOnUnreachable(connection, target: target)
                     let free = waiting ? 0 : concurrency - inFlight.count
@@ -188,7 +207,7 @@ public final class OutboxWorker: Service, Sendable {
                 logger.error("job \(job.id) was accepted but its outcome could not be recorded: \(error)")
             }
         } catch let error as OneRosterError {
-            await handle(error, job: job, limiter: limiter, client: target.client)
+            await handle(error, job: job, target: target, limiter: limiter)
         } catch is CancellationError {
             try? store.release([job], at: clock.now)
             count("released")
@@ -200,7 +219,19 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    func handle(_ error: OneRosterError, job: ClaimedJob, limiter: RateLimiter, client: OneRosterClient? = nil) async {
+    /// A light read of the SIS (one academic session): `nil` when it works, else what failed.
+    func probe(_ target: Target) async -> OneRosterError? {
+        do {
+            for try await _ in target.client.pages(.academicSessions, query: ListQuery(pageSize: 1)) { break }
+            return nil
+        } catch let error as OneRosterError {
+            return error
+        } catch {
+            return OneRosterError(kind: .retryable, operation: "GET academicSessions", bodyExcerpt: "\(error)")
+        }
+    }
+
+    func handle(_ error: OneRosterError, job: ClaimedJob, target: Target, limiter: RateLimiter) async {
         if Task.isCancelled {
             // Shutdown cut this send short: whether it landed is unknown, and the PUT is idempotent.
             try? store.release([job], at: clock.now)
@@ -210,16 +241,29 @@ public final class OutboxWorker: Service, Sendable {
         let now = clock.now
         let failure = Self.failure(error, at: now)
         do {
+            let id = job.connectionID
+            let env = "CONNECTION_\(id.uppercased())"
             if case .auth = failure {
-                // The client already fetched a fresh token once after the 401: the credentials are wrong.
-                let cause = "the SIS refused Passback's credentials (\(error.message)); an administrator must fix the connection's client id or secret"
-                try store.fail(job, code: .sisAuthFailed, message: cause, httpStatus: error.httpStatus, discarded: false, at: now)
-                if let run = job.syncRunID { try store.failRun(run, code: .sisAuthFailed, cause: cause, at: now) }
-                count("cancelled")
+                // The client already fetched a fresh token once after the 401: the credentials are
+                // wrong. No write of this connection can go: hold them all until they work.
+                let cause = "the SIS refused Passback's credentials (\(error.message)): an administrator sets the right secret in "
+                    + "\(env)_CLIENT_SECRET (connection.\(id).clientSecret) and the client id in connection.\(id).clientId"
+                try store.hold(job, code: ProblemCode.sisAuthFailed.rawValue, cause: cause, httpStatus: error.httpStatus, at: now)
+                count("held")
                 logger.error("\(cause)")
                 return
             }
-            if case .retryable = failure, let client, await isUnreachable(job.connectionID, client: client) {
+            if case .notFound = failure, job.kind != .deleteLineItem, let probed = await probe(target), probed.kind == .notFound {
+                // Not this object: the OneRoster path itself is not there.
+                let base = target.client.configuration.baseURL.absoluteString
+                let cause = "the SIS answers 404 Not Found on the OneRoster path \(base) (\(error.message)): an administrator fixes "
+                    + "connection.\(id).baseURL (\(env)_BASE_URL), the OneRoster base URL with its prefix (…/ims/oneroster/v1p1)"
+                try store.hold(job, code: "SIS_NOT_FOUND", cause: cause, httpStatus: error.httpStatus, at: now)
+                count("held")
+                logger.error("\(cause)")
+                return
+            }
+            if case .retryable = failure, await isUnreachable(job.connectionID, client: target.client) {
                 // Nothing answers: the write waits on the connection, its attempt not spent.
                 try store.waitOnConnection(job, error: error.message, httpStatus: error.httpStatus, at: now)
                 count("waiting")
@@ -238,7 +282,12 @@ public final class OutboxWorker: Service, Sendable {
                 count("snoozed")
             case .cancel(let reason):
                 let gaveUp = failure.problemCode == .sisUnavailable
-                try store.fail(job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, at: now)
+                // The SIS refused this content itself: the same content would be refused again, so
+                // Sync Changes holds it until it changes (or the teacher syncs the item on purpose).
+                var refusedContent = false
+                if case .invalidData = failure { refusedContent = true }
+                try store.fail(job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, resend: !refusedContent,
+                               at: now)
                 count(gaveUp ? "discarded" : "cancelled")
             }
         } catch {

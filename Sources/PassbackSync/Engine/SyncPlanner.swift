@@ -12,7 +12,8 @@ public struct PlannedItem: Sendable {
         case blocked
         /// The material is opted out or deleted.
         case skip
-        /// The SIS already holds exactly this content (Sync Changes leaves it out).
+        /// Nothing to send: the SIS holds exactly this content, or refused this very content
+        /// (Sync Changes leaves it out; it goes again once it changes, or on purpose).
         case unchanged
     }
 
@@ -55,47 +56,32 @@ public struct SyncPlanner: Sendable {
     }
 
     /// The plan for a section: every material (`materialIDs` nil) or the ones named. With
-    /// `onlyChanges`, items the SIS already holds unchanged are skipped (Sync Changes); a
-    /// single-item sync sends the item whatever its state.
+    /// `onlyChanges` (Sync Changes), each SIS object goes only if its content differs from what
+    /// the SIS last accepted, and never again as the very content the SIS refused; a sync of
+    /// items on purpose sends each of them whole, whatever its state.
     public func plan(classID: Int64, materialIDs: Set<Int64>? = nil, onlyChanges: Bool) throws -> SyncPlan {
         let readAt = clock.now
-        guard let s = try engine.sectionSnapshot(classID: classID) else {
+        guard let s = try engine.sectionSnapshot(classID: classID, materialIDs: materialIDs) else {
             throw Failure(description: "the section is not linked to an LMS course, so it has nothing to sync")
         }
-        let calendar = try engine.sectionCalendar(classID: classID)
-        let profile = calendar.limits.applied(to: VendorProfile.named(s.profile) ?? .standard)
-        var titleCounts: [String: Int] = [:]
-        for m in s.materials where !m.deleted { titleCounts[Validation.titleKey(m.title), default: 0] += 1 }
-        let section = SectionInfo(
-            connectionID: s.connectionID, sectionSourcedId: s.sectionSourcedId, configured: s.configured,
-            categoryMap: s.categoryMap.mapValues { SISCategoryRef(sourcedId: $0.sourcedId, title: $0.title) },
-            gradingPeriods: s.gradingPeriods.map { GradingPeriodInfo(sourcedId: $0.sourcedId, title: $0.title, startDay: $0.startDate, endDay: $0.endDate) },
-            enrolledStudents: s.enrolledStudents, otherLinkedSections: s.otherLinkedSections, otherLinkedStudents: s.otherLinkedStudents, formerStudents: s.formerStudents,
-            courseTitleCounts: titleCounts, timeZone: calendar.zone)
+        let section = s.sectionInfo
         var items: [PlannedItem] = []
         for m in s.materials where materialIDs?.contains(m.id) ?? true {
-            let lineItemID = SourcedIDs.lineItem(connection: s.connectionID, materialLmsID: m.lmsID, sectionSourcedId: s.sectionSourcedId)
+            let e = s.evaluate(m, section: section)
+            let lineItemID = e.lineItem.sourcedId
             guard !m.deleted, m.syncToSIS else {
                 items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .skip, problems: [], writes: []))
                 continue
             }
-            let grades = (s.grades[m.id] ?? []).map {
-                GradeInfo(studentSourcedId: $0.studentSourcedId, score: $0.score, exception: $0.exception.flatMap(GradeException.init(rawValue:)), comment: $0.comment)
-            }
-            let info = MaterialInfo(lmsID: m.lmsID, title: m.title, dueAt: m.dueAt, lmsCategoryID: m.categoryLmsID, maxPoints: m.maxPoints,
-                                    syncToSIS: m.syncToSIS, deleted: m.deleted, lmsCategoryTitle: m.categoryTitle)
-            let rules = Validation.plan(material: info, grades: grades, section: section, profile: profile, reportsUnenrolled: s.reportsUnenrolled.contains(m.id))
-            if rules.blocked {
-                items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .blocked, problems: rules.problems, writes: []))
+            if e.rules.blocked {
+                items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .blocked,
+                                         problems: e.rules.problems, writes: []))
                 continue
             }
-            let writes = Self.writes(material: m, rules: rules, section: s, profile: profile, grades: s.grades[m.id] ?? [], zone: calendar.zone)
-            let fingerprint = Fingerprint.of(writes.map(\.fingerprint).joined(separator: "\n"))
-            let item = s.items[m.id]
-            let unchanged = item?.acceptedFingerprint == fingerprint && item?.lastAttempt == "succeeded" && item?.status != .error
-                && (s.pendingJobs[m.id] ?? 0) == 0
-            items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: onlyChanges && unchanged ? .unchanged : .send,
-                                     problems: rules.problems, writes: writes))
+            let wanted = Set(onlyChanges ? e.changed : e.all)
+            let writes = Self.writes(e, section: s, only: wanted)
+            items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID,
+                                     decision: writes.isEmpty ? .unchanged : .send, problems: e.rules.problems, writes: writes))
         }
         return SyncPlan(classID: classID, connectionID: s.connectionID, items: items, readAt: readAt)
     }
@@ -113,48 +99,47 @@ public struct SyncPlanner: Sendable {
                 return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId, action: .blocked, problems: item.problems)
             case .send:
                 let category = item.writes.first { $0.kind == .putCategory }
-                let lineItem = item.writes.first { $0.kind == .putLineItem }!
+                let lineItem = item.writes.first { $0.kind == .putLineItem }
                 let results = item.writes.filter { $0.kind == .putResult }
-                let fingerprint = Fingerprint.of(item.writes.map(\.fingerprint).joined(separator: "\n"))
-                return ItemDecision(materialID: item.materialID, lineItemSourcedId: lineItem.targetSourcedId,
-                                    action: .send(category: category, lineItem: lineItem, results: results, fingerprint: fingerprint), problems: item.problems)
+                return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId,
+                                    action: .send(category: category, lineItem: lineItem, results: results), problems: item.problems)
             }
         }
         let runID = try engine.enqueueRun(connection: plan.connectionID, classID: classID, trigger: trigger, startedBy: startedBy, decisions: decisions,
-                                          maxAttempts: retryPolicy.maxAttempts, plannedAt: plan.readAt, at: clock.now)
+                                          maxAttempts: retryPolicy.maxAttempts, at: clock.now)
         return (runID, plan)
     }
 
-    /// The OneRoster writes of one item: exactly what the SIS will hold. A result's `scoreDate` is
-    /// the school's local day (in `zone`) of the grade's last change.
-    static func writes(material m: SectionSnapshot.Material, rules: ItemPlan, section s: SectionSnapshot, profile: VendorProfile,
-                       grades: [SectionSnapshot.Grade], zone: TimeZone = TimeZone(identifier: SchoolCalendar.defaultZoneName)!) -> [JobSpec] {
+    /// The OneRoster writes of one item, of the objects in `only`, in order (category, lineItem,
+    /// results): each encodes exactly its `…Content`, and carries that content's fingerprint.
+    static func writes(_ e: ItemEvaluation, section s: SectionSnapshot, only: Set<SISObjectKey>) -> [JobSpec] {
         var writes: [JobSpec] = []
-        if case .genericCategory = profile.uncategorized, m.categoryLmsID == nil, let generic = rules.sisCategory {
-            let category = OneRoster.Category(sourcedId: generic.sourcedId, metadata: ["passback.generic": true], title: generic.title)
-            writes.append(spec(.putCategory, category.sourcedId, category.json))
+        if let c = e.category, only.contains(c.key) {
+            let category = OneRoster.Category(sourcedId: c.sourcedId, metadata: ["passback.generic": true], title: c.title)
+            writes.append(spec(.putCategory, category.sourcedId, category.json, c.fingerprint))
         }
-        let lineItem = LineItem(
-            sourcedId: rules.lineItemSourcedId, status: .active,
-            metadata: ["passback.lmsMaterialId": .string(m.lmsID), "passback.section": .string(s.sectionSourcedId)],
-            title: m.title, description: m.description, assignDate: m.dueAt, dueDate: m.dueAt,
-            class: Reference(s.sectionSourcedId, type: .class), category: rules.sisCategory.map { Reference($0.sourcedId, type: .category) },
-            gradingPeriod: rules.gradingPeriodSourcedId.map { Reference($0, type: .academicSession) },
-            resultValueMin: 0, resultValueMax: m.maxPoints ?? 100)
-        writes.append(spec(.putLineItem, lineItem.sourcedId, lineItem.json))
-        let updatedAt = Dictionary(grades.map { ($0.studentSourcedId, $0.updatedAt) }, uniquingKeysWith: { a, _ in a })
-        for r in rules.results {
+        let l = e.lineItem
+        if only.contains(l.key) {
+            let lineItem = LineItem(
+                sourcedId: l.sourcedId, status: .active,
+                metadata: ["passback.lmsMaterialId": .string(l.lmsMaterialID), "passback.section": .string(l.sectionSourcedId)],
+                title: l.title, description: l.description, assignDate: l.dueAt, dueDate: l.dueAt,
+                class: Reference(l.sectionSourcedId, type: .class), category: l.categorySourcedId.map { Reference($0, type: .category) },
+                gradingPeriod: l.gradingPeriodSourcedId.map { Reference($0, type: .academicSession) },
+                resultValueMin: 0, resultValueMax: l.resultValueMax)
+            writes.append(spec(.putLineItem, lineItem.sourcedId, lineItem.json, l.fingerprint))
+        }
+        for r in e.results where only.contains(r.key) {
             let result = GradebookResult(
-                sourcedId: r.sourcedId, status: .active, lineItem: Reference(lineItem.sourcedId, type: .lineItem),
+                sourcedId: r.sourcedId, status: .active, lineItem: Reference(r.lineItemSourcedId, type: .lineItem),
                 student: Reference(r.studentSourcedId, type: .student), scoreStatus: ScoreStatus(rawValue: r.scoreStatus.rawValue) ?? .fullyGraded,
-                score: r.score, scoreDate: updatedAt[r.studentSourcedId].flatMap { CalendarDate(SchoolCalendar.localDay($0, in: zone)) }, comment: r.comment)
-            writes.append(spec(.putResult, result.sourcedId, result.json))
+                score: r.score, scoreDate: r.scoreDay.flatMap { CalendarDate($0) }, comment: r.comment)
+            writes.append(spec(.putResult, result.sourcedId, result.json, r.fingerprint))
         }
         return writes
     }
 
-    static func spec(_ kind: JobKind, _ target: String, _ object: JSONObject) -> JobSpec {
-        let text = JSONValue.object(object).jsonText
-        return JobSpec(kind: kind, targetSourcedId: target, payload: text, fingerprint: Fingerprint.of(text))
+    static func spec(_ kind: JobKind, _ target: String, _ object: JSONObject, _ fingerprint: String) -> JobSpec {
+        JobSpec(kind: kind, targetSourcedId: target, payload: JSONValue.object(object).jsonText, fingerprint: fingerprint)
     }
 }
