@@ -30,7 +30,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let (config, database) = try await store.load()
         guard !config.connections.isEmpty else { throw CommandFailure("no connection is configured; see README (Connecting an SIS)") }
-        var workerConfig = OutboxWorker.Configuration()
+        var workerConfig = config.outboxConfiguration()
         workerConfig.concurrencyPerConnection = concurrency
         let worker = OutboxWorker(database: database, targets: config.outboxTargets(), configuration: workerConfig)
         if untilIdle {
@@ -104,6 +104,14 @@ struct SyncCommand: AsyncParsableCommand {
 
 extension PassbackConfiguration {
     /// Each configured connection as a target of the outbox worker.
+    /// The outbox worker's settings this configuration gives (how it waits on a SIS that does not answer).
+    func outboxConfiguration() -> OutboxWorker.Configuration {
+        var c = OutboxWorker.Configuration()
+        c.probeInterval = TimeInterval(outboxProbeIntervalSeconds)
+        c.unreachableWindow = TimeInterval(outboxUnreachableWindowHours) * 3600
+        return c
+    }
+
     func outboxTargets() -> [String: OutboxWorker.Target] {
         connections.mapValues {
             OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute, concurrency: $0.settings.concurrency)

@@ -27,9 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let (config, database) = try await store.load()
         let targets = config.outboxTargets()
-        let worker = OutboxWorker(database: database, targets: targets)
+        let worker = OutboxWorker(database: database, targets: targets, configuration: config.outboxConfiguration())
         let services = APIServices(database: database, connections: config.connections, clients: targets.mapValues(\.client))
         services.rosterDeletionLimit = config.rosterDeletionLimit
+        services.rosterRunner.pullMaxWait = TimeInterval(config.rosterMaxWaitSeconds)
         let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
         let gateway = try Gateway(configuration: .init(host: host, port: port, metricsToken: config.metricsToken, idleTimeout: .seconds(idleTimeout)), database: database,
                                   worker: worker, scheduler: scheduler,

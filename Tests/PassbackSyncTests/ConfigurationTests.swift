@@ -56,6 +56,20 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("how the worker waits on a SIS that does not answer comes from outbox.* or OUTBOX_*, and must be positive")
+    func outboxWaits() async throws {
+        let defaults = try await PassbackConfiguration.load(file: nil, environment: [:])
+        #expect(defaults.outboxProbeIntervalSeconds == 5 && defaults.outboxUnreachableWindowHours == 24)
+        let path = try file(#"{ "outbox": { "probeIntervalSeconds": 2, "unreachableWindowHours": 72 } }"#)
+        let set = try await PassbackConfiguration.load(file: path, environment: ["OUTBOX_PROBE_INTERVAL_SECONDS": "10"])
+        #expect(set.outboxProbeIntervalSeconds == 10, "the environment wins")
+        #expect(set.outboxUnreachableWindowHours == 72)
+        let problem = await #expect(throws: PassbackConfiguration.Problem.self) {
+            _ = try await PassbackConfiguration.load(file: nil, environment: ["OUTBOX_UNREACHABLE_WINDOW_HOURS": "0"])
+        }
+        #expect(problem?.description.contains("outbox.unreachableWindowHours (OUTBOX_UNREACHABLE_WINDOW_HOURS)") == true)
+    }
+
     @Test("connections can come from the environment alone")
     func environmentOnly() async throws {
         let config = try await PassbackConfiguration.load(file: nil, environment: [

@@ -73,6 +73,11 @@ public struct PassbackConfiguration: Sendable {
     /// Bounds on CSV zips (`csv.maxFieldBytes`, `csv.maxRowBytes`, `csv.maxEntryBytes`,
     /// `csv.maxCompressionRatio`; `CSV_MAX_FIELD_BYTES`...).
     public var csvLimits = CSVLimits.standard
+    /// How often the outbox worker probes a SIS that does not answer (`outbox.probeIntervalSeconds`,
+    /// `OUTBOX_PROBE_INTERVAL_SECONDS`), and how long writes wait on it before they end
+    /// `SIS_UNAVAILABLE` (`outbox.unreachableWindowHours`, `OUTBOX_UNREACHABLE_WINDOW_HOURS`).
+    public var outboxProbeIntervalSeconds = 5
+    public var outboxUnreachableWindowHours = 24
 
     public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil, api: APISettings = APISettings(),
                 rosterDeletionLimit: RosterDeletionLimit = RosterDeletionLimit()) {
@@ -199,6 +204,11 @@ public struct PassbackConfiguration: Sendable {
             return n
         }
         if let wait = try nonNegative(["roster", "maxWaitSeconds"], environment: "ROSTER_MAX_WAIT_SECONDS") { result.rosterMaxWaitSeconds = wait }
+        for (key, environment) in [("probeIntervalSeconds", "OUTBOX_PROBE_INTERVAL_SECONDS"), ("unreachableWindowHours", "OUTBOX_UNREACHABLE_WINDOW_HOURS")] {
+            guard let n = config.int(forKey: ConfigKey(["outbox", key])) else { continue }
+            guard n > 0 else { throw Problem("outbox.\(key) (\(environment)) must be a positive whole number, got \(n)") }
+            if key == "probeIntervalSeconds" { result.outboxProbeIntervalSeconds = n } else { result.outboxUnreachableWindowHours = n }
+        }
         func positiveLimit(_ name: String, _ environment: String) throws -> Int? {
             guard let n = config.int(forKey: ConfigKey(["csv", name])) else { return nil }
             guard n > 0 else { throw Problem("csv.\(name) (\(environment)) must be a positive whole number, got \(n)") }

@@ -26,6 +26,7 @@ public final class RosterRequestRunner: Service, Sendable {
     let pollInterval: Duration
     let logger: Logger
     private let limit = Mutex(RosterDeletionLimit())
+    private let maxWait = Mutex(RosterPullRetry().maxWait)
     /// A nudge that came while the runner was busy, or the runner's wait to resume.
     private let wake = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
@@ -48,6 +49,12 @@ public final class RosterRequestRunner: Service, Sendable {
     public var deletionLimit: RosterDeletionLimit {
         get { limit.withLock { $0 } }
         set { limit.withLock { $0 = newValue } }
+    }
+
+    /// The longest one GET of a pull waits for a failing SIS (`roster.maxWaitSeconds`).
+    public var pullMaxWait: TimeInterval {
+        get { maxWait.withLock { $0 } }
+        set { maxWait.withLock { $0 = newValue } }
     }
 
     /// Tells the runner a request was queued, so it starts now rather than at its next poll.
@@ -92,6 +99,7 @@ public final class RosterRequestRunner: Service, Sendable {
         do {
             var importer = RosterImporter(store: store, clock: clock)
             importer.deletionLimit = deletionLimit
+            importer.pullRetry.maxWait = pullMaxWait
             let report = try await importer.pull(connection: connection.settings, client: client, forceFull: request.full, request: request.id)
             logger.info("roster request \(request.id): \(report.mode) pull of \(request.connectionID) finished (run \(report.runID))")
         } catch {
