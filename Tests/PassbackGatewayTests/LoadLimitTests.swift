@@ -160,3 +160,37 @@ final class TestInstant: @unchecked Sendable {
     var now: ContinuousClock.Instant { lock.withLock { current } }
     func advance(_ d: Duration) { lock.withLock { current = current.advanced(by: d) } }
 }
+
+@Suite("Parsing is metered")
+struct ParseMeteringTests {
+    @Test("a document the cache does not hold is charged to the token before it is parsed (one point per 100 bytes); once the bucket is spent the next is refused unparsed; a cached one is free")
+    func distinctDocumentsCost() async throws {
+        var limits = GraphQLAPI.Limits()
+        // The bucket holds at least the largest query the cost limit allows.
+        limits.maxCost = 100
+        limits.perToken.maximumAvailable = 1_000
+        limits.perToken.restoreRate = 1
+        try await withGateway(limits: limits) { env in
+            let token = try env.token(.teacher, user: env.yearLongSection.teacher)
+            // 30 KB of comment makes each document distinct and costly to read: 300 points to parse.
+            func document(_ n: Int) -> String { "# \(n) " + String(repeating: "x", count: 30_000) + "\n{ viewer { role } }" }
+            #expect(GraphQLAPI.parseCost(document(1)) == 300)
+            var statuses: [Int] = []
+            for n in 0..<4 { statuses.append(try await env.post(document(n), token: token).status) }
+            #expect(statuses == [200, 200, 200, 429], "three parses spend 900 points plus three queries' own cost; the fourth is refused: \(statuses)")
+            let refused = try await env.post(document(99), token: token)
+            #expect(refused.codes == ["RATE_LIMITED"], "\(refused.text.prefix(300))")
+            #expect(Int(refused.headers["retry-after"] ?? "") ?? 0 >= 1)
+            // A document the cache holds is not charged for parsing again: only its own cost.
+            let other = try env.token(.teacher, user: env.yearLongSection.teacher)
+            let small = "# " + String(repeating: "y", count: 1_500) + "\n{ viewer { role } }"
+            func available(_ r: Reply) -> Int? {
+                (((r.json["extensions"] as? [String: Any])?["cost"] as? [String: Any])?["throttleStatus"] as? [String: Any])?["currentlyAvailable"] as? Int
+            }
+            let first = try #require(available(try await env.post(small, token: other)))
+            let second = try #require(available(try await env.post(small, token: other)))
+            #expect(1_000 - first >= GraphQLAPI.parseCost(small), "the first send paid for its parse: \(first)")
+            #expect(first - second <= 2, "the second was served from the cache, charged only its own cost: \(first) then \(second)")
+        }
+    }
+}

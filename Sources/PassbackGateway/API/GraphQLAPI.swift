@@ -156,7 +156,7 @@ public final class GraphQLAPI: Sendable {
     /// Runs a query or mutation.
     public func execute(_ request: Request, principal: Principal, requestID: String) async -> Answer {
         let prepared: PreparedDocument
-        switch prepare(request) {
+        switch meteredPrepare(request, principal: principal) {
         case .success(let p): prepared = p
         case .failure(let answer): return answer
         }
@@ -174,11 +174,7 @@ public final class GraphQLAPI: Sendable {
         let admission: PrincipalLimiter.Admission
         switch limiter.admit(token: principal.tokenID, cost: cost) {
         case .success(let a): admission = a
-        case .failure(let refusal):
-            var answer = render([GraphQLError(message: refusal.message, extensions: ["code": .string(APIError.Code.rateLimited.rawValue)])], data: nil,
-                                status: 429, extensions: ["cost": refusal.admission.extensions])
-            answer.headers["Retry-After"] = String(refusal.retryAfter)
-            return answer
+        case .failure(let refusal): return rateLimited(refusal)
         }
         let lane = pool.lane()
         let context = APIContext(principal: principal, services: services, requestID: requestID, executor: lane)
@@ -254,7 +250,7 @@ public final class GraphQLAPI: Sendable {
     /// Starts a subscription: the events as answers to stream, or an answer refusing it.
     public func subscribe(_ request: Request, principal: Principal, requestID: String) async -> Result<AsyncThrowingStream<String, any Error>, Answer> {
         let prepared: PreparedDocument
-        switch prepare(request) {
+        switch meteredPrepare(request, principal: principal) {
         case .success(let p): prepared = p
         case .failure(let answer): return .failure(answer)
         }
@@ -390,6 +386,31 @@ public final class GraphQLAPI: Sendable {
     }
 
     /// Parse and validate (cached per document text), then pick the operation.
+    /// Points a document the cache does not hold costs to parse and validate: one per 100 bytes
+    /// (a widget query about 10, the largest body 2,600).
+    static func parseCost(_ query: String) -> Int { max(1, query.utf8.count / 100) }
+
+    /// `prepare`, with the parse and validation of a document the cache does not hold charged to
+    /// the token (its bucket and one of its in-flight slots) before the work is done: distinct
+    /// large documents cannot be sent to make the server parse for free. A cached one is free.
+    func meteredPrepare(_ request: Request, principal: Principal) -> Result<PreparedDocument, Answer> {
+        guard !documents.contains(request.query) else { return prepare(request) }
+        switch limiter.admit(token: principal.tokenID, cost: Self.parseCost(request.query)) {
+        case .success:
+            defer { limiter.release(token: principal.tokenID) }
+            return prepare(request)
+        case .failure(let refusal): return .failure(rateLimited(refusal))
+        }
+    }
+
+    /// 429 `RATE_LIMITED`, with the token's bucket and when to ask again.
+    func rateLimited(_ refusal: PrincipalLimiter.Refusal) -> Answer {
+        var answer = render([GraphQLError(message: refusal.message, extensions: ["code": .string(APIError.Code.rateLimited.rawValue)])], data: nil,
+                            status: 429, extensions: ["cost": refusal.admission.extensions])
+        answer.headers["Retry-After"] = String(refusal.retryAfter)
+        return answer
+    }
+
     func prepare(_ request: Request) -> Result<PreparedDocument, Answer> {
         guard request.query.utf8.count <= limits.maxBodyBytes else { return .failure(requestError(413, "the query is too large")) }
         let entry: DocumentCache.Entry
@@ -610,6 +631,9 @@ final class DocumentCache: @unchecked Sendable {
     private(set) var misses = 0
 
     init(capacity: Int) { self.capacity = capacity }
+
+    /// Whether `key` is held, without counting a hit or a miss.
+    func contains(_ key: String) -> Bool { lock.withLock { entries[key] != nil } }
 
     func get(_ key: String) -> Entry? {
         lock.withLock {
