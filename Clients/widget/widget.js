@@ -139,6 +139,9 @@ async function selectSection(id) {
   const linked = state.section.linkedSections.map((s) => s.title);
   $("linked").textContent = linked.length ? `Linked with: ${linked.join(", ")} (each is configured on its own)` : "";
   $("notconfigured").hidden = state.section.configured;
+  // Nothing to sync before the map is saved: say so on the button instead of turning every item red.
+  $("syncchanges").disabled = !state.section.configured;
+  $("syncchanges").title = state.section.configured ? "" : "Save your category map first (Configuration)";
   renderReachability(state.section.sisUnreachableSince);
   renderPeriods();
   renderMap();
@@ -320,9 +323,24 @@ function followRun(run) {
     }, () => { loadMaterials(true); loadRuns(); });
 }
 
+/** A fresh key per deliberate action: a request sent twice for one click starts one run. */
+function idempotencyKey() {
+  return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
 async function syncChanges() {
-  const data = await attempt(async () => check((await gql(`mutation($i: SyncChangesInput!) { syncChanges(input: $i) {
-      run { id state itemsSent itemsFailed itemsSkipped } userErrors { message } } }`, { i: { sectionId: state.section.id } })).syncChanges));
+  const button = $("syncchanges");
+  if (button.disabled) return;
+  // A double click starts one run: the button is off until this one has started.
+  button.disabled = true;
+  let data;
+  try {
+    data = await attempt(async () => check((await gql(`mutation($i: SyncChangesInput!) { syncChanges(input: $i) {
+      run { id state itemsSent itemsFailed itemsSkipped } userErrors { message } } }`,
+      { i: { sectionId: state.section.id, idempotencyKey: idempotencyKey() } })).syncChanges));
+  } finally {
+    button.disabled = !(state.section && state.section.configured);
+  }
   if (!data) return;
   const r = data.run;
   say(`Sync started: ${r.itemsSent} item(s) to send, ${r.itemsFailed} stopped by a rule, ${r.itemsSkipped} skipped.`);

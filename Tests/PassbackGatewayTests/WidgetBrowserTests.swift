@@ -32,6 +32,11 @@ struct WidgetBrowserTests {
         #expect(await demo.stop() == 0, "Ctrl-C stops the demo cleanly")
     }
 
+    func syncRunCount(_ demo: DemoProcess, _ section: String) async throws -> Int {
+        let r = try await graphQL(demo.base, "query($id: ID!) { section(id: $id) { syncRuns(first: 1) { totalCount } } }", ["id": section], token: demo.teacherToken)
+        return try #require(r["section", "syncRuns", "totalCount"] as? Int, "\(r.text)")
+    }
+
     func flow(_ demo: DemoProcess, _ b: WebDriver) async throws {
         // The teacher's sections, from the API: the first was synced by the demo, the last is not configured.
         let viewer = try await graphQL(demo.base, "{ viewer { sections(first: 50) { nodes { id sourcedId configured } } } }", token: demo.teacherToken)
@@ -89,6 +94,8 @@ struct WidgetBrowserTests {
         // Configure the section that is not configured yet.
         try await b.click("#section option[value='\(unconfigured)']")
         try await b.wait("the unconfigured notice", "return !document.getElementById('notconfigured').hidden && document.querySelectorAll('#materials tbody tr').length === 10")
+        // Sync changes is off until the map is saved, and says why (it would only turn every item red).
+        #expect(try await b.script("const s = document.getElementById('syncchanges'); return s.disabled && s.title.includes('category map')") as? Bool == true)
         try await b.click("#tab-config")
         for title in ["Homework", "Quizzes", "Tests", "Projects"] {
             let select = try #require(try await b.script("""
@@ -118,7 +125,10 @@ struct WidgetBrowserTests {
         try await b.click("#closeplan")
         _ = try await b.script("window.passbackMarker = 'same page'")
         #expect(try await rows(b).allSatisfy { $0.status == "Not synced" })
-        try await b.click("#syncchanges")
+        #expect(try await b.script("return document.getElementById('syncchanges').disabled") as? Bool == false, "the saved map turns Sync changes on")
+        // A double click starts one run.
+        let runsBefore = try await syncRunCount(demo, unconfigured)
+        _ = try await b.script("const s = document.getElementById('syncchanges'); s.click(); s.click();")
         try await b.wait("statuses in progress", "return [...document.querySelectorAll('#materials .status')].some(s => s.innerText === 'In progress')")
         do {
             try await b.wait("the sync to land", timeout: 60, """
@@ -129,6 +139,7 @@ struct WidgetBrowserTests {
             throw HarnessFailure("\(error): the rows are \(try await rows(b))")
         }
         #expect(try await b.script("return window.passbackMarker") as? String == "same page", "statuses changed with no reload")
+        #expect(try await syncRunCount(demo, unconfigured) == runsBefore + 1, "a double click on Sync changes started one run")
         try await b.wait("the run summary", "return document.getElementById('runstate').innerText.startsWith('Last sync')")
 
         try await b.click("#tab-log")
