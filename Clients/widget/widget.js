@@ -495,7 +495,8 @@ document.addEventListener("DOMContentLoaded", () => {
     start();
   });
   $("signout").addEventListener("click", () => signOut());
-  $("section").addEventListener("change", (e) => selectSection(e.target.value));
+  // Another section: the last section's banner does not carry over.
+  $("section").addEventListener("change", (e) => { say(""); selectSection(e.target.value); });
   $("search").addEventListener("input", () => { clearTimeout(state.searchTimer); state.searchTimer = setTimeout(() => loadMaterials(true), 250); });
   $("search").addEventListener("search", () => loadMaterials(true));
   $("period").addEventListener("change", () => loadMaterials(true));

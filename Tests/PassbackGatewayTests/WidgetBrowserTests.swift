@@ -91,9 +91,11 @@ struct WidgetBrowserTests {
         try await b.wait("the latest first", "return document.querySelector('#materials tbody tr td').innerText === 'Science Fair Project'")
         #expect(try await rows(b).last?.title == "Reading Journal", "no due date sorts last")
 
-        // Configure the section that is not configured yet.
+        // Configure the section that is not configured yet. The last section's banner does not follow.
+        _ = try await b.script("document.getElementById('message').textContent = 'a banner about the last section'")
         try await b.click("#section option[value='\(unconfigured)']")
         try await b.wait("the unconfigured notice", "return !document.getElementById('notconfigured').hidden && document.querySelectorAll('#materials tbody tr').length === 10")
+        #expect(try await b.text("#message") == "", "the banner was cleared with the switch")
         // Sync changes is off until the map is saved, and says why (it would only turn every item red).
         #expect(try await b.script("const s = document.getElementById('syncchanges'); return s.disabled && s.title.includes('category map')") as? Bool == true)
         try await b.click("#tab-config")
@@ -167,5 +169,6 @@ struct WidgetBrowserTests {
         // A revoked or wrong token: the sign-in form, with a message that says what to do.
         try await b.open(demo.base + "/widget#token=pb_" + String(repeating: "x", count: 43))
         try await b.wait("the sign-in form", "return !document.getElementById('signin').hidden && document.getElementById('message').innerText.includes('not valid')")
+        #expect(try await b.script("return getComputedStyle(document.getElementById('picker')).display") as? String == "none", "no empty section picker on the sign-in page")
     }
 }
