@@ -61,9 +61,15 @@ struct API {
     func sectionID(_ given: String) async throws -> String {
         let data = try await run("query($s: String!) { sectionBySourcedId(sourcedId: $s) { id } }", ["s": given])
         if let id = (data["sectionBySourcedId"] as? [String: Any])?["id"] as? String { return id }
-        // Not a sourcedId: use it as the API's id.
-        let node = try await run("query($id: ID!) { section(id: $id) { id } }", ["id": given])
-        guard let id = (node["section"] as? [String: Any])?["id"] as? String else { throw CLIError("no section '\(given)'") }
+        // Not a sourcedId: use it as the API's id (a string that is neither is not one this server made).
+        let missing = CLIError("no section '\(given)': give a section's SIS sourcedId (as in `passback roster` and the SIS) or its API id")
+        let node: [String: Any]
+        do {
+            node = try await run("query($id: ID!) { section(id: $id) { id } }", ["id": given])
+        } catch let e as CLIError where e.description.hasPrefix("BAD_USER_INPUT") {
+            throw missing
+        }
+        guard let id = (node["section"] as? [String: Any])?["id"] as? String else { throw missing }
         return id
     }
 

@@ -32,7 +32,8 @@ struct Connection: ParsableArguments {
         let base = url ?? env["PASSBACK_URL"] ?? "http://127.0.0.1:8080"
         guard let u = URL(string: base), u.scheme == "http" || u.scheme == "https" else { throw ValidationError("--url must be an http(s) URL (got '\(base)')") }
         guard let t = token ?? env["PASSBACK_TOKEN"], !t.isEmpty else {
-            throw ValidationError("give a token with --token or PASSBACK_TOKEN (create one with `passback token create`)")
+            // Not signed in (exit 3, as the discussion above says), not a usage mistake.
+            throw CLIError("not signed in: give a token with --token or PASSBACK_TOKEN (create one with `passback token create`)", status: 3)
         }
         return API(url: u, token: t)
     }

@@ -96,8 +96,10 @@ struct CLITests {
             #expect(unknown.status == 3 && unknown.err.contains("UNAUTHENTICATED"))
             let noSection = try await ctl(env, token, ["status", "--section", "no-such-section"])
             #expect(noSection.status == 1, "\(noSection.err)")
+            #expect(noSection.err.contains("no section 'no-such-section': give a section's SIS sourcedId"), "\(noSection.err)")
+            #expect(!noSection.err.contains("is not an id this server made"), "\(noSection.err)")
             let usage = try await runProcess(try builtBinary("passbackctl"), ["status", "--section", section], environment: ["PASSBACK_TOKEN": ""])
-            #expect(usage.status == 64 && usage.err.contains("PASSBACK_TOKEN"), "\(usage.status) \(usage.err)")
+            #expect(usage.status == 3 && usage.err.contains("not signed in") && usage.err.contains("PASSBACK_TOKEN"), "\(usage.status) \(usage.err)")
         }
     }
 }
