@@ -97,10 +97,14 @@ struct Mappings: AsyncParsableCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Save the map from CSV. Every row is checked first: one bad row names its line and nothing is saved.",
-            discussion: "Columns: lms_category_id or lms_category (title), and sis_category_id or sis_category (title or sourcedId); an empty SIS category leaves it unmapped.")
+            discussion: """
+                Columns: lms_category_id or lms_category (title), and sis_category_id or sis_category (title or sourcedId); an empty SIS \
+                category unmaps that LMS category. LMS categories the file does not list keep their mapping, unless --replace.
+                """)
         @OptionGroup var connection: Connection
         @Option(help: "The section.") var section: String
         @Argument(help: "The CSV file.") var file: String
+        @Flag(help: "Unmap the LMS categories the file does not list (the file is then the whole map).") var replace = false
 
         func run() async throws {
             try await perform {
@@ -143,11 +147,22 @@ struct Mappings: AsyncParsableCommand {
                     map.append(["lmsCategoryId": id, "sisCategoryId": string(target["id"])])
                 }
                 guard problems.isEmpty else { throw CLIError(problems.joined(separator: "\n") + "\nnothing was saved") }
+                // A file that lists some categories changes those; the others keep what they had.
+                var kept = 0
+                if !replace {
+                    for entry in s["categoryMap"] as? [[String: Any]] ?? [] {
+                        let lmsID = string((entry["lmsCategory"] as? [String: Any])?["id"]), sisID = string((entry["sisCategory"] as? [String: Any])?["id"])
+                        guard !lmsID.isEmpty, !sisID.isEmpty, seen[lmsID] == nil else { continue }
+                        map.append(["lmsCategoryId": lmsID, "sisCategoryId": sisID])
+                        kept += 1
+                    }
+                }
                 let data = try await api.run("""
                     mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { section { title } userErrors { field message code } } }
                     """, ["i": ["sectionId": sectionID, "map": map]])
                 _ = try API.check(data["saveCategoryMap"])
-                emit("saved the category map of \(string(s["title"])): \(map.count) of \(lms.count) LMS categories mapped\n")
+                emit("saved the category map of \(string(s["title"])): \(map.count) of \(lms.count) LMS categories mapped"
+                     + (kept > 0 ? " (\(kept) not in the file kept their mapping; --replace unmaps them)" : "") + "\n")
             }
         }
     }

@@ -55,6 +55,16 @@ struct CLITests {
             // An exported file imports back unchanged (ids this time).
             let again = try await ctl(env, token, ["mappings", "import", try file(exported.out), "--section", section])
             #expect(again.status == 0 && again.out.contains("2 of 3"), "\(again.err)")
+            // A file of one line changes that category; the others keep their mapping (before: unmapped, exit 0).
+            let oneLine = try await ctl(env, token, ["mappings", "import", try file("lms_category,sis_category\nTests,Homework\n"), "--section", section])
+            #expect(oneLine.status == 0 && oneLine.out.contains("3 of 3") && oneLine.out.contains("2 not in the file kept their mapping"),
+                    "\(oneLine.out) \(oneLine.err)")
+            let afterOne = try await ctl(env, token, ["mappings", "export", "--section", section])
+            #expect(afterOne.out.contains(",Quizzes,"), "Quizzes kept its mapping: \(afterOne.out)")
+            // --replace makes the file the whole map.
+            let replaced = try await ctl(env, token, ["mappings", "import", try file("lms_category,sis_category\nHomework,Homework\nQuizzes,d1-cat-quizzes\n"),
+                                                      "--section", section, "--replace"])
+            #expect(replaced.status == 0 && replaced.out.contains("2 of 3") && !replaced.out.contains("kept"), "\(replaced.out) \(replaced.err)")
 
             let plan = try await ctl(env, token, ["plan", "--section", section, "--format", "json"])
             let planned = try #require((try JSONSerialization.jsonObject(with: Data(plan.out.utf8)) as? [String: Any])?["items"] as? [[String: Any]], "\(plan.out)")
