@@ -25,7 +25,6 @@ public enum SISReadBack {
         check(&out, "class", sent.class.sourcedId, held.class.sourcedId)
         check(&out, "category", sent.category?.sourcedId, held.category?.sourcedId)
         check(&out, "gradingPeriod", sent.gradingPeriod?.sourcedId, held.gradingPeriod?.sourcedId)
-        check(&out, "resultValueMin", sent.resultValueMin.map(number), held.resultValueMin.map(number))
         check(&out, "resultValueMax", sent.resultValueMax.map(number), held.resultValueMax.map(number))
         return out
     }
