@@ -40,6 +40,9 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var orgTimeZones: [String: String]
     /// The district's overrides of the vendor profile's limits.
     public var limits: ProfileLimits
+    /// Read every accepted write back (`GET`) and compare the fields Passback owns (`verifyWrites`):
+    /// a SIS that answers 200 but keeps other values shows `SIS_DIFFERS` instead of `SUCCESSFUL`.
+    public var verifyWrites = false
     /// The values `concurrency` may take.
     public static let concurrencyRange = 1...64
 
@@ -47,8 +50,10 @@ public struct ConnectionSettings: Sendable, Hashable {
         id: String, baseURL: URL, profile: String = "standard", auth: AuthKind = .oauth2, clientID: String = "",
         secretVariable: String = "", tokenURL: URL? = nil, scopes: [String] = [], signatureMethod: String = "HMAC-SHA256",
         replayTokenCookies: Bool = false, requestsPerMinute: Int = 1800, pageSize: Int = 500, concurrency: Int = 4,
-        timeZone: String = SchoolCalendar.defaultZoneName, orgTimeZones: [String: String] = [:], limits: ProfileLimits = ProfileLimits()
+        timeZone: String = SchoolCalendar.defaultZoneName, orgTimeZones: [String: String] = [:], limits: ProfileLimits = ProfileLimits(),
+        verifyWrites: Bool = false
     ) {
+        self.verifyWrites = verifyWrites
         self.id = id
         self.baseURL = baseURL
         self.profile = profile

@@ -114,7 +114,8 @@ extension PassbackConfiguration {
 
     func outboxTargets() -> [String: OutboxWorker.Target] {
         connections.mapValues {
-            OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute, concurrency: $0.settings.concurrency)
+            OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute, concurrency: $0.settings.concurrency,
+                                verifyWrites: $0.settings.verifyWrites)
         }
     }
 }

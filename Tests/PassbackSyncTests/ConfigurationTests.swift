@@ -17,7 +17,7 @@ struct ConfigurationTests {
             { "database": "x.sqlite", "connectionIds": ["north"],
               "connection": { "north": { "baseURL": "https://sis.example.org/ims/oneroster/v1p1", "profile": "Aeries", "clientId": "pb",
                                          "tokenURL": "https://sis.example.org/oauth2/token", "scopes": "a b", "requestsPerMinute": 600,
-                                         "concurrency": 12 } } }
+                                         "concurrency": 12, "verifyWrites": true } } }
             """)
         let config = try await PassbackConfiguration.load(file: path, environment: [
             "CONNECTION_NORTH_CLIENT_SECRET": "s3cret", "CONNECTION_NORTH_REQUESTS_PER_MINUTE": "900",
@@ -28,6 +28,7 @@ struct ConfigurationTests {
         #expect(north.settings.scopes == ["a", "b"])
         #expect(north.settings.requestsPerMinute == 900, "the environment wins over the file")
         #expect(north.settings.concurrency == 12)
+        #expect(north.settings.verifyWrites, "connection.ID.verifyWrites")
         #expect(north.settings.tokenURL?.absoluteString == "https://sis.example.org/oauth2/token")
         #expect(config.databasePath == "x.sqlite")
     }
@@ -77,6 +78,7 @@ struct ConfigurationTests {
         ])
         #expect(try config.connection("south").settings.auth == .none)
         #expect(try config.connection("south").settings.concurrency == 4, "four writes in flight unless set")
+        #expect(try config.connection("south").settings.verifyWrites == false, "writes are not read back unless set")
     }
 
     @Test("problems say which key to fix", arguments: [

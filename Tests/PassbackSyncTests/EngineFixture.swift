@@ -67,7 +67,8 @@ struct EngineFixture {
 
     func materialID(_ i: Int) throws -> Int64 { try lms.materialID(courseID: courseID, lmsID: "m-\(i)")! }
 
-    func worker(_ configure: (inout OutboxWorker.Configuration) -> Void = { _ in }, transport: any HTTPTransport = URLSessionTransport()) -> OutboxWorker {
+    func worker(_ configure: (inout OutboxWorker.Configuration) -> Void = { _ in }, transport: any HTTPTransport = URLSessionTransport(),
+                verifyWrites: Bool = false) -> OutboxWorker {
         var c = OutboxWorker.Configuration()
         c.pollInterval = .milliseconds(20)
         c.retryPolicy.baseDelay = 0.02
@@ -75,7 +76,8 @@ struct EngineFixture {
         c.retryPolicy.defaultRateLimitDelay = 0.1
         configure(&c)
         return OutboxWorker(database: database, targets: ["district": .init(client: ClientFactory.client(for: connection, transport: transport, clock: clock),
-                                                                            requestsPerMinute: 60_000, concurrency: connection.settings.concurrency)],
+                                                                            requestsPerMinute: 60_000, concurrency: connection.settings.concurrency,
+                                                                            verifyWrites: verifyWrites)],
                             configuration: c, clock: clock)
     }
 

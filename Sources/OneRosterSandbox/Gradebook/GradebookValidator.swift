@@ -36,9 +36,9 @@ struct GradebookValidator {
         }
         do {
             switch kind {
-            case .categories: return try category(Category(json: object))
-            case .lineItems: return try lineItem(LineItem(json: object))
-            case .results: return try result(GradebookResult(json: object))
+            case .categories: return ignoringFields(kind, pathID, try category(Category(json: object)))
+            case .lineItems: return ignoringFields(kind, pathID, try lineItem(LineItem(json: object)))
+            case .results: return ignoringFields(kind, pathID, try result(GradebookResult(json: object)))
             default: throw Refusal(status: 405, codeMinor: "unsupported", description: "\(kind.rawValue) cannot be written")
             }
         } catch let e as OneRosterDecodingError {
@@ -48,6 +48,24 @@ struct GradebookValidator {
         } catch {
             throw Refusal.invalid(kind.singularKey, "\(error)")
         }
+    }
+
+    /// The `ignore-put-fields` quirk: the fields keep what the record held (a new record gets a
+    /// placeholder for a text field, nothing for another), whatever the PUT sent.
+    func ignoringFields(_ kind: RecordKind, _ id: String, _ record: JSONObject) -> JSONObject {
+        guard !quirks.ignorePutFields.isEmpty else { return record }
+        let existing = data.record(kind, id)
+        var out = record
+        for field in quirks.ignorePutFields {
+            if let old = existing?[field] {
+                out[field] = old
+            } else if case .string? = record[field] {
+                out[field] = .string(SandboxQuirks.ignoredFieldPlaceholder)
+            } else {
+                out[field] = nil
+            }
+        }
+        return out
     }
 
     func category(_ c: Category) throws(Refusal) -> JSONObject {

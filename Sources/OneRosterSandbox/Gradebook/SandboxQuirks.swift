@@ -30,6 +30,12 @@ public struct SandboxQuirks: Sendable, Hashable {
     /// The zone the SIS keeps its school calendar in: a due date's grading period is decided by its
     /// local day there (as a real SIS of a school in that zone does), not its UTC day.
     public var timeZone: TimeZone?
+    /// Fields of a PUT body the SIS ignores: it answers 200 (or 201) but keeps the value it
+    /// held, or, for a new record, a placeholder (a text field) or nothing. As a real SIS whose
+    /// PUT answers 200 but leaves fields as they were.
+    public var ignorePutFields: Set<String> = []
+    /// The text a new record gets for an ignored text field.
+    public static let ignoredFieldPlaceholder = "placeholder"
 
     public init() {}
 
@@ -37,7 +43,7 @@ public struct SandboxQuirks: Sendable, Hashable {
     public static let names = [
         "title-limit=N", "category-title-limit=N", "due-date-in-grading-period", "derive-grading-period",
         "placeholder-category", "no-delete", "rate-limit-403", "require-scope", "affinity-cookie", "oauth1-sha1-only",
-        "comment-limit=N", "no-total-count", "time-zone=IANA_NAME",
+        "comment-limit=N", "no-total-count", "time-zone=IANA_NAME", "ignore-put-fields=FIELD[+FIELD…]",
     ]
 
     /// Parses a comma-separated list such as `title-limit=50,no-delete`.
@@ -64,6 +70,13 @@ public struct SandboxQuirks: Sendable, Hashable {
             case "affinity-cookie": requireAffinityCookie = true
             case "oauth1-sha1-only": oauth1SHA1Only = true
             case "no-total-count": omitTotalCount = true
+            case "ignore-put-fields":
+                // `+` separates the fields (the list of quirks is comma-separated); a comma list
+                // also works when this is the last quirk.
+                guard parts.count == 2, !parts[1].isEmpty else {
+                    throw SandboxOptionError("quirk 'ignore-put-fields' needs the fields, as in ignore-put-fields=title+comment")
+                }
+                ignorePutFields.formUnion(parts[1].split(separator: "+").map(String.init))
             case "time-zone":
                 guard parts.count == 2, parts[1].contains("/") || parts[1] == "UTC", let zone = TimeZone(identifier: parts[1]) else {
                     throw SandboxOptionError("quirk 'time-zone' needs an IANA zone name, as in time-zone=America/Los_Angeles")

@@ -20,6 +20,9 @@ public struct ItemEvaluation: Sendable {
     /// What Sync Changes sends, in order (category, lineItem, results); empty when the SIS
     /// already holds everything, when the item is held, or when a rule blocks it.
     public var changed: [SISObjectKey]
+    /// What the SIS was found to hold instead of what was sent (`SIS_DIFFERS`), for the objects
+    /// not rewritten since (lineItem first, then results).
+    public var sisDiffers: [Problem] = []
 
     /// Everything the item would send on purpose (a sync of this one item), in order.
     public var all: [SISObjectKey] { (category.map { [$0.key] } ?? []) + [lineItem.key] + results.map(\.key) }
@@ -33,7 +36,8 @@ public struct ItemEvaluation: Sendable {
     ///   - connectionBlocked: why the connection is blocked, if it is (`SIS_CONNECTION_BLOCKED`).
     public static func evaluate(
         material: MaterialInfo, description: String?, grades: [GradeInfo], scoreDays: [String: String], section: SectionInfo, profile: VendorProfile,
-        reportsUnenrolled: Bool, sis: (SISObjectKey) -> (accepted: String?, failure: FailedWrite?), pendingWrites: Int, attempted: Bool,
+        reportsUnenrolled: Bool, sis: (SISObjectKey) -> (accepted: String?, failure: FailedWrite?),
+        differs: (SISObjectKey) -> Problem? = { _ in nil }, pendingWrites: Int, attempted: Bool,
         connectionBlocked: Problem? = nil
     ) -> ItemEvaluation {
         // What the item stands for in the SIS, whatever its flags: a deleted or opted-out
@@ -70,7 +74,12 @@ public struct ItemEvaluation: Sendable {
             if lineItemFacts.sendsOnChanges { changed.append(lineItem.key) }
             for (r, f) in zip(results, resultFacts) where f.sendsOnChanges { changed.append(r.key) }
         }
-        return ItemEvaluation(rules: rules, category: category, lineItem: lineItem, results: results, decision: StatusRules.decide(statusFacts),
-                              held: held, changed: changed)
+        var evaluation = ItemEvaluation(rules: rules, category: category, lineItem: lineItem, results: results, decision: StatusRules.decide(statusFacts),
+                                        held: held, changed: changed)
+        // A difference found is news until the object is rewritten, or its content becomes what the SIS holds.
+        for (key, f) in zip([lineItem.key] + results.map(\.key), [lineItemFacts] + resultFacts) where !f.inStep {
+            if let problem = differs(key) { evaluation.sisDiffers.append(problem) }
+        }
+        return evaluation
     }
 }

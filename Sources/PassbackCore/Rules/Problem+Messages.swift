@@ -152,6 +152,26 @@ extension Problem {
             message: "This item's writes are held, not sent: \(cause). They go on their own once the SIS answers; nothing to change here.")
     }
 
+    /// Read back, the SIS holds other values than Passback wrote to one object: `object` says
+    /// which ("the lineItem", "the result of student s-1"), `fields` each field as (name, sent,
+    /// held), values already quoted for reading. A warning: the next Sync Changes rewrites it.
+    public static func sisDiffers(object: String, fields: [(name: String, sent: String, held: String)], studentSourcedId: String? = nil) -> Problem {
+        let list = fields.map { "\($0.name): sent \($0.sent), SIS holds \($0.held)" }.joined(separator: "; ")
+        let field: String? = switch fields.first?.name {
+        case "title": "title"
+        case "dueDate", "assignDate": "dueDate"
+        case "category": "category"
+        case "score", "scoreStatus": "score"
+        case "comment": "comment"
+        default: nil
+        }
+        return Problem(
+            code: .sisDiffers,
+            message: "The SIS holds other values than Passback wrote to \(object) (\(list)). It was changed in the SIS or not stored as sent; "
+                + "the next Sync Changes writes it again (the LMS is the source of truth), so change it in the LMS if the SIS's value is right.",
+            field: field, studentSourcedId: studentSourcedId)
+    }
+
     /// Passback gave up on a write after its last retry.
     public static func sisUnavailable(attempts: Int, message: String) -> Problem {
         Problem(

@@ -37,11 +37,16 @@ public enum ProblemCode: String, Sendable, Codable, CaseIterable {
     /// OneRoster service): the item's writes are held, not cancelled, and go on their own once
     /// an administrator fixes the configuration key the message names.
     case sisConnectionBlocked = "SIS_CONNECTION_BLOCKED"
+    /// Read back, the SIS holds other values than Passback wrote (a PUT answered 200 but kept
+    /// some fields, or someone edited the object by hand in the SIS since): the message names
+    /// each field, sent vs held. The item shows `UPDATES_AVAILABLE` and the next Sync Changes
+    /// writes the object again (the LMS is the source of truth), so this is a warning.
+    case sisDiffers = "SIS_DIFFERS"
 
     /// Whether the problem stops the write. A long comment does not: the comment is cut and the
     /// grade still goes, because a lost grade is worse than a shortened comment. Nor does a very
     /// high score: the SIS cannot tell extra credit from a typo, and neither can Passback.
-    public var severity: Severity { self == .commentTooLong || self == .scoreUnusuallyHigh ? .warning : .error }
+    public var severity: Severity { self == .commentTooLong || self == .scoreUnusuallyHigh || self == .sisDiffers ? .warning : .error }
 }
 
 /// How bad a problem is: an `error` stops the write it concerns (the item shows `ERROR`);

@@ -28,6 +28,8 @@ public struct APIServices: Sendable {
     let hub: LiveHub
     /// Carries out the roster pulls `refreshRoster` queues (a service of the gateway's group).
     public let rosterRunner: RosterRequestRunner
+    /// Carries out the drift checks `verifySection` starts, in the background.
+    public let driftChecks: DriftCheckRunner
 
     public init(database: PassbackDatabase, clock: any WallClock = SystemWallClock(), connections: [String: PassbackConfiguration.Connection] = [:],
                 clients: [String: OneRosterClient] = [:], transport: any HTTPTransport = URLSessionTransport()) {
@@ -39,6 +41,7 @@ public struct APIServices: Sendable {
         self.transport = transport
         self.hub = LiveHub(reads: APIReads(database))
         self.rosterRunner = RosterRequestRunner(database: database, connections: connections, clients: clients, transport: transport, clock: clock)
+        self.driftChecks = DriftCheckRunner(database: database, connections: connections, clients: clients, transport: transport, clock: clock)
     }
 }
 

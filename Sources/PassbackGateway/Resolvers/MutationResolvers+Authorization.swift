@@ -10,6 +10,8 @@ extension MutationResolvers {
         switch operation {
         case "saveCategoryMap", "createLmsCategory", "syncChanges":
             _ = try await taughtSection(input, ctx)
+        case "verifySection":
+            _ = try await verifiableSection(input, ctx)
         case "setMaterialSyncToSIS", "syncMaterial":
             _ = try await taughtMaterial(input, ctx)
         case "saveSyncSchedule":

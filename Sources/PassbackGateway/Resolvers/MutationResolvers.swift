@@ -42,6 +42,9 @@ enum MutationResolvers {
             mutation(&f, "syncMaterial", run: syncMaterial, payload: runPayload)
             mutation(&f, "syncChanges", run: syncChanges, payload: runPayload)
             f.resolve("planSync") { _, args, ctx in try await planSync(args["input"], ctx) }
+            mutation(&f, "verifySection", run: verifySection) { o, ctx in
+                ["section": try await sectionValue(o.ids.first, ctx), "objectsToCheck": o.count, "userErrors": o.userErrors.map(userErrorValue)]
+            }
             mutation(&f, "saveSyncSchedule", run: saveSchedule) { o, ctx in
                 var sections: [SectionValue] = []
                 let readable = try await ctx.visible(o.ids)

@@ -59,6 +59,8 @@ public struct SectionSnapshot: Sendable {
     /// What the SIS last accepted of each object of the section's items (and of the
     /// connection's generic categories), and the last failed write of each.
     public var sisObjects: [SISObjectKey: (accepted: String?, failure: FailedWrite?)]
+    /// Objects read back holding other values than the content Passback sent (`SIS_DIFFERS`), by key.
+    public var sisDiffers: [SISObjectKey: Problem] = [:]
     /// The materials whose grades were read (`nil`: all of them).
     public var scope: Set<Int64>?
     /// Why the section's connection is blocked, if it is (`SIS_CONNECTION_BLOCKED`).
@@ -96,7 +98,7 @@ public struct SectionSnapshot: Sendable {
                                 syncToSIS: m.syncToSIS, deleted: m.deleted, lmsCategoryTitle: m.categoryTitle)
         return ItemEvaluation.evaluate(
             material: info, description: m.description, grades: infos, scoreDays: days, section: section, profile: vendorProfile,
-            reportsUnenrolled: reportsUnenrolled.contains(m.id), sis: { sisObjects[$0] ?? (nil, nil) }, pendingWrites: pendingJobs[m.id] ?? 0,
+            reportsUnenrolled: reportsUnenrolled.contains(m.id), sis: { sisObjects[$0] ?? (nil, nil) }, differs: { sisDiffers[$0] }, pendingWrites: pendingJobs[m.id] ?? 0,
             attempted: items[m.id]?.attempted ?? false, connectionBlocked: connectionBlocked)
     }
 }
@@ -188,11 +190,12 @@ extension EngineStore {
                 pending[r["material_id"]] = r["n"]
             }
             var objects: [SISObjectKey: (accepted: String?, failure: FailedWrite?)] = [:]
+            var differs: [SISObjectKey: Problem] = [:]
             let itemFilter = materialIDs.map { " AND material_id IN (\(APIReads.list(Array($0))))" } ?? ""
             for r in try Row.fetchAll(db, sql: """
-                SELECT kind, sourced_id, accepted_fingerprint, failed_fingerprint, failure_code, failure_message, failure_resend FROM sis_object
+                SELECT kind, sourced_id, accepted_fingerprint, failed_fingerprint, failure_code, failure_message, failure_resend, differs FROM sis_object
                 WHERE class_id = ?\(itemFilter) UNION ALL
-                SELECT kind, sourced_id, accepted_fingerprint, failed_fingerprint, failure_code, failure_message, failure_resend FROM sis_object
+                SELECT kind, sourced_id, accepted_fingerprint, failed_fingerprint, failure_code, failure_message, failure_resend, differs FROM sis_object
                 WHERE connection_id = ? AND kind = 'category'
                 """, arguments: [classID, connection]) {
                 guard let kind = SISObjectKind(rawValue: r["kind"]) else { continue }
@@ -201,14 +204,19 @@ extension EngineStore {
                     failure = FailedWrite(fingerprint: fp, code: code, message: r["failure_message"], resend: r["failure_resend"])
                 }
                 objects[SISObjectKey(kind, r["sourced_id"])] = (r["accepted_fingerprint"], failure)
+                if let text: String = r["differs"], let problem = try? JSONDecoder().decode(Problem.self, from: Data(text.utf8)) {
+                    differs[SISObjectKey(kind, r["sourced_id"])] = problem
+                }
             }
-            return SectionSnapshot(classID: classID, connectionID: connection, profile: c["profile"], sectionSourcedId: sectionID,
+            var snapshot = SectionSnapshot(classID: classID, connectionID: connection, profile: c["profile"], sectionSourcedId: sectionID,
                                    configured: (c["configured"] as Int?) != nil, categoryMap: map, gradingPeriods: periods, enrolledStudents: students,
                                    otherLinkedSections: others.map { $0["sourced_id"] }, otherLinkedStudents: otherStudents, formerStudents: former, reportsUnenrolled: reportsUnenrolled,
                                    materials: materials, grades: grades, items: items, pendingJobs: pending, sisObjects: objects, scope: materialIDs,
                                    connectionBlocked: try String.fetchOne(db, sql: "SELECT cause FROM connection_block WHERE connection_id = ?", arguments: [connection])
                                        .map { Problem.sisConnectionBlocked(cause: $0) },
                                    calendar: try ConnectionCalendar.sections(db, classIDs: [classID])[classID] ?? SectionCalendar())
+            snapshot.sisDiffers = differs
+            return snapshot
     }
 
     /// SQL for the one section that reports a material's grades of students the roster enrolls

@@ -33,7 +33,8 @@ extension EngineStore {
             // The rules' problems are shown once a run has looked at the item (before, the dry
             // run shows them), and never for a deleted or opted-out material.
             let showsRules = (s.items[m.id]?.attempted ?? false) && m.syncToSIS && !m.deleted
-            let shown = showsRules ? e.rules.problems : []
+            // What the SIS was found to hold instead of what was sent (`SIS_DIFFERS`) is shown until rewritten.
+            let shown = (showsRules ? e.rules.problems : []) + (m.syncToSIS && !m.deleted ? e.sisDiffers : [])
             let problems = shown.isEmpty ? "[]" : String(decoding: try encoder.encode(shown), as: UTF8.self)
             let error = e.decision.error
             try statement.execute(arguments: [m.id, classID, e.decision.status.rawValue, problems, e.lineItem.sourcedId, error?.code.rawValue, error?.message,
@@ -79,7 +80,7 @@ extension EngineStore {
 
     // MARK: What the SIS holds
 
-    static func objectKind(_ job: JobKind) -> SISObjectKind? {
+    public static func objectKind(_ job: JobKind) -> SISObjectKind? {
         switch job {
         case .putCategory: .category
         case .putLineItem: .lineItem
@@ -89,16 +90,18 @@ extension EngineStore {
     }
 
     /// The SIS accepted this content of the object: it is what it holds now, and an older failure is history.
+    /// `differs`: read back, the SIS holds other values (`SIS_DIFFERS`); `fingerprint` is then what it holds.
     static func recordAccepted(_ db: Database, connection: String, kind: JobKind, sourcedId: String, fingerprint: String, materialID: Int64?,
-                               classID: Int64?, at t: String) throws {
+                               classID: Int64?, differs: Problem? = nil, at t: String) throws {
         guard let kind = objectKind(kind) else { return }
+        let differsText = try differs.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try db.cachedStatement(sql: """
-            INSERT INTO sis_object (connection_id, kind, sourced_id, material_id, class_id, accepted_fingerprint, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sis_object (connection_id, kind, sourced_id, material_id, class_id, accepted_fingerprint, accepted_at, differs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (connection_id, kind, sourced_id) DO UPDATE SET material_id = COALESCE(excluded.material_id, sis_object.material_id),
                 class_id = COALESCE(excluded.class_id, sis_object.class_id), accepted_fingerprint = excluded.accepted_fingerprint,
-                accepted_at = excluded.accepted_at, failed_fingerprint = NULL, failure_code = NULL, failure_message = NULL, failure_resend = NULL,
-                failed_at = NULL
-            """).execute(arguments: [connection, kind.rawValue, sourcedId, materialID, classID, fingerprint, t])
+                accepted_at = excluded.accepted_at, differs = excluded.differs, failed_fingerprint = NULL, failure_code = NULL, failure_message = NULL,
+                failure_resend = NULL, failed_at = NULL
+            """).execute(arguments: [connection, kind.rawValue, sourcedId, materialID, classID, fingerprint, t, differsText])
     }
 
     /// A write of this content did not land; `resend` says whether Sync Changes may send the

@@ -151,16 +151,18 @@ public struct EngineStore: Sendable {
         }
     }
 
-    /// The SIS accepted the write.
-    public func complete(_ job: ClaimedJob, httpStatus: Int?, at now: Date) throws {
+    /// The SIS accepted the write. `differs`: read back, it holds other values than were sent
+    /// (`verifyWrites`): that is recorded as what it holds, so the item shows `SIS_DIFFERS`.
+    public func complete(_ job: ClaimedJob, httpStatus: Int?, differs: SISDifference? = nil, at now: Date) throws {
         let t = Timestamp.text(now)
         try pool.write { db in
             try db.cachedStatement(sql: "UPDATE outbox_job SET state = 'completed', finalized_at = ? WHERE id = ? AND state = 'running'").execute(arguments: [t, job.id])
             guard db.changesCount == 1 else { return }  // released or rescued meanwhile: its new owner reports
             try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
                            attempt: job.attempt, outcome: "succeeded", httpStatus: httpStatus, code: nil, message: nil)
-            try Self.recordAccepted(db, connection: job.connectionID, kind: job.kind, sourcedId: job.targetSourcedId, fingerprint: job.fingerprint,
-                                    materialID: job.materialID, classID: job.classID, at: t)
+            try Self.recordAccepted(db, connection: job.connectionID, kind: job.kind, sourcedId: job.targetSourcedId,
+                                    fingerprint: differs?.heldFingerprint ?? job.fingerprint, materialID: job.materialID, classID: job.classID,
+                                    differs: differs?.problem, at: t)
             if let materialID = job.materialID, let classID = job.classID {
                 let open = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox_job WHERE material_id = ? AND class_id = ? AND state IN \(Self.unfinished)"),
                                             arguments: [materialID, classID]) ?? 0

@@ -18,7 +18,7 @@ import SystemPackage
 ///       "baseURL": "https://sis.example.org/ims/oneroster/v1p1",
 ///       "profile": "standard", "auth": "oauth2", "clientId": "passback",
 ///       "tokenURL": "https://sis.example.org/oauth2/token", "scopes": "",
-///       "requestsPerMinute": 1800, "concurrency": 4
+///       "requestsPerMinute": 1800, "concurrency": 4, "verifyWrites": false
 ///     }
 ///   }
 /// }
@@ -161,7 +161,8 @@ public struct PassbackConfiguration: Sendable {
                 requestsPerMinute: config.int(forKey: key("requestsPerMinute"), default: 1800),
                 pageSize: config.int(forKey: key("pageSize"), default: 500),
                 concurrency: config.int(forKey: key("concurrency"), default: 4),
-                timeZone: calendar.zone, orgTimeZones: calendar.orgZones, limits: limits)
+                timeZone: calendar.zone, orgTimeZones: calendar.orgZones, limits: limits,
+                verifyWrites: config.bool(forKey: key("verifyWrites"), default: false))
             guard settings.requestsPerMinute > 0, (1...10_000).contains(settings.pageSize) else {
                 throw Problem("connection.\(id): requestsPerMinute must be positive and pageSize between 1 and 10000")
             }

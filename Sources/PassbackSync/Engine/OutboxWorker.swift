@@ -39,9 +39,12 @@ public final class OutboxWorker: Service, Sendable {
         public var requestsPerMinute: Int
         /// Writes in flight at once.
         public var concurrency: Int
+        /// Read each accepted write back and compare what the SIS holds (`connection.ID.verifyWrites`).
+        public var verifyWrites: Bool
 
-        public init(client: OneRosterClient, requestsPerMinute: Int, concurrency: Int = 4) {
+        public init(client: OneRosterClient, requestsPerMinute: Int, concurrency: Int = 4, verifyWrites: Bool = false) {
             self.client = client
+            self.verifyWrites = verifyWrites
             self.requestsPerMinute = requestsPerMinute
             self.concurrency = max(1, concurrency)
         }
@@ -198,8 +201,9 @@ public final class OutboxWorker: Service, Sendable {
         }
         do {
             let status = try await send(job, client: target.client)
+            let differs = target.verifyWrites ? await readBack(job, client: target.client, limiter: limiter) : nil
             do {
-                try store.complete(job, httpStatus: status, at: clock.now)
+                try store.complete(job, httpStatus: status, differs: differs, at: clock.now)
                 count("succeeded")
             } catch {
                 // The SIS accepted it but the outcome could not be recorded: the job stays
