@@ -176,11 +176,24 @@ struct Status: AsyncParsableCommand {
     @Option(help: "The section.") var section: String
     @Option(help: "Only these statuses (comma-separated, e.g. ERROR,UPDATES_AVAILABLE).") var status: String?
 
+    /// The statuses `--status` takes (the API's `SyncStatus`).
+    static let statuses = ["NOT_SYNCED", "IN_PROGRESS", "SUCCESSFUL", "UPDATES_AVAILABLE", "ERROR", "OPT_OUT"]
+
+    func validate() throws {
+        guard let status else { return }
+        for given in status.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).uppercased() })
+        where !Self.statuses.contains(given.replacingOccurrences(of: " ", with: "_")) {
+            throw ValidationError("--status: '\(given)' is not a status; use one or more of \(Self.statuses.joined(separator: ", ")), comma-separated")
+        }
+    }
+
     func run() async throws {
         try await perform {
             let api = try connection.api()
             var filter: [String: Any] = [:]
-            if let status { filter["status"] = status.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() } }
+            if let status {
+                filter["status"] = status.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: " ", with: "_") }
+            }
             let nodes = try await api.all("""
                 query($id: ID!, $after: String, $filter: MaterialFilter) { section(id: $id) { materials(first: 100, after: $after, filter: $filter) {
                   pageInfo { hasNextPage endCursor } nodes { id lmsId title dueDate syncStatus lastSyncedAt problems { code message } } } } }

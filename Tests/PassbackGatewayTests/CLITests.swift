@@ -108,6 +108,8 @@ struct CLITests {
             #expect(noSection.status == 1, "\(noSection.err)")
             #expect(noSection.err.contains("no section 'no-such-section': give a section's SIS sourcedId"), "\(noSection.err)")
             #expect(!noSection.err.contains("is not an id this server made"), "\(noSection.err)")
+            let badStatus = try await ctl(env, token, ["status", "--section", section, "--status", "ERROR,DONE"])
+            #expect(badStatus.status == 64 && badStatus.err.contains("--status: 'DONE' is not a status; use one or more of NOT_SYNCED"), "\(badStatus.status) \(badStatus.err)")
             let usage = try await runProcess(try builtBinary("passbackctl"), ["status", "--section", section], environment: ["PASSBACK_TOKEN": ""])
             #expect(usage.status == 3 && usage.err.contains("not signed in") && usage.err.contains("PASSBACK_TOKEN"), "\(usage.status) \(usage.err)")
         }

@@ -152,6 +152,14 @@ struct WidgetBrowserTests {
         try await b.click("#tab-sync")
         try await b.keys("\u{E014}")
         #expect(try await b.script("return document.activeElement.id") as? String == "tab-config")
+        // The focus outline stands out against white by 3:1 or more (WCAG 1.4.11).
+        #expect(try await b.script("return getComputedStyle(document.activeElement).outlineStyle") as? String == "solid", "the keyboard focus shows our outline")
+        let contrast = try await b.script("""
+            const [r, g, b] = getComputedStyle(document.activeElement).outlineColor.match(/\\d+/g).map(Number).map(v => v / 255)
+              .map(c => c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
+            return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05);
+            """) as? Double ?? 0
+        #expect(contrast >= 3, "focus outline contrast against white: \(contrast)")
         let unlabeled = try await b.script("""
             return [...document.querySelectorAll('input, select, button')].filter(e => !e.closest('[hidden]'))
               .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.innerText.trim()).map(e => e.id || e.outerHTML.slice(0, 80));
