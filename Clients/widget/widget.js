@@ -451,15 +451,20 @@ async function saveSchedule(on) {
 
 async function loadRuns() {
   const data = await attempt(() => gql(`query($id: ID!) { section(id: $id) { syncRuns(first: 20) { nodes {
-      startedAt trigger startedBy state itemsSent itemsFailed itemsSkipped jobsSucceeded jobsFailed cause } } } }`, { id: state.section.id }));
+      startedAt trigger startedBy startedByUser { givenName familyName } state itemsSent itemsFailed itemsSkipped jobsSucceeded jobsFailed cause } } } }`,
+    { id: state.section.id }));
   if (!data) return;
   const runs = data.section.syncRuns.nodes;
   const labels = { ITEM: "One item", SYNC_CHANGES: "Sync changes", SCHEDULED: "Scheduled", GRADEBOOK: "Gradebook" };
+  const states = { RUNNING: "Running", SUCCEEDED: "Succeeded", PARTIAL: "Finished with errors", FAILED: "Failed" };
+  const by = (r) => r.startedByUser ? `${r.startedByUser.givenName} ${r.startedByUser.familyName}` : r.startedBy === "scheduler" ? "The schedule" : r.startedBy;
   $("runs").querySelector("tbody").replaceChildren(...runs.map((r) => {
     const tr = document.createElement("tr");
-    tr.append(cell("Started", when(r.startedAt)), cell("Trigger", labels[r.trigger] || r.trigger), cell("By", r.startedBy),
-      cell("State", r.state.toLowerCase() + (r.cause ? ` — ${r.cause}` : "")), cell("Items", `${r.itemsSent} / ${r.itemsFailed} / ${r.itemsSkipped}`),
-      cell("Writes", `${r.jobsSucceeded} / ${r.jobsFailed}`));
+    // Counts say what they count, so a narrow screen (no column legend) reads them too.
+    tr.append(cell("Started", when(r.startedAt)), cell("Trigger", labels[r.trigger] || r.trigger), cell("By", by(r)),
+      cell("State", (states[r.state] || r.state) + (r.cause ? ` — ${r.cause}` : "")),
+      cell("Items", `${r.itemsSent} sent, ${r.itemsFailed} stopped, ${r.itemsSkipped} skipped`),
+      cell("Writes", `${r.jobsSucceeded} accepted, ${r.jobsFailed} failed`));
     return tr;
   }));
   $("noruns").hidden = runs.length > 0;

@@ -146,6 +146,11 @@ struct WidgetBrowserTests {
 
         try await b.click("#tab-log")
         try await b.wait("the run log", "return document.querySelectorAll('#runs tbody tr').length >= 1")
+        // The log names people and states in words, and says what its counts count.
+        let firstRun = try await b.texts("#runs tbody tr:first-child td")
+        #expect(!firstRun.contains { $0.contains("d1-tch-") }, "people by name, not sourcedId: \(firstRun)")
+        #expect(firstRun.contains { text in ["Succeeded", "Finished with errors", "Running", "Failed"].contains { text.hasPrefix($0) } }, "\(firstRun)")
+        #expect(firstRun.contains { $0.contains(" sent, ") && $0.contains(" skipped") }, "\(firstRun)")
         try await b.screenshot(to: Self.screenshots.appending(path: "run-log.png"))
 
         // Keyboard: arrows move between tabs; every control has a label.

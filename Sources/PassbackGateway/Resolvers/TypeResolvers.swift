@@ -291,6 +291,8 @@ enum TypeResolvers {
             }
             f.value("trigger") { $0.row.trigger.rawValue.uppercased() }
             f.value("startedBy") { $0.row.startedBy }
+            // A teacher may read the name of whoever started a run of their sections (PRODUCT.md, via `ctx.user`).
+            f.resolve("startedByUser") { r, _, ctx in r.row.startedBy == "scheduler" ? nil : try await ctx.user(r.row.startedBy) }
             f.value("state") { $0.row.state.uppercased() }
             f.value("itemsSent") { $0.row.itemsSent }
             f.value("itemsSucceeded") { $0.row.itemsSucceeded }
