@@ -54,7 +54,9 @@ struct ConnectionHealthTests {
 
                 try await wait("the connection is found unreachable") { try f.engine.health(connection: "district")?.unreachableSince != nil }
                 #expect(try f.engine.health(connection: "district")?.unreachableSince == start)
-                #expect(try f.engine.health(connection: "district")?.lastError?.contains("connection refused") == true)
+                let lastError = try f.engine.health(connection: "district")?.lastError ?? ""
+                #expect(lastError.contains("connection refused") && lastError.contains(f.connection.settings.baseURL.absoluteString), "\(lastError)")
+                #expect(lastError.contains("fix connection.district.baseURL (CONNECTION_DISTRICT_BASE_URL)"), "a wrong address looks the same: \(lastError)")
                 try await wait("in-flight writes put back") { try f.engine.jobCounts(connection: "district")["running"] == nil }
                 let probesAtDown = transport.probeCount
                 #expect(probesAtDown >= 1)

@@ -326,7 +326,8 @@ public final class OutboxWorker: Service, Sendable {
     /// that write's fault, retried on its own.
     func isUnreachable(_ connection: String, client: OneRosterClient) async -> Bool {
         if unreachable.withLock({ $0[connection] != nil }) { return true }
-        guard case .unreachable(let why) = await client.probe() else { return false }
+        guard case .unreachable(let answer) = await client.probe() else { return false }
+        let why = Self.unreachable(answer, connection: connection, client: client)
         let now = clock.now
         unreachable.withLock { $0[connection] = $0[connection] ?? now.addingTimeInterval(configuration.probeInterval) }
         try? store.markUnreachable(connection: connection, error: why, at: now)
@@ -347,7 +348,8 @@ public final class OutboxWorker: Service, Sendable {
             try? store.markReachable(connection: connection, at: clock.now)
             logger.notice("the SIS of connection \(connection) answers again; sending its writes")
             return false
-        case .unreachable(let why):
+        case .unreachable(let answer):
+            let why = Self.unreachable(answer, connection: connection, client: target.client)
             unreachable.withLock { $0[connection] = clock.now.addingTimeInterval(configuration.probeInterval) }
             try? store.markUnreachable(connection: connection, error: why, at: now)
             let since = (try? store.health(connection: connection))??.unreachableSince ?? now
@@ -357,6 +359,14 @@ public final class OutboxWorker: Service, Sendable {
             }
             return true
         }
+    }
+
+    /// What the widget and the give-up message say of a SIS that does not answer: what failed, and
+    /// the key to check in case the address itself is wrong (a DNS failure or a refused port is
+    /// also what a mistyped host or port looks like).
+    static func unreachable(_ answer: String, connection: String, client: OneRosterClient) -> String {
+        "\(client.configuration.baseURL.absoluteString) does not answer (\(answer)); if that address is wrong, fix connection.\(connection).baseURL "
+            + "(CONNECTION_\(connection.uppercased())_BASE_URL)"
     }
 
     static func span(_ seconds: TimeInterval) -> String {
