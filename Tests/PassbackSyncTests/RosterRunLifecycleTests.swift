@@ -34,6 +34,23 @@ struct RosterRunLifecycleTests {
         }
     }
 
+    @Test("a request made full after the runner read it is not started as the delta it read; it starts as it is now")
+    func upgradedWhileRead() async throws {
+        let clock = ManualWallClock(start)
+        try await withDatabase { db in
+            let store = RosterStore(db)
+            try store.saveConnection(ConnectionSettings(id: "district", baseURL: URL(string: "https://sis.invalid/")!, auth: .none), at: clock.now)
+            let id = try store.queueRequest(connection: "district", full: false, by: nil, at: clock.now)
+            let read = try #require(try store.nextQueuedRequest())
+            #expect(!read.full)
+            // An admin asks for a full pull between the runner's read and its start.
+            #expect(try store.queueRequest(connection: "district", full: true, by: nil, at: clock.now) == id)
+            #expect(try store.startRun(for: id, full: read.full, connection: "district", source: "rest", mode: "delta", at: clock.now) == nil)
+            #expect(try store.request(id)?.state == .queued, "still queued, for the next look at the queue")
+            #expect(try store.startRun(for: id, full: true, connection: "district", source: "rest", mode: "full", at: clock.now) != nil)
+        }
+    }
+
     @Test("a request whose connection is no longer configured fails with that reason and does not block the queue")
     func unconfiguredConnection() async throws {
         let clock = ManualWallClock(start)

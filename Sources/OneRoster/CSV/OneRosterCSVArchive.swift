@@ -69,11 +69,6 @@ public struct OneRosterCSVArchive: Sendable, Equatable {
         return try read(&reader)
     }
 
-    static func read(from source: some CSVArchiveSource) throws(OneRosterCSVError) -> OneRosterCSVArchive {
-        var reader = try OneRosterCSVReader(source: source, limits: .standard)
-        return try read(&reader)
-    }
-
     /// Every file in one batch each.
     private static func read(_ reader: inout OneRosterCSVReader) throws(OneRosterCSVError) -> OneRosterCSVArchive {
         var archive = OneRosterCSVArchive(manifest: reader.manifest, warnings: [])

@@ -31,8 +31,6 @@ struct ZipEntryReader {
         localHeaderOffsets = try Self.centralDirectory(handle, fileSize: fileSize)
     }
 
-    func close() { try? handle.close() }
-
     /// Passes the entry's uncompressed bytes to `consumer`, a chunk at a time, refusing it
     /// (``Refused``) once it is larger or inflates further than `limits` allow: first by the
     /// sizes the central directory declares, then by the bytes that actually come out, since

@@ -64,6 +64,16 @@ extension APIContext {
         loaders.loader("sectionCalendars") { [reads] ids in try reads.sectionCalendars(classIDs: ids) }
     }
 
+    /// Since when each connection's SIS has not answered (absent while it answers).
+    var unreachableSince: BatchLoader<String, Date> {
+        loaders.loader("unreachableSince") { [services] ids in
+            let store = EngineStore(services.database)
+            var out: [String: Date] = [:]
+            for id in ids { out[id] = try store.health(connection: id)?.unreachableSince }
+            return out
+        }
+    }
+
     var courseOfSection: BatchLoader<Int64, LMSCourseRecord> {
         loaders.loader("courseOfSection") { [reads] ids in try reads.lmsCourses(classIDs: ids) }
     }

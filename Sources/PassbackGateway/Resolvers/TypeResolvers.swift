@@ -58,7 +58,7 @@ enum TypeResolvers {
             f.value("title") { $0.row.title }
             f.value("classCode") { $0.row.classCode }
             f.resolve("sisUnreachableSince") { s, _, ctx in
-                try EngineStore(ctx.services.database).health(connection: s.row.connectionID)?.unreachableSince.map(Timestamp.text)
+                try await ctx.unreachableSince.load(s.row.connectionID).map(Timestamp.text)
             }
             f.resolve("school") { s, _, ctx in
                 let siblings = try await siblingRows(s, ctx)

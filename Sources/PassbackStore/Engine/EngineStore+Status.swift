@@ -73,11 +73,6 @@ extension EngineStore {
         }
     }
 
-    /// Public form for callers outside the store's own writes (tools and tests).
-    public func refreshStatuses(classID: Int64, at now: Date) throws {
-        try pool.write { db in try Self.refresh(db, classID: classID, at: Timestamp.text(now)) }
-    }
-
     // MARK: What the SIS holds
 
     public static func objectKind(_ job: JobKind) -> SISObjectKind? {

@@ -103,13 +103,6 @@ extension RosterStore {
     }
 }
 
-extension EngineStore {
-    /// One section's time zone and limit overrides, for the planner; the defaults if the section is unknown.
-    public func sectionCalendar(classID: Int64) throws -> SectionCalendar {
-        try pool.read { db in try ConnectionCalendar.sections(db, classIDs: [classID])[classID] ?? SectionCalendar() }
-    }
-}
-
 extension APIReads {
     /// Each section's time zone and limit overrides, by class id (a batch loader's read).
     public func sectionCalendars(classIDs: [Int64]) throws -> [Int64: SectionCalendar] {

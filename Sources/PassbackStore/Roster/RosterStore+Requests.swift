@@ -53,10 +53,11 @@ extension RosterStore {
 
     /// Starts the run that carries out a queued request, linked to it in the same transaction
     /// (a crash leaves the request either queued or with its run). Nil if the request is no
-    /// longer queued.
-    public func startRun(for request: Int64, connection: String, source: String, mode: String, at now: Date) throws -> Int64? {
+    /// longer queued, or was made full since the runner read it (`full` is what it read).
+    public func startRun(for request: Int64, full: Bool, connection: String, source: String, mode: String, at now: Date) throws -> Int64? {
         try pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT run_id IS NULL AND error IS NULL FROM roster_request WHERE id = ?", arguments: [request]) == true else {
+            guard try Bool.fetchOne(db, sql: "SELECT run_id IS NULL AND error IS NULL AND full = ? FROM roster_request WHERE id = ?",
+                                    arguments: [full, request]) == true else {
                 return nil
             }
             try db.execute(sql: "INSERT INTO roster_run (connection_id, source, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",

@@ -179,18 +179,6 @@ public struct RosterStore: Sendable {
         }
     }
 
-    /// What ``applyBatch`` would do, worked out in a transaction that is then rolled back:
-    /// nothing is written (not even the connection or a run).
-    public func previewBatch(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
-                             connection: ConnectionSettings, limit: RosterDeletionLimit, at now: Date) throws -> RosterPreview {
-        try previewStream(connection: connection, limit: limit, at: now) { sink in
-            try sink.reject(rejects)
-            for batch in batches {
-                try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }
-            }
-        }
-    }
-
     /// What one page of a pull would change, read without writing (for a dry run): counts, and
     /// the rejects saying whether their record would be kept.
     public func previewPage(_ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String,

@@ -69,7 +69,7 @@ public struct RosterImporter: Sendable {
         let runMode = forceFull || !anyDelta ? "full" : "delta"
         let runID: Int64
         if let request {
-            guard let id = try store.startRun(for: request, connection: connection.id, source: "rest", mode: runMode, at: clock.now) else {
+            guard let id = try store.startRun(for: request, full: forceFull, connection: connection.id, source: "rest", mode: runMode, at: clock.now) else {
                 throw RosterRequestTaken(request: request)
             }
             runID = id

@@ -102,6 +102,8 @@ public final class RosterRequestRunner: Service, Sendable {
             importer.pullRetry.maxWait = pullMaxWait
             let report = try await importer.pull(connection: connection.settings, client: client, forceFull: request.full, request: request.id)
             logger.info("roster request \(request.id): \(report.mode) pull of \(request.connectionID) finished (run \(report.runID))")
+        } catch is RosterRequestTaken {
+            // Made full (or taken) since it was read: the next look at the queue takes it as it is now.
         } catch {
             // The run records the cause; a request that never got its run says why here.
             if (try? store.request(request.id))?.state == .queued {
