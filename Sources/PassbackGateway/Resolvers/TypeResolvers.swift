@@ -29,7 +29,8 @@ enum TypeResolvers {
     static func runValues(_ rows: [SyncRunRecord]) -> [SyncRunValue] {
         let ids = rows.map(\.id)
         let sections = Array(Set(rows.compactMap(\.classID)))
-        return rows.map { SyncRunValue(row: $0, batch: ids, sectionBatch: sections) }
+        let starters = Array(Set(rows.map(\.startedBy).filter { $0 != "scheduler" }))
+        return rows.map { SyncRunValue(row: $0, batch: ids, sectionBatch: sections, startedByBatch: starters) }
     }
 
     /// Every `…Connection` and `…Edge` type reads a `PageValue` / `EdgeValue`.
@@ -292,7 +293,7 @@ enum TypeResolvers {
             f.value("trigger") { $0.row.trigger.rawValue.uppercased() }
             f.value("startedBy") { $0.row.startedBy }
             // A teacher may read the name of whoever started a run of their sections (PRODUCT.md, via `ctx.user`).
-            f.resolve("startedByUser") { r, _, ctx in r.row.startedBy == "scheduler" ? nil : try await ctx.user(r.row.startedBy) }
+            f.resolve("startedByUser") { r, _, ctx in r.row.startedBy == "scheduler" ? nil : try await ctx.user(r.row.startedBy, batch: r.startedByBatch) }
             f.value("state") { $0.row.state.uppercased() }
             f.value("itemsSent") { $0.row.itemsSent }
             f.value("itemsSucceeded") { $0.row.itemsSucceeded }

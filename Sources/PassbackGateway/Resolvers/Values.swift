@@ -69,6 +69,8 @@ struct SyncRunValue: NodeValue {
     var batch: [Int64]
     /// The sections of the siblings.
     var sectionBatch: [Int64] = []
+    /// Who started the siblings (user sourcedIds), read together.
+    var startedByBatch: [String] = []
 }
 
 struct RosterRunValue: NodeValue {
