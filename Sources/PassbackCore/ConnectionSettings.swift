@@ -43,6 +43,9 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// Read every accepted write back (`GET`) and compare the fields Passback owns (`verifyWrites`):
     /// a SIS that answers 200 but keeps other values shows `SIS_DIFFERS` instead of `SUCCESSFUL`.
     public var verifyWrites = false
+    /// Minutes between scheduled delta pulls of the roster (`rosterRefreshMinutes`); 0 (the
+    /// default here; the config file's is 1440, daily) means pulls happen only when asked for.
+    public var rosterRefreshMinutes = 0
     /// The values `concurrency` may take.
     public static let concurrencyRange = 1...64
 
@@ -51,9 +54,10 @@ public struct ConnectionSettings: Sendable, Hashable {
         secretVariable: String = "", tokenURL: URL? = nil, scopes: [String] = [], signatureMethod: String = "HMAC-SHA256",
         replayTokenCookies: Bool = false, requestsPerMinute: Int = 1800, pageSize: Int = 500, concurrency: Int = 4,
         timeZone: String = SchoolCalendar.defaultZoneName, orgTimeZones: [String: String] = [:], limits: ProfileLimits = ProfileLimits(),
-        verifyWrites: Bool = false
+        verifyWrites: Bool = false, rosterRefreshMinutes: Int = 0
     ) {
         self.verifyWrites = verifyWrites
+        self.rosterRefreshMinutes = rosterRefreshMinutes
         self.id = id
         self.baseURL = baseURL
         self.profile = profile

@@ -27,4 +27,15 @@ struct RosterConfigurationTests {
             await #expect(throws: PassbackConfiguration.Problem.self) { _ = try await PassbackConfiguration.load(file: nil, environment: bad) }
         }
     }
+
+    @Test("connection.ID.rosterRefreshMinutes: daily unless set, 0 turns the schedule off, a negative value is refused naming the key")
+    func refreshSchedule() async throws {
+        let base = ["CONNECTION_IDS": "district", "CONNECTION_DISTRICT_BASE_URL": "https://sis.invalid/ims/oneroster/v1p1", "CONNECTION_DISTRICT_AUTH": "none"]
+        #expect(try await PassbackConfiguration.load(file: nil, environment: base).connections["district"]?.settings.rosterRefreshMinutes == 1440)
+        let off = base.merging(["CONNECTION_DISTRICT_ROSTER_REFRESH_MINUTES": "0"]) { $1 }
+        #expect(try await PassbackConfiguration.load(file: nil, environment: off).connections["district"]?.settings.rosterRefreshMinutes == 0)
+        let bad = base.merging(["CONNECTION_DISTRICT_ROSTER_REFRESH_MINUTES": "-5"]) { $1 }
+        let error = await #expect(throws: PassbackConfiguration.Problem.self) { _ = try await PassbackConfiguration.load(file: nil, environment: bad) }
+        #expect(error?.description.contains("connection.district.rosterRefreshMinutes") == true)
+    }
 }

@@ -88,4 +88,96 @@ struct RosterRunLifecycleTests {
             #expect(try store.run(report.runID)?.state == "succeeded")
         }
     }
+
+    @Test("a scheduled connection is pulled when its last pull started that long ago, sooner after a failed one; never twice at once")
+    func scheduledPulls() async throws {
+        let clock = ManualWallClock(start)
+        try await withDatabase { db in
+            try await withRunningSandbox(clock: clock) { running in
+                let store = RosterStore(db)
+                var conn = settings(for: running)
+                conn.settings.rosterRefreshMinutes = 24 * 60
+                try store.saveConnection(conn.settings, at: clock.now)
+                var unscheduled = conn
+                unscheduled.settings.id = "manual"
+                unscheduled.settings.rosterRefreshMinutes = 0
+                try store.saveConnection(unscheduled.settings, at: clock.now)
+                let runner = RosterRequestRunner(database: db, connections: ["district": conn, "manual": unscheduled], clock: clock)
+                runner.pullMaxWait = 0
+
+                // Never pulled: due at once; a connection without a schedule is never queued.
+                let first = try runner.queueScheduledPulls()
+                #expect(first.count == 1)
+                #expect(try runner.queueScheduledPulls().isEmpty, "one pull queued at a time")
+                #expect(try await runner.runNext() == first[0])
+                let done = try #require(try store.request(first[0]))
+                #expect(done.origin == .scheduled && done.state == .succeeded && done.requestedBy == nil && !done.full)
+
+                clock.advance(by: 24 * 3600 - 60)
+                #expect(try runner.queueScheduledPulls().isEmpty, "not due before the day is up")
+                clock.advance(by: 60)
+                let second = try runner.queueScheduledPulls()
+                #expect(second.count == 1)
+
+                // The SIS fails: the pull stops with its cause, shown as a failed scheduled pull.
+                running.sandbox.faults.setRates({ var r = FaultRates(); r.unavailable = 1; return r }())
+                #expect(try await runner.runNext() == second[0])
+                let stopped = try #require(try store.request(second[0]))
+                #expect(stopped.state == .failed)
+                #expect(stopped.error?.contains("the pull stopped") == true, "\(stopped.error ?? "")")
+                let failed = try store.requests(connection: "district", states: [.failed], origins: [.scheduled], first: 10, after: nil)
+                #expect(failed.page.items.map(\.id) == second)
+                #expect(failed.total == 1)
+
+                // Tried again after the retry wait, not a day later; and it resumes.
+                clock.advance(by: RosterRequestRunner.retryAfterFailure - 60)
+                #expect(try runner.queueScheduledPulls().isEmpty)
+                clock.advance(by: 60)
+                running.sandbox.faults.setRates(FaultRates())
+                let third = try runner.queueScheduledPulls()
+                #expect(third.count == 1)
+                #expect(try await runner.runNext() == third[0])
+                #expect(try store.request(third[0])?.state == .succeeded)
+
+                // An admin's request already queued stands for the schedule's.
+                clock.advance(by: 24 * 3600)
+                let asked = try store.queueRequest(connection: "district", full: false, by: "admin-1", at: clock.now)
+                #expect(try runner.queueScheduledPulls().isEmpty)
+                #expect(try store.request(asked)?.origin == .requested)
+                let all = try store.requests(connection: "district", states: [], origins: [], first: 2, after: nil)
+                #expect(all.total == 4)
+                #expect(all.page.items.map(\.id) == [asked, third[0]], "newest first")
+                let rest = try store.requests(connection: "district", states: [], origins: [], first: 2, after: all.page.endCursor)
+                #expect(rest.page.items.map(\.id) == [second[0], first[0]])
+                #expect(!rest.page.hasNextPage)
+                #expect(try store.requests(connection: "manual", states: [], origins: [], first: 10, after: nil).total == 0)
+            }
+        }
+    }
+
+    @Test("the running roster runner queues a due scheduled pull by itself and carries it out")
+    func serviceQueuesScheduledPulls() async throws {
+        let clock = ManualWallClock(start)
+        try await withDatabase { db in
+            try await withRunningSandbox(clock: clock) { running in
+                let store = RosterStore(db)
+                var conn = settings(for: running)
+                conn.settings.rosterRefreshMinutes = 60
+                try store.saveConnection(conn.settings, at: clock.now)
+                let runner = RosterRequestRunner(database: db, connections: ["district": conn], clock: clock, pollInterval: .milliseconds(20))
+                let service = Task { try await runner.run() }
+                defer { service.cancel() }
+                let deadline = ContinuousClock.now + .seconds(20)
+                var done: RosterRequest?
+                while ContinuousClock.now < deadline {
+                    if let r = try store.requests(connection: "district", states: [.succeeded], origins: [.scheduled], first: 1, after: nil).page.items.first {
+                        done = r
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(done?.run?.counts["users"]?.created == running.sandbox.data.count(.users))
+            }
+        }
+    }
 }

@@ -144,8 +144,9 @@ struct QueryLimits: Sendable {
     }
 
     /// Connections that are not batched: each one (each alias) runs its own page query and its
-    /// own COUNT (`Query.sections`, `Viewer.sections`, `Query.syncRuns`, `Query.syncErrors`).
-    static let unbatchedConnections: Set<String> = ["sections", "syncErrors"]
+    /// own COUNT (`Query.sections`, `Viewer.sections`, `Query.syncRuns`, `Query.syncErrors`,
+    /// `Query.rosterRuns`).
+    static let unbatchedConnections: Set<String> = ["sections", "syncErrors", "rosterRuns"]
 
     /// What a field with a selection costs before what it selects. Most read a row a batch
     /// loader already fetched, or one batched query per level (1); a connection answered on its
@@ -170,7 +171,7 @@ struct QueryLimits: Sendable {
             }
         }
         // A connection whose `first` was left out still returns a page; a list with no `first` is priced as a page too.
-        let connections: Set<String> = ["sections", "materials", "grades", "history", "syncRuns", "syncErrors", "jobs"]
+        let connections: Set<String> = ["sections", "materials", "grades", "history", "syncRuns", "syncErrors", "jobs", "rosterRuns"]
         if connections.contains(field.name.value) { return defaultFirst }
         return Self.unboundedLists[field.name.value] ?? 1
     }

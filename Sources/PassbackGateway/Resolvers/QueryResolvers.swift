@@ -70,6 +70,21 @@ enum QueryResolvers {
                 return try CacheQueries(ctx.services.database).syncErrorSummary(connection: ctx.connection, rootOrg: org, filter: filter, groupBy: grouping)
                     .map { ["key": $0.key, "label": $0.label, "count": $0.count] as [String: any Sendable] }
             }
+            f.resolve("rosterRuns") { _, args, ctx in
+                // Roster pulls are the connection's, as `refreshRoster` and `node(RosterRun)` hold them.
+                _ = try ctx.requireAdmin()
+                let first = try pageSize(args)
+                let after = args["after"].nonNullString
+                let states = Set(args["filter"]["state"].list?.compactMap { $0.nonNullString.flatMap { RosterRequest.State(rawValue: $0.lowercased()) } } ?? [])
+                let origins = Set(args["filter"]["trigger"].list?.compactMap { $0.nonNullString.flatMap { RosterRequest.Origin(rawValue: $0.lowercased()) } } ?? [])
+                do {
+                    let result = try RosterStore(ctx.services.database).requests(connection: ctx.connection, states: states, origins: origins,
+                                                                                 first: first, after: after)
+                    return PageValue(result.page, total: result.total, after: after) { $0.map(RosterRunValue.init) }
+                } catch let e as StoreError where e.code == .badCursor {
+                    throw APIError.badInput(e.message)
+                }
+            }
             f.resolve("syncRuns") { _, args, ctx in
                 let scope = try ctx.readScope()
                 let first = try pageSize(args)

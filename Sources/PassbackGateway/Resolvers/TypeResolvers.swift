@@ -35,7 +35,7 @@ enum TypeResolvers {
 
     /// Every `…Connection` and `…Edge` type reads a `PageValue` / `EdgeValue`.
     static func connections(_ t: inout ResolverTable) {
-        for name in ["Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncJob", "SyncError"] {
+        for name in ["Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncJob", "SyncError", "RosterRun"] {
             t.object(name + "Connection", PageValue.self) { f in
                 f.value("edges") { p in zip(p.cursors, p.nodes).map { EdgeValue(cursor: $0.0, node: $0.1) } }
                 f.value("nodes") { $0.nodes }
@@ -323,6 +323,7 @@ enum TypeResolvers {
             }
             f.value("requestedAt") { Timestamp.text($0.row.requestedAt) }
             f.value("requestedBy") { $0.row.requestedBy }
+            f.value("trigger") { $0.row.origin.rawValue.uppercased() }
             f.value("startedAt") { $0.row.run.map { Timestamp.text($0.startedAt) } }
             f.value("finishedAt") { $0.row.run?.finishedAt.map(Timestamp.text) }
             f.value("error") { $0.row.error }

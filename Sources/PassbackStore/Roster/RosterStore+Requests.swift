@@ -10,12 +10,21 @@ public struct RosterRequest: Sendable, Hashable {
         case running, succeeded, failed
     }
 
+    /// Who queued it.
+    public enum Origin: String, Sendable, CaseIterable {
+        /// An admin, with `refreshRoster`.
+        case requested
+        /// The connection's `rosterRefreshMinutes` schedule.
+        case scheduled
+    }
+
     public var id: Int64
     public var connectionID: String
     /// A full pull was asked for (the run may be full anyway: the first pull of a connection is).
     public var full: Bool
     public var requestedBy: String?
     public var requestedAt: Date
+    public var origin: Origin
     public var state: State
     /// The run that carries it out, once started.
     public var run: RosterRunSummary?
@@ -27,16 +36,40 @@ extension RosterStore {
     /// Queues a pull of `connection`. A pull already queued for it is returned instead of a
     /// second one (made full if this asks for full), so repeated clicks do not stack pulls.
     public func queueRequest(connection: String, full: Bool, by user: String?, at now: Date) throws -> Int64 {
+        try pool.write { db in try Self.queueRequest(connection: connection, full: full, by: user, origin: .requested, at: now, db: db) }
+    }
+
+    static func queueRequest(connection: String, full: Bool, by user: String?, origin: RosterRequest.Origin, at now: Date, db: Database) throws -> Int64 {
+        if let queued = try Int64.fetchOne(db, sql: """
+            SELECT id FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL ORDER BY id LIMIT 1
+            """, arguments: [connection]) {
+            if full { try db.execute(sql: "UPDATE roster_request SET full = 1 WHERE id = ?", arguments: [queued]) }
+            return queued
+        }
+        try db.execute(sql: "INSERT INTO roster_request (connection_id, full, requested_by, requested_at, origin) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [connection, full, user, Timestamp.text(now), origin.rawValue])
+        return db.lastInsertedRowID
+    }
+
+    /// Queues the scheduled pull of `connection` when one is due, and returns its id: a delta
+    /// pull when the connection's last pull (of any kind, from any process) started `every`
+    /// ago, or `retryAfterFailure` ago when that pull failed; at once for a connection never
+    /// pulled. Nothing while a pull of it is queued, or before the connection is saved.
+    public func queueScheduledPull(connection: String, every: TimeInterval, retryAfterFailure: TimeInterval, at now: Date) throws -> Int64? {
         try pool.write { db in
-            if let queued = try Int64.fetchOne(db, sql: """
-                SELECT id FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL ORDER BY id LIMIT 1
-                """, arguments: [connection]) {
-                if full { try db.execute(sql: "UPDATE roster_request SET full = 1 WHERE id = ?", arguments: [queued]) }
-                return queued
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM connection WHERE id = ?", arguments: [connection]) == true,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL",
+                                  arguments: [connection]) == nil else { return nil }
+            // The last attempt: a run started, or a request refused before it could start.
+            if let last = try Row.fetchOne(db, sql: """
+                SELECT started_at AS at, state = 'failed' AS failed FROM roster_run WHERE connection_id = :c
+                UNION ALL SELECT refused_at, 1 FROM roster_request WHERE connection_id = :c AND refused_at IS NOT NULL
+                ORDER BY at DESC LIMIT 1
+                """, arguments: ["c": connection]), let at = Timestamp.date(last["at"]) {
+                let wait = (last["failed"] as Bool? ?? false) ? min(every, retryAfterFailure) : every
+                guard now.timeIntervalSince(at) >= wait else { return nil }
             }
-            try db.execute(sql: "INSERT INTO roster_request (connection_id, full, requested_by, requested_at) VALUES (?, ?, ?, ?)",
-                           arguments: [connection, full, user, Timestamp.text(now)])
-            return db.lastInsertedRowID
+            return try Self.queueRequest(connection: connection, full: false, by: nil, origin: .scheduled, at: now, db: db)
         }
     }
 
@@ -77,21 +110,66 @@ extension RosterStore {
     }
 
     static func request(_ db: Database, where clause: String, arguments: StatementArguments) throws -> RosterRequest? {
-        guard let r = try Row.fetchOne(db, sql: "SELECT r.* FROM roster_request r WHERE \(clause)", arguments: arguments) else { return nil }
-        let runID: Int64? = r["run_id"]
-        var run: RosterRunSummary?
-        if let runID, let row = try Row.fetchOne(db, sql: "SELECT * FROM roster_run WHERE id = ?", arguments: [runID]) {
-            run = Self.runSummary(row)
+        try requests(db, where: clause, arguments: arguments).first
+    }
+
+    /// The requests `clause` selects, in its order, with their runs (read together).
+    static func requests(_ db: Database, where clause: String, arguments: StatementArguments) throws -> [RosterRequest] {
+        let rows = try Row.fetchAll(db, sql: "SELECT r.* FROM roster_request r WHERE \(clause)", arguments: arguments)
+        let runIDs = rows.compactMap { $0["run_id"] as Int64? }
+        var runs: [Int64: RosterRunSummary] = [:]
+        if !runIDs.isEmpty {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM roster_run WHERE id IN (\(runIDs.map(String.init).joined(separator: ",")))") {
+                let run = Self.runSummary(row)
+                runs[run.id] = run
+            }
         }
-        let state: RosterRequest.State
-        if let run {
-            state = RosterRequest.State(rawValue: run.state) ?? .failed
-        } else {
-            state = (r["error"] as String?) == nil ? .queued : .failed
+        return rows.map { r in
+            let run = (r["run_id"] as Int64?).flatMap { runs[$0] }
+            let state: RosterRequest.State
+            if let run {
+                state = RosterRequest.State(rawValue: run.state) ?? .failed
+            } else {
+                state = (r["error"] as String?) == nil ? .queued : .failed
+            }
+            return RosterRequest(id: r["id"], connectionID: r["connection_id"], full: r["full"], requestedBy: r["requested_by"],
+                                 requestedAt: Timestamp.date(r["requested_at"]) ?? .distantPast,
+                                 origin: RosterRequest.Origin(rawValue: r["origin"]) ?? .requested, state: state, run: run,
+                                 error: run?.error ?? r["error"])
         }
-        return RosterRequest(id: r["id"], connectionID: r["connection_id"], full: r["full"], requestedBy: r["requested_by"],
-                             requestedAt: Timestamp.date(r["requested_at"]) ?? .distantPast, state: state, run: run,
-                             error: run?.error ?? r["error"])
+    }
+
+    /// A page of the connection's roster pulls asked for or scheduled, newest first, and how
+    /// many there are in all (`states` and `origins` narrow both; empty means any).
+    public func requests(connection: String, states: Set<RosterRequest.State>, origins: Set<RosterRequest.Origin>, first: Int, after: String?) throws
+        -> (page: KeysetPage<RosterRequest>, total: Int)
+    {
+        let ordering = "rosterRuns:id:desc"
+        var conditions = "r.connection_id = :connection"
+        let args: [String: (any DatabaseValueConvertible)?] = ["connection": connection]
+        if !states.isEmpty {
+            // A request's state is its run's, or queued / failed before it started.
+            let stateSQL = "CASE WHEN r.run_id IS NOT NULL THEN (SELECT state FROM roster_run WHERE id = r.run_id) WHEN r.error IS NULL THEN 'queued' ELSE 'failed' END"
+            conditions += " AND \(stateSQL) IN (\(states.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))"
+        }
+        if !origins.isEmpty {
+            conditions += " AND r.origin IN (\(origins.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))"
+        }
+        var pageArgs = args
+        var clause = conditions
+        if let after {
+            clause += " AND r.id < :after"
+            pageArgs["after"] = try Keyset.decode(after, ordering: ordering).id
+        }
+        clause += " ORDER BY r.id DESC LIMIT :limit"
+        pageArgs["limit"] = first + 1
+        return try pool.read { db in
+            let rows = try Self.requests(db, where: clause, arguments: StatementArguments(pageArgs))
+            let items = Array(rows.prefix(first))
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM roster_request r WHERE \(conditions)", arguments: StatementArguments(args)) ?? 0
+            return (KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }, hasNextPage: rows.count > first),
+                    total)
+        }
     }
 }
 

@@ -97,6 +97,9 @@ public struct PassbackConfiguration: Sendable {
         return importer
     }
 
+    /// Minutes between scheduled roster pulls when a connection does not say: a daily delta pull.
+    public static let defaultRosterRefreshMinutes = 1440
+
     /// The shortest metrics token accepted: a guessable one would reopen what it closes.
     public static let minimumMetricsTokenLength = 16
 
@@ -162,7 +165,12 @@ public struct PassbackConfiguration: Sendable {
                 pageSize: config.int(forKey: key("pageSize"), default: 500),
                 concurrency: config.int(forKey: key("concurrency"), default: 4),
                 timeZone: calendar.zone, orgTimeZones: calendar.orgZones, limits: limits,
-                verifyWrites: config.bool(forKey: key("verifyWrites"), default: false))
+                verifyWrites: config.bool(forKey: key("verifyWrites"), default: false),
+                rosterRefreshMinutes: config.int(forKey: key("rosterRefreshMinutes"), default: defaultRosterRefreshMinutes))
+            guard settings.rosterRefreshMinutes >= 0 else {
+                throw Problem("connection.\(id).rosterRefreshMinutes (CONNECTION_\(id.uppercased())_ROSTER_REFRESH_MINUTES) is the minutes between "
+                    + "scheduled roster pulls, 0 for none, got \(settings.rosterRefreshMinutes)")
+            }
             guard settings.requestsPerMinute > 0, (1...10_000).contains(settings.pageSize) else {
                 throw Problem("connection.\(id): requestsPerMinute must be positive and pageSize between 1 and 10000")
             }

@@ -16,7 +16,9 @@ struct RosterRequestTaken: Error, CustomStringConvertible {
 /// first, in the serve process: the mutation only writes the request, so no HTTP request waits
 /// on the SIS. Requests left queued by a stopped process are taken at the next start; a run a
 /// stopped process left running is marked failed by the next pull of its connection, and that
-/// pull resumes where it stopped.
+/// pull resumes where it stopped. It also queues each connection's scheduled pulls
+/// (`rosterRefreshMinutes`): a delta pull when the last pull started that long ago, or
+/// `retryAfterFailure` after a failed one.
 public final class RosterRequestRunner: Service, Sendable {
     let store: RosterStore
     let connections: [String: PassbackConfiguration.Connection]
@@ -25,6 +27,9 @@ public final class RosterRequestRunner: Service, Sendable {
     let clock: any WallClock
     let pollInterval: Duration
     let logger: Logger
+    /// How soon a scheduled pull is tried again after a pull that failed (a SIS that stayed
+    /// down past `roster.maxWaitSeconds`), when that is sooner than the schedule.
+    public static let retryAfterFailure: TimeInterval = 30 * 60
     private let limit = Mutex(RosterDeletionLimit())
     private let maxWait = Mutex(RosterPullRetry().maxWait)
     /// A nudge that came while the runner was busy, or the runner's wait to resume.
@@ -72,6 +77,7 @@ public final class RosterRequestRunner: Service, Sendable {
                 // A shutdown stops a pull in progress: it fails its run, and the next pull of
                 // that connection resumes where it stopped.
                 try await cancelWhenGracefulShutdown {
+                    try self.queueScheduledPulls()
                     while !Task.isCancelledOrShuttingDown, try await self.runNext() != nil {}
                 }
             } catch is CancellationError {
@@ -80,6 +86,20 @@ public final class RosterRequestRunner: Service, Sendable {
             }
             await sleepUntilNudged()
         }
+    }
+
+    /// Queues the pull of each scheduled connection that is due; returns the requests queued.
+    @discardableResult
+    public func queueScheduledPulls() throws -> [Int64] {
+        var queued: [Int64] = []
+        for (id, connection) in connections.sorted(by: { $0.key < $1.key }) where connection.settings.rosterRefreshMinutes > 0 {
+            let every = TimeInterval(connection.settings.rosterRefreshMinutes) * 60
+            if let request = try store.queueScheduledPull(connection: id, every: every, retryAfterFailure: Self.retryAfterFailure, at: clock.now) {
+                logger.info("roster request \(request): scheduled pull of \(id) queued (every \(connection.settings.rosterRefreshMinutes) minutes)")
+                queued.append(request)
+            }
+        }
+        return queued
     }
 
     /// Carries out the oldest queued request; returns its id, or nil when none is queued.
