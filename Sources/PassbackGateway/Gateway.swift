@@ -61,7 +61,7 @@ public struct Gateway: Sendable {
 
     /// The HTTP application; `onRunning` gets the bound port.
     public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol & Service {
-        let router = Router()
+        let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestIDMiddleware(metrics: metrics))
         router.get("/healthz") { _, _ -> Response in
             let health = await self.health.check()
@@ -83,12 +83,15 @@ public struct Gateway: Sendable {
             }
             return Self.text(.ok, try self.metricsText(), type: "text/plain; version=0.0.4")
         }
-        let graphQL: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
-            try await self.graphQL(request, requestID: Self.requestID(request, context))
+        let graphQL: @Sendable (Request, GatewayRequestContext) async throws -> Response = { request, context in
+            let channel = context.channel
+            let hangUp = ClientHangUps.flag(for: channel)
+            return try await self.graphQL(request, requestID: Self.requestID(request, context),
+                                          clientGone: { hangUp?.isClosed ?? !channel.isActive })
         }
         router.post("/graphql", use: graphQL)
         router.get("/graphql", use: graphQL)
-        let stream: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
+        let stream: @Sendable (Request, GatewayRequestContext) async throws -> Response = { request, context in
             try await self.stream(request, requestID: Self.requestID(request, context))
         }
         router.post("/graphql/stream", use: stream)
@@ -97,7 +100,7 @@ public struct Gateway: Sendable {
         router.get("/widget/{file}") { _, context in Widget.response(for: context.parameters.get("file") ?? "") }
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientHangUps.Watch()], idleTimeout: TimeAmount(configuration.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "passback"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -123,7 +126,7 @@ public struct Gateway: Sendable {
         for outcome in ["succeeded", "retry", "snoozed", "cancelled", "discarded", "released"] {
             out += "passback_worker_jobs_total{outcome=\"\(outcome)\"} \(outcomes[outcome] ?? 0)\n"
         }
-        return out + metrics.text()
+        return out + api.services.work.text() + metrics.text()
     }
 
     /// Whether `Authorization` carries `Bearer <expected>`, compared in time independent of

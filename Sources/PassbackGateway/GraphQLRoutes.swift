@@ -4,9 +4,21 @@ import Hummingbird
 import NIOCore
 import PassbackCore
 
+/// What a route knows of its request besides the request: Hummingbird's basics and the
+/// connection it came on, so a query whose client has gone can be stopped.
+struct GatewayRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
 /// `/graphql` and `/graphql/stream` over the API.
 extension Gateway {
-    static func requestID(_ request: Request, _ context: BasicRequestContext) -> String {
+    static func requestID(_ request: Request, _ context: GatewayRequestContext) -> String {
         RequestID.current ?? context.id
     }
 
@@ -57,7 +69,9 @@ extension Gateway {
         return items
     }
 
-    func graphQL(_ request: Request, requestID: String) async throws -> Response {
+    /// A query or mutation; `clientGone` tells whether the client has closed the connection
+    /// (the work is then stopped: see `GraphQLAPI.execute`).
+    func graphQL(_ request: Request, requestID: String, clientGone: @escaping @Sendable () -> Bool = { false }) async throws -> Response {
         let principal: Principal
         switch api.authenticate(request.headers[.authorization]) {
         case .success(let p): principal = p
@@ -65,7 +79,8 @@ extension Gateway {
         }
         switch try await decode(request) {
         case .failure(let answer): return response(answer, accept: request.headers[.accept])
-        case .success(let r): return response(await api.execute(r, principal: principal, requestID: requestID), accept: request.headers[.accept])
+        case .success(let r):
+            return response(await api.execute(r, principal: principal, requestID: requestID, clientGone: clientGone), accept: request.headers[.accept])
         }
     }
 

@@ -32,6 +32,9 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Hangs up as a client that gives up does: both directions shut, the socket kept until deinit.
+    func hangUp() { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+
     func send(_ text: String) {
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -145,6 +148,46 @@ struct ServerResilienceTests {
             #expect(healthy.status == 200 && healthy.text.contains("\"database\":\"ok\""), "\(healthy.text)")
             let done = try await env.post(mutation, input, token: token)
             #expect(done.status == 200 && done["setMaterialSyncToSIS", "material", "syncToSIS"] as? Bool == false, "\(done.text)")
+        }
+    }
+
+    @Test("a query whose client hangs up is stopped: it loads no more fields, and the stop is counted")
+    func clientGoneStopsWork() async throws {
+        var limits = GraphQLAPI.Limits()
+        limits.maxCost = 10_000_000
+        limits.maxFields = 1_000_000
+        limits.document.maxTokens = 1_000_000
+        limits.perToken.maximumAvailable = 10_000_000
+        limits.deadline = .seconds(600)
+        try await withGateway(limits: limits) { env in
+            let token = try env.token(.teacher, user: env.yearLongSection.teacher)
+            let aliases = 1_500
+            // Each alias loads a page of runs and counts them: thousands of loads, seconds of work.
+            let query = "{ " + (0..<aliases).map { "r\($0): syncRuns(first: 1) { totalCount }" }.joined(separator: " ") + " }"
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: ["query": query]), as: UTF8.self)
+            let work = env.gateway.api.services.work
+            let before = work.resolved.load(ordering: .relaxed)
+            let client = try RawConnection(port: try #require(env.base.port))
+            client.send("POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            try await env.waitUntil(timeout: 60) { work.resolved.load(ordering: .relaxed) - before >= 20 }
+            client.hangUp()
+            try await env.waitUntil(timeout: 60) { work.clientGone.load(ordering: .relaxed) == 1 }
+            // The work ends soon after: the count of loaded fields stops growing, short of all of them.
+            var last = -1
+            try await env.waitUntil(timeout: 60) {
+                let now = work.resolved.load(ordering: .relaxed)
+                defer { last = now }
+                if now == last { return true }
+                try await Task.sleep(for: .milliseconds(300))
+                return false
+            }
+            let loaded = work.resolved.load(ordering: .relaxed) - before
+            #expect(loaded < aliases / 2, "the query went on after its client left: \(loaded) of \(aliases) fields loaded")
+            // The server goes on, and /metrics-style counts say what happened.
+            let fine = try await env.post("{ viewer { role } }", token: token)
+            #expect(fine["viewer", "role"] as? String == "TEACHER")
+            #expect(work.text().contains("passback_graphql_requests_stopped_total{reason=\"client_gone\"} 1"))
         }
     }
 }

@@ -167,7 +167,7 @@ struct RosterRunLifecycleTests {
                 let runner = RosterRequestRunner(database: db, connections: ["district": conn], clock: clock, pollInterval: .milliseconds(20))
                 let service = Task { try await runner.run() }
                 defer { service.cancel() }
-                let deadline = ContinuousClock.now + .seconds(20)
+                let deadline = ContinuousClock.now + .seconds(90)
                 var done: RosterRequest?
                 while ContinuousClock.now < deadline {
                     if let r = try store.requests(connection: "district", states: [.succeeded], origins: [.scheduled], first: 1, after: nil).page.items.first {
@@ -176,7 +176,8 @@ struct RosterRunLifecycleTests {
                     }
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                #expect(done?.run?.counts["users"]?.created == running.sandbox.data.count(.users))
+                let seen = try store.requests(connection: "district", states: [], origins: [], first: 5, after: nil).page.items
+                #expect(done?.run?.counts["users"]?.created == running.sandbox.data.count(.users), "\(seen)")
             }
         }
     }

@@ -53,6 +53,10 @@ struct FieldSet<Parent: Sendable> {
         resolvers[name] = { source, args, context, info in
             guard let parent = source as? Parent else { throw APIError(.internalError, "\(type).\(name) resolved on a \(Swift.type(of: source))") }
             guard let context = context as? APIContext else { throw APIError(.internalError, "no request context") }
+            // A request stopped (its client went away, or its deadline passed) loads nothing more:
+            // the library does not look at cancellation, so each field that reads data does.
+            try Task.checkCancellation()
+            context.services.work.resolved.add(1, ordering: .relaxed)
             return try await body(parent, args, context, info)
         }
     }

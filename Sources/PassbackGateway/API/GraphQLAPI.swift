@@ -153,10 +153,14 @@ public final class GraphQLAPI: Sendable {
         }
     }
 
-    /// Runs a query or mutation.
-    public func execute(_ request: Request, principal: Principal, requestID: String) async -> Answer {
+    /// Runs a query or mutation. `clientGone` tells whether the client has closed its connection:
+    /// looked at while the work runs, and when it has, the work is stopped (its answer would
+    /// reach no one).
+    public func execute(_ request: Request, principal: Principal, requestID: String,
+                        clientGone: @escaping @Sendable () -> Bool = { false }) async -> Answer {
+        let lane = pool.lane()
         let prepared: PreparedDocument
-        switch meteredPrepare(request, principal: principal) {
+        switch await meteredPrepare(request, principal: principal, on: lane) {
         case .success(let p): prepared = p
         case .failure(let answer): return answer
         }
@@ -176,7 +180,6 @@ public final class GraphQLAPI: Sendable {
         case .success(let a): admission = a
         case .failure(let refusal): return rateLimited(refusal)
         }
-        let lane = pool.lane()
         let context = APIContext(principal: principal, services: services, requestID: requestID, executor: lane)
         let (schema, limiter, token) = (self.schema, self.limiter, principal.tokenID)
         // The execution, and the encoding of its answer, run on the pool's threads in a lane of
@@ -207,33 +210,56 @@ public final class GraphQLAPI: Sendable {
             }
             return answer
         }
-        switch await Self.race(work, deadline: limits.deadline) {
-        case nil:
+        switch await Self.race(work, deadline: limits.deadline, clientGone: clientGone) {
+        case .clientGone:
             work.cancel()
+            services.work.clientGone.add(1, ordering: .relaxed)
+            logger.info("request \(requestID): the client closed its connection; its work was stopped")
+            return requestError(499, "the client closed the connection before the answer")
+        case .pastDeadline:
+            work.cancel()
+            services.work.pastDeadline.add(1, ordering: .relaxed)
             logger.warning("request \(requestID): past its deadline of \(limits.deadline)")
             var answer = render([GraphQLError(message: "the request ran past its deadline of \(limits.deadline.components.seconds) s and was stopped; ask for less (smaller pages, fewer fields)",
                                               extensions: ["code": .string(APIError.Code.deadlineExceeded.rawValue)])],
                                 data: nil, status: 503, extensions: ["cost": admission.extensions])
             answer.headers["Retry-After"] = "5"
             return answer
-        case .success(let answer): return answer
-        case .failure(let error): return present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 500)
+        case .finished(.success(let answer)): return answer
+        case .finished(.failure(let error)): return present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 500)
         }
     }
 
-    /// The task's result, or nil once `deadline` has passed first.
-    static func race<T: Sendable>(_ work: Task<T, any Error>, deadline: Duration) async -> Result<T, any Error>? {
-        let once = Once<Result<T, any Error>?>()
+    /// How a request's work ended, as far as its HTTP answer is concerned.
+    enum RaceOutcome<T: Sendable>: Sendable {
+        case finished(Result<T, any Error>)
+        case pastDeadline
+        case clientGone
+    }
+
+    /// How often a running request looks whether its client is still there.
+    static let clientCheckInterval = Duration.milliseconds(25)
+
+    /// The task's result, unless `deadline` passes or `clientGone` says so first.
+    static func race<T: Sendable>(_ work: Task<T, any Error>, deadline: Duration, clientGone: @escaping @Sendable () -> Bool = { false }) async
+        -> RaceOutcome<T>
+    {
+        let once = Once<RaceOutcome<T>>()
         return await withCheckedContinuation { continuation in
             once.set(continuation)
-            let timer = Task {
-                try? await Task.sleep(for: deadline)
-                if !Task.isCancelled { once.resume(nil) }
+            let watch = Task {
+                let end = ContinuousClock.now + deadline
+                while !Task.isCancelled {
+                    let now = ContinuousClock.now
+                    if now >= end { return once.resume(.pastDeadline) }
+                    if clientGone() { return once.resume(.clientGone) }
+                    try? await Task.sleep(for: min(clientCheckInterval, end - now))
+                }
             }
             Task {
                 let result = await work.result
-                once.resume(result)
-                timer.cancel()
+                once.resume(.finished(result))
+                watch.cancel()
             }
         }
     }
@@ -250,7 +276,7 @@ public final class GraphQLAPI: Sendable {
     /// Starts a subscription: the events as answers to stream, or an answer refusing it.
     public func subscribe(_ request: Request, principal: Principal, requestID: String) async -> Result<AsyncThrowingStream<String, any Error>, Answer> {
         let prepared: PreparedDocument
-        switch meteredPrepare(request, principal: principal) {
+        switch await meteredPrepare(request, principal: principal, on: pool.lane()) {
         case .success(let p): prepared = p
         case .failure(let answer): return .failure(answer)
         }
@@ -393,12 +419,16 @@ public final class GraphQLAPI: Sendable {
     /// `prepare`, with the parse and validation of a document the cache does not hold charged to
     /// the token (its bucket and one of its in-flight slots) before the work is done: distinct
     /// large documents cannot be sent to make the server parse for free. A cached one is free.
-    func meteredPrepare(_ request: Request, principal: Principal) -> Result<PreparedDocument, Answer> {
+    ///
+    /// A new document is parsed and validated on `lane` (the execution pool's threads): that work
+    /// grows with the document (validation compares the fields of a selection pairwise), and on
+    /// the cooperative pool it would hold a thread that serves HTTP, the worker and the scheduler.
+    func meteredPrepare(_ request: Request, principal: Principal, on lane: ExecutionPool.Lane) async -> Result<PreparedDocument, Answer> {
         guard !documents.contains(request.query) else { return prepare(request) }
         switch limiter.admit(token: principal.tokenID, cost: Self.parseCost(request.query)) {
         case .success:
             defer { limiter.release(token: principal.tokenID) }
-            return prepare(request)
+            return await withTaskExecutorPreference(lane) { self.prepare(request) }
         case .failure(let refusal): return .failure(rateLimited(refusal))
         }
     }

@@ -26,6 +26,8 @@ public struct APIServices: Sendable {
     }
     /// The one poller behind every subscription of this API.
     let hub: LiveHub
+    /// What the API's executions did and how they ended (for `/metrics` and the tests).
+    let work = ExecutionCounters()
     /// Carries out the roster pulls `refreshRoster` queues (a service of the gateway's group).
     public let rosterRunner: RosterRequestRunner
     /// Carries out the drift checks `verifySection` starts, in the background.
