@@ -114,12 +114,30 @@ struct ExecutionPoolTests {
                 }
             }
         }
-        // Three threads end up held (the two large-only ones and the one that takes any lane).
+        // Only the two lower-priority threads end up held by large requests, however many wait.
         let deadline = ContinuousClock.now + .seconds(20)
-        while holding.all.count < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
-        Task(executorPreference: pool.lane()) { ran.add("small") }
-        let waitUntil = ContinuousClock.now + .seconds(10)
-        while ran.all.isEmpty, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(2)) }
-        #expect(ran.all == ["small"], "the small request ran while the large ones held \(holding.all.count) threads")
+        while holding.all.count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(holding.all.count == 2, "large requests held \(holding.all.count) threads; only the two lower-priority ones may run them")
+        // Both normal-priority threads are left to small requests: two run at once.
+        let both = Log()
+        for name in ["a", "b"] {
+            Task(executorPreference: pool.lane()) {
+                both.add(name)
+                let until = ContinuousClock.now + .seconds(10)
+                while both.all.count < 2, ContinuousClock.now < until { Self.work() }
+                ran.add(name)
+            }
+        }
+        let waitUntil = ContinuousClock.now + .seconds(15)
+        while ran.all.count < 2, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(Set(ran.all) == ["a", "b"] && both.all.count == 2, "small requests ran \(ran.all) while the large ones held \(holding.all.count) threads")
+    }
+
+    @Test("threads that run large requests run at the lower priority; the others take only small requests")
+    func roles() {
+        #expect((0..<4).map { ExecutionPool.role(of: $0, among: 4) } == [.large, .large, .small, .small])
+        #expect((0..<2).map { ExecutionPool.role(of: $0, among: 2) } == [.large, .small])
+        #expect(ExecutionPool.role(of: 0, among: 1) == .any)
     }
 }

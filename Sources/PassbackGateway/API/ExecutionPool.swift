@@ -17,10 +17,11 @@ import Foundation
 /// A request runs one job at a time, so it holds one thread and one SQLite reader, never all
 /// of them (its resolvers read synchronously; running its fields in parallel on two cores would
 /// gain little and let one request take every thread). Threads have roles: half run at a lower
-/// CPU priority (nice 10) and take only large lanes (that have run many jobs already: on two
-/// cores, three large requests would otherwise take the CPU from everything else); one takes
-/// only small lanes, so a small query never waits for a large request's slow SQL statement to
-/// finish; the rest take any lane.
+/// CPU priority (nice 10) and are the only ones that take large lanes (that have run many jobs
+/// already), ahead of small ones, which they take when no large lane waits; the others take only
+/// small lanes. So large requests run at the lower priority whatever their number (on two cores,
+/// three of them at normal priority took the CPU from everything else: a simple query's p99
+/// grew eightfold), and a small query never waits for a large request's slow SQL statement.
 final class ExecutionPool: @unchecked Sendable {
     /// One request's queue of jobs.
     final class Lane: TaskExecutor, @unchecked Sendable {
@@ -95,9 +96,9 @@ final class ExecutionPool: @unchecked Sendable {
     enum Role: Sendable, CustomStringConvertible {
         /// Only lanes that are not large.
         case small
-        /// Only large lanes, at a lower CPU priority.
+        /// Large lanes first, then small ones, at a lower CPU priority.
         case large
-        /// Any lane.
+        /// Any lane (a pool of one thread).
         case any
 
         var description: String {
@@ -109,13 +110,11 @@ final class ExecutionPool: @unchecked Sendable {
         }
     }
 
-    /// Half the threads (at least one) for large lanes, one for small lanes, the rest for any;
-    /// with one thread, it takes any lane.
+    /// Half the threads (at least one) take large lanes, the rest only small ones; with one
+    /// thread, it takes any lane.
     static func role(of index: Int, among threads: Int) -> Role {
         guard threads > 1 else { return .any }
-        let large = max(1, threads / 2)
-        if index < large { return .large }
-        return index == large ? .small : .any
+        return index < max(1, threads / 2) ? .large : .small
     }
 
     /// Lowers the calling thread's scheduling priority. On Linux the nice value belongs to each
@@ -138,12 +137,18 @@ final class ExecutionPool: @unchecked Sendable {
                     // A lane runs one job at a time, so one request holds one thread however many
                     // slow jobs it has; the threads' roles decide which lanes each may take.
                     guard lane.active == 0 else { continue }
-                    switch role {
-                    case .small: if lane.large { continue }
-                    case .large: if !lane.large { continue }
-                    case .any: break
+                    if role == .small, lane.large { continue }
+                    guard let b = best else {
+                        best = index
+                        continue
                     }
-                    if best.map({ lane.served < ready[$0].served }) ?? true { best = index }
+                    // A large-lane thread takes large lanes ahead of small ones; then the least served.
+                    let other = ready[b]
+                    if role == .large, lane.large != other.large {
+                        if lane.large { best = index }
+                    } else if lane.served < other.served {
+                        best = index
+                    }
                 }
                 return best
             }
