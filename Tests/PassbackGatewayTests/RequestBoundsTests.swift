@@ -102,6 +102,19 @@ struct RequestBoundsTests {
         }
     }
 
+    @Test("a document that ends inside a string's \\u escape is refused, not a crash (found by the fuzz test); a whole escape still reads")
+    func unicodeEscapeAtTheEnd() async throws {
+        try await withGateway { env in
+            let token = try env.token(.teacher, user: env.yearLongSection.teacher)
+            for tail in ["\\u", "\\u1", "\\u12", "\\u123", "\\uZZZZ\"", "\\u12\" } }"] {
+                let refused = try await post(env, "{ sections(filter: { search: \"a\(tail)", token: token)
+                #expect(refused.codes == ["GRAPHQL_PARSE_FAILED"] && message(refused).contains("four hex digits"), "\(tail): \(refused.text.prefix(300))")
+            }
+            let whole = try await post(env, "{ sections(filter: { search: \"\\u00E9\" }) { totalCount } }", token: token)
+            #expect(whole.errors.isEmpty, "\(whole.text.prefix(300))")
+        }
+    }
+
     @Test("token and definition counts: the worst document at each bound is answered, one more is refused")
     func counts() async throws {
         try await withGateway { env in

@@ -58,9 +58,18 @@ struct DocumentGuard: Sendable {
                     }
                     i += 3
                 } else {
-                    // A plain string: a backslash escapes the byte after it.
+                    // A plain string: a backslash escapes the byte after it. A `\u` must have its four
+                    // hex digits: the library's lexer reads them without looking where the document
+                    // ends, and a document ending inside one crashed the process.
                     i += 1
                     while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\n"), b[i] != UInt8(ascii: "\r") {
+                        if b[i] == UInt8(ascii: "\\"), at(i + 1, "u") {
+                            guard i + 5 < b.count, b[(i + 2)...(i + 5)].allSatisfy({ Character(UnicodeScalar($0)).isHexDigit }) else {
+                                return "a string has a \\u escape without four hex digits after it (write \\u00E9, or the character itself)"
+                            }
+                            i += 6
+                            continue
+                        }
                         i += b[i] == UInt8(ascii: "\\") ? 2 : 1
                     }
                     i += 1
