@@ -6,7 +6,7 @@ const STATUS = {
   NOT_SYNCED: "Not synced", IN_PROGRESS: "In progress", SUCCESSFUL: "Successful",
   UPDATES_AVAILABLE: "Updates available", ERROR: "Error", OPT_OUT: "Opt out",
 };
-const state = { token: null, sections: [], section: null, after: null, streams: [], searchTimer: null };
+const state = { token: null, sections: [], section: null, after: null, streams: [], searchTimer: null, mapEdits: {} };
 
 // ---- API -------------------------------------------------------------------------------------
 
@@ -130,6 +130,7 @@ const SECTION = `query($id: ID!) { section(id: $id) { id title configured timeZo
   schedule { enabled weekday startTime timeZone windowHours savedAt effectiveAt isDefault } } }`;
 
 async function selectSection(id) {
+  if (!state.section || state.section.id !== id) state.mapEdits = {};
   closeStreams();
   sessionStorage.setItem("passback.section", id);
   const data = await attempt(() => gql(SECTION, { id }));
@@ -216,8 +217,15 @@ async function loadMaterials(reset) {
   if (!data) return;
   const page = data.section.materials;
   const body = $("materials").querySelector("tbody");
+  // Drawing the rows again keeps the keyboard where it was: the same control of the same row.
+  const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement : null;
+  const keep = focused && { id: focused.closest("tr").dataset.id, control: focused.matches("button.sync") ? "button.sync" : focused.matches("input") ? "input" : ".status" };
   if (reset) body.replaceChildren();
   for (const m of page.nodes) body.append(row(m));
+  if (keep) {
+    const again = body.querySelector(`tr[data-id="${CSS.escape(keep.id)}"] ${keep.control}`);
+    if (again) again.focus();
+  }
   state.after = page.pageInfo.endCursor;
   $("more").hidden = !page.pageInfo.hasNextPage;
   $("nomaterials").hidden = body.children.length > 0;
@@ -276,38 +284,60 @@ function cell(label, text) {
   return td;
 }
 
-/** The status indicator: a badge whose hover and focus text give the details (a click keeps them open, for touch screens). */
+/**
+ * The status indicator. With details (an error's problems, or warnings on any status) it is a
+ * button whose hover and focus show them (a click keeps them open, for touch screens; Esc closes
+ * them), marked when they are warnings; without, plain text, so it takes no tab stop.
+ */
 function paintStatus(tr, m) {
   const td = tr.querySelector(".statuscell");
   const hadFocus = td.contains(document.activeElement);
-  const badge = document.createElement("button");
-  badge.type = "button";
-  badge.className = `status ${m.syncStatus}`;
-  badge.textContent = STATUS[m.syncStatus] || m.syncStatus;
   const problems = (m.problems || []).filter((p) => m.syncStatus === "ERROR" || p.severity === "WARNING");
-  const details = problems.map((p) => `${p.severity === "WARNING" ? "Warning" : "Error"} ${p.code}: ${p.message}`).join("\n");
+  const warnings = problems.filter((p) => p.severity === "WARNING").length;
+  const onlyWarnings = problems.length > 0 && warnings === problems.length;
+  const badge = document.createElement(problems.length ? "button" : "span");
+  badge.className = `status ${m.syncStatus}` + (onlyWarnings ? " haswarnings" : "");
+  badge.textContent = STATUS[m.syncStatus] || m.syncStatus;
   td.replaceChildren(badge);
-  if (details) {
+  if (onlyWarnings) {
+    // Seen at a glance beside the status; its words are in the badge's description for screen readers.
+    const mark = document.createElement("span");
+    mark.className = "warnmark";
+    mark.setAttribute("aria-hidden", "true");
+    mark.textContent = `⚠ ${warnings} warning${warnings === 1 ? "" : "s"}`;
+    mark.addEventListener("click", () => { badge.focus(); badge.click(); });
+    td.append(mark);
+  }
+  td.classList.remove("dismissed");
+  if (problems.length) {
     const id = `details-${tr.dataset.id}`;
-    badge.title = details;
+    badge.type = "button";
     badge.setAttribute("aria-describedby", id);
     badge.setAttribute("aria-expanded", "false");
-    badge.addEventListener("click", () => badge.setAttribute("aria-expanded", String(badge.getAttribute("aria-expanded") !== "true")));
+    badge.addEventListener("click", () => {
+      td.classList.remove("dismissed");
+      badge.setAttribute("aria-expanded", String(badge.getAttribute("aria-expanded") !== "true"));
+    });
+    badge.addEventListener("blur", () => td.classList.remove("dismissed"));
     const text = document.createElement("span");
     text.id = id;
-    text.className = "details";
-    text.textContent = details;
+    text.className = `details${onlyWarnings ? " warning" : ""}`;
+    text.textContent = problems.map((p) => `${p.severity === "WARNING" ? "Warning" : "Error"} ${p.code}: ${p.message}`).join("\n");
     td.append(text);
   }
   tr.querySelector("button.sync").disabled = m.syncStatus === "OPT_OUT";
-  if (hadFocus) badge.focus();
+  if (hadFocus) (problems.length ? badge : tr.querySelector("button.sync")).focus();
 }
 
 function updateRow(m) {
   const tr = $("materials").querySelector(`tr[data-id="${CSS.escape(m.id)}"]`);
   if (!tr) return;
+  const before = tr.querySelector(".status");
+  const changed = !before || !before.classList.contains(m.syncStatus);
   paintStatus(tr, m);
   tr.querySelector(".last").textContent = when(m.lastSyncedAt);
+  // A status that changes live is read out, without moving the focus.
+  if (changed) $("announce").textContent = `${tr.querySelector("td").textContent}: ${STATUS[m.syncStatus] || m.syncStatus}`;
 }
 
 // ---- Syncing ---------------------------------------------------------------------------------
@@ -383,9 +413,29 @@ async function preview() {
 
 // ---- Configuration ---------------------------------------------------------------------------
 
+/** The saved map: LMS category id → SIS category id. */
+function savedMap() {
+  return Object.fromEntries(state.section.categoryMap.map((m) => [m.lmsCategory.id, m.sisCategory.id]));
+}
+
+/** Choices made in the map and not saved yet (kept across a new category's reload). */
+function unsavedMap() {
+  const saved = savedMap();
+  return Object.entries(state.mapEdits).filter(([lms, sis]) => (saved[lms] || "") !== sis);
+}
+
+/** Whether leaving the map (another section, another tab, the page) may go on: asks when choices are unsaved. */
+function mayLeaveMap() {
+  if (!state.section || !unsavedMap().length) return true;
+  if (!window.confirm("The category map has changes that are not saved. Leave them unsaved?")) return false;
+  state.mapEdits = {};
+  renderMap();
+  return true;
+}
+
 function renderMap() {
   const s = state.section;
-  const mapped = Object.fromEntries(s.categoryMap.map((m) => [m.lmsCategory.id, m.sisCategory.id]));
+  const mapped = { ...savedMap(), ...state.mapEdits };
   const body = $("map").querySelector("tbody");
   body.replaceChildren(...s.lmsCategories.map((c) => {
     const tr = document.createElement("tr");
@@ -397,6 +447,7 @@ function renderMap() {
     select.setAttribute("aria-label", `SIS category for ${c.title}`);
     select.append(new Option("— not mapped —", ""), ...s.sisCategories.map((sc) => new Option(sc.title, sc.id)));
     select.value = mapped[c.id] || "";
+    select.addEventListener("change", () => { state.mapEdits[c.id] = select.value; $("mapsaved").textContent = unsavedMap().length ? "Not saved yet." : ""; });
     choose.append(select);
     tr.append(name, choose);
     return tr;
@@ -408,8 +459,13 @@ async function saveMap(event) {
   event.preventDefault();
   const map = [...$("map").querySelectorAll("select")].filter((s) => s.value).map((s) => ({ lmsCategoryId: s.dataset.lms, sisCategoryId: s.value }));
   const data = await attempt(async () => check((await gql(`mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) {
-      section { configured } userErrors { message } } }`, { i: { sectionId: state.section.id, map } })).saveCategoryMap), "Category map saved.");
-  if (data) { state.section.configured = true; await selectSection(state.section.id); }
+      section { configured } userErrors { message } } }`, { i: { sectionId: state.section.id, map } })).saveCategoryMap));
+  if (!data) return;
+  state.mapEdits = {};
+  state.section.configured = true;
+  await selectSection(state.section.id);
+  // Said beside the button that saved it, where the eyes are.
+  $("mapsaved").textContent = "Category map saved.";
 }
 
 async function createCategory(event) {
@@ -419,32 +475,54 @@ async function createCategory(event) {
   const data = await attempt(async () => check((await gql(`mutation($i: CreateLmsCategoryInput!) { createLmsCategory(input: $i) {
       lmsCategory { id title } userErrors { message } } }`, { i: { sectionId: state.section.id, title } })).createLmsCategory),
     (d) => `Category “${d.lmsCategory.title}” created; map it below and save.`);
+  // The map is drawn again with the new category; choices not saved yet are kept (state.mapEdits).
   if (data) { $("newtitle").value = ""; await selectSection(state.section.id); $("tab-config").click(); }
 }
 
 const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
+/** The time zone picker: the browser's list of IANA zones, with the current one in it. */
+function renderZones(current) {
+  const select = $("timezone");
+  if (!select.options.length) {
+    const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+    select.replaceChildren(...["UTC", ...zones.filter((z) => z !== "UTC")].map((z) => new Option(z.replaceAll("_", " "), z)));
+  }
+  if (![...select.options].some((o) => o.value === current)) select.append(new Option(current.replaceAll("_", " "), current));
+  select.value = current;
+}
+
+/** `iso` as a date and time in `zone`, named. */
+function inZone(iso, zone) {
+  try {
+    return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: zone }).format(new Date(iso)) + ` (${zone})`;
+  } catch {
+    return when(iso);
+  }
+}
+
 function renderSchedule() {
   const s = state.section.schedule;
-  $("timezone").value = (s && s.timeZone) || state.section.timeZone || "UTC";
+  renderZones((s && s.timeZone) || state.section.timeZone || "UTC");
   if (s && s.enabled) {
     $("weekday").value = String(s.weekday);
     $("starttime").value = s.startTime;
     const pending = new Date(s.effectiveAt) > new Date();
     $("schedulenow").textContent = `${s.isDefault ? "Your district's default: " : ""}every ${DAYS[s.weekday]} within ${s.windowHours} hours after ${s.startTime} (${s.timeZone})`
-      + (pending ? `, from ${when(s.effectiveAt)}.` : ".");
+      + (pending ? `, from ${inZone(s.effectiveAt, s.timeZone)}.` : ".");
   } else {
     $("schedulenow").textContent = s ? "Scheduled sync is off." : "No scheduled sync: grades go to the SIS when you sync.";
   }
 }
 
 async function saveSchedule(on) {
-  const schedule = on ? { weekday: Number($("weekday").value), startTime: $("starttime").value, timeZone: $("timezone").value.trim() } : null;
+  const schedule = on ? { weekday: Number($("weekday").value), startTime: $("starttime").value, timeZone: $("timezone").value } : null;
   const input = $("allcourses").checked ? { allMyCourses: true, schedule } : { sectionId: state.section.id, schedule };
   const data = await attempt(async () => check((await gql(`mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) {
-      sections { id } userErrors { message } } }`, { i: input })).saveSyncSchedule),
-    (d) => `${on ? "Schedule saved" : "Scheduled sync turned off"} for ${d.sections.length} section(s); it takes effect in 24 hours.`);
-  if (data) await selectSection(state.section.id);
+      sections { id } userErrors { message } } }`, { i: input })).saveSyncSchedule));
+  if (!data) return;
+  await selectSection(state.section.id);
+  $("schedulesaved").textContent = `${on ? "Schedule saved" : "Scheduled sync turned off"} for ${data.sections.length} section(s); it takes effect in 24 hours.`;
 }
 
 // ---- Run log ---------------------------------------------------------------------------------
@@ -473,6 +551,8 @@ async function loadRuns() {
 // ---- Tabs and wiring -------------------------------------------------------------------------
 
 function selectTab(tab) {
+  const leaving = document.querySelector('[role="tab"][aria-selected="true"]');
+  if (leaving && leaving !== tab && leaving.id === "tab-config" && !mayLeaveMap()) { leaving.focus(); return; }
   for (const t of document.querySelectorAll('[role="tab"]')) {
     const on = t === tab;
     t.setAttribute("aria-selected", String(on));
@@ -501,7 +581,21 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("signout").addEventListener("click", () => signOut());
   // Another section: the last section's banner does not carry over.
-  $("section").addEventListener("change", (e) => { say(""); selectSection(e.target.value); });
+  $("section").addEventListener("change", (e) => {
+    // Unsaved map choices are not dropped without asking.
+    if (!mayLeaveMap()) { e.target.value = state.section.id; return; }
+    say("");
+    for (const id of ["mapsaved", "schedulesaved"]) $(id).textContent = "";
+    selectSection(e.target.value);
+  });
+  window.addEventListener("beforeunload", (e) => { if (state.section && unsavedMap().length) e.preventDefault(); });
+  // Esc closes a status's details, opened by a tap or shown by focus (WCAG 1.4.13).
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    for (const b of document.querySelectorAll('.status[aria-expanded="true"]')) b.setAttribute("aria-expanded", "false");
+    const cell = document.activeElement && document.activeElement.closest(".statuscell");
+    if (cell) cell.classList.add("dismissed");
+  });
   $("search").addEventListener("input", () => { clearTimeout(state.searchTimer); state.searchTimer = setTimeout(() => loadMaterials(true), 250); });
   $("search").addEventListener("search", () => loadMaterials(true));
   $("period").addEventListener("change", () => loadMaterials(true));

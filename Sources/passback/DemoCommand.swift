@@ -137,6 +137,11 @@ struct DemoDistrict {
         ("hw-5", "Homework 3: Percentages", "2026-11-13T15:00:00Z", "hw"),
     ]
 
+    /// Feedback longer than the SIS keeps (the standard profile's 100 characters): the demo shows
+    /// the warning it gets, on an item that is otherwise sent.
+    static let longComment = "Strong start: your reasoning in the second half is clear and well supported. "
+        + "Next time, check your units in part 3 and show each step of the conversion."
+
     func feed() throws {
         let lms = LMSStore(database)
         let now = Date()
@@ -161,7 +166,7 @@ struct DemoDistrict {
                     case 0: grades.append(.init(materialID: id, studentSourcedId: student, score: nil, exception: "excused", comment: nil))
                     case 1: grades.append(.init(materialID: id, studentSourcedId: student, score: nil, exception: "missing", comment: "Please hand this in."))
                     default: grades.append(.init(materialID: id, studentSourcedId: student, score: Double((i * 7 + j * 3) % Int(max + 1)), exception: nil,
-                                                 comment: j % 5 == 0 ? "Good work." : nil))
+                                                 comment: i == 0 && j == 2 ? Self.longComment : j % 5 == 0 ? "Good work." : nil))
                     }
                 }
             }

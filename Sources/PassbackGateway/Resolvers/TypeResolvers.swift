@@ -6,7 +6,7 @@ import PassbackStore
 /// Resolvers of the object types: each child field loads through the request's batch loaders.
 enum TypeResolvers {
     static func register(_ t: inout ResolverTable) {
-        t.plain("PageInfo", "SyncProblem", "CategoryMapping", "SyncSchedule", "SyncErrorGroup", "UserError", "PlannedWrite", "FedMaterial", "PlannedItem")
+        t.plain("PageInfo", "CategoryMapping", "SyncSchedule", "SyncErrorGroup", "UserError", "PlannedWrite", "FedMaterial", "PlannedItem")
         connections(&t)
         section(&t)
         material(&t)
@@ -238,6 +238,20 @@ enum TypeResolvers {
             f.resolve("parent") { o, _, ctx in
                 guard let p = o.row.parentSourcedId else { return nil }
                 return try await ctx.orgs.load(p).map(OrgValue.init)
+            }
+        }
+        // A problem names its student by name where the viewer may see them (a teacher the students
+        // of their sections), and by sourcedId only otherwise.
+        t.object("SyncProblem", [String: any Sendable].self) { f in
+            for key in ["code", "severity", "field", "studentSourcedId"] { f.value(key) { $0[key] } }
+            f.resolve("student") { p, _, ctx in
+                guard let id = p["studentSourcedId"] as? String else { return nil }
+                return try await ctx.user(id)
+            }
+            f.resolve("message") { p, _, ctx in
+                let message = p["message"] as? String ?? ""
+                guard let id = p["studentSourcedId"] as? String, message.contains("student \(id)"), let user = try await ctx.user(id) else { return message }
+                return message.replacingOccurrences(of: "student \(id)", with: "\(user.row.givenName) \(user.row.familyName) (\(id))")
             }
         }
         t.object("User", UserValue.self) { f in
