@@ -90,13 +90,21 @@ public final class Sandbox: Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = makeApplication(port: port) { port in continuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "passback.sandbox")))
-        let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
-            _ = try? await task.value
-            throw SandboxOptionError("the sandbox could not bind \(configuration.host):\(port ?? configuration.port)")
+        // A server that cannot listen ends the group at once: end the wait for its port with it
+        // (waiting on the stream alone hung forever on a port in use).
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
         }
+        var iterator = ports.makeAsyncIterator()
+        guard let bound = await iterator.next(), bound > 0 else {
+            task.cancel()
+            var cause = ""
+            do { try await task.value } catch { cause = " (\(error))" }
+            throw SandboxOptionError("the sandbox could not listen on \(configuration.host):\(port ?? configuration.port)\(cause); "
+                + "another process may be using that port: choose another, or 0 for a free one")
+        }
+        let port = bound
         continuation.finish()
         return RunningSandbox(sandbox: self, port: port, group: group, task: task)
     }

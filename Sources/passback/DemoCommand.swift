@@ -41,6 +41,13 @@ struct DemoCommand: AsyncParsableCommand {
         if reset {
             for suffix in ["", "-wal", "-shm", DemoDistrict.tokensSuffix] { try? FileManager.default.removeItem(atPath: database + suffix) }
         }
+        // Both ports are checked before anything else: a port in use is said at once, naming it
+        // and the option, not after rostering.
+        for (chosen, option) in [(port, "--port"), (sisPort, "--sis-port")] where chosen != 0 {
+            if let problem = PortCheck.problem(host: host, port: chosen) {
+                throw CommandFailure("\(host):\(chosen) cannot be used (\(problem)): stop what holds it, or pass \(option) with another port (0 picks a free one)")
+            }
+        }
         let reused = FileManager.default.fileExists(atPath: database)
         let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
         let running = try await Sandbox(configuration: SandboxConfiguration(host: host, port: sisPort, plan: plan, seed: seed)).start()

@@ -71,6 +71,9 @@ struct SandboxCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        if exportCsv == nil, port != 0, let problem = PortCheck.problem(host: host, port: port) {
+            throw CommandFailure("\(host):\(port) cannot be used (\(problem)): stop what holds it, or pass --port with another port (0 picks a free one)")
+        }
         let started = Date()
         let sandbox = Sandbox(configuration: SandboxConfiguration(
             host: host, port: port, plan: plan, seed: seed,

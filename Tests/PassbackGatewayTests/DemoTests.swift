@@ -61,4 +61,38 @@ struct DemoTests {
         let live = try TokenStore(try PassbackDatabase(path: database)).list().filter { $0.revokedAt == nil }
         #expect(live.count == 3)
     }
+
+    /// A socket listening on a free loopback port, held until `close`.
+    static func holdPort() throws -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { a in
+            a.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { throw HarnessFailure("could not hold a port: errno \(errno)") }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    @Test("a demo or sandbox port in use is refused at once, naming the port and the option; nothing is rostered and nothing hangs")
+    func portInUse() async throws {
+        let held = try Self.holdPort()
+        defer { close(held.fd) }
+        let database = FileManager.default.temporaryDirectory.appending(path: "passback-demo-\(UUID().uuidString).sqlite").path
+        defer { DemoProcess.cleanup(database) }
+        let passback = try builtBinary("passback")
+        for option in ["--port", "--sis-port"] {
+            let r = try await runProcess(passback, ["demo", "--database", database, option, String(held.port)] + (option == "--sis-port" ? ["--port", "0"] : []), timeout: 60)
+            #expect(r.status != 0, "\(option): \(r.out) \(r.err)")
+            #expect(r.err.contains("127.0.0.1:\(held.port) cannot be used") && r.err.contains(option), "\(option): \(r.err)")
+            #expect(!r.out.contains("Rostering"), "nothing was rostered first: \(r.out)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: database), "no database was made")
+        // The sandbox on its own said only "bind(descriptor:ptr:bytes:): Address already in use".
+        let sandbox = try await runProcess(passback, ["sandbox", "--port", String(held.port)], timeout: 60)
+        #expect(sandbox.status != 0 && sandbox.err.contains("127.0.0.1:\(held.port) cannot be used") && sandbox.err.contains("--port"), "\(sandbox.out) \(sandbox.err)")
+    }
 }
