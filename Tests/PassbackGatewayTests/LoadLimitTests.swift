@@ -66,6 +66,29 @@ struct LoadLimitTests {
         }
     }
 
+    @Test("a list priced by a guess that holds more is charged what it held: the bucket follows the answer, not the price")
+    func underpricedListCharged() async throws {
+        try await withGateway { env in
+            let (section, teacher) = env.yearLongSection
+            let integration = try env.token(.integration, user: "lms-feed")
+            // Thirty LMS categories: `lmsCategories` is a plain list, priced as ten.
+            let categories = (0..<30).map { ["lmsId": "c-\($0)", "title": "Category \($0)"] }
+            let course = try await env.post("""
+                mutation($input: UpsertLmsCourseInput!) { upsertLmsCourse(input: $input) { userErrors { message } } }
+                """, ["input": ["lmsId": "wide", "title": "Wide course", "sectionSourcedIds": [section], "categories": categories]], token: integration)
+            #expect((course["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(course.text)")
+            let token = try env.token(.teacher, user: teacher)
+            let r = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { id title } } }", ["id": try env.sectionID(section)], token: token)
+            #expect(r.errors.isEmpty && (r["section", "lmsCategories"] as? [Any])?.count == 30, "\(r.text.prefix(300))")
+            let cost = try #require((r.json["extensions"] as? [String: Any])?["cost"] as? [String: Any])
+            let requested = try #require(cost["requestedQueryCost"] as? Int), actual = try #require(cost["actualQueryCost"] as? Int)
+            #expect(actual >= 60 && actual > requested, "the answer's 30 categories of two fields each are charged: \(cost)")
+            let throttle = try #require(cost["throttleStatus"] as? [String: Any])
+            let available = try #require(throttle["currentlyAvailable"] as? Int), maximum = try #require(throttle["maximumAvailable"] as? Int)
+            #expect(available <= maximum - actual + 1, "the bucket was charged the answer, \(actual), not the price, \(requested): \(cost)")
+        }
+    }
+
     @Test("a request past its deadline is answered 503 DEADLINE_EXCEEDED, its slot comes back, and the server goes on")
     func deadline() async throws {
         try await withGateway { env in

@@ -194,12 +194,16 @@ public final class GraphQLAPI: Sendable {
             } catch where PassbackDatabase.isBusy(error) {
                 return self.busy()
             }
-            // Charged its static cost before it ran; what its answer did not use comes back, but
-            // only for an answer without errors: an error can null a subtree whose work was done.
+            // Charged its static cost before it ran, then settled with the fields its answer holds:
+            // what it did not use comes back (only for an answer without errors: an error can null
+            // a subtree whose work was done), and what a list priced by a guess held beyond its
+            // price is taken.
             var spent = admission
-            spent.actualCost = result.errors.isEmpty ? min(admission.cost, PrincipalLimiter.actualCost(result.data)) : admission.cost
-            limiter.refund(token: token, points: admission.cost - spent.actualCost!)
-            spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - spent.actualCost!)
+            let answered = PrincipalLimiter.actualCost(result.data)
+            let cost = result.errors.isEmpty ? answered : max(admission.cost, answered)
+            spent.actualCost = cost
+            limiter.settle(token: token, charged: admission.cost, cost: cost)
+            spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - cost)
             // No data and errors with no path: the operation could not start (bad variables).
             let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
             var answer = self.present(result, requestID: requestID, status: status, extensions: ["cost": spent.extensions])

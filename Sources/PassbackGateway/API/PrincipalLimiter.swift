@@ -85,10 +85,13 @@ public final class PrincipalLimiter: @unchecked Sendable {
         }
     }
 
-    /// Gives back what a request was charged beyond what it turned out to cost (its answer was
-    /// smaller than its pages allowed), so the bucket follows real use, as Shopify's does.
-    func refund(token: Int64, points: Int) {
-        guard points > 0 else { return }
+    /// Settles a request's charge with what it turned out to cost: gives back what its answer
+    /// did not use (smaller than its pages allowed), as Shopify's bucket does, and takes what it
+    /// used beyond its price (a list priced by a guess that held more), so the bucket follows
+    /// real use either way. A bucket may go below zero: the token then waits until it refills.
+    func settle(token: Int64, charged: Int, cost: Int) {
+        let points = charged - cost
+        guard points != 0 else { return }
         lock.withLock {
             if var account = accounts[token] {
                 account.available = min(Double(settings.maximumAvailable), account.available + Double(points))
