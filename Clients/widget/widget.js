@@ -529,23 +529,68 @@ async function saveSchedule(on) {
 
 async function loadRuns() {
   const data = await attempt(() => gql(`query($id: ID!) { section(id: $id) { syncRuns(first: 20) { nodes {
-      startedAt trigger startedBy startedByUser { givenName familyName } state itemsSent itemsFailed itemsSkipped jobsSucceeded jobsFailed cause } } } }`,
+      id startedAt trigger startedBy startedByUser { givenName familyName } state itemsSent itemsFailed itemsSkipped jobsSucceeded jobsFailed cause } } } }`,
     { id: state.section.id }));
   if (!data) return;
   const runs = data.section.syncRuns.nodes;
   const labels = { ITEM: "One item", SYNC_CHANGES: "Sync changes", SCHEDULED: "Scheduled", GRADEBOOK: "Gradebook" };
   const states = { RUNNING: "Running", SUCCEEDED: "Succeeded", PARTIAL: "Finished with errors", FAILED: "Failed" };
   const by = (r) => r.startedByUser ? `${r.startedByUser.givenName} ${r.startedByUser.familyName}` : r.startedBy === "scheduler" ? "The schedule" : r.startedBy;
-  $("runs").querySelector("tbody").replaceChildren(...runs.map((r) => {
+  $("runs").querySelector("tbody").replaceChildren(...runs.flatMap((r) => {
     const tr = document.createElement("tr");
     // Counts say what they count, so a narrow screen (no column legend) reads them too.
+    const writes = cell("Writes", `${r.jobsSucceeded} accepted, ${r.jobsFailed} failed`);
     tr.append(cell("Started", when(r.startedAt)), cell("Trigger", labels[r.trigger] || r.trigger), cell("By", by(r)),
       cell("State", (states[r.state] || r.state) + (r.cause ? ` — ${r.cause}` : "")),
-      cell("Items", `${r.itemsSent} sent, ${r.itemsFailed} stopped, ${r.itemsSkipped} skipped`),
-      cell("Writes", `${r.jobsSucceeded} accepted, ${r.jobsFailed} failed`));
-    return tr;
+      cell("Items", `${r.itemsSent} sent, ${r.itemsFailed} stopped, ${r.itemsSkipped} skipped`), writes);
+    // A run opens to show its writes, those that did not go through first.
+    const details = document.createElement("tr");
+    details.className = "rundetails";
+    details.hidden = true;
+    const all = document.createElement("td");
+    all.colSpan = 6;
+    details.append(all);
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "link";
+    open.textContent = "Show writes";
+    open.setAttribute("aria-expanded", "false");
+    open.setAttribute("aria-label", `Show the writes of the run started ${when(r.startedAt)}`);
+    open.addEventListener("click", async () => {
+      const opening = details.hidden;
+      details.hidden = !opening;
+      open.setAttribute("aria-expanded", String(opening));
+      open.textContent = opening ? "Hide writes" : "Show writes";
+      if (opening && !all.childElementCount) all.append(await runWrites(r.id));
+    });
+    writes.append(" ", open);
+    return [tr, details];
   }));
   $("noruns").hidden = runs.length > 0;
+}
+
+const KINDS = { PUT_CATEGORY: "Category", PUT_LINE_ITEM: "Item", PUT_RESULT: "Grade", DELETE_LINE_ITEM: "Item removed" };
+const JOB_STATES = { AVAILABLE: "Waiting", SCHEDULED: "Waiting", RUNNING: "Sending", RETRYABLE: "Will retry", COMPLETED: "Accepted",
+  DISCARDED: "Failed", CANCELLED: "Cancelled" };
+
+/** A run's writes as a list: what each was (item, grade…), for which item, how it ended, and why not. */
+async function runWrites(id) {
+  const list = document.createElement("ul");
+  list.className = "writes";
+  const data = await attempt(() => gql(`query($id: ID!) { node(id: $id) { ... on SyncRun { jobs(first: 100) { totalCount nodes {
+      kind state lastError material { title } } } } } }`, { id }));
+  const jobs = data && data.node ? data.node.jobs : { nodes: [], totalCount: 0 };
+  const order = (j) => (j.state === "COMPLETED" ? 1 : 0);
+  for (const j of [...jobs.nodes].sort((a, b) => order(a) - order(b))) {
+    const li = document.createElement("li");
+    li.className = j.state === "COMPLETED" ? "" : "notok";
+    li.textContent = `${KINDS[j.kind] || j.kind}${j.material ? ` of “${j.material.title}”` : ""}: ${JOB_STATES[j.state] || j.state}`
+      + (j.lastError ? ` — ${j.lastError}` : "");
+    list.append(li);
+  }
+  if (!jobs.nodes.length) list.append(Object.assign(document.createElement("li"), { textContent: "This run sent no writes." }));
+  if (jobs.totalCount > jobs.nodes.length) list.append(Object.assign(document.createElement("li"), { textContent: `…and ${jobs.totalCount - jobs.nodes.length} more.` }));
+  return list;
 }
 
 // ---- Tabs and wiring -------------------------------------------------------------------------

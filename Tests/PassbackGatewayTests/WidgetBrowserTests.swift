@@ -203,6 +203,12 @@ struct WidgetBrowserTests {
         #expect(!firstRun.contains { $0.contains("d1-tch-") }, "people by name, not sourcedId: \(firstRun)")
         #expect(firstRun.contains { text in ["Succeeded", "Finished with errors", "Running", "Failed"].contains { text.hasPrefix($0) } }, "\(firstRun)")
         #expect(firstRun.contains { $0.contains(" sent, ") && $0.contains(" skipped") }, "\(firstRun)")
+        // A run opens to show its writes: what each was, for which item, and how it ended.
+        try await b.click("#runs tbody tr:first-child button.link")
+        try await b.wait("the run's writes", "const l = document.querySelector('#runs tbody tr.rundetails:not([hidden]) ul.writes'); return !!l && l.children.length > 0")
+        let writes = try await b.texts("#runs tbody tr.rundetails:not([hidden]) ul.writes li")
+        #expect(writes.contains { $0.hasPrefix("Grade of “") && $0.contains(": Accepted") }, "\(writes.prefix(5))")
+        #expect(try await b.script("return document.querySelector('#runs tbody tr:first-child button.link').getAttribute('aria-expanded')") as? String == "true")
         try await b.screenshot(to: Self.screenshots.appending(path: "run-log.png"))
 
         // Keyboard: arrows move between tabs; every control has a label.
