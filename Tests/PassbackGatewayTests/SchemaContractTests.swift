@@ -26,6 +26,79 @@ struct SchemaContractTests {
         }
     }
 
+    @Test("every type, field, argument, enum value and input field of the contract has a description")
+    func everythingDescribed() throws {
+        let undescribed = try Self.undescribed(in: ExecutableSchema.build(GraphQLAPI.resolvers))
+        if !undescribed.isEmpty {
+            Issue.record("\(undescribed.count) elements of Schema/schema.graphql have no description: \(undescribed.joined(separator: ", "))")
+        }
+    }
+
+    @Test("the description check names each kind of undescribed element, and only those")
+    func undescribedAreNamed() throws {
+        let schema = try buildSchema(source: #"""
+            """Described."""
+            type Query {
+              """Described."""
+              described("""Described.""" a: Int): Int
+              bare(b: Int): Kind
+            }
+            enum Kind {
+              """Described."""
+              ONE
+              TWO
+            }
+            input Filter {
+              """Described."""
+              kept: Int
+              loose: Int
+            }
+            type Lone {
+              """Described."""
+              x("""Described.""" f: Filter): Int
+            }
+            """#)
+        let found = try Self.undescribed(in: schema)
+        #expect(found == [
+            "type Kind", "enum value Kind.TWO", "type Filter", "input field Filter.loose", "type Lone",
+            "field Query.bare", "argument Query.bare(b:)",
+        ].sorted())
+    }
+
+    /// Every element of `schema` without a description, as "kind Type.name": the named types
+    /// (introspection types and the built-in scalars left out), their fields and the fields'
+    /// arguments, input fields and enum values. Sorted.
+    static func undescribed(in schema: GraphQLSchema) throws -> [String] {
+        func bare(_ text: String?) -> Bool { text?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ?? true }
+        let builtIn: Set<String> = ["String", "Int", "Float", "Boolean", "ID"]
+        var out: [String] = []
+        for (name, type) in schema.typeMap where !name.hasPrefix("__") && !builtIn.contains(name) {
+            let description: String?
+            var fields: GraphQLFieldMap = [:]
+            switch type {
+            case let t as GraphQLObjectType: description = t.description; fields = try t.fields()
+            case let t as GraphQLInterfaceType: description = t.description; fields = try t.fields()
+            case let t as GraphQLUnionType: description = t.description
+            case let t as GraphQLScalarType: description = t.description
+            case let t as GraphQLEnumType:
+                description = t.description
+                out += t.values.filter { bare($0.description) }.map { "enum value \(name).\($0.name)" }
+            case let t as GraphQLInputObjectType:
+                description = t.description
+                out += try t.fields().filter { bare($0.value.description) }.map { "input field \(name).\($0.key)" }
+            default:
+                Issue.record("\(name) is a kind of type the description check does not know")
+                continue
+            }
+            if bare(description) { out.append("type \(name)") }
+            for (fieldName, field) in fields {
+                if bare(field.description) { out.append("field \(name).\(fieldName)") }
+                out += field.args.filter { bare($0.value.description) }.map { "argument \(name).\(fieldName)(\($0.key):)" }
+            }
+        }
+        return out.sorted()
+    }
+
     @Test("building fails when the contract has a field no resolver serves, or a resolver serves a field the contract lacks")
     func driftIsCaught() throws {
         var missing = GraphQLAPI.resolvers
