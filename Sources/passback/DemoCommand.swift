@@ -56,7 +56,8 @@ struct DemoCommand: AsyncParsableCommand {
             do { store = try PassbackDatabase(path: database) } catch let e as StoreError { throw CommandFailure(e.message) }
             let auth = running.sandbox.configuration.auth
             let connection = PassbackConfiguration.Connection(
-                settings: ConnectionSettings(id: DemoDistrict.connection, baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, pageSize: 500),
+                settings: ConnectionSettings(id: DemoDistrict.connection, baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID,
+                                             requestsPerMinute: 6000, pageSize: 500),
                 secret: auth.clientSecret)
             say(reused ? "Reusing \(database) (pass --reset to start over); rostering what changed…" : "Rostering the demo district into \(database)…")
             let report = try await RosterImporter(store: RosterStore(store)).pull(connection: connection.settings, client: ClientFactory.client(for: connection))
@@ -67,12 +68,8 @@ struct DemoCommand: AsyncParsableCommand {
                 try demo.feed()
             }
             let tokens = try demo.tokens(file: database + DemoDistrict.tokensSuffix)
-            let client = ClientFactory.client(for: connection)
-            let worker = OutboxWorker(database: store, targets: [DemoDistrict.connection: .init(client: client, requestsPerMinute: 6000)])
-            let scheduler = SyncScheduler(database: store, planner: SyncPlanner(database: store))
-            let gateway = try Gateway(configuration: .init(host: host, port: port), database: store, worker: worker, scheduler: scheduler,
-                                      services: APIServices(database: store, connections: [DemoDistrict.connection: connection],
-                                                            clients: [DemoDistrict.connection: client]))
+            let gateway = try Gateway(PassbackConfiguration(databasePath: database, connections: [DemoDistrict.connection: connection]), database: store,
+                                      server: .init(host: host, port: port))
             let host = self.host, sis = running.baseURL.absoluteString, secret = auth.clientSecret, clientID = auth.clientID
             let group = gateway.serviceGroup(onRunning: { port in
                 let base = "http://\(host):\(port)"

@@ -30,16 +30,14 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let (config, database) = try await store.load()
         guard !config.connections.isEmpty else { throw CommandFailure("no connection is configured; see README (Connecting an SIS)") }
-        var workerConfig = config.outboxConfiguration()
-        workerConfig.concurrencyPerConnection = concurrency
-        let worker = OutboxWorker(database: database, targets: config.outboxTargets(), configuration: workerConfig)
+        let worker = config.outboxWorker(database: database) { $0.concurrencyPerConnection = concurrency }
         if untilIdle {
             try await worker.drain()
             let counts = try EngineStore(database).jobCounts()
             FileHandle.standardOutput.write(Data("outbox idle: \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))\n".utf8))
             return
         }
-        let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
+        let scheduler = config.syncScheduler(database: database)
         let group = ServiceGroup(configuration: .init(services: [worker, scheduler], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: Logger(label: "passback.worker")))
         try await group.run()
@@ -102,20 +100,3 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
-extension PassbackConfiguration {
-    /// Each configured connection as a target of the outbox worker.
-    /// The outbox worker's settings this configuration gives (how it waits on a SIS that does not answer).
-    func outboxConfiguration() -> OutboxWorker.Configuration {
-        var c = OutboxWorker.Configuration()
-        c.probeInterval = TimeInterval(outboxProbeIntervalSeconds)
-        c.unreachableWindow = TimeInterval(outboxUnreachableWindowHours) * 3600
-        return c
-    }
-
-    func outboxTargets() -> [String: OutboxWorker.Target] {
-        connections.mapValues {
-            OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute, concurrency: $0.settings.concurrency,
-                                verifyWrites: $0.settings.verifyWrites)
-        }
-    }
-}

@@ -26,19 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (config, database) = try await store.load()
-        let targets = config.outboxTargets()
-        let worker = OutboxWorker(database: database, targets: targets, configuration: config.outboxConfiguration())
-        let services = APIServices(database: database, connections: config.connections, clients: targets.mapValues(\.client))
-        services.rosterDeletionLimit = config.rosterDeletionLimit
-        services.rosterRunner.pullMaxWait = TimeInterval(config.rosterMaxWaitSeconds)
-        let scheduler = SyncScheduler(database: database, planner: SyncPlanner(database: database))
-        let gateway = try Gateway(configuration: .init(host: host, port: port, metricsToken: config.metricsToken, idleTimeout: .seconds(idleTimeout)), database: database,
-                                  worker: worker, scheduler: scheduler,
-                                  services: services,
-                                  limits: GraphQLAPI.Limits(config.api))
-        let host = self.host
+        let gateway = try Gateway(config, database: database, server: .init(host: host, port: port, idleTimeout: .seconds(idleTimeout)))
+        let host = self.host, connections = config.connections.count
         let group = gateway.serviceGroup { port in
-            FileHandle.standardOutput.write(Data("Passback is serving on http://\(host):\(port) (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics \(config.metricsToken == nil ? "off: no metricsToken" : "with the metrics token")); \(targets.count) connection(s)\n".utf8))
+            FileHandle.standardOutput.write(Data("Passback is serving on http://\(host):\(port) (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics \(config.metricsToken == nil ? "off: no metricsToken" : "with the metrics token")); \(connections) connection(s)\n".utf8))
         }
         try await group.run()
     }

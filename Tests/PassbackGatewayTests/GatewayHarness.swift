@@ -146,23 +146,20 @@ func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQ
     let running = try await Sandbox(configuration: sandboxConfiguration, clock: SystemWallClock()).start()
     let auth = running.sandbox.configuration.auth
     let connection = PassbackConfiguration.Connection(
-        settings: ConnectionSettings(id: "district", baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, pageSize: 200), secret: auth.clientSecret)
+        settings: ConnectionSettings(id: "district", baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, requestsPerMinute: 60_000, pageSize: 200),
+        secret: auth.clientSecret)
     do {
         _ = try await RosterImporter(store: RosterStore(database)).pull(connection: connection.settings, client: ClientFactory.client(for: connection))
-        var workerConfiguration = OutboxWorker.Configuration()
-        workerConfiguration.pollInterval = .milliseconds(20)
-        workerConfiguration.retryPolicy.baseDelay = retryDelay
-        workerConfiguration.retryPolicy.maxDelay = max(0.2, retryDelay * 4)
-        let client = ClientFactory.client(for: connection)
-        let worker = OutboxWorker(database: database, targets: ["district": .init(client: client, requestsPerMinute: 60_000)],
-                                  configuration: workerConfiguration)
         var configuration = server
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        let gateway = try Gateway(configuration: configuration, database: database, worker: worker,
-                                  scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)),
-                                  services: APIServices(database: database, connections: ["district": connection], clients: ["district": client]),
-                                  limits: limits)
+        // Wired as `serve` wires it; the worker polls and retries quickly, so tests finish soon.
+        let gateway = try Gateway(PassbackConfiguration(databasePath: path, connections: ["district": connection]), database: database,
+                                  server: configuration, limits: limits) { worker in
+            worker.pollInterval = .milliseconds(20)
+            worker.retryPolicy.baseDelay = retryDelay
+            worker.retryPolicy.maxDelay = max(0.2, retryDelay * 4)
+        }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
         let task = Task { try await group.run() }

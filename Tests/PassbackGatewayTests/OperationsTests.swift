@@ -19,9 +19,8 @@ struct OperationsTests {
         let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let database = try PassbackDatabase(path: path)
-        let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0, metricsToken: metricsToken), database: database,
-                                  worker: OutboxWorker(database: database, targets: [:]),
-                                  scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)))
+        let gateway = try Gateway(PassbackConfiguration(databasePath: path, connections: [:], metricsToken: metricsToken), database: database,
+                                  server: .init(host: "127.0.0.1", port: 0))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
         let task = Task { try await group.run() }
@@ -66,9 +65,8 @@ struct OperationsTests {
         let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let database = try PassbackDatabase(path: path)
-        let worker = OutboxWorker(database: database, targets: [:])
-        let gateway = try Gateway(configuration: .init(host: "127.0.0.1", port: 0, metricsToken: Self.metricsToken), database: database, worker: worker,
-                              scheduler: SyncScheduler(database: database, planner: SyncPlanner(database: database)))
+        let gateway = try Gateway(PassbackConfiguration(databasePath: path, connections: [:], metricsToken: Self.metricsToken), database: database,
+                                  server: .init(host: "127.0.0.1", port: 0))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
         let task = Task { try await group.run() }

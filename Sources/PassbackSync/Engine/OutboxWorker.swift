@@ -52,6 +52,8 @@ public final class OutboxWorker: Service, Sendable {
 
     let store: EngineStore
     let targets: [String: Target]
+    /// Each connection's client: the roster runner and the drift checks use the same ones.
+    public var clients: [String: OneRosterClient] { targets.mapValues(\.client) }
     let limiters: [String: RateLimiter]
     let configuration: Configuration
     let clock: any WallClock
