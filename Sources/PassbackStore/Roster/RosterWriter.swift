@@ -20,33 +20,40 @@ enum RosterWriter {
                                          arguments: StatementArguments([connection] + chunk.map(\.header.sourcedId)))
             for r in found { existing[r["sourced_id"]] = (r["id"], r["fingerprint"], r["status"]) }
         }
-        let columnNames = rows[0].columns.keys.sorted()
+        let columnNames = rows[0].names
         let allColumns = ["connection_id", "sourced_id", "status", "date_last_modified", "metadata", "fingerprint", "seen_run_id"] + columnNames
         let insertSQL = "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
         let updateSQL = "UPDATE \(table) SET " + allColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
         let touchSQL = "UPDATE \(table) SET seen_run_id = ? WHERE id = ?"
-        // A statement whose last step failed reports that failure again when reused, so after a
-        // refused row the statements are made anew rather than taken from the cache.
-        var touch = try db.cachedStatement(sql: touchSQL)
-        var insert = try db.cachedStatement(sql: insertSQL)
-        var update = try db.cachedStatement(sql: updateSQL)
+        // The batch's own statements, values bound straight to SQLite. A statement whose last
+        // step failed reports that failure again when reused, so after a refused row they are
+        // made anew.
+        var touch = try BatchStatement(db, sql: touchSQL)
+        var insert = try BatchStatement(db, sql: insertSQL)
+        var update = try BatchStatement(db, sql: updateSQL)
         let child = collection.childTable
         let childDeleteSQL = child.map { "DELETE FROM \($0.table) WHERE \($0.parentColumn) = ?" } ?? ""
         let childInsertSQL = child.map { "INSERT INTO \($0.table) (\($0.parentColumn), \($0.valueColumn)) VALUES (?, ?)" } ?? ""
-        var childDelete = child == nil ? nil : try db.cachedStatement(sql: childDeleteSQL)
-        var childInsert = child == nil ? nil : try db.cachedStatement(sql: childInsertSQL)
+        var childDelete = child == nil ? nil : try BatchStatement(db, sql: childDeleteSQL)
+        var childInsert = child == nil ? nil : try BatchStatement(db, sql: childInsertSQL)
+
+        /// Binds what an insert and an update both set, in `allColumns` order from `status`.
+        func bindContent(_ row: RosterRow, _ statement: inout BatchStatement) {
+            let h = row.header
+            statement.bind(h.status.rawValue)
+            statement.bind(h.dateLastModified)
+            statement.bind(h.metadata)
+            statement.bind(h.fingerprint)
+            statement.bind(runID)
+            if row.names == columnNames {
+                for value in row.values { statement.bind(value) }
+            } else {
+                for name in columnNames { statement.bind(row[column: name]) }
+            }
+        }
 
         for (index, row) in rows.enumerated() {
             let h = row.header
-            var values: [(any DatabaseValueConvertible)?] = [h.status.rawValue, h.dateLastModified, h.metadata, h.fingerprint, runID]
-            for name in columnNames {
-                switch row.columns[name] {
-                case .text(let v)?: values.append(v)
-                case .integer(let v)?: values.append(v)
-                case .real(let v)?: values.append(v)
-                case nil: values.append(nil)
-                }
-            }
             do {
                 let id: Int64
                 let isNew: Bool
@@ -54,37 +61,60 @@ enum RosterWriter {
                     id = old.id
                     isNew = false
                     if old.fingerprint == h.fingerprint && old.status == h.status.rawValue {
-                        try touch.execute(arguments: [runID, id])
+                        touch.begin()
+                        touch.bind(runID)
+                        touch.bind(id)
+                        try touch.execute()
                         counts.unchanged += 1
                         continue
                     }
-                    try update.execute(arguments: StatementArguments(values + [id]))
+                    update.begin()
+                    bindContent(row, &update)
+                    update.bind(id)
+                    try update.execute()
                     if h.status == .toBeDeleted && old.status != RosterStatus.toBeDeleted.rawValue { counts.deleted += 1 } else { counts.updated += 1 }
                 } else {
-                    try insert.execute(arguments: StatementArguments([connection, h.sourcedId] + values))
+                    insert.begin()
+                    insert.bind(connection)
+                    insert.bind(h.sourcedId)
+                    bindContent(row, &insert)
+                    try insert.execute()
                     id = db.lastInsertedRowID
                     isNew = true
                     existing[h.sourcedId] = (id, h.fingerprint, h.status.rawValue)
                     if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
                 }
-                if let childDelete, let childInsert {
-                    // A new row has no children yet; the statements are prepared once per batch.
-                    if !isNew { try childDelete.execute(arguments: [id]) }
-                    for value in Set(row.children) { try childInsert.execute(arguments: [id, value]) }
+                if var delete = childDelete, var add = childInsert {
+                    // A new row has no children yet.
+                    if !isNew {
+                        delete.begin()
+                        delete.bind(id)
+                        try delete.execute()
+                    }
+                    // Each value once: the child table's key is (parent, value).
+                    for value in row.children.count > 1 ? Array(Set(row.children)) : row.children {
+                        add.begin()
+                        add.bind(id)
+                        add.bind(value)
+                        try add.execute()
+                    }
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                touch = try db.makeStatement(sql: touchSQL)
-                insert = try db.makeStatement(sql: insertSQL)
-                update = try db.makeStatement(sql: updateSQL)
+                touch = try BatchStatement(db, sql: touchSQL)
+                insert = try BatchStatement(db, sql: insertSQL)
+                update = try BatchStatement(db, sql: updateSQL)
                 if child != nil {
-                    childDelete = try db.makeStatement(sql: childDeleteSQL)
-                    childInsert = try db.makeStatement(sql: childInsertSQL)
+                    childDelete = try BatchStatement(db, sql: childDeleteSQL)
+                    childInsert = try BatchStatement(db, sql: childInsertSQL)
                 }
                 counts.rejected += 1
                 var reason = constraintReason(error, table: table)
                 if let old = existing[h.sourcedId] {
                     // The refused update left the row as it was; it still counts as listed.
-                    try touch.execute(arguments: [runID, old.id])
+                    touch.begin()
+                    touch.bind(runID)
+                    touch.bind(old.id)
+                    try touch.execute()
                     reason += keptNote
                 }
                 rejects.append(RosterReject(collection: collection, sourcedId: h.sourcedId, location: location(index), reason: reason))
