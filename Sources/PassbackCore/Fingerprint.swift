@@ -56,7 +56,7 @@ public enum Fingerprint {
             let digits = Fingerprint.digits
             var hex: [UInt8] = []
             hex.reserveCapacity(32)
-            for byte in SHA256.hash(data: bytes).prefix(16) {
+            for byte in bytes.withUnsafeBytes({ SHA256.hash(data: $0) }).prefix(16) {
                 hex.append(digits[Int(byte >> 4)])
                 hex.append(digits[Int(byte & 0x0F)])
             }

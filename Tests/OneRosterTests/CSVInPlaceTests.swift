@@ -188,3 +188,42 @@ struct CSVInPlaceTests {
         }
     }
 }
+
+/// The parser takes runs of plain field bytes at once; byte by byte it must give the same rows
+/// and the same errors (line, field, message), whatever the chunking and the limits.
+@Suite("CSV parser runs")
+struct CSVParserRunTests {
+    @Test("taking runs at once gives the rows and errors of taking bytes one by one", arguments: 0..<200)
+    func sameAsByteByByte(seed: UInt64) {
+        var rng = SeededRandom(seed: 0xC5F0_0000 + seed)
+        let alphabet: [[UInt8]] = [
+            Array("abc".utf8), Array("x".utf8), [UInt8(ascii: ",")], [UInt8(ascii: "\"")], [UInt8(ascii: "\"")],
+            [UInt8(ascii: "\r")], [UInt8(ascii: "\n")], Array("\r\n".utf8), Array("é".utf8), [0xFF], Array(repeating: UInt8(ascii: "z"), count: 40),
+        ]
+        var input: [UInt8] = rng.below(5) == 0 ? [0xEF, 0xBB, 0xBF] : []
+        for _ in 0..<rng.below(400) { input += rng.pick(alphabet) }
+        let limits = CSVLimits(maxFieldBytes: 1 + rng.below(120), maxRowBytes: 1 + rng.below(400))
+        var chunks: [Data] = []
+        var at = 0
+        while at < input.count {
+            let size = 1 + rng.below(64)
+            chunks.append(Data(input[at..<min(at + size, input.count)]))
+            at += size
+        }
+        func parse(runs: Bool) -> ([CSVParser.Row], CSVParser.SyntaxError?) {
+            var parser = CSVParser(limits: limits)
+            parser.scansRuns = runs
+            var rows: [CSVParser.Row] = []
+            do {
+                for chunk in chunks { try parser.feed(chunk, into: &rows) }
+                try parser.finish(into: &rows)
+                return (rows, nil)
+            } catch {
+                return (rows, error)
+            }
+        }
+        let byRuns = parse(runs: true), byBytes = parse(runs: false)
+        #expect(byRuns.0 == byBytes.0, "rows of \(input)")
+        #expect(byRuns.1 == byBytes.1, "error of \(input)")
+    }
+}

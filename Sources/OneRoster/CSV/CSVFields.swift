@@ -63,6 +63,7 @@ struct CSVFields {
     /// Trimmed of spaces; an item that starts and ends visibly (nearly all) skips Foundation's
     /// trimming, which cost more than the rest of reading the item.
     static func trimmed(_ item: Substring) -> String {
+        if item.isEmpty { return "" }
         if let first = item.utf8.first, let last = item.utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F {
             return String(item)
         }
@@ -79,8 +80,8 @@ struct CSVFields {
             guard rest.first == "{", let close = rest.firstIndex(of: "}") else { return nil }
             let pair = rest[rest.index(after: rest.startIndex)..<close]
             guard let colon = pair.firstIndex(of: ":") else { return nil }
-            let type = pair[..<colon].trimmingCharacters(in: .whitespaces)
-            let identifier = pair[pair.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let type = trimmed(pair[..<colon])
+            let identifier = trimmed(pair[pair.index(after: colon)...])
             guard !type.isEmpty else { return nil }
             out.append(.object(["type": .string(type), "identifier": .string(identifier)]))
             rest = rest[rest.index(after: close)...].drop { $0 == " " || $0 == "\t" }

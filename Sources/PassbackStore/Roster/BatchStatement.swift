@@ -74,4 +74,16 @@ struct BatchStatement {
         precondition(Int(index) == Int(sqlite3_bind_parameter_count(statement.sqliteStatement)), "every parameter must be bound")
         try statement.execute()
     }
+
+    /// Rows the last run changed (`Database.changesCount`, read without GRDB's checks per row).
+    var changes: Int { Int(sqlite3_changes(sqlite3_db_handle(statement.sqliteStatement))) }
+
+    /// The rowid the last insert made (`Database.lastInsertedRowID`).
+    var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(sqlite3_db_handle(statement.sqliteStatement)) }
+
+    /// Runs the statement (a query) with the values bound since ``begin()``: its first row.
+    func fetchOne() throws -> Row? {
+        precondition(Int(index) == Int(sqlite3_bind_parameter_count(statement.sqliteStatement)), "every parameter must be bound")
+        return try Row.fetchOne(statement)
+    }
 }

@@ -82,7 +82,8 @@ public final class RosterImportSink {
             let check = try RosterWriter.deletionCheck(collection: collection, connection: connection, runID: runID,
                                                        listedNothing: !listed.contains(collection), limit: limit, db: db)
             checks.append(check)
-            if check.refusal == nil {
+            // The check counted what the sweep would mark: none, and the sweep has nothing to do.
+            if check.refusal == nil, check.deleting > 0 {
                 counts[collection, default: RosterCounts()].deleted += try RosterWriter.markUnseenDeleted(
                     collection: collection, connection: connection, runID: runID, db: db)
             }

@@ -13,16 +13,13 @@ enum RosterWriter {
         var rejects: [RosterReject] = []
         guard !rows.isEmpty else { return (counts, rejects) }
         let table = collection.table
-        var existing: [String: (id: Int64, fingerprint: String, status: String)] = [:]
-        for chunk in stride(from: 0, to: rows.count, by: 500).map({ Array(rows[$0..<min($0 + 500, rows.count)]) }) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let found = try Row.fetchAll(db, sql: "SELECT id, sourced_id, fingerprint, status FROM \(table) WHERE connection_id = ? AND sourced_id IN (\(marks))",
-                                         arguments: StatementArguments([connection] + chunk.map(\.header.sourcedId)))
-            for r in found { existing[r["sourced_id"]] = (r["id"], r["fingerprint"], r["status"]) }
-        }
         let columnNames = rows[0].names
         let allColumns = ["connection_id", "sourced_id", "status", "date_last_modified", "metadata", "fingerprint", "seen_run_id"] + columnNames
+        // A row the table holds already is left to the update below: the insert does nothing
+        // on its sourcedId (only on that: a CHECK or NOT NULL fails as it would for an update).
         let insertSQL = "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
+            + " ON CONFLICT (connection_id, sourced_id) DO NOTHING"
+        let findSQL = "SELECT id, fingerprint, status FROM \(table) WHERE connection_id = ? AND sourced_id = ?"
         let updateSQL = "UPDATE \(table) SET " + allColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
         let touchSQL = "UPDATE \(table) SET seen_run_id = ? WHERE id = ?"
         // The batch's own statements, values bound straight to SQLite. A statement whose last
@@ -31,6 +28,14 @@ enum RosterWriter {
         var touch = try BatchStatement(db, sql: touchSQL)
         var insert = try BatchStatement(db, sql: insertSQL)
         var update = try BatchStatement(db, sql: updateSQL)
+        var find = try BatchStatement(db, sql: findSQL)
+        /// The stored row with this sourcedId, if any.
+        func existing(_ sourcedId: String) throws -> (id: Int64, fingerprint: String, status: String)? {
+            find.begin()
+            find.bind(connection)
+            find.bind(sourcedId)
+            return try find.fetchOne().map { ($0[0], $0[1], $0[2]) }
+        }
         let child = collection.childTable
         let childDeleteSQL = child.map { "DELETE FROM \($0.table) WHERE \($0.parentColumn) = ?" } ?? ""
         let childInsertSQL = child.map { "INSERT INTO \($0.table) (\($0.parentColumn), \($0.valueColumn)) VALUES (?, ?)" } ?? ""
@@ -57,7 +62,19 @@ enum RosterWriter {
             do {
                 let id: Int64
                 let isNew: Bool
-                if let old = existing[h.sourcedId] {
+                insert.begin()
+                insert.bind(connection)
+                insert.bind(h.sourcedId)
+                bindContent(row, &insert)
+                try insert.execute()
+                if insert.changes > 0 {
+                    id = insert.lastInsertedRowID
+                    isNew = true
+                    if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
+                } else {
+                    guard let old = try existing(h.sourcedId) else {
+                        throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "\(table) \(h.sourcedId): neither inserted nor found")
+                    }
                     id = old.id
                     isNew = false
                     if old.fingerprint == h.fingerprint && old.status == h.status.rawValue {
@@ -73,16 +90,6 @@ enum RosterWriter {
                     update.bind(id)
                     try update.execute()
                     if h.status == .toBeDeleted && old.status != RosterStatus.toBeDeleted.rawValue { counts.deleted += 1 } else { counts.updated += 1 }
-                } else {
-                    insert.begin()
-                    insert.bind(connection)
-                    insert.bind(h.sourcedId)
-                    bindContent(row, &insert)
-                    try insert.execute()
-                    id = db.lastInsertedRowID
-                    isNew = true
-                    existing[h.sourcedId] = (id, h.fingerprint, h.status.rawValue)
-                    if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
                 }
                 if var delete = childDelete, var add = childInsert {
                     // A new row has no children yet.
@@ -103,13 +110,14 @@ enum RosterWriter {
                 touch = try BatchStatement(db, sql: touchSQL)
                 insert = try BatchStatement(db, sql: insertSQL)
                 update = try BatchStatement(db, sql: updateSQL)
+                find = try BatchStatement(db, sql: findSQL)
                 if child != nil {
                     childDelete = try BatchStatement(db, sql: childDeleteSQL)
                     childInsert = try BatchStatement(db, sql: childInsertSQL)
                 }
                 counts.rejected += 1
                 var reason = constraintReason(error, table: table)
-                if let old = existing[h.sourcedId] {
+                if let old = try existing(h.sourcedId) {
                     // The refused update left the row as it was; it still counts as listed.
                     touch.begin()
                     touch.bind(runID)
@@ -156,9 +164,14 @@ enum RosterWriter {
     static func deletionCheck(collection: RosterCollection, connection: String, runID: Int64, listedNothing: Bool, limit: RosterDeletionLimit,
                               sampleSize: Int = RosterDeletionCheck.sampleSize, db: Database) throws -> RosterDeletionCheck {
         let table = collection.table
-        let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE connection_id = ? AND status = 'active'", arguments: [connection]) ?? 0
+        // Both counts in one pass over the collection (a large one takes a while to scan).
+        let counts = try Row.fetchOne(db, sql: """
+            SELECT count(*) AS active, coalesce(sum(seen_run_id IS NULL OR seen_run_id != ?), 0) AS deleting
+            FROM \(table) WHERE connection_id = ? AND status = 'active'
+            """, arguments: [runID, connection])
+        let active: Int = counts?["active"] ?? 0
+        let deleting: Int = counts?["deleting"] ?? 0
         let unseen = "connection_id = ? AND status = 'active' AND (seen_run_id IS NULL OR seen_run_id != ?)"
-        let deleting = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(unseen)", arguments: [connection, runID]) ?? 0
         let sample = deleting == 0 ? [] : try String.fetchAll(db, sql: "SELECT sourced_id FROM \(table) WHERE \(unseen) ORDER BY sourced_id LIMIT ?",
                                                               arguments: [connection, runID, sampleSize])
         return RosterDeletionCheck(collection: collection, active: active, deleting: deleting, sample: sample, listedNothing: listedNothing,
