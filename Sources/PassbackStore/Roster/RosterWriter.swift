@@ -8,7 +8,7 @@ enum RosterWriter {
     /// are updated; all are stamped as seen by `runID` (so a full pull can find what vanished).
     /// A row the database refuses (a CHECK on an enum column) is rejected, the rest go on.
     static func upsert(_ rows: [RosterRow], collection: RosterCollection, connection: String, runID: Int64, location: (Int) -> String,
-                       db: Database) throws -> (RosterCounts, [RosterReject]) {
+                       statements: BatchStatement.Cache? = nil, db: Database) throws -> (RosterCounts, [RosterReject]) {
         var counts = RosterCounts()
         var rejects: [RosterReject] = []
         guard !rows.isEmpty else { return (counts, rejects) }
@@ -19,16 +19,21 @@ enum RosterWriter {
         // on its sourcedId (only on that: a CHECK or NOT NULL fails as it would for an update).
         let insertSQL = "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
             + " ON CONFLICT (connection_id, sourced_id) DO NOTHING"
+        /// A plain INSERT of `rows` rows: it fails, changing nothing, if any of them is refused or there already.
+        func chunkInsertSQL(rows: Int) -> String {
+            let one = "(" + Array(repeating: "?", count: allColumns.count).joined(separator: ", ") + ")"
+            return "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES " + Array(repeating: one, count: rows).joined(separator: ", ")
+        }
         let findSQL = "SELECT id, fingerprint, status FROM \(table) WHERE connection_id = ? AND sourced_id = ?"
         let updateSQL = "UPDATE \(table) SET " + allColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
         let touchSQL = "UPDATE \(table) SET seen_run_id = ? WHERE id = ?"
         // The batch's own statements, values bound straight to SQLite. A statement whose last
         // step failed reports that failure again when reused, so after a refused row they are
         // made anew.
-        var touch = try BatchStatement(db, sql: touchSQL)
-        var insert = try BatchStatement(db, sql: insertSQL)
-        var update = try BatchStatement(db, sql: updateSQL)
-        var find = try BatchStatement(db, sql: findSQL)
+        var touch = try BatchStatement.cached(db, sql: touchSQL, in: statements)
+        var insert = try BatchStatement.cached(db, sql: insertSQL, in: statements)
+        var update = try BatchStatement.cached(db, sql: updateSQL, in: statements)
+        var find = try BatchStatement.cached(db, sql: findSQL, in: statements)
         /// The stored row with this sourcedId, if any.
         func existing(_ sourcedId: String) throws -> (id: Int64, fingerprint: String, status: String)? {
             find.begin()
@@ -39,8 +44,8 @@ enum RosterWriter {
         let child = collection.childTable
         let childDeleteSQL = child.map { "DELETE FROM \($0.table) WHERE \($0.parentColumn) = ?" } ?? ""
         let childInsertSQL = child.map { "INSERT INTO \($0.table) (\($0.parentColumn), \($0.valueColumn)) VALUES (?, ?)" } ?? ""
-        var childDelete = child == nil ? nil : try BatchStatement(db, sql: childDeleteSQL)
-        var childInsert = child == nil ? nil : try BatchStatement(db, sql: childInsertSQL)
+        var childDelete = child == nil ? nil : try BatchStatement.cached(db, sql: childDeleteSQL, in: statements)
+        var childInsert = child == nil ? nil : try BatchStatement.cached(db, sql: childInsertSQL, in: statements)
 
         /// Binds what an insert and an update both set, in `allColumns` order from `status`.
         func bindContent(_ row: RosterRow, _ statement: inout BatchStatement) {
@@ -57,7 +62,10 @@ enum RosterWriter {
             }
         }
 
-        for (index, row) in rows.enumerated() {
+        /// Upserts one row: inserted if new, else updated or only stamped as seen; a row the
+        /// database refuses is rejected, keeping the record it names.
+        func upsertOne(_ index: Int) throws {
+            let row = rows[index]
             let h = row.header
             do {
                 let id: Int64
@@ -83,7 +91,7 @@ enum RosterWriter {
                         touch.bind(id)
                         try touch.execute()
                         counts.unchanged += 1
-                        continue
+                        return
                     }
                     update.begin()
                     bindContent(row, &update)
@@ -107,13 +115,13 @@ enum RosterWriter {
                     }
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                touch = try BatchStatement(db, sql: touchSQL)
-                insert = try BatchStatement(db, sql: insertSQL)
-                update = try BatchStatement(db, sql: updateSQL)
-                find = try BatchStatement(db, sql: findSQL)
+                touch = try BatchStatement.fresh(db, sql: touchSQL, in: statements)
+                insert = try BatchStatement.fresh(db, sql: insertSQL, in: statements)
+                update = try BatchStatement.fresh(db, sql: updateSQL, in: statements)
+                find = try BatchStatement.fresh(db, sql: findSQL, in: statements)
                 if child != nil {
-                    childDelete = try BatchStatement(db, sql: childDeleteSQL)
-                    childInsert = try BatchStatement(db, sql: childInsertSQL)
+                    childDelete = try BatchStatement.fresh(db, sql: childDeleteSQL, in: statements)
+                    childInsert = try BatchStatement.fresh(db, sql: childInsertSQL, in: statements)
                 }
                 counts.rejected += 1
                 var reason = constraintReason(error, table: table)
@@ -127,6 +135,63 @@ enum RosterWriter {
                 }
                 rejects.append(RosterReject(collection: collection, sourcedId: h.sourcedId, location: location(index), reason: reason))
             }
+        }
+
+        // New rows go in by chunks of one INSERT each: SQLite's work per statement (a
+        // statement transaction, and the lookup table a CHECK's IN list is built into) is
+        // done once for the chunk instead of once per row. A chunk that fails in any way a
+        // row could (a row already there, a CHECK, a NOT NULL) changes nothing (the statement
+        // is undone) and its rows are taken one by one as above. Once a chunk meets a row
+        // already stored, the rest go one by one: the collection is being updated, not filled.
+        let chunkSize = 64
+        var chunked = rows.count >= chunkSize
+        var chunkInsert = chunked ? try BatchStatement.cached(db, sql: chunkInsertSQL(rows: chunkSize), in: statements) : nil
+        let childLookupSQL = child.map {
+            "INSERT INTO \($0.table) (\($0.parentColumn), \($0.valueColumn)) SELECT id, ? FROM \(table) WHERE connection_id = ? AND sourced_id = ?"
+        }
+        let childLookup = try childLookupSQL.map { try BatchStatement.cached(db, sql: $0, in: statements) }
+        var index = 0
+        while index < rows.count {
+            let end = min(index + chunkSize, rows.count)
+            if chunked, end - index == chunkSize, var statement = chunkInsert,
+               rows[index..<end].allSatisfy({ $0.names == columnNames }) {
+                statement.begin()
+                for i in index..<end {
+                    statement.bind(connection)
+                    statement.bind(rows[i].header.sourcedId)
+                    bindContent(rows[i], &statement)
+                }
+                var inserted = false
+                do {
+                    try statement.execute()
+                    inserted = true
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    // Made anew: a statement whose step failed reports it again when reused.
+                    chunkInsert = try BatchStatement.fresh(db, sql: chunkInsertSQL(rows: chunkSize), in: statements)
+                    if error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                        chunked = false
+                    }
+                }
+                if inserted {
+                    for i in index..<end {
+                        if rows[i].header.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
+                        // Each value once: the child table's key is (parent, value).
+                        if var add = childLookup {
+                            for value in rows[i].children.count > 1 ? Array(Set(rows[i].children)) : rows[i].children {
+                                add.begin()
+                                add.bind(value)
+                                add.bind(connection)
+                                add.bind(rows[i].header.sourcedId)
+                                try add.execute()
+                            }
+                        }
+                    }
+                    index = end
+                    continue
+                }
+            }
+            for i in index..<end { try upsertOne(i) }
+            index = end
         }
         return (counts, rejects)
     }
