@@ -55,7 +55,7 @@ let package = Package(
         ),
         .target(
             name: "PassbackStore",
-            dependencies: ["PassbackCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["PassbackCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             exclude: ["README.md"],
             plugins: ["EmbedMigrations"]
         ),

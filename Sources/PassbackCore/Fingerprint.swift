@@ -3,6 +3,8 @@ import Foundation
 
 /// A short, stable digest of content: what was last accepted versus what is there now.
 public enum Fingerprint {
+    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// The first 16 bytes of SHA-256, hex. Stable across runs and machines, unlike `Hasher`.
     public static func of(_ bytes: some DataProtocol) -> String {
         // Hex by table: `String(format:)` per byte cost more than the hash itself (rostering
@@ -24,38 +26,37 @@ public enum Fingerprint {
     /// length-prefixed, so `("ab", "c")` and `("a", "bc")` differ, and a missing value differs
     /// from an empty one.
     public struct Builder {
-        private var hash = SHA256()
+        /// The parts as bytes, hashed at once by ``finish()``: one SHA-256 update per part
+        /// cost more than the hashing (a record has a dozen parts, and a roster import hashes
+        /// every record). The digest is the same as when hashed part by part.
+        private var bytes: [UInt8] = []
 
-        public init() {}
+        public init() { bytes.reserveCapacity(256) }
 
         public mutating func add(_ text: String?) {
-            guard var text else { return tag(0) }
-            tag(1)
-            text.withUTF8 { bytes in
-                var count = UInt64(bytes.count).littleEndian
-                withUnsafeBytes(of: &count) { hash.update(bufferPointer: $0) }
-                hash.update(bufferPointer: UnsafeRawBufferPointer(bytes))
-            }
+            guard let text else { return bytes.append(0) }
+            bytes.append(1)
+            append(UInt64(text.utf8.count))
+            bytes.append(contentsOf: text.utf8)
         }
 
         public mutating func add(_ number: Int64?) {
-            guard var number else { return tag(0) }
-            tag(2)
-            number = number.littleEndian
-            withUnsafeBytes(of: &number) { hash.update(bufferPointer: $0) }
+            guard let number else { return bytes.append(0) }
+            bytes.append(2)
+            append(UInt64(bitPattern: number))
         }
 
-        private mutating func tag(_ byte: UInt8) {
-            var b = byte
-            withUnsafeBytes(of: &b) { hash.update(bufferPointer: $0) }
+        /// Eight bytes, little-endian.
+        private mutating func append(_ value: UInt64) {
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
         }
 
         /// The first 16 bytes of the SHA-256, hex, as ``Fingerprint/of(_:)-(some DataProtocol)`` gives.
         public func finish() -> String {
-            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            let digits = Fingerprint.digits
             var hex: [UInt8] = []
             hex.reserveCapacity(32)
-            for byte in hash.finalize().prefix(16) {
+            for byte in bytes.withUnsafeBytes({ SHA256.hash(data: $0) }).prefix(16) {
                 hex.append(digits[Int(byte >> 4)])
                 hex.append(digits[Int(byte & 0x0F)])
             }

@@ -195,4 +195,66 @@ struct RosterApplyTests {
         #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)["s-2"]?["status"] == "active")
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs, status: .active) == 2)
     }
+
+    /// Values are bound straight to SQLite from a buffer of the statement's own; each row's
+    /// values must be stored as given: empty and absent apart, Unicode whole, a value longer
+    /// than the buffer whole, a row after it unaffected, every child of a row.
+    @Test("every value of every row is stored exactly as given, long, empty, absent or Unicode")
+    func valuesStoredExactly() throws {
+        let fixture = try StoreFixture()
+        let long = String(repeating: "Ü-long-", count: 20_000)
+        let rows = [
+            Rows.person("u-1", given: "Ana", family: "Lopez", orgs: ["o-1", "o-2", "o-3"]),
+            Rows.person("u-2", given: long, family: "", orgs: ["o-1"]),
+            Rows.person("u-3", given: "Zoë 👩🏽‍🏫", family: "O'Brien, \"Jr\"", orgs: []),
+            Rows.person("u-4", given: "Ben", family: long + "x", orgs: ["o-4", "o-4"]),
+            Rows.person("u-5", given: "Cy", family: "Ng"),
+        ]
+        #expect(try fixture.apply(rows).created == 5)
+        let stored = try fixture.roster.snapshot(connection: fixture.connection, collection: .users)
+        for row in rows {
+            let cached = try #require(stored[row.header.sourcedId])
+            for (name, value) in row.columns {
+                switch value {
+                case .text(let text): #expect(cached[name] == text, "\(row.header.sourcedId).\(name)")
+                case .integer(let number): #expect(cached[name] == number.map(String.init), "\(row.header.sourcedId).\(name)")
+                case .real(let number): #expect(cached[name] == number.map { String($0) }, "\(row.header.sourcedId).\(name)")
+                }
+            }
+            #expect(cached["children"] == (Set(row.children).isEmpty ? nil : Set(row.children).sorted().joined(separator: ",")), "\(row.header.sourcedId)")
+        }
+    }
+
+    /// New rows go in by chunks of one INSERT each; a chunk with a refused row, or a row already
+    /// stored, is taken row by row: the counts, rejects, stored values and children must be
+    /// those of taking every row alone.
+    @Test("rows inserted by chunks: a refused row or a stored one in a chunk changes nothing but itself")
+    func chunkedInsertsMatchRowByRow() throws {
+        let fixture = try StoreFixture()
+        func person(_ i: Int, role: String = "student") -> RosterRow {
+            Rows.person("u-\(i)", given: "Given \(i)", family: "Family \(i)", role: role, orgs: i % 3 == 0 ? ["o-1", "o-2"] : ["o-\(i % 5)"])
+        }
+        // Stored before: u-100 (in the third chunk of 64), with other values.
+        #expect(try fixture.apply([Rows.person("u-100", given: "Old", family: "Name", orgs: ["o-9"])]).created == 1)
+        var rows = (0..<300).map { person($0) }
+        rows[70] = person(70, role: "wizard")
+        let counts = try fixture.apply(rows, pageOffset: 1000)
+        #expect(counts.created == 298)
+        #expect(counts.updated == 1)
+        #expect(counts.rejected == 1)
+        let rejects = try fixture.roster.rejects(runID: fixture.runID)
+        #expect(rejects.map(\.sourcedId) == ["u-70"])
+        #expect(rejects.first?.location == "GET users offset 1070")
+        let stored = try fixture.roster.snapshot(connection: fixture.connection, collection: .users)
+        #expect(stored.count == 299)
+        #expect(stored["u-70"] == nil)
+        for (i, row) in rows.enumerated() where i != 70 {
+            let cached = try #require(stored[row.header.sourcedId])
+            #expect(cached["given_name"] == "Given \(i)" && cached["role"] == "student", "u-\(i): \(cached)")
+            #expect(cached["children"] == Set(row.children).sorted().joined(separator: ","), "u-\(i)")
+        }
+        // Applied again, every row is there: all unchanged, nothing rejected but the wizard.
+        let again = try fixture.apply(rows, pageOffset: 1000)
+        #expect(again.unchanged == 299 && again.rejected == 1 && again.created == 0)
+    }
 }

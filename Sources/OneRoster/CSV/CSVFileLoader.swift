@@ -14,6 +14,12 @@ struct CSVFileLoader<T: CSVRecord> {
     private var statusIndex = 1
     private var dateLastModifiedIndex = 2
     private var firstLineOf: [String: Int] = [:]
+    /// Whether rows are read in place (``FieldReader/init(csv:path:)``) rather than through a
+    /// JSON object each: the same models and rules, the same records and issues (a test reads
+    /// generated and mutated files both ways), without a dictionary per row.
+    var readsInPlace = true
+    /// The header's layout, when rows are read in place.
+    private var layout: CSVRowLayout?
     private var records: [T] = []
     private var lines: [Int] = []
     private var issues: [CSVRowIssue] = []
@@ -120,6 +126,11 @@ struct CSVFileLoader<T: CSVRecord> {
             if let column = known[name] { return .known(column) }
             return .extra(name)
         }
+        // Extra columns become unknown fields under their own names, which may be keys the model
+        // reads: such a file goes through the JSON object, as the binding defines it.
+        if readsInPlace, !names.contains(where: { !$0.isEmpty && known[$0] == nil }) {
+            layout = CSVRowLayout(spec: spec, positionOf: positionOf)
+        }
         sourcedIdIndex = positionOf["sourcedId"]!
         statusIndex = positionOf["status"]!
         dateLastModifiedIndex = positionOf["dateLastModified"]!
@@ -144,38 +155,42 @@ struct CSVFileLoader<T: CSVRecord> {
                 return
             }
         }
-        var json = JSONObject(minimumCapacity: fields.count)
-        for (i, cell) in fields.enumerated() where !cell.isEmpty {
-            switch bindings[i] {
-            case .unnamed:
-                continue
-            case .extra(let name):
-                json[name] = .string(cell)
-            case .known(let column):
-                switch column.kind {
-                case .text:
-                    json[column.key] = .string(cell)
-                case .reference:
-                    json[column.key] = .object(["sourcedId": .string(cell)])
-                case .references:
-                    json[column.key] = .array(Self.split(cell).map { .object(["sourcedId": .string($0)]) })
-                case .list:
-                    json[column.key] = .array(Self.split(cell).map { .string($0) })
-                case .userIds:
-                    guard let ids = Self.userIds(cell) else {
-                        issue(column.name, "must be {type:identifier} pairs separated by commas, got \"\(cell)\"")
-                        return
-                    }
-                    json[column.key] = .array(ids)
-                }
-            }
+        func badUserIds(_ column: String, _ cell: String) {
+            issue(column, "must be {type:identifier} pairs separated by commas, got \"\(cell)\"")
         }
         let record: T
-        do {
-            record = try T(json: json)
-        } catch {
-            issue(columnName(of: error.field), error.reason)
-            return
+        if let layout {
+            // In place: the model reads the cells as the JSON object below would hold them.
+            if let column = layout.userIdsColumn {
+                let cell = fields[layout.positions[column]]
+                if !cell.isEmpty, CSVFields.userIds(cell) == nil { return badUserIds(layout.names[column], cell) }
+            }
+            var reader = FieldReader(csv: CSVFields(cells: fields, layout: layout), path: T.singularKey)
+            do {
+                record = try T(reading: &reader)
+            } catch {
+                issue(columnName(of: error.field), error.reason)
+                return
+            }
+        } else {
+            var json = JSONObject(minimumCapacity: fields.count)
+            for (i, cell) in fields.enumerated() where !cell.isEmpty {
+                switch bindings[i] {
+                case .unnamed:
+                    continue
+                case .extra(let name):
+                    json[name] = .string(cell)
+                case .known(let column):
+                    guard let value = CSVFields.jsonValue(column.kind, cell) else { return badUserIds(column.name, cell) }
+                    json[column.key] = value
+                }
+            }
+            do {
+                record = try T(json: json)
+            } catch {
+                issue(columnName(of: error.field), error.reason)
+                return
+            }
         }
         if let first = firstLineOf[record.sourcedId] {
             issue("sourcedId", "sourcedId \(record.sourcedId) is already used on line \(first)")
@@ -192,39 +207,5 @@ struct CSVFileLoader<T: CSVRecord> {
         if let dot = rest.firstIndex(of: ".") { rest = rest[rest.index(after: dot)...] }
         let key = String(rest.prefix { $0 != "." && $0 != "[" })
         return spec.columnNameByKey[key] ?? key
-    }
-
-    /// Items of a multi-valued cell, trimmed, empty items dropped.
-    static func split(_ cell: String) -> [String] {
-        cell.split(separator: ",").map(trimmed).filter { !$0.isEmpty }
-    }
-
-    /// Trimmed of spaces; an item that starts and ends visibly (nearly all) skips Foundation's
-    /// trimming, which cost more than the rest of reading the item.
-    static func trimmed(_ item: Substring) -> String {
-        if let first = item.utf8.first, let last = item.utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F {
-            return String(item)
-        }
-        return item.trimmingCharacters(in: .whitespaces)
-    }
-
-    /// Parses `{LDAP:jdoe},{SIS:123}` into `userIds` objects; `nil` if it is not in that form.
-    static func userIds(_ cell: String) -> [JSONValue]? {
-        var out: [JSONValue] = []
-        var rest = Substring(cell)
-        while true {
-            rest = rest.drop { $0 == " " || $0 == "\t" }
-            guard !rest.isEmpty else { break }
-            guard rest.first == "{", let close = rest.firstIndex(of: "}") else { return nil }
-            let pair = rest[rest.index(after: rest.startIndex)..<close]
-            guard let colon = pair.firstIndex(of: ":") else { return nil }
-            let type = pair[..<colon].trimmingCharacters(in: .whitespaces)
-            let identifier = pair[pair.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            guard !type.isEmpty else { return nil }
-            out.append(.object(["type": .string(type), "identifier": .string(identifier)]))
-            rest = rest[rest.index(after: close)...].drop { $0 == " " || $0 == "\t" }
-            if rest.first == "," { rest = rest.dropFirst() } else if !rest.isEmpty { return nil }
-        }
-        return out
     }
 }

@@ -71,6 +71,8 @@ struct CSVFileSpec: Sendable {
 /// A model that has a file in the 1.1 CSV binding.
 protocol CSVRecord: OneRosterObject {
     static var csvSpec: CSVFileSpec { get }
+    /// Reads the record as `init(json:)` does, from any ``FieldReader`` (a CSV row read in place).
+    init(reading r: inout FieldReader) throws(OneRosterDecodingError)
 }
 
 extension Org: CSVRecord {

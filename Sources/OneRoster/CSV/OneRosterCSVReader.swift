@@ -30,6 +30,9 @@ public struct OneRosterCSVReader {
     public private(set) var warnings: [String]
     let source: any CSVArchiveSource
     let limits: CSVLimits
+    /// Rows are read in place, not through a JSON object each (``CSVFileLoader/readsInPlace``);
+    /// tests turn it off to compare the two.
+    var readsInPlace = true
 
     /// Opens a zip archive.
     public init(zipAt url: URL, limits: CSVLimits = .standard) throws(OneRosterCSVError) {
@@ -115,6 +118,7 @@ public struct OneRosterCSVReader {
         let mode = manifest.mode(of: T.csvSpec.name)
         guard mode != .absent else { return }
         var loader = CSVFileLoader<T>(mode: mode, limits: limits)
+        loader.readsInPlace = readsInPlace
         // The handler's own error (a database's, say) is carried past the typed throws of the
         // streaming below and rethrown as it was.
         var passthrough: (any Error)?

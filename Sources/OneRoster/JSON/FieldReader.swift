@@ -21,15 +21,31 @@ public struct OneRosterDecodingError: Error, Sendable, Equatable, CustomStringCo
 ///
 /// Booleans and numbers are accepted as JSON values or as strings (`"true"`, `"95.5"`): the
 /// 1.1 JSON binding itself writes `enabledUser` and `primary` as strings, and vendors differ.
+///
+/// A CSV row is read in place (``init(csv:path:)``): each key is looked up among the file's
+/// columns and its cell given as the JSON value the CSV binding maps it to, so the models'
+/// rules apply to both without building a JSON object per row.
 public struct FieldReader {
     let object: JSONObject
     let path: String
     private(set) var consumed: Set<String> = []
+    /// The CSV row read instead of `object`, and which of its columns were read (bit `i`:
+    /// column `i` of its layout).
+    private let csv: CSVFields?
+    private var consumedColumns: UInt64 = 0
 
     /// A reader over `object`, naming fields under `path` in errors.
     public init(_ object: JSONObject, path: String) {
         self.object = object
         self.path = path
+        csv = nil
+    }
+
+    /// A reader over a CSV row, as if it were the JSON object the CSV binding maps it to.
+    init(csv: CSVFields, path: String) {
+        object = [:]
+        self.path = path
+        self.csv = csv
     }
 
     func fail(_ key: String, _ reason: String) -> OneRosterDecodingError {
@@ -37,6 +53,11 @@ public struct FieldReader {
     }
 
     mutating func raw(_ key: String) -> JSONValue? {
+        if let csv {
+            guard let column = csv.layout.column(key) else { return nil }
+            consumedColumns |= 1 << UInt64(column)
+            return csv.value(column)
+        }
         consumed.insert(key)
         switch object[key] {
         case nil, .null?: return nil
@@ -44,8 +65,24 @@ public struct FieldReader {
         }
     }
 
+    /// The cell of a CSV column of `kind` keyed `key`, marked read; nil when the reader is not
+    /// over a CSV row or the column is of another kind (then ``raw(_:)`` answers).
+    private mutating func csvCell(_ key: String, _ kind: CSVColumn.Kind) -> String?? {
+        guard let csv, let column = csv.layout.column(key), csv.layout.kinds[column] == kind else { return nil }
+        consumedColumns |= 1 << UInt64(column)
+        let cell = csv.cell(column)
+        return .some(cell.isEmpty ? nil : cell)
+    }
+
     /// The keys nobody read: vendor extensions and fields of later versions.
-    public var remaining: JSONObject { object.filter { !consumed.contains($0.key) } }
+    public var remaining: JSONObject {
+        guard let csv else { return object.filter { !consumed.contains($0.key) } }
+        var out: JSONObject = [:]
+        for column in csv.layout.keys.indices where consumedColumns & (1 << UInt64(column)) == 0 {
+            if let value = csv.value(column) { out[csv.layout.keys[column]] = value }
+        }
+        return out
+    }
 
     public mutating func string(_ key: String) throws(OneRosterDecodingError) -> String {
         guard let v = try optionalString(key) else { throw fail(key, "is required") }
@@ -128,11 +165,14 @@ public struct FieldReader {
     }
 
     public mutating func optionalReference(_ key: String) throws(OneRosterDecodingError) -> Reference? {
+        // A CSV cell is the reference's sourcedId (the JSON path makes `{"sourcedId": cell}` of it).
+        if let cell = csvCell(key, .reference) { return cell.map { Reference($0) } }
         guard let v = raw(key) else { return nil }
         return try Reference.decode(v, field: path + "." + key)
     }
 
     public mutating func references(_ key: String) throws(OneRosterDecodingError) -> [Reference] {
+        if let cell = csvCell(key, .references) { return cell.map { CSVFields.split($0).map { Reference($0) } } ?? [] }
         switch raw(key) {
         case nil: return []
         case .array(let items)?:
@@ -148,6 +188,7 @@ public struct FieldReader {
 
     /// A list of strings; a single comma-separated string is accepted too (seen from CSV-backed servers).
     public mutating func strings(_ key: String) throws(OneRosterDecodingError) -> [String] {
+        if let cell = csvCell(key, .list) { return cell.map(CSVFields.split) ?? [] }
         switch raw(key) {
         case nil: return []
         case .array(let items)?:

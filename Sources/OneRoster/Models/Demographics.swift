@@ -45,6 +45,11 @@ public struct Demographics: OneRosterObject {
 
     public init(json: JSONObject) throws(OneRosterDecodingError) {
         var r = FieldReader(json, path: Self.singularKey)
+        try self.init(reading: &r)
+    }
+
+    /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
+    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         var flags: [String: Bool] = [:]
         for key in Self.flagKeys {

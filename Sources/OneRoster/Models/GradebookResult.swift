@@ -38,6 +38,11 @@ public struct GradebookResult: OneRosterObject {
 
     public init(json: JSONObject) throws(OneRosterDecodingError) {
         var r = FieldReader(json, path: Self.singularKey)
+        try self.init(reading: &r)
+    }
+
+    /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
+    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         let statusText = try r.string("scoreStatus")
         guard let scoreStatus = ScoreStatus(rawValue: statusText) else {

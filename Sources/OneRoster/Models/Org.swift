@@ -34,6 +34,11 @@ public struct Org: OneRosterObject {
 
     public init(json: JSONObject) throws(OneRosterDecodingError) {
         var r = FieldReader(json, path: Self.singularKey)
+        try self.init(reading: &r)
+    }
+
+    /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
+    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,

@@ -65,6 +65,11 @@ public struct User: OneRosterObject {
 
     public init(json: JSONObject) throws(OneRosterDecodingError) {
         var r = FieldReader(json, path: Self.singularKey)
+        try self.init(reading: &r)
+    }
+
+    /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
+    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         var ids: [UserID] = []
         for (i, v) in (try r.optionalArray("userIds") ?? []).enumerated() {

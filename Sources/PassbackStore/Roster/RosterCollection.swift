@@ -70,19 +70,56 @@ public enum ColumnValue: Sendable, Hashable {
 /// One rostered record ready to store: its header, its own columns, and its multi-valued
 /// references. Built by the roster importer from OneRoster records, so the store knows
 /// nothing of the wire.
+///
+/// The columns are kept as two parallel arrays in name order (``names``, ``values``), so a row
+/// is stored, compared and fingerprinted without hashing its column names; ``columns`` gives
+/// them as a dictionary.
 public struct RosterRow: Sendable, Hashable {
     public var collection: RosterCollection
     public var header: RosterHeader
-    /// Table-specific columns, by name.
-    public var columns: [String: ColumnValue]
+    /// Names of the table-specific columns, in ascending order.
+    public private(set) var names: [String]
+    /// Their values, in the order of ``names``.
+    public private(set) var values: [ColumnValue]
     /// Values of the child table (term sourcedIds of a class, org sourcedIds of a person).
     public var children: [String]
 
     public init(collection: RosterCollection, header: RosterHeader, columns: [String: ColumnValue], children: [String] = []) {
         self.collection = collection
         self.header = header
-        self.columns = columns
         self.children = children
+        names = []
+        values = []
+        self.columns = columns
+    }
+
+    /// A row whose columns are given in name order: `names` ascending (as
+    /// `columns.keys.sorted()` gives them), `values` parallel. A mapping that builds many rows
+    /// of one table shares one `names` array among them.
+    public init(collection: RosterCollection, header: RosterHeader, names: [String], values: [ColumnValue], children: [String] = []) {
+        precondition(names.count == values.count, "values must be parallel to names")
+        assert(zip(names, names.dropFirst()).allSatisfy { $0 < $1 }, "names must be in ascending order")
+        self.collection = collection
+        self.header = header
+        self.names = names
+        self.values = values
+        self.children = children
+    }
+
+    /// Table-specific columns, by name.
+    public var columns: [String: ColumnValue] {
+        get { Dictionary(uniqueKeysWithValues: zip(names, values)) }
+        set {
+            let sorted = newValue.sorted { $0.key < $1.key }
+            names = sorted.map(\.key)
+            values = sorted.map(\.value)
+        }
+    }
+
+    /// The value of one column, if the row has it.
+    public subscript(column name: String) -> ColumnValue? {
+        for i in names.indices where names[i] == name { return values[i] }
+        return nil
     }
 }
 

@@ -22,6 +22,8 @@ public final class RosterImportSink {
     private var listed: Set<RosterCollection> = []
     /// Rejects of the batch being taken, held until its rows are stored (see ``apply``).
     private var pending: [RosterReject] = []
+    /// The upsert's statements, kept from batch to batch.
+    private let statements = BatchStatement.Cache()
     /// Every reject, kept only for a preview (a real import reads them back from the store).
     private let keepRejects: Bool
     private(set) var rejects: [RosterReject] = []
@@ -43,7 +45,7 @@ public final class RosterImportSink {
         if isBulk, !bulk.contains(collection) { bulk.append(collection) }
         if !rows.isEmpty { listed.insert(collection) }
         let (applied, refused) = try RosterWriter.upsert(rows, collection: collection, connection: connection, runID: runID,
-                                                         location: location, db: db)
+                                                         location: location, statements: statements, db: db)
         counts[collection, default: RosterCounts()] = counts[collection, default: RosterCounts()] + applied
         // A bulk file's statuses are refreshed once, after its sweep (``finish``).
         if !isBulk {
@@ -82,7 +84,8 @@ public final class RosterImportSink {
             let check = try RosterWriter.deletionCheck(collection: collection, connection: connection, runID: runID,
                                                        listedNothing: !listed.contains(collection), limit: limit, db: db)
             checks.append(check)
-            if check.refusal == nil {
+            // The check counted what the sweep would mark: none, and the sweep has nothing to do.
+            if check.refusal == nil, check.deleting > 0 {
                 counts[collection, default: RosterCounts()].deleted += try RosterWriter.markUnseenDeleted(
                     collection: collection, connection: connection, runID: runID, db: db)
             }
@@ -101,12 +104,17 @@ extension RosterStore {
     /// more than `limit` allows (``MassDeletionRefused``).
     public func applyStream(connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(),
                             _ body: (RosterImportSink) throws -> Void) throws -> [RosterCollection: RosterCounts] {
-        try pool.write { db in
-            try Self.withImportCache(db) {
-                let sink = RosterImportSink(db: db, connection: connection, runID: runID, limit: limit)
-                try body(sink)
-                try sink.finish()
-                return sink.counts
+        try pool.writeWithoutTransaction { db in
+            try Self.withImportSettings(db) {
+                var counts: [RosterCollection: RosterCounts] = [:]
+                try db.inTransaction {
+                    let sink = RosterImportSink(db: db, connection: connection, runID: runID, limit: limit)
+                    try body(sink)
+                    try sink.finish()
+                    counts = sink.counts
+                    return .commit
+                }
+                return counts
             }
         }
     }
@@ -117,14 +125,16 @@ extension RosterStore {
                               _ body: (RosterImportSink) throws -> Void) throws -> RosterPreview {
         struct Rollback: Error { var preview: RosterPreview }
         do {
-            try pool.write { db in
-                try Self.withImportCache(db) {
-                    try Self.saveConnection(connection, at: now, db: db)
-                    let runID = try Self.startRun(connection: connection.id, source: "csv", mode: "full", at: now, db: db)
-                    let sink = RosterImportSink(db: db, connection: connection.id, runID: runID, limit: limit, keepRejects: true)
-                    try body(sink)
-                    try sink.finish(throwing: false)
-                    throw Rollback(preview: RosterPreview(counts: sink.counts, rejects: sink.rejects, deletions: sink.checks))
+            try pool.writeWithoutTransaction { db in
+                try Self.withImportSettings(db) {
+                    try db.inTransaction {
+                        try Self.saveConnection(connection, at: now, db: db)
+                        let runID = try Self.startRun(connection: connection.id, source: "csv", mode: "full", at: now, db: db)
+                        let sink = RosterImportSink(db: db, connection: connection.id, runID: runID, limit: limit, keepRejects: true)
+                        try body(sink)
+                        try sink.finish(throwing: false)
+                        throw Rollback(preview: RosterPreview(counts: sink.counts, rejects: sink.rejects, deletions: sink.checks))
+                    }
                 }
             }
         } catch let rollback as Rollback {
@@ -133,12 +143,21 @@ extension RosterStore {
         preconditionFailure("previewStream's transaction always rolls back")
     }
 
-    /// A large import touches more pages than SQLite's default 2 MB cache holds; spilling them
-    /// to the WAL mid-transaction and reading them back cost more than the memory.
-    static func withImportCache<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+    /// Set for an import's transaction, on its connection, and put back after it. A large
+    /// import touches more pages than SQLite's default 2 MB cache holds; spilling them to the
+    /// WAL mid-transaction and reading them back cost more than the memory. New rows go in by
+    /// chunks of one statement each, whose statement journal (what undoes a chunk a row of
+    /// which is refused) is kept in memory instead of a temporary file (`temp_store`, which
+    /// SQLite reads when a transaction begins: temporary data only, nothing of what commits).
+    static func withImportSettings<T>(_ db: Database, _ body: () throws -> T) throws -> T {
         let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        let tempStore = try Int.fetchOne(db, sql: "PRAGMA temp_store") ?? 0
         try db.execute(sql: "PRAGMA cache_size = -32768")
-        defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
+        try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        defer {
+            try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
+            try? db.execute(sql: "PRAGMA temp_store = \(tempStore)")
+        }
         return try body()
     }
 }

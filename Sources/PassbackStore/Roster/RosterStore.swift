@@ -239,7 +239,7 @@ public struct RosterStore: Sendable {
         if collection == .enrollments, let rows {
             // A teacher's enrollment decides no status.
             let sections = Set(rows.compactMap { row -> String? in
-                guard case .text("student")? = row.columns["role"], case .text(let id)? = row.columns["class_sourced_id"] else { return nil }
+                guard case .text("student")? = row[column: "role"], case .text(let id)? = row[column: "class_sourced_id"] else { return nil }
                 return id
             })
             guard !sections.isEmpty else { return }

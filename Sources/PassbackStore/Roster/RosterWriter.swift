@@ -8,87 +8,190 @@ enum RosterWriter {
     /// are updated; all are stamped as seen by `runID` (so a full pull can find what vanished).
     /// A row the database refuses (a CHECK on an enum column) is rejected, the rest go on.
     static func upsert(_ rows: [RosterRow], collection: RosterCollection, connection: String, runID: Int64, location: (Int) -> String,
-                       db: Database) throws -> (RosterCounts, [RosterReject]) {
+                       statements: BatchStatement.Cache? = nil, db: Database) throws -> (RosterCounts, [RosterReject]) {
         var counts = RosterCounts()
         var rejects: [RosterReject] = []
         guard !rows.isEmpty else { return (counts, rejects) }
         let table = collection.table
-        var existing: [String: (id: Int64, fingerprint: String, status: String)] = [:]
-        for chunk in stride(from: 0, to: rows.count, by: 500).map({ Array(rows[$0..<min($0 + 500, rows.count)]) }) {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let found = try Row.fetchAll(db, sql: "SELECT id, sourced_id, fingerprint, status FROM \(table) WHERE connection_id = ? AND sourced_id IN (\(marks))",
-                                         arguments: StatementArguments([connection] + chunk.map(\.header.sourcedId)))
-            for r in found { existing[r["sourced_id"]] = (r["id"], r["fingerprint"], r["status"]) }
-        }
-        let columnNames = rows[0].columns.keys.sorted()
+        let columnNames = rows[0].names
         let allColumns = ["connection_id", "sourced_id", "status", "date_last_modified", "metadata", "fingerprint", "seen_run_id"] + columnNames
+        // A row the table holds already is left to the update below: the insert does nothing
+        // on its sourcedId (only on that: a CHECK or NOT NULL fails as it would for an update).
         let insertSQL = "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
+            + " ON CONFLICT (connection_id, sourced_id) DO NOTHING"
+        /// A plain INSERT of `rows` rows: it fails, changing nothing, if any of them is refused or there already.
+        func chunkInsertSQL(rows: Int) -> String {
+            let one = "(" + Array(repeating: "?", count: allColumns.count).joined(separator: ", ") + ")"
+            return "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES " + Array(repeating: one, count: rows).joined(separator: ", ")
+        }
+        let findSQL = "SELECT id, fingerprint, status FROM \(table) WHERE connection_id = ? AND sourced_id = ?"
         let updateSQL = "UPDATE \(table) SET " + allColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
         let touchSQL = "UPDATE \(table) SET seen_run_id = ? WHERE id = ?"
-        // A statement whose last step failed reports that failure again when reused, so after a
-        // refused row the statements are made anew rather than taken from the cache.
-        var touch = try db.cachedStatement(sql: touchSQL)
-        var insert = try db.cachedStatement(sql: insertSQL)
-        var update = try db.cachedStatement(sql: updateSQL)
+        // The batch's own statements, values bound straight to SQLite. A statement whose last
+        // step failed reports that failure again when reused, so after a refused row they are
+        // made anew.
+        var touch = try BatchStatement.cached(db, sql: touchSQL, in: statements)
+        var insert = try BatchStatement.cached(db, sql: insertSQL, in: statements)
+        var update = try BatchStatement.cached(db, sql: updateSQL, in: statements)
+        var find = try BatchStatement.cached(db, sql: findSQL, in: statements)
+        /// The stored row with this sourcedId, if any.
+        func existing(_ sourcedId: String) throws -> (id: Int64, fingerprint: String, status: String)? {
+            find.begin()
+            find.bind(connection)
+            find.bind(sourcedId)
+            return try find.fetchOne().map { ($0[0], $0[1], $0[2]) }
+        }
         let child = collection.childTable
         let childDeleteSQL = child.map { "DELETE FROM \($0.table) WHERE \($0.parentColumn) = ?" } ?? ""
         let childInsertSQL = child.map { "INSERT INTO \($0.table) (\($0.parentColumn), \($0.valueColumn)) VALUES (?, ?)" } ?? ""
-        var childDelete = child == nil ? nil : try db.cachedStatement(sql: childDeleteSQL)
-        var childInsert = child == nil ? nil : try db.cachedStatement(sql: childInsertSQL)
+        var childDelete = child == nil ? nil : try BatchStatement.cached(db, sql: childDeleteSQL, in: statements)
+        var childInsert = child == nil ? nil : try BatchStatement.cached(db, sql: childInsertSQL, in: statements)
 
-        for (index, row) in rows.enumerated() {
+        /// Binds what an insert and an update both set, in `allColumns` order from `status`.
+        func bindContent(_ row: RosterRow, _ statement: inout BatchStatement) {
             let h = row.header
-            var values: [(any DatabaseValueConvertible)?] = [h.status.rawValue, h.dateLastModified, h.metadata, h.fingerprint, runID]
-            for name in columnNames {
-                switch row.columns[name] {
-                case .text(let v)?: values.append(v)
-                case .integer(let v)?: values.append(v)
-                case .real(let v)?: values.append(v)
-                case nil: values.append(nil)
-                }
+            statement.bind(h.status.rawValue)
+            statement.bind(h.dateLastModified)
+            statement.bind(h.metadata)
+            statement.bind(h.fingerprint)
+            statement.bind(runID)
+            if row.names == columnNames {
+                for value in row.values { statement.bind(value) }
+            } else {
+                for name in columnNames { statement.bind(row[column: name]) }
             }
+        }
+
+        /// Upserts one row: inserted if new, else updated or only stamped as seen; a row the
+        /// database refuses is rejected, keeping the record it names.
+        func upsertOne(_ index: Int) throws {
+            let row = rows[index]
+            let h = row.header
             do {
                 let id: Int64
                 let isNew: Bool
-                if let old = existing[h.sourcedId] {
+                insert.begin()
+                insert.bind(connection)
+                insert.bind(h.sourcedId)
+                bindContent(row, &insert)
+                try insert.execute()
+                if insert.changes > 0 {
+                    id = insert.lastInsertedRowID
+                    isNew = true
+                    if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
+                } else {
+                    guard let old = try existing(h.sourcedId) else {
+                        throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "\(table) \(h.sourcedId): neither inserted nor found")
+                    }
                     id = old.id
                     isNew = false
                     if old.fingerprint == h.fingerprint && old.status == h.status.rawValue {
-                        try touch.execute(arguments: [runID, id])
+                        touch.begin()
+                        touch.bind(runID)
+                        touch.bind(id)
+                        try touch.execute()
                         counts.unchanged += 1
-                        continue
+                        return
                     }
-                    try update.execute(arguments: StatementArguments(values + [id]))
+                    update.begin()
+                    bindContent(row, &update)
+                    update.bind(id)
+                    try update.execute()
                     if h.status == .toBeDeleted && old.status != RosterStatus.toBeDeleted.rawValue { counts.deleted += 1 } else { counts.updated += 1 }
-                } else {
-                    try insert.execute(arguments: StatementArguments([connection, h.sourcedId] + values))
-                    id = db.lastInsertedRowID
-                    isNew = true
-                    existing[h.sourcedId] = (id, h.fingerprint, h.status.rawValue)
-                    if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
                 }
-                if let childDelete, let childInsert {
-                    // A new row has no children yet; the statements are prepared once per batch.
-                    if !isNew { try childDelete.execute(arguments: [id]) }
-                    for value in Set(row.children) { try childInsert.execute(arguments: [id, value]) }
+                if var delete = childDelete, var add = childInsert {
+                    // A new row has no children yet.
+                    if !isNew {
+                        delete.begin()
+                        delete.bind(id)
+                        try delete.execute()
+                    }
+                    // Each value once: the child table's key is (parent, value).
+                    for value in row.children.count > 1 ? Array(Set(row.children)) : row.children {
+                        add.begin()
+                        add.bind(id)
+                        add.bind(value)
+                        try add.execute()
+                    }
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                touch = try db.makeStatement(sql: touchSQL)
-                insert = try db.makeStatement(sql: insertSQL)
-                update = try db.makeStatement(sql: updateSQL)
+                touch = try BatchStatement.fresh(db, sql: touchSQL, in: statements)
+                insert = try BatchStatement.fresh(db, sql: insertSQL, in: statements)
+                update = try BatchStatement.fresh(db, sql: updateSQL, in: statements)
+                find = try BatchStatement.fresh(db, sql: findSQL, in: statements)
                 if child != nil {
-                    childDelete = try db.makeStatement(sql: childDeleteSQL)
-                    childInsert = try db.makeStatement(sql: childInsertSQL)
+                    childDelete = try BatchStatement.fresh(db, sql: childDeleteSQL, in: statements)
+                    childInsert = try BatchStatement.fresh(db, sql: childInsertSQL, in: statements)
                 }
                 counts.rejected += 1
                 var reason = constraintReason(error, table: table)
-                if let old = existing[h.sourcedId] {
+                if let old = try existing(h.sourcedId) {
                     // The refused update left the row as it was; it still counts as listed.
-                    try touch.execute(arguments: [runID, old.id])
+                    touch.begin()
+                    touch.bind(runID)
+                    touch.bind(old.id)
+                    try touch.execute()
                     reason += keptNote
                 }
                 rejects.append(RosterReject(collection: collection, sourcedId: h.sourcedId, location: location(index), reason: reason))
             }
+        }
+
+        // New rows go in by chunks of one INSERT each: SQLite's work per statement (a
+        // statement transaction, and the lookup table a CHECK's IN list is built into) is
+        // done once for the chunk instead of once per row. A chunk that fails in any way a
+        // row could (a row already there, a CHECK, a NOT NULL) changes nothing (the statement
+        // is undone) and its rows are taken one by one as above. Once a chunk meets a row
+        // already stored, the rest go one by one: the collection is being updated, not filled.
+        let chunkSize = 64
+        var chunked = rows.count >= chunkSize
+        var chunkInsert = chunked ? try BatchStatement.cached(db, sql: chunkInsertSQL(rows: chunkSize), in: statements) : nil
+        let childLookupSQL = child.map {
+            "INSERT INTO \($0.table) (\($0.parentColumn), \($0.valueColumn)) SELECT id, ? FROM \(table) WHERE connection_id = ? AND sourced_id = ?"
+        }
+        let childLookup = try childLookupSQL.map { try BatchStatement.cached(db, sql: $0, in: statements) }
+        var index = 0
+        while index < rows.count {
+            let end = min(index + chunkSize, rows.count)
+            if chunked, end - index == chunkSize, var statement = chunkInsert,
+               rows[index..<end].allSatisfy({ $0.names == columnNames }) {
+                statement.begin()
+                for i in index..<end {
+                    statement.bind(connection)
+                    statement.bind(rows[i].header.sourcedId)
+                    bindContent(rows[i], &statement)
+                }
+                var inserted = false
+                do {
+                    try statement.execute()
+                    inserted = true
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    // Made anew: a statement whose step failed reports it again when reused.
+                    chunkInsert = try BatchStatement.fresh(db, sql: chunkInsertSQL(rows: chunkSize), in: statements)
+                    if error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                        chunked = false
+                    }
+                }
+                if inserted {
+                    for i in index..<end {
+                        if rows[i].header.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
+                        // Each value once: the child table's key is (parent, value).
+                        if var add = childLookup {
+                            for value in rows[i].children.count > 1 ? Array(Set(rows[i].children)) : rows[i].children {
+                                add.begin()
+                                add.bind(value)
+                                add.bind(connection)
+                                add.bind(rows[i].header.sourcedId)
+                                try add.execute()
+                            }
+                        }
+                    }
+                    index = end
+                    continue
+                }
+            }
+            for i in index..<end { try upsertOne(i) }
+            index = end
         }
         return (counts, rejects)
     }
@@ -126,9 +229,14 @@ enum RosterWriter {
     static func deletionCheck(collection: RosterCollection, connection: String, runID: Int64, listedNothing: Bool, limit: RosterDeletionLimit,
                               sampleSize: Int = RosterDeletionCheck.sampleSize, db: Database) throws -> RosterDeletionCheck {
         let table = collection.table
-        let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE connection_id = ? AND status = 'active'", arguments: [connection]) ?? 0
+        // Both counts in one pass over the collection (a large one takes a while to scan).
+        let counts = try Row.fetchOne(db, sql: """
+            SELECT count(*) AS active, coalesce(sum(seen_run_id IS NULL OR seen_run_id != ?), 0) AS deleting
+            FROM \(table) WHERE connection_id = ? AND status = 'active'
+            """, arguments: [runID, connection])
+        let active: Int = counts?["active"] ?? 0
+        let deleting: Int = counts?["deleting"] ?? 0
         let unseen = "connection_id = ? AND status = 'active' AND (seen_run_id IS NULL OR seen_run_id != ?)"
-        let deleting = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(unseen)", arguments: [connection, runID]) ?? 0
         let sample = deleting == 0 ? [] : try String.fetchAll(db, sql: "SELECT sourced_id FROM \(table) WHERE \(unseen) ORDER BY sourced_id LIMIT ?",
                                                               arguments: [connection, runID, sampleSize])
         return RosterDeletionCheck(collection: collection, active: active, deleting: deleting, sample: sample, listedNothing: listedNothing,

@@ -28,57 +28,64 @@ enum RosterMapping {
             fingerprint: "")
     }
 
+    // Each table's columns in name order, the order ``RosterRow`` keeps them in (its
+    // initializer checks it in debug builds): every row of a table shares its array.
+    static let orgColumns = ["identifier", "name", "parent_sourced_id", "type"]
+    static let sessionColumns = ["end_date", "parent_sourced_id", "school_year", "start_date", "title", "type"]
+    static let courseColumns = ["course_code", "org_sourced_id", "school_year_sourced_id", "title"]
+    static let classColumns = ["class_code", "class_type", "course_sourced_id", "location", "school_sourced_id", "title"]
+    static let userColumns = ["email", "enabled", "family_name", "given_name", "grades", "identifier", "middle_name", "role", "username"]
+    static let enrollmentColumns = ["begin_date", "class_sourced_id", "end_date", "is_primary", "person_sourced_id", "role", "school_sourced_id"]
+    static let categoryColumns = ["title"]
+
     static func row(_ o: Org) throws(Refusal) -> RosterRow {
         try check(o.type.rawValue, in: orgTypes, "type")
-        return RosterRow(collection: .orgs, header: header(o), columns: [
-            "name": .text(o.name), "type": .text(o.type.rawValue), "identifier": .text(o.identifier), "parent_sourced_id": .text(o.parent?.sourcedId),
+        return RosterRow(collection: .orgs, header: header(o), names: orgColumns, values: [
+            .text(o.identifier), .text(o.name), .text(o.parent?.sourcedId), .text(o.type.rawValue),
         ])
     }
 
     static func row(_ s: AcademicSession) throws(Refusal) -> RosterRow {
         try check(s.type.rawValue, in: sessionTypes, "type")
         guard s.startDate <= s.endDate else { throw Refusal(reason: "startDate \(s.startDate) is after endDate \(s.endDate)") }
-        return RosterRow(collection: .academicSessions, header: header(s), columns: [
-            "title": .text(s.title), "type": .text(s.type.rawValue), "start_date": .text(s.startDate.description),
-            "end_date": .text(s.endDate.description), "parent_sourced_id": .text(s.parent?.sourcedId), "school_year": .text(s.schoolYear),
+        return RosterRow(collection: .academicSessions, header: header(s), names: sessionColumns, values: [
+            .text(s.endDate.description), .text(s.parent?.sourcedId), .text(s.schoolYear), .text(s.startDate.description), .text(s.title),
+            .text(s.type.rawValue),
         ])
     }
 
     static func row(_ c: Course) throws(Refusal) -> RosterRow {
-        RosterRow(collection: .courses, header: header(c), columns: [
-            "title": .text(c.title), "course_code": .text(c.courseCode), "school_year_sourced_id": .text(c.schoolYear?.sourcedId),
-            "org_sourced_id": .text(c.org.sourcedId),
+        RosterRow(collection: .courses, header: header(c), names: courseColumns, values: [
+            .text(c.courseCode), .text(c.org.sourcedId), .text(c.schoolYear?.sourcedId), .text(c.title),
         ])
     }
 
     static func row(_ c: Class) throws(Refusal) -> RosterRow {
         if let t = c.classType { try check(t.rawValue, in: classTypes, "classType") }
-        return RosterRow(collection: .classes, header: header(c), columns: [
-            "title": .text(c.title), "class_code": .text(c.classCode), "class_type": .text(c.classType?.rawValue), "location": .text(c.location),
-            "course_sourced_id": .text(c.course.sourcedId), "school_sourced_id": .text(c.school.sourcedId),
+        return RosterRow(collection: .classes, header: header(c), names: classColumns, values: [
+            .text(c.classCode), .text(c.classType?.rawValue), .text(c.course.sourcedId), .text(c.location), .text(c.school.sourcedId), .text(c.title),
         ], children: c.terms.map(\.sourcedId))
     }
 
     static func row(_ u: User) throws(Refusal) -> RosterRow {
         try check(u.role.rawValue, in: roles, "role")
-        return RosterRow(collection: .users, header: header(u), columns: [
-            "username": .text(u.username), "given_name": .text(u.givenName), "family_name": .text(u.familyName), "middle_name": .text(u.middleName),
-            "role": .text(u.role.rawValue), "identifier": .text(u.identifier), "email": .text(u.email), "enabled": .integer(u.enabledUser ? 1 : 0),
-            "grades": .text(JSONValue.array(u.grades.map { .string($0) }).jsonText),
+        return RosterRow(collection: .users, header: header(u), names: userColumns, values: [
+            .text(u.email), .integer(u.enabledUser ? 1 : 0), .text(u.familyName), .text(u.givenName),
+            .text(JSONValue.array(u.grades.map { .string($0) }).jsonText), .text(u.identifier), .text(u.middleName), .text(u.role.rawValue),
+            .text(u.username),
         ], children: u.orgs.map(\.sourcedId))
     }
 
     static func row(_ e: Enrollment) throws(Refusal) -> RosterRow {
         try check(e.role.rawValue, in: roles, "role")
-        return RosterRow(collection: .enrollments, header: header(e), columns: [
-            "class_sourced_id": .text(e.class.sourcedId), "person_sourced_id": .text(e.user.sourcedId), "school_sourced_id": .text(e.school.sourcedId),
-            "role": .text(e.role.rawValue), "is_primary": .integer(e.primary.map { $0 ? 1 : 0 }), "begin_date": .text(e.beginDate?.description),
-            "end_date": .text(e.endDate?.description),
+        return RosterRow(collection: .enrollments, header: header(e), names: enrollmentColumns, values: [
+            .text(e.beginDate?.description), .text(e.class.sourcedId), .text(e.endDate?.description), .integer(e.primary.map { $0 ? 1 : 0 }),
+            .text(e.user.sourcedId), .text(e.role.rawValue), .text(e.school.sourcedId),
         ])
     }
 
     static func row(_ c: OneRoster.Category) throws(Refusal) -> RosterRow {
-        RosterRow(collection: .categories, header: header(c), columns: ["title": .text(c.title)])
+        RosterRow(collection: .categories, header: header(c), names: categoryColumns, values: [.text(c.title)])
     }
 
     /// Maps records, collecting refusals with where each came from.
@@ -87,12 +94,10 @@ enum RosterMapping {
         var rows: [RosterRow] = []
         var rejects: [RosterReject] = []
         rows.reserveCapacity(records.count)
-        var names: [String] = []
         for (i, r) in records.enumerated() {
             do {
                 var row = try map(r)
-                if row.columns.count != names.count { names = row.columns.keys.sorted() }
-                row.header.fingerprint = fingerprint(row, columns: names)
+                row.header.fingerprint = fingerprint(row)
                 rows.append(row)
             } catch {
                 rejects.append(RosterReject(collection: collection, sourcedId: r.sourcedId, location: location(i), reason: error.reason))
@@ -102,20 +107,19 @@ enum RosterMapping {
     }
 
     /// The digest of what the cache stores of a record (its status, date, metadata, columns in
-    /// the order of `columns`, and references): an unchanged record is recognised without
-    /// writing it. Taken from the row, not by serializing the record's JSON again, which cost
-    /// rostering more than anything else it did per record.
-    static func fingerprint(_ row: RosterRow, columns: [String]) -> String {
+    /// name order, and references): an unchanged record is recognised without writing it.
+    /// Taken from the row, not by serializing the record's JSON again, which cost rostering
+    /// more than anything else it did per record.
+    static func fingerprint(_ row: RosterRow) -> String {
         var digest = Fingerprint.Builder()
         digest.add(row.header.status.rawValue)
         digest.add(row.header.dateLastModified)
         digest.add(row.header.metadata)
-        for name in columns {
-            switch row.columns[name] {
-            case .text(let v)?: digest.add(v)
-            case .integer(let v)?: digest.add(v)
-            case .real(let v)?: digest.add(v.map { "\($0)" })
-            case nil: digest.add(nil as String?)
+        for value in row.values {
+            switch value {
+            case .text(let v): digest.add(v)
+            case .integer(let v): digest.add(v)
+            case .real(let v): digest.add(v.map { "\($0)" })
             }
         }
         for child in row.children.count > 1 ? row.children.sorted() : row.children { digest.add(child) }
