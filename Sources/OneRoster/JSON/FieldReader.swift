@@ -181,7 +181,7 @@ public struct FieldReader {
                 out.append(try Reference.decode(item, field: "\(path).\(key)[\(i)]"))
             }
             return out
-        case .object?: return [try Reference.decode(object[key]!, field: path + "." + key)]
+        case .object(let single)?: return [try Reference.decode(.object(single), field: path + "." + key)]
         default: throw fail(key, "must be a list of references")
         }
     }

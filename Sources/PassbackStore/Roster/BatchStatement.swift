@@ -15,12 +15,12 @@ struct BatchStatement {
     /// bindings are cleared before the buffer is freed.
     private final class Storage {
         let statement: Statement
-        let buffer: UnsafeMutableRawPointer
+        let buffer: UnsafeMutablePointer<CChar>
         let capacity = 64 * 1024
 
         init(_ statement: Statement) {
             self.statement = statement
-            buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+            buffer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
         }
 
         deinit {
@@ -83,9 +83,9 @@ struct BatchStatement {
             if bytes.count <= storage.capacity - used {
                 // Stays put until the parameter is bound again, after the statement has run.
                 let target = storage.buffer + used
-                if let source = bytes.baseAddress, !bytes.isEmpty { target.copyMemory(from: source, byteCount: bytes.count) }
+                if let source = bytes.baseAddress, !bytes.isEmpty { UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: bytes.count) }
                 used += bytes.count
-                code = sqlite3_bind_text(statement.sqliteStatement, index, target.assumingMemoryBound(to: CChar.self), CInt(bytes.count), nil)
+                code = sqlite3_bind_text(statement.sqliteStatement, index, target, CInt(bytes.count), nil)
             } else {
                 // A row longer than the buffer: SQLite copies the rest.
                 code = sqlite3_bind_text(statement.sqliteStatement, index, bytes.baseAddress, CInt(bytes.count), Self.transient)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import PassbackCore
 
 /// The SQL of rostering, run inside a caller's transaction.
@@ -143,7 +144,9 @@ enum RosterWriter {
         // row could (a row already there, a CHECK, a NOT NULL) changes nothing (the statement
         // is undone) and its rows are taken one by one as above. Once a chunk meets a row
         // already stored, the rest go one by one: the collection is being updated, not filled.
-        let chunkSize = 64
+        // At most 64 rows, and never more parameters than this SQLite takes in one statement
+        // (999 before 3.32; a person row has 16).
+        let chunkSize = max(1, min(64, Int(sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_VARIABLE_NUMBER, -1)) / allColumns.count))
         var chunked = rows.count >= chunkSize
         var chunkInsert = chunked ? try BatchStatement.cached(db, sql: chunkInsertSQL(rows: chunkSize), in: statements) : nil
         let childLookupSQL = child.map {

@@ -127,7 +127,9 @@ struct RosterCSVImport {
         private let batchSize: Int
         private let capacity: Int
         private let condition = NSCondition()
-        private var queue: [MappedBatch] = []
+        /// Batches read and not yet taken, from `head` on; a taken slot is emptied at once, so a
+        /// batch is freed as soon as the transaction has it (only `capacity` wait at a time).
+        private var queue: [MappedBatch?] = []
         private var head = 0
         /// The reader is done: nil while it runs, then how it ended.
         private var outcome: Result<Void, any Error>?
@@ -179,8 +181,9 @@ struct RosterCSVImport {
                     case .categories(let f): try put(RosterCSVImport.map(f, .categories, RosterMapping.row))
                     // Not cached, but a bad row is still reported, under its own collection.
                     case .demographics(let f): try put(RosterCSVImport.checked(f, .demographics))
-                    // Not imported at all: the run's warnings say the whole file was left out.
-                    case .lineItems, .results: break
+                    // Not imported at all: the run's warnings say the whole file was left out. Its
+                    // reading still stops when the transaction has failed.
+                    case .lineItems, .results: try checkStopped()
                     }
                 }
                 result = .success(())
@@ -191,6 +194,12 @@ struct RosterCSVImport {
             outcome = result
             condition.broadcast()
             condition.unlock()
+        }
+
+        private func checkStopped() throws {
+            condition.lock()
+            defer { condition.unlock() }
+            if stopped { throw Stopped() }
         }
 
         private func put(_ batch: MappedBatch) throws {
@@ -212,8 +221,8 @@ struct RosterCSVImport {
             condition.lock()
             defer { condition.unlock() }
             while head == queue.count && outcome == nil { condition.wait() }
-            if head < queue.count {
-                let batch = queue[head]
+            if head < queue.count, let batch = queue[head] {
+                queue[head] = nil
                 head += 1
                 condition.broadcast()
                 return batch

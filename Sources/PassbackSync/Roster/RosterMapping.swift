@@ -88,6 +88,13 @@ enum RosterMapping {
         RosterRow(collection: .categories, header: header(c), names: categoryColumns, values: [.text(c.title)])
     }
 
+    /// Whether any text of `row` (its sourcedId, a column, a reference) holds U+0000.
+    static func holdsNUL(_ row: RosterRow) -> Bool {
+        func nul(_ s: String?) -> Bool { s?.utf8.contains(0) ?? false }
+        if nul(row.header.sourcedId) || row.children.contains(where: nul) { return true }
+        return row.values.contains { if case .text(let s) = $0 { return nul(s) } else { return false } }
+    }
+
     /// Maps records, collecting refusals with where each came from.
     static func rows<T>(_ records: [T], collection: RosterCollection, location: (Int) -> String, map: (T) throws(Refusal) -> RosterRow) -> ([RosterRow], [RosterReject])
     where T: OneRosterObject {
@@ -95,8 +102,12 @@ enum RosterMapping {
         var rejects: [RosterReject] = []
         rows.reserveCapacity(records.count)
         for (i, r) in records.enumerated() {
-            do {
+            do throws(Refusal) {
                 var row = try map(r)
+                // SQLite's C strings end at a NUL: a value holding one would be stored whole but
+                // read back cut, so the record could not be found again (and a later reject of it
+                // could not keep it). No roster value holds one.
+                if holdsNUL(row) { throw Refusal(reason: "a value holds a NUL character (U+0000), which no OneRoster value may; remove it in the SIS") }
                 row.header.fingerprint = fingerprint(row)
                 rows.append(row)
             } catch {
