@@ -38,15 +38,16 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let plan = DistrictPlan(size: size) else { throw ValidationError("--size must be \(DistrictPlan.sizeNames) (got '\(size)')") }
-        if reset {
-            for suffix in ["", "-wal", "-shm", DemoDistrict.tokensSuffix] { try? FileManager.default.removeItem(atPath: database + suffix) }
-        }
-        // Both ports are checked before anything else: a port in use is said at once, naming it
-        // and the option, not after rostering.
+        // Both ports are checked before anything else (a --reset deletes nothing yet): a port in
+        // use is said at once, naming it and the option, not after rostering.
+        if port != 0, port == sisPort { throw ValidationError("--port and --sis-port must differ (both are \(port))") }
         for (chosen, option) in [(port, "--port"), (sisPort, "--sis-port")] where chosen != 0 {
             if let problem = PortCheck.problem(host: host, port: chosen) {
                 throw CommandFailure("\(host):\(chosen) cannot be used (\(problem)): stop what holds it, or pass \(option) with another port (0 picks a free one)")
             }
+        }
+        if reset {
+            for suffix in ["", "-wal", "-shm", DemoDistrict.tokensSuffix] { try? FileManager.default.removeItem(atPath: database + suffix) }
         }
         let reused = FileManager.default.fileExists(atPath: database)
         let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }

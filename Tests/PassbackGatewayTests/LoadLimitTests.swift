@@ -89,6 +89,24 @@ struct LoadLimitTests {
         }
     }
 
+    @Test("introspection is charged its price at most, however large the schema's answer (tools must be able to load it)")
+    func introspectionNotChargedUp() async throws {
+        try await withGateway { env in
+            let token = try env.token(.teacher, user: env.yearLongSection.teacher)
+            let r = try await env.post("{ __schema { types { name description fields { name description args { name description } } enumValues { name } } } }", token: token)
+            #expect(r.errors.isEmpty, "\(r.text.prefix(300))")
+            let cost = try #require((r.json["extensions"] as? [String: Any])?["cost"] as? [String: Any])
+            let requested = try #require(cost["requestedQueryCost"] as? Int), actual = try #require(cost["actualQueryCost"] as? Int)
+            #expect(actual <= requested, "\(cost)")
+            func fields(_ v: Any?) -> Int {
+                if let d = v as? [String: Any] { return d.count + d.values.map(fields).reduce(0, +) }
+                if let a = v as? [Any] { return a.map(fields).reduce(0, +) }
+                return 0
+            }
+            #expect(fields(r.json["data"]) > requested, "the answer holds more fields than its price; it is not what is charged")
+        }
+    }
+
     @Test("a request past its deadline is answered 503 DEADLINE_EXCEEDED, its slot comes back, and the server goes on")
     func deadline() async throws {
         try await withGateway { env in

@@ -181,4 +181,32 @@ struct RosterRunLifecycleTests {
             }
         }
     }
+
+    @Test("the schedule's timing after trouble: a pull a killed process left running is retried after the wait, a failed one counts from its end; an admin's ask makes a waiting scheduled pull theirs")
+    func scheduleAfterTrouble() async throws {
+        let clock = ManualWallClock(start)
+        try await withDatabase { db in
+            let store = RosterStore(db)
+            try store.saveConnection(ConnectionSettings(id: "district", baseURL: URL(string: "https://sis.invalid/")!, auth: .none), at: clock.now)
+            let day: TimeInterval = 24 * 3600, wait = RosterRequestRunner.retryAfterFailure
+            // A pull a killed process left `running`: not a day later, but after the retry wait.
+            _ = try store.startRun(connection: "district", source: "rest", mode: "delta", at: clock.now)
+            clock.advance(by: wait - 1)
+            #expect(try store.queueScheduledPull(connection: "district", every: day, retryAfterFailure: wait, at: clock.now) == nil)
+            clock.advance(by: 1)
+            let retried = try #require(try store.queueScheduledPull(connection: "district", every: day, retryAfterFailure: wait, at: clock.now))
+            // An admin asking while it waits makes it theirs.
+            #expect(try store.queueRequest(connection: "district", full: true, by: "admin-1", at: clock.now) == retried)
+            let merged = try #require(try store.request(retried))
+            #expect(merged.origin == .requested && merged.requestedBy == "admin-1" && merged.full)
+            // A pull that failed after running 40 minutes is retried 30 minutes after it ended, not at once.
+            let run = try #require(try store.startRun(for: retried, full: true, connection: "district", source: "rest", mode: "full", at: clock.now))
+            clock.advance(by: 40 * 60)
+            try store.finishRun(run, succeeded: false, counts: [:], error: "the SIS kept failing", at: clock.now)
+            clock.advance(by: wait - 1)
+            #expect(try store.queueScheduledPull(connection: "district", every: day, retryAfterFailure: wait, at: clock.now) == nil)
+            clock.advance(by: 1)
+            #expect(try store.queueScheduledPull(connection: "district", every: day, retryAfterFailure: wait, at: clock.now) != nil)
+        }
+    }
 }

@@ -197,10 +197,13 @@ public final class GraphQLAPI: Sendable {
             // Charged its static cost before it ran, then settled with the fields its answer holds:
             // what it did not use comes back (only for an answer without errors: an error can null
             // a subtree whose work was done), and what a list priced by a guess held beyond its
-            // price is taken.
+            // price is taken. Introspection is priced on purpose at one point a selected field (so
+            // tools can load the schema), and is only ever refunded: the schema's answer is large.
             var spent = admission
             let answered = PrincipalLimiter.actualCost(result.data)
-            let cost = result.errors.isEmpty ? answered : max(admission.cost, answered)
+            let introspects = prepared.operation.selectionSet.selections.contains { ($0 as? Field).map { $0.name.value.hasPrefix("__") && $0.name.value != "__typename" } ?? false }
+            let cost = introspects ? (result.errors.isEmpty ? min(admission.cost, answered) : admission.cost)
+                : (result.errors.isEmpty ? answered : max(admission.cost, answered))
             spent.actualCost = cost
             limiter.settle(token: token, charged: admission.cost, cost: cost)
             spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - cost)
@@ -214,7 +217,11 @@ public final class GraphQLAPI: Sendable {
             }
             return answer
         }
-        switch await Self.race(work, deadline: limits.deadline, clientGone: clientGone) {
+        // A mutation runs to its end whoever is waiting (as GitHub's and Shopify's do): stopping
+        // between its fields would leave some applied and the rest not.
+        let isMutation = prepared.operation.operation == .mutation
+        let watched: @Sendable () -> Bool = { !isMutation && clientGone() }
+        switch await Self.race(work, deadline: limits.deadline, clientGone: watched) {
         case .clientGone:
             work.cancel()
             services.work.clientGone.add(1, ordering: .relaxed)

@@ -298,7 +298,7 @@ enum MutationResolvers {
         let items: [[String: any Sendable]] = plan.items.compactMap { item in
             guard let row = rows[MaterialKey(materialID: item.materialID, classID: section.id)] else { return nil }
             return ["material": MaterialValue(row: row, classID: section.id, batch: keys), "decision": item.decision.rawValue.uppercased(),
-                    "problems": item.problems.map(problemValue),
+                    "problems": problemValues(item.problems),
                     "writes": item.writes.map { ["kind": $0.kind.rawValue.uppercased(), "targetSourcedId": $0.targetSourcedId, "payload": $0.payload] as [String: any Sendable] }]
         }
         return ["items": items, "writeCount": plan.writeCount, "userErrors": [] as [any Sendable]]

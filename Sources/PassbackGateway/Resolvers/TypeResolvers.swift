@@ -184,7 +184,7 @@ enum TypeResolvers {
             f.resolve("section") { m, _, ctx in
                 try await ctx.sections.load(m.classID, batch: Array(Set(m.batch.map(\.classID)))).map { SectionValue(row: $0, batch: [$0.id]) }
             }
-            f.resolve("problems") { m, _, ctx in (try await ctx.problems.load(m.key, batch: m.batch) ?? []).map(problemValue) }
+            f.resolve("problems") { m, _, ctx in problemValues(try await ctx.problems.load(m.key, batch: m.batch) ?? []) }
             f.resolve("grades") { m, args, ctx in
                 let first = try pageSize(args)
                 let after = args["after"].nonNullString
@@ -246,12 +246,14 @@ enum TypeResolvers {
             for key in ["code", "severity", "field", "studentSourcedId"] { f.value(key) { $0[key] } }
             f.resolve("student") { p, _, ctx in
                 guard let id = p["studentSourcedId"] as? String else { return nil }
-                return try await ctx.user(id)
+                return try await ctx.user(id, batch: p["batch"] as? [String] ?? [])
             }
             f.resolve("message") { p, _, ctx in
                 let message = p["message"] as? String ?? ""
-                guard let id = p["studentSourcedId"] as? String, message.contains("student \(id)"), let user = try await ctx.user(id) else { return message }
-                return message.replacingOccurrences(of: "student \(id)", with: "\(user.row.givenName) \(user.row.familyName) (\(id))")
+                // The messages write "student <sourcedId> " (a space after): a sourcedId that begins another is left alone.
+                guard let id = p["studentSourcedId"] as? String, message.contains("student \(id) "),
+                      let user = try await ctx.user(id, batch: p["batch"] as? [String] ?? []) else { return message }
+                return message.replacingOccurrences(of: "student \(id) ", with: "\(user.row.givenName) \(user.row.familyName) (\(id)) ")
             }
         }
         t.object("User", UserValue.self) { f in

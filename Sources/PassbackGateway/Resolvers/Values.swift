@@ -118,6 +118,17 @@ struct EdgeValue: Sendable {
 }
 
 /// The API's view of a problem.
+/// Problems as the API shows them; each carries the students its siblings name (`batch`), so their
+/// people load in one query, not one per problem.
+func problemValues(_ problems: [Problem]) -> [[String: any Sendable]] {
+    let students = Array(Set(problems.compactMap(\.studentSourcedId)))
+    return problems.map {
+        var value = problemValue($0)
+        value["batch"] = students
+        return value
+    }
+}
+
 func problemValue(_ p: Problem) -> [String: any Sendable] {
     ["code": p.code.rawValue, "severity": p.severity == .error ? "ERROR" : "WARNING", "message": p.message, "field": p.field,
      "studentSourcedId": p.studentSourcedId]

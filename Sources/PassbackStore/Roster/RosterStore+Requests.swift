@@ -44,6 +44,11 @@ extension RosterStore {
             SELECT id FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL ORDER BY id LIMIT 1
             """, arguments: [connection]) {
             if full { try db.execute(sql: "UPDATE roster_request SET full = 1 WHERE id = ?", arguments: [queued]) }
+            // An admin asking while the schedule's pull waits makes it theirs: shown as asked for, by them.
+            if origin == .requested {
+                try db.execute(sql: "UPDATE roster_request SET origin = 'requested', requested_by = coalesce(requested_by, ?) WHERE id = ?",
+                               arguments: [user, queued])
+            }
             return queued
         }
         try db.execute(sql: "INSERT INTO roster_request (connection_id, full, requested_by, requested_at, origin) VALUES (?, ?, ?, ?, ?)",
@@ -52,17 +57,20 @@ extension RosterStore {
     }
 
     /// Queues the scheduled pull of `connection` when one is due, and returns its id: a delta
-    /// pull when the connection's last pull (of any kind, from any process) started `every`
-    /// ago, or `retryAfterFailure` ago when that pull failed; at once for a connection never
+    /// pull when the connection's last pull (of any kind, from any process) started `every` ago,
+    /// or `retryAfterFailure` after that pull failed (counted from when it ended, or from its
+    /// start if it never ended: a process killed during it); at once for a connection never
     /// pulled. Nothing while a pull of it is queued, or before the connection is saved.
     public func queueScheduledPull(connection: String, every: TimeInterval, retryAfterFailure: TimeInterval, at now: Date) throws -> Int64? {
         try pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM connection WHERE id = ?", arguments: [connection]) == true,
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL",
                                   arguments: [connection]) == nil else { return nil }
-            // The last attempt: a run started, or a request refused before it could start.
+            // The last attempt: a run (a succeeded one from its start, others from their end), or
+            // a request refused before it could start.
             if let last = try Row.fetchOne(db, sql: """
-                SELECT started_at AS at, state = 'failed' AS failed FROM roster_run WHERE connection_id = :c
+                SELECT CASE state WHEN 'succeeded' THEN started_at ELSE coalesce(finished_at, started_at) END AS at,
+                       state <> 'succeeded' AS failed FROM roster_run WHERE connection_id = :c
                 UNION ALL SELECT refused_at, 1 FROM roster_request WHERE connection_id = :c AND refused_at IS NOT NULL
                 ORDER BY at DESC LIMIT 1
                 """, arguments: ["c": connection]), let at = Timestamp.date(last["at"]) {

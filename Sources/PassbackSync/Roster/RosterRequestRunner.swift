@@ -94,9 +94,14 @@ public final class RosterRequestRunner: Service, Sendable {
         var queued: [Int64] = []
         for (id, connection) in connections.sorted(by: { $0.key < $1.key }) where connection.settings.rosterRefreshMinutes > 0 {
             let every = TimeInterval(connection.settings.rosterRefreshMinutes) * 60
-            if let request = try store.queueScheduledPull(connection: id, every: every, retryAfterFailure: Self.retryAfterFailure, at: clock.now) {
-                logger.info("roster request \(request): scheduled pull of \(id) queued (every \(connection.settings.rosterRefreshMinutes) minutes)")
-                queued.append(request)
+            // One connection's trouble (a database busy for a moment) does not hold back the others or the queue.
+            do {
+                if let request = try store.queueScheduledPull(connection: id, every: every, retryAfterFailure: Self.retryAfterFailure, at: clock.now) {
+                    logger.info("roster request \(request): scheduled pull of \(id) queued (every \(connection.settings.rosterRefreshMinutes) minutes)")
+                    queued.append(request)
+                }
+            } catch {
+                logger.warning("the scheduled pull of \(id) could not be queued now, trying at the next look: \(error)")
             }
         }
         return queued
@@ -126,8 +131,12 @@ public final class RosterRequestRunner: Service, Sendable {
             // Made full (or taken) since it was read: the next look at the queue takes it as it is now.
         } catch {
             // The run records the cause; a request that never got its run says why here.
+            // What an admin reads says why in words; a database's own error (with its SQL) stays in the log.
             if (try? store.request(request.id))?.state == .queued {
-                try? store.refuseRequest(request.id, error: "\(error)", at: clock.now)
+                let words = PassbackDatabase.isBusy(error) ? "the database was busy (another process held it); ask for the pull again"
+                    : (error is RosterPullError || error is OneRosterError) ? "\(error)"
+                    : "the pull could not start (an internal error; the server's log has it, under roster request \(request.id))"
+                try? store.refuseRequest(request.id, error: words, at: clock.now)
             }
             logger.warning("roster request \(request.id) of \(request.connectionID) failed: \(error)")
         }
