@@ -86,6 +86,9 @@ async function attempt(action, success) {
 function signOut(message) {
   sessionStorage.removeItem("passback.token");
   state.token = null;
+  // Nothing of this session carries over to the next sign-in (another teacher may sign in here).
+  state.section = null;
+  state.mapEdits = {};
   closeStreams();
   $("app").hidden = true;
   $("picker").hidden = true;
@@ -481,11 +484,23 @@ async function createCategory(event) {
 
 const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
-/** The time zone picker: the browser's list of IANA zones, with the current one in it. */
+/**
+ * The time zone picker: the browser's list of IANA zones, with the current one in it. A browser
+ * without that list (older Safari on school iPads) gets a text box for the zone's name instead.
+ */
 function renderZones(current) {
-  const select = $("timezone");
+  let select = $("timezone");
+  if (typeof Intl.supportedValuesOf !== "function") {
+    if (select.tagName !== "INPUT") {
+      const input = Object.assign(document.createElement("input"), { id: "timezone", required: true, placeholder: "e.g. America/Chicago" });
+      select.replaceWith(input);
+      select = input;
+    }
+    select.value = current;
+    return;
+  }
   if (!select.options.length) {
-    const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+    const zones = Intl.supportedValuesOf("timeZone");
     select.replaceChildren(...["UTC", ...zones.filter((z) => z !== "UTC")].map((z) => new Option(z.replaceAll("_", " "), z)));
   }
   if (![...select.options].some((o) => o.value === current)) select.append(new Option(current.replaceAll("_", " "), current));
@@ -516,7 +531,7 @@ function renderSchedule() {
 }
 
 async function saveSchedule(on) {
-  const schedule = on ? { weekday: Number($("weekday").value), startTime: $("starttime").value, timeZone: $("timezone").value } : null;
+  const schedule = on ? { weekday: Number($("weekday").value), startTime: $("starttime").value, timeZone: $("timezone").value.trim() } : null;
   const input = $("allcourses").checked ? { allMyCourses: true, schedule } : { sectionId: state.section.id, schedule };
   const data = await attempt(async () => check((await gql(`mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) {
       sections { id } userErrors { message } } }`, { i: input })).saveSyncSchedule));
@@ -556,12 +571,18 @@ async function loadRuns() {
     open.textContent = "Show writes";
     open.setAttribute("aria-expanded", "false");
     open.setAttribute("aria-label", `Show the writes of the run started ${when(r.startedAt)}`);
+    let loading = null;
     open.addEventListener("click", async () => {
       const opening = details.hidden;
       details.hidden = !opening;
       open.setAttribute("aria-expanded", String(opening));
       open.textContent = opening ? "Hide writes" : "Show writes";
-      if (opening && !all.childElementCount) all.append(await runWrites(r.id));
+      // Fetched once (a second click while it loads waits for the same answer); a failed fetch is tried again next time.
+      if (!opening || all.childElementCount || loading) return;
+      loading = runWrites(r.id);
+      const list = await loading;
+      loading = null;
+      if (list) all.append(list);
     });
     writes.append(" ", open);
     return [tr, details];
@@ -579,7 +600,8 @@ async function runWrites(id) {
   list.className = "writes";
   const data = await attempt(() => gql(`query($id: ID!) { node(id: $id) { ... on SyncRun { jobs(first: 100) { totalCount nodes {
       kind state lastError material { title } } } } } }`, { id }));
-  const jobs = data && data.node ? data.node.jobs : { nodes: [], totalCount: 0 };
+  if (!data) return null;  // the banner says why
+  const jobs = data.node ? data.node.jobs : { nodes: [], totalCount: 0 };
   const order = (j) => (j.state === "COMPLETED" ? 1 : 0);
   for (const j of [...jobs.nodes].sort((a, b) => order(a) - order(b))) {
     const li = document.createElement("li");
@@ -633,7 +655,12 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const id of ["mapsaved", "schedulesaved"]) $(id).textContent = "";
     selectSection(e.target.value);
   });
-  window.addEventListener("beforeunload", (e) => { if (state.section && unsavedMap().length) e.preventDefault(); });
+  window.addEventListener("beforeunload", (e) => {
+    if (state.section && unsavedMap().length) {
+      e.preventDefault();
+      e.returnValue = "";
+    }
+  });
   // Esc closes a status's details, opened by a tap or shown by focus (WCAG 1.4.13).
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
@@ -654,6 +681,12 @@ document.addEventListener("DOMContentLoaded", () => {
   $("scheduleform").addEventListener("submit", (e) => { e.preventDefault(); saveSchedule(true); });
   $("scheduleoff").addEventListener("click", () => saveSchedule(false));
   // A link with a new token (#token=…) signs in again without a reload.
-  window.addEventListener("hashchange", () => { if (new URLSearchParams(location.hash.slice(1)).get("token")) { closeStreams(); start(); } });
+  window.addEventListener("hashchange", () => {
+    if (!new URLSearchParams(location.hash.slice(1)).get("token") || !mayLeaveMap()) return;
+    closeStreams();
+    state.section = null;
+    state.mapEdits = {};
+    start();
+  });
   start();
 });
