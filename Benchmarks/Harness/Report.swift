@@ -78,7 +78,9 @@ struct Report {
             pages with their sections, schools and materials (static cost 9,099 of 10,000). GraphQL execution runs on its own
             4 threads, off the pool that serves HTTP; the per-request deadline is \(deadline) s (the default); the per-token cost
             bucket and in-flight cap are lifted for the harness (`api.*` in its config), so the heavy clients are not throttled
-            and this measures isolation, not refusal.
+            and this measures isolation, not refusal. Large requests run only on the pool's two lower-priority threads. In the
+            harness, the simple client and each heavy one have a URLSession of their own, and the heavy answers are not decoded,
+            so the measured client does not queue behind the harness's own work on the large answers.
 
             | | p50 / p99 (ms) | requests |
             |---|---|---|

@@ -100,14 +100,34 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
 struct Client {
     var base: String
     var token: String
+    /// The session it sends through: by default one for every client of the run (a district's
+    /// 1,600 teachers need not open 1,600).
+    var session: URLSession = Client.session
 
-    /// One session for every client of the run (a district's 1,600 teachers need not open 1,600).
-    static let session: URLSession = {
+    static let session = makeSession()
+
+    /// A session of its own (FoundationNetworking drives each session's transfers on one thread:
+    /// a client measured beside others that download large answers gets its own).
+    static func makeSession() -> URLSession {
         let c = URLSessionConfiguration.ephemeral
         c.httpMaximumConnectionsPerHost = 16
         c.timeoutIntervalForRequest = 300
         return URLSession(configuration: c)
-    }()
+    }
+
+    /// Sends a query and checks only the HTTP status: for load generators, whose answers are
+    /// not read (decoding them would take the harness's CPU from the client it measures).
+    func send(_ query: String) async throws {
+        var request = URLRequest(url: URL(string: base + "/graphql")!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query])
+        let (_, response) = try await session.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw BenchFailure("HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0) for a load request")
+        }
+    }
 
     func post(_ query: String, _ variables: [String: Any] = [:]) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: base + "/graphql")!)
@@ -115,7 +135,7 @@ struct Client {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
-        let (body, response) = try await Self.session.data(for: request)
+        let (body, response) = try await session.data(for: request)
         let json = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
         if let errors = json["errors"] as? [[String: Any]], !errors.isEmpty {
             throw BenchFailure("GraphQL error (HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)): \(errors[0]["message"] ?? "")")
@@ -124,7 +144,7 @@ struct Client {
     }
 
     func get(_ path: String) async throws -> (Int, String) {
-        let (body, response) = try await Self.session.data(from: URL(string: base + path)!)
+        let (body, response) = try await session.data(from: URL(string: base + path)!)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: body, as: UTF8.self))
     }
 }

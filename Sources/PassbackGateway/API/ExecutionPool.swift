@@ -51,8 +51,12 @@ final class ExecutionPool: @unchecked Sendable {
 
     /// Whether the calling code runs on one of the pool's threads.
     var isCurrentThread: Bool { condition.withLock { threadIDs.contains(UInt(pthread_self())) } }
-    /// A lane that has run this many jobs is a large request.
-    static let largeAfter = 32
+    /// A lane that has run this many jobs is a large request. The widget's page of 50 items runs
+    /// about 400 (a task per field and list item), and must stay small: at 32 it ran on the
+    /// lower-priority threads only, and its p50 went from 8 to 13 ms and its throughput halved.
+    /// An org-wide `syncErrors(first: 100)` page with its section, school and material runs
+    /// thousands.
+    static let largeAfter = 1024
 
     init(threads: Int, name: String = "passback-graphql") {
         self.threads = threads
