@@ -598,12 +598,15 @@ const JOB_STATES = { AVAILABLE: "Waiting", SCHEDULED: "Waiting", RUNNING: "Sendi
 async function runWrites(id) {
   const list = document.createElement("ul");
   list.className = "writes";
-  const data = await attempt(() => gql(`query($id: ID!) { node(id: $id) { ... on SyncRun { jobs(first: 100) { totalCount nodes {
-      kind state lastError material { title } } } } } }`, { id }));
+  // Those that did not go through first (however many were accepted), then the accepted ones.
+  const data = await attempt(() => gql(`query($id: ID!) { node(id: $id) { ... on SyncRun {
+      notDone: jobs(first: 100, state: [AVAILABLE, SCHEDULED, RUNNING, RETRYABLE, DISCARDED, CANCELLED]) { totalCount nodes { kind state lastError material { title } } }
+      done: jobs(first: 50, state: [COMPLETED]) { totalCount nodes { kind state lastError material { title } } } } } }`, { id }));
   if (!data) return null;  // the banner says why
-  const jobs = data.node ? data.node.jobs : { nodes: [], totalCount: 0 };
-  const order = (j) => (j.state === "COMPLETED" ? 1 : 0);
-  for (const j of [...jobs.nodes].sort((a, b) => order(a) - order(b))) {
+  const empty = { nodes: [], totalCount: 0 };
+  const notDone = data.node ? data.node.notDone : empty, done = data.node ? data.node.done : empty;
+  const jobs = { nodes: [...notDone.nodes, ...done.nodes], totalCount: notDone.totalCount + done.totalCount };
+  for (const j of jobs.nodes) {
     const li = document.createElement("li");
     li.className = j.state === "COMPLETED" ? "" : "notok";
     li.textContent = `${KINDS[j.kind] || j.kind}${j.material ? ` of “${j.material.title}”` : ""}: ${JOB_STATES[j.state] || j.state}`

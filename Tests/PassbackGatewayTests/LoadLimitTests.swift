@@ -161,6 +161,15 @@ struct LoadLimitTests {
                 after = cursor
             }
             #expect(total > 10 && seen.count == total && Set(seen).count == total, "every job once, in pages: \(seen.count) of \(total)")
+            // By state: the page and its total narrow together, so the failed ones can be read first.
+            let byState = try await env.post("""
+                query($id: ID!) { node(id: $id) { ... on SyncRun { done: jobs(first: 100, state: [COMPLETED]) { totalCount nodes { state } }
+                  other: jobs(first: 100, state: [AVAILABLE, SCHEDULED, RUNNING, RETRYABLE, DISCARDED, CANCELLED]) { totalCount nodes { state } } } } }
+                """, ["id": run], token: token)
+            let done = byState["node", "done", "totalCount"] as? Int ?? -1, other = byState["node", "other", "totalCount"] as? Int ?? -1
+            #expect(done + other == total && done >= 0 && other >= 0, "\(byState.text.prefix(300))")
+            #expect((byState["node", "done", "nodes"] as? [[String: Any]] ?? []).allSatisfy { $0["state"] as? String == "COMPLETED" })
+            #expect((byState["node", "other", "nodes"] as? [[String: Any]] ?? []).allSatisfy { $0["state"] as? String != "COMPLETED" })
             let tooMany = try await env.post("query($id: ID!) { node(id: $id) { ... on SyncRun { jobs(first: 101) { totalCount } } } }", ["id": run], token: token)
             #expect(tooMany.codes == ["BAD_USER_INPUT"], "\(tooMany.text.prefix(300))")
             // 100 runs of 100 jobs of 2 fields: priced as what it could return, and refused.

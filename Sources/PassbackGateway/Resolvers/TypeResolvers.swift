@@ -324,7 +324,8 @@ enum TypeResolvers {
             f.resolve("jobs") { r, args, ctx in
                 let first = try pageSize(args)
                 let after = args["after"].nonNullString
-                guard let result = try await ctx.jobsOfRun(first: first, after: after).load(r.row.id, batch: r.batch) else {
+                let states = Array(Set(args["state"].list?.compactMap { $0.nonNullString?.lowercased() } ?? [])).sorted()
+                guard let result = try await ctx.jobsOfRun(first: first, after: after, states: states).load(r.row.id, batch: r.batch) else {
                     return PageValue(KeysetPage<JobRecord>(items: [], cursors: [], hasNextPage: false), total: 0, after: after) { _ in [] }
                 }
                 return PageValue(result.page, total: result.total, after: after) { $0.map(SyncJobValue.init) }

@@ -601,10 +601,13 @@ public struct APIReads: Sendable {
     }
 
     /// Each run's jobs by id: the first `first` after `after`, and how many there are.
-    public func jobs(runIDs: [Int64], first: Int, after: String?) throws -> [Int64: (page: KeysetPage<JobRecord>, total: Int)] {
+    /// Pages of the runs' jobs, oldest first, each run's own; `states` (empty: all) narrows both
+    /// the page and the total.
+    public func jobs(runIDs: [Int64], first: Int, after: String?, states: [String] = []) throws -> [Int64: (page: KeysetPage<JobRecord>, total: Int)] {
         let ordering = "jobs:id"
-        var condition = ""
-        var args: [(any DatabaseValueConvertible)?] = []
+        let stateCondition = states.isEmpty ? "" : " AND state IN (\(states.map { _ in "?" }.joined(separator: ",")))"
+        var condition = stateCondition
+        var args: [(any DatabaseValueConvertible)?] = states
         if let after {
             condition = " AND id > ?"
             args.append(try Keyset.decode(after, ordering: ordering).id)
@@ -620,7 +623,8 @@ public struct APIReads: Sendable {
                 rows[r["sync_run_id"], default: []].append(EngineStore.job(r))
             }
             var totals: [Int64: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT sync_run_id, count(*) AS n FROM outbox_job WHERE sync_run_id IN (\(Self.list(runIDs))) GROUP BY sync_run_id") {
+            for r in try Row.fetchAll(db, sql: "SELECT sync_run_id, count(*) AS n FROM outbox_job WHERE sync_run_id IN (\(Self.list(runIDs)))\(stateCondition) GROUP BY sync_run_id",
+                                      arguments: StatementArguments(states)) {
                 totals[r["sync_run_id"]] = r["n"]
             }
             return Self.pages(runIDs, rows: rows, totals: totals, first: first) { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }
