@@ -16,7 +16,7 @@ struct Passbackctl: AsyncParsableCommand {
             their SIS sourcedId or their API id. Exit status: 0 done, 1 refused or failed (the message says why), \
             2 bad usage, 3 not signed in, 4 a waited-for run did not fully succeed.
             """,
-        subcommands: [Mappings.self, Status.self, Sync.self, Plan.self, Errors.self, Runs.self])
+        subcommands: [Mappings.self, Status.self, Sync.self, Plan.self, Errors.self, Runs.self, Jobs.self, Retry.self, Discard.self, DefaultSchedule.self, RosterRuns.self])
 }
 
 struct Connection: ParsableArguments {
@@ -332,10 +332,10 @@ struct Runs: AsyncParsableCommand {
                 """, ["f": filter, "n": max(1, min(limit, 100))])
             let runs = (data["syncRuns"] as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
             let rows = runs.map { r in
-                [string(r["startedAt"]), string((r["section"] as? [String: Any])?["sourcedId"]), string(r["trigger"]), string(r["startedBy"]), string(r["state"]),
+                [string(r["id"]), string(r["startedAt"]), string((r["section"] as? [String: Any])?["sourcedId"]), string(r["trigger"]), string(r["startedBy"]), string(r["state"]),
                  "\(string(r["itemsSent"]))/\(string(r["itemsFailed"]))/\(string(r["itemsSkipped"]))", "\(string(r["jobsSucceeded"]))/\(string(r["jobsFailed"]))"]
             }
-            emit(Table(columns: ["started", "section", "trigger", "by", "state", "items sent/failed/skipped", "writes ok/failed"], rows: rows)
+            emit(Table(columns: ["id", "started", "section", "trigger", "by", "state", "items sent/failed/skipped", "writes ok/failed"], rows: rows)
                 .render(connection.format, json: runs))
         }
     }

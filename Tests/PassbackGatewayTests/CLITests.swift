@@ -114,4 +114,50 @@ struct CLITests {
             #expect(usage.status == 3 && usage.err.contains("not signed in") && usage.err.contains("PASSBACK_TOKEN"), "\(usage.status) \(usage.err)")
         }
     }
+
+    @Test("admin commands: a run's writes by id, discard the waiting ones, retry as a new run, the org's default schedule, roster pulls")
+    func adminCommands() async throws {
+        try await withGateway(retryDelay: 60) { env in
+            let (section, teacher) = env.yearLongSection
+            try await env.feed(section: section, teacher: teacher, materials: 2)
+            let token = try env.token(.teacher, user: teacher)
+            let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
+            try await env.mapToFirstSISCategory(sectionID: try env.sectionID(section), token: token)
+            // The SIS fails both lineItems once: they wait a minute to retry.
+            env.running.sandbox.faults.script([.serverError, .serverError])
+            let sync = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": try env.sectionID(section)]],
+                                          token: token)
+            let run = try #require(sync["syncChanges", "run", "id"] as? String, "\(sync.text)")
+            var waiting: [String] = []
+            try await env.waitUntil {
+                let listed = try await ctl(env, admin, ["jobs", "--run", run, "--not-accepted", "--format", "csv"])
+                waiting = listed.out.split(separator: "\r\n").dropFirst().filter { $0.contains("SCHEDULED") || $0.contains("RETRYABLE") }
+                    .map { String($0.split(separator: ",")[0]) }
+                return !waiting.isEmpty
+            }
+            let runs = try await ctl(env, admin, ["runs", "--format", "csv"])
+            #expect(runs.out.contains(run), "runs shows each run's id: \(runs.out)")
+            let discarded = try await ctl(env, admin, ["discard", waiting[0]])
+            #expect(discarded.status == 0 && discarded.out.contains(waiting[0]) && (discarded.out.contains("DISCARDED") || discarded.out.contains("CANCELLED")),
+                    "\(discarded.out) \(discarded.err)")
+            let again = try await ctl(env, admin, ["discard", waiting[0]])
+            #expect(again.status == 1 && !again.err.isEmpty, "a discarded write cannot be discarded again: \(again.err)")
+            // The discarded write's item shows ERROR; retrying it queues a new run.
+            let retried = try await ctl(env, admin, ["retry", waiting[0], "--format", "csv"])
+            #expect(retried.status == 0 && retried.out.split(separator: "\r\n").count == 2, "one new run: \(retried.out) \(retried.err)")
+            let bad = try await ctl(env, admin, ["retry"])
+            #expect(bad.status != 0, "\(bad.err)")
+
+            let schedule = try await ctl(env, admin, ["default-schedule", "--weekday", "3", "--start", "18:00", "--zone", "America/Chicago"])
+            #expect(schedule.status == 0 && schedule.out.contains("was saved"), "\(schedule.out) \(schedule.err)")
+            let badZone = try await ctl(env, admin, ["default-schedule", "--weekday", "3", "--start", "18:00", "--zone", "CST"])
+            #expect(badZone.status == 1 && badZone.err.contains("CST"), "\(badZone.err)")
+            let teacherTry = try await ctl(env, token, ["default-schedule", "--off"])
+            #expect(teacherTry.status == 1 && teacherTry.err.contains("FORBIDDEN"), "\(teacherTry.err)")
+
+            _ = try await env.refreshRoster(token: admin)
+            let pulls = try await ctl(env, admin, ["roster-runs", "--format", "csv"])
+            #expect(pulls.status == 0 && pulls.out.contains("REQUESTED") && pulls.out.contains("SUCCEEDED"), "\(pulls.out) \(pulls.err)")
+        }
+    }
 }

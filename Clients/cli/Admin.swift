@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+
+// MARK: admins: a run's writes, retry, discard, the default schedule, roster pulls
+
+/// The writes (outbox jobs) of one run, those not accepted first.
+struct Jobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A run's writes (ids for retry and discard), those not accepted first.")
+    @OptionGroup var connection: Connection
+    @Option(help: "The run's id (the first column of `passbackctl runs`).") var run: String
+    @Flag(help: "Only the writes that were not accepted.") var notAccepted = false
+
+    func run() async throws {
+        try await perform {
+            let api = try connection.api()
+            let states = ["AVAILABLE", "SCHEDULED", "RUNNING", "RETRYABLE", "DISCARDED", "CANCELLED"]
+            var jobs = try await api.all("""
+                query($id: ID!, $s: [SyncJobState!], $after: String) { node(id: $id) { ... on SyncRun {
+                  jobs(first: 100, after: $after, state: $s) { pageInfo { hasNextPage endCursor } nodes { id kind state attempt lastError material { title } } } } } }
+                """, ["id": run, "s": states], path: ["node", "jobs"])
+            if !notAccepted {
+                jobs += try await api.all("""
+                    query($id: ID!, $after: String) { node(id: $id) { ... on SyncRun {
+                      jobs(first: 100, after: $after, state: [COMPLETED]) { pageInfo { hasNextPage endCursor } nodes { id kind state attempt lastError material { title } } } } } }
+                    """, ["id": run], path: ["node", "jobs"])
+            }
+            let rows = jobs.map { j in
+                [string(j["id"]), string(j["kind"]), string((j["material"] as? [String: Any])?["title"]), string(j["state"]), string(j["attempt"]), string(j["lastError"])]
+            }
+            emit(Table(columns: ["id", "kind", "material", "state", "attempts", "last error"], rows: rows).render(connection.format, json: jobs))
+        }
+    }
+}
+
+/// Sends failed writes again, or stops waiting ones.
+struct Retry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Admins: send the items of failed writes again (a new run per section).")
+    @OptionGroup var connection: Connection
+    @Argument(help: "Job ids, from `passbackctl jobs --run RUN`.") var jobs: [String]
+
+    func run() async throws {
+        try await perform {
+            guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
+            let data = try await connection.api().run("""
+                mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { runs { id state section { sourcedId } } userErrors { message field } } }
+                """, ["i": ["jobIds": jobs]])
+            let payload = data["retrySyncJobs"] as? [String: Any] ?? [:]
+            let runs = payload["runs"] as? [[String: Any]] ?? []
+            emit(Table(columns: ["run", "section", "state"], rows: runs.map { [string($0["id"]), string(($0["section"] as? [String: Any])?["sourcedId"]), string($0["state"])] })
+                .render(connection.format, json: runs))
+            try userErrors(payload)
+        }
+    }
+}
+
+struct Discard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Admins: stop writes still waiting or retrying (their items show ERROR).")
+    @OptionGroup var connection: Connection
+    @Argument(help: "Job ids, from `passbackctl jobs --run RUN`.") var jobs: [String]
+
+    func run() async throws {
+        try await perform {
+            guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
+            let data = try await connection.api().run("""
+                mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs { id state } userErrors { message field } } }
+                """, ["i": ["jobIds": jobs]])
+            let payload = data["discardSyncJobs"] as? [String: Any] ?? [:]
+            let done = payload["jobs"] as? [[String: Any]] ?? []
+            emit(Table(columns: ["id", "state"], rows: done.map { [string($0["id"]), string($0["state"])] }).render(connection.format, json: done))
+            try userErrors(payload)
+        }
+    }
+}
+
+/// The org's default weekly schedule.
+struct DefaultSchedule: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "default-schedule",
+                                                    abstract: "Admins: set your org's default weekly sync schedule, or --off to remove it.")
+    @OptionGroup var connection: Connection
+    @Option(help: "Day: 1 (Monday) to 7 (Sunday).") var weekday: Int?
+    @Option(help: "Start time, HH:MM (the run happens within three hours after it).") var start: String?
+    @Option(help: "IANA time zone, e.g. America/Chicago.") var zone: String?
+    @Flag(help: "Remove the default.") var off = false
+
+    func run() async throws {
+        try await perform {
+            var schedule: Any = NSNull()
+            if !off {
+                guard let weekday, (1...7).contains(weekday), let start, let zone else {
+                    throw CLIError("give --weekday 1-7, --start HH:MM and --zone (an IANA name), or --off", status: 2)
+                }
+                schedule = ["weekday": weekday, "startTime": start, "timeZone": zone]
+            }
+            let data = try await connection.api().run("""
+                mutation($i: SaveDefaultSyncScheduleInput!) { saveDefaultSyncSchedule(input: $i) { org { sourcedId name } userErrors { message field } } }
+                """, ["i": ["schedule": schedule]])
+            let payload = data["saveDefaultSyncSchedule"] as? [String: Any] ?? [:]
+            try userErrors(payload)
+            let org = payload["org"] as? [String: Any] ?? [:]
+            emit(off ? "The default schedule of \(string(org["name"])) was removed; it takes effect in 24 hours.\n"
+                : "The default schedule of \(string(org["name"])) was saved; it takes effect in 24 hours.\n")
+        }
+    }
+}
+
+/// The connection's roster pulls, asked for or scheduled.
+struct RosterRuns: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "roster-runs", abstract: "Admins: the roster pulls, asked for or scheduled, newest first.")
+    @OptionGroup var connection: Connection
+    @Option(help: "How many.") var limit = 20
+
+    func run() async throws {
+        try await perform {
+            let data = try await connection.api().run("""
+                query($n: Int) { rosterRuns(first: $n) { nodes { id trigger mode state requestedAt finishedAt created updated deleted rejected error } } }
+                """, ["n": max(1, min(limit, 100))])
+            let runs = (data["rosterRuns"] as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+            let rows = runs.map { r in
+                [string(r["requestedAt"]), string(r["trigger"]), string(r["mode"]), string(r["state"]),
+                 "\(string(r["created"]))/\(string(r["updated"]))/\(string(r["deleted"]))/\(string(r["rejected"]))", string(r["error"])]
+            }
+            emit(Table(columns: ["asked", "trigger", "mode", "state", "created/updated/deleted/rejected", "error"], rows: rows).render(connection.format, json: runs))
+        }
+    }
+}
+
+/// A payload's user errors as the command's failure (exit 1), each on its own line.
+func userErrors(_ payload: [String: Any]) throws {
+    let errors = payload["userErrors"] as? [[String: Any]] ?? []
+    guard !errors.isEmpty else { return }
+    throw CLIError(errors.map { string($0["message"]) }.joined(separator: "\n"))
+}
