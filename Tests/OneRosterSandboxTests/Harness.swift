@@ -22,7 +22,10 @@ func withSandbox<R>(
     }
 }
 
-let sharedTransport = URLSessionTransport(timeout: 10)
+/// Generous: the whole suite shares two cores, and CPU-bound tests of other targets can hold
+/// both cooperative threads (which serve the in-process SIS) for tens of seconds at its start;
+/// at 10 s these loopback tests timed out (-1001) in some full runs. A test of timeouts sets its own.
+let sharedTransport = URLSessionTransport(timeout: 120)
 
 /// A client for a running sandbox with the auth it was configured with.
 func makeClient(
