@@ -13,9 +13,14 @@ import Testing
 /// deadline, and the server must still answer a plain query at the end.
 ///
 /// `PASSBACK_FUZZ_SECONDS` sets the time (default 20) and `PASSBACK_FUZZ_SEED` the seed
-/// (default: a new one, printed, so a failure can be replayed).
+/// (default: a new one, printed, so a failure can be replayed). However busy the machine (the
+/// whole suite runs beside it on two cores), at least `minimumRequests` are sent: the time
+/// stretches to that count rather than the test failing for want of CPU.
 @Suite("GraphQL fuzz", .serialized)
 struct GraphQLFuzzTests {
+    /// Sent whatever the time: each request has its own 15 s deadline, so this cannot hang.
+    static let minimumRequests = 40
+
     @Test("generated documents never crash, hang or leak an internal error")
     func fuzz() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -30,7 +35,7 @@ struct GraphQLFuzzTests {
             var generator = DocumentGenerator(seed: seed, ids: [try env.sectionID(section)] + fed.materials.values.sorted())
             let deadline = Date().addingTimeInterval(seconds)
             var sent = 0
-            while Date() < deadline {
+            while Date() < deadline || sent < Self.minimumRequests {
                 let (query, variables) = generator.request()
                 if environment["PASSBACK_FUZZ_TRACE"] != nil {
                     FileHandle.standardError.write(Data("request \(sent): \(query.prefix(300))\n".utf8))
@@ -57,7 +62,6 @@ struct GraphQLFuzzTests {
                 if !ok { return }
             }
             print("GraphQL fuzz: \(sent) requests")
-            #expect(sent > 20, "too few requests in \(seconds) s to mean anything")
             let alive = try await env.post("{ viewer { role } }", token: tokens[0])
             #expect(alive["viewer", "role"] as? String == "TEACHER")
         }
