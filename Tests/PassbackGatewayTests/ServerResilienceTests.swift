@@ -124,7 +124,10 @@ struct ServerResilienceTests {
             try other.run()
             // SIGKILL: the test runner's signal mask, which its children inherit, can block SIGTERM.
             defer { if other.isRunning { kill(other.processIdentifier, SIGKILL) } }
-            shellIn.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nSELECT 'locked';\n".utf8))
+            // The shell waits for the lock (its default is not to): the gateway's own background work
+            // (the roster runner, the worker) takes the write lock now and then, and a BEGIN refused
+            // at once would leave the test without the lock it is about.
+            shellIn.fileHandleForWriting.write(Data(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n".utf8))
             let said = String(decoding: shellOut.fileHandleForReading.availableData, as: UTF8.self)
             #expect(said.contains("locked"), "the sqlite3 shell took the lock: \(said)")
             let started = Date()
