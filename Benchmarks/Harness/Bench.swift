@@ -199,7 +199,7 @@ struct Bench: AsyncParsableCommand {
             _ = try await admin.post("{ syncErrors(first: 50) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } } }")
             errors.add(t.seconds)
             t = Stopwatch()
-            _ = try await admin.post("{ syncErrorSummary(groupBy: SCHOOL) { key label count } }")
+            _ = try await admin.post("{ syncErrorSummary(groupBy: SCHOOL, first: 100) { nodes { key label count } } }")
             summary.add(t.seconds)
         }
         report.admin = (errors, summary)
@@ -403,11 +403,11 @@ struct Bench: AsyncParsableCommand {
     /// Reads a section and maps its LMS categories onto its SIS categories in turn.
     static func mapCategories(_ client: Client, _ sourcedId: String) async throws -> (id: String, firstMaterial: String?) {
         let data = try await client.post("""
-            query($s: String!) { sectionBySourcedId(sourcedId: $s) { id lmsCategories { id } sisCategories { id } materials(first: 1) { nodes { id } } } }
+            query($s: String!) { sectionBySourcedId(sourcedId: $s) { id lmsCategories(first: 100) { nodes { id } } sisCategories(first: 100) { nodes { id } } materials(first: 1) { nodes { id } } } }
             """, ["s": sourcedId])
         guard let section = data["sectionBySourcedId"] as? [String: Any], let id = section["id"] as? String else { throw BenchFailure("no section \(sourcedId)") }
-        let lms = (section["lmsCategories"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
-        let sis = (section["sisCategories"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        let lms = (((section["lmsCategories"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+        let sis = (((section["sisCategories"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
         _ = try payload(try await client.post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
                                               ["i": ["sectionId": id, "map": lms.enumerated().map { ["lmsCategoryId": $1, "sisCategoryId": sis[$0 % sis.count]] }]]),
                         "saveCategoryMap")

@@ -42,12 +42,13 @@ struct Retry: AsyncParsableCommand {
         try await perform {
             guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
             let data = try await connection.api().run("""
-                mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { runs { id state section { sourcedId } } userErrors { message field } } }
+                mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { runs(first: 100) { totalCount nodes { id state section { sourcedId } } } userErrors { message field } } }
                 """, ["i": ["jobIds": jobs]])
             let payload = data["retrySyncJobs"] as? [String: Any] ?? [:]
-            let runs = payload["runs"] as? [[String: Any]] ?? []
+            let runs = nodes(payload["runs"])
             emit(Table(columns: ["run", "section", "state"], rows: runs.map { [string($0["id"]), string(($0["section"] as? [String: Any])?["sourcedId"]), string($0["state"])] })
                 .render(connection.format, json: runs))
+            noteUnlisted(payload["runs"], "runs queued")
             try userErrors(payload)
         }
     }
@@ -62,11 +63,12 @@ struct Discard: AsyncParsableCommand {
         try await perform {
             guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
             let data = try await connection.api().run("""
-                mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs { id state } userErrors { message field } } }
+                mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs(first: 100) { totalCount nodes { id state } } userErrors { message field } } }
                 """, ["i": ["jobIds": jobs]])
             let payload = data["discardSyncJobs"] as? [String: Any] ?? [:]
-            let done = payload["jobs"] as? [[String: Any]] ?? []
+            let done = nodes(payload["jobs"])
             emit(Table(columns: ["id", "state"], rows: done.map { [string($0["id"]), string($0["state"])] }).render(connection.format, json: done))
+            noteUnlisted(payload["jobs"], "writes discarded")
             try userErrors(payload)
         }
     }

@@ -87,3 +87,22 @@ func string(_ v: Any?) -> String {
     default: "\(v!)"
     }
 }
+
+/// The items of a connection's page (`{ nodes [...] }`).
+func nodes(_ connection: Any?) -> [[String: Any]] {
+    (connection as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+}
+
+/// A page of problems as one cell: `CODE: message; …`, and how many more there are.
+func problemText(_ connection: Any?) -> String {
+    let shown = nodes(connection)
+    let total = ((connection as? [String: Any])?["totalCount"] as? Int) ?? shown.count
+    return shown.map { "\(string($0["code"])): \(string($0["message"]))" }.joined(separator: "; ") + (total > shown.count ? "; and \(total - shown.count) more" : "")
+}
+
+/// Says on standard error how many items of a payload's list were not shown (past its first page).
+func noteUnlisted(_ connection: Any?, _ what: String) {
+    let shown = nodes(connection).count
+    let total = ((connection as? [String: Any])?["totalCount"] as? Int) ?? shown
+    if total > shown { FileHandle.standardError.write(Data("\(total) \(what); the first \(shown) are listed\n".utf8)) }
+}

@@ -59,10 +59,25 @@ struct Mappings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Export or import a section's category map as CSV.", subcommands: [Export.self, Import.self])
 
     static let header = ["lms_category_id", "lms_category", "sis_category_id", "sis_category"]
-    static let query = """
-        query($id: ID!) { section(id: $id) { title lmsCategories { id title } sisCategories { id sourcedId title }
-          categoryMap { lmsCategory { id } sisCategory { id } } } }
-        """
+
+    /// A section's title, LMS categories, SIS categories and saved map, each list every page of it.
+    struct Section {
+        var title: String
+        var lms: [[String: Any]]
+        var sis: [[String: Any]]
+        var map: [[String: Any]]
+
+        init(_ api: API, id: String) async throws {
+            func list(_ field: String, _ selection: String) async throws -> [[String: Any]] {
+                try await api.all("query($id: ID!, $after: String) { section(id: $id) { \(field)(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { \(selection) } } } }",
+                                  ["id": id], path: ["section", field])
+            }
+            title = string(((try await api.run("query($id: ID!) { section(id: $id) { title } }", ["id": id]))["section"] as? [String: Any])?["title"])
+            lms = try await list("lmsCategories", "id title")
+            sis = try await list("sisCategories", "id sourcedId title")
+            map = try await list("categoryMap", "lmsCategory { id } sisCategory { id }")
+        }
+    }
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write the map as CSV: one row per LMS category (an empty SIS category is unmapped).")
@@ -73,13 +88,12 @@ struct Mappings: AsyncParsableCommand {
         func run() async throws {
             try await perform {
                 let api = try connection.api()
-                let data = try await api.run(Mappings.query, ["id": try await api.sectionID(section)])
-                let s = data["section"] as? [String: Any] ?? [:]
-                let sis = Dictionary(uniqueKeysWithValues: (s["sisCategories"] as? [[String: Any]] ?? []).map { (string($0["id"]), $0) })
-                let mapped = Dictionary(uniqueKeysWithValues: (s["categoryMap"] as? [[String: Any]] ?? []).map {
+                let s = try await Section(api, id: try await api.sectionID(section))
+                let sis = Dictionary(uniqueKeysWithValues: s.sis.map { (string($0["id"]), $0) })
+                let mapped = Dictionary(uniqueKeysWithValues: s.map.map {
                     (string(($0["lmsCategory"] as? [String: Any])?["id"]), string(($0["sisCategory"] as? [String: Any])?["id"]))
                 })
-                let rows = (s["lmsCategories"] as? [[String: Any]] ?? []).map { c -> [String] in
+                let rows = s.lms.map { c -> [String] in
                     let target = mapped[string(c["id"])].flatMap { sis[$0] }
                     return [string(c["id"]), string(c["title"]), target.map { string($0["id"]) } ?? "", target.map { string($0["title"]) } ?? ""]
                 }
@@ -118,8 +132,8 @@ struct Mappings: AsyncParsableCommand {
                     throw CLIError("line 1: the header needs lms_category_id or lms_category, and sis_category_id or sis_category (got \(header.joined(separator: ",")))")
                 }
                 let sectionID = try await api.sectionID(section)
-                let s = (try await api.run(Mappings.query, ["id": sectionID]))["section"] as? [String: Any] ?? [:]
-                let lms = s["lmsCategories"] as? [[String: Any]] ?? [], sis = s["sisCategories"] as? [[String: Any]] ?? []
+                let s = try await Section(api, id: sectionID)
+                let lms = s.lms, sis = s.sis
                 var map: [[String: String]] = []
                 var problems: [String] = []
                 var seen: [String: Int] = [:]
@@ -150,7 +164,7 @@ struct Mappings: AsyncParsableCommand {
                 // A file that lists some categories changes those; the others keep what they had.
                 var kept = 0
                 if !replace {
-                    for entry in s["categoryMap"] as? [[String: Any]] ?? [] {
+                    for entry in s.map {
                         let lmsID = string((entry["lmsCategory"] as? [String: Any])?["id"]), sisID = string((entry["sisCategory"] as? [String: Any])?["id"])
                         guard !lmsID.isEmpty, !sisID.isEmpty, seen[lmsID] == nil else { continue }
                         map.append(["lmsCategoryId": lmsID, "sisCategoryId": sisID])
@@ -161,7 +175,7 @@ struct Mappings: AsyncParsableCommand {
                     mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { section { title } userErrors { field message code } } }
                     """, ["i": ["sectionId": sectionID, "map": map]])
                 _ = try API.check(data["saveCategoryMap"])
-                emit("saved the category map of \(string(s["title"])): \(map.count) of \(lms.count) LMS categories mapped"
+                emit("saved the category map of \(s.title): \(map.count) of \(lms.count) LMS categories mapped"
                      + (kept > 0 ? " (\(kept) not in the file kept their mapping; --replace unmaps them)" : "") + "\n")
             }
         }
@@ -196,11 +210,10 @@ struct Status: AsyncParsableCommand {
             }
             let nodes = try await api.all("""
                 query($id: ID!, $after: String, $filter: MaterialFilter) { section(id: $id) { materials(first: 100, after: $after, filter: $filter) {
-                  pageInfo { hasNextPage endCursor } nodes { id lmsId title dueDate syncStatus lastSyncedAt problems { code message } } } } }
+                  pageInfo { hasNextPage endCursor } nodes { id lmsId title dueDate syncStatus lastSyncedAt problems(first: 10) { totalCount nodes { code message } } } } } }
                 """, ["id": try await api.sectionID(section), "filter": filter], path: ["section", "materials"])
             let rows = nodes.map { m in
-                [string(m["lmsId"]), string(m["title"]), string(m["dueDate"]), string(m["syncStatus"]), string(m["lastSyncedAt"]),
-                 (m["problems"] as? [[String: Any]] ?? []).map { "\(string($0["code"])): \(string($0["message"]))" }.joined(separator: "; ")]
+                [string(m["lmsId"]), string(m["title"]), string(m["dueDate"]), string(m["syncStatus"]), string(m["lastSyncedAt"]), problemText(m["problems"])]
             }
             emit(Table(columns: ["lms_id", "title", "due", "status", "last_synced", "problems"], rows: rows).render(connection.format, json: nodes))
         }
@@ -261,15 +274,26 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         try await perform {
             let api = try connection.api()
-            let data = try await api.run("""
-                mutation($i: PlanSyncInput!) { planSync(input: $i) { writeCount items { decision material { lmsId title } problems { code message }
-                  writes { kind targetSourcedId } } userErrors { message code } } }
-                """, ["i": ["sectionId": try await api.sectionID(section)]])
-            let plan = try API.check(data["planSync"])
-            let items = plan["items"] as? [[String: Any]] ?? []
+            // The plan's items a page at a time (the dry run is worked out again for each page; it writes nothing).
+            let input = ["sectionId": try await api.sectionID(section)]
+            var plan: [String: Any] = [:], items: [[String: Any]] = [], after: Any = NSNull()
+            while true {
+                let data = try await api.run("""
+                    mutation($i: PlanSyncInput!, $after: String) { planSync(input: $i) { writeCount items(first: 100, after: $after) {
+                      pageInfo { hasNextPage endCursor } nodes { decision material { lmsId title } problems(first: 10) { totalCount nodes { code message } }
+                      writes(first: 1) { totalCount } } } userErrors { message code } } }
+                    """, ["i": input, "after": after])
+                plan = try API.check(data["planSync"])
+                let page = plan["items"] as? [String: Any] ?? [:]
+                items += nodes(page)
+                let info = page["pageInfo"] as? [String: Any]
+                guard info?["hasNextPage"] as? Bool == true, let cursor = info?["endCursor"] as? String else { break }
+                after = cursor
+            }
+            plan["items"] = items
             let rows = items.map { i in
                 [string((i["material"] as? [String: Any])?["lmsId"]), string((i["material"] as? [String: Any])?["title"]), string(i["decision"]),
-                 string((i["writes"] as? [Any])?.count ?? 0), (i["problems"] as? [[String: Any]] ?? []).map { "\(string($0["code"])): \(string($0["message"]))" }.joined(separator: "; ")]
+                 string((i["writes"] as? [String: Any])?["totalCount"] ?? 0), problemText(i["problems"])]
             }
             emit(Table(columns: ["lms_id", "title", "decision", "writes", "problems"], rows: rows).render(connection.format, json: plan))
             if connection.format == .table { emit("\(string(plan["writeCount"])) write(s) would go to the SIS; nothing was sent.\n") }
@@ -295,9 +319,10 @@ struct Errors: AsyncParsableCommand {
             }
             if let groupBy {
                 guard ["code", "school", "teacher"].contains(groupBy.lowercased()) else { throw CLIError("--group-by must be code, school or teacher", status: 2) }
-                let data = try await api.run("query($f: SyncErrorFilter, $g: SyncErrorGrouping!) { syncErrorSummary(filter: $f, groupBy: $g) { key label count } }",
-                                             ["f": filter, "g": groupBy.uppercased()])
-                let groups = data["syncErrorSummary"] as? [[String: Any]] ?? []
+                let groups = try await api.all("""
+                    query($f: SyncErrorFilter, $g: SyncErrorGrouping!, $after: String) { syncErrorSummary(filter: $f, groupBy: $g, first: 100, after: $after) {
+                      pageInfo { hasNextPage endCursor } nodes { key label count } } }
+                    """, ["f": filter, "g": groupBy.uppercased()], path: ["syncErrorSummary"])
                 emit(Table(columns: [groupBy.lowercased(), "name", "errors"], rows: groups.map { [string($0["key"]), string($0["label"]), string($0["count"])] })
                     .render(connection.format, json: groups))
                 return

@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 course="$1"; section="$2"
 gql 'mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { lmsCourse { id lmsId } userErrors { message } } }' \
   "{\"i\":{\"lmsId\":\"$course\",\"title\":\"Course $course\",\"sectionSourcedIds\":[\"$section\"],\"categories\":[{\"lmsId\":\"hw\",\"title\":\"Homework\"}]}}"
-gql 'mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { materials { lmsId ids } userErrors { field message } } }' \
+gql 'mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { materials(first: 100) { nodes { lmsId ids } } userErrors { field message } } }' \
   "{\"i\":{\"courseLmsId\":\"$course\",\"materials\":[{\"lmsId\":\"essay-1\",\"title\":\"Essay 1\",\"dueDate\":\"2026-09-15T15:00:00Z\",\"categoryLmsId\":\"hw\",\"maxPoints\":20}]}}"
 student="${3:-}"
 if [ -n "$student" ]; then

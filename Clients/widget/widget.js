@@ -109,7 +109,7 @@ async function start() {
   $("signin").hidden = true;
   $("signout").hidden = false;
   const data = await attempt(() => gql(`{ viewer { role user { givenName familyName }
-      sections(first: 100) { nodes { id title classCode school { name } linkedSections { title } } } } }`));
+      sections(first: 100) { nodes { id title classCode school { name } } } } }`));
   if (!data) return;
   state.sections = data.viewer.sections.nodes;
   if (!state.sections.length) { $("nosections").hidden = false; return; }
@@ -124,13 +124,33 @@ async function start() {
 
 // ---- A section -------------------------------------------------------------------------------
 
+/** A section's lists the widget needs whole, each with what it reads of an item. */
+const SECTION_LISTS = {
+  gradingPeriods: "id title startDate endDate",
+  lmsCategories: "id title createdByTeacher",
+  sisCategories: "id title",
+  categoryMap: "lmsCategory { id } sisCategory { id }",
+};
+const page = (selection) => `(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { ${selection} } }`;
 const SECTION = `query($id: ID!) { section(id: $id) { id title configured timeZone sisUnreachableSince
-  linkedSections { title }
-  gradingPeriods { id title startDate endDate }
-  lmsCategories { id title createdByTeacher }
-  sisCategories { id title }
-  categoryMap { lmsCategory { id } sisCategory { id } }
+  linkedSections(first: 20) { totalCount nodes { title } }
+  ${Object.entries(SECTION_LISTS).map(([field, selection]) => field + page(selection)).join("\n  ")}
   schedule { enabled weekday startTime timeZone windowHours savedAt effectiveAt isDefault } } }`;
+
+/**
+ * Every item of a section's list: the first 100 come with the section; should a section hold
+ * more (none seen yet does), the rest are read a page at a time, so nothing is silently dropped.
+ */
+async function allNodes(sectionId, field, first) {
+  const nodes = [...first.nodes];
+  for (let info = first.pageInfo; info.hasNextPage;) {
+    const data = await gql(`query($id: ID!, $after: String) { section(id: $id) { ${field}(first: 100, after: $after) {
+      pageInfo { hasNextPage endCursor } nodes { ${SECTION_LISTS[field]} } } } }`, { id: sectionId, after: info.endCursor });
+    nodes.push(...data.section[field].nodes);
+    info = data.section[field].pageInfo;
+  }
+  return nodes;
+}
 
 async function selectSection(id) {
   if (!state.section || state.section.id !== id) state.mapEdits = {};
@@ -138,10 +158,18 @@ async function selectSection(id) {
   sessionStorage.setItem("passback.section", id);
   const data = await attempt(() => gql(SECTION, { id }));
   if (!data || !data.section) return;
+  const lists = await attempt(async () => {
+    for (const field of Object.keys(SECTION_LISTS)) data.section[field] = await allNodes(id, field, data.section[field]);
+    return true;
+  });
+  if (!lists) return;
   state.section = data.section;
   setDateZone(state.section.timeZone);
-  const linked = state.section.linkedSections.map((s) => s.title);
-  $("linked").textContent = linked.length ? `Linked with: ${linked.join(", ")} (each is configured on its own)` : "";
+  const linkedPage = state.section.linkedSections;
+  const linked = linkedPage.nodes.map((s) => s.title);
+  const more = linkedPage.totalCount - linked.length;
+  $("linked").textContent = linked.length
+    ? `Linked with: ${linked.join(", ")}${more > 0 ? ` and ${more} more` : ""} (each is configured on its own)` : "";
   $("notconfigured").hidden = state.section.configured;
   // Nothing to sync before the map is saved: say so on the button instead of turning every item red.
   $("syncchanges").disabled = !state.section.configured;
@@ -151,7 +179,7 @@ async function selectSection(id) {
   renderMap();
   renderSchedule();
   await Promise.all([loadMaterials(true), loadRuns()]);
-  subscribe(`subscription($id: ID!) { materialStatusChanged(sectionId: $id) { id syncStatus lastSyncedAt problems { code message severity field } } }`,
+  subscribe(`subscription($id: ID!) { materialStatusChanged(sectionId: $id) { id syncStatus lastSyncedAt problems(first: 10) { totalCount nodes { code message severity field } } } }`,
     { id }, (data) => { updateRow(data.materialStatusChanged); checkReachability(); });
 }
 
@@ -199,7 +227,7 @@ function renderStatusFilter() {
 const MATERIALS = `query($id: ID!, $filter: MaterialFilter, $orderBy: MaterialOrder, $after: String) {
   section(id: $id) { configured materials(filter: $filter, orderBy: $orderBy, first: 50, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    nodes { id title dueDate lastSyncedAt syncStatus syncToSIS problems { code message severity field } } } } }`;
+    nodes { id title dueDate lastSyncedAt syncStatus syncToSIS problems(first: 10) { totalCount nodes { code message severity field } } } } } }`;
 
 function filters() {
   const filter = {};
@@ -295,7 +323,10 @@ function cell(label, text) {
 function paintStatus(tr, m) {
   const td = tr.querySelector(".statuscell");
   const hadFocus = td.contains(document.activeElement);
-  const problems = (m.problems || []).filter((p) => m.syncStatus === "ERROR" || p.severity === "WARNING");
+  // The first 10 problems come with the item; the others are counted.
+  const all = m.problems ? m.problems.nodes : [];
+  const unshown = m.problems ? m.problems.totalCount - all.length : 0;
+  const problems = all.filter((p) => m.syncStatus === "ERROR" || p.severity === "WARNING");
   const warnings = problems.filter((p) => p.severity === "WARNING").length;
   const onlyWarnings = problems.length > 0 && warnings === problems.length;
   const badge = document.createElement(problems.length ? "button" : "span");
@@ -325,7 +356,8 @@ function paintStatus(tr, m) {
     const text = document.createElement("span");
     text.id = id;
     text.className = `details${onlyWarnings ? " warning" : ""}`;
-    text.textContent = problems.map((p) => `${p.severity === "WARNING" ? "Warning" : "Error"} ${p.code}: ${p.message}`).join("\n");
+    text.textContent = problems.map((p) => `${p.severity === "WARNING" ? "Warning" : "Error"} ${p.code}: ${p.message}`).join("\n")
+      + (unshown > 0 ? `\n…and ${unshown} more` : "");
     td.append(text);
   }
   tr.querySelector("button.sync").disabled = m.syncStatus === "OPT_OUT";
@@ -392,7 +424,7 @@ async function syncOne(id, title) {
 
 async function setSyncToSIS(id, on) {
   const data = await attempt(async () => check((await gql(`mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) {
-      material { id syncStatus lastSyncedAt problems { code message severity field } } userErrors { message } } }`, { i: { materialId: id, syncToSIS: on } })).setMaterialSyncToSIS),
+      material { id syncStatus lastSyncedAt problems(first: 10) { totalCount nodes { code message severity field } } } userErrors { message } } }`, { i: { materialId: id, syncToSIS: on } })).setMaterialSyncToSIS),
     on ? "The item will be sent to the SIS." : "The item will not be sent to the SIS (opt out).");
   if (data) updateRow(data.material);
   return data;
@@ -400,15 +432,22 @@ async function setSyncToSIS(id, on) {
 
 async function preview() {
   const data = await attempt(async () => check((await gql(`mutation($i: PlanSyncInput!) { planSync(input: $i) {
-      writeCount items { decision material { title } problems { code message severity } } userErrors { message } } }`, { i: { sectionId: state.section.id } })).planSync));
+      writeCount items(first: 100) { totalCount nodes { decision material { title } problems(first: 5) { totalCount nodes { code message severity } } } }
+      userErrors { message } } }`, { i: { sectionId: state.section.id } })).planSync));
   if (!data) return;
   const words = { SEND: "would be sent", BLOCKED: "would not be sent", SKIP: "is skipped", UNCHANGED: "is unchanged" };
   $("plansummary").textContent = `${data.writeCount} write(s) would go to the SIS. Nothing has been sent.`;
-  $("planitems").replaceChildren(...data.items.filter((i) => i.decision !== "UNCHANGED").map((i) => {
+  const more = (count, shown) => (count > shown ? ` (and ${count - shown} more)` : "");
+  $("planitems").replaceChildren(...data.items.nodes.filter((i) => i.decision !== "UNCHANGED").map((i) => {
     const li = document.createElement("li");
-    li.textContent = `${i.material.title} ${words[i.decision]}` + (i.problems.length ? ` — ${i.problems.map((p) => `${p.code}: ${p.message}`).join(" ")}` : "");
+    const problems = i.problems.nodes;
+    li.textContent = `${i.material.title} ${words[i.decision]}`
+      + (problems.length ? ` — ${problems.map((p) => `${p.code}: ${p.message}`).join(" ")}${more(i.problems.totalCount, problems.length)}` : "");
     return li;
   }));
+  if (data.items.totalCount > data.items.nodes.length) {
+    $("planitems").append(Object.assign(document.createElement("li"), { textContent: `…and ${data.items.totalCount - data.items.nodes.length} more items.` }));
+  }
   if (!$("planitems").children.length) $("planitems").append(Object.assign(document.createElement("li"), { textContent: "Everything is already in the SIS." }));
   $("plan").hidden = false;
   $("plan").focus();
@@ -534,10 +573,10 @@ async function saveSchedule(on) {
   const schedule = on ? { weekday: Number($("weekday").value), startTime: $("starttime").value, timeZone: $("timezone").value.trim() } : null;
   const input = $("allcourses").checked ? { allMyCourses: true, schedule } : { sectionId: state.section.id, schedule };
   const data = await attempt(async () => check((await gql(`mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) {
-      sections { id } userErrors { message } } }`, { i: input })).saveSyncSchedule));
+      sections(first: 1) { totalCount } userErrors { message } } }`, { i: input })).saveSyncSchedule));
   if (!data) return;
   await selectSection(state.section.id);
-  $("schedulesaved").textContent = `${on ? "Schedule saved" : "Scheduled sync turned off"} for ${data.sections.length} section(s); it takes effect in 24 hours.`;
+  $("schedulesaved").textContent = `${on ? "Schedule saved" : "Scheduled sync turned off"} for ${data.sections.totalCount} section(s); it takes effect in 24 hours.`;
 }
 
 // ---- Run log ---------------------------------------------------------------------------------

@@ -37,10 +37,10 @@ struct CalendarAndLimitsTests {
             let (teacher, section) = Self.teacherAndSection(env)
             let token = try env.token(.teacher, user: teacher)
             let sectionID = try env.sectionID(section)
-            let info = try await env.post("query($id: ID!) { section(id: $id) { timeZone gradingPeriods { id sourcedId title startDate endDate } } }",
+            let info = try await env.post("query($id: ID!) { section(id: $id) { timeZone gradingPeriods { nodes { id sourcedId title startDate endDate } } } }",
                                           ["id": sectionID], token: token)
             #expect(info["section", "timeZone"] as? String == "America/Los_Angeles", "the API names the zone the widget shows dates in")
-            let periods = try #require(info["section", "gradingPeriods"] as? [[String: Any]], "\(info.text)")
+            let periods = try #require(info["section", "gradingPeriods", "nodes"] as? [[String: Any]], "\(info.text)")
             let q1 = try #require(periods.min { ($0["endDate"] as! String) < ($1["endDate"] as! String) })
             let end = q1["endDate"] as! String  // Oct 16; Oct 17 is in no period
             let day = try #require(SchoolCalendar.instants(fromDay: end, throughDay: end, in: TimeZone(identifier: "America/Los_Angeles")!))
@@ -53,7 +53,7 @@ struct CalendarAndLimitsTests {
             _ = try await LinkedCourseTests.syncChanges(env, section, token)
 
             let materials = try await env.post("""
-                query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { code message } } } } }
+                query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { nodes { code message } } } } } }
                 """, ["id": sectionID], token: token)
             let byID = Dictionary(uniqueKeysWithValues: (materials["section", "materials", "nodes"] as? [[String: Any]] ?? []).map { ($0["lmsId"] as! String, $0) })
             #expect(byID["m-0"]?["syncStatus"] as? String == "SUCCESSFUL", "\(materials.text)")
@@ -63,7 +63,7 @@ struct CalendarAndLimitsTests {
 
             // Midnight local is the next day: outside every period, and the message says so in the school's terms.
             #expect(byID["m-1"]?["syncStatus"] as? String == "ERROR")
-            let problem = try #require((byID["m-1"]?["problems"] as? [[String: Any]])?.first)
+            let problem = try #require((nodesOf(byID["m-1"]?["problems"]) as? [[String: Any]])?.first)
             #expect(problem["code"] as? String == "DUE_DATE_OUTSIDE_GRADING_PERIOD")
             let nextDay = SchoolCalendar.localDay(midnight, in: TimeZone(identifier: "America/Los_Angeles")!)
             #expect((problem["message"] as? String)?.contains("\(nextDay) (00:00, America/Los_Angeles time)") == true, "\(problem)")
@@ -90,11 +90,11 @@ struct CalendarAndLimitsTests {
             _ = try await env.feed(section: section, teacher: teacher, materials: 1, dueDate: { _ in Self.iso(lastMinute) })
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
             let plan = try await env.post("""
-                mutation($i: PlanSyncInput!) { planSync(input: $i) { items { decision problems { code message } } } }
+                mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { decision problems { nodes { code message } } } } } }
                 """, ["i": ["sectionId": sectionID]], token: token)
-            let item = try #require((plan["planSync", "items"] as? [[String: Any]])?.first, "\(plan.text)")
+            let item = try #require((plan["planSync", "items", "nodes"] as? [[String: Any]])?.first, "\(plan.text)")
             #expect(item["decision"] as? String == "BLOCKED")
-            let message = ((item["problems"] as? [[String: Any]])?.first?["message"] as? String) ?? ""
+            let message = ((nodesOf(item["problems"]) as? [[String: Any]])?.first?["message"] as? String) ?? ""
             #expect(message.contains("\(Validation.utcDay(lastMinute)) (06:59, UTC time)"), "\(message)")
         }
     }
@@ -119,9 +119,9 @@ struct CalendarAndLimitsTests {
             let token = try env.token(.teacher, user: teacher)
             _ = try await env.feed(section: section, teacher: teacher, materials: 0)
             let saved = try await env.post("""
-                mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { sections { schedule { timeZone startTime } } userErrors { message } } }
+                mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { sections { nodes { schedule { timeZone startTime } } } userErrors { message } } }
                 """, ["i": ["sectionId": try env.sectionID(section), "schedule": ["weekday": 5, "startTime": "18:00"]]], token: token)
-            #expect((saved["saveSyncSchedule", "sections"] as? [[String: Any]])?.first.flatMap { ($0["schedule"] as? [String: Any])?["timeZone"] as? String }
+            #expect((saved["saveSyncSchedule", "sections", "nodes"] as? [[String: Any]])?.first.flatMap { ($0["schedule"] as? [String: Any])?["timeZone"] as? String }
                 == "America/Phoenix", "\(saved.text)")
             let bad = try await env.post("""
                 mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { userErrors { message field } } }
@@ -163,21 +163,21 @@ struct CalendarAndLimitsTests {
             #expect((renamed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true, "\(renamed.text)")
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
             let plan = """
-                mutation($i: PlanSyncInput!) { planSync(input: $i) { items { material { lmsId } decision problems { code message } } } }
+                mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision problems { nodes { code message } } } } } }
                 """
             let before = try await env.post(plan, ["i": ["sectionId": sectionID]], token: token)
-            let sentBefore = (before["planSync", "items"] as? [[String: Any]] ?? []).filter { $0["decision"] as? String == "SEND" }.count
+            let sentBefore = (before["planSync", "items", "nodes"] as? [[String: Any]] ?? []).filter { $0["decision"] as? String == "SEND" }.count
             #expect(sentBefore == 2, "the standard profile has no title limit: both would go (\(before.text))")
 
             try Self.configure(env) { $0.limits = ProfileLimits(titleLimit: 50) }
             let run = try await LinkedCourseTests.syncChanges(env, section, token)
             let statuses = try await env.post("""
-                query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { code message } } } } }
+                query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { nodes { code message } } } } } }
                 """, ["id": sectionID], token: token)
             let byID = Dictionary(uniqueKeysWithValues: (statuses["section", "materials", "nodes"] as? [[String: Any]] ?? []).map { ($0["lmsId"] as! String, $0) })
             #expect(byID["m-0"]?["syncStatus"] as? String == "SUCCESSFUL", "\(statuses.text)")
             #expect(byID["m-1"]?["syncStatus"] as? String == "ERROR")
-            let problem = (byID["m-1"]?["problems"] as? [[String: Any]])?.first
+            let problem = (nodesOf(byID["m-1"]?["problems"]) as? [[String: Any]])?.first
             #expect(problem?["code"] as? String == "TITLE_TOO_LONG")
             #expect((problem?["message"] as? String)?.contains("60 characters; Standard OneRoster 1.1 accepts at most 50") == true, "\(String(describing: problem))")
 

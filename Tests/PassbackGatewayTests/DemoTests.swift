@@ -13,15 +13,15 @@ struct DemoTests {
         #expect(first.teacherWidget.hasPrefix(first.base + "/widget#token=pb_"))
         let teacher = try await graphQL(first.base, "{ viewer { role sections { totalCount } } }", token: first.teacherToken)
         #expect(teacher["viewer", "role"] as? String == "TEACHER" && (teacher["viewer", "sections", "totalCount"] as? Int ?? 0) >= 2, "\(teacher.text)")
-        let admin = try await graphQL(first.base, "{ viewer { role } syncErrorSummary(groupBy: CODE) { key count } }", token: first.adminToken)
-        let codes = Set((admin["syncErrorSummary"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String })
+        let admin = try await graphQL(first.base, "{ viewer { role } syncErrorSummary(groupBy: CODE) { nodes { key count } } }", token: first.adminToken)
+        let codes = Set((nodesOf(admin["syncErrorSummary"]) as? [[String: Any]] ?? []).compactMap { $0["key"] as? String })
         // The demo's first syncs meet the rule breakers it fed; wait for them.
         var seen = codes
         let deadline = Date().addingTimeInterval(60)
         while !seen.isSuperset(of: ["DUE_DATE_MISSING", "DUE_DATE_OUTSIDE_GRADING_PERIOD", "UNCATEGORIZED"]), Date() < deadline {
             try await Task.sleep(for: .milliseconds(200))
-            let again = try await graphQL(first.base, "{ syncErrorSummary(groupBy: CODE) { key } }", token: first.adminToken)
-            seen = Set((again["syncErrorSummary"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String })
+            let again = try await graphQL(first.base, "{ syncErrorSummary(groupBy: CODE) { nodes { key } } }", token: first.adminToken)
+            seen = Set((nodesOf(again["syncErrorSummary"]) as? [[String: Any]] ?? []).compactMap { $0["key"] as? String })
         }
         #expect(seen.isSuperset(of: ["DUE_DATE_MISSING", "DUE_DATE_OUTSIDE_GRADING_PERIOD", "UNCATEGORIZED"]), "\(seen)")
         let feed = try await graphQL(first.base, "mutation { recordGrades(input: { courseLmsId: \"none\", grades: [] }) { userErrors { code } } }",

@@ -11,7 +11,7 @@ import FoundationNetworking
 @Suite("End to end: sandbox SIS, gateway, LMS feed, teacher, admin", .serialized)
 struct EndToEndTests {
     static let statusQuery = """
-        query($id: ID!) { section(id: $id) { materials(first: 50) { nodes { id lmsId syncStatus lastSyncedAt problems { code message field } } } } }
+        query($id: ID!) { section(id: $id) { materials(first: 50) { nodes { id lmsId syncStatus lastSyncedAt problems { nodes { code message field } } } } } }
         """
 
     func statuses(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: (status: String, problems: [String])] {
@@ -19,7 +19,7 @@ struct EndToEndTests {
         guard r.errors.isEmpty, let nodes = r["section", "materials", "nodes"] as? [[String: Any]] else { throw HarnessFailure(r.text) }
         var out: [String: (String, [String])] = [:]
         for n in nodes {
-            out[n["lmsId"] as! String] = (n["syncStatus"] as! String, ((n["problems"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String })
+            out[n["lmsId"] as! String] = (n["syncStatus"] as! String, ((nodesOf(n["problems"]) as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String })
         }
         return out
     }
@@ -37,27 +37,27 @@ struct EndToEndTests {
 
             // Before the map is saved, the plan says what is wrong and sends nothing.
             let plan = try await env.post("""
-                mutation($input: PlanSyncInput!) { planSync(input: $input) { writeCount items { decision material { lmsId } problems { code } } userErrors { message } } }
+                mutation($input: PlanSyncInput!) { planSync(input: $input) { writeCount items { nodes { decision material { lmsId } problems { nodes { code } } } } userErrors { message } } }
                 """, ["input": ["sectionId": sectionID]], token: teacherToken)
             #expect(plan.errors.isEmpty, "\(plan.text)")
-            let planned = try #require(plan["planSync", "items"] as? [[String: Any]])
+            let planned = try #require(plan["planSync", "items", "nodes"] as? [[String: Any]])
             #expect(planned.count == 4)
             #expect(planned.allSatisfy { $0["decision"] as? String == "BLOCKED" })
-            #expect(planned.allSatisfy { (($0["problems"] as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "SECTION_NOT_CONFIGURED" } })
+            #expect(planned.allSatisfy { ((nodesOf($0["problems"]) as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "SECTION_NOT_CONFIGURED" } })
 
             // The teacher maps the three LMS categories (two onto one SIS category).
             let section1 = try await env.post("""
-                query($id: ID!) { section(id: $id) { lmsCategories { id lmsId } sisCategories { id sourcedId } } }
+                query($id: ID!) { section(id: $id) { lmsCategories { nodes { id lmsId } } sisCategories { nodes { id sourcedId } } } }
                 """, ["id": sectionID], token: teacherToken)
-            let lms = try #require(section1["section", "lmsCategories"] as? [[String: Any]]).map { $0["id"] as! String }
-            let sis = try #require(section1["section", "sisCategories"] as? [[String: Any]]).map { $0["id"] as! String }
+            let lms = try #require(section1["section", "lmsCategories", "nodes"] as? [[String: Any]]).map { $0["id"] as! String }
+            let sis = try #require(section1["section", "sisCategories", "nodes"] as? [[String: Any]]).map { $0["id"] as! String }
             let saved = try await env.post("""
-                mutation($input: SaveCategoryMapInput!) { saveCategoryMap(input: $input) { section { configured categoryMap { lmsCategory { lmsId } sisCategory { sourcedId } } } userErrors { message } } }
+                mutation($input: SaveCategoryMapInput!) { saveCategoryMap(input: $input) { section { configured categoryMap { nodes { lmsCategory { lmsId } sisCategory { sourcedId } } } } userErrors { message } } }
                 """, ["input": ["sectionId": sectionID, "map": [["lmsCategoryId": lms[0], "sisCategoryId": sis[0]], ["lmsCategoryId": lms[1], "sisCategoryId": sis[0]],
                                                                  ["lmsCategoryId": lms[2], "sisCategoryId": sis[1]]]]], token: teacherToken)
             #expect(saved.errors.isEmpty, "\(saved.text)")
             #expect(saved["saveCategoryMap", "section", "configured"] as? Bool == true)
-            #expect((saved["saveCategoryMap", "section", "categoryMap"] as? [Any])?.count == 3)
+            #expect((saved["saveCategoryMap", "section", "categoryMap", "nodes"] as? [Any])?.count == 3)
 
             // The first write to the SIS is slow, so the run is seen under way.
             env.running.sandbox.faults.script([.slow(milliseconds: 1500)])
@@ -111,7 +111,7 @@ struct EndToEndTests {
             let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
             let errors = try await env.post("""
                 { syncErrors(first: 10) { totalCount nodes { code message section { sourcedId } school { sourcedId } material { lmsId syncStatus } } }
-                  byCode: syncErrorSummary(groupBy: CODE) { key count } bySchool: syncErrorSummary(groupBy: SCHOOL) { key label count } }
+                  byCode: syncErrorSummary(groupBy: CODE) { nodes { key count } } bySchool: syncErrorSummary(groupBy: SCHOOL) { nodes { key label count } } }
                 """, token: admin)
             #expect(errors.errors.isEmpty, "\(errors.text)")
             #expect(errors["syncErrors", "totalCount"] as? Int == 1)
@@ -119,12 +119,12 @@ struct EndToEndTests {
             #expect(errors["syncErrors", "nodes", 0, "section", "sourcedId"] as? String == section)
             #expect(errors["syncErrors", "nodes", 0, "school", "sourcedId"] as? String == env.school(of: section))
             #expect(errors["syncErrors", "nodes", 0, "material", "lmsId"] as? String == "m-3")
-            #expect(errors["byCode", 0, "key"] as? String == "DUE_DATE_OUTSIDE_GRADING_PERIOD")
-            #expect(errors["bySchool", 0, "key"] as? String == env.school(of: section))
+            #expect(errors["byCode", "nodes", 0, "key"] as? String == "DUE_DATE_OUTSIDE_GRADING_PERIOD")
+            #expect(errors["bySchool", "nodes", 0, "key"] as? String == env.school(of: section))
 
             // Each filter narrows by what it names (ids, as the API gives them).
             let filtered = """
-                query($f: SyncErrorFilter) { syncErrors(filter: $f) { totalCount } byTeacher: syncErrorSummary(filter: $f, groupBy: TEACHER) { key label count } }
+                query($f: SyncErrorFilter) { syncErrors(filter: $f) { totalCount } byTeacher: syncErrorSummary(filter: $f, groupBy: TEACHER) { nodes { key label count } } }
                 """
             let otherSchool = try #require(env.schools.first { $0 != env.school(of: section) })
             let other = try #require(env.sectionsByTeacher.keys.sorted().first { $0 != teacher })
@@ -139,8 +139,8 @@ struct EndToEndTests {
                 #expect(r["syncErrors", "totalCount"] as? Int == count, "\(filter): \(r.text)")
             }
             let byTeacher = try await env.post(filtered, ["f": [:] as [String: Any]], token: admin)
-            #expect(byTeacher["byTeacher", 0, "key"] as? String == teacher, "\(byTeacher.text)")
-            #expect((byTeacher["byTeacher", 0, "label"] as? String)?.isEmpty == false)
+            #expect(byTeacher["byTeacher", "nodes", 0, "key"] as? String == teacher, "\(byTeacher.text)")
+            #expect((byTeacher["byTeacher", "nodes", 0, "label"] as? String)?.isEmpty == false)
             // An admin of the other school sees none of it.
             let otherAdmin = try env.token(.admin, user: teacher, org: otherSchool)
             let outside = try await env.post(filtered, ["f": [:] as [String: Any]], token: otherAdmin)

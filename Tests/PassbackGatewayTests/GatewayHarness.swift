@@ -214,10 +214,10 @@ extension GatewayEnv {
         var ids: [String: String] = [:]
         if !items.isEmpty {
             let fed = try await post("""
-                mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { materials { lmsId ids } userErrors { code message field } } }
+                mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { materials(first: 100) { nodes { lmsId ids } } userErrors { code message field } } }
                 """, ["input": ["courseLmsId": course, "materials": items]], token: integration)
             guard fed.errors.isEmpty, (fed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(fed.text) }
-            for m in fed["upsertMaterials", "materials"] as? [[String: Any]] ?? [] {
+            for m in fed["upsertMaterials", "materials", "nodes"] as? [[String: Any]] ?? [] {
                 ids[m["lmsId"] as! String] = (m["ids"] as! [String]).first
             }
         }
@@ -238,11 +238,16 @@ extension GatewayEnv {
 
     /// The teacher maps every LMS category of the section to its first SIS category.
     func mapToFirstSISCategory(sectionID: String, token: String) async throws {
-        let cats = try await post("query($id: ID!) { section(id: $id) { lmsCategories { id } sisCategories { id } } }", ["id": sectionID], token: token)
-        let lms = (cats["section", "lmsCategories"] as! [[String: Any]]).map { $0["id"] as! String }
-        let sis = (cats["section", "sisCategories"] as! [[String: Any]]).map { $0["id"] as! String }
+        let cats = try await post("query($id: ID!) { section(id: $id) { lmsCategories { nodes { id } } sisCategories { nodes { id } } } }", ["id": sectionID], token: token)
+        let lms = (cats["section", "lmsCategories", "nodes"] as! [[String: Any]]).map { $0["id"] as! String }
+        let sis = (cats["section", "sisCategories", "nodes"] as! [[String: Any]]).map { $0["id"] as! String }
         let saved = try await post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
                                    ["i": ["sectionId": sectionID, "map": lms.map { ["lmsCategoryId": $0, "sisCategoryId": sis[0]] }]], token: token)
         guard saved.errors.isEmpty, (saved["saveCategoryMap", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(saved.text) }
     }
+}
+
+/// The `nodes` of a connection in an answer (every list of the API is one).
+func nodesOf(_ connection: Any?) -> Any? {
+    (connection as? [String: Any])?["nodes"]
 }

@@ -17,7 +17,7 @@ struct GraphTests {
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
             _ = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": sectionID]], token: token)
             let r = try await env.post("""
-                query($id: ID!) { section(id: $id) { id school { id } term { id } teachers { id } lmsCourse { id } lmsCategories { id } sisCategories { id }
+                query($id: ID!) { section(id: $id) { id school { id } term { id } teachers { nodes { id } } lmsCourse { id } lmsCategories { nodes { id } } sisCategories { nodes { id } }
                   syncRuns { nodes { id jobs(first: 1) { nodes { id } } } } materials(first: 1) { nodes { id grades(first: 1) { nodes { id } } } } } }
                 """, ["id": sectionID], token: token)
             let s = try #require(r["section"] as? [String: Any], "\(r.text)")
@@ -26,8 +26,8 @@ struct GraphTests {
             let material = (s["materials"] as! [String: Any])["nodes"] as! [[String: Any]]
             let run = ((s["syncRuns"] as! [String: Any])["nodes"] as! [[String: Any]])[0]
             let ids: [(String, String)] = [
-                ("Section", id(s)), ("Org", id(s["school"])), ("AcademicSession", id(s["term"])), ("User", first(s["teachers"])), ("LmsCourse", id(s["lmsCourse"])),
-                ("LmsCategory", first(s["lmsCategories"])), ("SisCategory", first(s["sisCategories"])), ("SyncRun", id(run)), ("SyncJob", first((run["jobs"] as? [String: Any])?["nodes"])),
+                ("Section", id(s)), ("Org", id(s["school"])), ("AcademicSession", id(s["term"])), ("User", first(nodesOf(s["teachers"]))), ("LmsCourse", id(s["lmsCourse"])),
+                ("LmsCategory", first(nodesOf(s["lmsCategories"]))), ("SisCategory", first(nodesOf(s["sisCategories"]))), ("SyncRun", id(run)), ("SyncJob", first((run["jobs"] as? [String: Any])?["nodes"])),
                 ("Material", id(material[0])), ("Grade", first((material[0]["grades"] as! [String: Any])["nodes"])),
             ]
             #expect(ids.allSatisfy { !$0.1.isEmpty }, "\(ids)")
@@ -51,7 +51,7 @@ struct GraphTests {
             try await env.feed(section: section, teacher: teacher, materials: 24)
             let principal = Principal(tokenID: 0, connectionID: "district", userSourcedId: teacher, role: .teacher, orgSourcedId: nil)
             let query = """
-                query($id: ID!, $n: Int) { section(id: $id) { school { name } materials(first: $n) { nodes { title lmsCategory { title } problems { code }
+                query($id: ID!, $n: Int) { section(id: $id) { school { name } materials(first: $n) { nodes { title lmsCategory { title } problems { nodes { code } }
                   section { title school { name } } grades(first: 3) { totalCount nodes { score student { familyName } } } history { totalCount } } } } }
                 """
             var fetches: [Int] = []

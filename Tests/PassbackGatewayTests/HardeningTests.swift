@@ -25,12 +25,12 @@ struct HardeningTests {
                                                                                ["materialLmsId": "m", "studentSourcedId": foreignStudent, "score": 2]]]], token: integration)
             let token = try env.token(.teacher, user: teacher)
             let r = try await env.post("""
-                query($id: ID!) { section(id: $id) { linkedSections { sourcedId } lmsCourse { sections { sourcedId } }
+                query($id: ID!) { section(id: $id) { linkedSections { nodes { sourcedId } } lmsCourse { sections { nodes { sourcedId } } }
                   materials { nodes { grades { totalCount nodes { studentSourcedId } } } } } }
                 """, ["id": try env.sectionID(own)], token: token)
             #expect(r.errors.isEmpty, "\(r.text)")
-            #expect((r["section", "linkedSections"] as? [Any])?.isEmpty == true, "\(r.text)")
-            #expect((r["section", "lmsCourse", "sections"] as? [[String: Any]])?.map { $0["sourcedId"] as? String } == [own])
+            #expect((r["section", "linkedSections", "nodes"] as? [Any])?.isEmpty == true, "\(r.text)")
+            #expect((r["section", "lmsCourse", "sections", "nodes"] as? [[String: Any]])?.map { $0["sourcedId"] as? String } == [own])
             #expect((r["section", "materials", "nodes", 0, "grades", "nodes"] as? [[String: Any]])?.map { $0["studentSourcedId"] as? String } == [ownStudent])
             #expect(r["section", "materials", "nodes", 0, "grades", "totalCount"] as? Int == 1)
         }
@@ -51,7 +51,7 @@ struct HardeningTests {
             let deepIntrospection = try await env.post("{ __schema { types { " + String(repeating: "fields { type { ", count: 12) + "name" + String(repeating: " } }", count: 12) + " } } }",
                                                        token: token)
             #expect(deepIntrospection.codes == ["QUERY_TOO_COMPLEX"], "\(deepIntrospection.text.prefix(300))")
-            let defaulted = try await env.post("query($n: Int = 100) { viewer { sections(first: $n) { nodes { materials(first: $n) { nodes { title problems { code } } } } } } }",
+            let defaulted = try await env.post("query($n: Int = 100) { viewer { sections(first: $n) { nodes { materials(first: $n) { nodes { title problems { nodes { code } } } } } } } }",
                                                token: token)
             #expect(defaulted.codes == ["QUERY_TOO_COMPLEX"], "a variable's default counts: \(defaulted.text.prefix(300))")
             var many = "mutation { "

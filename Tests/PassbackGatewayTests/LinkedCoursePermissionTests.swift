@@ -49,10 +49,10 @@ struct LinkedCoursePermissionTests {
                         "categories": [["lmsId": "lc-0", "title": "Homework"]]]], token: integration)
         #expect((course["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(course.text)")
         let fed = try await env.post("""
-            mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { materials { ids } userErrors { message } } }
+            mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { materials { nodes { ids } } userErrors { message } } }
             """, ["i": ["courseLmsId": "shared", "materials": [["lmsId": "m-0", "title": "Essay", "categoryLmsId": "lc-0", "maxPoints": 10]]]],
             token: integration)
-        let materialID = try #require((fed["upsertMaterials", "materials", 0, "ids"] as? [String])?.first, "\(fed.text)")
+        let materialID = try #require((fed["upsertMaterials", "materials", "nodes", 0, "ids"] as? [String])?.first, "\(fed.text)")
         var grades: [[String: Any]] = env.students(of: sectionA).map { ["materialLmsId": "m-0", "studentSourcedId": $0, "score": 7.0] }
         grades += env.students(of: sectionB).map { ["materialLmsId": "m-0", "studentSourcedId": $0, "score": 4.0, "comment": Self.privateComment] }
         let recorded = try await env.post("""
@@ -174,9 +174,9 @@ struct LinkedCoursePermissionTests {
                 expectForbidden(try await env.post(Self.userQuery, ["id": user(id)], token: adminA), "school A's admin reading \(what)", hiding: emailOf(id))
             }
             // Section.teachers and Grade.student answer the same way as node.
-            let teachers = try await env.post("query($id: ID!) { section(id: $id) { teachers { sourcedId email } } }", ["id": try env.sectionID(l.sectionA)],
+            let teachers = try await env.post("query($id: ID!) { section(id: $id) { teachers { nodes { sourcedId email } } } }", ["id": try env.sectionID(l.sectionA)],
                                               token: adminA)
-            #expect((teachers["section", "teachers", 0, "email"] as? String)?.contains("@") == true, "\(teachers.text)")
+            #expect((teachers["section", "teachers", "nodes", 0, "email"] as? String)?.contains("@") == true, "\(teachers.text)")
             let district = try env.token(.admin, user: bystander, org: env.districtOrg)
             let all = try await env.post(Self.usersQuery, ["ids": [l.studentB, staffB, l.teacherB].map(user)], token: district)
             #expect((all["nodes"] as? [[String: Any]])?.allSatisfy { ($0["email"] as? String)?.contains("@") == true } == true, "\(all.text)")
@@ -245,15 +245,15 @@ struct LinkedCoursePermissionTests {
 
             let plan = """
                 mutation($i: PlanSyncInput!) { planSync(input: $i) { writeCount userErrors { message }
-                  items { decision material { lmsId } problems { code message studentSourcedId } writes { kind targetSourcedId payload } } } }
+                  items(first: 5) { nodes { decision material { lmsId } problems { nodes { code message studentSourcedId } } writes { nodes { kind targetSourcedId payload } } } } } }
                 """
             for (token, section, own, others, who) in [(teacherA, sectionA, studentsA, studentsB, "A"), (teacherB, sectionB, studentsB, studentsA, "B")] {
                 let planned = try await env.post(plan, ["i": ["sectionId": section]], token: token)
-                #expect((planned["planSync", "items"] as? [Any])?.count == 2, "\(planned.text)")
+                #expect((planned["planSync", "items", "nodes"] as? [Any])?.count == 2, "\(planned.text)")
                 #expect(leaks(planned, from: others, own: own).isEmpty, "teacher \(who)'s planSync shows \(leaks(planned, from: others, own: own)): \(planned.text)")
                 // Each write of a result names one of the section's own students.
-                for item in planned["planSync", "items"] as? [[String: Any]] ?? [] {
-                    for w in item["writes"] as? [[String: Any]] ?? [] where w["kind"] as? String == "PUT_RESULT" {
+                for item in planned["planSync", "items", "nodes"] as? [[String: Any]] ?? [] {
+                    for w in nodesOf(item["writes"]) as? [[String: Any]] ?? [] where w["kind"] as? String == "PUT_RESULT" {
                         let payload = try JSONSerialization.jsonObject(with: Data((w["payload"] as? String ?? "{}").utf8)) as? [String: Any]
                         let student = (payload?["student"] as? [String: Any])?["sourcedId"] as? String
                         #expect(student.map(own.contains) == true, "teacher \(who)'s plan writes a result for \(student ?? "?"): \(w)")
@@ -269,7 +269,7 @@ struct LinkedCoursePermissionTests {
                 runs[who] = try #require(sync["syncChanges", "run", "id"] as? String, "\(sync.text)")
             }
             let runQuery = """
-                query($id: ID!) { node(id: $id) { ... on SyncRun { state jobs(first: 100) { nodes { id kind targetSourcedId state lastError material { lmsId problems { code message studentSourcedId } } } } } } }
+                query($id: ID!) { node(id: $id) { ... on SyncRun { state jobs(first: 100) { nodes { id kind targetSourcedId state lastError material { lmsId problems { nodes { code message studentSourcedId } } } } } } } }
                 """
             for (who, token) in [("A", teacherA), ("B", teacherB)] {
                 try await env.waitUntil {
@@ -298,21 +298,21 @@ struct LinkedCoursePermissionTests {
 
                 // The materials as the widget lists them: problems and history.
                 let listed = try await env.post("""
-                    query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { code message studentSourcedId }
+                    query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { nodes { code message studentSourcedId } }
                       history(first: 50) { nodes { action outcome code message run { id } } } } } } }
                     """, ["id": who == "A" ? sectionA : sectionB], token: token)
                 #expect((listed["section", "materials", "nodes"] as? [Any])?.count == 2, "\(listed.text)")
                 #expect(leaks(listed, from: others, own: own).isEmpty, "teacher \(who)'s problems and history show \(leaks(listed, from: others, own: own)): \(listed.text)")
             }
             // B's own error is B's to see: the invalid score names B's student.
-            let listedB = try await env.post("query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId problems { code studentSourcedId } } } } }",
+            let listedB = try await env.post("query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId problems { nodes { code studentSourcedId } } } } } }",
                                              ["id": sectionB], token: teacherB)
             #expect(listedB.text.contains("SCORE_INVALID") && listedB.text.contains(studentsB[0]), "\(listedB.text)")
             // The stranger is nobody's student: one section reports them (the first linked one by
             // sourcedId), once; the other section shows no such problem.
             let reporter = min(l.sectionA, l.sectionB)
             for (token, section, sourcedId) in [(teacherA, sectionA, l.sectionA), (teacherB, sectionB, l.sectionB)] {
-                let r = try await env.post("query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { problems { code studentSourcedId } } } } }",
+                let r = try await env.post("query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { problems { nodes { code studentSourcedId } } } } } }",
                                            ["id": section], token: token)
                 if sourcedId == reporter {
                     #expect(r.text.contains(#"{"code":"STUDENT_NOT_ENROLLED","studentSourcedId":"stranger-1"}"#), "\(r.text)")
@@ -325,9 +325,9 @@ struct LinkedCoursePermissionTests {
             // School admins: each sees the errors of their school's section, nothing of the other's.
             let errorsQuery = """
                 { syncErrors(first: 50) { totalCount nodes { code message field section { sourcedId } school { sourcedId }
-                    material { lmsId problems { code message studentSourcedId } history(first: 50) { nodes { message } } } } }
-                  byCode: syncErrorSummary(groupBy: CODE) { key label count } bySchool: syncErrorSummary(groupBy: SCHOOL) { key label count }
-                  byTeacher: syncErrorSummary(groupBy: TEACHER) { key label count } }
+                    material { lmsId problems { nodes { code message studentSourcedId } } history(first: 50) { nodes { message } } } } }
+                  byCode: syncErrorSummary(groupBy: CODE) { nodes { key label count } } bySchool: syncErrorSummary(groupBy: SCHOOL) { nodes { key label count } }
+                  byTeacher: syncErrorSummary(groupBy: TEACHER) { nodes { key label count } } }
                 """
             for (token, own, others, otherSection, otherSchool, who) in [
                 (adminA, studentsA, studentsB, l.sectionB, l.schoolB, "A"), (adminB, studentsB, studentsA, l.sectionA, l.schoolA, "B")] {
@@ -336,7 +336,7 @@ struct LinkedCoursePermissionTests {
                 #expect(leaks(r, from: others, own: own).isEmpty, "school \(who)'s admin sees \(leaks(r, from: others, own: own)): \(r.text)")
                 let sections = (r["syncErrors", "nodes"] as? [[String: Any]] ?? []).compactMap { ($0["section"] as? [String: Any])?["sourcedId"] as? String }
                 #expect(!sections.contains(otherSection) && sections.allSatisfy { env.school(of: $0) != otherSchool }, "\(r.text)")
-                let schoolKeys = (r["bySchool"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
+                let schoolKeys = (nodesOf(r["bySchool"]) as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
                 #expect(!schoolKeys.contains(otherSchool), "school \(who)'s admin counts the other school: \(r.text)")
             }
             let errorsB = try await env.post("{ syncErrors(first: 50) { nodes { code section { sourcedId } } } }", token: adminB)
@@ -350,8 +350,8 @@ struct LinkedCoursePermissionTests {
             let l = try await link(env)
             let teacherB = try env.token(.teacher, user: l.teacherB)
             let sectionB = try env.sectionID(l.sectionB)
-            let categories = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { id } sisCategories { id } } }", ["id": sectionB], token: teacherB)
-            let lms = try #require(categories["section", "lmsCategories", 0, "id"] as? String), sis = try #require(categories["section", "sisCategories", 0, "id"] as? String)
+            let categories = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { nodes { id } } sisCategories { nodes { id } } } }", ["id": sectionB], token: teacherB)
+            let lms = try #require(categories["section", "lmsCategories", "nodes", 0, "id"] as? String), sis = try #require(categories["section", "sisCategories", "nodes", 0, "id"] as? String)
             let input: [String: Any] = ["sectionId": sectionB, "map": [["lmsCategoryId": lms, "sisCategoryId": sis]], "idempotencyKey": "map-1"]
             func save(_ fragment: String) async throws -> Reply {
                 try await env.post("""
@@ -367,7 +367,7 @@ struct LinkedCoursePermissionTests {
             #expect(again.data.map(NSDictionary.init) == first.data.map(NSDictionary.init), "the same request replays the first answer: \(again.text)")
 
             // The same key with another selection (a fragment of the same name that reads more, or less) is not that request.
-            for other in ["title", reading + " teachers { email }"] {
+            for other in ["title", reading + " teachers { nodes { email } }"] {
                 let r = try await save(other)
                 #expect(r["saveCategoryMap", "userErrors", 0, "code"] as? String == "CONFLICT", "another selection, same key: \(r.text)")
                 #expect(r["saveCategoryMap", "userErrors", 0, "field"] as? [String] == ["input", "idempotencyKey"])

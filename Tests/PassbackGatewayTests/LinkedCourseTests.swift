@@ -85,10 +85,10 @@ struct LinkedCourseTests {
     }
 
     static func decisions(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: String] {
-        let r = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { items { material { lmsId } decision } } }",
+        let r = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision } } } }",
                                    ["i": ["sectionId": try env.sectionID(section)]], token: token)
         var out: [String: String] = [:]
-        for item in r["planSync", "items"] as? [[String: Any]] ?? [] {
+        for item in r["planSync", "items", "nodes"] as? [[String: Any]] ?? [] {
             out[(item["material"] as! [String: Any])["lmsId"] as! String] = item["decision"] as? String
         }
         return out
@@ -233,17 +233,17 @@ struct LinkedCourseTests {
     static func dryRun(_ env: GatewayEnv, _ section: String, _ token: String) async throws
         -> [String: (decision: String, problems: [[String: Any]], students: [String])] {
         let r = try await env.post("""
-            mutation($i: PlanSyncInput!) { planSync(input: $i) { items { material { lmsId } decision problems { code message studentSourcedId }
-                                                                 writes { kind payload } } userErrors { message } } }
+            mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision problems { nodes { code message studentSourcedId } }
+                                                                 writes { nodes { kind payload } } } } userErrors { message } } }
             """, ["i": ["sectionId": try env.sectionID(section)]], token: token)
         #expect(r.errors.isEmpty, "\(r.text)")
         var out: [String: (String, [[String: Any]], [String])] = [:]
-        for item in r["planSync", "items"] as? [[String: Any]] ?? [] {
-            let students = (item["writes"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "PUT_RESULT" }.compactMap { w -> String? in
+        for item in r["planSync", "items", "nodes"] as? [[String: Any]] ?? [] {
+            let students = (nodesOf(item["writes"]) as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "PUT_RESULT" }.compactMap { w -> String? in
                 let payload = try? JSONSerialization.jsonObject(with: Data((w["payload"] as? String ?? "").utf8)) as? [String: Any]
                 return (payload?["student"] as? [String: Any])?["sourcedId"] as? String
             }
-            out[(item["material"] as! [String: Any])["lmsId"] as! String] = (item["decision"] as? String ?? "", item["problems"] as? [[String: Any]] ?? [], students.sorted())
+            out[(item["material"] as! [String: Any])["lmsId"] as! String] = (item["decision"] as? String ?? "", nodesOf(item["problems"]) as? [[String: Any]] ?? [], students.sorted())
         }
         #expect(!out.isEmpty, "\(r.text)")
         return out
@@ -268,12 +268,12 @@ struct LinkedCourseTests {
     /// Each material of a section: lmsId → (status, problems as "CODE student").
     static func statuses(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: (status: String, problems: [String])] {
         let r = try await env.post("""
-            query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { code studentSourcedId } } } } }
+            query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { nodes { code studentSourcedId } } } } } }
             """, ["id": try env.sectionID(section)], token: token)
         var out: [String: (String, [String])] = [:]
         for n in r["section", "materials", "nodes"] as? [[String: Any]] ?? [] {
             out[n["lmsId"] as! String] = (n["syncStatus"] as! String,
-                                          (n["problems"] as? [[String: Any]] ?? []).map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "-")" })
+                                          (nodesOf(n["problems"]) as? [[String: Any]] ?? []).map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "-")" })
         }
         #expect(!out.isEmpty, "\(r.text)")
         return out

@@ -66,26 +66,38 @@ struct LoadLimitTests {
         }
     }
 
-    @Test("a list priced by a guess that holds more is charged what it held: the bucket follows the answer, not the price")
-    func underpricedListCharged() async throws {
+    @Test("a section's list is a connection: a page holds at most `first` items, with the total and a cursor to the rest, and is charged no more than its price")
+    func listsArePaged() async throws {
         try await withGateway { env in
             let (section, teacher) = env.yearLongSection
             let integration = try env.token(.integration, user: "lms-feed")
-            // Thirty LMS categories: `lmsCategories` is a plain list, priced as ten.
+            // Thirty LMS categories, read ten at a time.
             let categories = (0..<30).map { ["lmsId": "c-\($0)", "title": "Category \($0)"] }
             let course = try await env.post("""
                 mutation($input: UpsertLmsCourseInput!) { upsertLmsCourse(input: $input) { userErrors { message } } }
                 """, ["input": ["lmsId": "wide", "title": "Wide course", "sectionSourcedIds": [section], "categories": categories]], token: integration)
             #expect((course["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(course.text)")
             let token = try env.token(.teacher, user: teacher)
-            let r = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { id title } } }", ["id": try env.sectionID(section)], token: token)
-            #expect(r.errors.isEmpty && (r["section", "lmsCategories"] as? [Any])?.count == 30, "\(r.text.prefix(300))")
-            let cost = try #require((r.json["extensions"] as? [String: Any])?["cost"] as? [String: Any])
-            let requested = try #require(cost["requestedQueryCost"] as? Int), actual = try #require(cost["actualQueryCost"] as? Int)
-            #expect(actual >= 60 && actual > requested, "the answer's 30 categories of two fields each are charged: \(cost)")
-            let throttle = try #require(cost["throttleStatus"] as? [String: Any])
-            let available = try #require(throttle["currentlyAvailable"] as? Int), maximum = try #require(throttle["maximumAvailable"] as? Int)
-            #expect(available <= maximum - actual + 1, "the bucket was charged the answer, \(actual), not the price, \(requested): \(cost)")
+            let query = "query($id: ID!, $after: String) { section(id: $id) { lmsCategories(first: 10, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id title } } } }"
+            var titles: [String] = []
+            var after: Any = NSNull()
+            for page in 1...3 {
+                let r = try await env.post(query, ["id": try env.sectionID(section), "after": after], token: token)
+                let nodes = try #require(r["section", "lmsCategories", "nodes"] as? [[String: Any]], "\(r.text.prefix(300))")
+                #expect(nodes.count == 10 && r["section", "lmsCategories", "totalCount"] as? Int == 30, "\(r.text.prefix(300))")
+                #expect(r["section", "lmsCategories", "pageInfo", "hasNextPage"] as? Bool == (page < 3))
+                titles += nodes.compactMap { $0["title"] as? String }
+                after = r["section", "lmsCategories", "pageInfo", "endCursor"] as Any
+                let cost = try #require((r.json["extensions"] as? [String: Any])?["cost"] as? [String: Any])
+                let requested = try #require(cost["requestedQueryCost"] as? Int), actual = try #require(cost["actualQueryCost"] as? Int)
+                #expect(actual <= requested, "a page is charged at most its price: \(cost)")
+            }
+            // By title, byte by byte ("Category 10" before "Category 2"), every category once.
+            #expect(titles == categories.map { $0["title"]! }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+            let forged = try await env.post(query, ["id": try env.sectionID(section), "after": "bm90LWEtY3Vyc29y"], token: token)
+            #expect(forged.codes == ["BAD_USER_INPUT"], "\(forged.text.prefix(300))")
+            let tooMany = try await env.post("query($id: ID!) { section(id: $id) { teachers(first: 101) { totalCount } } }", ["id": try env.sectionID(section)], token: token)
+            #expect(tooMany.codes == ["BAD_USER_INPUT"], "\(tooMany.text.prefix(300))")
         }
     }
 

@@ -94,8 +94,8 @@ struct MaterialListTests {
             let all = try await list(env, sectionID, token, [:])
             #expect(all.count == 12)
             #expect(Set(all.map(\.status)) == ["SUCCESSFUL", "ERROR", "OPT_OUT", "NOT_SYNCED"], "\(all.map { ($0.title, $0.status) })")
-            let periods = try await env.post("query($id: ID!) { section(id: $id) { gradingPeriods { id startDate endDate } } }", ["id": sectionID], token: token)
-            let q1 = try #require((periods["section", "gradingPeriods"] as? [[String: Any]])?.first)
+            let periods = try await env.post("query($id: ID!) { section(id: $id) { gradingPeriods { nodes { id startDate endDate } } } }", ["id": sectionID], token: token)
+            let q1 = try #require((periods["section", "gradingPeriods", "nodes"] as? [[String: Any]])?.first)
 
             let searches: [String?] = [nil, "quiz", "Qu", "MACBETH", "zzz"]
             let statusSets: [[String]?] = [nil, ["ERROR"], ["NOT_SYNCED", "OPT_OUT"], ["SUCCESSFUL", "ERROR"]]

@@ -21,16 +21,16 @@ struct MutationTests {
         let fed = try await env.feed(section: section, teacher: teacher, materials: materials)
         let token = try env.token(.teacher, user: teacher)
         let sectionID = try env.sectionID(section)
-        let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { id } sisCategories { id } } }", ["id": sectionID], token: token)
-        return Setup(fed: fed, sectionID: sectionID, token: token, lms: (cats["section", "lmsCategories"] as! [[String: Any]]).map { $0["id"] as! String },
-                     sis: (cats["section", "sisCategories"] as! [[String: Any]]).map { $0["id"] as! String })
+        let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { nodes { id } } sisCategories { nodes { id } } } }", ["id": sectionID], token: token)
+        return Setup(fed: fed, sectionID: sectionID, token: token, lms: (cats["section", "lmsCategories", "nodes"] as! [[String: Any]]).map { $0["id"] as! String },
+                     sis: (cats["section", "sisCategories", "nodes"] as! [[String: Any]]).map { $0["id"] as! String })
     }
 
     func map(_ env: GatewayEnv, _ s: Setup, _ rows: [[String: Any]], key: String? = nil) async throws -> Reply {
         var input: [String: Any] = ["sectionId": s.sectionID, "map": rows]
         if let key { input["idempotencyKey"] = key }
         return try await env.post("""
-            mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { section { configured categoryMap { lmsCategory { id } sisCategory { id } } }
+            mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { section { configured categoryMap { nodes { lmsCategory { id } sisCategory { id } } } }
               userErrors { field message code } } }
             """, ["i": input], token: s.token)
     }
@@ -48,7 +48,7 @@ struct MutationTests {
     }
 
     func material(_ env: GatewayEnv, _ s: Setup, _ lmsID: String) async throws -> [String: Any] {
-        let r = try await env.post("query($id: ID!) { node(id: $id) { ... on Material { lmsId syncStatus syncToSIS deleted problems { code } } } }",
+        let r = try await env.post("query($id: ID!) { node(id: $id) { ... on Material { lmsId syncStatus syncToSIS deleted problems { nodes { code } } } } }",
                                    ["id": s.fed.materials[lmsID]!], token: s.token)
         return try #require(r["node"] as? [String: Any], "\(r.text)")
     }
@@ -74,7 +74,7 @@ struct MutationTests {
             let good = try await map(env, s, [["lmsCategoryId": s.lms[0], "sisCategoryId": s.sis[0]], ["lmsCategoryId": s.lms[1], "sisCategoryId": s.sis[0]]])
             #expect((good["saveCategoryMap", "userErrors"] as? [Any])?.isEmpty == true, "\(good.text)")
             #expect(good["saveCategoryMap", "section", "configured"] as? Bool == true)
-            #expect((good["saveCategoryMap", "section", "categoryMap"] as? [Any])?.count == 2)
+            #expect((good["saveCategoryMap", "section", "categoryMap", "nodes"] as? [Any])?.count == 2)
         }
     }
 
@@ -105,8 +105,8 @@ struct MutationTests {
             #expect(again["createLmsCategory", "userErrors", 0, "code"] as? String == "CONFLICT", "a second category of the same name: \(again.text)")
             let empty = try await env.post(create, ["i": ["sectionId": s.sectionID, "title": "  "]], token: s.token)
             #expect(empty["createLmsCategory", "userErrors", 0, "code"] as? String == "INVALID")
-            let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { title } } }", ["id": s.sectionID], token: s.token)
-            #expect((cats["section", "lmsCategories"] as? [[String: Any]])?.filter { $0["title"] as? String == "Labs" }.count == 1)
+            let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { nodes { title } } } }", ["id": s.sectionID], token: s.token)
+            #expect((cats["section", "lmsCategories", "nodes"] as? [[String: Any]])?.filter { $0["title"] as? String == "Labs" }.count == 1)
         }
     }
 
@@ -119,9 +119,9 @@ struct MutationTests {
                                             ["i": ["materialId": s.fed.materials["m-2"]!, "syncToSIS": false]], token: s.token)
             #expect(optOut["setMaterialSyncToSIS", "material", "syncStatus"] as? String == "OPT_OUT", "\(optOut.text)")
 
-            let planOne = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { writeCount items { material { lmsId } decision } } }",
+            let planOne = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { writeCount items { nodes { material { lmsId } decision } } } }",
                                              ["i": ["sectionId": s.sectionID, "materialIds": [s.fed.materials["m-0"]!]]], token: s.token)
-            #expect((planOne["planSync", "items"] as? [[String: Any]])?.map { ($0["material"] as? [String: Any])?["lmsId"] as? String } == ["m-0"], "\(planOne.text)")
+            #expect((planOne["planSync", "items", "nodes"] as? [[String: Any]])?.map { ($0["material"] as? [String: Any])?["lmsId"] as? String } == ["m-0"], "\(planOne.text)")
             #expect((planOne["planSync", "writeCount"] as? Int ?? 0) > 1, "a lineItem and its results")
             let one = try await env.post("mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { trigger itemsSent } userErrors { message } } }",
                                          ["i": ["materialId": s.fed.materials["m-0"]!]], token: s.token)
@@ -152,7 +152,7 @@ struct MutationTests {
     func feedBatches() async throws {
         try await withGateway { env in
             let s = try await setup(env)
-            let upsert = "mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { materials { lmsId } userErrors { field code message } } }"
+            let upsert = "mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { materials(first: 100) { nodes { lmsId } } userErrors { field code message } } }"
             let bad = try await env.post(upsert, ["i": ["courseLmsId": s.fed.lmsID, "materials": [["lmsId": "n-1", "title": "Fine"],
                                                                                                   ["lmsId": "n-2", "title": "Bad", "categoryLmsId": "nope"]]]],
                                          token: s.fed.integration)
@@ -187,7 +187,7 @@ struct MutationTests {
     func schedules() async throws {
         try await withGateway { env in
             let s = try await setup(env)
-            let save = "mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { sections { sourcedId schedule { enabled weekday startTime timeZone windowHours savedAt effectiveAt isDefault } } userErrors { field code message } } }"
+            let save = "mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { sections { nodes { sourcedId schedule { enabled weekday startTime timeZone windowHours savedAt effectiveAt isDefault } } } userErrors { field code message } } }"
             for (schedule, field) in [(["weekday": 8, "startTime": "18:00", "timeZone": "America/Chicago"], "weekday"),
                                       (["weekday": 1, "startTime": "6pm", "timeZone": "America/Chicago"], "startTime"),
                                       (["weekday": 1, "startTime": "18:00", "timeZone": "Mars/Olympus"], "timeZone")] as [([String: Any], String)] {
@@ -196,7 +196,7 @@ struct MutationTests {
             }
             let ok = try await env.post(save, ["i": ["sectionId": s.sectionID, "schedule": ["weekday": 3, "startTime": "18:30", "timeZone": "America/Chicago"]]],
                                         token: s.token)
-            let schedule = try #require(ok["saveSyncSchedule", "sections", 0, "schedule"] as? [String: Any], "\(ok.text)")
+            let schedule = try #require(ok["saveSyncSchedule", "sections", "nodes", 0, "schedule"] as? [String: Any], "\(ok.text)")
             #expect(schedule["weekday"] as? Int == 3 && schedule["startTime"] as? String == "18:30" && schedule["windowHours"] as? Int == 3)
             #expect(schedule["isDefault"] as? Bool == false)
             let saved = try #require(Scalars.instant(schedule["savedAt"] as! String)), effective = try #require(Scalars.instant(schedule["effectiveAt"] as! String))
@@ -207,7 +207,7 @@ struct MutationTests {
             let second = try #require(env.sectionsByTeacher[teacher]?.first { $0 != s.fed.section })
             try await env.feed(section: second, teacher: teacher, course: "lms-2", materials: 0)
             let all = try await env.post(save, ["i": ["allMyCourses": true, "schedule": ["weekday": 5, "startTime": "07:00", "timeZone": "UTC"]]], token: s.token)
-            #expect(Set((all["saveSyncSchedule", "sections"] as? [[String: Any]] ?? []).compactMap { $0["sourcedId"] as? String }) == [s.fed.section, second],
+            #expect(Set((all["saveSyncSchedule", "sections", "nodes"] as? [[String: Any]] ?? []).compactMap { $0["sourcedId"] as? String }) == [s.fed.section, second],
                     "\(all.text)")
 
             // An admin's default reaches a linked section with no schedule of its own.
@@ -244,14 +244,14 @@ struct MutationTests {
             // An admin of the other school cannot touch them: each is "not found" in their org.
             let otherSchool = try #require(env.schools.first { $0 != env.school(of: s.fed.section) })
             let outsider = try env.token(.admin, user: env.yearLongSection.teacher, org: otherSchool)
-            let refused = try await env.post("mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs { id } userErrors { code field } } }",
+            let refused = try await env.post("mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs { nodes { id } } userErrors { code field } } }",
                                              ["i": ["jobIds": [waiting[0]]]], token: outsider)
             #expect(refused["discardSyncJobs", "userErrors", 0, "code"] as? String == "NOT_FOUND", "\(refused.text)")
-            #expect((refused["discardSyncJobs", "jobs"] as? [Any])?.isEmpty == true)
-            let discard = try await env.post("mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs { id state } userErrors { message } } }",
+            #expect((refused["discardSyncJobs", "jobs", "nodes"] as? [Any])?.isEmpty == true)
+            let discard = try await env.post("mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs { nodes { id state } } userErrors { message } } }",
                                              ["i": ["jobIds": waiting]], token: admin)
-            #expect(!((discard["discardSyncJobs", "jobs"] as? [[String: Any]]) ?? []).isEmpty, "\(discard.text.prefix(600)) after \(jobs.text.prefix(1500))")
-            #expect((discard["discardSyncJobs", "jobs"] as? [[String: Any]] ?? []).allSatisfy { ["DISCARDED", "CANCELLED"].contains($0["state"] as? String ?? "") })
+            #expect(!((discard["discardSyncJobs", "jobs", "nodes"] as? [[String: Any]]) ?? []).isEmpty, "\(discard.text.prefix(600)) after \(jobs.text.prefix(1500))")
+            #expect((discard["discardSyncJobs", "jobs", "nodes"] as? [[String: Any]] ?? []).allSatisfy { ["DISCARDED", "CANCELLED"].contains($0["state"] as? String ?? "") })
             try await waitForRuns(env, s)
             #expect(try await material(env, s, "m-0")["syncStatus"] as? String == "ERROR")
             let again = try await env.post("mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { userErrors { code } } }",
@@ -261,10 +261,10 @@ struct MutationTests {
             let failed = try await env.post(jobsQuery, ["id": runID], token: admin)
             let failedIDs = (failed["node", "jobs", "nodes"] as? [[String: Any]] ?? []).filter { ["DISCARDED", "CANCELLED"].contains($0["state"] as? String ?? "") }
                 .map { $0["id"] as! String }
-            let retry = try await env.post("mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { runs { id trigger startedBy } userErrors { message } } }",
+            let retry = try await env.post("mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { runs { nodes { id trigger startedBy } } userErrors { message } } }",
                                            ["i": ["jobIds": failedIDs]], token: admin)
-            #expect((retry["retrySyncJobs", "runs"] as? [Any])?.count == 1, "\(retry.text)")
-            #expect(retry["retrySyncJobs", "runs", 0, "startedBy"] as? String == env.yearLongSection.teacher)
+            #expect((retry["retrySyncJobs", "runs", "nodes"] as? [Any])?.count == 1, "\(retry.text)")
+            #expect(retry["retrySyncJobs", "runs", "nodes", 0, "startedBy"] as? String == env.yearLongSection.teacher)
             try await waitForRuns(env, s)
             #expect(try await material(env, s, "m-0")["syncStatus"] as? String == "SUCCESSFUL")
             #expect(try await material(env, s, "m-1")["syncStatus"] as? String == "SUCCESSFUL")

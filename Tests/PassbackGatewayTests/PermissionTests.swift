@@ -76,7 +76,7 @@ struct PermissionTests {
             }
             let adminOps: [Operation] = [
                 Operation(name: "syncErrors", document: "{ syncErrors { totalCount } }", variables: [:]),
-                Operation(name: "syncErrorSummary", document: "{ syncErrorSummary(groupBy: SCHOOL) { key } }", variables: [:]),
+                Operation(name: "syncErrorSummary", document: "{ syncErrorSummary(groupBy: SCHOOL) { nodes { key } } }", variables: [:]),
                 Operation(name: "saveDefaultSyncSchedule", document: "mutation($i: SaveDefaultSyncScheduleInput!) { saveDefaultSyncSchedule(input: $i) { userErrors { message } } }",
                           variables: ["i": ["schedule": ["weekday": 5, "startTime": "17:00", "timeZone": "America/Chicago"]]]),
                 Operation(name: "retrySyncJobs", document: "mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { userErrors { message } } }",

@@ -22,9 +22,9 @@ struct ProblemNamesTests {
             let sectionID = try env.sectionID(section)
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
             let plan = try await env.post("""
-                mutation($i: PlanSyncInput!) { planSync(input: $i) { items { problems { code message studentSourcedId student { givenName familyName } } } } }
+                mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { problems { nodes { code message studentSourcedId student { givenName familyName } } } } } } }
                 """, ["i": ["sectionId": sectionID]], token: token)
-            let problems = (plan["planSync", "items"] as? [[String: Any]] ?? []).flatMap { $0["problems"] as? [[String: Any]] ?? [] }
+            let problems = (plan["planSync", "items", "nodes"] as? [[String: Any]] ?? []).flatMap { nodesOf($0["problems"]) as? [[String: Any]] ?? [] }
             let warning = try #require(problems.first { $0["code"] as? String == "COMMENT_TOO_LONG" }, "\(plan.text)")
             let person = try #require(env.data.record(.users, student))
             let name = "\(person["givenName"]!.stringValue!) \(person["familyName"]!.stringValue!)"

@@ -14,10 +14,10 @@ struct ReadTests {
             let token = try env.token(.teacher, user: teacher)
             let r = try await env.post("""
                 { viewer { role userSourcedId user { sourcedId familyName } sections(first: 10) { totalCount nodes { id sourcedId title
-                    school { sourcedId name } term { title } teachers { sourcedId } gradingPeriods { sourcedId type startDate }
-                    sisCategories { sourcedId } lmsCategories { lmsId title } configured categoryMap { lmsCategory { lmsId } }
-                    lmsCourse { lmsId sections { sourcedId } } linkedSections { sourcedId }
-                    materials(first: 10) { totalCount nodes { lmsId title syncStatus dueDate maxPoints lmsCategory { title } problems { code } } } } } } }
+                    school { sourcedId name } term { title } teachers(first: 5) { nodes { sourcedId } } gradingPeriods(first: 10) { nodes { sourcedId type startDate } }
+                    sisCategories(first: 20) { nodes { sourcedId } } lmsCategories(first: 20) { nodes { lmsId title } } configured
+                    categoryMap(first: 20) { nodes { lmsCategory { lmsId } } } lmsCourse { lmsId sections(first: 5) { nodes { sourcedId } } } linkedSections(first: 5) { nodes { sourcedId } }
+                    materials(first: 10) { totalCount nodes { lmsId title syncStatus dueDate maxPoints lmsCategory { title } problems { nodes { code } } } } } } } }
                 """, token: token)
             #expect(r.status == 200, "\(r.text)")
             #expect(r.errors.isEmpty, "\(r.text)")
@@ -27,10 +27,10 @@ struct ReadTests {
             #expect(r["viewer", "sections", "totalCount"] as? Int == env.sectionsByTeacher[teacher]?.count)
             let mine = try #require(sections.first { $0["sourcedId"] as? String == section })
             #expect((mine["school"] as? [String: Any])?["sourcedId"] as? String == env.school(of: section))
-            #expect(((mine["teachers"] as? [[String: Any]]) ?? []).contains { $0["sourcedId"] as? String == teacher })
-            #expect(((mine["gradingPeriods"] as? [[String: Any]]) ?? []).count >= 2)
-            #expect(((mine["sisCategories"] as? [Any]) ?? []).count == env.sisCategories.count)
-            #expect(((mine["lmsCategories"] as? [[String: Any]]) ?? []).map { $0["title"] as? String } == ["Homework", "Quizzes", "Tests"])
+            #expect(((nodesOf(mine["teachers"]) as? [[String: Any]]) ?? []).contains { $0["sourcedId"] as? String == teacher })
+            #expect(((nodesOf(mine["gradingPeriods"]) as? [[String: Any]]) ?? []).count >= 2)
+            #expect(((nodesOf(mine["sisCategories"]) as? [Any]) ?? []).count == env.sisCategories.count)
+            #expect(((nodesOf(mine["lmsCategories"]) as? [[String: Any]]) ?? []).map { $0["title"] as? String } == ["Homework", "Quizzes", "Tests"])
             #expect(mine["configured"] as? Bool == false)
             let materials = try #require((mine["materials"] as? [String: Any])?["nodes"] as? [[String: Any]])
             #expect(materials.map { $0["title"] as? String } == ["Material 0", "Material 1", "Material 2", "Material 3"])

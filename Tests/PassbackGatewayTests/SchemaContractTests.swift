@@ -99,6 +99,34 @@ struct SchemaContractTests {
         return out.sorted()
     }
 
+    @Test("every list of objects is a connection with `first` and `after`, and the cost model prices each by its `first`")
+    func everyListIsAConnection() throws {
+        let schema = try ExecutableSchema.build(GraphQLAPI.resolvers)
+        // The lists API.md itself names: a connection's own `edges` and `nodes`, `nodes(ids:)` (priced
+        // by its ids) and a payload's `userErrors` (convention 5).
+        let allowed: Set<String> = ["nodes", "edges", "userErrors"]
+        func unwrapped(_ type: any GraphQLType) -> any GraphQLType {
+            if let t = type as? GraphQLNonNull { return unwrapped(t.ofType) }
+            return type
+        }
+        var plainLists: [String] = [], unpriced: [String] = []
+        for (name, type) in schema.typeMap where !name.hasPrefix("__") {
+            guard let object = type as? GraphQLObjectType else { continue }
+            for (fieldName, field) in try object.fields() {
+                if let list = unwrapped(field.type) as? GraphQLList, unwrapped(list.ofType) is GraphQLObjectType || unwrapped(list.ofType) is GraphQLInterfaceType,
+                   !allowed.contains(fieldName) {
+                    plainLists.append("\(name).\(fieldName)")
+                }
+                if (unwrapped(field.type) as? GraphQLObjectType)?.name.hasSuffix("Connection") == true {
+                    if field.args["first"] == nil || field.args["after"] == nil { plainLists.append("\(name).\(fieldName) (no first/after)") }
+                    if !QueryLimits.connections.contains(fieldName) { unpriced.append("\(name).\(fieldName)") }
+                }
+            }
+        }
+        #expect(plainLists.isEmpty, "lists that are not connections (priced by a guess): \(plainLists.sorted())")
+        #expect(unpriced.isEmpty, "connections QueryLimits does not price by `first`: \(unpriced.sorted())")
+    }
+
     @Test("building fails when the contract has a field no resolver serves, or a resolver serves a field the contract lacks")
     func driftIsCaught() throws {
         var missing = GraphQLAPI.resolvers

@@ -22,21 +22,21 @@ struct StatusFollowsCauseTests {
     /// lmsId → (status, problem codes), as the widget's materials query reads them.
     func statuses(_ env: GatewayEnv, _ s: Setup) async throws -> [String: (status: String, codes: [String])] {
         let r = try await env.post("""
-            query($id: ID!) { section(id: $id) { materials(first: 100) { nodes { lmsId syncStatus problems { code } } } } }
+            query($id: ID!) { section(id: $id) { materials(first: 100) { nodes { lmsId syncStatus problems { nodes { code } } } } } }
             """, ["id": s.sectionID], token: s.token)
         var out: [String: (String, [String])] = [:]
         for n in r["section", "materials", "nodes"] as? [[String: Any]] ?? [] {
-            out[n["lmsId"] as! String] = (n["syncStatus"] as! String, (n["problems"] as? [[String: Any]] ?? []).map { $0["code"] as! String })
+            out[n["lmsId"] as! String] = (n["syncStatus"] as! String, (nodesOf(n["problems"]) as? [[String: Any]] ?? []).map { $0["code"] as! String })
         }
         return out
     }
 
     /// lmsId → the dry run's decision.
     func dryRun(_ env: GatewayEnv, _ s: Setup) async throws -> [String: String] {
-        let r = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { items { material { lmsId } decision } } }",
+        let r = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision } } } }",
                                    ["i": ["sectionId": s.sectionID]], token: s.token)
         var out: [String: String] = [:]
-        for i in r["planSync", "items"] as? [[String: Any]] ?? [] { out[(i["material"] as! [String: Any])["lmsId"] as! String] = i["decision"] as? String }
+        for i in r["planSync", "items", "nodes"] as? [[String: Any]] ?? [] { out[(i["material"] as! [String: Any])["lmsId"] as! String] = i["decision"] as? String }
         return out
     }
 
@@ -51,9 +51,9 @@ struct StatusFollowsCauseTests {
     }
 
     func saveMap(_ env: GatewayEnv, _ s: Setup, only: Int? = nil) async throws {
-        let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { id lmsId } sisCategories { id } } }", ["id": s.sectionID], token: s.token)
-        let lms = (cats["section", "lmsCategories"] as! [[String: Any]]).sorted { ($0["lmsId"] as! String) < ($1["lmsId"] as! String) }.map { $0["id"] as! String }
-        let sis = (cats["section", "sisCategories"] as! [[String: Any]]).map { $0["id"] as! String }
+        let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { nodes { id lmsId } } sisCategories { nodes { id } } } }", ["id": s.sectionID], token: s.token)
+        let lms = (cats["section", "lmsCategories", "nodes"] as! [[String: Any]]).sorted { ($0["lmsId"] as! String) < ($1["lmsId"] as! String) }.map { $0["id"] as! String }
+        let sis = (cats["section", "sisCategories", "nodes"] as! [[String: Any]]).map { $0["id"] as! String }
         let rows = (only.map { [lms[$0]] } ?? lms).map { ["lmsCategoryId": $0, "sisCategoryId": sis[0]] }
         let saved = try await env.post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
                                        ["i": ["sectionId": s.sectionID, "map": rows]], token: s.token)

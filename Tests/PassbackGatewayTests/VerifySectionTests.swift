@@ -42,7 +42,7 @@ struct VerifySectionTests {
             #expect(statuses["m-1"]?.problems == ["SIS_DIFFERS \(student)"], "\(statuses)")
             #expect(statuses["m-0"]?.status == "SUCCESSFUL" && statuses["m-2"]?.status == "SUCCESSFUL")
             let problem = try await env.post("""
-                query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId problems { code field message } } } } }
+                query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId problems { nodes { code field message } } } } } }
                 """, ["id": sectionID], token: token)
             #expect(problem.text.contains("score: sent \\\"\(sent)\\\", SIS holds \\\"\(sent + 3)\\\""), "\(problem.text)")
 

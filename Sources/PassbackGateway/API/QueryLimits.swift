@@ -21,9 +21,15 @@ struct QueryLimits: Sendable {
     var introspectionListNesting = 3
     /// How many `__schema`/`__type` fields one request may select.
     var maxIntrospectionRoots = 3
-    /// Lists with no `first`, priced as this many rows (a run's jobs can be many; the rest are short).
-    static let unboundedLists: [String: Int] = ["linkedSections": 10, "teachers": 10, "problems": 10, "gradingPeriods": 10,
-                                                "sisCategories": 10, "lmsCategories": 10, "categoryMap": 10, "items": 10, "writes": 10, "runs": 10]
+    /// Every list of the API is a connection (API.md, convention 3), so every list is priced by its
+    /// `first` (at most 100), or by `defaultFirst` when it is left out; only `nodes(ids:)` is priced
+    /// by its ids. These are the connection fields' names.
+    static let connections: Set<String> = ["sections", "materials", "grades", "history", "syncRuns", "syncErrors", "jobs", "rosterRuns",
+                                           "teachers", "linkedSections", "gradingPeriods", "sisCategories", "lmsCategories", "categoryMap",
+                                           "problems", "items", "writes", "runs", "syncErrorSummary"]
+    /// Connections whose page is smaller than `defaultFirst` when `first` is left out: an item's
+    /// problems are listed under every item of a page of materials.
+    static let smallerPages = ["problems": 10]
 
     /// Most fields the operation may select once fragments are expanded.
     var maxFields = 2_000
@@ -170,10 +176,9 @@ struct QueryLimits: Sendable {
             default: continue
             }
         }
-        // A connection whose `first` was left out still returns a page; a list with no `first` is priced as a page too.
-        let connections: Set<String> = ["sections", "materials", "grades", "history", "syncRuns", "syncErrors", "jobs", "rosterRuns"]
-        if connections.contains(field.name.value) { return defaultFirst }
-        return Self.unboundedLists[field.name.value] ?? 1
+        // A connection whose `first` was left out still returns a page of its default size.
+        guard Self.connections.contains(field.name.value) else { return 1 }
+        return Self.smallerPages[field.name.value] ?? defaultFirst
     }
 
     private func int(_ value: any Value, _ variables: [String: Map]) -> Int? {

@@ -126,12 +126,12 @@ enum LMSFeed {
     }
 
     /// `FedMaterial`s of an outcome: each material's id in every linked section.
-    static func fedMaterials(_ o: Outcome, _ ctx: APIContext) throws -> [[String: any Sendable]] {
+    static func fedMaterials(_ o: Outcome, _ ctx: APIContext) throws -> [Keyed] {
         guard let course = o.ids.first else { return [] }
         let sections = try ctx.reads.linkedSections(courseIDs: [course])[course] ?? []
         let ids = try LMSStore(ctx.services.database).materialIDs(courseID: course, lmsIDs: o.strings)
         return o.strings.map { lmsID in
-            ["lmsId": lmsID, "ids": ids[lmsID].map { m in sections.map { GlobalID.material(m, section: $0) } } ?? []] as [String: any Sendable]
+            Keyed(ListKey(lmsID, ""), ["lmsId": lmsID, "ids": ids[lmsID].map { m in sections.map { GlobalID.material(m, section: $0) } } ?? []] as [String: any Sendable])
         }
     }
 }

@@ -28,6 +28,7 @@ enum MutationResolvers {
     }
 
     static func register(_ t: inout ResolverTable) {
+        payloadLists(&t)
         t.object("Mutation", Root.self) { f in
             mutation(&f, "saveCategoryMap", run: saveCategoryMap) { o, ctx in
                 ["section": try await sectionValue(o.ids.first, ctx), "userErrors": o.userErrors.map(userErrorValue)]
@@ -46,9 +47,9 @@ enum MutationResolvers {
                 ["section": try await sectionValue(o.ids.first, ctx), "objectsToCheck": o.count, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "saveSyncSchedule", run: saveSchedule) { o, ctx in
-                var sections: [SectionValue] = []
+                var sections: [Keyed] = []
                 let readable = try await ctx.visible(o.ids)
-                for id in readable { if let s = try await sectionValue(id, ctx) { sections.append(s) } }
+                for id in readable { if let s = try await sectionValue(id, ctx) { sections.append(Keyed(ListKey(s.row.title, ListKey.number(s.row.id)), s)) } }
                 return ["sections": sections, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "saveDefaultSyncSchedule", run: saveDefaultSchedule) { o, ctx in
@@ -58,14 +59,15 @@ enum MutationResolvers {
                 var rows: [SyncRunRecord] = []
                 for id in o.ids { if let r = try await ctx.runs.load(id, batch: o.ids) { rows.append(r) } }
                 let readable = Set(try await ctx.visible(rows.compactMap(\.classID)))
-                let runs = rows.filter { $0.classID.map(readable.contains) == true }.map { SyncRunValue(row: $0, batch: o.ids) }
+                let runs = rows.filter { $0.classID.map(readable.contains) == true }
+                    .map { Keyed(ListKey(ListKey.number($0.id), ""), SyncRunValue(row: $0, batch: o.ids)) }
                 return ["runs": runs, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "discardSyncJobs", run: discardJobs) { o, ctx in
                 var rows: [JobRecord] = []
                 for id in o.ids { if let j = try await ctx.jobs.load(id, batch: o.ids) { rows.append(j) } }
                 let readable = Set(try await ctx.visible(rows.compactMap(\.classID)))
-                let jobs = rows.filter { $0.classID.map(readable.contains) == true }.map(SyncJobValue.init)
+                let jobs = rows.filter { $0.classID.map(readable.contains) == true }.map { Keyed(ListKey(ListKey.number($0.id), ""), SyncJobValue(row: $0)) }
                 return ["jobs": jobs, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "refreshRoster", run: refreshRoster) { o, ctx in
@@ -83,10 +85,10 @@ enum MutationResolvers {
                 ["recorded": o.count, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "deleteMaterial", run: LMSFeed.deleteMaterial) { o, ctx in
-                ["material": try LMSFeed.fedMaterials(o, ctx).first, "userErrors": o.userErrors.map(userErrorValue)]
+                ["material": try LMSFeed.fedMaterials(o, ctx).first?.value, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "restoreMaterial", run: LMSFeed.restoreMaterial) { o, ctx in
-                ["material": try LMSFeed.fedMaterials(o, ctx).first, "userErrors": o.userErrors.map(userErrorValue)]
+                ["material": try LMSFeed.fedMaterials(o, ctx).first?.value, "userErrors": o.userErrors.map(userErrorValue)]
             }
         }
     }
@@ -291,17 +293,35 @@ enum MutationResolvers {
         do {
             plan = try ctx.services.planner.plan(classID: section.id, materialIDs: materials, onlyChanges: materials == nil)
         } catch let failure as SyncPlanner.Failure {
-            return ["items": [] as [any Sendable], "writeCount": 0, "userErrors": [userErrorValue(UserError(.conflict, failure.description))]]
+            return ["items": [] as [Keyed], "writeCount": 0, "userErrors": [userErrorValue(UserError(.conflict, failure.description))]]
         }
         let keys = plan.items.map { MaterialKey(materialID: $0.materialID, classID: section.id) }
         let rows = try ctx.reads.materials(keys.map { ($0.materialID, $0.classID) })
-        let items: [[String: any Sendable]] = plan.items.compactMap { item in
+        let items: [Keyed] = plan.items.compactMap { item in
             guard let row = rows[MaterialKey(materialID: item.materialID, classID: section.id)] else { return nil }
-            return ["material": MaterialValue(row: row, classID: section.id, batch: keys), "decision": item.decision.rawValue.uppercased(),
-                    "problems": problemValues(item.problems),
-                    "writes": item.writes.map { ["kind": $0.kind.rawValue.uppercased(), "targetSourcedId": $0.targetSourcedId, "payload": $0.payload] as [String: any Sendable] }]
+            let writes = item.writes.map { write in
+                Keyed(ListKey(String(JobKind.allCases.firstIndex(of: write.kind) ?? 0), write.targetSourcedId),
+                      ["kind": write.kind.rawValue.uppercased(), "targetSourcedId": write.targetSourcedId, "payload": write.payload] as [String: any Sendable])
+            }
+            let value: [String: any Sendable] = ["material": MaterialValue(row: row, classID: section.id, batch: keys), "decision": item.decision.rawValue.uppercased(),
+                                                 "problems": item.problems, "writes": writes]
+            return Keyed(ListKey(row.title, ListKey.number(row.id)), value)
         }
         return ["items": items, "writeCount": plan.writeCount, "userErrors": [] as [any Sendable]]
+    }
+
+    /// The lists of payloads are connections: each payload holds its whole list (short: bounded by
+    /// the input, or a plan's items), keyed, and a page of it is answered.
+    static func payloadLists(_ t: inout ResolverTable) {
+        for (type, field) in [("SaveSyncSchedulePayload", "sections"), ("RetrySyncJobsPayload", "runs"), ("DiscardSyncJobsPayload", "jobs"),
+                              ("SyncPlanPayload", "items"), ("PlannedItem", "writes"), ("UpsertMaterialsPayload", "materials")] {
+            t.object(type, [String: any Sendable].self) { f in
+                f.resolve(field) { p, args, _ in try PageValue.list(p[field] as? [Keyed] ?? [], args, ordering: field, key: \.key) { $0.map(\.value) } }
+            }
+        }
+        t.object("PlannedItem", [String: any Sendable].self) { f in
+            f.resolve("problems") { p, args, _ in try PageValue.problems(p["problems"] as? [Problem] ?? [], args, ordering: "problems") }
+        }
     }
 
     /// A weekly schedule from input, or a user error saying what to fix.

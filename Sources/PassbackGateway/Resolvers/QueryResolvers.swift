@@ -67,8 +67,11 @@ enum QueryResolvers {
                 case "TEACHER": grouping = .teacher
                 default: grouping = .code
                 }
-                return try CacheQueries(ctx.services.database).syncErrorSummary(connection: ctx.connection, rootOrg: org, filter: filter, groupBy: grouping)
-                    .map { ["key": $0.key, "label": $0.label, "count": $0.count] as [String: any Sendable] }
+                let groups = try CacheQueries(ctx.services.database).syncErrorSummary(connection: ctx.connection, rootOrg: org, filter: filter, groupBy: grouping)
+                // Largest first, then by key: the count, inverted, sorts first.
+                return try PageValue.list(groups, args, ordering: "syncErrorSummary", key: { ListKey(ListKey.number(Int64.max - Int64($0.count)), $0.key) }) { page in
+                    page.map { ["key": $0.key, "label": $0.label, "count": $0.count] as [String: any Sendable] }
+                }
             }
             f.resolve("rosterRuns") { _, args, ctx in
                 // Roster pulls are the connection's, as `refreshRoster` and `node(RosterRun)` hold them.

@@ -35,7 +35,8 @@ enum TypeResolvers {
 
     /// Every `…Connection` and `…Edge` type reads a `PageValue` / `EdgeValue`.
     static func connections(_ t: inout ResolverTable) {
-        for name in ["Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncJob", "SyncError", "RosterRun"] {
+        for name in ["Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncJob", "SyncError", "RosterRun", "User", "AcademicSession",
+                     "SisCategory", "LmsCategory", "CategoryMapping", "SyncProblem", "PlannedItem", "PlannedWrite", "SyncErrorGroup", "FedMaterial"] {
             t.object(name + "Connection", PageValue.self) { f in
                 f.value("edges") { p in zip(p.cursors, p.nodes).map { EdgeValue(cursor: $0.0, node: $0.1) } }
                 f.value("nodes") { $0.nodes }
@@ -66,45 +67,57 @@ enum TypeResolvers {
                 return try await ctx.orgs.load(s.row.schoolSourcedId, batch: siblings.map(\.schoolSourcedId)).map(OrgValue.init)
             }
             f.resolve("term") { s, _, ctx in try await ctx.terms.load(s.row.id, batch: s.batch).map(SessionValue.init) }
-            f.resolve("teachers") { s, _, ctx in
+            f.resolve("teachers") { s, args, ctx in
                 let siblings = try await siblingRows(s, ctx)
                 let teachers = try await ctx.teachers.load(s.row.sourcedId, batch: siblings.map(\.sourcedId)) ?? []
                 // The siblings' teachers are cached by now; their visibility is asked in one batch.
                 var everyone: [String] = []
                 for sibling in siblings { everyone += (try await ctx.teachers.load(sibling.sourcedId) ?? []).map(\.sourcedId) }
-                return try await ctx.users(teachers, batch: everyone)
+                let users = try await ctx.users(teachers, batch: everyone)
+                return try PageValue.list(users, args, ordering: "teachers", key: { ListKey($0.row.familyName + "\u{0}" + $0.row.givenName, $0.row.sourcedId) }) { $0 }
             }
             f.resolve("lmsCourse") { s, _, ctx in
                 try await ctx.courseOfSection.load(s.row.id, batch: s.batch).map { LMSCourseValue(row: $0, batch: [$0.id]) }
             }
-            f.resolve("linkedSections") { s, _, ctx in
-                guard let course = try await ctx.courseOfSection.load(s.row.id, batch: s.batch) else { return [] as [SectionValue] }
+            f.resolve("linkedSections") { s, args, ctx in
+                guard let course = try await ctx.courseOfSection.load(s.row.id, batch: s.batch) else { return try sectionPage([], args) }
                 var courseIDs: [Int64] = []
                 for id in s.batch { if let c = try await ctx.courseOfSection.load(id, batch: s.batch) { courseIDs.append(c.id) } }
                 let linked = try await ctx.visible((try await ctx.linkedSections.load(course.id, batch: courseIDs) ?? []).filter { $0 != s.row.id })
                 var rows: [SectionSummary] = []
                 for id in linked { if let r = try await ctx.sections.load(id, batch: linked) { rows.append(r) } }
-                return sectionValues(rows)
+                return try sectionPage(rows, args)
             }
             f.resolve("timeZone") { s, _, ctx in
                 try await ctx.sectionCalendars.load(s.row.id, batch: s.batch)?.timeZone ?? SchoolCalendar.defaultZoneName
             }
-            f.resolve("gradingPeriods") { s, _, ctx in (try await ctx.gradingPeriods.load(s.row.id, batch: s.batch) ?? []).map(SessionValue.init) }
-            f.resolve("sisCategories") { s, _, ctx in (try await ctx.sisCategories.load(s.row.connectionID) ?? []).map(SISCategoryValue.init) }
-            f.resolve("lmsCategories") { s, _, ctx in
-                guard let course = try await ctx.courseOfSection.load(s.row.id, batch: s.batch) else { return [] as [LMSCategoryValue] }
-                return (try await ctx.categoriesOfCourse.load(course.id) ?? []).map(LMSCategoryValue.init)
+            f.resolve("gradingPeriods") { s, args, ctx in
+                try PageValue.list(try await ctx.gradingPeriods.load(s.row.id, batch: s.batch) ?? [], args, ordering: "gradingPeriods",
+                                   key: { ListKey($0.startDate, $0.sourcedId) }) { $0.map(SessionValue.init) }
+            }
+            f.resolve("sisCategories") { s, args, ctx in
+                try PageValue.list(try await ctx.sisCategories.load(s.row.connectionID) ?? [], args, ordering: "sisCategories",
+                                   key: { ListKey($0.title, $0.sourcedId) }) { $0.map(SISCategoryValue.init) }
+            }
+            f.resolve("lmsCategories") { s, args, ctx in
+                var categories: [LMSCategoryRecord] = []
+                if let course = try await ctx.courseOfSection.load(s.row.id, batch: s.batch) {
+                    categories = try await ctx.categoriesOfCourse.load(course.id) ?? []
+                }
+                return try PageValue.list(categories, args, ordering: "lmsCategories", key: { ListKey($0.title, ListKey.number($0.id)) }) { $0.map(LMSCategoryValue.init) }
             }
             f.resolve("configured") { s, _, ctx in try await ctx.categoryMaps.load(s.row.id, batch: s.batch) != nil }
-            f.resolve("categoryMap") { s, _, ctx in
+            f.resolve("categoryMap") { s, args, ctx in
                 let entries = try await ctx.categoryMaps.load(s.row.id, batch: s.batch) ?? []
                 let ids = entries.map(\.lmsCategoryID)
-                var out: [[String: any Sendable]] = []
+                var rows: [(lms: LMSCategoryRecord, sis: SISCategoryRecord)] = []
                 for e in entries {
                     guard let lms = try await ctx.lmsCategories.load(e.lmsCategoryID, batch: ids) else { continue }
-                    out.append(["lmsCategory": LMSCategoryValue(row: lms), "sisCategory": SISCategoryValue(row: e.sis)])
+                    rows.append((lms, e.sis))
                 }
-                return out
+                return try PageValue.list(rows, args, ordering: "categoryMap", key: { ListKey($0.lms.title, ListKey.number($0.lms.id)) }) { page in
+                    page.map { ["lmsCategory": LMSCategoryValue(row: $0.lms), "sisCategory": SISCategoryValue(row: $0.sis)] as [String: any Sendable] }
+                }
             }
             f.resolve("schedule") { s, _, ctx in
                 guard let scheduled = try await ctx.schedules.load(s.row.id, batch: s.batch), let last = scheduled.versions.last else { return nil }
@@ -118,6 +131,11 @@ enum TypeResolvers {
                 return PageValue(result.page, total: result.total, after: after) { runValues($0) }
             }
         }
+    }
+
+    /// Sections as a connection, by title (the order their loaders read them in).
+    static func sectionPage(_ rows: [SectionSummary], _ args: Map) throws -> PageValue {
+        try PageValue.list(rows, args, ordering: "sectionsByTitle", key: { ListKey($0.title, ListKey.number($0.id)) }) { sectionValues($0) }
     }
 
     static func siblingRows(_ s: SectionValue, _ ctx: APIContext) async throws -> [SectionSummary] {
@@ -184,7 +202,7 @@ enum TypeResolvers {
             f.resolve("section") { m, _, ctx in
                 try await ctx.sections.load(m.classID, batch: Array(Set(m.batch.map(\.classID)))).map { SectionValue(row: $0, batch: [$0.id]) }
             }
-            f.resolve("problems") { m, _, ctx in problemValues(try await ctx.problems.load(m.key, batch: m.batch) ?? []) }
+            f.resolve("problems") { m, args, ctx in try PageValue.problems(try await ctx.problems.load(m.key, batch: m.batch) ?? [], args, ordering: "problems") }
             f.resolve("grades") { m, args, ctx in
                 let first = try pageSize(args)
                 let after = args["after"].nonNullString
@@ -284,11 +302,11 @@ enum TypeResolvers {
             f.value("id") { GlobalID.make("LmsCourse", $0.row.id) }
             f.value("lmsId") { $0.row.lmsID }
             f.value("title") { $0.row.title }
-            f.resolve("sections") { c, _, ctx in
+            f.resolve("sections") { c, args, ctx in
                 let ids = try await ctx.visible(try await ctx.linkedSections.load(c.row.id, batch: c.batch) ?? [])
                 var rows: [SectionSummary] = []
                 for id in ids { if let r = try await ctx.sections.load(id, batch: ids) { rows.append(r) } }
-                return sectionValues(rows)
+                return try sectionPage(rows, args)
             }
         }
         t.object("LmsCategory", LMSCategoryValue.self) { f in

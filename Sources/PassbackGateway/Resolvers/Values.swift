@@ -112,6 +112,41 @@ struct PageValue: Sendable {
     }
 }
 
+extension PageValue {
+    /// A connection over a list a loader reads whole (short by nature: a section's teachers or
+    /// categories, a material's problems, a plan's items), paged here by `first` and `after` on
+    /// `key`, so an answer holds at most `first` items and costs what it was priced at.
+    static func list<Item: Sendable>(_ items: [Item], _ args: Map, ordering: String, key: (Item) -> ListKey,
+                           map: ([Item]) -> [any Sendable]) throws -> PageValue {
+        let first = try pageSize(args, default: QueryLimits.smallerPages[ordering] ?? QueryLimits().defaultFirst)
+        let after = args["after"].nonNullString
+        do {
+            let page = try KeysetPage.slicing(items, first: first, after: after, ordering: ordering, key: key)
+            return PageValue(page, total: page.total ?? 0, after: after, map: map)
+        } catch let e as StoreError where e.code == .badCursor {
+            throw APIError.badInput(e.message)
+        }
+    }
+
+    /// A list of problems as a connection: errors first, then by code, student and field.
+    static func problems(_ problems: [Problem], _ args: Map, ordering: String) throws -> PageValue {
+        try list(problems, args, ordering: ordering, key: { p in
+            ListKey([p.severity == .error ? "0" : "1", p.code.rawValue, p.studentSourcedId ?? "", p.field ?? ""].joined(separator: "\u{0}"), p.message)
+        }) { problemValues($0) }
+    }
+}
+
+/// An item of a list a payload holds whole, with the key its connection pages it by.
+struct Keyed: Sendable {
+    var key: ListKey
+    var value: any Sendable
+
+    init(_ key: ListKey, _ value: any Sendable) {
+        self.key = key
+        self.value = value
+    }
+}
+
 struct EdgeValue: Sendable {
     var cursor: String
     var node: any Sendable
