@@ -89,10 +89,11 @@ struct Mappings: AsyncParsableCommand {
             try await perform {
                 let api = try connection.api()
                 let s = try await Section(api, id: try await api.sectionID(section))
-                let sis = Dictionary(uniqueKeysWithValues: s.sis.map { (string($0["id"]), $0) })
-                let mapped = Dictionary(uniqueKeysWithValues: s.map.map {
+                // Pages read one after another can repeat an item renamed in between: the first one read stands.
+                let sis = Dictionary(s.sis.map { (string($0["id"]), $0) }, uniquingKeysWith: { first, _ in first })
+                let mapped = Dictionary(s.map.map {
                     (string(($0["lmsCategory"] as? [String: Any])?["id"]), string(($0["sisCategory"] as? [String: Any])?["id"]))
-                })
+                }, uniquingKeysWith: { first, _ in first })
                 let rows = s.lms.map { c -> [String] in
                     let target = mapped[string(c["id"])].flatMap { sis[$0] }
                     return [string(c["id"]), string(c["title"]), target.map { string($0["id"]) } ?? "", target.map { string($0["title"]) } ?? ""]
@@ -279,9 +280,9 @@ struct Plan: AsyncParsableCommand {
             var plan: [String: Any] = [:], items: [[String: Any]] = [], after: Any = NSNull()
             while true {
                 let data = try await api.run("""
-                    mutation($i: PlanSyncInput!, $after: String) { planSync(input: $i) { writeCount items(first: 100, after: $after) {
+                    mutation($i: PlanSyncInput!, $after: String) { planSync(input: $i) { writeCount items(first: 20, after: $after) {
                       pageInfo { hasNextPage endCursor } nodes { decision material { lmsId title } problems(first: 10) { totalCount nodes { code message } }
-                      writes(first: 1) { totalCount } } } userErrors { message code } } }
+                      writes(first: 100) { totalCount nodes { kind targetSourcedId } } } } userErrors { message code } } }
                     """, ["i": input, "after": after])
                 plan = try API.check(data["planSync"])
                 let page = plan["items"] as? [String: Any] ?? [:]

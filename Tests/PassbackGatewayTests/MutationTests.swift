@@ -194,6 +194,15 @@ struct MutationTests {
                 let r = try await env.post(save, ["i": ["sectionId": s.sectionID, "schedule": schedule]], token: s.token)
                 #expect(r["saveSyncSchedule", "userErrors", 0, "field"] as? [String] == ["input", "schedule", field], "\(r.text)")
             }
+            // A payload list's page that would be refused is refused before anything is saved, not after.
+            for paging in ["first: 0", "first: 101", "after: \"bm90LWEtY3Vyc29y\""] {
+                let refused = try await env.post("""
+                    mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { sections(\(paging)) { totalCount } userErrors { message } } }
+                    """, ["i": ["sectionId": s.sectionID, "schedule": ["weekday": 5, "startTime": "07:00", "timeZone": "America/Chicago"]]], token: s.token)
+                #expect(refused.codes == ["BAD_USER_INPUT"], "\(paging): \(refused.text)")
+            }
+            let unsaved = try await env.post("query($id: ID!) { section(id: $id) { schedule { weekday } } }", ["id": s.sectionID], token: s.token)
+            #expect(unsaved["section", "schedule", "weekday"] as? Int != 5, "a refused request saved its schedule: \(unsaved.text)")
             let ok = try await env.post(save, ["i": ["sectionId": s.sectionID, "schedule": ["weekday": 3, "startTime": "18:30", "timeZone": "America/Chicago"]]],
                                         token: s.token)
             let schedule = try #require(ok["saveSyncSchedule", "sections", "nodes", 0, "schedule"] as? [String: Any], "\(ok.text)")

@@ -196,8 +196,9 @@ public final class GraphQLAPI: Sendable {
             }
             // Charged its static cost before it ran, then settled with the fields its answer holds:
             // what it did not use comes back (only for an answer without errors: an error can null
-            // a subtree whose work was done), and what a list priced by a guess held beyond its
-            // price is taken. Introspection is priced on purpose at one point a selected field (so
+            // a subtree whose work was done), and what a list held beyond its price is taken (only a
+            // payload's `userErrors` can: every other list is a connection priced by its `first`).
+            // Introspection is priced on purpose at one point a selected field (so
             // tools can load the schema), and is only ever refunded: the schema's answer is large.
             var spent = admission
             let answered = PrincipalLimiter.actualCost(result.data)

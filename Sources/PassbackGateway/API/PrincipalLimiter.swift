@@ -87,7 +87,7 @@ public final class PrincipalLimiter: @unchecked Sendable {
 
     /// Settles a request's charge with what it turned out to cost: gives back what its answer
     /// did not use (smaller than its pages allowed), as Shopify's bucket does, and takes what it
-    /// used beyond its price (a list priced by a guess that held more), so the bucket follows
+    /// used beyond its price (a payload's `userErrors`, the one list not priced by a `first`), so the bucket follows
     /// real use either way. A bucket may go below zero: the token then waits until it refills.
     func settle(token: Int64, charged: Int, cost: Int) {
         let points = charged - cost

@@ -98,17 +98,31 @@ struct ViewerValue: Sendable {}
 /// A page of any connection type: `edges`, `nodes`, `pageInfo`, `totalCount`.
 struct PageValue: Sendable {
     var nodes: [any Sendable]
-    var cursors: [String]
+    /// The items' cursors, made only when asked for (`edges`, `pageInfo`): most pages of a short
+    /// list are read for their `nodes` and `totalCount` alone.
+    var cursors: [String] { makeCursors() }
+    private let makeCursors: @Sendable () -> [String]
     var hasNextPage: Bool
     var hasPreviousPage: Bool
     var totalCount: Int
 
     init<Item>(_ page: KeysetPage<Item>, total: Int, after: String?, map: ([Item]) -> [any Sendable]) {
         nodes = map(page.items)
-        cursors = page.cursors
+        let cursors = page.cursors
+        makeCursors = { cursors }
         hasNextPage = page.hasNextPage
         hasPreviousPage = after != nil
         totalCount = total
+    }
+
+    /// A page of a list paged in memory, its cursors made from its items' keys when asked for.
+    init<Item>(_ slice: ListSlice<Item>, after: String?, map: ([Item]) -> [any Sendable]) {
+        nodes = map(slice.items)
+        let (keys, ordering) = (slice.keys, slice.ordering)
+        makeCursors = { keys.map { ListSlice<Item>.cursor(ordering: ordering, key: $0) } }
+        hasNextPage = slice.hasNextPage
+        hasPreviousPage = after != nil
+        totalCount = slice.total
     }
 }
 
@@ -116,13 +130,12 @@ extension PageValue {
     /// A connection over a list a loader reads whole (short by nature: a section's teachers or
     /// categories, a material's problems, a plan's items), paged here by `first` and `after` on
     /// `key`, so an answer holds at most `first` items and costs what it was priced at.
-    static func list<Item: Sendable>(_ items: [Item], _ args: Map, ordering: String, key: (Item) -> ListKey,
-                           map: ([Item]) -> [any Sendable]) throws -> PageValue {
-        let first = try pageSize(args, default: QueryLimits.smallerPages[ordering] ?? QueryLimits().defaultFirst)
+    static func list<Item: Sendable>(_ items: [Item], _ args: Map, ordering: String, defaultFirst: Int = QueryLimits().defaultFirst,
+                                     key: (Item) -> ListKey, map: ([Item]) -> [any Sendable]) throws -> PageValue {
+        let first = try pageSize(args, default: defaultFirst)
         let after = args["after"].nonNullString
         do {
-            let page = try KeysetPage.slicing(items, first: first, after: after, ordering: ordering, key: key)
-            return PageValue(page, total: page.total ?? 0, after: after, map: map)
+            return PageValue(try ListSlice(items, first: first, after: after, ordering: ordering, key: key), after: after, map: map)
         } catch let e as StoreError where e.code == .badCursor {
             throw APIError.badInput(e.message)
         }
@@ -130,7 +143,7 @@ extension PageValue {
 
     /// A list of problems as a connection: errors first, then by code, student and field.
     static func problems(_ problems: [Problem], _ args: Map, ordering: String) throws -> PageValue {
-        try list(problems, args, ordering: ordering, key: { p in
+        try list(problems, args, ordering: ordering, defaultFirst: QueryLimits.smallerPages["problems"] ?? QueryLimits().defaultFirst, key: { p in
             ListKey([p.severity == .error ? "0" : "1", p.code.rawValue, p.studentSourcedId ?? "", p.field ?? ""].joined(separator: "\u{0}"), p.message)
         }) { problemValues($0) }
     }

@@ -75,6 +75,12 @@ public struct ListKey: Sendable, Comparable {
         self.id = id
     }
 
+    /// Equal byte for byte, as `<` orders them (String's `==` would equate canonically equivalent
+    /// spellings that sort apart).
+    public static func == (a: ListKey, b: ListKey) -> Bool {
+        a.sort.utf8.elementsEqual(b.sort.utf8) && a.id.utf8.elementsEqual(b.id.utf8)
+    }
+
     public static func < (a: ListKey, b: ListKey) -> Bool {
         if a.sort != b.sort { return a.sort.utf8.lexicographicallyPrecedes(b.sort.utf8) }
         return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
@@ -87,13 +93,20 @@ public struct ListKey: Sendable, Comparable {
     }
 }
 
-extension KeysetPage {
-    /// A page of a list read whole (a section's teachers, a material's problems, a plan's items):
-    /// the items ordered by `key`, at most `first` of them after the item `after` names, with the
-    /// total. Keyset, not offset: a cursor names a key, so it stays valid while items come and go,
-    /// and an item whose key repeats an earlier one's is left out (nothing could resume between
-    /// them). For lists a loader reads whole anyway; a list that can grow large pages in SQL.
-    public static func slicing(_ all: [Item], first: Int, after: String?, ordering: String, key: (Item) -> ListKey) throws -> KeysetPage<Item> {
+/// A page of a list read whole (a section's teachers, a material's problems, a plan's items):
+/// the items ordered by `key`, at most `first` of them after the item `after` names, with the
+/// total. Keyset, not offset: a cursor names a key, so it stays valid while items come and go,
+/// and an item whose key repeats an earlier one's is left out (nothing could resume between
+/// them). For lists a loader reads whole anyway; a list that can grow large pages in SQL.
+public struct ListSlice<Item: Sendable>: Sendable {
+    public var items: [Item]
+    /// Each item's key, for its cursor (``cursor(ordering:key:)``), made only when asked for.
+    public var keys: [ListKey]
+    public var ordering: String
+    public var hasNextPage: Bool
+    public var total: Int
+
+    public init(_ all: [Item], first: Int, after: String?, ordering: String, key: (Item) -> ListKey) throws {
         var keyed = all.map { (key: key($0), item: $0) }
         keyed.sort { $0.key < $1.key }
         var unique: [(key: ListKey, item: Item)] = []
@@ -105,7 +118,15 @@ extension KeysetPage {
             start = unique.firstIndex { last < $0.key } ?? unique.count
         }
         let page = unique[start..<min(unique.count, start + first)]
-        return KeysetPage(items: page.map(\.item), cursors: page.map { Keyset.encode(ordering: ordering, key: $0.key) },
-                          hasNextPage: start + first < unique.count, total: unique.count)
+        items = page.map(\.item)
+        keys = page.map(\.key)
+        self.ordering = ordering
+        hasNextPage = start + first < unique.count
+        total = unique.count
+    }
+
+    /// The opaque cursor of the item with `key` in a list ordered as `ordering`.
+    public static func cursor(ordering: String, key: ListKey) -> String {
+        Keyset.encode(ordering: ordering, key: key)
     }
 }
