@@ -92,6 +92,35 @@ struct ExecutionPoolTests {
         #expect(ran.all == ["small"], "another small request ran while the first held \(holding.all.count) threads")
     }
 
+    @Test("a request promoted as large (priced at half the limit or more) runs even its first job on the lower-priority threads only")
+    func promotedFromStart() async throws {
+        let pool = ExecutionPool(threads: 4)
+        let release = Log(), holding = Log(), ran = Log()
+        defer {
+            release.add("go")
+            pool.shutdown()
+        }
+        // Four promoted requests whose very first job holds its thread (as an org-wide page's root SQL would).
+        for _ in 0..<4 {
+            let lane = pool.lane()
+            lane.promote()
+            Task(executorPreference: lane) {
+                holding.add(pool.currentRole.map { "\($0)" } ?? "not the pool's")
+                while release.all.isEmpty { Self.work() }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while holding.all.count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(holding.all.count == 2 && holding.all.allSatisfy { $0 == "large" },
+                "promoted requests ran on \(holding.all); only the two lower-priority threads may run them")
+        // A small query still runs at once.
+        Task(executorPreference: pool.lane()) { ran.add("small") }
+        let waitUntil = ContinuousClock.now + .seconds(10)
+        while ran.all.isEmpty, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(ran.all == ["small"])
+    }
+
     @Test("a thread is kept for small requests: a small query runs while four large ones each hold a thread")
     func smallThreadKept() async throws {
         let pool = ExecutionPool(threads: 4)

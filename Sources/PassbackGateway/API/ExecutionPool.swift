@@ -19,7 +19,8 @@ import Foundation
 /// gain little and let one request take every thread). Threads have roles: half run at a lower
 /// CPU priority (nice 10) and are the only ones that take large lanes (that have run many jobs
 /// already), ahead of small ones, which they take when no large lane waits; the others take only
-/// small lanes. So large requests run at the lower priority whatever their number (on two cores,
+/// small lanes. A lane is large once it has run many jobs, or from its start when its static
+/// cost is half the limit or more. So large requests run at the lower priority whatever their number (on two cores,
 /// three of them at normal priority took the CPU from everything else: a simple query's p99
 /// grew eightfold), and a small query never waits for a large request's slow SQL statement.
 final class ExecutionPool: @unchecked Sendable {
@@ -33,7 +34,16 @@ final class ExecutionPool: @unchecked Sendable {
         fileprivate var served = 0
         /// Jobs running now (0 or 1).
         fileprivate var active = 0
-        var large: Bool { served >= ExecutionPool.largeAfter }
+        /// Large from its first job: its price says so (``promote()``).
+        fileprivate var largeFromStart = false
+        var large: Bool { largeFromStart || served >= ExecutionPool.largeAfter }
+
+        /// Makes the lane large before it runs: a request priced near the limit runs its first
+        /// jobs, which for an org-wide page are its slowest SQL statements, on the lower-priority
+        /// threads too, not on those a small query is waiting for.
+        func promote() {
+            pool.condition.withLock { largeFromStart = true }
+        }
 
         fileprivate init(pool: ExecutionPool) { self.pool = pool }
 
@@ -42,15 +52,17 @@ final class ExecutionPool: @unchecked Sendable {
         }
     }
 
-    private let condition = NSCondition()
+    fileprivate let condition = NSCondition()
     /// Lanes with jobs waiting.
     private var ready: [Lane] = []
     private var running = true
-    private var threadIDs = Set<UInt>()
+    private var threadRoles: [UInt: Role] = [:]
     let threads: Int
 
     /// Whether the calling code runs on one of the pool's threads.
-    var isCurrentThread: Bool { condition.withLock { threadIDs.contains(UInt(pthread_self())) } }
+    var isCurrentThread: Bool { currentRole != nil }
+    /// The role of the calling thread, if it is one of the pool's.
+    var currentRole: Role? { condition.withLock { threadRoles[UInt(pthread_self())] } }
     /// A lane that has run this many jobs is a large request. The widget's page of 50 items runs
     /// about 400 (a task per field and list item), and must stay small: at 32 it ran on the
     /// lower-priority threads only, and its p50 went from 8 to 13 ms and its throughput halved.
@@ -63,7 +75,7 @@ final class ExecutionPool: @unchecked Sendable {
         for i in 0..<threads {
             let role = Self.role(of: i, among: threads)
             let thread = Thread { [self] in
-                condition.withLock { _ = threadIDs.insert(UInt(pthread_self())) }
+                condition.withLock { threadRoles[UInt(pthread_self())] = role }
                 if role == .large { Self.lowerPriority() }
                 work(role)
             }

@@ -180,6 +180,10 @@ public final class GraphQLAPI: Sendable {
         case .success(let a): admission = a
         case .failure(let refusal): return rateLimited(refusal)
         }
+        // Priced at half the limit or more: a large request from its first job (its root fields'
+        // SQL is the slowest it runs), so it never holds the threads small queries run on. The
+        // widget's own page is priced at about 3,600.
+        if cost >= limits.maxCost / 2 { lane.promote() }
         let context = APIContext(principal: principal, services: services, requestID: requestID, executor: lane)
         let (schema, limiter, token) = (self.schema, self.limiter, principal.tokenID)
         // The execution, and the encoding of its answer, run on the pool's threads in a lane of
