@@ -172,6 +172,18 @@ struct LoadResult {
     var alone = Sample()
     var loaded = Sample()
     var heavy = Sample()
+    /// Each round's p99, alone and beside the heavy clients (rounds alternate the two).
+    var rounds: [(alone: Double, loaded: Double)] = []
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+    /// The median of the rounds' p99s beside the heavy clients over the median of those alone: a
+    /// p99 of a few hundred requests moves with the machine's other work, and rounds taken in turn
+    /// see the same machine.
+    var ratio: Double { Self.median(rounds.map(\.loaded)) / max(Self.median(rounds.map(\.alone)), 1e-9) }
 }
 
 /// A flag one task sets and others read.
