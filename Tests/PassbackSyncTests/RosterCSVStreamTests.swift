@@ -42,6 +42,52 @@ struct RosterCSVStreamTests {
         }
     }
 
+    @Test("an import into a database no other connection has open is written once, through a rollback journal (the WAL does not grow), and leaves it in WAL mode; with another connection open it goes through the WAL")
+    func journalOfAFirstImport() async throws {
+        let clock = ManualWallClock(start)
+        let sandbox = Sandbox(configuration: SandboxConfiguration(plan: DistrictPlan(schools: 2, students: 3_000, classes: 120)), clock: clock)
+        let bulk = try RosterCSVTests.export(sandbox.data, mode: .bulk)
+        defer { try? FileManager.default.removeItem(at: bulk) }
+        func walBytes(_ db: PassbackDatabase) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: db.path + "-wal"))?[.size] as? Int) ?? 0
+        }
+        /// The journal mode the database file is in, as another process sees it.
+        func journalMode(_ db: PassbackDatabase) throws -> String {
+            let shell = Process(), out = Pipe()
+            shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            shell.arguments = [db.path, "PRAGMA journal_mode;"]
+            shell.standardOutput = out
+            try shell.run()
+            shell.waitUntilExit()
+            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // Alone: the pages go to the database once; the WAL stays as small as it was.
+        try await withDatabase { db in
+            let importer = RosterImporter(store: RosterStore(db), clock: clock)
+            let report = try importer.importCSV(at: bulk, connection: Self.connection)
+            #expect(report.total.created > 6_000 && report.total.rejected == 0)
+            #expect(walBytes(db) < 256 << 10, "the WAL grew to \(walBytes(db)) bytes")
+            #expect(try journalMode(db) == "wal")
+        }
+        // Another process's connection open (the sqlite3 shell, as a running server would be): WAL mode, the same rows.
+        try await withDatabase { db in
+            let other = Process(), shellIn = Pipe(), shellOut = Pipe()
+            other.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            other.arguments = [db.path]
+            other.standardInput = shellIn
+            other.standardOutput = shellOut
+            try other.run()
+            defer { if other.isRunning { kill(other.processIdentifier, SIGKILL) } }
+            shellIn.fileHandleForWriting.write(Data("SELECT count(*) FROM sqlite_schema;\n".utf8))
+            _ = shellOut.fileHandleForReading.availableData
+            let importer = RosterImporter(store: RosterStore(db), clock: clock)
+            let report = try importer.importCSV(at: bulk, connection: Self.connection)
+            #expect(report.total.created > 6_000 && report.total.rejected == 0)
+            #expect(walBytes(db) > 1 << 20, "the import went through the WAL: \(walBytes(db)) bytes")
+            #expect(try journalMode(db) == "wal")
+        }
+    }
+
     @Test("roster import refuses a zip bomb at once, changes nothing, and its run says why it failed")
     func zipBombChangesNothing() async throws {
         let clock = ManualWallClock(start)

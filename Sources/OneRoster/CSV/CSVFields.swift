@@ -2,8 +2,13 @@ import Foundation
 
 /// Where a file's columns are in its header, for reading rows in place: the columns of its
 /// ``CSVFileSpec`` in spec order, each with its model key, its position in the row and its kind.
-/// Looked up by key by a scan (a file has at most a score of columns), not by hashing.
-final class CSVRowLayout: Sendable {
+/// Looked up by key by a scan (a file has at most a score of columns), not by hashing; and since
+/// a model reads the keys of every row in the same order, the answers to the first row's lookups
+/// are kept in that order (``lookup(_:at:)``), so later rows compare one key per lookup, with the
+/// key it expects (equal small strings compare as one word).
+///
+/// Used by one file's loader on one thread at a time (the learned sequence is not locked).
+final class CSVRowLayout: @unchecked Sendable {
     let keys: [String]
     let names: [String]
     let positions: [Int]
@@ -25,6 +30,21 @@ final class CSVRowLayout: Sendable {
     func column(_ key: String) -> Int? {
         for i in keys.indices where keys[i] == key { return i }
         return nil
+    }
+
+    /// The lookups of a row, in the order a model makes them, with their answers.
+    private var sequence: [(key: String, column: Int?)] = []
+
+    /// ``column(_:)`` for the `step`-th lookup of a row: answered from the sequence the first
+    /// row taught when the key is the one expected there, else by a scan.
+    func lookup(_ key: String, at step: Int) -> Int? {
+        if step < sequence.count {
+            if sequence[step].key == key { return sequence[step].column }
+            return column(key)
+        }
+        let found = column(key)
+        if step == sequence.count, sequence.count < 64 { sequence.append((key, found)) }
+        return found
     }
 }
 

@@ -192,11 +192,12 @@ struct CSVFileLoader<T: CSVRecord> {
                 return
             }
         }
-        if let first = firstLineOf[record.sourcedId] {
+        // One hash per row: the line is stored, and a duplicate puts the first one back.
+        if let first = firstLineOf.updateValue(row.line, forKey: record.sourcedId) {
+            firstLineOf[record.sourcedId] = first
             issue("sourcedId", "sourcedId \(record.sourcedId) is already used on line \(first)")
             return
         }
-        firstLineOf[record.sourcedId] = row.line
         records.append(record)
         lines.append(row.line)
     }

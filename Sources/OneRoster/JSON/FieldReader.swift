@@ -33,6 +33,8 @@ public struct FieldReader {
     /// column `i` of its layout).
     private let csv: CSVFields?
     private var consumedColumns: UInt64 = 0
+    /// How many keys were looked up in the CSV row so far (``CSVRowLayout/lookup(_:at:)``).
+    private var lookups = 0
 
     /// A reader over `object`, naming fields under `path` in errors.
     public init(_ object: JSONObject, path: String) {
@@ -54,7 +56,8 @@ public struct FieldReader {
 
     mutating func raw(_ key: String) -> JSONValue? {
         if let csv {
-            guard let column = csv.layout.column(key) else { return nil }
+            defer { lookups += 1 }
+            guard let column = csv.layout.lookup(key, at: lookups) else { return nil }
             consumedColumns |= 1 << UInt64(column)
             return csv.value(column)
         }
@@ -68,7 +71,9 @@ public struct FieldReader {
     /// The cell of a CSV column of `kind` keyed `key`, marked read; nil when the reader is not
     /// over a CSV row or the column is of another kind (then ``raw(_:)`` answers).
     private mutating func csvCell(_ key: String, _ kind: CSVColumn.Kind) -> String?? {
-        guard let csv, let column = csv.layout.column(key), csv.layout.kinds[column] == kind else { return nil }
+        guard let csv else { return nil }
+        defer { lookups += 1 }
+        guard let column = csv.layout.lookup(key, at: lookups), csv.layout.kinds[column] == kind else { return nil }
         consumedColumns |= 1 << UInt64(column)
         let cell = csv.cell(column)
         return .some(cell.isEmpty ? nil : cell)

@@ -90,7 +90,8 @@ struct RosterCSVImport {
                                         _ map: (T) throws(RosterMapping.Refusal) -> RosterRow) -> MappedBatch {
         let name = "\(collection.rawValue).csv"
         let issues = rejects(file.issues, collection)
-        let (rows, refused) = RosterMapping.rows(file.records, collection: collection, location: { "\(name) line \(file.line(ofRecordAt: $0))" }, map: map)
+        let (rows, refused) = RosterMapping.rows(file.records, collection: collection, fingerprints: false,
+                                                 location: { "\(name) line \(file.line(ofRecordAt: $0))" }, map: map)
         var lines: [Int] = []
         lines.reserveCapacity(rows.count)
         var refusedIDs = Set(refused.compactMap(\.sourcedId))
@@ -108,12 +109,16 @@ struct RosterCSVImport {
                     progressCollection: nil, count: 0)
     }
 
-    /// Stores one mapped batch: its rejects, then its rows.
-    static func store(_ batch: MappedBatch, _ sink: RosterImportSink) throws {
+    /// Stores one mapped batch: its rejects, then its rows. The rows' fingerprints are taken
+    /// here, on the transaction's thread: reading and mapping keep the other thread busier than
+    /// storing keeps this one.
+    static func store(_ batch: consuming MappedBatch, _ sink: RosterImportSink) throws {
         try sink.reject(batch.rejects)
         guard batch.progressCollection != nil else { return }
         let name = "\(batch.collection.rawValue).csv"
-        try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { "\(name) line \(batch.lines[$0])" }
+        for i in batch.rows.indices { batch.rows[i].header.fingerprint = RosterMapping.fingerprint(batch.rows[i]) }
+        let lines = batch.lines
+        try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { "\(name) line \(lines[$0])" }
     }
 
     /// Reads and maps the zip on a thread of its own, handing mapped batches to the

@@ -90,13 +90,19 @@ enum RosterMapping {
 
     /// Whether any text of `row` (its sourcedId, a column, a reference) holds U+0000.
     static func holdsNUL(_ row: RosterRow) -> Bool {
-        func nul(_ s: String?) -> Bool { s?.utf8.contains(0) ?? false }
+        func nul(_ s: String?) -> Bool {
+            guard var s else { return false }
+            return s.withUTF8 { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
+        }
         if nul(row.header.sourcedId) || row.children.contains(where: nul) { return true }
         return row.values.contains { if case .text(let s) = $0 { return nul(s) } else { return false } }
     }
 
-    /// Maps records, collecting refusals with where each came from.
-    static func rows<T>(_ records: [T], collection: RosterCollection, location: (Int) -> String, map: (T) throws(Refusal) -> RosterRow) -> ([RosterRow], [RosterReject])
+    /// Maps records, collecting refusals with where each came from. Each row gets its
+    /// fingerprint, unless `fingerprints` is false (the CSV import takes them on the transaction's
+    /// thread, ``RosterCSVImport/store(_:_:)``, to share the work between its two threads).
+    static func rows<T>(_ records: [T], collection: RosterCollection, fingerprints: Bool = true, location: (Int) -> String,
+                        map: (T) throws(Refusal) -> RosterRow) -> ([RosterRow], [RosterReject])
     where T: OneRosterObject {
         var rows: [RosterRow] = []
         var rejects: [RosterReject] = []
@@ -108,7 +114,7 @@ enum RosterMapping {
                 // read back cut, so the record could not be found again (and a later reject of it
                 // could not keep it). No roster value holds one.
                 if holdsNUL(row) { throw Refusal(reason: "a value holds a NUL character (U+0000), which no OneRoster value may; remove it in the SIS") }
-                row.header.fingerprint = fingerprint(row)
+                if fingerprints { row.header.fingerprint = fingerprint(row) }
                 rows.append(row)
             } catch {
                 rejects.append(RosterReject(collection: collection, sourcedId: r.sourcedId, location: location(i), reason: error.reason))
