@@ -126,6 +126,7 @@ struct RosterCommand: AsyncParsableCommand {
             do {
                 var importer = config.rosterImporter(store: RosterStore(database))
                 importer.deletionLimit = safety.limit(config)
+                importer.csvAlone = true
                 let report = try importer.importCSV(at: URL(fileURLWithPath: file), connection: settings, dryRun: safety.dryRun, progress: ProgressLine.report)
                 ProgressLine.finish()
                 RosterReportPrinter.print(report, seconds: Date().timeIntervalSince(started))

@@ -34,11 +34,11 @@ final class ExecutionPool: @unchecked Sendable {
         fileprivate var served = 0
         /// Jobs running now (0 or 1).
         fileprivate var active = 0
-        /// Large from its first job: its price says so (``promote()``).
+        /// Large from the start of its execution: its price says so (``promote()``).
         fileprivate var largeFromStart = false
         var large: Bool { largeFromStart || served >= ExecutionPool.largeAfter }
 
-        /// Makes the lane large before it runs: a request priced near the limit runs its first
+        /// Makes the lane large before the request executes: a request priced near the limit runs its first
         /// jobs, which for an org-wide page are its slowest SQL statements, on the lower-priority
         /// threads too, not on those a small query is waiting for.
         func promote() {

@@ -180,7 +180,7 @@ public final class GraphQLAPI: Sendable {
         case .success(let a): admission = a
         case .failure(let refusal): return rateLimited(refusal)
         }
-        // Priced at half the limit or more: a large request from its first job (its root fields'
+        // Priced at half the limit or more: a large request from the start of its execution (its root fields'
         // SQL is the slowest it runs), so it never holds the threads small queries run on. The
         // widget's own page is priced at about 3,600.
         if cost >= limits.maxCost / 2 { lane.promote() }

@@ -102,13 +102,15 @@ extension RosterStore {
     /// read): every collection's rows, the rejects, and the deletions a bulk file implies.
     /// Nothing is written if `body` or anything else throws, nor when a bulk file would delete
     /// more than `limit` allows (``MassDeletionRefused``).
-    public func applyStream(connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(),
+    ///
+    /// `alone`: the caller is a command of its own (`passback roster import`), not a server, and
+    /// the import may take the database alone if no other process has it open (see
+    /// ``withImportSettings(_:alone:_:)``): this process's idle readers are closed first.
+    public func applyStream(connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), alone: Bool = false,
                             _ body: (RosterImportSink) throws -> Void) throws -> [RosterCollection: RosterCounts] {
-        // This process's idle readers are closed, so that when no other process has the database
-        // open the import can take it alone (``withImportSettings``); they reopen when next asked.
-        pool.releaseMemory()
+        if alone { pool.releaseMemory() }
         return try pool.writeWithoutTransaction { db in
-            try Self.withImportSettings(db) {
+            try Self.withImportSettings(db, alone: alone) {
                 var counts: [RosterCollection: RosterCounts] = [:]
                 try db.inTransaction {
                     let sink = RosterImportSink(db: db, connection: connection, runID: runID, limit: limit)
@@ -127,10 +129,9 @@ extension RosterStore {
     public func previewStream(connection: ConnectionSettings, limit: RosterDeletionLimit, at now: Date,
                               _ body: (RosterImportSink) throws -> Void) throws -> RosterPreview {
         struct Rollback: Error { var preview: RosterPreview }
-        pool.releaseMemory()
         do {
             try pool.writeWithoutTransaction { db in
-                try Self.withImportSettings(db) {
+                try Self.withImportSettings(db, alone: false) {
                     try db.inTransaction {
                         try Self.saveConnection(connection, at: now, db: db)
                         let runID = try Self.startRun(connection: connection.id, source: "csv", mode: "full", at: now, db: db)
@@ -154,22 +155,33 @@ extension RosterStore {
     /// which is refused) is kept in memory instead of a temporary file (`temp_store`, which
     /// SQLite reads when a transaction begins: temporary data only, nothing of what commits).
     ///
-    /// A database no other connection has open (an import from the command line with no server
-    /// running, a first import above all) takes the import in rollback-journal mode: its new pages
-    /// are written once, to the database, where in WAL mode they go to the WAL and then again to
-    /// the database when it is checkpointed, after the import, on the import's time (a third of
-    /// the time of a large first import). The rollback journal keeps the transaction all or
-    /// nothing. With another connection open SQLite keeps WAL mode, and the import runs as before;
-    /// WAL mode is put back at the end either way.
-    static func withImportSettings<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+    /// With `alone` (a command of its own, never the server), a database no other connection has
+    /// open takes the import in rollback-journal mode: its new pages are written once, to the
+    /// database, where in WAL mode they go to the WAL and then again to the database when it is
+    /// checkpointed, after the import, on the import's time (a third of the time of a large first
+    /// import). The rollback journal keeps the transaction all or nothing; `synchronous` is FULL
+    /// meanwhile, as a rollback journal needs to survive a power loss. A process that opens the
+    /// database during such an import waits for it (a reader while it writes its pages, a
+    /// writer, the server starting, until it ends). With another connection open SQLite keeps WAL
+    /// mode and the import runs as before. WAL mode is put back at the end; should another process
+    /// have opened the database meanwhile and hold it past the busy timeout, the database stays in
+    /// rollback mode until it is next opened by Passback, which sets WAL mode again.
+    static func withImportSettings<T>(_ db: Database, alone: Bool, _ body: () throws -> T) throws -> T {
         let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
         let tempStore = try Int.fetchOne(db, sql: "PRAGMA temp_store") ?? 0
+        let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 1
         try db.execute(sql: "PRAGMA cache_size = -32768")
         try db.execute(sql: "PRAGMA temp_store = MEMORY")
         // Refused (busy) or answered "wal" while other connections have the database open.
-        let alone = (try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")) == "delete"
+        let rollbackJournal = alone && (try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")) == "delete"
+        if rollbackJournal { try db.execute(sql: "PRAGMA synchronous = FULL") }
         defer {
-            if alone { _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            if rollbackJournal {
+                // Waits the busy timeout for a process that opened the database meanwhile; past it,
+                // the next open by Passback sets WAL mode (GRDB's pool does at every open).
+                _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                try? db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            }
             try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
             try? db.execute(sql: "PRAGMA temp_store = \(tempStore)")
         }

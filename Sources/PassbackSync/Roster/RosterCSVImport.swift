@@ -20,6 +20,9 @@ struct RosterCSVImport {
     var deletionLimit = RosterDeletionLimit()
     /// How many mapped batches may wait for the transaction.
     var aheadBatches = 4
+    /// The import is a command of its own: it may take a database no other process has open
+    /// alone (``RosterStore/applyStream(connection:runID:limit:alone:_:)``).
+    var alone = false
 
     func run(zipAt url: URL, connection: ConnectionSettings, dryRun: Bool = false, progress: @escaping @Sendable (RosterProgress) -> Void) throws -> RosterReport {
         let reader = try OneRosterCSVReader(zipAt: url, limits: limits)
@@ -54,7 +57,7 @@ struct RosterCSVImport {
         _ = try store.failAbandonedRuns(connection: connection.id, at: clock.now)
         let runID = try store.startRun(connection: connection.id, source: "csv", mode: mode, at: clock.now)
         do {
-            let counts = try store.applyStream(connection: connection.id, runID: runID, limit: deletionLimit, feed)
+            let counts = try store.applyStream(connection: connection.id, runID: runID, limit: deletionLimit, alone: alone, feed)
             try store.finishRun(runID, succeeded: true, counts: counts, error: nil, at: clock.now)
             return RosterReport(runID: runID, source: "csv", mode: mode, counts: counts, rejects: try store.rejects(runID: runID), warnings: warnings(), resumed: false)
         } catch {
@@ -82,6 +85,13 @@ struct RosterCSVImport {
         /// Records and issues read, for the progress line; nil for a file that is only checked (demographics).
         var progressCollection: RosterCollection?
         var count: Int
+
+        /// Gives each row its fingerprint. Taken by the transaction's thread, as each batch
+        /// reaches it (``Producer/consume(_:)``): reading and mapping keep the reader's thread
+        /// busier than storing keeps the transaction's.
+        mutating func takeFingerprints() {
+            for i in rows.indices { rows[i].header.fingerprint = RosterMapping.fingerprint(rows[i]) }
+        }
     }
 
     /// Maps one batch: the rows the reader or the 1.1 model refused become rejects with their
@@ -109,16 +119,12 @@ struct RosterCSVImport {
                     progressCollection: nil, count: 0)
     }
 
-    /// Stores one mapped batch: its rejects, then its rows. The rows' fingerprints are taken
-    /// here, on the transaction's thread: reading and mapping keep the other thread busier than
-    /// storing keeps this one.
-    static func store(_ batch: consuming MappedBatch, _ sink: RosterImportSink) throws {
+    /// Stores one mapped batch: its rejects, then its rows (fingerprinted, ``MappedBatch/takeFingerprints()``).
+    static func store(_ batch: MappedBatch, _ sink: RosterImportSink) throws {
         try sink.reject(batch.rejects)
         guard batch.progressCollection != nil else { return }
         let name = "\(batch.collection.rawValue).csv"
-        for i in batch.rows.indices { batch.rows[i].header.fingerprint = RosterMapping.fingerprint(batch.rows[i]) }
-        let lines = batch.lines
-        try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { "\(name) line \(lines[$0])" }
+        try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { "\(name) line \(batch.lines[$0])" }
     }
 
     /// Reads and maps the zip on a thread of its own, handing mapped batches to the
@@ -165,7 +171,11 @@ struct RosterCSVImport {
             thread.name = "passback csv reader"
             thread.start()
             do {
-                while let batch = try next() { try body(batch) }
+                // The batch is this loop's own (its queue slot was emptied): fingerprinted in place.
+                while var batch = try next() {
+                    batch.takeFingerprints()
+                    try body(batch)
+                }
             } catch {
                 stop()
                 throw error

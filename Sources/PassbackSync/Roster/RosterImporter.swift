@@ -49,6 +49,9 @@ public struct RosterImporter: Sendable {
     public var csvLimits = CSVLimits.standard
     /// Records of a CSV file read, mapped and stored per step: memory is bounded by this.
     public var csvBatchSize = 1000
+    /// The CSV import is a command of its own (`passback roster import`), not a server: it may
+    /// take a database no other process has open alone, through a rollback journal.
+    public var csvAlone = false
 
     public init(store: RosterStore, clock: any WallClock = SystemWallClock()) {
         self.store = store
@@ -227,8 +230,9 @@ public struct RosterImporter: Sendable {
     /// worked out and nothing is written.
     public func importCSV(at url: URL, connection: ConnectionSettings, dryRun: Bool = false,
                           progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) throws -> RosterReport {
-        try RosterCSVImport(store: store, clock: clock, limits: csvLimits, batchSize: max(1, csvBatchSize), deletionLimit: deletionLimit)
-            .run(zipAt: url, connection: connection, dryRun: dryRun, progress: progress)
+        var run = RosterCSVImport(store: store, clock: clock, limits: csvLimits, batchSize: max(1, csvBatchSize), deletionLimit: deletionLimit)
+        run.alone = csvAlone
+        return try run.run(zipAt: url, connection: connection, dryRun: dryRun, progress: progress)
     }
 
     /// What every GET of one pull shares: the retry rules and the connection's rate.
