@@ -86,11 +86,13 @@ struct RosterCSVImport {
         var progressCollection: RosterCollection?
         var count: Int
 
-        /// Gives each row its fingerprint. Taken by the transaction's thread, as each batch
-        /// reaches it (``Producer/consume(_:)``): reading and mapping keep the reader's thread
-        /// busier than storing keeps the transaction's.
+        /// Gives each row that has none its fingerprint. Taken by whichever of the two threads
+        /// has time: the reader when batches wait for the transaction (``Producer/put(_:)``),
+        /// else the transaction's thread as the batch reaches it (``Producer/consume(_:)``).
         mutating func takeFingerprints() {
-            for i in rows.indices { rows[i].header.fingerprint = RosterMapping.fingerprint(rows[i]) }
+            for i in rows.indices where rows[i].header.fingerprint.isEmpty {
+                rows[i].header.fingerprint = RosterMapping.fingerprint(rows[i])
+            }
         }
     }
 
@@ -217,7 +219,13 @@ struct RosterCSVImport {
             if stopped { throw Stopped() }
         }
 
-        private func put(_ batch: MappedBatch) throws {
+        private func put(_ batch: consuming MappedBatch) throws {
+            // Batches already wait for the transaction: it is the slower side, so the reader,
+            // which would only wait for room, takes the fingerprints.
+            condition.lock()
+            let behind = queue.count - head > 0
+            condition.unlock()
+            if behind { batch.takeFingerprints() }
             condition.lock()
             defer { condition.unlock() }
             while queue.count - head >= capacity && !stopped { condition.wait() }
