@@ -116,6 +116,11 @@ struct LoadLimitTests {
                 return 0
             }
             #expect(fields(r.json["data"]) > requested, "the answer holds more fields than its price; it is not what is charged")
+            // The same behind a fragment: introspection is known wherever it is selected.
+            let spread = try await env.post("{ ...S } fragment S on Query { __schema { types { name description fields { name description args { name description } } enumValues { name } } } }",
+                                            token: token)
+            let spreadCost = try #require((spread.json["extensions"] as? [String: Any])?["cost"] as? [String: Any])
+            #expect(spread.errors.isEmpty && (spreadCost["actualQueryCost"] as? Int ?? .max) <= (spreadCost["requestedQueryCost"] as? Int ?? 0), "\(spreadCost)")
         }
     }
 

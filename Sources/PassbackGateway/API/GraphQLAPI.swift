@@ -170,9 +170,9 @@ public final class GraphQLAPI: Sendable {
         if request.method == "GET", prepared.operation.operation != .query {
             return requestError(405, "a GET may only run a query; send mutations with POST", headers: ["Allow": "POST"])
         }
-        let cost: Int
+        let cost: Int, introspects: Bool
         switch checkLimits(prepared, request.variables) {
-        case .success(let c): cost = c
+        case .success(let m): (cost, introspects) = (m.cost, m.roots > 0)
         case .failure(let refused): return refused
         }
         let admission: PrincipalLimiter.Admission
@@ -206,7 +206,6 @@ public final class GraphQLAPI: Sendable {
             // tools can load the schema), and is only ever refunded: the schema's answer is large.
             var spent = admission
             let answered = PrincipalLimiter.actualCost(result.data)
-            let introspects = prepared.operation.selectionSet.selections.contains { ($0 as? Field).map { $0.name.value.hasPrefix("__") && $0.name.value != "__typename" } ?? false }
             let cost = introspects ? (result.errors.isEmpty ? min(admission.cost, answered) : admission.cost)
                 : (result.errors.isEmpty ? answered : max(admission.cost, answered))
             spent.actualCost = cost
@@ -514,14 +513,16 @@ public final class GraphQLAPI: Sendable {
     }
 
     /// The operation's static cost, or the answer refusing it.
-    func checkLimits(_ prepared: PreparedDocument, _ variables: [String: Map]) -> Result<Int, Answer> {
+    /// The operation's measure (cost, and `roots`: whether it introspects, fragments included), or
+    /// the answer refusing it.
+    func checkLimits(_ prepared: PreparedDocument, _ variables: [String: Map]) -> Result<QueryLimits.Measure, Answer> {
         let limits = QueryLimits(maxDepth: self.limits.maxDepth, maxCost: self.limits.maxCost, maxFields: self.limits.maxFields)
         var m = limits.measure(prepared.operation, fragments: prepared.fragments, variables: variables)
         // Mutations are counted once fragments are expanded: `mutation { ...M }` carries what M selects.
         if m.refusal == nil, prepared.operation.operation == .mutation, m.rootFields > self.limits.maxMutations {
             m.refusal = "a request may carry at most \(self.limits.maxMutations) mutations; send the rest in another request"
         }
-        guard m.depth > limits.maxDepth || m.cost > limits.maxCost || m.refusal != nil else { return .success(m.cost) }
+        guard m.depth > limits.maxDepth || m.cost > limits.maxCost || m.refusal != nil else { return .success(m) }
         let message = m.refusal ?? (m.depth > limits.maxDepth
             ? "the query is \(m.depth) levels deep; the limit is \(limits.maxDepth)"
             : "the query's cost is \(m.cost); the limit is \(limits.maxCost) (each connection multiplies what it selects by `first`: ask for smaller pages)")

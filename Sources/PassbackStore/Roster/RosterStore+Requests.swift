@@ -62,10 +62,10 @@ extension RosterStore {
     /// start if it never ended: a process killed during it); at once for a connection never
     /// pulled. Nothing while a pull of it is queued, or before the connection is saved.
     public func queueScheduledPull(connection: String, every: TimeInterval, retryAfterFailure: TimeInterval, at now: Date) throws -> Int64? {
-        try pool.write { db in
+        func due(_ db: Database) throws -> Bool {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM connection WHERE id = ?", arguments: [connection]) == true,
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL",
-                                  arguments: [connection]) == nil else { return nil }
+                                  arguments: [connection]) == nil else { return false }
             // The last attempt: a run (a succeeded one from its start, others from their end), or
             // a request refused before it could start.
             if let last = try Row.fetchOne(db, sql: """
@@ -75,8 +75,16 @@ extension RosterStore {
                 ORDER BY at DESC LIMIT 1
                 """, arguments: ["c": connection]), let at = Timestamp.date(last["at"]) {
                 let wait = (last["failed"] as Bool? ?? false) ? min(every, retryAfterFailure) : every
-                guard now.timeIntervalSince(at) >= wait else { return nil }
+                return now.timeIntervalSince(at) >= wait
             }
+            return true
+        }
+        // Looked at by a read first: the runner asks every 2 s, and a pull is due once a day, so
+        // the write lock (which the worker and the API's mutations need) is taken only then,
+        // and the answer checked again under it.
+        guard try pool.read(due) else { return nil }
+        return try pool.write { db in
+            guard try due(db) else { return nil }
             return try Self.queueRequest(connection: connection, full: false, by: nil, origin: .scheduled, at: now, db: db)
         }
     }
