@@ -179,6 +179,12 @@ struct LoadLimitTests {
             }
             #expect(total > 10 && seen.count == total && Set(seen).count == total, "every job once, in pages: \(seen.count) of \(total)")
             // By state: the page and its total narrow together, so the failed ones can be read first.
+            // Counted once the run has ended: the two aliases are two queries, and a job the worker
+            // finishes between them would be counted in neither.
+            try await env.waitUntil(timeout: 60) {
+                let r = try await env.post("query($id: ID!) { node(id: $id) { ... on SyncRun { finishedAt } } }", ["id": run], token: token)
+                return r["node", "finishedAt"] as? String != nil
+            }
             let byState = try await env.post("""
                 query($id: ID!) { node(id: $id) { ... on SyncRun { done: jobs(first: 100, state: [COMPLETED]) { totalCount nodes { state } }
                   other: jobs(first: 100, state: [AVAILABLE, SCHEDULED, RUNNING, RETRYABLE, DISCARDED, CANCELLED]) { totalCount nodes { state } } } } }
