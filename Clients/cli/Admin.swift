@@ -32,6 +32,22 @@ struct Jobs: AsyncParsableCommand {
     }
 }
 
+/// Runs `retrySyncJobs` or `discardSyncJobs` on job ids and prints the first page of what its
+/// payload lists (`list`, with `selection`), saying how many more there are, then its user errors.
+func jobsMutation(_ connection: Connection, _ jobs: [String], mutation: String, list: String, selection: String, what: String,
+                  columns: [String], row: ([String: Any]) -> [String]) async throws {
+    guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
+    let input = mutation.prefix(1).uppercased() + mutation.dropFirst() + "Input"
+    let data = try await connection.api().run("""
+        mutation($i: \(input)!) { \(mutation)(input: $i) { \(list)(first: 100) { totalCount nodes { \(selection) } } userErrors { message field } } }
+        """, ["i": ["jobIds": jobs]])
+    let payload = data[mutation] as? [String: Any] ?? [:]
+    let listed = nodes(payload[list])
+    emit(Table(columns: columns, rows: listed.map(row)).render(connection.format, json: listed))
+    noteUnlisted(payload[list], what)
+    try userErrors(payload)
+}
+
 /// Sends failed writes again, or stops waiting ones.
 struct Retry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Admins: send the items of failed writes again (a new run per section).")
@@ -40,16 +56,8 @@ struct Retry: AsyncParsableCommand {
 
     func run() async throws {
         try await perform {
-            guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
-            let data = try await connection.api().run("""
-                mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { runs(first: 100) { totalCount nodes { id state section { sourcedId } } } userErrors { message field } } }
-                """, ["i": ["jobIds": jobs]])
-            let payload = data["retrySyncJobs"] as? [String: Any] ?? [:]
-            let runs = nodes(payload["runs"])
-            emit(Table(columns: ["run", "section", "state"], rows: runs.map { [string($0["id"]), string(($0["section"] as? [String: Any])?["sourcedId"]), string($0["state"])] })
-                .render(connection.format, json: runs))
-            noteUnlisted(payload["runs"], "runs queued")
-            try userErrors(payload)
+            try await jobsMutation(connection, jobs, mutation: "retrySyncJobs", list: "runs", selection: "id state section { sourcedId }", what: "runs queued",
+                                   columns: ["run", "section", "state"]) { [string($0["id"]), string(($0["section"] as? [String: Any])?["sourcedId"]), string($0["state"])] }
         }
     }
 }
@@ -61,15 +69,8 @@ struct Discard: AsyncParsableCommand {
 
     func run() async throws {
         try await perform {
-            guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
-            let data = try await connection.api().run("""
-                mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { jobs(first: 100) { totalCount nodes { id state } } userErrors { message field } } }
-                """, ["i": ["jobIds": jobs]])
-            let payload = data["discardSyncJobs"] as? [String: Any] ?? [:]
-            let done = nodes(payload["jobs"])
-            emit(Table(columns: ["id", "state"], rows: done.map { [string($0["id"]), string($0["state"])] }).render(connection.format, json: done))
-            noteUnlisted(payload["jobs"], "writes discarded")
-            try userErrors(payload)
+            try await jobsMutation(connection, jobs, mutation: "discardSyncJobs", list: "jobs", selection: "id state", what: "writes discarded",
+                                   columns: ["id", "state"]) { [string($0["id"]), string($0["state"])] }
         }
     }
 }

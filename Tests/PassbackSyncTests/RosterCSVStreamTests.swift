@@ -72,15 +72,9 @@ struct RosterCSVStreamTests {
         }
         // Another process's connection open (the sqlite3 shell, as a running server would be): WAL mode, the same rows.
         try await withDatabase { db in
-            let other = Process(), shellIn = Pipe(), shellOut = Pipe()
-            other.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-            other.arguments = [db.path]
-            other.standardInput = shellIn
-            other.standardOutput = shellOut
-            try other.run()
-            defer { if other.isRunning { kill(other.processIdentifier, SIGKILL) } }
-            shellIn.fileHandleForWriting.write(Data("SELECT count(*) FROM sqlite_schema;\n".utf8))
-            _ = shellOut.fileHandleForReading.availableData
+            let other = try SQLiteShell(db.path)
+            defer { other.quit() }
+            other.run("SELECT count(*) FROM sqlite_schema;")
             var importer = RosterImporter(store: RosterStore(db), clock: clock)
             importer.csvAlone = true
             let report = try importer.importCSV(at: bulk, connection: Self.connection)

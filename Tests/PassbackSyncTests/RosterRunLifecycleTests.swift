@@ -119,18 +119,10 @@ struct RosterRunLifecycleTests {
                 // (as the worker or a mutation may, for longer than the busy timeout) does not
                 // make the runner's look fail or wait.
                 let busy = try PassbackDatabase(path: db.path, busyTimeout: 0.2)
-                let other = Process(), shellIn = Pipe(), shellOut = Pipe()
-                other.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-                other.arguments = [db.path]
-                other.standardInput = shellIn
-                other.standardOutput = shellOut
-                try other.run()
-                defer { if other.isRunning { kill(other.processIdentifier, SIGKILL) } }
-                shellIn.fileHandleForWriting.write(Data(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n".utf8))
-                #expect(String(decoding: shellOut.fileHandleForReading.availableData, as: UTF8.self).contains("locked"))
+                let other = try SQLiteShell(db.path)
+                #expect(other.run(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'locked';").contains("locked"))
                 #expect(try RosterStore(busy).queueScheduledPull(connection: "district", every: 24 * 3600, retryAfterFailure: 1800, at: clock.now) == nil)
-                shellIn.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-                other.waitUntilExit()
+                other.quit()
                 clock.advance(by: 60)
                 let second = try runner.queueScheduledPulls()
                 #expect(second.count == 1)

@@ -117,3 +117,33 @@ enum Expected {
         (.enrollments, .enrollments), (.categories, .categories),
     ]
 }
+
+/// Another process's connection to a database: the `sqlite3` shell, fed statements one at a
+/// time (to hold the write lock, or just to have the database open, as a running server would).
+final class SQLiteShell {
+    private let process = Process(), input = Pipe(), output = Pipe()
+
+    init(_ path: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+    }
+
+    /// Sends `sql` and returns what the shell printed first (end it with a SELECT to wait for it).
+    @discardableResult
+    func run(_ sql: String) -> String {
+        input.fileHandleForWriting.write(Data((sql + "\n").utf8))
+        return String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+    }
+
+    /// Ends the shell; what it holds is rolled back.
+    func quit() {
+        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
+        process.waitUntilExit()
+    }
+
+    // SIGKILL: the test runner's signal mask, which its children inherit, can block SIGTERM.
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
