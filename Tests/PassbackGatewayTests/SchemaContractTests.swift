@@ -141,4 +141,19 @@ struct SchemaContractTests {
             #expect(problem.description.contains("Section.nickname"))
         }
     }
+
+    @Test("no field is left to the library's default resolver: a payload or other plain value without a field's key is an error naming it, not a silent null")
+    func everyFieldResolved() throws {
+        let schema = try ExecutableSchema.build(GraphQLAPI.resolvers)
+        var unresolved: [String] = []
+        for (name, type) in schema.typeMap where !name.hasPrefix("__") {
+            guard let object = type as? GraphQLObjectType else { continue }
+            for (field, definition) in try object.fields() where definition.resolve == nil { unresolved.append("\(name).\(field)") }
+        }
+        #expect(unresolved.isEmpty, "fields read by the default resolver: \(unresolved.sorted())")
+        let misspelled: [String: any Sendable] = ["sectoin": 1, "userErrors": [Int]()]
+        #expect(throws: APIError.self) { _ = try ResolverTable.plainValue(misspelled, "SaveCategoryMapPayload", "section") }
+        let null: [String: any Sendable] = ["section": Int?.none, "userErrors": [Int]()]
+        #expect(throws: Never.self) { _ = try ResolverTable.plainValue(null, "SaveCategoryMapPayload", "section") }
+    }
 }

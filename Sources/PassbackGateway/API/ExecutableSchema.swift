@@ -24,6 +24,23 @@ struct ResolverTable: Sendable {
 
     /// Mutation payloads are always plain: `MutationResolvers` builds them whole.
     func isPlain(_ type: String) -> Bool { plainTypes.contains(type) || type.hasSuffix("Payload") }
+
+    /// The resolver of a field of a plain type: the value under the field's name, which must be
+    /// there (a `null` is stored as `nil`). A key the code misspelled or forgot is an internal
+    /// error naming the field, never a silent `null`.
+    static func plainField(_ type: String, _ field: String) -> GraphQLFieldResolve {
+        { source, _, _, _ in try plainValue(source, type, field) }
+    }
+
+    static func plainValue(_ source: any Sendable, _ type: String, _ field: String) throws -> (any Sendable)? {
+        guard let value = source as? [String: any Sendable] else {
+            throw APIError(.internalError, "\(type).\(field) resolved on a \(Swift.type(of: source)), not a plain value")
+        }
+        guard let index = value.index(forKey: field) else {
+            throw APIError(.internalError, "\(type).\(field) is missing from its value (it has \(value.keys.sorted().joined(separator: ", ")))")
+        }
+        return value[index].value
+    }
 }
 
 /// The resolvers of one object type.
@@ -117,7 +134,9 @@ enum ExecutableSchema {
                     new.resolve = resolve
                 } else if let resolve = resolvers[fieldName] {
                     new.resolve = resolve
-                } else if !table.isPlain(name) {
+                } else if table.isPlain(name) {
+                    new.resolve = ResolverTable.plainField(name, fieldName)
+                } else {
                     problems.append("\(name).\(fieldName) has no resolver")
                 }
                 fields[fieldName] = new
