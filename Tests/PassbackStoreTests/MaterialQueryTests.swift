@@ -355,7 +355,7 @@ struct MaterialQueryTests {
             #expect(error?.code == .badCursor)
         }
         let sectionsError = #expect(throws: StoreError.self) {
-            _ = try f.store.queries.sections(ofTeacher: "t-1", connection: f.store.connection, first: 3, after: cursor)
+            _ = try APIReads(f.store.database).sections(connection: f.store.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 3, after: cursor)
         }
         #expect(sectionsError?.code == .badCursor)
         let errorsError = #expect(throws: StoreError.self) {

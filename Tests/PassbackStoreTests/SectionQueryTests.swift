@@ -4,7 +4,7 @@ import PassbackCore
 import PassbackStore
 import Testing
 
-@Suite("Sections of a teacher")
+@Suite("Sections of a teacher (the query behind Query.sections for a teacher)")
 struct SectionQueryTests {
     /// A teacher (`t-1`) with active teacher enrollments in five active sections (two share a
     /// title), and the cases that must not show: a student enrollment, a dropped teacher
@@ -45,7 +45,7 @@ struct SectionQueryTests {
         var pages: [KeysetPage<SectionSummary>] = []
         var after: String?
         repeat {
-            let page = try fixture.queries.sections(ofTeacher: teacher, connection: fixture.connection, first: first, after: after)
+            let page = try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher(teacher), search: nil, school: nil, first: first, after: after).page
             pages.append(page)
             after = page.endCursor
             try between(pages.count)
@@ -56,7 +56,7 @@ struct SectionQueryTests {
     @Test("only active sections where the person is an active teacher are listed, by title then id")
     func onlyActiveTeacherSections() throws {
         let fixture = try Self.fixture()
-        let page = try fixture.queries.sections(ofTeacher: "t-1", connection: fixture.connection, first: 50, after: nil)
+        let page = try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 50, after: nil).page
         #expect(page.items.map(\.sourcedId) == Self.expectedOrder)
         #expect(page.hasNextPage == false)
         #expect(page.cursors.count == page.items.count)
@@ -69,8 +69,8 @@ struct SectionQueryTests {
         #expect(biology.connectionID == fixture.connection)
         #expect(biology.id == (try fixture.classID("c-bio")))
 
-        #expect(try fixture.queries.sections(ofTeacher: "t-2", connection: fixture.connection, first: 50, after: nil).items.map(\.sourcedId) == ["c-hist"])
-        #expect(try fixture.queries.sections(ofTeacher: "nobody", connection: fixture.connection, first: 50, after: nil).items.isEmpty)
+        #expect(try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-2"), search: nil, school: nil, first: 50, after: nil).page.items.map(\.sourcedId) == ["c-hist"])
+        #expect(try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("nobody"), search: nil, school: nil, first: 50, after: nil).page.items.isEmpty)
     }
 
     @Test("pages of two walk every section once, in order")
@@ -107,7 +107,7 @@ struct SectionQueryTests {
     func garbageCursorIsRefused() throws {
         let fixture = try Self.fixture()
         let error = #expect(throws: StoreError.self) {
-            _ = try fixture.queries.sections(ofTeacher: "t-1", connection: fixture.connection, first: 2, after: "bm90IGEgY3Vyc29y")
+            _ = try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 2, after: "bm90IGEgY3Vyc29y").page
         }
         #expect(error?.code == .badCursor)
     }
@@ -120,7 +120,7 @@ struct SectionQueryTests {
     func sectionWithTwoEnrollmentsIsListedOnce() throws {
         let fixture = try Self.fixture()
         try fixture.apply([Rows.enrollment("e-1-again", section: "c-bio", person: "t-1", school: "s-1")])
-        let page = try fixture.queries.sections(ofTeacher: "t-1", connection: fixture.connection, first: 50, after: nil)
+        let page = try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 50, after: nil).page
         #expect(page.items.map(\.sourcedId) == Self.expectedOrder)
     }
 }

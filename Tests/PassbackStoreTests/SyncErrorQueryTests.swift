@@ -226,10 +226,10 @@ struct SyncErrorQueryTests {
     }
 
     // Regression test for a bug this suite found (fixed). What it was:
-    // CacheQueries.swift:305, the `.teacher` case's `JOIN enrollment e`) counts one row per matching
+    // CacheQueries.syncErrorSummary (the `.teacher` case's `JOIN enrollment e`) counted one row per matching
     // enrollment: a teacher with two active teacher enrollments in one section (two SIS records)
     // has each of that section's errors counted twice. Same root cause as the duplicate section
-    // in sections(ofTeacher:); it needs the join to count distinct (person, sync item) pairs.
+    // in the teacher's section list; it needs the join to count distinct (person, sync item) pairs.
     @Test("a teacher with two enrollments in a section has each of its errors counted once")
     func duplicateEnrollmentCountsOnce() throws {
         let f = try SyncErrorFixture()

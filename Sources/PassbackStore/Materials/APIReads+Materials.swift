@@ -1,0 +1,184 @@
+import Foundation
+import GRDB
+import PassbackCore
+
+/// A student's grade in the LMS.
+public struct GradeRecord: Sendable, Hashable {
+    public var materialID: Int64
+    public var studentSourcedId: String
+    public var score: Double?
+    public var exception: String?
+    public var comment: String?
+    public var updatedAt: Date
+}
+
+
+/// A material as it stands in one section.
+public struct MaterialKey: Sendable, Hashable {
+    public var materialID: Int64
+    public var classID: Int64
+
+    public init(materialID: Int64, classID: Int64) {
+        self.materialID = materialID
+        self.classID = classID
+    }
+}
+
+/// Materials in a section, their problems, grades and audit history, and their states.
+extension APIReads {
+    /// Materials with their status in a section, by (material, section).
+    public func materials(_ keys: [(materialID: Int64, classID: Int64)]) throws -> [MaterialKey: SectionMaterial] {
+        guard !keys.isEmpty else { return [:] }
+        return try pool.read { db in
+            var out: [MaterialKey: SectionMaterial] = [:]
+            let pairs = keys.map { "(\($0.materialID),\($0.classID))" }.joined(separator: ",")
+            for r in try Row.fetchAll(db, sql: """
+                WITH wanted(material_id, class_id) AS (VALUES \(pairs))
+                SELECT w.class_id, m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id,
+                       \(CacheQueries.syncToSISExpression(section: "w.class_id")) AS sync_to_sis, m.published, m.deleted_at,
+                       \(CacheQueries.statusExpression(section: "w.class_id")) AS status,
+                       si.last_synced_at, si.error_code, si.error_message, si.error_field
+                FROM wanted w JOIN material m ON m.id = w.material_id
+                JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id AND ls.class_id = w.class_id
+                LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = w.class_id
+                """) {
+                out[MaterialKey(materialID: r["id"], classID: r["class_id"])] = CacheQueries.material(r)
+            }
+            return out
+        }
+    }
+
+    /// Problems of each item (the rules that failed or warned, and the SIS's refusal).
+    public func problems(_ keys: [MaterialKey]) throws -> [MaterialKey: [Problem]] {
+        guard !keys.isEmpty else { return [:] }
+        return try pool.read { db in
+            var out: [MaterialKey: [Problem]] = [:]
+            let pairs = keys.map { "(\($0.materialID),\($0.classID))" }.joined(separator: ",")
+            for r in try Row.fetchAll(db, sql: """
+                WITH wanted(material_id, class_id) AS (VALUES \(pairs))
+                SELECT si.* FROM wanted w JOIN sync_item si ON si.material_id = w.material_id AND si.class_id = w.class_id
+                """) {
+                let item = EngineStore.item(r)
+                var problems = item.problems
+                // A refusal by the SIS (or a write not sent) is not among the planned problems: add it.
+                if item.status == .error, let code = item.errorCode.flatMap(ProblemCode.init(rawValue:)),
+                    !problems.contains(where: { $0.code == code && $0.severity == .error }) {
+                    problems.insert(Problem(code: code, message: item.errorMessage ?? code.rawValue, field: r["error_field"]), at: 0)
+                }
+                out[MaterialKey(materialID: item.materialID, classID: item.classID)] = problems
+            }
+            return out
+        }
+    }
+
+    /// Grades of each material for the students the roster enrolls in `section`, by student:
+    /// the first `first` after `after` for every material.
+    public func grades(materialIDs: [Int64], section: Int64, first: Int, after: String?) throws -> [Int64: (page: KeysetPage<GradeRecord>, total: Int)] {
+        let ordering = "grades:student"
+        let enrolled = " AND student_sourced_id IN (\(Self.studentsOf([section])))"
+        var condition = enrolled
+        var args: [(any DatabaseValueConvertible)?] = []
+        if let after {
+            let k = try Keyset.decode(after, ordering: ordering)
+            condition += " AND student_sourced_id > ?"
+            args.append(k.key)
+        }
+        args.append(first + 1)
+        return try pool.read { db in
+            var rows: [Int64: [GradeRecord]] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT * FROM (SELECT g.*, row_number() OVER (PARTITION BY material_id ORDER BY student_sourced_id) AS n
+                               FROM grade g WHERE material_id IN (\(Self.list(materialIDs)))\(condition))
+                WHERE n <= ? ORDER BY material_id, n
+                """, arguments: StatementArguments(args)) {
+                rows[r["material_id"], default: []].append(GradeRecord(
+                    materialID: r["material_id"], studentSourcedId: r["student_sourced_id"], score: r["score"], exception: r["exception"], comment: r["comment"],
+                    updatedAt: Timestamp.date(r["updated_at"]) ?? .distantPast))
+            }
+            var totals: [Int64: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT material_id, count(*) AS n FROM grade WHERE material_id IN (\(Self.list(materialIDs)))\(enrolled) GROUP BY material_id") {
+                totals[r["material_id"]] = r["n"]
+            }
+            return Self.pages(materialIDs, rows: rows, totals: totals, first: first) {
+                Keyset.encode(ordering: ordering, key: $0.studentSourcedId, id: $0.materialID)
+            }
+        }
+    }
+
+    public func grade(materialID: Int64, student: String) throws -> GradeRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM grade WHERE material_id = ? AND student_sourced_id = ?", arguments: [materialID, student]).map {
+                GradeRecord(materialID: $0["material_id"], studentSourcedId: $0["student_sourced_id"], score: $0["score"], exception: $0["exception"],
+                            comment: $0["comment"], updatedAt: Timestamp.date($0["updated_at"]) ?? .distantPast)
+            }
+        }
+    }
+
+    /// The audit log of each item, newest first.
+    public func history(_ keys: [MaterialKey], first: Int, after: String?) throws -> [MaterialKey: (page: KeysetPage<AuditRecord>, total: Int)] {
+        guard !keys.isEmpty else { return [:] }
+        let ordering = "history:id:desc"
+        let pairs = keys.map { "(\($0.materialID),\($0.classID))" }.joined(separator: ",")
+        var condition = ""
+        var args: [(any DatabaseValueConvertible)?] = []
+        if let after {
+            condition = " AND a.id < ?"
+            args.append(try Keyset.decode(after, ordering: ordering).id)
+        }
+        args.append(first + 1)
+        return try pool.read { db in
+            var rows: [MaterialKey: [AuditRecord]] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                WITH wanted(material_id, class_id) AS (VALUES \(pairs))
+                SELECT * FROM (SELECT a.*, row_number() OVER (PARTITION BY a.material_id, a.class_id ORDER BY a.id DESC) AS n
+                               FROM wanted w JOIN audit_entry a ON a.material_id = w.material_id AND a.class_id = w.class_id WHERE 1\(condition))
+                WHERE n <= ? ORDER BY material_id, class_id, n
+                """, arguments: StatementArguments(args)) {
+                rows[MaterialKey(materialID: r["material_id"], classID: r["class_id"]), default: []].append(EngineStore.auditRecord(r))
+            }
+            var totals: [MaterialKey: Int] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                WITH wanted(material_id, class_id) AS (VALUES \(pairs))
+                SELECT w.material_id, w.class_id, count(a.id) AS n FROM wanted w JOIN audit_entry a ON a.material_id = w.material_id AND a.class_id = w.class_id
+                GROUP BY w.material_id, w.class_id
+                """) {
+                totals[MaterialKey(materialID: r["material_id"], classID: r["class_id"])] = r["n"]
+            }
+            return Self.pages(keys, rows: rows, totals: totals, first: first) { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }
+        }
+    }
+}
+
+extension APIReads {
+    /// The LMS course of a material.
+    public func courseOfMaterial(_ materialID: Int64) throws -> Int64? {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT lms_course_id FROM material WHERE id = ?", arguments: [materialID]) }
+    }
+}
+
+extension APIReads {
+    /// A fingerprint of each material's state in a section (status, error, last sync, opt-out),
+    /// to notice changes.
+    public func itemStates(classID: Int64) throws -> [Int64: String] {
+        try itemStates(classIDs: [classID])[classID] ?? [:]
+    }
+
+    /// The same fingerprints for several sections in one query, by section then material.
+    public func itemStates(classIDs: [Int64]) throws -> [Int64: [Int64: String]] {
+        guard !classIDs.isEmpty else { return [:] }
+        return try pool.read { db in
+            var out: [Int64: [Int64: String]] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT ls.class_id, m.id, \(CacheQueries.syncToSISExpression(section: "ls.class_id")) || '|' || COALESCE(si.status, '') || '|' || COALESCE(si.error_code, '')
+                    || '|' || COALESCE(si.last_synced_at, '')
+                    || '|' || COALESCE(si.updated_at, '') AS state
+                FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
+                LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
+                WHERE ls.class_id IN (\(Self.list(classIDs)))
+                """) {
+                out[r["class_id"], default: [:]][r["id"]] = r["state"]
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import GRDB
+import PassbackCore
+
+/// A material of a section with its sync state there.
+public struct SectionMaterial: Sendable, Hashable {
+    public var id: Int64
+    public var lmsID: String
+    public var title: String
+    public var dueAt: Date?
+    public var maxPoints: Double?
+    public var lmsCategoryID: Int64?
+    public var syncToSIS: Bool
+    public var published: Bool
+    public var deleted: Bool
+    public var status: SyncStatus
+    public var lastSyncedAt: Date?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var errorField: String?
+}
+
+/// Filters of a section's materials; every set filter must hold.
+public struct MaterialFilter: Sendable, Hashable {
+    /// Part of the title, any case.
+    public var search: String?
+    /// Only materials due inside this grading period (its sourcedId).
+    public var gradingPeriodSourcedId: String?
+    /// Only these statuses (any of them).
+    public var statuses: [SyncStatus]?
+    public var includeDeleted: Bool
+
+    public init(search: String? = nil, gradingPeriodSourcedId: String? = nil, statuses: [SyncStatus]? = nil, includeDeleted: Bool = false) {
+        self.search = search
+        self.gradingPeriodSourcedId = gradingPeriodSourcedId
+        self.statuses = statuses
+        self.includeDeleted = includeDeleted
+    }
+}
+
+/// How a section's materials are ordered; the id breaks ties. Materials with no due date or
+/// never synced come last in either direction.
+public struct MaterialOrder: Sendable, Hashable {
+    public enum Field: String, Sendable, Hashable, CaseIterable {
+        case title, dueDate, lastSyncedAt
+    }
+
+    public var field: Field
+    public var descending: Bool
+
+    public init(_ field: Field = .title, descending: Bool = false) {
+        self.field = field
+        self.descending = descending
+    }
+}
+
+/// A section's materials with their status there, filtered and ordered as the widget asks.
+extension CacheQueries {
+    /// The materials of a section (through its LMS course) with their status there.
+    /// `withTotal` also counts every match (the page's `total`).
+    public func materials(ofSection classID: Int64, filter: MaterialFilter = MaterialFilter(), order: MaterialOrder = MaterialOrder(),
+                          first: Int, after: String?, withTotal: Bool = false) throws -> KeysetPage<SectionMaterial> {
+        let ordering = "materials:\(order.field.rawValue):\(order.descending ? "desc" : "asc")"
+        let statusExpression = Self.statusExpression(section: "ls.class_id")
+        // Missing due dates and never-synced items sort last in both directions.
+        let nullsLast = order.descending ? "'0000'" : "'9999'"
+        let key: String
+        switch order.field {
+        case .title: key = "m.title COLLATE NOCASE"
+        case .dueDate: key = "COALESCE(m.due_at, \(nullsLast))"
+        case .lastSyncedAt: key = "COALESCE(si.last_synced_at, \(nullsLast))"
+        }
+        var sql = """
+            SELECT m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id, \(Self.syncToSISExpression(section: "ls.class_id")) AS sync_to_sis,
+                   m.published, m.deleted_at, \(statusExpression) AS status, si.last_synced_at, si.error_code, si.error_message, si.error_field, \(key) AS sort_key
+            FROM linked_section ls
+            JOIN material m ON m.lms_course_id = ls.lms_course_id
+            LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
+            WHERE ls.class_id = ?
+            """
+        var args: [(any DatabaseValueConvertible)?] = [classID]
+        if !filter.includeDeleted { sql += " AND m.deleted_at IS NULL" }
+        if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            if search.count >= 3 {
+                sql += " AND m.id IN (SELECT rowid FROM material_title WHERE material_title MATCH ?)"
+                args.append("\"" + search.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
+            } else {
+                sql += " AND m.title LIKE ? ESCAPE '\\'"
+                let escaped = search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                args.append("%" + escaped + "%")
+            }
+        }
+        if let statuses = filter.statuses, !statuses.isEmpty {
+            sql += " AND \(statusExpression) IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ",")))"
+            args += statuses.map { $0.rawValue }
+        }
+        let countArgs = args
+        let countCondition = sql.components(separatedBy: "WHERE ls.class_id = ?").last ?? ""
+        if let after {
+            let k = try Keyset.decode(after, ordering: ordering)
+            let op = order.descending ? "<" : ">"
+            sql += " AND (\(key) \(op) ? OR (\(key) = ? AND m.id \(op) ?))"
+            args += [k.key, k.key, k.id]
+        }
+        let direction = order.descending ? "DESC" : "ASC"
+        sql += " ORDER BY sort_key \(direction), m.id \(direction) LIMIT ?"
+        args.append(first + 1)
+        return try pool.read { db in
+            var gradingPeriodBounds: (String, String)?
+            if let gp = filter.gradingPeriodSourcedId {
+                guard let period = try Row.fetchOne(db, sql: """
+                    SELECT s.start_date, s.end_date FROM academic_session s JOIN class c ON c.connection_id = s.connection_id
+                    WHERE c.id = ? AND s.sourced_id = ? AND s.type = 'gradingPeriod'
+                    """, arguments: [classID, gp])
+                else { throw StoreError(.notFound, "no grading period '\(gp)' in this section's connection") }
+                // Grading periods are whole days of the school's calendar; a due instant belongs to
+                // its local day in the school's zone, as the rules place it (SchoolCalendar).
+                sql = sql.replacingOccurrences(of: "WHERE ls.class_id = ?", with: "WHERE ls.class_id = ? AND m.due_at >= ? AND m.due_at < ?")
+                let start: String = period["start_date"], end: String = period["end_date"]
+                let zone = try ConnectionCalendar.sections(db, classIDs: [classID])[classID]?.zone ?? TimeZone(identifier: "UTC")!
+                let bounds = SchoolCalendar.instants(fromDay: start, throughDay: end, in: zone)
+                    .map { (Timestamp.text($0.lowerBound), Timestamp.text($0.upperBound)) }
+                    ?? (start + "T00:00:00.000Z", Self.dayAfter(end) + "T00:00:00.000Z")
+                gradingPeriodBounds = bounds
+                args.insert(contentsOf: [bounds.0, bounds.1] as [(any DatabaseValueConvertible)?], at: 1)
+            }
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+            let page = rows.prefix(first)
+            let items = page.map(Self.material)
+            let cursors = page.map { Keyset.encode(ordering: ordering, key: $0["sort_key"], id: $0["id"]) }
+            var result = KeysetPage(items: items, cursors: cursors, hasNextPage: rows.count > first)
+            if withTotal {
+                var countSQL = """
+                    SELECT count(*) FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
+                    LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
+                    WHERE ls.class_id = ?\(countCondition)
+                    """
+                var cArgs = countArgs
+                if let gp = gradingPeriodBounds {
+                    countSQL = countSQL.replacingOccurrences(of: "WHERE ls.class_id = ?", with: "WHERE ls.class_id = ? AND m.due_at >= ? AND m.due_at < ?")
+                    cArgs.insert(contentsOf: [gp.0, gp.1] as [(any DatabaseValueConvertible)?], at: 1)
+                }
+                result.total = try Int.fetchOne(db, sql: countSQL, arguments: StatementArguments(cArgs)) ?? 0
+            }
+            return result
+        }
+    }
+
+    static func material(_ r: Row) -> SectionMaterial {
+        SectionMaterial(
+            id: r["id"], lmsID: r["lms_id"], title: r["title"], dueAt: (r["due_at"] as String?).flatMap(Timestamp.date), maxPoints: r["max_points"],
+            lmsCategoryID: r["lms_category_id"], syncToSIS: r["sync_to_sis"], published: r["published"], deleted: (r["deleted_at"] as String?) != nil,
+            status: SyncStatus(rawValue: r["status"]) ?? .notSynced, lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date),
+            errorCode: r["error_code"], errorMessage: r["error_message"], errorField: r["error_field"])
+    }
+
+    /// Whether material `m` goes to the section in `section` (a column or `?`): the one place
+    /// that decides it. The LMS feed's off holds in every section, a teacher's opt-out in the
+    /// section they set it for; it goes only when neither says no (README, "Opting out").
+    static func syncToSISExpression(section: String) -> String {
+        "(m.sync_to_sis = 1 AND NOT EXISTS (SELECT 1 FROM material_opt_out oo WHERE oo.material_id = m.id AND oo.class_id = \(section)))"
+    }
+
+    /// A material's status in a section (`si` its sync item): the one `StatusRules` decided and
+    /// the store keeps up to date in every write that changes its facts. Every material × linked
+    /// section has its row; the fallback only covers a row being created by a concurrent write.
+    static func statusExpression(section: String) -> String {
+        "COALESCE(si.status, 'NOT_SYNCED')"
+    }
+
+    static func dayAfter(_ day: String) -> String {
+        guard let d = Timestamp.date(day + "T00:00:00.000Z") else { return day }
+        return String(Timestamp.text(d.addingTimeInterval(86_400)).prefix(10))
+    }
+}
