@@ -137,6 +137,72 @@ struct MigrationTests {
             #expect(page.items.map(\.title) == ["Quiz 1"])
         }
     }
+
+    @Test("a migration that fails is rolled back whole and named; the ones before it stay applied")
+    func failedMigrationIsRolledBack() throws {
+        try withTemporaryDatabaseFile { path in
+            let pool = try DatabasePool(path: path)
+            let migrations = [("0001_a.sql", "CREATE TABLE a (x INTEGER);"),
+                              ("0002_b.sql", "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);")]
+            let error = #expect(throws: StoreError.self) { try Migrator.migrate(pool, migrations: migrations) }
+            #expect(error?.code == .migrationFailed)
+            #expect(error?.message.contains("0002_b.sql") == true)
+            let (a, b, applied, recorded) = try pool.read { db in
+                (try db.tableExists("a"), try db.tableExists("b"), try Migrator.applied(db), try String.fetchAll(db, sql: "SELECT name FROM passback_migration"))
+            }
+            #expect(a)
+            #expect(!b, "the failed migration's first statement was rolled back too")
+            #expect(applied == ["0001_a.sql"])
+            #expect(recorded == ["0001_a.sql"])
+        }
+    }
+
+    @Test("a database the build before GRDB's migrator wrote (a dump of a demo's) opens: nothing re-applied, every row kept, its reads and writes work")
+    func databaseBeforeRedesign() throws {
+        try withTemporaryDatabaseFile { path in
+            // Loaded by the sqlite3 shell: the dump restores the full-text index through `writable_schema`.
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            shell.arguments = [path]
+            shell.standardInput = try FileHandle(forReadingFrom: packageRoot().appendingPathComponent("Tests/fixtures/database-before-redesign.sql"))
+            try shell.run()
+            shell.waitUntilExit()
+            try #require(shell.terminationStatus == 0)
+            let tables = ["connection", "class", "person", "enrollment", "lms_course", "material", "grade", "sync_item", "sync_run", "audit_entry",
+                          "sis_object", "api_token", "category_map"]
+            func counts() throws -> [String: Int] {
+                try rawQueue(path).read { db in
+                    try Dictionary(uniqueKeysWithValues: tables.map { ($0, try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)") ?? -1) })
+                }
+            }
+            let before = try counts()
+            #expect(before["material"] == 20 && before["person"] == 15 && before["sync_run"] == 1)
+            let recordedBefore = try rawQueue(path).read { db in try Row.fetchAll(db, sql: "SELECT name, applied_at FROM passback_migration ORDER BY name") }
+            #expect(try rawQueue(path).read { db in try !db.tableExists("grdb_migrations") })
+
+            let database = try PassbackDatabase(path: path)
+            #expect(try database.appliedMigrations() == (try Self.expected()))
+            #expect(try counts() == before, "every row kept")
+            let recordedAfter = try rawQueue(path).read { db in try Row.fetchAll(db, sql: "SELECT name, applied_at FROM passback_migration ORDER BY name") }
+            #expect(recordedAfter == recordedBefore, "nothing re-applied or re-recorded")
+            // Reads and writes of each area work on the old rows.
+            let classID = try #require(try rawQueue(path).read { db in
+                try Int64.fetchOne(db, sql: "SELECT class_id FROM linked_section ORDER BY class_id LIMIT 1")
+            })
+            let page = try CacheQueries(database).materials(ofSection: classID, first: 50, after: nil, withTotal: true)
+            let inCourse = try rawQueue(path).read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM material m JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id WHERE ls.class_id = ? AND m.deleted_at IS NULL",
+                                 arguments: [classID])
+            }
+            #expect(page.items.count == inCourse && inCourse ?? 0 > 0)
+            let title = try #require(page.items.first?.title)
+            let search = try CacheQueries(database).materials(ofSection: classID, filter: MaterialFilter(search: String(title.prefix(4))), first: 50, after: nil)
+            #expect(search.items.contains { $0.title == title }, "the full-text index came through")
+            let course = try #require(try LMSStore(database).courseID(ofSection: classID))
+            try LMSStore(database).upsertMaterial(courseID: course, .init(lmsID: "after-upgrade", title: "Written after the upgrade"), at: at("2026-12-02T00:00:00.000Z"))
+            #expect(try CacheQueries(database).materials(ofSection: classID, first: 50, after: nil).items.contains { $0.title == "Written after the upgrade" })
+        }
+    }
 }
 
 @Suite("Migration 0006: per-section opt-outs")
