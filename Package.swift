@@ -74,6 +74,7 @@ let package = Package(
             name: "PassbackGateway",
             dependencies: [
                 "PassbackCore", "PassbackStore", "PassbackSync", "OneRoster",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,7 +131,8 @@ let package = Package(
         .testTarget(
             name: "PassbackGatewayTests",
             dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore", "OneRoster", "OneRosterSandbox", "passbackctl", "passback",
-                           .product(name: "GraphQL", package: "GraphQL"), .product(name: "GRDB", package: "GRDB.swift")]
+                           .product(name: "GraphQL", package: "GraphQL"), .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(

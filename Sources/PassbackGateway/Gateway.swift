@@ -123,8 +123,8 @@ public struct Gateway: Sendable {
         }
         out += "# HELP passback_worker_jobs_total Jobs the worker finished since start, by outcome.\n# TYPE passback_worker_jobs_total counter\n"
         let outcomes = worker.outcomeCounts
-        for outcome in ["succeeded", "retry", "snoozed", "cancelled", "discarded", "released"] {
-            out += "passback_worker_jobs_total{outcome=\"\(outcome)\"} \(outcomes[outcome] ?? 0)\n"
+        for outcome in [OutboxWorker.Outcome.succeeded, .retry, .snoozed, .cancelled, .discarded, .released] {
+            out += "passback_worker_jobs_total{outcome=\"\(outcome.rawValue)\"} \(outcomes[outcome] ?? 0)\n"
         }
         return out + api.services.work.text() + metrics.text()
     }

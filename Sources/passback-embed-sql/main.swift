@@ -2,8 +2,8 @@ import Foundation
 
 // Writes a Swift file holding each text file given, in order, as `ENUM.all`:
 // `passback-embed-sql OUT.swift ENUM A.sql B.sql ...`.
-// Used by the EmbedMigrations build plugin (migrations into the store, the GraphQL schema into
-// the gateway); not part of the product.
+// Used by the EmbedMigrations build plugin (migrations into the store; the GraphQL schema and
+// the widget's files into the gateway); not part of the product.
 let arguments = CommandLine.arguments.dropFirst()
 guard let output = arguments.first else {
     FileHandle.standardError.write(Data("usage: passback-embed-sql OUTPUT.swift ENUM FILE...\n".utf8))

@@ -159,7 +159,7 @@ struct DemoDistrict {
         for (n, section) in classes.enumerated() {
             let course = try lms.upsertCourse(connection: Self.connection, lmsID: "demo-\(section)", title: (data.record(.classes, section)?["title"]?.stringValue ?? section),
                                               sectionSourcedIds: [section], at: now)
-            for (id, title) in Self.categories { try lms.upsertCategory(courseID: course, lmsID: id, title: title) }
+            for (id, title) in Self.categories { try lms.upsertCategory(courseID: course, lmsID: id, title: title, at: now) }
             let students = data.all(.enrollments).filter { ref($0, "class") == section && $0["role"]?.stringValue == "student" }.compactMap { ref($0, "user") }.sorted()
             var grades: [LMSStore.GradeInput] = []
             for (i, m) in Self.materials.enumerated() {

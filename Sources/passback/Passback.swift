@@ -1,7 +1,7 @@
 import ArgumentParser
 
-/// The operator's command line: `passback sandbox` today; `serve`, `demo`, `roster`, `sync`,
-/// `token` and `migrate` join it as the gateway lands.
+/// The operator's command line: `demo`, `sandbox`, `roster`, `sync`, `verify`, `worker`, `token`
+/// and `serve`. The database is migrated whenever a command opens it; there is no `migrate`.
 @main
 struct Passback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -156,4 +156,12 @@ struct SchemaContractTests {
         let null: [String: any Sendable] = ["section": Int?.none, "userErrors": [Int]()]
         #expect(throws: Never.self) { _ = try ResolverTable.plainValue(null, "SaveCategoryMapPayload", "section") }
     }
+
+    @Test("the API's run and job states are the store's, one for one")
+    func statesMatchTheStore() throws {
+        let schema = try ExecutableSchema.build(GraphQLAPI.resolvers)
+        func values(_ name: String) -> [String] { (schema.getType(name: name) as? GraphQLEnumType)?.values.map(\.name).sorted() ?? [] }
+        #expect(values("SyncRunState") == RunState.allCases.map { $0.rawValue.uppercased() }.sorted())
+        #expect(values("SyncJobState") == JobState.allCases.map { $0.rawValue.uppercased() }.sorted())
+    }
 }

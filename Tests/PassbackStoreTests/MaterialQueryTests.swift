@@ -67,8 +67,8 @@ final class MaterialFixture {
             Rows.section("c-3", title: "Biology", school: "s-1", terms: ["t-1"]),
         ])
         courseID = try store.lms.upsertCourse(connection: store.connection, lmsID: "lms-alg", title: "Algebra I", sectionSourcedIds: ["c-1", "c-2"], at: now)
-        try store.lms.upsertCategory(courseID: courseID, lmsID: "cat-quiz", title: "Quizzes")
-        try store.lms.upsertCategory(courseID: courseID, lmsID: "cat-test", title: "Tests", createdByTeacher: true)
+        try store.lms.upsertCategory(courseID: courseID, lmsID: "cat-quiz", title: "Quizzes", at: Date())
+        try store.lms.upsertCategory(courseID: courseID, lmsID: "cat-test", title: "Tests", createdByTeacher: true, at: Date())
         section = try store.classID("c-1")
         otherLinkedSection = try store.classID("c-2")
         for spec in Self.specs { try add(spec) }

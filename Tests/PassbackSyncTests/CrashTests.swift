@@ -123,7 +123,7 @@ struct CrashTests {
                 #expect(try f.engine.jobCounts()["running"] == nil, "no write is left claimed")
                 #expect(try f.engine.jobCounts()["completed"] == 620)
                 #expect(try f.statuses().allSatisfy { $0 == .successful })
-                #expect(try f.engine.run(runID)?.state == "succeeded")
+                #expect(try f.engine.run(runID)?.state == .succeeded)
             }
         }
     }

@@ -38,7 +38,7 @@ struct EngineFixture {
         let courseID = try lms.upsertCourse(connection: "district", lmsID: "lms-course-1", title: "Course 1", sectionSourcedIds: [section], at: now)
         let sisCategories = data.all(.categories).compactMap { $0["sourcedId"]?.stringValue }
         for (i, title) in ["Homework", "Quizzes", "Tests"].enumerated() {
-            try lms.upsertCategory(courseID: courseID, lmsID: "lc-\(i)", title: title)
+            try lms.upsertCategory(courseID: courseID, lmsID: "lc-\(i)", title: title, at: now)
         }
         let classID = try lms.classID(connection: "district", sourcedId: section)!
         let problems = try lms.saveCategoryMap(classID: classID, map: ["lc-0": sisCategories[0], "lc-1": sisCategories[2], "lc-2": sisCategories[3]],

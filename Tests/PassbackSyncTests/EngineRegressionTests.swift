@@ -29,8 +29,8 @@ struct EngineRegressionTests {
                 let id = SourcedIDs.lineItem(connection: "district", materialLmsID: "m-0", sectionSourcedId: f.section)
                 #expect(running.sandbox.data.record(.lineItems, id)?["title"] == "Renamed")
                 #expect(f.sisResults().count == 30)
-                #expect(try f.engine.run(run1)?.state != "running")
-                #expect(try f.engine.run(run2)?.state == "succeeded")
+                #expect(try f.engine.run(run1)?.state != .running)
+                #expect(try f.engine.run(run2)?.state == .succeeded)
                 #expect(try f.engine.audit(materialID: f.materialID(0), classID: f.classID).contains { $0.action == "superseded" })
                 #expect(try f.statuses() == [.successful])
             }
@@ -44,9 +44,9 @@ struct EngineRegressionTests {
                 let f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 let (run1, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 let (run2, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
-                #expect(try f.engine.run(run1)?.state != "running", "its writes all moved to run \(run2)")
+                #expect(try f.engine.run(run1)?.state != .running, "its writes all moved to run \(run2)")
                 try await f.worker().drain()
-                #expect(try f.engine.run(run2)?.state == "succeeded")
+                #expect(try f.engine.run(run2)?.state == .succeeded)
                 #expect(running.sandbox.data.writeStats.created[.results] == 60)
             }
         }
@@ -65,7 +65,7 @@ struct EngineRegressionTests {
                 #expect(item.status == .error)
                 #expect(item.errorCode == "STUDENT_NOT_ENROLLED")
                 let run = try #require(try f.engine.run(runID))
-                #expect(run.state == "partial")
+                #expect(run.state == .partial)
                 #expect(run.itemsFailed == 1)
                 #expect(run.itemsSucceeded == 0)
             }

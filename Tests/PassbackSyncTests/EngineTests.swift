@@ -29,11 +29,11 @@ struct EngineTests {
                 #expect(results.filter { $0["scoreStatus"] == "not submitted" }.count == 40 * 3)
                 #expect(try f.statuses().allSatisfy { $0 == .successful })
                 let run = try #require(try f.engine.run(runID))
-                #expect(run.state == "succeeded")
+                #expect(run.state == .succeeded)
                 #expect(run.itemsSent == 40)
                 #expect(run.itemsSucceeded == 40)
                 #expect(run.jobsSucceeded == 40 + 1200)
-                #expect(try f.engine.audit(materialID: f.materialID(0), classID: f.classID).filter { $0.outcome == "succeeded" }.count == 31)
+                #expect(try f.engine.audit(materialID: f.materialID(0), classID: f.classID).filter { $0.outcome == .succeeded }.count == 31)
 
                 // A grade changes: only that item has updates, and only it is sent again.
                 try f.lms.recordGrade(materialID: f.materialID(5), studentSourcedId: f.students[1], score: 19.5, exception: nil, comment: "regraded", at: Date())
@@ -86,10 +86,10 @@ struct EngineFaultTests {
                 #expect((injected["429"] ?? 0) + (injected["403"] ?? 0) > 0)
                 #expect((injected["drop"] ?? 0) > 0)
                 let outcomes = worker.outcomeCounts
-                #expect((outcomes["snoozed"] ?? 0) > 0, "rate limits were honoured by snoozing")
-                #expect((outcomes["retry"] ?? 0) > 0)
-                #expect(outcomes["cancelled"] == nil && outcomes["discarded"] == nil)
-                #expect(try f.engine.run(runID)?.state == "succeeded")
+                #expect((outcomes[.snoozed] ?? 0) > 0, "rate limits were honoured by snoozing")
+                #expect((outcomes[.retry] ?? 0) > 0)
+                #expect(outcomes[.cancelled] == nil && outcomes[.discarded] == nil)
+                #expect(try f.engine.run(runID)?.state == .succeeded)
                 #expect(running.sandbox.tokensIssued >= 2, "the expired token was replaced")
             }
         }
@@ -117,12 +117,12 @@ struct EngineFaultTests {
                 #expect(f.sisResults().count == 4 * 30)
                 for i in 0..<4 { #expect(try f.engine.syncItem(materialID: f.materialID(i), classID: f.classID)?.status == .successful) }
                 let run = try #require(try f.engine.run(runID))
-                #expect(run.state == "partial")
+                #expect(run.state == .partial)
                 #expect(run.itemsFailed == 2)
                 #expect(run.itemsSucceeded == 4)
-                #expect(try f.engine.jobs(runID: runID).filter { $0.kind == .putResult && $0.state == "cancelled" }.count == 30, "the refused lineItem's results were not sent")
+                #expect(try f.engine.jobs(runID: runID).filter { $0.kind == .putResult && $0.state == .cancelled }.count == 30, "the refused lineItem's results were not sent")
                 let audit = try f.engine.audit(materialID: f.materialID(4), classID: f.classID)
-                #expect(audit.contains { $0.outcome == "cancelled" && $0.httpStatus == 422 })
+                #expect(audit.contains { $0.outcome == .cancelled && $0.httpStatus == 422 })
             }
         }
     }
@@ -144,12 +144,12 @@ struct EngineFaultTests {
                 let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 try await with(f, secret: "wrong").worker().drain()  // returns: nothing can move while blocked
                 let blocked = try #require(try f.engine.run(runID))
-                #expect(blocked.state == "running", "blocked on its connection, not failed")
+                #expect(blocked.state == .running, "blocked on its connection, not failed")
                 #expect(blocked.cause?.contains("CONNECTION_DISTRICT_CLIENT_SECRET") == true, "\(blocked.cause ?? "")")
                 #expect(try f.engine.connectionBlock("district")?.code == "SIS_AUTH_FAILED")
                 let jobs = try f.engine.jobs(runID: runID)
                 #expect(jobs.count == 3 * 31)
-                #expect(jobs.allSatisfy { $0.state == "available" }, "held, not cancelled: \(Set(jobs.map(\.state)))")
+                #expect(jobs.allSatisfy { $0.state == .available }, "held, not cancelled: \(Set(jobs.map(\.state)))")
                 #expect(jobs.allSatisfy { $0.attempt == 0 }, "a held write spends no attempt")
                 let item = try #require(try f.engine.syncItem(materialID: f.materialID(0), classID: f.classID))
                 #expect(item.status == .error)
@@ -160,7 +160,7 @@ struct EngineFaultTests {
                 // The administrator fixes the secret: a worker sends the held writes with no one syncing again.
                 try await f.worker().drain()
                 let done = try #require(try f.engine.run(runID))
-                #expect(done.state == "succeeded")
+                #expect(done.state == .succeeded)
                 #expect(done.cause == nil)
                 #expect(done.jobsTotal == 93 && done.jobsSucceeded == 93 && done.jobsFailed == 0, "the run's counts add up")
                 #expect(done.itemsSent == 3 && done.itemsSucceeded == 3 && done.itemsFailed == 0)
@@ -180,15 +180,15 @@ struct EngineFaultTests {
                 let wrong = running.baseURL.deletingLastPathComponent().appending(path: "v1p2")  // …/ims/oneroster/v1p2
                 try await with(f, baseURL: wrong).worker().drain()
                 let blocked = try #require(try f.engine.run(runID))
-                #expect(blocked.state == "running")
+                #expect(blocked.state == .running)
                 #expect(blocked.cause?.contains("connection.district.baseURL") == true, "\(blocked.cause ?? "")")
                 #expect(blocked.cause?.contains(wrong.absoluteString) == true, "names the URL it tried")
-                #expect(try f.engine.jobs(runID: runID).allSatisfy { $0.state == "available" })
+                #expect(try f.engine.jobs(runID: runID).allSatisfy { $0.state == .available })
                 #expect(try f.statuses() == [.error, .error])
                 #expect(try f.engine.syncItem(materialID: f.materialID(1), classID: f.classID)?.errorCode == "SIS_CONNECTION_BLOCKED")
 
                 try await f.worker().drain()
-                #expect(try f.engine.run(runID)?.state == "succeeded")
+                #expect(try f.engine.run(runID)?.state == .succeeded)
                 #expect(try f.statuses() == [.successful, .successful])
                 #expect(f.sisResults().count == 60)
             }

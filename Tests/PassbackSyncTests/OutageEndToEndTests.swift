@@ -42,7 +42,7 @@ struct OutageEndToEndTests {
                 #expect(try f.engine.health(connection: "district")?.unreachableSince != nil)
                 let during = try f.engine.jobs(runID: runID)
                 #expect(during.allSatisfy { $0.attempt <= 1 }, "no write spent a second attempt on the outage")
-                #expect(!during.contains { ["discarded", "cancelled"].contains($0.state) })
+                #expect(!during.contains { [JobState.discarded, .cancelled].contains($0.state) })
 
                 // It comes back where it was, with what it had accepted.
                 let back = try await running.sandbox.start(port: running.port)
@@ -66,7 +66,7 @@ struct OutageEndToEndTests {
                 #expect(running.sandbox.data.writeStats.created[.results] == 8 * 30, "no result was created twice")
                 #expect(try f.engine.health(connection: "district")?.unreachableSince == nil)
                 #expect(try f.statuses().allSatisfy { $0 == .successful })
-                #expect(try f.engine.run(runID)?.state == "succeeded")
+                #expect(try f.engine.run(runID)?.state == .succeeded)
             }
         }
     }

@@ -1,10 +1,8 @@
 import Foundation
 import GraphQL
 import Logging
-import OrderedCollections
 import PassbackCore
 import PassbackStore
-import PassbackSync
 
 /// Running a query or mutation: admission by cost and rate, the execution pool, the deadline and a
 /// client that went away.

@@ -1,10 +1,6 @@
 import Foundation
 import GraphQL
-import Logging
-import OrderedCollections
 import PassbackCore
-import PassbackStore
-import PassbackSync
 
 /// Before a document runs: the lexical bounds, parse and validation (cached), the operation picked,
 /// and its depth and cost measured.

@@ -2,9 +2,7 @@ import Foundation
 import GraphQL
 import Logging
 import OrderedCollections
-import PassbackCore
 import PassbackStore
-import PassbackSync
 
 /// How answers look: errors with their codes (internal ones logged, never shown) and the JSON envelope.
 extension GraphQLAPI {

@@ -1,10 +1,6 @@
 import Foundation
 import GraphQL
-import Logging
-import OrderedCollections
 import PassbackCore
-import PassbackStore
-import PassbackSync
 
 /// The benchmark hook: one request step by step, each step timed.
 extension GraphQLAPI {

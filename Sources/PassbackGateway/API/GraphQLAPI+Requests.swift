@@ -1,10 +1,8 @@
 import Foundation
 import GraphQL
 import Logging
-import OrderedCollections
 import PassbackCore
 import PassbackStore
-import PassbackSync
 
 /// From HTTP to a GraphQL request: the body or query string decoded, the bearer token authenticated.
 extension GraphQLAPI {

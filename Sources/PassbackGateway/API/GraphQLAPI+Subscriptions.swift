@@ -1,10 +1,6 @@
 import Foundation
 import GraphQL
-import Logging
-import OrderedCollections
 import PassbackCore
-import PassbackStore
-import PassbackSync
 
 /// Subscriptions over `/graphql/stream`: the event stream, its heartbeats, and the streams open now.
 extension GraphQLAPI {

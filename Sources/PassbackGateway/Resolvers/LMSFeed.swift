@@ -34,7 +34,7 @@ enum LMSFeed {
         } catch let conflict as LMSStore.LinkConflict {
             return .failed(UserError(.conflict, conflict.description, field: ["input", "sectionSourcedIds", String(conflict.index)]))
         }
-        for c in categories { try store.upsertCategory(courseID: id, lmsID: c["lmsId"].nonNullString!, title: c["title"].nonNullString!) }
+        for c in categories { try store.upsertCategory(courseID: id, lmsID: c["lmsId"].nonNullString!, title: c["title"].nonNullString!, at: ctx.now) }
         return Outcome(ids: [id])
     }
 

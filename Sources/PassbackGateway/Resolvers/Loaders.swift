@@ -149,8 +149,8 @@ extension APIContext {
         loaders.loader("runs") { [reads] ids in try reads.runs(ids: ids) }
     }
 
-    func jobsOfRun(first: Int, after: String?, states: [String] = []) -> BatchLoader<Int64, JobPage> {
-        loaders.loader("jobsOfRun|\(first)|\(after ?? "")|\(states.joined(separator: ","))") { [reads] ids in
+    func jobsOfRun(first: Int, after: String?, states: [JobState] = []) -> BatchLoader<Int64, JobPage> {
+        loaders.loader("jobsOfRun|\(first)|\(after ?? "")|\(states.map(\.rawValue).joined(separator: ","))") { [reads] ids in
             do {
                 return try reads.jobs(runIDs: ids, first: first, after: after, states: states).mapValues { JobPage(page: $0.page, total: $0.total) }
             } catch let e as StoreError where e.code == .badCursor {

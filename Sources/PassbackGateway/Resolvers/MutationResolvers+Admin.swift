@@ -1,16 +1,13 @@
-import Crypto
 import Foundation
 import GraphQL
-import OneRoster
 import PassbackCore
 import PassbackStore
 import PassbackSync
-import OrderedCollections
 
 /// `retrySyncJobs`, `discardSyncJobs` and `refreshRoster`: an admin acts on the outbox or the roster.
 extension MutationResolvers {
     /// Jobs by id, each in the admin's org subtree; user errors name the ones that are not.
-    static func scopedJobs(_ input: Map, _ ctx: APIContext, states: Set<String>, verb: String) async throws -> ([JobRecord], [UserError]) {
+    static func scopedJobs(_ input: Map, _ ctx: APIContext, states: Set<JobState>, verb: String) async throws -> ([JobRecord], [UserError]) {
         let org = try ctx.requireAdmin()
         let ids = input["jobIds"].list ?? []
         guard ids.count <= maxJobs else { throw APIError.badInput("input.jobIds: at most \(maxJobs) ids (got \(ids.count))") }
@@ -26,7 +23,7 @@ extension MutationResolvers {
                 continue
             }
             guard states.contains(job.state) else {
-                errors.append(UserError(.conflict, "job \(i + 1) is \(job.state); only \(states.sorted().joined(separator: " or ")) jobs can be \(verb)", field: path))
+                errors.append(UserError(.conflict, "job \(i + 1) is \(job.state.rawValue); only \(states.map(\.rawValue).sorted().joined(separator: " or ")) jobs can be \(verb)", field: path))
                 continue
             }
             found.append(job)
@@ -35,7 +32,7 @@ extension MutationResolvers {
     }
 
     static func retryJobs(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
-        let (jobs, errors) = try await scopedJobs(input, ctx, states: ["cancelled", "discarded"], verb: "retried")
+        let (jobs, errors) = try await scopedJobs(input, ctx, states: [.cancelled, .discarded], verb: "retried")
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
         var bySection: [Int64: Set<Int64>] = [:]
         for j in jobs { if let c = j.classID, let m = j.materialID { bySection[c, default: []].insert(m) } }
@@ -53,7 +50,7 @@ extension MutationResolvers {
     }
 
     static func discardJobs(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
-        let (jobs, errors) = try await scopedJobs(input, ctx, states: ["available", "scheduled", "retryable"], verb: "discarded")
+        let (jobs, errors) = try await scopedJobs(input, ctx, states: Set(JobState.pending), verb: "discarded")
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
         let done = try EngineStore(ctx.services.database).discard(jobIDs: jobs.map(\.id), by: ctx.principal.userSourcedId, at: ctx.now)
         return Outcome(ids: done)

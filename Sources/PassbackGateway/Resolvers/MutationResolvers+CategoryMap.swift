@@ -1,11 +1,7 @@
-import Crypto
 import Foundation
 import GraphQL
-import OneRoster
 import PassbackCore
 import PassbackStore
-import PassbackSync
-import OrderedCollections
 
 /// `saveCategoryMap` and `createLmsCategory`: a teacher configures a section.
 extension MutationResolvers {
@@ -69,7 +65,7 @@ extension MutationResolvers {
             return .failed(UserError(.conflict, "the course already has a category named '\(title)'", field: ["input", "title"]))
         }
         let id = try LMSStore(ctx.services.database).upsertCategory(courseID: course.id, lmsID: "passback-" + UUID().uuidString.lowercased(), title: title,
-                                                                    createdByTeacher: true)
+                                                                    createdByTeacher: true, at: ctx.now)
         return Outcome(ids: [id])
     }
 }

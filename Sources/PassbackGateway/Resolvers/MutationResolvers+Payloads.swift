@@ -1,10 +1,7 @@
-import Crypto
 import Foundation
 import GraphQL
-import OneRoster
 import PassbackCore
 import PassbackStore
-import PassbackSync
 import OrderedCollections
 
 /// The lists inside payloads: paged like every list, with their paging arguments checked before

@@ -1,11 +1,8 @@
-import Crypto
 import Foundation
 import GraphQL
-import OneRoster
 import PassbackCore
 import PassbackStore
 import PassbackSync
-import OrderedCollections
 
 /// `saveSyncSchedule` (a teacher) and `saveDefaultSyncSchedule` (an admin).
 extension MutationResolvers {

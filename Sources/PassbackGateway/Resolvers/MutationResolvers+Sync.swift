@@ -1,11 +1,8 @@
-import Crypto
 import Foundation
 import GraphQL
-import OneRoster
 import PassbackCore
 import PassbackStore
 import PassbackSync
-import OrderedCollections
 
 /// `setMaterialSyncToSIS`, `syncMaterial`, `syncChanges` and `planSync`: a teacher sends grades, or
 /// previews what would go.

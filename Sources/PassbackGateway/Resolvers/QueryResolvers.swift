@@ -98,7 +98,7 @@ enum QueryResolvers {
                     try await ctx.requireReadable([id])
                     classID = id
                 }
-                let states = args["filter"]["state"].list?.compactMap { $0.nonNullString?.lowercased() }
+                let states = args["filter"]["state"].list?.compactMap { $0.nonNullString.flatMap { RunState(rawValue: $0.lowercased()) } }
                 do {
                     let result = try ctx.reads.syncRuns(connection: ctx.connection, scope: classID == nil ? scope : nil, classID: classID, states: states,
                                                         first: first, after: after)

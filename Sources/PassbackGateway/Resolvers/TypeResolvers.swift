@@ -236,7 +236,7 @@ enum TypeResolvers {
             f.value("at") { $0.row.at }
             f.value("action") { $0.row.action }
             f.value("attempt") { $0.row.attempt }
-            f.value("outcome") { $0.row.outcome }
+            f.value("outcome") { $0.row.outcome.rawValue }
             f.value("httpStatus") { $0.row.httpStatus }
             f.value("code") { $0.row.code.flatMap(ProblemCode.init(rawValue:))?.rawValue }
             f.value("message") { $0.row.message }
@@ -328,7 +328,7 @@ enum TypeResolvers {
             f.value("startedBy") { $0.row.startedBy }
             // A teacher may read the name of whoever started a run of their sections (PRODUCT.md, via `ctx.user`).
             f.resolve("startedByUser") { r, _, ctx in r.row.startedBy == "scheduler" ? nil : try await ctx.user(r.row.startedBy, batch: r.startedByBatch) }
-            f.value("state") { $0.row.state.uppercased() }
+            f.value("state") { $0.row.state.rawValue.uppercased() }
             f.value("itemsSent") { $0.row.itemsSent }
             f.value("itemsSucceeded") { $0.row.itemsSucceeded }
             f.value("itemsFailed") { $0.row.itemsFailed }
@@ -342,7 +342,7 @@ enum TypeResolvers {
             f.resolve("jobs") { r, args, ctx in
                 let first = try pageSize(args)
                 let after = args["after"].nonNullString
-                let states = Array(Set(args["state"].list?.compactMap { $0.nonNullString?.lowercased() } ?? [])).sorted()
+                let states = Array(Set(args["state"].list?.compactMap { $0.nonNullString.flatMap { JobState(rawValue: $0.lowercased()) } } ?? [])).sorted { $0.rawValue < $1.rawValue }
                 guard let result = try await ctx.jobsOfRun(first: first, after: after, states: states).load(r.row.id, batch: r.batch) else {
                     return PageValue(KeysetPage<JobRecord>(items: [], cursors: [], hasNextPage: false), total: 0, after: after) { _ in [] }
                 }
@@ -367,7 +367,7 @@ enum TypeResolvers {
             f.value("id") { GlobalID.make("SyncJob", $0.row.id) }
             f.value("kind") { $0.row.kind.rawValue.uppercased() }
             f.value("targetSourcedId") { $0.row.targetSourcedId }
-            f.value("state") { $0.row.state.uppercased() }
+            f.value("state") { $0.row.state.rawValue.uppercased() }
             f.value("attempt") { $0.row.attempt }
             f.value("lastError") { lastError($0.row.errors) }
             f.resolve("material") { j, _, ctx in

@@ -6,7 +6,7 @@ import PassbackCore
 extension LMSStore {
     /// Creates or renames an LMS category of a course.
     @discardableResult
-    public func upsertCategory(courseID: Int64, lmsID: String, title: String, createdByTeacher: Bool = false, at now: Date = Date()) throws -> Int64 {
+    public func upsertCategory(courseID: Int64, lmsID: String, title: String, createdByTeacher: Bool = false, at now: Date) throws -> Int64 {
         try pool.write { db in
             try db.execute(sql: """
                 INSERT INTO lms_category (lms_course_id, lms_id, title, created_by_teacher) VALUES (?, ?, ?, ?)

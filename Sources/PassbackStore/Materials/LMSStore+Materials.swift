@@ -222,7 +222,7 @@ extension LMSStore {
                            arguments: [t, job])
             guard db.changesCount == 1 else { continue }  // a dependent of one cancelled before
             try EngineStore.audit(db, runID: j["sync_run_id"], jobID: job, materialID: id, classID: j["class_id"], at: t, action: "not sent",
-                                  attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: reason)
+                                  attempt: nil, outcome: .cancelled, httpStatus: nil, code: nil, message: reason)
             if let run: Int64 = j["sync_run_id"] { after.runs.insert(run) }
             try EngineStore.cancelDependents(db, of: job, because: reason, failure: nil, at: t, after: &after)
         }

@@ -15,8 +15,8 @@ extension EngineStore {
     /// The SIS did not answer a write nor the probe after it: the write goes back to the queue
     /// without spending its attempt, to be sent once the SIS answers again.
     public func waitOnConnection(_ job: ClaimedJob, error: String, httpStatus: Int?, at now: Date) throws {
-        try reschedule(job, state: "scheduled", error: error, httpStatus: httpStatus, after: 0, countAttempt: false,
-                       outcome: "snoozed", at: now, note: "the SIS cannot be reached; waiting for it to answer")
+        try reschedule(job, state: .scheduled, error: error, httpStatus: httpStatus, after: 0, countAttempt: false,
+                       outcome: .snoozed, at: now, note: "the SIS cannot be reached; waiting for it to answer")
     }
 
     /// Records that the SIS does not answer (keeping the first time it was found so).
@@ -74,7 +74,7 @@ extension EngineStore {
                 n += 1
                 try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t,
                                action: Self.action(kind: job.kind, target: job.targetSourcedId),
-                               attempt: nil, outcome: "discarded", httpStatus: nil, code: ProblemCode.sisUnavailable.rawValue, message: message)
+                               attempt: nil, outcome: .discarded, httpStatus: nil, code: ProblemCode.sisUnavailable.rawValue, message: message)
                 try Self.recordFailure(db, connection: connection, kind: job.kind, sourcedId: job.targetSourcedId, fingerprint: j["fingerprint"],
                                        materialID: job.materialID, classID: job.classID, code: .sisUnavailable, message: message, resend: true, at: t)
                 if let m = job.materialID, let c = job.classID { after.items.insert(ItemKey(materialID: m, classID: c)) }

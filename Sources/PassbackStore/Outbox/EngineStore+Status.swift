@@ -133,7 +133,7 @@ extension EngineStore {
                 """, arguments: [t, job.attempt, cause, httpStatus, job.id])
             if db.changesCount == 1 {
                 try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
-                               attempt: job.attempt, outcome: "released", httpStatus: httpStatus, code: ProblemCode.sisConnectionBlocked.rawValue,
+                               attempt: job.attempt, outcome: .released, httpStatus: httpStatus, code: ProblemCode.sisConnectionBlocked.rawValue,
                                message: "held: \(cause)")
             }
             let blockCause = try String.fetchOne(db, sql: "SELECT cause FROM connection_block WHERE connection_id = ?", arguments: [job.connectionID]) ?? cause

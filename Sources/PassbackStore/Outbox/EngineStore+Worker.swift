@@ -47,7 +47,7 @@ extension EngineStore {
             try db.cachedStatement(sql: "UPDATE outbox_job SET state = 'completed', finalized_at = ? WHERE id = ? AND state = 'running'").execute(arguments: [t, job.id])
             guard db.changesCount == 1 else { return }  // released or rescued meanwhile: its new owner reports
             try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
-                           attempt: job.attempt, outcome: "succeeded", httpStatus: httpStatus, code: nil, message: nil)
+                           attempt: job.attempt, outcome: .succeeded, httpStatus: httpStatus, code: nil, message: nil)
             try Self.recordAccepted(db, connection: job.connectionID, kind: job.kind, sourcedId: job.targetSourcedId,
                                     fingerprint: differs?.heldFingerprint ?? job.fingerprint, materialID: job.materialID, classID: job.classID,
                                     differs: differs?.problem, at: t)
@@ -67,15 +67,15 @@ extension EngineStore {
 
     /// Try again after `delay` (a retryable failure).
     public func retry(_ job: ClaimedJob, error: String, httpStatus: Int?, after delay: TimeInterval, at now: Date) throws {
-        try reschedule(job, state: "retryable", error: error, httpStatus: httpStatus, after: delay, countAttempt: true, outcome: "retry", at: now)
+        try reschedule(job, state: .retryable, error: error, httpStatus: httpStatus, after: delay, countAttempt: true, outcome: .retry, at: now)
     }
 
     /// Wait `delay` before trying again, without spending an attempt (the SIS asked to slow down).
     public func snooze(_ job: ClaimedJob, error: String, httpStatus: Int?, after delay: TimeInterval, at now: Date) throws {
-        try reschedule(job, state: "scheduled", error: error, httpStatus: httpStatus, after: delay, countAttempt: false, outcome: "snoozed", at: now)
+        try reschedule(job, state: .scheduled, error: error, httpStatus: httpStatus, after: delay, countAttempt: false, outcome: .snoozed, at: now)
     }
 
-    func reschedule(_ job: ClaimedJob, state: String, error: String, httpStatus: Int?, after delay: TimeInterval, countAttempt: Bool, outcome: String,
+    func reschedule(_ job: ClaimedJob, state: JobState, error: String, httpStatus: Int?, after delay: TimeInterval, countAttempt: Bool, outcome: AuditOutcome,
                     at now: Date, note: String? = nil) throws {
         let t = Timestamp.text(now)
         try pool.write { db in
@@ -104,7 +104,7 @@ extension EngineStore {
         try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ?", arguments: [t, jobID])
         try db.execute(sql: "UPDATE outbox_job SET depends_on_job_id = ? WHERE depends_on_job_id = ? AND state IN \(pending)", arguments: [newer, jobID])
         try audit(db, runID: j["sync_run_id"], jobID: jobID, materialID: j["material_id"], classID: j["class_id"], at: t, action: "superseded",
-                  attempt: j["attempt"], outcome: "cancelled", httpStatus: nil, code: nil, message: "replaced by a newer write to the same SIS object (job \(newer))")
+                  attempt: j["attempt"], outcome: .cancelled, httpStatus: nil, code: nil, message: "replaced by a newer write to the same SIS object (job \(newer))")
         if let run: Int64 = j["sync_run_id"] { try finishRunIfDone(db, runID: run, at: t) }
         return true
     }
@@ -123,7 +123,7 @@ extension EngineStore {
                 """, arguments: [discarded ? "discarded" : "cancelled", t, t, job.attempt, message, httpStatus, job.id])
             guard db.changesCount == 1 else { return }
             try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
-                           attempt: job.attempt, outcome: discarded ? "discarded" : "cancelled", httpStatus: httpStatus, code: code.rawValue, message: message)
+                           attempt: job.attempt, outcome: discarded ? .discarded : .cancelled, httpStatus: httpStatus, code: code.rawValue, message: message)
             let itemMessage = job.kind == .putResult ? Self.resultMessage(db, job: job, message: message) : message
             try Self.recordFailure(db, connection: job.connectionID, kind: job.kind, sourcedId: job.targetSourcedId, fingerprint: job.fingerprint,
                                    materialID: job.materialID, classID: job.classID, code: code, message: itemMessage, resend: resend, at: t)
@@ -153,7 +153,7 @@ extension EngineStore {
                     """, arguments: [t, t, message, id])
                 let job = Self.job(j)
                 try Self.audit(db, runID: job.syncRunID, jobID: id, materialID: job.materialID, classID: job.classID, at: t, action: "not sent",
-                               attempt: nil, outcome: "discarded", httpStatus: nil, code: ProblemCode.sisRejected.rawValue, message: message)
+                               attempt: nil, outcome: .discarded, httpStatus: nil, code: ProblemCode.sisRejected.rawValue, message: message)
                 try Self.recordFailure(db, connection: j["connection_id"], kind: job.kind, sourcedId: job.targetSourcedId, fingerprint: j["fingerprint"],
                                        materialID: job.materialID, classID: job.classID, code: .sisRejected, message: message, resend: true, at: t)
                 if let m = job.materialID, let c = job.classID { after.items.insert(ItemKey(materialID: m, classID: c)) }
@@ -209,7 +209,7 @@ extension EngineStore {
             let reason = failure?.reason ?? "not sent"
             let message = "not sent: it waits on \(what), which failed (\(reason))"
             try audit(db, runID: d["sync_run_id"], jobID: id, materialID: d["material_id"], classID: d["class_id"], at: t, action: "not sent",
-                      attempt: nil, outcome: "cancelled", httpStatus: nil, code: nil, message: failure == nil ? reason : message)
+                      attempt: nil, outcome: .cancelled, httpStatus: nil, code: nil, message: failure == nil ? reason : message)
             let kind = JobKind(rawValue: d["kind"])!
             if let failure {
                 try recordFailure(db, connection: d["connection_id"], kind: kind, sourcedId: d["target_sourced_id"], fingerprint: d["fingerprint"],
@@ -224,7 +224,7 @@ extension EngineStore {
     /// Closes a run once none of its writes is left to send, with its counts.
     static func finishRunIfDone(_ db: Database, runID: Int64, at t: String) throws {
         guard let run = try Row.fetchOne(db.cachedStatement(sql: "SELECT state, items_sent, items_failed FROM sync_run WHERE id = ?"), arguments: [runID]),
-            (run["state"] as String) == "running"
+            (run["state"] as RunState) == .running
         else { return }
         let open = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM outbox_job WHERE sync_run_id = ? AND state IN \(unfinished)"), arguments: [runID]) ?? 0
         guard open == 0 else { return }
@@ -236,7 +236,7 @@ extension EngineStore {
         let sent: Int = run["items_sent"]
         let erroredItems = try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_item WHERE sync_run_id = ? AND status = 'ERROR'", arguments: [runID]) ?? 0
         let failedSent = max(0, erroredItems - blocked)
-        let state = erroredItems > 0 || failedJobs > 0 ? "partial" : "succeeded"
+        let state: RunState = erroredItems > 0 || failedJobs > 0 ? .partial : .succeeded
         try db.execute(sql: """
             UPDATE sync_run SET state = ?, finished_at = ?, jobs_succeeded = ?, jobs_failed = ?, items_succeeded = ?, items_failed = ?
             WHERE id = ? AND state = 'running'
@@ -252,7 +252,7 @@ extension EngineStore {
             stuck = try stuck.filter { try !Self.supersedeIfNewerQueued(db, jobID: $0["id"], at: t) }
             for j in stuck {
                 try Self.audit(db, runID: j["sync_run_id"], jobID: j["id"], materialID: j["material_id"], classID: j["class_id"], at: t,
-                               action: "rescue", attempt: j["attempt"], outcome: "retry", httpStatus: nil, code: nil,
+                               action: "rescue", attempt: j["attempt"], outcome: .retry, httpStatus: nil, code: nil,
                                message: "the worker stopped while sending this write; sending it again")
             }
             try db.execute(sql: """
@@ -274,7 +274,7 @@ extension EngineStore {
                                arguments: [job.id])
                 if db.changesCount == 1 {
                     try Self.audit(db, runID: job.syncRunID, jobID: job.id, materialID: job.materialID, classID: job.classID, at: t, action: Self.action(job),
-                                   attempt: job.attempt, outcome: "released", httpStatus: nil, code: nil, message: "released at shutdown")
+                                   attempt: job.attempt, outcome: .released, httpStatus: nil, code: nil, message: "released at shutdown")
                 }
             }
         }

@@ -6,13 +6,15 @@ import PassbackCore
 /// state of each material in each section. Every method is one transaction, and every change
 /// to an item's status happens in the same transaction as the job change that caused it.
 /// This file records a planned run; `+Worker` is the outbox as the worker drives it (claim,
-/// complete, retry, fail, discard); `+Status` decides and refreshes statuses; `+Health` holds a
-/// blocked connection's writes; `+Snapshot` reads what the planner decides from.
+/// complete, retry, fail, discard); `+Status` stores the statuses `PassbackCore`'s `StatusRules`
+/// decide, and holds a blocked connection's writes; `+Health` waits out an SIS that does not
+/// answer; `+Verify` keeps what a read-back found; `+Snapshot` reads what the planner decides from.
 public struct EngineStore: Sendable {
     let database: PassbackDatabase
     var pool: DatabasePool { database.pool }
-    static let pending = "('available', 'scheduled', 'retryable')"
-    static let unfinished = "('available', 'scheduled', 'retryable', 'running')"
+    /// `JobState.pending` and `.unfinished` as SQL lists, for statements' text.
+    static let pending = JobState.sql(JobState.pending)
+    static let unfinished = JobState.sql(JobState.unfinished)
 
     public init(_ database: PassbackDatabase) { self.database = database }
 
@@ -39,7 +41,7 @@ public struct EngineStore: Sendable {
                     looked.insert(d.materialID)
                     for p in d.problems where p.severity == .error {
                         try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
-                                       attempt: nil, outcome: "rule_failed", httpStatus: nil, code: p.code.rawValue, message: p.message)
+                                       attempt: nil, outcome: .ruleFailed, httpStatus: nil, code: p.code.rawValue, message: p.message)
                     }
                 case .send(let category, let lineItem, let results):
                     sent += 1
@@ -64,7 +66,7 @@ public struct EngineStore: Sendable {
                     }
                     for p in d.problems {
                         try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
-                                       attempt: nil, outcome: p.severity == .warning ? "warning" : "rule_failed", httpStatus: nil, code: p.code.rawValue, message: p.message)
+                                       attempt: nil, outcome: p.severity == .warning ? .warning : .ruleFailed, httpStatus: nil, code: p.code.rawValue, message: p.message)
                     }
                 }
             }
@@ -109,7 +111,7 @@ public struct EngineStore: Sendable {
     }
 
     static func audit(_ db: Database, runID: Int64?, jobID: Int64?, materialID: Int64?, classID: Int64?, at t: String, action: String, attempt: Int?,
-                      outcome: String, httpStatus: Int?, code: String?, message: String?) throws {
+                      outcome: AuditOutcome, httpStatus: Int?, code: String?, message: String?) throws {
         try db.cachedStatement(sql: """
             INSERT INTO audit_entry (sync_run_id, job_id, material_id, class_id, at, action, attempt, outcome, http_status, code, message)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PassbackCore
 
 /// What a sync run was started by.
@@ -72,6 +73,34 @@ public struct ClaimedJob: Sendable, Hashable {
     public var syncRunID: Int64?
 }
 
+/// Where an outbox job is in its life (`outbox_job.state`): pending (`available`, `scheduled`,
+/// `retryable`), `running` while the worker sends it, then final (`completed`, `discarded`,
+/// `cancelled`).
+public enum JobState: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    case available, scheduled, running, retryable, completed, discarded, cancelled
+
+    /// States of a job waiting to be sent.
+    public static let pending: [JobState] = [.available, .scheduled, .retryable]
+    /// States of a job not final yet.
+    public static let unfinished: [JobState] = pending + [.running]
+
+    /// The states as an SQL list, `('available', 'scheduled')`, for a statement's text.
+    static func sql(_ states: [JobState]) -> String { "(" + states.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")" }
+}
+
+/// Where a sync run is (`sync_run.state`): `running` until none of its writes is left, then
+/// `succeeded`, `partial` (some items or writes failed) or `failed`.
+public enum RunState: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    case running, succeeded, partial, failed
+}
+
+/// What happened to a job at one line of the audit log (`audit_entry.outcome`).
+public enum AuditOutcome: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
+    case succeeded, retry, snoozed, cancelled, discarded, released
+    case ruleFailed = "rule_failed"
+    case warning
+}
+
 /// A sync run as recorded.
 public struct SyncRunRecord: Sendable, Hashable {
     public var id: Int64
@@ -79,7 +108,7 @@ public struct SyncRunRecord: Sendable, Hashable {
     public var classID: Int64?
     public var trigger: SyncTrigger
     public var startedBy: String
-    public var state: String
+    public var state: RunState
     public var itemsSent: Int
     public var itemsSucceeded: Int
     public var itemsFailed: Int
@@ -97,7 +126,7 @@ public struct JobRecord: Sendable, Hashable {
     public var id: Int64
     public var kind: JobKind
     public var targetSourcedId: String
-    public var state: String
+    public var state: JobState
     public var attempt: Int
     public var errors: String
     public var materialID: Int64?
@@ -115,7 +144,7 @@ public struct AuditRecord: Sendable, Hashable {
     public var at: Date
     public var action: String
     public var attempt: Int?
-    public var outcome: String
+    public var outcome: AuditOutcome
     public var httpStatus: Int?
     public var code: String?
     public var message: String?

@@ -5,7 +5,7 @@ import PassbackCore
 /// Sync runs and their outbox jobs, as the API lists them.
 extension APIReads {
     /// Runs of the sections `scope` may read (optionally one section, some states), newest first.
-    public func syncRuns(connection: String, scope: SectionScope?, classID: Int64?, states: [String]?, first: Int, after: String?) throws
+    public func syncRuns(connection: String, scope: SectionScope?, classID: Int64?, states: [RunState]?, first: Int, after: String?) throws
         -> (page: KeysetPage<SyncRunRecord>, total: Int)
     {
         let ordering = "runs:id:desc"
@@ -32,7 +32,7 @@ extension APIReads {
         }
         if let states, !states.isEmpty {
             conditions += " AND r.state IN (\(states.indices.map { ":s\($0)" }.joined(separator: ",")))"
-            for (i, s) in states.enumerated() { args["s\(i)"] = s }
+            for (i, s) in states.enumerated() { args["s\(i)"] = s.rawValue }
         }
         var pageArgs = args
         var sql = prefix + "SELECT r.* FROM sync_run r" + conditions
@@ -64,11 +64,11 @@ extension APIReads {
     /// Each run's jobs by id: the first `first` after `after`, and how many there are.
     /// Pages of the runs' jobs, oldest first, each run's own; `states` (empty: all) narrows both
     /// the page and the total.
-    public func jobs(runIDs: [Int64], first: Int, after: String?, states: [String] = []) throws -> [Int64: (page: KeysetPage<JobRecord>, total: Int)] {
+    public func jobs(runIDs: [Int64], first: Int, after: String?, states: [JobState] = []) throws -> [Int64: (page: KeysetPage<JobRecord>, total: Int)] {
         let ordering = "jobs:id"
         let stateCondition = states.isEmpty ? "" : " AND state IN (\(states.map { _ in "?" }.joined(separator: ",")))"
         var condition = stateCondition
-        var args: [(any DatabaseValueConvertible)?] = states
+        var args: [(any DatabaseValueConvertible)?] = states.map(\.rawValue)
         if let after {
             condition = " AND id > ?"
             args.append(try Keyset.decode(after, ordering: ordering).id)
@@ -85,7 +85,7 @@ extension APIReads {
             }
             var totals: [Int64: Int] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT sync_run_id, count(*) AS n FROM outbox_job WHERE sync_run_id IN (\(Self.list(runIDs)))\(stateCondition) GROUP BY sync_run_id",
-                                      arguments: StatementArguments(states)) {
+                                      arguments: StatementArguments(states.map(\.rawValue))) {
                 totals[r["sync_run_id"]] = r["n"]
             }
             return Self.pages(runIDs, rows: rows, totals: totals, first: first) { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }

@@ -60,7 +60,7 @@ public final class OutboxWorker: Service, Sendable {
     let random: @Sendable () -> Double
     let logger: Logger
     private let stopping = Mutex(false)
-    private let counters = Mutex([String: Int]())
+    private let counters = Mutex([Outcome: Int]())
     /// Connections whose SIS does not answer, and when to probe each next.
     private let unreachable = Mutex([String: Date]())
 
@@ -76,8 +76,28 @@ public final class OutboxWorker: Service, Sendable {
         self.logger = logger
     }
 
-    /// Jobs finished by outcome (`succeeded`, `retry`, `snoozed`, `cancelled`, `discarded`), for metrics.
-    public var outcomeCounts: [String: Int] { counters.withLock { $0 } }
+    /// What the worker did with a job it took.
+    public enum Outcome: String, Sendable, CaseIterable {
+        /// The SIS accepted the write.
+        case succeeded
+        /// It failed and will be tried again (an attempt spent).
+        case retry
+        /// The SIS asked to wait (a rate limit): tried again later, no attempt spent.
+        case snoozed
+        /// It failed for good, or a newer write replaced it.
+        case cancelled
+        /// It failed after its last attempt.
+        case discarded
+        /// Put back unsent (the worker was stopping).
+        case released
+        /// Held: the connection is blocked (credentials refused, wrong base URL) until fixed.
+        case held
+        /// Waiting, its attempt not spent: nothing at the SIS answers.
+        case waiting
+    }
+
+    /// Jobs the worker took since start, by outcome, for metrics.
+    public var outcomeCounts: [Outcome: Int] { counters.withLock { $0 } }
 
     public func run() async throws {
         let rescued = try store.rescueStuckJobs(at: clock.now)
@@ -198,7 +218,7 @@ public final class OutboxWorker: Service, Sendable {
             try Task.checkCancellation()
         } catch {
             try? store.release([job], at: clock.now)
-            count("released")
+            count(.released)
             return
         }
         do {
@@ -206,7 +226,7 @@ public final class OutboxWorker: Service, Sendable {
             let differs = target.verifyWrites ? await readBack(job, client: target.client, limiter: limiter) : nil
             do {
                 try store.complete(job, httpStatus: status, differs: differs, at: clock.now)
-                count("succeeded")
+                count(.succeeded)
             } catch {
                 // The SIS accepted it but the outcome could not be recorded: the job stays
                 // claimed, is put back at the next start and sent again (the PUT is idempotent).
@@ -216,12 +236,12 @@ public final class OutboxWorker: Service, Sendable {
             await handle(error, job: job, target: target, limiter: limiter)
         } catch is CancellationError {
             try? store.release([job], at: clock.now)
-            count("released")
+            count(.released)
             return
         } catch {
             // A payload this build cannot read: retrying will not help.
             try? store.fail(job, code: .sisRejected, message: "internal: \(error)", httpStatus: nil, discarded: true, at: clock.now)
-            count("discarded")
+            count(.discarded)
         }
     }
 
@@ -241,7 +261,7 @@ public final class OutboxWorker: Service, Sendable {
         if Task.isCancelled {
             // Shutdown cut this send short: whether it landed is unknown, and the PUT is idempotent.
             try? store.release([job], at: clock.now)
-            count("released")
+            count(.released)
             return
         }
         let now = clock.now
@@ -255,7 +275,7 @@ public final class OutboxWorker: Service, Sendable {
                 let cause = "the SIS refused Passback's credentials (\(error.message)): an administrator sets the right secret in "
                     + "\(env)_CLIENT_SECRET (connection.\(id).clientSecret) and the client id in connection.\(id).clientId"
                 try store.hold(job, code: ProblemCode.sisAuthFailed.rawValue, cause: cause, httpStatus: error.httpStatus, at: now)
-                count("held")
+                count(.held)
                 logger.error("\(cause)")
                 return
             }
@@ -265,27 +285,27 @@ public final class OutboxWorker: Service, Sendable {
                 let cause = "the SIS answers 404 Not Found on the OneRoster path \(base) (\(error.message)): an administrator fixes "
                     + "connection.\(id).baseURL (\(env)_BASE_URL), the OneRoster base URL with its prefix (…/ims/oneroster/v1p1)"
                 try store.hold(job, code: "SIS_NOT_FOUND", cause: cause, httpStatus: error.httpStatus, at: now)
-                count("held")
+                count(.held)
                 logger.error("\(cause)")
                 return
             }
             if case .retryable = failure, await isUnreachable(job.connectionID, client: target.client) {
                 // Nothing answers: the write waits on the connection, its attempt not spent.
                 try store.waitOnConnection(job, error: error.message, httpStatus: error.httpStatus, at: now)
-                count("waiting")
+                count(.waiting)
                 return
             }
             switch configuration.retryPolicy.outcome(for: failure, attempt: job.attempt, random: random()) {
             case .success:
                 try store.complete(job, httpStatus: error.httpStatus, at: now)
-                count("succeeded")
+                count(.succeeded)
             case .retry(let message, let delay):
                 try store.retry(job, error: message, httpStatus: error.httpStatus, after: delay, at: now)
-                count("retry")
+                count(.retry)
             case .snooze(let delay):
                 await limiter.pause(for: delay)
                 try store.snooze(job, error: error.message, httpStatus: error.httpStatus, after: delay, at: now)
-                count("snoozed")
+                count(.snoozed)
             case .cancel(let reason):
                 let gaveUp = failure.problemCode == .sisUnavailable
                 // The SIS refused this content itself: the same content would be refused again, so
@@ -294,7 +314,7 @@ public final class OutboxWorker: Service, Sendable {
                 if case .invalidData = failure { refusedContent = true }
                 try store.fail(job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, resend: !refusedContent,
                                at: now)
-                count(gaveUp ? "discarded" : "cancelled")
+                count(gaveUp ? .discarded : .cancelled)
             }
         } catch {
             logger.error("cannot record the outcome of job \(job.id): \(error)")
@@ -392,5 +412,5 @@ public final class OutboxWorker: Service, Sendable {
 
     struct PayloadError: Error {}
 
-    func count(_ outcome: String) { counters.withLock { $0[outcome, default: 0] += 1 } }
+    func count(_ outcome: Outcome) { counters.withLock { $0[outcome, default: 0] += 1 } }
 }
