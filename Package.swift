@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/GraphQLSwift/GraphQL", exact: "4.3.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // Tests only: clocks the tests move (`TestClock`, `ImmediateClock`).
+        .package(url: "https://github.com/pointfreeco/swift-clocks", exact: "1.1.1"),
     ],
     targets: [
         .target(
@@ -137,7 +139,8 @@ let package = Package(
         .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "PassbackSyncTests",
-            dependencies: ["PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "passback"]
+            dependencies: ["PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "passback",
+                           .product(name: "Clocks", package: "swift-clocks")]
         ),
         .testTarget(
             name: "OneRosterSandboxTests",

@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import OneRoster
 import OneRosterSandbox
@@ -160,47 +161,54 @@ struct WorkerLimitTests {
 
     @Test("requests to one SIS are spaced under its requests-per-minute limit")
     func rateLimit() async throws {
-        // 1,200 a minute is one every 50 ms: 21 requests cannot take less than a second.
-        let limiter = RateLimiter(requestsPerMinute: 1200)
-        let started = ContinuousClock.now
+        // 1,200 a minute is one every 50 ms: the 21st request goes a second after the first. The
+        // clock moves on by what each request sleeps, at once.
+        let clock = ImmediateClock()
+        let limiter = RateLimiter(requestsPerMinute: 1200, clock: clock)
+        let started = clock.now
         for _ in 0..<21 { try await limiter.acquire() }
-        #expect(ContinuousClock.now - started >= .milliseconds(990))
+        #expect(started.duration(to: clock.now) == .seconds(1))
+        #expect(await limiter.sleeps == 20, "each request after the first waited for its slot")
     }
 }
 
 @Suite("Rate limiter pauses")
 struct RateLimiterPauseTests {
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set() { lock.withLock { value = true } }
+    }
+
+    /// Waits (in real time, at most 10 s) until `condition` holds.
+    static func until(_ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await !condition() {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
     @Test("a pause that begins while a request waits for its slot holds that request too")
     func pauseHoldsWaitingRequests() async throws {
-        final class Flag: @unchecked Sendable {
-            private let lock = NSLock()
-            private var value = false
-            var isSet: Bool { lock.withLock { value } }
-            func set() { lock.withLock { value = true } }
-        }
-        // The premise needs the pause to begin while the second request still waits for its slot
-        // three seconds away (the full suite can keep this task off both cooperative threads for
-        // over a second); a machine that stalls the test for longer than that gets another try.
-        for _ in 0..<3 {
-            let limiter = RateLimiter(requestsPerMinute: 20)
+        let clock = TestClock()
+        let limiter = RateLimiter(requestsPerMinute: 20, clock: clock)
+        try await limiter.acquire()
+        let done = Flag()
+        let waiting = Task {
             try await limiter.acquire()
-            let secondSlot = await limiter.nextSlot
-            let done = Flag()
-            let waiting = Task {
-                try await limiter.acquire()
-                done.set()
-            }
-            // It has taken its slot and waits once it moves `nextSlot` on.
-            while await limiter.nextSlot == secondSlot { try await Task.sleep(for: .milliseconds(1)) }
-            let paused = ContinuousClock.now
-            await limiter.pause(for: 4.5)
-            let stillWaiting = !done.isSet
-            try await waiting.value
-            if stillWaiting {
-                #expect(ContinuousClock.now - paused >= .milliseconds(4490))
-                return
-            }
+            done.set()
         }
-        Issue.record("in three tries the pause never began while the request waited (a machine stalled for over three seconds each time)")
+        // The second request waits for its slot three seconds on; the SIS asks for 4.5 s.
+        try await Self.until { await limiter.sleeps == 1 }
+        await limiter.pause(for: 4.5)
+        await clock.advance(by: .seconds(3))
+        // Woken at its slot, it finds the pause and sleeps again (one that ignored it would be done).
+        try await Self.until { await limiter.sleeps == 2 || done.isSet }
+        #expect(!done.isSet, "the request went inside the pause")
+        await clock.advance(by: .milliseconds(1500))
+        try await waiting.value
+        #expect(done.isSet)
     }
 }

@@ -54,7 +54,7 @@ public final class OutboxWorker: Service, Sendable {
     let targets: [String: Target]
     /// Each connection's client: the roster runner and the drift checks use the same ones.
     public var clients: [String: OneRosterClient] { targets.mapValues(\.client) }
-    let limiters: [String: RateLimiter]
+    let limiters: [String: RateLimiter<ContinuousClock>]
     let configuration: Configuration
     let clock: any WallClock
     let random: @Sendable () -> Double
@@ -212,7 +212,7 @@ public final class OutboxWorker: Service, Sendable {
     }
 
     /// Sends one job and records its outcome (or puts it back, if the worker is stopping).
-    func process(_ job: ClaimedJob, target: Target, limiter: RateLimiter) async {
+    func process(_ job: ClaimedJob, target: Target, limiter: RateLimiter<ContinuousClock>) async {
         do {
             try await limiter.acquire()
             try Task.checkCancellation()
@@ -257,7 +257,7 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    func handle(_ error: OneRosterError, job: ClaimedJob, target: Target, limiter: RateLimiter) async {
+    func handle(_ error: OneRosterError, job: ClaimedJob, target: Target, limiter: RateLimiter<ContinuousClock>) async {
         if Task.isCancelled {
             // Shutdown cut this send short: whether it landed is unknown, and the PUT is idempotent.
             try? store.release([job], at: clock.now)

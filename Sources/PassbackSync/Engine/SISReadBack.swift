@@ -110,7 +110,7 @@ public enum SISReadBack {
 extension OutboxWorker {
     /// With `verifyWrites`: reads back what the SIS holds after it accepted `job`. A read that
     /// fails is logged and the write counts as accepted (it was): verification is best effort.
-    func readBack(_ job: ClaimedJob, client: OneRosterClient, limiter: RateLimiter) async -> SISDifference? {
+    func readBack(_ job: ClaimedJob, client: OneRosterClient, limiter: RateLimiter<ContinuousClock>) async -> SISDifference? {
         do {
             try await limiter.acquire()  // the read counts against the SIS's rate limit like the write
             let found = try await SISReadBack.check(kind: job.kind, sourcedId: job.targetSourcedId, payload: job.payload, client: client)

@@ -238,7 +238,7 @@ public struct RosterImporter: Sendable {
     /// What every GET of one pull shares: the retry rules and the connection's rate.
     struct Paging {
         var retry: RosterPullRetry
-        var limiter: RateLimiter
+        var limiter: RateLimiter<ContinuousClock>
         var connection: ConnectionSettings
         var clock: any WallClock
     }

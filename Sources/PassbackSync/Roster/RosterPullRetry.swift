@@ -56,7 +56,7 @@ public struct RosterPullRetry: Sendable {
     /// Runs `request` until it succeeds, a failure is final, or the wait runs out. `limiter`
     /// spaces the attempts under the connection's rate (a pull is sequential, so the wait after
     /// a `Retry-After` holds it back already).
-    func run<T>(connection: ConnectionSettings, limiter: RateLimiter?, at clock: any WallClock,
+    func run<T>(connection: ConnectionSettings, limiter: RateLimiter<ContinuousClock>?, at clock: any WallClock,
                 _ request: () async throws -> T) async throws -> T {
         var attempt = 0
         var waited: TimeInterval = 0
