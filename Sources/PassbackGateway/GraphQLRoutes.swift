@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import OneRoster
 import PassbackCore
 
 /// What a route knows of its request besides the request: Hummingbird's basics and the
@@ -63,7 +64,7 @@ extension Gateway {
         var items: [String: String] = [:]
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            func decode(_ s: Substring) -> String { PercentEncoding.decode(s, plusAsSpace: true) ?? String(s) }
             items[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }
         return items
