@@ -116,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "passback-bench",
             dependencies: [
-                "PassbackGateway", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox",
+                "PassbackGateway", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "PassbackTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GraphQL", package: "GraphQL"),
@@ -128,18 +128,20 @@ let package = Package(
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Clients/cli"
         ),
-        .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", "OneRosterSandbox", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "PassbackTesting", path: "Tests/PassbackTesting", exclude: ["README.md"]),
+        .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", "OneRosterSandbox", "PassbackTesting", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore"]),
         .testTarget(
             name: "PassbackGatewayTests",
             dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore", "OneRoster", "OneRosterSandbox", "passbackctl", "passback",
+                           "PassbackTesting",
                            .product(name: "GraphQL", package: "GraphQL"), .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
-        .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", "PassbackTesting", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "PassbackSyncTests",
-            dependencies: ["PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "passback",
+            dependencies: ["PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "passback", "PassbackTesting",
                            .product(name: "Clocks", package: "swift-clocks")]
         ),
         .testTarget(

@@ -7,6 +7,7 @@ import OneRosterSandbox
 import PassbackCore
 import PassbackGateway
 import PassbackStore
+import PassbackTesting
 
 /// `passback-bench`: Passback measured at district scale, every figure beside its reference
 /// measured in the same run (Benchmarks/README.md).

@@ -1,4 +1,5 @@
 import Foundation
+import PassbackTesting
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -31,57 +32,6 @@ struct Sample {
     var p99: Double { percentile(0.99) }
     var ms: String { String(format: "%.2f / %.2f", p50 * 1000, p99 * 1000) }
     var count: Int { seconds.count }
-}
-
-/// A child process with output in a file (read while it runs).
-final class Child: @unchecked Sendable {
-    let process = Process()
-    let log: URL
-
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], log: URL) throws {
-        self.log = log
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = process.standardOutput
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-    }
-
-    var output: String { String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self) }
-
-    func waitFor(_ text: String, timeout: Double = 120) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !output.contains(text) {
-            guard process.isRunning else { throw BenchFailure("\(process.executableURL!.lastPathComponent) ended: \(output.suffix(800))") }
-            guard Date() < deadline else { throw BenchFailure("timed out waiting for '\(text)': \(output.suffix(800))") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    /// Starts the peak over from the current resident size (Linux: `clear_refs` 5 resets VmHWM).
-    func resetPeakRSS() throws {
-        try "5".write(toFile: "/proc/\(process.processIdentifier)/clear_refs", atomically: false, encoding: .utf8)
-    }
-
-    /// Peak resident memory so far (VmHWM), in MiB.
-    var peakRSS: Double {
-        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-        return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
-    }
-
-    func stop() async -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-        return process.terminationStatus
-    }
 }
 
 /// Runs a command to its end; returns its output, or throws with it.

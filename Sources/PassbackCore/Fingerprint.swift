@@ -6,13 +6,17 @@ public enum Fingerprint {
     static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The first 16 bytes of SHA-256, hex. Stable across runs and machines, unlike `Hasher`.
-    public static func of(_ bytes: some DataProtocol) -> String {
-        // Hex by table: `String(format:)` per byte cost more than the hash itself (rostering
-        // fingerprints every record it reads).
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    public static func of(_ bytes: some DataProtocol) -> String { hex(SHA256.hash(data: bytes).prefix(16)) }
+
+    /// The whole SHA-256 of `bytes`, hex (tokens and idempotency keys are stored so).
+    public static func sha256Hex(_ bytes: some DataProtocol) -> String { hex(SHA256.hash(data: bytes)) }
+
+    /// Lower-case hex, by table: `String(format:)` per byte cost more than the hash itself
+    /// (rostering fingerprints every record it reads).
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var hex: [UInt8] = []
-        hex.reserveCapacity(32)
-        for byte in SHA256.hash(data: bytes).prefix(16) {
+        hex.reserveCapacity(64)
+        for byte in bytes {
             hex.append(digits[Int(byte >> 4)])
             hex.append(digits[Int(byte & 0x0F)])
         }
@@ -52,15 +56,6 @@ public enum Fingerprint {
         }
 
         /// The first 16 bytes of the SHA-256, hex, as ``Fingerprint/of(_:)-(some DataProtocol)`` gives.
-        public func finish() -> String {
-            let digits = Fingerprint.digits
-            var hex: [UInt8] = []
-            hex.reserveCapacity(32)
-            for byte in bytes.withUnsafeBytes({ SHA256.hash(data: $0) }).prefix(16) {
-                hex.append(digits[Int(byte >> 4)])
-                hex.append(digits[Int(byte & 0x0F)])
-            }
-            return String(decoding: hex, as: UTF8.self)
-        }
+        public func finish() -> String { Fingerprint.hex(bytes.withUnsafeBytes { SHA256.hash(data: $0) }.prefix(16)) }
     }
 }

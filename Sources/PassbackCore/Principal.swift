@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Who a request acts as.
@@ -40,7 +39,7 @@ public enum APIToken {
 
     /// The hex SHA-256 the store keeps instead of the token.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Fingerprint.sha256Hex(Data(token.utf8))
     }
 
     /// Whether a string has the shape of a token (cheap check before any lookup).

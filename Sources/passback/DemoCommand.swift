@@ -109,13 +109,12 @@ struct DemoDistrict {
         self.data = data
     }
 
-    func ref(_ o: JSONObject, _ key: String) -> String? { o[key]?.objectValue?["sourcedId"]?.stringValue }
 
     /// The teacher with the most sections (ties by sourcedId), and those sections.
     var teacher: (id: String, sections: [String]) {
         var byTeacher: [String: [String]] = [:]
         for e in data.all(.enrollments) where e["role"]?.stringValue == "teacher" {
-            if let t = ref(e, "user"), let c = ref(e, "class") { byTeacher[t, default: []].append(c) }
+            if let t = e.ref("user"), let c = e.ref("class") { byTeacher[t, default: []].append(c) }
         }
         let best = byTeacher.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key > b.key }!
         return (best.key, best.value.sorted())
@@ -160,7 +159,7 @@ struct DemoDistrict {
             let course = try lms.upsertCourse(connection: Self.connection, lmsID: "demo-\(section)", title: (data.record(.classes, section)?["title"]?.stringValue ?? section),
                                               sectionSourcedIds: [section], at: now)
             for (id, title) in Self.categories { try lms.upsertCategory(courseID: course, lmsID: id, title: title, at: now) }
-            let students = data.all(.enrollments).filter { ref($0, "class") == section && $0["role"]?.stringValue == "student" }.compactMap { ref($0, "user") }.sorted()
+            let students = data.all(.enrollments).filter { $0.ref("class") == section && $0["role"]?.stringValue == "student" }.compactMap { $0.ref("user") }.sorted()
             var grades: [LMSStore.GradeInput] = []
             for (i, m) in Self.materials.enumerated() {
                 let id = try lms.upsertMaterial(courseID: course, LMSStore.MaterialInput(

@@ -152,6 +152,5 @@ struct EditingTransport: HTTPTransport {
 }
 
 extension JSONObject {
-    func ref(_ key: String) -> String? { self[key]?.objectValue?["sourcedId"]?.stringValue }
     var id: String { self["sourcedId"]?.stringValue ?? "" }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OneRoster
+import PassbackTesting
 import Testing
 
 /// OAuth 1.0a signatures checked by oauthlib (Python, RFC 5849), an implementation Passback did
@@ -8,7 +9,7 @@ import Testing
 /// characters. `Tests/scripts/oauth1_verify.py` answers per request.
 @Suite("OAuth 1.0a signatures, as oauthlib checks them")
 struct OAuth1OracleTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = packageRoot()
 
     /// A small seeded generator, so a failure can be replayed.
     struct Generator: RandomNumberGenerator {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import PassbackGateway
 import PassbackCore
+import PassbackTesting
 import Testing
 
 /// `passbackctl` against a running gateway: every command, and bad input.

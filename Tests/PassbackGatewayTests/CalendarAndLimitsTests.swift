@@ -59,7 +59,7 @@ struct CalendarAndLimitsTests {
             #expect(byID["m-0"]?["syncStatus"] as? String == "SUCCESSFUL", "\(materials.text)")
             let lineItem = SourcedIDs.lineItem(connection: "district", materialLmsID: "m-0", sectionSourcedId: section)
             let held = try #require(env.data.record(.lineItems, lineItem), "the SIS holds the lineItem")
-            #expect(env.ref(held, "gradingPeriod") == q1["sourcedId"] as? String, "filed under Q1")
+            #expect(held.ref("gradingPeriod") == q1["sourcedId"] as? String, "filed under Q1")
 
             // Midnight local is the next day: outside every period, and the message says so in the school's terms.
             #expect(byID["m-1"]?["syncStatus"] as? String == "ERROR")
@@ -104,7 +104,7 @@ struct CalendarAndLimitsTests {
         try await withGateway { env in
             let (teacher, section) = Self.teacherAndSection(env)
             let school = env.school(of: section)
-            let other = try #require(env.data.all(.classes).first { env.ref($0, "school") != school }?["sourcedId"]?.stringValue)
+            let other = try #require(env.data.all(.classes).first { $0.ref("school") != school }?["sourcedId"]?.stringValue)
             try Self.configure(env) {
                 $0.timeZone = "America/New_York"
                 $0.orgTimeZones = [school: "America/Phoenix", env.districtOrg: "America/Chicago"]

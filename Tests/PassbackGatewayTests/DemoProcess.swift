@@ -1,4 +1,5 @@
 import Foundation
+import PassbackTesting
 import Testing
 
 /// `passback demo` running as a real process, with what it printed.

@@ -1,5 +1,6 @@
 import Foundation
 import PassbackStore
+import PassbackTesting
 import Testing
 
 @Suite("passback demo", .serialized)

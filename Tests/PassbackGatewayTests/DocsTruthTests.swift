@@ -1,11 +1,12 @@
 import Foundation
+import PassbackTesting
 import Testing
 
 /// Keeps the words a newcomer reads first true: every command a document names exists, every
 /// path it names is in the tree, and none speaks of issue numbers (the tree outlives the tracker).
 @Suite("The README and the docs say what is")
 struct DocsTruthTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = packageRoot()
 
     /// The documents a newcomer reads: the README, docs/, each target's README, the schema's and the benchmarks'.
     static func documents() throws -> [URL] {

@@ -1,4 +1,5 @@
 import Foundation
+import PassbackTesting
 import Testing
 
 /// `Clients/examples`: the same tasks as plain curl scripts, run against a gateway.

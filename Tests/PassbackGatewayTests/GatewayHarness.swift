@@ -64,7 +64,6 @@ struct GatewayEnv: @unchecked Sendable {
 
     // MARK: The district, from the SIS's own data
 
-    func ref(_ o: JSONObject, _ key: String) -> String? { o[key]?.objectValue?["sourcedId"]?.stringValue }
 
     var districtOrg: String { data.all(.orgs).first { $0["type"]?.stringValue == "district" }!["sourcedId"]!.stringValue! }
 
@@ -74,16 +73,16 @@ struct GatewayEnv: @unchecked Sendable {
     var sectionsByTeacher: [String: [String]] {
         var out: [String: [String]] = [:]
         for e in data.all(.enrollments) where e["role"]?.stringValue == "teacher" {
-            out[ref(e, "user")!, default: []].append(ref(e, "class")!)
+            out[e.ref("user")!, default: []].append(e.ref("class")!)
         }
         return out.mapValues { $0.sorted() }
     }
 
     func students(of section: String) -> [String] {
-        data.all(.enrollments).filter { ref($0, "class") == section && $0["role"]?.stringValue == "student" }.compactMap { ref($0, "user") }.sorted()
+        data.all(.enrollments).filter { $0.ref("class") == section && $0["role"]?.stringValue == "student" }.compactMap { $0.ref("user") }.sorted()
     }
 
-    func school(of section: String) -> String { ref(data.record(.classes, section)!, "school")! }
+    func school(of section: String) -> String { data.record(.classes, section)!.ref("school")! }
 
     func classID(_ sourcedId: String) throws -> Int64 { try #require(try LMSStore(database).classID(connection: "district", sourcedId: sourcedId)) }
 
@@ -93,7 +92,7 @@ struct GatewayEnv: @unchecked Sendable {
     var yearLongSection: (section: String, teacher: String) {
         let cls = data.all(.classes).first { ($0["terms"]?.arrayValue?.count ?? 0) == 2 }!
         let section = cls["sourcedId"]!.stringValue!
-        let teacher = data.all(.enrollments).first { ref($0, "class") == section && $0["role"]?.stringValue == "teacher" }.flatMap { ref($0, "user") }!
+        let teacher = data.all(.enrollments).first { $0.ref("class") == section && $0["role"]?.stringValue == "teacher" }.flatMap { $0.ref("user") }!
         return (section, teacher)
     }
 

@@ -134,8 +134,8 @@ struct LinkedCoursePermissionTests {
             }?["sourcedId"]?.stringValue)
             let sectionsOfA = env.sectionsByTeacher[l.teacherA] ?? []
             let strangerA = try #require(env.data.all(.users).compactMap { $0["sourcedId"]?.stringValue }.first { s in
-                s.contains("stu") && env.data.all(.enrollments).allSatisfy { env.ref($0, "user") != s || !sectionsOfA.contains(env.ref($0, "class")!) }
-                    && env.data.all(.enrollments).contains { env.ref($0, "user") == s && env.school(of: env.ref($0, "class")!) == l.schoolA }
+                s.contains("stu") && env.data.all(.enrollments).allSatisfy { $0.ref("user") != s || !sectionsOfA.contains($0.ref("class")!) }
+                    && env.data.all(.enrollments).contains { $0.ref("user") == s && env.school(of: $0.ref("class")!) == l.schoolA }
             })
 
             // Their own student, in full; themselves, through the viewer.

@@ -281,11 +281,11 @@ struct LinkedCourseTests {
 
     /// The students of the results the sandbox holds under a section's lineItems, per lineItem title.
     static func sisStudents(_ env: GatewayEnv, _ section: String) -> [String: [String]] {
-        let lineItems = env.data.all(.lineItems).filter { env.ref($0, "class") == section }
+        let lineItems = env.data.all(.lineItems).filter { $0.ref("class") == section }
         var out: [String: [String]] = [:]
         for li in lineItems {
             let id = li["sourcedId"]?.stringValue ?? ""
-            out[li["title"]?.stringValue ?? id] = env.data.all(.results).filter { env.ref($0, "lineItem") == id }.compactMap { env.ref($0, "student") }.sorted()
+            out[li["title"]?.stringValue ?? id] = env.data.all(.results).filter { $0.ref("lineItem") == id }.compactMap { $0.ref("student") }.sorted()
         }
         return out
     }
@@ -332,7 +332,7 @@ struct LinkedCourseTests {
             let t = try await Self.two(env)
             let linked = Set(t.sections.flatMap(env.students(of:)))
             let stranger = try #require(env.data.all(.enrollments).compactMap { e -> String? in
-                e["role"]?.stringValue == "student" ? env.ref(e, "user") : nil
+                e["role"]?.stringValue == "student" ? e.ref("user") : nil
             }.sorted().first { !linked.contains($0) })
             try await Self.record(env, t.integration, [["materialLmsId": "m-0", "studentSourcedId": stranger, "score": 7]])
 

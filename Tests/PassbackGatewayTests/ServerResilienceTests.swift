@@ -8,6 +8,7 @@ import FoundationNetworking
 @testable import PassbackGateway
 import PassbackCore
 import PassbackStore
+import PassbackTesting
 import Testing
 
 /// A plain TCP connection to the gateway, to see what the server does with a client that
@@ -121,19 +122,11 @@ struct ServerResilienceTests {
             let healthz = URLRequest(url: env.base.appending(path: "healthz"))
 
             // Another process: the sqlite3 shell's BEGIN EXCLUSIVE holds the write lock until it ends.
-            let other = Process(), shellIn = Pipe(), shellOut = Pipe()
-            other.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-            other.arguments = [env.database.path]
-            other.standardInput = shellIn
-            other.standardOutput = shellOut
-            try other.run()
-            // SIGKILL: the test runner's signal mask, which its children inherit, can block SIGTERM.
-            defer { if other.isRunning { kill(other.processIdentifier, SIGKILL) } }
+            let shell = try SQLiteShell(env.database.path)
             // The shell waits for the lock (its default is not to): the gateway's own background work
             // (the roster runner, the worker) takes the write lock now and then, and a BEGIN refused
             // at once would leave the test without the lock it is about.
-            shellIn.fileHandleForWriting.write(Data(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n".utf8))
-            let said = String(decoding: shellOut.fileHandleForReading.availableData, as: UTF8.self)
+            let said = shell.run(".timeout 10000\nBEGIN EXCLUSIVE;\nSELECT 'locked';")
             #expect(said.contains("locked"), "the sqlite3 shell took the lock: \(said)")
             let started = Date()
             let refused = try await env.post(mutation, input, token: token)
@@ -148,8 +141,7 @@ struct ServerResilienceTests {
             let sick = try await env.send(healthz)
             #expect(sick.status == 503 && sick.text.contains("\"database\":\"busy\"") && sick.headers["retry-after"] == "2", "\(sick.status) \(sick.text)")
 
-            shellIn.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-            other.waitUntilExit()
+            shell.quit()
             // /healthz reuses an answer for a second at most.
             try await env.waitUntil(timeout: 5) { try await env.send(healthz).status == 200 }
             let healthy = try await env.send(healthz)

@@ -1,4 +1,5 @@
 import Foundation
+import PassbackTesting
 import Testing
 
 #if canImport(FoundationNetworking)

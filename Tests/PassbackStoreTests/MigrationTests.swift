@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PassbackCore
 @testable import PassbackStore
+import PassbackTesting
 import Testing
 
 @Suite("Migrations")

@@ -4,13 +4,14 @@ import OneRosterSandbox
 import PassbackCore
 import PassbackStore
 import PassbackSync
+import PassbackTesting
 import Testing
 
 /// Runs the `passback` binary and returns its exit status and output, without blocking a
 /// thread of the cooperative pool (the in-process sandbox answers on it).
 func runPassback(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, out: String, err: String) {
     let p = Process()
-    p.executableURL = try passbackBinary()
+    p.executableURL = try builtBinary("passback")
     p.arguments = arguments
     p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     // Files, not pipes: reading a pipe blocks a thread, and the cooperative pool has two.
@@ -112,7 +113,7 @@ struct ServeCommandTests {
             _ = FileManager.default.createFile(atPath: out.path, contents: nil)
             defer { try? FileManager.default.removeItem(at: out) }
             let p = Process()
-            p.executableURL = try passbackBinary()
+            p.executableURL = try builtBinary("passback")
             p.arguments = ["serve", "--database", db.path, "--port", "0"]
             p.standardOutput = try FileHandle(forWritingTo: out)
             p.standardError = FileHandle.nullDevice

@@ -4,20 +4,8 @@ import OneRosterSandbox
 import PassbackCore
 import PassbackStore
 import PassbackSync
+import PassbackTesting
 import Testing
-
-/// The `passback` binary built beside the tests.
-func passbackBinary() throws -> URL {
-    let candidates = [
-        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appending(path: "passback"),
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appending(path: ".build/debug/passback"),
-    ]
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw TestFailure("the passback executable was not built next to the tests (looked in \(candidates.map(\.path)))")
-    }
-    return found
-}
 
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
@@ -27,7 +15,7 @@ struct TestFailure: Error, CustomStringConvertible {
 /// Starts `passback worker` on the fixture's database and connection.
 func startWorker(_ f: EngineFixture, configPath: String, untilIdle: Bool) throws -> Process {
     let p = Process()
-    p.executableURL = try passbackBinary()
+    p.executableURL = try builtBinary("passback")
     p.arguments = ["worker", "--config", configPath, "--database", f.database.path] + (untilIdle ? ["--until-idle"] : [])
     var env = ProcessInfo.processInfo.environment
     env["CONNECTION_DISTRICT_CLIENT_SECRET"] = f.connection.secret

@@ -4,6 +4,7 @@ import OneRosterSandbox
 import PassbackCore
 import PassbackStore
 import PassbackSync
+import PassbackTesting
 import Testing
 
 @Suite("CSV imports streamed in bounded memory")

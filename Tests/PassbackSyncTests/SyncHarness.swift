@@ -60,7 +60,6 @@ let start = DateTime.parse("2026-11-22T12:00:00Z")!
 /// What the cache should hold for a collection, built straight from the SIS's JSON (not
 /// through the importer's mapping, so a mapping bug cannot hide).
 enum Expected {
-    static func ref(_ o: JSONObject, _ k: String) -> String? { o[k]?.objectValue?["sourcedId"]?.stringValue }
     static func refs(_ o: JSONObject, _ k: String) -> String? {
         let ids = (o[k]?.arrayValue ?? []).compactMap { $0.objectValue?["sourcedId"]?.stringValue }.sorted()
         return ids.isEmpty ? nil : ids.joined(separator: ",")
@@ -84,15 +83,15 @@ enum Expected {
             ]
             switch kind {
             case .orgs:
-                f.merge(["name": s(o, "name"), "type": s(o, "type"), "identifier": s(o, "identifier"), "parent_sourced_id": ref(o, "parent")]) { $1 }
+                f.merge(["name": s(o, "name"), "type": s(o, "type"), "identifier": s(o, "identifier"), "parent_sourced_id": o.ref("parent")]) { $1 }
             case .academicSessions:
                 f.merge(["title": s(o, "title"), "type": s(o, "type"), "start_date": s(o, "startDate"), "end_date": s(o, "endDate"),
-                         "parent_sourced_id": ref(o, "parent"), "school_year": s(o, "schoolYear")]) { $1 }
+                         "parent_sourced_id": o.ref("parent"), "school_year": s(o, "schoolYear")]) { $1 }
             case .courses:
-                f.merge(["title": s(o, "title"), "course_code": s(o, "courseCode"), "school_year_sourced_id": ref(o, "schoolYear"), "org_sourced_id": ref(o, "org")]) { $1 }
+                f.merge(["title": s(o, "title"), "course_code": s(o, "courseCode"), "school_year_sourced_id": o.ref("schoolYear"), "org_sourced_id": o.ref("org")]) { $1 }
             case .classes:
                 f.merge(["title": s(o, "title"), "class_code": s(o, "classCode"), "class_type": s(o, "classType"), "location": s(o, "location"),
-                         "course_sourced_id": ref(o, "course"), "school_sourced_id": ref(o, "school"), "children": refs(o, "terms")]) { $1 }
+                         "course_sourced_id": o.ref("course"), "school_sourced_id": o.ref("school"), "children": refs(o, "terms")]) { $1 }
             case .users:
                 let grades = (o["grades"]?.arrayValue ?? []).compactMap(\.stringValue)
                 f.merge(["username": s(o, "username") ?? "", "given_name": s(o, "givenName") ?? "", "family_name": s(o, "familyName") ?? "",
@@ -100,7 +99,7 @@ enum Expected {
                          "enabled": bool(o, "enabledUser") ?? "1", "grades": "[" + grades.map { "\"\($0)\"" }.joined(separator: ",") + "]",
                          "children": refs(o, "orgs")]) { $1 }
             case .enrollments:
-                f.merge(["class_sourced_id": ref(o, "class"), "person_sourced_id": ref(o, "user"), "school_sourced_id": ref(o, "school"),
+                f.merge(["class_sourced_id": o.ref("class"), "person_sourced_id": o.ref("user"), "school_sourced_id": o.ref("school"),
                          "role": s(o, "role"), "is_primary": bool(o, "primary"), "begin_date": s(o, "beginDate"), "end_date": s(o, "endDate")]) { $1 }
             case .categories:
                 f["title"] = s(o, "title")
@@ -118,32 +117,3 @@ enum Expected {
     ]
 }
 
-/// Another process's connection to a database: the `sqlite3` shell, fed statements one at a
-/// time (to hold the write lock, or just to have the database open, as a running server would).
-final class SQLiteShell {
-    private let process = Process(), input = Pipe(), output = Pipe()
-
-    init(_ path: String) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path]
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-    }
-
-    /// Sends `sql` and returns what the shell printed first (end it with a SELECT to wait for it).
-    @discardableResult
-    func run(_ sql: String) -> String {
-        input.fileHandleForWriting.write(Data((sql + "\n").utf8))
-        return String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-    }
-
-    /// Ends the shell; what it holds is rolled back.
-    func quit() {
-        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-        process.waitUntilExit()
-    }
-
-    // SIGKILL: the test runner's signal mask, which its children inherit, can block SIGTERM.
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-}

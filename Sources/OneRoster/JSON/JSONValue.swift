@@ -81,3 +81,11 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension Dictionary where Key == String, Value == JSONValue {
+    /// The sourcedId of the GUID reference under `key` (`{"sourcedId": …, "type": …}`), if any.
+    public func ref(_ key: String) -> String? { self[key]?.objectValue?["sourcedId"]?.stringValue }
+
+    /// The sourcedIds of the list of GUID references under `key`, in order.
+    public func refs(_ key: String) -> [String] { self[key]?.arrayValue?.compactMap { $0.objectValue?["sourcedId"]?.stringValue } ?? [] }
+}

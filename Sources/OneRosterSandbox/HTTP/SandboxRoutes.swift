@@ -19,10 +19,6 @@ struct ResolvedPath {
 struct SandboxRoutes {
     let data: SandboxData
 
-    static func ref(_ r: JSONObject, _ key: String) -> String? { r[key]?.objectValue?["sourcedId"]?.stringValue }
-    static func refs(_ r: JSONObject, _ key: String) -> [String] {
-        r[key]?.arrayValue?.compactMap { $0.objectValue?["sourcedId"]?.stringValue } ?? []
-    }
     static func str(_ r: JSONObject, _ key: String) -> String? { r[key]?.stringValue }
 
     /// Top-level collection names, with the kind they hold and the subset they mean.
@@ -70,60 +66,60 @@ struct SandboxRoutes {
         switch (first.lowercased(), Array(tail)) {
         case ("schools", ["classes"]):
             _ = try parent(.orgs, "school")
-            return nested(.classes, key) { Self.ref($0, "school") == parentID }
+            return nested(.classes, key) { $0.ref("school") == parentID }
         case ("schools", ["courses"]):
             _ = try parent(.orgs, "school")
-            return nested(.courses, key) { Self.ref($0, "org") == parentID }
+            return nested(.courses, key) { $0.ref("org") == parentID }
         case ("schools", ["enrollments"]):
             _ = try parent(.orgs, "school")
-            return nested(.enrollments, key) { Self.ref($0, "school") == parentID }
+            return nested(.enrollments, key) { $0.ref("school") == parentID }
         case ("schools", ["students"]), ("schools", ["teachers"]):
             _ = try parent(.orgs, "school")
             let role = tail[0] == "students" ? "student" : "teacher"
-            return nested(.users, key) { Self.str($0, "role") == role && Self.refs($0, "orgs").contains(parentID) }
+            return nested(.users, key) { Self.str($0, "role") == role && $0.refs("orgs").contains(parentID) }
         case ("schools", ["terms"]):
             _ = try parent(.orgs, "school")
-            let termIDs = Set(data.all(.classes).filter { Self.ref($0, "school") == parentID }.flatMap { Self.refs($0, "terms") })
+            let termIDs = Set(data.all(.classes).filter { $0.ref("school") == parentID }.flatMap { $0.refs("terms") })
             return nested(.academicSessions, key) { termIDs.contains(Self.str($0, "sourcedId") ?? "") }
         case ("schools", let t) where t.count == 3 && t[0] == "classes":
             _ = try parent(.orgs, "school")
             let classID = s[3]
-            guard let cls = data.record(.classes, classID), Self.ref(cls, "school") == parentID else { throw notFound("class in this school", classID) }
+            guard let cls = data.record(.classes, classID), cls.ref("school") == parentID else { throw notFound("class in this school", classID) }
             return try classMembers(classID: classID, member: t[2], key: key)
         case ("classes", let t) where t.count == 1:
             _ = try parent(.classes, "class")
             switch t[0] {
             case "students", "teachers": return try classMembers(classID: parentID, member: t[0], key: key)
-            case "lineitems": return nested(.lineItems, key) { Self.ref($0, "class") == parentID }
+            case "lineitems": return nested(.lineItems, key) { $0.ref("class") == parentID }
             case "results":
                 let items = lineItemIDs(ofClass: parentID)
-                return nested(.results, key) { items.contains(Self.ref($0, "lineItem") ?? "") }
+                return nested(.results, key) { items.contains($0.ref("lineItem") ?? "") }
             default: throw unknownPath
             }
         case ("classes", let t) where t.count == 3 && t[0] == "lineitems" && t[2] == "results":
             _ = try parent(.classes, "class")
             let lineItemID = s[3]
-            guard let li = data.record(.lineItems, lineItemID), Self.ref(li, "class") == parentID else { throw notFound("lineItem in this class", lineItemID) }
-            return nested(.results, key) { Self.ref($0, "lineItem") == lineItemID }
+            guard let li = data.record(.lineItems, lineItemID), li.ref("class") == parentID else { throw notFound("lineItem in this class", lineItemID) }
+            return nested(.results, key) { $0.ref("lineItem") == lineItemID }
         case ("classes", let t) where t.count == 3 && t[0] == "students" && t[2] == "results":
             _ = try parent(.classes, "class")
             let studentID = s[3]
             guard data.record(.users, studentID) != nil else { throw notFound("student", studentID) }
             let items = lineItemIDs(ofClass: parentID)
-            return nested(.results, key) { Self.ref($0, "student") == studentID && items.contains(Self.ref($0, "lineItem") ?? "") }
+            return nested(.results, key) { $0.ref("student") == studentID && items.contains($0.ref("lineItem") ?? "") }
         case ("courses", ["classes"]):
             _ = try parent(.courses, "course")
-            return nested(.classes, key) { Self.ref($0, "course") == parentID }
+            return nested(.classes, key) { $0.ref("course") == parentID }
         case ("students", ["classes"]), ("teachers", ["classes"]), ("users", ["classes"]):
             _ = try parent(.users, first.lowercased() == "users" ? "user" : String(first.lowercased().dropLast()))
             let classIDs = Set(data.classes(ofUser: parentID))
             return nested(.classes, key) { classIDs.contains(Self.str($0, "sourcedId") ?? "") }
         case ("terms", ["classes"]):
             _ = try parent(.academicSessions, "term")
-            return nested(.classes, key) { Self.refs($0, "terms").contains(parentID) }
+            return nested(.classes, key) { $0.refs("terms").contains(parentID) }
         case ("terms", ["gradingperiods"]):
             _ = try parent(.academicSessions, "term")
-            return nested(.academicSessions, key) { Self.str($0, "type") == "gradingPeriod" && Self.ref($0, "parent") == parentID }
+            return nested(.academicSessions, key) { Self.str($0, "type") == "gradingPeriod" && $0.ref("parent") == parentID }
         default:
             throw unknownPath
         }
@@ -141,13 +137,13 @@ struct SandboxRoutes {
             let ids = Set(roster.filter { $0.role == role }.map(\.user))
             return nested(.users, key) { ids.contains(Self.str($0, "sourcedId") ?? "") }
         case "enrollments":
-            return nested(.enrollments, key) { Self.ref($0, "class") == classID }
+            return nested(.enrollments, key) { $0.ref("class") == classID }
         default:
             throw Refusal(status: 404, codeMinor: "unknownobject", description: "no such endpoint under a class: \(member)")
         }
     }
 
     func lineItemIDs(ofClass id: String) -> Set<String> {
-        Set(data.all(.lineItems).filter { Self.ref($0, "class") == id }.compactMap { Self.str($0, "sourcedId") })
+        Set(data.all(.lineItems).filter { $0.ref("class") == id }.compactMap { Self.str($0, "sourcedId") })
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GraphQL
 import OneRoster
@@ -120,7 +119,7 @@ enum MutationResolvers {
         encoder.outputFormatting = .sortedKeys
         var request = try encoder.encode(Map.dictionary(fields))
         request.append(contentsOf: Array("\n".utf8) + Array(selection.utf8))
-        let hash = SHA256.hash(data: request).map { String(format: "%02x", $0) }.joined()
+        let hash = Fingerprint.sha256Hex(request)
         let store = IdempotencyStore(ctx.services.database)
         let p = ctx.principal
         // Keys belong to a principal: an integration token named like a teacher, or the same person's admin token for

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PassbackCore
 import PassbackStore
+import PassbackTesting
 
 /// A database file of its own for one test, under the temporary directory, removed (with its
 /// WAL and shared-memory files) when the test ends.
@@ -39,12 +40,6 @@ func rawQueue(_ path: String) throws -> DatabaseQueue {
 func at(_ text: String) -> Date {
     guard let date = Timestamp.date(text) else { fatalError("bad test timestamp \(text)") }
     return date
-}
-
-/// The package root, found from this file's own path (`Tests/PassbackStoreTests/Support/TestDatabase.swift`).
-func packageRoot() -> URL {
-    let file: String = #filePath
-    return URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 }
 
 /// A store on a fresh file, with one connection saved and one running full pull.
