@@ -9,7 +9,7 @@ let package = Package(
         .executable(name: "passback", targets: ["passback"]),
         .executable(name: "passbackctl", targets: ["passbackctl"]),
         .library(name: "OneRoster", targets: ["OneRoster"]),
-        .library(name: "OneRosterSandbox", targets: ["OneRosterSandbox"]),
+        .library(name: "OneRosterSandbox", targets: ["OneRosterSandbox"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -25,15 +25,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/GraphQLSwift/GraphQL", exact: "4.3.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         // Tests only: clocks the tests move (`TestClock`, `ImmediateClock`).
-        .package(url: "https://github.com/pointfreeco/swift-clocks", exact: "1.1.1"),
+        .package(url: "https://github.com/pointfreeco/swift-clocks", exact: "1.1.1")
     ],
     targets: [
         .target(
             name: "OneRoster",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation")
             ],
             exclude: ["README.md"]
         ),
@@ -46,7 +47,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HTTPTypes", package: "swift-http-types")
             ],
             exclude: ["README.md"]
         ),
@@ -62,21 +63,29 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
         .target(
+            name: "PassbackConfig",
+            dependencies: [
+                "PassbackCore", "OneRoster",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system")
+            ],
+            exclude: ["README.md"]
+        ),
+        .target(
             name: "PassbackSync",
             dependencies: [
-                "PassbackCore", "PassbackStore", "OneRoster",
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "SystemPackage", package: "swift-system"),
+                "PassbackCore", "PassbackStore", "OneRoster", "PassbackConfig",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
             ],
             exclude: ["README.md"]
         ),
         .target(
             name: "PassbackGateway",
             dependencies: [
-                "PassbackCore", "PassbackStore", "PassbackSync", "OneRoster",
+                "PassbackCore", "PassbackStore", "PassbackSync", "PassbackConfig", "OneRoster",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,7 +94,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
-                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections")
             ],
             exclude: ["README.md"],
             plugins: ["EmbedMigrations"]
@@ -107,10 +116,11 @@ let package = Package(
                 "PassbackCore",
                 "PassbackStore",
                 "PassbackSync",
+                "PassbackConfig",
                 "PassbackGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log")
             ]
         ),
         .executableTarget(
@@ -119,7 +129,7 @@ let package = Package(
                 "PassbackGateway", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "PassbackTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "GraphQL", package: "GraphQL")
             ],
             path: "Benchmarks/Harness"
         ),
@@ -129,24 +139,31 @@ let package = Package(
             path: "Clients/cli"
         ),
         .target(name: "PassbackTesting", path: "Tests/PassbackTesting", exclude: ["README.md"]),
-        .testTarget(name: "OneRosterTests", dependencies: ["OneRoster", "OneRosterSandbox", "PassbackTesting", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(
+            name: "OneRosterTests",
+            dependencies: ["OneRoster", "OneRosterSandbox", "PassbackTesting", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore"]),
         .testTarget(
             name: "PassbackGatewayTests",
-            dependencies: ["PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore", "OneRoster", "OneRosterSandbox", "passbackctl", "passback",
-                           "PassbackTesting",
-                           .product(name: "GraphQL", package: "GraphQL"), .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: [
+                "PassbackGateway", "PassbackStore", "PassbackSync", "PassbackCore", "OneRoster", "OneRosterSandbox", "passbackctl", "passback",
+                "PassbackTesting",
+                .product(name: "GraphQL", package: "GraphQL"), .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+            ]
         ),
-        .testTarget(name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", "PassbackTesting", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", "PassbackTesting", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "PassbackSyncTests",
-            dependencies: ["PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "passback", "PassbackTesting",
-                           .product(name: "Clocks", package: "swift-clocks")]
+            dependencies: [
+                "PassbackSync", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "passback", "PassbackTesting",
+                .product(name: "Clocks", package: "swift-clocks")
+            ]
         ),
         .testTarget(
             name: "OneRosterSandboxTests",
             dependencies: ["OneRoster", "OneRosterSandbox"]
-        ),
+        )
     ]
 )

@@ -49,17 +49,18 @@ struct Bench: AsyncParsableCommand {
         let database = dir.appending(path: "passback.sqlite").path
         func writeConfig(concurrency: Int) throws {
             try """
-                { "connectionIds": ["district"], "connection": { "district": { "baseURL": "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1",
-                  "clientId": "passback-sandbox", "pageSize": 1000, "requestsPerMinute": 600000, "concurrency": \(concurrency) } },
-                  "api": \(Self.apiLimits) }
-                """.write(to: config, atomically: true, encoding: .utf8)
+            { "connectionIds": ["district"], "connection": { "district": { "baseURL": "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1",
+              "clientId": "passback-sandbox", "pageSize": 1000, "requestsPerMinute": 600000, "concurrency": \(concurrency) } },
+              "api": \(Self.apiLimits) }
+            """.write(to: config, atomically: true, encoding: .utf8)
         }
         try writeConfig(concurrency: 4)
         let env = ["CONNECTION_DISTRICT_CLIENT_SECRET": "sandbox-secret"]
         say("passback-bench \(scale): working in \(dir.path)")
 
         // The SIS.
-        var sandbox = try Child(bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox.log"))
+        var sandbox = try Child(
+            bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox.log"))
         try await sandbox.waitFor("is running")
 
         // 4. Rostering: REST and CSV through the product, against sqlite3's own import of the same CSV files.
@@ -79,20 +80,27 @@ struct Bench: AsyncParsableCommand {
         var csvTimes: [Double] = [], floorTimes: [Double] = []
         var csvRows = 0
         for round in 0..<5 {
-            let csvRun = try measure(bin, ["roster", "import", zip, "--config", config.path, "--database", dir.appending(path: "csv-\(round).sqlite").path,
-                                           "--connection", "district"], environment: env)
+            let csvRun = try measure(
+                bin,
+                [
+                    "roster", "import", zip, "--config", config.path, "--database", dir.appending(path: "csv-\(round).sqlite").path,
+                    "--connection", "district"
+                ], environment: env)
             guard csvRun.status == 0 else { throw BenchFailure("roster import exited \(csvRun.status): \(csvRun.output.suffix(800))") }
             csvTimes.append(csvRun.seconds)
             report.csvPeak = max(report.csvPeak, csvRun.peakMiB)
             csvRows = Int(csvRun.output.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
             w = Stopwatch()
-            _ = try await runCommand("/bin/sh", ["-c", "sqlite3 \(dir.appending(path: "floor-\(round).sqlite").path) < \(dir.appending(path: "import.sql").path)"])
+            _ = try await runCommand(
+                "/bin/sh", ["-c", "sqlite3 \(dir.appending(path: "floor-\(round).sqlite").path) < \(dir.appending(path: "import.sql").path)"])
             floorTimes.append(w.seconds)
         }
         report.rosteringRounds = Array(Swift.zip(csvTimes, floorTimes))
         let csvSeconds = LoadResult.median(csvTimes), floorSeconds = LoadResult.median(floorTimes)
         report.rostering = (rows, restSeconds, csvRows, csvSeconds, floorSeconds)
-        say("rostered \(rows) rows: REST \(restSeconds.f1) s, CSV \(csvSeconds.f2) s (median of 5; peak \(report.csvPeak.f0) MiB), sqlite3 \(floorSeconds.f2) s (median of 5)")
+        say(
+            "rostered \(rows) rows: REST \(restSeconds.f1) s, CSV \(csvSeconds.f2) s (median of 5; peak \(report.csvPeak.f0) MiB), sqlite3 \(floorSeconds.f2) s (median of 5)"
+        )
 
         // Rostering in bounded memory: a zip of about 150,000 users, and a zip bomb.
         do {
@@ -100,8 +108,12 @@ struct Bench: AsyncParsableCommand {
             let bigStudents = scale == "full" ? 149_000 : scale == "medium" ? 20_000 : 2_000
             let big = dir.appending(path: "big.zip").path
             let exported = try await runCommand(bin, ["sandbox", "--size", "\(bigStudents)", "--export-csv", big])
-            let run = try measure(bin, ["roster", "import", big, "--config", config.path, "--database", dir.appending(path: "big.sqlite").path,
-                                        "--connection", "district"], environment: env)
+            let run = try measure(
+                bin,
+                [
+                    "roster", "import", big, "--config", config.path, "--database", dir.appending(path: "big.sqlite").path,
+                    "--connection", "district"
+                ], environment: env)
             guard run.status == 0 else { throw BenchFailure("roster import of the 150,000-user zip exited \(run.status): \(run.output.suffix(800))") }
             let bigRows = Int(run.output.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
             let counts = exported.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
@@ -110,8 +122,12 @@ struct Bench: AsyncParsableCommand {
         }
         let bomb = dir.appending(path: "bomb.zip")
         try HostileExport.zipOfZeros(to: bomb, bytes: 1 << 30)
-        let bombRun = try measure(bin, ["roster", "import", bomb.path, "--config", config.path, "--database", dir.appending(path: "bomb.sqlite").path,
-                                        "--connection", "district"], environment: env)
+        let bombRun = try measure(
+            bin,
+            [
+                "roster", "import", bomb.path, "--config", config.path, "--database", dir.appending(path: "bomb.sqlite").path,
+                "--connection", "district"
+            ], environment: env)
         guard bombRun.status != 0 else { throw BenchFailure("the zip bomb was imported: \(bombRun.output.suffix(800))") }
         let bombBytes = (try FileManager.default.attributesOfItem(atPath: bomb.path)[.size] as? Int) ?? 0
         let refusal = (bombRun.output.split(separator: "\n").last.map(String.init) ?? "").replacingOccurrences(of: dir.path + "/", with: "")
@@ -129,9 +145,11 @@ struct Bench: AsyncParsableCommand {
         // The gateway, as a separate process; its startup measured on the rostered database.
         let teacherSections = try Self.teacherSections(database)
         let integration = try await token(bin, config, database, env, ["--user", "lms-feed", "--role", "integration"])
-        let adminToken = try await token(bin, config, database, env, ["--user", teacherSections.first!.teacher, "--role", "admin", "--org", try Self.district(database)])
-        var serve = try Child(bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env,
-                              log: dir.appending(path: "serve.log"))
+        let adminToken = try await token(
+            bin, config, database, env, ["--user", teacherSections.first!.teacher, "--role", "admin", "--org", try Self.district(database)])
+        var serve = try Child(
+            bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env,
+            log: dir.appending(path: "serve.log"))
         let base = "http://127.0.0.1:\(apiPort)"
         _ = try await firstAnswer(base, adminToken)
 
@@ -157,8 +175,9 @@ struct Bench: AsyncParsableCommand {
 
         // The same sync with 10% of the SIS's answers 429.
         _ = await sandbox.stop()
-        sandbox = try Child(bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000", "--faults", "429=0.1,retry-after=1"],
-                            log: dir.appending(path: "sandbox-429.log"))
+        sandbox = try Child(
+            bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000", "--faults", "429=0.1,retry-after=1"],
+            log: dir.appending(path: "sandbox-429.log"))
         try await sandbox.waitFor("is running")
         // One section: every 429 pauses the whole connection for its Retry-After, so this phase is slow by design.
         report.sync429 = try await Self.sync(synced.suffix(1), base: base, tokens: teacherTokens, database: database)
@@ -169,12 +188,14 @@ struct Bench: AsyncParsableCommand {
         // server sends 16 writes at once, and the SIS answers without faults again.
         _ = await serve.stop()
         _ = await sandbox.stop()
-        sandbox = try Child(bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox-2.log"))
+        sandbox = try Child(
+            bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox-2.log"))
         try await sandbox.waitFor("is running")
         try writeConfig(concurrency: 16)
         w = Stopwatch()
-        serve = try Child(bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env,
-                          log: dir.appending(path: "serve2.log"))
+        serve = try Child(
+            bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env,
+            log: dir.appending(path: "serve2.log"))
         report.startup = try await firstAnswer(base, adminToken, since: w)
         say("startup \(report.startup.health.f2) s to /healthz, \(report.startup.graphQL.f2) s to GraphQL")
 
@@ -204,7 +225,8 @@ struct Bench: AsyncParsableCommand {
         var errors = Sample(), summary = Sample()
         for _ in 0..<s.reads {
             var t = Stopwatch()
-            _ = try await admin.post("{ syncErrors(first: 50) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } } }")
+            _ = try await admin.post(
+                "{ syncErrors(first: 50) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } } }")
             errors.add(t.seconds)
             t = Stopwatch()
             _ = try await admin.post("{ syncErrorSummary(groupBy: SCHOOL, first: 100) { nodes { key label count } } }")
@@ -215,10 +237,16 @@ struct Bench: AsyncParsableCommand {
 
         // 3. A simple query's latency alone, then while three admins each send the heaviest
         // request the limits allow, back to back.
-        report.load = try await Self.underLoad(simple: teacher, heavy: [adminToken] + (0..<2).asyncMap { _ in
-            try await token(bin, config, database, env, ["--user", teacherSections.first!.teacher, "--role", "admin", "--org", try Self.district(database)])
-        }, base: base, reads: s.reads)
-        say("simple query p99 by round, alone / beside 3 heavy clients: \(report.load.rounds.map { "\($0.alone.ms1) / \($0.loaded.ms1)" }.joined(separator: ", ")) ms; ratio of medians \(report.load.ratio.f1)× (\(report.load.heavy.count) heavy requests)")
+        report.load = try await Self.underLoad(
+            simple: teacher,
+            heavy: [adminToken]
+                + (0..<2).asyncMap { _ in
+                    try await token(
+                        bin, config, database, env, ["--user", teacherSections.first!.teacher, "--role", "admin", "--org", try Self.district(database)])
+                }, base: base, reads: s.reads)
+        say(
+            "simple query p99 by round, alone / beside 3 heavy clients: \(report.load.rounds.map { "\($0.alone.ms1) / \($0.loaded.ms1)" }.joined(separator: ", ")) ms; ratio of medians \(report.load.ratio.f1)× (\(report.load.heavy.count) heavy requests)"
+        )
 
         // The same sync with 16 writes in flight, against wrk with 16 connections.
         report.sync16 = try await Self.sync(synced.dropFirst(s.syncedSections).prefix(s.syncedSections), base: base, tokens: teacherTokens, database: database)
@@ -234,7 +262,9 @@ struct Bench: AsyncParsableCommand {
         report.district = try await Self.districtSync(remaining, base: base, database: database)
         report.districtSections = remaining.count
         report.rssDistrict = serve.peakRSS
-        say("district-wide sync: \(remaining.count) sections, \(report.district.results) results in \(report.district.seconds.f1) s; peak RSS \(report.rssDistrict.f0) MiB")
+        say(
+            "district-wide sync: \(remaining.count) sections, \(report.district.results) results in \(report.district.seconds.f1) s; peak RSS \(report.rssDistrict.f0) MiB"
+        )
         _ = await serve.stop()
         _ = await sandbox.stop()
 
@@ -245,7 +275,8 @@ struct Bench: AsyncParsableCommand {
     // MARK: Steps
 
     func token(_ bin: String, _ config: URL, _ database: String, _ env: [String: String], _ arguments: [String]) async throws -> String {
-        let out = try await runCommand(bin, ["token", "create", "--config", config.path, "--database", database, "--connection", "district"] + arguments, environment: env)
+        let out = try await runCommand(
+            bin, ["token", "create", "--config", config.path, "--database", database, "--connection", "district"] + arguments, environment: env)
         guard let t = out.split(separator: "\n").first(where: { $0.hasPrefix("pb_") }) else { throw BenchFailure("no token printed: \(out)") }
         return String(t)
     }
@@ -278,11 +309,14 @@ struct Bench: AsyncParsableCommand {
     static func teacherSections(_ path: String) throws -> [SectionRef] {
         let pool = try DatabasePool(path: path)
         return try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT c.id, c.sourced_id, min(e.person_sourced_id) AS teacher FROM class c JOIN enrollment e
-                  ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id AND e.role = 'teacher' AND e.status = 'active'
-                GROUP BY c.id ORDER BY c.sourced_id
-                """).map { SectionRef(classID: $0["id"], sourcedId: $0["sourced_id"], teacher: $0["teacher"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id, c.sourced_id, min(e.person_sourced_id) AS teacher FROM class c JOIN enrollment e
+                      ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id AND e.role = 'teacher' AND e.status = 'active'
+                    GROUP BY c.id ORDER BY c.sourced_id
+                    """
+            ).map { SectionRef(classID: $0["id"], sourcedId: $0["sourced_id"], teacher: $0["teacher"]) }
         }
     }
 
@@ -309,18 +343,26 @@ struct Bench: AsyncParsableCommand {
             func add(_ section: String) {
                 group.addTask {
                     let course = "lms-\(section)"
-                    _ = try payload(try await client.post("mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { message } } }",
-                        ["i": ["lmsId": course, "title": course, "sectionSourcedIds": [section],
-                               "categories": [["lmsId": "hw", "title": "Homework"], ["lmsId": "qz", "title": "Quizzes"], ["lmsId": "ts", "title": "Tests"]]]]),
+                    _ = try payload(
+                        try await client.post(
+                            "mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { message } } }",
+                            [
+                                "i": [
+                                    "lmsId": course, "title": course, "sectionSourcedIds": [section],
+                                    "categories": [["lmsId": "hw", "title": "Homework"], ["lmsId": "qz", "title": "Quizzes"], ["lmsId": "ts", "title": "Tests"]]
+                                ]
+                            ]),
                         "upsertLmsCourse")
                     let items: [[String: Any]] = (0..<materials).map { i in
                         let due = i % 30 == 29 ? "2026-10-17T15:00:00Z" : quarters[i % 4] + String(format: "%02dT15:00:00Z", 2 + (i / 4) % 26)
                         return ["lmsId": "m-\(i)", "title": "Assignment \(i)", "dueDate": due, "categoryLmsId": ["hw", "qz", "ts"][i % 3], "maxPoints": 100]
                     }
                     for chunk in stride(from: 0, to: items.count, by: 500) {
-                        _ = try payload(try await client.post("mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { message } } }",
-                                                              ["i": ["courseLmsId": course, "materials": Array(items[chunk..<min(chunk + 500, items.count)])]]),
-                                        "upsertMaterials")
+                        _ = try payload(
+                            try await client.post(
+                                "mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { message } } }",
+                                ["i": ["courseLmsId": course, "materials": Array(items[chunk..<min(chunk + 500, items.count)])]]),
+                            "upsertMaterials")
                     }
                     var grades: [[String: Any]] = []
                     for i in 0..<materials {
@@ -329,9 +371,11 @@ struct Bench: AsyncParsableCommand {
                         }
                     }
                     for chunk in stride(from: 0, to: grades.count, by: 1000) {
-                        _ = try payload(try await client.post("mutation($i: RecordGradesInput!) { recordGrades(input: $i) { recorded userErrors { message } } }",
-                                                              ["i": ["courseLmsId": course, "grades": Array(grades[chunk..<min(chunk + 1000, grades.count)])]]),
-                                        "recordGrades")
+                        _ = try payload(
+                            try await client.post(
+                                "mutation($i: RecordGradesInput!) { recordGrades(input: $i) { recorded userErrors { message } } }",
+                                ["i": ["courseLmsId": course, "grades": Array(grades[chunk..<min(chunk + 1000, grades.count)])]]),
+                            "recordGrades")
                     }
                     return grades.count
                 }
@@ -359,8 +403,10 @@ struct Bench: AsyncParsableCommand {
         for s in sections {
             let client = Client(base: base, token: tokens[s.teacher]!)
             let section = try await mapCategories(client, s.sourcedId)
-            _ = try payload(try await client.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
-                                                  ["i": ["sectionId": section.id]]), "syncChanges")
+            _ = try payload(
+                try await client.post(
+                    "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
+                    ["i": ["sectionId": section.id]]), "syncChanges")
         }
         return try await drained(pool, before: before, since: w)
     }
@@ -374,8 +420,10 @@ struct Bench: AsyncParsableCommand {
         var generator = SystemRandomNumberGenerator()
         for t in Set(sections.map(\.teacher)) {
             let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            tokens[t] = try tokenStore.create(connection: "district", user: t, role: .teacher, org: nil, expiresAt: nil, label: "passback-bench",
-                                              randomBytes: bytes, at: Date()).token
+            tokens[t] = try tokenStore.create(
+                connection: "district", user: t, role: .teacher, org: nil, expiresAt: nil, label: "passback-bench",
+                randomBytes: bytes, at: Date()
+            ).token
         }
         let pool = try DatabasePool(path: database)
         let before = try await completedResults(pool)
@@ -387,8 +435,10 @@ struct Bench: AsyncParsableCommand {
                 group.addTask {
                     let section = try await mapCategories(client, s.sourcedId)
                     guard let material = section.firstMaterial else { throw BenchFailure("section \(s.sourcedId) has no material") }
-                    _ = try payload(try await client.post("mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { id } userErrors { message } } }",
-                                                          ["i": ["materialId": material]]), "syncMaterial")
+                    _ = try payload(
+                        try await client.post(
+                            "mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { id } userErrors { message } } }",
+                            ["i": ["materialId": material]]), "syncMaterial")
                 }
             }
             while next < min(4, sections.count) { add(sections[next]); next += 1 }
@@ -400,25 +450,33 @@ struct Bench: AsyncParsableCommand {
         var result = try await drained(pool, before: before, since: w)
         // Materials a rule held back (nothing sent), by code: the validation working, counted apart.
         result.heldBack = try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT error_code, count(*) AS n FROM sync_item
-                WHERE status = 'ERROR' AND sync_run_id IN (SELECT id FROM sync_run WHERE trigger = '\(SyncTrigger.item.rawValue)') GROUP BY error_code ORDER BY n DESC
-                """).map { ($0["error_code"] ?? "?", $0["n"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT error_code, count(*) AS n FROM sync_item
+                    WHERE status = 'ERROR' AND sync_run_id IN (SELECT id FROM sync_run WHERE trigger = '\(SyncTrigger.item.rawValue)') GROUP BY error_code ORDER BY n DESC
+                    """
+            ).map { ($0["error_code"] ?? "?", $0["n"]) }
         }
         return result
     }
 
     /// Reads a section and maps its LMS categories onto its SIS categories in turn.
     static func mapCategories(_ client: Client, _ sourcedId: String) async throws -> (id: String, firstMaterial: String?) {
-        let data = try await client.post("""
+        let data = try await client.post(
+            """
             query($s: String!) { sectionBySourcedId(sourcedId: $s) { id lmsCategories(first: 100) { nodes { id } } sisCategories(first: 100) { nodes { id } } materials(first: 1) { nodes { id } } } }
             """, ["s": sourcedId])
-        guard let section = data["sectionBySourcedId"] as? [String: Any], let id = section["id"] as? String else { throw BenchFailure("no section \(sourcedId)") }
+        guard let section = data["sectionBySourcedId"] as? [String: Any], let id = section["id"] as? String else {
+            throw BenchFailure("no section \(sourcedId)")
+        }
         let lms = (((section["lmsCategories"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
         let sis = (((section["sisCategories"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
-        _ = try payload(try await client.post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
-                                              ["i": ["sectionId": id, "map": lms.enumerated().map { ["lmsCategoryId": $1, "sisCategoryId": sis[$0 % sis.count]] }]]),
-                        "saveCategoryMap")
+        _ = try payload(
+            try await client.post(
+                "mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
+                ["i": ["sectionId": id, "map": lms.enumerated().map { ["lmsCategoryId": $1, "sisCategoryId": sis[$0 % sis.count]] }]]),
+            "saveCategoryMap")
         let material = ((section["materials"] as? [String: Any])?["nodes"] as? [[String: Any]])?.first?["id"] as? String
         return (id, material)
     }
@@ -446,15 +504,22 @@ struct Bench: AsyncParsableCommand {
     /// (`URLSessionTransport` as the worker builds it) sending the same PUTs for 10 s, to tell
     /// the transport's share of the gap from the rest of the worker's.
     static func capacity(dir: URL, sisPort: Int, connections: Int) async throws -> (wrk: Double, transport: Double) {
-        let token = try await runCommand("/usr/bin/curl", ["-s", "-u", "passback-sandbox:sandbox-secret", "-d", "grant_type=client_credentials",
-                                                   "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1/token"])
+        let token = try await runCommand(
+            "/usr/bin/curl",
+            [
+                "-s", "-u", "passback-sandbox:sandbox-secret", "-d", "grant_type=client_credentials",
+                "http://127.0.0.1:\(sisPort)/ims/oneroster/v1p1/token"
+            ])
         guard let json = try JSONSerialization.jsonObject(with: Data(token.utf8)) as? [String: Any], let bearer = json["access_token"] as? String else {
             throw BenchFailure("no sandbox token: \(token)")
         }
         let pool = try DatabasePool(path: dir.appending(path: "passback.sqlite").path)
         // The last result the SIS accepted: its lineItem exists in the sandbox running now.
         let (lineItem, student) = try await pool.read { db -> (String, String) in
-            let job = try String.fetchOne(db, sql: "SELECT payload FROM outbox_job WHERE kind = 'put_result' AND state = 'completed' ORDER BY finalized_at DESC, id DESC LIMIT 1") ?? "{}"
+            let job =
+                try String.fetchOne(
+                    db, sql: "SELECT payload FROM outbox_job WHERE kind = 'put_result' AND state = 'completed' ORDER BY finalized_at DESC, id DESC LIMIT 1")
+                ?? "{}"
             let o = (try JSONSerialization.jsonObject(with: Data(job.utf8)) as? [String: Any]) ?? [:]
             return ((o["lineItem"] as? [String: Any])?["sourcedId"] as? String ?? "", (o["student"] as? [String: Any])?["sourcedId"] as? String ?? "")
         }
@@ -484,11 +549,14 @@ struct Bench: AsyncParsableCommand {
                     var n = 0
                     while w.seconds < 10 {
                         let id = "transport-\(lane)-\(n)"
-                        let body = #"{"result":{"sourcedId":"\#(id)","status":"active","lineItem":{"sourcedId":"\#(lineItem)","type":"lineItem"},"#
+                        let body =
+                            #"{"result":{"sourcedId":"\#(id)","status":"active","lineItem":{"sourcedId":"\#(lineItem)","type":"lineItem"},"#
                             + #""student":{"sourcedId":"\#(student)","type":"user"},"scoreStatus":"fully graded","score":90,"scoreDate":"2026-09-01"}}"#
-                        let response = try await transport.send(HTTPRequest(method: "PUT", url: URL(string: base + id)!,
-                                                                            headers: ["Content-Type": "application/json", "Authorization": "Bearer \(bearer)"],
-                                                                            body: Data(body.utf8)))
+                        let response = try await transport.send(
+                            HTTPRequest(
+                                method: "PUT", url: URL(string: base + id)!,
+                                headers: ["Content-Type": "application/json", "Authorization": "Bearer \(bearer)"],
+                                body: Data(body.utf8)))
                         guard response.status < 300 else { throw BenchFailure("transport PUT: HTTP \(response.status)") }
                         n += 1
                     }
@@ -502,9 +570,11 @@ struct Bench: AsyncParsableCommand {
 
     /// The heaviest admin request the default limits allow: nine org-wide `syncErrors` pages of
     /// 100 with their sections, schools and materials (cost 9,099 of 10,000).
-    static let heaviestQuery = "{ " + (0..<9).map {
-        "e\($0): syncErrors(first: 100) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } }"
-    }.joined(separator: " ") + " }"
+    static let heaviestQuery =
+        "{ "
+        + (0..<9).map {
+            "e\($0): syncErrors(first: 100) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } }"
+        }.joined(separator: " ") + " }"
 
     /// The simple query's latency alone, then beside three clients sending `heaviestQuery` back to
     /// back, in `rounds` rounds taken in turn.
@@ -534,7 +604,7 @@ struct Bench: AsyncParsableCommand {
             result.alone.add(t.seconds)
         }
         let heavy = tokens.map { Client(base: base, token: $0, session: Client.makeSession()) }
-        _ = try await heavy[0].post(heaviestQuery)  // refused here if it were over the limits
+        _ = try await heavy[0].post(heaviestQuery) // refused here if it were over the limits
         let stop = ManagedFlag()
         try await withThrowingTaskGroup(of: Sample.self) { group in
             for client in heavy {
@@ -595,17 +665,21 @@ struct Bench: AsyncParsableCommand {
         for _ in 0..<count {
             let w = Stopwatch()
             let rows = try pool.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT m.id, m.title, m.due_at, si.last_synced_at,
-                           CASE WHEN m.sync_to_sis = 0 OR oo.material_id IS NOT NULL THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END AS status,
-                           (m.sync_to_sis = 1 AND oo.material_id IS NULL) AS sync_to_sis, COALESCE(si.problems, '[]') AS problems
-                    FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
-                    LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
-                    LEFT JOIN material_opt_out oo ON oo.material_id = m.id AND oo.class_id = ls.class_id
-                    WHERE ls.class_id = ? AND m.deleted_at IS NULL ORDER BY m.title COLLATE NOCASE, m.id LIMIT 50
-                    """, arguments: [classID]).map {
-                    Row50(id: $0["id"], title: $0["title"], dueDate: $0["due_at"], lastSyncedAt: $0["last_synced_at"], syncStatus: $0["status"],
-                          syncToSIS: $0["sync_to_sis"], problems: $0["problems"])
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT m.id, m.title, m.due_at, si.last_synced_at,
+                               CASE WHEN m.sync_to_sis = 0 OR oo.material_id IS NOT NULL THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END AS status,
+                               (m.sync_to_sis = 1 AND oo.material_id IS NULL) AS sync_to_sis, COALESCE(si.problems, '[]') AS problems
+                        FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
+                        LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
+                        LEFT JOIN material_opt_out oo ON oo.material_id = m.id AND oo.class_id = ls.class_id
+                        WHERE ls.class_id = ? AND m.deleted_at IS NULL ORDER BY m.title COLLATE NOCASE, m.id LIMIT 50
+                        """, arguments: [classID]
+                ).map {
+                    Row50(
+                        id: $0["id"], title: $0["title"], dueDate: $0["due_at"], lastSyncedAt: $0["last_synced_at"], syncStatus: $0["status"],
+                        syncToSIS: $0["sync_to_sis"], problems: $0["problems"])
                 }
             }
             _ = try JSONEncoder().encode(rows)
@@ -615,7 +689,9 @@ struct Bench: AsyncParsableCommand {
     }
 
     /// Where the widget read's time goes, measured in this process with the gateway's own code.
-    static func split(_ path: String, query: String, variables: [String: Any], teacher: String, count: Int) async throws
+    static func split(
+        _ path: String, query: String, variables: [String: Any], teacher: String, count: Int
+    ) async throws
         -> (parse: Sample, validate: Sample, execute: Sample, encode: Sample)
     {
         let api = try GraphQLAPI(services: APIServices(database: try PassbackDatabase(path: path)))
@@ -633,7 +709,8 @@ struct Bench: AsyncParsableCommand {
     }
 
     static func machine() -> String {
-        let cpu = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+        let cpu =
+            ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
             .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         let memory = ProcessInfo.processInfo.physicalMemory / (1 << 30)
         return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(memory) GiB, \(ProcessInfo.processInfo.operatingSystemVersionString)"

@@ -160,10 +160,12 @@ struct Report {
 
                 """
             if let b = bigImport {
-                text += "| the sandbox's `--size \(b.students)` export (\(b.exported)) | \(b.seconds.f1) | \(b.peak.f0) | \(b.rows) rows imported (goal at full scale: under 200 MiB) |\n"
+                text +=
+                    "| the sandbox's `--size \(b.students)` export (\(b.exported)) | \(b.seconds.f1) | \(b.peak.f0) | \(b.rows) rows imported (goal at full scale: under 200 MiB) |\n"
             }
             if let b = bomb {
-                text += "| a zip bomb: \(b.zipBytes) bytes holding a 1 GiB `users.csv` of zeros | \(b.seconds.f2) | \(b.peak.f0) | refused: `\(b.message)` (goal: seconds, under 100 MiB) |\n"
+                text +=
+                    "| a zip bomb: \(b.zipBytes) bytes holding a 1 GiB `users.csv` of zeros | \(b.seconds.f2) | \(b.peak.f0) | refused: `\(b.message)` (goal: seconds, under 100 MiB) |\n"
             }
         }
         return text

@@ -176,7 +176,8 @@ func measure(_ executable: String, _ arguments: [String], environment: [String: 
     posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
+    let envp: [UnsafeMutablePointer<CChar>?] =
+        ProcessInfo.processInfo.environment.merging(environment) { _, n in n }
         .map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { (argv + envp).forEach { free($0) } }
     var pid: pid_t = 0
@@ -190,6 +191,7 @@ func measure(_ executable: String, _ arguments: [String], environment: [String: 
     }
     let seconds = watch.seconds
     let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    return Measured(status: exit, seconds: seconds, peakMiB: Double(usage.ru_maxrss) / 1024,
-                    output: String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self))
+    return Measured(
+        status: exit, seconds: seconds, peakMiB: Double(usage.ru_maxrss) / 1024,
+        output: String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self))
 }

@@ -49,10 +49,11 @@ struct API {
     static func check(_ payload: Any?) throws -> [String: Any] {
         guard let payload = payload as? [String: Any] else { throw CLIError("the answer had no payload") }
         if let errors = payload["userErrors"] as? [[String: Any]], !errors.isEmpty {
-            throw CLIError(errors.map { e in
-                let field = (e["field"] as? [String]).map { " (\($0.joined(separator: ".")))" } ?? ""
-                return "\(e["code"] as? String ?? "ERROR"): \(e["message"] as? String ?? "")\(field)"
-            }.joined(separator: "\n"))
+            throw CLIError(
+                errors.map { e in
+                    let field = (e["field"] as? [String]).map { " (\($0.joined(separator: ".")))" } ?? ""
+                    return "\(e["code"] as? String ?? "ERROR"): \(e["message"] as? String ?? "")\(field)"
+                }.joined(separator: "\n"))
         }
         return payload
     }

@@ -14,18 +14,23 @@ struct Jobs: AsyncParsableCommand {
         try await perform {
             let api = try connection.api()
             let states = ["AVAILABLE", "SCHEDULED", "RUNNING", "RETRYABLE", "DISCARDED", "CANCELLED"]
-            var jobs = try await api.all("""
+            var jobs = try await api.all(
+                """
                 query($id: ID!, $s: [SyncJobState!], $after: String) { node(id: $id) { ... on SyncRun {
                   jobs(first: 100, after: $after, state: $s) { pageInfo { hasNextPage endCursor } nodes { id kind state attempt lastError material { title } } } } } }
                 """, ["id": run, "s": states], path: ["node", "jobs"])
             if !notAccepted {
-                jobs += try await api.all("""
+                jobs += try await api.all(
+                    """
                     query($id: ID!, $after: String) { node(id: $id) { ... on SyncRun {
                       jobs(first: 100, after: $after, state: [COMPLETED]) { pageInfo { hasNextPage endCursor } nodes { id kind state attempt lastError material { title } } } } } }
                     """, ["id": run], path: ["node", "jobs"])
             }
             let rows = jobs.map { j in
-                [string(j["id"]), string(j["kind"]), string((j["material"] as? [String: Any])?["title"]), string(j["state"]), string(j["attempt"]), string(j["lastError"])]
+                [
+                    string(j["id"]), string(j["kind"]), string((j["material"] as? [String: Any])?["title"]), string(j["state"]), string(j["attempt"]),
+                    string(j["lastError"])
+                ]
             }
             emit(Table(columns: ["id", "kind", "material", "state", "attempts", "last error"], rows: rows).render(connection.format, json: jobs))
         }
@@ -34,11 +39,14 @@ struct Jobs: AsyncParsableCommand {
 
 /// Runs `retrySyncJobs` or `discardSyncJobs` on job ids and prints the first page of what its
 /// payload lists (`list`, with `selection`), saying how many more there are, then its user errors.
-func jobsMutation(_ connection: Connection, _ jobs: [String], mutation: String, list: String, selection: String, what: String,
-                  columns: [String], row: ([String: Any]) -> [String]) async throws {
+func jobsMutation(
+    _ connection: Connection, _ jobs: [String], mutation: String, list: String, selection: String, what: String,
+    columns: [String], row: ([String: Any]) -> [String]
+) async throws {
     guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
     let input = mutation.prefix(1).uppercased() + mutation.dropFirst() + "Input"
-    let data = try await connection.api().run("""
+    let data = try await connection.api().run(
+        """
         mutation($i: \(input)!) { \(mutation)(input: $i) { \(list)(first: 100) { totalCount nodes { \(selection) } } userErrors { message field } } }
         """, ["i": ["jobIds": jobs]])
     let payload = data[mutation] as? [String: Any] ?? [:]
@@ -56,8 +64,10 @@ struct Retry: AsyncParsableCommand {
 
     func run() async throws {
         try await perform {
-            try await jobsMutation(connection, jobs, mutation: "retrySyncJobs", list: "runs", selection: "id state section { sourcedId }", what: "runs queued",
-                                   columns: ["run", "section", "state"]) { [string($0["id"]), string(($0["section"] as? [String: Any])?["sourcedId"]), string($0["state"])] }
+            try await jobsMutation(
+                connection, jobs, mutation: "retrySyncJobs", list: "runs", selection: "id state section { sourcedId }", what: "runs queued",
+                columns: ["run", "section", "state"]
+            ) { [string($0["id"]), string(($0["section"] as? [String: Any])?["sourcedId"]), string($0["state"])] }
         }
     }
 }
@@ -69,16 +79,19 @@ struct Discard: AsyncParsableCommand {
 
     func run() async throws {
         try await perform {
-            try await jobsMutation(connection, jobs, mutation: "discardSyncJobs", list: "jobs", selection: "id state", what: "writes discarded",
-                                   columns: ["id", "state"]) { [string($0["id"]), string($0["state"])] }
+            try await jobsMutation(
+                connection, jobs, mutation: "discardSyncJobs", list: "jobs", selection: "id state", what: "writes discarded",
+                columns: ["id", "state"]
+            ) { [string($0["id"]), string($0["state"])] }
         }
     }
 }
 
 /// The org's default weekly schedule.
 struct DefaultSchedule: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "default-schedule",
-                                                    abstract: "Admins: set your org's default weekly sync schedule, or --off to remove it.")
+    static let configuration = CommandConfiguration(
+        commandName: "default-schedule",
+        abstract: "Admins: set your org's default weekly sync schedule, or --off to remove it.")
     @OptionGroup var connection: Connection
     @Option(help: "Day: 1 (Monday) to 7 (Sunday).") var weekday: Int?
     @Option(help: "Start time, HH:MM (the run happens within three hours after it).") var start: String?
@@ -94,14 +107,17 @@ struct DefaultSchedule: AsyncParsableCommand {
                 }
                 schedule = ["weekday": weekday, "startTime": start, "timeZone": zone]
             }
-            let data = try await connection.api().run("""
+            let data = try await connection.api().run(
+                """
                 mutation($i: SaveDefaultSyncScheduleInput!) { saveDefaultSyncSchedule(input: $i) { org { sourcedId name } userErrors { message field } } }
                 """, ["i": ["schedule": schedule]])
             let payload = data["saveDefaultSyncSchedule"] as? [String: Any] ?? [:]
             try userErrors(payload)
             let org = payload["org"] as? [String: Any] ?? [:]
-            emit(off ? "The default schedule of \(string(org["name"])) was removed; it takes effect in 24 hours.\n"
-                : "The default schedule of \(string(org["name"])) was saved; it takes effect in 24 hours.\n")
+            emit(
+                off
+                    ? "The default schedule of \(string(org["name"])) was removed; it takes effect in 24 hours.\n"
+                    : "The default schedule of \(string(org["name"])) was saved; it takes effect in 24 hours.\n")
         }
     }
 }
@@ -114,15 +130,20 @@ struct RosterRuns: AsyncParsableCommand {
 
     func run() async throws {
         try await perform {
-            let data = try await connection.api().run("""
+            let data = try await connection.api().run(
+                """
                 query($n: Int) { rosterRuns(first: $n) { nodes { id trigger mode state requestedAt finishedAt created updated deleted rejected error } } }
                 """, ["n": max(1, min(limit, 100))])
             let runs = (data["rosterRuns"] as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
             let rows = runs.map { r in
-                [string(r["requestedAt"]), string(r["trigger"]), string(r["mode"]), string(r["state"]),
-                 "\(string(r["created"]))/\(string(r["updated"]))/\(string(r["deleted"]))/\(string(r["rejected"]))", string(r["error"])]
+                [
+                    string(r["requestedAt"]), string(r["trigger"]), string(r["mode"]), string(r["state"]),
+                    "\(string(r["created"]))/\(string(r["updated"]))/\(string(r["deleted"]))/\(string(r["rejected"]))", string(r["error"])
+                ]
             }
-            emit(Table(columns: ["asked", "trigger", "mode", "state", "created/updated/deleted/rejected", "error"], rows: rows).render(connection.format, json: runs))
+            emit(
+                Table(columns: ["asked", "trigger", "mode", "state", "created/updated/deleted/rejected", "error"], rows: rows).render(
+                    connection.format, json: runs))
         }
     }
 }

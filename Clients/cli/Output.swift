@@ -21,7 +21,8 @@ struct Table {
             guard !rows.isEmpty else { return "(none)\n" }
             let widths = columns.indices.map { i in ([columns[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
             func line(_ cells: [String]) -> String {
-                zip(cells, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+                zip(cells, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(
+                    in: .whitespaces)
             }
             return ([line(columns), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n") + "\n"
         }
@@ -97,7 +98,8 @@ func nodes(_ connection: Any?) -> [[String: Any]] {
 func problemText(_ connection: Any?) -> String {
     let shown = nodes(connection)
     let total = ((connection as? [String: Any])?["totalCount"] as? Int) ?? shown.count
-    return shown.map { "\(string($0["code"])): \(string($0["message"]))" }.joined(separator: "; ") + (total > shown.count ? "; and \(total - shown.count) more" : "")
+    return shown.map { "\(string($0["code"])): \(string($0["message"]))" }.joined(separator: "; ")
+        + (total > shown.count ? "; and \(total - shown.count) more" : "")
 }
 
 /// Says on standard error how many items of a payload's list were not shown (past its first page).

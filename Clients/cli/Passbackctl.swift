@@ -16,7 +16,9 @@ struct Passbackctl: AsyncParsableCommand {
             their SIS sourcedId or their API id. Exit status: 0 done, 1 refused or failed (the message says why), \
             2 bad usage, 3 not signed in, 4 a waited-for run did not fully succeed.
             """,
-        subcommands: [Mappings.self, Status.self, Sync.self, Plan.self, Errors.self, Runs.self, Jobs.self, Retry.self, Discard.self, DefaultSchedule.self, RosterRuns.self])
+        subcommands: [
+            Mappings.self, Status.self, Sync.self, Plan.self, Errors.self, Runs.self, Jobs.self, Retry.self, Discard.self, DefaultSchedule.self, RosterRuns.self
+        ])
 }
 
 struct Connection: ParsableArguments {
@@ -30,7 +32,9 @@ struct Connection: ParsableArguments {
     func api() throws -> API {
         let env = ProcessInfo.processInfo.environment
         let base = url ?? env["PASSBACK_URL"] ?? "http://127.0.0.1:8080"
-        guard let u = URL(string: base), u.scheme == "http" || u.scheme == "https" else { throw ValidationError("--url must be an http(s) URL (got '\(base)')") }
+        guard let u = URL(string: base), u.scheme == "http" || u.scheme == "https" else {
+            throw ValidationError("--url must be an http(s) URL (got '\(base)')")
+        }
         guard let t = token ?? env["PASSBACK_TOKEN"], !t.isEmpty else {
             // Not signed in (exit 3, as the discussion above says), not a usage mistake.
             throw CLIError("not signed in: give a token with --token or PASSBACK_TOKEN (create one with `passback token create`)", status: 3)
@@ -69,8 +73,9 @@ struct Mappings: AsyncParsableCommand {
 
         init(_ api: API, id: String) async throws {
             func list(_ field: String, _ selection: String) async throws -> [[String: Any]] {
-                try await api.all("query($id: ID!, $after: String) { section(id: $id) { \(field)(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { \(selection) } } } }",
-                                  ["id": id], path: ["section", field])
+                try await api.all(
+                    "query($id: ID!, $after: String) { section(id: $id) { \(field)(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { \(selection) } } } }",
+                    ["id": id], path: ["section", field])
             }
             title = string(((try await api.run("query($id: ID!) { section(id: $id) { title } }", ["id": id]))["section"] as? [String: Any])?["title"])
             lms = try await list("lmsCategories", "id title")
@@ -91,9 +96,10 @@ struct Mappings: AsyncParsableCommand {
                 let s = try await Section(api, id: try await api.sectionID(section))
                 // Pages read one after another can repeat an item renamed in between: the first one read stands.
                 let sis = Dictionary(s.sis.map { (string($0["id"]), $0) }, uniquingKeysWith: { first, _ in first })
-                let mapped = Dictionary(s.map.map {
-                    (string(($0["lmsCategory"] as? [String: Any])?["id"]), string(($0["sisCategory"] as? [String: Any])?["id"]))
-                }, uniquingKeysWith: { first, _ in first })
+                let mapped = Dictionary(
+                    s.map.map {
+                        (string(($0["lmsCategory"] as? [String: Any])?["id"]), string(($0["sisCategory"] as? [String: Any])?["id"]))
+                    }, uniquingKeysWith: { first, _ in first })
                 let rows = s.lms.map { c -> [String] in
                     let target = mapped[string(c["id"])].flatMap { sis[$0] }
                     return [string(c["id"]), string(c["title"]), target.map { string($0["id"]) } ?? "", target.map { string($0["title"]) } ?? ""]
@@ -130,7 +136,8 @@ struct Mappings: AsyncParsableCommand {
                 let lmsByID = header.firstIndex(of: "lms_category_id"), lmsByTitle = header.firstIndex(of: "lms_category")
                 let sisByID = header.firstIndex(of: "sis_category_id"), sisByTitle = header.firstIndex(of: "sis_category")
                 guard lmsByID != nil || lmsByTitle != nil, sisByID != nil || sisByTitle != nil else {
-                    throw CLIError("line 1: the header needs lms_category_id or lms_category, and sis_category_id or sis_category (got \(header.joined(separator: ",")))")
+                    throw CLIError(
+                        "line 1: the header needs lms_category_id or lms_category, and sis_category_id or sis_category (got \(header.joined(separator: ",")))")
                 }
                 let sectionID = try await api.sectionID(section)
                 let s = try await Section(api, id: sectionID)
@@ -141,7 +148,8 @@ struct Mappings: AsyncParsableCommand {
                 for (line, fields) in rows.dropFirst() {
                     func cell(_ i: Int?) -> String { i.flatMap { $0 < fields.count ? fields[$0].trimmingCharacters(in: .whitespaces) : nil } ?? "" }
                     let lmsKey = cell(lmsByID).isEmpty ? cell(lmsByTitle) : cell(lmsByID)
-                    guard let category = lms.first(where: { string($0["id"]) == lmsKey || string($0["title"]).caseInsensitiveCompare(lmsKey) == .orderedSame }) else {
+                    guard let category = lms.first(where: { string($0["id"]) == lmsKey || string($0["title"]).caseInsensitiveCompare(lmsKey) == .orderedSame })
+                    else {
                         problems.append("line \(line): no LMS category '\(lmsKey)' in this section's course")
                         continue
                     }
@@ -153,9 +161,12 @@ struct Mappings: AsyncParsableCommand {
                     seen[id] = line
                     let sisKey = cell(sisByID).isEmpty ? cell(sisByTitle) : cell(sisByID)
                     if sisKey.isEmpty { continue }
-                    guard let target = sis.first(where: {
-                        string($0["id"]) == sisKey || string($0["sourcedId"]) == sisKey || string($0["title"]).caseInsensitiveCompare(sisKey) == .orderedSame
-                    }) else {
+                    guard
+                        let target = sis.first(where: {
+                            string($0["id"]) == sisKey || string($0["sourcedId"]) == sisKey
+                                || string($0["title"]).caseInsensitiveCompare(sisKey) == .orderedSame
+                        })
+                    else {
                         problems.append("line \(line): no SIS category '\(sisKey)' in this section's SIS")
                         continue
                     }
@@ -172,12 +183,14 @@ struct Mappings: AsyncParsableCommand {
                         kept += 1
                     }
                 }
-                let data = try await api.run("""
+                let data = try await api.run(
+                    """
                     mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { section { title } userErrors { field message code } } }
                     """, ["i": ["sectionId": sectionID, "map": map]])
                 _ = try API.check(data["saveCategoryMap"])
-                emit("saved the category map of \(s.title): \(map.count) of \(lms.count) LMS categories mapped"
-                     + (kept > 0 ? " (\(kept) not in the file kept their mapping; --replace unmaps them)" : "") + "\n")
+                emit(
+                    "saved the category map of \(s.title): \(map.count) of \(lms.count) LMS categories mapped"
+                        + (kept > 0 ? " (\(kept) not in the file kept their mapping; --replace unmaps them)" : "") + "\n")
             }
         }
     }
@@ -207,9 +220,12 @@ struct Status: AsyncParsableCommand {
             let api = try connection.api()
             var filter: [String: Any] = [:]
             if let status {
-                filter["status"] = status.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: " ", with: "_") }
+                filter["status"] = status.split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: " ", with: "_")
+                }
             }
-            let nodes = try await api.all("""
+            let nodes = try await api.all(
+                """
                 query($id: ID!, $after: String, $filter: MaterialFilter) { section(id: $id) { materials(first: 100, after: $after, filter: $filter) {
                   pageInfo { hasNextPage endCursor } nodes { id lmsId title dueDate syncStatus lastSyncedAt problems(first: 10) { totalCount nodes { code message } } } } } }
                 """, ["id": try await api.sectionID(section), "filter": filter], path: ["section", "materials"])
@@ -235,18 +251,21 @@ struct Sync: AsyncParsableCommand {
             let runFields = "id state trigger itemsSent itemsSucceeded itemsFailed itemsSkipped jobsTotal jobsSucceeded jobsFailed cause finishedAt"
             var run: [String: Any]
             if let material {
-                let nodes = try await api.all("""
+                let nodes = try await api.all(
+                    """
                     query($id: ID!, $after: String) { section(id: $id) { materials(first: 100, after: $after, filter: { includeDeleted: true }) { pageInfo { hasNextPage endCursor } nodes { id lmsId } } } }
                     """, ["id": sectionID], path: ["section", "materials"])
                 guard let id = nodes.first(where: { string($0["lmsId"]) == material || string($0["id"]) == material })?["id"] else {
                     throw CLIError("no material '\(material)' in this section")
                 }
-                let data = try await api.run("mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { \(runFields) } userErrors { message code } } }",
-                                             ["i": ["materialId": id]])
+                let data = try await api.run(
+                    "mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { \(runFields) } userErrors { message code } } }",
+                    ["i": ["materialId": id]])
                 run = try API.check(data["syncMaterial"])["run"] as? [String: Any] ?? [:]
             } else {
-                let data = try await api.run("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { \(runFields) } userErrors { message code } } }",
-                                             ["i": ["sectionId": sectionID]])
+                let data = try await api.run(
+                    "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { \(runFields) } userErrors { message code } } }",
+                    ["i": ["sectionId": sectionID]])
                 run = try API.check(data["syncChanges"])["run"] as? [String: Any] ?? [:]
             }
             if wait {
@@ -259,8 +278,10 @@ struct Sync: AsyncParsableCommand {
                 }
             }
             let columns = ["run", "state", "items_sent", "items_failed", "items_skipped", "writes", "writes_ok", "writes_failed", "cause"]
-            let row = [string(run["id"]), string(run["state"]), string(run["itemsSent"]), string(run["itemsFailed"]), string(run["itemsSkipped"]),
-                       string(run["jobsTotal"]), string(run["jobsSucceeded"]), string(run["jobsFailed"]), string(run["cause"])]
+            let row = [
+                string(run["id"]), string(run["state"]), string(run["itemsSent"]), string(run["itemsFailed"]), string(run["itemsSkipped"]),
+                string(run["jobsTotal"]), string(run["jobsSucceeded"]), string(run["jobsFailed"]), string(run["cause"])
+            ]
             emit(Table(columns: columns, rows: [row]).render(connection.format, json: run))
             if wait, string(run["state"]) != "SUCCEEDED" { throw CLIError("the run ended \(string(run["state"])); see `passbackctl status`", status: 4) }
         }
@@ -279,7 +300,8 @@ struct Plan: AsyncParsableCommand {
             let input = ["sectionId": try await api.sectionID(section)]
             var plan: [String: Any] = [:], items: [[String: Any]] = [], after: Any = NSNull()
             while true {
-                let data = try await api.run("""
+                let data = try await api.run(
+                    """
                     mutation($i: PlanSyncInput!, $after: String) { planSync(input: $i) { writeCount items(first: 20, after: $after) {
                       pageInfo { hasNextPage endCursor } nodes { decision material { lmsId title } problems(first: 10) { totalCount nodes { code message } }
                       writes(first: 100) { totalCount nodes { kind targetSourcedId } } } } userErrors { message code } } }
@@ -293,8 +315,10 @@ struct Plan: AsyncParsableCommand {
             }
             plan["items"] = items
             let rows = items.map { i in
-                [string((i["material"] as? [String: Any])?["lmsId"]), string((i["material"] as? [String: Any])?["title"]), string(i["decision"]),
-                 string((i["writes"] as? [String: Any])?["totalCount"] ?? 0), problemText(i["problems"])]
+                [
+                    string((i["material"] as? [String: Any])?["lmsId"]), string((i["material"] as? [String: Any])?["title"]), string(i["decision"]),
+                    string((i["writes"] as? [String: Any])?["totalCount"] ?? 0), problemText(i["problems"])
+                ]
             }
             emit(Table(columns: ["lms_id", "title", "decision", "writes", "problems"], rows: rows).render(connection.format, json: plan))
             if connection.format == .table { emit("\(string(plan["writeCount"])) write(s) would go to the SIS; nothing was sent.\n") }
@@ -319,22 +343,29 @@ struct Errors: AsyncParsableCommand {
                 filter["schoolId"] = ((data["orgBySourcedId"] as? [String: Any])?["id"] as? String) ?? org
             }
             if let groupBy {
-                guard ["code", "school", "teacher"].contains(groupBy.lowercased()) else { throw CLIError("--group-by must be code, school or teacher", status: 2) }
-                let groups = try await api.all("""
+                guard ["code", "school", "teacher"].contains(groupBy.lowercased()) else {
+                    throw CLIError("--group-by must be code, school or teacher", status: 2)
+                }
+                let groups = try await api.all(
+                    """
                     query($f: SyncErrorFilter, $g: SyncErrorGrouping!, $after: String) { syncErrorSummary(filter: $f, groupBy: $g, first: 100, after: $after) {
                       pageInfo { hasNextPage endCursor } nodes { key label count } } }
                     """, ["f": filter, "g": groupBy.uppercased()], path: ["syncErrorSummary"])
-                emit(Table(columns: [groupBy.lowercased(), "name", "errors"], rows: groups.map { [string($0["key"]), string($0["label"]), string($0["count"])] })
-                    .render(connection.format, json: groups))
+                emit(
+                    Table(columns: [groupBy.lowercased(), "name", "errors"], rows: groups.map { [string($0["key"]), string($0["label"]), string($0["count"])] })
+                        .render(connection.format, json: groups))
                 return
             }
-            let nodes = try await api.all("""
+            let nodes = try await api.all(
+                """
                 query($f: SyncErrorFilter, $after: String) { syncErrors(filter: $f, first: 100, after: $after) { pageInfo { hasNextPage endCursor }
                   nodes { code message field at school { sourcedId name } section { sourcedId title } material { lmsId title } } } }
                 """, ["f": filter], path: ["syncErrors"])
             let rows = nodes.map { e in
-                [string(e["at"]), string((e["school"] as? [String: Any])?["name"]), string((e["section"] as? [String: Any])?["sourcedId"]),
-                 string((e["material"] as? [String: Any])?["title"]), string(e["code"]), string(e["message"])]
+                [
+                    string(e["at"]), string((e["school"] as? [String: Any])?["name"]), string((e["section"] as? [String: Any])?["sourcedId"]),
+                    string((e["material"] as? [String: Any])?["title"]), string(e["code"]), string(e["message"])
+                ]
             }
             emit(Table(columns: ["at", "school", "section", "material", "code", "message"], rows: rows).render(connection.format, json: nodes))
         }
@@ -352,17 +383,23 @@ struct Runs: AsyncParsableCommand {
             let api = try connection.api()
             var filter: [String: Any] = [:]
             if let section { filter["sectionId"] = try await api.sectionID(section) }
-            let data = try await api.run("""
+            let data = try await api.run(
+                """
                 query($f: SyncRunFilter, $n: Int) { syncRuns(filter: $f, first: $n) { nodes { id startedAt finishedAt trigger startedBy state
                   itemsSent itemsFailed itemsSkipped jobsSucceeded jobsFailed section { sourcedId } } } }
                 """, ["f": filter, "n": max(1, min(limit, 100))])
             let runs = (data["syncRuns"] as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
             let rows = runs.map { r in
-                [string(r["id"]), string(r["startedAt"]), string((r["section"] as? [String: Any])?["sourcedId"]), string(r["trigger"]), string(r["startedBy"]), string(r["state"]),
-                 "\(string(r["itemsSent"]))/\(string(r["itemsFailed"]))/\(string(r["itemsSkipped"]))", "\(string(r["jobsSucceeded"]))/\(string(r["jobsFailed"]))"]
+                [
+                    string(r["id"]), string(r["startedAt"]), string((r["section"] as? [String: Any])?["sourcedId"]), string(r["trigger"]),
+                    string(r["startedBy"]), string(r["state"]),
+                    "\(string(r["itemsSent"]))/\(string(r["itemsFailed"]))/\(string(r["itemsSkipped"]))",
+                    "\(string(r["jobsSucceeded"]))/\(string(r["jobsFailed"]))"
+                ]
             }
-            emit(Table(columns: ["id", "started", "section", "trigger", "by", "state", "items sent/failed/skipped", "writes ok/failed"], rows: rows)
-                .render(connection.format, json: runs))
+            emit(
+                Table(columns: ["id", "started", "section", "trigger", "by", "state", "items sent/failed/skipped", "writes ok/failed"], rows: rows)
+                    .render(connection.format, json: runs))
         }
     }
 }

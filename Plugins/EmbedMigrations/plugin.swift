@@ -18,7 +18,7 @@ struct EmbedMigrations: BuildToolPlugin {
                 .sorted { $0.lastPathComponent < $1.lastPathComponent }
             return [
                 try command(context, name: "EmbeddedSchema", files: [schema.appending(path: "schema.graphql")]),
-                try command(context, name: "EmbeddedWidget", files: widgetFiles),
+                try command(context, name: "EmbeddedWidget", files: widgetFiles)
             ]
         }
         let migrations = try FileManager.default.contentsOfDirectory(at: schema.appending(path: "migrations"), includingPropertiesForKeys: nil)

@@ -21,9 +21,11 @@ public struct SandboxConfiguration: Sendable {
     /// The most records one page holds, whatever `limit` asks (some servers cap).
     public var maxPageSize: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 0, basePath: String = "/ims/oneroster/v1p1", plan: DistrictPlan = .small,
-                seed: UInt64 = 1, auth: SandboxAuthConfiguration = SandboxAuthConfiguration(mode: .oauth2), quirks: SandboxQuirks = SandboxQuirks(),
-                faults: FaultRates = FaultRates(), maxPageSize: Int = 1000) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, basePath: String = "/ims/oneroster/v1p1", plan: DistrictPlan = .small,
+        seed: UInt64 = 1, auth: SandboxAuthConfiguration = SandboxAuthConfiguration(mode: .oauth2), quirks: SandboxQuirks = SandboxQuirks(),
+        faults: FaultRates = FaultRates(), maxPageSize: Int = 1000
+    ) {
         self.host = host
         self.port = port
         self.basePath = basePath
@@ -64,7 +66,11 @@ public final class Sandbox: Sendable {
     /// Forgets the peak, to measure a new phase.
     public func resetPeakConcurrentRequests() { concurrency.withLock { $0.peak = $0.now } }
 
-    func enter() { concurrency.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+    func enter() {
+        concurrency.withLock {
+            $0.now += 1; $0.peak = max($0.peak, $0.now)
+        }
+    }
     func leave() { concurrency.withLock { $0.now -= 1 } }
 
     /// How many OAuth 2 tokens were issued.
@@ -74,7 +80,9 @@ public final class Sandbox: Sendable {
     public func expireAllTokens() { auth.expireAllTokens() }
 
     /// The HTTP application, as a `Service` for a `ServiceGroup`; `onRunning` gets the bound port.
-    public func makeApplication(logger: Logger? = nil, port: Int? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol & Service {
+    public func makeApplication(
+        logger: Logger? = nil, port: Int? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol & Service {
         var log = logger ?? Logger(label: "passback.sandbox")
         if logger == nil { log.logLevel = .warning }
         return Application(
@@ -101,8 +109,9 @@ public final class Sandbox: Sendable {
             task.cancel()
             var cause = ""
             do { try await task.value } catch { cause = " (\(error))" }
-            throw SandboxOptionError("the sandbox could not listen on \(configuration.host):\(port ?? configuration.port)\(cause); "
-                + "another process may be using that port: choose another, or 0 for a free one")
+            throw SandboxOptionError(
+                "the sandbox could not listen on \(configuration.host):\(port ?? configuration.port)\(cause); "
+                    + "another process may be using that port: choose another, or 0 for a free one")
         }
         let port = bound
         continuation.finish()

@@ -1,5 +1,6 @@
 import Foundation
 import OneRoster
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import PassbackSync
@@ -20,8 +21,9 @@ extension PassbackConfiguration {
     /// Each configured connection as a target of the outbox worker, with its own client.
     public func outboxTargets() -> [String: OutboxWorker.Target] {
         connections.mapValues {
-            OutboxWorker.Target(client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute, concurrency: $0.settings.concurrency,
-                                verifyWrites: $0.settings.verifyWrites)
+            OutboxWorker.Target(
+                client: ClientFactory.client(for: $0), requestsPerMinute: $0.settings.requestsPerMinute, concurrency: $0.settings.concurrency,
+                verifyWrites: $0.settings.verifyWrites)
         }
     }
 
@@ -42,15 +44,18 @@ extension Gateway {
     /// `serve`'s parts from `configuration`: the outbox worker, the scheduler, the API with the
     /// roster runner (its deletion limit and pull wait from the configuration) and the server.
     /// `limits` defaults to the configuration's `api.*`; `worker` tunes the worker's settings.
-    public init(_ configuration: PassbackConfiguration, database: PassbackDatabase, server: Configuration,
-                limits: GraphQLAPI.Limits? = nil, worker tune: (inout OutboxWorker.Configuration) -> Void = { _ in }) throws {
+    public init(
+        _ configuration: PassbackConfiguration, database: PassbackDatabase, server: Configuration,
+        limits: GraphQLAPI.Limits? = nil, worker tune: (inout OutboxWorker.Configuration) -> Void = { _ in }
+    ) throws {
         let worker = configuration.outboxWorker(database: database, tune: tune)
         let services = APIServices(database: database, connections: configuration.connections, clients: worker.clients)
         services.rosterDeletionLimit = configuration.rosterDeletionLimit
         services.rosterRunner.pullMaxWait = TimeInterval(configuration.rosterMaxWaitSeconds)
         var server = server
         if server.metricsToken == nil { server.metricsToken = configuration.metricsToken }
-        try self.init(configuration: server, database: database, worker: worker, scheduler: configuration.syncScheduler(database: database),
-                      services: services, limits: limits ?? GraphQLAPI.Limits(configuration.api))
+        try self.init(
+            configuration: server, database: database, worker: worker, scheduler: configuration.syncScheduler(database: database),
+            services: services, limits: limits ?? GraphQLAPI.Limits(configuration.api))
     }
 }

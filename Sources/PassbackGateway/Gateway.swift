@@ -28,7 +28,8 @@ public struct Gateway: Sendable {
         /// How long `/healthz` waits to read and write the database before it says `busy`.
         public var healthTimeout: Double
 
-        public init(host: String = "127.0.0.1", port: Int = 8080, metricsToken: String? = nil, idleTimeout: Duration = .seconds(60), healthTimeout: Double = 2) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, metricsToken: String? = nil, idleTimeout: Duration = .seconds(60), healthTimeout: Double = 2)
+        {
             self.host = host
             self.port = port
             self.metricsToken = metricsToken
@@ -47,9 +48,11 @@ public struct Gateway: Sendable {
     let logger: Logger
 
     /// - Parameter services: what the API acts on (default: the database, the system clock and no SIS credentials).
-    public init(configuration: Configuration, database: PassbackDatabase, worker: OutboxWorker, scheduler: SyncScheduler,
-                services: APIServices? = nil, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(),
-                logger: Logger = Logger(label: "passback.gateway")) throws {
+    public init(
+        configuration: Configuration, database: PassbackDatabase, worker: OutboxWorker, scheduler: SyncScheduler,
+        services: APIServices? = nil, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(),
+        logger: Logger = Logger(label: "passback.gateway")
+    ) throws {
         self.configuration = configuration
         self.database = database
         self.worker = worker
@@ -74,7 +77,8 @@ public struct Gateway: Sendable {
         }
         router.get("/metrics") { request, _ -> Response in
             guard let expected = configuration.metricsToken else {
-                return Self.text(.forbidden, "metrics are off: set metricsToken (METRICS_TOKEN) and scrape with that bearer token\n", type: "text/plain; charset=utf-8")
+                return Self.text(
+                    .forbidden, "metrics are off: set metricsToken (METRICS_TOKEN) and scrape with that bearer token\n", type: "text/plain; charset=utf-8")
             }
             guard Self.bearerMatches(request.headers[.authorization], expected) else {
                 var refused = Self.text(.unauthorized, "send the metrics token: Authorization: Bearer <metricsToken>\n", type: "text/plain; charset=utf-8")
@@ -86,8 +90,9 @@ public struct Gateway: Sendable {
         let graphQL: @Sendable (Request, GatewayRequestContext) async throws -> Response = { request, context in
             let channel = context.channel
             let hangUp = ClientHangUps.flag(for: channel)
-            return try await self.graphQL(request, requestID: Self.requestID(request, context),
-                                          clientGone: { hangUp?.isClosed ?? !channel.isActive })
+            return try await self.graphQL(
+                request, requestID: Self.requestID(request, context),
+                clientGone: { hangUp?.isClosed ?? !channel.isActive })
         }
         router.post("/graphql", use: graphQL)
         router.get("/graphql", use: graphQL)
@@ -110,23 +115,24 @@ public struct Gateway: Sendable {
     /// scheduler, then the roster runner (a pull in progress stops; the next resumes it), then
     /// the worker (writes in flight finish, the rest are released), then the server.
     public func serviceGroup(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
-        ServiceGroup(configuration: .init(services: [makeApplication(onRunning: onRunning), StreamCloser(api: api), worker, api.services.rosterRunner, scheduler],
-                                          gracefulShutdownSignals: signals, logger: logger))
+        ServiceGroup(
+            configuration: .init(
+                services: [makeApplication(onRunning: onRunning), StreamCloser(api: api), worker, api.services.rosterRunner, scheduler],
+                gracefulShutdownSignals: signals, logger: logger))
     }
 
-    /// Queue depth by state, jobs finished by outcome, and the request metrics.
+    /// Queue depth by state, jobs finished by outcome, the API's work, and the request metrics.
     func metricsText() throws -> String {
-        var out = "# HELP passback_outbox_jobs Outbox jobs by state.\n# TYPE passback_outbox_jobs gauge\n"
         let counts = try EngineStore(database).jobCounts()
-        for state in ["available", "scheduled", "running", "retryable", "completed", "discarded", "cancelled"] {
-            out += "passback_outbox_jobs{state=\"\(state)\"} \(counts[state] ?? 0)\n"
+        for state in JobState.allCases {
+            metrics.gauge(RequestMetrics.Name.outboxJobs, [("state", state.rawValue)], value: counts[state.rawValue] ?? 0)
         }
-        out += "# HELP passback_worker_jobs_total Jobs the worker finished since start, by outcome.\n# TYPE passback_worker_jobs_total counter\n"
         let outcomes = worker.outcomeCounts
         for outcome in [OutboxWorker.Outcome.succeeded, .retry, .snoozed, .cancelled, .discarded, .released] {
-            out += "passback_worker_jobs_total{outcome=\"\(outcome.rawValue)\"} \(outcomes[outcome] ?? 0)\n"
+            metrics.count(RequestMetrics.Name.workerJobs, [("outcome", outcome.rawValue)], total: outcomes[outcome] ?? 0)
         }
-        return out + api.services.work.text() + metrics.text()
+        api.services.work.write(into: metrics)
+        return metrics.text()
     }
 
     /// Whether `Authorization` carries `Bearer <expected>`, compared in time independent of
@@ -207,12 +213,12 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = try await RequestID.$current.withValue(id) { try await next(request, context) }
             response.headers[Self.header] = id
             let elapsed = ContinuousClock.now - started
-            metrics.record(route: route, status: response.status.code, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            metrics.record(route: route, status: response.status.code, duration: elapsed)
             logger.debug("\(request.method) \(request.uri.path) \(response.status.code)")
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.record(route: route, status: status, seconds: 0)
+            metrics.record(route: route, status: status, duration: .zero)
             logger.info("\(request.method) \(request.uri.path) failed: \(status)")
             throw error
         }

@@ -91,7 +91,9 @@ extension Gateway {
         let principal: Principal
         // A browser's EventSource cannot set headers: a GET may carry the token as `access_token`.
         var authorization = request.headers[.authorization]
-        if authorization == nil, request.method == .get, let token = Self.formItems(request.uri.query ?? "")["access_token"] { authorization = "Bearer \(token)" }
+        if authorization == nil, request.method == .get, let token = Self.formItems(request.uri.query ?? "")["access_token"] {
+            authorization = "Bearer \(token)"
+        }
         switch api.authenticate(authorization) {
         case .success(let p): principal = p
         case .failure(let answer): return response(answer, accept: nil)

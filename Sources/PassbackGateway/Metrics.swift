@@ -1,47 +1,78 @@
 import Foundation
+import Prometheus
 import Synchronization
 
-/// Request counts and latencies, kept in memory and written in the Prometheus text format.
+/// The gateway's metrics in swift-prometheus's registry, written in the Prometheus text format
+/// at `/metrics`. One registry per gateway, not swift-metrics' process-wide bootstrap: a process
+/// (the tests) may run several gateways, and each scrape must show its own.
 public final class RequestMetrics: Sendable {
-    struct Key: Hashable { var route: String; var status: Int }
-    struct State {
-        var requests: [Key: Int] = [:]
-        var seconds: [String: (sum: Double, count: Int, buckets: [Int])] = [:]
-    }
+    let registry = PrometheusCollectorRegistry()
+    /// What a counter kept elsewhere (the worker's outcomes, the API's work) stood at when last
+    /// written, by name and labels: a scrape moves the registry's counter on by the difference.
+    private let written = Mutex([String: Int]())
 
-    /// Upper bounds (seconds) of the latency histogram.
-    static let bounds: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
-    private let state = Mutex(State())
+    /// Upper bounds of the latency histogram.
+    static let bounds: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500)
+    ]
 
     public init() {}
 
-    func record(route: String, status: Int, seconds: Double) {
-        state.withLock { s in
-            s.requests[Key(route: route, status: status), default: 0] += 1
-            var h = s.seconds[route] ?? (0, 0, Array(repeating: 0, count: Self.bounds.count))
-            h.sum += seconds
-            h.count += 1
-            for (i, b) in Self.bounds.enumerated() where seconds <= b { h.buckets[i] += 1 }
-            s.seconds[route] = h
+    /// The metrics' names (unchanged since they were written by hand) and help (computed: the
+    /// library's descriptor is not `Sendable`).
+    enum Name {
+        static var httpRequests: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "passback", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests answered, by route and status.")
+        }
+        static var httpDuration: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "passback", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "Time to answer a request, by route.")
+        }
+        static var outboxJobs: MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "passback", metricName: "outbox", unitName: "jobs", helpText: "Outbox jobs by state.")
+        }
+        static var workerJobs: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "passback", subsystem: "worker", metricName: "jobs", unitName: "total", helpText: "Jobs the worker finished since start, by outcome."
+            )
+        }
+        static var fieldsResolved: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "passback", subsystem: "graphql", metricName: "fields_resolved", unitName: "total",
+                helpText: "Fields that loaded data, over every request.")
+        }
+        static var requestsStopped: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "passback", subsystem: "graphql", metricName: "requests_stopped", unitName: "total",
+                helpText: "Requests whose work was stopped before the end, by why.")
         }
     }
 
-    /// The request metrics as Prometheus text.
-    func text() -> String {
-        let s = state.withLock { $0 }
-        var out = "# HELP passback_http_requests_total HTTP requests answered, by route and status.\n# TYPE passback_http_requests_total counter\n"
-        for (k, n) in s.requests.sorted(by: { ($0.key.route, $0.key.status) < ($1.key.route, $1.key.status) }) {
-            out += "passback_http_requests_total{route=\"\(k.route)\",status=\"\(k.status)\"} \(n)\n"
-        }
-        out += "# HELP passback_http_request_duration_seconds Time to answer a request, by route.\n# TYPE passback_http_request_duration_seconds histogram\n"
-        for (route, h) in s.seconds.sorted(by: { $0.key < $1.key }) {
-            for (i, b) in Self.bounds.enumerated() {
-                out += "passback_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"\(b)\"} \(h.buckets[i])\n"
-            }
-            out += "passback_http_request_duration_seconds_bucket{route=\"\(route)\",le=\"+Inf\"} \(h.count)\n"
-            out += "passback_http_request_duration_seconds_sum{route=\"\(route)\"} \(h.sum)\n"
-            out += "passback_http_request_duration_seconds_count{route=\"\(route)\"} \(h.count)\n"
-        }
-        return out
+    /// One answered request.
+    func record(route: String, status: Int, duration: Duration) {
+        registry.makeCounter(descriptor: Name.httpRequests, labels: [("route", route), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Name.httpDuration, labels: [("route", route)], buckets: Self.bounds).record(duration)
     }
+
+    /// Sets a counter whose total is kept elsewhere.
+    func count(_ name: MetricNameDescriptor, _ labels: [(String, String)] = [], total: Int) {
+        let key = name.name + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let delta = written.withLock { written -> Int in
+            let delta = total - (written[key] ?? 0)
+            if delta > 0 { written[key] = total }
+            return delta
+        }
+        let counter = registry.makeCounter(descriptor: name, labels: labels)
+        if delta > 0 { counter.increment(by: Int64(delta)) }
+    }
+
+    /// Sets a gauge.
+    func gauge(_ name: MetricNameDescriptor, _ labels: [(String, String)], value: Int) {
+        registry.makeGauge(descriptor: name, labels: labels).set(to: Double(value))
+    }
+
+    /// Every metric, as Prometheus text.
+    func text() -> String { registry.emitToString() }
 }

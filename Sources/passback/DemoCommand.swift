@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OneRoster
 import OneRosterSandbox
+import PassbackConfig
 import PassbackCore
 import PassbackGateway
 import PassbackStore
@@ -43,7 +44,8 @@ struct DemoCommand: AsyncParsableCommand {
         if port != 0, port == sisPort { throw ValidationError("--port and --sis-port must differ (both are \(port))") }
         for (chosen, option) in [(port, "--port"), (sisPort, "--sis-port")] where chosen != 0 {
             if let problem = PortCheck.problem(host: host, port: chosen) {
-                throw CommandFailure("\(host):\(chosen) cannot be used (\(problem)): stop what holds it, or pass \(option) with another port (0 picks a free one)")
+                throw CommandFailure(
+                    "\(host):\(chosen) cannot be used (\(problem)): stop what holds it, or pass \(option) with another port (0 picks a free one)")
             }
         }
         if reset {
@@ -57,11 +59,13 @@ struct DemoCommand: AsyncParsableCommand {
             do { store = try PassbackDatabase(path: database) } catch let e as StoreError { throw CommandFailure(e.message) }
             let auth = running.sandbox.configuration.auth
             let connection = PassbackConfiguration.Connection(
-                settings: ConnectionSettings(id: DemoDistrict.connection, baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID,
-                                             requestsPerMinute: 6000, pageSize: 500),
+                settings: ConnectionSettings(
+                    id: DemoDistrict.connection, baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID,
+                    requestsPerMinute: 6000, pageSize: 500),
                 secret: auth.clientSecret)
             say(reused ? "Reusing \(database) (pass --reset to start over); rostering what changed…" : "Rostering the demo district into \(database)…")
-            let report = try await RosterImporter(store: RosterStore(store)).pull(connection: connection.settings, client: ClientFactory.client(for: connection))
+            let report = try await RosterImporter(store: RosterStore(store)).pull(
+                connection: connection.settings, client: ClientFactory.client(for: connection))
             say("  \(report.total.created + report.total.updated + report.total.unchanged) records (\(report.mode))")
             let demo = try DemoDistrict(database: store, data: running.sandbox.data)
             if try demo.needsFeed() {
@@ -69,12 +73,14 @@ struct DemoCommand: AsyncParsableCommand {
                 try demo.feed()
             }
             let tokens = try demo.tokens(file: database + DemoDistrict.tokensSuffix)
-            let gateway = try Gateway(PassbackConfiguration(databasePath: database, connections: [DemoDistrict.connection: connection]), database: store,
-                                      server: .init(host: host, port: port))
+            let gateway = try Gateway(
+                PassbackConfiguration(databasePath: database, connections: [DemoDistrict.connection: connection]), database: store,
+                server: .init(host: host, port: port))
             let host = self.host, sis = running.baseURL.absoluteString, secret = auth.clientSecret, clientID = auth.clientID
             let group = gateway.serviceGroup(onRunning: { port in
                 let base = "http://\(host):\(port)"
-                say("""
+                say(
+                    """
 
                     Passback demo is running.
                       widget (teacher):  \(base)/widget#token=\(tokens.teacher)
@@ -109,7 +115,6 @@ struct DemoDistrict {
         self.data = data
     }
 
-
     /// The teacher with the most sections (ties by sourcedId), and those sections.
     var teacher: (id: String, sections: [String]) {
         var byTeacher: [String: [String]] = [:]
@@ -138,39 +143,48 @@ struct DemoDistrict {
         ("pj-1", "Science Fair Project", "2026-11-20T15:00:00Z", "pj"),
         ("xc-1", "Extra Credit", "2026-11-06T15:00:00Z", nil),
         ("qz-2", "Quiz 2", "2026-11-06T15:00:00Z", "qz"),
-        ("hw-5", "Homework 3: Percentages", "2026-11-13T15:00:00Z", "hw"),
+        ("hw-5", "Homework 3: Percentages", "2026-11-13T15:00:00Z", "hw")
     ]
 
     /// Feedback longer than the SIS keeps (the standard profile's 100 characters): the demo shows
     /// the warning it gets, on an item that is otherwise sent.
-    static let longComment = "Strong start: your reasoning in the second half is clear and well supported. "
+    static let longComment =
+        "Strong start: your reasoning in the second half is clear and well supported. "
         + "Next time, check your units in part 3 and show each step of the conversion."
 
     func feed() throws {
         let lms = LMSStore(database)
         let now = Date()
         // The SIS category of the same title as each LMS category (the sandbox has all four).
-        let sisByTitle = Dictionary(data.all(.categories).compactMap { c in c["title"]?.stringValue.map { ($0, c["sourcedId"]?.stringValue ?? "") } },
-                                    uniquingKeysWith: { a, _ in a })
+        let sisByTitle = Dictionary(
+            data.all(.categories).compactMap { c in c["title"]?.stringValue.map { ($0, c["sourcedId"]?.stringValue ?? "") } },
+            uniquingKeysWith: { a, _ in a })
         let (_, taught) = teacher
         let classes = data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }.sorted()
         var started: [Int64] = []
         for (n, section) in classes.enumerated() {
-            let course = try lms.upsertCourse(connection: Self.connection, lmsID: "demo-\(section)", title: (data.record(.classes, section)?["title"]?.stringValue ?? section),
-                                              sectionSourcedIds: [section], at: now)
+            let course = try lms.upsertCourse(
+                connection: Self.connection, lmsID: "demo-\(section)", title: (data.record(.classes, section)?["title"]?.stringValue ?? section),
+                sectionSourcedIds: [section], at: now)
             for (id, title) in Self.categories { try lms.upsertCategory(courseID: course, lmsID: id, title: title, at: now) }
-            let students = data.all(.enrollments).filter { $0.ref("class") == section && $0["role"]?.stringValue == "student" }.compactMap { $0.ref("user") }.sorted()
+            let students = data.all(.enrollments).filter { $0.ref("class") == section && $0["role"]?.stringValue == "student" }.compactMap { $0.ref("user") }
+                .sorted()
             var grades: [LMSStore.GradeInput] = []
             for (i, m) in Self.materials.enumerated() {
-                let id = try lms.upsertMaterial(courseID: course, LMSStore.MaterialInput(
-                    lmsID: m.0, title: m.1, dueAt: m.2.flatMap(OneRoster.DateTime.parse), categoryLmsID: m.3, maxPoints: m.3 == "ts" ? 50 : 10), at: now)
+                let id = try lms.upsertMaterial(
+                    courseID: course,
+                    LMSStore.MaterialInput(
+                        lmsID: m.0, title: m.1, dueAt: m.2.flatMap(OneRoster.DateTime.parse), categoryLmsID: m.3, maxPoints: m.3 == "ts" ? 50 : 10), at: now)
                 for (j, student) in students.enumerated() {
                     let max: Double = m.3 == "ts" ? 50 : 10
                     switch (i + j) % 17 {
                     case 0: grades.append(.init(materialID: id, studentSourcedId: student, score: nil, exception: "excused", comment: nil))
                     case 1: grades.append(.init(materialID: id, studentSourcedId: student, score: nil, exception: "missing", comment: "Please hand this in."))
-                    default: grades.append(.init(materialID: id, studentSourcedId: student, score: Double((i * 7 + j * 3) % Int(max + 1)), exception: nil,
-                                                 comment: i == 0 && j == 2 ? Self.longComment : j % 5 == 0 ? "Good work." : nil))
+                    default:
+                        grades.append(
+                            .init(
+                                materialID: id, studentSourcedId: student, score: Double((i * 7 + j * 3) % Int(max + 1)), exception: nil,
+                                comment: i == 0 && j == 2 ? Self.longComment : j % 5 == 0 ? "Good work." : nil))
                     }
                 }
             }
@@ -230,14 +244,20 @@ struct DemoDistrict {
         let name = [person?["givenName"]?.stringValue, person?["familyName"]?.stringValue].compactMap { $0 }.joined(separator: " ")
         let expires = now.addingTimeInterval(Self.tokenLifetime)
         let tokens = Tokens(
-            teacher: try store.create(connection: Self.connection, user: teacherID, role: .teacher, org: nil, expiresAt: expires, label: "demo teacher",
-                                      randomBytes: random(), at: now).token,
+            teacher: try store.create(
+                connection: Self.connection, user: teacherID, role: .teacher, org: nil, expiresAt: expires, label: "demo teacher",
+                randomBytes: random(), at: now
+            ).token,
             teacherUser: teacherID, teacherName: name,
-            admin: try store.create(connection: Self.connection, user: adminUser, role: .admin, org: district, expiresAt: expires, label: "demo admin",
-                                    randomBytes: random(), at: now).token,
+            admin: try store.create(
+                connection: Self.connection, user: adminUser, role: .admin, org: district, expiresAt: expires, label: "demo admin",
+                randomBytes: random(), at: now
+            ).token,
             district: district,
-            integration: try store.create(connection: Self.connection, user: "lms-feed", role: .integration, org: nil, expiresAt: expires, label: "demo LMS feed",
-                                          randomBytes: random(), at: now).token,
+            integration: try store.create(
+                connection: Self.connection, user: "lms-feed", role: .integration, org: nil, expiresAt: expires, label: "demo LMS feed",
+                randomBytes: random(), at: now
+            ).token,
             expiresAt: expires)
         _ = FileManager.default.createFile(atPath: file, contents: try Self.encoder().encode(tokens), attributes: [.posixPermissions: 0o600])
         return tokens

@@ -34,12 +34,15 @@ struct WorkerCommand: AsyncParsableCommand {
         if untilIdle {
             try await worker.drain()
             let counts = try EngineStore(database).jobCounts()
-            FileHandle.standardOutput.write(Data("outbox idle: \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))\n".utf8))
+            FileHandle.standardOutput.write(
+                Data("outbox idle: \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))\n".utf8))
             return
         }
         let scheduler = config.syncScheduler(database: database)
-        let group = ServiceGroup(configuration: .init(services: [worker, scheduler], gracefulShutdownSignals: [.sigterm, .sigint],
-                                                      logger: Logger(label: "passback.worker")))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [worker, scheduler], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "passback.worker")))
         try await group.run()
     }
 }
@@ -80,7 +83,8 @@ struct SyncCommand: AsyncParsableCommand {
             if dryRun {
                 print(describe(try planner.plan(classID: classID, materialIDs: materials, onlyChanges: material == nil)))
             } else {
-                let (runID, plan) = try planner.start(classID: classID, materialIDs: materials, trigger: material == nil ? .syncChanges : .item, startedBy: startedBy)
+                let (runID, plan) = try planner.start(
+                    classID: classID, materialIDs: materials, trigger: material == nil ? .syncChanges : .item, startedBy: startedBy)
                 print(describe(plan))
                 print("queued as run \(runID); `passback worker` sends it")
             }
@@ -99,4 +103,3 @@ struct SyncCommand: AsyncParsableCommand {
         return out
     }
 }
-

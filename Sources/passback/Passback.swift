@@ -7,6 +7,9 @@ struct Passback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "passback",
         abstract: "Passback: keep LMS and SIS gradebooks in step over OneRoster 1.1.",
-        subcommands: [DemoCommand.self, SandboxCommand.self, RosterCommand.self, SyncCommand.self, VerifyCommand.self, WorkerCommand.self, TokenCommand.self, ServeCommand.self]
+        subcommands: [
+            DemoCommand.self, SandboxCommand.self, RosterCommand.self, SyncCommand.self, VerifyCommand.self, WorkerCommand.self, TokenCommand.self,
+            ServeCommand.self
+        ]
     )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OneRoster
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import PassbackSync
@@ -75,12 +76,15 @@ struct RosterCommand: AsyncParsableCommand {
                 throw CommandFailure("\(e.description).")
             } catch let e as OneRosterError {
                 ProgressLine.finish()
-                throw CommandFailure(safety.dryRun ? "\(e.description). This was a dry run: nothing was written."
-                                                   : "\(e.description). What was stored so far is kept; run this again to resume.")
+                throw CommandFailure(
+                    safety.dryRun
+                        ? "\(e.description). This was a dry run: nothing was written."
+                        : "\(e.description). What was stored so far is kept; run this again to resume.")
             } catch let e as MassDeletionRefused {
                 ProgressLine.finish()
-                throw CommandFailure("\(e.description). The records this pull read were stored; the next pull reads "
-                                     + e.checks.map(\.collection.rawValue).joined(separator: ", ") + " again from the start before it sweeps.")
+                throw CommandFailure(
+                    "\(e.description). The records this pull read were stored; the next pull reads "
+                        + e.checks.map(\.collection.rawValue).joined(separator: ", ") + " again from the start before it sweeps.")
             }
             ProgressLine.finish()
             RosterReportPrinter.print(report, seconds: Date().timeIntervalSince(started))
@@ -114,7 +118,8 @@ struct RosterCommand: AsyncParsableCommand {
                 if !known.contains(connection), !newConnection {
                     let configured = config.connections.keys.sorted()
                     let held = known.filter { config.connections[$0] == nil }
-                    throw CommandFailure("""
+                    throw CommandFailure(
+                        """
                         no connection '\(connection)': configured: \(configured.isEmpty ? "none" : configured.joined(separator: ", ")); \
                         CSV-only in this database: \(held.isEmpty ? "none" : held.joined(separator: ", ")). \
                         Check the id, or pass --new-connection to start a new CSV-only connection '\(connection)'. Nothing was imported.
@@ -179,14 +184,17 @@ struct CommandFailure: Error, CustomStringConvertible {
 /// Prints what an import did.
 enum RosterReportPrinter {
     static func print(_ r: RosterReport, seconds: TimeInterval) {
-        var out = r.dryRun
+        var out =
+            r.dryRun
             ? "Dry run of a \(r.source == "csv" ? "CSV import" : "REST pull") (\(r.mode)) in \(String(format: "%.1f", seconds)) s: nothing was written\n"
             : "\(r.source == "csv" ? "CSV import" : "REST pull") (\(r.mode)\(r.resumed ? ", resumed" : ""), run \(r.runID)) in \(String(format: "%.1f", seconds)) s\n"
         out += "collection         created  updated unchanged  deleted rejected\n"
         for c in RosterCollection.allCases {
             guard let n = r.counts[c] else { continue }
             out += c.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
-            for v in [n.created, n.updated, n.unchanged, n.deleted, n.rejected] { out += String(repeating: " ", count: max(1, 9 - String(v).count)) + String(v) }
+            for v in [n.created, n.updated, n.unchanged, n.deleted, n.rejected] {
+                out += String(repeating: " ", count: max(1, 9 - String(v).count)) + String(v)
+            }
             out += "\n"
         }
         let t = r.total

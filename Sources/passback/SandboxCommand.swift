@@ -26,7 +26,10 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Address to bind. Keep it on loopback unless you mean to expose it.")
     var host = "127.0.0.1"
 
-    @Option(help: "District size: small, district (50,000 students, 2,500 sections), secondary (50,000 students in 8,000 sections, four each), or a number of students.")
+    @Option(
+        help:
+            "District size: small, district (50,000 students, 2,500 sections), secondary (50,000 students in 8,000 sections, four each), or a number of students."
+    )
     var size = "small"
 
     @Option(help: "Seed of the generated district: the same seed gives the same records.")
@@ -75,14 +78,18 @@ struct SandboxCommand: AsyncParsableCommand {
             throw CommandFailure("\(host):\(port) cannot be used (\(problem)): stop what holds it, or pass --port with another port (0 picks a free one)")
         }
         let started = Date()
-        let sandbox = Sandbox(configuration: SandboxConfiguration(
-            host: host, port: port, plan: plan, seed: seed,
-            auth: SandboxAuthConfiguration(mode: mode, clientID: clientId, clientSecret: clientSecret, tokenLifetime: TimeInterval(tokenLifetime)),
-            quirks: quirkSet, faults: faultRates, maxPageSize: maxPageSize))
+        let sandbox = Sandbox(
+            configuration: SandboxConfiguration(
+                host: host, port: port, plan: plan, seed: seed,
+                auth: SandboxAuthConfiguration(mode: mode, clientID: clientId, clientSecret: clientSecret, tokenLifetime: TimeInterval(tokenLifetime)),
+                quirks: quirkSet, faults: faultRates, maxPageSize: maxPageSize))
         let generated = Date().timeIntervalSince(started)
         if let exportCsv {
             try export(sandbox.data, to: exportCsv)
-            FileHandle.standardOutput.write(Data("wrote \(exportCsv): \(sandbox.data.count(.users)) users, \(sandbox.data.count(.classes)) classes, \(sandbox.data.count(.enrollments)) enrollments\n".utf8))
+            FileHandle.standardOutput.write(
+                Data(
+                    "wrote \(exportCsv): \(sandbox.data.count(.users)) users, \(sandbox.data.count(.classes)) classes, \(sandbox.data.count(.enrollments)) enrollments\n"
+                        .utf8))
             return
         }
         let basePath = sandbox.configuration.basePath
@@ -93,7 +100,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 "  district:   \(sandbox.data.count(.users)) users, \(sandbox.data.count(.classes)) classes, "
                     + "\(sandbox.data.count(.enrollments)) enrollments (seed \(seed), generated in \(String(format: "%.2f", generated)) s)",
                 "  base URL:   \(base)",
-                "  auth:       \(mode.rawValue)",
+                "  auth:       \(mode.rawValue)"
             ]
             switch mode {
             case .oauth2:
@@ -117,10 +124,11 @@ struct SandboxCommand: AsyncParsableCommand {
 extension SandboxCommand {
     func export(_ data: SandboxData, to path: String) throws {
         func all<T: OneRosterObject>(_ kind: RecordKind, _ type: T.Type) -> [T] { data.all(kind).compactMap { try? T(json: $0) } }
-        try OneRosterCSVWriter.write(OneRosterCSVExport(
-            orgs: all(.orgs, Org.self), academicSessions: all(.academicSessions, AcademicSession.self), courses: all(.courses, Course.self),
-            classes: all(.classes, Class.self), users: all(.users, User.self), enrollments: all(.enrollments, Enrollment.self),
-            demographics: all(.demographics, Demographics.self), categories: all(.categories, OneRoster.Category.self),
-            sourceSystemName: "Passback sandbox", sourceSystemCode: "seed-\(seed)"), mode: .bulk, to: URL(fileURLWithPath: path))
+        try OneRosterCSVWriter.write(
+            OneRosterCSVExport(
+                orgs: all(.orgs, Org.self), academicSessions: all(.academicSessions, AcademicSession.self), courses: all(.courses, Course.self),
+                classes: all(.classes, Class.self), users: all(.users, User.self), enrollments: all(.enrollments, Enrollment.self),
+                demographics: all(.demographics, Demographics.self), categories: all(.categories, OneRoster.Category.self),
+                sourceSystemName: "Passback sandbox", sourceSystemCode: "seed-\(seed)"), mode: .bulk, to: URL(fileURLWithPath: path))
     }
 }

@@ -9,7 +9,8 @@ import PassbackSync
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve Passback: HTTP (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics), the outbox worker and the scheduler, in one service group.",
+        abstract:
+            "Serve Passback: HTTP (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics), the outbox worker and the scheduler, in one service group.",
         discussion: "SIGTERM or Ctrl-C stops the scheduler, lets writes in flight finish, releases the rest, then stops the server.")
 
     @OptionGroup var store: StoreOptions
@@ -29,7 +30,10 @@ struct ServeCommand: AsyncParsableCommand {
         let gateway = try Gateway(config, database: database, server: .init(host: host, port: port, idleTimeout: .seconds(idleTimeout)))
         let host = self.host, connections = config.connections.count
         let group = gateway.serviceGroup { port in
-            FileHandle.standardOutput.write(Data("Passback is serving on http://\(host):\(port) (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics \(config.metricsToken == nil ? "off: no metricsToken" : "with the metrics token")); \(connections) connection(s)\n".utf8))
+            FileHandle.standardOutput.write(
+                Data(
+                    "Passback is serving on http://\(host):\(port) (GraphQL at /graphql, live updates at /graphql/stream, /healthz, /metrics \(config.metricsToken == nil ? "off: no metricsToken" : "with the metrics token")); \(connections) connection(s)\n"
+                        .utf8))
         }
         try await group.run()
     }

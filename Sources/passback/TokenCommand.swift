@@ -43,8 +43,9 @@ struct TokenCommand: AsyncParsableCommand {
             var generator = SystemRandomNumberGenerator()
             let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
             do {
-                let (id, token) = try TokenStore(database).create(connection: connection, user: user, role: role, org: org, expiresAt: expiresAt,
-                                                                   label: label, randomBytes: bytes, at: now)
+                let (id, token) = try TokenStore(database).create(
+                    connection: connection, user: user, role: role, org: org, expiresAt: expiresAt,
+                    label: label, randomBytes: bytes, at: now)
                 print(token)
                 FileHandle.standardError.write(Data("token \(id) for \(role.rawValue) \(user) created; it is shown only now, keep it secret\n".utf8))
             } catch let refusal as TokenStore.Refusal {
@@ -60,8 +61,11 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, database) = try await store.load()
             for t in try TokenStore(database).list() {
-                let state = t.revokedAt != nil ? "revoked" : t.expiresAt.map { $0 <= Date() ? "expired" : "expires \(Timestamp.text($0).prefix(10))" } ?? "active"
-                print("\(t.id)\t\(t.prefix)…\t\(t.role.rawValue)\t\(t.connectionID)/\(t.userSourcedId)\(t.orgSourcedId.map { " org \($0)" } ?? "")\t\(state)\t\(t.label ?? "")")
+                let state =
+                    t.revokedAt != nil ? "revoked" : t.expiresAt.map { $0 <= Date() ? "expired" : "expires \(Timestamp.text($0).prefix(10))" } ?? "active"
+                print(
+                    "\(t.id)\t\(t.prefix)…\t\(t.role.rawValue)\t\(t.connectionID)/\(t.userSourcedId)\(t.orgSourcedId.map { " org \($0)" } ?? "")\t\(state)\t\(t.label ?? "")"
+                )
             }
         }
     }

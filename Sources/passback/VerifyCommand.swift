@@ -31,13 +31,16 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let report: SectionVerifier.Report
         do {
-            report = try await SectionVerifier(database: database).verify(classID: classID, client: ClientFactory.client(for: conn),
-                                                                           requestsPerMinute: conn.settings.requestsPerMinute, concurrency: conn.settings.concurrency)
+            report = try await SectionVerifier(database: database).verify(
+                classID: classID, client: ClientFactory.client(for: conn),
+                requestsPerMinute: conn.settings.requestsPerMinute, concurrency: conn.settings.concurrency)
         } catch let f as SyncPlanner.Failure {
             throw CommandFailure(f.description)
         }
         for p in report.differing { print("SIS_DIFFERS \(p.message)") }
-        print("checked \(report.checked) object(s): \(report.differing.count) differ\(report.unreadable > 0 ? ", \(report.unreadable) could not be read (\(report.firstError ?? ""))" : "")")
+        print(
+            "checked \(report.checked) object(s): \(report.differing.count) differ\(report.unreadable > 0 ? ", \(report.unreadable) could not be read (\(report.firstError ?? ""))" : "")"
+        )
         if !report.differing.isEmpty {
             print("run `passback sync --connection \(connection) --section \(section)` (Sync Changes) to write them again")
             throw ExitCode(1)

@@ -35,10 +35,10 @@ struct OAuth2Tests {
         try await withSandbox({ $0.auth.tokenLifetime = 100 }) { (running, clock) async throws in
             let (client, _) = makeClient(running, clock: clock)
             _ = try await client.list(.schools)
-            clock.advance(by: 85)  // 15 s left: outside the 10 s margin of a 100 s token
+            clock.advance(by: 85) // 15 s left: outside the 10 s margin of a 100 s token
             _ = try await client.list(.schools)
             #expect(running.sandbox.tokensIssued == 1)
-            clock.advance(by: 6)  // 9 s left, inside the margin; the server would still accept it
+            clock.advance(by: 6) // 9 s left, inside the margin; the server would still accept it
             _ = try await client.list(.schools)
             #expect(running.sandbox.tokensIssued == 2)
         }
@@ -49,13 +49,13 @@ struct OAuth2Tests {
         try await withSandbox({ $0.auth.tokenLifetime = 20 }) { (running, clock) async throws in
             let counting = CountingTransport()
             let (client, provider) = makeClient(running, clock: clock, transport: counting)
-            for _ in 0..<12 {  // 12 GETs over 16.5 s of the token's 20
+            for _ in 0..<12 { // 12 GETs over 16.5 s of the token's 20
                 _ = try await client.list(.schools)
                 clock.advance(by: 1.5)
             }
             #expect(counting.counts.tokenRequests == 1)
             #expect(running.sandbox.tokensIssued == 1)
-            clock.advance(by: 0.2)  // 18.2 s since the token was asked for: inside its 2 s margin
+            clock.advance(by: 0.2) // 18.2 s since the token was asked for: inside its 2 s margin
             _ = try await client.list(.schools)
             #expect(counting.counts.tokenRequests == 2)
             #expect(await provider?.fetchCount == 2)
@@ -69,7 +69,7 @@ struct OAuth2Tests {
             let counting = CountingTransport()
             let (client, _) = makeClient(running, clock: clock, transport: counting)
             var tokensAt: [TimeInterval: Int] = [:]
-            for step in 0..<24 {  // a request every 0.25 s for 6 s
+            for step in 0..<24 { // a request every 0.25 s for 6 s
                 _ = try await client.list(.schools)
                 tokensAt[Double(step) * 0.25] = counting.counts.tokenRequests
                 clock.advance(by: 0.25)
@@ -215,7 +215,9 @@ struct OAuth1Tests {
 
     @Test("a server that accepts only HMAC-SHA1 refuses HMAC-SHA256")
     func sha1Only() async throws {
-        try await withSandbox({ Self.oauth1(&$0); $0.quirks.oauth1SHA1Only = true }) { (running, clock) async throws in
+        try await withSandbox({
+            Self.oauth1(&$0); $0.quirks.oauth1SHA1Only = true
+        }) { (running, clock) async throws in
             let (sha256, _) = makeClient(running, clock: clock, oauth1Method: .hmacSHA256)
             let failure3 = await oneRosterError { _ = try await sha256.list(.orgs) }
             #expect(failure3?.kind == .auth)

@@ -5,13 +5,15 @@ import Testing
 
 @Suite("Fault injection and error classification over loopback")
 struct FaultTests {
-    @Test("each injected fault reaches the client as the error the worker must act on", arguments: [
-        (Fault.tooManyRequests(retryAfter: 3), OneRosterError.Kind.rateLimited, 429 as Int?, RetryAfter.seconds(3) as RetryAfter?),
-        (.rateLimit403(retryAfter: 2), .rateLimited, 403, .seconds(2)),
-        (.serverError, .retryable, 500, nil),
-        (.unavailable(retryAfter: 4), .retryable, 503, .seconds(4)),
-        (.dropConnection, .retryable, nil, nil),
-    ])
+    @Test(
+        "each injected fault reaches the client as the error the worker must act on",
+        arguments: [
+            (Fault.tooManyRequests(retryAfter: 3), OneRosterError.Kind.rateLimited, 429 as Int?, RetryAfter.seconds(3) as RetryAfter?),
+            (.rateLimit403(retryAfter: 2), .rateLimited, 403, .seconds(2)),
+            (.serverError, .retryable, 500, nil),
+            (.unavailable(retryAfter: 4), .retryable, 503, .seconds(4)),
+            (.dropConnection, .retryable, nil, nil)
+        ])
     func scripted(fault: Fault, kind: OneRosterError.Kind, status: Int?, retryAfter: RetryAfter?) async throws {
         try await withSandbox { (running, clock) async throws in
             let (client, _) = makeClient(running, clock: clock)
@@ -57,7 +59,9 @@ struct FaultTests {
         rates.serverError = 0.1
         rates.unavailable = 0.05
         rates.dropConnection = 0.05
-        try await withSandbox({ $0.faults = rates; $0.auth.mode = .none }) { (running, clock) async throws in
+        try await withSandbox({
+            $0.faults = rates; $0.auth.mode = .none
+        }) { (running, clock) async throws in
             let (client, _) = makeClient(running, clock: clock)
             var seen: [OneRosterError.Kind: Int] = [:]
             var successes = 0

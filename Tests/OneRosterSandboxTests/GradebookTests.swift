@@ -22,15 +22,19 @@ struct GradebookFixture {
         category = try #require(data.all(.categories).first).id
     }
 
-    func lineItem(_ id: String, title: String = "Quiz 1", due: String = "2026-09-10T23:59:00Z", category: String?? = nil, gradingPeriod: String?? = nil) -> LineItem {
-        LineItem(sourcedId: id, title: title, assignDate: DateTime.parse("2026-09-01T00:00:00Z"), dueDate: DateTime.parse(due),
-                 class: Reference(classID, type: .class), category: (category ?? self.category).map { Reference($0, type: .category) },
-                 gradingPeriod: (gradingPeriod ?? self.gradingPeriod).map { Reference($0, type: .academicSession) }, resultValueMin: 0, resultValueMax: 20)
+    func lineItem(
+        _ id: String, title: String = "Quiz 1", due: String = "2026-09-10T23:59:00Z", category: String?? = nil, gradingPeriod: String?? = nil
+    ) -> LineItem {
+        LineItem(
+            sourcedId: id, title: title, assignDate: DateTime.parse("2026-09-01T00:00:00Z"), dueDate: DateTime.parse(due),
+            class: Reference(classID, type: .class), category: (category ?? self.category).map { Reference($0, type: .category) },
+            gradingPeriod: (gradingPeriod ?? self.gradingPeriod).map { Reference($0, type: .academicSession) }, resultValueMin: 0, resultValueMax: 20)
     }
 
     func result(_ lineItem: String, _ student: String, score: Double = 15, status: ScoreStatus = .fullyGraded, comment: String? = nil) -> GradebookResult {
-        GradebookResult(sourcedId: "\(lineItem)-\(student)", lineItem: Reference(lineItem, type: .lineItem), student: Reference(student, type: .student),
-                        scoreStatus: status, score: score, scoreDate: CalendarDate("2026-09-11"), comment: comment)
+        GradebookResult(
+            sourcedId: "\(lineItem)-\(student)", lineItem: Reference(lineItem, type: .lineItem), student: Reference(student, type: .student),
+            scoreStatus: status, score: score, scoreDate: CalendarDate("2026-09-11"), comment: comment)
     }
 }
 
@@ -92,9 +96,19 @@ struct GradebookTests {
                 ("lineItem.category", { try await client.put(f.lineItem("li-x", category: .some(nil))) }),
                 ("lineItem.category", { try await client.put(f.lineItem("li-x", category: "no-such-category")) }),
                 ("lineItem.gradingPeriod", { try await client.put(f.lineItem("li-x", gradingPeriod: .some(nil))) }),
-                ("lineItem.class", { var li = f.lineItem("li-x"); li.class = Reference("no-class"); try await client.put(li) }),
-                ("lineItem.resultValueMax", { var li = f.lineItem("li-x"); li.resultValueMax = nil; try await client.put(li) }),
-                ("result.lineItem", { try await client.put(f.result("no-item", f.students[0])) }),
+                (
+                    "lineItem.class",
+                    {
+                        var li = f.lineItem("li-x"); li.class = Reference("no-class"); try await client.put(li)
+                    }
+                ),
+                (
+                    "lineItem.resultValueMax",
+                    {
+                        var li = f.lineItem("li-x"); li.resultValueMax = nil; try await client.put(li)
+                    }
+                ),
+                ("result.lineItem", { try await client.put(f.result("no-item", f.students[0])) })
             ]
             for (field, call) in cases {
                 let e = await oneRosterError(call)
@@ -123,15 +137,21 @@ struct GradebookTests {
             let f = try GradebookFixture(running.sandbox.data)
             let base = running.baseURL.absoluteString
             let bodies: [(String, String, String)] = [
-                ("results/r1", #"{"result":{"lineItem":{"sourcedId":"x"},"student":{"sourcedId":"\#(f.students[0])"},"scoreStatus":"late","score":1,"scoreDate":"2026-09-01"}}"#, "result.scoreStatus"),
+                (
+                    "results/r1",
+                    #"{"result":{"lineItem":{"sourcedId":"x"},"student":{"sourcedId":"\#(f.students[0])"},"scoreStatus":"late","score":1,"scoreDate":"2026-09-01"}}"#,
+                    "result.scoreStatus"
+                ),
                 ("lineItems/l1", #"{"lineItem":{"title":"A","class":{"sourcedId":"\#(f.classID)"},"dueDate":"next week"}}"#, "lineItem.dueDate"),
                 ("lineItems/l1", #"{"lineItem":{"sourcedId":"other","title":"A"}}"#, "lineItem.sourcedId"),
                 ("lineItems/l1", #"{"title":"unwrapped"}"#, "body"),
-                ("categories/c1", #"{"category":{"title":""}}"#, "category.title"),
+                ("categories/c1", #"{"category":{"title":""}}"#, "category.title")
             ]
             for (path, body, field) in bodies {
-                let response = try await sharedTransport.send(HTTPRequest(method: "PUT", url: URL(string: "\(base)/\(path)")!,
-                                                                          headers: ["Content-Type": "application/json"], body: Data(body.utf8)))
+                let response = try await sharedTransport.send(
+                    HTTPRequest(
+                        method: "PUT", url: URL(string: "\(base)/\(path)")!,
+                        headers: ["Content-Type": "application/json"], body: Data(body.utf8)))
                 #expect(response.status == 422, "\(field)")
                 let error = OneRosterError(operation: "PUT \(path)", response: response)
                 #expect(error.message.hasPrefix(field), "\(error.message)")
@@ -166,11 +186,13 @@ struct GradebookTests {
         }
     }
 
-    @Test("the time-zone quirk: a SIS that checks grading periods by its own local day", arguments: [
-        ("2026-10-17T06:59:00Z", "America/Los_Angeles", true),  // Oct 16, 11:59 PM PDT: Q1's last day
-        ("2026-10-17T07:00:00Z", "America/Los_Angeles", false),  // Oct 17, midnight PDT
-        ("2026-10-17T06:59:00Z", nil, false),  // Oct 17 in UTC
-    ])
+    @Test(
+        "the time-zone quirk: a SIS that checks grading periods by its own local day",
+        arguments: [
+            ("2026-10-17T06:59:00Z", "America/Los_Angeles", true), // Oct 16, 11:59 PM PDT: Q1's last day
+            ("2026-10-17T07:00:00Z", "America/Los_Angeles", false), // Oct 17, midnight PDT
+            ("2026-10-17T06:59:00Z", nil, false) // Oct 17 in UTC
+        ])
     func timeZoneQuirk(due: String, zone: String?, accepted: Bool) async throws {
         try await withSandbox({
             $0.quirks.dueDateInGradingPeriod = true

@@ -40,13 +40,15 @@ func makeClient(
     case .none:
         return (OneRosterClient(configuration: config, transport: transport, authorizer: nil), nil)
     case .oauth1:
-        let signer = OAuth1Signer(consumerKey: auth.clientID, consumerSecret: secret ?? auth.clientSecret, method: oauth1Method, clock: clock,
-                                  nonce: nonce ?? OAuth1Signer.randomNonce)
+        let signer = OAuth1Signer(
+            consumerKey: auth.clientID, consumerSecret: secret ?? auth.clientSecret, method: oauth1Method, clock: clock,
+            nonce: nonce ?? OAuth1Signer.randomNonce)
         return (OneRosterClient(configuration: config, transport: transport, authorizer: signer), nil)
     case .oauth2:
         let provider = OAuth2ClientCredentials(
-            configuration: .init(tokenURL: running.tokenURL, clientID: auth.clientID, clientSecret: secret ?? auth.clientSecret, scopes: scopes,
-                                 replayCookies: replayCookies),
+            configuration: .init(
+                tokenURL: running.tokenURL, clientID: auth.clientID, clientSecret: secret ?? auth.clientSecret, scopes: scopes,
+                replayCookies: replayCookies),
             transport: transport, clock: clock)
         return (OneRosterClient(configuration: config, transport: transport, authorizer: provider), provider)
     }

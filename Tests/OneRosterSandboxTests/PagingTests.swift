@@ -6,7 +6,8 @@ import Testing
 @Suite("Reading every collection over loopback")
 struct PagingTests {
     /// Pages a collection and checks that nothing is duplicated and exactly `expected` arrives.
-    func check<T>(_ client: OneRosterClient, _ path: CollectionPath<T>, _ expected: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func check<T>(_ client: OneRosterClient, _ path: CollectionPath<T>, _ expected: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    {
         let items = try await client.list(path)
         let ids = items.map(\.sourcedId)
         #expect(Set(ids).count == ids.count, "duplicates in \(path)", sourceLocation: sourceLocation)
@@ -48,9 +49,16 @@ struct PagingTests {
             try await check(client, .classes(ofSchool: school), ids(.classes) { $0.ref("school") == school })
             try await check(client, .courses(ofSchool: school), ids(.courses) { $0.ref("org") == school })
             try await check(client, .enrollments(ofSchool: school), ids(.enrollments) { $0.ref("school") == school })
-            try await check(client, .students(ofSchool: school), ids(.users) { $0["role"] == "student" && $0["orgs"]?.arrayValue?.first?.objectValue?["sourcedId"]?.stringValue == school })
-            try await check(client, .teachers(ofSchool: school), ids(.users) { $0["role"] == "teacher" && $0["orgs"]?.arrayValue?.first?.objectValue?["sourcedId"]?.stringValue == school })
-            let schoolTerms = Set(d.all(.classes).filter { $0.ref("school") == school }.flatMap { $0["terms"]?.arrayValue ?? [] }.compactMap { $0.objectValue?["sourcedId"]?.stringValue })
+            try await check(
+                client, .students(ofSchool: school),
+                ids(.users) { $0["role"] == "student" && $0["orgs"]?.arrayValue?.first?.objectValue?["sourcedId"]?.stringValue == school })
+            try await check(
+                client, .teachers(ofSchool: school),
+                ids(.users) { $0["role"] == "teacher" && $0["orgs"]?.arrayValue?.first?.objectValue?["sourcedId"]?.stringValue == school })
+            let schoolTerms = Set(
+                d.all(.classes).filter { $0.ref("school") == school }.flatMap { $0["terms"]?.arrayValue ?? [] }.compactMap {
+                    $0.objectValue?["sourcedId"]?.stringValue
+                })
             try await check(client, .terms(ofSchool: school), schoolTerms)
             try await check(client, .enrollments(ofSchool: school, class: cls.id), Set(enrolled.map(\.id)))
             try await check(client, .students(ofSchool: school, class: cls.id), Set(enrolled.filter { $0["role"] == "student" }.compactMap { $0.ref("user") }))
@@ -61,7 +69,9 @@ struct PagingTests {
             try await check(client, .classes(ofStudent: student), classesOf(student))
             try await check(client, .classes(ofTeacher: teacher), classesOf(teacher))
             try await check(client, .classes(ofUser: student), classesOf(student))
-            try await check(client, .classes(ofTerm: term), ids(.classes) { ($0["terms"]?.arrayValue ?? []).contains { $0.objectValue?["sourcedId"]?.stringValue == term } })
+            try await check(
+                client, .classes(ofTerm: term), ids(.classes) { ($0["terms"]?.arrayValue ?? []).contains { $0.objectValue?["sourcedId"]?.stringValue == term } }
+            )
             try await check(client, .gradingPeriods(ofTerm: term), ids(.academicSessions) { $0["type"] == "gradingPeriod" && $0.ref("parent") == term })
             #expect(try await client.list(.gradingPeriods(ofTerm: term)).count == 2)
         }
@@ -78,14 +88,18 @@ struct PagingTests {
             let category = try #require(d.all(.categories).first).id
             let students = d.all(.enrollments).filter { $0.ref("class") == cls.id && $0["role"] == "student" }.compactMap { $0.ref("user") }
             for i in 1...4 {
-                try await client.put(LineItem(sourcedId: "li-\(i)", title: "Item \(i)", assignDate: DateTime.parse("2026-09-01T00:00:00Z"),
-                                              dueDate: DateTime.parse("2026-09-10T00:00:00Z"), class: Reference(cls.id, type: .class),
-                                              category: Reference(category, type: .category), gradingPeriod: Reference(gp.id, type: .academicSession),
-                                              resultValueMin: 0, resultValueMax: 10))
+                try await client.put(
+                    LineItem(
+                        sourcedId: "li-\(i)", title: "Item \(i)", assignDate: DateTime.parse("2026-09-01T00:00:00Z"),
+                        dueDate: DateTime.parse("2026-09-10T00:00:00Z"), class: Reference(cls.id, type: .class),
+                        category: Reference(category, type: .category), gradingPeriod: Reference(gp.id, type: .academicSession),
+                        resultValueMin: 0, resultValueMax: 10))
                 for s in students.prefix(5) {
-                    try await client.put(GradebookResult(sourcedId: "r-\(i)-\(s)", lineItem: Reference("li-\(i)", type: .lineItem),
-                                                         student: Reference(s, type: .student), scoreStatus: .fullyGraded, score: Double(i),
-                                                         scoreDate: CalendarDate("2026-09-11")))
+                    try await client.put(
+                        GradebookResult(
+                            sourcedId: "r-\(i)-\(s)", lineItem: Reference("li-\(i)", type: .lineItem),
+                            student: Reference(s, type: .student), scoreStatus: .fullyGraded, score: Double(i),
+                            scoreDate: CalendarDate("2026-09-11")))
                 }
             }
             try await check(client, .lineItems, ["li-1", "li-2", "li-3", "li-4"])
@@ -101,7 +115,9 @@ struct PagingTests {
 
     @Test("without X-Total-Count the client follows Link and stops on a short page")
     func withoutTotalCount() async throws {
-        try await withSandbox({ $0.maxPageSize = 7; $0.quirks.omitTotalCount = true }) { (running, clock) async throws in
+        try await withSandbox({
+            $0.maxPageSize = 7; $0.quirks.omitTotalCount = true
+        }) { (running, clock) async throws in
             let expected = Set(running.sandbox.data.all(.users).map(\.id))
             for pageSize in [7, 10, 1000] {
                 let (client, _) = makeClient(running, clock: clock, pageSize: pageSize)

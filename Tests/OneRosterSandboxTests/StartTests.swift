@@ -1,9 +1,10 @@
 import Foundation
+import OneRosterSandbox
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import OneRosterSandbox
-import Testing
 
 @Suite("Starting the sandbox")
 struct StartTests {

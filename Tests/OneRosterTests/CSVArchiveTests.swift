@@ -85,7 +85,7 @@ enum CSVSample {
         Org(sourcedId: "org-1", name: "Springfield District", type: .district, identifier: "D1"),
         Org(
             sourcedId: "org-2", name: "Springfield \"Elementary\", Main St.", type: .school, identifier: "S-01",
-            parent: Reference("org-1")),
+            parent: Reference("org-1"))
     ]
     static let sessions = [
         AcademicSession(
@@ -96,7 +96,7 @@ enum CSVSample {
             endDate: date("2026-12-20"), parent: Reference("as-2027"), schoolYear: "2027"),
         AcademicSession(
             sourcedId: "as-gp1", title: "Grading period 1", type: .gradingPeriod, startDate: date("2026-08-15"),
-            endDate: date("2026-10-15"), parent: Reference("as-t1"), schoolYear: "2027"),
+            endDate: date("2026-10-15"), parent: Reference("as-t1"), schoolYear: "2027")
     ]
     static let courses = [
         Course(
@@ -112,7 +112,7 @@ enum CSVSample {
             periods: ["1", "2"]),
         Class(
             sourcedId: "cl-2", title: "Homeroom 6B", classType: .homeroom, course: Reference("c-1"),
-            school: Reference("org-2"), terms: [Reference("as-t1")]),
+            school: Reference("org-2"), terms: [Reference("as-t1")])
     ]
     static let users = [
         User(
@@ -123,7 +123,7 @@ enum CSVSample {
         User(
             sourcedId: "u-s1", username: "zoe", enabledUser: false, givenName: "Zoë", familyName: "Ñúñez 李",
             role: .student, agents: [Reference("u-p1")], orgs: [Reference("org-2")], grades: ["06"]),
-        User(sourcedId: "u-p1", username: "parent1", givenName: "Pat", familyName: "Núñez", role: .parent, orgs: [Reference("org-2")]),
+        User(sourcedId: "u-p1", username: "parent1", givenName: "Pat", familyName: "Núñez", role: .parent, orgs: [Reference("org-2")])
     ]
     static let enrollments = [
         Enrollment(
@@ -134,7 +134,7 @@ enum CSVSample {
             role: .student, primary: false),
         Enrollment(
             sourcedId: "e-3", user: Reference("u-s1"), class: Reference("cl-2"), school: Reference("org-2"),
-            role: .student),
+            role: .student)
     ]
     static let demographics = [
         Demographics(
@@ -144,7 +144,7 @@ enum CSVSample {
     ]
     static let categories = [
         Category(sourcedId: "cat-1", title: "Homework, \"take-home\""),
-        Category(sourcedId: "cat-2", title: "Tests"),
+        Category(sourcedId: "cat-2", title: "Tests")
     ]
     static let lineItems = [
         LineItem(
@@ -153,7 +153,7 @@ enum CSVSample {
             category: Reference("cat-2"), gradingPeriod: Reference("as-gp1"), resultValueMin: 0, resultValueMax: 100),
         LineItem(
             sourcedId: "li-2", title: "Reading log", class: Reference("cl-1"), category: Reference("cat-1"),
-            gradingPeriod: Reference("as-gp1"), resultValueMin: 0, resultValueMax: 12.5),
+            gradingPeriod: Reference("as-gp1"), resultValueMin: 0, resultValueMax: 12.5)
     ]
     static let results = [
         GradebookResult(
@@ -163,7 +163,7 @@ enum CSVSample {
             sourcedId: "r-2", lineItem: Reference("li-2"), student: Reference("u-s1"), scoreStatus: .exempt),
         GradebookResult(
             sourcedId: "r-3", lineItem: Reference("li-2"), student: Reference("u-s1"), scoreStatus: .notSubmitted,
-            score: 0),
+            score: 0)
     ]
 
     static let export = OneRosterCSVExport(
@@ -249,7 +249,7 @@ struct CSVArchiveTests {
                 student: Reference("u-s1"), scoreStatus: .fullyGraded, score: 80),
             GradebookResult(
                 sourcedId: "r-9", status: .active, dateLastModified: CSVSample.time("2026-10-02T08:00:00.250Z"),
-                lineItem: Reference("li-2"), student: Reference("u-s1"), scoreStatus: .partiallyGraded, score: 3),
+                lineItem: Reference("li-2"), student: Reference("u-s1"), scoreStatus: .partiallyGraded, score: 3)
         ]
         try OneRosterCSVWriter.write(OneRosterCSVExport(users: users, results: results), mode: .delta, to: url)
 
@@ -308,7 +308,7 @@ struct CSVArchiveTests {
         let files = [
             ("manifest.csv", csvManifest(["orgs": "bulk", "academicSessions": "bulk"])),
             ("orgs.csv", csvOrgsHeader + "\norg-1,,,District,district,D1,\norg-2,,,School,school,,org-1\n"),
-            ("academicSessions.csv", csvAcademicSessionsHeader + "\nas-1,,,2026–27,schoolYear,2026-08-15,2027-06-30,,2027\n"),
+            ("academicSessions.csv", csvAcademicSessionsHeader + "\nas-1,,,2026–27,schoolYear,2026-08-15,2027-06-30,,2027\n")
         ]
         let fromZip = try OneRosterCSVArchive.read(zipAt: try scratch.zip(files))
         let fromFolder = try OneRosterCSVArchive.read(directory: try scratch.folder(files))
@@ -339,7 +339,8 @@ struct CSVArchiveTests {
     @Test("a BOM, CRLF line ends, reordered columns and extra columns are read; extras become unknown fields")
     func handMadeFile() throws {
         let scratch = try CSVScratchFolder()
-        let orgs = "\u{FEFF}name,sourcedId,status,dateLastModified,type,identifier,parentSourcedId,vendorNote\r\n"
+        let orgs =
+            "\u{FEFF}name,sourcedId,status,dateLastModified,type,identifier,parentSourcedId,vendorNote\r\n"
             + "District,org-1,,,district,,,\"kept, as text\"\r\n"
         let archive = try OneRosterCSVArchive.read(
             zipAt: try scratch.zip([("manifest.csv", csvManifest(["orgs": "bulk"])), ("orgs.csv", orgs)]))
@@ -354,9 +355,11 @@ struct CSVArchiveTests {
     @Test("userIds in {type:identifier} form are read; a malformed cell is a row issue on userIds")
     func userIds() throws {
         let scratch = try CSVScratchFolder()
-        let header = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,"
+        let header =
+            "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,"
             + "familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password"
-        let users = header + "\n"
+        let users =
+            header + "\n"
             + "u-1,,,true,org-1,student,a,\"{LDAP:jdoe}, {SIS:12:3}\",A,B,,,,,,,\"09,10\",\n"
             + "u-2,,,true,org-1,student,b,LDAP:jdoe,A,B,,,,,,,,\n"
         let archive = try OneRosterCSVArchive.read(
@@ -380,7 +383,7 @@ struct CSVArchiveTests {
             zipAt: try scratch.zip([
                 ("manifest.csv", csvManifest(["orgs": "absent"])),
                 ("orgs.csv", csvOrgsHeader + "\norg-1,,,District,district,,\n"),
-                ("categories.csv", "sourcedId,status,dateLastModified,title\ncat-1,,,Tests\n"),
+                ("categories.csv", "sourcedId,status,dateLastModified,title\ncat-1,,,Tests\n")
             ]))
         #expect(archive.orgs == nil)
         #expect(archive.categories == nil)
@@ -395,7 +398,7 @@ struct CSVArchiveTests {
         let archive = try OneRosterCSVArchive.read(
             zipAt: try scratch.zip([
                 ("export/manifest.csv", csvManifest(["categories": "bulk"])),
-                ("export/categories.csv", "sourcedId,status,dateLastModified,title\ncat-1,,,Tests\n"),
+                ("export/categories.csv", "sourcedId,status,dateLastModified,title\ncat-1,,,Tests\n")
             ]))
         #expect(archive.categories?.records.map(\.title) == ["Tests"])
         #expect(archive.warnings.count == 1)
@@ -447,7 +450,7 @@ struct CSVArchiveTests {
                     (
                         "academicSessions.csv",
                         "sourcedId,status,dateLastModified,title,type,startDate,parentSourcedId,schoolYear\n"
-                    ),
+                    )
                 ]))
         }
         #expect(error?.file == "academicSessions.csv")
@@ -459,7 +462,8 @@ struct CSVArchiveTests {
     func users12Header() {
         let error = expectCSVError {
             let scratch = try CSVScratchFolder()
-            let header = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,"
+            let header =
+                "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,"
                 + "middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,"
                 + "resourceSourcedIds,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns"
             _ = try OneRosterCSVArchive.read(
@@ -477,7 +481,7 @@ struct CSVArchiveTests {
             _ = try OneRosterCSVArchive.read(
                 zipAt: try scratch.zip([
                     ("manifest.csv", csvManifest(["categories": "bulk"])),
-                    ("categories.csv", "sourcedId,status,dateLastModified,title,title\n"),
+                    ("categories.csv", "sourcedId,status,dateLastModified,title,title\n")
                 ]))
         }
         #expect(error?.file == "categories.csv")
@@ -494,7 +498,7 @@ struct CSVArchiveTests {
                     (
                         "orgs.csv",
                         csvOrgsHeader + "\norg-1,,,District,district,,\norg-2,,,\"Unclosed school,school,,org-1\n"
-                    ),
+                    )
                 ]))
         }
         #expect(error?.file == "orgs.csv")
@@ -510,7 +514,7 @@ struct CSVArchiveTests {
             _ = try OneRosterCSVArchive.read(
                 zipAt: try scratch.zip([
                     ("manifest.csv", csvManifest(["orgs": "bulk"])),
-                    ("orgs.csv", csvOrgsHeader + "\norg-1,,,The \"Best\" District,district,,\n"),
+                    ("orgs.csv", csvOrgsHeader + "\norg-1,,,The \"Best\" District,district,,\n")
                 ]))
         }
         #expect(error?.file == "orgs.csv")
@@ -546,13 +550,14 @@ struct CSVArchiveTests {
     @Test("a bad date skips only its row, reported with file, line and column startDate")
     func badDate() throws {
         let scratch = try CSVScratchFolder()
-        let sessions = csvAcademicSessionsHeader + "\n"
+        let sessions =
+            csvAcademicSessionsHeader + "\n"
             + "as-1,,,Year,schoolYear,2026-08-15,2027-06-30,,2027\n"
             + "as-2,,,\"Term,\nwith a line break\",term,2026-13-01,2026-12-20,as-1,2027\n"
             + "as-3,,,Term 2,term,2027-01-05,2027-06-30,as-1,2027\n"
         let archive = try OneRosterCSVArchive.read(
             zipAt: try scratch.zip([
-                ("manifest.csv", csvManifest(["academicSessions": "bulk"])), ("academicSessions.csv", sessions),
+                ("manifest.csv", csvManifest(["academicSessions": "bulk"])), ("academicSessions.csv", sessions)
             ]))
         #expect(archive.academicSessions?.records.map(\.sourcedId) == ["as-1", "as-3"])
         #expect(archive.academicSessions?.lines == [2, 5])
@@ -568,7 +573,8 @@ struct CSVArchiveTests {
     @Test("a score status outside 1.1 is a row issue on scoreStatus")
     func badScoreStatus() throws {
         let scratch = try CSVScratchFolder()
-        let results = csvResultsHeader + "\n"
+        let results =
+            csvResultsHeader + "\n"
             + "r-1,,,li-1,u-1,late,50,2026-09-09,\n"
             + "r-2,,,li-1,u-2,fully graded,90,2026-09-09,ok\n"
         let archive = try OneRosterCSVArchive.read(
@@ -585,7 +591,7 @@ struct CSVArchiveTests {
         let categories = "sourcedId,status,dateLastModified,title\ncat-1,,,Tests\ncat-2,,,Home,work\ncat-3,,,Quizzes\n"
         let archive = try OneRosterCSVArchive.read(
             zipAt: try scratch.zip([
-                ("manifest.csv", csvManifest(["categories": "bulk"])), ("categories.csv", categories),
+                ("manifest.csv", csvManifest(["categories": "bulk"])), ("categories.csv", categories)
             ]))
         #expect(archive.categories?.records.map(\.sourcedId) == ["cat-1", "cat-3"])
         let issue = try #require(archive.issues.first)
@@ -598,7 +604,8 @@ struct CSVArchiveTests {
     @Test("a missing reference is reported under its CSV column name")
     func missingReference() throws {
         let scratch = try CSVScratchFolder()
-        let classes = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,"
+        let classes =
+            "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,"
             + "schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n"
             + "cl-1,,,Math,,,M1,scheduled,,org-2,\"t1, t2\",,,\n"
             + "cl-2,,,Art,,c-2,A1,scheduled,,org-2,t1,,,\"1,2\"\n"
@@ -611,13 +618,14 @@ struct CSVArchiveTests {
     @Test("a delta row without dateLastModified is a row issue; a repeated sourcedId too")
     func deltaRowRules() throws {
         let scratch = try CSVScratchFolder()
-        let categories = "sourcedId,status,dateLastModified,title\n"
+        let categories =
+            "sourcedId,status,dateLastModified,title\n"
             + "cat-1,active,2026-10-01T00:00:00Z,Tests\n"
             + "cat-2,tobedeleted,,Old\n"
             + "cat-1,active,2026-10-02T00:00:00Z,Tests again\n"
         let archive = try OneRosterCSVArchive.read(
             zipAt: try scratch.zip([
-                ("manifest.csv", csvManifest(["categories": "delta"])), ("categories.csv", categories),
+                ("manifest.csv", csvManifest(["categories": "delta"])), ("categories.csv", categories)
             ]))
         #expect(archive.categories?.records.map(\.title) == ["Tests"])
         #expect(archive.issues.map(\.column) == ["dateLastModified", "sourcedId"])

@@ -1,9 +1,9 @@
 import Foundation
+import OneRosterSandbox
 import Testing
 import ZIPFoundation
 
 @testable import OneRoster
-import OneRosterSandbox
 
 /// Mutated OneRoster CSV exports against the roster reader, for a bounded time: byte flips;
 /// quotes, commas, CR, LF, BOMs and NULs where they do not belong; ragged rows; duplicated and
@@ -42,8 +42,9 @@ struct CSVFuzzTests {
         // of the few threads the suite's async tests share nor waits for one between inputs.
         let run = try await Self.onThread { try Self.run(seconds: seconds, seed: seed, work: work) }
         for failure in run.failures { Issue.record(Comment(rawValue: failure)) }
-        print("CSV fuzz: \(run.n) inputs, \(run.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); "
-              + "resident \(run.baseline) MiB at start, \(run.peak) MiB at most; one input added \(run.worstInput.growth) MiB at most")
+        print(
+            "CSV fuzz: \(run.n) inputs, \(run.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); "
+                + "resident \(run.baseline) MiB at start, \(run.peak) MiB at most; one input added \(run.worstInput.growth) MiB at most")
         #expect(run.counts["read"] ?? 0 > 0 && run.counts["refused"] ?? 0 > 0, "the inputs should be both read and refused: \(run.counts)")
         #expect(run.worstInput.growth < Self.maxInputGrowthMiB, "\(run.worstInput.label) grew the resident set by \(run.worstInput.growth) MiB (seed \(seed))")
         #expect(run.peak - run.baseline < Self.maxGrowthMiB, "the resident set grew from \(run.baseline) to \(run.peak) MiB")
@@ -311,8 +312,10 @@ struct CSVMutator {
             for _ in 0..<count where !bytes.isEmpty { bytes[rng.below(bytes.count)] ^= UInt8(1 + rng.below(255)) }
             return "\(count) bytes flipped in \(name)"
         case 1:
-            let tokens: [[UInt8]] = [[0x22], [0x2C], [0x0D], [0x0A], [0x0D, 0x0A], [0xEF, 0xBB, 0xBF], [0x00], [0x22, 0x22], [0x22, 0x2C, 0x22],
-                                     [0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x2C, 0x2C, 0x2C]]
+            let tokens: [[UInt8]] = [
+                [0x22], [0x2C], [0x0D], [0x0A], [0x0D, 0x0A], [0xEF, 0xBB, 0xBF], [0x00], [0x22, 0x22], [0x22, 0x2C, 0x22],
+                [0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x2C, 0x2C, 0x2C]
+            ]
             let token = tokens[rng.below(tokens.count)]
             let times = 1 + rng.below(4)
             for _ in 0..<times { bytes.insert(contentsOf: token, at: rng.below(bytes.count + 1)) }
@@ -345,7 +348,8 @@ struct CSVMutator {
             return "header column \(c) of \(name) \(what)"
         case 4:
             let length = rng.below(200_000)
-            var field: [UInt8] = rng.coin() ? [0x22] + Array(repeating: UInt8(ascii: "a"), count: length) + [0x22] : Array(repeating: UInt8(ascii: "b"), count: length)
+            var field: [UInt8] =
+                rng.coin() ? [0x22] + Array(repeating: UInt8(ascii: "a"), count: length) + [0x22] : Array(repeating: UInt8(ascii: "b"), count: length)
             if rng.coin() { field = field.map { $0 == UInt8(ascii: "a") ? UInt8(ascii: ",") : $0 } }
             bytes.insert(contentsOf: field, at: rng.below(bytes.count + 1))
             return "a field of \(length) bytes in \(name)"
@@ -375,7 +379,8 @@ struct CSVMutator {
             let what: String
             switch rng.below(7) {
             case 0: text = text.replacingOccurrences(of: "oneroster.version,1.1", with: "oneroster.version,1.2"); what = "version 1.2"
-            case 1: text = text.replacingOccurrences(of: "file.users,bulk", with: "file.users,sometimes")
+            case 1:
+                text = text.replacingOccurrences(of: "file.users,bulk", with: "file.users,sometimes")
                 text = text.replacingOccurrences(of: "file.users,delta", with: "file.users,sometimes"); what = "a bad mode"
             case 2: text = text.replacingOccurrences(of: "file.orgs,", with: "file.xorgs,"); what = "orgs unlisted"
             case 3: text = text.replacingOccurrences(of: "file.classResources,absent", with: "file.classResources,bulk"); what = "an unsupported file listed"
@@ -448,8 +453,9 @@ struct CSVFuzzFindingTests {
         let scratch = try CSVScratchFolder()
         let body = Data([0x00, 0xFF, 0xFF, 0x00, 0x00]) + Data(csvManifest(["orgs": "absent"]).utf8)
         let archive = try Archive(url: scratch.url.appendingPathComponent("unended.zip"), accessMode: .create)
-        try archive.addEntry(with: "manifest.csv", type: .file, uncompressedSize: Int64(body.count), compressionMethod: .none,
-                             provider: { position, size in body.subdata(in: Int(position)..<Int(position) + size) })
+        try archive.addEntry(
+            with: "manifest.csv", type: .file, uncompressedSize: Int64(body.count), compressionMethod: .none,
+            provider: { position, size in body.subdata(in: Int(position)..<Int(position) + size) })
         let url = scratch.url.appendingPathComponent("unended.zip")
         var bytes = try Data(contentsOf: url)
         bytes[8] = 8

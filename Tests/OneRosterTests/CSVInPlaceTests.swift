@@ -1,8 +1,8 @@
 import Foundation
+import OneRosterSandbox
 import Testing
 
 @testable import OneRoster
-import OneRosterSandbox
 
 /// The CSV reader reads a row in place (``FieldReader/init(csv:path:)``) instead of building the
 /// JSON object the 1.1 binding maps it to and decoding that. Both must give the same records
@@ -149,7 +149,7 @@ struct CSVInPlaceTests {
     static let dates = ["startDate", "endDate", "beginDate", "birthDate", "assignDate", "dueDate", "scoreDate"]
     static let bools = [
         "enabledUser", "primary", "americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
-        "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity",
+        "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity"
     ]
     static let numbers = ["resultValueMin", "resultValueMax", "score"]
 
@@ -206,7 +206,7 @@ struct CSVParserRunTests {
         var rng = SeededRandom(seed: 0xC5F0_0000 + seed)
         let alphabet: [[UInt8]] = [
             Array("abc".utf8), Array("x".utf8), [UInt8(ascii: ",")], [UInt8(ascii: "\"")], [UInt8(ascii: "\"")],
-            [UInt8(ascii: "\r")], [UInt8(ascii: "\n")], Array("\r\n".utf8), Array("é".utf8), [0xFF], Array(repeating: UInt8(ascii: "z"), count: 40),
+            [UInt8(ascii: "\r")], [UInt8(ascii: "\n")], Array("\r\n".utf8), Array("é".utf8), [0xFF], Array(repeating: UInt8(ascii: "z"), count: 40)
         ]
         var input: [UInt8] = rng.below(5) == 0 ? [0xEF, 0xBB, 0xBF] : []
         for _ in 0..<rng.below(400) { input += rng.pick(alphabet) }

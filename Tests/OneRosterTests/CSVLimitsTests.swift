@@ -63,8 +63,11 @@ struct CSVLimitsTests {
         let scratch = try CSVScratchFolder()
         let files = [
             ("manifest.csv", csvManifest(["orgs": "bulk"])),
-            ("orgs.csv", "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n"
-                + (1...200).map { "o\($0),,,School \($0),school,,\n" }.joined()),
+            (
+                "orgs.csv",
+                "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n"
+                    + (1...200).map { "o\($0),,,School \($0),school,,\n" }.joined()
+            )
         ]
         let small = CSVLimits(maxEntryBytes: 2_000)
         let zip = try scratch.zip(files)
@@ -105,7 +108,7 @@ struct CSVLimitsTests {
         let rows = (1...2_000).map { "o\($0),,,School number \($0),school,,\n" }.joined()
         let zip = try scratch.zip([
             ("manifest.csv", csvManifest(["orgs": "bulk"])),
-            ("orgs.csv", csvOrgsHeader + "\n" + rows + "o2001,,,\"unterminated,school,,\n"),
+            ("orgs.csv", csvOrgsHeader + "\n" + rows + "o2001,,,\"unterminated,school,,\n")
         ])
         var reader = try OneRosterCSVReader(zipAt: zip)
         var batches: [Int] = []

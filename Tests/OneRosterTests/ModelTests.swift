@@ -28,9 +28,10 @@ struct ModelTests {
 
     @Test("Codable goes through the same exact mapping")
     func codable() throws {
-        let result = GradebookResult(sourcedId: "r-1", lineItem: Reference("li-1", type: .lineItem), student: Reference("s-1", type: .student),
-                                     scoreStatus: .partiallyGraded, score: 7.5, scoreDate: CalendarDate("2026-09-03"), comment: "good",
-                                     unknownFields: ["extra": true])
+        let result = GradebookResult(
+            sourcedId: "r-1", lineItem: Reference("li-1", type: .lineItem), student: Reference("s-1", type: .student),
+            scoreStatus: .partiallyGraded, score: 7.5, scoreDate: CalendarDate("2026-09-03"), comment: "good",
+            unknownFields: ["extra": true])
         let data = try JSONEncoder().encode(result)
         let object = try #require(JSONValue.parse(data).objectValue)
         #expect(object["scoreStatus"] == "partially graded")
@@ -42,7 +43,9 @@ struct ModelTests {
     @Test("scoreStatus is exactly one of the five 1.1 strings", arguments: ScoreStatus.allCases)
     func scoreStatusStrings(status: ScoreStatus) throws {
         #expect(["exempt", "fully graded", "not submitted", "partially graded", "submitted"].contains(status.rawValue))
-        let r = try GradebookResult(json: ["sourcedId": "r", "lineItem": ["sourcedId": "l"], "student": ["sourcedId": "s"], "scoreStatus": .string(status.rawValue)])
+        let r = try GradebookResult(json: [
+            "sourcedId": "r", "lineItem": ["sourcedId": "l"], "student": ["sourcedId": "s"], "scoreStatus": .string(status.rawValue)
+        ])
         #expect(r.scoreStatus == status)
     }
 
@@ -55,8 +58,10 @@ struct ModelTests {
 
     @Test("dates and date-times are different types on the wire")
     func datesVersusDateTimes() throws {
-        let s = try AcademicSession(json: ["sourcedId": "gp", "title": "Q1", "type": "gradingPeriod", "startDate": "2026-08-17", "endDate": "2026-10-16",
-                                           "schoolYear": "2027"])
+        let s = try AcademicSession(json: [
+            "sourcedId": "gp", "title": "Q1", "type": "gradingPeriod", "startDate": "2026-08-17", "endDate": "2026-10-16",
+            "schoolYear": "2027"
+        ])
         #expect(s.startDate == CalendarDate(year: 2026, month: 8, day: 17))
         #expect(s.json["endDate"] == "2026-10-16")
         #expect(s.contains(CalendarDate(year: 2026, month: 10, day: 16)!))
@@ -69,11 +74,15 @@ struct ModelTests {
 
     @Test("1.1 booleans are strings on the wire and read either way")
     func booleans() throws {
-        let u = try User(json: ["sourcedId": "u", "role": "student", "enabledUser": "false", "orgs": [["sourcedId": "o"]], "username": "ana",
-                                "givenName": "Ana", "familyName": "Lopez"])
+        let u = try User(json: [
+            "sourcedId": "u", "role": "student", "enabledUser": "false", "orgs": [["sourcedId": "o"]], "username": "ana",
+            "givenName": "Ana", "familyName": "Lopez"
+        ])
         #expect(u.enabledUser == false)
         #expect(u.json["enabledUser"] == "false")
-        let e = try Enrollment(json: ["sourcedId": "e", "user": ["sourcedId": "u"], "class": ["sourcedId": "c"], "school": ["sourcedId": "s"], "role": "teacher", "primary": true])
+        let e = try Enrollment(json: [
+            "sourcedId": "e", "user": ["sourcedId": "u"], "class": ["sourcedId": "c"], "school": ["sourcedId": "s"], "role": "teacher", "primary": true
+        ])
         #expect(e.primary == true)
     }
 
@@ -90,11 +99,18 @@ struct ModelTests {
         let day = CalendarDate(year: 2026, month: 9, day: 1)!
         let stamp = DateTime.parse("2026-09-01T12:00:00Z")!
         try roundTrip(Org(sourcedId: "o", dateLastModified: stamp, name: "North High", type: .school, identifier: "NH", parent: Reference("d")))
-        try roundTrip(AcademicSession(sourcedId: "t", title: "Fall", type: .term, startDate: day, endDate: day.adding(days: 90), parent: Reference("y"), schoolYear: "2027"))
+        try roundTrip(
+            AcademicSession(
+                sourcedId: "t", title: "Fall", type: .term, startDate: day, endDate: day.adding(days: 90), parent: Reference("y"), schoolYear: "2027"))
         try roundTrip(Course(sourcedId: "c", title: "Biology", courseCode: "BIO", grades: ["09", "10"], subjects: ["Science"], org: Reference("o")))
-        try roundTrip(Class(sourcedId: "k", title: "Bio P1", classCode: "BIO-1", course: Reference("c"), school: Reference("o"), terms: [Reference("t")], periods: ["1"]))
-        try roundTrip(User(sourcedId: "u", username: "ava", userIds: [.init(type: "LDAP", identifier: "ava")], givenName: "Ava", familyName: "Kim", role: .teacher, orgs: [Reference("o")]))
-        try roundTrip(Enrollment(sourcedId: "e", user: Reference("u"), class: Reference("k"), school: Reference("o"), role: .student, primary: false, beginDate: day))
+        try roundTrip(
+            Class(sourcedId: "k", title: "Bio P1", classCode: "BIO-1", course: Reference("c"), school: Reference("o"), terms: [Reference("t")], periods: ["1"]))
+        try roundTrip(
+            User(
+                sourcedId: "u", username: "ava", userIds: [.init(type: "LDAP", identifier: "ava")], givenName: "Ava", familyName: "Kim", role: .teacher,
+                orgs: [Reference("o")]))
+        try roundTrip(
+            Enrollment(sourcedId: "e", user: Reference("u"), class: Reference("k"), school: Reference("o"), role: .student, primary: false, beginDate: day))
         try roundTrip(Demographics(sourcedId: "u", birthDate: day, sex: "female", flags: ["asian": true, "white": false]))
         try roundTrip(Category(sourcedId: "cat", title: "Homework"))
     }
@@ -108,15 +124,18 @@ struct ModelTests {
 
 @Suite("Dates and times")
 struct DateTimeTests {
-    @Test("date-times parse in every form servers send", arguments: [
-        ("2026-01-01T00:00:00Z", 1_767_225_600.0), ("2026-01-01T00:00:00.500Z", 1_767_225_600.5),
-        ("2026-01-01T01:00:00+01:00", 1_767_225_600.0), ("2026-01-01", 1_767_225_600.0), ("2025-12-31T19:00:00-05:00", 1_767_225_600.0),
-    ])
+    @Test(
+        "date-times parse in every form servers send",
+        arguments: [
+            ("2026-01-01T00:00:00Z", 1_767_225_600.0), ("2026-01-01T00:00:00.500Z", 1_767_225_600.5),
+            ("2026-01-01T01:00:00+01:00", 1_767_225_600.0), ("2026-01-01", 1_767_225_600.0), ("2025-12-31T19:00:00-05:00", 1_767_225_600.0)
+        ])
     func parse(text: String, epoch: Double) {
         #expect(DateTime.parse(text)?.timeIntervalSince1970 == epoch)
     }
 
-    @Test("malformed date-times are refused", arguments: ["2026-13-01T00:00:00Z", "2026-02-30", "2026-01-01T25:00:00Z", "yesterday", "2026-01-01T00:00:00+0100"])
+    @Test(
+        "malformed date-times are refused", arguments: ["2026-13-01T00:00:00Z", "2026-02-30", "2026-01-01T25:00:00Z", "yesterday", "2026-01-01T00:00:00+0100"])
     func refuse(text: String) {
         #expect(DateTime.parse(text) == nil)
     }

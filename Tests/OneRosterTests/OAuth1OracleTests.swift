@@ -62,7 +62,8 @@ struct OAuth1OracleTests {
             }
             if !items.isEmpty {
                 // Every reserved character escaped, as the client sends its queries.
-                components.percentEncodedQuery = items.map { PercentEncoding.encode($0.name) + "=" + PercentEncoding.encode($0.value ?? "") }.joined(separator: "&")
+                components.percentEncodedQuery = items.map { PercentEncoding.encode($0.name) + "=" + PercentEncoding.encode($0.value ?? "") }.joined(
+                    separator: "&")
             }
             let url = try #require(components.url)
             let secret = Self.text(&g, max: 20)

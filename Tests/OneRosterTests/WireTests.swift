@@ -12,16 +12,20 @@ struct FilterTests {
         #expect(Filter.field("title", .contains, "quiz").or(.field("title", .contains, "test")).description == "title~'quiz' OR title~'test'")
     }
 
-    @Test("the parser reads back what the builder writes", arguments: [
-        "dateLastModified>'2026-01-01T00:00:00Z'", "role='student' AND status!='tobedeleted'", "title~'a b' OR title~'c AND d'", "score>='9.5'",
-    ])
+    @Test(
+        "the parser reads back what the builder writes",
+        arguments: [
+            "dateLastModified>'2026-01-01T00:00:00Z'", "role='student' AND status!='tobedeleted'", "title~'a b' OR title~'c AND d'", "score>='9.5'"
+        ])
     func parse(text: String) throws {
         #expect(try Filter.parse(text).description == text)
     }
 
-    @Test("bad filters are refused with a reason", arguments: [
-        "role=student", "role='student' AND x='1' OR y='2'", "='x'", "role=='x'", "role='x", "role='x' NOR b='y'",
-    ])
+    @Test(
+        "bad filters are refused with a reason",
+        arguments: [
+            "role=student", "role='student' AND x='1' OR y='2'", "='x'", "role=='x'", "role='x", "role='x' NOR b='y'"
+        ])
     func refuse(text: String) {
         #expect(throws: Filter.ParseError.self) { try Filter.parse(text) }
     }
@@ -36,18 +40,21 @@ struct FilterTests {
 
 @Suite("Errors and classification")
 struct ErrorTests {
-    @Test("every status maps to the action the worker needs", arguments: [
-        (400, "", OneRosterError.Kind.invalidData), (401, "", .auth), (403, "forbidden", .auth), (403, "Rate Limit Exceeded", .rateLimited),
-        (404, "", .notFound), (409, "", .invalidData), (422, "", .invalidData), (429, "", .rateLimited), (500, "", .retryable),
-        (502, "", .retryable), (503, "", .retryable), (408, "", .retryable),
-    ])
+    @Test(
+        "every status maps to the action the worker needs",
+        arguments: [
+            (400, "", OneRosterError.Kind.invalidData), (401, "", .auth), (403, "forbidden", .auth), (403, "Rate Limit Exceeded", .rateLimited),
+            (404, "", .notFound), (409, "", .invalidData), (422, "", .invalidData), (429, "", .rateLimited), (500, "", .retryable),
+            (502, "", .retryable), (503, "", .retryable), (408, "", .retryable)
+        ])
     func classify(status: Int, body: String, kind: OneRosterError.Kind) {
         #expect(OneRosterError.classify(status: status, bodyText: body) == kind)
     }
 
     @Test("imsx status info is read bare or wrapped")
     func imsx() {
-        let bare = #"{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"lineItem.title: too long","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"invaliddata"}]}}"#
+        let bare =
+            #"{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"lineItem.title: too long","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"invaliddata"}]}}"#
         let b = ErrorBody.parse(Data(bare.utf8))
         #expect(b?.codeMajor == "failure")
         #expect(b?.description == "lineItem.title: too long")
@@ -56,13 +63,18 @@ struct ErrorTests {
         #expect(ErrorBody.parse(Data(wrapped.utf8))?.description == "nope")
     }
 
-    @Test("the other body shapes seen in the wild are read too", arguments: [
-        (#"{"statusInfoSet":[{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldValue":"unknownobject"}]}}]}"#, nil as String?, "unknownobject" as String?),
-        (#"{"CodeMajor":"failure","Severity":"error","Description":"Class not found","CodeMinor":"unknownobject"}"#, "Class not found", "unknownobject"),
-        (#"{"error":"invalid_client","error_description":"bad secret"}"#, "bad secret", nil),
-        (#"{"error":"Rate limit exceeded"}"#, "Rate limit exceeded", nil),
-        ("Service   Unavailable\n", "Service Unavailable", nil),
-    ])
+    @Test(
+        "the other body shapes seen in the wild are read too",
+        arguments: [
+            (
+                #"{"statusInfoSet":[{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldValue":"unknownobject"}]}}]}"#,
+                nil as String?, "unknownobject" as String?
+            ),
+            (#"{"CodeMajor":"failure","Severity":"error","Description":"Class not found","CodeMinor":"unknownobject"}"#, "Class not found", "unknownobject"),
+            (#"{"error":"invalid_client","error_description":"bad secret"}"#, "bad secret", nil),
+            (#"{"error":"Rate limit exceeded"}"#, "Rate limit exceeded", nil),
+            ("Service   Unavailable\n", "Service Unavailable", nil)
+        ])
     func lenient(body: String, description: String?, minor: String?) {
         let b = ErrorBody.parse(Data(body.utf8))
         #expect(b != nil)
@@ -103,11 +115,15 @@ struct ErrorTests {
 @Suite("OAuth 1.0a signatures")
 struct OAuth1Tests {
     // Reference values computed independently (Python hmac + urllib.parse.quote with safe="-._~").
-    static let url = URL(string: "http://127.0.0.1:8085/ims/oneroster/v1p1/users?limit=100&offset=0&filter=dateLastModified%3E%272026-01-01T00%3A00%3A00Z%27%20AND%20role%3D%27student%27")!
+    static let url = URL(
+        string:
+            "http://127.0.0.1:8085/ims/oneroster/v1p1/users?limit=100&offset=0&filter=dateLastModified%3E%272026-01-01T00%3A00%3A00Z%27%20AND%20role%3D%27student%27"
+    )!
 
     func header(_ method: OAuth1Signer.Method) -> [String: String] {
-        let signer = OAuth1Signer(consumerKey: "key", consumerSecret: "sécret", method: method,
-                                  clock: ManualWallClock(Date(timeIntervalSince1970: 1_790_000_000)), nonce: { "abc123" })
+        let signer = OAuth1Signer(
+            consumerKey: "key", consumerSecret: "sécret", method: method,
+            clock: ManualWallClock(Date(timeIntervalSince1970: 1_790_000_000)), nonce: { "abc123" })
         return OAuth1Signature.parseAuthorizationHeader(signer.authorizationHeader(method: "GET", url: Self.url)) ?? [:]
     }
 

@@ -8,7 +8,7 @@ struct GradeMappingTests {
         (.excused, .exempt, "exempt"),
         (.incomplete, .partiallyGraded, "partially graded"),
         (.missing, .notSubmitted, "not submitted"),
-        (nil, .fullyGraded, "fully graded"),
+        (nil, .fullyGraded, "fully graded")
     ]
 
     @Test("each LMS exception maps to the seed's OneRoster 1.1 scoreStatus", arguments: table)

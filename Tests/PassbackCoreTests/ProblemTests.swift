@@ -12,7 +12,7 @@ struct ProblemTests {
         (.scoreInvalid, "SCORE_INVALID"), (.commentTooLong, "COMMENT_TOO_LONG"),
         (.scoreUnusuallyHigh, "SCORE_UNUSUALLY_HIGH"), (.sisRejected, "SIS_REJECTED"),
         (.sisAuthFailed, "SIS_AUTH_FAILED"), (.sisUnavailable, "SIS_UNAVAILABLE"), (.sisConnectionBlocked, "SIS_CONNECTION_BLOCKED"),
-        (.sisDiffers, "SIS_DIFFERS"),
+        (.sisDiffers, "SIS_DIFFERS")
     ]
 
     @Test("every code has its stable wire string", arguments: rawValues)
@@ -26,8 +26,9 @@ struct ProblemTests {
         #expect(ProblemCode.allCases.count == 16)
     }
 
-    @Test("only a long comment, an unusually high score and a SIS that holds other values are warnings; everything else stops the write",
-          arguments: ProblemCode.allCases)
+    @Test(
+        "only a long comment, an unusually high score and a SIS that holds other values are warnings; everything else stops the write",
+        arguments: ProblemCode.allCases)
     func severity(code: ProblemCode) {
         #expect(code.severity == ([.commentTooLong, .scoreUnusuallyHigh, .sisDiffers].contains(code) ? .warning : .error))
         #expect(Problem(code: code, message: "m").severity == code.severity)
@@ -44,7 +45,7 @@ struct ProblemTests {
 
     static let periods = [
         GradingPeriodInfo(sourcedId: "q2", title: "Q2", startDay: "2026-10-19", endDay: "2026-12-18"),
-        GradingPeriodInfo(sourcedId: "q1", title: "Q1", startDay: "2026-08-17", endDay: "2026-10-16"),
+        GradingPeriodInfo(sourcedId: "q1", title: "Q1", startDay: "2026-08-17", endDay: "2026-10-16")
     ]
 
     static let messages: [MessageCase] = [
@@ -96,11 +97,14 @@ struct ProblemTests {
             problem: .sisConnectionBlocked(cause: "the SIS refused Passback's credentials: set CONNECTION_D_CLIENT_SECRET"), code: .sisConnectionBlocked,
             field: nil, mustMention: ["held", "CONNECTION_D_CLIENT_SECRET", "go on their own"]),
         MessageCase(
-            problem: .sisDiffers(object: "the result of student stu-9", fields: [("score", "\"7.0\"", "\"10.0\""), ("comment", "\"Good\"", "nothing")],
-                                 studentSourcedId: "stu-9"),
+            problem: .sisDiffers(
+                object: "the result of student stu-9", fields: [("score", "\"7.0\"", "\"10.0\""), ("comment", "\"Good\"", "nothing")],
+                studentSourcedId: "stu-9"),
             code: .sisDiffers, field: "score",
-            mustMention: ["student stu-9", "score: sent \"7.0\", SIS holds \"10.0\"", "comment: sent \"Good\", SIS holds nothing",
-                          "next Sync Changes writes it again", "change it in the LMS"]),
+            mustMention: [
+                "student stu-9", "score: sent \"7.0\", SIS holds \"10.0\"", "comment: sent \"Good\", SIS holds nothing",
+                "next Sync Changes writes it again", "change it in the LMS"
+            ])
     ]
 
     @Test("every code's message names the facts and tells what to fix", arguments: messages)

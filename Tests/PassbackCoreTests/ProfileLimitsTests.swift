@@ -5,8 +5,10 @@ import Testing
 
 @Suite("A connection's overrides of its vendor profile's limits")
 struct ProfileLimitsTests {
-    static func plan(_ material: MaterialInfo = Fixture.material, grades: [GradeInfo] = [], limits: ProfileLimits,
-                     profile: VendorProfile = .standard) -> ItemPlan {
+    static func plan(
+        _ material: MaterialInfo = Fixture.material, grades: [GradeInfo] = [], limits: ProfileLimits,
+        profile: VendorProfile = .standard
+    ) -> ItemPlan {
         Validation.plan(material: material, grades: grades, section: Fixture.section, profile: limits.applied(to: profile))
     }
 
@@ -24,8 +26,9 @@ struct ProfileLimitsTests {
 
     @Test("a comment limit cuts comments to it, with the warning")
     func commentLimit() {
-        let plan = Self.plan(grades: [GradeInfo(studentSourcedId: "s1", score: 5, comment: String(repeating: "c", count: 30))],
-                             limits: ProfileLimits(commentLimit: 20))
+        let plan = Self.plan(
+            grades: [GradeInfo(studentSourcedId: "s1", score: 5, comment: String(repeating: "c", count: 30))],
+            limits: ProfileLimits(commentLimit: 20))
         #expect(plan.results.first?.comment?.count == 20)
         #expect(plan.problems.map(\.code) == [.commentTooLong])
         #expect(plan.problems.first?.message.contains("accepts 20") == true)
@@ -63,13 +66,18 @@ struct ProfileLimitsTests {
         #expect(ProfileLimits().isEmpty && !ProfileLimits(commentLimit: 100).isEmpty)
     }
 
-    @Test("bad overrides are named with their key", arguments: [
-        (ProfileLimits(titleLimit: 0), "connection.x.titleLimit must be a whole number of characters from 1"),
-        (ProfileLimits(commentLimit: -5), "connection.x.commentLimit"),
-        (ProfileLimits(categoryTitleLimit: 200_000), "connection.x.categoryTitleLimit"),
-        (ProfileLimits(genericCategory: " Misc"), "connection.x.genericCategory must not start or end with spaces"),
-        (ProfileLimits(categoryTitleLimit: 5, genericCategory: "Uncategorized"), "'Uncategorized' has 13 characters but connection.x.categoryTitleLimit is 5"),
-    ])
+    @Test(
+        "bad overrides are named with their key",
+        arguments: [
+            (ProfileLimits(titleLimit: 0), "connection.x.titleLimit must be a whole number of characters from 1"),
+            (ProfileLimits(commentLimit: -5), "connection.x.commentLimit"),
+            (ProfileLimits(categoryTitleLimit: 200_000), "connection.x.categoryTitleLimit"),
+            (ProfileLimits(genericCategory: " Misc"), "connection.x.genericCategory must not start or end with spaces"),
+            (
+                ProfileLimits(categoryTitleLimit: 5, genericCategory: "Uncategorized"),
+                "'Uncategorized' has 13 characters but connection.x.categoryTitleLimit is 5"
+            )
+        ])
     func problems(limits: ProfileLimits, mentions: String) {
         let problems = limits.problems(on: .standard, keyPrefix: "connection.x.")
         #expect(problems.count == 1)
@@ -80,6 +88,7 @@ struct ProfileLimitsTests {
     func categoryLimitAgainstProfile() {
         #expect(ProfileLimits(categoryTitleLimit: 3).problems(on: .synergy, keyPrefix: "k.").first?.contains("'General' has 7 characters") == true)
         #expect(ProfileLimits(categoryTitleLimit: 7).problems(on: .synergy, keyPrefix: "k.").isEmpty)
-        #expect(ProfileLimits(titleLimit: 50, commentLimit: 255, dueDateRequired: true, genericCategory: "Misc").problems(on: .standard, keyPrefix: "k.").isEmpty)
+        #expect(
+            ProfileLimits(titleLimit: 50, commentLimit: 255, dueDateRequired: true, genericCategory: "Misc").problems(on: .standard, keyPrefix: "k.").isEmpty)
     }
 }

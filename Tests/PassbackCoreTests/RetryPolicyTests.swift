@@ -9,7 +9,7 @@ struct RetryPolicyTests {
 
     /// attempt → ceiling: 2 × 2^(attempt−1), capped at 600.
     static let ceilings: [Int: TimeInterval] = [
-        1: 2, 2: 4, 3: 8, 4: 16, 5: 32, 6: 64, 7: 128, 8: 256, 9: 512, 10: 600, 11: 600, 12: 600, 13: 600, 14: 600, 15: 600,
+        1: 2, 2: 4, 3: 8, 4: 16, 5: 32, 6: 64, 7: 128, 8: 256, 9: 512, 10: 600, 11: 600, 12: 600, 13: 600, 14: 600, 15: 600
     ]
 
     @Test("backoff stays in [base/2, ceiling) and is spread linearly by the random draw", arguments: 1...15, [0.0, 0.5, 0.999])
@@ -69,13 +69,17 @@ struct RetryPolicyTests {
             name: "malformed gives up too", failure: .malformedResponse("garbage"), attempt: 13,
             expected: .cancel(reason: "gave up after 13 attempts: garbage")),
         OutcomeCase(name: "Retry-After is honoured", failure: .rateLimited(retryAfter: 5, message: "429"), attempt: 1, expected: .snooze(after: 5)),
-        OutcomeCase(name: "no Retry-After uses the default", failure: .rateLimited(retryAfter: nil, message: "403 Rate Limit"), attempt: 4, expected: .snooze(after: 30)),
-        OutcomeCase(name: "a huge Retry-After is capped", failure: .rateLimited(retryAfter: 86_400, message: "429"), attempt: 1, expected: .snooze(after: 3600)),
-        OutcomeCase(name: "a negative Retry-After is ignored", failure: .rateLimited(retryAfter: -10, message: "429"), attempt: 1, expected: .snooze(after: 30)),
+        OutcomeCase(
+            name: "no Retry-After uses the default", failure: .rateLimited(retryAfter: nil, message: "403 Rate Limit"), attempt: 4, expected: .snooze(after: 30)
+        ),
+        OutcomeCase(
+            name: "a huge Retry-After is capped", failure: .rateLimited(retryAfter: 86_400, message: "429"), attempt: 1, expected: .snooze(after: 3600)),
+        OutcomeCase(
+            name: "a negative Retry-After is ignored", failure: .rateLimited(retryAfter: -10, message: "429"), attempt: 1, expected: .snooze(after: 30)),
         OutcomeCase(name: "rate limiting never gives up", failure: .rateLimited(retryAfter: 7, message: "429"), attempt: 40, expected: .snooze(after: 7)),
         OutcomeCase(name: "refused data is final", failure: .invalidData("422 score locked"), attempt: 1, expected: .cancel(reason: "422 score locked")),
         OutcomeCase(name: "not found is final", failure: .notFound("404 class"), attempt: 1, expected: .cancel(reason: "404 class")),
-        OutcomeCase(name: "auth is final after the caller's refresh", failure: .auth("401"), attempt: 2, expected: .cancel(reason: "401")),
+        OutcomeCase(name: "auth is final after the caller's refresh", failure: .auth("401"), attempt: 2, expected: .cancel(reason: "401"))
     ]
 
     @Test("each kind of failure gets its closed outcome", arguments: outcomes)
@@ -98,13 +102,14 @@ struct RetryPolicyTests {
     func retryUsesBackoff() {
         for attempt in 1..<12 {
             #expect(
-                policy.outcome(for: .retryable("x"), attempt: attempt, random: 0.25) == .retry(error: "x", after: policy.backoff(attempt: attempt, random: 0.25)))
+                policy.outcome(for: .retryable("x"), attempt: attempt, random: 0.25)
+                    == .retry(error: "x", after: policy.backoff(attempt: attempt, random: 0.25)))
         }
     }
 
     static let problems: [(WriteFailure, ProblemCode)] = [
         (.invalidData("422 locked"), .sisRejected), (.notFound("404"), .sisRejected), (.auth("401"), .sisAuthFailed),
-        (.retryable("503"), .sisUnavailable), (.malformedResponse("?"), .sisUnavailable), (.rateLimited(retryAfter: nil, message: "429"), .sisUnavailable),
+        (.retryable("503"), .sisUnavailable), (.malformedResponse("?"), .sisUnavailable), (.rateLimited(retryAfter: nil, message: "429"), .sisUnavailable)
     ]
 
     @Test("a final failure becomes the item's SIS problem, carrying the SIS's message", arguments: problems)

@@ -21,7 +21,7 @@ struct ScheduleTests {
         (WeeklySchedule(weekday: 8, startMinute: 60, timeZone: "UTC"), false),
         (WeeklySchedule(weekday: 3, startMinute: 1440, timeZone: "UTC"), false),
         (WeeklySchedule(weekday: 3, startMinute: -1, timeZone: "UTC"), false),
-        (WeeklySchedule(weekday: 3, startMinute: 60, timeZone: "Mars/Olympus_Mons"), false),
+        (WeeklySchedule(weekday: 3, startMinute: 60, timeZone: "Mars/Olympus_Mons"), false)
     ]
 
     @Test("a schedule is valid only with a weekday 1...7, a minute 0..<1440 and a known zone", arguments: validityTable)
@@ -36,7 +36,7 @@ struct ScheduleTests {
     static let history = [
         ScheduleVersion(schedule: b, savedAt: utc("2026-01-10T12:00Z")),
         ScheduleVersion(schedule: a, savedAt: utc("2026-01-05T12:00Z")),
-        ScheduleVersion(schedule: nil, savedAt: utc("2026-01-20T12:00Z")),
+        ScheduleVersion(schedule: nil, savedAt: utc("2026-01-20T12:00Z"))
     ]
 
     static let effectiveTable: [(String, WeeklySchedule?, String)] = [
@@ -46,7 +46,7 @@ struct ScheduleTests {
         ("2026-01-11T12:00:00Z", b, "24 h after a change: the new version"),
         ("2026-01-15T00:00:00Z", b, "long after"),
         ("2026-01-21T11:59:59Z", b, "turning scheduling off also waits 24 h"),
-        ("2026-01-21T12:00:00Z", nil, "then it is off"),
+        ("2026-01-21T12:00:00Z", nil, "then it is off")
     ]
 
     @Test("the version in force is the latest saved at least 24 h before", arguments: effectiveTable)
@@ -78,7 +78,9 @@ struct ScheduleTests {
     @Test("a run in progress is not cut short by a change that takes effect during it")
     func runInProgressKeepsItsWindow() {
         // B takes effect Monday 10:00, inside A's Monday window [09:00, 12:00).
-        let versions = [ScheduleVersion(schedule: Self.a, savedAt: utc("2026-01-01T00:00Z")), ScheduleVersion(schedule: Self.b, savedAt: utc("2026-01-11T10:00Z"))]
+        let versions = [
+            ScheduleVersion(schedule: Self.a, savedAt: utc("2026-01-01T00:00Z")), ScheduleVersion(schedule: Self.b, savedAt: utc("2026-01-11T10:00Z"))
+        ]
         #expect(ScheduleRules.window(versions, containing: utc("2026-01-12T11:00Z"))?.start == utc("2026-01-12T09:00Z"))
         #expect(ScheduleRules.window(versions, containing: utc("2026-01-12T12:00Z")) == nil)
         #expect(ScheduleRules.window(versions, containing: utc("2026-01-13T10:00Z"))?.start == utc("2026-01-13T09:00Z"))
@@ -98,21 +100,49 @@ struct ScheduleTests {
     }
 
     static let windows: [WindowCase] = [
-        WindowCase(weekday: sunday, minute: 18 * 60, zone: "America/New_York", from: "2026-03-02T00:00Z", expectedStart: "2026-03-08T22:00Z", why: "March: 6 pm EDT right after the change"),
-        WindowCase(weekday: sunday, minute: 18 * 60, zone: "America/New_York", from: "2026-02-23T00:00Z", expectedStart: "2026-03-01T23:00Z", why: "March: 6 pm EST the week before"),
-        WindowCase(weekday: sunday, minute: 150, zone: "America/New_York", from: "2026-03-08T00:00Z", expectedStart: "2026-03-08T07:30Z", why: "March: a skipped 2:30 moves to 3:30 EDT"),
-        WindowCase(weekday: sunday, minute: 150, zone: "America/New_York", from: "2026-03-09T00:00Z", expectedStart: "2026-03-15T06:30Z", why: "March: 2:30 EDT the week after"),
-        WindowCase(weekday: sunday, minute: 30, zone: "America/New_York", from: "2026-03-08T00:00Z", expectedStart: "2026-03-08T05:30Z", why: "March: 0:30 EST on the change night"),
-        WindowCase(weekday: sunday, minute: 18 * 60, zone: "America/New_York", from: "2026-10-26T00:00Z", expectedStart: "2026-11-01T23:00Z", why: "November: 6 pm EST right after the change"),
-        WindowCase(weekday: sunday, minute: 18 * 60, zone: "America/New_York", from: "2026-10-19T00:00Z", expectedStart: "2026-10-25T22:00Z", why: "November: 6 pm EDT the week before"),
-        WindowCase(weekday: sunday, minute: 90, zone: "America/New_York", from: "2026-11-01T00:00Z", expectedStart: "2026-11-01T05:30Z", why: "November: a repeated 1:30 is the first one (EDT)"),
-        WindowCase(weekday: sunday, minute: 90, zone: "America/New_York", from: "2026-11-02T00:00Z", expectedStart: "2026-11-08T06:30Z", why: "November: 1:30 EST the week after"),
-        WindowCase(weekday: sunday, minute: 30, zone: "America/New_York", from: "2026-03-08T04:00Z", expectedStart: "2026-03-08T05:30Z", why: "wrap: from Saturday 11 pm to Sunday 0:30"),
-        WindowCase(weekday: sunday, minute: 9 * 60, zone: "UTC", from: "2026-03-07T12:00Z", expectedStart: "2026-03-08T09:00Z", why: "wrap: Saturday to the next day, Sunday"),
-        WindowCase(weekday: saturday, minute: 9 * 60, zone: "UTC", from: "2026-03-08T12:00Z", expectedStart: "2026-03-14T09:00Z", why: "wrap: Sunday to the next Saturday"),
-        WindowCase(weekday: monday, minute: 9 * 60, zone: "UTC", from: "2026-01-12T09:00Z", expectedStart: "2026-01-12T09:00Z", why: "a window starting exactly now counts"),
-        WindowCase(weekday: monday, minute: 9 * 60, zone: "UTC", from: "2026-01-12T09:00:01Z", expectedStart: "2026-01-19T09:00Z", why: "a second late: next week"),
-        WindowCase(weekday: 6, minute: 17 * 60, zone: "America/Chicago", from: "2026-01-12T00:00Z", expectedStart: "2026-01-16T23:00Z", why: "Friday 5 pm in Chicago"),
+        WindowCase(
+            weekday: sunday, minute: 18 * 60, zone: "America/New_York", from: "2026-03-02T00:00Z", expectedStart: "2026-03-08T22:00Z",
+            why: "March: 6 pm EDT right after the change"),
+        WindowCase(
+            weekday: sunday, minute: 18 * 60, zone: "America/New_York", from: "2026-02-23T00:00Z", expectedStart: "2026-03-01T23:00Z",
+            why: "March: 6 pm EST the week before"),
+        WindowCase(
+            weekday: sunday, minute: 150, zone: "America/New_York", from: "2026-03-08T00:00Z", expectedStart: "2026-03-08T07:30Z",
+            why: "March: a skipped 2:30 moves to 3:30 EDT"),
+        WindowCase(
+            weekday: sunday, minute: 150, zone: "America/New_York", from: "2026-03-09T00:00Z", expectedStart: "2026-03-15T06:30Z",
+            why: "March: 2:30 EDT the week after"),
+        WindowCase(
+            weekday: sunday, minute: 30, zone: "America/New_York", from: "2026-03-08T00:00Z", expectedStart: "2026-03-08T05:30Z",
+            why: "March: 0:30 EST on the change night"),
+        WindowCase(
+            weekday: sunday, minute: 18 * 60, zone: "America/New_York", from: "2026-10-26T00:00Z", expectedStart: "2026-11-01T23:00Z",
+            why: "November: 6 pm EST right after the change"),
+        WindowCase(
+            weekday: sunday, minute: 18 * 60, zone: "America/New_York", from: "2026-10-19T00:00Z", expectedStart: "2026-10-25T22:00Z",
+            why: "November: 6 pm EDT the week before"),
+        WindowCase(
+            weekday: sunday, minute: 90, zone: "America/New_York", from: "2026-11-01T00:00Z", expectedStart: "2026-11-01T05:30Z",
+            why: "November: a repeated 1:30 is the first one (EDT)"),
+        WindowCase(
+            weekday: sunday, minute: 90, zone: "America/New_York", from: "2026-11-02T00:00Z", expectedStart: "2026-11-08T06:30Z",
+            why: "November: 1:30 EST the week after"),
+        WindowCase(
+            weekday: sunday, minute: 30, zone: "America/New_York", from: "2026-03-08T04:00Z", expectedStart: "2026-03-08T05:30Z",
+            why: "wrap: from Saturday 11 pm to Sunday 0:30"),
+        WindowCase(
+            weekday: sunday, minute: 9 * 60, zone: "UTC", from: "2026-03-07T12:00Z", expectedStart: "2026-03-08T09:00Z",
+            why: "wrap: Saturday to the next day, Sunday"),
+        WindowCase(
+            weekday: saturday, minute: 9 * 60, zone: "UTC", from: "2026-03-08T12:00Z", expectedStart: "2026-03-14T09:00Z",
+            why: "wrap: Sunday to the next Saturday"),
+        WindowCase(
+            weekday: monday, minute: 9 * 60, zone: "UTC", from: "2026-01-12T09:00Z", expectedStart: "2026-01-12T09:00Z",
+            why: "a window starting exactly now counts"),
+        WindowCase(
+            weekday: monday, minute: 9 * 60, zone: "UTC", from: "2026-01-12T09:00:01Z", expectedStart: "2026-01-19T09:00Z", why: "a second late: next week"),
+        WindowCase(
+            weekday: 6, minute: 17 * 60, zone: "America/Chicago", from: "2026-01-12T00:00Z", expectedStart: "2026-01-16T23:00Z", why: "Friday 5 pm in Chicago")
     ]
 
     @Test("the next window starts at the local time in the schedule's zone, across DST and weekday wraps", arguments: windows)

@@ -48,7 +48,7 @@ struct SchoolCalendarTests {
         PeriodCase("midnight PST on the day clocks spring forward", "2027-03-14T08:00:00Z", "America/Los_Angeles", "gp-spring"),
         PeriodCase("a second before it", "2027-03-14T07:59:59Z", "America/Los_Angeles", nil),
         PeriodCase("11:59 PM PDT on the spring-forward day", "2027-03-15T06:59:00Z", "America/Los_Angeles", "gp-spring"),
-        PeriodCase("midnight PDT after it", "2027-03-15T07:00:00Z", "America/Los_Angeles", nil),
+        PeriodCase("midnight PDT after it", "2027-03-15T07:00:00Z", "America/Los_Angeles", nil)
     ]
 
     @Test("a due instant's local day in the school's zone decides its grading period", arguments: cases)
@@ -97,10 +97,12 @@ struct SchoolCalendarTests {
         #expect(SchoolCalendar.instants(fromDay: "someday", throughDay: "2026-08-17", in: la) == nil)
     }
 
-    @Test("only IANA zone names are zones", arguments: [
-        ("America/Los_Angeles", true), ("UTC", true), ("Asia/Kolkata", true), ("Europe/London", true),
-        ("PST", false), ("GMT-8", false), ("Mars/Olympus_Mons", false), ("", false), ("america/los_angeles", false),
-    ])
+    @Test(
+        "only IANA zone names are zones",
+        arguments: [
+            ("America/Los_Angeles", true), ("UTC", true), ("Asia/Kolkata", true), ("Europe/London", true),
+            ("PST", false), ("GMT-8", false), ("Mars/Olympus_Mons", false), ("", false), ("america/los_angeles", false)
+        ])
     func ianaNames(name: String, valid: Bool) {
         #expect((SchoolCalendar.zone(named: name) != nil) == valid)
     }

@@ -20,10 +20,13 @@ struct StatusRulesTests {
 
     static let blocked = Problem(code: .sisConnectionBlocked, message: "set CONNECTION_DISTRICT_CLIENT_SECRET")
 
-    static func facts(sync: Bool = true, deleted: Bool = false, attempted: Bool = true, pending: Int = 0, rules: [Problem] = [],
-                      blocked: Problem? = nil, _ objects: SISObjectFacts...) -> StatusFacts {
-        StatusFacts(syncToSIS: sync, deleted: deleted, attempted: attempted, pendingWrites: pending, ruleErrors: rules, objects: objects,
-                    connectionBlocked: blocked)
+    static func facts(
+        sync: Bool = true, deleted: Bool = false, attempted: Bool = true, pending: Int = 0, rules: [Problem] = [],
+        blocked: Problem? = nil, _ objects: SISObjectFacts...
+    ) -> StatusFacts {
+        StatusFacts(
+            syncToSIS: sync, deleted: deleted, attempted: attempted, pendingWrites: pending, ruleErrors: rules, objects: objects,
+            connectionBlocked: blocked)
     }
     static func o(_ current: String, _ accepted: String? = nil, _ failure: FailedWrite? = nil) -> SISObjectFacts {
         SISObjectFacts(current: current, accepted: accepted, failure: failure)
@@ -50,13 +53,14 @@ struct StatusRulesTests {
         Row(facts: facts(o("L1", "L1", refused)), expected: .successful, why: "accepted after the refusal (on purpose)"),
         Row(facts: facts(o("L1", "L1"), o("R1", nil, resultRefused), o("R2", "R2")), expected: .error, code: .sisRejected, why: "one result refused"),
         Row(facts: facts(o("L1", nil, authFailed)), expected: .error, code: .sisAuthFailed, why: "not delivered: credentials"),
-        Row(facts: facts(pending: 31, blocked: blocked, o("L1"), o("R1")), expected: .error, code: .sisConnectionBlocked,
+        Row(
+            facts: facts(pending: 31, blocked: blocked, o("L1"), o("R1")), expected: .error, code: .sisConnectionBlocked,
             why: "writes held on a blocked connection"),
         Row(facts: facts(pending: 0, blocked: blocked, o("L1", "L1")), expected: .successful, why: "a blocked connection holds nothing of this item"),
         Row(facts: facts(sync: false, pending: 3, blocked: blocked, o("L1")), expected: .optOut, why: "opted out beats a blocked connection"),
         Row(facts: facts(sync: false, o("L1")), expected: .optOut, why: "opted out, never sent"),
         Row(facts: facts(sync: false, pending: 2, rules: [unmapped], o("L1", "L0", refused)), expected: .optOut, why: "opted out beats everything"),
-        Row(facts: facts(sync: false, o("L1", "L1")), expected: .optOut, why: "opted out after a success"),
+        Row(facts: facts(sync: false, o("L1", "L1")), expected: .optOut, why: "opted out after a success")
     ]
 
     @Test("status follows PRODUCT.md's precedence", arguments: table)
@@ -99,11 +103,12 @@ struct StatusRulesTests {
         SendRow(object: o("R2", "R1"), sends: true, why: "changed since accepted"),
         SendRow(object: o("R1", nil, resultRefused), sends: false, why: "the SIS refused this very content"),
         SendRow(object: o("R2", nil, resultRefused), sends: true, why: "refused content changed since"),
-        SendRow(object: o("L1", nil, authFailed), sends: true, why: "not delivered for another reason: sent again"),
+        SendRow(object: o("L1", nil, authFailed), sends: true, why: "not delivered for another reason: sent again")
     ]
 
-    @Test("Sync Changes sends an object only when its content differs from what the SIS accepted, and never the refused content again",
-          arguments: sends)
+    @Test(
+        "Sync Changes sends an object only when its content differs from what the SIS accepted, and never the refused content again",
+        arguments: sends)
     func sendsOnChanges(_ row: SendRow) {
         #expect(row.object.sendsOnChanges == row.sends)
     }

@@ -36,7 +36,7 @@ struct ValidationTests {
     @Test("a material that passes every rule is planned whole")
     func happyPath() {
         let grades = [
-            GradeInfo(studentSourcedId: "s2", score: 7.5, comment: "Good"), GradeInfo(studentSourcedId: "s1", exception: .excused),
+            GradeInfo(studentSourcedId: "s2", score: 7.5, comment: "Good"), GradeInfo(studentSourcedId: "s1", exception: .excused)
         ]
         let plan = Fixture.plan(grades: grades)
         let lineItem = SourcedIDs.lineItem(connection: "demo", materialLmsID: "m-1", sectionSourcedId: "sec-1")
@@ -52,7 +52,7 @@ struct ValidationTests {
                     score: nil, comment: nil),
                 PlannedResult(
                     sourcedId: SourcedIDs.result(lineItemSourcedId: lineItem, studentSourcedId: "s2"), studentSourcedId: "s2",
-                    scoreStatus: .fullyGraded, score: 7.5, comment: "Good"),
+                    scoreStatus: .fullyGraded, score: 7.5, comment: "Good")
             ])
     }
 
@@ -96,16 +96,22 @@ struct ValidationTests {
     }
 
     static let rules: [RuleCase] = [
-        RuleCase("section never configured", section: section { $0.configured = false; $0.categoryMap = [:] }, expected: [.sectionNotConfigured]),
+        RuleCase(
+            "section never configured",
+            section: section {
+                $0.configured = false; $0.categoryMap = [:]
+            }, expected: [.sectionNotConfigured]),
         RuleCase("duplicate title", section: section { $0.courseTitleCounts["quiz 1"] = 2 }, expected: [.titleNotUnique]),
-        RuleCase("duplicate title differing in case and spacing", material: material { $0.title = "  QUIZ   1 " },
-                 section: section { $0.courseTitleCounts["quiz 1"] = 2 }, expected: [.titleNotUnique]),
+        RuleCase(
+            "duplicate title differing in case and spacing", material: material { $0.title = "  QUIZ   1 " },
+            section: section { $0.courseTitleCounts["quiz 1"] = 2 }, expected: [.titleNotUnique]),
         RuleCase("title counted once is unique", section: section { $0.courseTitleCounts["quiz 1"] = 1 }, expected: []),
         RuleCase("title missing from the counts is unique", section: section { $0.courseTitleCounts = [:] }, expected: []),
         RuleCase("title of 51 characters over a 50 limit", material: material { $0.title = String(repeating: "x", count: 51) }, expected: [.titleTooLong]),
         RuleCase("title of exactly 50 characters", material: material { $0.title = String(repeating: "x", count: 50) }, expected: []),
         RuleCase("title limit counts characters, not bytes", material: material { $0.title = String(repeating: "é👩‍👩‍👧", count: 25) }, expected: []),
-        RuleCase("no title limit in the standard profile", material: material { $0.title = String(repeating: "x", count: 500) }, profile: .standard, expected: []),
+        RuleCase(
+            "no title limit in the standard profile", material: material { $0.title = String(repeating: "x", count: 500) }, profile: .standard, expected: []),
         RuleCase("due date missing", material: material { $0.dueAt = nil }, expected: [.dueDateMissing]),
         RuleCase("due date missing where not required", material: material { $0.dueAt = nil }, profile: profile { $0.dueDateRequired = false }, expected: []),
         RuleCase("due date between two grading periods", material: material { $0.dueAt = utc("2026-10-17T12:00Z") }, expected: [.dueDateOutsideGradingPeriod]),
@@ -114,27 +120,44 @@ struct ValidationTests {
         RuleCase("due date on a period's first day", material: material { $0.dueAt = utc("2026-08-17T00:00Z") }, expected: []),
         RuleCase("due date late on a period's last day (UTC)", material: material { $0.dueAt = utc("2026-12-18T23:59:59Z") }, expected: []),
         RuleCase("no grading periods rostered", section: section { $0.gradingPeriods = [] }, expected: [.dueDateOutsideGradingPeriod]),
-        RuleCase("outside any period when the SIS derives it but checks it", material: material { $0.dueAt = utc("2027-01-05T00:00Z") },
-                 profile: profile { $0.gradingPeriod = .sisDerives }, expected: [.dueDateOutsideGradingPeriod]),
-        RuleCase("outside any period when we must send one though the SIS does not check", material: material { $0.dueAt = utc("2027-01-05T00:00Z") },
-                 profile: profile { $0.dueDateMustBeInGradingPeriod = false }, expected: [.dueDateOutsideGradingPeriod]),
-        RuleCase("outside any period is fine when the SIS derives and does not check", material: material { $0.dueAt = utc("2027-01-05T00:00Z") },
-                 profile: profile { $0.dueDateMustBeInGradingPeriod = false; $0.gradingPeriod = .sisDerives }, expected: []),
+        RuleCase(
+            "outside any period when the SIS derives it but checks it", material: material { $0.dueAt = utc("2027-01-05T00:00Z") },
+            profile: profile { $0.gradingPeriod = .sisDerives }, expected: [.dueDateOutsideGradingPeriod]),
+        RuleCase(
+            "outside any period when we must send one though the SIS does not check", material: material { $0.dueAt = utc("2027-01-05T00:00Z") },
+            profile: profile { $0.dueDateMustBeInGradingPeriod = false }, expected: [.dueDateOutsideGradingPeriod]),
+        RuleCase(
+            "outside any period is fine when the SIS derives and does not check", material: material { $0.dueAt = utc("2027-01-05T00:00Z") },
+            profile: profile {
+                $0.dueDateMustBeInGradingPeriod = false; $0.gradingPeriod = .sisDerives
+            }, expected: []),
         RuleCase("category not in the map", material: material { $0.lmsCategoryID = "lms-labs" }, expected: [.categoryUnmapped]),
         RuleCase("no category", material: material { $0.lmsCategoryID = nil }, expected: [.uncategorized]),
         RuleCase("an empty category id is no category", material: material { $0.lmsCategoryID = "" }, expected: [.uncategorized]),
         RuleCase("no category under a generic-category SIS", material: material { $0.lmsCategoryID = nil }, profile: .synergy, expected: []),
-        RuleCase("unconfigured section does not also report its empty map",
-                 section: section { $0.configured = false; $0.categoryMap = [:] }, expected: [.sectionNotConfigured]),
-        RuleCase("unconfigured section still reports a missing category",
-                 material: material { $0.lmsCategoryID = nil }, section: section { $0.configured = false }, expected: [.sectionNotConfigured, .uncategorized]),
-        RuleCase("every item-level error at once, in rule order",
-                 material: material { $0.title = "  quiz 1" + String(repeating: "!", count: 60); $0.dueAt = nil; $0.lmsCategoryID = nil },
-                 section: section { $0.configured = false; $0.courseTitleCounts = [Validation.titleKey("quiz 1" + String(repeating: "!", count: 60)): 3] },
-                 expected: [.sectionNotConfigured, .titleNotUnique, .titleTooLong, .dueDateMissing, .uncategorized]),
-        RuleCase("title, date and category errors together",
-                 material: material { $0.title = String(repeating: "y", count: 60); $0.dueAt = utc("2027-06-01T00:00Z"); $0.lmsCategoryID = "nope" },
-                 expected: [.titleTooLong, .dueDateOutsideGradingPeriod, .categoryUnmapped]),
+        RuleCase(
+            "unconfigured section does not also report its empty map",
+            section: section {
+                $0.configured = false; $0.categoryMap = [:]
+            }, expected: [.sectionNotConfigured]),
+        RuleCase(
+            "unconfigured section still reports a missing category",
+            material: material { $0.lmsCategoryID = nil }, section: section { $0.configured = false }, expected: [.sectionNotConfigured, .uncategorized]),
+        RuleCase(
+            "every item-level error at once, in rule order",
+            material: material {
+                $0.title = "  quiz 1" + String(repeating: "!", count: 60); $0.dueAt = nil; $0.lmsCategoryID = nil
+            },
+            section: section {
+                $0.configured = false; $0.courseTitleCounts = [Validation.titleKey("quiz 1" + String(repeating: "!", count: 60)): 3]
+            },
+            expected: [.sectionNotConfigured, .titleNotUnique, .titleTooLong, .dueDateMissing, .uncategorized]),
+        RuleCase(
+            "title, date and category errors together",
+            material: material {
+                $0.title = String(repeating: "y", count: 60); $0.dueAt = utc("2027-06-01T00:00Z"); $0.lmsCategoryID = "nope"
+            },
+            expected: [.titleTooLong, .dueDateOutsideGradingPeriod, .categoryUnmapped])
     ]
 
     @Test("each item-level rule reports its code and blocks the item", arguments: rules)
@@ -150,7 +173,9 @@ struct ValidationTests {
     @Test("opted-out and deleted materials are blocked silently", arguments: [(false, false), (true, true), (false, true)])
     func optedOutOrDeleted(syncToSIS: Bool, deleted: Bool) {
         // Broken every way, to show that no rule is even looked at.
-        let material = Self.material { $0.syncToSIS = syncToSIS; $0.deleted = deleted; $0.dueAt = nil; $0.lmsCategoryID = "nope" }
+        let material = Self.material {
+            $0.syncToSIS = syncToSIS; $0.deleted = deleted; $0.dueAt = nil; $0.lmsCategoryID = "nope"
+        }
         let plan = Fixture.plan(material, grades: [GradeInfo(studentSourcedId: "s1", score: 3)], section: Self.section { $0.configured = false })
         #expect(plan.blocked)
         #expect(plan.problems.isEmpty)
@@ -165,7 +190,10 @@ struct ValidationTests {
         let outside = Fixture.plan(Self.material { $0.dueAt = utc("2026-10-17T12:00Z") })
         #expect(outside.problems.first?.message.contains("2026-10-17") == true)
         #expect(outside.problems.first?.message.contains("Q1 (2026-08-17 to 2026-10-16), Q2 (2026-10-19 to 2026-12-18)") == true)
-        let unmapped = Fixture.plan(Self.material { $0.lmsCategoryID = "lms-labs"; $0.lmsCategoryTitle = "Labs" })
+        let unmapped = Fixture.plan(
+            Self.material {
+                $0.lmsCategoryID = "lms-labs"; $0.lmsCategoryTitle = "Labs"
+            })
         #expect(unmapped.problems.first?.message.contains("“Labs”") == true)
     }
 
@@ -205,7 +233,7 @@ struct ValidationTests {
 
     static let titleKeys: [(String, String)] = [
         ("Quiz 1", "quiz 1"), ("  quiz  1 ", "quiz 1"), ("QUIZ\t1\n", "quiz 1"), ("Quiz\u{00A0}1", "quiz 1"), ("Essay", "essay"),
-        ("Ünit Tëst", "ünit tëst"), ("", ""),
+        ("Ünit Tëst", "ünit tëst"), ("", "")
     ]
 
     @Test("title keys ignore case and spacing", arguments: titleKeys)
@@ -237,7 +265,7 @@ struct ValidationTests {
     func linkedSections() {
         let linked = Self.section {
             $0.otherLinkedSections = ["sec-2"]
-            $0.otherLinkedStudents = ["s3", "t1", "t2"]  // s3 is in both sections
+            $0.otherLinkedStudents = ["s3", "t1", "t2"] // s3 is in both sections
         }
         let grades = ["s1", "t1", "s3", "ghost", "t2"].map { GradeInfo(studentSourcedId: $0, score: 5) }
         let reporting = Validation.plan(material: Fixture.material, grades: grades, section: linked, profile: Fixture.limited)
@@ -310,7 +338,7 @@ struct ValidationTests {
     }
 
     static let exceptionRows: [(GradeException?, Double?, ResultScoreStatus)] = [
-        (.excused, nil, .exempt), (.incomplete, 3, .partiallyGraded), (.missing, 0, .notSubmitted), (.missing, nil, .notSubmitted), (nil, 8, .fullyGraded),
+        (.excused, nil, .exempt), (.incomplete, 3, .partiallyGraded), (.missing, 0, .notSubmitted), (.missing, nil, .notSubmitted), (nil, 8, .fullyGraded)
     ]
 
     @Test("exceptions are sent as their mapped scoreStatus, with the score if any", arguments: exceptionRows)
@@ -360,7 +388,7 @@ struct ValidationTests {
     func deterministic() {
         let grades = [
             GradeInfo(studentSourcedId: "s3", score: 1), GradeInfo(studentSourcedId: "ghost", score: 1), GradeInfo(studentSourcedId: "s1", score: -2),
-            GradeInfo(studentSourcedId: "s2", score: 2),
+            GradeInfo(studentSourcedId: "s2", score: 2)
         ]
         let plan = Fixture.plan(grades: grades)
         #expect(Fixture.plan(grades: grades.reversed()) == plan)

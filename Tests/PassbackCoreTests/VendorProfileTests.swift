@@ -8,7 +8,7 @@ struct VendorProfileTests {
     /// Seed 003's partner list, in its order and spelling.
     static let seedPartners = [
         "Infinite Campus", "Aeries", "Focus School Software", "Progressbook", "Skyward", "Synergy", "eSchool Data",
-        "Follett Aspen", "SchoolTool", "Aequitas", "FACTS SIS",
+        "Follett Aspen", "SchoolTool", "Aequitas", "FACTS SIS"
     ]
 
     /// Whether `profile`'s field named `field` has the standard profile's value.
@@ -105,7 +105,7 @@ struct VendorProfileTests {
         ("standard", "standard"), ("Standard OneRoster 1.1", "standard"), ("infinite_campus", "infinite_campus"),
         ("Infinite Campus", "infinite_campus"), ("INFINITE CAMPUS", "infinite_campus"), ("  aeries ", "aeries"),
         ("eschool data", "eschool_data"), ("FACTS SIS", "facts_sis"), ("facts_sis", "facts_sis"), ("Synergy", "synergy"),
-        ("PowerSchool", nil), ("", nil), ("infinite", nil),
+        ("PowerSchool", nil), ("", nil), ("infinite", nil)
     ]
 
     @Test("named() finds a profile by id or display name, ignoring case", arguments: lookups)
@@ -120,4 +120,3 @@ struct VendorProfileTests {
         #expect(VendorProfile.named(profile.displayName) == profile)
     }
 }
-

@@ -1,6 +1,7 @@
 import Foundation
-@testable import PassbackGateway
 import Testing
+
+@testable import PassbackGateway
 
 @Suite("Batch loader")
 struct BatchLoaderTests {

@@ -1,8 +1,9 @@
 import Foundation
-@testable import PassbackGateway
 import PassbackCore
 import PassbackTesting
 import Testing
+
+@testable import PassbackGateway
 
 /// `passbackctl` against a running gateway: every command, and bad input.
 @Suite("passbackctl", .serialized)
@@ -37,7 +38,7 @@ struct CLITests {
                 ("lms_category,sis_category\nHomework,Homework\nQuizzes,Gym\n", "line 3: no SIS category 'Gym'"),
                 ("lms_category,sis_category\nHomework,Homework\nhomework,Tests\n", "line 3: LMS category 'Homework' is already mapped on line 2"),
                 ("title,category\nHomework,Homework\n", "line 1: the header needs"),
-                ("lms_category,sis_category\n\"Homework,Homework\n", "line 2: a quoted field is never closed"),
+                ("lms_category,sis_category\n\"Homework,Homework\n", "line 2: a quoted field is never closed")
             ]
             for (csv, message) in cases {
                 let r = try await ctl(env, token, ["mappings", "import", try file(csv), "--section", section])
@@ -47,8 +48,12 @@ struct CLITests {
             let still = try await env.post("query($id: ID!) { section(id: $id) { configured } }", ["id": try env.sectionID(section)], token: token)
             #expect(still["section", "configured"] as? Bool == false, "nothing was half-applied")
 
-            let good = try await ctl(env, token, ["mappings", "import", try file("lms_category,sis_category\nHomework,Homework\nQuizzes,d1-cat-quizzes\nTests,\n"),
-                                                  "--section", section])
+            let good = try await ctl(
+                env, token,
+                [
+                    "mappings", "import", try file("lms_category,sis_category\nHomework,Homework\nQuizzes,d1-cat-quizzes\nTests,\n"),
+                    "--section", section
+                ])
             #expect(good.status == 0, "\(good.err)")
             #expect(good.out.contains("2 of 3 LMS categories mapped"))
             let exported = try await ctl(env, token, ["mappings", "export", "--section", section])
@@ -58,17 +63,23 @@ struct CLITests {
             #expect(again.status == 0 && again.out.contains("2 of 3"), "\(again.err)")
             // A file of one line changes that category; the others keep their mapping (before: unmapped, exit 0).
             let oneLine = try await ctl(env, token, ["mappings", "import", try file("lms_category,sis_category\nTests,Homework\n"), "--section", section])
-            #expect(oneLine.status == 0 && oneLine.out.contains("3 of 3") && oneLine.out.contains("2 not in the file kept their mapping"),
-                    "\(oneLine.out) \(oneLine.err)")
+            #expect(
+                oneLine.status == 0 && oneLine.out.contains("3 of 3") && oneLine.out.contains("2 not in the file kept their mapping"),
+                "\(oneLine.out) \(oneLine.err)")
             let afterOne = try await ctl(env, token, ["mappings", "export", "--section", section])
             #expect(afterOne.out.contains(",Quizzes,"), "Quizzes kept its mapping: \(afterOne.out)")
             // --replace makes the file the whole map.
-            let replaced = try await ctl(env, token, ["mappings", "import", try file("lms_category,sis_category\nHomework,Homework\nQuizzes,d1-cat-quizzes\n"),
-                                                      "--section", section, "--replace"])
+            let replaced = try await ctl(
+                env, token,
+                [
+                    "mappings", "import", try file("lms_category,sis_category\nHomework,Homework\nQuizzes,d1-cat-quizzes\n"),
+                    "--section", section, "--replace"
+                ])
             #expect(replaced.status == 0 && replaced.out.contains("2 of 3") && !replaced.out.contains("kept"), "\(replaced.out) \(replaced.err)")
 
             let plan = try await ctl(env, token, ["plan", "--section", section, "--format", "json"])
-            let planned = try #require((try JSONSerialization.jsonObject(with: Data(plan.out.utf8)) as? [String: Any])?["items"] as? [[String: Any]], "\(plan.out)")
+            let planned = try #require(
+                (try JSONSerialization.jsonObject(with: Data(plan.out.utf8)) as? [String: Any])?["items"] as? [[String: Any]], "\(plan.out)")
             #expect(planned.map { $0["decision"] as? String }.sorted { ($0 ?? "") < ($1 ?? "") } == ["BLOCKED", "SEND", "SEND"], "\(plan.out)")
 
             let sync = try await ctl(env, token, ["sync", "--section", section, "--wait"])
@@ -83,7 +94,9 @@ struct CLITests {
             #expect(status.out.contains("m-0,Material 0,") && status.out.contains(",SUCCESSFUL,"), "\(status.out)")
             #expect(status.out.contains("DUE_DATE_OUTSIDE_GRADING_PERIOD"))
             let errorsOnly = try await ctl(env, token, ["status", "--section", try env.sectionID(section), "--status", "ERROR"])
-            #expect(errorsOnly.out.split(separator: "\n").count == 3, "header, rule, and the one item in error (Tests is unmapped, its due date outside): \(errorsOnly.out)")
+            #expect(
+                errorsOnly.out.split(separator: "\n").count == 3,
+                "header, rule, and the one item in error (Tests is unmapped, its due date outside): \(errorsOnly.out)")
 
             let runs = try await ctl(env, token, ["runs", "--section", section])
             #expect(runs.status == 0 && runs.out.contains("SYNC_CHANGES") && runs.out.contains("ITEM"), "\(runs.out)")
@@ -110,7 +123,9 @@ struct CLITests {
             #expect(noSection.err.contains("no section 'no-such-section': give a section's SIS sourcedId"), "\(noSection.err)")
             #expect(!noSection.err.contains("is not an id this server made"), "\(noSection.err)")
             let badStatus = try await ctl(env, token, ["status", "--section", section, "--status", "ERROR,DONE"])
-            #expect(badStatus.status == 64 && badStatus.err.contains("--status: 'DONE' is not a status; use one or more of NOT_SYNCED"), "\(badStatus.status) \(badStatus.err)")
+            #expect(
+                badStatus.status == 64 && badStatus.err.contains("--status: 'DONE' is not a status; use one or more of NOT_SYNCED"),
+                "\(badStatus.status) \(badStatus.err)")
             let usage = try await runProcess(try builtBinary("passbackctl"), ["status", "--section", section], environment: ["PASSBACK_TOKEN": ""])
             #expect(usage.status == 3 && usage.err.contains("not signed in") && usage.err.contains("PASSBACK_TOKEN"), "\(usage.status) \(usage.err)")
         }
@@ -126,8 +141,9 @@ struct CLITests {
             try await env.mapToFirstSISCategory(sectionID: try env.sectionID(section), token: token)
             // The SIS fails both lineItems once: they wait a minute to retry.
             env.running.sandbox.faults.script([.serverError, .serverError])
-            let sync = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": try env.sectionID(section)]],
-                                          token: token)
+            let sync = try await env.post(
+                "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": try env.sectionID(section)]],
+                token: token)
             let run = try #require(sync["syncChanges", "run", "id"] as? String, "\(sync.text)")
             var waiting: [String] = []
             try await env.waitUntil {
@@ -139,8 +155,9 @@ struct CLITests {
             let runs = try await ctl(env, admin, ["runs", "--format", "csv"])
             #expect(runs.out.contains(run), "runs shows each run's id: \(runs.out)")
             let discarded = try await ctl(env, admin, ["discard", waiting[0]])
-            #expect(discarded.status == 0 && discarded.out.contains(waiting[0]) && (discarded.out.contains("DISCARDED") || discarded.out.contains("CANCELLED")),
-                    "\(discarded.out) \(discarded.err)")
+            #expect(
+                discarded.status == 0 && discarded.out.contains(waiting[0]) && (discarded.out.contains("DISCARDED") || discarded.out.contains("CANCELLED")),
+                "\(discarded.out) \(discarded.err)")
             let again = try await ctl(env, admin, ["discard", waiting[0]])
             #expect(again.status == 1 && !again.err.isEmpty, "a discarded write cannot be discarded again: \(again.err)")
             // The discarded write's item shows ERROR; retrying it queues a new run.

@@ -2,9 +2,10 @@ import Foundation
 import OneRoster
 import OneRosterSandbox
 import PassbackCore
-@testable import PassbackGateway
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 /// A connection's time zone (the school's calendar) and its overrides of the vendor profile's
 /// limits, end to end: configuration in the store, the rules, the API and the sandbox SIS.
@@ -37,25 +38,29 @@ struct CalendarAndLimitsTests {
             let (teacher, section) = Self.teacherAndSection(env)
             let token = try env.token(.teacher, user: teacher)
             let sectionID = try env.sectionID(section)
-            let info = try await env.post("query($id: ID!) { section(id: $id) { timeZone gradingPeriods { nodes { id sourcedId title startDate endDate } } } }",
-                                          ["id": sectionID], token: token)
+            let info = try await env.post(
+                "query($id: ID!) { section(id: $id) { timeZone gradingPeriods { nodes { id sourcedId title startDate endDate } } } }",
+                ["id": sectionID], token: token)
             #expect(info["section", "timeZone"] as? String == "America/Los_Angeles", "the API names the zone the widget shows dates in")
             let periods = try #require(info["section", "gradingPeriods", "nodes"] as? [[String: Any]], "\(info.text)")
             let q1 = try #require(periods.min { ($0["endDate"] as! String) < ($1["endDate"] as! String) })
-            let end = q1["endDate"] as! String  // Oct 16; Oct 17 is in no period
+            let end = q1["endDate"] as! String // Oct 16; Oct 17 is in no period
             let day = try #require(SchoolCalendar.instants(fromDay: end, throughDay: end, in: TimeZone(identifier: "America/Los_Angeles")!))
             let lastMinute = day.upperBound.addingTimeInterval(-60), midnight = day.upperBound
             #expect(Validation.utcDay(lastMinute) > end, "in UTC the due date is already the day after Q1")
-            try #require(!periods.contains { ($0["startDate"] as! String) <= Validation.utcDay(midnight) && Validation.utcDay(midnight) <= ($0["endDate"] as! String) })
+            try #require(
+                !periods.contains { ($0["startDate"] as! String) <= Validation.utcDay(midnight) && Validation.utcDay(midnight) <= ($0["endDate"] as! String) })
 
             _ = try await env.feed(section: section, teacher: teacher, materials: 2, dueDate: { Self.iso($0 == 0 ? lastMinute : midnight) })
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
             _ = try await LinkedCourseTests.syncChanges(env, section, token)
 
-            let materials = try await env.post("""
+            let materials = try await env.post(
+                """
                 query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { nodes { code message } } } } } }
                 """, ["id": sectionID], token: token)
-            let byID = Dictionary(uniqueKeysWithValues: (materials["section", "materials", "nodes"] as? [[String: Any]] ?? []).map { ($0["lmsId"] as! String, $0) })
+            let byID = Dictionary(
+                uniqueKeysWithValues: (materials["section", "materials", "nodes"] as? [[String: Any]] ?? []).map { ($0["lmsId"] as! String, $0) })
             #expect(byID["m-0"]?["syncStatus"] as? String == "SUCCESSFUL", "\(materials.text)")
             let lineItem = SourcedIDs.lineItem(connection: "district", materialLmsID: "m-0", sectionSourcedId: section)
             let held = try #require(env.data.record(.lineItems, lineItem), "the SIS holds the lineItem")
@@ -70,7 +75,8 @@ struct CalendarAndLimitsTests {
             #expect(env.data.record(.lineItems, SourcedIDs.lineItem(connection: "district", materialLmsID: "m-1", sectionSourcedId: section)) == nil)
 
             // The grading-period filter places due dates by the same local day.
-            let filtered = try await env.post("""
+            let filtered = try await env.post(
+                """
                 query($id: ID!, $gp: ID!) { section(id: $id) { materials(first: 10, filter: {gradingPeriodId: $gp}) { nodes { lmsId } } } }
                 """, ["id": sectionID, "gp": q1["id"] as! String], token: token)
             #expect((filtered["section", "materials", "nodes"] as? [[String: Any]])?.map { $0["lmsId"] as! String } == ["m-0"], "\(filtered.text)")
@@ -89,7 +95,8 @@ struct CalendarAndLimitsTests {
             let lastMinute = midnight.addingTimeInterval(-60)
             _ = try await env.feed(section: section, teacher: teacher, materials: 1, dueDate: { _ in Self.iso(lastMinute) })
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
-            let plan = try await env.post("""
+            let plan = try await env.post(
+                """
                 mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { decision problems { nodes { code message } } } } } }
                 """, ["i": ["sectionId": sectionID]], token: token)
             let item = try #require((plan["planSync", "items", "nodes"] as? [[String: Any]])?.first, "\(plan.text)")
@@ -99,7 +106,9 @@ struct CalendarAndLimitsTests {
         }
     }
 
-    @Test("a school's own zone overrides the connection's; a district's covers its schools; a schedule saved without a zone takes its school's, an org default its org's")
+    @Test(
+        "a school's own zone overrides the connection's; a district's covers its schools; a schedule saved without a zone takes its school's, an org default its org's"
+    )
     func schoolZonesAndSchedules() async throws {
         try await withGateway { env in
             let (teacher, section) = Self.teacherAndSection(env)
@@ -111,31 +120,40 @@ struct CalendarAndLimitsTests {
             }
             let admin = try #require(env.data.all(.users).first { $0["role"]?.stringValue == "administrator" }?["sourcedId"]?.stringValue)
             let adminToken = try env.token(.admin, user: admin, org: env.districtOrg)
-            let zones = try await env.post("query($a: ID!, $b: ID!) { a: section(id: $a) { timeZone } b: section(id: $b) { timeZone } }",
-                                           ["a": try env.sectionID(section), "b": try env.sectionID(other)], token: adminToken)
+            let zones = try await env.post(
+                "query($a: ID!, $b: ID!) { a: section(id: $a) { timeZone } b: section(id: $b) { timeZone } }",
+                ["a": try env.sectionID(section), "b": try env.sectionID(other)], token: adminToken)
             #expect(zones["a", "timeZone"] as? String == "America/Phoenix", "\(zones.text)")
             #expect(zones["b", "timeZone"] as? String == "America/Chicago", "another school takes its district's zone")
 
             let token = try env.token(.teacher, user: teacher)
             _ = try await env.feed(section: section, teacher: teacher, materials: 0)
-            let saved = try await env.post("""
+            let saved = try await env.post(
+                """
                 mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { sections { nodes { schedule { timeZone startTime } } } userErrors { message } } }
                 """, ["i": ["sectionId": try env.sectionID(section), "schedule": ["weekday": 5, "startTime": "18:00"]]], token: token)
-            #expect((saved["saveSyncSchedule", "sections", "nodes"] as? [[String: Any]])?.first.flatMap { ($0["schedule"] as? [String: Any])?["timeZone"] as? String }
-                == "America/Phoenix", "\(saved.text)")
-            let bad = try await env.post("""
+            #expect(
+                (saved["saveSyncSchedule", "sections", "nodes"] as? [[String: Any]])?.first.flatMap {
+                    ($0["schedule"] as? [String: Any])?["timeZone"] as? String
+                }
+                    == "America/Phoenix", "\(saved.text)")
+            let bad = try await env.post(
+                """
                 mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { userErrors { message field } } }
                 """, ["i": ["sectionId": try env.sectionID(section), "schedule": ["weekday": 5, "startTime": "18:00", "timeZone": "PST"]]], token: token)
-            #expect((bad["saveSyncSchedule", "userErrors"] as? [[String: Any]])?.first?["field"] as? [String] == ["input", "schedule", "timeZone"], "\(bad.text)")
+            #expect(
+                (bad["saveSyncSchedule", "userErrors"] as? [[String: Any]])?.first?["field"] as? [String] == ["input", "schedule", "timeZone"], "\(bad.text)")
 
-            let orgDefault = try await env.post("""
+            let orgDefault = try await env.post(
+                """
                 mutation($i: SaveDefaultSyncScheduleInput!) { saveDefaultSyncSchedule(input: $i) { userErrors { message } } }
                 """, ["i": ["schedule": ["weekday": 1, "startTime": "06:00"]]], token: adminToken)
             #expect((orgDefault["saveDefaultSyncSchedule", "userErrors"] as? [Any])?.isEmpty == true, "\(orgDefault.text)")
             let otherTeacher = try #require(env.sectionsByTeacher.first { $0.value.contains(other) }?.key)
             _ = try await env.feed(section: other, teacher: otherTeacher, course: "lms-2", materials: 0)
-            let inherited = try await env.post("query($b: ID!) { section(id: $b) { schedule { timeZone isDefault } } }",
-                                               ["b": try env.sectionID(other)], token: adminToken)
+            let inherited = try await env.post(
+                "query($b: ID!) { section(id: $b) { schedule { timeZone isDefault } } }",
+                ["b": try env.sectionID(other)], token: adminToken)
             #expect(inherited["section", "schedule", "isDefault"] as? Bool == true, "\(inherited.text)")
             #expect(inherited["section", "schedule", "timeZone"] as? String == "America/Chicago", "the district's default, in the district's zone")
 
@@ -149,17 +167,28 @@ struct CalendarAndLimitsTests {
     @Test("a titleLimit the profile lacks: a 60-character title is an item problem naming the limit, and nothing of it is queued or sent")
     func titleLimitOverride() async throws {
         var strict = SandboxQuirks()
-        strict.titleLimit = 50  // the SIS refuses longer titles, as many do
+        strict.titleLimit = 50 // the SIS refuses longer titles, as many do
         try await withGateway(quirks: strict) { env in
             let (teacher, section) = Self.teacherAndSection(env)
             let token = try env.token(.teacher, user: teacher)
             let sectionID = try env.sectionID(section)
             let fed = try await env.feed(section: section, teacher: teacher, materials: 2)
             let long = String(repeating: "Long title ", count: 6).prefix(60)
-            let renamed = try await env.post("""
+            let renamed = try await env.post(
+                """
                 mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { userErrors { message } } }
-                """, ["input": ["courseLmsId": fed.lmsID, "materials": [["lmsId": "m-1", "title": String(long), "categoryLmsId": "lc-1", "maxPoints": 10,
-                                                                           "dueDate": "2026-09-02T15:00:00Z"]]]], token: fed.integration)
+                """,
+                [
+                    "input": [
+                        "courseLmsId": fed.lmsID,
+                        "materials": [
+                            [
+                                "lmsId": "m-1", "title": String(long), "categoryLmsId": "lc-1", "maxPoints": 10,
+                                "dueDate": "2026-09-02T15:00:00Z"
+                            ]
+                        ]
+                    ]
+                ], token: fed.integration)
             #expect((renamed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true, "\(renamed.text)")
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
             let plan = """
@@ -171,15 +200,19 @@ struct CalendarAndLimitsTests {
 
             try Self.configure(env) { $0.limits = ProfileLimits(titleLimit: 50) }
             let run = try await LinkedCourseTests.syncChanges(env, section, token)
-            let statuses = try await env.post("""
+            let statuses = try await env.post(
+                """
                 query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { nodes { code message } } } } } }
                 """, ["id": sectionID], token: token)
-            let byID = Dictionary(uniqueKeysWithValues: (statuses["section", "materials", "nodes"] as? [[String: Any]] ?? []).map { ($0["lmsId"] as! String, $0) })
+            let byID = Dictionary(
+                uniqueKeysWithValues: (statuses["section", "materials", "nodes"] as? [[String: Any]] ?? []).map { ($0["lmsId"] as! String, $0) })
             #expect(byID["m-0"]?["syncStatus"] as? String == "SUCCESSFUL", "\(statuses.text)")
             #expect(byID["m-1"]?["syncStatus"] as? String == "ERROR")
             let problem = (nodesOf(byID["m-1"]?["problems"]) as? [[String: Any]])?.first
             #expect(problem?["code"] as? String == "TITLE_TOO_LONG")
-            #expect((problem?["message"] as? String)?.contains("60 characters; Standard OneRoster 1.1 accepts at most 50") == true, "\(String(describing: problem))")
+            #expect(
+                (problem?["message"] as? String)?.contains("60 characters; Standard OneRoster 1.1 accepts at most 50") == true, "\(String(describing: problem))"
+            )
 
             // Nothing of m-1 was queued, so nothing reached the SIS.
             let students = env.students(of: section).count

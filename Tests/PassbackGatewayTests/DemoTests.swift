@@ -25,8 +25,9 @@ struct DemoTests {
             seen = Set((nodesOf(again["syncErrorSummary"]) as? [[String: Any]] ?? []).compactMap { $0["key"] as? String })
         }
         #expect(seen.isSuperset(of: ["DUE_DATE_MISSING", "DUE_DATE_OUTSIDE_GRADING_PERIOD", "UNCATEGORIZED"]), "\(seen)")
-        let feed = try await graphQL(first.base, "mutation { recordGrades(input: { courseLmsId: \"none\", grades: [] }) { userErrors { code } } }",
-                                     token: first.integrationToken)
+        let feed = try await graphQL(
+            first.base, "mutation { recordGrades(input: { courseLmsId: \"none\", grades: [] }) { userErrors { code } } }",
+            token: first.integrationToken)
         #expect(feed["recordGrades", "userErrors", 0, "code"] as? String == "NOT_FOUND", "the integration token works: \(feed.text)")
         let oldToken = first.teacherToken
         #expect(await first.stop() == 0)
@@ -37,8 +38,9 @@ struct DemoTests {
         let reused = try await graphQL(second.base, "{ viewer { role } }", token: oldToken)
         #expect(reused["viewer", "role"] as? String == "TEACHER", "tokens of the first run still work")
         // The same three tokens, not three more: a rerun reuses them, and they expire.
-        #expect(second.teacherToken == first.teacherToken && second.adminToken == first.adminToken && second.integrationToken == first.integrationToken,
-                "\(second.printed)")
+        #expect(
+            second.teacherToken == first.teacherToken && second.adminToken == first.adminToken && second.integrationToken == first.integrationToken,
+            "\(second.printed)")
         #expect(await second.stop() == 0)
         let tokens = try TokenStore(try PassbackDatabase(path: database)).list()
         #expect(tokens.count == 3, "\(tokens.map(\.label))")
@@ -86,7 +88,8 @@ struct DemoTests {
         defer { DemoProcess.cleanup(database) }
         let passback = try builtBinary("passback")
         for option in ["--port", "--sis-port"] {
-            let r = try await runProcess(passback, ["demo", "--database", database, option, String(held.port)] + (option == "--sis-port" ? ["--port", "0"] : []), timeout: 60)
+            let r = try await runProcess(
+                passback, ["demo", "--database", database, option, String(held.port)] + (option == "--sis-port" ? ["--port", "0"] : []), timeout: 60)
             #expect(r.status != 0, "\(option): \(r.out) \(r.err)")
             #expect(r.err.contains("127.0.0.1:\(held.port) cannot be used") && r.err.contains(option), "\(option): \(r.err)")
             #expect(!r.out.contains("Rostering"), "nothing was rostered first: \(r.out)")
@@ -94,6 +97,8 @@ struct DemoTests {
         #expect(!FileManager.default.fileExists(atPath: database), "no database was made")
         // The sandbox on its own said only "bind(descriptor:ptr:bytes:): Address already in use".
         let sandbox = try await runProcess(passback, ["sandbox", "--port", String(held.port)], timeout: 60)
-        #expect(sandbox.status != 0 && sandbox.err.contains("127.0.0.1:\(held.port) cannot be used") && sandbox.err.contains("--port"), "\(sandbox.out) \(sandbox.err)")
+        #expect(
+            sandbox.status != 0 && sandbox.err.contains("127.0.0.1:\(held.port) cannot be used") && sandbox.err.contains("--port"),
+            "\(sandbox.out) \(sandbox.err)")
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -24,7 +25,9 @@ struct EndToEndTests {
         return out
     }
 
-    @Test("roster, feed, map, sync changes: IN_PROGRESS then SUCCESSFUL; a grade change shows UPDATES_AVAILABLE; a due date outside every grading period is an ERROR the admin sees")
+    @Test(
+        "roster, feed, map, sync changes: IN_PROGRESS then SUCCESSFUL; a grade change shows UPDATES_AVAILABLE; a due date outside every grading period is an ERROR the admin sees"
+    )
     func wholeFlow() async throws {
         try await withGateway { env in
             let (section, teacher) = env.yearLongSection
@@ -36,7 +39,8 @@ struct EndToEndTests {
             let sectionID = try env.sectionID(section)
 
             // Before the map is saved, the plan says what is wrong and sends nothing.
-            let plan = try await env.post("""
+            let plan = try await env.post(
+                """
                 mutation($input: PlanSyncInput!) { planSync(input: $input) { writeCount items { nodes { decision material { lmsId } problems { nodes { code } } } } userErrors { message } } }
                 """, ["input": ["sectionId": sectionID]], token: teacherToken)
             #expect(plan.errors.isEmpty, "\(plan.text)")
@@ -46,22 +50,33 @@ struct EndToEndTests {
             #expect(planned.allSatisfy { ((nodesOf($0["problems"]) as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "SECTION_NOT_CONFIGURED" } })
 
             // The teacher maps the three LMS categories (two onto one SIS category).
-            let section1 = try await env.post("""
+            let section1 = try await env.post(
+                """
                 query($id: ID!) { section(id: $id) { lmsCategories { nodes { id lmsId } } sisCategories { nodes { id sourcedId } } } }
                 """, ["id": sectionID], token: teacherToken)
             let lms = try #require(section1["section", "lmsCategories", "nodes"] as? [[String: Any]]).map { $0["id"] as! String }
             let sis = try #require(section1["section", "sisCategories", "nodes"] as? [[String: Any]]).map { $0["id"] as! String }
-            let saved = try await env.post("""
+            let saved = try await env.post(
+                """
                 mutation($input: SaveCategoryMapInput!) { saveCategoryMap(input: $input) { section { configured categoryMap { nodes { lmsCategory { lmsId } sisCategory { sourcedId } } } } userErrors { message } } }
-                """, ["input": ["sectionId": sectionID, "map": [["lmsCategoryId": lms[0], "sisCategoryId": sis[0]], ["lmsCategoryId": lms[1], "sisCategoryId": sis[0]],
-                                                                 ["lmsCategoryId": lms[2], "sisCategoryId": sis[1]]]]], token: teacherToken)
+                """,
+                [
+                    "input": [
+                        "sectionId": sectionID,
+                        "map": [
+                            ["lmsCategoryId": lms[0], "sisCategoryId": sis[0]], ["lmsCategoryId": lms[1], "sisCategoryId": sis[0]],
+                            ["lmsCategoryId": lms[2], "sisCategoryId": sis[1]]
+                        ]
+                    ]
+                ], token: teacherToken)
             #expect(saved.errors.isEmpty, "\(saved.text)")
             #expect(saved["saveCategoryMap", "section", "configured"] as? Bool == true)
             #expect((saved["saveCategoryMap", "section", "categoryMap", "nodes"] as? [Any])?.count == 3)
 
             // The first write to the SIS is slow, so the run is seen under way.
             env.running.sandbox.faults.script([.slow(milliseconds: 1500)])
-            let sync = try await env.post("""
+            let sync = try await env.post(
+                """
                 mutation($input: SyncChangesInput!) { syncChanges(input: $input) { run { id state itemsSent itemsFailed } userErrors { message } } }
                 """, ["input": ["sectionId": sectionID]], token: teacherToken)
             #expect(sync.errors.isEmpty, "\(sync.text)")
@@ -72,7 +87,8 @@ struct EndToEndTests {
             #expect(["m-0", "m-1", "m-2"].allSatisfy { during[$0]?.status == "IN_PROGRESS" }, "\(during)")
             #expect(during["m-3"]?.status == "ERROR")
             // Follow the run over server-sent events until it finishes.
-            let events = try await env.subscribe("subscription($id: ID!) { syncRunUpdated(id: $id) { state jobsSucceeded jobsTotal } }", ["id": runID], token: teacherToken)
+            let events = try await env.subscribe(
+                "subscription($id: ID!) { syncRunUpdated(id: $id) { state jobsSucceeded jobsTotal } }", ["id": runID], token: teacherToken)
             let last = try #require(events.last?["data"] as? [String: Any])
             #expect((last["syncRunUpdated"] as? [String: Any])?["state"] as? String == "PARTIAL", "\(events)")
 
@@ -86,30 +102,35 @@ struct EndToEndTests {
 
             // A grade changes in the LMS: that item has updates available.
             let student = try #require(env.students(of: section).first)
-            let regrade = try await env.post("""
+            let regrade = try await env.post(
+                """
                 mutation($input: RecordGradesInput!) { recordGrades(input: $input) { recorded userErrors { message } } }
-                """, ["input": ["courseLmsId": fed.lmsID, "grades": [["materialLmsId": "m-1", "studentSourcedId": student, "score": 9.5]]]], token: fed.integration)
+                """, ["input": ["courseLmsId": fed.lmsID, "grades": [["materialLmsId": "m-1", "studentSourcedId": student, "score": 9.5]]]],
+                token: fed.integration)
             #expect(regrade["recordGrades", "recorded"] as? Int == 1, "\(regrade.text)")
             s = try await statuses(env, section, teacherToken)
             #expect(s["m-1"]?.status == "UPDATES_AVAILABLE")
             #expect(s["m-0"]?.status == "SUCCESSFUL")
 
             // Sync changes again: only m-1 (and the still-failing m-3) are considered, and m-1 lands.
-            let again = try await env.post("""
+            let again = try await env.post(
+                """
                 mutation($input: SyncChangesInput!) { syncChanges(input: $input) { run { id itemsSent itemsSkipped } } }
                 """, ["input": ["sectionId": sectionID]], token: teacherToken)
             #expect(again["syncChanges", "run", "itemsSent"] as? Int == 1, "\(again.text)")
             try await env.waitUntil { try await statuses(env, section, teacherToken)["m-1"]?.status == "SUCCESSFUL" }
             let lineItemIDs = Set(lineItems.compactMap { $0["sourcedId"]?.stringValue })
             let result = env.data.all(.results).first { r in
-                r["student"]?.objectValue?["sourcedId"]?.stringValue == student && lineItemIDs.contains(r["lineItem"]?.objectValue?["sourcedId"]?.stringValue ?? "")
+                r["student"]?.objectValue?["sourcedId"]?.stringValue == student
+                    && lineItemIDs.contains(r["lineItem"]?.objectValue?["sourcedId"]?.stringValue ?? "")
                     && r["score"]?.jsonText == "9.5"
             }
             #expect(result != nil, "the new score reached the SIS")
 
             // The district admin sees the error, and can group it.
             let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
-            let errors = try await env.post("""
+            let errors = try await env.post(
+                """
                 { syncErrors(first: 10) { totalCount nodes { code message section { sourcedId } school { sourcedId } material { lmsId syncStatus } } }
                   byCode: syncErrorSummary(groupBy: CODE) { nodes { key count } } bySchool: syncErrorSummary(groupBy: SCHOOL) { nodes { key label count } } }
                 """, token: admin)
@@ -132,7 +153,7 @@ struct EndToEndTests {
                 (["schoolId": GlobalID.make("Org", env.school(of: section))], 1), (["schoolId": GlobalID.make("Org", otherSchool)], 0),
                 (["teacherId": GlobalID.make("User", teacher)], 1), (["teacherId": GlobalID.make("User", other)], 0),
                 (["sectionId": sectionID], 1), (["codes": ["DUE_DATE_OUTSIDE_GRADING_PERIOD"]], 1), (["codes": ["TITLE_TOO_LONG"]], 0),
-                (["since": "2020-01-01T00:00:00Z"], 1), (["since": "2099-01-01T00:00:00Z"], 0),
+                (["since": "2020-01-01T00:00:00Z"], 1), (["since": "2099-01-01T00:00:00Z"], 0)
             ]
             for (filter, count) in cases {
                 let r = try await env.post(filtered, ["f": filter], token: admin)
@@ -147,7 +168,8 @@ struct EndToEndTests {
             #expect(outside["syncErrors", "totalCount"] as? Int == 0, "\(outside.text)")
 
             // The run log: two runs, newest first, with their jobs; the material's history.
-            let log = try await env.post("""
+            let log = try await env.post(
+                """
                 query($id: ID!) { section(id: $id) { syncRuns(first: 5) { totalCount nodes { trigger state jobs(first: 100) { totalCount nodes { kind state } } } }
                   materials(first: 1, filter: { search: "Material 1" }) { nodes { history(first: 50) { totalCount nodes { action outcome httpStatus run { id } } } } } } }
                 """, ["id": sectionID], token: teacherToken)

@@ -9,8 +9,9 @@ struct ExampleScriptTests {
         .appending(path: "Clients/examples")
 
     func run(_ env: GatewayEnv, _ token: String, _ script: String, _ arguments: [String]) async throws -> ProcessResult {
-        try await runProcess(URL(fileURLWithPath: "/bin/bash"), [Self.folder.appending(path: script).path] + arguments,
-                             environment: ["PASSBACK_URL": env.base.absoluteString, "PASSBACK_TOKEN": token])
+        try await runProcess(
+            URL(fileURLWithPath: "/bin/bash"), [Self.folder.appending(path: script).path] + arguments,
+            environment: ["PASSBACK_URL": env.base.absoluteString, "PASSBACK_TOKEN": token])
     }
 
     @Test("feed, map categories, sync changes, status and errors, each with curl alone")
@@ -34,8 +35,9 @@ struct ExampleScriptTests {
             #expect(status.status == 0 && status.out.contains("\"syncStatus\":\"SUCCESSFUL\""), "\(status.out) \(status.err)")
             let errors = try await run(env, admin, "errors.sh", ["school"])
             #expect(errors.status == 0 && errors.out.contains("\"syncErrorSummary\":{\"totalCount\":0,\"nodes\":[]}"), "\(errors.out) \(errors.err)")
-            let noToken = try await runProcess(URL(fileURLWithPath: "/bin/bash"), [Self.folder.appending(path: "errors.sh").path],
-                                               environment: ["PASSBACK_URL": env.base.absoluteString, "PASSBACK_TOKEN": ""])
+            let noToken = try await runProcess(
+                URL(fileURLWithPath: "/bin/bash"), [Self.folder.appending(path: "errors.sh").path],
+                environment: ["PASSBACK_URL": env.base.absoluteString, "PASSBACK_TOKEN": ""])
             #expect(noToken.status != 0 && noToken.err.contains("PASSBACK_TOKEN"))
         }
     }

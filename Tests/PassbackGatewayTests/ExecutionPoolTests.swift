@@ -1,6 +1,7 @@
 import Foundation
-@testable import PassbackGateway
 import Testing
+
+@testable import PassbackGateway
 
 /// GraphQL execution runs on threads of its own, fairly between requests (issue 13, finding 5).
 @Suite("execution pool")
@@ -112,8 +113,9 @@ struct ExecutionPoolTests {
         let deadline = ContinuousClock.now + .seconds(20)
         while holding.all.count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
         try await Task.sleep(for: .milliseconds(200))
-        #expect(holding.all.count == 2 && holding.all.allSatisfy { $0 == "large" },
-                "promoted requests ran on \(holding.all); only the two lower-priority threads may run them")
+        #expect(
+            holding.all.count == 2 && holding.all.allSatisfy { $0 == "large" },
+            "promoted requests ran on \(holding.all); only the two lower-priority threads may run them")
         // A small query still runs at once.
         Task(executorPreference: pool.lane()) { ran.add("small") }
         let waitUntil = ContinuousClock.now + .seconds(10)

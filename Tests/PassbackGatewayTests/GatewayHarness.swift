@@ -1,11 +1,13 @@
 import Foundation
 import OneRoster
 import OneRosterSandbox
-@testable import PassbackGateway
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import PassbackSync
 import Testing
+
+@testable import PassbackGateway
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -31,8 +33,11 @@ struct Reply: @unchecked Sendable {
     subscript(_ path: Any...) -> Any? {
         var current: Any? = json["data"]
         for p in path {
-            if let k = p as? String { current = (current as? [String: Any])?[k] }
-            else if let i = p as? Int { current = (current as? [Any]).flatMap { i < $0.count ? $0[i] : nil } }
+            if let k = p as? String {
+                current = (current as? [String: Any])?[k]
+            } else if let i = p as? Int {
+                current = (current as? [Any]).flatMap { i < $0.count ? $0[i] : nil }
+            }
         }
         return current is NSNull ? nil : current
     }
@@ -52,8 +57,10 @@ struct GatewayEnv: @unchecked Sendable {
     /// A token for a user; admins get an org.
     func token(_ role: Principal.Role, user: String, org: String? = nil, expiresAt: Date? = nil) throws -> String {
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        return try TokenStore(database).create(connection: "district", user: user, role: role, org: org, expiresAt: expiresAt, label: "test",
-                                               randomBytes: bytes, at: Date()).token
+        return try TokenStore(database).create(
+            connection: "district", user: user, role: role, org: org, expiresAt: expiresAt, label: "test",
+            randomBytes: bytes, at: Date()
+        ).token
     }
 
     func post(_ query: String, _ variables: [String: Any] = [:], token: String?, headers: [String: String] = [:]) async throws -> Reply {
@@ -63,7 +70,6 @@ struct GatewayEnv: @unchecked Sendable {
     func send(_ request: URLRequest) async throws -> Reply { try await PassbackGatewayTests.send(request) }
 
     // MARK: The district, from the SIS's own data
-
 
     var districtOrg: String { data.all(.orgs).first { $0["type"]?.stringValue == "district" }!["sourcedId"]!.stringValue! }
 
@@ -102,7 +108,8 @@ struct GatewayEnv: @unchecked Sendable {
     func finishedRosterRun(_ id: String, token: String) async throws -> Reply {
         var last: Reply?
         try await waitUntil {
-            let r = try await post("""
+            let r = try await post(
+                """
                 query($id: ID!) { node(id: $id) { ... on RosterRun { id mode state created updated unchanged deleted rejected requestedBy requestedAt startedAt finishedAt error } } }
                 """, ["id": id], token: token)
             last = r
@@ -113,8 +120,9 @@ struct GatewayEnv: @unchecked Sendable {
 
     /// Queues a roster pull with `refreshRoster` and waits for it to end: its final `RosterRun`, under `node`.
     func refreshRoster(token: String, full: Bool = false) async throws -> Reply {
-        let r = try await post("mutation($full: Boolean) { refreshRoster(input: {full: $full}) { rosterRun { id } userErrors { message } } }",
-                               ["full": full], token: token)
+        let r = try await post(
+            "mutation($full: Boolean) { refreshRoster(input: {full: $full}) { rosterRun { id } userErrors { message } } }",
+            ["full": full], token: token)
         guard let id = r["refreshRoster", "rosterRun", "id"] as? String else { throw HarnessFailure(r.text) }
         return try await finishedRosterRun(id, token: token)
     }
@@ -133,9 +141,11 @@ struct GatewayEnv: @unchecked Sendable {
 /// `retryDelay` is the worker's first backoff (short, so tests that retry finish quickly);
 /// `server` the gateway's HTTP settings (its host and port are ignored); `busyTimeout` how long
 /// a statement waits for a lock another connection holds.
-func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(), retryDelay: Double = 0.02,
-                 server: Gateway.Configuration = Gateway.Configuration(), busyTimeout: Double = 10, quirks: SandboxQuirks = SandboxQuirks(),
-                 _ body: (GatewayEnv) async throws -> Void) async throws {
+func withGateway(
+    plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQLAPI.Limits(), retryDelay: Double = 0.02,
+    server: Gateway.Configuration = Gateway.Configuration(), busyTimeout: Double = 10, quirks: SandboxQuirks = SandboxQuirks(),
+    _ body: (GatewayEnv) async throws -> Void
+) async throws {
     let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
     defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
     let database = try PassbackDatabase(path: path, busyTimeout: busyTimeout)
@@ -145,7 +155,8 @@ func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQ
     let running = try await Sandbox(configuration: sandboxConfiguration, clock: SystemWallClock()).start()
     let auth = running.sandbox.configuration.auth
     let connection = PassbackConfiguration.Connection(
-        settings: ConnectionSettings(id: "district", baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, requestsPerMinute: 60_000, pageSize: 200),
+        settings: ConnectionSettings(
+            id: "district", baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, requestsPerMinute: 60_000, pageSize: 200),
         secret: auth.clientSecret)
     do {
         _ = try await RosterImporter(store: RosterStore(database)).pull(connection: connection.settings, client: ClientFactory.client(for: connection))
@@ -153,8 +164,10 @@ func withGateway(plan: DistrictPlan = .small, limits: GraphQLAPI.Limits = GraphQ
         configuration.host = "127.0.0.1"
         configuration.port = 0
         // Wired as `serve` wires it; the worker polls and retries quickly, so tests finish soon.
-        let gateway = try Gateway(PassbackConfiguration(databasePath: path, connections: ["district": connection]), database: database,
-                                  server: configuration, limits: limits) { worker in
+        let gateway = try Gateway(
+            PassbackConfiguration(databasePath: path, connections: ["district": connection]), database: database,
+            server: configuration, limits: limits
+        ) { worker in
             worker.pollInterval = .milliseconds(20)
             worker.retryPolicy.baseDelay = retryDelay
             worker.retryPolicy.maxDelay = max(0.2, retryDelay * 4)
@@ -186,7 +199,7 @@ struct FedCourse {
     var lmsID: String
     var section: String
     var teacher: String
-    var materials: [String: String]  // lmsId → Material id in `section`
+    var materials: [String: String] // lmsId → Material id in `section`
     var integration: String
 }
 
@@ -195,13 +208,21 @@ extension GatewayEnv {
     /// (`m-0`… titled "Material 0"…, due a day apart from Sep 1, 2026, in category lc-(i % 3)),
     /// each graded for every student of the section.
     @discardableResult
-    func feed(section: String, teacher: String, course: String = "lms-1", materials count: Int, grades: Bool = true,
-              dueDate: (Int) -> String? = { i in "2026-09-\(String(format: "%02d", 1 + i % 28))T15:00:00Z" }) async throws -> FedCourse {
+    func feed(
+        section: String, teacher: String, course: String = "lms-1", materials count: Int, grades: Bool = true,
+        dueDate: (Int) -> String? = { i in "2026-09-\(String(format: "%02d", 1 + i % 28))T15:00:00Z" }
+    ) async throws -> FedCourse {
         let integration = try token(.integration, user: "lms-feed")
-        let course1 = try await post("""
+        let course1 = try await post(
+            """
             mutation($input: UpsertLmsCourseInput!) { upsertLmsCourse(input: $input) { lmsCourse { id lmsId } userErrors { code message } } }
-            """, ["input": ["lmsId": course, "title": "Course \(course)", "sectionSourcedIds": [section],
-                            "categories": [["lmsId": "lc-0", "title": "Homework"], ["lmsId": "lc-1", "title": "Quizzes"], ["lmsId": "lc-2", "title": "Tests"]]]],
+            """,
+            [
+                "input": [
+                    "lmsId": course, "title": "Course \(course)", "sectionSourcedIds": [section],
+                    "categories": [["lmsId": "lc-0", "title": "Homework"], ["lmsId": "lc-1", "title": "Quizzes"], ["lmsId": "lc-2", "title": "Tests"]]
+                ]
+            ],
             token: integration)
         guard course1.errors.isEmpty, (course1["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(course1.text) }
         var items: [[String: Any]] = []
@@ -212,7 +233,8 @@ extension GatewayEnv {
         }
         var ids: [String: String] = [:]
         if !items.isEmpty {
-            let fed = try await post("""
+            let fed = try await post(
+                """
                 mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { materials(first: 100) { nodes { lmsId ids } } userErrors { code message field } } }
                 """, ["input": ["courseLmsId": course, "materials": items]], token: integration)
             guard fed.errors.isEmpty, (fed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(fed.text) }
@@ -223,10 +245,13 @@ extension GatewayEnv {
         if grades, count > 0 {
             var list: [[String: Any]] = []
             for i in 0..<count {
-                for (j, s) in students(of: section).enumerated() { list.append(["materialLmsId": "m-\(i)", "studentSourcedId": s, "score": Double((i + j) % 11)]) }
+                for (j, s) in students(of: section).enumerated() {
+                    list.append(["materialLmsId": "m-\(i)", "studentSourcedId": s, "score": Double((i + j) % 11)])
+                }
             }
             for chunk in stride(from: 0, to: list.count, by: 1000) {
-                let r = try await post("""
+                let r = try await post(
+                    """
                     mutation($input: RecordGradesInput!) { recordGrades(input: $input) { recorded userErrors { code message } } }
                     """, ["input": ["courseLmsId": course, "grades": Array(list[chunk..<min(chunk + 1000, list.count)])]], token: integration)
                 guard r.errors.isEmpty, (r["recordGrades", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(r.text) }
@@ -237,11 +262,13 @@ extension GatewayEnv {
 
     /// The teacher maps every LMS category of the section to its first SIS category.
     func mapToFirstSISCategory(sectionID: String, token: String) async throws {
-        let cats = try await post("query($id: ID!) { section(id: $id) { lmsCategories { nodes { id } } sisCategories { nodes { id } } } }", ["id": sectionID], token: token)
+        let cats = try await post(
+            "query($id: ID!) { section(id: $id) { lmsCategories { nodes { id } } sisCategories { nodes { id } } } }", ["id": sectionID], token: token)
         let lms = (cats["section", "lmsCategories", "nodes"] as! [[String: Any]]).map { $0["id"] as! String }
         let sis = (cats["section", "sisCategories", "nodes"] as! [[String: Any]]).map { $0["id"] as! String }
-        let saved = try await post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
-                                   ["i": ["sectionId": sectionID, "map": lms.map { ["lmsCategoryId": $0, "sisCategoryId": sis[0]] }]], token: token)
+        let saved = try await post(
+            "mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
+            ["i": ["sectionId": sectionID, "map": lms.map { ["lmsCategoryId": $0, "sisCategoryId": sis[0]] }]], token: token)
         guard saved.errors.isEmpty, (saved["saveCategoryMap", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(saved.text) }
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-@testable import PassbackGateway
 import OneRosterSandbox
 import PassbackCore
 import Testing
+
+@testable import PassbackGateway
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Generated GraphQL requests against a live gateway for a bounded time: deep nesting, huge
 /// alias lists, fragment trees, odd literals, odd variables and broken bytes. Every answer must
@@ -30,8 +32,10 @@ struct GraphQLFuzzTests {
         try await withGateway { env in
             let (section, teacher) = env.yearLongSection
             let fed = try await env.feed(section: section, teacher: teacher, materials: 3)
-            let tokens = [try env.token(.teacher, user: teacher), try env.token(.admin, user: teacher, org: env.districtOrg),
-                          try env.token(.integration, user: "lms-feed")]
+            let tokens = [
+                try env.token(.teacher, user: teacher), try env.token(.admin, user: teacher, org: env.districtOrg),
+                try env.token(.integration, user: "lms-feed")
+            ]
             var generator = DocumentGenerator(seed: seed, ids: [try env.sectionID(section)] + fed.materials.values.sorted())
             let deadline = Date().addingTimeInterval(seconds)
             var sent = 0
@@ -55,7 +59,8 @@ struct GraphQLFuzzTests {
                 }
                 sent += 1
                 // A token that spent its cost bucket is told so (429 RATE_LIMITED): an answer too, whatever the seed.
-                let ok = ([200, 400, 413].contains(reply.status) || (reply.status == 429 && reply.codes == ["RATE_LIMITED"]))
+                let ok =
+                    ([200, 400, 413].contains(reply.status) || (reply.status == 429 && reply.codes == ["RATE_LIMITED"]))
                     && (reply.json["data"] != nil || reply.json["errors"] != nil)
                 #expect(ok, "request \(sent) (seed \(seed)): \(reply.status) \(reply.text.prefix(300))\n\(query.prefix(500))")
                 #expect(!reply.codes.contains("INTERNAL"), "request \(sent) (seed \(seed)): \(reply.text.prefix(300))\n\(query.prefix(500))")
@@ -72,12 +77,16 @@ struct GraphQLFuzzTests {
 struct DocumentGenerator {
     var rng: SeededRandom
     let ids: [String]
-    static let fields = ["viewer", "sections", "section", "node", "nodes", "materials", "grades", "history", "syncRuns", "syncErrors", "syncErrorSummary",
-                         "nodes", "edges", "node", "pageInfo", "totalCount", "title", "id", "sourcedId", "syncStatus", "problems", "code", "message",
-                         "lmsCourse", "linkedSections", "teachers", "school", "categoryMap", "jobs", "items", "student", "score", "comment",
-                         "__typename", "__schema", "__type", "types", "fields", "name", "kind", "ofType", "role", "user", "org", "hasNextPage"]
-    static let mutations = ["planSync", "syncChanges", "syncMaterial", "saveCategoryMap", "createLmsCategory", "setMaterialSyncToSIS",
-                            "recordGrades", "upsertMaterials", "retrySyncJobs", "refreshRoster", "saveSyncSchedule"]
+    static let fields = [
+        "viewer", "sections", "section", "node", "nodes", "materials", "grades", "history", "syncRuns", "syncErrors", "syncErrorSummary",
+        "nodes", "edges", "node", "pageInfo", "totalCount", "title", "id", "sourcedId", "syncStatus", "problems", "code", "message",
+        "lmsCourse", "linkedSections", "teachers", "school", "categoryMap", "jobs", "items", "student", "score", "comment",
+        "__typename", "__schema", "__type", "types", "fields", "name", "kind", "ofType", "role", "user", "org", "hasNextPage"
+    ]
+    static let mutations = [
+        "planSync", "syncChanges", "syncMaterial", "saveCategoryMap", "createLmsCategory", "setMaterialSyncToSIS",
+        "recordGrades", "upsertMaterials", "retrySyncJobs", "refreshRoster", "saveSyncSchedule"
+    ]
     static let arguments = ["first", "after", "id", "ids", "filter", "input", "orderBy", "sectionId", "search", "status", "groupBy", "last", "before"]
 
     init(seed: UInt64, ids: [String]) {
@@ -95,10 +104,18 @@ struct DocumentGenerator {
         case 1: return (aliases(), nil)
         case 2: return (fragmentTree(), nil)
         case 3: return ("{ sections(filter: { search: \(literal(depth: int(40)))}) { totalCount } }", nil)
-        case 4: return ("query($v: \(pick(["String", "[String]", "ID!", "SectionFilter", "[[Int]]", "Int"]))) { sections(filter: { search: $v }) { totalCount } }",
-                        jsonValue(depth: int(40)))
+        case 4:
+            return (
+                "query($v: \(pick(["String", "[String]", "ID!", "SectionFilter", "[[Int]]", "Int"]))) { sections(filter: { search: $v }) { totalCount } }",
+                jsonValue(depth: int(40))
+            )
         case 5: return (broken(document(depth: 4)), nil)
-        case 6: return ("mutation { " + (0..<(1 + int(15))).map { "m\($0): \(pick(Self.mutations))(input: \(literal(depth: int(4)))) { __typename }" }.joined(separator: " ") + " }", nil)
+        case 6:
+            return (
+                "mutation { "
+                    + (0..<(1 + int(15))).map { "m\($0): \(pick(Self.mutations))(input: \(literal(depth: int(4)))) { __typename }" }.joined(separator: " ")
+                    + " }", nil
+            )
         default: return (document(depth: 1 + int(6)), nil)
         }
     }
@@ -143,15 +160,17 @@ struct DocumentGenerator {
             let spreads = (0..<(1 + int(3))).map { _ in "...F\(int(i))" }.joined(separator: " ")
             text += "fragment F\(i) on Query { \(spreads) \(chance(0.3) ? "__schema { types { name } }" : "") }\n"
         }
-        if chance(0.2) { text += "fragment F0 on Query { ...F\(n - 1) }\n" }  // a cycle, or a duplicate name
+        if chance(0.2) { text += "fragment F0 on Query { ...F\(n - 1) }\n" } // a cycle, or a duplicate name
         return text
     }
 
     mutating func literal(depth: Int) -> String {
         if depth <= 0 {
             if chance(0.03) { return "\"\(String(repeating: "x", count: int(20_000)))\"" }
-            return pick(["1", "-0", "1e308", "-1e400", "99999999999999999999999", "true", "null", "DUE_DATE", "$v", "\"\(ids.isEmpty ? "x" : pick(ids))\"",
-                         "\"é\\n\\u00e9\\\"\\\\\"", "\"\"\"block \"\" \\\"\"\" string\"\"\""])
+            return pick([
+                "1", "-0", "1e308", "-1e400", "99999999999999999999999", "true", "null", "DUE_DATE", "$v", "\"\(ids.isEmpty ? "x" : pick(ids))\"",
+                "\"é\\n\\u00e9\\\"\\\\\"", "\"\"\"block \"\" \\\"\"\" string\"\"\""
+            ])
         }
         // Wide near the leaves, a chain further up, so a value stays small however deep it is.
         let width = depth > 3 ? 1 : 1 + int(3)

@@ -1,9 +1,10 @@
 import Foundation
 import GraphQL
-@testable import PassbackGateway
 import PassbackCore
-@testable import PassbackStore
 import Testing
+
+@testable import PassbackGateway
+@testable import PassbackStore
 
 @Suite("Graph: nodes, batching, live status", .serialized)
 struct GraphTests {
@@ -16,7 +17,8 @@ struct GraphTests {
             let sectionID = try env.sectionID(section)
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
             _ = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": sectionID]], token: token)
-            let r = try await env.post("""
+            let r = try await env.post(
+                """
                 query($id: ID!) { section(id: $id) { id school { id } term { id } teachers { nodes { id } } lmsCourse { id } lmsCategories { nodes { id } } sisCategories { nodes { id } }
                   syncRuns { nodes { id jobs(first: 1) { nodes { id } } } } materials(first: 1) { nodes { id grades(first: 1) { nodes { id } } } } } }
                 """, ["id": sectionID], token: token)
@@ -26,9 +28,11 @@ struct GraphTests {
             let material = (s["materials"] as! [String: Any])["nodes"] as! [[String: Any]]
             let run = ((s["syncRuns"] as! [String: Any])["nodes"] as! [[String: Any]])[0]
             let ids: [(String, String)] = [
-                ("Section", id(s)), ("Org", id(s["school"])), ("AcademicSession", id(s["term"])), ("User", first(nodesOf(s["teachers"]))), ("LmsCourse", id(s["lmsCourse"])),
-                ("LmsCategory", first(nodesOf(s["lmsCategories"]))), ("SisCategory", first(nodesOf(s["sisCategories"]))), ("SyncRun", id(run)), ("SyncJob", first((run["jobs"] as? [String: Any])?["nodes"])),
-                ("Material", id(material[0])), ("Grade", first((material[0]["grades"] as! [String: Any])["nodes"])),
+                ("Section", id(s)), ("Org", id(s["school"])), ("AcademicSession", id(s["term"])), ("User", first(nodesOf(s["teachers"]))),
+                ("LmsCourse", id(s["lmsCourse"])),
+                ("LmsCategory", first(nodesOf(s["lmsCategories"]))), ("SisCategory", first(nodesOf(s["sisCategories"]))), ("SyncRun", id(run)),
+                ("SyncJob", first((run["jobs"] as? [String: Any])?["nodes"])),
+                ("Material", id(material[0])), ("Grade", first((material[0]["grades"] as! [String: Any])["nodes"]))
             ]
             #expect(ids.allSatisfy { !$0.1.isEmpty }, "\(ids)")
             let missing = GlobalID.make("Section", 999_999)
@@ -57,8 +61,9 @@ struct GraphTests {
             var fetches: [Int] = []
             for n in [2, 24] {
                 let context = APIContext(principal: principal, services: env.gateway.api.services, requestID: "n\(n)")
-                let result = try await GraphQL.execute(schema: env.gateway.api.schema, documentAST: try GraphQL.parse(source: Source(body: query)), rootValue: Root(),
-                                                       context: context, variableValues: ["id": .string(try env.sectionID(section)), "n": .number(Number(n))])
+                let result = try await GraphQL.execute(
+                    schema: env.gateway.api.schema, documentAST: try GraphQL.parse(source: Source(body: query)), rootValue: Root(),
+                    context: context, variableValues: ["id": .string(try env.sectionID(section)), "n": .number(Number(n))])
                 #expect(result.errors.isEmpty, "\(result.errors)")
                 #expect(result.data?["section"]["materials"]["nodes"].array?.count == n)
                 fetches.append(await context.loaders.totalFetches())
@@ -74,18 +79,21 @@ struct GraphTests {
             let (section, teacher) = env.yearLongSection
             let fed = try await env.feed(section: section, teacher: teacher, materials: 2)
             let principal = Principal(tokenID: 0, connectionID: "district", userSourcedId: teacher, role: .teacher, orgSourcedId: nil)
-            let request = GraphQLAPI.Request(query: "subscription($id: ID!) { materialStatusChanged(sectionId: $id) { lmsId syncStatus } }",
-                                             operationName: nil, variables: ["id": .string(try env.sectionID(section))], method: "POST")
+            let request = GraphQLAPI.Request(
+                query: "subscription($id: ID!) { materialStatusChanged(sectionId: $id) { lmsId syncStatus } }",
+                operationName: nil, variables: ["id": .string(try env.sectionID(section))], method: "POST")
             let events = try await env.gateway.api.subscribe(request, principal: principal, requestID: "live").get()
             let token = try env.token(.teacher, user: teacher)
-            let optOut = try await env.post("mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
-                                            ["i": ["materialId": fed.materials["m-1"]!, "syncToSIS": false]], token: token)
+            let optOut = try await env.post(
+                "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
+                ["i": ["materialId": fed.materials["m-1"]!, "syncToSIS": false]], token: token)
             #expect(optOut["setMaterialSyncToSIS", "material", "syncStatus"] as? String == "OPT_OUT")
             var iterator = events.makeAsyncIterator()
             let first = try #require(try await iterator.next())
             #expect(first.contains("\"lmsId\":\"m-1\"") && first.contains("\"syncStatus\":\"OPT_OUT\""), "\(first)")
-            let sync = try await env.post("mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { id } userErrors { message } } }",
-                                          ["i": ["materialId": fed.materials["m-0"]!]], token: token)
+            let sync = try await env.post(
+                "mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { id } userErrors { message } } }",
+                ["i": ["materialId": fed.materials["m-0"]!]], token: token)
             #expect(sync.errors.isEmpty)
             let next = try #require(try await iterator.next())
             #expect(next.contains("\"lmsId\":\"m-0\""), "\(next)")

@@ -1,8 +1,9 @@
 import Foundation
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 /// One LMS course linked to sections of two teachers in two schools: what one teacher does
 /// (opting out) stays in their sections, and the feed cannot link a section twice.
@@ -23,10 +24,16 @@ struct LinkedCourseTests {
     static func shared(_ env: GatewayEnv) async throws -> Shared {
         let (a, aSections, b, bSection) = try sections(env)
         let integration = try env.token(.integration, user: "lms-feed")
-        let course = try await env.post("""
+        let course = try await env.post(
+            """
             mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { code message } } }
-            """, ["i": ["lmsId": "shared", "title": "Shared course", "sectionSourcedIds": aSections + [bSection],
-                        "categories": [["lmsId": "lc-0", "title": "Homework"]]]], token: integration)
+            """,
+            [
+                "i": [
+                    "lmsId": "shared", "title": "Shared course", "sectionSourcedIds": aSections + [bSection],
+                    "categories": [["lmsId": "lc-0", "title": "Homework"]]
+                ]
+            ], token: integration)
         #expect(course.errors.isEmpty && (course["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(course.text)")
         try await feedMaterials(env, integration, syncToSIS: true)
         return Shared(aSections: aSections, bSection: bSection, a: a, b: b, integration: integration)
@@ -35,35 +42,45 @@ struct LinkedCourseTests {
     /// Teacher `a` with two fall sections, and teacher `b` with a fall section of another school.
     static func sections(_ env: GatewayEnv) throws -> (a: String, aSections: [String], b: String, bSection: String) {
         // Sections that run in the first term (the fall semester), so the materials' September due dates fall in their grading periods.
-        let fall = try #require(env.data.all(.academicSessions).filter { $0["type"]?.stringValue == "term" }
-            .min { ($0["startDate"]?.stringValue ?? "") < ($1["startDate"]?.stringValue ?? "") }?["sourcedId"]?.stringValue)
+        let fall = try #require(
+            env.data.all(.academicSessions).filter { $0["type"]?.stringValue == "term" }
+                .min { ($0["startDate"]?.stringValue ?? "") < ($1["startDate"]?.stringValue ?? "") }?["sourcedId"]?.stringValue)
         let byTeacher = env.sectionsByTeacher.mapValues { sections in
             sections.filter { env.data.record(.classes, $0)?["terms"]?.arrayValue?.contains { $0.objectValue?["sourcedId"]?.stringValue == fall } ?? false }
         }
         let a = try #require(byTeacher.keys.sorted().first { (byTeacher[$0] ?? []).count >= 2 })
         let aSections = Array(byTeacher[a]!.prefix(2))
         let aSchools = Set(aSections.map(env.school))
-        let (b, bSection) = try #require(byTeacher.keys.sorted().lazy.filter { $0 != a }.compactMap { t -> (String, String)? in
-            guard !(byTeacher[t] ?? []).contains(where: aSections.contains) else { return nil }
-            return (byTeacher[t] ?? []).first { !aSchools.contains(env.school(of: $0)) && !(byTeacher[a] ?? []).contains($0) }.map { (t, $0) }
-        }.first)
+        let (b, bSection) = try #require(
+            byTeacher.keys.sorted().lazy.filter { $0 != a }.compactMap { t -> (String, String)? in
+                guard !(byTeacher[t] ?? []).contains(where: aSections.contains) else { return nil }
+                return (byTeacher[t] ?? []).first { !aSchools.contains(env.school(of: $0)) && !(byTeacher[a] ?? []).contains($0) }.map { (t, $0) }
+            }.first)
         return (a, aSections, b, bSection)
     }
 
     static func feedMaterials(_ env: GatewayEnv, _ integration: String, course: String = "shared", syncToSIS m0: Bool) async throws {
-        let fed = try await env.post("""
+        let fed = try await env.post(
+            """
             mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { code message } } }
-            """, ["i": ["courseLmsId": course, "materials": [
-                ["lmsId": "m-0", "title": "Quiz 0", "categoryLmsId": "lc-0", "maxPoints": 10, "dueDate": "2026-09-10T15:00:00Z", "syncToSIS": m0],
-                ["lmsId": "m-1", "title": "Quiz 1", "categoryLmsId": "lc-0", "maxPoints": 10, "dueDate": "2026-09-11T15:00:00Z"],
-            ]]], token: integration)
+            """,
+            [
+                "i": [
+                    "courseLmsId": course,
+                    "materials": [
+                        ["lmsId": "m-0", "title": "Quiz 0", "categoryLmsId": "lc-0", "maxPoints": 10, "dueDate": "2026-09-10T15:00:00Z", "syncToSIS": m0],
+                        ["lmsId": "m-1", "title": "Quiz 1", "categoryLmsId": "lc-0", "maxPoints": 10, "dueDate": "2026-09-11T15:00:00Z"]
+                    ]
+                ]
+            ], token: integration)
         #expect(fed.errors.isEmpty && (fed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true, "\(fed.text)")
     }
 
     /// Each material of a section as its teacher reads it: lmsId → "syncToSIS/STATUS".
     static func states(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: String] {
-        let r = try await env.post("query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncToSIS syncStatus } } } }",
-                                   ["id": try env.sectionID(section)], token: token)
+        let r = try await env.post(
+            "query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncToSIS syncStatus } } } }",
+            ["id": try env.sectionID(section)], token: token)
         var out: [String: String] = [:]
         for n in r["section", "materials", "nodes"] as? [[String: Any]] ?? [] {
             out[n["lmsId"] as! String] = "\(n["syncToSIS"] as! Bool)/\(n["syncStatus"] as! String)"
@@ -79,14 +96,16 @@ struct LinkedCourseTests {
     }
 
     static func toggle(_ env: GatewayEnv, _ lmsID: String, in section: String, _ value: Bool, token: String) async throws -> Reply {
-        try await env.post("""
+        try await env.post(
+            """
             mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncToSIS syncStatus } userErrors { code message field } } }
             """, ["i": ["materialId": try materialID(env, lmsID, in: section), "syncToSIS": value]], token: token)
     }
 
     static func decisions(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: String] {
-        let r = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision } } } }",
-                                   ["i": ["sectionId": try env.sectionID(section)]], token: token)
+        let r = try await env.post(
+            "mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision } } } }",
+            ["i": ["sectionId": try env.sectionID(section)]], token: token)
         var out: [String: String] = [:]
         for item in r["planSync", "items", "nodes"] as? [[String: Any]] ?? [] {
             out[(item["material"] as! [String: Any])["lmsId"] as! String] = item["decision"] as? String
@@ -113,13 +132,15 @@ struct LinkedCourseTests {
             #expect(try await Self.states(env, s.bSection, b) == ["m-0": "true/NOT_SYNCED", "m-1": "true/NOT_SYNCED"])
             #expect(try await Self.decisions(env, s.bSection, b)["m-0"] == "SEND")
             // node(Material) resolves syncToSIS for its own section.
-            let nodes = try await env.post("query($ids: [ID!]!) { nodes(ids: $ids) { ... on Material { syncToSIS syncStatus } } }",
-                                           ["ids": [try Self.materialID(env, "m-0", in: s.aSections[1])]], token: a)
+            let nodes = try await env.post(
+                "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Material { syncToSIS syncStatus } } }",
+                ["ids": [try Self.materialID(env, "m-0", in: s.aSections[1])]], token: a)
             #expect(nodes["nodes", 0, "syncToSIS"] as? Bool == false, "\(nodes.text)")
 
             // B's own sync sends m-0 to B's section, and A's opt-out still holds.
-            let run = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
-                                         ["i": ["sectionId": try env.sectionID(s.bSection)]], token: b)
+            let run = try await env.post(
+                "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
+                ["i": ["sectionId": try env.sectionID(s.bSection)]], token: b)
             #expect(run["syncChanges", "run", "id"] != nil, "\(run.text)")
             try await env.waitUntil { try await Self.states(env, s.bSection, b)["m-0"] == "true/SUCCESSFUL" }
             #expect(try await Self.states(env, s.aSections[1], a)["m-0"] == "false/OPT_OUT")
@@ -165,7 +186,8 @@ struct LinkedCourseTests {
             let first = try await env.post(upsert, ["i": ["lmsId": "first", "title": "First course", "sectionSourcedIds": [taken]]], token: integration)
             #expect((first["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(first.text)")
 
-            let second = try await env.post(upsert, ["i": ["lmsId": "second", "title": "Second course", "sectionSourcedIds": [free, taken]]], token: integration)
+            let second = try await env.post(
+                upsert, ["i": ["lmsId": "second", "title": "Second course", "sectionSourcedIds": [free, taken]]], token: integration)
             #expect(second["upsertLmsCourse", "userErrors", 0, "code"] as? String == "CONFLICT", "\(second.text)")
             #expect(second["upsertLmsCourse", "userErrors", 0, "field"] as? [String] == ["input", "sectionSourcedIds", "1"])
             let message = second["upsertLmsCourse", "userErrors", 0, "message"] as? String ?? ""
@@ -173,8 +195,9 @@ struct LinkedCourseTests {
             #expect(second["upsertLmsCourse", "lmsCourse"] == nil)
 
             // Nothing of the refused call was saved: no course `second`, `free` linked to nothing.
-            let materials = try await env.post("mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { code } } }",
-                                               ["i": ["courseLmsId": "second", "materials": [["lmsId": "x", "title": "X"]]]], token: integration)
+            let materials = try await env.post(
+                "mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { code } } }",
+                ["i": ["courseLmsId": "second", "materials": [["lmsId": "x", "title": "X"]]]], token: integration)
             #expect(materials["upsertMaterials", "userErrors", 0, "code"] as? String == "NOT_FOUND", "\(materials.text)")
             #expect(try LMSStore(env.database).courseID(ofSection: try env.classID(free)) == nil)
             // Re-sending the course that holds the section is fine.
@@ -191,7 +214,7 @@ struct LinkedCourseTests {
     struct Two {
         var first: String
         var second: String
-        var teachers: [String: String]  // section → teacher token
+        var teachers: [String: String] // section → teacher token
         var integration: String
 
         var sections: [String] { [first, second] }
@@ -201,7 +224,8 @@ struct LinkedCourseTests {
         let s = try sections(env)
         let integration = try env.token(.integration, user: "lms-feed")
         let pair = [s.aSections[0], s.bSection].sorted()
-        let course = try await env.post("""
+        let course = try await env.post(
+            """
             mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { code message } } }
             """, ["i": ["lmsId": "two", "title": "Two sections", "sectionSourcedIds": pair, "categories": [["lmsId": "lc-0", "title": "Homework"]]]],
             token: integration)
@@ -224,15 +248,20 @@ struct LinkedCourseTests {
     }
 
     static func record(_ env: GatewayEnv, _ integration: String, _ grades: [[String: Any]]) async throws {
-        let r = try await env.post("mutation($i: RecordGradesInput!) { recordGrades(input: $i) { userErrors { code message } } }",
-                                   ["i": ["courseLmsId": "two", "grades": grades]], token: integration)
+        let r = try await env.post(
+            "mutation($i: RecordGradesInput!) { recordGrades(input: $i) { userErrors { code message } } }",
+            ["i": ["courseLmsId": "two", "grades": grades]], token: integration)
         #expect(r.errors.isEmpty && (r["recordGrades", "userErrors"] as? [Any])?.isEmpty == true, "\(r.text)")
     }
 
     /// The dry run of a section: lmsId → (decision, problems, students of its result writes).
-    static func dryRun(_ env: GatewayEnv, _ section: String, _ token: String) async throws
-        -> [String: (decision: String, problems: [[String: Any]], students: [String])] {
-        let r = try await env.post("""
+    static func dryRun(
+        _ env: GatewayEnv, _ section: String, _ token: String
+    ) async throws
+        -> [String: (decision: String, problems: [[String: Any]], students: [String])]
+    {
+        let r = try await env.post(
+            """
             mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision problems { nodes { code message studentSourcedId } }
                                                                  writes { nodes { kind payload } } } } userErrors { message } } }
             """, ["i": ["sectionId": try env.sectionID(section)]], token: token)
@@ -243,7 +272,9 @@ struct LinkedCourseTests {
                 let payload = try? JSONSerialization.jsonObject(with: Data((w["payload"] as? String ?? "").utf8)) as? [String: Any]
                 return (payload?["student"] as? [String: Any])?["sourcedId"] as? String
             }
-            out[(item["material"] as! [String: Any])["lmsId"] as! String] = (item["decision"] as? String ?? "", nodesOf(item["problems"]) as? [[String: Any]] ?? [], students.sorted())
+            out[(item["material"] as! [String: Any])["lmsId"] as! String] = (
+                item["decision"] as? String ?? "", nodesOf(item["problems"]) as? [[String: Any]] ?? [], students.sorted()
+            )
         }
         #expect(!out.isEmpty, "\(r.text)")
         return out
@@ -251,12 +282,14 @@ struct LinkedCourseTests {
 
     /// Starts Sync Changes in a section and waits for the run to finish; returns the run.
     static func syncChanges(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: Any] {
-        let started = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
-                                         ["i": ["sectionId": try env.sectionID(section)]], token: token)
+        let started = try await env.post(
+            "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
+            ["i": ["sectionId": try env.sectionID(section)]], token: token)
         let id = try #require(started["syncChanges", "run", "id"] as? String, "\(started.text)")
         var run: [String: Any] = [:]
         try await env.waitUntil {
-            let r = try await env.post("""
+            let r = try await env.post(
+                """
                 query($id: ID!) { node(id: $id) { ... on SyncRun { state itemsSent itemsSucceeded itemsFailed itemsSkipped jobsTotal jobsSucceeded jobsFailed } } }
                 """, ["id": id], token: token)
             run = r["node"] as? [String: Any] ?? [:]
@@ -267,13 +300,16 @@ struct LinkedCourseTests {
 
     /// Each material of a section: lmsId → (status, problems as "CODE student").
     static func statuses(_ env: GatewayEnv, _ section: String, _ token: String) async throws -> [String: (status: String, problems: [String])] {
-        let r = try await env.post("""
+        let r = try await env.post(
+            """
             query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId syncStatus problems { nodes { code studentSourcedId } } } } } }
             """, ["id": try env.sectionID(section)], token: token)
         var out: [String: (String, [String])] = [:]
         for n in r["section", "materials", "nodes"] as? [[String: Any]] ?? [] {
-            out[n["lmsId"] as! String] = (n["syncStatus"] as! String,
-                                          (nodesOf(n["problems"]) as? [[String: Any]] ?? []).map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "-")" })
+            out[n["lmsId"] as! String] = (
+                n["syncStatus"] as! String,
+                (nodesOf(n["problems"]) as? [[String: Any]] ?? []).map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "-")" }
+            )
         }
         #expect(!out.isEmpty, "\(r.text)")
         return out
@@ -326,19 +362,25 @@ struct LinkedCourseTests {
         }
     }
 
-    @Test("a student enrolled in neither linked section is STUDENT_NOT_ENROLLED once, in the first linked section where the material syncs; the other section succeeds")
+    @Test(
+        "a student enrolled in neither linked section is STUDENT_NOT_ENROLLED once, in the first linked section where the material syncs; the other section succeeds"
+    )
     func unenrolledStudentReportedOnce() async throws {
         try await withGateway { env in
             let t = try await Self.two(env)
             let linked = Set(t.sections.flatMap(env.students(of:)))
-            let stranger = try #require(env.data.all(.enrollments).compactMap { e -> String? in
-                e["role"]?.stringValue == "student" ? e.ref("user") : nil
-            }.sorted().first { !linked.contains($0) })
+            let stranger = try #require(
+                env.data.all(.enrollments).compactMap { e -> String? in
+                    e["role"]?.stringValue == "student" ? e.ref("user") : nil
+                }.sorted().first { !linked.contains($0) })
             try await Self.record(env, t.integration, [["materialLmsId": "m-0", "studentSourcedId": stranger, "score": 7]])
 
             // The dry run: the first section reports it on m-0 (and still sends its own students); the second does not.
             let first = try await Self.dryRun(env, t.first, t.teachers[t.first]!)
-            #expect(first["m-0"]?.problems.map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "")" } == ["STUDENT_NOT_ENROLLED \(stranger)"])
+            #expect(
+                first["m-0"]?.problems.map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "")" } == [
+                    "STUDENT_NOT_ENROLLED \(stranger)"
+                ])
             let message = first["m-0"]?.problems.first?["message"] as? String ?? ""
             #expect(message.contains(stranger) && message.contains(t.second), "\(message)")
             #expect(first["m-0"]?.students == env.students(of: t.first))
@@ -378,8 +420,11 @@ struct LinkedCourseTests {
             let first = try await Self.dryRun(env, t.first, t.teachers[t.first]!)
             #expect(first.values.allSatisfy { $0.problems.isEmpty }, "\(first.mapValues(\.problems))")
             let second = try await Self.dryRun(env, t.second, t.teachers[t.second]!)
-            #expect(second["m-0"]?.problems.map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "")" } == ["STUDENT_NOT_ENROLLED \(dropped)"],
-                    "\(second.mapValues(\.problems))")
+            #expect(
+                second["m-0"]?.problems.map { "\($0["code"] as? String ?? "") \($0["studentSourcedId"] as? String ?? "")" } == [
+                    "STUDENT_NOT_ENROLLED \(dropped)"
+                ],
+                "\(second.mapValues(\.problems))")
         }
     }
 }

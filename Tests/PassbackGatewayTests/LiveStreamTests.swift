@@ -1,11 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Subscription streams end when their token stops being valid, after their lifetime, and
 /// when their client goes away (issue 13, findings 7 and 9).
@@ -32,8 +34,9 @@ struct LiveStreamTests {
             try await env.waitUntil(timeout: 10) { env.gateway.api.services.hub.watchers == 1 }
             try TokenStore(env.database).revoke(String(principal.tokenID), at: Date())
             // A change after the revocation must not reach the revoked stream.
-            _ = try await env.post("mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
-                                   ["i": ["materialId": fed.materials["m-1"]!, "syncToSIS": false]], token: other)
+            _ = try await env.post(
+                "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
+                ["i": ["materialId": fed.materials["m-1"]!, "syncToSIS": false]], token: other)
             let events = try await streamed
             #expect(events.count == 1, "\(events)")
             let errors = events.last?["errors"] as? [[String: Any]]
@@ -78,8 +81,10 @@ struct LiveStreamTests {
             for _ in 0..<clients {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-                p.arguments = ["-sN", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
-                               "--data-binary", String(decoding: body, as: UTF8.self), env.base.appending(path: "graphql/stream").absoluteString]
+                p.arguments = [
+                    "-sN", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                    "--data-binary", String(decoding: body, as: UTF8.self), env.base.appending(path: "graphql/stream").absoluteString
+                ]
                 p.standardOutput = FileHandle.nullDevice
                 p.standardError = FileHandle.nullDevice
                 try p.run()
@@ -103,8 +108,11 @@ struct LiveStreamTests {
         let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = ["-sN", "-m", String(maxSeconds), "-w", "\nstatus %{http_code}\n", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
-                       "--data-binary", String(decoding: body, as: UTF8.self), env.base.appending(path: "graphql/stream").absoluteString]
+        p.arguments = [
+            "-sN", "-m", String(maxSeconds), "-w", "\nstatus %{http_code}\n", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H",
+            "Content-Type: application/json",
+            "--data-binary", String(decoding: body, as: UTF8.self), env.base.appending(path: "graphql/stream").absoluteString
+        ]
         p.standardOutput = try FileHandle(forWritingTo: out)
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -155,9 +163,11 @@ struct LiveStreamTests {
             let (section, teacher) = env.yearLongSection
             let fed = try await env.feed(section: section, teacher: teacher, materials: 1)
             let token = try env.token(.teacher, user: teacher)
-            let query = "subscription($id: ID!) { materialStatusChanged(sectionId: $id) { lmsId syncStatus grades(first: 1) { nodes { studentSourcedId score } } } }"
-            let before = try await env.post("query($id: ID!) { node(id: $id) { ... on Material { grades(first: 1) { nodes { studentSourcedId score } } } } }",
-                                            ["id": fed.materials["m-0"]!], token: token)
+            let query =
+                "subscription($id: ID!) { materialStatusChanged(sectionId: $id) { lmsId syncStatus grades(first: 1) { nodes { studentSourcedId score } } } }"
+            let before = try await env.post(
+                "query($id: ID!) { node(id: $id) { ... on Material { grades(first: 1) { nodes { studentSourcedId score } } } } }",
+                ["id": fed.materials["m-0"]!], token: token)
             let student = try #require(before["node", "grades", "nodes", 0, "studentSourcedId"] as? String)
             let setSync = "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }"
             async let streamed = env.subscribe(query, ["id": try env.sectionID(section)], token: token, timeout: 20)
@@ -165,9 +175,10 @@ struct LiveStreamTests {
             _ = try await env.post(setSync, ["i": ["materialId": fed.materials["m-0"]!, "syncToSIS": false]], token: token)
             try await Task.sleep(for: .milliseconds(1500))
             // A regrade while opted out changes no status; turning sync back on does, and that event carries the new score.
-            let regrade = try await env.post("mutation($i: RecordGradesInput!) { recordGrades(input: $i) { userErrors { code message } } }",
-                                             ["i": ["courseLmsId": "lms-1", "grades": [["materialLmsId": "m-0", "studentSourcedId": student, "score": 1.5]]]],
-                                             token: try env.token(.integration, user: "lms-feed"))
+            let regrade = try await env.post(
+                "mutation($i: RecordGradesInput!) { recordGrades(input: $i) { userErrors { code message } } }",
+                ["i": ["courseLmsId": "lms-1", "grades": [["materialLmsId": "m-0", "studentSourcedId": student, "score": 1.5]]]],
+                token: try env.token(.integration, user: "lms-feed"))
             #expect((regrade["recordGrades", "userErrors"] as? [Any])?.isEmpty == true, "\(regrade.text)")
             _ = try await env.post(setSync, ["i": ["materialId": fed.materials["m-0"]!, "syncToSIS": true]], token: token)
             let events = try await streamed

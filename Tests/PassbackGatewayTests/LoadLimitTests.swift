@@ -1,8 +1,9 @@
 import Foundation
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 /// Heavy requests within the static limits (issue 13, finding 5): queries are priced by the
 /// queries they run, each token has a bucket of cost and a number of requests in flight, and a
@@ -47,13 +48,16 @@ struct LoadLimitTests {
             #expect(actual > 0 && actual < 51, "\(first.text.prefix(400))")
             #expect((throttle?["currentlyAvailable"] as? Int ?? 0) >= 100 - actual - 1, "\(first.text.prefix(400))")
             // An answer with errors is not refunded: an error may null a subtree whose work was done.
-            let foreign = try #require(env.data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }
-                .first { !(env.sectionsByTeacher[teacher] ?? []).contains($0) })
-            let refused = try await env.post("query($id: ID!) { viewer { role } section(id: $id) { title } }", ["id": try env.sectionID(foreign)],
-                                             token: try env.token(.teacher, user: teacher))
+            let foreign = try #require(
+                env.data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }
+                    .first { !(env.sectionsByTeacher[teacher] ?? []).contains($0) })
+            let refused = try await env.post(
+                "query($id: ID!) { viewer { role } section(id: $id) { title } }", ["id": try env.sectionID(foreign)],
+                token: try env.token(.teacher, user: teacher))
             let refusedCost = (refused.json["extensions"] as? [String: Any])?["cost"] as? [String: Any]
-            #expect(refused.codes == ["FORBIDDEN"] && refusedCost?["actualQueryCost"] as? Int == refusedCost?["requestedQueryCost"] as? Int,
-                    "\(refused.text.prefix(400))")
+            #expect(
+                refused.codes == ["FORBIDDEN"] && refusedCost?["actualQueryCost"] as? Int == refusedCost?["requestedQueryCost"] as? Int,
+                "\(refused.text.prefix(400))")
             var last = first
             for _ in 0..<40 {
                 last = try await env.post(query, token: token)
@@ -66,19 +70,22 @@ struct LoadLimitTests {
         }
     }
 
-    @Test("a section's list is a connection: a page holds at most `first` items, with the total and a cursor to the rest, and is charged no more than its price")
+    @Test(
+        "a section's list is a connection: a page holds at most `first` items, with the total and a cursor to the rest, and is charged no more than its price")
     func listsArePaged() async throws {
         try await withGateway { env in
             let (section, teacher) = env.yearLongSection
             let integration = try env.token(.integration, user: "lms-feed")
             // Thirty LMS categories, read ten at a time.
             let categories = (0..<30).map { ["lmsId": "c-\($0)", "title": "Category \($0)"] }
-            let course = try await env.post("""
+            let course = try await env.post(
+                """
                 mutation($input: UpsertLmsCourseInput!) { upsertLmsCourse(input: $input) { userErrors { message } } }
                 """, ["input": ["lmsId": "wide", "title": "Wide course", "sectionSourcedIds": [section], "categories": categories]], token: integration)
             #expect((course["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(course.text)")
             let token = try env.token(.teacher, user: teacher)
-            let query = "query($id: ID!, $after: String) { section(id: $id) { lmsCategories(first: 10, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id title } } } }"
+            let query =
+                "query($id: ID!, $after: String) { section(id: $id) { lmsCategories(first: 10, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id title } } } }"
             var titles: [String] = []
             var after: Any = NSNull()
             for page in 1...3 {
@@ -96,7 +103,8 @@ struct LoadLimitTests {
             #expect(titles == categories.map { $0["title"]! }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
             let forged = try await env.post(query, ["id": try env.sectionID(section), "after": "bm90LWEtY3Vyc29y"], token: token)
             #expect(forged.codes == ["BAD_USER_INPUT"], "\(forged.text.prefix(300))")
-            let tooMany = try await env.post("query($id: ID!) { section(id: $id) { teachers(first: 101) { totalCount } } }", ["id": try env.sectionID(section)], token: token)
+            let tooMany = try await env.post(
+                "query($id: ID!) { section(id: $id) { teachers(first: 101) { totalCount } } }", ["id": try env.sectionID(section)], token: token)
             #expect(tooMany.codes == ["BAD_USER_INPUT"], "\(tooMany.text.prefix(300))")
         }
     }
@@ -105,7 +113,8 @@ struct LoadLimitTests {
     func introspectionNotChargedUp() async throws {
         try await withGateway { env in
             let token = try env.token(.teacher, user: env.yearLongSection.teacher)
-            let r = try await env.post("{ __schema { types { name description fields { name description args { name description } } enumValues { name } } } }", token: token)
+            let r = try await env.post(
+                "{ __schema { types { name description fields { name description args { name description } } enumValues { name } } } }", token: token)
             #expect(r.errors.isEmpty, "\(r.text.prefix(300))")
             let cost = try #require((r.json["extensions"] as? [String: Any])?["cost"] as? [String: Any])
             let requested = try #require(cost["requestedQueryCost"] as? Int), actual = try #require(cost["actualQueryCost"] as? Int)
@@ -117,10 +126,12 @@ struct LoadLimitTests {
             }
             #expect(fields(r.json["data"]) > requested, "the answer holds more fields than its price; it is not what is charged")
             // The same behind a fragment: introspection is known wherever it is selected.
-            let spread = try await env.post("{ ...S } fragment S on Query { __schema { types { name description fields { name description args { name description } } enumValues { name } } } }",
-                                            token: token)
+            let spread = try await env.post(
+                "{ ...S } fragment S on Query { __schema { types { name description fields { name description args { name description } } enumValues { name } } } }",
+                token: token)
             let spreadCost = try #require((spread.json["extensions"] as? [String: Any])?["cost"] as? [String: Any])
-            #expect(spread.errors.isEmpty && (spreadCost["actualQueryCost"] as? Int ?? .max) <= (spreadCost["requestedQueryCost"] as? Int ?? 0), "\(spreadCost)")
+            #expect(
+                spread.errors.isEmpty && (spreadCost["actualQueryCost"] as? Int ?? .max) <= (spreadCost["requestedQueryCost"] as? Int ?? 0), "\(spreadCost)")
         }
     }
 
@@ -137,15 +148,18 @@ struct LoadLimitTests {
             limits.perToken.maxInFlight = 1
             limits.maxCost = 1_000_000
             let api = try GraphQLAPI(services: APIServices(database: env.database), limits: limits)
-            let heavy = "query($id: ID!) { section(id: $id) { materials(first: 100) { nodes { title grades(first: 100) { nodes { score comment student { givenName familyName } } } } } } }"
-            let late = await api.execute(.init(query: heavy, operationName: nil, variables: ["id": .string(try env.sectionID(section))], method: "POST"),
-                                         principal: principal, requestID: "late")
+            let heavy =
+                "query($id: ID!) { section(id: $id) { materials(first: 100) { nodes { title grades(first: 100) { nodes { score comment student { givenName familyName } } } } } } }"
+            let late = await api.execute(
+                .init(query: heavy, operationName: nil, variables: ["id": .string(try env.sectionID(section))], method: "POST"),
+                principal: principal, requestID: "late")
             #expect(late.status == 503 && late.body.contains("DEADLINE_EXCEEDED") && late.headers["Retry-After"] != nil, "\(late.body.prefix(300))")
             // The execution ends by itself and gives its one slot back: the token is admitted again
             // (and is late again), not refused as busy.
             try await env.waitUntil(timeout: 20) {
-                let again = await api.execute(.init(query: "{ viewer { role } }", operationName: nil, variables: [:], method: "POST"), principal: principal,
-                                              requestID: "again")
+                let again = await api.execute(
+                    .init(query: "{ viewer { role } }", operationName: nil, variables: [:], method: "POST"), principal: principal,
+                    requestID: "again")
                 return again.body.contains("DEADLINE_EXCEEDED")
             }
             // The gateway's own API, with the default deadline, answers as usual.
@@ -162,9 +176,11 @@ struct LoadLimitTests {
             let token = try env.token(.teacher, user: teacher)
             let sectionID = try env.sectionID(section)
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
-            let sync = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": sectionID]], token: token)
+            let sync = try await env.post(
+                "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": sectionID]], token: token)
             let run = try #require(sync["syncChanges", "run", "id"] as? String, "\(sync.text)")
-            let query = "query($id: ID!, $after: String) { node(id: $id) { ... on SyncRun { jobs(first: 10, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } } } }"
+            let query =
+                "query($id: ID!, $after: String) { node(id: $id) { ... on SyncRun { jobs(first: 10, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } } } }"
             var seen: [String] = []
             var after: Any = NSNull()
             var total = 0
@@ -174,7 +190,8 @@ struct LoadLimitTests {
                 let ids = (page["node", "jobs", "nodes"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
                 #expect(ids.count <= 10, "\(page.text.prefix(300))")
                 seen += ids
-                guard page["node", "jobs", "pageInfo", "hasNextPage"] as? Bool == true, let cursor = page["node", "jobs", "pageInfo", "endCursor"] as? String else { break }
+                guard page["node", "jobs", "pageInfo", "hasNextPage"] as? Bool == true, let cursor = page["node", "jobs", "pageInfo", "endCursor"] as? String
+                else { break }
                 after = cursor
             }
             #expect(total > 10 && seen.count == total && Set(seen).count == total, "every job once, in pages: \(seen.count) of \(total)")
@@ -185,7 +202,8 @@ struct LoadLimitTests {
                 let r = try await env.post("query($id: ID!) { node(id: $id) { ... on SyncRun { finishedAt } } }", ["id": run], token: token)
                 return r["node", "finishedAt"] as? String != nil
             }
-            let byState = try await env.post("""
+            let byState = try await env.post(
+                """
                 query($id: ID!) { node(id: $id) { ... on SyncRun { done: jobs(first: 100, state: [COMPLETED]) { totalCount nodes { state } }
                   other: jobs(first: 100, state: [AVAILABLE, SCHEDULED, RUNNING, RETRYABLE, DISCARDED, CANCELLED]) { totalCount nodes { state } } } } }
                 """, ["id": run], token: token)
@@ -193,7 +211,8 @@ struct LoadLimitTests {
             #expect(done + other == total && done >= 0 && other >= 0, "\(byState.text.prefix(300))")
             #expect((byState["node", "done", "nodes"] as? [[String: Any]] ?? []).allSatisfy { $0["state"] as? String == "COMPLETED" })
             #expect((byState["node", "other", "nodes"] as? [[String: Any]] ?? []).allSatisfy { $0["state"] as? String != "COMPLETED" })
-            let tooMany = try await env.post("query($id: ID!) { node(id: $id) { ... on SyncRun { jobs(first: 101) { totalCount } } } }", ["id": run], token: token)
+            let tooMany = try await env.post(
+                "query($id: ID!) { node(id: $id) { ... on SyncRun { jobs(first: 101) { totalCount } } } }", ["id": run], token: token)
             #expect(tooMany.codes == ["BAD_USER_INPUT"], "\(tooMany.text.prefix(300))")
             // 100 runs of 100 jobs of 2 fields: priced as what it could return, and refused.
             let wide = try await env.post("{ syncRuns(first: 100) { nodes { jobs(first: 100) { nodes { id state } } } } }", token: token)
@@ -236,7 +255,9 @@ final class TestInstant: @unchecked Sendable {
 
 @Suite("Parsing is metered")
 struct ParseMeteringTests {
-    @Test("a document the cache does not hold is charged to the token before it is parsed (one point per 100 bytes); once the bucket is spent the next is refused unparsed; a cached one is free")
+    @Test(
+        "a document the cache does not hold is charged to the token before it is parsed (one point per 100 bytes); once the bucket is spent the next is refused unparsed; a cached one is free"
+    )
     func distinctDocumentsCost() async throws {
         var limits = GraphQLAPI.Limits()
         // The bucket holds at least the largest query the cost limit allows.

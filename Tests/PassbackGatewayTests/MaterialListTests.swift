@@ -1,8 +1,9 @@
 import Foundation
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 /// Search, filters, sorts and pages of a section's materials, checked against a model the
 /// test computes from the full list.
@@ -16,13 +17,18 @@ struct MaterialListTests {
         var lastSynced: String?
     }
 
-    static let titles = ["Pop-Quiz 1", "quiz review", "Essay: Macbeth", "Lab report", "QUIZ 3", "Unit test", "Homework 1", "Homework 2", "Project",
-                         "Reading log"]
-    static let dues: [String?] = ["2026-09-02T15:00:00Z", "2026-09-20T15:00:00Z", "2026-11-03T15:00:00Z", nil, "2026-10-17T15:00:00Z",
-                                  "2026-12-01T15:00:00Z", "2026-08-25T15:00:00Z", "2026-09-02T15:00:00Z", nil, "2026-10-01T15:00:00Z"]
+    static let titles = [
+        "Pop-Quiz 1", "quiz review", "Essay: Macbeth", "Lab report", "QUIZ 3", "Unit test", "Homework 1", "Homework 2", "Project",
+        "Reading log"
+    ]
+    static let dues: [String?] = [
+        "2026-09-02T15:00:00Z", "2026-09-20T15:00:00Z", "2026-11-03T15:00:00Z", nil, "2026-10-17T15:00:00Z",
+        "2026-12-01T15:00:00Z", "2026-08-25T15:00:00Z", "2026-09-02T15:00:00Z", nil, "2026-10-01T15:00:00Z"
+    ]
 
     func upsert(_ env: GatewayEnv, _ fed: FedCourse, _ materials: [[String: Any]]) async throws {
-        let r = try await env.post("""
+        let r = try await env.post(
+            """
             mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { userErrors { message } } }
             """, ["input": ["courseLmsId": fed.lmsID, "materials": materials]], token: fed.integration)
         guard r.errors.isEmpty, (r["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(r.text) }
@@ -50,10 +56,15 @@ struct MaterialListTests {
         // Opt one out, and add two the SIS has never seen.
         let all = try await list(env, sectionID, token, [:])
         let project = try #require(all.first { $0.title == "Unit test" })
-        _ = try await env.post("mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
-                               ["i": ["materialId": project.id, "syncToSIS": false]], token: token)
-        try await upsert(env, fed, [["lmsId": "t-new-1", "title": "Pop quiz 4", "dueDate": "2026-09-10T15:00:00Z", "categoryLmsId": "lc-0"],
-                                    ["lmsId": "t-new-2", "title": "Field trip", "categoryLmsId": "lc-1"]])
+        _ = try await env.post(
+            "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
+            ["i": ["materialId": project.id, "syncToSIS": false]], token: token)
+        try await upsert(
+            env, fed,
+            [
+                ["lmsId": "t-new-1", "title": "Pop quiz 4", "dueDate": "2026-09-10T15:00:00Z", "categoryLmsId": "lc-0"],
+                ["lmsId": "t-new-2", "title": "Field trip", "categoryLmsId": "lc-1"]
+            ])
         return (fed, sectionID, token)
     }
 
@@ -67,15 +78,18 @@ struct MaterialListTests {
             variables["id"] = sectionID
             variables["first"] = pageSize
             variables["after"] = after
-            let r = try await env.post("""
+            let r = try await env.post(
+                """
                 query($id: ID!, $filter: MaterialFilter, $orderBy: MaterialOrder, $first: Int, $after: String) {
                   section(id: $id) { materials(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
                     totalCount pageInfo { hasNextPage endCursor } nodes { id title dueDate syncStatus lastSyncedAt } } } }
                 """, variables, token: token)
             guard r.errors.isEmpty, let page = r["section", "materials"] as? [String: Any] else { throw HarnessFailure(r.text) }
             for n in page["nodes"] as! [[String: Any]] {
-                out.append(Item(id: n["id"] as! String, title: n["title"] as! String, due: n["dueDate"] as? String, status: n["syncStatus"] as! String,
-                                lastSynced: n["lastSyncedAt"] as? String))
+                out.append(
+                    Item(
+                        id: n["id"] as! String, title: n["title"] as! String, due: n["dueDate"] as? String, status: n["syncStatus"] as! String,
+                        lastSynced: n["lastSyncedAt"] as? String))
             }
             if let t = total { #expect(t == page["totalCount"] as? Int, "totalCount is the same on every page") }
             total = page["totalCount"] as? Int
@@ -94,12 +108,15 @@ struct MaterialListTests {
             let all = try await list(env, sectionID, token, [:])
             #expect(all.count == 12)
             #expect(Set(all.map(\.status)) == ["SUCCESSFUL", "ERROR", "OPT_OUT", "NOT_SYNCED"], "\(all.map { ($0.title, $0.status) })")
-            let periods = try await env.post("query($id: ID!) { section(id: $id) { gradingPeriods { nodes { id startDate endDate } } } }", ["id": sectionID], token: token)
+            let periods = try await env.post(
+                "query($id: ID!) { section(id: $id) { gradingPeriods { nodes { id startDate endDate } } } }", ["id": sectionID], token: token)
             let q1 = try #require((periods["section", "gradingPeriods", "nodes"] as? [[String: Any]])?.first)
 
             let searches: [String?] = [nil, "quiz", "Qu", "MACBETH", "zzz"]
             let statusSets: [[String]?] = [nil, ["ERROR"], ["NOT_SYNCED", "OPT_OUT"], ["SUCCESSFUL", "ERROR"]]
-            let orders: [(String, String)?] = [nil, ("TITLE", "DESC"), ("DUE_DATE", "ASC"), ("DUE_DATE", "DESC"), ("LAST_SYNCED_AT", "DESC"), ("LAST_SYNCED_AT", "ASC")]
+            let orders: [(String, String)?] = [
+                nil, ("TITLE", "DESC"), ("DUE_DATE", "ASC"), ("DUE_DATE", "DESC"), ("LAST_SYNCED_AT", "DESC"), ("LAST_SYNCED_AT", "ASC")
+            ]
             let grading: [[String: Any]?] = [nil, q1]
             var checked = 0
             for search in searches {
@@ -113,9 +130,11 @@ struct MaterialListTests {
                             var args: [String: Any] = ["filter": filter]
                             if let order { args["orderBy"] = ["field": order.0, "direction": order.1] }
                             let got = try await list(env, sectionID, token, args, pageSize: 3).map(\.id)
-                            let want = expected(all, search: search, statuses: statuses, order: order,
-                                                period: period.map { ($0["startDate"] as! String, $0["endDate"] as! String) })
-                            #expect(got == want, "search \(search ?? "-") statuses \(statuses ?? []) order \(String(describing: order)) period \(period != nil)")
+                            let want = expected(
+                                all, search: search, statuses: statuses, order: order,
+                                period: period.map { ($0["startDate"] as! String, $0["endDate"] as! String) })
+                            #expect(
+                                got == want, "search \(search ?? "-") statuses \(statuses ?? []) order \(String(describing: order)) period \(period != nil)")
                             checked += 1
                         }
                     }
@@ -172,8 +191,12 @@ struct MaterialListTests {
             #expect(page1 == ["Essay: Macbeth", "Field trip", "Homework 1", "Homework 2"])
             #expect(first["section", "materials", "pageInfo", "hasPreviousPage"] as? Bool == false)
             let cursor = try #require(first["section", "materials", "pageInfo", "endCursor"] as? String)
-            try await upsert(env, fed, [["lmsId": "ins-1", "title": "Algebra warm-up"], ["lmsId": "ins-2", "title": "Zoology notes"],
-                                        ["lmsId": "ins-3", "title": "Homework 3"]])
+            try await upsert(
+                env, fed,
+                [
+                    ["lmsId": "ins-1", "title": "Algebra warm-up"], ["lmsId": "ins-2", "title": "Zoology notes"],
+                    ["lmsId": "ins-3", "title": "Homework 3"]
+                ])
             var rest: [String] = []
             var after = cursor
             while true {
@@ -183,12 +206,16 @@ struct MaterialListTests {
                 guard r["section", "materials", "pageInfo", "hasNextPage"] as? Bool == true else { break }
                 after = r["section", "materials", "pageInfo", "endCursor"] as! String
             }
-            #expect(rest == ["Homework 3", "Lab report", "Pop quiz 4", "Pop-Quiz 1", "Project", "QUIZ 3", "quiz review", "Reading log", "Unit test",
-                             "Zoology notes"], "nothing repeated, nothing skipped; the row inserted before the cursor is not shown")
+            #expect(
+                rest == [
+                    "Homework 3", "Lab report", "Pop quiz 4", "Pop-Quiz 1", "Project", "QUIZ 3", "quiz review", "Reading log", "Unit test",
+                    "Zoology notes"
+                ], "nothing repeated, nothing skipped; the row inserted before the cursor is not shown")
 
             let bad = try await env.post(query, ["id": sectionID, "after": "not-a-cursor"], token: token)
             #expect(bad.codes == ["BAD_USER_INPUT"], "\(bad.text)")
-            let ordered = try await env.post("""
+            let ordered = try await env.post(
+                """
                 query($id: ID!, $after: String) { section(id: $id) { materials(after: $after, orderBy: { field: DUE_DATE, direction: ASC }) { nodes { title } } } }
                 """, ["id": sectionID, "after": cursor], token: token)
             #expect(ordered.codes == ["BAD_USER_INPUT"], "a cursor of another ordering is refused: \(ordered.text)")

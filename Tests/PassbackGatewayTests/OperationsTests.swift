@@ -1,10 +1,12 @@
 import Foundation
+import PassbackConfig
 import PassbackCore
-import PassbackGateway
 import PassbackStore
 import PassbackSync
 import ServiceLifecycle
 import Testing
+
+@testable import PassbackGateway
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -19,8 +21,9 @@ struct OperationsTests {
         let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let database = try PassbackDatabase(path: path)
-        let gateway = try Gateway(PassbackConfiguration(databasePath: path, connections: [:], metricsToken: metricsToken), database: database,
-                                  server: .init(host: "127.0.0.1", port: 0))
+        let gateway = try Gateway(
+            PassbackConfiguration(databasePath: path, connections: [:], metricsToken: metricsToken), database: database,
+            server: .init(host: "127.0.0.1", port: 0))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
         let task = Task { try await group.run() }
@@ -60,13 +63,31 @@ struct OperationsTests {
         }
     }
 
+    @Test("a counter kept elsewhere moves by what it gained since the last scrape, never counted twice; every metric keeps its name and labels")
+    func countersKeptElsewhere() {
+        let metrics = RequestMetrics()
+        for total in [3, 3, 5, 5] { metrics.count(RequestMetrics.Name.workerJobs, [("outcome", "succeeded")], total: total) }
+        metrics.gauge(RequestMetrics.Name.outboxJobs, [("state", "available")], value: 7)
+        metrics.record(route: "/healthz", status: 200, duration: .milliseconds(3))
+        let text = metrics.text()
+        #expect(text.contains("passback_worker_jobs_total{outcome=\"succeeded\"} 5\n"), "\(text)")
+        #expect(text.contains("# TYPE passback_worker_jobs_total counter"))
+        #expect(text.contains("passback_outbox_jobs{state=\"available\"} 7.0\n"))
+        #expect(text.contains("# TYPE passback_outbox_jobs gauge"))
+        #expect(text.contains("passback_http_requests_total{route=\"/healthz\",status=\"200\"} 1\n"))
+        #expect(text.contains("passback_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.005\"} 1\n"), "\(text)")
+        #expect(text.contains("passback_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.001\"} 0\n"))
+        #expect(text.contains("passback_http_request_duration_seconds_count{route=\"/healthz\"} 1\n"))
+    }
+
     @Test("healthz answers, metrics show the queue by state and the requests, every answer carries a request id")
     func healthAndMetrics() async throws {
         let path = FileManager.default.temporaryDirectory.appending(path: "passback-gw-\(UUID().uuidString).sqlite").path
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let database = try PassbackDatabase(path: path)
-        let gateway = try Gateway(PassbackConfiguration(databasePath: path, connections: [:], metricsToken: Self.metricsToken), database: database,
-                                  server: .init(host: "127.0.0.1", port: 0))
+        let gateway = try Gateway(
+            PassbackConfiguration(databasePath: path, connections: [:], metricsToken: Self.metricsToken), database: database,
+            server: .init(host: "127.0.0.1", port: 0))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = gateway.serviceGroup(onRunning: { continuation.yield($0) }, signals: [])
         let task = Task { try await group.run() }
@@ -91,7 +112,7 @@ struct OperationsTests {
         let text = String(decoding: metrics, as: UTF8.self)
         #expect((metricsResponse as? HTTPURLResponse)?.statusCode == 200)
         #expect((metricsResponse as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Request-Id")?.isEmpty == false)
-        #expect(text.contains("passback_outbox_jobs{state=\"available\"} 0"))
+        #expect(text.contains("passback_outbox_jobs{state=\"available\"} 0.0"), "\(text)")
         #expect(text.contains("passback_worker_jobs_total{outcome=\"succeeded\"} 0"))
         #expect(text.contains("passback_http_requests_total{route=\"/healthz\",status=\"200\"} 1"), "\(text)")
         #expect(text.contains("passback_http_request_duration_seconds_count{route=\"/healthz\"} 1"))

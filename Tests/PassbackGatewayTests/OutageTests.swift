@@ -1,9 +1,10 @@
 import Foundation
 import OneRosterSandbox
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 @Suite("An outage of the SIS, as the API shows it")
 struct OutageTests {
@@ -20,8 +21,9 @@ struct OutageTests {
 
             // The SIS goes away: its port refuses connections.
             await env.running.stop()
-            let sync = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
-                                          ["i": ["sectionId": sectionID]], token: token)
+            let sync = try await env.post(
+                "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
+                ["i": ["sectionId": sectionID]], token: token)
             #expect(sync["syncChanges", "run", "id"] != nil, "\(sync.text)")
             var seen: Reply?
             try await env.waitUntil(timeout: 30) {

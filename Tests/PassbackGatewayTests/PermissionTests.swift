@@ -1,8 +1,9 @@
 import Foundation
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 /// PRODUCT.md's permission table, operation by operation: each role on its own section, a
 /// foreign one, and outside its org.
@@ -26,13 +27,15 @@ struct PermissionTests {
             let ownSchool = env.school(of: own)
             let byTeacher = env.sectionsByTeacher
             // A section in the other school, taught by someone else; and a teacher of neither.
-            let foreign = try #require(env.data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }.first { s in
-                env.school(of: s) != ownSchool && !(byTeacher[teacher] ?? []).contains(s)
-            })
+            let foreign = try #require(
+                env.data.all(.classes).compactMap { $0["sourcedId"]?.stringValue }.first { s in
+                    env.school(of: s) != ownSchool && !(byTeacher[teacher] ?? []).contains(s)
+                })
             let otherSchool = env.school(of: foreign)
-            let bystander = try #require(byTeacher.keys.sorted().first { t in
-                t != teacher && !(byTeacher[t] ?? []).contains(own) && !(byTeacher[t] ?? []).contains(foreign)
-            })
+            let bystander = try #require(
+                byTeacher.keys.sorted().first { t in
+                    t != teacher && !(byTeacher[t] ?? []).contains(own) && !(byTeacher[t] ?? []).contains(foreign)
+                })
             let fedOwn = try await env.feed(section: own, teacher: teacher, course: "c-own", materials: 2)
             let fedForeign = try await env.feed(section: foreign, teacher: "x", course: "c-foreign", materials: 2)
 
@@ -41,62 +44,86 @@ struct PermissionTests {
                 ("district admin (teaches neither)", try env.token(.admin, user: bystander, org: env.districtOrg)),
                 ("admin of the other school who teaches the own section", try env.token(.admin, user: teacher, org: otherSchool)),
                 ("admin of the other school (teaches neither)", try env.token(.admin, user: bystander, org: otherSchool)),
-                ("integration", fedOwn.integration),
+                ("integration", fedOwn.integration)
             ]
             let ownID = try env.sectionID(own), foreignID = try env.sectionID(foreign)
             let ownMaterial = try #require(fedOwn.materials["m-0"]), foreignMaterial = try #require(fedForeign.materials["m-0"])
 
             func sectionOps(_ label: String, _ sectionID: String, _ materialID: String) -> [Operation] {
                 [
-                    Operation(name: "read section \(label)", document: "query($id: ID!) { section(id: $id) { title materials(first: 5) { nodes { title } } } }",
-                              variables: ["id": sectionID]),
+                    Operation(
+                        name: "read section \(label)", document: "query($id: ID!) { section(id: $id) { title materials(first: 5) { nodes { title } } } }",
+                        variables: ["id": sectionID]),
                     Operation(name: "node(section \(label))", document: "query($id: ID!) { node(id: $id) { id } }", variables: ["id": sectionID]),
                     Operation(name: "node(material \(label))", document: "query($id: ID!) { node(id: $id) { id } }", variables: ["id": materialID]),
-                    Operation(name: "runs of section \(label)", document: "query($id: ID!) { syncRuns(filter: { sectionId: $id }) { totalCount } }",
-                              variables: ["id": sectionID]),
+                    Operation(
+                        name: "runs of section \(label)", document: "query($id: ID!) { syncRuns(filter: { sectionId: $id }) { totalCount } }",
+                        variables: ["id": sectionID])
                 ]
             }
             func teacherOps(_ label: String, _ sectionID: String, _ materialID: String) -> [Operation] {
                 [
-                    Operation(name: "saveCategoryMap \(label)", document: "mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
-                              variables: ["i": ["sectionId": sectionID, "map": [] as [Any]]]),
-                    Operation(name: "createLmsCategory \(label)", document: "mutation($i: CreateLmsCategoryInput!) { createLmsCategory(input: $i) { userErrors { message } } }",
-                              variables: ["i": ["sectionId": sectionID, "title": "New \(UUID().uuidString.prefix(6))"]]),
-                    Operation(name: "setMaterialSyncToSIS \(label)", document: "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { userErrors { message } } }",
-                              variables: ["i": ["materialId": materialID, "syncToSIS": true]]),
-                    Operation(name: "syncMaterial \(label)", document: "mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { userErrors { message } } }",
-                              variables: ["i": ["materialId": materialID]]),
-                    Operation(name: "syncChanges \(label)", document: "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { userErrors { message } } }",
-                              variables: ["i": ["sectionId": sectionID]]),
-                    Operation(name: "planSync \(label)", document: "mutation($i: PlanSyncInput!) { planSync(input: $i) { writeCount } }",
-                              variables: ["i": ["sectionId": sectionID]]),
-                    Operation(name: "saveSyncSchedule \(label)", document: "mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { userErrors { message } } }",
-                              variables: ["i": ["sectionId": sectionID, "schedule": ["weekday": 1, "startTime": "18:00", "timeZone": "America/Chicago"]]]),
+                    Operation(
+                        name: "saveCategoryMap \(label)",
+                        document: "mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
+                        variables: ["i": ["sectionId": sectionID, "map": [] as [Any]]]),
+                    Operation(
+                        name: "createLmsCategory \(label)",
+                        document: "mutation($i: CreateLmsCategoryInput!) { createLmsCategory(input: $i) { userErrors { message } } }",
+                        variables: ["i": ["sectionId": sectionID, "title": "New \(UUID().uuidString.prefix(6))"]]),
+                    Operation(
+                        name: "setMaterialSyncToSIS \(label)",
+                        document: "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { userErrors { message } } }",
+                        variables: ["i": ["materialId": materialID, "syncToSIS": true]]),
+                    Operation(
+                        name: "syncMaterial \(label)", document: "mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { userErrors { message } } }",
+                        variables: ["i": ["materialId": materialID]]),
+                    Operation(
+                        name: "syncChanges \(label)", document: "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { userErrors { message } } }",
+                        variables: ["i": ["sectionId": sectionID]]),
+                    Operation(
+                        name: "planSync \(label)", document: "mutation($i: PlanSyncInput!) { planSync(input: $i) { writeCount } }",
+                        variables: ["i": ["sectionId": sectionID]]),
+                    Operation(
+                        name: "saveSyncSchedule \(label)",
+                        document: "mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) { userErrors { message } } }",
+                        variables: ["i": ["sectionId": sectionID, "schedule": ["weekday": 1, "startTime": "18:00", "timeZone": "America/Chicago"]]])
                 ]
             }
             let adminOps: [Operation] = [
                 Operation(name: "syncErrors", document: "{ syncErrors { totalCount } }", variables: [:]),
                 Operation(name: "syncErrorSummary", document: "{ syncErrorSummary(groupBy: SCHOOL) { nodes { key } } }", variables: [:]),
-                Operation(name: "saveDefaultSyncSchedule", document: "mutation($i: SaveDefaultSyncScheduleInput!) { saveDefaultSyncSchedule(input: $i) { userErrors { message } } }",
-                          variables: ["i": ["schedule": ["weekday": 5, "startTime": "17:00", "timeZone": "America/Chicago"]]]),
-                Operation(name: "retrySyncJobs", document: "mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { userErrors { message } } }",
-                          variables: ["i": ["jobIds": [] as [Any]]]),
-                Operation(name: "discardSyncJobs", document: "mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { userErrors { message } } }",
-                          variables: ["i": ["jobIds": [] as [Any]]]),
-                Operation(name: "refreshRoster", document: "mutation($i: RefreshRosterInput!) { refreshRoster(input: $i) { rosterRun { state } userErrors { message } } }",
-                          variables: ["i": [:] as [String: Any]]),
+                Operation(
+                    name: "saveDefaultSyncSchedule",
+                    document: "mutation($i: SaveDefaultSyncScheduleInput!) { saveDefaultSyncSchedule(input: $i) { userErrors { message } } }",
+                    variables: ["i": ["schedule": ["weekday": 5, "startTime": "17:00", "timeZone": "America/Chicago"]]]),
+                Operation(
+                    name: "retrySyncJobs", document: "mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { userErrors { message } } }",
+                    variables: ["i": ["jobIds": [] as [Any]]]),
+                Operation(
+                    name: "discardSyncJobs", document: "mutation($i: DiscardSyncJobsInput!) { discardSyncJobs(input: $i) { userErrors { message } } }",
+                    variables: ["i": ["jobIds": [] as [Any]]]),
+                Operation(
+                    name: "refreshRoster",
+                    document: "mutation($i: RefreshRosterInput!) { refreshRoster(input: $i) { rosterRun { state } userErrors { message } } }",
+                    variables: ["i": [:] as [String: Any]])
             ]
             let integrationOps: [Operation] = [
-                Operation(name: "upsertLmsCourse", document: "mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { message } } }",
-                          variables: ["i": ["lmsId": "c-own", "title": "Course c-own", "sectionSourcedIds": [own]]]),
-                Operation(name: "upsertMaterials", document: "mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { message } } }",
-                          variables: ["i": ["courseLmsId": "c-own", "materials": [["lmsId": "m-9", "title": "Extra"]]]]),
-                Operation(name: "recordGrades", document: "mutation($i: RecordGradesInput!) { recordGrades(input: $i) { userErrors { message } } }",
-                          variables: ["i": ["courseLmsId": "c-own", "grades": [] as [Any]]]),
-                Operation(name: "deleteMaterial", document: "mutation($i: DeleteMaterialInput!) { deleteMaterial(input: $i) { userErrors { message } } }",
-                          variables: ["i": ["courseLmsId": "c-own", "lmsId": "m-9"]]),
-                Operation(name: "restoreMaterial", document: "mutation($i: RestoreMaterialInput!) { restoreMaterial(input: $i) { userErrors { message } } }",
-                          variables: ["i": ["courseLmsId": "c-own", "lmsId": "m-9"]]),
+                Operation(
+                    name: "upsertLmsCourse", document: "mutation($i: UpsertLmsCourseInput!) { upsertLmsCourse(input: $i) { userErrors { message } } }",
+                    variables: ["i": ["lmsId": "c-own", "title": "Course c-own", "sectionSourcedIds": [own]]]),
+                Operation(
+                    name: "upsertMaterials", document: "mutation($i: UpsertMaterialsInput!) { upsertMaterials(input: $i) { userErrors { message } } }",
+                    variables: ["i": ["courseLmsId": "c-own", "materials": [["lmsId": "m-9", "title": "Extra"]]]]),
+                Operation(
+                    name: "recordGrades", document: "mutation($i: RecordGradesInput!) { recordGrades(input: $i) { userErrors { message } } }",
+                    variables: ["i": ["courseLmsId": "c-own", "grades": [] as [Any]]]),
+                Operation(
+                    name: "deleteMaterial", document: "mutation($i: DeleteMaterialInput!) { deleteMaterial(input: $i) { userErrors { message } } }",
+                    variables: ["i": ["courseLmsId": "c-own", "lmsId": "m-9"]]),
+                Operation(
+                    name: "restoreMaterial", document: "mutation($i: RestoreMaterialInput!) { restoreMaterial(input: $i) { userErrors { message } } }",
+                    variables: ["i": ["courseLmsId": "c-own", "lmsId": "m-9"]])
             ]
             let viewer = Operation(name: "viewer", document: "{ viewer { role userSourcedId } }", variables: [:])
 
@@ -137,8 +164,10 @@ struct PermissionTests {
             let (_, teacher) = env.yearLongSection
             let revoked = try env.token(.teacher, user: teacher)
             _ = try TokenStore(env.database).revoke(String(revoked.prefix(10)), at: Date())
-            let expired = try TokenStore(env.database).create(connection: "district", user: teacher, role: .teacher, org: nil, expiresAt: Date().addingTimeInterval(-60),
-                                                              label: nil, randomBytes: Array(repeating: 9, count: 32), at: Date().addingTimeInterval(-120)).token
+            let expired = try TokenStore(env.database).create(
+                connection: "district", user: teacher, role: .teacher, org: nil, expiresAt: Date().addingTimeInterval(-60),
+                label: nil, randomBytes: Array(repeating: 9, count: 32), at: Date().addingTimeInterval(-120)
+            ).token
             let unknown = APIToken.make(randomBytes: Array(repeating: 7, count: 32))
             for token: String? in [nil, "not-a-token", unknown, revoked, expired] {
                 let r = try await env.post("{ viewer { role } }", token: token)

@@ -13,7 +13,8 @@ struct ProblemNamesTests {
             let fed = try await env.feed(section: section, teacher: teacher, materials: 1, grades: false)
             let student = try #require(env.students(of: section).first)
             let comment = String(repeating: "Thoughtful work; check the units. ", count: 5)
-            let recorded = try await env.post("""
+            let recorded = try await env.post(
+                """
                 mutation($input: RecordGradesInput!) { recordGrades(input: $input) { recorded userErrors { message } } }
                 """, ["input": ["courseLmsId": fed.lmsID, "grades": [["materialLmsId": "m-0", "studentSourcedId": student, "score": 7.0, "comment": comment]]]],
                 token: fed.integration)
@@ -21,7 +22,8 @@ struct ProblemNamesTests {
             let token = try env.token(.teacher, user: teacher)
             let sectionID = try env.sectionID(section)
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
-            let plan = try await env.post("""
+            let plan = try await env.post(
+                """
                 mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { problems { nodes { code message studentSourcedId student { givenName familyName } } } } } } }
                 """, ["i": ["sectionId": sectionID]], token: token)
             let problems = (plan["planSync", "items", "nodes"] as? [[String: Any]] ?? []).flatMap { nodesOf($0["problems"]) as? [[String: Any]] ?? [] }

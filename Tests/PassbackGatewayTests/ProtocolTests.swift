@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-@testable import PassbackGateway
 import PassbackCore
-@testable import PassbackStore
 import Testing
+
+@testable import PassbackGateway
+@testable import PassbackStore
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -35,8 +36,11 @@ struct ProtocolTests {
         }
         """
 
-    func raw(_ env: GatewayEnv, method: String = "POST", path: String = "graphql", query: [URLQueryItem] = [], body: Data?, contentType: String? = "application/json",
-             token: String?, accept: String? = nil) async throws -> Reply {
+    func raw(
+        _ env: GatewayEnv, method: String = "POST", path: String = "graphql", query: [URLQueryItem] = [], body: Data?,
+        contentType: String? = "application/json",
+        token: String?, accept: String? = nil
+    ) async throws -> Reply {
         var components = URLComponents(url: env.base.appending(path: path), resolvingAgainstBaseURL: false)!
         if !query.isEmpty { components.queryItems = query }
         var request = URLRequest(url: components.url!)
@@ -56,16 +60,23 @@ struct ProtocolTests {
 
             let notJSON = try await raw(env, body: Data("{query:".utf8), token: token)
             #expect(notJSON.status == 400 && notJSON.codes == ["BAD_USER_INPUT"] && notJSON.text.contains("not JSON (invalid JSON at byte"), "\(notJSON.text)")
-            for (body, says) in [("[1]", "must be a JSON object"), (#"{"variables": {}}"#, "needs `query`"), (#"{"query": 5}"#, "needs `query`"),
-                                 (#"{"query": "{ viewer { role } }", "operationName": 3}"#, "`operationName` must be a string"),
-                                 (#"{"query": "{ viewer { role } }", "variables": [1]}"#, "`variables` must be a JSON object")] {
+            for (body, says) in [
+                ("[1]", "must be a JSON object"), (#"{"variables": {}}"#, "needs `query`"), (#"{"query": 5}"#, "needs `query`"),
+                (#"{"query": "{ viewer { role } }", "operationName": 3}"#, "`operationName` must be a string"),
+                (#"{"query": "{ viewer { role } }", "variables": [1]}"#, "`variables` must be a JSON object")
+            ] {
                 let refused = try await raw(env, body: Data(body.utf8), token: token)
                 #expect(refused.status == 400 && refused.codes == ["BAD_USER_INPUT"] && refused.text.contains(says), "\(body): \(refused.text)")
             }
-            let nulls = try await raw(env, body: Data(#"{"query": "{ viewer { role } }", "operationName": null, "variables": null, "extensions": {}}"#.utf8), token: token)
+            let nulls = try await raw(
+                env, body: Data(#"{"query": "{ viewer { role } }", "operationName": null, "variables": null, "extensions": {}}"#.utf8), token: token)
             #expect(nulls.status == 200 && nulls.text.contains("TEACHER"), "null operationName and variables mean none: \(nulls.text)")
-            let getVariables = try await raw(env, method: "GET", query: [URLQueryItem(name: "query", value: "{ viewer { role } }"),
-                                                                        URLQueryItem(name: "variables", value: "{oops")], body: nil, token: token)
+            let getVariables = try await raw(
+                env, method: "GET",
+                query: [
+                    URLQueryItem(name: "query", value: "{ viewer { role } }"),
+                    URLQueryItem(name: "variables", value: "{oops")
+                ], body: nil, token: token)
             #expect(getVariables.status == 400 && getVariables.text.contains("`variables` is not JSON"), "\(getVariables.text)")
             let wrongType = try await raw(env, body: Data("{ viewer { role } }".utf8), contentType: "text/plain", token: token)
             #expect(wrongType.status == 415 && wrongType.codes == ["BAD_USER_INPUT"], "\(wrongType.text)")
@@ -89,33 +100,39 @@ struct ProtocolTests {
             deep = "{ viewer { sections(first: 100) { nodes { materials(first: 100) { nodes { grades(first: 100) { nodes { score } } } } } } } }"
             let tooCostly = try await env.post(deep, token: token)
             #expect(tooCostly.status == 400 && tooCostly.codes == ["QUERY_TOO_COMPLEX"], "\(tooCostly.text)")
-            #expect((tooCostly.errors.first?["extensions"] as? [String: Any])?["cost"] as? Int == 1 + 10 + 100 * (1 + 2 + 100 * (1 + 2 + 100 * 2)),
-                    "viewer 1, its sections 10 (a query and a COUNT of their own), materials and grades 2 (batched per level): \(tooCostly.text.prefix(200))")
-            let viaVariable = try await env.post("query($n: Int) { viewer { sections(first: $n) { nodes { materials(first: $n) { nodes { title } } } } } }", ["n": 100],
-                                                 token: token)
+            #expect(
+                (tooCostly.errors.first?["extensions"] as? [String: Any])?["cost"] as? Int == 1 + 10 + 100 * (1 + 2 + 100 * (1 + 2 + 100 * 2)),
+                "viewer 1, its sections 10 (a query and a COUNT of their own), materials and grades 2 (batched per level): \(tooCostly.text.prefix(200))")
+            let viaVariable = try await env.post(
+                "query($n: Int) { viewer { sections(first: $n) { nodes { materials(first: $n) { nodes { title } } } } } }", ["n": 100],
+                token: token)
             #expect(viaVariable.codes == ["QUERY_TOO_COMPLEX"], "a page size from a variable counts too: \(viaVariable.text)")
-            let manyIDs = try await env.post("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ["ids": (0..<101).map { GlobalID.make("Org", "o\($0)") }],
-                                             token: token)
+            let manyIDs = try await env.post(
+                "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ["ids": (0..<101).map { GlobalID.make("Org", "o\($0)") }],
+                token: token)
             #expect(manyIDs.codes == ["BAD_USER_INPUT"], "\(manyIDs.text)")
 
             let big = try JSONSerialization.data(withJSONObject: ["query": "{ viewer { role } }" + String(repeating: " ", count: 300 * 1024)])
             let tooLarge = try await raw(env, body: big, token: token)
             #expect(tooLarge.status == 413, "\(tooLarge.text.prefix(200))")
 
-            let getQuery = try await raw(env, method: "GET", query: [URLQueryItem(name: "query", value: "{ viewer { role } }")], body: nil, contentType: nil,
-                                         token: token, accept: "application/graphql-response+json")
+            let getQuery = try await raw(
+                env, method: "GET", query: [URLQueryItem(name: "query", value: "{ viewer { role } }")], body: nil, contentType: nil,
+                token: token, accept: "application/graphql-response+json")
             #expect(getQuery.status == 200 && getQuery["viewer", "role"] as? String == "TEACHER", "\(getQuery.text)")
             #expect(getQuery.headers["content-type"]?.hasPrefix("application/graphql-response+json") == true)
-            let getMutation = try await raw(env, method: "GET", query: [URLQueryItem(name: "query", value: "mutation { planSync(input: {sectionId: \"x\"}) { writeCount } }")],
-                                            body: nil, contentType: nil, token: token)
+            let getMutation = try await raw(
+                env, method: "GET", query: [URLQueryItem(name: "query", value: "mutation { planSync(input: {sectionId: \"x\"}) { writeCount } }")],
+                body: nil, contentType: nil, token: token)
             #expect(getMutation.status == 405 && getMutation.headers["allow"] == "POST", "\(getMutation.text)")
             let subscriptionHere = try await env.post("subscription { syncRunUpdated(id: \"x\") { state } }", token: token)
             #expect(subscriptionHere.status == 400 && (subscriptionHere.errors.first?["message"] as? String)?.contains("/graphql/stream") == true)
             let two = try await env.post("query A { viewer { role } } query B { viewer { role } }", token: token)
             #expect(two.status == 400 && (two.errors.first?["message"] as? String)?.contains("operationName") == true)
 
-            let cap = try await env.post("mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { userErrors { message } } }",
-                                         ["i": ["jobIds": (0..<501).map { GlobalID.make("SyncJob", Int64($0)) }]], token: admin)
+            let cap = try await env.post(
+                "mutation($i: RetrySyncJobsInput!) { retrySyncJobs(input: $i) { userErrors { message } } }",
+                ["i": ["jobIds": (0..<501).map { GlobalID.make("SyncJob", Int64($0)) }]], token: admin)
             #expect(cap.codes == ["BAD_USER_INPUT"] && (cap.errors.first?["message"] as? String)?.contains("at most 500") == true, "\(cap.text)")
         }
     }
@@ -150,8 +167,11 @@ struct ProtocolTests {
             #expect(names.isSuperset(of: ["Query", "Mutation", "Subscription", "Section", "Material", "SyncRun", "Node", "DateTime", "SyncStatus"]))
             let node = try #require(types.first { $0["name"] as? String == "Node" })
             let implementors = Set(((node["possibleTypes"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String })
-            #expect(implementors == ["Section", "Material", "Org", "User", "AcademicSession", "SisCategory", "LmsCourse", "LmsCategory", "Grade", "SyncRun",
-                                     "SyncJob", "RosterRun"])
+            #expect(
+                implementors == [
+                    "Section", "Material", "Org", "User", "AcademicSession", "SisCategory", "LmsCourse", "LmsCategory", "Grade", "SyncRun",
+                    "SyncJob", "RosterRun"
+                ])
             #expect(r["__schema", "subscriptionType", "name"] as? String == "Subscription")
         }
     }

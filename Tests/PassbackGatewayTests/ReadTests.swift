@@ -1,8 +1,9 @@
 import Foundation
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 @Suite("GraphQL reads", .serialized)
 struct ReadTests {
@@ -12,7 +13,8 @@ struct ReadTests {
             let (section, teacher) = env.yearLongSection
             try await env.feed(section: section, teacher: teacher, materials: 4)
             let token = try env.token(.teacher, user: teacher)
-            let r = try await env.post("""
+            let r = try await env.post(
+                """
                 { viewer { role userSourcedId user { sourcedId familyName } sections(first: 10) { totalCount nodes { id sourcedId title
                     school { sourcedId name } term { title } teachers(first: 5) { nodes { sourcedId } } gradingPeriods(first: 10) { nodes { sourcedId type startDate } }
                     sisCategories(first: 20) { nodes { sourcedId } } lmsCategories(first: 20) { nodes { lmsId title } } configured

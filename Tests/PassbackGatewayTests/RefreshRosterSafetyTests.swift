@@ -1,10 +1,11 @@
 import Foundation
 import OneRoster
 import OneRosterSandbox
-@testable import PassbackGateway
 import PassbackCore
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 @Suite("refreshRoster and the roster's safety valve")
 struct RefreshRosterSafetyTests {
@@ -30,10 +31,14 @@ struct RefreshRosterSafetyTests {
             let teacher = try env.token(.teacher, user: env.yearLongSection.teacher)
             let runner = env.gateway.api.services.rosterRunner
             runner.pullMaxWait = 0
-            env.running.sandbox.faults.setRates({ var r = FaultRates(); r.unavailable = 1; return r }())
+            env.running.sandbox.faults.setRates(
+                {
+                    var r = FaultRates(); r.unavailable = 1; return r
+                }())
             // What the runner's schedule queues when a connection's pull is due.
             let store = RosterStore(env.database)
-            let scheduled = try #require(try store.queueScheduledPull(connection: "district", every: 60, retryAfterFailure: 60, at: Date().addingTimeInterval(3600)))
+            let scheduled = try #require(
+                try store.queueScheduledPull(connection: "district", every: 60, retryAfterFailure: 60, at: Date().addingTimeInterval(3600)))
             runner.nudge()
             let id = GlobalID.make("RosterRun", scheduled)
             let stopped = try await env.finishedRosterRun(id, token: admin)

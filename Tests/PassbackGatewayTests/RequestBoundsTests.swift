@@ -1,10 +1,12 @@
 import Foundation
+import PassbackCore
+import Testing
+
+@testable import PassbackGateway
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-@testable import PassbackGateway
-import PassbackCore
-import Testing
 
 /// Requests built to crash or pin the gateway (issue 13, findings 2, 3, 4 and 6): each is
 /// answered with a clear error in bounded time, the worst document at each bound is answered
@@ -44,8 +46,9 @@ struct RequestBoundsTests {
             #expect(bomb.codes == ["GRAPHQL_PARSE_FAILED"], "\(bomb.text.prefix(300))")
             // A block string whose escape the lexer reads as four bytes, then 60,000 levels: the
             // guard reads the string as the lexer does and still counts the levels after it.
-            let escaped = try await post(env, #"{a(s:"""\""""x""")"# + String(repeating: "b{", count: 60_000) + String(repeating: "}", count: 60_001),
-                                         token: token)
+            let escaped = try await post(
+                env, #"{a(s:"""\""""x""")"# + String(repeating: "b{", count: 60_000) + String(repeating: "}", count: 60_001),
+                token: token)
             #expect(escaped.codes == ["GRAPHQL_PARSE_FAILED"], "\(escaped.text.prefix(300))")
             let alive = try await post(env, "{ viewer { role } }", token: token)
             #expect(alive["viewer", "role"] as? String == "TEACHER")
@@ -68,10 +71,12 @@ struct RequestBoundsTests {
             let refused = try await post(env, over, token: token)
             #expect(refused.codes == ["GRAPHQL_PARSE_FAILED"] && message(refused).contains("nests more than \(bound) levels"), "\(refused.text.prefix(300))")
             // The issue's 100 levels, which never finished.
-            let hundred = try await post(env, "{ sections(filter:{search:" + nested(100, open: "[", inner: "1", close: "]") + "}) { totalCount } }", token: token)
+            let hundred = try await post(
+                env, "{ sections(filter:{search:" + nested(100, open: "[", inner: "1", close: "]") + "}) { totalCount } }", token: token)
             #expect(hundred.codes == ["GRAPHQL_PARSE_FAILED"], "\(hundred.text.prefix(300))")
             // Objects count as levels too, and so do list types in variable definitions.
-            let objects = try await post(env, "{ sections(filter: " + nested(bound + 1, open: "{a:", inner: "1", close: "}") + ") { totalCount } }", token: token)
+            let objects = try await post(
+                env, "{ sections(filter: " + nested(bound + 1, open: "{a:", inner: "1", close: "}") + ") { totalCount } }", token: token)
             #expect(objects.codes == ["GRAPHQL_PARSE_FAILED"], "\(objects.text.prefix(300))")
             let types = try await post(env, "query($v: " + nested(bound + 1, open: "[", inner: "Int", close: "]") + ") { viewer { role } }", token: token)
             #expect(types.codes == ["GRAPHQL_PARSE_FAILED"], "\(types.text.prefix(300))")
@@ -124,7 +129,9 @@ struct RequestBoundsTests {
             let aliases = (bounds.maxTokens - 2) / 3
             let most = "{ " + (0..<aliases).map { "a\($0): __typename" }.joined(separator: " ") + " }"
             let atBound = try await post(env, most, token: token)
-            #expect(atBound.codes == ["QUERY_TOO_COMPLEX"] && message(atBound).contains("fields"), "parsed, then refused by the field cap: \(atBound.text.prefix(300))")
+            #expect(
+                atBound.codes == ["QUERY_TOO_COMPLEX"] && message(atBound).contains("fields"),
+                "parsed, then refused by the field cap: \(atBound.text.prefix(300))")
             let over = try await post(env, "{ " + (0...aliases).map { "a\($0): __typename" }.joined(separator: " ") + " }", token: token)
             #expect(over.codes == ["GRAPHQL_PARSE_FAILED"] && message(over).contains("tokens"), "\(over.text.prefix(300))")
             // A chain of fragments as long as the definition bound allows.

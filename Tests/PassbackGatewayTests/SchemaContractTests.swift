@@ -1,8 +1,9 @@
 import Foundation
 import GraphQL
-@testable import PassbackGateway
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 /// `Schema/schema.graphql` is the contract (API.md, convention 1).
 @Suite("Schema contract")
@@ -36,33 +37,36 @@ struct SchemaContractTests {
 
     @Test("the description check names each kind of undescribed element, and only those")
     func undescribedAreNamed() throws {
-        let schema = try buildSchema(source: #"""
-            """Described."""
-            type Query {
-              """Described."""
-              described("""Described.""" a: Int): Int
-              bare(b: Int): Kind
-            }
-            enum Kind {
-              """Described."""
-              ONE
-              TWO
-            }
-            input Filter {
-              """Described."""
-              kept: Int
-              loose: Int
-            }
-            type Lone {
-              """Described."""
-              x("""Described.""" f: Filter): Int
-            }
-            """#)
+        let schema = try buildSchema(
+            source: #"""
+                """Described."""
+                type Query {
+                  """Described."""
+                  described("""Described.""" a: Int): Int
+                  bare(b: Int): Kind
+                }
+                enum Kind {
+                  """Described."""
+                  ONE
+                  TWO
+                }
+                input Filter {
+                  """Described."""
+                  kept: Int
+                  loose: Int
+                }
+                type Lone {
+                  """Described."""
+                  x("""Described.""" f: Filter): Int
+                }
+                """#)
         let found = try Self.undescribed(in: schema)
-        #expect(found == [
-            "type Kind", "enum value Kind.TWO", "type Filter", "input field Filter.loose", "type Lone",
-            "field Query.bare", "argument Query.bare(b:)",
-        ].sorted())
+        #expect(
+            found
+                == [
+                    "type Kind", "enum value Kind.TWO", "type Filter", "input field Filter.loose", "type Lone",
+                    "field Query.bare", "argument Query.bare(b:)"
+                ].sorted())
     }
 
     /// Every element of `schema` without a description, as "kind Type.name": the named types
@@ -113,8 +117,10 @@ struct SchemaContractTests {
         for (name, type) in schema.typeMap where !name.hasPrefix("__") {
             guard let object = type as? GraphQLObjectType else { continue }
             for (fieldName, field) in try object.fields() {
-                if let list = unwrapped(field.type) as? GraphQLList, unwrapped(list.ofType) is GraphQLObjectType || unwrapped(list.ofType) is GraphQLInterfaceType,
-                   !allowed.contains(fieldName) {
+                if let list = unwrapped(field.type) as? GraphQLList,
+                    unwrapped(list.ofType) is GraphQLObjectType || unwrapped(list.ofType) is GraphQLInterfaceType,
+                    !allowed.contains(fieldName)
+                {
                     plainLists.append("\(name).\(fieldName)")
                 }
                 if (unwrapped(field.type) as? GraphQLObjectType)?.name.hasSuffix("Connection") == true {

@@ -1,15 +1,17 @@
 import Foundation
+import PassbackCore
+import PassbackStore
+import PassbackTesting
+import Testing
+
+@testable import PassbackGateway
+
 #if canImport(Glibc)
 import Glibc
 #endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-@testable import PassbackGateway
-import PassbackCore
-import PassbackStore
-import PassbackTesting
-import Testing
 
 /// A plain TCP connection to the gateway, to see what the server does with a client that
 /// sends nothing, half a request, or reads a stream.
@@ -94,12 +96,15 @@ struct ServerResilienceTests {
             // A stream whose heartbeat (1.5 s) is three idle timeouts apart stays open.
             let (section, teacher) = env.yearLongSection
             let token = try env.token(.teacher, user: teacher)
-            let body = String(decoding: try JSONSerialization.data(withJSONObject: [
-                "query": "subscription($id: ID!) { materialStatusChanged(sectionId: $id) { lmsId } }", "variables": ["id": try env.sectionID(section)]]),
+            let body = String(
+                decoding: try JSONSerialization.data(withJSONObject: [
+                    "query": "subscription($id: ID!) { materialStatusChanged(sectionId: $id) { lmsId } }", "variables": ["id": try env.sectionID(section)]
+                ]),
                 as: UTF8.self)
             let stream = try RawConnection(port: port)
-            stream.send("POST /graphql/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            stream.send(
+                "POST /graphql/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
             // Open past several idle timeouts, with at least one heartbeat (a loaded machine may delay the second).
             var r4 = await stream.read(for: 5)
             // Beside the whole suite the first heartbeat can come late: waited for a while longer, the stream still open.
@@ -168,8 +173,9 @@ struct ServerResilienceTests {
             let work = env.gateway.api.services.work
             let before = work.resolved.load(ordering: .relaxed)
             let client = try RawConnection(port: try #require(env.base.port))
-            client.send("POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            client.send(
+                "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
             try await env.waitUntil(timeout: 60) { work.resolved.load(ordering: .relaxed) - before >= 20 }
             client.hangUp()
             try await env.waitUntil(timeout: 60) { work.clientGone.load(ordering: .relaxed) == 1 }
@@ -187,7 +193,9 @@ struct ServerResilienceTests {
             // The server goes on, and /metrics-style counts say what happened.
             let fine = try await env.post("{ viewer { role } }", token: token)
             #expect(fine["viewer", "role"] as? String == "TEACHER")
-            #expect(work.text().contains("passback_graphql_requests_stopped_total{reason=\"client_gone\"} 1"))
+            let metrics = RequestMetrics()
+            work.write(into: metrics)
+            #expect(metrics.text().contains("passback_graphql_requests_stopped_total{reason=\"client_gone\"} 1"))
         }
     }
 }

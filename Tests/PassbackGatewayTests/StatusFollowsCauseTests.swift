@@ -21,7 +21,8 @@ struct StatusFollowsCauseTests {
 
     /// lmsId → (status, problem codes), as the widget's materials query reads them.
     func statuses(_ env: GatewayEnv, _ s: Setup) async throws -> [String: (status: String, codes: [String])] {
-        let r = try await env.post("""
+        let r = try await env.post(
+            """
             query($id: ID!) { section(id: $id) { materials(first: 100) { nodes { lmsId syncStatus problems { nodes { code } } } } } }
             """, ["id": s.sectionID], token: s.token)
         var out: [String: (String, [String])] = [:]
@@ -33,16 +34,20 @@ struct StatusFollowsCauseTests {
 
     /// lmsId → the dry run's decision.
     func dryRun(_ env: GatewayEnv, _ s: Setup) async throws -> [String: String] {
-        let r = try await env.post("mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision } } } }",
-                                   ["i": ["sectionId": s.sectionID]], token: s.token)
+        let r = try await env.post(
+            "mutation($i: PlanSyncInput!) { planSync(input: $i) { items { nodes { material { lmsId } decision } } } }",
+            ["i": ["sectionId": s.sectionID]], token: s.token)
         var out: [String: String] = [:]
-        for i in r["planSync", "items", "nodes"] as? [[String: Any]] ?? [] { out[(i["material"] as! [String: Any])["lmsId"] as! String] = i["decision"] as? String }
+        for i in r["planSync", "items", "nodes"] as? [[String: Any]] ?? [] {
+            out[(i["material"] as! [String: Any])["lmsId"] as! String] = i["decision"] as? String
+        }
         return out
     }
 
     func syncChangesAndWait(_ env: GatewayEnv, _ s: Setup) async throws {
-        let r = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
-                                   ["i": ["sectionId": s.sectionID]], token: s.token)
+        let r = try await env.post(
+            "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } userErrors { message } } }",
+            ["i": ["sectionId": s.sectionID]], token: s.token)
         let runID = try #require(r["syncChanges", "run", "id"] as? String, "\(r.text)")
         try await env.waitUntil {
             let run = try await env.post("query($id: ID!) { node(id: $id) { ... on SyncRun { finishedAt } } }", ["id": runID], token: s.token)
@@ -51,20 +56,27 @@ struct StatusFollowsCauseTests {
     }
 
     func saveMap(_ env: GatewayEnv, _ s: Setup, only: Int? = nil) async throws {
-        let cats = try await env.post("query($id: ID!) { section(id: $id) { lmsCategories { nodes { id lmsId } } sisCategories { nodes { id } } } }", ["id": s.sectionID], token: s.token)
-        let lms = (cats["section", "lmsCategories", "nodes"] as! [[String: Any]]).sorted { ($0["lmsId"] as! String) < ($1["lmsId"] as! String) }.map { $0["id"] as! String }
+        let cats = try await env.post(
+            "query($id: ID!) { section(id: $id) { lmsCategories { nodes { id lmsId } } sisCategories { nodes { id } } } }", ["id": s.sectionID], token: s.token)
+        let lms = (cats["section", "lmsCategories", "nodes"] as! [[String: Any]]).sorted { ($0["lmsId"] as! String) < ($1["lmsId"] as! String) }.map {
+            $0["id"] as! String
+        }
         let sis = (cats["section", "sisCategories", "nodes"] as! [[String: Any]]).map { $0["id"] as! String }
         let rows = (only.map { [lms[$0]] } ?? lms).map { ["lmsCategoryId": $0, "sisCategoryId": sis[0]] }
-        let saved = try await env.post("mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
-                                       ["i": ["sectionId": s.sectionID, "map": rows]], token: s.token)
+        let saved = try await env.post(
+            "mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { userErrors { message } } }",
+            ["i": ["sectionId": s.sectionID, "map": rows]], token: s.token)
         #expect((saved["saveCategoryMap", "userErrors"] as? [Any])?.isEmpty == true, "\(saved.text)")
     }
 
     func rename(_ env: GatewayEnv, _ s: Setup, _ i: Int, to title: String) async throws {
-        let m: [String: Any] = ["lmsId": "m-\(i)", "title": title, "categoryLmsId": "lc-\(i % 3)", "maxPoints": 10,
-                                "dueDate": "2026-09-\(String(format: "%02d", 1 + i % 28))T15:00:00Z"]
-        let r = try await env.post("mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { userErrors { message } } }",
-                                   ["input": ["courseLmsId": s.fed.lmsID, "materials": [m]]], token: s.fed.integration)
+        let m: [String: Any] = [
+            "lmsId": "m-\(i)", "title": title, "categoryLmsId": "lc-\(i % 3)", "maxPoints": 10,
+            "dueDate": "2026-09-\(String(format: "%02d", 1 + i % 28))T15:00:00Z"
+        ]
+        let r = try await env.post(
+            "mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { userErrors { message } } }",
+            ["input": ["courseLmsId": s.fed.lmsID, "materials": [m]]], token: s.fed.integration)
         #expect((r["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true, "\(r.text)")
     }
 
@@ -76,7 +88,7 @@ struct StatusFollowsCauseTests {
             let blocked = try await statuses(env, s)
             #expect(blocked.values.allSatisfy { $0.status == "ERROR" && $0.codes.contains("SECTION_NOT_CONFIGURED") }, "\(blocked)")
 
-            try await saveMap(env, s, only: 0)  // lc-0 (m-0) mapped; lc-1 and lc-2 not
+            try await saveMap(env, s, only: 0) // lc-0 (m-0) mapped; lc-1 and lc-2 not
             let partly = try await statuses(env, s)
             let plan = try await dryRun(env, s)
             #expect(partly["m-0"]?.status == "NOT_SYNCED", "\(partly)")
@@ -125,20 +137,24 @@ struct StatusFollowsCauseTests {
             try await saveMap(env, s)
             try await syncChangesAndWait(env, s)
             #expect(try await statuses(env, s).values.allSatisfy { $0.status == "SUCCESSFUL" })
-            let delete = try await env.post("mutation($i: DeleteMaterialInput!) { deleteMaterial(input: $i) { userErrors { code } } }",
-                                            ["i": ["courseLmsId": s.fed.lmsID, "lmsId": "m-1"]], token: s.fed.integration)
+            let delete = try await env.post(
+                "mutation($i: DeleteMaterialInput!) { deleteMaterial(input: $i) { userErrors { code } } }",
+                ["i": ["courseLmsId": s.fed.lmsID, "lmsId": "m-1"]], token: s.fed.integration)
             #expect((delete["deleteMaterial", "userErrors"] as? [Any])?.isEmpty == true, "\(delete.text)")
-            let restore = try await env.post("mutation($i: RestoreMaterialInput!) { restoreMaterial(input: $i) { userErrors { code } } }",
-                                             ["i": ["courseLmsId": s.fed.lmsID, "lmsId": "m-1"]], token: s.fed.integration)
+            let restore = try await env.post(
+                "mutation($i: RestoreMaterialInput!) { restoreMaterial(input: $i) { userErrors { code } } }",
+                ["i": ["courseLmsId": s.fed.lmsID, "lmsId": "m-1"]], token: s.fed.integration)
             #expect((restore["restoreMaterial", "userErrors"] as? [Any])?.isEmpty == true, "\(restore.text)")
             #expect(try await statuses(env, s)["m-1"]?.status == "SUCCESSFUL")
             #expect(try await dryRun(env, s)["m-1"] == "UNCHANGED")
             // A change to it while deleted is an update once it is back.
-            _ = try await env.post("mutation($i: DeleteMaterialInput!) { deleteMaterial(input: $i) { userErrors { code } } }",
-                               ["i": ["courseLmsId": s.fed.lmsID, "lmsId": "m-1"]], token: s.fed.integration)
+            _ = try await env.post(
+                "mutation($i: DeleteMaterialInput!) { deleteMaterial(input: $i) { userErrors { code } } }",
+                ["i": ["courseLmsId": s.fed.lmsID, "lmsId": "m-1"]], token: s.fed.integration)
             try await rename(env, s, 1, to: "Renamed while deleted")
-            _ = try await env.post("mutation($i: RestoreMaterialInput!) { restoreMaterial(input: $i) { userErrors { code } } }",
-                               ["i": ["courseLmsId": s.fed.lmsID, "lmsId": "m-1"]], token: s.fed.integration)
+            _ = try await env.post(
+                "mutation($i: RestoreMaterialInput!) { restoreMaterial(input: $i) { userErrors { code } } }",
+                ["i": ["courseLmsId": s.fed.lmsID, "lmsId": "m-1"]], token: s.fed.integration)
             #expect(try await statuses(env, s)["m-1"]?.status == "UPDATES_AVAILABLE")
         }
     }

@@ -2,14 +2,17 @@ import Foundation
 import OneRoster
 import OneRosterSandbox
 import PassbackCore
-@testable import PassbackGateway
 import PassbackStore
 import Testing
+
+@testable import PassbackGateway
 
 /// `verifySection`: the drift check over the API, against the sandbox SIS.
 @Suite("The drift check over the API")
 struct VerifySectionTests {
-    @Test("a score edited by hand in the SIS: verifySection flags it SIS_DIFFERS / UPDATES_AVAILABLE without waiting on the SIS; Sync Changes rewrites that one result")
+    @Test(
+        "a score edited by hand in the SIS: verifySection flags it SIS_DIFFERS / UPDATES_AVAILABLE without waiting on the SIS; Sync Changes rewrites that one result"
+    )
     func verifySectionFlagsHandEdit() async throws {
         try await withGateway { env in
             let (teacher, section) = CalendarAndLimitsTests.teacherAndSection(env)
@@ -22,8 +25,9 @@ struct VerifySectionTests {
 
             // Behind Passback's back: someone changes one score in the SIS.
             let student = env.students(of: section)[4]
-            let resultID = SourcedIDs.result(lineItemSourcedId: SourcedIDs.lineItem(connection: "district", materialLmsID: "m-1", sectionSourcedId: section),
-                                             studentSourcedId: student)
+            let resultID = SourcedIDs.result(
+                lineItemSourcedId: SourcedIDs.lineItem(connection: "district", materialLmsID: "m-1", sectionSourcedId: section),
+                studentSourcedId: student)
             var record = try #require(env.data.record(.results, resultID))
             let sent = try #require(record["score"]?.numberValue)
             record["score"] = .number(sent + 3)
@@ -41,7 +45,8 @@ struct VerifySectionTests {
             let statuses = try await LinkedCourseTests.statuses(env, section, token)
             #expect(statuses["m-1"]?.problems == ["SIS_DIFFERS \(student)"], "\(statuses)")
             #expect(statuses["m-0"]?.status == "SUCCESSFUL" && statuses["m-2"]?.status == "SUCCESSFUL")
-            let problem = try await env.post("""
+            let problem = try await env.post(
+                """
                 query($id: ID!) { section(id: $id) { materials(first: 10) { nodes { lmsId problems { nodes { code field message } } } } } }
                 """, ["id": sectionID], token: token)
             #expect(problem.text.contains("score: sent \\\"\(sent)\\\", SIS holds \\\"\(sent + 3)\\\""), "\(problem.text)")

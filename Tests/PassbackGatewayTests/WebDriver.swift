@@ -19,7 +19,8 @@ final class WebDriver: @unchecked Sendable {
     /// Starts chromedriver and a headless Chromium session.
     init(width: Int = 1280, height: Int = 1000) async throws {
         guard ["/usr/bin/chromedriver", "/usr/bin/chromium", "/usr/bin/curl"].allSatisfy(FileManager.default.isExecutableFile(atPath:)) else {
-            throw HarnessFailure("the browser tests need Debian's chromium, chromium-driver and curl: apt-get install chromium chromium-driver curl (.ci/run does)")
+            throw HarnessFailure(
+                "the browser tests need Debian's chromium, chromium-driver and curl: apt-get install chromium chromium-driver curl (.ci/run does)")
         }
         let port = Int.random(in: 20_000..<40_000)
         driver = Process()
@@ -42,10 +43,19 @@ final class WebDriver: @unchecked Sendable {
             guard Date() < deadline else { throw HarnessFailure("chromedriver did not start: \(last)") }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let caps: [String: Any] = ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": [
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=\(width),\(height)", "--lang=en-US"],
-        ]]]]
+        let caps: [String: Any] = [
+            "capabilities": [
+                "alwaysMatch": [
+                    "browserName": "chrome",
+                    "goog:chromeOptions": [
+                        "binary": "/usr/bin/chromium",
+                        "args": [
+                            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=\(width),\(height)", "--lang=en-US"
+                        ]
+                    ]
+                ]
+            ]
+        ]
         let created = try await call("POST", "session", caps)
         session = try #require((created["value"] as? [String: Any])?["sessionId"] as? String, "no session: \(created)")
     }
@@ -61,7 +71,9 @@ final class WebDriver: @unchecked Sendable {
     func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
         var arguments = ["-s", "--max-time", "60", "-X", method, base.appending(path: path).absoluteString]
         if let body {
-            arguments += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)]
+            arguments += [
+                "-H", "Content-Type: application/json", "--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            ]
         }
         let result = try await runProcess(URL(fileURLWithPath: "/usr/bin/curl"), arguments, timeout: 90)
         guard result.status == 0 else { throw HarnessFailure("curl \(method) \(path) failed (\(result.status)): \(result.err)") }

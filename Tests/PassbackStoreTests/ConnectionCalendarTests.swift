@@ -15,11 +15,11 @@ struct ConnectionCalendarTests {
             Rows.org("az", name: "Arizona School", parent: "district"),
             Rows.org("plain", name: "Plain School", parent: "district"),
             Rows.org("loop-a", name: "Loop A", parent: "loop-b"),
-            Rows.org("loop-b", name: "Loop B", parent: "loop-a"),
+            Rows.org("loop-b", name: "Loop B", parent: "loop-a")
         ])
         try f.apply([
             Rows.section("sec-az", title: "AZ", school: "az"), Rows.section("sec-plain", title: "Plain", school: "plain"),
-            Rows.section("sec-loop", title: "Loop", school: "loop-a"),
+            Rows.section("sec-loop", title: "Loop", school: "loop-a")
         ])
         return f
     }

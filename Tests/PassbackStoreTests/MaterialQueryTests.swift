@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import PassbackCore
-@testable import PassbackStore
 import Testing
+
+@testable import PassbackStore
 
 /// A section (`c-1`) whose LMS course holds thirteen materials with varied titles, due dates
 /// and statuses; a second linked section (`c-2`) with other statuses; and another course, in
@@ -19,27 +20,34 @@ final class MaterialFixture {
     }
 
     static let specs: [Spec] = [
-        Spec(lmsID: "m01", title: "Quiz 1", due: "2026-09-10T15:00:00.000Z", category: "cat-quiz",
-             state: .init(status: .successful, lastSyncedAt: at("2026-09-16T00:00:00.000Z"))),
-        Spec(lmsID: "m02", title: "Pop-Quiz 3", due: "2026-10-31T23:30:00.000Z", category: "cat-quiz",
-             state: .init(status: .error, errorCode: "TITLE_NOT_UNIQUE", errorMessage: "Two materials share this title; rename one.", errorField: "title")),
-        Spec(lmsID: "m03", title: "Unit Test", due: "2026-11-01T00:00:00.000Z", category: "cat-test",
-             state: .init(status: .updatesAvailable, lastSyncedAt: at("2026-09-20T08:00:00.000Z"))),
+        Spec(
+            lmsID: "m01", title: "Quiz 1", due: "2026-09-10T15:00:00.000Z", category: "cat-quiz",
+            state: .init(status: .successful, lastSyncedAt: at("2026-09-16T00:00:00.000Z"))),
+        Spec(
+            lmsID: "m02", title: "Pop-Quiz 3", due: "2026-10-31T23:30:00.000Z", category: "cat-quiz",
+            state: .init(status: .error, errorCode: "TITLE_NOT_UNIQUE", errorMessage: "Two materials share this title; rename one.", errorField: "title")),
+        Spec(
+            lmsID: "m03", title: "Unit Test", due: "2026-11-01T00:00:00.000Z", category: "cat-test",
+            state: .init(status: .updatesAvailable, lastSyncedAt: at("2026-09-20T08:00:00.000Z"))),
         Spec(lmsID: "m04", title: "Lab: ácido", due: nil, state: .init(status: .inProgress)),
-        Spec(lmsID: "m05", title: "Essay", due: "2026-09-01T00:00:00.000Z", syncToSIS: false,
-             state: .init(status: .successful, lastSyncedAt: at("2026-09-02T00:00:00.000Z"))),
+        Spec(
+            lmsID: "m05", title: "Essay", due: "2026-09-01T00:00:00.000Z", syncToSIS: false,
+            state: .init(status: .successful, lastSyncedAt: at("2026-09-02T00:00:00.000Z"))),
         Spec(lmsID: "m06", title: "essay draft", due: nil),
         Spec(lmsID: "m07", title: "50% Project", due: "2026-12-01T12:00:00.000Z"),
-        Spec(lmsID: "m08", title: "Lab_2", due: "2026-09-15T12:00:00.000Z",
-             state: .init(status: .successful, lastSyncedAt: at("2026-09-16T00:00:00.000Z"))),
-        Spec(lmsID: "m09", title: "Lab 2", due: "2026-09-15T12:00:00.000Z",
-             state: .init(status: .error, errorCode: "DUE_DATE_OUTSIDE_GRADING_PERIOD", errorMessage: "Move the due date into a grading period.")),
+        Spec(
+            lmsID: "m08", title: "Lab_2", due: "2026-09-15T12:00:00.000Z",
+            state: .init(status: .successful, lastSyncedAt: at("2026-09-16T00:00:00.000Z"))),
+        Spec(
+            lmsID: "m09", title: "Lab 2", due: "2026-09-15T12:00:00.000Z",
+            state: .init(status: .error, errorCode: "DUE_DATE_OUTSIDE_GRADING_PERIOD", errorMessage: "Move the due date into a grading period.")),
         Spec(lmsID: "m10", title: "Reading \"Abc\"", due: nil, state: .init(status: .successful, lastSyncedAt: at("2026-10-01T00:00:00.000Z"))),
-        Spec(lmsID: "m11", title: "Final Exam", due: "2026-12-15T09:00:00.000Z", category: "cat-test",
-             state: .init(status: .updatesAvailable, lastSyncedAt: at("2026-10-05T00:00:00.000Z"))),
+        Spec(
+            lmsID: "m11", title: "Final Exam", due: "2026-12-15T09:00:00.000Z", category: "cat-test",
+            state: .init(status: .updatesAvailable, lastSyncedAt: at("2026-10-05T00:00:00.000Z"))),
         Spec(lmsID: "m12", title: "abacus drill", due: "2026-10-31T00:00:00.000Z"),
         // Ties "Essay" under the case-blind title order; stored after it, so it has the larger id.
-        Spec(lmsID: "m13", title: "ESSAY", due: nil),
+        Spec(lmsID: "m13", title: "ESSAY", due: nil)
     ]
 
     let store: StoreFixture
@@ -59,12 +67,12 @@ final class MaterialFixture {
             Rows.session("sy-2027", title: "2026-2027", type: "schoolYear", start: "2026-08-01", end: "2027-06-30"),
             Rows.session("t-1", title: "Fall", type: "term", start: "2026-08-01", end: "2026-12-31", parent: "sy-2027"),
             Rows.session("gp-1", title: "Quarter 1", type: "gradingPeriod", start: "2026-09-01", end: "2026-10-31", parent: "t-1"),
-            Rows.session("gp-2", title: "Quarter 2", type: "gradingPeriod", start: "2026-11-01", end: "2027-01-31", parent: "t-1"),
+            Rows.session("gp-2", title: "Quarter 2", type: "gradingPeriod", start: "2026-11-01", end: "2027-01-31", parent: "t-1")
         ])
         try store.apply([
             Rows.section("c-1", title: "Algebra I", school: "s-1", terms: ["t-1"]),
             Rows.section("c-2", title: "Algebra I (2nd period)", school: "s-1", terms: ["t-1"]),
-            Rows.section("c-3", title: "Biology", school: "s-1", terms: ["t-1"]),
+            Rows.section("c-3", title: "Biology", school: "s-1", terms: ["t-1"])
         ])
         courseID = try store.lms.upsertCourse(connection: store.connection, lmsID: "lms-alg", title: "Algebra I", sectionSourcedIds: ["c-1", "c-2"], at: now)
         try store.lms.upsertCategory(courseID: courseID, lmsID: "cat-quiz", title: "Quizzes", at: Date())
@@ -78,14 +86,18 @@ final class MaterialFixture {
         try store.lms.upsertMaterial(courseID: biology, .init(lmsID: "m01", title: "Quiz 99"), at: now)
 
         // c-2 has its own states: m01 in error there, the rest never synced.
-        try store.lms.setSyncState(materialID: ids["m01"]!, classID: otherLinkedSection,
-                                   .init(status: .error, errorCode: "CATEGORY_UNMAPPED", errorMessage: "Map Quizzes"), at: now)
+        try store.lms.setSyncState(
+            materialID: ids["m01"]!, classID: otherLinkedSection,
+            .init(status: .error, errorCode: "CATEGORY_UNMAPPED", errorMessage: "Map Quizzes"), at: now)
     }
 
     /// Stores a material and its state in `c-1`.
     func add(_ spec: Spec) throws {
-        let id = try store.lms.upsertMaterial(courseID: courseID, .init(lmsID: spec.lmsID, title: spec.title, dueAt: spec.due.map(at),
-                                                                       categoryLmsID: spec.category, maxPoints: 10, syncToSIS: spec.syncToSIS), at: now)
+        let id = try store.lms.upsertMaterial(
+            courseID: courseID,
+            .init(
+                lmsID: spec.lmsID, title: spec.title, dueAt: spec.due.map(at),
+                categoryLmsID: spec.category, maxPoints: 10, syncToSIS: spec.syncToSIS), at: now)
         ids[spec.lmsID] = id
         if let state = spec.state { try store.lms.setSyncState(materialID: id, classID: section, state, at: now) }
         if let index = specs.firstIndex(where: { $0.lmsID == spec.lmsID }) { specs[index] = spec } else { specs.append(spec) }
@@ -101,8 +113,10 @@ final class MaterialFixture {
     }
 
     /// Every page from the start, `first` at a time; `between` runs after each page.
-    func allPages(_ filter: MaterialFilter = MaterialFilter(), order: MaterialOrder, first: Int,
-                  between: (Int) throws -> Void = { _ in }) throws -> [KeysetPage<SectionMaterial>] {
+    func allPages(
+        _ filter: MaterialFilter = MaterialFilter(), order: MaterialOrder, first: Int,
+        between: (Int) throws -> Void = { _ in }
+    ) throws -> [KeysetPage<SectionMaterial>] {
         var pages: [KeysetPage<SectionMaterial>] = []
         var after: String?
         repeat {
@@ -150,7 +164,7 @@ struct MaterialQueryTests {
         let expected: [String: SyncStatus] = [
             "m01": .successful, "m02": .error, "m03": .updatesAvailable, "m04": .inProgress, "m05": .optOut, "m06": .notSynced,
             "m07": .notSynced, "m08": .successful, "m09": .error, "m10": .successful, "m11": .updatesAvailable, "m12": .notSynced,
-            "m13": .notSynced,
+            "m13": .notSynced
         ]
         #expect(byLmsID.mapValues(\.status) == expected)
 
@@ -188,43 +202,49 @@ struct MaterialQueryTests {
         #expect(byLmsID["m08"]?.lastSyncedAt == nil)
     }
 
-    @Test("search finds a part of a title in any case", arguments: [
-        ("quiz", ["m01", "m02"]),
-        ("QUIZ", ["m01", "m02"]),
-        ("  Quiz ", ["m01", "m02"]),
-        ("ácido", ["m04"]),
-        ("lab", ["m04", "m08", "m09"]),
-        ("zebra", []),
-    ] as [(String, Set<String>)])
+    @Test(
+        "search finds a part of a title in any case",
+        arguments: [
+            ("quiz", ["m01", "m02"]),
+            ("QUIZ", ["m01", "m02"]),
+            ("  Quiz ", ["m01", "m02"]),
+            ("ácido", ["m04"]),
+            ("lab", ["m04", "m08", "m09"]),
+            ("zebra", [])
+        ] as [(String, Set<String>)])
     func searchBySubstring(search: String, expected: Set<String>) throws {
         let f = try MaterialFixture()
         #expect(Set(try f.list(MaterialFilter(search: search))) == expected)
     }
 
-    @Test("a search shorter than three characters matches by LIKE inside the section", arguments: [
-        ("ab", ["m04", "m08", "m09", "m10", "m12"]),
-        ("AB", ["m04", "m08", "m09", "m10", "m12"]),
-        ("ác", ["m04"]),
-        ("k", []),
-    ] as [(String, Set<String>)])
+    @Test(
+        "a search shorter than three characters matches by LIKE inside the section",
+        arguments: [
+            ("ab", ["m04", "m08", "m09", "m10", "m12"]),
+            ("AB", ["m04", "m08", "m09", "m10", "m12"]),
+            ("ác", ["m04"]),
+            ("k", [])
+        ] as [(String, Set<String>)])
     func shortSearchUsesLike(search: String, expected: Set<String>) throws {
         let f = try MaterialFixture()
         #expect(Set(try f.list(MaterialFilter(search: search))) == expected)
     }
 
-    @Test("%, _ and quotes in a search are taken literally", arguments: [
-        ("%", ["m07"]),
-        ("0%", ["m07"]),
-        ("50%", ["m07"]),
-        ("% P", ["m07"]),
-        ("_", ["m08"]),
-        ("b_", ["m08"]),
-        ("b_2", ["m08"]),
-        ("\"", ["m10"]),
-        ("\"Ab", ["m10"]),
-        ("g \"Abc\"", ["m10"]),
-        ("\"\"", []),
-    ] as [(String, Set<String>)])
+    @Test(
+        "%, _ and quotes in a search are taken literally",
+        arguments: [
+            ("%", ["m07"]),
+            ("0%", ["m07"]),
+            ("50%", ["m07"]),
+            ("% P", ["m07"]),
+            ("_", ["m08"]),
+            ("b_", ["m08"]),
+            ("b_2", ["m08"]),
+            ("\"", ["m10"]),
+            ("\"Ab", ["m10"]),
+            ("g \"Abc\"", ["m10"]),
+            ("\"\"", [])
+        ] as [(String, Set<String>)])
     func specialCharactersAreLiteral(search: String, expected: Set<String>) throws {
         let f = try MaterialFixture()
         #expect(Set(try f.list(MaterialFilter(search: search))) == expected)
@@ -263,13 +283,15 @@ struct MaterialQueryTests {
         #expect(error?.code == .notFound)
     }
 
-    @Test("the status filter takes several statuses at once", arguments: [
-        ([.error, .optOut], ["m02", "m09", "m05"]),
-        ([.notSynced], ["m06", "m07", "m12", "m13"]),
-        ([.successful], ["m01", "m08", "m10"]),
-        ([.inProgress, .updatesAvailable], ["m04", "m03", "m11"]),
-        ([.successful, .error, .optOut, .notSynced, .inProgress, .updatesAvailable], Set(MaterialFixture.specs.map(\.lmsID))),
-    ] as [([SyncStatus], Set<String>)])
+    @Test(
+        "the status filter takes several statuses at once",
+        arguments: [
+            ([.error, .optOut], ["m02", "m09", "m05"]),
+            ([.notSynced], ["m06", "m07", "m12", "m13"]),
+            ([.successful], ["m01", "m08", "m10"]),
+            ([.inProgress, .updatesAvailable], ["m04", "m03", "m11"]),
+            ([.successful, .error, .optOut, .notSynced, .inProgress, .updatesAvailable], Set(MaterialFixture.specs.map(\.lmsID)))
+        ] as [([SyncStatus], Set<String>)])
     func statusFilter(statuses: [SyncStatus], expected: Set<String>) throws {
         let f = try MaterialFixture()
         #expect(Set(try f.list(MaterialFilter(statuses: statuses))) == expected)
@@ -316,10 +338,14 @@ struct MaterialQueryTests {
         let pages = try f.allPages(order: order, first: 3) { fetched in
             guard fetched == 1 else { return }
             // One new material sorts first and one last in every ascending order.
-            try f.add(.init(lmsID: "n-first", title: "AAA warm-up", due: "2026-08-15T00:00:00.000Z",
-                            state: .init(status: .successful, lastSyncedAt: at("2026-08-20T00:00:00.000Z"))))
-            try f.add(.init(lmsID: "n-last", title: "zzz wrap-up", due: "2027-01-20T00:00:00.000Z",
-                            state: .init(status: .successful, lastSyncedAt: at("2026-12-20T00:00:00.000Z"))))
+            try f.add(
+                .init(
+                    lmsID: "n-first", title: "AAA warm-up", due: "2026-08-15T00:00:00.000Z",
+                    state: .init(status: .successful, lastSyncedAt: at("2026-08-20T00:00:00.000Z"))))
+            try f.add(
+                .init(
+                    lmsID: "n-last", title: "zzz wrap-up", due: "2027-01-20T00:00:00.000Z",
+                    state: .init(status: .successful, lastSyncedAt: at("2026-12-20T00:00:00.000Z"))))
         }
         let seen = f.lmsIDs(pages.flatMap(\.items))
         let now = f.expectedOrder(order)
@@ -355,7 +381,8 @@ struct MaterialQueryTests {
             #expect(error?.code == .badCursor)
         }
         let sectionsError = #expect(throws: StoreError.self) {
-            _ = try APIReads(f.store.database).sections(connection: f.store.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 3, after: cursor)
+            _ = try APIReads(f.store.database).sections(
+                connection: f.store.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 3, after: cursor)
         }
         #expect(sectionsError?.code == .badCursor)
         let errorsError = #expect(throws: StoreError.self) {
@@ -369,12 +396,14 @@ struct MaterialQueryTests {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    @Test("a garbage cursor is refused", arguments: [
-        "", "not a cursor", "%%%%", "bm90IGEgY3Vyc29y",
-        base64url(#"{"o":"materials:title:asc"}"#),
-        base64url(#"{"o":"materials:title:asc","k":"a","i":"seven"}"#),
-        base64url(#"["materials:title:asc","a","1"]"#),
-    ])
+    @Test(
+        "a garbage cursor is refused",
+        arguments: [
+            "", "not a cursor", "%%%%", "bm90IGEgY3Vyc29y",
+            base64url(#"{"o":"materials:title:asc"}"#),
+            base64url(#"{"o":"materials:title:asc","k":"a","i":"seven"}"#),
+            base64url(#"["materials:title:asc","a","1"]"#)
+        ])
     func garbageCursorIsRefused(cursor: String) throws {
         let f = try MaterialFixture()
         let error = #expect(throws: StoreError.self) {

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import PassbackCore
-@testable import PassbackStore
 import PassbackTesting
 import Testing
+
+@testable import PassbackStore
 
 @Suite("Migrations")
 struct MigrationTests {
@@ -25,8 +26,10 @@ struct MigrationTests {
             let tables = try rawQueue(path).read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             }
-            for table in ["connection", "roster_run", "roster_cursor", "org", "class", "person", "enrollment", "lms_course", "material",
-                          "material_title", "sync_item", "passback_migration"] {
+            for table in [
+                "connection", "roster_run", "roster_cursor", "org", "class", "person", "enrollment", "lms_course", "material",
+                "material_title", "sync_item", "passback_migration"
+            ] {
                 #expect(tables.contains(table), "missing table \(table)")
             }
         }
@@ -105,22 +108,25 @@ struct MigrationTests {
         try withTemporaryDatabaseFile { path in
             let sql0001 = try String(contentsOf: packageRoot().appendingPathComponent("Schema/migrations/0001_roster.sql"), encoding: .utf8)
             try rawQueue(path).write { db in
-                try db.execute(sql: """
-                    CREATE TABLE passback_migration (
-                        name TEXT PRIMARY KEY,
-                        applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-                    )
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TABLE passback_migration (
+                            name TEXT PRIMARY KEY,
+                            applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                        )
+                        """)
                 try db.execute(sql: sql0001)
                 try db.execute(sql: "INSERT INTO passback_migration(name) VALUES ('0001_roster.sql')")
-                try db.execute(sql: """
-                    INSERT INTO connection (id, base_url, profile, created_at, updated_at)
-                    VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z')
-                    """)
-                try db.execute(sql: """
-                    INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
-                    VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1')
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO connection (id, base_url, profile, created_at, updated_at)
+                        VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z')
+                        """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
+                        VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1')
+                        """)
                 #expect(try !db.tableExists("material"))
             }
 
@@ -130,8 +136,9 @@ struct MigrationTests {
             #expect(classes["class-1"]?["title"] == "Algebra I")
             // 0002's tables work with the old rows.
             let lms = LMSStore(database)
-            let course = try lms.upsertCourse(connection: "old", lmsID: "lms-1", title: "Algebra", sectionSourcedIds: ["class-1"],
-                                              at: at("2026-08-01T00:00:00.000Z"))
+            let course = try lms.upsertCourse(
+                connection: "old", lmsID: "lms-1", title: "Algebra", sectionSourcedIds: ["class-1"],
+                at: at("2026-08-01T00:00:00.000Z"))
             try lms.upsertMaterial(courseID: course, .init(lmsID: "m-1", title: "Quiz 1"), at: at("2026-08-01T00:00:00.000Z"))
             let classID = try #require(try lms.classID(connection: "old", sourcedId: "class-1"))
             let page = try CacheQueries(database).materials(ofSection: classID, first: 10, after: nil)
@@ -143,13 +150,18 @@ struct MigrationTests {
     func failedMigrationIsRolledBack() throws {
         try withTemporaryDatabaseFile { path in
             let pool = try DatabasePool(path: path)
-            let migrations = [("0001_a.sql", "CREATE TABLE a (x INTEGER);"),
-                              ("0002_b.sql", "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);")]
+            let migrations = [
+                ("0001_a.sql", "CREATE TABLE a (x INTEGER);"),
+                ("0002_b.sql", "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);")
+            ]
             let error = #expect(throws: StoreError.self) { try Migrator.migrate(pool, migrations: migrations) }
             #expect(error?.code == .migrationFailed)
             #expect(error?.message.contains("0002_b.sql") == true)
             let (a, b, applied, recorded) = try pool.read { db in
-                (try db.tableExists("a"), try db.tableExists("b"), try Migrator.applied(db), try String.fetchAll(db, sql: "SELECT name FROM passback_migration"))
+                (
+                    try db.tableExists("a"), try db.tableExists("b"), try Migrator.applied(db),
+                    try String.fetchAll(db, sql: "SELECT name FROM passback_migration")
+                )
             }
             #expect(a)
             #expect(!b, "the failed migration's first statement was rolled back too")
@@ -169,8 +181,10 @@ struct MigrationTests {
             try shell.run()
             shell.waitUntilExit()
             try #require(shell.terminationStatus == 0)
-            let tables = ["connection", "class", "person", "enrollment", "lms_course", "material", "grade", "sync_item", "sync_run", "audit_entry",
-                          "sis_object", "api_token", "category_map"]
+            let tables = [
+                "connection", "class", "person", "enrollment", "lms_course", "material", "grade", "sync_item", "sync_run", "audit_entry",
+                "sis_object", "api_token", "category_map"
+            ]
             func counts() throws -> [String: Int] {
                 try rawQueue(path).read { db in
                     try Dictionary(uniqueKeysWithValues: tables.map { ($0, try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)") ?? -1) })
@@ -187,20 +201,26 @@ struct MigrationTests {
             let recordedAfter = try rawQueue(path).read { db in try Row.fetchAll(db, sql: "SELECT name, applied_at FROM passback_migration ORDER BY name") }
             #expect(recordedAfter == recordedBefore, "nothing re-applied or re-recorded")
             // Reads and writes of each area work on the old rows.
-            let classID = try #require(try rawQueue(path).read { db in
-                try Int64.fetchOne(db, sql: "SELECT class_id FROM linked_section ORDER BY class_id LIMIT 1")
-            })
+            let classID = try #require(
+                try rawQueue(path).read { db in
+                    try Int64.fetchOne(db, sql: "SELECT class_id FROM linked_section ORDER BY class_id LIMIT 1")
+                })
             let page = try CacheQueries(database).materials(ofSection: classID, first: 50, after: nil, withTotal: true)
             let inCourse = try rawQueue(path).read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM material m JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id WHERE ls.class_id = ? AND m.deleted_at IS NULL",
-                                 arguments: [classID])
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT count(*) FROM material m JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id WHERE ls.class_id = ? AND m.deleted_at IS NULL",
+                    arguments: [classID])
             }
             #expect(page.items.count == inCourse && inCourse ?? 0 > 0)
             let title = try #require(page.items.first?.title)
-            let search = try CacheQueries(database).materials(ofSection: classID, filter: MaterialFilter(search: String(title.prefix(4))), first: 50, after: nil)
+            let search = try CacheQueries(database).materials(
+                ofSection: classID, filter: MaterialFilter(search: String(title.prefix(4))), first: 50, after: nil)
             #expect(search.items.contains { $0.title == title }, "the full-text index came through")
             let course = try #require(try LMSStore(database).courseID(ofSection: classID))
-            try LMSStore(database).upsertMaterial(courseID: course, .init(lmsID: "after-upgrade", title: "Written after the upgrade"), at: at("2026-12-02T00:00:00.000Z"))
+            try LMSStore(database).upsertMaterial(
+                courseID: course, .init(lmsID: "after-upgrade", title: "Written after the upgrade"), at: at("2026-12-02T00:00:00.000Z"))
             #expect(try CacheQueries(database).materials(ofSection: classID, first: 50, after: nil).items.contains { $0.title == "Written after the upgrade" })
         }
     }
@@ -217,18 +237,19 @@ struct SectionOptOutMigrationTests {
                 let pool = try DatabasePool(path: path)
                 try Migrator.migrate(pool, migrations: before)
                 try pool.write { db in
-                    try db.execute(sql: """
-                        INSERT INTO connection (id, base_url, profile, created_at, updated_at)
-                        VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
-                        INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
-                        VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1'),
-                               ('old', 'class-2', 'active', 'f2', 'Algebra I', 'course-1', 'school-2');
-                        INSERT INTO lms_course (connection_id, lms_id, title, created_at, updated_at)
-                        VALUES ('old', 'lms-1', 'Algebra', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
-                        INSERT INTO linked_section (lms_course_id, class_id) SELECT 1, id FROM class;
-                        INSERT INTO material (lms_course_id, lms_id, title, sync_to_sis, updated_at)
-                        VALUES (1, 'off', 'Quiz 1', 0, '2025-08-01T00:00:00.000Z'), (1, 'on', 'Quiz 2', 1, '2025-08-01T00:00:00.000Z');
-                        """)
+                    try db.execute(
+                        sql: """
+                            INSERT INTO connection (id, base_url, profile, created_at, updated_at)
+                            VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
+                            INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
+                            VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1'),
+                                   ('old', 'class-2', 'active', 'f2', 'Algebra I', 'course-1', 'school-2');
+                            INSERT INTO lms_course (connection_id, lms_id, title, created_at, updated_at)
+                            VALUES ('old', 'lms-1', 'Algebra', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
+                            INSERT INTO linked_section (lms_course_id, class_id) SELECT 1, id FROM class;
+                            INSERT INTO material (lms_course_id, lms_id, title, sync_to_sis, updated_at)
+                            VALUES (1, 'off', 'Quiz 1', 0, '2025-08-01T00:00:00.000Z'), (1, 'on', 'Quiz 2', 1, '2025-08-01T00:00:00.000Z');
+                            """)
                 }
             }
             let database = try PassbackDatabase(path: path)
@@ -236,7 +257,8 @@ struct SectionOptOutMigrationTests {
             let c1 = try #require(try lms.classID(connection: "old", sourcedId: "class-1"))
             let c2 = try #require(try lms.classID(connection: "old", sourcedId: "class-2"))
             func statuses(_ classID: Int64) throws -> [String: SyncStatus] {
-                Dictionary(uniqueKeysWithValues: try CacheQueries(database).materials(ofSection: classID, first: 10, after: nil).items.map { ($0.lmsID, $0.status) })
+                Dictionary(
+                    uniqueKeysWithValues: try CacheQueries(database).materials(ofSection: classID, first: 10, after: nil).items.map { ($0.lmsID, $0.status) })
             }
             #expect(try statuses(c1) == ["off": .optOut, "on": .notSynced])
             #expect(try statuses(c2) == ["off": .optOut, "on": .notSynced])
@@ -264,41 +286,45 @@ struct SISObjectMigrationTests {
                 let pool = try DatabasePool(path: path)
                 try Migrator.migrate(pool, migrations: before)
                 try pool.write { db in
-                    try db.execute(sql: """
-                        INSERT INTO connection (id, base_url, profile, created_at, updated_at)
-                        VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
-                        INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
-                        VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1');
-                        INSERT INTO lms_course (connection_id, lms_id, title, created_at, updated_at)
-                        VALUES ('old', 'lms-1', 'Algebra', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
-                        INSERT INTO linked_section (lms_course_id, class_id) SELECT 1, id FROM class;
-                        INSERT INTO material (id, lms_course_id, lms_id, title, sync_to_sis, updated_at)
-                        VALUES (1, 1, 'sent', 'Quiz 1', 1, '2025-08-01T00:00:00.000Z'), (2, 1, 'new', 'Quiz 2', 1, '2025-08-01T00:00:00.000Z'),
-                               (3, 1, 'off', 'Quiz 3', 1, '2025-08-01T00:00:00.000Z');
-                        INSERT INTO material_opt_out (material_id, class_id, opted_out_by, opted_out_at) VALUES (3, 1, 't-1', '2025-08-02T00:00:00.000Z');
-                        INSERT INTO sync_run (id, connection_id, class_id, trigger, started_by, state, started_at, finished_at)
-                        VALUES (7, 'old', 1, 'sync_changes', 't-1', 'succeeded', '2025-08-03T00:00:00.000Z', '2025-08-03T00:01:00.000Z');
-                        INSERT INTO outbox_job (connection_id, kind, target_sourced_id, payload, fingerprint, material_id, class_id, sync_run_id, state,
-                                                max_attempts, created_at, scheduled_at, finalized_at)
-                        VALUES ('old', 'put_line_item', 'li-1', '{}', 'first', 1, 1, 7, 'completed', 12, '2025-08-03T00:00:00.000Z',
-                                '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:10.000Z'),
-                               ('old', 'put_line_item', 'li-1', '{}', 'latest', 1, 1, 7, 'completed', 12, '2025-08-03T00:00:00.000Z',
-                                '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:20.000Z'),
-                               ('old', 'put_result', 'r-1', '{}', 'refused', 1, 1, 7, 'cancelled', 12, '2025-08-03T00:00:00.000Z',
-                                '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:30.000Z');
-                        INSERT INTO sync_item (material_id, class_id, status, last_synced_at, updated_at, sync_run_id, last_attempt)
-                        VALUES (1, 1, 'SUCCESSFUL', '2025-08-03T00:01:00.000Z', '2025-08-03T00:01:00.000Z', 7, 'succeeded'),
-                               (3, 1, 'SUCCESSFUL', '2025-08-03T00:01:00.000Z', '2025-08-03T00:01:00.000Z', 7, 'succeeded');
-                        """)
+                    try db.execute(
+                        sql: """
+                            INSERT INTO connection (id, base_url, profile, created_at, updated_at)
+                            VALUES ('old', 'https://sis.example.org', 'standard', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
+                            INSERT INTO class (connection_id, sourced_id, status, fingerprint, title, course_sourced_id, school_sourced_id)
+                            VALUES ('old', 'class-1', 'active', 'f1', 'Algebra I', 'course-1', 'school-1');
+                            INSERT INTO lms_course (connection_id, lms_id, title, created_at, updated_at)
+                            VALUES ('old', 'lms-1', 'Algebra', '2025-08-01T00:00:00.000Z', '2025-08-01T00:00:00.000Z');
+                            INSERT INTO linked_section (lms_course_id, class_id) SELECT 1, id FROM class;
+                            INSERT INTO material (id, lms_course_id, lms_id, title, sync_to_sis, updated_at)
+                            VALUES (1, 1, 'sent', 'Quiz 1', 1, '2025-08-01T00:00:00.000Z'), (2, 1, 'new', 'Quiz 2', 1, '2025-08-01T00:00:00.000Z'),
+                                   (3, 1, 'off', 'Quiz 3', 1, '2025-08-01T00:00:00.000Z');
+                            INSERT INTO material_opt_out (material_id, class_id, opted_out_by, opted_out_at) VALUES (3, 1, 't-1', '2025-08-02T00:00:00.000Z');
+                            INSERT INTO sync_run (id, connection_id, class_id, trigger, started_by, state, started_at, finished_at)
+                            VALUES (7, 'old', 1, 'sync_changes', 't-1', 'succeeded', '2025-08-03T00:00:00.000Z', '2025-08-03T00:01:00.000Z');
+                            INSERT INTO outbox_job (connection_id, kind, target_sourced_id, payload, fingerprint, material_id, class_id, sync_run_id, state,
+                                                    max_attempts, created_at, scheduled_at, finalized_at)
+                            VALUES ('old', 'put_line_item', 'li-1', '{}', 'first', 1, 1, 7, 'completed', 12, '2025-08-03T00:00:00.000Z',
+                                    '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:10.000Z'),
+                                   ('old', 'put_line_item', 'li-1', '{}', 'latest', 1, 1, 7, 'completed', 12, '2025-08-03T00:00:00.000Z',
+                                    '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:20.000Z'),
+                                   ('old', 'put_result', 'r-1', '{}', 'refused', 1, 1, 7, 'cancelled', 12, '2025-08-03T00:00:00.000Z',
+                                    '2025-08-03T00:00:00.000Z', '2025-08-03T00:00:30.000Z');
+                            INSERT INTO sync_item (material_id, class_id, status, last_synced_at, updated_at, sync_run_id, last_attempt)
+                            VALUES (1, 1, 'SUCCESSFUL', '2025-08-03T00:01:00.000Z', '2025-08-03T00:01:00.000Z', 7, 'succeeded'),
+                                   (3, 1, 'SUCCESSFUL', '2025-08-03T00:01:00.000Z', '2025-08-03T00:01:00.000Z', 7, 'succeeded');
+                            """)
                 }
             }
             let database = try PassbackDatabase(path: path)
             let c1 = try #require(try LMSStore(database).classID(connection: "old", sourcedId: "class-1"))
-            let statuses = Dictionary(uniqueKeysWithValues: try CacheQueries(database).materials(ofSection: c1, first: 10, after: nil).items.map { ($0.lmsID, $0.status) })
+            let statuses = Dictionary(
+                uniqueKeysWithValues: try CacheQueries(database).materials(ofSection: c1, first: 10, after: nil).items.map { ($0.lmsID, $0.status) })
             #expect(statuses == ["sent": .successful, "new": .notSynced, "off": .optOut])
             let rows = try rawQueue(path).read { db in
-                (try Row.fetchAll(db, sql: "SELECT * FROM sis_object ORDER BY sourced_id"),
-                 try Row.fetchAll(db, sql: "SELECT material_id, attempted FROM sync_item ORDER BY material_id"))
+                (
+                    try Row.fetchAll(db, sql: "SELECT * FROM sis_object ORDER BY sourced_id"),
+                    try Row.fetchAll(db, sql: "SELECT material_id, attempted FROM sync_item ORDER BY material_id")
+                )
             }
             #expect(rows.0.count == 1, "only completed writes: what the SIS accepted")
             #expect(rows.0.first?["kind"] == "line_item")

@@ -15,11 +15,12 @@ struct RosterApplyTests {
     @Test("a user with a role outside OneRoster 1.1 is rejected and the rest of the page is stored")
     func badRoleIsRejected() throws {
         let fixture = try StoreFixture()
-        let counts = try fixture.apply([
-            Rows.person("u-1", given: "Ana", family: "Lopez"),
-            Rows.person("u-2", given: "Merlin", family: "Ambrosius", role: "wizard"),
-            Rows.person("u-3", given: "Ben", family: "Okafor", role: "student"),
-        ], pageOffset: 40)
+        let counts = try fixture.apply(
+            [
+                Rows.person("u-1", given: "Ana", family: "Lopez"),
+                Rows.person("u-2", given: "Merlin", family: "Ambrosius", role: "wizard"),
+                Rows.person("u-3", given: "Ben", family: "Okafor", role: "student")
+            ], pageOffset: 40)
 
         #expect(counts.created == 2)
         #expect(counts.rejected == 1)
@@ -48,7 +49,7 @@ struct RosterApplyTests {
         let counts = try fixture.apply([
             Rows.org("d-1", name: "District", type: "district"),
             Rows.org("g-1", name: "Andromeda", type: "galaxy"),
-            Rows.org("s-1", name: "North High", parent: "d-1"),
+            Rows.org("s-1", name: "North High", parent: "d-1")
         ])
 
         #expect(counts.created == 2)
@@ -95,9 +96,11 @@ struct RosterApplyTests {
     func importerRejectsAreRecorded() throws {
         let fixture = try StoreFixture()
         let unreadable = RosterReject(collection: .orgs, sourcedId: nil, location: "GET orgs offset 7", reason: "not a JSON object")
-        let counts = try fixture.roster.applyPage([Rows.org("s-1", name: "North High")], rejects: [unreadable], collection: .orgs,
-                                                  connection: fixture.connection, runID: fixture.runID, mode: "full", since: nil,
-                                                  nextOffset: 8, pageOffset: 0).counts
+        let counts = try fixture.roster.applyPage(
+            [Rows.org("s-1", name: "North High")], rejects: [unreadable], collection: .orgs,
+            connection: fixture.connection, runID: fixture.runID, mode: "full", since: nil,
+            nextOffset: 8, pageOffset: 0
+        ).counts
         #expect(counts.created == 1)
         #expect(counts.rejected == 1)
         var noted = unreadable
@@ -110,7 +113,7 @@ struct RosterApplyTests {
         let fixture = try StoreFixture()
         let first = try fixture.apply([
             Rows.org("s-1", name: "North High"),
-            Rows.org("s-2", name: "Closed School", status: .toBeDeleted),
+            Rows.org("s-2", name: "Closed School", status: .toBeDeleted)
         ])
         #expect(first.created == 1)
         #expect(first.deleted == 1)
@@ -129,7 +132,11 @@ struct RosterApplyTests {
         #expect(try fixture.apply(rows).created == 2)
 
         let again = try fixture.apply(rows)
-        #expect(again == { var c = RosterCounts(); c.unchanged = 2; return c }())
+        #expect(
+            again
+                == {
+                    var c = RosterCounts(); c.unchanged = 2; return c
+                }())
 
         let renamed = try fixture.apply([Rows.org("d-1", name: "District", type: "district"), Rows.org("s-1", name: "North High School", parent: "d-1")])
         #expect(renamed.unchanged == 1)
@@ -157,7 +164,7 @@ struct RosterApplyTests {
         let fixture = try StoreFixture()
         try fixture.apply([
             Rows.person("u-1", given: "Ana", family: "Lopez", orgs: ["s-1", "s-2"]),
-            Rows.person("u-2", given: "Ben", family: "Okafor", orgs: ["s-9"]),
+            Rows.person("u-2", given: "Ben", family: "Okafor", orgs: ["s-9"])
         ])
         let counts = try fixture.apply([Rows.person("u-1", given: "Ana", family: "Lopez", orgs: ["s-3"])])
         #expect(counts.updated == 1)
@@ -185,8 +192,10 @@ struct RosterApplyTests {
         // The next full pull misses South High (the SIS hid it for a while) ...
         let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: at("2026-08-02T06:00:00.000Z"))
         try fixture.apply([north], run: second)
-        #expect(try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true,
-                                                      startedAt: at("2026-08-02T06:00:00.000Z")) == 1)
+        #expect(
+            try fixture.roster.completeCollection(
+                .orgs, connection: fixture.connection, runID: second, fullPull: true,
+                startedAt: at("2026-08-02T06:00:00.000Z")) == 1)
         #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)["s-2"]?["status"] == "tobedeleted")
 
         // ... and the one after sends it again, exactly as before.
@@ -208,7 +217,7 @@ struct RosterApplyTests {
             Rows.person("u-2", given: long, family: "", orgs: ["o-1"]),
             Rows.person("u-3", given: "Zoë 👩🏽‍🏫", family: "O'Brien, \"Jr\"", orgs: []),
             Rows.person("u-4", given: "Ben", family: long + "x", orgs: ["o-4", "o-4"]),
-            Rows.person("u-5", given: "Cy", family: "Ng"),
+            Rows.person("u-5", given: "Cy", family: "Ng")
         ]
         #expect(try fixture.apply(rows).created == 5)
         let stored = try fixture.roster.snapshot(connection: fixture.connection, collection: .users)

@@ -29,8 +29,9 @@ struct RosterRunTests {
         let fixture = try StoreFixture()
         let since = at("2026-07-31T05:00:00.000Z")
         let delta = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "delta", at: fixture.startedAt)
-        _ = try fixture.roster.applyPage([Rows.org("s-1", name: "A")], rejects: [], collection: .orgs, connection: fixture.connection,
-                                         runID: delta, mode: "delta", since: since, nextOffset: 100, pageOffset: 0)
+        _ = try fixture.roster.applyPage(
+            [Rows.org("s-1", name: "A")], rejects: [], collection: .orgs, connection: fixture.connection,
+            runID: delta, mode: "delta", since: since, nextOffset: 100, pageOffset: 0)
         let cursor = try fixture.roster.cursor(connection: fixture.connection, collection: .orgs)
         #expect(cursor.activeRunID == delta)
         #expect(cursor.activeMode == "delta")
@@ -42,8 +43,10 @@ struct RosterRunTests {
     func completeFullPullMarksUnseen() throws {
         let fixture = try StoreFixture()
         try fixture.apply([Rows.org("s-1", name: "A"), Rows.org("s-2", name: "B"), Rows.org("s-3", name: "C")])
-        #expect(try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: fixture.runID, fullPull: true,
-                                                      startedAt: fixture.startedAt) == 0)
+        #expect(
+            try fixture.roster.completeCollection(
+                .orgs, connection: fixture.connection, runID: fixture.runID, fullPull: true,
+                startedAt: fixture.startedAt) == 0)
 
         let secondStart = at("2026-08-08T06:00:00.000Z")
         let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: secondStart)
@@ -135,11 +138,14 @@ struct RosterRunTests {
         let csvRun = try fixture.roster.startRun(connection: fixture.connection, source: "csv", mode: "full", at: fixture.startedAt)
         let unreadable = RosterReject(collection: .users, sourcedId: "u-9", location: "users.csv line 9, column enabled", reason: "not a boolean")
 
-        let result = try fixture.roster.applyBatch([
-            (collection: .orgs, rows: [Rows.org("s-1", name: "North High"), Rows.org("g-1", name: "Nebula", type: "galaxy")],
-             lines: ["orgs.csv line 2", "orgs.csv line 3"], bulk: true),
-            (collection: .users, rows: [Rows.person("u-1", given: "Ana", family: "Lopez")], lines: ["users.csv line 2"], bulk: false),
-        ], rejects: [unreadable], connection: fixture.connection, runID: csvRun)
+        let result = try fixture.roster.applyBatch(
+            [
+                (
+                    collection: .orgs, rows: [Rows.org("s-1", name: "North High"), Rows.org("g-1", name: "Nebula", type: "galaxy")],
+                    lines: ["orgs.csv line 2", "orgs.csv line 3"], bulk: true
+                ),
+                (collection: .users, rows: [Rows.person("u-1", given: "Ana", family: "Lopez")], lines: ["users.csv line 2"], bulk: false)
+            ], rejects: [unreadable], connection: fixture.connection, runID: csvRun)
 
         #expect(result[.orgs]?.created == 1)
         #expect(result[.orgs]?.rejected == 1)
@@ -164,13 +170,17 @@ struct RosterRunTests {
         broken.columns["colour"] = .text("blue")
 
         #expect(throws: DatabaseError.self) {
-            _ = try fixture.roster.applyBatch([
-                (collection: .orgs, rows: [Rows.org("s-1", name: "North High")], lines: [], bulk: false),
-                (collection: .users, rows: [Rows.person("u-1", given: "Ana", family: "Lopez"), Rows.person("u-2", given: "M", family: "X", role: "wizard")],
-                 lines: [], bulk: false),
-                (collection: .classes, rows: [broken], lines: [], bulk: false),
-            ], rejects: [RosterReject(collection: .orgs, sourcedId: nil, location: "orgs.csv line 4", reason: "bad")],
-               connection: fixture.connection, runID: csvRun)
+            _ = try fixture.roster.applyBatch(
+                [
+                    (collection: .orgs, rows: [Rows.org("s-1", name: "North High")], lines: [], bulk: false),
+                    (
+                        collection: .users,
+                        rows: [Rows.person("u-1", given: "Ana", family: "Lopez"), Rows.person("u-2", given: "M", family: "X", role: "wizard")],
+                        lines: [], bulk: false
+                    ),
+                    (collection: .classes, rows: [broken], lines: [], bulk: false)
+                ], rejects: [RosterReject(collection: .orgs, sourcedId: nil, location: "orgs.csv line 4", reason: "bad")],
+                connection: fixture.connection, runID: csvRun)
         }
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs) == 0)
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .users) == 0)
@@ -184,9 +194,10 @@ struct RosterRunTests {
         // Each row's seen_run_id breaks its foreign key, which the writer takes as a reject of
         // that row; recording those rejects under the unknown run then fails the batch.
         #expect(throws: DatabaseError.self) {
-            _ = try fixture.roster.applyBatch([
-                (collection: .orgs, rows: [Rows.org("s-1", name: "North High")], lines: [], bulk: true),
-            ], rejects: [], connection: fixture.connection, runID: 9_999)
+            _ = try fixture.roster.applyBatch(
+                [
+                    (collection: .orgs, rows: [Rows.org("s-1", name: "North High")], lines: [], bulk: true)
+                ], rejects: [], connection: fixture.connection, runID: 9_999)
         }
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs) == 0)
     }

@@ -18,9 +18,12 @@ struct RosterSafetyStoreTests {
         let fixture = try Self.seeded(3)
         let before = try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)
         let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: at("2026-08-02T06:00:00.000Z"))
-        let applied = try fixture.roster.applyPage([Rows.org("s-1", name: "School 1", type: "galaxy"), Rows.org("s-2", name: "School 2"),
-                                                    Rows.org("s-3", name: "School 3")], rejects: [], collection: .orgs, connection: fixture.connection,
-                                                   runID: second, mode: "full", since: nil, nextOffset: 3, pageOffset: 0)
+        let applied = try fixture.roster.applyPage(
+            [
+                Rows.org("s-1", name: "School 1", type: "galaxy"), Rows.org("s-2", name: "School 2"),
+                Rows.org("s-3", name: "School 3")
+            ], rejects: [], collection: .orgs, connection: fixture.connection,
+            runID: second, mode: "full", since: nil, nextOffset: 3, pageOffset: 0)
         #expect(applied.counts.rejected == 1)
         let reject = try #require(applied.rejects.first)
         #expect(reject.sourcedId == "s-1")
@@ -35,9 +38,10 @@ struct RosterSafetyStoreTests {
         let before = try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)
         let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: at("2026-08-02T06:00:00.000Z"))
         let bad = RosterReject(collection: .orgs, sourcedId: "s-2", location: "GET orgs offset 1", reason: "org.type: is required")
-        let applied = try fixture.roster.applyPage([Rows.org("s-1", name: "School 1"), Rows.org("s-3", name: "School 3")], rejects: [bad],
-                                                   collection: .orgs, connection: fixture.connection, runID: second, mode: "full", since: nil,
-                                                   nextOffset: 3, pageOffset: 0)
+        let applied = try fixture.roster.applyPage(
+            [Rows.org("s-1", name: "School 1"), Rows.org("s-3", name: "School 3")], rejects: [bad],
+            collection: .orgs, connection: fixture.connection, runID: second, mode: "full", since: nil,
+            nextOffset: 3, pageOffset: 0)
         #expect(applied.rejects.map(\.reason) == ["org.type: is required; the existing record was kept unchanged"])
         #expect(try fixture.roster.rejects(runID: second).map(\.reason) == ["org.type: is required; the existing record was kept unchanged"])
         #expect(try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: fixture.startedAt) == 0)
@@ -52,7 +56,8 @@ struct RosterSafetyStoreTests {
         // 39 of 50 listed: 11 would go (22 %).
         try fixture.apply((1...39).map { Rows.org("s-\($0)", name: "School \($0)") }, run: second)
         let error = #expect(throws: MassDeletionRefused.self) {
-            try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: at("2026-08-02T06:00:00.000Z"))
+            try fixture.roster.completeCollection(
+                .orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: at("2026-08-02T06:00:00.000Z"))
         }
         let check = try #require(error?.checks.first)
         #expect(check.collection == .orgs)
@@ -67,8 +72,9 @@ struct RosterSafetyStoreTests {
         #expect(cursor.lastSuccessStartedAt == mark)
 
         // The operator says go.
-        let deleted = try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true,
-                                                            startedAt: at("2026-08-02T06:00:00.000Z"), limit: RosterDeletionLimit(allowMassDelete: true))
+        let deleted = try fixture.roster.completeCollection(
+            .orgs, connection: fixture.connection, runID: second, fullPull: true,
+            startedAt: at("2026-08-02T06:00:00.000Z"), limit: RosterDeletionLimit(allowMassDelete: true))
         #expect(deleted == 11)
     }
 
@@ -78,8 +84,10 @@ struct RosterSafetyStoreTests {
             let fixture = try Self.seeded(total)
             let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: at("2026-08-02T06:00:00.000Z"))
             try fixture.apply((1...listed).map { Rows.org("s-\($0)", name: "School \($0)") }, run: second)
-            #expect(try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true,
-                                                          startedAt: fixture.startedAt) == total - listed)
+            #expect(
+                try fixture.roster.completeCollection(
+                    .orgs, connection: fixture.connection, runID: second, fullPull: true,
+                    startedAt: fixture.startedAt) == total - listed)
         }
     }
 }

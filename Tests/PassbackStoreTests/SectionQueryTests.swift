@@ -21,7 +21,7 @@ struct SectionQueryTests {
             Rows.section("c-econ", title: "Economics", school: "s-1"),
             Rows.section("c-french", title: "French", school: "s-1"),
             Rows.section("c-geo", title: "Geography", school: "s-1", status: .toBeDeleted),
-            Rows.section("c-hist", title: "History", school: "s-1"),
+            Rows.section("c-hist", title: "History", school: "s-1")
         ])
         try fixture.apply([
             Rows.enrollment("e-1", section: "c-alg-b", person: "t-1", school: "s-1"),
@@ -32,7 +32,7 @@ struct SectionQueryTests {
             Rows.enrollment("e-6", section: "c-econ", person: "t-1", school: "s-1", role: "student"),
             Rows.enrollment("e-7", section: "c-french", person: "t-1", school: "s-1", status: .toBeDeleted),
             Rows.enrollment("e-8", section: "c-geo", person: "t-1", school: "s-1"),
-            Rows.enrollment("e-9", section: "c-hist", person: "t-2", school: "s-1"),
+            Rows.enrollment("e-9", section: "c-hist", person: "t-2", school: "s-1")
         ])
         return fixture
     }
@@ -40,12 +40,16 @@ struct SectionQueryTests {
     static let expectedOrder = ["c-alg-b", "c-alg-a", "c-bio", "c-chem", "c-drama"]
 
     /// Every page from the start, `first` at a time; `between` runs after each page.
-    static func allPages(_ fixture: StoreFixture, teacher: String = "t-1", first: Int,
-                         between: (Int) throws -> Void = { _ in }) throws -> [KeysetPage<SectionSummary>] {
+    static func allPages(
+        _ fixture: StoreFixture, teacher: String = "t-1", first: Int,
+        between: (Int) throws -> Void = { _ in }
+    ) throws -> [KeysetPage<SectionSummary>] {
         var pages: [KeysetPage<SectionSummary>] = []
         var after: String?
         repeat {
-            let page = try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher(teacher), search: nil, school: nil, first: first, after: after).page
+            let page = try APIReads(fixture.database).sections(
+                connection: fixture.connection, scope: .teacher(teacher), search: nil, school: nil, first: first, after: after
+            ).page
             pages.append(page)
             after = page.endCursor
             try between(pages.count)
@@ -56,7 +60,9 @@ struct SectionQueryTests {
     @Test("only active sections where the person is an active teacher are listed, by title then id")
     func onlyActiveTeacherSections() throws {
         let fixture = try Self.fixture()
-        let page = try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 50, after: nil).page
+        let page = try APIReads(fixture.database).sections(
+            connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 50, after: nil
+        ).page
         #expect(page.items.map(\.sourcedId) == Self.expectedOrder)
         #expect(page.hasNextPage == false)
         #expect(page.cursors.count == page.items.count)
@@ -69,8 +75,12 @@ struct SectionQueryTests {
         #expect(biology.connectionID == fixture.connection)
         #expect(biology.id == (try fixture.classID("c-bio")))
 
-        #expect(try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-2"), search: nil, school: nil, first: 50, after: nil).page.items.map(\.sourcedId) == ["c-hist"])
-        #expect(try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("nobody"), search: nil, school: nil, first: 50, after: nil).page.items.isEmpty)
+        #expect(
+            try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-2"), search: nil, school: nil, first: 50, after: nil)
+                .page.items.map(\.sourcedId) == ["c-hist"])
+        #expect(
+            try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("nobody"), search: nil, school: nil, first: 50, after: nil)
+                .page.items.isEmpty)
     }
 
     @Test("pages of two walk every section once, in order")
@@ -91,11 +101,11 @@ struct SectionQueryTests {
             // one after it.
             try fixture.apply([
                 Rows.section("c-aard", title: "Aardvark Studies", school: "s-1"),
-                Rows.section("c-botany", title: "Botany", school: "s-1"),
+                Rows.section("c-botany", title: "Botany", school: "s-1")
             ])
             try fixture.apply([
                 Rows.enrollment("e-10", section: "c-aard", person: "t-1", school: "s-1"),
-                Rows.enrollment("e-11", section: "c-botany", person: "t-1", school: "s-1"),
+                Rows.enrollment("e-11", section: "c-botany", person: "t-1", school: "s-1")
             ])
         }
         let seen = pages.flatMap(\.items).map(\.sourcedId)
@@ -107,7 +117,9 @@ struct SectionQueryTests {
     func garbageCursorIsRefused() throws {
         let fixture = try Self.fixture()
         let error = #expect(throws: StoreError.self) {
-            _ = try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 2, after: "bm90IGEgY3Vyc29y").page
+            _ = try APIReads(fixture.database).sections(
+                connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 2, after: "bm90IGEgY3Vyc29y"
+            ).page
         }
         #expect(error?.code == .badCursor)
     }
@@ -120,7 +132,9 @@ struct SectionQueryTests {
     func sectionWithTwoEnrollmentsIsListedOnce() throws {
         let fixture = try Self.fixture()
         try fixture.apply([Rows.enrollment("e-1-again", section: "c-bio", person: "t-1", school: "s-1")])
-        let page = try APIReads(fixture.database).sections(connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 50, after: nil).page
+        let page = try APIReads(fixture.database).sections(
+            connection: fixture.connection, scope: .teacher("t-1"), search: nil, school: nil, first: 50, after: nil
+        ).page
         #expect(page.items.map(\.sourcedId) == Self.expectedOrder)
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import PassbackCore
-@testable import PassbackStore
 import Testing
+
+@testable import PassbackStore
 
 /// A district (`d-1`) with two schools, North (`sch-n`) and South (`sch-s`), and another
 /// district (`d-2`) whose school must stay out of `d-1`'s lists. Items in error in sections of
@@ -25,19 +26,19 @@ final class SyncErrorFixture {
             Rows.org("sch-n", name: "North High", parent: "d-1"),
             Rows.org("sch-s", name: "South High", parent: "d-1"),
             Rows.org("d-2", name: "Hillside District", type: "district"),
-            Rows.org("sch-x", name: "Hill High", parent: "d-2"),
+            Rows.org("sch-x", name: "Hill High", parent: "d-2")
         ])
         try store.apply([
             Rows.person("t-ana", given: "Ana", family: "Lopez", orgs: ["sch-n"]),
             Rows.person("t-ben", given: "Ben", family: "Okafor", orgs: ["sch-n", "sch-s"]),
             Rows.person("t-dee", given: "Dee", family: "Park", orgs: ["sch-s"]),
-            Rows.person("t-cy", given: "Cy", family: "Young", orgs: ["sch-x"]),
+            Rows.person("t-cy", given: "Cy", family: "Young", orgs: ["sch-x"])
         ])
         try store.apply([
             Rows.section("n-1", title: "N Algebra", school: "sch-n"),
             Rows.section("n-2", title: "N Biology", school: "sch-n"),
             Rows.section("s-1", title: "S Chemistry", school: "sch-s"),
-            Rows.section("x-1", title: "X Drama", school: "sch-x"),
+            Rows.section("x-1", title: "X Drama", school: "sch-x")
         ])
         try store.apply([
             Rows.enrollment("e-1", section: "n-1", person: "t-ana", school: "sch-n"),
@@ -47,14 +48,17 @@ final class SyncErrorFixture {
             Rows.enrollment("e-5", section: "x-1", person: "t-cy", school: "sch-x"),
             // Neither of these makes a teacher of the section.
             Rows.enrollment("e-6", section: "n-1", person: "t-cy", school: "sch-n", status: .toBeDeleted),
-            Rows.enrollment("e-7", section: "s-1", person: "t-ben", school: "sch-s", role: "student"),
+            Rows.enrollment("e-7", section: "s-1", person: "t-ben", school: "sch-s", role: "student")
         ])
         let now = Self.base
-        let courseA = try store.lms.upsertCourse(connection: store.connection, lmsID: "lms-a", title: "Algebra & Chemistry", sectionSourcedIds: ["n-1", "s-1"], at: now)
+        let courseA = try store.lms.upsertCourse(
+            connection: store.connection, lmsID: "lms-a", title: "Algebra & Chemistry", sectionSourcedIds: ["n-1", "s-1"], at: now)
         let courseB = try store.lms.upsertCourse(connection: store.connection, lmsID: "lms-b", title: "Biology", sectionSourcedIds: ["n-2"], at: now)
         let courseX = try store.lms.upsertCourse(connection: store.connection, lmsID: "lms-x", title: "Drama", sectionSourcedIds: ["x-1"], at: now)
-        for (course, lmsID, title) in [(courseA, "a1", "Quiz 1"), (courseA, "a2", "Essay"), (courseA, "a3", "Lab"), (courseB, "b1", "Unit Test"),
-                                       (courseB, "b2", "Final"), (courseX, "x1", "Drama Quiz")] {
+        for (course, lmsID, title) in [
+            (courseA, "a1", "Quiz 1"), (courseA, "a2", "Essay"), (courseA, "a3", "Lab"), (courseB, "b1", "Unit Test"),
+            (courseB, "b2", "Final"), (courseX, "x1", "Drama Quiz")
+        ] {
             materials[lmsID] = try store.lms.upsertMaterial(courseID: course, .init(lmsID: lmsID, title: title), at: now)
         }
 
@@ -68,14 +72,16 @@ final class SyncErrorFixture {
         try fail("x1", in: "x-1", code: "TITLE_TOO_LONG", minutes: 360)
         // Failed once, fixed since: not an error any more.
         try fail("a3", in: "n-1", code: "TITLE_TOO_LONG", minutes: 10)
-        try store.lms.setSyncState(materialID: materials["a3"]!, classID: try store.classID("n-1"),
-                                   .init(status: .successful, lastSyncedAt: Self.time(minutes: 20)), at: Self.time(minutes: 20))
+        try store.lms.setSyncState(
+            materialID: materials["a3"]!, classID: try store.classID("n-1"),
+            .init(status: .successful, lastSyncedAt: Self.time(minutes: 20)), at: Self.time(minutes: 20))
     }
 
     func fail(_ material: String, in section: String, code: String, minutes: Int, message: String? = nil, field: String? = nil) throws {
-        try store.lms.setSyncState(materialID: materials[material]!, classID: try store.classID(section),
-                                   .init(status: .error, errorCode: code, errorMessage: message ?? "\(code) on \(material)", errorField: field),
-                                   at: Self.time(minutes: minutes))
+        try store.lms.setSyncState(
+            materialID: materials[material]!, classID: try store.classID(section),
+            .init(status: .error, errorCode: code, errorMessage: message ?? "\(code) on \(material)", errorField: field),
+            at: Self.time(minutes: minutes))
     }
 
     func keys(_ rows: [SyncErrorRow]) -> [String] {
@@ -87,8 +93,10 @@ final class SyncErrorFixture {
         keys(try store.queries.syncErrors(connection: store.connection, rootOrg: root, filter: filter, first: 100, after: nil).items)
     }
 
-    func allPages(root: String = "d-1", _ filter: SyncErrorFilter = SyncErrorFilter(), first: Int,
-                  between: (Int) throws -> Void = { _ in }) throws -> [KeysetPage<SyncErrorRow>] {
+    func allPages(
+        root: String = "d-1", _ filter: SyncErrorFilter = SyncErrorFilter(), first: Int,
+        between: (Int) throws -> Void = { _ in }
+    ) throws -> [KeysetPage<SyncErrorRow>] {
         var pages: [KeysetPage<SyncErrorRow>] = []
         var after: String?
         repeat {
@@ -133,33 +141,40 @@ struct SyncErrorQueryTests {
         #expect(row.classID == (try f.store.classID("n-1")))
     }
 
-    @Test("an org sees only the errors of its own subtree", arguments: [
-        ("sch-n", ["n-2/b2", "n-2/b1", "n-1/a2", "n-1/a1"]),
-        ("sch-s", ["s-1/a2", "s-1/a1", "s-1/a3"]),
-        ("d-2", ["x-1/x1"]),
-        ("sch-x", ["x-1/x1"]),
-        ("nowhere", []),
-    ])
+    @Test(
+        "an org sees only the errors of its own subtree",
+        arguments: [
+            ("sch-n", ["n-2/b2", "n-2/b1", "n-1/a2", "n-1/a1"]),
+            ("sch-s", ["s-1/a2", "s-1/a1", "s-1/a3"]),
+            ("d-2", ["x-1/x1"]),
+            ("sch-x", ["x-1/x1"]),
+            ("nowhere", [])
+        ])
     func scopeIsTheSubtree(root: String, expected: [String]) throws {
         let f = try SyncErrorFixture()
         #expect(try f.list(root: root) == expected)
     }
 
-    @Test("filters narrow the district's list", arguments: [
-        (SyncErrorFilter(schoolSourcedId: "sch-s"), ["s-1/a2", "s-1/a1", "s-1/a3"]),
-        (SyncErrorFilter(schoolSourcedId: "sch-x"), []),
-        (SyncErrorFilter(teacherSourcedId: "t-ana"), ["n-2/b2", "n-2/b1", "n-1/a2", "n-1/a1"]),
-        (SyncErrorFilter(teacherSourcedId: "t-ben"), ["n-2/b2", "n-2/b1"]),
-        (SyncErrorFilter(teacherSourcedId: "t-dee"), ["s-1/a2", "s-1/a1", "s-1/a3"]),
-        (SyncErrorFilter(teacherSourcedId: "t-cy"), []),
-        (SyncErrorFilter(sectionSourcedId: "n-1"), ["n-1/a2", "n-1/a1"]),
-        (SyncErrorFilter(codes: ["TITLE_TOO_LONG", "DUE_DATE_MISSING"]), ["n-2/b2", "s-1/a1", "n-1/a2", "n-1/a1", "s-1/a3"]),
-        (SyncErrorFilter(codes: ["SCORE_INVALID"]), ["s-1/a2"]),
-        (SyncErrorFilter(since: SyncErrorFixture.time(minutes: 180)), ["s-1/a2", "n-2/b2", "n-2/b1", "s-1/a1"]),
-        (SyncErrorFilter(schoolSourcedId: "sch-n", codes: ["TITLE_TOO_LONG"]), ["n-2/b2", "n-1/a1"]),
-        (SyncErrorFilter(schoolSourcedId: "sch-n", teacherSourcedId: "t-ana", sectionSourcedId: "n-2", codes: ["CATEGORY_UNMAPPED", "TITLE_TOO_LONG"],
-                         since: SyncErrorFixture.time(minutes: 200)), ["n-2/b2", "n-2/b1"]),
-    ] as [(SyncErrorFilter, [String])])
+    @Test(
+        "filters narrow the district's list",
+        arguments: [
+            (SyncErrorFilter(schoolSourcedId: "sch-s"), ["s-1/a2", "s-1/a1", "s-1/a3"]),
+            (SyncErrorFilter(schoolSourcedId: "sch-x"), []),
+            (SyncErrorFilter(teacherSourcedId: "t-ana"), ["n-2/b2", "n-2/b1", "n-1/a2", "n-1/a1"]),
+            (SyncErrorFilter(teacherSourcedId: "t-ben"), ["n-2/b2", "n-2/b1"]),
+            (SyncErrorFilter(teacherSourcedId: "t-dee"), ["s-1/a2", "s-1/a1", "s-1/a3"]),
+            (SyncErrorFilter(teacherSourcedId: "t-cy"), []),
+            (SyncErrorFilter(sectionSourcedId: "n-1"), ["n-1/a2", "n-1/a1"]),
+            (SyncErrorFilter(codes: ["TITLE_TOO_LONG", "DUE_DATE_MISSING"]), ["n-2/b2", "s-1/a1", "n-1/a2", "n-1/a1", "s-1/a3"]),
+            (SyncErrorFilter(codes: ["SCORE_INVALID"]), ["s-1/a2"]),
+            (SyncErrorFilter(since: SyncErrorFixture.time(minutes: 180)), ["s-1/a2", "n-2/b2", "n-2/b1", "s-1/a1"]),
+            (SyncErrorFilter(schoolSourcedId: "sch-n", codes: ["TITLE_TOO_LONG"]), ["n-2/b2", "n-1/a1"]),
+            (
+                SyncErrorFilter(
+                    schoolSourcedId: "sch-n", teacherSourcedId: "t-ana", sectionSourcedId: "n-2", codes: ["CATEGORY_UNMAPPED", "TITLE_TOO_LONG"],
+                    since: SyncErrorFixture.time(minutes: 200)), ["n-2/b2", "n-2/b1"]
+            )
+        ] as [(SyncErrorFilter, [String])])
     func filters(filter: SyncErrorFilter, expected: [String]) throws {
         let f = try SyncErrorFixture()
         #expect(try f.list(filter) == expected)
@@ -198,10 +213,11 @@ struct SyncErrorQueryTests {
     func summaryByCode() throws {
         let f = try SyncErrorFixture()
         let groups = try f.summary(by: .code)
-        #expect(groups == [
-            Self.group("TITLE_TOO_LONG", nil, 3), Self.group("DUE_DATE_MISSING", nil, 2),
-            Self.group("CATEGORY_UNMAPPED", nil, 1), Self.group("SCORE_INVALID", nil, 1),
-        ])
+        #expect(
+            groups == [
+                Self.group("TITLE_TOO_LONG", nil, 3), Self.group("DUE_DATE_MISSING", nil, 2),
+                Self.group("CATEGORY_UNMAPPED", nil, 1), Self.group("SCORE_INVALID", nil, 1)
+            ])
         let counts = try f.store.queries.syncErrorSummary(connection: f.store.connection, rootOrg: "d-1", groupBy: .code).map(\.count)
         #expect(counts.reduce(0, +) == (try f.list()).count)
     }
@@ -211,16 +227,18 @@ struct SyncErrorQueryTests {
         let f = try SyncErrorFixture()
         #expect(try f.summary(by: .school) == [Self.group("sch-n", "North High", 4), Self.group("sch-s", "South High", 3)])
         #expect(try f.summary(root: "sch-s", by: .school) == [Self.group("sch-s", "South High", 3)])
-        #expect(try f.summary(SyncErrorFilter(since: SyncErrorFixture.time(minutes: 180)), by: .school)
-            == [Self.group("sch-n", "North High", 2), Self.group("sch-s", "South High", 2)])
+        #expect(
+            try f.summary(SyncErrorFilter(since: SyncErrorFixture.time(minutes: 180)), by: .school)
+                == [Self.group("sch-n", "North High", 2), Self.group("sch-s", "South High", 2)])
     }
 
     @Test("the summary groups by teacher, labelled \"Given Family\"")
     func summaryByTeacher() throws {
         let f = try SyncErrorFixture()
-        #expect(try f.summary(by: .teacher) == [
-            Self.group("t-ana", "Ana Lopez", 4), Self.group("t-dee", "Dee Park", 3), Self.group("t-ben", "Ben Okafor", 2),
-        ])
+        #expect(
+            try f.summary(by: .teacher) == [
+                Self.group("t-ana", "Ana Lopez", 4), Self.group("t-dee", "Dee Park", 3), Self.group("t-ben", "Ben Okafor", 2)
+            ])
         #expect(try f.summary(root: "sch-n", by: .teacher) == [Self.group("t-ana", "Ana Lopez", 4), Self.group("t-ben", "Ben Okafor", 2)])
         #expect(try f.summary(root: "d-2", by: .teacher) == [Self.group("t-cy", "Cy Young", 1)])
     }
@@ -241,15 +259,18 @@ struct SyncErrorQueryTests {
     @Test("the summary takes the list's filters")
     func summaryWithFilters() throws {
         let f = try SyncErrorFixture()
-        #expect(try f.summary(SyncErrorFilter(schoolSourcedId: "sch-s"), by: .code) == [
-            Self.group("DUE_DATE_MISSING", nil, 1), Self.group("SCORE_INVALID", nil, 1), Self.group("TITLE_TOO_LONG", nil, 1),
-        ])
-        #expect(try f.summary(SyncErrorFilter(teacherSourcedId: "t-ben"), by: .code) == [
-            Self.group("CATEGORY_UNMAPPED", nil, 1), Self.group("TITLE_TOO_LONG", nil, 1),
-        ])
-        #expect(try f.summary(SyncErrorFilter(codes: ["TITLE_TOO_LONG"]), by: .teacher) == [
-            Self.group("t-ana", "Ana Lopez", 2), Self.group("t-ben", "Ben Okafor", 1), Self.group("t-dee", "Dee Park", 1),
-        ])
+        #expect(
+            try f.summary(SyncErrorFilter(schoolSourcedId: "sch-s"), by: .code) == [
+                Self.group("DUE_DATE_MISSING", nil, 1), Self.group("SCORE_INVALID", nil, 1), Self.group("TITLE_TOO_LONG", nil, 1)
+            ])
+        #expect(
+            try f.summary(SyncErrorFilter(teacherSourcedId: "t-ben"), by: .code) == [
+                Self.group("CATEGORY_UNMAPPED", nil, 1), Self.group("TITLE_TOO_LONG", nil, 1)
+            ])
+        #expect(
+            try f.summary(SyncErrorFilter(codes: ["TITLE_TOO_LONG"]), by: .teacher) == [
+                Self.group("t-ana", "Ana Lopez", 2), Self.group("t-ben", "Ben Okafor", 1), Self.group("t-dee", "Dee Park", 1)
+            ])
         #expect(try f.summary(SyncErrorFilter(sectionSourcedId: "n-1"), by: .school) == [Self.group("sch-n", "North High", 2)])
         #expect(try f.summary(root: "nowhere", by: .code).isEmpty)
     }

@@ -7,16 +7,26 @@ struct CSVFixture {
     static let headers: [String: [String]] = [
         "orgs": ["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"],
         "academicSessions": ["sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate", "parentSourcedId", "schoolYear"],
-        "courses": ["sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title", "courseCode", "grades", "orgSourcedId", "subjects", "subjectCodes"],
-        "classes": ["sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId", "classCode", "classType", "location", "schoolSourcedId",
-                    "termSourcedIds", "subjects", "subjectCodes", "periods"],
-        "users": ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role", "username", "userIds", "givenName", "familyName",
-                  "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password"],
-        "enrollments": ["sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate", "endDate"],
+        "courses": [
+            "sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title", "courseCode", "grades", "orgSourcedId", "subjects", "subjectCodes"
+        ],
+        "classes": [
+            "sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId", "classCode", "classType", "location", "schoolSourcedId",
+            "termSourcedIds", "subjects", "subjectCodes", "periods"
+        ],
+        "users": [
+            "sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role", "username", "userIds", "givenName", "familyName",
+            "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password"
+        ],
+        "enrollments": [
+            "sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate", "endDate"
+        ],
         "categories": ["sourcedId", "status", "dateLastModified", "title"],
-        "demographics": ["sourcedId", "status", "dateLastModified", "birthDate", "sex", "americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
-                         "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity", "countryOfBirthCode",
-                         "stateOfBirthAbbreviation", "cityOfBirth", "publicSchoolResidenceStatus"],
+        "demographics": [
+            "sourcedId", "status", "dateLastModified", "birthDate", "sex", "americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
+            "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity", "countryOfBirthCode",
+            "stateOfBirthAbbreviation", "cityOfBirth", "publicSchoolResidenceStatus"
+        ]
     ]
     static let order = ["orgs", "academicSessions", "courses", "classes", "users", "enrollments", "categories", "demographics"]
 
@@ -33,27 +43,49 @@ struct CSVFixture {
         var f = CSVFixture()
         f.rows["orgs"] = [
             ["sourcedId": "d-1", "name": "District", "type": "district"],
-            ["sourcedId": "s-1", "name": "North High", "type": "school", "parentSourcedId": "d-1"],
+            ["sourcedId": "s-1", "name": "North High", "type": "school", "parentSourcedId": "d-1"]
         ]
         f.rows["academicSessions"] = [
             ["sourcedId": "y-1", "title": "2026-2027", "type": "schoolYear", "startDate": "2026-08-01", "endDate": "2027-06-30", "schoolYear": "2027"],
-            ["sourcedId": "t-1", "title": "Semester 1", "type": "term", "startDate": "2026-08-17", "endDate": "2027-01-15", "parentSourcedId": "y-1", "schoolYear": "2027"],
-            ["sourcedId": "gp-1", "title": "Quarter 1", "type": "gradingPeriod", "startDate": "2026-08-17", "endDate": "2026-10-16", "parentSourcedId": "t-1",
-             "schoolYear": "2027"],
+            [
+                "sourcedId": "t-1", "title": "Semester 1", "type": "term", "startDate": "2026-08-17", "endDate": "2027-01-15", "parentSourcedId": "y-1",
+                "schoolYear": "2027"
+            ],
+            [
+                "sourcedId": "gp-1", "title": "Quarter 1", "type": "gradingPeriod", "startDate": "2026-08-17", "endDate": "2026-10-16",
+                "parentSourcedId": "t-1",
+                "schoolYear": "2027"
+            ]
         ]
         f.rows["courses"] = [["sourcedId": "c-1", "title": "Biology", "courseCode": "BIO", "orgSourcedId": "s-1", "schoolYearSourcedId": "y-1"]]
-        f.rows["classes"] = [["sourcedId": "k-1", "title": "Biology - Period 1", "courseSourcedId": "c-1", "classCode": "BIO-1", "classType": "scheduled",
-                              "schoolSourcedId": "s-1", "termSourcedIds": "t-1"]]
-        var people: [[String: String]] = [["sourcedId": "t-001", "enabledUser": "true", "orgSourcedIds": "s-1", "role": "teacher", "username": "ada.teacher",
-                                           "givenName": "Ada", "familyName": "Teacher"]]
-        var enrollments: [[String: String]] = [["sourcedId": "e-t-001", "classSourcedId": "k-1", "schoolSourcedId": "s-1", "userSourcedId": "t-001",
-                                                "role": "teacher", "primary": "true"]]
+        f.rows["classes"] = [
+            [
+                "sourcedId": "k-1", "title": "Biology - Period 1", "courseSourcedId": "c-1", "classCode": "BIO-1", "classType": "scheduled",
+                "schoolSourcedId": "s-1", "termSourcedIds": "t-1"
+            ]
+        ]
+        var people: [[String: String]] = [
+            [
+                "sourcedId": "t-001", "enabledUser": "true", "orgSourcedIds": "s-1", "role": "teacher", "username": "ada.teacher",
+                "givenName": "Ada", "familyName": "Teacher"
+            ]
+        ]
+        var enrollments: [[String: String]] = [
+            [
+                "sourcedId": "e-t-001", "classSourcedId": "k-1", "schoolSourcedId": "s-1", "userSourcedId": "t-001",
+                "role": "teacher", "primary": "true"
+            ]
+        ]
         for i in 1...users {
             let id = String(format: "u-%03d", i)
-            people.append(["sourcedId": id, "enabledUser": "true", "orgSourcedIds": "s-1", "role": "student", "username": "student\(i)",
-                           "givenName": "Student", "familyName": "Number \(i)", "grades": "09"])
-            enrollments.append(["sourcedId": "e-\(id)", "classSourcedId": "k-1", "schoolSourcedId": "s-1", "userSourcedId": id, "role": "student",
-                                "primary": "false", "beginDate": "2026-08-17", "endDate": "2027-06-11"])
+            people.append([
+                "sourcedId": id, "enabledUser": "true", "orgSourcedIds": "s-1", "role": "student", "username": "student\(i)",
+                "givenName": "Student", "familyName": "Number \(i)", "grades": "09"
+            ])
+            enrollments.append([
+                "sourcedId": "e-\(id)", "classSourcedId": "k-1", "schoolSourcedId": "s-1", "userSourcedId": id, "role": "student",
+                "primary": "false", "beginDate": "2026-08-17", "endDate": "2027-06-11"
+            ])
         }
         f.rows["users"] = people
         f.rows["enrollments"] = enrollments
@@ -112,8 +144,11 @@ struct CSVFixture {
         let zip = FileManager.default.temporaryDirectory.appending(path: "csvfixture-\(UUID().uuidString).zip")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w'); [z.write(f, f.split('/')[-1]) for f in sys.argv[2:]]; z.close()",
-                       zip.path] + paths
+        p.arguments =
+            [
+                "python3", "-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w'); [z.write(f, f.split('/')[-1]) for f in sys.argv[2:]]; z.close()",
+                zip.path
+            ] + paths
         try p.run()
         await waitForExit(p)
         guard p.terminationStatus == 0 else { throw FixtureError(message: "python3 could not write \(zip.path)") }

@@ -36,7 +36,8 @@ struct CommandLineTests {
     @Test("roster sync, sync --dry-run, sync, worker --until-idle and token create work end to end and say what they did")
     func operatorCommands() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 let config = try writeConfig(f)
                 defer { try? FileManager.default.removeItem(atPath: config) }
@@ -61,8 +62,10 @@ struct CommandLineTests {
                 #expect(worker.out.contains("completed 62"), "\(worker.out)")
                 #expect(f.sisResults().count == 60)
 
-                let teacher = try #require(running.sandbox.data.all(.enrollments).first { $0["role"] == "teacher" }?["user"]?.objectValue?["sourcedId"]?.stringValue)
-                let token = try await runPassback(["token", "create"] + base + ["--connection", "district", "--user", teacher, "--role", "teacher"], environment: env)
+                let teacher = try #require(
+                    running.sandbox.data.all(.enrollments).first { $0["role"] == "teacher" }?["user"]?.objectValue?["sourcedId"]?.stringValue)
+                let token = try await runPassback(
+                    ["token", "create"] + base + ["--connection", "district", "--user", teacher, "--role", "teacher"], environment: env)
                 #expect(token.status == 0, "\(token.err)")
                 let printed = token.out.trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(APIToken.looksValid(printed))
@@ -128,9 +131,11 @@ struct ServeCommandTests {
             let response = try await URLSessionTransport().send(HTTPRequest(method: "GET", url: URL(string: url + "/healthz")!))
             #expect(response.status == 200)
             // The GraphQL API is there, and wants a token.
-            let graphQL = try await URLSessionTransport().send(HTTPRequest(method: "POST", url: URL(string: url + "/graphql")!,
-                                                                           headers: ["Content-Type": "application/json"],
-                                                                           body: Data(#"{"query":"{ viewer { role } }"}"#.utf8)))
+            let graphQL = try await URLSessionTransport().send(
+                HTTPRequest(
+                    method: "POST", url: URL(string: url + "/graphql")!,
+                    headers: ["Content-Type": "application/json"],
+                    body: Data(#"{"query":"{ viewer { role } }"}"#.utf8)))
             #expect(graphQL.status == 401)
             #expect(String(decoding: graphQL.body, as: UTF8.self).contains("UNAUTHENTICATED"))
             kill(p.processIdentifier, SIGTERM)

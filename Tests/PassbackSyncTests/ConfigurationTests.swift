@@ -1,4 +1,5 @@
 import Foundation
+import PassbackConfig
 import PassbackCore
 import PassbackSync
 import Testing
@@ -13,15 +14,18 @@ struct ConfigurationTests {
 
     @Test("a config file, with the secret and an override from the environment")
     func fileAndEnvironment() async throws {
-        let path = try file("""
+        let path = try file(
+            """
             { "database": "x.sqlite", "connectionIds": ["north"],
               "connection": { "north": { "baseURL": "https://sis.example.org/ims/oneroster/v1p1", "profile": "Aeries", "clientId": "pb",
                                          "tokenURL": "https://sis.example.org/oauth2/token", "scopes": "a b", "requestsPerMinute": 600,
                                          "concurrency": 12, "verifyWrites": true } } }
             """)
-        let config = try await PassbackConfiguration.load(file: path, environment: [
-            "CONNECTION_NORTH_CLIENT_SECRET": "s3cret", "CONNECTION_NORTH_REQUESTS_PER_MINUTE": "900",
-        ])
+        let config = try await PassbackConfiguration.load(
+            file: path,
+            environment: [
+                "CONNECTION_NORTH_CLIENT_SECRET": "s3cret", "CONNECTION_NORTH_REQUESTS_PER_MINUTE": "900"
+            ])
         let north = try config.connection("north")
         #expect(north.secret == "s3cret")
         #expect(north.settings.profile == "Aeries")
@@ -38,8 +42,9 @@ struct ConfigurationTests {
         #expect(try await PassbackConfiguration.load(file: nil, environment: [:]).metricsToken == nil)
         let path = try file(#"{ "metricsToken": "from-the-file-0123456789" }"#)
         #expect(try await PassbackConfiguration.load(file: path, environment: [:]).metricsToken == "from-the-file-0123456789")
-        #expect(try await PassbackConfiguration.load(file: path, environment: ["METRICS_TOKEN": "from-the-environment-0123"]).metricsToken
-            == "from-the-environment-0123")
+        #expect(
+            try await PassbackConfiguration.load(file: path, environment: ["METRICS_TOKEN": "from-the-environment-0123"]).metricsToken
+                == "from-the-environment-0123")
         await #expect(throws: PassbackConfiguration.Problem.self) {
             _ = try await PassbackConfiguration.load(file: nil, environment: ["METRICS_TOKEN": "short"])
         }
@@ -49,8 +54,9 @@ struct ConfigurationTests {
     func apiLimits() async throws {
         #expect(try await PassbackConfiguration.load(file: nil, environment: [:]).api == .init(), "unset: the gateway's defaults")
         let path = try file(#"{ "api": { "maxInFlightPerToken": 8, "costBucket": 50000, "costPerSecond": 2000, "deadlineSeconds": 30 } }"#)
-        #expect(try await PassbackConfiguration.load(file: path, environment: [:]).api
-            == .init(maxInFlightPerToken: 8, costBucket: 50_000, costPerSecond: 2_000, deadlineSeconds: 30))
+        #expect(
+            try await PassbackConfiguration.load(file: path, environment: [:]).api
+                == .init(maxInFlightPerToken: 8, costBucket: 50_000, costPerSecond: 2_000, deadlineSeconds: 30))
         #expect(try await PassbackConfiguration.load(file: path, environment: ["API_DEADLINE_SECONDS": "5"]).api.deadlineSeconds == 5)
         await #expect(throws: PassbackConfiguration.Problem.self) {
             _ = try await PassbackConfiguration.load(file: nil, environment: ["API_COST_PER_SECOND": "0"])
@@ -73,23 +79,27 @@ struct ConfigurationTests {
 
     @Test("connections can come from the environment alone")
     func environmentOnly() async throws {
-        let config = try await PassbackConfiguration.load(file: nil, environment: [
-            "CONNECTION_IDS": "south", "CONNECTION_SOUTH_BASE_URL": "http://127.0.0.1:9/ims/oneroster/v1p1", "CONNECTION_SOUTH_AUTH": "none",
-        ])
+        let config = try await PassbackConfiguration.load(
+            file: nil,
+            environment: [
+                "CONNECTION_IDS": "south", "CONNECTION_SOUTH_BASE_URL": "http://127.0.0.1:9/ims/oneroster/v1p1", "CONNECTION_SOUTH_AUTH": "none"
+            ])
         #expect(try config.connection("south").settings.auth == .none)
         #expect(try config.connection("south").settings.concurrency == 4, "four writes in flight unless set")
         #expect(try config.connection("south").settings.verifyWrites == false, "writes are not read back unless set")
     }
 
-    @Test("problems say which key to fix", arguments: [
-        (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x"}}}"#, "CONNECTION_A_CLIENT_SECRET"),
-        (#"{"connectionIds":["Bad-Id"]}"#, "a-z, 0-9"),
-        (#"{"connectionIds":["a"],"connection":{"a":{"auth":"none"}}}"#, "baseURL"),
-        (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"kerberos"}}}"#, "oauth2, oauth1 or none"),
-        ("{not json", "not valid JSON"),
-        (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"none","concurrency":0}}}"#, "concurrency"),
-        (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"none","concurrency":65}}}"#, "between 1 and 64"),
-    ])
+    @Test(
+        "problems say which key to fix",
+        arguments: [
+            (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x"}}}"#, "CONNECTION_A_CLIENT_SECRET"),
+            (#"{"connectionIds":["Bad-Id"]}"#, "a-z, 0-9"),
+            (#"{"connectionIds":["a"],"connection":{"a":{"auth":"none"}}}"#, "baseURL"),
+            (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"kerberos"}}}"#, "oauth2, oauth1 or none"),
+            ("{not json", "not valid JSON"),
+            (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"none","concurrency":0}}}"#, "concurrency"),
+            (#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"none","concurrency":65}}}"#, "between 1 and 64")
+        ])
     func problems(json: String, mentions: String) async throws {
         let path = try file(json)
         do {
@@ -102,27 +112,35 @@ struct ConfigurationTests {
 
     @Test("a connection's time zone and its schools' own zones, from the file or the environment")
     func timeZones() async throws {
-        let path = try file("""
+        let path = try file(
+            """
             { "connectionIds": ["west"], "connection": { "west": { "baseURL": "https://x", "auth": "none", "timeZone": "America/Los_Angeles",
               "orgTimeZones": ["school-az=America/Phoenix", "district-2 = America/Denver"] } } }
             """)
         let west = try await PassbackConfiguration.load(file: path, environment: [:]).connection("west").settings
         #expect(west.timeZone == "America/Los_Angeles")
         #expect(west.orgTimeZones == ["school-az": "America/Phoenix", "district-2": "America/Denver"])
-        let env = try await PassbackConfiguration.load(file: path, environment: [
-            "CONNECTION_WEST_TIME_ZONE": "America/Chicago", "CONNECTION_WEST_ORG_TIME_ZONES": "s1=Europe/London,s2=Asia/Tokyo",
-        ]).connection("west").settings
+        let env = try await PassbackConfiguration.load(
+            file: path,
+            environment: [
+                "CONNECTION_WEST_TIME_ZONE": "America/Chicago", "CONNECTION_WEST_ORG_TIME_ZONES": "s1=Europe/London,s2=Asia/Tokyo"
+            ]
+        ).connection("west").settings
         #expect(env.timeZone == "America/Chicago")
         #expect(env.orgTimeZones == ["s1": "Europe/London", "s2": "Asia/Tokyo"])
-        let plain = try await PassbackConfiguration.load(file: nil, environment: [
-            "CONNECTION_IDS": "x", "CONNECTION_X_BASE_URL": "https://x", "CONNECTION_X_AUTH": "none",
-        ]).connection("x").settings
+        let plain = try await PassbackConfiguration.load(
+            file: nil,
+            environment: [
+                "CONNECTION_IDS": "x", "CONNECTION_X_BASE_URL": "https://x", "CONNECTION_X_AUTH": "none"
+            ]
+        ).connection("x").settings
         #expect(plain.timeZone == "UTC" && plain.orgTimeZones.isEmpty, "UTC unless set")
     }
 
     @Test("a connection's overrides of its vendor profile's limits, from the file or the environment")
     func limits() async throws {
-        let path = try file("""
+        let path = try file(
+            """
             { "connectionIds": ["north"], "connection": { "north": { "baseURL": "https://x", "auth": "none", "profile": "Synergy",
               "titleLimit": 50, "categoryTitleLimit": 30, "commentLimit": 255, "dueDateRequired": false, "genericCategory": "Misc" } } }
             """)
@@ -131,31 +149,39 @@ struct ConfigurationTests {
         let profile = north.effectiveProfile
         #expect(profile.id == "synergy" && profile.titleLimit == 50 && profile.commentLimit == 255 && !profile.dueDateRequired)
         #expect(profile.uncategorized == .genericCategory(title: "Misc"))
-        let env = try await PassbackConfiguration.load(file: path, environment: [
-            "CONNECTION_NORTH_TITLE_LIMIT": "40", "CONNECTION_NORTH_DUE_DATE_REQUIRED": "true", "CONNECTION_NORTH_GENERIC_CATEGORY": "",
-        ]).connection("north").settings
+        let env = try await PassbackConfiguration.load(
+            file: path,
+            environment: [
+                "CONNECTION_NORTH_TITLE_LIMIT": "40", "CONNECTION_NORTH_DUE_DATE_REQUIRED": "true", "CONNECTION_NORTH_GENERIC_CATEGORY": ""
+            ]
+        ).connection("north").settings
         #expect(env.limits.titleLimit == 40 && env.limits.dueDateRequired == true)
         #expect(env.effectiveProfile.uncategorized == .notSynced, "an empty generic category turns it off")
-        let none = try await PassbackConfiguration.load(file: nil, environment: [
-            "CONNECTION_IDS": "x", "CONNECTION_X_BASE_URL": "https://x", "CONNECTION_X_AUTH": "none",
-        ]).connection("x").settings
+        let none = try await PassbackConfiguration.load(
+            file: nil,
+            environment: [
+                "CONNECTION_IDS": "x", "CONNECTION_X_BASE_URL": "https://x", "CONNECTION_X_AUTH": "none"
+            ]
+        ).connection("x").settings
         #expect(none.limits.isEmpty && none.effectiveProfile == .standard, "the profile's own values unless set")
     }
 
-    @Test("unknown zones and bad limits are refused at load, naming the key", arguments: [
-        (#""timeZone":"Pacific/Atlantis""#, "connection.a.timeZone (CONNECTION_A_TIME_ZONE) must be an IANA time zone name"),
-        (#""timeZone":"PST""#, "abbreviations such as PST"),
-        (#""timeZone":"america/los_angeles""#, "did you mean America/Los_Angeles?"),
-        (#""orgTimeZones":["school-1=Mars/Base"]"#, "the zone of org 'school-1' must be an IANA time zone name"),
-        (#""orgTimeZones":["school-1"]"#, "ORG_SOURCEDID=ZONE pairs"),
-        (#""orgTimeZones":["s=UTC","s=Europe/Paris"]"#, "two zones"),
-        (#""titleLimit":0"#, "connection.a.titleLimit must be a whole number of characters from 1"),
-        (#""titleLimit":"fifty""#, "connection.a.titleLimit (CONNECTION_A_TITLE_LIMIT) must be a whole number of characters, got 'fifty'"),
-        (#""commentLimit":12.5"#, "connection.a.commentLimit (CONNECTION_A_COMMENT_LIMIT)"),
-        (#""categoryTitleLimit":-1"#, "connection.a.categoryTitleLimit"),
-        (#""dueDateRequired":"sometimes""#, "connection.a.dueDateRequired (CONNECTION_A_DUE_DATE_REQUIRED) must be true or false"),
-        (#""genericCategory":"Uncategorized items","categoryTitleLimit":10"#, "shorten connection.a.genericCategory or raise the limit"),
-    ])
+    @Test(
+        "unknown zones and bad limits are refused at load, naming the key",
+        arguments: [
+            (#""timeZone":"Pacific/Atlantis""#, "connection.a.timeZone (CONNECTION_A_TIME_ZONE) must be an IANA time zone name"),
+            (#""timeZone":"PST""#, "abbreviations such as PST"),
+            (#""timeZone":"america/los_angeles""#, "did you mean America/Los_Angeles?"),
+            (#""orgTimeZones":["school-1=Mars/Base"]"#, "the zone of org 'school-1' must be an IANA time zone name"),
+            (#""orgTimeZones":["school-1"]"#, "ORG_SOURCEDID=ZONE pairs"),
+            (#""orgTimeZones":["s=UTC","s=Europe/Paris"]"#, "two zones"),
+            (#""titleLimit":0"#, "connection.a.titleLimit must be a whole number of characters from 1"),
+            (#""titleLimit":"fifty""#, "connection.a.titleLimit (CONNECTION_A_TITLE_LIMIT) must be a whole number of characters, got 'fifty'"),
+            (#""commentLimit":12.5"#, "connection.a.commentLimit (CONNECTION_A_COMMENT_LIMIT)"),
+            (#""categoryTitleLimit":-1"#, "connection.a.categoryTitleLimit"),
+            (#""dueDateRequired":"sometimes""#, "connection.a.dueDateRequired (CONNECTION_A_DUE_DATE_REQUIRED) must be true or false"),
+            (#""genericCategory":"Uncategorized items","categoryTitleLimit":10"#, "shorten connection.a.genericCategory or raise the limit")
+        ])
     func badCalendarOrLimits(fragment: String, mentions: String) async throws {
         let path = try file(#"{"connectionIds":["a"],"connection":{"a":{"baseURL":"https://x","auth":"none","# + fragment + "}}}")
         do {

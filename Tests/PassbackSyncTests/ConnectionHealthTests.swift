@@ -39,7 +39,9 @@ struct ConnectionHealthTests {
         throw TestFailure("timed out waiting: \(what)")
     }
 
-    @Test("writes wait on a SIS that does not answer, without spending attempts; it is probed every probeInterval of the injected clock; sending resumes at the first answer")
+    @Test(
+        "writes wait on a SIS that does not answer, without spending attempts; it is probed every probeInterval of the injected clock; sending resumes at the first answer"
+    )
     func outageAndRecovery() async throws {
         let clock = ManualWallClock(start)
         try await withDatabase { db in
@@ -97,7 +99,10 @@ struct ConnectionHealthTests {
                 let transport = ProbeCountingTransport()
                 let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 transport.down.withLock { $0 = true }
-                let worker = f.worker({ $0.probeInterval = 5; $0.unreachableWindow = 3600 }, transport: transport)
+                let worker = f.worker(
+                    {
+                        $0.probeInterval = 5; $0.unreachableWindow = 3600
+                    }, transport: transport)
                 let task = Task { try await worker.drain() }
                 defer { task.cancel() }
                 try await wait("the connection is found unreachable") { try f.engine.health(connection: "district")?.unreachableSince != nil }

@@ -52,13 +52,16 @@ func writeConfig(_ f: EngineFixture) throws -> String {
 
 @Suite("Crashes: the worker killed at random points")
 struct CrashTests {
-    @Test("SIGKILL mid-sync, restart, repeat: the SIS ends with exactly the expected lineItems and results, every status right",
-          arguments: [UInt64(11), 29])
+    @Test(
+        "SIGKILL mid-sync, restart, repeat: the SIS ends with exactly the expected lineItems and results, every status right",
+        arguments: [UInt64(11), 29])
     func killAndRestart(seed: UInt64) async throws {
         var random = SeededRandom(seed: seed)
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) },
-                                         clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox(
+                { $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) },
+                clock: ManualWallClock(start)
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 20)
                 let (runID, plan) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 let expected = Dictionary(uniqueKeysWithValues: plan.items.flatMap(\.writes).map { ($0.targetSourcedId, $0.payload) })
@@ -119,7 +122,8 @@ struct CrashTests {
     @Test("SIGTERM stops claiming, lets writes in flight finish, releases the rest and exits cleanly")
     func gracefulShutdown() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 10)
                 _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 var slow = FaultRates()

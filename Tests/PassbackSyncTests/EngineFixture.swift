@@ -1,6 +1,7 @@
 import Foundation
 import OneRoster
 import OneRosterSandbox
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import PassbackSync
@@ -20,11 +21,14 @@ struct EngineFixture {
     let clock: any WallClock
 
     /// Rosters the sandbox and builds the LMS side. Due dates fall inside Quarter 1 or 2 unless told otherwise.
-    static func make(database: PassbackDatabase, running: RunningSandbox, materials: Int, clock: any WallClock = SystemWallClock(),
-                     profile: String = "standard") async throws -> EngineFixture {
+    static func make(
+        database: PassbackDatabase, running: RunningSandbox, materials: Int, clock: any WallClock = SystemWallClock(),
+        profile: String = "standard"
+    ) async throws -> EngineFixture {
         var conn = settings(for: running, pageSize: 200)
         conn.settings.profile = profile
-        _ = try await RosterImporter(store: RosterStore(database), clock: clock).pull(connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock))
+        _ = try await RosterImporter(store: RosterStore(database), clock: clock).pull(
+            connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock))
         let data = running.sandbox.data
         // A year-long class (both semesters), so the fixture's due dates fall in its grading periods.
         guard let cls = data.all(.classes).first(where: { ($0["terms"]?.arrayValue?.count ?? 0) == 2 }) else {
@@ -41,11 +45,13 @@ struct EngineFixture {
             try lms.upsertCategory(courseID: courseID, lmsID: "lc-\(i)", title: title, at: now)
         }
         let classID = try lms.classID(connection: "district", sourcedId: section)!
-        let problems = try lms.saveCategoryMap(classID: classID, map: ["lc-0": sisCategories[0], "lc-1": sisCategories[2], "lc-2": sisCategories[3]],
-                                               savedBy: "teacher", at: now)
+        let problems = try lms.saveCategoryMap(
+            classID: classID, map: ["lc-0": sisCategories[0], "lc-1": sisCategories[2], "lc-2": sisCategories[3]],
+            savedBy: "teacher", at: now)
         precondition(problems.isEmpty, "\(problems)")
-        let fixture = EngineFixture(database: database, running: running, connection: conn, classID: classID, courseID: courseID, section: section,
-                                    students: students, lms: lms, engine: EngineStore(database), clock: clock)
+        let fixture = EngineFixture(
+            database: database, running: running, connection: conn, classID: classID, courseID: courseID, section: section,
+            students: students, lms: lms, engine: EngineStore(database), clock: clock)
         for i in 0..<materials { try fixture.addMaterial(i) }
         return fixture
     }
@@ -54,31 +60,43 @@ struct EngineFixture {
     static func dueDate(_ i: Int) -> Date { DateTime.parse("2026-09-01T15:00:00Z")!.addingTimeInterval(Double(i % 90) * 86_400) }
 
     func addMaterial(_ i: Int, title: String? = nil, due: Date? = nil, category: String? = "lc-\(0)") throws {
-        let id = try lms.upsertMaterial(courseID: courseID, .init(lmsID: "m-\(i)", title: title ?? "Assignment \(i + 1)", dueAt: due ?? Self.dueDate(i),
-                                                                  categoryLmsID: category.map { _ in "lc-\(i % 3)" }, maxPoints: 20), at: clock.now)
+        let id = try lms.upsertMaterial(
+            courseID: courseID,
+            .init(
+                lmsID: "m-\(i)", title: title ?? "Assignment \(i + 1)", dueAt: due ?? Self.dueDate(i),
+                categoryLmsID: category.map { _ in "lc-\(i % 3)" }, maxPoints: 20), at: clock.now)
         // One write for the material's grades, as the LMS feed sends them (each write refreshes
         // the item's status, so grade by grade would cost a refresh each).
-        _ = try lms.recordGrades(students.enumerated().map { n, s in
-            let exception: String? = n % 10 == 3 ? "excused" : n % 10 == 7 ? "missing" : nil
-            return LMSStore.GradeInput(materialID: id, studentSourcedId: s, score: exception == nil ? Double((i + n) % 21) : nil, exception: exception,
-                                       comment: n == 0 ? "Well done" : nil)
-        }, at: clock.now)
+        _ = try lms.recordGrades(
+            students.enumerated().map { n, s in
+                let exception: String? = n % 10 == 3 ? "excused" : n % 10 == 7 ? "missing" : nil
+                return LMSStore.GradeInput(
+                    materialID: id, studentSourcedId: s, score: exception == nil ? Double((i + n) % 21) : nil, exception: exception,
+                    comment: n == 0 ? "Well done" : nil)
+            }, at: clock.now)
     }
 
     func materialID(_ i: Int) throws -> Int64 { try lms.materialID(courseID: courseID, lmsID: "m-\(i)")! }
 
-    func worker(_ configure: (inout OutboxWorker.Configuration) -> Void = { _ in }, transport: any HTTPTransport = URLSessionTransport(),
-                verifyWrites: Bool = false) -> OutboxWorker {
+    func worker(
+        _ configure: (inout OutboxWorker.Configuration) -> Void = { _ in }, transport: any HTTPTransport = URLSessionTransport(),
+        verifyWrites: Bool = false
+    ) -> OutboxWorker {
         var c = OutboxWorker.Configuration()
         c.pollInterval = .milliseconds(20)
         c.retryPolicy.baseDelay = 0.02
         c.retryPolicy.maxDelay = 0.2
         c.retryPolicy.defaultRateLimitDelay = 0.1
         configure(&c)
-        return OutboxWorker(database: database, targets: ["district": .init(client: ClientFactory.client(for: connection, transport: transport, clock: clock),
-                                                                            requestsPerMinute: 60_000, concurrency: connection.settings.concurrency,
-                                                                            verifyWrites: verifyWrites)],
-                            configuration: c, clock: clock)
+        return OutboxWorker(
+            database: database,
+            targets: [
+                "district": .init(
+                    client: ClientFactory.client(for: connection, transport: transport, clock: clock),
+                    requestsPerMinute: 60_000, concurrency: connection.settings.concurrency,
+                    verifyWrites: verifyWrites)
+            ],
+            configuration: c, clock: clock)
     }
 
     func planner() -> SyncPlanner {

@@ -4,8 +4,9 @@ import OneRoster
 import OneRosterSandbox
 import PassbackCore
 import PassbackStore
-@testable import PassbackSync
 import Testing
+
+@testable import PassbackSync
 
 /// Cases a review of the engine found; each failed before its fix.
 @Suite("Engine edge cases")
@@ -21,7 +22,9 @@ struct EngineRegressionTests {
                 let claimed = try f.engine.claim(connection: "district", limit: 1, at: Date())
                 let lineItemJob = try #require(claimed.first)
                 #expect(lineItemJob.kind == .putLineItem)
-                try f.lms.upsertMaterial(courseID: f.courseID, .init(lmsID: "m-0", title: "Renamed", dueAt: EngineFixture.dueDate(0), categoryLmsID: "lc-0", maxPoints: 20), at: Date())
+                try f.lms.upsertMaterial(
+                    courseID: f.courseID, .init(lmsID: "m-0", title: "Renamed", dueAt: EngineFixture.dueDate(0), categoryLmsID: "lc-0", maxPoints: 20),
+                    at: Date())
                 let (run2, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 // The older write fails and would go back to the queue beside the newer one.
                 try f.engine.retry(lineItemJob, error: "HTTP 500", httpStatus: 500, after: 0, at: Date())
@@ -93,8 +96,10 @@ struct EngineRegressionTests {
                 _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 try await f.worker().drain()
                 #expect(f.sisResults().count == 30)
-                #expect(running.sandbox.data.writeStats.putRequestsByRecord.filter { $0.key.hasPrefix("lineItems/") } == before.filter { $0.key.hasPrefix("lineItems/") },
-                        "the lineItem the SIS holds is not sent again")
+                #expect(
+                    running.sandbox.data.writeStats.putRequestsByRecord.filter { $0.key.hasPrefix("lineItems/") }
+                        == before.filter { $0.key.hasPrefix("lineItems/") },
+                    "the lineItem the SIS holds is not sent again")
                 #expect(try f.statuses() == [.successful])
             }
         }
@@ -108,11 +113,15 @@ struct EngineRegressionTests {
                 _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 try await f.worker().drain()
                 // Unpublishing changes nothing the SIS holds.
-                try f.lms.upsertMaterial(courseID: f.courseID, .init(lmsID: "m-0", title: "Assignment 1", dueAt: EngineFixture.dueDate(0), categoryLmsID: "lc-0",
-                                                                     maxPoints: 20, published: false), at: Date())
+                try f.lms.upsertMaterial(
+                    courseID: f.courseID,
+                    .init(
+                        lmsID: "m-0", title: "Assignment 1", dueAt: EngineFixture.dueDate(0), categoryLmsID: "lc-0",
+                        maxPoints: 20, published: false), at: Date())
                 #expect(try f.statuses() == [.successful])
                 // A grade changed and changed back: flagged, then Sync Changes finds nothing to send and clears it.
-                let original = try #require(f.sisResults().first { $0["student"]?.objectValue?["sourcedId"]?.stringValue == f.students[4] })["score"]?.numberValue
+                let original = try #require(f.sisResults().first { $0["student"]?.objectValue?["sourcedId"]?.stringValue == f.students[4] })["score"]?
+                    .numberValue
                 try f.lms.recordGrade(materialID: f.materialID(0), studentSourcedId: f.students[4], score: 1, exception: nil, comment: nil, at: Date())
                 #expect(try f.statuses() == [.updatesAvailable])
                 try f.lms.recordGrade(materialID: f.materialID(0), studentSourcedId: f.students[4], score: original, exception: nil, comment: nil, at: Date())
@@ -129,13 +138,14 @@ struct WorkerLimitTests {
     /// Syncs 60 results through a sandbox that answers each write after 30 ms; the peak of writes in flight.
     func peakInFlight(connectionConcurrency: Int? = nil, override: Int? = nil) async throws -> Int {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 var f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 if let connectionConcurrency { f.connection.settings.concurrency = connectionConcurrency }
                 _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 var slow = FaultRates()
                 slow.slow = 1
-                slow.slowMilliseconds = 150  // long enough that the in-flight peak does not depend on how fast a loaded machine claims jobs
+                slow.slowMilliseconds = 150 // long enough that the in-flight peak does not depend on how fast a loaded machine claims jobs
                 running.sandbox.faults.setRates(slow)
                 running.sandbox.resetPeakConcurrentRequests()
                 try await f.worker { $0.concurrencyPerConnection = override }.drain()

@@ -11,7 +11,8 @@ struct EngineTests {
     @Test("a section of 30 students × 40 materials syncs, every result accepted exactly once")
     func fullSection() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 120, classes: 4, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 120, classes: 4, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 40)
                 #expect(f.students.count == 30)
                 let (runID, plan) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
@@ -36,7 +37,8 @@ struct EngineTests {
                 #expect(try f.engine.audit(materialID: f.materialID(0), classID: f.classID).filter { $0.outcome == .succeeded }.count == 31)
 
                 // A grade changes: only that item has updates, and only it is sent again.
-                try f.lms.recordGrade(materialID: f.materialID(5), studentSourcedId: f.students[1], score: 19.5, exception: nil, comment: "regraded", at: Date())
+                try f.lms.recordGrade(
+                    materialID: f.materialID(5), studentSourcedId: f.students[1], score: 19.5, exception: nil, comment: "regraded", at: Date())
                 #expect(try f.engine.syncItem(materialID: f.materialID(5), classID: f.classID)?.status == .updatesAvailable)
                 let (second, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 try await f.worker().drain()
@@ -44,8 +46,9 @@ struct EngineTests {
                 #expect(secondRun.itemsSent == 1)
                 #expect(secondRun.itemsSkipped == 39)
                 #expect(try f.statuses().allSatisfy { $0 == .successful })
-                let regraded = SourcedIDs.result(lineItemSourcedId: SourcedIDs.lineItem(connection: "district", materialLmsID: "m-5", sectionSourcedId: f.section),
-                                                 studentSourcedId: f.students[1])
+                let regraded = SourcedIDs.result(
+                    lineItemSourcedId: SourcedIDs.lineItem(connection: "district", materialLmsID: "m-5", sectionSourcedId: f.section),
+                    studentSourcedId: f.students[1])
                 #expect(running.sandbox.data.record(.results, regraded)?["score"] == 19.5)
                 #expect(running.sandbox.data.writeStats.created[.results] == 1200, "nothing new was created: the same SIS objects were updated")
             }
@@ -65,8 +68,12 @@ struct EngineFaultTests {
         rates.dropConnection = 0.05
         rates.retryAfterSeconds = 1
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 60, classes: 2, studentsPerClass: 30); $0.auth.tokenLifetime = 3600 },
-                                         clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox(
+                {
+                    $0.plan = DistrictPlan(schools: 1, students: 60, classes: 2, studentsPerClass: 30); $0.auth.tokenLifetime = 3600
+                },
+                clock: ManualWallClock(start)
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 8)
                 running.sandbox.faults.setRates(rates)
                 running.sandbox.expireAllTokens()
@@ -98,11 +105,15 @@ struct EngineFaultTests {
     @Test("an item the SIS refuses ends in ERROR with the SIS's reason; its results are not sent; the rest succeed")
     func refusedItem() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 60, classes: 2, studentsPerClass: 30); $0.quirks.titleLimit = 50 },
-                                         clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox(
+                {
+                    $0.plan = DistrictPlan(schools: 1, students: 60, classes: 2, studentsPerClass: 30); $0.quirks.titleLimit = 50
+                },
+                clock: ManualWallClock(start)
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 4)
                 try f.addMaterial(4, title: String(repeating: "Very long title ", count: 4))
-                try f.addMaterial(5, due: DateTime.parse("2026-10-17T12:00:00Z"))  // a Saturday between Quarter 1 and 2
+                try f.addMaterial(5, due: DateTime.parse("2026-10-17T12:00:00Z")) // a Saturday between Quarter 1 and 2
                 let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 try await f.worker().drain()
 
@@ -120,7 +131,9 @@ struct EngineFaultTests {
                 #expect(run.state == .partial)
                 #expect(run.itemsFailed == 2)
                 #expect(run.itemsSucceeded == 4)
-                #expect(try f.engine.jobs(runID: runID).filter { $0.kind == .putResult && $0.state == .cancelled }.count == 30, "the refused lineItem's results were not sent")
+                #expect(
+                    try f.engine.jobs(runID: runID).filter { $0.kind == .putResult && $0.state == .cancelled }.count == 30,
+                    "the refused lineItem's results were not sent")
                 let audit = try f.engine.audit(materialID: f.materialID(4), classID: f.classID)
                 #expect(audit.contains { $0.outcome == .cancelled && $0.httpStatus == 422 })
             }
@@ -132,17 +145,19 @@ struct EngineFaultTests {
         var connection = f.connection
         if let secret { connection.secret = secret }
         if let baseURL { connection.settings.baseURL = baseURL }
-        return EngineFixture(database: f.database, running: f.running, connection: connection, classID: f.classID, courseID: f.courseID, section: f.section,
-                             students: f.students, lms: f.lms, engine: f.engine, clock: f.clock)
+        return EngineFixture(
+            database: f.database, running: f.running, connection: connection, classID: f.classID, courseID: f.courseID, section: f.section,
+            students: f.students, lms: f.lms, engine: f.engine, clock: f.clock)
     }
 
     @Test("refused credentials block the connection, naming the key to fix; its writes are held, and go on their own once the secret is right")
     func refusedCredentials() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 3)
                 let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
-                try await with(f, secret: "wrong").worker().drain()  // returns: nothing can move while blocked
+                try await with(f, secret: "wrong").worker().drain() // returns: nothing can move while blocked
                 let blocked = try #require(try f.engine.run(runID))
                 #expect(blocked.state == .running, "blocked on its connection, not failed")
                 #expect(blocked.cause?.contains("CONNECTION_DISTRICT_CLIENT_SECRET") == true, "\(blocked.cause ?? "")")
@@ -174,10 +189,11 @@ struct EngineFaultTests {
     @Test("a base URL that is not the SIS's OneRoster path blocks the connection, naming connection.ID.baseURL; fixed, the writes go")
     func wrongBaseURL() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
-                let wrong = running.baseURL.deletingLastPathComponent().appending(path: "v1p2")  // …/ims/oneroster/v1p2
+                let wrong = running.baseURL.deletingLastPathComponent().appending(path: "v1p2") // …/ims/oneroster/v1p2
                 try await with(f, baseURL: wrong).worker().drain()
                 let blocked = try #require(try f.engine.run(runID))
                 #expect(blocked.state == .running)
@@ -198,13 +214,16 @@ struct EngineFaultTests {
     @Test("deleting a material cancels its queued writes; restoring it reconnects to the same SIS item")
     func deleteAndRestore() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 _ = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 try await f.worker().drain()
                 #expect(f.sisLineItems().count == 2)
                 try f.lms.deleteMaterial(courseID: f.courseID, lmsID: "m-1", at: Date())
-                try f.lms.upsertMaterial(courseID: f.courseID, .init(lmsID: "m-1", title: "Renamed while deleted", dueAt: EngineFixture.dueDate(1), categoryLmsID: "lc-1", maxPoints: 20), at: Date())
+                try f.lms.upsertMaterial(
+                    courseID: f.courseID,
+                    .init(lmsID: "m-1", title: "Renamed while deleted", dueAt: EngineFixture.dueDate(1), categoryLmsID: "lc-1", maxPoints: 20), at: Date())
                 let (r2, plan) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 #expect(plan.items.first { $0.lmsID == "m-1" }?.decision == .skip, "a deleted material is no longer updated")
                 try await f.worker().drain()
@@ -224,10 +243,14 @@ struct EngineFaultTests {
     @Test("opted-out materials never enqueue; a dry run plans without sending")
     func optOutAndDryRun() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 3)
-                try f.lms.upsertMaterial(courseID: f.courseID, .init(lmsID: "m-2", title: "Assignment 3", dueAt: EngineFixture.dueDate(2), categoryLmsID: "lc-2",
-                                                                     maxPoints: 20, syncToSIS: false), at: Date())
+                try f.lms.upsertMaterial(
+                    courseID: f.courseID,
+                    .init(
+                        lmsID: "m-2", title: "Assignment 3", dueAt: EngineFixture.dueDate(2), categoryLmsID: "lc-2",
+                        maxPoints: 20, syncToSIS: false), at: Date())
                 let dry = try f.planner().plan(classID: f.classID, onlyChanges: true)
                 #expect(dry.items.filter { $0.decision == .send }.count == 2)
                 #expect(dry.writeCount == 2 * 31)
@@ -243,7 +266,8 @@ struct EngineFaultTests {
     @Test("a teacher's opt-out in a section cancels the material's writes still queued there, and the run ends without them")
     func optOutCancelsQueuedWrites() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 let (runID, _) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 #expect(try f.lms.setSyncToSIS(materialID: try f.materialID(1), classIDs: [f.classID], false, by: "teacher", at: Date()) == .saved)

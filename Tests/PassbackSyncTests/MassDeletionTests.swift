@@ -1,6 +1,7 @@
 import Foundation
 import OneRoster
 import OneRosterSandbox
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import PassbackSync
@@ -67,8 +68,9 @@ struct MassDeletionTests {
             #expect(check.deleting == 21)
             #expect(check.active == 100)
             #expect(Set(check.sample) == Self.students(1...21))
-            #expect(error?.description.contains("users: the listing would mark 21 of 100 active rows (21 %) deleted, over the limit of 20 % and 10 rows") == true,
-                    "\(error?.description ?? "")")
+            #expect(
+                error?.description.contains("users: the listing would mark 21 of 100 active rows (21 %) deleted, over the limit of 20 % and 10 rows") == true,
+                "\(error?.description ?? "")")
             #expect(try snapshots(store) == before)
         }
     }
@@ -153,8 +155,9 @@ struct MassDeletionTests {
                 #expect(error?.checks.first?.collection == .users)
                 #expect(error?.checks.first?.deleting == gone.count)
                 #expect(try store.count(connection: "district", collection: .users, status: .toBeDeleted) == 0)
-                #expect(try store.snapshot(connection: "district", collection: .users)[renamed]?["given_name"] == "Renamed",
-                        "what the pull read is stored; only the deletions wait")
+                #expect(
+                    try store.snapshot(connection: "district", collection: .users)[renamed]?["given_name"] == "Renamed",
+                    "what the pull read is stored; only the deletions wait")
                 let cursor = try store.cursor(connection: "district", collection: .users)
                 let openRun = try #require(cursor.activeRunID)
                 let run = try #require(try store.run(openRun))
@@ -264,7 +267,8 @@ struct MassDeletionCommandLineTests {
     @Test("roster sync --full refuses a mass deletion naming the flag, --dry-run shows it, --allow-mass-delete does it")
     func syncFlags() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 60, classes: 2, studentsPerClass: 30) }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 60, classes: 2, studentsPerClass: 30) }, clock: ManualWallClock(start))
+            { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 1)
                 let config = try writeConfig(f)
                 defer { try? FileManager.default.removeItem(atPath: config) }
@@ -297,8 +301,12 @@ struct MassDeletionCommandLineTests {
 
     @Test("roster.maxDeleteShare, roster.maxDeleteRows and roster.allowMassDelete are read, and a bad share is refused")
     func configuration() async throws {
-        let c = try await PassbackConfiguration.load(file: nil, environment: ["ROSTER_MAX_DELETE_SHARE": "0.05", "ROSTER_MAX_DELETE_ROWS": "3",
-                                                                              "ROSTER_ALLOW_MASS_DELETE": "true"])
+        let c = try await PassbackConfiguration.load(
+            file: nil,
+            environment: [
+                "ROSTER_MAX_DELETE_SHARE": "0.05", "ROSTER_MAX_DELETE_ROWS": "3",
+                "ROSTER_ALLOW_MASS_DELETE": "true"
+            ])
         #expect(c.rosterDeletionLimit == RosterDeletionLimit(maxShare: 0.05, maxRows: 3, allowMassDelete: true))
         #expect(try await PassbackConfiguration.load(file: nil, environment: [:]).rosterDeletionLimit == RosterDeletionLimit())
         await #expect(throws: PassbackConfiguration.Problem.self) {

@@ -10,11 +10,15 @@ import Testing
 struct OutageEndToEndTests {
     /// The seconds from the SIS's return to the last accepted write, as the test measured them.
     /// `Benchmarks/RESULTS.md` quotes a run of it (`swift test --filter OutageEndToEndTests`).
-    @Test("the SIS goes away for a minute mid-sync: nothing is lost or doubled, no attempt is spent on the outage, and sending resumes within seconds of its return")
+    @Test(
+        "the SIS goes away for a minute mid-sync: nothing is lost or doubled, no attempt is spent on the outage, and sending resumes within seconds of its return"
+    )
     func minuteLongOutage() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) },
-                                         clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox(
+                { $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) },
+                clock: ManualWallClock(start)
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 8)
                 let (runID, plan) = try f.planner().start(classID: f.classID, trigger: .syncChanges, startedBy: "teacher")
                 let total = plan.items.flatMap(\.writes).count
@@ -59,7 +63,9 @@ struct OutageEndToEndTests {
                 await back.stop()
                 let recovery = try #require(lastAccepted, "every write was accepted within two minutes of the SIS's return")
                 let seconds = Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18
-                print("outage recovery: \(String(format: "%.1f", seconds)) s from the SIS's return to the last accepted write (\(total - completedAtDown) writes left at the outage)")
+                print(
+                    "outage recovery: \(String(format: "%.1f", seconds)) s from the SIS's return to the last accepted write (\(total - completedAtDown) writes left at the outage)"
+                )
                 #expect(seconds < 60, "a generous bound: the probe runs every 5 s")
                 #expect(worker.terminationStatus == 0)
                 #expect(f.sisResults().count == 8 * 30)

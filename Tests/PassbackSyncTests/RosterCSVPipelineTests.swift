@@ -41,11 +41,14 @@ struct RosterCSVPipelineTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         try "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,bulk\nfile.categories,bulk\n"
             .write(to: scratch.appending(path: "manifest.csv"), atomically: true, encoding: .utf8)
-        try "sourcedId,status,dateLastModified,title\nc1,,,Homework\nc2,,,Tests\n".write(to: scratch.appending(path: "categories.csv"), atomically: true, encoding: .utf8)
+        try "sourcedId,status,dateLastModified,title\nc1,,,Homework\nc2,,,Tests\n".write(
+            to: scratch.appending(path: "categories.csv"), atomically: true, encoding: .utf8)
         // Users come first and are fine; categories.csv breaks on its third line.
-        try "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\nu1,,,true,o1,student,u1,,Ann,Lee,,,,,,,,\n"
+        try
+            "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\nu1,,,true,o1,student,u1,,Ann,Lee,,,,,,,,\n"
             .write(to: scratch.appending(path: "users.csv"), atomically: true, encoding: .utf8)
-        try "sourcedId,status,dateLastModified,title\nc1,,,Homework\nc2,,,\"Tests\n".write(to: scratch.appending(path: "categories.csv"), atomically: true, encoding: .utf8)
+        try "sourcedId,status,dateLastModified,title\nc1,,,Homework\nc2,,,\"Tests\n".write(
+            to: scratch.appending(path: "categories.csv"), atomically: true, encoding: .utf8)
         let producer = RosterCSVImport.Producer(reader: try OneRosterCSVReader(directory: scratch), batchSize: 1, capacity: 1)
         var collections: [RosterCollection] = []
         do {

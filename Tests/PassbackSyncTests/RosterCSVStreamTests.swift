@@ -43,7 +43,9 @@ struct RosterCSVStreamTests {
         }
     }
 
-    @Test("an import into a database no other connection has open is written once, through a rollback journal (the WAL does not grow), and leaves it in WAL mode; with another connection open it goes through the WAL")
+    @Test(
+        "an import into a database no other connection has open is written once, through a rollback journal (the WAL does not grow), and leaves it in WAL mode; with another connection open it goes through the WAL"
+    )
     func journalOfAFirstImport() async throws {
         let clock = ManualWallClock(start)
         let sandbox = Sandbox(configuration: SandboxConfiguration(plan: DistrictPlan(schools: 2, students: 3_000, classes: 120)), clock: clock)

@@ -1,5 +1,6 @@
 import Foundation
 import OneRoster
+import PassbackConfig
 import PassbackStore
 import PassbackSync
 import Testing
@@ -13,7 +14,8 @@ struct RosterConfigurationTests {
         #expect(defaults.csvLimits == .standard)
         let path = FileManager.default.temporaryDirectory.appending(path: "passback-config-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try #"{ "roster": { "maxWaitSeconds": 45 }, "csv": { "maxFieldBytes": 1000, "maxRowBytes": 5000, "maxEntryBytes": 9000000, "maxCompressionRatio": 50 } }"#
+        try
+            #"{ "roster": { "maxWaitSeconds": 45 }, "csv": { "maxFieldBytes": 1000, "maxRowBytes": 5000, "maxEntryBytes": 9000000, "maxCompressionRatio": 50 } }"#
             .write(toFile: path, atomically: true, encoding: .utf8)
         let config = try await PassbackConfiguration.load(file: path, environment: ["CSV_MAX_COMPRESSION_RATIO": "40"])
         #expect(config.rosterMaxWaitSeconds == 45)

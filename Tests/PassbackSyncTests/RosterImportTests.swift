@@ -30,9 +30,13 @@ struct RosterRESTTests {
             try await withRunningSandbox({ $0.maxPageSize = 37 }, clock: clock) { running in
                 let store = RosterStore(db)
                 let conn = settings(for: running, pageSize: 100)
-                let report = try await RosterImporter(store: store, clock: clock).pull(connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock))
+                let report = try await RosterImporter(store: store, clock: clock).pull(
+                    connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock))
                 #expect(report.mode == "full")
-                #expect(report.total.created == RecordKind.allCases.filter { ![.demographics, .lineItems, .results].contains($0) }.map { running.sandbox.data.count($0) }.reduce(0, +))
+                #expect(
+                    report.total.created
+                        == RecordKind.allCases.filter { ![.demographics, .lineItems, .results].contains($0) }.map { running.sandbox.data.count($0) }.reduce(
+                            0, +))
                 #expect(report.total.rejected == 0)
                 try expectCacheMatches(store, running.sandbox.data)
                 let run = try #require(try store.run(report.runID))
@@ -117,7 +121,8 @@ struct RosterRESTTests {
                 d.modify(.classes, broken) { $0["course"] = nil }
                 let store = RosterStore(db)
                 let conn = settings(for: running)
-                let report = try await RosterImporter(store: store, clock: clock).pull(connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock))
+                let report = try await RosterImporter(store: store, clock: clock).pull(
+                    connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock))
                 #expect(report.total.rejected == 2)
                 let role = try #require(report.rejects.first { $0.sourcedId == victim })
                 #expect(role.reason.contains("role 'wizard'"))
@@ -161,10 +166,11 @@ struct RosterCSVTests {
             data.all(kind).compactMap { try? T(json: $0) }.filter { ids == nil || ids!.contains($0.sourcedId) }
         }
         let url = FileManager.default.temporaryDirectory.appending(path: "roster-\(UUID().uuidString).zip")
-        try OneRosterCSVWriter.write(OneRosterCSVExport(
-            orgs: take(.orgs, Org.self), academicSessions: take(.academicSessions, AcademicSession.self), courses: take(.courses, Course.self),
-            classes: take(.classes, Class.self), users: take(.users, User.self), enrollments: take(.enrollments, Enrollment.self),
-            categories: take(.categories, OneRoster.Category.self)), mode: mode, to: url)
+        try OneRosterCSVWriter.write(
+            OneRosterCSVExport(
+                orgs: take(.orgs, Org.self), academicSessions: take(.academicSessions, AcademicSession.self), courses: take(.courses, Course.self),
+                classes: take(.classes, Class.self), users: take(.users, User.self), enrollments: take(.enrollments, Enrollment.self),
+                categories: take(.categories, OneRoster.Category.self)), mode: mode, to: url)
         return url
     }
 
@@ -224,16 +230,19 @@ struct RosterCSVTests {
             defer { try? FileManager.default.removeItem(at: folder) }
             let archive = try OneRosterCSVArchive.read(zipAt: good)
             #expect(archive.users != nil)
-            try "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,bulk\nfile.orgs,absent\n".write(to: folder.appending(path: "manifest.csv"), atomically: true, encoding: .utf8)
+            try "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,bulk\nfile.orgs,absent\n".write(
+                to: folder.appending(path: "manifest.csv"), atomically: true, encoding: .utf8)
             try """
-                sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password
-                u1,,,true,d1-sch-001,student,"ava,,Ava,Kim,,,,,,,09,
-                """.write(to: folder.appending(path: "users.csv"), atomically: true, encoding: .utf8)
+            sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password
+            u1,,,true,d1-sch-001,student,"ava,,Ava,Kim,,,,,,,09,
+            """.write(to: folder.appending(path: "users.csv"), atomically: true, encoding: .utf8)
             let zip = folder.appending(path: "broken.zip")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w'); [z.write(f, f.split('/')[-1]) for f in sys.argv[2:]]; z.close()",
-                                 zip.path, folder.appending(path: "manifest.csv").path, folder.appending(path: "users.csv").path]
+            process.arguments = [
+                "python3", "-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w'); [z.write(f, f.split('/')[-1]) for f in sys.argv[2:]]; z.close()",
+                zip.path, folder.appending(path: "manifest.csv").path, folder.appending(path: "users.csv").path
+            ]
             try process.run()
             process.waitUntilExit()
             let error = #expect(throws: OneRosterCSVError.self) { try RosterImporter(store: store, clock: clock).importCSV(at: zip, connection: connection) }
@@ -254,7 +263,8 @@ struct RosterCSVTests {
             sandbox.data.modify(.users, victim) { $0["role"] = "wizard" }
             let bulk = try Self.export(sandbox.data, mode: .bulk)
             defer { try? FileManager.default.removeItem(at: bulk) }
-            let report = try RosterImporter(store: store, clock: clock).importCSV(at: bulk, connection: ConnectionSettings(id: "district", baseURL: URL(string: "file:///csv")!, auth: .none))
+            let report = try RosterImporter(store: store, clock: clock).importCSV(
+                at: bulk, connection: ConnectionSettings(id: "district", baseURL: URL(string: "file:///csv")!, auth: .none))
             #expect(report.total.rejected == 1)
             let reject = try #require(report.rejects.first)
             #expect(reject.sourcedId == victim)

@@ -56,8 +56,10 @@ struct RosterPullRetryTests {
                 #expect(!report.resumed)
                 #expect(try store.run(report.runID)?.state == "succeeded")
                 try expectCacheMatches(store, running.sandbox.data)
-                #expect(report.total.created == RecordKind.allCases.filter { ![.demographics, .lineItems, .results].contains($0) }
-                    .map { running.sandbox.data.count($0) }.reduce(0, +), "every record once")
+                #expect(
+                    report.total.created
+                        == RecordKind.allCases.filter { ![.demographics, .lineItems, .results].contains($0) }
+                        .map { running.sandbox.data.count($0) }.reduce(0, +), "every record once")
             }
         }
     }
@@ -73,7 +75,9 @@ struct RosterPullRetryTests {
                 var importer = RosterImporter(store: store, clock: clock)
                 importer.pullRetry = waits.retry(maxWait: 60)
                 // The SIS goes down (500, no Retry-After, so the backoff grows) once users are being read.
-                let down = { var r = FaultRates(); r.serverError = 1; return r }()
+                let down = {
+                    var r = FaultRates(); r.serverError = 1; return r
+                }()
                 let faults = running.sandbox.faults
                 let client = ClientFactory.client(for: conn, clock: clock)
                 let error = await #expect(throws: RosterPullError.self) {

@@ -129,7 +129,10 @@ struct RosterRunLifecycleTests {
                 #expect(second.count == 1)
 
                 // The SIS fails: the pull stops with its cause, shown as a failed scheduled pull.
-                running.sandbox.faults.setRates({ var r = FaultRates(); r.unavailable = 1; return r }())
+                running.sandbox.faults.setRates(
+                    {
+                        var r = FaultRates(); r.unavailable = 1; return r
+                    }())
                 #expect(try await runner.runNext() == second[0])
                 let stopped = try #require(try store.request(second[0]))
                 #expect(stopped.state == .failed)
@@ -191,7 +194,9 @@ struct RosterRunLifecycleTests {
         }
     }
 
-    @Test("the schedule's timing after trouble: a pull a killed process left running is retried after the wait, a failed one counts from its end; an admin's ask makes a waiting scheduled pull theirs")
+    @Test(
+        "the schedule's timing after trouble: a pull a killed process left running is retried after the wait, a failed one counts from its end; an admin's ask makes a waiting scheduled pull theirs"
+    )
     func scheduleAfterTrouble() async throws {
         let clock = ManualWallClock(start)
         try await withDatabase { db in

@@ -42,7 +42,8 @@ struct BadRecord: Sendable, CustomTestStringConvertible {
 struct RejectedRowsKeepTheirRecord {
     static let csvCases: [BadCSVRow] = [
         BadCSVRow(name: "a bad date", file: "academicSessions", sourcedId: "gp-1", column: "startDate", value: "2026-13-45", says: "must be a date"),
-        BadCSVRow(name: "a start after the end", file: "academicSessions", sourcedId: "gp-1", column: "startDate", value: "2026-12-01", says: "is after endDate"),
+        BadCSVRow(
+            name: "a start after the end", file: "academicSessions", sourcedId: "gp-1", column: "startDate", value: "2026-12-01", says: "is after endDate"),
         BadCSVRow(name: "a ragged row", file: "users", sourcedId: "u-003", column: nil, says: "fields but the header has"),
         BadCSVRow(name: "a user's role Student", file: "users", sourcedId: "u-003", column: "role", value: "Student", says: "role 'Student'"),
         BadCSVRow(name: "a NUL character in a name", file: "users", sourcedId: "u-003", column: "givenName", value: "Ana\u{0}", says: "NUL character"),
@@ -67,7 +68,7 @@ struct RejectedRowsKeepTheirRecord {
         BadCSVRow(name: "a class with no classType", file: "classes", sourcedId: "k-1", column: "classType", says: "column classType"),
         BadCSVRow(name: "a classType outside 1.1", file: "classes", sourcedId: "k-1", column: "classType", value: "lab", says: "classType 'lab'"),
         BadCSVRow(name: "an enrollment with no user", file: "enrollments", sourcedId: "e-u-003", column: "userSourcedId", says: "column userSourcedId"),
-        BadCSVRow(name: "a category with no title", file: "categories", sourcedId: "cat-1", column: "title", says: "column title"),
+        BadCSVRow(name: "a category with no title", file: "categories", sourcedId: "cat-1", column: "title", says: "column title")
     ]
 
     @Test("in a bulk CSV import, for every reason a row is rejected", arguments: csvCases)
@@ -123,30 +124,36 @@ struct RejectedRowsKeepTheirRecord {
     }
 
     static let restCases: [BadRecord] = [
-        BadRecord(name: "a bad date", kind: .academicSessions, pick: { $0["type"] == "gradingPeriod" }, change: { $0["startDate"] = "2026-13-45" },
-                  says: "must be a date"),
-        BadRecord(name: "a start after the end", kind: .academicSessions, pick: { $0["type"] == "gradingPeriod" }, change: { $0["startDate"] = "2031-01-01" },
-                  says: "is after endDate"),
+        BadRecord(
+            name: "a bad date", kind: .academicSessions, pick: { $0["type"] == "gradingPeriod" }, change: { $0["startDate"] = "2026-13-45" },
+            says: "must be a date"),
+        BadRecord(
+            name: "a start after the end", kind: .academicSessions, pick: { $0["type"] == "gradingPeriod" }, change: { $0["startDate"] = "2031-01-01" },
+            says: "is after endDate"),
         BadRecord(name: "a user's role Student", kind: .users, pick: { $0["role"] == "student" }, change: { $0["role"] = "Student" }, says: "role 'Student'"),
-        BadRecord(name: "a NUL character in a name", kind: .users, pick: { $0["role"] == "student" }, change: { $0["givenName"] = "Ana\u{0}" }, says: "NUL character"),
+        BadRecord(
+            name: "a NUL character in a name", kind: .users, pick: { $0["role"] == "student" }, change: { $0["givenName"] = "Ana\u{0}" }, says: "NUL character"),
         BadRecord(name: "an enrollment's role Student", kind: .enrollments, pick: { _ in true }, change: { $0["role"] = "Student" }, says: "role 'Student'"),
         BadRecord(name: "primary=yes", kind: .enrollments, pick: { _ in true }, change: { $0["primary"] = "yes" }, says: "true or false"),
         BadRecord(name: "an empty role", kind: .enrollments, pick: { _ in true }, change: { $0["role"] = "" }, says: "enrollment.role: is required"),
         BadRecord(name: "an unknown status", kind: .users, pick: { _ in true }, change: { $0["status"] = "deleted" }, says: "must be active or tobedeleted"),
-        BadRecord(name: "status TobeDeleted", kind: .enrollments, pick: { _ in true }, change: { $0["status"] = "TobeDeleted" },
-                  says: "must be active or tobedeleted"),
+        BadRecord(
+            name: "status TobeDeleted", kind: .enrollments, pick: { _ in true }, change: { $0["status"] = "TobeDeleted" },
+            says: "must be active or tobedeleted"),
         BadRecord(name: "an empty username", kind: .users, pick: { _ in true }, change: { $0["username"] = "" }, says: "user.username: must not be empty"),
         BadRecord(name: "no orgs", kind: .users, pick: { _ in true }, change: { $0["orgs"] = .array([]) }, says: "user.orgs: is required"),
         BadRecord(name: "no familyName", kind: .users, pick: { _ in true }, change: { $0["familyName"] = nil }, says: "user.familyName: is required"),
         BadRecord(name: "no enabledUser", kind: .users, pick: { _ in true }, change: { $0["enabledUser"] = nil }, says: "user.enabledUser: is required"),
         BadRecord(name: "an org type outside 1.1", kind: .orgs, pick: { $0["type"] == "school" }, change: { $0["type"] = "galaxy" }, says: "type 'galaxy'"),
-        BadRecord(name: "a session with no schoolYear", kind: .academicSessions, pick: { _ in true }, change: { $0["schoolYear"] = nil },
-                  says: "academicSession.schoolYear: is required"),
+        BadRecord(
+            name: "a session with no schoolYear", kind: .academicSessions, pick: { _ in true }, change: { $0["schoolYear"] = nil },
+            says: "academicSession.schoolYear: is required"),
         BadRecord(name: "a class with no terms", kind: .classes, pick: { _ in true }, change: { $0["terms"] = .array([]) }, says: "class.terms: is required"),
         BadRecord(name: "a class with no course", kind: .classes, pick: { _ in true }, change: { $0["course"] = nil }, says: "class.course: is required"),
         BadRecord(name: "a course with no org", kind: .courses, pick: { _ in true }, change: { $0["org"] = nil }, says: "course.org: is required"),
-        BadRecord(name: "a category with an empty title", kind: .categories, pick: { _ in true }, change: { $0["title"] = "" },
-                  says: "category.title: must not be empty"),
+        BadRecord(
+            name: "a category with an empty title", kind: .categories, pick: { _ in true }, change: { $0["title"] = "" },
+            says: "category.title: must not be empty")
     ]
 
     static func collection(_ kind: RecordKind) -> RosterCollection { Expected.kinds.first { $0.1 == kind }!.0 }
@@ -205,7 +212,9 @@ struct RejectedRowsKeepTheirRecord {
                 await #expect(throws: RosterPullError.self) { _ = try await importer.pull(connection: conn.settings, client: dying, forceFull: true) }
                 let cursor = try store.cursor(connection: "district", collection: .users)
                 #expect(cursor.activeMode == "full")
-                #expect(cursor.activeOffset >= 40, "the pull died past the first pages of users, so the resume (one page back) does not read the victim again: offset \(cursor.activeOffset)")
+                #expect(
+                    cursor.activeOffset >= 40,
+                    "the pull died past the first pages of users, so the resume (one page back) does not read the victim again: offset \(cursor.activeOffset)")
 
                 let report = try await importer.pull(connection: conn.settings, client: ClientFactory.client(for: conn, clock: clock), forceFull: true)
                 #expect(report.resumed)

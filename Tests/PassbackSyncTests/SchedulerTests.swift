@@ -19,7 +19,8 @@ struct SchedulerTests {
                 let store = ScheduleStore(db)
                 let chicago = "America/Chicago"
                 // Monday 12:00 in Chicago (18:00 UTC), saved 24.5 hours before that window opens.
-                try store.saveTeacherSchedule(WeeklySchedule(weekday: 2, startMinute: 12 * 60, timeZone: chicago), classIDs: [f.classID], teacher: "t", at: clock.now)
+                try store.saveTeacherSchedule(
+                    WeeklySchedule(weekday: 2, startMinute: 12 * 60, timeZone: chicago), classIDs: [f.classID], teacher: "t", at: clock.now)
 
                 var runs: [(at: Date, id: Int64)] = []
                 var editedDuringRun = false
@@ -28,26 +29,31 @@ struct SchedulerTests {
                     let now = clock.now
                     if now == DateTime.parse("2026-11-24T12:00:00Z")! {
                         // Tuesday: move it to Wednesday 12:00 Chicago; in force from Wednesday 12:00 UTC.
-                        try store.saveTeacherSchedule(WeeklySchedule(weekday: 4, startMinute: 12 * 60, timeZone: chicago), classIDs: [f.classID], teacher: "t", at: now)
+                        try store.saveTeacherSchedule(
+                            WeeklySchedule(weekday: 4, startMinute: 12 * 60, timeZone: chicago), classIDs: [f.classID], teacher: "t", at: now)
                     }
                     if now == DateTime.parse("2026-11-25T00:00:00Z")! {
                         // Wednesday 00:00 UTC: a change to Friday, saved less than 24 hours before Wednesday's window, must not stop it.
-                        try store.saveTeacherSchedule(WeeklySchedule(weekday: 6, startMinute: 12 * 60, timeZone: chicago), classIDs: [f.classID], teacher: "t", at: now)
+                        try store.saveTeacherSchedule(
+                            WeeklySchedule(weekday: 6, startMinute: 12 * 60, timeZone: chicago), classIDs: [f.classID], teacher: "t", at: now)
                     }
                     for id in try scheduler.tick() {
                         runs.append((now, id))
                         #expect(try scheduler.tick().isEmpty, "a second tick in the same window starts nothing")
                         if !editedDuringRun {
                             // A teacher edits a grade while the run is sending.
-                            try f.lms.recordGrade(materialID: f.materialID(1), studentSourcedId: f.students[2], score: 17, exception: nil, comment: nil, at: now)
+                            try f.lms.recordGrade(
+                                materialID: f.materialID(1), studentSourcedId: f.students[2], score: 17, exception: nil, comment: nil, at: now)
                             editedDuringRun = true
                         }
                         try await f.worker().drain()
                     }
                     clock.advance(by: 10 * 60)
                 }
-                let windows: [(String, String)] = [("2026-11-23T18:00:00Z", "2026-11-23T21:00:00Z"), ("2026-11-25T18:00:00Z", "2026-11-25T21:00:00Z"),
-                                                   ("2026-11-27T18:00:00Z", "2026-11-27T21:00:00Z")]
+                let windows: [(String, String)] = [
+                    ("2026-11-23T18:00:00Z", "2026-11-23T21:00:00Z"), ("2026-11-25T18:00:00Z", "2026-11-25T21:00:00Z"),
+                    ("2026-11-27T18:00:00Z", "2026-11-27T21:00:00Z")
+                ]
                 #expect(runs.count == 3, "Monday, Wednesday and Friday: \(runs.map { DateTime.format($0.at) })")
                 for (run, window) in zip(runs, windows) {
                     #expect(run.at >= DateTime.parse(window.0)!)
@@ -77,8 +83,9 @@ struct SchedulerTests {
                 let district = try #require(running.sandbox.data.all(.orgs).first { $0["type"] == "district" })["sourcedId"]!.stringValue!
                 let store = ScheduleStore(db)
                 // Tuesday 00:00 UTC: the first window after the 24-hour delay.
-                try store.saveDefaultSchedule(WeeklySchedule(weekday: 3, startMinute: 0, timeZone: "UTC"), connection: "district", org: district,
-                                              savedBy: "admin", at: clock.now)
+                try store.saveDefaultSchedule(
+                    WeeklySchedule(weekday: 3, startMinute: 0, timeZone: "UTC"), connection: "district", org: district,
+                    savedBy: "admin", at: clock.now)
                 #expect(try store.scheduledSections().map(\.classID) == [f.classID])
                 let scheduler = SyncScheduler(database: db, planner: f.planner(), clock: clock)
                 var started: [Int64] = []
@@ -102,8 +109,9 @@ struct SchedulerTests {
             try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 30, classes: 1, studentsPerClass: 30) }, clock: clock) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 1, clock: clock)
                 let store = ScheduleStore(db)
-                try store.saveTeacherSchedule(WeeklySchedule(weekday: 2, startMinute: 12 * 60, timeZone: "America/Chicago"), classIDs: [f.classID],
-                                              teacher: "t", at: clock.now)
+                try store.saveTeacherSchedule(
+                    WeeklySchedule(weekday: 2, startMinute: 12 * 60, timeZone: "America/Chicago"), classIDs: [f.classID],
+                    teacher: "t", at: clock.now)
                 clock.set(DateTime.parse("2026-11-23T18:00:00Z")!)
                 let window = try #require(ScheduleRules.window(try store.scheduledSections()[0].versions, containing: clock.now))
                 // A process claims the window and dies before the run starts.
@@ -121,11 +129,14 @@ struct SchedulerTests {
     func allMyCourses() async throws {
         let clock = ManualWallClock(DateTime.parse("2026-11-22T17:30:00Z")!)
         try await withDatabase { db in
-            try await withRunningSandbox({ $0.plan = DistrictPlan(schools: 1, students: 90, classes: 6, studentsPerClass: 15, classesPerTeacher: 3) },
-                                         clock: clock) { running in
+            try await withRunningSandbox(
+                { $0.plan = DistrictPlan(schools: 1, students: 90, classes: 6, studentsPerClass: 15, classesPerTeacher: 3) },
+                clock: clock
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 1, clock: clock)
                 let data = running.sandbox.data
-                let teacher = try #require(data.all(.enrollments).first { $0["role"] == "teacher" && $0["class"]?.objectValue?["sourcedId"]?.stringValue == f.section })?["user"]?
+                let teacher = try #require(
+                    data.all(.enrollments).first { $0["role"] == "teacher" && $0["class"]?.objectValue?["sourcedId"]?.stringValue == f.section })?["user"]?
                     .objectValue?["sourcedId"]?.stringValue
                 let theirs = data.all(.enrollments).filter { $0["role"] == "teacher" && $0["user"]?.objectValue?["sourcedId"]?.stringValue == teacher }
                     .compactMap { $0["class"]?.objectValue?["sourcedId"]?.stringValue }
@@ -135,8 +146,9 @@ struct SchedulerTests {
                     try f.lms.upsertCourse(connection: "district", lmsID: "course-\(i)", title: "Course \(i)", sectionSourcedIds: [cls], at: clock.now)
                 }
                 let store = ScheduleStore(db)
-                let saved = try store.saveTeacherScheduleForAllCourses(WeeklySchedule(weekday: 3, startMinute: 600, timeZone: "UTC"), connection: "district",
-                                                                       teacher: try #require(teacher), at: clock.now)
+                let saved = try store.saveTeacherScheduleForAllCourses(
+                    WeeklySchedule(weekday: 3, startMinute: 600, timeZone: "UTC"), connection: "district",
+                    teacher: try #require(teacher), at: clock.now)
                 let expected = try theirs.map { try #require(try f.lms.classID(connection: "district", sourcedId: $0)) }.sorted()
                 #expect(saved == expected)
                 #expect(try store.scheduledSections().map(\.classID).sorted() == expected)

@@ -29,7 +29,9 @@ struct SendChangesTests {
         return run
     }
 
-    func lineItemID(_ f: EngineFixture, _ i: Int) -> String { SourcedIDs.lineItem(connection: "district", materialLmsID: "m-\(i)", sectionSourcedId: f.section) }
+    func lineItemID(_ f: EngineFixture, _ i: Int) -> String {
+        SourcedIDs.lineItem(connection: "district", materialLmsID: "m-\(i)", sectionSourcedId: f.section)
+    }
     func resultID(_ f: EngineFixture, _ i: Int, _ student: String) -> String {
         SourcedIDs.result(lineItemSourcedId: lineItemID(f, i), studentSourcedId: student)
     }
@@ -54,8 +56,11 @@ struct SendChangesTests {
 
                 // A rename is one PUT too: the lineItem, not its results.
                 let before2 = Self.puts(running)
-                try f.lms.upsertMaterial(courseID: f.courseID, .init(lmsID: "m-2", title: "Renamed", dueAt: EngineFixture.dueDate(2), categoryLmsID: "lc-2",
-                                                                     maxPoints: 20), at: Date())
+                try f.lms.upsertMaterial(
+                    courseID: f.courseID,
+                    .init(
+                        lmsID: "m-2", title: "Renamed", dueAt: EngineFixture.dueDate(2), categoryLmsID: "lc-2",
+                        maxPoints: 20), at: Date())
                 _ = try await syncChanges(f)
                 #expect(Self.diff(before2, Self.puts(running)) == ["lineItems/\(lineItemID(f, 2))": 1])
                 #expect(try f.statuses().allSatisfy { $0 == .successful })
@@ -67,7 +72,11 @@ struct SendChangesTests {
     func refusedResultNotResent() async throws {
         try await withDatabase { db in
             // The SIS takes comments of 5 characters at most; the fixture comments student 0's grade ("Well done").
-            try await withRunningSandbox({ Self.small(&$0); $0.quirks.commentLimit = 5 }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox(
+                {
+                    Self.small(&$0); $0.quirks.commentLimit = 5
+                }, clock: ManualWallClock(start)
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 _ = try await syncChanges(f)
                 #expect(f.sisResults().count == 2 * 29, "every result but the refused ones")
@@ -96,7 +105,11 @@ struct SendChangesTests {
     @Test("a lineItem the SIS refused is not sent again unchanged; it goes again when the teacher syncs it on purpose, and once its content changes")
     func refusedLineItem() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ Self.small(&$0); $0.quirks.titleLimit = 50 }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox(
+                {
+                    Self.small(&$0); $0.quirks.titleLimit = 50
+                }, clock: ManualWallClock(start)
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 1)
                 try f.addMaterial(1, title: String(repeating: "Very long title ", count: 4))
                 let key = "lineItems/\(lineItemID(f, 1))"
@@ -125,8 +138,11 @@ struct SendChangesTests {
                 #expect(Self.diff(before, Self.puts(running)) == [key: 1], "sent once more, refused again, its results wait")
 
                 // A shorter title: sent, accepted, and the results follow.
-                try f.lms.upsertMaterial(courseID: f.courseID, .init(lmsID: "m-1", title: "Short", dueAt: EngineFixture.dueDate(1), categoryLmsID: "lc-1",
-                                                                     maxPoints: 20), at: Date())
+                try f.lms.upsertMaterial(
+                    courseID: f.courseID,
+                    .init(
+                        lmsID: "m-1", title: "Short", dueAt: EngineFixture.dueDate(1), categoryLmsID: "lc-1",
+                        maxPoints: 20), at: Date())
                 _ = try await syncChanges(f)
                 #expect(Self.puts(running)[key] == 3)
                 #expect(running.sandbox.data.record(.lineItems, lineItemID(f, 1))?["title"] == "Short")

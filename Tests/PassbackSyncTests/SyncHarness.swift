@@ -1,6 +1,7 @@
 import Foundation
 import OneRoster
 import OneRosterSandbox
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import PassbackSync
@@ -16,8 +17,10 @@ func withDatabase<R>(_ body: (PassbackDatabase) async throws -> R) async throws 
 }
 
 /// A sandbox on a free loopback port, stopped after `body`.
-func withRunningSandbox<R>(_ configure: (inout SandboxConfiguration) -> Void = { _ in }, clock: ManualWallClock,
-                           _ body: (RunningSandbox) async throws -> R) async throws -> R {
+func withRunningSandbox<R>(
+    _ configure: (inout SandboxConfiguration) -> Void = { _ in }, clock: ManualWallClock,
+    _ body: (RunningSandbox) async throws -> R
+) async throws -> R {
     var configuration = SandboxConfiguration()
     configure(&configuration)
     let running = try await Sandbox(configuration: configuration, clock: clock).start()
@@ -33,8 +36,9 @@ func withRunningSandbox<R>(_ configure: (inout SandboxConfiguration) -> Void = {
 
 func settings(for running: RunningSandbox, id: String = "district", pageSize: Int = 40) -> PassbackConfiguration.Connection {
     let auth = running.sandbox.configuration.auth
-    return .init(settings: ConnectionSettings(id: id, baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, pageSize: pageSize),
-                 secret: auth.clientSecret)
+    return .init(
+        settings: ConnectionSettings(id: id, baseURL: running.baseURL, auth: .oauth2, clientID: auth.clientID, pageSize: pageSize),
+        secret: auth.clientSecret)
 }
 
 /// A transport that stops working after `limit` requests, as if the process had died there.
@@ -79,28 +83,38 @@ enum Expected {
             var f: [String: String?] = [
                 "sourced_id": s(o, "sourcedId"), "status": s(o, "status") == "tobedeleted" ? "tobedeleted" : "active",
                 "date_last_modified": s(o, "dateLastModified").flatMap(DateTime.parse).map(Timestamp.text),
-                "metadata": o["metadata"].map { $0.jsonText },
+                "metadata": o["metadata"].map { $0.jsonText }
             ]
             switch kind {
             case .orgs:
                 f.merge(["name": s(o, "name"), "type": s(o, "type"), "identifier": s(o, "identifier"), "parent_sourced_id": o.ref("parent")]) { $1 }
             case .academicSessions:
-                f.merge(["title": s(o, "title"), "type": s(o, "type"), "start_date": s(o, "startDate"), "end_date": s(o, "endDate"),
-                         "parent_sourced_id": o.ref("parent"), "school_year": s(o, "schoolYear")]) { $1 }
+                f.merge([
+                    "title": s(o, "title"), "type": s(o, "type"), "start_date": s(o, "startDate"), "end_date": s(o, "endDate"),
+                    "parent_sourced_id": o.ref("parent"), "school_year": s(o, "schoolYear")
+                ]) { $1 }
             case .courses:
-                f.merge(["title": s(o, "title"), "course_code": s(o, "courseCode"), "school_year_sourced_id": o.ref("schoolYear"), "org_sourced_id": o.ref("org")]) { $1 }
+                f.merge([
+                    "title": s(o, "title"), "course_code": s(o, "courseCode"), "school_year_sourced_id": o.ref("schoolYear"), "org_sourced_id": o.ref("org")
+                ]) { $1 }
             case .classes:
-                f.merge(["title": s(o, "title"), "class_code": s(o, "classCode"), "class_type": s(o, "classType"), "location": s(o, "location"),
-                         "course_sourced_id": o.ref("course"), "school_sourced_id": o.ref("school"), "children": refs(o, "terms")]) { $1 }
+                f.merge([
+                    "title": s(o, "title"), "class_code": s(o, "classCode"), "class_type": s(o, "classType"), "location": s(o, "location"),
+                    "course_sourced_id": o.ref("course"), "school_sourced_id": o.ref("school"), "children": refs(o, "terms")
+                ]) { $1 }
             case .users:
                 let grades = (o["grades"]?.arrayValue ?? []).compactMap(\.stringValue)
-                f.merge(["username": s(o, "username") ?? "", "given_name": s(o, "givenName") ?? "", "family_name": s(o, "familyName") ?? "",
-                         "middle_name": s(o, "middleName"), "role": s(o, "role"), "identifier": s(o, "identifier"), "email": s(o, "email"),
-                         "enabled": bool(o, "enabledUser") ?? "1", "grades": "[" + grades.map { "\"\($0)\"" }.joined(separator: ",") + "]",
-                         "children": refs(o, "orgs")]) { $1 }
+                f.merge([
+                    "username": s(o, "username") ?? "", "given_name": s(o, "givenName") ?? "", "family_name": s(o, "familyName") ?? "",
+                    "middle_name": s(o, "middleName"), "role": s(o, "role"), "identifier": s(o, "identifier"), "email": s(o, "email"),
+                    "enabled": bool(o, "enabledUser") ?? "1", "grades": "[" + grades.map { "\"\($0)\"" }.joined(separator: ",") + "]",
+                    "children": refs(o, "orgs")
+                ]) { $1 }
             case .enrollments:
-                f.merge(["class_sourced_id": o.ref("class"), "person_sourced_id": o.ref("user"), "school_sourced_id": o.ref("school"),
-                         "role": s(o, "role"), "is_primary": bool(o, "primary"), "begin_date": s(o, "beginDate"), "end_date": s(o, "endDate")]) { $1 }
+                f.merge([
+                    "class_sourced_id": o.ref("class"), "person_sourced_id": o.ref("user"), "school_sourced_id": o.ref("school"),
+                    "role": s(o, "role"), "is_primary": bool(o, "primary"), "begin_date": s(o, "beginDate"), "end_date": s(o, "endDate")
+                ]) { $1 }
             case .categories:
                 f["title"] = s(o, "title")
             default:
@@ -113,7 +127,6 @@ enum Expected {
 
     static let kinds: [(RosterCollection, RecordKind)] = [
         (.orgs, .orgs), (.academicSessions, .academicSessions), (.courses, .courses), (.classes, .classes), (.users, .users),
-        (.enrollments, .enrollments), (.categories, .categories),
+        (.enrollments, .enrollments), (.categories, .categories)
     ]
 }
-

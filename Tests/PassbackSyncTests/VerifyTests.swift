@@ -19,7 +19,9 @@ struct VerifyTests {
         try await f.worker(verifyWrites: verifyWrites).drain()
     }
 
-    func lineItemID(_ f: EngineFixture, _ i: Int) -> String { SourcedIDs.lineItem(connection: "district", materialLmsID: "m-\(i)", sectionSourcedId: f.section) }
+    func lineItemID(_ f: EngineFixture, _ i: Int) -> String {
+        SourcedIDs.lineItem(connection: "district", materialLmsID: "m-\(i)", sectionSourcedId: f.section)
+    }
     func resultID(_ f: EngineFixture, _ i: Int, _ student: String) -> String {
         SourcedIDs.result(lineItemSourcedId: lineItemID(f, i), studentSourcedId: student)
     }
@@ -31,7 +33,11 @@ struct VerifyTests {
     @Test("verifyWrites on, a SIS that answers 200 but keeps title and comment: UPDATES_AVAILABLE with SIS_DIFFERS naming each field, sent vs held")
     func verifyWritesFlagsIgnoredFields() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ Self.small(&$0); $0.quirks.ignorePutFields = ["title", "comment"] }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox(
+                {
+                    Self.small(&$0); $0.quirks.ignorePutFields = ["title", "comment"]
+                }, clock: ManualWallClock(start)
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 try await syncChanges(f, verifyWrites: true)
                 #expect(f.sisResults().count == 2 * 30, "every write was accepted")
@@ -51,7 +57,9 @@ struct VerifyTests {
                 let before = running.sandbox.data.writeStats.putRequestsByRecord
                 try await syncChanges(f, verifyWrites: true)
                 let after = running.sandbox.data.writeStats.putRequestsByRecord
-                #expect(Set(SendChangesTests.diff(before, after).keys) == Set((0..<2).flatMap { ["lineItems/\(lineItemID(f, $0))", "results/\(resultID(f, $0, f.students[0]))"] }))
+                #expect(
+                    Set(SendChangesTests.diff(before, after).keys)
+                        == Set((0..<2).flatMap { ["lineItems/\(lineItemID(f, $0))", "results/\(resultID(f, $0, f.students[0]))"] }))
                 #expect(try f.statuses().allSatisfy { $0 == .updatesAvailable })
             }
         }
@@ -60,7 +68,11 @@ struct VerifyTests {
     @Test("verifyWrites off (the default), the same SIS: SUCCESSFUL, nothing read back")
     func verifyWritesOffTrustsThePut() async throws {
         try await withDatabase { db in
-            try await withRunningSandbox({ Self.small(&$0); $0.quirks.ignorePutFields = ["title", "comment"] }, clock: ManualWallClock(start)) { running in
+            try await withRunningSandbox(
+                {
+                    Self.small(&$0); $0.quirks.ignorePutFields = ["title", "comment"]
+                }, clock: ManualWallClock(start)
+            ) { running in
                 let f = try await EngineFixture.make(database: db, running: running, materials: 2)
                 try await syncChanges(f)
                 #expect(try f.statuses() == [.successful, .successful])
@@ -110,13 +122,15 @@ struct VerifyTests {
                 let f = try await EngineFixture.make(database: db, running: running, materials: 3)
                 try await syncChanges(f)
                 #expect(try f.statuses().allSatisfy { $0 == .successful })
-                let clean = try await SectionVerifier(database: db).verify(classID: f.classID, client: ClientFactory.client(for: f.connection, clock: f.clock),
-                                                                           requestsPerMinute: 60_000, concurrency: 4)
+                let clean = try await SectionVerifier(database: db).verify(
+                    classID: f.classID, client: ClientFactory.client(for: f.connection, clock: f.clock),
+                    requestsPerMinute: 60_000, concurrency: 4)
                 #expect(clean.checked == 3 + 3 * 30 && clean.differing.isEmpty && clean.unreadable == 0)
 
                 let (id, sent) = try editScoreInSIS(f, running)
-                let report = try await SectionVerifier(database: db).verify(classID: f.classID, client: ClientFactory.client(for: f.connection, clock: f.clock),
-                                                                            requestsPerMinute: 60_000, concurrency: 4)
+                let report = try await SectionVerifier(database: db).verify(
+                    classID: f.classID, client: ClientFactory.client(for: f.connection, clock: f.clock),
+                    requestsPerMinute: 60_000, concurrency: 4)
                 #expect(report.checked == 3 + 3 * 30)
                 #expect(report.differing.count == 1)
                 try expectDriftFlagged(f, sent: sent)
@@ -147,8 +161,9 @@ struct VerifyTests {
                 try expectDriftFlagged(f, sent: sent)
                 try await expectRewritten(f, running, id: id, sent: sent)
 
-                let unknown = try await runPassback(["verify", "--config", config, "--database", db.path, "--connection", "district", "--section", "nope"],
-                                                    environment: env)
+                let unknown = try await runPassback(
+                    ["verify", "--config", config, "--database", db.path, "--connection", "district", "--section", "nope"],
+                    environment: env)
                 #expect(unknown.status != 0 && unknown.err.contains("no section 'nope'"), "\(unknown.err)")
             }
         }

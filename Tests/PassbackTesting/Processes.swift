@@ -15,7 +15,7 @@ public func packageRoot() -> URL {
 public func builtBinary(_ name: String) throws -> URL {
     let candidates = [
         URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appending(path: name),
-        packageRoot().appending(path: ".build/debug/\(name)"),
+        packageRoot().appending(path: ".build/debug/\(name)")
     ]
     guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
         throw ProcessFailure("\(name) was not built next to the tests (looked in \(candidates.map(\.path)))")
@@ -127,6 +127,7 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
         }
         try await Task.sleep(for: .milliseconds(20))
     }
-    return ProcessResult(status: p.terminationStatus, out: String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self),
-                         err: String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self))
+    return ProcessResult(
+        status: p.terminationStatus, out: String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self),
+        err: String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self))
 }

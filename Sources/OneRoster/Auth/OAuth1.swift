@@ -47,7 +47,7 @@ public struct OAuth1Signer: RequestAuthorizer {
             ("oauth_nonce", nonce()),
             ("oauth_signature_method", method.rawValue),
             ("oauth_timestamp", String(Int(clock.now.timeIntervalSince1970))),
-            ("oauth_version", "1.0"),
+            ("oauth_version", "1.0")
         ]
         let query = url.query(percentEncoded: true).flatMap { PercentEncoding.parseQuery($0) } ?? []
         let base = OAuth1Signature.baseString(method: httpMethod, url: url, parameters: query + oauth)
@@ -66,7 +66,8 @@ public enum OAuth1Signature {
     /// percent-encoded and joined by `&`. `parameters` are decoded name/value pairs (query and
     /// `oauth_*`, without `oauth_signature`).
     public static func baseString(method: String, url: URL, parameters: [(String, String)]) -> String {
-        let encoded: [(String, String)] = parameters
+        let encoded: [(String, String)] =
+            parameters
             .filter { $0.0 != "oauth_signature" }
             .map { (PercentEncoding.encode($0.0), PercentEncoding.encode($0.1)) }
         let sorted = encoded.sorted { (a: (String, String), b: (String, String)) -> Bool in

@@ -13,7 +13,7 @@ public enum OneRosterScope {
     /// Every scope, for a client that rosters and writes grades.
     public static let all = [
         rosterCoreReadonly, rosterReadonly, rosterDemographicsReadonly, resourceReadonly, gradebookReadonly,
-        gradebookCreatePut, gradebookDelete,
+        gradebookCreatePut, gradebookDelete
     ]
 }
 
@@ -146,7 +146,7 @@ public actor OAuth2ClientCredentials: RequestAuthorizer {
             method: "POST", url: c.tokenURL,
             headers: [
                 "Authorization": "Basic \(basic)", "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/json",
+                "Accept": "application/json"
             ],
             body: Data(PercentEncoding.query(form).utf8))
         let operation = "POST \(c.tokenURL.path) (OAuth 2 token)"
@@ -178,8 +178,9 @@ public actor OAuth2ClientCredentials: RequestAuthorizer {
         }
         let cookies = Self.cookieHeader(fromSetCookie: response.headers.values("Set-Cookie"))
         let expiresAt = sentAt.addingTimeInterval(lifetime)
-        return Token(accessToken: access, expiresAt: expiresAt,
-                     refreshAt: expiresAt.addingTimeInterval(-c.refreshMargin.margin(forLifetime: lifetime)), cookies: cookies)
+        return Token(
+            accessToken: access, expiresAt: expiresAt,
+            refreshAt: expiresAt.addingTimeInterval(-c.refreshMargin.margin(forLifetime: lifetime)), cookies: cookies)
     }
 
     /// Builds a `Cookie` header from `Set-Cookie` lines (which some stacks fold into one,

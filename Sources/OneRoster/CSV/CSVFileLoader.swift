@@ -139,7 +139,8 @@ struct CSVFileLoader<T: CSVRecord> {
     private mutating func load(_ row: CSVParser.Row) {
         guard let bindings else { return }
         let fields = row.fields
-        let sourcedId = fields.indices.contains(sourcedIdIndex) && !fields[sourcedIdIndex].isEmpty
+        let sourcedId =
+            fields.indices.contains(sourcedIdIndex) && !fields[sourcedIdIndex].isEmpty
             ? fields[sourcedIdIndex] : nil
         func issue(_ column: String?, _ message: String) {
             issues.append(CSVRowIssue(file: fileName, line: row.line, column: column, sourcedId: sourcedId, message: message))

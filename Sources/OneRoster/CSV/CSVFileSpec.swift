@@ -52,7 +52,7 @@ struct CSVFileSpec: Sendable {
     /// The files this library reads and writes, in the order the writer puts them in the zip.
     static let all: [CSVFileSpec] = [
         Org.csvSpec, AcademicSession.csvSpec, Course.csvSpec, Class.csvSpec, User.csvSpec, Enrollment.csvSpec,
-        Demographics.csvSpec, Category.csvSpec, LineItem.csvSpec, GradebookResult.csvSpec,
+        Demographics.csvSpec, Category.csvSpec, LineItem.csvSpec, GradebookResult.csvSpec
     ]
 
     /// Files of the 1.1 binding that this library does not read (resources); a manifest may list
@@ -64,7 +64,7 @@ struct CSVFileSpec: Sendable {
     static let oneRoster12Columns: Set<String> = [
         "userMasterIdentifier", "preferredGivenName", "preferredFirstName", "preferredMiddleName",
         "preferredFamilyName", "preferredLastName", "primaryOrgSourcedId", "pronouns", "scoreScaleSourcedId",
-        "textScore", "learningObjectiveSet", "inProgress", "incomplete", "late", "missing",
+        "textScore", "learningObjectiveSet", "inProgress", "incomplete", "late", "missing"
     ]
 }
 
@@ -80,7 +80,7 @@ extension Org: CSVRecord {
         "orgs",
         [
             CSVColumn("name"), CSVColumn("type"), CSVColumn("identifier"),
-            CSVColumn("parentSourcedId", .reference, key: "parent"),
+            CSVColumn("parentSourcedId", .reference, key: "parent")
         ])
 }
 
@@ -89,7 +89,7 @@ extension AcademicSession: CSVRecord {
         "academicSessions",
         [
             CSVColumn("title"), CSVColumn("type"), CSVColumn("startDate"), CSVColumn("endDate"),
-            CSVColumn("parentSourcedId", .reference, key: "parent"), CSVColumn("schoolYear"),
+            CSVColumn("parentSourcedId", .reference, key: "parent"), CSVColumn("schoolYear")
         ])
 }
 
@@ -99,7 +99,7 @@ extension Course: CSVRecord {
         [
             CSVColumn("schoolYearSourcedId", .reference, key: "schoolYear"), CSVColumn("title"),
             CSVColumn("courseCode"), CSVColumn("grades", .list), CSVColumn("orgSourcedId", .reference, key: "org"),
-            CSVColumn("subjects", .list), CSVColumn("subjectCodes", .list),
+            CSVColumn("subjects", .list), CSVColumn("subjectCodes", .list)
         ])
 }
 
@@ -111,7 +111,7 @@ extension Class: CSVRecord {
             CSVColumn("classCode"), CSVColumn("classType"), CSVColumn("location"),
             CSVColumn("schoolSourcedId", .reference, key: "school"),
             CSVColumn("termSourcedIds", .references, key: "terms"), CSVColumn("subjects", .list),
-            CSVColumn("subjectCodes", .list), CSVColumn("periods", .list),
+            CSVColumn("subjectCodes", .list), CSVColumn("periods", .list)
         ])
 }
 
@@ -124,7 +124,7 @@ extension User: CSVRecord {
             CSVColumn("middleName"), CSVColumn("identifier"), CSVColumn("email"), CSVColumn("sms"),
             CSVColumn("phone"), CSVColumn("agentSourcedIds", .references, key: "agents"), CSVColumn("grades", .list),
             // Not modelled: kept in the user's unknown fields under "password".
-            CSVColumn("password"),
+            CSVColumn("password")
         ])
 }
 
@@ -135,7 +135,7 @@ extension Enrollment: CSVRecord {
             CSVColumn("classSourcedId", .reference, key: "class"),
             CSVColumn("schoolSourcedId", .reference, key: "school"),
             CSVColumn("userSourcedId", .reference, key: "user"), CSVColumn("role"), CSVColumn("primary"),
-            CSVColumn("beginDate"), CSVColumn("endDate"),
+            CSVColumn("beginDate"), CSVColumn("endDate")
         ])
 }
 
@@ -147,7 +147,7 @@ extension Demographics: CSVRecord {
             CSVColumn("blackOrAfricanAmerican"), CSVColumn("nativeHawaiianOrOtherPacificIslander"),
             CSVColumn("white"), CSVColumn("demographicRaceTwoOrMoreRaces"), CSVColumn("hispanicOrLatinoEthnicity"),
             CSVColumn("countryOfBirthCode"), CSVColumn("stateOfBirthAbbreviation"), CSVColumn("cityOfBirth"),
-            CSVColumn("publicSchoolResidenceStatus"),
+            CSVColumn("publicSchoolResidenceStatus")
         ])
 }
 
@@ -163,7 +163,7 @@ extension LineItem: CSVRecord {
             CSVColumn("classSourcedId", .reference, key: "class"),
             CSVColumn("categorySourcedId", .reference, key: "category"),
             CSVColumn("gradingPeriodSourcedId", .reference, key: "gradingPeriod"), CSVColumn("resultValueMin"),
-            CSVColumn("resultValueMax"),
+            CSVColumn("resultValueMax")
         ])
 }
 
@@ -173,6 +173,6 @@ extension GradebookResult: CSVRecord {
         [
             CSVColumn("lineItemSourcedId", .reference, key: "lineItem"),
             CSVColumn("studentSourcedId", .reference, key: "student"), CSVColumn("scoreStatus"), CSVColumn("score"),
-            CSVColumn("scoreDate"), CSVColumn("comment"),
+            CSVColumn("scoreDate"), CSVColumn("comment")
         ])
 }

@@ -23,8 +23,10 @@ public struct CSVLimits: Sendable, Hashable {
     /// file, such as a manifest, may compress far better without harm.
     public var ratioCheckAfterBytes: Int64
 
-    public init(maxFieldBytes: Int = 256 * 1024, maxRowBytes: Int = 1024 * 1024, maxEntryBytes: Int64 = 4 << 30,
-                maxCompressionRatio: Int = 100, ratioCheckAfterBytes: Int64 = 1 << 20) {
+    public init(
+        maxFieldBytes: Int = 256 * 1024, maxRowBytes: Int = 1024 * 1024, maxEntryBytes: Int64 = 4 << 30,
+        maxCompressionRatio: Int = 100, ratioCheckAfterBytes: Int64 = 1 << 20
+    ) {
         self.maxFieldBytes = maxFieldBytes
         self.maxRowBytes = maxRowBytes
         self.maxEntryBytes = maxEntryBytes

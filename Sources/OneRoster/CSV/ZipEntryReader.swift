@@ -35,15 +35,18 @@ struct ZipEntryReader {
     /// (``Refused``) once it is larger or inflates further than `limits` allow: first by the
     /// sizes the central directory declares, then by the bytes that actually come out, since
     /// declared sizes can lie.
-    func stream(_ entry: Entry, localHeaderOffset: UInt64, bufferSize: Int, limits: CSVLimits = .standard,
-                into consumer: (Data) throws -> Void) throws {
+    func stream(
+        _ entry: Entry, localHeaderOffset: UInt64, bufferSize: Int, limits: CSVLimits = .standard,
+        into consumer: (Data) throws -> Void
+    ) throws {
         let ratio = UInt64(max(1, limits.maxCompressionRatio))
         func tooLarge(_ bytes: UInt64) -> Refused {
             Refused(description: "inflates to more than \(limits.maxEntryBytes) bytes (\(bytes) or more), the most one file may hold (csv.maxEntryBytes)")
         }
         func tooCompressed(_ bytes: UInt64, from compressed: UInt64) -> Refused {
-            Refused(description: "inflates to more than \(ratio) times its size in the zip (\(bytes) bytes from \(compressed)); "
-                + "no roster export compresses like that, so it is refused as a likely zip bomb (csv.maxCompressionRatio)")
+            Refused(
+                description: "inflates to more than \(ratio) times its size in the zip (\(bytes) bytes from \(compressed)); "
+                    + "no roster export compresses like that, so it is refused as a likely zip bomb (csv.maxCompressionRatio)")
         }
         let declared = entry.uncompressedSize
         if declared > UInt64(max(0, limits.maxEntryBytes)) { throw tooLarge(declared) }
@@ -87,15 +90,17 @@ struct ZipEntryReader {
                 }
                 try consumer(chunk)
             }
-            checksum = try Data.decompress(size: Int64(size), bufferSize: bufferSize, skipCRC32: false, provider: { _, chunkSize in
-                // Past the entry's last byte there is nothing more to give: the stream did not end.
-                guard position < end else { throw Damaged(description: "an entry's deflate stream does not end within its bytes") }
-                var chunk = try read(at: position, count: Int(min(UInt64(chunkSize), end - position)))
-                guard !chunk.isEmpty else { throw Damaged(description: "an entry ends early") }
-                position += UInt64(chunk.count)
-                if chunk.count < chunkSize { chunk.append(Data(count: chunkSize - chunk.count)) }
-                return chunk
-            }, consumer: guarded)
+            checksum = try Data.decompress(
+                size: Int64(size), bufferSize: bufferSize, skipCRC32: false,
+                provider: { _, chunkSize in
+                    // Past the entry's last byte there is nothing more to give: the stream did not end.
+                    guard position < end else { throw Damaged(description: "an entry's deflate stream does not end within its bytes") }
+                    var chunk = try read(at: position, count: Int(min(UInt64(chunkSize), end - position)))
+                    guard !chunk.isEmpty else { throw Damaged(description: "an entry ends early") }
+                    position += UInt64(chunk.count)
+                    if chunk.count < chunkSize { chunk.append(Data(count: chunkSize - chunk.count)) }
+                    return chunk
+                }, consumer: guarded)
         default:
             throw Damaged(description: "an entry uses compression method \(method); only stored and deflate are read")
         }

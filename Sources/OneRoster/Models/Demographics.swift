@@ -8,7 +8,7 @@ public struct Demographics: OneRosterObject {
     /// The race and ethnicity flags of 1.1, each `true`/`false` on the wire.
     public static let flagKeys = [
         "americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander",
-        "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity",
+        "white", "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity"
     ]
     public var sourcedId: String
     public var status: RecordStatus

@@ -3,8 +3,8 @@ import Foundation
 /// A string-valued vocabulary that vendors extend: the known values are named, any other
 /// value is kept as sent instead of failing the whole record.
 public protocol OpenVocabulary: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
-    CustomStringConvertible where RawValue == String
-{
+    CustomStringConvertible
+where RawValue == String {
     init(rawValue: String)
 }
 

@@ -51,8 +51,9 @@ public struct OneRosterClient: Sendable {
         var all: [T] = []
         for try await page in pages(collection, query: query) {
             if let bad = page.rejected.first {
-                throw OneRosterError(kind: .malformedResponse, operation: "GET \(collection.path)",
-                                     bodyExcerpt: "record at offset \(bad.offset): \(bad.reason)")
+                throw OneRosterError(
+                    kind: .malformedResponse, operation: "GET \(collection.path)",
+                    bodyExcerpt: "record at offset \(bad.offset): \(bad.reason)")
             }
             all.append(contentsOf: page.items)
         }

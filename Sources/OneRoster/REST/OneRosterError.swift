@@ -113,7 +113,7 @@ public struct ErrorBody: Sendable, Hashable {
             return fromJSON(v) ?? ErrorBody(description: excerpt(data))
         }
         guard let text = excerpt(data) else { return nil }
-        if text.lowercased().hasPrefix("<") { return ErrorBody(description: nil) }  // an HTML error page says nothing useful
+        if text.lowercased().hasPrefix("<") { return ErrorBody(description: nil) } // an HTML error page says nothing useful
         return ErrorBody(description: text)
     }
 

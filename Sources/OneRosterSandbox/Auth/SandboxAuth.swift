@@ -21,8 +21,10 @@ public struct SandboxAuthConfiguration: Sendable {
     /// OAuth 1.0a: how far a timestamp may run ahead of the server clock.
     public var maxClockSkewAhead: TimeInterval = 300
 
-    public init(mode: SandboxAuthMode, clientID: String = "passback-sandbox", clientSecret: String = "sandbox-secret",
-                tokenLifetime: TimeInterval = 3600, allowedScopes: Set<String> = Set(OneRosterScope.all)) {
+    public init(
+        mode: SandboxAuthMode, clientID: String = "passback-sandbox", clientSecret: String = "sandbox-secret",
+        tokenLifetime: TimeInterval = 3600, allowedScopes: Set<String> = Set(OneRosterScope.all)
+    ) {
         self.mode = mode
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -115,8 +117,10 @@ final class SandboxAuth: Sendable {
         }
         return TokenAnswer(
             status: 200,
-            body: ["access_token": .string(token), "token_type": "bearer", "expires_in": .number(configuration.tokenLifetime),
-                   "scope": .string(scopes.sorted().joined(separator: " "))],
+            body: [
+                "access_token": .string(token), "token_type": "bearer", "expires_in": .number(configuration.tokenLifetime),
+                "scope": .string(scopes.sorted().joined(separator: " "))
+            ],
             cookie: cookie)
     }
 
@@ -145,7 +149,8 @@ final class SandboxAuth: Sendable {
                 throw Denied(status: 401, codeMinor: "unauthorisedrequest", description: "access token expired")
             }
             if quirks.requireAffinityCookie, !(cookie ?? "").contains(issued.cookie) {
-                throw Denied(status: 401, codeMinor: "unauthorisedrequest", description: "session not known on this node (send the cookie from the token response)")
+                throw Denied(
+                    status: 401, codeMinor: "unauthorisedrequest", description: "session not known on this node (send the cookie from the token response)")
             }
             return Grant(scopes: issued.scopes)
         case .oauth1:

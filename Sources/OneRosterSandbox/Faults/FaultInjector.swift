@@ -111,7 +111,7 @@ public final class FaultInjector: Sendable {
                     (r.rateLimit403, .rateLimit403(retryAfter: r.retryAfterSeconds)),
                     (r.serverError, .serverError),
                     (r.unavailable, .unavailable(retryAfter: r.retryAfterSeconds)),
-                    (r.dropConnection, .dropConnection),
+                    (r.dropConnection, .dropConnection)
                 ]
                 for (rate, fault) in table {
                     edge += rate

@@ -43,20 +43,20 @@ public enum HostileExport {
     /// a gibibyte.
     static func deflatedZeros(_ count: Int64) -> Data {
         var w = BitWriter()
-        w.bits(1, 1)  // the last block
-        w.bits(2, 2)  // dynamic Huffman codes
-        w.bits(29, 5)  // 286 literal/length codes
-        w.bits(0, 5)  // 1 distance code
-        w.bits(14, 4)  // 18 code length codes, in the format's order 16 17 18 0 8 7 9 6 10 5 11 4 12 3 13 2 14 1
+        w.bits(1, 1) // the last block
+        w.bits(2, 2) // dynamic Huffman codes
+        w.bits(29, 5) // 286 literal/length codes
+        w.bits(0, 5) // 1 distance code
+        w.bits(14, 4) // 18 code length codes, in the format's order 16 17 18 0 8 7 9 6 10 5 11 4 12 3 13 2 14 1
         for length: UInt32 in [0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2] { w.bits(length, 3) }
         // Code length codes: 2 -> "0", 1 -> "10", 18 -> "11" (18 repeats a zero 11 + 7-bit extra times).
-        w.code(0b0, 1)  // literal 0: length 2
-        w.code(0b11, 2); w.bits(127, 7)  // literals 1...138: none
-        w.code(0b11, 2); w.bits(106, 7)  // literals 139...255: none
-        w.code(0b0, 1)  // end of block (256): length 2
-        w.code(0b11, 2); w.bits(17, 7)  // lengths 257...284: none
-        w.code(0b10, 2)  // length 285 (258 bytes): length 1
-        w.code(0b10, 2)  // distance 1: length 1
+        w.code(0b0, 1) // literal 0: length 2
+        w.code(0b11, 2); w.bits(127, 7) // literals 1...138: none
+        w.code(0b11, 2); w.bits(106, 7) // literals 139...255: none
+        w.code(0b0, 1) // end of block (256): length 2
+        w.code(0b11, 2); w.bits(17, 7) // lengths 257...284: none
+        w.code(0b10, 2) // length 285 (258 bytes): length 1
+        w.code(0b10, 2) // distance 1: length 1
         // Canonical codes: 285 -> "0", literal 0 -> "10", end of block -> "11"; distance 1 -> "0".
         let matches = count / 258
         for _ in 0..<(count - matches * 258) { w.code(0b10, 2) }

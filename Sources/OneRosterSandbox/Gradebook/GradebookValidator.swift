@@ -141,7 +141,8 @@ struct GradebookValidator {
             throw Refusal.invalid("result.comment", "is \(c.count) characters; this SIS accepts at most \(limit)")
         }
         if let existing = data.record(.results, r.sourcedId), existing["metadata"]?.objectValue?["lockedBySIS"] == .bool(true) {
-            throw Refusal(status: 409, codeMinor: "invaliddata", description: "result '\(r.sourcedId)' was entered by hand in the SIS and is locked against API writes")
+            throw Refusal(
+                status: 409, codeMinor: "invaliddata", description: "result '\(r.sourcedId)' was entered by hand in the SIS and is locked against API writes")
         }
         return r.json
     }

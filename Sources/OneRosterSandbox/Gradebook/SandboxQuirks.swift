@@ -43,7 +43,7 @@ public struct SandboxQuirks: Sendable, Hashable {
     public static let names = [
         "title-limit=N", "category-title-limit=N", "due-date-in-grading-period", "derive-grading-period",
         "placeholder-category", "no-delete", "rate-limit-403", "require-scope", "affinity-cookie", "oauth1-sha1-only",
-        "comment-limit=N", "no-total-count", "time-zone=IANA_NAME", "ignore-put-fields=FIELD[+FIELD…]",
+        "comment-limit=N", "no-total-count", "time-zone=IANA_NAME", "ignore-put-fields=FIELD[+FIELD…]"
     ]
 
     /// Parses a comma-separated list such as `title-limit=50,no-delete`.

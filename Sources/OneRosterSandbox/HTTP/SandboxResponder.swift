@@ -43,7 +43,8 @@ struct SandboxResponder: HTTPResponder {
         let publicURL = URL(string: "http://\(authority)\(request.uri.string)")!
         let grant: Grant
         do {
-            grant = try sandbox.auth.authenticate(method: method, url: publicURL, authorization: request.headers[.authorization], cookie: request.headers[.cookie])
+            grant = try sandbox.auth.authenticate(
+                method: method, url: publicURL, authorization: request.headers[.authorization], cookie: request.headers[.cookie])
         } catch {
             return Self.imsx(error.status, error.codeMinor, error.description)
         }
@@ -66,7 +67,8 @@ struct SandboxResponder: HTTPResponder {
                     return Self.imsx(405, "unsupported", "this SIS does not support DELETE")
                 }
                 guard data.delete(resolved.kind, resolved.recordID!) else {
-                    throw Refusal(status: 404, codeMinor: "unknownobject", description: "no \(resolved.kind.singularKey) with sourcedId '\(resolved.recordID!)'")
+                    throw Refusal(
+                        status: 404, codeMinor: "unknownobject", description: "no \(resolved.kind.singularKey) with sourcedId '\(resolved.recordID!)'")
                 }
                 return Response(status: .noContent)
             default:
@@ -123,13 +125,17 @@ struct SandboxResponder: HTTPResponder {
         let cap = sandbox.configuration.maxPageSize
         var limit = 100
         if let l = q["limit"] {
-            guard let n = Int(l), n > 0 else { throw Refusal(status: 400, codeMinor: "invalid_selection_field", description: "limit must be a positive whole number") }
+            guard let n = Int(l), n > 0 else {
+                throw Refusal(status: 400, codeMinor: "invalid_selection_field", description: "limit must be a positive whole number")
+            }
             limit = n
         }
         limit = min(limit, cap)
         var offset = 0
         if let o = q["offset"] {
-            guard let n = Int(o), n >= 0 else { throw Refusal(status: 400, codeMinor: "invalid_selection_field", description: "offset must be a whole number, 0 or more") }
+            guard let n = Int(o), n >= 0 else {
+                throw Refusal(status: 400, codeMinor: "invalid_selection_field", description: "offset must be a whole number, 0 or more")
+            }
             offset = n
         }
         var warnings: [JSONValue] = []
@@ -225,7 +231,7 @@ struct SandboxResponder: HTTPResponder {
     static func statusInfo(major: String, severity: String, minor: String, description: String) -> JSONValue {
         [
             "imsx_codeMajor": .string(major), "imsx_severity": .string(severity), "imsx_description": .string(description),
-            "imsx_CodeMinor": ["imsx_codeMinorField": [["imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": .string(minor)]]],
+            "imsx_CodeMinor": ["imsx_codeMinorField": [["imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": .string(minor)]]]
         ]
     }
 

@@ -34,7 +34,10 @@ public enum RecordKind: String, Sendable, CaseIterable, Hashable {
         case .classes:
             own = ["title", "classCode", "classType", "location", "grades", "subjects", "course", "school", "terms", "subjectCodes", "periods", "resources"]
         case .users:
-            own = ["username", "userIds", "enabledUser", "givenName", "familyName", "middleName", "role", "identifier", "email", "sms", "phone", "agents", "orgs", "grades"]
+            own = [
+                "username", "userIds", "enabledUser", "givenName", "familyName", "middleName", "role", "identifier", "email", "sms", "phone", "agents", "orgs",
+                "grades"
+            ]
         case .enrollments: own = ["user", "class", "school", "role", "primary", "beginDate", "endDate"]
         case .demographics:
             own = Demographics.flagKeys + ["birthDate", "sex", "countryOfBirthCode", "stateOfBirthAbbreviation", "cityOfBirth", "publicSchoolResidenceStatus"]

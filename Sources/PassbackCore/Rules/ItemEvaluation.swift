@@ -55,8 +55,9 @@ public struct ItemEvaluation: Sendable {
             description: description, dueAt: material.dueAt, categorySourcedId: rules.sisCategory?.sourcedId,
             gradingPeriodSourcedId: rules.gradingPeriodSourcedId, resultValueMax: material.maxPoints ?? 100)
         let results = rules.results.map {
-            ResultContent(sourcedId: $0.sourcedId, lineItemSourcedId: lineItem.sourcedId, studentSourcedId: $0.studentSourcedId, scoreStatus: $0.scoreStatus,
-                          score: $0.score, scoreDay: scoreDays[$0.studentSourcedId], comment: $0.comment)
+            ResultContent(
+                sourcedId: $0.sourcedId, lineItemSourcedId: lineItem.sourcedId, studentSourcedId: $0.studentSourcedId, scoreStatus: $0.scoreStatus,
+                score: $0.score, scoreDay: scoreDays[$0.studentSourcedId], comment: $0.comment)
         }
         func facts(_ key: SISObjectKey, _ fingerprint: String) -> SISObjectFacts {
             let known = sis(key)
@@ -74,8 +75,9 @@ public struct ItemEvaluation: Sendable {
             if lineItemFacts.sendsOnChanges { changed.append(lineItem.key) }
             for (r, f) in zip(results, resultFacts) where f.sendsOnChanges { changed.append(r.key) }
         }
-        var evaluation = ItemEvaluation(rules: rules, category: category, lineItem: lineItem, results: results, decision: StatusRules.decide(statusFacts),
-                                        held: held, changed: changed)
+        var evaluation = ItemEvaluation(
+            rules: rules, category: category, lineItem: lineItem, results: results, decision: StatusRules.decide(statusFacts),
+            held: held, changed: changed)
         // A difference found is news until the object is rewritten, or its content becomes what the SIS holds.
         for (key, f) in zip([lineItem.key] + results.map(\.key), [lineItemFacts] + resultFacts) where !f.inStep {
             if let problem = differs(key) { evaluation.sisDiffers.append(problem) }

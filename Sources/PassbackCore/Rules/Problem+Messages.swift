@@ -36,13 +36,15 @@ extension Problem {
         let message: String
         let due = "\(dueDay) (\(dueTime), \(zone) time)"
         if periods.isEmpty {
-            message = "The due date \(due) cannot be placed in a grading period: the SIS roster lists no grading "
+            message =
+                "The due date \(due) cannot be placed in a grading period: the SIS roster lists no grading "
                 + "period for this section's term. Ask your SIS administrator to add the term's grading periods, "
                 + "then sync again."
         } else {
             let list = periods.sorted { ($0.startDay, $0.endDay, $0.sourcedId) < ($1.startDay, $1.endDay, $1.sourcedId) }
                 .map { "\($0.title) (\($0.startDay) to \($0.endDay))" }.joined(separator: ", ")
-            message = "The due date \(due) is outside every grading period of this section's term: \(list). "
+            message =
+                "The due date \(due) is outside every grading period of this section's term: \(list). "
                 + "Move the due date into one of them (days are the school's, in \(zone))."
         }
         return Problem(code: .dueDateOutsideGradingPeriod, message: message, field: "dueDate")
@@ -81,7 +83,8 @@ extension Problem {
     /// `otherLinkedSections`: the other SIS sections linked to the same LMS course, none of
     /// which enrolls the student either (the grade has nowhere to go).
     public static func studentNotEnrolled(studentSourcedId: String, otherLinkedSections: [String] = []) -> Problem {
-        let place = otherLinkedSections.isEmpty
+        let place =
+            otherLinkedSections.isEmpty
             ? "in this section"
             : "in this section or in the other section\(otherLinkedSections.count == 1 ? "" : "s") linked to this course ("
                 + otherLinkedSections.joined(separator: ", ") + ")"
@@ -157,14 +160,15 @@ extension Problem {
     /// held), values already quoted for reading. A warning: the next Sync Changes rewrites it.
     public static func sisDiffers(object: String, fields: [(name: String, sent: String, held: String)], studentSourcedId: String? = nil) -> Problem {
         let list = fields.map { "\($0.name): sent \($0.sent), SIS holds \($0.held)" }.joined(separator: "; ")
-        let field: String? = switch fields.first?.name {
-        case "title": "title"
-        case "dueDate", "assignDate": "dueDate"
-        case "category": "category"
-        case "score", "scoreStatus": "score"
-        case "comment": "comment"
-        default: nil
-        }
+        let field: String? =
+            switch fields.first?.name {
+            case "title": "title"
+            case "dueDate", "assignDate": "dueDate"
+            case "category": "category"
+            case "score", "scoreStatus": "score"
+            case "comment": "comment"
+            default: nil
+            }
         return Problem(
             code: .sisDiffers,
             message: "The SIS holds other values than Passback wrote to \(object) (\(list)). It was changed in the SIS or not stored as sent; "

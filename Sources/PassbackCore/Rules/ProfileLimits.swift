@@ -21,8 +21,10 @@ public struct ProfileLimits: Sendable, Hashable, Codable {
     public var genericCategory: String?
 
     /// Overrides; leave a field out to keep the profile's value.
-    public init(titleLimit: Int? = nil, categoryTitleLimit: Int? = nil, commentLimit: Int? = nil, dueDateRequired: Bool? = nil,
-                genericCategory: String? = nil) {
+    public init(
+        titleLimit: Int? = nil, categoryTitleLimit: Int? = nil, commentLimit: Int? = nil, dueDateRequired: Bool? = nil,
+        genericCategory: String? = nil
+    ) {
         self.titleLimit = titleLimit
         self.categoryTitleLimit = categoryTitleLimit
         self.commentLimit = commentLimit
@@ -69,8 +71,9 @@ public struct ProfileLimits: Sendable, Hashable, Codable {
         var out: [String] = []
         for (name, value) in [("titleLimit", titleLimit), ("categoryTitleLimit", categoryTitleLimit), ("commentLimit", commentLimit)] {
             if let value, !Self.limitRange.contains(value) {
-                out.append("\(keyPrefix)\(name) must be a whole number of characters from \(Self.limitRange.lowerBound) to "
-                    + "\(Self.limitRange.upperBound), got \(value)")
+                out.append(
+                    "\(keyPrefix)\(name) must be a whole number of characters from \(Self.limitRange.lowerBound) to "
+                        + "\(Self.limitRange.upperBound), got \(value)")
             }
         }
         if let genericCategory, genericCategory != genericCategory.trimmingCharacters(in: .whitespacesAndNewlines) {
@@ -78,8 +81,9 @@ public struct ProfileLimits: Sendable, Hashable, Codable {
         }
         let effective = applied(to: profile)
         if case .genericCategory(let title) = effective.uncategorized, let limit = effective.categoryTitleLimit, title.count > limit {
-            out.append("the generic category '\(title)' has \(title.count) characters but \(keyPrefix)categoryTitleLimit is \(limit): "
-                + "shorten \(keyPrefix)genericCategory or raise the limit")
+            out.append(
+                "the generic category '\(title)' has \(title.count) characters but \(keyPrefix)categoryTitleLimit is \(limit): "
+                    + "shorten \(keyPrefix)genericCategory or raise the limit")
         }
         return out
     }

@@ -32,8 +32,10 @@ public struct LineItemContent: Sendable, Hashable {
     /// `resultValueMin` is always 0.
     public var resultValueMax: Double
 
-    public init(sourcedId: String, lmsMaterialID: String, sectionSourcedId: String, title: String, description: String?, dueAt: Date?,
-                categorySourcedId: String?, gradingPeriodSourcedId: String?, resultValueMax: Double) {
+    public init(
+        sourcedId: String, lmsMaterialID: String, sectionSourcedId: String, title: String, description: String?, dueAt: Date?,
+        categorySourcedId: String?, gradingPeriodSourcedId: String?, resultValueMax: Double
+    ) {
         self.sourcedId = sourcedId
         self.lmsMaterialID = lmsMaterialID
         self.sectionSourcedId = sectionSourcedId
@@ -48,8 +50,12 @@ public struct LineItemContent: Sendable, Hashable {
     public var key: SISObjectKey { SISObjectKey(.lineItem, sourcedId) }
 
     public var fingerprint: String {
-        SISContent.fingerprint("lineItem", [sourcedId, lmsMaterialID, sectionSourcedId, title, description, dueAt.map(Timestamp.text), categorySourcedId,
-                                            gradingPeriodSourcedId, SISContent.number(resultValueMax)])
+        SISContent.fingerprint(
+            "lineItem",
+            [
+                sourcedId, lmsMaterialID, sectionSourcedId, title, description, dueAt.map(Timestamp.text), categorySourcedId,
+                gradingPeriodSourcedId, SISContent.number(resultValueMax)
+            ])
     }
 }
 
@@ -65,8 +71,10 @@ public struct ResultContent: Sendable, Hashable {
     /// Already cut to the profile's limit.
     public var comment: String?
 
-    public init(sourcedId: String, lineItemSourcedId: String, studentSourcedId: String, scoreStatus: ResultScoreStatus, score: Double?,
-                scoreDay: String?, comment: String?) {
+    public init(
+        sourcedId: String, lineItemSourcedId: String, studentSourcedId: String, scoreStatus: ResultScoreStatus, score: Double?,
+        scoreDay: String?, comment: String?
+    ) {
         self.sourcedId = sourcedId
         self.lineItemSourcedId = lineItemSourcedId
         self.studentSourcedId = studentSourcedId
@@ -79,7 +87,8 @@ public struct ResultContent: Sendable, Hashable {
     public var key: SISObjectKey { SISObjectKey(.result, sourcedId) }
 
     public var fingerprint: String {
-        SISContent.fingerprint("result", [sourcedId, lineItemSourcedId, studentSourcedId, scoreStatus.rawValue, score.map(SISContent.number), scoreDay, comment])
+        SISContent.fingerprint(
+            "result", [sourcedId, lineItemSourcedId, studentSourcedId, scoreStatus.rawValue, score.map(SISContent.number), scoreDay, comment])
     }
 }
 

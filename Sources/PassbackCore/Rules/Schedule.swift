@@ -141,7 +141,7 @@ public enum ScheduleRules {
     public static func plannedStart(in window: DateInterval, key: String) -> Date {
         let span = Int(min(spread, window.duration))
         guard span > 0 else { return window.start }
-        let digest = Fingerprint.of(key)  // 32 hex digits of SHA-256
+        let digest = Fingerprint.of(key) // 32 hex digits of SHA-256
         let value = UInt64(digest.prefix(16), radix: 16) ?? 0
         return window.start.addingTimeInterval(TimeInterval(value % UInt64(span)))
     }

@@ -11,9 +11,10 @@ public enum SourcedIDs {
     /// Passback's own UUIDv5 namespace. **Never change it**: every id Passback has ever sent to
     /// a SIS is derived from it, so a new value would orphan every existing SIS item and
     /// duplicate it on the next sync.
-    public static let namespace = UUID(uuid: (
-        0x3c, 0x6e, 0x0b, 0x52, 0x8f, 0x41, 0x4d, 0x2a, 0x9b, 0x17, 0x5e, 0xc4, 0x70, 0x2d, 0xa9, 0x86
-    ))
+    public static let namespace = UUID(
+        uuid: (
+            0x3c, 0x6e, 0x0b, 0x52, 0x8f, 0x41, 0x4d, 0x2a, 0x9b, 0x17, 0x5e, 0xc4, 0x70, 0x2d, 0xa9, 0x86
+        ))
 
     /// An RFC 4122 version 5 UUID: the first 16 bytes of SHA-1(namespace bytes + UTF-8 name),
     /// with the version nibble set to 5 and the variant bits to RFC 4122.
@@ -27,10 +28,11 @@ public enum SourcedIDs {
         var bytes = Array(Insecure.SHA1.hash(data: input).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(uuid: (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-        ))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 
     /// The UUIDv5 name for a kind of object and its identifying fields.

@@ -70,8 +70,10 @@ public struct StatusFacts: Sendable, Hashable {
     /// Why the connection is blocked (`SIS_CONNECTION_BLOCKED`), if it is: its writes are held.
     public var connectionBlocked: Problem?
 
-    public init(syncToSIS: Bool, deleted: Bool = false, attempted: Bool, pendingWrites: Int = 0, ruleErrors: [Problem] = [], objects: [SISObjectFacts],
-                connectionBlocked: Problem? = nil) {
+    public init(
+        syncToSIS: Bool, deleted: Bool = false, attempted: Bool, pendingWrites: Int = 0, ruleErrors: [Problem] = [], objects: [SISObjectFacts],
+        connectionBlocked: Problem? = nil
+    ) {
         self.connectionBlocked = connectionBlocked
         self.syncToSIS = syncToSIS
         self.deleted = deleted

@@ -30,8 +30,10 @@ public enum Validation {
     ///   credit is legitimate) with a `SCORE_UNUSUALLY_HIGH` warning, so a typo shows.
     /// - A grade with neither score nor exception is not sent and is not a problem (the
     ///   teacher simply has not graded yet). If a student has several grades, the last wins.
-    public static func plan(material: MaterialInfo, grades: [GradeInfo], section: SectionInfo, profile: VendorProfile,
-                            reportsUnenrolled: Bool = true) -> ItemPlan {
+    public static func plan(
+        material: MaterialInfo, grades: [GradeInfo], section: SectionInfo, profile: VendorProfile,
+        reportsUnenrolled: Bool = true
+    ) -> ItemPlan {
         let lineItemID = SourcedIDs.lineItem(
             connection: section.connectionID, materialLmsID: material.lmsID, sectionSourcedId: section.sectionSourcedId)
         guard material.syncToSIS, !material.deleted else {
@@ -56,9 +58,10 @@ public enum Validation {
                 if let period = gradingPeriod(containing: due, in: section.gradingPeriods, zone: section.timeZone) {
                     if profile.gradingPeriod == .send { gradingPeriodID = period.sourcedId }
                 } else {
-                    problems.append(.dueDateOutsideGradingPeriod(
-                        dueDay: SchoolCalendar.localDay(due, in: section.timeZone), dueTime: SchoolCalendar.localTime(due, in: section.timeZone),
-                        zone: SchoolCalendar.name(of: section.timeZone), periods: section.gradingPeriods))
+                    problems.append(
+                        .dueDateOutsideGradingPeriod(
+                            dueDay: SchoolCalendar.localDay(due, in: section.timeZone), dueTime: SchoolCalendar.localTime(due, in: section.timeZone),
+                            zone: SchoolCalendar.name(of: section.timeZone), periods: section.gradingPeriods))
                 }
             }
         } else if profile.dueDateRequired {
@@ -149,17 +152,21 @@ public enum Validation {
     /// day is common), the one that ends first wins, then the one that started last, then the
     /// smallest `sourcedId`: a due date on a boundary closes the earlier period, and the
     /// choice never depends on input order.
-    public static func gradingPeriod(containing date: Date, in periods: [GradingPeriodInfo],
-                                     zone: TimeZone = TimeZone(identifier: SchoolCalendar.defaultZoneName)!) -> GradingPeriodInfo? {
+    public static func gradingPeriod(
+        containing date: Date, in periods: [GradingPeriodInfo],
+        zone: TimeZone = TimeZone(identifier: SchoolCalendar.defaultZoneName)!
+    ) -> GradingPeriodInfo? {
         guard let day = dayNumber(SchoolCalendar.localDay(date, in: zone)) else { return nil }
         var best: (period: GradingPeriodInfo, start: Int, end: Int)?
         for period in periods {
             guard let start = dayNumber(period.startDay), let end = dayNumber(period.endDay), start <= day, day <= end else { continue }
             if let current = best {
                 let better =
-                    end != current.end ? end < current.end
-                    : start != current.start ? start > current.start
-                    : period.sourcedId < current.period.sourcedId
+                    end != current.end
+                    ? end < current.end
+                    : start != current.start
+                        ? start > current.start
+                        : period.sourcedId < current.period.sourcedId
                 if !better { continue }
             }
             best = (period, start, end)

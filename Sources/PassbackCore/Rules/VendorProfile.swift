@@ -78,7 +78,7 @@ public struct VendorProfile: Sendable, Hashable {
     public static let factFields: [String] = [
         "titleLimit", "categoryTitleLimit", "commentLimit", "dueDateRequired", "dueDateMustBeInGradingPeriod",
         "gradingPeriod", "uncategorized", "deleteSupported", "rateLimitSignal", "oauthVersion", "scopeRequired",
-        "standardTokenURL",
+        "standardTokenURL"
     ]
 
     /// A profile with every field given; see the static profiles for the ones that ship.
@@ -185,7 +185,7 @@ public struct VendorProfile: Sendable, Hashable {
     /// seed 003's order, which is the order users see them listed.
     public static let all: [VendorProfile] = [
         standard, infiniteCampus, aeries, focusSchoolSoftware, progressbook, skyward, synergy, eSchoolData, follettAspen,
-        schoolTool, aequitas, factsSIS,
+        schoolTool, aequitas, factsSIS
     ]
 
     /// The profile with this id or display name, ignoring case and surrounding spaces (a

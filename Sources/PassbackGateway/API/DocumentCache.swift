@@ -6,7 +6,6 @@ struct DocumentBox: @unchecked Sendable {
     var value: Document
 }
 
-
 /// Parse and validation results by document text, least recently used out first.
 final class DocumentCache: @unchecked Sendable {
     struct Entry {

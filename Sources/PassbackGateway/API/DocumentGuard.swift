@@ -45,7 +45,7 @@ struct DocumentGuard: Sendable {
             let c = b[i]
             switch c {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ","), 0xEF, 0xBB, 0xBF:
-                i += 1  // whitespace, commas and the byte-order mark are ignored
+                i += 1 // whitespace, commas and the byte-order mark are ignored
             case UInt8(ascii: "#"):
                 while i < b.count, b[i] != UInt8(ascii: "\n"), b[i] != UInt8(ascii: "\r") { i += 1 }
             case UInt8(ascii: "\""):
@@ -137,7 +137,7 @@ struct DocumentGuard: Sendable {
     static func continuesWord(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "+"):
+            UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "+"):
             return true
         default:
             return false

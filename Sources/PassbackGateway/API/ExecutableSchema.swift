@@ -123,8 +123,9 @@ enum ExecutableSchema {
             let resolvers = table.fields[name] ?? [:]
             var fields = GraphQLFieldMap()
             for (fieldName, field) in oldFields {
-                let new = GraphQLField(type: replacingNode(field.type, with: node), description: field.description,
-                                       deprecationReason: field.deprecationReason, args: field.args, astNode: field.astNode)
+                let new = GraphQLField(
+                    type: replacingNode(field.type, with: node), description: field.description,
+                    deprecationReason: field.deprecationReason, args: field.args, astNode: field.astNode)
                 if name == base.subscriptionType?.name {
                     guard let subscribe = table.subscriptions[fieldName], let resolve = resolvers[fieldName] else {
                         problems.append("Subscription.\(fieldName) has no subscribe/resolve pair")
@@ -150,8 +151,9 @@ enum ExecutableSchema {
         guard problems.isEmpty else { throw SchemaProblem(problems.sorted().joined(separator: "; ")) }
         if let dateTime = base.getType(name: "DateTime") as? GraphQLScalarType { Scalars.install(dateTime: dateTime) }
         if let date = base.getType(name: "Date") as? GraphQLScalarType { Scalars.install(date: date) }
-        return try GraphQLSchema(query: base.queryType, mutation: base.mutationType, subscription: base.subscriptionType, types: types,
-                                 directives: base.directives)
+        return try GraphQLSchema(
+            query: base.queryType, mutation: base.mutationType, subscription: base.subscriptionType, types: types,
+            directives: base.directives)
     }
 
     static func replacingNode(_ type: any GraphQLOutputType, with node: GraphQLInterfaceType) -> any GraphQLOutputType {

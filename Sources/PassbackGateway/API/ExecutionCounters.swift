@@ -1,3 +1,4 @@
+import Prometheus
 import Synchronization
 
 /// Counts of the API's work: fields that loaded data, and requests stopped before the end.
@@ -9,17 +10,10 @@ final class ExecutionCounters: Sendable {
     /// Requests stopped at their deadline.
     let pastDeadline = Atomic<Int>(0)
 
-    /// The counts as Prometheus text.
-    func text() -> String {
-        """
-        # HELP passback_graphql_fields_resolved_total Fields that loaded data, over every request.
-        # TYPE passback_graphql_fields_resolved_total counter
-        passback_graphql_fields_resolved_total \(resolved.load(ordering: .relaxed))
-        # HELP passback_graphql_requests_stopped_total Requests whose work was stopped before the end, by why.
-        # TYPE passback_graphql_requests_stopped_total counter
-        passback_graphql_requests_stopped_total{reason="client_gone"} \(clientGone.load(ordering: .relaxed))
-        passback_graphql_requests_stopped_total{reason="deadline"} \(pastDeadline.load(ordering: .relaxed))
-
-        """
+    /// The counts into the gateway's metrics.
+    func write(into metrics: RequestMetrics) {
+        metrics.count(RequestMetrics.Name.fieldsResolved, total: resolved.load(ordering: .relaxed))
+        metrics.count(RequestMetrics.Name.requestsStopped, [("reason", "client_gone")], total: clientGone.load(ordering: .relaxed))
+        metrics.count(RequestMetrics.Name.requestsStopped, [("reason", "deadline")], total: pastDeadline.load(ordering: .relaxed))
     }
 }

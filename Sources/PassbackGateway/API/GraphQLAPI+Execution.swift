@@ -10,8 +10,10 @@ extension GraphQLAPI {
     /// Runs a query or mutation. `clientGone` tells whether the client has closed its connection:
     /// looked at while the work runs, and when it has, the work is stopped (its answer would
     /// reach no one).
-    public func execute(_ request: Request, principal: Principal, requestID: String,
-                        clientGone: @escaping @Sendable () -> Bool = { false }) async -> Answer {
+    public func execute(
+        _ request: Request, principal: Principal, requestID: String,
+        clientGone: @escaping @Sendable () -> Bool = { false }
+    ) async -> Answer {
         let lane = pool.lane()
         let prepared: PreparedDocument
         switch await meteredPrepare(request, principal: principal, on: lane) {
@@ -47,9 +49,10 @@ extension GraphQLAPI {
             defer { limiter.release(token: token) }
             let result: GraphQLResult
             do {
-                result = try await GraphQL.execute(schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
-                                                   variableValues: request.variables, operationName: request.operationName)
-            } catch where PassbackDatabase.isBusy(error) {
+                result = try await GraphQL.execute(
+                    schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
+                    variableValues: request.variables, operationName: request.operationName)
+            } catch  where PassbackDatabase.isBusy(error) {
                 return self.busy()
             }
             // Charged its static cost before it ran, then settled with the fields its answer holds:
@@ -60,7 +63,9 @@ extension GraphQLAPI {
             // tools can load the schema), and is only ever refunded: the schema's answer is large.
             var spent = admission
             let answered = PrincipalLimiter.actualCost(result.data)
-            let cost = introspects ? (result.errors.isEmpty ? min(admission.cost, answered) : admission.cost)
+            let cost =
+                introspects
+                ? (result.errors.isEmpty ? min(admission.cost, answered) : admission.cost)
                 : (result.errors.isEmpty ? answered : max(admission.cost, answered))
             spent.actualCost = cost
             limiter.settle(token: token, charged: admission.cost, cost: cost)
@@ -89,9 +94,14 @@ extension GraphQLAPI {
             work.cancel()
             services.work.pastDeadline.add(1, ordering: .relaxed)
             logger.warning("request \(requestID): past its deadline of \(limits.deadline)")
-            var answer = render([GraphQLError(message: "the request ran past its deadline of \(limits.deadline.components.seconds) s and was stopped; ask for less (smaller pages, fewer fields)",
-                                              extensions: ["code": .string(APIError.Code.deadlineExceeded.rawValue)])],
-                                data: nil, status: 503, extensions: ["cost": admission.extensions])
+            var answer = render(
+                [
+                    GraphQLError(
+                        message:
+                            "the request ran past its deadline of \(limits.deadline.components.seconds) s and was stopped; ask for less (smaller pages, fewer fields)",
+                        extensions: ["code": .string(APIError.Code.deadlineExceeded.rawValue)])
+                ],
+                data: nil, status: 503, extensions: ["cost": admission.extensions])
             answer.headers["Retry-After"] = "5"
             return answer
         case .finished(.success(let answer)): return answer
@@ -110,7 +120,9 @@ extension GraphQLAPI {
     static let clientCheckInterval = Duration.milliseconds(25)
 
     /// The task's result, unless `deadline` passes or `clientGone` says so first.
-    static func race<T: Sendable>(_ work: Task<T, any Error>, deadline: Duration, clientGone: @escaping @Sendable () -> Bool = { false }) async
+    static func race<T: Sendable>(
+        _ work: Task<T, any Error>, deadline: Duration, clientGone: @escaping @Sendable () -> Bool = { false }
+    ) async
         -> RaceOutcome<T>
     {
         let once = Once<RaceOutcome<T>>()

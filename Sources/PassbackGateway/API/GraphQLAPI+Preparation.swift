@@ -35,8 +35,9 @@ extension GraphQLAPI {
 
     /// 429 `RATE_LIMITED`, with the token's bucket and when to ask again.
     func rateLimited(_ refusal: PrincipalLimiter.Refusal) -> Answer {
-        var answer = render([GraphQLError(message: refusal.message, extensions: ["code": .string(APIError.Code.rateLimited.rawValue)])], data: nil,
-                            status: 429, extensions: ["cost": refusal.admission.extensions])
+        var answer = render(
+            [GraphQLError(message: refusal.message, extensions: ["code": .string(APIError.Code.rateLimited.rawValue)])], data: nil,
+            status: 429, extensions: ["cost": refusal.admission.extensions])
         answer.headers["Retry-After"] = String(refusal.retryAfter)
         return answer
     }
@@ -75,9 +76,12 @@ extension GraphQLAPI {
             chosen = operations.count == 1 ? operations[0] : nil
         }
         guard let operation = chosen else {
-            return .failure(requestError(400, request.operationName == nil
-                ? "the document has several operations: say which with operationName"
-                : "no operation named '\(request.operationName!)' in the document"))
+            return .failure(
+                requestError(
+                    400,
+                    request.operationName == nil
+                        ? "the document has several operations: say which with operationName"
+                        : "no operation named '\(request.operationName!)' in the document"))
         }
         return .success(PreparedDocument(document: document, operation: operation, fragments: fragments))
     }
@@ -108,12 +112,18 @@ extension GraphQLAPI {
             m.refusal = "a request may carry at most \(self.limits.maxMutations) mutations; send the rest in another request"
         }
         guard m.depth > limits.maxDepth || m.cost > limits.maxCost || m.refusal != nil else { return .success(m) }
-        let message = m.refusal ?? (m.depth > limits.maxDepth
-            ? "the query is \(m.depth) levels deep; the limit is \(limits.maxDepth)"
-            : "the query's cost is \(m.cost); the limit is \(limits.maxCost) (each connection multiplies what it selects by `first`: ask for smaller pages)")
-        let error = GraphQLError(message: message, extensions: ["code": .string(APIError.Code.queryTooComplex.rawValue), "cost": .number(Number(m.cost)),
-                                                                 "depth": .number(Number(m.depth)), "maxCost": .number(Number(limits.maxCost)),
-                                                                 "maxDepth": .number(Number(limits.maxDepth))])
+        let message =
+            m.refusal
+            ?? (m.depth > limits.maxDepth
+                ? "the query is \(m.depth) levels deep; the limit is \(limits.maxDepth)"
+                : "the query's cost is \(m.cost); the limit is \(limits.maxCost) (each connection multiplies what it selects by `first`: ask for smaller pages)")
+        let error = GraphQLError(
+            message: message,
+            extensions: [
+                "code": .string(APIError.Code.queryTooComplex.rawValue), "cost": .number(Number(m.cost)),
+                "depth": .number(Number(m.depth)), "maxCost": .number(Number(limits.maxCost)),
+                "maxDepth": .number(Number(limits.maxDepth))
+            ])
         return .failure(render([error], data: nil, status: 400))
     }
 }

@@ -27,16 +27,18 @@ extension GraphQLAPI {
             }
             if PassbackDatabase.isBusy(error.originalError) {
                 logger.warning("request \(requestID): \(String(describing: error.originalError!)) at \(error.path)")
-                return GraphQLError(message: Self.busyMessage, locations: error.locations, path: error.path,
-                                    extensions: ["code": .string(APIError.Code.serviceUnavailable.rawValue)])
+                return GraphQLError(
+                    message: Self.busyMessage, locations: error.locations, path: error.path,
+                    extensions: ["code": .string(APIError.Code.serviceUnavailable.rawValue)])
             }
             if error.originalError == nil || error.originalError is GraphQLError {
                 // The library's own errors (argument and variable coercion): the caller's input.
                 return presentable(error, code: .badUserInput)
             }
             logger.error("request \(requestID): \(String(describing: error.originalError!)) at \(error.path)")
-            return GraphQLError(message: "internal error (request \(requestID)); the server log has the details", locations: error.locations, path: error.path,
-                                extensions: ["code": .string(APIError.Code.internalError.rawValue)])
+            return GraphQLError(
+                message: "internal error (request \(requestID)); the server log has the details", locations: error.locations, path: error.path,
+                extensions: ["code": .string(APIError.Code.internalError.rawValue)])
         }
         return render(errors, data: result.data, status: status, extensions: extensions)
     }
@@ -51,7 +53,8 @@ extension GraphQLAPI {
         let encoder = GraphQLJSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let result = Envelope(result: GraphQLResult(data: data, errors: errors), extensions: extensions)
-        let body = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"errors\":[{\"message\":\"the answer could not be encoded\"}]}"
+        let body =
+            (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"errors\":[{\"message\":\"the answer could not be encoded\"}]}"
         return Answer(status: status, body: body)
     }
 }
@@ -67,7 +70,8 @@ struct Envelope: Encodable {
         try result.encode(to: encoder)
         guard !extensions.isEmpty else { return }
         var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(Map.dictionary(OrderedDictionary(uniqueKeysWithValues: extensions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
-                             forKey: .extensions)
+        try container.encode(
+            Map.dictionary(OrderedDictionary(uniqueKeysWithValues: extensions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
+            forKey: .extensions)
     }
 }

@@ -28,8 +28,9 @@ extension GraphQLAPI {
         let validate = seconds(t)
         guard errors.isEmpty else { throw APIError(.validationFailed, errors.map(\.message).joined(separator: "; ")) }
         t = ContinuousClock.now
-        let result = try await GraphQL.execute(schema: schema, documentAST: document, rootValue: Root(),
-                                               context: APIContext(principal: principal, services: services, requestID: "profile"), variableValues: variables)
+        let result = try await GraphQL.execute(
+            schema: schema, documentAST: document, rootValue: Root(),
+            context: APIContext(principal: principal, services: services, requestID: "profile"), variableValues: variables)
         let execute = seconds(t)
         t = ContinuousClock.now
         let body = render(result.errors, data: result.data, status: 200).body

@@ -47,7 +47,7 @@ extension GraphQLAPI {
                 return .failure(unauthenticated("this token is unknown, expired or revoked"))
             }
             return .success(principal)
-        } catch where PassbackDatabase.isBusy(error) {
+        } catch  where PassbackDatabase.isBusy(error) {
             return .failure(busy())
         } catch {
             logger.error("token lookup failed: \(error)")

@@ -17,14 +17,18 @@ extension GraphQLAPI {
         if case .failure(let refused) = checkLimits(prepared, request.variables) { return .failure(refused) }
         let live = self.live
         guard let key = live.reserve(token: principal.tokenID, limit: limits.maxStreamsPerToken) else {
-            return .failure(requestError(429, "this token already holds \(limits.maxStreamsPerToken) live streams open, the most one token may; close one (each open widget holds one) and subscribe again",
-                                         code: .rateLimited))
+            return .failure(
+                requestError(
+                    429,
+                    "this token already holds \(limits.maxStreamsPerToken) live streams open, the most one token may; close one (each open widget holds one) and subscribe again",
+                    code: .rateLimited))
         }
         let context = APIContext(principal: principal, services: services, requestID: requestID)
         let outcome: Result<AsyncThrowingStream<GraphQLResult, any Error>, GraphQLErrors>
         do {
-            outcome = try await graphqlSubscribe(schema: schema, request: request.query, rootValue: Root(), context: context,
-                                                 variableValues: request.variables, operationName: request.operationName)
+            outcome = try await graphqlSubscribe(
+                schema: schema, request: request.query, rootValue: Root(), context: context,
+                variableValues: request.variables, operationName: request.operationName)
         } catch {
             live.remove(key)
             return .failure(present(GraphQLResult(errors: [GraphQLError(error)]), requestID: requestID, status: 400))
@@ -63,9 +67,16 @@ extension GraphQLAPI {
     func serverSentEvents(_ events: AsyncThrowingStream<String, any Error>, authorized: @escaping @Sendable () -> Bool) -> AsyncStream<String> {
         // A client that stops reading does not make the server hold every event: the newest 256 wait.
         let (out, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(256))
-        let refused = "event: next\ndata: " + render([GraphQLError(message: "the token was revoked or has expired; sign in again",
-                                                                    extensions: ["code": .string(APIError.Code.unauthenticated.rawValue)])],
-                                                     data: nil, status: 401).body + "\n\n"
+        let refused =
+            "event: next\ndata: "
+            + render(
+                [
+                    GraphQLError(
+                        message: "the token was revoked or has expired; sign in again",
+                        extensions: ["code": .string(APIError.Code.unauthenticated.rawValue)])
+                ],
+                data: nil, status: 401
+            ).body + "\n\n"
         let forward = Task {
             do {
                 for try await event in events {

@@ -2,6 +2,7 @@ import Foundation
 import GraphQL
 import Logging
 import OrderedCollections
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import PassbackSync

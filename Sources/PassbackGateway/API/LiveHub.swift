@@ -122,7 +122,8 @@ final class LiveHub: @unchecked Sendable {
                         let watch = watchedSections[key]!
                         for id in ids {
                             if let row = rows[MaterialKey(materialID: id, classID: watch.classID)],
-                               case .terminated = watch.continuation.yield(MaterialEvent(row: row, classID: watch.classID)) {
+                                case .terminated = watch.continuation.yield(MaterialEvent(row: row, classID: watch.classID))
+                            {
                                 remove(key)
                             }
                         }
@@ -138,7 +139,7 @@ final class LiveHub: @unchecked Sendable {
                     if run.finishedAt != nil { watch.continuation.finish() }
                 }
             }
-        } catch where PassbackDatabase.isBusy(error) {
+        } catch  where PassbackDatabase.isBusy(error) {
             // Another process holds the database for a moment: the next tick reads it again.
             return
         } catch {

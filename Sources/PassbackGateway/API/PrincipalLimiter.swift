@@ -28,10 +28,14 @@ public final class PrincipalLimiter: @unchecked Sendable {
 
         /// `extensions.cost` of the answer.
         var extensions: Map {
-            .dictionary(["requestedQueryCost": .number(Number(cost)), "actualQueryCost": actualCost.map { .number(Number($0)) } ?? .null,
-                         "throttleStatus": .dictionary(["maximumAvailable": .number(Number(settings.maximumAvailable)),
-                                                        "currentlyAvailable": .number(Number(currentlyAvailable)),
-                                                        "restoreRate": .number(Number(settings.restoreRate))])])
+            .dictionary([
+                "requestedQueryCost": .number(Number(cost)), "actualQueryCost": actualCost.map { .number(Number($0)) } ?? .null,
+                "throttleStatus": .dictionary([
+                    "maximumAvailable": .number(Number(settings.maximumAvailable)),
+                    "currentlyAvailable": .number(Number(currentlyAvailable)),
+                    "restoreRate": .number(Number(settings.restoreRate))
+                ])
+            ])
         }
     }
 
@@ -70,14 +74,18 @@ public final class PrincipalLimiter: @unchecked Sendable {
             defer { accounts[token] = account }
             let admission = Admission(cost: cost, currentlyAvailable: Int(account.available), settings: settings)
             if account.inFlight >= settings.maxInFlight {
-                return .failure(Refusal(message: "this token already has \(settings.maxInFlight) requests running; wait for one to finish",
-                                        retryAfter: 1, admission: admission))
+                return .failure(
+                    Refusal(
+                        message: "this token already has \(settings.maxInFlight) requests running; wait for one to finish",
+                        retryAfter: 1, admission: admission))
             }
             if Double(cost) > account.available {
                 let wait = Int(((Double(cost) - account.available) / Double(settings.restoreRate)).rounded(.up))
-                return .failure(Refusal(message: "this query costs \(cost) points and the token has \(Int(account.available)) left "
-                                            + "(\(settings.restoreRate) come back each second, up to \(settings.maximumAvailable)); retry in \(max(1, wait)) s",
-                                        retryAfter: max(1, wait), admission: admission))
+                return .failure(
+                    Refusal(
+                        message: "this query costs \(cost) points and the token has \(Int(account.available)) left "
+                            + "(\(settings.restoreRate) come back each second, up to \(settings.maximumAvailable)); retry in \(max(1, wait)) s",
+                        retryAfter: max(1, wait), admission: admission))
             }
             account.available -= Double(cost)
             account.inFlight += 1

@@ -24,9 +24,11 @@ struct QueryLimits: Sendable {
     /// Every list of the API is a connection (API.md, convention 3), so every list is priced by its
     /// `first` (at most 100), or by `defaultFirst` when it is left out; only `nodes(ids:)` is priced
     /// by its ids. These are the connection fields' names.
-    static let connections: Set<String> = ["sections", "materials", "grades", "history", "syncRuns", "syncErrors", "jobs", "rosterRuns",
-                                           "teachers", "linkedSections", "gradingPeriods", "sisCategories", "lmsCategories", "categoryMap",
-                                           "problems", "items", "writes", "runs", "syncErrorSummary"]
+    static let connections: Set<String> = [
+        "sections", "materials", "grades", "history", "syncRuns", "syncErrors", "jobs", "rosterRuns",
+        "teachers", "linkedSections", "gradingPeriods", "sisCategories", "lmsCategories", "categoryMap",
+        "problems", "items", "writes", "runs", "syncErrorSummary"
+    ]
     /// Connections whose page is smaller than `defaultFirst` when `first` is left out: an item's
     /// problems are listed under every item of a page of materials.
     static let smallerPages = ["problems": 10]

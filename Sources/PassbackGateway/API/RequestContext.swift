@@ -1,6 +1,7 @@
 import Foundation
 import GraphQL
 import OneRoster
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import PassbackSync
@@ -33,8 +34,10 @@ public struct APIServices: Sendable {
     /// Carries out the drift checks `verifySection` starts, in the background.
     public let driftChecks: DriftCheckRunner
 
-    public init(database: PassbackDatabase, clock: any WallClock = SystemWallClock(), connections: [String: PassbackConfiguration.Connection] = [:],
-                clients: [String: OneRosterClient] = [:], transport: any HTTPTransport = URLSessionTransport()) {
+    public init(
+        database: PassbackDatabase, clock: any WallClock = SystemWallClock(), connections: [String: PassbackConfiguration.Connection] = [:],
+        clients: [String: OneRosterClient] = [:], transport: any HTTPTransport = URLSessionTransport()
+    ) {
         self.database = database
         self.planner = SyncPlanner(database: database, clock: clock)
         self.clock = clock
@@ -91,9 +94,10 @@ final class APIContext: Sendable {
             allowed.formUnion(try reads.readable(wanted, connection: connection, scope: .teacher(principal.userSourcedId)))
         }
         guard allowed.count == wanted.count else {
-            throw APIError.forbidden(principal.role == .admin
-                ? "this section is outside your organization"
-                : "you are not a teacher of this section in the roster")
+            throw APIError.forbidden(
+                principal.role == .admin
+                    ? "this section is outside your organization"
+                    : "you are not a teacher of this section in the roster")
         }
     }
 
@@ -110,9 +114,10 @@ final class APIContext: Sendable {
         guard principal.role != .integration else { throw APIError.forbidden("the integration role cannot configure or sync sections") }
         let ok = try reads.readable([classID], connection: connection, scope: .teacher(principal.userSourcedId))
         guard ok.contains(classID) else {
-            throw APIError.forbidden(principal.role == .admin
-                ? "admins may read this section but only its teachers may configure or sync it"
-                : "you are not a teacher of this section in the roster")
+            throw APIError.forbidden(
+                principal.role == .admin
+                    ? "admins may read this section but only its teachers may configure or sync it"
+                    : "you are not a teacher of this section in the roster")
         }
     }
 

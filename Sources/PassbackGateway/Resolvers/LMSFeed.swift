@@ -52,17 +52,20 @@ enum LMSFeed {
             let path = ["input", "materials", String(i)]
             let lmsID = m["lmsId"].nonNullString ?? "", title = m["title"].nonNullString ?? ""
             if lmsID.isEmpty { errors.append(UserError(.invalid, "material \(i + 1) needs an lmsId", field: path + ["lmsId"])) }
-            if title.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(UserError(.invalid, "material \(i + 1) needs a title", field: path + ["title"])) }
+            if title.trimmingCharacters(in: .whitespaces).isEmpty {
+                errors.append(UserError(.invalid, "material \(i + 1) needs a title", field: path + ["title"]))
+            }
             if let c = m["categoryLmsId"].nonNullString, !categories.contains(c) {
                 errors.append(UserError(.notFound, "material \(i + 1): no category '\(c)' in this course", field: path + ["categoryLmsId"]))
             }
             if let p = m["maxPoints"].nonNullDouble, p < 0 || !p.isFinite {
                 errors.append(UserError(.invalid, "material \(i + 1): maxPoints must be 0 or more", field: path + ["maxPoints"]))
             }
-            materials.append(LMSStore.MaterialInput(
-                lmsID: lmsID, title: title, description: m["description"].nonNullString, dueAt: m["dueDate"].nonNullString.flatMap(Scalars.instant),
-                categoryLmsID: m["categoryLmsId"].nonNullString, maxPoints: m["maxPoints"].nonNullDouble, syncToSIS: m["syncToSIS"].nonNullBool ?? true,
-                published: m["published"].nonNullBool ?? true))
+            materials.append(
+                LMSStore.MaterialInput(
+                    lmsID: lmsID, title: title, description: m["description"].nonNullString, dueAt: m["dueDate"].nonNullString.flatMap(Scalars.instant),
+                    categoryLmsID: m["categoryLmsId"].nonNullString, maxPoints: m["maxPoints"].nonNullDouble, syncToSIS: m["syncToSIS"].nonNullBool ?? true,
+                    published: m["published"].nonNullBool ?? true))
         }
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
         try LMSStore(ctx.services.database).upsertMaterials(courseID: course.id, materials, at: ctx.now)
@@ -95,8 +98,10 @@ enum LMSFeed {
             if score != nil, exception != nil {
                 errors.append(UserError(.invalid, "grade \(i + 1): give a score or an exception, not both", field: path + ["exception"]))
             }
-            grades.append(LMSStore.GradeInput(materialID: materialID, studentSourcedId: student, score: score, exception: exception,
-                                              comment: g["comment"].nonNullString))
+            grades.append(
+                LMSStore.GradeInput(
+                    materialID: materialID, studentSourcedId: student, score: score, exception: exception,
+                    comment: g["comment"].nonNullString))
         }
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
         try store.recordGrades(grades, at: ctx.now)
@@ -131,7 +136,9 @@ enum LMSFeed {
         let sections = try ctx.reads.linkedSections(courseIDs: [course])[course] ?? []
         let ids = try LMSStore(ctx.services.database).materialIDs(courseID: course, lmsIDs: o.strings)
         return o.strings.map { lmsID in
-            Keyed(ListKey(lmsID, ""), ["lmsId": lmsID, "ids": ids[lmsID].map { m in sections.map { GlobalID.material(m, section: $0) } } ?? []] as [String: any Sendable])
+            Keyed(
+                ListKey(lmsID, ""),
+                ["lmsId": lmsID, "ids": ids[lmsID].map { m in sections.map { GlobalID.material(m, section: $0) } } ?? []] as [String: any Sendable])
         }
     }
 }

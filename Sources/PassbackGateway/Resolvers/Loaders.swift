@@ -21,8 +21,9 @@ extension APIContext {
     var personVisibility: BatchLoader<String, PersonVisibility> {
         loaders.loader("personVisibility") { [reads, connection, principal] ids in
             guard principal.role != .integration else { return [:] }
-            return try reads.visiblePeople(ids, connection: connection, viewer: principal.userSourcedId,
-                                           adminOf: principal.role == .admin ? principal.orgSourcedId ?? "" : nil)
+            return try reads.visiblePeople(
+                ids, connection: connection, viewer: principal.userSourcedId,
+                adminOf: principal.role == .admin ? principal.orgSourcedId ?? "" : nil)
         }
     }
 

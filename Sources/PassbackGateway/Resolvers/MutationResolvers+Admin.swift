@@ -23,7 +23,11 @@ extension MutationResolvers {
                 continue
             }
             guard states.contains(job.state) else {
-                errors.append(UserError(.conflict, "job \(i + 1) is \(job.state.rawValue); only \(states.map(\.rawValue).sorted().joined(separator: " or ")) jobs can be \(verb)", field: path))
+                errors.append(
+                    UserError(
+                        .conflict,
+                        "job \(i + 1) is \(job.state.rawValue); only \(states.map(\.rawValue).sorted().joined(separator: " or ")) jobs can be \(verb)",
+                        field: path))
                 continue
             }
             found.append(job)
@@ -40,7 +44,8 @@ extension MutationResolvers {
         var userErrors: [UserError] = []
         for (classID, materials) in bySection.sorted(by: { $0.key < $1.key }) {
             do {
-                let (runID, _) = try ctx.services.planner.start(classID: classID, materialIDs: materials, trigger: .item, startedBy: ctx.principal.userSourcedId)
+                let (runID, _) = try ctx.services.planner.start(
+                    classID: classID, materialIDs: materials, trigger: .item, startedBy: ctx.principal.userSourcedId)
                 runs.append(runID)
             } catch let failure as SyncPlanner.Failure {
                 userErrors.append(UserError(.conflict, failure.description))

@@ -20,7 +20,8 @@ extension MutationResolvers {
         let entries = input["map"].list ?? []
         guard entries.count <= maxMappings else { throw APIError.badInput("input.map: at most \(maxMappings) rows (got \(entries.count))") }
         guard let course = try await ctx.courseOfSection.load(section.id) else {
-            return .failed(UserError(.conflict, "this section is not linked to an LMS course yet, so it has no LMS categories to map", field: ["input", "sectionId"]))
+            return .failed(
+                UserError(.conflict, "this section is not linked to an LMS course yet, so it has no LMS categories to map", field: ["input", "sectionId"]))
         }
         var errors: [UserError] = []
         var map: [String: String] = [:]
@@ -30,7 +31,8 @@ extension MutationResolvers {
             guard let lmsID = try? GlobalID.rowID(e["lmsCategoryId"].nonNullString ?? "", of: "LmsCategory", argument: "lmsCategoryId"),
                 let category = try await ctx.lmsCategories.load(lmsID), category.courseID == course.id
             else {
-                errors.append(UserError(.notFound, "row \(i + 1): this LMS category is not a category of the section's course", field: path + ["lmsCategoryId"]))
+                errors.append(
+                    UserError(.notFound, "row \(i + 1): this LMS category is not a category of the section's course", field: path + ["lmsCategoryId"]))
                 continue
             }
             guard let sis = try? GlobalID.key(e["sisCategoryId"].nonNullString ?? "", of: "SisCategory", argument: "sisCategoryId") else {
@@ -38,8 +40,11 @@ extension MutationResolvers {
                 continue
             }
             if let first = seen[lmsID] {
-                errors.append(UserError(.conflict, "row \(i + 1): LMS category '\(category.title)' is already mapped in row \(first + 1); an LMS category maps to one SIS category",
-                                        field: path + ["lmsCategoryId"]))
+                errors.append(
+                    UserError(
+                        .conflict,
+                        "row \(i + 1): LMS category '\(category.title)' is already mapped in row \(first + 1); an LMS category maps to one SIS category",
+                        field: path + ["lmsCategoryId"]))
                 continue
             }
             seen[lmsID] = i
@@ -64,8 +69,9 @@ extension MutationResolvers {
         if existing.contains(where: { $0.title.caseInsensitiveCompare(title) == .orderedSame }) {
             return .failed(UserError(.conflict, "the course already has a category named '\(title)'", field: ["input", "title"]))
         }
-        let id = try LMSStore(ctx.services.database).upsertCategory(courseID: course.id, lmsID: "passback-" + UUID().uuidString.lowercased(), title: title,
-                                                                    createdByTeacher: true, at: ctx.now)
+        let id = try LMSStore(ctx.services.database).upsertCategory(
+            courseID: course.id, lmsID: "passback-" + UUID().uuidString.lowercased(), title: title,
+            createdByTeacher: true, at: ctx.now)
         return Outcome(ids: [id])
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import GraphQL
+import OrderedCollections
 import PassbackCore
 import PassbackStore
-import OrderedCollections
 
 /// The lists inside payloads: paged like every list, with their paging arguments checked before
 /// the mutation runs.

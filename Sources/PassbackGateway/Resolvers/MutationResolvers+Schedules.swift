@@ -15,14 +15,18 @@ extension MutationResolvers {
         }
         let time = arg["startTime"].nonNullString ?? ""
         let parts = time.split(separator: ":")
-        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else {
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h),
+            (0..<60).contains(m)
+        else {
             return .failure(UserError(.invalid, "startTime must be HH:MM on a 24-hour clock (got '\(time)')", field: path + ["startTime"]))
         }
         // No zone: the school's, resolved by the store when it saves (WeeklySchedule.schoolZone).
         let zone = arg["timeZone"].nonNullString ?? WeeklySchedule.schoolZone
         guard zone == WeeklySchedule.schoolZone || SchoolCalendar.isIANAName(zone) else {
-            return .failure(UserError(.invalid, "timeZone must be an IANA zone such as America/Chicago, or left out for the school's zone (got '\(zone)')",
-                                      field: path + ["timeZone"]))
+            return .failure(
+                UserError(
+                    .invalid, "timeZone must be an IANA zone such as America/Chicago, or left out for the school's zone (got '\(zone)')",
+                    field: path + ["timeZone"]))
         }
         return .success(WeeklySchedule(weekday: weekday, startMinute: h * 60 + m, timeZone: zone))
     }
@@ -51,8 +55,9 @@ extension MutationResolvers {
         let org = try ctx.requireAdmin()
         switch schedule(input["schedule"]) {
         case .success(let weekly):
-            try ScheduleStore(ctx.services.database).saveDefaultSchedule(weekly, connection: ctx.connection, org: org, savedBy: ctx.principal.userSourcedId,
-                                                                         at: ctx.now)
+            try ScheduleStore(ctx.services.database).saveDefaultSchedule(
+                weekly, connection: ctx.connection, org: org, savedBy: ctx.principal.userSourcedId,
+                at: ctx.now)
             return Outcome(strings: [org])
         case .failure(let e):
             return .failed(e)

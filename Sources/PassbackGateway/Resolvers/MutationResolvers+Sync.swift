@@ -25,15 +25,21 @@ extension MutationResolvers {
         let linked = try ctx.reads.linkedSections(courseIDs: [course])[course] ?? []
         let mine = try ctx.reads.readable(linked, connection: ctx.connection, scope: .teacher(ctx.principal.userSourcedId))
         let sections = linked.filter(mine.contains)
-        switch try LMSStore(ctx.services.database).setSyncToSIS(materialID: key.materialID, classIDs: sections, value, by: ctx.principal.userSourcedId, at: ctx.now) {
+        switch try LMSStore(ctx.services.database).setSyncToSIS(
+            materialID: key.materialID, classIDs: sections, value, by: ctx.principal.userSourcedId, at: ctx.now)
+        {
         case .saved:
             return Outcome(ids: [key.materialID, key.classID])
         case .noMaterial:
             throw APIError(.notFound, "input.materialId: no such material")
         case .offInLMS:
-            return Outcome(ids: [key.materialID, key.classID], userErrors: [UserError(
-                .ruleFailed, "sync to SIS is off for this material in the LMS, and the LMS's off holds in every section: turn it on in the LMS",
-                field: ["input", "syncToSIS"])])
+            return Outcome(
+                ids: [key.materialID, key.classID],
+                userErrors: [
+                    UserError(
+                        .ruleFailed, "sync to SIS is off for this material in the LMS, and the LMS's off holds in every section: turn it on in the LMS",
+                        field: ["input", "syncToSIS"])
+                ])
         }
     }
 
@@ -74,17 +80,22 @@ extension MutationResolvers {
         let items: [Keyed] = plan.items.compactMap { item in
             guard let row = rows[MaterialKey(materialID: item.materialID, classID: section.id)] else { return nil }
             let writes = item.writes.map { write in
-                Keyed(ListKey(String(JobKind.allCases.firstIndex(of: write.kind) ?? 0), write.targetSourcedId),
-                      ["kind": write.kind.rawValue.uppercased(), "targetSourcedId": write.targetSourcedId, "payload": write.payload] as [String: any Sendable])
+                Keyed(
+                    ListKey(String(JobKind.allCases.firstIndex(of: write.kind) ?? 0), write.targetSourcedId),
+                    ["kind": write.kind.rawValue.uppercased(), "targetSourcedId": write.targetSourcedId, "payload": write.payload] as [String: any Sendable])
             }
-            let value: [String: any Sendable] = ["material": MaterialValue(row: row, classID: section.id, batch: keys), "decision": item.decision.rawValue.uppercased(),
-                                                 "problems": item.problems, "writes": writes]
+            let value: [String: any Sendable] = [
+                "material": MaterialValue(row: row, classID: section.id, batch: keys), "decision": item.decision.rawValue.uppercased(),
+                "problems": item.problems, "writes": writes
+            ]
             return Keyed(ListKey(row.title, ListKey.number(row.id)), value)
         }
         return ["items": items, "writeCount": plan.writeCount, "userErrors": [] as [any Sendable]]
     }
 
     /// The lists of mutation payloads, by the payload type.
-    static let payloadListFields = [("SaveSyncSchedulePayload", "sections"), ("RetrySyncJobsPayload", "runs"), ("DiscardSyncJobsPayload", "jobs"),
-                                    ("SyncPlanPayload", "items"), ("PlannedItem", "writes"), ("UpsertMaterialsPayload", "materials")]
+    static let payloadListFields = [
+        ("SaveSyncSchedulePayload", "sections"), ("RetrySyncJobsPayload", "runs"), ("DiscardSyncJobsPayload", "jobs"),
+        ("SyncPlanPayload", "items"), ("PlannedItem", "writes"), ("UpsertMaterialsPayload", "materials")
+    ]
 }

@@ -24,11 +24,12 @@ extension MutationResolvers {
             let count = try ctx.services.driftChecks.start(classID: section.id, connection: section.connectionID)
             return Outcome(ids: [section.id], count: count)
         } catch {
-            let message = switch error {
-            case .alreadyRunning: "a check of this section is already running; its findings show on the section's items as they come"
-            case .notConfigured(let id): "connection \(id) is not configured in this gateway, so its SIS cannot be read"
-            case .notLinked(let why): why
-            }
+            let message =
+                switch error {
+                case .alreadyRunning: "a check of this section is already running; its findings show on the section's items as they come"
+                case .notConfigured(let id): "connection \(id) is not configured in this gateway, so its SIS cannot be read"
+                case .notLinked(let why): why
+                }
             return Outcome(ids: [section.id], userErrors: [UserError(.conflict, message, field: ["input", "sectionId"])])
         }
     }

@@ -1,10 +1,10 @@
 import Foundation
 import GraphQL
 import OneRoster
+import OrderedCollections
 import PassbackCore
 import PassbackStore
 import PassbackSync
-import OrderedCollections
 
 /// `Mutation`: one `input`, a payload with `userErrors` (API.md, convention 5), and an
 /// optional `idempotencyKey` (convention 6). Each mutation first decides an `Outcome` (what it
@@ -34,8 +34,10 @@ enum MutationResolvers {
                 ["section": try await sectionValue(o.ids.first, ctx), "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "createLmsCategory", run: createLmsCategory) { o, ctx in
-                ["lmsCategory": try await o.ids.first.asyncFlatMap { try await ctx.lmsCategories.load($0) }.map(LMSCategoryValue.init),
-                 "userErrors": o.userErrors.map(userErrorValue)]
+                [
+                    "lmsCategory": try await o.ids.first.asyncFlatMap { try await ctx.lmsCategories.load($0) }.map(LMSCategoryValue.init),
+                    "userErrors": o.userErrors.map(userErrorValue)
+                ]
             }
             mutation(&f, "setMaterialSyncToSIS", run: setSyncToSIS) { o, ctx in
                 ["material": try await materialValue(o.ids, ctx), "userErrors": o.userErrors.map(userErrorValue)]
@@ -53,7 +55,10 @@ enum MutationResolvers {
                 return ["sections": sections, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "saveDefaultSyncSchedule", run: saveDefaultSchedule) { o, ctx in
-                ["org": try await o.strings.first.asyncFlatMap { try await ctx.orgs.load($0) }.map(OrgValue.init), "userErrors": o.userErrors.map(userErrorValue)]
+                [
+                    "org": try await o.strings.first.asyncFlatMap { try await ctx.orgs.load($0) }.map(OrgValue.init),
+                    "userErrors": o.userErrors.map(userErrorValue)
+                ]
             }
             mutation(&f, "retrySyncJobs", run: retryJobs) { o, ctx in
                 var rows: [SyncRunRecord] = []
@@ -71,12 +76,16 @@ enum MutationResolvers {
                 return ["jobs": jobs, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "refreshRoster", run: refreshRoster) { o, ctx in
-                ["rosterRun": try o.ids.first.flatMap { try RosterStore(ctx.services.database).request($0) }.map(RosterRunValue.init),
-                 "userErrors": o.userErrors.map(userErrorValue)]
+                [
+                    "rosterRun": try o.ids.first.flatMap { try RosterStore(ctx.services.database).request($0) }.map(RosterRunValue.init),
+                    "userErrors": o.userErrors.map(userErrorValue)
+                ]
             }
             mutation(&f, "upsertLmsCourse", run: LMSFeed.upsertCourse) { o, ctx in
-                ["lmsCourse": try await o.ids.first.asyncFlatMap { try await ctx.courses.load($0) }.map { LMSCourseValue(row: $0, batch: [$0.id]) },
-                 "userErrors": o.userErrors.map(userErrorValue)]
+                [
+                    "lmsCourse": try await o.ids.first.asyncFlatMap { try await ctx.courses.load($0) }.map { LMSCourseValue(row: $0, batch: [$0.id]) },
+                    "userErrors": o.userErrors.map(userErrorValue)
+                ]
             }
             mutation(&f, "upsertMaterials", run: LMSFeed.upsertMaterials) { o, ctx in
                 ["materials": try LMSFeed.fedMaterials(o, ctx), "userErrors": o.userErrors.map(userErrorValue)]
@@ -94,23 +103,28 @@ enum MutationResolvers {
     }
 
     /// Registers a mutation: authorizes it, runs it once per idempotency key, then builds its payload.
-    static func mutation(_ f: inout FieldSet<Root>, _ name: String, run: @escaping @Sendable (Map, APIContext) async throws -> Outcome,
-                         payload: @escaping @Sendable (Outcome, APIContext) async throws -> [String: any Sendable]) {
-        f.resolve(name, withInfo: { _, args, ctx, info in
-            let input = args["input"]
-            // Before the key is looked at: a replay is a new request, and a key does not outlive the right to act.
-            try await authorize(name, input, ctx)
-            try checkPayloadPaging(info)
-            let outcome = try await idempotent(name, input, selection: SelectionFingerprint.text(of: info), ctx) { try await run(input, ctx) }
-            // The payload reads the state after the change, not what the loaders saw before it.
-            return try await payload(outcome, ctx.afterWrite())
-        })
+    static func mutation(
+        _ f: inout FieldSet<Root>, _ name: String, run: @escaping @Sendable (Map, APIContext) async throws -> Outcome,
+        payload: @escaping @Sendable (Outcome, APIContext) async throws -> [String: any Sendable]
+    ) {
+        f.resolve(
+            name,
+            withInfo: { _, args, ctx, info in
+                let input = args["input"]
+                // Before the key is looked at: a replay is a new request, and a key does not outlive the right to act.
+                try await authorize(name, input, ctx)
+                try checkPayloadPaging(info)
+                let outcome = try await idempotent(name, input, selection: SelectionFingerprint.text(of: info), ctx) { try await run(input, ctx) }
+                // The payload reads the state after the change, not what the loaders saw before it.
+                return try await payload(outcome, ctx.afterWrite())
+            })
     }
 
     /// Runs `body` once per idempotency key. A key belongs to one principal (role, user and, for an
     /// admin, org) and answers only the same operation with the same input and the same selection
     /// (`selection`, from `SelectionFingerprint`); anything else with that key is a `CONFLICT`.
-    static func idempotent(_ operation: String, _ input: Map, selection: String, _ ctx: APIContext, _ body: () async throws -> Outcome) async throws -> Outcome {
+    static func idempotent(_ operation: String, _ input: Map, selection: String, _ ctx: APIContext, _ body: () async throws -> Outcome) async throws -> Outcome
+    {
         guard let key = input["idempotencyKey"].nonNullString else { return try await body() }
         guard (1...200).contains(key.count) else { throw APIError.badInput("idempotencyKey must be 1 to 200 characters") }
         var fields = input.dictionary ?? [:]
@@ -129,15 +143,19 @@ enum MutationResolvers {
         case .answered(let text):
             return try JSONDecoder().decode(Outcome.self, from: Data(text.utf8))
         case .inProgress:
-            return .failed(UserError(.conflict, "a request with this idempotencyKey is still running; ask again in a moment", field: ["input", "idempotencyKey"]))
+            return .failed(
+                UserError(.conflict, "a request with this idempotencyKey is still running; ask again in a moment", field: ["input", "idempotencyKey"]))
         case .mismatch:
-            return .failed(UserError(.conflict, "this idempotencyKey was already used for a different request (another operation, input or selection); use a new key",
-                                     field: ["input", "idempotencyKey"]))
+            return .failed(
+                UserError(
+                    .conflict, "this idempotencyKey was already used for a different request (another operation, input or selection); use a new key",
+                    field: ["input", "idempotencyKey"]))
         case .claimed:
             do {
                 let outcome = try await body()
-                try store.finish(connection: p.connectionID, user: owner, key: key,
-                                 outcome: String(decoding: try JSONEncoder().encode(outcome), as: UTF8.self))
+                try store.finish(
+                    connection: p.connectionID, user: owner, key: key,
+                    outcome: String(decoding: try JSONEncoder().encode(outcome), as: UTF8.self))
                 return outcome
             } catch {
                 try? store.release(connection: p.connectionID, user: owner, key: key)

@@ -47,7 +47,8 @@ enum QueryResolvers {
                 let filter = try await errorFilter(args["filter"], ctx)
                 let page: KeysetPage<SyncErrorRow>
                 do {
-                    page = try CacheQueries(ctx.services.database).syncErrors(connection: ctx.connection, rootOrg: org, filter: filter, first: first, after: after)
+                    page = try CacheQueries(ctx.services.database).syncErrors(
+                        connection: ctx.connection, rootOrg: org, filter: filter, first: first, after: after)
                 } catch let e as StoreError where e.code == .badCursor {
                     throw APIError.badInput(e.message)
                 }
@@ -67,9 +68,11 @@ enum QueryResolvers {
                 case "TEACHER": grouping = .teacher
                 default: grouping = .code
                 }
-                let groups = try CacheQueries(ctx.services.database).syncErrorSummary(connection: ctx.connection, rootOrg: org, filter: filter, groupBy: grouping)
+                let groups = try CacheQueries(ctx.services.database).syncErrorSummary(
+                    connection: ctx.connection, rootOrg: org, filter: filter, groupBy: grouping)
                 // Largest first, then by key: the count, inverted, sorts first.
-                return try PageValue.list(groups, args, ordering: "syncErrorSummary", key: { ListKey(ListKey.number(Int64.max - Int64($0.count)), $0.key) }) { page in
+                return try PageValue.list(groups, args, ordering: "syncErrorSummary", key: { ListKey(ListKey.number(Int64.max - Int64($0.count)), $0.key) }) {
+                    page in
                     page.map { ["key": $0.key, "label": $0.label, "count": $0.count] as [String: any Sendable] }
                 }
             }
@@ -79,10 +82,12 @@ enum QueryResolvers {
                 let first = try pageSize(args)
                 let after = args["after"].nonNullString
                 let states = Set(args["filter"]["state"].list?.compactMap { $0.nonNullString.flatMap { RosterRequest.State(rawValue: $0.lowercased()) } } ?? [])
-                let origins = Set(args["filter"]["trigger"].list?.compactMap { $0.nonNullString.flatMap { RosterRequest.Origin(rawValue: $0.lowercased()) } } ?? [])
+                let origins = Set(
+                    args["filter"]["trigger"].list?.compactMap { $0.nonNullString.flatMap { RosterRequest.Origin(rawValue: $0.lowercased()) } } ?? [])
                 do {
-                    let result = try RosterStore(ctx.services.database).requests(connection: ctx.connection, states: states, origins: origins,
-                                                                                 first: first, after: after)
+                    let result = try RosterStore(ctx.services.database).requests(
+                        connection: ctx.connection, states: states, origins: origins,
+                        first: first, after: after)
                     return PageValue(result.page, total: result.total, after: after) { $0.map(RosterRunValue.init) }
                 } catch let e as StoreError where e.code == .badCursor {
                     throw APIError.badInput(e.message)
@@ -100,8 +105,9 @@ enum QueryResolvers {
                 }
                 let states = args["filter"]["state"].list?.compactMap { $0.nonNullString.flatMap { RunState(rawValue: $0.lowercased()) } }
                 do {
-                    let result = try ctx.reads.syncRuns(connection: ctx.connection, scope: classID == nil ? scope : nil, classID: classID, states: states,
-                                                        first: first, after: after)
+                    let result = try ctx.reads.syncRuns(
+                        connection: ctx.connection, scope: classID == nil ? scope : nil, classID: classID, states: states,
+                        first: first, after: after)
                     return PageValue(result.page, total: result.total, after: after) { TypeResolvers.runValues($0) }
                 } catch let e as StoreError where e.code == .badCursor {
                     throw APIError.badInput(e.message)
@@ -128,8 +134,9 @@ enum QueryResolvers {
         var school: String?
         if let s = args["filter"]["schoolId"].nonNullString { school = try GlobalID.key(s, of: "Org", argument: "filter.schoolId") }
         do {
-            let result = try ctx.reads.sections(connection: ctx.connection, scope: scope, search: args["filter"]["search"].nonNullString, school: school,
-                                                first: first, after: after)
+            let result = try ctx.reads.sections(
+                connection: ctx.connection, scope: scope, search: args["filter"]["search"].nonNullString, school: school,
+                first: first, after: after)
             return PageValue(result.page, total: result.total, after: after) { TypeResolvers.sectionValues($0) }
         } catch let e as StoreError where e.code == .badCursor {
             throw APIError.badInput(e.message)
@@ -174,9 +181,10 @@ enum QueryResolvers {
         case "User":
             guard try await ctx.people.load(key, batch: people) != nil else { return nil }
             guard let user = try await ctx.user(key, batch: people) else {
-                throw APIError.forbidden(ctx.principal.role == .admin
-                    ? "this person is outside your organization and your sections"
-                    : "this person is not enrolled in a section you teach")
+                throw APIError.forbidden(
+                    ctx.principal.role == .admin
+                        ? "this person is outside your organization and your sections"
+                        : "this person is not enrolled in a section you teach")
             }
             return user
         case "AcademicSession": return try await ctx.sessions.load(key).map(SessionValue.init)
@@ -211,7 +219,9 @@ enum QueryResolvers {
         case "RosterRun":
             // Roster pulls are the connection's, asked for and followed by its admins.
             _ = try ctx.requireAdmin()
-            guard let n = Int64(key), let request = try RosterStore(ctx.services.database).request(n), request.connectionID == ctx.connection else { return nil }
+            guard let n = Int64(key), let request = try RosterStore(ctx.services.database).request(n), request.connectionID == ctx.connection else {
+                return nil
+            }
             return RosterRunValue(row: request)
         case "SyncJob":
             // A job is reached through its section (whose check includes the connection); one whose section is gone is not shown.

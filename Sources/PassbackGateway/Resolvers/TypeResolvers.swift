@@ -35,8 +35,10 @@ enum TypeResolvers {
 
     /// Every `…Connection` and `…Edge` type reads a `PageValue` / `EdgeValue`.
     static func connections(_ t: inout ResolverTable) {
-        for name in ["Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncJob", "SyncError", "RosterRun", "User", "AcademicSession",
-                     "SisCategory", "LmsCategory", "CategoryMapping", "SyncProblem", "PlannedItem", "PlannedWrite", "SyncErrorGroup", "FedMaterial"] {
+        for name in [
+            "Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncJob", "SyncError", "RosterRun", "User", "AcademicSession",
+            "SisCategory", "LmsCategory", "CategoryMapping", "SyncProblem", "PlannedItem", "PlannedWrite", "SyncErrorGroup", "FedMaterial"
+        ] {
             t.object(name + "Connection", PageValue.self) { f in
                 f.value("edges") { p in zip(p.cursors, p.nodes).map { EdgeValue(cursor: $0.0, node: $0.1) } }
                 f.value("nodes") { $0.nodes }
@@ -74,7 +76,8 @@ enum TypeResolvers {
                 var everyone: [String] = []
                 for sibling in siblings { everyone += (try await ctx.teachers.load(sibling.sourcedId) ?? []).map(\.sourcedId) }
                 let users = try await ctx.users(teachers, batch: everyone)
-                return try PageValue.list(users, args, ordering: "teachers", key: { ListKey($0.row.familyName + "\u{0}" + $0.row.givenName, $0.row.sourcedId) }) { $0 }
+                return try PageValue.list(users, args, ordering: "teachers", key: { ListKey($0.row.familyName + "\u{0}" + $0.row.givenName, $0.row.sourcedId) })
+                { $0 }
             }
             f.resolve("lmsCourse") { s, _, ctx in
                 try await ctx.courseOfSection.load(s.row.id, batch: s.batch).map { LMSCourseValue(row: $0, batch: [$0.id]) }
@@ -92,19 +95,25 @@ enum TypeResolvers {
                 try await ctx.sectionCalendars.load(s.row.id, batch: s.batch)?.timeZone ?? SchoolCalendar.defaultZoneName
             }
             f.resolve("gradingPeriods") { s, args, ctx in
-                try PageValue.list(try await ctx.gradingPeriods.load(s.row.id, batch: s.batch) ?? [], args, ordering: "gradingPeriods",
-                                   key: { ListKey($0.startDate, $0.sourcedId) }) { $0.map(SessionValue.init) }
+                try PageValue.list(
+                    try await ctx.gradingPeriods.load(s.row.id, batch: s.batch) ?? [], args, ordering: "gradingPeriods",
+                    key: { ListKey($0.startDate, $0.sourcedId) }
+                ) { $0.map(SessionValue.init) }
             }
             f.resolve("sisCategories") { s, args, ctx in
-                try PageValue.list(try await ctx.sisCategories.load(s.row.connectionID) ?? [], args, ordering: "sisCategories",
-                                   key: { ListKey($0.title, $0.sourcedId) }) { $0.map(SISCategoryValue.init) }
+                try PageValue.list(
+                    try await ctx.sisCategories.load(s.row.connectionID) ?? [], args, ordering: "sisCategories",
+                    key: { ListKey($0.title, $0.sourcedId) }
+                ) { $0.map(SISCategoryValue.init) }
             }
             f.resolve("lmsCategories") { s, args, ctx in
                 var categories: [LMSCategoryRecord] = []
                 if let course = try await ctx.courseOfSection.load(s.row.id, batch: s.batch) {
                     categories = try await ctx.categoriesOfCourse.load(course.id) ?? []
                 }
-                return try PageValue.list(categories, args, ordering: "lmsCategories", key: { ListKey($0.title, ListKey.number($0.id)) }) { $0.map(LMSCategoryValue.init) }
+                return try PageValue.list(categories, args, ordering: "lmsCategories", key: { ListKey($0.title, ListKey.number($0.id)) }) {
+                    $0.map(LMSCategoryValue.init)
+                }
             }
             f.resolve("configured") { s, _, ctx in try await ctx.categoryMaps.load(s.row.id, batch: s.batch) != nil }
             f.resolve("categoryMap") { s, args, ctx in
@@ -147,9 +156,11 @@ enum TypeResolvers {
 
     static func scheduleValue(_ v: ScheduleVersion, isDefault: Bool) -> [String: any Sendable] {
         let s = v.schedule
-        return ["enabled": s != nil, "weekday": s?.weekday, "startTime": s.map { String(format: "%02d:%02d", $0.startMinute / 60, $0.startMinute % 60) },
-                "timeZone": s?.timeZone, "windowHours": Int(ScheduleRules.window / 3600), "savedAt": v.savedAt,
-                "effectiveAt": v.savedAt.addingTimeInterval(ScheduleRules.changeDelay), "isDefault": isDefault]
+        return [
+            "enabled": s != nil, "weekday": s?.weekday, "startTime": s.map { String(format: "%02d:%02d", $0.startMinute / 60, $0.startMinute % 60) },
+            "timeZone": s?.timeZone, "windowHours": Int(ScheduleRules.window / 3600), "savedAt": v.savedAt,
+            "effectiveAt": v.savedAt.addingTimeInterval(ScheduleRules.changeDelay), "isDefault": isDefault
+        ]
     }
 
     /// A section's materials with the filter, order and page of the arguments.
@@ -176,7 +187,8 @@ enum TypeResolvers {
         }
         let page: KeysetPage<SectionMaterial>
         do {
-            page = try CacheQueries(ctx.services.database).materials(ofSection: classID, filter: filter, order: order, first: first, after: after, withTotal: true)
+            page = try CacheQueries(ctx.services.database).materials(
+                ofSection: classID, filter: filter, order: order, first: first, after: after, withTotal: true)
         } catch let e as StoreError where e.code == .badCursor || e.code == .notFound {
             throw APIError.badInput(e.message)
         }
@@ -202,7 +214,8 @@ enum TypeResolvers {
             f.resolve("section") { m, _, ctx in
                 try await ctx.sections.load(m.classID, batch: Array(Set(m.batch.map(\.classID)))).map { SectionValue(row: $0, batch: [$0.id]) }
             }
-            f.resolve("problems") { m, args, ctx in try PageValue.problems(try await ctx.problems.load(m.key, batch: m.batch) ?? [], args, ordering: "problems") }
+            f.resolve("problems") { m, args, ctx in try PageValue.problems(try await ctx.problems.load(m.key, batch: m.batch) ?? [], args, ordering: "problems")
+            }
             f.resolve("grades") { m, args, ctx in
                 let first = try pageSize(args)
                 let after = args["after"].nonNullString
@@ -270,7 +283,8 @@ enum TypeResolvers {
                 let message = p["message"] as? String ?? ""
                 // The messages write "student <sourcedId> " (a space after): a sourcedId that begins another is left alone.
                 guard let id = p["studentSourcedId"] as? String, message.contains("student \(id) "),
-                      let user = try await ctx.user(id, batch: p["batch"] as? [String] ?? []) else { return message }
+                    let user = try await ctx.user(id, batch: p["batch"] as? [String] ?? [])
+                else { return message }
                 return message.replacingOccurrences(of: "student \(id) ", with: "\(user.row.givenName) \(user.row.familyName) (\(id)) ")
             }
         }
@@ -342,7 +356,9 @@ enum TypeResolvers {
             f.resolve("jobs") { r, args, ctx in
                 let first = try pageSize(args)
                 let after = args["after"].nonNullString
-                let states = Array(Set(args["state"].list?.compactMap { $0.nonNullString.flatMap { JobState(rawValue: $0.lowercased()) } } ?? [])).sorted { $0.rawValue < $1.rawValue }
+                let states = Array(Set(args["state"].list?.compactMap { $0.nonNullString.flatMap { JobState(rawValue: $0.lowercased()) } } ?? [])).sorted {
+                    $0.rawValue < $1.rawValue
+                }
                 guard let result = try await ctx.jobsOfRun(first: first, after: after, states: states).load(r.row.id, batch: r.batch) else {
                     return PageValue(KeysetPage<JobRecord>(items: [], cursors: [], hasNextPage: false), total: 0, after: after) { _ in [] }
                 }
@@ -353,7 +369,9 @@ enum TypeResolvers {
             f.value("id") { GlobalID.make("RosterRun", $0.row.id) }
             f.value("mode") { r in r.row.run?.mode ?? (r.row.full ? "full" : "delta") }
             f.value("state") { $0.row.state.rawValue.uppercased() }
-            for (field, count) in [("created", \RosterCounts.created), ("updated", \.updated), ("unchanged", \.unchanged), ("deleted", \.deleted), ("rejected", \.rejected)] {
+            for (field, count) in [
+                ("created", \RosterCounts.created), ("updated", \.updated), ("unchanged", \.unchanged), ("deleted", \.deleted), ("rejected", \.rejected)
+            ] {
                 f.value(field) { r in r.row.run?.counts.values.reduce(0) { $0 + $1[keyPath: count] } ?? 0 }
             }
             f.value("requestedAt") { Timestamp.text($0.row.requestedAt) }

@@ -130,8 +130,10 @@ extension PageValue {
     /// A connection over a list a loader reads whole (short by nature: a section's teachers or
     /// categories, a material's problems, a plan's items), paged here by `first` and `after` on
     /// `key`, so an answer holds at most `first` items and costs what it was priced at.
-    static func list<Item: Sendable>(_ items: [Item], _ args: Map, ordering: String, defaultFirst: Int = QueryLimits().defaultFirst,
-                                     key: (Item) -> ListKey, map: ([Item]) -> [any Sendable]) throws -> PageValue {
+    static func list<Item: Sendable>(
+        _ items: [Item], _ args: Map, ordering: String, defaultFirst: Int = QueryLimits().defaultFirst,
+        key: (Item) -> ListKey, map: ([Item]) -> [any Sendable]
+    ) throws -> PageValue {
         let first = try pageSize(args, default: defaultFirst)
         let after = args["after"].nonNullString
         do {
@@ -143,9 +145,12 @@ extension PageValue {
 
     /// A list of problems as a connection: errors first, then by code, student and field.
     static func problems(_ problems: [Problem], _ args: Map, ordering: String) throws -> PageValue {
-        try list(problems, args, ordering: ordering, defaultFirst: QueryLimits.smallerPages["problems"] ?? QueryLimits().defaultFirst, key: { p in
-            ListKey([p.severity == .error ? "0" : "1", p.code.rawValue, p.studentSourcedId ?? "", p.field ?? ""].joined(separator: "\u{0}"), p.message)
-        }) { problemValues($0) }
+        try list(
+            problems, args, ordering: ordering, defaultFirst: QueryLimits.smallerPages["problems"] ?? QueryLimits().defaultFirst,
+            key: { p in
+                ListKey([p.severity == .error ? "0" : "1", p.code.rawValue, p.studentSourcedId ?? "", p.field ?? ""].joined(separator: "\u{0}"), p.message)
+            }
+        ) { problemValues($0) }
     }
 }
 
@@ -178,8 +183,10 @@ func problemValues(_ problems: [Problem]) -> [[String: any Sendable]] {
 }
 
 func problemValue(_ p: Problem) -> [String: any Sendable] {
-    ["code": p.code.rawValue, "severity": p.severity == .error ? "ERROR" : "WARNING", "message": p.message, "field": p.field,
-     "studentSourcedId": p.studentSourcedId]
+    [
+        "code": p.code.rawValue, "severity": p.severity == .error ? "ERROR" : "WARNING", "message": p.message, "field": p.field,
+        "studentSourcedId": p.studentSourcedId
+    ]
 }
 
 func userErrorValue(_ e: UserError) -> [String: any Sendable] {

@@ -20,8 +20,10 @@ public struct APIReads: Sendable {
 
     /// Per parent, a page of the first `first` of the rows read (one more was read to learn
     /// whether there is a next page) and the parent's total.
-    static func pages<Parent: Hashable, Record>(_ parents: [Parent], rows: [Parent: [Record]], totals: [Parent: Int], first: Int,
-                                                cursor: (Record) -> String) -> [Parent: (page: KeysetPage<Record>, total: Int)] {
+    static func pages<Parent: Hashable, Record>(
+        _ parents: [Parent], rows: [Parent: [Record]], totals: [Parent: Int], first: Int,
+        cursor: (Record) -> String
+    ) -> [Parent: (page: KeysetPage<Record>, total: Int)] {
         var out: [Parent: (page: KeysetPage<Record>, total: Int)] = [:]
         for parent in parents {
             let all = rows[parent] ?? []
@@ -39,16 +41,22 @@ public struct APIReads: Sendable {
         return try pool.read { db in
             switch scope {
             case .teacher(let teacher):
-                return Set(try Int64.fetchAll(db, sql: """
-                    SELECT c.id FROM class c WHERE c.id IN (\(Self.list(classIDs))) AND c.connection_id = ?1 AND c.status = 'active' AND EXISTS (
-                        SELECT 1 FROM enrollment e WHERE e.connection_id = ?1 AND e.class_sourced_id = c.sourced_id
-                            AND e.person_sourced_id = ?2 AND e.role = 'teacher' AND e.status = 'active')
-                    """, arguments: [connection, teacher]))
+                return Set(
+                    try Int64.fetchAll(
+                        db,
+                        sql: """
+                            SELECT c.id FROM class c WHERE c.id IN (\(Self.list(classIDs))) AND c.connection_id = ?1 AND c.status = 'active' AND EXISTS (
+                                SELECT 1 FROM enrollment e WHERE e.connection_id = ?1 AND e.class_sourced_id = c.sourced_id
+                                    AND e.person_sourced_id = ?2 AND e.role = 'teacher' AND e.status = 'active')
+                            """, arguments: [connection, teacher]))
             case .org(let root):
-                return Set(try Int64.fetchAll(db, sql: CacheQueries.scopeCTE + """
-                    SELECT c.id FROM class c WHERE c.id IN (\(Self.list(classIDs))) AND c.connection_id = :connection
-                        AND c.school_sourced_id IN (SELECT sid FROM scope)
-                    """, arguments: ["connection": connection, "root": root]))
+                return Set(
+                    try Int64.fetchAll(
+                        db,
+                        sql: CacheQueries.scopeCTE + """
+                            SELECT c.id FROM class c WHERE c.id IN (\(Self.list(classIDs))) AND c.connection_id = :connection
+                                AND c.school_sourced_id IN (SELECT sid FROM scope)
+                            """, arguments: ["connection": connection, "root": root]))
             }
         }
     }

@@ -47,16 +47,20 @@ extension APIReads {
     /// Active SIS categories of a connection, by title.
     public func sisCategories(connection: String) throws -> [SISCategoryRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT sourced_id, title FROM sis_category WHERE connection_id = ? AND status = 'active' ORDER BY title, sourced_id",
-                             arguments: [connection]).map { SISCategoryRecord(sourcedId: $0["sourced_id"], title: $0["title"]) }
+            try Row.fetchAll(
+                db, sql: "SELECT sourced_id, title FROM sis_category WHERE connection_id = ? AND status = 'active' ORDER BY title, sourced_id",
+                arguments: [connection]
+            ).map { SISCategoryRecord(sourcedId: $0["sourced_id"], title: $0["title"]) }
         }
     }
 
     public func sisCategories(connection: String, sourcedIds: [String]) throws -> [String: SISCategoryRecord] {
         try pool.read { db in
             var out: [String: SISCategoryRecord] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT sourced_id, title FROM sis_category WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))",
-                                      arguments: StatementArguments([connection] + sourcedIds)) {
+            for r in try Row.fetchAll(
+                db, sql: "SELECT sourced_id, title FROM sis_category WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))",
+                arguments: StatementArguments([connection] + sourcedIds))
+            {
                 out[r["sourced_id"]] = SISCategoryRecord(sourcedId: r["sourced_id"], title: r["title"])
             }
             return out
@@ -68,11 +72,14 @@ extension APIReads {
         try pool.read { db in
             var out: [Int64: [(lmsCategoryID: Int64, sis: SISCategoryRecord)]] = [:]
             for id in try Int64.fetchAll(db, sql: "SELECT class_id FROM section_config WHERE class_id IN (\(Self.list(classIDs)))") { out[id] = [] }
-            for r in try Row.fetchAll(db, sql: """
-                SELECT m.class_id, m.lms_category_id, s.sourced_id, s.title FROM category_map m JOIN sis_category s ON s.id = m.sis_category_id
-                JOIN lms_category lc ON lc.id = m.lms_category_id
-                WHERE m.class_id IN (\(Self.list(classIDs))) ORDER BY lc.title, lc.id
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.class_id, m.lms_category_id, s.sourced_id, s.title FROM category_map m JOIN sis_category s ON s.id = m.sis_category_id
+                    JOIN lms_category lc ON lc.id = m.lms_category_id
+                    WHERE m.class_id IN (\(Self.list(classIDs))) ORDER BY lc.title, lc.id
+                    """)
+            {
                 out[r["class_id"], default: []].append((r["lms_category_id"], SISCategoryRecord(sourcedId: r["sourced_id"], title: r["title"])))
             }
             return out

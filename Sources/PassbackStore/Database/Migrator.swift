@@ -17,14 +17,15 @@ enum Migrator {
 
     static func migrate(_ pool: DatabasePool, migrations: [(name: String, sql: String)]) throws {
         try pool.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS passback_migration (
-                    name TEXT PRIMARY KEY,
-                    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-                );
-                CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-                INSERT OR IGNORE INTO grdb_migrations (identifier) SELECT name FROM passback_migration;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS passback_migration (
+                        name TEXT PRIMARY KEY,
+                        applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                    );
+                    CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT OR IGNORE INTO grdb_migrations (identifier) SELECT name FROM passback_migration;
+                    """)
         }
         var migrator = DatabaseMigrator()
         for migration in migrations {

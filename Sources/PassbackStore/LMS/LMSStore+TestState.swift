@@ -25,15 +25,19 @@ extension LMSStore {
     func setSyncState(materialID: Int64, classID: Int64, _ s: SyncState, at now: Date) throws {
         try pool.write { db in
             let isError = s.status == .error
-            try db.execute(sql: """
-                INSERT INTO sync_item (material_id, class_id, status, last_synced_at, error_code, error_message, error_field, error_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(material_id, class_id) DO UPDATE SET status = excluded.status,
-                    last_synced_at = COALESCE(excluded.last_synced_at, sync_item.last_synced_at),
-                    error_code = excluded.error_code, error_message = excluded.error_message, error_field = excluded.error_field,
-                    error_at = excluded.error_at, updated_at = excluded.updated_at
-                """, arguments: [materialID, classID, s.status.rawValue, s.lastSyncedAt.map(Timestamp.text), isError ? s.errorCode ?? "SIS_REFUSED" : nil,
-                                 isError ? s.errorMessage : nil, isError ? s.errorField : nil, isError ? Timestamp.text(now) : nil, Timestamp.text(now)])
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_item (material_id, class_id, status, last_synced_at, error_code, error_message, error_field, error_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(material_id, class_id) DO UPDATE SET status = excluded.status,
+                        last_synced_at = COALESCE(excluded.last_synced_at, sync_item.last_synced_at),
+                        error_code = excluded.error_code, error_message = excluded.error_message, error_field = excluded.error_field,
+                        error_at = excluded.error_at, updated_at = excluded.updated_at
+                    """,
+                arguments: [
+                    materialID, classID, s.status.rawValue, s.lastSyncedAt.map(Timestamp.text), isError ? s.errorCode ?? "SIS_REFUSED" : nil,
+                    isError ? s.errorMessage : nil, isError ? s.errorField : nil, isError ? Timestamp.text(now) : nil, Timestamp.text(now)
+                ])
         }
     }
 }

@@ -34,19 +34,24 @@ public struct LMSStore: Sendable {
     @discardableResult
     public func upsertCourse(connection: String, lmsID: String, title: String, sectionSourcedIds: [String], at now: Date) throws -> Int64 {
         try pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO lms_course (connection_id, lms_id, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(connection_id, lms_id) DO UPDATE SET title = excluded.title, updated_at = excluded.updated_at
-                """, arguments: [connection, lmsID, title, Timestamp.text(now), Timestamp.text(now)])
+            try db.execute(
+                sql: """
+                    INSERT INTO lms_course (connection_id, lms_id, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(connection_id, lms_id) DO UPDATE SET title = excluded.title, updated_at = excluded.updated_at
+                    """, arguments: [connection, lmsID, title, Timestamp.text(now), Timestamp.text(now)])
             let courseID = try Int64.fetchOne(db, sql: "SELECT id FROM lms_course WHERE connection_id = ? AND lms_id = ?", arguments: [connection, lmsID])!
             for (index, sid) in sectionSourcedIds.enumerated() {
-                guard let classID = try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ?", arguments: [connection, sid]) else {
+                guard let classID = try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ?", arguments: [connection, sid])
+                else {
                     throw StoreError(.notFound, "no section with sourcedId '\(sid)' in connection \(connection); roster it first")
                 }
-                if let other = try Row.fetchOne(db, sql: """
-                    SELECT lc.lms_id, lc.title FROM linked_section ls JOIN lms_course lc ON lc.id = ls.lms_course_id
-                    WHERE ls.class_id = ? AND ls.lms_course_id != ?
-                    """, arguments: [classID, courseID]) {
+                if let other = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT lc.lms_id, lc.title FROM linked_section ls JOIN lms_course lc ON lc.id = ls.lms_course_id
+                        WHERE ls.class_id = ? AND ls.lms_course_id != ?
+                        """, arguments: [classID, courseID])
+                {
                     throw LinkConflict(sectionSourcedId: sid, index: index, otherCourseLmsID: other["lms_id"], otherCourseTitle: other["title"])
                 }
                 try db.execute(sql: "INSERT INTO linked_section (lms_course_id, class_id) VALUES (?, ?) ON CONFLICT DO NOTHING", arguments: [courseID, classID])
@@ -68,6 +73,7 @@ public struct LMSStore: Sendable {
 
     /// The store id of a section.
     public func classID(connection: String, sourcedId: String) throws -> Int64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ?", arguments: [connection, sourcedId]) }
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ?", arguments: [connection, sourcedId])
+        }
     }
 }

@@ -12,7 +12,6 @@ public struct GradeRecord: Sendable, Hashable {
     public var updatedAt: Date
 }
 
-
 /// A material as it stands in one section.
 public struct MaterialKey: Sendable, Hashable {
     public var materialID: Int64
@@ -32,16 +31,19 @@ extension APIReads {
         return try pool.read { db in
             var out: [MaterialKey: SectionMaterial] = [:]
             let pairs = keys.map { "(\($0.materialID),\($0.classID))" }.joined(separator: ",")
-            for r in try Row.fetchAll(db, sql: """
-                WITH wanted(material_id, class_id) AS (VALUES \(pairs))
-                SELECT w.class_id, m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id,
-                       \(CacheQueries.syncToSISExpression(section: "w.class_id")) AS sync_to_sis, m.published, m.deleted_at,
-                       \(CacheQueries.statusExpression(section: "w.class_id")) AS status,
-                       si.last_synced_at, si.error_code, si.error_message, si.error_field
-                FROM wanted w JOIN material m ON m.id = w.material_id
-                JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id AND ls.class_id = w.class_id
-                LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = w.class_id
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    WITH wanted(material_id, class_id) AS (VALUES \(pairs))
+                    SELECT w.class_id, m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id,
+                           \(CacheQueries.syncToSISExpression(section: "w.class_id")) AS sync_to_sis, m.published, m.deleted_at,
+                           \(CacheQueries.statusExpression(section: "w.class_id")) AS status,
+                           si.last_synced_at, si.error_code, si.error_message, si.error_field
+                    FROM wanted w JOIN material m ON m.id = w.material_id
+                    JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id AND ls.class_id = w.class_id
+                    LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = w.class_id
+                    """)
+            {
                 out[MaterialKey(materialID: r["id"], classID: r["class_id"])] = CacheQueries.material(r)
             }
             return out
@@ -54,15 +56,19 @@ extension APIReads {
         return try pool.read { db in
             var out: [MaterialKey: [Problem]] = [:]
             let pairs = keys.map { "(\($0.materialID),\($0.classID))" }.joined(separator: ",")
-            for r in try Row.fetchAll(db, sql: """
-                WITH wanted(material_id, class_id) AS (VALUES \(pairs))
-                SELECT si.* FROM wanted w JOIN sync_item si ON si.material_id = w.material_id AND si.class_id = w.class_id
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    WITH wanted(material_id, class_id) AS (VALUES \(pairs))
+                    SELECT si.* FROM wanted w JOIN sync_item si ON si.material_id = w.material_id AND si.class_id = w.class_id
+                    """)
+            {
                 let item = EngineStore.item(r)
                 var problems = item.problems
                 // A refusal by the SIS (or a write not sent) is not among the planned problems: add it.
                 if item.status == .error, let code = item.errorCode.flatMap(ProblemCode.init(rawValue:)),
-                    !problems.contains(where: { $0.code == code && $0.severity == .error }) {
+                    !problems.contains(where: { $0.code == code && $0.severity == .error })
+                {
                     problems.insert(Problem(code: code, message: item.errorMessage ?? code.rawValue, field: r["error_field"]), at: 0)
                 }
                 out[MaterialKey(materialID: item.materialID, classID: item.classID)] = problems
@@ -86,17 +92,24 @@ extension APIReads {
         args.append(first + 1)
         return try pool.read { db in
             var rows: [Int64: [GradeRecord]] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT * FROM (SELECT g.*, row_number() OVER (PARTITION BY material_id ORDER BY student_sourced_id) AS n
-                               FROM grade g WHERE material_id IN (\(Self.list(materialIDs)))\(condition))
-                WHERE n <= ? ORDER BY material_id, n
-                """, arguments: StatementArguments(args)) {
-                rows[r["material_id"], default: []].append(GradeRecord(
-                    materialID: r["material_id"], studentSourcedId: r["student_sourced_id"], score: r["score"], exception: r["exception"], comment: r["comment"],
-                    updatedAt: Timestamp.date(r["updated_at"]) ?? .distantPast))
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM (SELECT g.*, row_number() OVER (PARTITION BY material_id ORDER BY student_sourced_id) AS n
+                                   FROM grade g WHERE material_id IN (\(Self.list(materialIDs)))\(condition))
+                    WHERE n <= ? ORDER BY material_id, n
+                    """, arguments: StatementArguments(args))
+            {
+                rows[r["material_id"], default: []].append(
+                    GradeRecord(
+                        materialID: r["material_id"], studentSourcedId: r["student_sourced_id"], score: r["score"], exception: r["exception"],
+                        comment: r["comment"],
+                        updatedAt: Timestamp.date(r["updated_at"]) ?? .distantPast))
             }
             var totals: [Int64: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT material_id, count(*) AS n FROM grade WHERE material_id IN (\(Self.list(materialIDs)))\(enrolled) GROUP BY material_id") {
+            for r in try Row.fetchAll(
+                db, sql: "SELECT material_id, count(*) AS n FROM grade WHERE material_id IN (\(Self.list(materialIDs)))\(enrolled) GROUP BY material_id")
+            {
                 totals[r["material_id"]] = r["n"]
             }
             return Self.pages(materialIDs, rows: rows, totals: totals, first: first) {
@@ -108,8 +121,9 @@ extension APIReads {
     public func grade(materialID: Int64, student: String) throws -> GradeRecord? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM grade WHERE material_id = ? AND student_sourced_id = ?", arguments: [materialID, student]).map {
-                GradeRecord(materialID: $0["material_id"], studentSourcedId: $0["student_sourced_id"], score: $0["score"], exception: $0["exception"],
-                            comment: $0["comment"], updatedAt: Timestamp.date($0["updated_at"]) ?? .distantPast)
+                GradeRecord(
+                    materialID: $0["material_id"], studentSourcedId: $0["student_sourced_id"], score: $0["score"], exception: $0["exception"],
+                    comment: $0["comment"], updatedAt: Timestamp.date($0["updated_at"]) ?? .distantPast)
             }
         }
     }
@@ -128,20 +142,26 @@ extension APIReads {
         args.append(first + 1)
         return try pool.read { db in
             var rows: [MaterialKey: [AuditRecord]] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                WITH wanted(material_id, class_id) AS (VALUES \(pairs))
-                SELECT * FROM (SELECT a.*, row_number() OVER (PARTITION BY a.material_id, a.class_id ORDER BY a.id DESC) AS n
-                               FROM wanted w JOIN audit_entry a ON a.material_id = w.material_id AND a.class_id = w.class_id WHERE 1\(condition))
-                WHERE n <= ? ORDER BY material_id, class_id, n
-                """, arguments: StatementArguments(args)) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    WITH wanted(material_id, class_id) AS (VALUES \(pairs))
+                    SELECT * FROM (SELECT a.*, row_number() OVER (PARTITION BY a.material_id, a.class_id ORDER BY a.id DESC) AS n
+                                   FROM wanted w JOIN audit_entry a ON a.material_id = w.material_id AND a.class_id = w.class_id WHERE 1\(condition))
+                    WHERE n <= ? ORDER BY material_id, class_id, n
+                    """, arguments: StatementArguments(args))
+            {
                 rows[MaterialKey(materialID: r["material_id"], classID: r["class_id"]), default: []].append(EngineStore.auditRecord(r))
             }
             var totals: [MaterialKey: Int] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                WITH wanted(material_id, class_id) AS (VALUES \(pairs))
-                SELECT w.material_id, w.class_id, count(a.id) AS n FROM wanted w JOIN audit_entry a ON a.material_id = w.material_id AND a.class_id = w.class_id
-                GROUP BY w.material_id, w.class_id
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    WITH wanted(material_id, class_id) AS (VALUES \(pairs))
+                    SELECT w.material_id, w.class_id, count(a.id) AS n FROM wanted w JOIN audit_entry a ON a.material_id = w.material_id AND a.class_id = w.class_id
+                    GROUP BY w.material_id, w.class_id
+                    """)
+            {
                 totals[MaterialKey(materialID: r["material_id"], classID: r["class_id"])] = r["n"]
             }
             return Self.pages(keys, rows: rows, totals: totals, first: first) { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }
@@ -168,14 +188,17 @@ extension APIReads {
         guard !classIDs.isEmpty else { return [:] }
         return try pool.read { db in
             var out: [Int64: [Int64: String]] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT ls.class_id, m.id, \(CacheQueries.syncToSISExpression(section: "ls.class_id")) || '|' || COALESCE(si.status, '') || '|' || COALESCE(si.error_code, '')
-                    || '|' || COALESCE(si.last_synced_at, '')
-                    || '|' || COALESCE(si.updated_at, '') AS state
-                FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
-                LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
-                WHERE ls.class_id IN (\(Self.list(classIDs)))
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ls.class_id, m.id, \(CacheQueries.syncToSISExpression(section: "ls.class_id")) || '|' || COALESCE(si.status, '') || '|' || COALESCE(si.error_code, '')
+                        || '|' || COALESCE(si.last_synced_at, '')
+                        || '|' || COALESCE(si.updated_at, '') AS state
+                    FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
+                    LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
+                    WHERE ls.class_id IN (\(Self.list(classIDs)))
+                    """)
+            {
                 out[r["class_id"], default: [:]][r["id"]] = r["state"]
             }
             return out

@@ -58,8 +58,10 @@ public struct MaterialOrder: Sendable, Hashable {
 extension CacheQueries {
     /// The materials of a section (through its LMS course) with their status there.
     /// `withTotal` also counts every match (the page's `total`).
-    public func materials(ofSection classID: Int64, filter: MaterialFilter = MaterialFilter(), order: MaterialOrder = MaterialOrder(),
-                          first: Int, after: String?, withTotal: Bool = false) throws -> KeysetPage<SectionMaterial> {
+    public func materials(
+        ofSection classID: Int64, filter: MaterialFilter = MaterialFilter(), order: MaterialOrder = MaterialOrder(),
+        first: Int, after: String?, withTotal: Bool = false
+    ) throws -> KeysetPage<SectionMaterial> {
         let ordering = "materials:\(order.field.rawValue):\(order.descending ? "desc" : "asc")"
         let statusExpression = Self.statusExpression(section: "ls.class_id")
         // Missing due dates and never-synced items sort last in both directions.
@@ -86,7 +88,8 @@ extension CacheQueries {
                 args.append("\"" + search.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
             } else {
                 sql += " AND m.title LIKE ? ESCAPE '\\'"
-                let escaped = search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+                let escaped = search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                    of: "_", with: "\\_")
                 args.append("%" + escaped + "%")
             }
         }
@@ -108,17 +111,21 @@ extension CacheQueries {
         return try pool.read { db in
             var gradingPeriodBounds: (String, String)?
             if let gp = filter.gradingPeriodSourcedId {
-                guard let period = try Row.fetchOne(db, sql: """
-                    SELECT s.start_date, s.end_date FROM academic_session s JOIN class c ON c.connection_id = s.connection_id
-                    WHERE c.id = ? AND s.sourced_id = ? AND s.type = 'gradingPeriod'
-                    """, arguments: [classID, gp])
+                guard
+                    let period = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT s.start_date, s.end_date FROM academic_session s JOIN class c ON c.connection_id = s.connection_id
+                            WHERE c.id = ? AND s.sourced_id = ? AND s.type = 'gradingPeriod'
+                            """, arguments: [classID, gp])
                 else { throw StoreError(.notFound, "no grading period '\(gp)' in this section's connection") }
                 // Grading periods are whole days of the school's calendar; a due instant belongs to
                 // its local day in the school's zone, as the rules place it (SchoolCalendar).
                 sql = sql.replacingOccurrences(of: "WHERE ls.class_id = ?", with: "WHERE ls.class_id = ? AND m.due_at >= ? AND m.due_at < ?")
                 let start: String = period["start_date"], end: String = period["end_date"]
                 let zone = try ConnectionCalendar.sections(db, classIDs: [classID])[classID]?.zone ?? TimeZone(identifier: "UTC")!
-                let bounds = SchoolCalendar.instants(fromDay: start, throughDay: end, in: zone)
+                let bounds =
+                    SchoolCalendar.instants(fromDay: start, throughDay: end, in: zone)
                     .map { (Timestamp.text($0.lowerBound), Timestamp.text($0.upperBound)) }
                     ?? (start + "T00:00:00.000Z", Self.dayAfter(end) + "T00:00:00.000Z")
                 gradingPeriodBounds = bounds

@@ -15,8 +15,10 @@ extension LMSStore {
         public var syncToSIS: Bool
         public var published: Bool
 
-        public init(lmsID: String, title: String, description: String? = nil, dueAt: Date? = nil, categoryLmsID: String? = nil,
-                    maxPoints: Double? = nil, syncToSIS: Bool = true, published: Bool = true) {
+        public init(
+            lmsID: String, title: String, description: String? = nil, dueAt: Date? = nil, categoryLmsID: String? = nil,
+            maxPoints: Double? = nil, syncToSIS: Bool = true, published: Bool = true
+        ) {
             self.lmsID = lmsID
             self.title = title
             self.description = description
@@ -77,18 +79,22 @@ extension LMSStore {
             }
             categoryID = id
         }
-        try db.execute(sql: """
-            INSERT INTO material (lms_course_id, lms_id, title, description, due_at, lms_category_id, max_points, sync_to_sis, published, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(lms_course_id, lms_id) DO UPDATE SET title = excluded.title, description = excluded.description,
-                due_at = excluded.due_at, lms_category_id = excluded.lms_category_id, max_points = excluded.max_points,
-                sync_to_sis = excluded.sync_to_sis, published = excluded.published, updated_at = excluded.updated_at
-            WHERE material.title IS NOT excluded.title OR material.description IS NOT excluded.description
-                OR material.due_at IS NOT excluded.due_at OR material.lms_category_id IS NOT excluded.lms_category_id
-                OR material.max_points IS NOT excluded.max_points OR material.sync_to_sis IS NOT excluded.sync_to_sis
-                OR material.published IS NOT excluded.published
-            """, arguments: [courseID, m.lmsID, m.title, m.description, m.dueAt.map(Timestamp.text), categoryID, m.maxPoints, m.syncToSIS,
-                             m.published, Timestamp.text(now)])
+        try db.execute(
+            sql: """
+                INSERT INTO material (lms_course_id, lms_id, title, description, due_at, lms_category_id, max_points, sync_to_sis, published, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(lms_course_id, lms_id) DO UPDATE SET title = excluded.title, description = excluded.description,
+                    due_at = excluded.due_at, lms_category_id = excluded.lms_category_id, max_points = excluded.max_points,
+                    sync_to_sis = excluded.sync_to_sis, published = excluded.published, updated_at = excluded.updated_at
+                WHERE material.title IS NOT excluded.title OR material.description IS NOT excluded.description
+                    OR material.due_at IS NOT excluded.due_at OR material.lms_category_id IS NOT excluded.lms_category_id
+                    OR material.max_points IS NOT excluded.max_points OR material.sync_to_sis IS NOT excluded.sync_to_sis
+                    OR material.published IS NOT excluded.published
+                """,
+            arguments: [
+                courseID, m.lmsID, m.title, m.description, m.dueAt.map(Timestamp.text), categoryID, m.maxPoints, m.syncToSIS,
+                m.published, Timestamp.text(now)
+            ])
         return try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, m.lmsID])!
     }
 
@@ -97,8 +103,10 @@ extension LMSStore {
         guard !lmsIDs.isEmpty else { return [:] }
         return try pool.read { db in
             var out: [String: Int64] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT lms_id, id FROM material WHERE lms_course_id = ? AND lms_id IN (\(APIReads.placeholders(lmsIDs.count)))",
-                                      arguments: StatementArguments([courseID] + lmsIDs)) {
+            for r in try Row.fetchAll(
+                db, sql: "SELECT lms_id, id FROM material WHERE lms_course_id = ? AND lms_id IN (\(APIReads.placeholders(lmsIDs.count)))",
+                arguments: StatementArguments([courseID] + lmsIDs))
+            {
                 out[r["lms_id"]] = r["id"]
             }
             return out
@@ -107,7 +115,8 @@ extension LMSStore {
 
     /// Records a student's grade on a material: a score, or an exception (excused, incomplete, missing).
     public func recordGrade(materialID: Int64, studentSourcedId: String, score: Double?, exception: String?, comment: String?, at now: Date) throws {
-        try recordGrades([GradeInput(materialID: materialID, studentSourcedId: studentSourcedId, score: score, exception: exception, comment: comment)], at: now)
+        try recordGrades(
+            [GradeInput(materialID: materialID, studentSourcedId: studentSourcedId, score: score, exception: exception, comment: comment)], at: now)
     }
 
     /// A grade as the LMS feed sends it.
@@ -134,12 +143,13 @@ extension LMSStore {
         return try pool.write { db in
             var changedMaterials: Set<Int64> = []
             var changed = 0
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO grade (material_id, student_sourced_id, score, exception, comment, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(material_id, student_sourced_id) DO UPDATE SET score = excluded.score, exception = excluded.exception,
-                    comment = excluded.comment, updated_at = excluded.updated_at
-                WHERE grade.score IS NOT excluded.score OR grade.exception IS NOT excluded.exception OR grade.comment IS NOT excluded.comment
-                """)
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO grade (material_id, student_sourced_id, score, exception, comment, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(material_id, student_sourced_id) DO UPDATE SET score = excluded.score, exception = excluded.exception,
+                        comment = excluded.comment, updated_at = excluded.updated_at
+                    WHERE grade.score IS NOT excluded.score OR grade.exception IS NOT excluded.exception OR grade.comment IS NOT excluded.comment
+                    """)
             for g in grades {
                 try statement.execute(arguments: [g.materialID, g.studentSourcedId, g.score, g.exception, g.comment, t])
                 if db.changesCount > 0 {
@@ -178,10 +188,11 @@ extension LMSStore {
                 }
             } else {
                 for c in classIDs {
-                    try db.execute(sql: """
-                        INSERT INTO material_opt_out (material_id, class_id, opted_out_by, opted_out_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(material_id, class_id) DO NOTHING
-                        """, arguments: [materialID, c, user, t])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO material_opt_out (material_id, class_id, opted_out_by, opted_out_at) VALUES (?, ?, ?, ?)
+                            ON CONFLICT(material_id, class_id) DO NOTHING
+                            """, arguments: [materialID, c, user, t])
                 }
                 try Self.cancelQueuedWrites(db, materialID: materialID, classIDs: classIDs, reason: "sync to SIS was turned off for this section", at: t)
             }
@@ -196,7 +207,9 @@ extension LMSStore {
     public func deleteMaterial(courseID: Int64, lmsID: String, at now: Date) throws -> Bool {
         let t = Timestamp.text(now)
         return try pool.write { db in
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) else { return false }
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) else {
+                return false
+            }
             try db.execute(sql: "UPDATE material SET deleted_at = COALESCE(deleted_at, ?), updated_at = ? WHERE id = ?", arguments: [t, t, id])
             try Self.cancelQueuedWrites(db, materialID: id, classIDs: nil, reason: "the material was deleted in the LMS", at: t)
             let title = try String.fetchOne(db, sql: "SELECT title FROM material WHERE id = ?", arguments: [id]) ?? ""
@@ -212,17 +225,21 @@ extension LMSStore {
         if classIDs?.isEmpty == true { return }
         let sections = classIDs.map { " AND class_id IN (\(APIReads.placeholders($0.count)))" } ?? ""
         let sectionArgs: [Int64] = classIDs ?? []
-        let queued = try Row.fetchAll(db, sql: """
-            SELECT id, sync_run_id, class_id FROM outbox_job WHERE material_id = ? AND state IN ('available', 'scheduled', 'retryable')\(sections)
-            """, arguments: StatementArguments([id] + sectionArgs))
+        let queued = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, sync_run_id, class_id FROM outbox_job WHERE material_id = ? AND state IN ('available', 'scheduled', 'retryable')\(sections)
+                """, arguments: StatementArguments([id] + sectionArgs))
         var after = EngineStore.Aftermath()
         for j in queued {
             let job: Int64 = j["id"]
-            try db.execute(sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ? AND state IN ('available', 'scheduled', 'retryable')",
-                           arguments: [t, job])
-            guard db.changesCount == 1 else { continue }  // a dependent of one cancelled before
-            try EngineStore.audit(db, runID: j["sync_run_id"], jobID: job, materialID: id, classID: j["class_id"], at: t, action: "not sent",
-                                  attempt: nil, outcome: .cancelled, httpStatus: nil, code: nil, message: reason)
+            try db.execute(
+                sql: "UPDATE outbox_job SET state = 'cancelled', finalized_at = ? WHERE id = ? AND state IN ('available', 'scheduled', 'retryable')",
+                arguments: [t, job])
+            guard db.changesCount == 1 else { continue } // a dependent of one cancelled before
+            try EngineStore.audit(
+                db, runID: j["sync_run_id"], jobID: job, materialID: id, classID: j["class_id"], at: t, action: "not sent",
+                attempt: nil, outcome: .cancelled, httpStatus: nil, code: nil, message: reason)
             if let run: Int64 = j["sync_run_id"] { after.runs.insert(run) }
             try EngineStore.cancelDependents(db, of: job, because: reason, failure: nil, at: t, after: &after)
         }
@@ -234,8 +251,9 @@ extension LMSStore {
     @discardableResult
     public func restoreMaterial(courseID: Int64, lmsID: String, at now: Date) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "UPDATE material SET deleted_at = NULL, updated_at = ? WHERE lms_course_id = ? AND lms_id = ? AND deleted_at IS NOT NULL",
-                           arguments: [Timestamp.text(now), courseID, lmsID])
+            try db.execute(
+                sql: "UPDATE material SET deleted_at = NULL, updated_at = ? WHERE lms_course_id = ? AND lms_id = ? AND deleted_at IS NOT NULL",
+                arguments: [Timestamp.text(now), courseID, lmsID])
             guard db.changesCount > 0 else { return false }
             let m = try Row.fetchOne(db, sql: "SELECT id, title FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID])!
             try Self.refreshStatuses(db, courseID: courseID, changed: [m["id"]], titles: [m["title"]], at: Timestamp.text(now))

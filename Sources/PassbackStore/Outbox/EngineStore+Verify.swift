@@ -46,10 +46,13 @@ extension EngineStore {
             var materials: Set<Int64> = []
             for f in findings {
                 let text = String(decoding: try JSONEncoder().encode(f.difference.problem), as: UTF8.self)
-                guard let row = try Row.fetchOne(db, sql: """
-                    UPDATE sis_object SET accepted_fingerprint = ?, accepted_at = ?, differs = ?
-                    WHERE connection_id = ? AND kind = ? AND sourced_id = ? AND accepted_fingerprint = ? RETURNING material_id
-                    """, arguments: [f.difference.heldFingerprint, t, text, connection, f.kind.rawValue, f.sourcedId, f.expectedFingerprint])
+                guard
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            UPDATE sis_object SET accepted_fingerprint = ?, accepted_at = ?, differs = ?
+                            WHERE connection_id = ? AND kind = ? AND sourced_id = ? AND accepted_fingerprint = ? RETURNING material_id
+                            """, arguments: [f.difference.heldFingerprint, t, text, connection, f.kind.rawValue, f.sourcedId, f.expectedFingerprint])
                 else { continue }
                 recorded += 1
                 if let material: Int64 = row["material_id"] { materials.insert(material) }

@@ -22,13 +22,16 @@ public struct EngineStore: Sendable {
     /// the same SIS objects), items blocked by a rule, items skipped. One transaction. A change
     /// the LMS made after the plan was read needs no bookkeeping here: statuses compare what the
     /// SIS accepted with the content there is now, so it shows as an update once the run ends.
-    public func enqueueRun(connection: String, classID: Int64?, trigger: SyncTrigger, startedBy: String, decisions: [ItemDecision],
-                           maxAttempts: Int, at now: Date) throws -> Int64 {
+    public func enqueueRun(
+        connection: String, classID: Int64?, trigger: SyncTrigger, startedBy: String, decisions: [ItemDecision],
+        maxAttempts: Int, at now: Date
+    ) throws -> Int64 {
         let t = Timestamp.text(now)
         return try pool.write { db in
             var formerRuns: Set<Int64> = []
-            try db.execute(sql: "INSERT INTO sync_run (connection_id, class_id, trigger, started_by, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
-                           arguments: [connection, classID, trigger.rawValue, startedBy, t])
+            try db.execute(
+                sql: "INSERT INTO sync_run (connection_id, class_id, trigger, started_by, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
+                arguments: [connection, classID, trigger.rawValue, startedBy, t])
             let runID = db.lastInsertedRowID
             var sent = 0, failed = 0, skipped = 0, jobs = 0
             var looked: Set<Int64> = []
@@ -40,8 +43,9 @@ public struct EngineStore: Sendable {
                     failed += 1
                     looked.insert(d.materialID)
                     for p in d.problems where p.severity == .error {
-                        try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
-                                       attempt: nil, outcome: .ruleFailed, httpStatus: nil, code: p.code.rawValue, message: p.message)
+                        try Self.audit(
+                            db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
+                            attempt: nil, outcome: .ruleFailed, httpStatus: nil, code: p.code.rawValue, message: p.message)
                     }
                 case .send(let category, let lineItem, let results):
                     sent += 1
@@ -50,38 +54,44 @@ public struct EngineStore: Sendable {
                     if let category {
                         // A generic category is shared by every uncategorized item of the
                         // connection: it belongs to no one item, so no item's status hangs on it.
-                        parent = try Self.enqueue(db, category, connection: connection, materialID: nil, classID: nil, runID: runID,
-                                                  dependsOn: nil, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
+                        parent = try Self.enqueue(
+                            db, category, connection: connection, materialID: nil, classID: nil, runID: runID,
+                            dependsOn: nil, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
                         jobs += 1
                     }
                     if let lineItem {
-                        parent = try Self.enqueue(db, lineItem, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
-                                                  dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
+                        parent = try Self.enqueue(
+                            db, lineItem, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
+                            dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
                         jobs += 1
                     }
                     for r in results {
-                        _ = try Self.enqueue(db, r, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
-                                             dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
+                        _ = try Self.enqueue(
+                            db, r, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
+                            dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
                         jobs += 1
                     }
                     for p in d.problems {
-                        try Self.audit(db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
-                                       attempt: nil, outcome: p.severity == .warning ? .warning : .ruleFailed, httpStatus: nil, code: p.code.rawValue, message: p.message)
+                        try Self.audit(
+                            db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
+                            attempt: nil, outcome: p.severity == .warning ? .warning : .ruleFailed, httpStatus: nil, code: p.code.rawValue, message: p.message)
                     }
                 }
             }
             if let classID {
                 // The items this run sent or stopped are its own now: its counts and history read them.
                 for m in looked.sorted() {
-                    try db.execute(sql: """
-                        INSERT INTO sync_item (material_id, class_id, status, updated_at, attempted, sync_run_id) VALUES (?, ?, 'NOT_SYNCED', ?, 1, ?)
-                        ON CONFLICT (material_id, class_id) DO UPDATE SET attempted = 1, sync_run_id = excluded.sync_run_id
-                        """, arguments: [m, classID, t, runID])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO sync_item (material_id, class_id, status, updated_at, attempted, sync_run_id) VALUES (?, ?, 'NOT_SYNCED', ?, 1, ?)
+                            ON CONFLICT (material_id, class_id) DO UPDATE SET attempted = 1, sync_run_id = excluded.sync_run_id
+                            """, arguments: [m, classID, t, runID])
                 }
                 try Self.refresh(db, classID: classID, materialIDs: looked, at: t)
             }
-            try db.execute(sql: "UPDATE sync_run SET items_sent = ?, items_failed = ?, items_skipped = ?, jobs_total = ? WHERE id = ?",
-                           arguments: [sent, failed, skipped, jobs, runID])
+            try db.execute(
+                sql: "UPDATE sync_run SET items_sent = ?, items_failed = ?, items_skipped = ?, jobs_total = ? WHERE id = ?",
+                arguments: [sent, failed, skipped, jobs, runID])
             try Self.finishRunIfDone(db, runID: runID, at: t)
             // Runs whose queued writes this one took over may have nothing left to wait for.
             for former in formerRuns where former != runID { try Self.finishRunIfDone(db, runID: former, at: t) }
@@ -90,11 +100,16 @@ public struct EngineStore: Sendable {
     }
 
     /// Inserts a job, or replaces the payload of the queued job for the same SIS object.
-    static func enqueue(_ db: Database, _ job: JobSpec, connection: String, materialID: Int64?, classID: Int64?, runID: Int64, dependsOn: Int64?,
-                        maxAttempts: Int, at t: String, formerRuns: inout Set<Int64>) throws -> Int64 {
-        if let former = try Int64.fetchOne(db, sql: """
-            SELECT sync_run_id FROM outbox_job WHERE connection_id = ? AND kind = ? AND target_sourced_id = ? AND state IN \(pending)
-            """, arguments: [connection, job.kind.rawValue, job.targetSourcedId]) {
+    static func enqueue(
+        _ db: Database, _ job: JobSpec, connection: String, materialID: Int64?, classID: Int64?, runID: Int64, dependsOn: Int64?,
+        maxAttempts: Int, at t: String, formerRuns: inout Set<Int64>
+    ) throws -> Int64 {
+        if let former = try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT sync_run_id FROM outbox_job WHERE connection_id = ? AND kind = ? AND target_sourced_id = ? AND state IN \(pending)
+                """, arguments: [connection, job.kind.rawValue, job.targetSourcedId])
+        {
             formerRuns.insert(former)
         }
         let sql = """
@@ -106,15 +121,23 @@ public struct EngineStore: Sendable {
                 class_id = excluded.class_id, sync_run_id = excluded.sync_run_id, depends_on_job_id = excluded.depends_on_job_id, attempt = 0
             RETURNING id
             """
-        return try Int64.fetchOne(db, sql: sql, arguments: [connection, job.kind.rawValue, job.targetSourcedId, job.payload, job.fingerprint, materialID,
-                                                           classID, runID, dependsOn, maxAttempts, t, t])!
+        return try Int64.fetchOne(
+            db, sql: sql,
+            arguments: [
+                connection, job.kind.rawValue, job.targetSourcedId, job.payload, job.fingerprint, materialID,
+                classID, runID, dependsOn, maxAttempts, t, t
+            ])!
     }
 
-    static func audit(_ db: Database, runID: Int64?, jobID: Int64?, materialID: Int64?, classID: Int64?, at t: String, action: String, attempt: Int?,
-                      outcome: AuditOutcome, httpStatus: Int?, code: String?, message: String?) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO audit_entry (sync_run_id, job_id, material_id, class_id, at, action, attempt, outcome, http_status, code, message)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [runID, jobID, materialID, classID, t, action, attempt, outcome, httpStatus, code, message])
+    static func audit(
+        _ db: Database, runID: Int64?, jobID: Int64?, materialID: Int64?, classID: Int64?, at t: String, action: String, attempt: Int?,
+        outcome: AuditOutcome, httpStatus: Int?, code: String?, message: String?
+    ) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO audit_entry (sync_run_id, job_id, material_id, class_id, at, action, attempt, outcome, http_status, code, message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [runID, jobID, materialID, classID, t, action, attempt, outcome, httpStatus, code, message])
     }
 }

@@ -24,8 +24,12 @@ extension APIReads {
     public func orgs(connection: String, sourcedIds: [String]) throws -> [String: OrgRecord] {
         try pool.read { db in
             var out: [String: OrgRecord] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT sourced_id, name, type, parent_sourced_id FROM org WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))",
-                                      arguments: StatementArguments([connection] + sourcedIds)) {
+            for r in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT sourced_id, name, type, parent_sourced_id FROM org WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))",
+                arguments: StatementArguments([connection] + sourcedIds))
+            {
                 out[r["sourced_id"]] = OrgRecord(sourcedId: r["sourced_id"], name: r["name"], type: r["type"], parentSourcedId: r["parent_sourced_id"])
             }
             return out
@@ -35,9 +39,12 @@ extension APIReads {
     public func people(connection: String, sourcedIds: [String]) throws -> [String: PersonRecord] {
         try pool.read { db in
             var out: [String: PersonRecord] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT sourced_id, given_name, family_name, email, role FROM person WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))
-                """, arguments: StatementArguments([connection] + sourcedIds)) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sourced_id, given_name, family_name, email, role FROM person WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))
+                    """, arguments: StatementArguments([connection] + sourcedIds))
+            {
                 out[r["sourced_id"]] = Self.person(r)
             }
             return out
@@ -51,9 +58,12 @@ extension APIReads {
     public func sessions(connection: String, sourcedIds: [String]) throws -> [String: SessionRecord] {
         try pool.read { db in
             var out: [String: SessionRecord] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT sourced_id, title, type, start_date, end_date FROM academic_session WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))
-                """, arguments: StatementArguments([connection] + sourcedIds)) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sourced_id, title, type, start_date, end_date FROM academic_session WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))
+                    """, arguments: StatementArguments([connection] + sourcedIds))
+            {
                 out[r["sourced_id"]] = Self.session(r)
             }
             return out

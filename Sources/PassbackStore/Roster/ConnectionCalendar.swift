@@ -33,10 +33,12 @@ public enum ConnectionCalendar {
     public static func sections(_ db: Database, classIDs: [Int64]) throws -> [Int64: SectionCalendar] {
         guard !classIDs.isEmpty else { return [:] }
         let list = classIDs.map(String.init).joined(separator: ",")
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT c.id, c.connection_id, c.school_sourced_id, co.time_zone, co.org_time_zones, co.profile_limits
-            FROM class c JOIN connection co ON co.id = c.connection_id WHERE c.id IN (\(list))
-            """)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.id, c.connection_id, c.school_sourced_id, co.time_zone, co.org_time_zones, co.profile_limits
+                FROM class c JOIN connection co ON co.id = c.connection_id WHERE c.id IN (\(list))
+                """)
         var chains: [Int64: [String]] = [:]
         if rows.contains(where: { ($0["org_time_zones"] as String) != "{}" }) {
             chains = try orgChains(db, classIDs: list)
@@ -45,8 +47,9 @@ public enum ConnectionCalendar {
         for r in rows {
             let id: Int64 = r["id"]
             out[id] = SectionCalendar(
-                timeZone: SchoolCalendar.zoneName(orgChain: chains[id] ?? [r["school_sourced_id"]], orgZones: decode(r["org_time_zones"]) ?? [:],
-                                                  defaultZone: r["time_zone"]),
+                timeZone: SchoolCalendar.zoneName(
+                    orgChain: chains[id] ?? [r["school_sourced_id"]], orgZones: decode(r["org_time_zones"]) ?? [:],
+                    defaultZone: r["time_zone"]),
                 limits: decode(r["profile_limits"]) ?? ProfileLimits())
         }
         return out
@@ -58,29 +61,34 @@ public enum ConnectionCalendar {
         guard let c = try Row.fetchOne(db, sql: "SELECT time_zone, org_time_zones FROM connection WHERE id = ?", arguments: [connection]) else {
             return SchoolCalendar.defaultZoneName
         }
-        let chain = try String.fetchAll(db, sql: """
-            WITH RECURSIVE chain(org, depth) AS (
-                SELECT ?, 0
-                UNION ALL
-                SELECT o.parent_sourced_id, chain.depth + 1 FROM chain JOIN org o ON o.connection_id = ? AND o.sourced_id = chain.org
-                WHERE o.parent_sourced_id IS NOT NULL AND chain.depth < 16)
-            SELECT org FROM chain ORDER BY depth
-            """, arguments: [org, connection])
+        let chain = try String.fetchAll(
+            db,
+            sql: """
+                WITH RECURSIVE chain(org, depth) AS (
+                    SELECT ?, 0
+                    UNION ALL
+                    SELECT o.parent_sourced_id, chain.depth + 1 FROM chain JOIN org o ON o.connection_id = ? AND o.sourced_id = chain.org
+                    WHERE o.parent_sourced_id IS NOT NULL AND chain.depth < 16)
+                SELECT org FROM chain ORDER BY depth
+                """, arguments: [org, connection])
         return SchoolCalendar.zoneName(orgChain: chain, orgZones: decode(c["org_time_zones"]) ?? [:], defaultZone: c["time_zone"])
     }
 
     /// Each section's school and the school's parents, nearest first (16 levels at most, so a cycle in SIS data ends).
     static func orgChains(_ db: Database, classIDs list: String) throws -> [Int64: [String]] {
         var chains: [Int64: [String]] = [:]
-        for r in try Row.fetchAll(db, sql: """
-            WITH RECURSIVE chain(class_id, connection_id, org, depth) AS (
-                SELECT c.id, c.connection_id, c.school_sourced_id, 0 FROM class c WHERE c.id IN (\(list))
-                UNION ALL
-                SELECT chain.class_id, chain.connection_id, o.parent_sourced_id, chain.depth + 1 FROM chain
-                JOIN org o ON o.connection_id = chain.connection_id AND o.sourced_id = chain.org
-                WHERE o.parent_sourced_id IS NOT NULL AND chain.depth < 16)
-            SELECT class_id, org FROM chain ORDER BY class_id, depth
-            """) {
+        for r in try Row.fetchAll(
+            db,
+            sql: """
+                WITH RECURSIVE chain(class_id, connection_id, org, depth) AS (
+                    SELECT c.id, c.connection_id, c.school_sourced_id, 0 FROM class c WHERE c.id IN (\(list))
+                    UNION ALL
+                    SELECT chain.class_id, chain.connection_id, o.parent_sourced_id, chain.depth + 1 FROM chain
+                    JOIN org o ON o.connection_id = chain.connection_id AND o.sourced_id = chain.org
+                    WHERE o.parent_sourced_id IS NOT NULL AND chain.depth < 16)
+                SELECT class_id, org FROM chain ORDER BY class_id, depth
+                """)
+        {
             chains[r["class_id"], default: []].append(r["org"])
         }
         return chains

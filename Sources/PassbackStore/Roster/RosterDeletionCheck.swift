@@ -18,8 +18,10 @@ public struct RosterDeletionCheck: Sendable, Hashable {
     /// Why the deletions must wait for the operator, if they must.
     public var refusal: RosterDeletionLimit.Refusal?
 
-    public init(collection: RosterCollection, active: Int, deleting: Int, sample: [String], listedNothing: Bool,
-                refusal: RosterDeletionLimit.Refusal?) {
+    public init(
+        collection: RosterCollection, active: Int, deleting: Int, sample: [String], listedNothing: Bool,
+        refusal: RosterDeletionLimit.Refusal?
+    ) {
         self.collection = collection
         self.active = active
         self.deleting = deleting

@@ -44,12 +44,14 @@ public final class RosterImportSink {
     public func apply(_ rows: [RosterRow], collection: RosterCollection, bulk isBulk: Bool, location: (Int) -> String) throws {
         if isBulk, !bulk.contains(collection) { bulk.append(collection) }
         if !rows.isEmpty { listed.insert(collection) }
-        let (applied, refused) = try RosterWriter.upsert(rows, collection: collection, connection: connection, runID: runID,
-                                                         location: location, statements: statements, db: db)
+        let (applied, refused) = try RosterWriter.upsert(
+            rows, collection: collection, connection: connection, runID: runID,
+            location: location, statements: statements, db: db)
         counts[collection, default: RosterCounts()] = counts[collection, default: RosterCounts()] + applied
         // A bulk file's statuses are refreshed once, after its sweep (``finish``).
         if !isBulk {
-            try RosterStore.refreshStatuses(db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection)
+            try RosterStore.refreshStatuses(
+                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection)
         }
         let mine = pending.filter { $0.collection == collection }
         pending.removeAll { $0.collection == collection }
@@ -81,8 +83,9 @@ public final class RosterImportSink {
         }
         pending = []
         for collection in bulk {
-            let check = try RosterWriter.deletionCheck(collection: collection, connection: connection, runID: runID,
-                                                       listedNothing: !listed.contains(collection), limit: limit, db: db)
+            let check = try RosterWriter.deletionCheck(
+                collection: collection, connection: connection, runID: runID,
+                listedNothing: !listed.contains(collection), limit: limit, db: db)
             checks.append(check)
             // The check counted what the sweep would mark: none, and the sweep has nothing to do.
             if check.refusal == nil, check.deleting > 0 {
@@ -106,8 +109,10 @@ extension RosterStore {
     /// `alone`: the caller is a command of its own (`passback roster import`), not a server, and
     /// the import may take the database alone if no other process has it open (see
     /// ``withImportSettings(_:alone:_:)``): this process's idle readers are closed first.
-    public func applyStream(connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), alone: Bool = false,
-                            _ body: (RosterImportSink) throws -> Void) throws -> [RosterCollection: RosterCounts] {
+    public func applyStream(
+        connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), alone: Bool = false,
+        _ body: (RosterImportSink) throws -> Void
+    ) throws -> [RosterCollection: RosterCounts] {
         if alone { pool.releaseMemory() }
         return try pool.writeWithoutTransaction { db in
             try Self.withImportSettings(db, alone: alone) {
@@ -126,8 +131,10 @@ extension RosterStore {
 
     /// What ``applyStream`` would do, worked out in a transaction that is then rolled back:
     /// nothing is written (not even the connection or a run).
-    public func previewStream(connection: ConnectionSettings, limit: RosterDeletionLimit, at now: Date,
-                              _ body: (RosterImportSink) throws -> Void) throws -> RosterPreview {
+    public func previewStream(
+        connection: ConnectionSettings, limit: RosterDeletionLimit, at now: Date,
+        _ body: (RosterImportSink) throws -> Void
+    ) throws -> RosterPreview {
         struct Rollback: Error { var preview: RosterPreview }
         do {
             try pool.writeWithoutTransaction { db in

@@ -40,19 +40,24 @@ extension RosterStore {
     }
 
     static func queueRequest(connection: String, full: Bool, by user: String?, origin: RosterRequest.Origin, at now: Date, db: Database) throws -> Int64 {
-        if let queued = try Int64.fetchOne(db, sql: """
-            SELECT id FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL ORDER BY id LIMIT 1
-            """, arguments: [connection]) {
+        if let queued = try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT id FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL ORDER BY id LIMIT 1
+                """, arguments: [connection])
+        {
             if full { try db.execute(sql: "UPDATE roster_request SET full = 1 WHERE id = ?", arguments: [queued]) }
             // An admin asking while the schedule's pull waits makes it theirs: shown as asked for, by them.
             if origin == .requested {
-                try db.execute(sql: "UPDATE roster_request SET origin = 'requested', requested_by = coalesce(requested_by, ?) WHERE id = ?",
-                               arguments: [user, queued])
+                try db.execute(
+                    sql: "UPDATE roster_request SET origin = 'requested', requested_by = coalesce(requested_by, ?) WHERE id = ?",
+                    arguments: [user, queued])
             }
             return queued
         }
-        try db.execute(sql: "INSERT INTO roster_request (connection_id, full, requested_by, requested_at, origin) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [connection, full, user, Timestamp.text(now), origin.rawValue])
+        try db.execute(
+            sql: "INSERT INTO roster_request (connection_id, full, requested_by, requested_at, origin) VALUES (?, ?, ?, ?, ?)",
+            arguments: [connection, full, user, Timestamp.text(now), origin.rawValue])
         return db.lastInsertedRowID
     }
 
@@ -64,16 +69,21 @@ extension RosterStore {
     public func queueScheduledPull(connection: String, every: TimeInterval, retryAfterFailure: TimeInterval, at now: Date) throws -> Int64? {
         func due(_ db: Database) throws -> Bool {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM connection WHERE id = ?", arguments: [connection]) == true,
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL",
-                                  arguments: [connection]) == nil else { return false }
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM roster_request WHERE connection_id = ? AND run_id IS NULL AND error IS NULL",
+                    arguments: [connection]) == nil
+            else { return false }
             // The last attempt: a run (a succeeded one from its start, others from their end), or
             // a request refused before it could start.
-            if let last = try Row.fetchOne(db, sql: """
-                SELECT CASE state WHEN 'succeeded' THEN started_at ELSE coalesce(finished_at, started_at) END AS at,
-                       state <> 'succeeded' AS failed FROM roster_run WHERE connection_id = :c
-                UNION ALL SELECT refused_at, 1 FROM roster_request WHERE connection_id = :c AND refused_at IS NOT NULL
-                ORDER BY at DESC LIMIT 1
-                """, arguments: ["c": connection]), let at = Timestamp.date(last["at"]) {
+            if let last = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT CASE state WHEN 'succeeded' THEN started_at ELSE coalesce(finished_at, started_at) END AS at,
+                           state <> 'succeeded' AS failed FROM roster_run WHERE connection_id = :c
+                    UNION ALL SELECT refused_at, 1 FROM roster_request WHERE connection_id = :c AND refused_at IS NOT NULL
+                    ORDER BY at DESC LIMIT 1
+                    """, arguments: ["c": connection]), let at = Timestamp.date(last["at"])
+            {
                 let wait = (last["failed"] as Bool? ?? false) ? min(every, retryAfterFailure) : every
                 return now.timeIntervalSince(at) >= wait
             }
@@ -105,12 +115,16 @@ extension RosterStore {
     /// longer queued, or was made full since the runner read it (`full` is what it read).
     public func startRun(for request: Int64, full: Bool, connection: String, source: String, mode: String, at now: Date) throws -> Int64? {
         try pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT run_id IS NULL AND error IS NULL AND full = ? FROM roster_request WHERE id = ?",
-                                    arguments: [full, request]) == true else {
+            guard
+                try Bool.fetchOne(
+                    db, sql: "SELECT run_id IS NULL AND error IS NULL AND full = ? FROM roster_request WHERE id = ?",
+                    arguments: [full, request]) == true
+            else {
                 return nil
             }
-            try db.execute(sql: "INSERT INTO roster_run (connection_id, source, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
-                           arguments: [connection, source, mode, Timestamp.text(now)])
+            try db.execute(
+                sql: "INSERT INTO roster_run (connection_id, source, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
+                arguments: [connection, source, mode, Timestamp.text(now)])
             let run = db.lastInsertedRowID
             try db.execute(sql: "UPDATE roster_request SET run_id = ? WHERE id = ?", arguments: [run, request])
             return run
@@ -120,8 +134,9 @@ extension RosterStore {
     /// Ends a queued request that cannot start, with the reason.
     public func refuseRequest(_ id: Int64, error: String, at now: Date) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE roster_request SET error = ?, refused_at = ? WHERE id = ? AND run_id IS NULL AND error IS NULL",
-                           arguments: [error, Timestamp.text(now), id])
+            try db.execute(
+                sql: "UPDATE roster_request SET error = ?, refused_at = ? WHERE id = ? AND run_id IS NULL AND error IS NULL",
+                arguments: [error, Timestamp.text(now), id])
         }
     }
 
@@ -148,16 +163,19 @@ extension RosterStore {
             } else {
                 state = (r["error"] as String?) == nil ? .queued : .failed
             }
-            return RosterRequest(id: r["id"], connectionID: r["connection_id"], full: r["full"], requestedBy: r["requested_by"],
-                                 requestedAt: Timestamp.date(r["requested_at"]) ?? .distantPast,
-                                 origin: RosterRequest.Origin(rawValue: r["origin"]) ?? .requested, state: state, run: run,
-                                 error: run?.error ?? r["error"])
+            return RosterRequest(
+                id: r["id"], connectionID: r["connection_id"], full: r["full"], requestedBy: r["requested_by"],
+                requestedAt: Timestamp.date(r["requested_at"]) ?? .distantPast,
+                origin: RosterRequest.Origin(rawValue: r["origin"]) ?? .requested, state: state, run: run,
+                error: run?.error ?? r["error"])
         }
     }
 
     /// A page of the connection's roster pulls asked for or scheduled, newest first, and how
     /// many there are in all (`states` and `origins` narrow both; empty means any).
-    public func requests(connection: String, states: Set<RosterRequest.State>, origins: Set<RosterRequest.Origin>, first: Int, after: String?) throws
+    public func requests(
+        connection: String, states: Set<RosterRequest.State>, origins: Set<RosterRequest.Origin>, first: Int, after: String?
+    ) throws
         -> (page: KeysetPage<RosterRequest>, total: Int)
     {
         let ordering = "rosterRuns:id:desc"
@@ -165,7 +183,8 @@ extension RosterStore {
         let args: [String: (any DatabaseValueConvertible)?] = ["connection": connection]
         if !states.isEmpty {
             // A request's state is its run's, or queued / failed before it started.
-            let stateSQL = "CASE WHEN r.run_id IS NOT NULL THEN (SELECT state FROM roster_run WHERE id = r.run_id) WHEN r.error IS NULL THEN 'queued' ELSE 'failed' END"
+            let stateSQL =
+                "CASE WHEN r.run_id IS NOT NULL THEN (SELECT state FROM roster_run WHERE id = r.run_id) WHEN r.error IS NULL THEN 'queued' ELSE 'failed' END"
             conditions += " AND \(stateSQL) IN (\(states.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))"
         }
         if !origins.isEmpty {
@@ -183,8 +202,10 @@ extension RosterStore {
             let rows = try Self.requests(db, where: clause, arguments: StatementArguments(pageArgs))
             let items = Array(rows.prefix(first))
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM roster_request r WHERE \(conditions)", arguments: StatementArguments(args)) ?? 0
-            return (KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }, hasNextPage: rows.count > first),
-                    total)
+            return (
+                KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }, hasNextPage: rows.count > first),
+                total
+            )
         }
     }
 }

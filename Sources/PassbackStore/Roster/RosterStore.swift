@@ -45,12 +45,16 @@ public struct RosterStore: Sendable {
     static func saveConnection(_ settings: ConnectionSettings, at now: Date, db: Database) throws {
         let orgZones = String(decoding: try ConnectionCalendar.encoder.encode(settings.orgTimeZones), as: UTF8.self)
         let limits = String(decoding: try ConnectionCalendar.encoder.encode(settings.limits), as: UTF8.self)
-        try db.execute(sql: """
-            INSERT INTO connection (id, base_url, profile, time_zone, org_time_zones, profile_limits, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET base_url = excluded.base_url, profile = excluded.profile, time_zone = excluded.time_zone,
-                org_time_zones = excluded.org_time_zones, profile_limits = excluded.profile_limits, updated_at = excluded.updated_at
-            """, arguments: [settings.id, settings.baseURL.absoluteString, settings.profile, settings.timeZone, orgZones, limits,
-                             Timestamp.text(now), Timestamp.text(now)])
+        try db.execute(
+            sql: """
+                INSERT INTO connection (id, base_url, profile, time_zone, org_time_zones, profile_limits, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET base_url = excluded.base_url, profile = excluded.profile, time_zone = excluded.time_zone,
+                    org_time_zones = excluded.org_time_zones, profile_limits = excluded.profile_limits, updated_at = excluded.updated_at
+                """,
+            arguments: [
+                settings.id, settings.baseURL.absoluteString, settings.profile, settings.timeZone, orgZones, limits,
+                Timestamp.text(now), Timestamp.text(now)
+            ])
     }
 
     /// Starts a run.
@@ -59,8 +63,9 @@ public struct RosterStore: Sendable {
     }
 
     static func startRun(connection: String, source: String, mode: String, at now: Date, db: Database) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO roster_run (connection_id, source, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
-                       arguments: [connection, source, mode, Timestamp.text(now)])
+        try db.execute(
+            sql: "INSERT INTO roster_run (connection_id, source, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
+            arguments: [connection, source, mode, Timestamp.text(now)])
         return db.lastInsertedRowID
     }
 
@@ -68,8 +73,9 @@ public struct RosterStore: Sendable {
     public func finishRun(_ id: Int64, succeeded: Bool, counts: [RosterCollection: RosterCounts], error: String?, at now: Date) throws {
         let json = String(decoding: try JSONEncoder().encode(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })), as: UTF8.self)
         try pool.write { db in
-            try db.execute(sql: "UPDATE roster_run SET state = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?",
-                           arguments: [succeeded ? "succeeded" : "failed", Timestamp.text(now), json, error, id])
+            try db.execute(
+                sql: "UPDATE roster_run SET state = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?",
+                arguments: [succeeded ? "succeeded" : "failed", Timestamp.text(now), json, error, id])
         }
     }
 
@@ -78,8 +84,9 @@ public struct RosterStore: Sendable {
     public func failAbandonedRuns(connection: String, at now: Date) throws -> [Int64] {
         try pool.write { db in
             let ids = try Int64.fetchAll(db, sql: "SELECT id FROM roster_run WHERE connection_id = ? AND state = 'running'", arguments: [connection])
-            try db.execute(sql: "UPDATE roster_run SET state = 'failed', finished_at = ?, error = 'interrupted' WHERE connection_id = ? AND state = 'running'",
-                           arguments: [Timestamp.text(now), connection])
+            try db.execute(
+                sql: "UPDATE roster_run SET state = 'failed', finished_at = ?, error = 'interrupted' WHERE connection_id = ? AND state = 'running'",
+                arguments: [Timestamp.text(now), connection])
             return ids
         }
     }
@@ -101,7 +108,8 @@ public struct RosterStore: Sendable {
 
     public func cursor(connection: String, collection: RosterCollection) throws -> RosterCursor {
         try pool.read { db in
-            let r = try Row.fetchOne(db, sql: "SELECT * FROM roster_cursor WHERE connection_id = ? AND collection = ?", arguments: [connection, collection.rawValue])
+            let r = try Row.fetchOne(
+                db, sql: "SELECT * FROM roster_cursor WHERE connection_id = ? AND collection = ?", arguments: [connection, collection.rawValue])
             return RosterCursor(
                 collection: collection, lastSuccessStartedAt: (r?["last_success_started_at"] as String?).flatMap(Timestamp.date),
                 activeRunID: r?["active_run_id"], activeMode: r?["active_mode"], activeSince: (r?["active_since"] as String?).flatMap(Timestamp.date),
@@ -112,20 +120,24 @@ public struct RosterStore: Sendable {
     /// Stores one page of a pull and moves the collection's resume point past it, in one
     /// transaction: a crash leaves either both or neither. A rejected row keeps the record it
     /// names as it was (and, in a full pull, counts as seen); the rejects come back saying so.
-    public func applyPage(_ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String, runID: Int64,
-                          mode: String, since: Date?, nextOffset: Int, pageOffset: Int) throws -> (counts: RosterCounts, rejects: [RosterReject]) {
+    public func applyPage(
+        _ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String, runID: Int64,
+        mode: String, since: Date?, nextOffset: Int, pageOffset: Int
+    ) throws -> (counts: RosterCounts, rejects: [RosterReject]) {
         try pool.write { db in
-            var (counts, refused) = try RosterWriter.upsert(rows, collection: collection, connection: connection, runID: runID,
-                                                            location: { "GET \(collection.rawValue) offset \(pageOffset + $0)" }, db: db)
+            var (counts, refused) = try RosterWriter.upsert(
+                rows, collection: collection, connection: connection, runID: runID,
+                location: { "GET \(collection.rawValue) offset \(pageOffset + $0)" }, db: db)
             refused = try RosterWriter.keep(rejects, collection: collection, connection: connection, runID: runID, complete: mode == "full", db: db) + refused
             counts.rejected += rejects.count
             try Self.insertRejects(refused, runID: runID, db: db)
             try Self.refreshStatuses(db, collection: collection, rows: rows, changed: counts.created + counts.updated + counts.deleted, connection: connection)
-            try db.execute(sql: """
-                INSERT INTO roster_cursor (connection_id, collection, active_run_id, active_mode, active_since, active_offset) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(connection_id, collection) DO UPDATE SET active_run_id = excluded.active_run_id, active_mode = excluded.active_mode,
-                    active_since = excluded.active_since, active_offset = excluded.active_offset
-                """, arguments: [connection, collection.rawValue, runID, mode, since.map(Timestamp.text), nextOffset])
+            try db.execute(
+                sql: """
+                    INSERT INTO roster_cursor (connection_id, collection, active_run_id, active_mode, active_since, active_offset) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(connection_id, collection) DO UPDATE SET active_run_id = excluded.active_run_id, active_mode = excluded.active_mode,
+                        active_since = excluded.active_since, active_offset = excluded.active_offset
+                    """, arguments: [connection, collection.rawValue, runID, mode, since.map(Timestamp.text), nextOffset])
             return (counts, refused)
         }
     }
@@ -137,30 +149,38 @@ public struct RosterStore: Sendable {
     /// not move: it throws ``MassDeletionRefused``. The rows the pull stored stay (they are
     /// what the SIS sent); the collection's pull stays open under its run, rewound to the
     /// start, so the next pull reads the whole collection again before it sweeps.
-    public func completeCollection(_ collection: RosterCollection, connection: String, runID: Int64, fullPull: Bool, startedAt: Date,
-                                   limit: RosterDeletionLimit = RosterDeletionLimit()) throws -> Int {
+    public func completeCollection(
+        _ collection: RosterCollection, connection: String, runID: Int64, fullPull: Bool, startedAt: Date,
+        limit: RosterDeletionLimit = RosterDeletionLimit()
+    ) throws -> Int {
         let outcome: Result<Int, MassDeletionRefused> = try pool.write { db in
             var deleted = 0
             if fullPull {
-                let listed = try Bool.fetchOne(db, sql: """
-                    SELECT EXISTS (SELECT 1 FROM \(collection.table) WHERE connection_id = ? AND seen_run_id = ?)
-                        OR EXISTS (SELECT 1 FROM roster_reject WHERE run_id = ? AND collection = ?)
-                    """, arguments: [connection, runID, runID, collection.rawValue]) ?? false
-                let check = try RosterWriter.deletionCheck(collection: collection, connection: connection, runID: runID, listedNothing: !listed,
-                                                           limit: limit, db: db)
+                let listed =
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT EXISTS (SELECT 1 FROM \(collection.table) WHERE connection_id = ? AND seen_run_id = ?)
+                                OR EXISTS (SELECT 1 FROM roster_reject WHERE run_id = ? AND collection = ?)
+                            """, arguments: [connection, runID, runID, collection.rawValue]) ?? false
+                let check = try RosterWriter.deletionCheck(
+                    collection: collection, connection: connection, runID: runID, listedNothing: !listed,
+                    limit: limit, db: db)
                 if check.refusal != nil {
-                    try db.execute(sql: "UPDATE roster_cursor SET active_offset = 0 WHERE connection_id = ? AND collection = ?",
-                                   arguments: [connection, collection.rawValue])
+                    try db.execute(
+                        sql: "UPDATE roster_cursor SET active_offset = 0 WHERE connection_id = ? AND collection = ?",
+                        arguments: [connection, collection.rawValue])
                     return .failure(MassDeletionRefused(checks: [check], limit: limit))
                 }
                 deleted = try RosterWriter.markUnseenDeleted(collection: collection, connection: connection, runID: runID, db: db)
             }
             try Self.refreshStatuses(db, collection: collection, rows: nil, changed: deleted, connection: connection)
-            try db.execute(sql: """
-                INSERT INTO roster_cursor (connection_id, collection, last_success_started_at) VALUES (?, ?, ?)
-                ON CONFLICT(connection_id, collection) DO UPDATE SET last_success_started_at = excluded.last_success_started_at,
-                    active_run_id = NULL, active_mode = NULL, active_since = NULL, active_offset = 0
-                """, arguments: [connection, collection.rawValue, Timestamp.text(startedAt)])
+            try db.execute(
+                sql: """
+                    INSERT INTO roster_cursor (connection_id, collection, last_success_started_at) VALUES (?, ?, ?)
+                    ON CONFLICT(connection_id, collection) DO UPDATE SET last_success_started_at = excluded.last_success_started_at,
+                        active_run_id = NULL, active_mode = NULL, active_since = NULL, active_offset = 0
+                    """, arguments: [connection, collection.rawValue, Timestamp.text(startedAt)])
             return .success(deleted)
         }
         return try outcome.get()
@@ -169,20 +189,26 @@ public struct RosterStore: Sendable {
     /// A whole import in one transaction (the CSV zip): every collection's rows, the deletions
     /// a bulk file implies, and the rejects. Nothing is written if anything throws, and nothing
     /// at all when a bulk file would delete more than `limit` allows (``MassDeletionRefused``).
-    public func applyBatch(_ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
-                           connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit()) throws -> [RosterCollection: RosterCounts] {
+    public func applyBatch(
+        _ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
+        connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit()
+    ) throws -> [RosterCollection: RosterCounts] {
         try applyStream(connection: connection, runID: runID, limit: limit) { sink in
             try sink.reject(rejects)
             for batch in batches {
-                try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) { batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)" }
+                try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) {
+                    batch.lines.indices.contains($0) ? batch.lines[$0] : "row \($0 + 1)"
+                }
             }
         }
     }
 
     /// What one page of a pull would change, read without writing (for a dry run): counts, and
     /// the rejects saying whether their record would be kept.
-    public func previewPage(_ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String,
-                            complete: Bool) throws -> (counts: RosterCounts, rejects: [RosterReject]) {
+    public func previewPage(
+        _ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String,
+        complete: Bool
+    ) throws -> (counts: RosterCounts, rejects: [RosterReject]) {
         try pool.read { db in
             var counts = RosterCounts()
             counts.rejected = rejects.count
@@ -191,22 +217,36 @@ public struct RosterStore: Sendable {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let chunk = Array(ids[start..<min(start + 500, ids.count)])
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                for r in try Row.fetchAll(db, sql: "SELECT sourced_id, fingerprint, status FROM \(collection.table) WHERE connection_id = ? AND sourced_id IN (\(marks))",
-                                          arguments: StatementArguments([connection] + chunk)) {
+                for r in try Row.fetchAll(
+                    db, sql: "SELECT sourced_id, fingerprint, status FROM \(collection.table) WHERE connection_id = ? AND sourced_id IN (\(marks))",
+                    arguments: StatementArguments([connection] + chunk))
+                {
                     existing[r["sourced_id"]] = (r["fingerprint"], r["status"])
                 }
             }
             for row in rows {
                 let h = row.header
                 if let old = existing[h.sourcedId] {
-                    if old.fingerprint == h.fingerprint && old.status == h.status.rawValue { counts.unchanged += 1 }
-                    else if h.status == .toBeDeleted && old.status != RosterStatus.toBeDeleted.rawValue { counts.deleted += 1 }
-                    else { counts.updated += 1 }
-                } else if h.status == .toBeDeleted { counts.deleted += 1 } else { counts.created += 1 }
+                    if old.fingerprint == h.fingerprint && old.status == h.status.rawValue {
+                        counts.unchanged += 1
+                    } else if h.status == .toBeDeleted && old.status != RosterStatus.toBeDeleted.rawValue {
+                        counts.deleted += 1
+                    } else {
+                        counts.updated += 1
+                    }
+                } else if h.status == .toBeDeleted {
+                    counts.deleted += 1
+                } else {
+                    counts.created += 1
+                }
             }
             let noted = rejects.map { r -> RosterReject in
                 var r = r
-                if let sid = r.sourcedId { if existing[sid] != nil { r.reason += RosterWriter.keptNote } } else if complete { r.reason += RosterWriter.noIDNote }
+                if let sid = r.sourcedId {
+                    if existing[sid] != nil { r.reason += RosterWriter.keptNote }
+                } else if complete {
+                    r.reason += RosterWriter.noIDNote
+                }
                 return r
             }
             return (counts, noted)
@@ -215,15 +255,19 @@ public struct RosterStore: Sendable {
 
     /// What the sweep after a full pull would mark deleted, given every sourcedId the pull
     /// listed (rejected rows included), read without writing.
-    public func previewDeletions(_ collection: RosterCollection, connection: String, listed: Set<String>, listedNothing: Bool,
-                                 limit: RosterDeletionLimit) throws -> RosterDeletionCheck {
+    public func previewDeletions(
+        _ collection: RosterCollection, connection: String, listed: Set<String>, listedNothing: Bool,
+        limit: RosterDeletionLimit
+    ) throws -> RosterDeletionCheck {
         try pool.read { db in
-            let active = try String.fetchAll(db, sql: "SELECT sourced_id FROM \(collection.table) WHERE connection_id = ? AND status = 'active' ORDER BY sourced_id",
-                                             arguments: [connection])
+            let active = try String.fetchAll(
+                db, sql: "SELECT sourced_id FROM \(collection.table) WHERE connection_id = ? AND status = 'active' ORDER BY sourced_id",
+                arguments: [connection])
             let gone = active.filter { !listed.contains($0) }
-            return RosterDeletionCheck(collection: collection, active: active.count, deleting: gone.count,
-                                       sample: Array(gone.prefix(RosterDeletionCheck.sampleSize)), listedNothing: listedNothing,
-                                       refusal: limit.refusal(deleting: gone.count, active: active.count, listedNothing: listedNothing))
+            return RosterDeletionCheck(
+                collection: collection, active: active.count, deleting: gone.count,
+                sample: Array(gone.prefix(RosterDeletionCheck.sampleSize)), listedNothing: listedNothing,
+                refusal: limit.refusal(deleting: gone.count, active: active.count, listedNothing: listedNothing))
         }
     }
 
@@ -238,17 +282,21 @@ public struct RosterStore: Sendable {
         var classIDs: [Int64]
         if collection == .enrollments, let rows {
             // A teacher's enrollment decides no status.
-            let sections = Set(rows.compactMap { row -> String? in
-                guard case .text("student")? = row[column: "role"], case .text(let id)? = row[column: "class_sourced_id"] else { return nil }
-                return id
-            })
+            let sections = Set(
+                rows.compactMap { row -> String? in
+                    guard case .text("student")? = row[column: "role"], case .text(let id)? = row[column: "class_sourced_id"] else { return nil }
+                    return id
+                })
             guard !sections.isEmpty else { return }
-            classIDs = try Int64.fetchAll(db, sql: """
-                SELECT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id WHERE c.connection_id = ? AND c.sourced_id IN (SELECT value FROM json_each(?))
-                """, arguments: [connection, String(decoding: try JSONEncoder().encode(sections.sorted()), as: UTF8.self)])
+            classIDs = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id WHERE c.connection_id = ? AND c.sourced_id IN (SELECT value FROM json_each(?))
+                    """, arguments: [connection, String(decoding: try JSONEncoder().encode(sections.sorted()), as: UTF8.self)])
         } else {
-            classIDs = try Int64.fetchAll(db, sql: "SELECT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id WHERE c.connection_id = ?",
-                                          arguments: [connection])
+            classIDs = try Int64.fetchAll(
+                db, sql: "SELECT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id WHERE c.connection_id = ?",
+                arguments: [connection])
         }
         try EngineStore.refresh(db, coursesOfSections: classIDs, at: t)
     }
@@ -256,7 +304,9 @@ public struct RosterStore: Sendable {
     public func rejects(runID: Int64) throws -> [RosterReject] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM roster_reject WHERE run_id = ? ORDER BY id", arguments: [runID]).map {
-                RosterReject(collection: RosterCollection(rawValue: $0["collection"]) ?? .orgs, sourcedId: $0["sourced_id"], location: $0["location"], reason: $0["reason"])
+                RosterReject(
+                    collection: RosterCollection(rawValue: $0["collection"]) ?? .orgs, sourcedId: $0["sourced_id"], location: $0["location"],
+                    reason: $0["reason"])
             }
         }
     }
@@ -304,7 +354,8 @@ public struct RosterStore: Sendable {
     public func count(connection: String, collection: RosterCollection, status: RosterStatus? = nil) throws -> Int {
         try pool.read { db in
             if let status {
-                return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(collection.table) WHERE connection_id = ? AND status = ?", arguments: [connection, status.rawValue]) ?? 0
+                return try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM \(collection.table) WHERE connection_id = ? AND status = ?", arguments: [connection, status.rawValue]) ?? 0
             }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(collection.table) WHERE connection_id = ?", arguments: [connection]) ?? 0
         }

@@ -8,8 +8,10 @@ enum RosterWriter {
     /// Upserts rows of one collection. New rows are inserted; rows whose fingerprint changed
     /// are updated; all are stamped as seen by `runID` (so a full pull can find what vanished).
     /// A row the database refuses (a CHECK on an enum column) is rejected, the rest go on.
-    static func upsert(_ rows: [RosterRow], collection: RosterCollection, connection: String, runID: Int64, location: (Int) -> String,
-                       statements: BatchStatement.Cache? = nil, db: Database) throws -> (RosterCounts, [RosterReject]) {
+    static func upsert(
+        _ rows: [RosterRow], collection: RosterCollection, connection: String, runID: Int64, location: (Int) -> String,
+        statements: BatchStatement.Cache? = nil, db: Database
+    ) throws -> (RosterCounts, [RosterReject]) {
         var counts = RosterCounts()
         var rejects: [RosterReject] = []
         guard !rows.isEmpty else { return (counts, rejects) }
@@ -18,7 +20,8 @@ enum RosterWriter {
         let allColumns = ["connection_id", "sourced_id", "status", "date_last_modified", "metadata", "fingerprint", "seen_run_id"] + columnNames
         // A row the table holds already is left to the update below: the insert does nothing
         // on its sourcedId (only on that: a CHECK or NOT NULL fails as it would for an update).
-        let insertSQL = "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
+        let insertSQL =
+            "INSERT INTO \(table) (\(allColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: allColumns.count).joined(separator: ", ")))"
             + " ON CONFLICT (connection_id, sourced_id) DO NOTHING"
         /// A plain INSERT of `rows` rows: it fails, changing nothing, if any of them is refused or there already.
         func chunkInsertSQL(rows: Int) -> String {
@@ -157,7 +160,8 @@ enum RosterWriter {
         while index < rows.count {
             let end = min(index + chunkSize, rows.count)
             if chunked, end - index == chunkSize, var statement = chunkInsert,
-               rows[index..<end].allSatisfy({ $0.names == columnNames }) {
+                rows[index..<end].allSatisfy({ $0.names == columnNames })
+            {
                 statement.begin()
                 for i in index..<end {
                     statement.bind(connection)
@@ -207,8 +211,10 @@ enum RosterWriter {
     /// A rejected row changes nothing, and in a complete listing (a bulk file, a full pull) it
     /// still counts as listed: the record it names is stamped as seen by `runID`, so the sweep
     /// does not mark it deleted. Each reject of `collection` says what became of its record.
-    static func keep(_ rejects: [RosterReject], collection: RosterCollection, connection: String, runID: Int64, complete: Bool,
-                     db: Database) throws -> [RosterReject] {
+    static func keep(
+        _ rejects: [RosterReject], collection: RosterCollection, connection: String, runID: Int64, complete: Bool,
+        db: Database
+    ) throws -> [RosterReject] {
         guard collection.isCached else { return rejects }
         let find = try db.cachedStatement(sql: "SELECT id, seen_run_id FROM \(collection.table) WHERE connection_id = ? AND sourced_id = ?")
         let touch = try db.cachedStatement(sql: "UPDATE \(collection.table) SET seen_run_id = ? WHERE id = ?")
@@ -229,31 +235,41 @@ enum RosterWriter {
     }
 
     /// What the sweep after a complete listing would mark deleted: active rows it did not see.
-    static func deletionCheck(collection: RosterCollection, connection: String, runID: Int64, listedNothing: Bool, limit: RosterDeletionLimit,
-                              sampleSize: Int = RosterDeletionCheck.sampleSize, db: Database) throws -> RosterDeletionCheck {
+    static func deletionCheck(
+        collection: RosterCollection, connection: String, runID: Int64, listedNothing: Bool, limit: RosterDeletionLimit,
+        sampleSize: Int = RosterDeletionCheck.sampleSize, db: Database
+    ) throws -> RosterDeletionCheck {
         let table = collection.table
         // Both counts in one pass over the collection (a large one takes a while to scan).
-        let counts = try Row.fetchOne(db, sql: """
-            SELECT count(*) AS active, coalesce(sum(seen_run_id IS NULL OR seen_run_id != ?), 0) AS deleting
-            FROM \(table) WHERE connection_id = ? AND status = 'active'
-            """, arguments: [runID, connection])
+        let counts = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT count(*) AS active, coalesce(sum(seen_run_id IS NULL OR seen_run_id != ?), 0) AS deleting
+                FROM \(table) WHERE connection_id = ? AND status = 'active'
+                """, arguments: [runID, connection])
         let active: Int = counts?["active"] ?? 0
         let deleting: Int = counts?["deleting"] ?? 0
         let unseen = "connection_id = ? AND status = 'active' AND (seen_run_id IS NULL OR seen_run_id != ?)"
-        let sample = deleting == 0 ? [] : try String.fetchAll(db, sql: "SELECT sourced_id FROM \(table) WHERE \(unseen) ORDER BY sourced_id LIMIT ?",
-                                                              arguments: [connection, runID, sampleSize])
-        return RosterDeletionCheck(collection: collection, active: active, deleting: deleting, sample: sample, listedNothing: listedNothing,
-                                   refusal: limit.refusal(deleting: deleting, active: active, listedNothing: listedNothing))
+        let sample =
+            deleting == 0
+            ? []
+            : try String.fetchAll(
+                db, sql: "SELECT sourced_id FROM \(table) WHERE \(unseen) ORDER BY sourced_id LIMIT ?",
+                arguments: [connection, runID, sampleSize])
+        return RosterDeletionCheck(
+            collection: collection, active: active, deleting: deleting, sample: sample, listedNothing: listedNothing,
+            refusal: limit.refusal(deleting: deleting, active: active, listedNothing: listedNothing))
     }
 
     /// After a complete full pull: rows of the connection that the pull did not see are gone
     /// from the SIS. They are marked `tobedeleted`, never dropped, so history and enrollment
     /// checks stay right.
     static func markUnseenDeleted(collection: RosterCollection, connection: String, runID: Int64, db: Database) throws -> Int {
-        try db.execute(sql: """
-            UPDATE \(collection.table) SET status = 'tobedeleted'
-            WHERE connection_id = ? AND status = 'active' AND (seen_run_id IS NULL OR seen_run_id != ?)
-            """, arguments: [connection, runID])
+        try db.execute(
+            sql: """
+                UPDATE \(collection.table) SET status = 'tobedeleted'
+                WHERE connection_id = ? AND status = 'active' AND (seen_run_id IS NULL OR seen_run_id != ?)
+                """, arguments: [connection, runID])
         return db.changesCount
     }
 

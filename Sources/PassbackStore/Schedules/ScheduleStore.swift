@@ -29,12 +29,14 @@ public struct ScheduleStore: Sendable {
     @discardableResult
     public func saveTeacherScheduleForAllCourses(_ schedule: WeeklySchedule?, connection: String, teacher: String, at now: Date) throws -> [Int64] {
         let classIDs = try pool.read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT DISTINCT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id
-                JOIN enrollment e ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
-                WHERE c.connection_id = ? AND c.status = 'active' AND e.person_sourced_id = ? AND e.role = 'teacher' AND e.status = 'active'
-                ORDER BY c.id
-                """, arguments: [connection, teacher])
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT c.id FROM class c JOIN linked_section ls ON ls.class_id = c.id
+                    JOIN enrollment e ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
+                    WHERE c.connection_id = ? AND c.status = 'active' AND e.person_sourced_id = ? AND e.role = 'teacher' AND e.status = 'active'
+                    ORDER BY c.id
+                    """, arguments: [connection, teacher])
         }
         try saveTeacherSchedule(schedule, classIDs: classIDs, teacher: teacher, at: now)
         return classIDs
@@ -47,18 +49,25 @@ public struct ScheduleStore: Sendable {
         }
     }
 
-    static func insert(_ db: Database, connection: String, kind: String, owner: String, classID: Int64?, schedule: WeeklySchedule?, by: String, at now: Date) throws {
+    static func insert(
+        _ db: Database, connection: String, kind: String, owner: String, classID: Int64?, schedule: WeeklySchedule?, by: String, at now: Date
+    ) throws {
         var schedule = schedule
         if schedule?.timeZone == WeeklySchedule.schoolZone {
             // No zone given: the school's (PRODUCT.md "Time zone"), as the configuration names it now.
-            schedule?.timeZone = try classID.flatMap { try ConnectionCalendar.sections(db, classIDs: [$0])[$0]?.timeZone }
+            schedule?.timeZone =
+                try classID.flatMap { try ConnectionCalendar.sections(db, classIDs: [$0])[$0]?.timeZone }
                 ?? ConnectionCalendar.orgZone(db, connection: connection, org: owner)
         }
-        try db.execute(sql: """
-            INSERT INTO sync_schedule (connection_id, owner_kind, owner_sourced_id, class_id, enabled, weekday, start_minute, time_zone, saved_at, saved_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [connection, kind, owner, classID, schedule != nil, schedule?.weekday, schedule?.startMinute, schedule?.timeZone,
-                             Timestamp.text(now), by])
+        try db.execute(
+            sql: """
+                INSERT INTO sync_schedule (connection_id, owner_kind, owner_sourced_id, class_id, enabled, weekday, start_minute, time_zone, saved_at, saved_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                connection, kind, owner, classID, schedule != nil, schedule?.weekday, schedule?.startMinute, schedule?.timeZone,
+                Timestamp.text(now), by
+            ])
     }
 
     static func version(_ r: Row) -> ScheduleVersion {
@@ -85,7 +94,7 @@ public struct ScheduleStore: Sendable {
             for r in try Row.fetchAll(db, sql: "SELECT * FROM sync_schedule WHERE owner_kind = 'teacher' ORDER BY saved_at, id") {
                 own[r["class_id"], default: []].append(Self.version(r))
             }
-            var defaults: [String: [ScheduleVersion]] = [:]  // "connection|org" → versions
+            var defaults: [String: [ScheduleVersion]] = [:] // "connection|org" → versions
             for r in try Row.fetchAll(db, sql: "SELECT * FROM sync_schedule WHERE owner_kind = 'org_default' ORDER BY saved_at, id") {
                 defaults["\(r["connection_id"] as String)|\(r["owner_sourced_id"] as String)", default: []].append(Self.version(r))
             }
@@ -97,10 +106,13 @@ public struct ScheduleStore: Sendable {
             }
             var out: [ScheduledSection] = []
             let only = classIDs.map { " AND c.id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
-            for r in try Row.fetchAll(db, sql: """
-                SELECT c.id, c.sourced_id, c.connection_id, c.school_sourced_id FROM class c JOIN linked_section ls ON ls.class_id = c.id
-                WHERE c.status = 'active'\(only) ORDER BY c.id
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id, c.sourced_id, c.connection_id, c.school_sourced_id FROM class c JOIN linked_section ls ON ls.class_id = c.id
+                    WHERE c.status = 'active'\(only) ORDER BY c.id
+                    """)
+            {
                 let id: Int64 = r["id"]
                 let connection: String = r["connection_id"]
                 var inherited: [ScheduleVersion] = []
@@ -142,11 +154,12 @@ public struct ScheduleStore: Sendable {
     /// still fresh. A claim left by a process that died before starting the run goes stale.
     public func claimWindow(classID: Int64, windowStart: Date, at now: Date) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO scheduled_run (class_id, window_start, claimed_at) VALUES (?, ?, ?)
-                ON CONFLICT (class_id, window_start) DO UPDATE SET claimed_at = excluded.claimed_at
-                WHERE scheduled_run.sync_run_id IS NULL AND scheduled_run.claimed_at < ?
-                """, arguments: [classID, Timestamp.text(windowStart), Timestamp.text(now), Timestamp.text(now.addingTimeInterval(-Self.staleClaim))])
+            try db.execute(
+                sql: """
+                    INSERT INTO scheduled_run (class_id, window_start, claimed_at) VALUES (?, ?, ?)
+                    ON CONFLICT (class_id, window_start) DO UPDATE SET claimed_at = excluded.claimed_at
+                    WHERE scheduled_run.sync_run_id IS NULL AND scheduled_run.claimed_at < ?
+                    """, arguments: [classID, Timestamp.text(windowStart), Timestamp.text(now), Timestamp.text(now.addingTimeInterval(-Self.staleClaim))])
             return db.changesCount == 1
         }
     }
@@ -154,16 +167,18 @@ public struct ScheduleStore: Sendable {
     /// Gives back a claimed window whose run could not start.
     public func releaseWindow(classID: Int64, windowStart: Date) throws {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM scheduled_run WHERE class_id = ? AND window_start = ? AND sync_run_id IS NULL",
-                           arguments: [classID, Timestamp.text(windowStart)])
+            try db.execute(
+                sql: "DELETE FROM scheduled_run WHERE class_id = ? AND window_start = ? AND sync_run_id IS NULL",
+                arguments: [classID, Timestamp.text(windowStart)])
         }
     }
 
     /// Records the run a claimed window started.
     public func recordRun(classID: Int64, windowStart: Date, runID: Int64) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE scheduled_run SET sync_run_id = ? WHERE class_id = ? AND window_start = ?",
-                           arguments: [runID, classID, Timestamp.text(windowStart)])
+            try db.execute(
+                sql: "UPDATE scheduled_run SET sync_run_id = ? WHERE class_id = ? AND window_start = ?",
+                arguments: [runID, classID, Timestamp.text(windowStart)])
         }
     }
 }

@@ -34,9 +34,12 @@ extension APIReads {
     public func sections(ids: [Int64]) throws -> [Int64: SectionSummary] {
         try pool.read { db in
             var out: [Int64: SectionSummary] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT id, connection_id, sourced_id, title, class_code, school_sourced_id, course_sourced_id FROM class WHERE id IN (\(Self.list(ids)))
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, connection_id, sourced_id, title, class_code, school_sourced_id, course_sourced_id FROM class WHERE id IN (\(Self.list(ids)))
+                    """)
+            {
                 let s = Self.section(r)
                 out[s.id] = s
             }
@@ -45,12 +48,15 @@ extension APIReads {
     }
 
     static func section(_ r: Row) -> SectionSummary {
-        SectionSummary(id: r["id"], connectionID: r["connection_id"], sourcedId: r["sourced_id"], title: r["title"], classCode: r["class_code"],
-                       schoolSourcedId: r["school_sourced_id"], courseSourcedId: r["course_sourced_id"])
+        SectionSummary(
+            id: r["id"], connectionID: r["connection_id"], sourcedId: r["sourced_id"], title: r["title"], classCode: r["class_code"],
+            schoolSourcedId: r["school_sourced_id"], courseSourcedId: r["course_sourced_id"])
     }
 
     /// Sections `scope` may read, by title, with an optional title search and school.
-    public func sections(connection: String, scope: SectionScope, search: String?, school: String?, first: Int, after: String?) throws
+    public func sections(
+        connection: String, scope: SectionScope, search: String?, school: String?, first: Int, after: String?
+    ) throws
         -> (page: KeysetPage<SectionSummary>, total: Int)
     {
         let ordering = "sections:title"
@@ -77,7 +83,8 @@ extension APIReads {
         }
         let prefix: String
         if case .org = scope { prefix = CacheQueries.scopeCTE } else { prefix = "" }
-        var sql = prefix + "SELECT c.id, c.connection_id, c.sourced_id, c.title, c.class_code, c.school_sourced_id, c.course_sourced_id FROM class c" + conditions
+        var sql =
+            prefix + "SELECT c.id, c.connection_id, c.sourced_id, c.title, c.class_code, c.school_sourced_id, c.course_sourced_id FROM class c" + conditions
         let countSQL = prefix + "SELECT count(*) FROM class c" + conditions
         var pageArgs = args
         if let after {
@@ -92,8 +99,10 @@ extension APIReads {
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs))
             let items = rows.prefix(first).map(Self.section)
             let total = try Int.fetchOne(db, sql: countSQL, arguments: StatementArguments(args)) ?? 0
-            return (KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: $0.title, id: $0.id) }, hasNextPage: rows.count > first),
-                    total)
+            return (
+                KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: $0.title, id: $0.id) }, hasNextPage: rows.count > first),
+                total
+            )
         }
     }
 
@@ -106,12 +115,15 @@ extension APIReads {
         guard !classSourcedIds.isEmpty else { return [:] }
         return try pool.read { db in
             var out: [String: [PersonRecord]] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT DISTINCT e.class_sourced_id, p.sourced_id, p.given_name, p.family_name, p.email, p.role
-                FROM enrollment e JOIN person p ON p.connection_id = e.connection_id AND p.sourced_id = e.person_sourced_id
-                WHERE e.connection_id = ? AND e.class_sourced_id IN (\(Self.placeholders(classSourcedIds.count))) AND e.role = 'teacher' AND e.status = 'active'
-                ORDER BY p.family_name, p.given_name, p.sourced_id
-                """, arguments: StatementArguments([connection] + classSourcedIds)) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT e.class_sourced_id, p.sourced_id, p.given_name, p.family_name, p.email, p.role
+                    FROM enrollment e JOIN person p ON p.connection_id = e.connection_id AND p.sourced_id = e.person_sourced_id
+                    WHERE e.connection_id = ? AND e.class_sourced_id IN (\(Self.placeholders(classSourcedIds.count))) AND e.role = 'teacher' AND e.status = 'active'
+                    ORDER BY p.family_name, p.given_name, p.sourced_id
+                    """, arguments: StatementArguments([connection] + classSourcedIds))
+            {
                 out[r["class_sourced_id"], default: []].append(Self.person(r))
             }
             return out
@@ -122,12 +134,15 @@ extension APIReads {
     public func terms(classIDs: [Int64]) throws -> [Int64: SessionRecord] {
         try pool.read { db in
             var out: [Int64: SessionRecord] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT ct.class_id, s.sourced_id, s.title, s.type, s.start_date, s.end_date
-                FROM class_term ct JOIN class c ON c.id = ct.class_id
-                JOIN academic_session s ON s.connection_id = c.connection_id AND s.sourced_id = ct.term_sourced_id
-                WHERE ct.class_id IN (\(Self.list(classIDs))) ORDER BY s.start_date DESC, s.sourced_id DESC
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ct.class_id, s.sourced_id, s.title, s.type, s.start_date, s.end_date
+                    FROM class_term ct JOIN class c ON c.id = ct.class_id
+                    JOIN academic_session s ON s.connection_id = c.connection_id AND s.sourced_id = ct.term_sourced_id
+                    WHERE ct.class_id IN (\(Self.list(classIDs))) ORDER BY s.start_date DESC, s.sourced_id DESC
+                    """)
+            {
                 out[r["class_id"]] = Self.session(r)
             }
             return out
@@ -138,20 +153,23 @@ extension APIReads {
     public func gradingPeriods(classIDs: [Int64]) throws -> [Int64: [SessionRecord]] {
         try pool.read { db in
             var out: [Int64: [SessionRecord]] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                WITH terms(class_id, connection_id, sid) AS (
-                    SELECT ct.class_id, c.connection_id, ct.term_sourced_id FROM class_term ct JOIN class c ON c.id = ct.class_id
-                    WHERE ct.class_id IN (\(Self.list(classIDs)))
-                ), parents(class_id, connection_id, sid) AS (
-                    SELECT * FROM terms
-                    UNION SELECT t.class_id, t.connection_id, s.sourced_id FROM terms t
-                        JOIN academic_session s ON s.connection_id = t.connection_id AND s.parent_sourced_id = t.sid
-                )
-                SELECT DISTINCT p.class_id, gp.sourced_id, gp.title, gp.type, gp.start_date, gp.end_date
-                FROM parents p JOIN academic_session gp ON gp.connection_id = p.connection_id AND gp.parent_sourced_id = p.sid
-                WHERE gp.type = 'gradingPeriod' AND gp.status = 'active'
-                ORDER BY gp.start_date, gp.sourced_id
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    WITH terms(class_id, connection_id, sid) AS (
+                        SELECT ct.class_id, c.connection_id, ct.term_sourced_id FROM class_term ct JOIN class c ON c.id = ct.class_id
+                        WHERE ct.class_id IN (\(Self.list(classIDs)))
+                    ), parents(class_id, connection_id, sid) AS (
+                        SELECT * FROM terms
+                        UNION SELECT t.class_id, t.connection_id, s.sourced_id FROM terms t
+                            JOIN academic_session s ON s.connection_id = t.connection_id AND s.parent_sourced_id = t.sid
+                    )
+                    SELECT DISTINCT p.class_id, gp.sourced_id, gp.title, gp.type, gp.start_date, gp.end_date
+                    FROM parents p JOIN academic_session gp ON gp.connection_id = p.connection_id AND gp.parent_sourced_id = p.sid
+                    WHERE gp.type = 'gradingPeriod' AND gp.status = 'active'
+                    ORDER BY gp.start_date, gp.sourced_id
+                    """)
+            {
                 out[r["class_id"], default: []].append(Self.session(r))
             }
             return out
@@ -162,10 +180,13 @@ extension APIReads {
     public func lmsCourses(classIDs: [Int64]) throws -> [Int64: LMSCourseRecord] {
         try pool.read { db in
             var out: [Int64: LMSCourseRecord] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT ls.class_id, lc.id, lc.lms_id, lc.title FROM linked_section ls JOIN lms_course lc ON lc.id = ls.lms_course_id
-                WHERE ls.class_id IN (\(Self.list(classIDs)))
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ls.class_id, lc.id, lc.lms_id, lc.title FROM linked_section ls JOIN lms_course lc ON lc.id = ls.lms_course_id
+                    WHERE ls.class_id IN (\(Self.list(classIDs)))
+                    """)
+            {
                 out[r["class_id"]] = LMSCourseRecord(id: r["id"], lmsID: r["lms_id"], title: r["title"])
             }
             return out
@@ -193,10 +214,13 @@ extension APIReads {
     public func linkedSections(courseIDs: [Int64]) throws -> [Int64: [Int64]] {
         try pool.read { db in
             var out: [Int64: [Int64]] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT ls.lms_course_id, ls.class_id FROM linked_section ls JOIN class c ON c.id = ls.class_id
-                WHERE ls.lms_course_id IN (\(Self.list(courseIDs))) ORDER BY c.title, c.id
-                """) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT ls.lms_course_id, ls.class_id FROM linked_section ls JOIN class c ON c.id = ls.class_id
+                    WHERE ls.lms_course_id IN (\(Self.list(courseIDs))) ORDER BY c.title, c.id
+                    """)
+            {
                 out[r["lms_course_id"], default: []].append(r["class_id"])
             }
             return out

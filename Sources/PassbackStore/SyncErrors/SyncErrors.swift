@@ -70,14 +70,17 @@ extension CacheQueries {
     }
 
     /// Items in error in an org's subtree, newest first.
-    public func syncErrors(connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), first: Int, after: String?) throws -> KeysetPage<SyncErrorRow> {
+    public func syncErrors(
+        connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), first: Int, after: String?
+    ) throws -> KeysetPage<SyncErrorRow> {
         let ordering = "errors:at:desc"
         var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg, "limit": first + 1]
-        var sql = Self.scopeCTE + """
-            SELECT si.material_id, si.class_id, si.error_code, si.error_message, si.error_field, si.error_at,
-                   c.sourced_id AS section_sourced_id, c.title AS section_title, c.school_sourced_id, m.title AS material_title
-            FROM sync_item si JOIN class c ON c.id = si.class_id JOIN material m ON m.id = si.material_id
-            """
+        var sql =
+            Self.scopeCTE + """
+                SELECT si.material_id, si.class_id, si.error_code, si.error_message, si.error_field, si.error_at,
+                       c.sourced_id AS section_sourced_id, c.title AS section_title, c.school_sourced_id, m.title AS material_title
+                FROM sync_item si JOIN class c ON c.id = si.class_id JOIN material m ON m.id = si.material_id
+                """
         sql += Self.errorConditions(filter, &args)
         if let after {
             let k = try Keyset.decode(after, ordering: ordering)
@@ -90,9 +93,10 @@ extension CacheQueries {
         return try pool.read { db in
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
             let items = rows.prefix(first).map { r in
-                SyncErrorRow(materialID: r["material_id"], materialTitle: r["material_title"], classID: r["class_id"], sectionSourcedId: r["section_sourced_id"],
-                             sectionTitle: r["section_title"], schoolSourcedId: r["school_sourced_id"], code: r["error_code"], message: r["error_message"],
-                             field: r["error_field"], at: Timestamp.date(r["error_at"]) ?? .distantPast)
+                SyncErrorRow(
+                    materialID: r["material_id"], materialTitle: r["material_title"], classID: r["class_id"], sectionSourcedId: r["section_sourced_id"],
+                    sectionTitle: r["section_title"], schoolSourcedId: r["school_sourced_id"], code: r["error_code"], message: r["error_message"],
+                    field: r["error_field"], at: Timestamp.date(r["error_at"]) ?? .distantPast)
             }
             let cursors = items.map { Keyset.encode(ordering: ordering, key: Timestamp.text($0.at), id: $0.classID, id2: $0.materialID) }
             return KeysetPage(items: items, cursors: cursors, hasNextPage: rows.count > first)
@@ -100,30 +104,35 @@ extension CacheQueries {
     }
 
     /// Counts of items in error in an org's subtree, grouped; largest groups first.
-    public func syncErrorSummary(connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), groupBy: SyncErrorGrouping) throws -> [SyncErrorGroup] {
+    public func syncErrorSummary(
+        connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), groupBy: SyncErrorGrouping
+    ) throws -> [SyncErrorGroup] {
         var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg]
         let conditions = Self.errorConditions(filter, &args)
         let sql: String
         switch groupBy {
         case .code:
-            sql = Self.scopeCTE + """
-                SELECT si.error_code AS k, NULL AS label, count(*) AS n
-                FROM sync_item si JOIN class c ON c.id = si.class_id\(conditions) GROUP BY si.error_code
-                """
+            sql =
+                Self.scopeCTE + """
+                    SELECT si.error_code AS k, NULL AS label, count(*) AS n
+                    FROM sync_item si JOIN class c ON c.id = si.class_id\(conditions) GROUP BY si.error_code
+                    """
         case .school:
-            sql = Self.scopeCTE + """
-                SELECT c.school_sourced_id AS k, (SELECT name FROM org WHERE connection_id = c.connection_id AND sourced_id = c.school_sourced_id) AS label, count(*) AS n
-                FROM sync_item si JOIN class c ON c.id = si.class_id\(conditions) GROUP BY c.school_sourced_id
-                """
+            sql =
+                Self.scopeCTE + """
+                    SELECT c.school_sourced_id AS k, (SELECT name FROM org WHERE connection_id = c.connection_id AND sourced_id = c.school_sourced_id) AS label, count(*) AS n
+                    FROM sync_item si JOIN class c ON c.id = si.class_id\(conditions) GROUP BY c.school_sourced_id
+                    """
         case .teacher:
-            sql = Self.scopeCTE + """
-                SELECT e.person_sourced_id AS k, (SELECT given_name || ' ' || family_name FROM person WHERE connection_id = c.connection_id AND sourced_id = e.person_sourced_id) AS label,
-                       count(*) AS n
-                FROM sync_item si JOIN class c ON c.id = si.class_id
-                JOIN (SELECT DISTINCT connection_id, class_sourced_id, person_sourced_id FROM enrollment WHERE role = 'teacher' AND status = 'active') e
-                    ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
-                \(conditions) GROUP BY e.person_sourced_id
-                """
+            sql =
+                Self.scopeCTE + """
+                    SELECT e.person_sourced_id AS k, (SELECT given_name || ' ' || family_name FROM person WHERE connection_id = c.connection_id AND sourced_id = e.person_sourced_id) AS label,
+                           count(*) AS n
+                    FROM sync_item si JOIN class c ON c.id = si.class_id
+                    JOIN (SELECT DISTINCT connection_id, class_sourced_id, person_sourced_id FROM enrollment WHERE role = 'teacher' AND status = 'active') e
+                        ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
+                    \(conditions) GROUP BY e.person_sourced_id
+                    """
         }
         return try pool.read { db in
             try Row.fetchAll(db, sql: sql + " ORDER BY n DESC, k", arguments: StatementArguments(args)).map {

@@ -5,7 +5,9 @@ import PassbackCore
 /// Sync runs and their outbox jobs, as the API lists them.
 extension APIReads {
     /// Runs of the sections `scope` may read (optionally one section, some states), newest first.
-    public func syncRuns(connection: String, scope: SectionScope?, classID: Int64?, states: [RunState]?, first: Int, after: String?) throws
+    public func syncRuns(
+        connection: String, scope: SectionScope?, classID: Int64?, states: [RunState]?, first: Int, after: String?
+    ) throws
         -> (page: KeysetPage<SyncRunRecord>, total: Int)
     {
         let ordering = "runs:id:desc"
@@ -46,7 +48,9 @@ extension APIReads {
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs))
             let items = rows.prefix(first).map(EngineStore.run)
             let total = try Int.fetchOne(db, sql: prefix + "SELECT count(*) FROM sync_run r" + conditions, arguments: StatementArguments(args)) ?? 0
-            return (KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }, hasNextPage: rows.count > first), total)
+            return (
+                KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }, hasNextPage: rows.count > first), total
+            )
         }
     }
 
@@ -76,16 +80,21 @@ extension APIReads {
         args.append(first + 1)
         return try pool.read { db in
             var rows: [Int64: [JobRecord]] = [:]
-            for r in try Row.fetchAll(db, sql: """
-                SELECT * FROM (SELECT j.*, row_number() OVER (PARTITION BY sync_run_id ORDER BY id) AS n
-                               FROM outbox_job j WHERE sync_run_id IN (\(Self.list(runIDs)))\(condition))
-                WHERE n <= ? ORDER BY sync_run_id, n
-                """, arguments: StatementArguments(args)) {
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM (SELECT j.*, row_number() OVER (PARTITION BY sync_run_id ORDER BY id) AS n
+                                   FROM outbox_job j WHERE sync_run_id IN (\(Self.list(runIDs)))\(condition))
+                    WHERE n <= ? ORDER BY sync_run_id, n
+                    """, arguments: StatementArguments(args))
+            {
                 rows[r["sync_run_id"], default: []].append(EngineStore.job(r))
             }
             var totals: [Int64: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT sync_run_id, count(*) AS n FROM outbox_job WHERE sync_run_id IN (\(Self.list(runIDs)))\(stateCondition) GROUP BY sync_run_id",
-                                      arguments: StatementArguments(states.map(\.rawValue))) {
+            for r in try Row.fetchAll(
+                db, sql: "SELECT sync_run_id, count(*) AS n FROM outbox_job WHERE sync_run_id IN (\(Self.list(runIDs)))\(stateCondition) GROUP BY sync_run_id",
+                arguments: StatementArguments(states.map(\.rawValue)))
+            {
                 totals[r["sync_run_id"]] = r["n"]
             }
             return Self.pages(runIDs, rows: rows, totals: totals, first: first) { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }

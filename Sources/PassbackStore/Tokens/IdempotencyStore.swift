@@ -29,18 +29,22 @@ public struct IdempotencyStore: Sendable {
     public func claim(connection: String, user: String, key: String, operation: String, inputHash: String, at now: Date) throws -> Claim {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM idempotency_key WHERE created_at < ?", arguments: [Timestamp.text(now.addingTimeInterval(-Self.lifetime))])
-            if let r = try Row.fetchOne(db, sql: "SELECT operation, input_hash, outcome, created_at FROM idempotency_key WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
-                                        arguments: [connection, user, key]) {
+            if let r = try Row.fetchOne(
+                db, sql: "SELECT operation, input_hash, outcome, created_at FROM idempotency_key WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
+                arguments: [connection, user, key])
+            {
                 guard (r["operation"] as String) == operation, (r["input_hash"] as String) == inputHash else { return .mismatch }
                 if let outcome = r["outcome"] as String? { return .answered(outcome) }
                 guard let claimed = Timestamp.date(r["created_at"]), now.timeIntervalSince(claimed) > Self.abandonedAfter else { return .inProgress }
-                try db.execute(sql: "UPDATE idempotency_key SET created_at = ? WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
-                               arguments: [Timestamp.text(now), connection, user, key])
+                try db.execute(
+                    sql: "UPDATE idempotency_key SET created_at = ? WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
+                    arguments: [Timestamp.text(now), connection, user, key])
                 return .claimed
             }
-            try db.execute(sql: """
-                INSERT INTO idempotency_key (connection_id, user_sourced_id, key, operation, input_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [connection, user, key, operation, inputHash, Timestamp.text(now)])
+            try db.execute(
+                sql: """
+                    INSERT INTO idempotency_key (connection_id, user_sourced_id, key, operation, input_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [connection, user, key, operation, inputHash, Timestamp.text(now)])
             return .claimed
         }
     }
@@ -48,16 +52,18 @@ public struct IdempotencyStore: Sendable {
     /// Stores the answer of a claimed key.
     public func finish(connection: String, user: String, key: String, outcome: String) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE idempotency_key SET outcome = ? WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
-                           arguments: [outcome, connection, user, key])
+            try db.execute(
+                sql: "UPDATE idempotency_key SET outcome = ? WHERE connection_id = ? AND user_sourced_id = ? AND key = ?",
+                arguments: [outcome, connection, user, key])
         }
     }
 
     /// Gives a key back when its request failed before answering, so a retry can act.
     public func release(connection: String, user: String, key: String) throws {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM idempotency_key WHERE connection_id = ? AND user_sourced_id = ? AND key = ? AND outcome IS NULL",
-                           arguments: [connection, user, key])
+            try db.execute(
+                sql: "DELETE FROM idempotency_key WHERE connection_id = ? AND user_sourced_id = ? AND key = ? AND outcome IS NULL",
+                arguments: [connection, user, key])
         }
     }
 }

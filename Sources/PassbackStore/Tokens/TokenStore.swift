@@ -30,16 +30,21 @@ public struct TokenStore: Sendable {
 
     /// Creates a token and returns it; this is the only time the token itself exists outside
     /// the caller. Teachers and admins must be rostered users; an admin's org must exist.
-    public func create(connection: String, user: String, role: Principal.Role, org: String?, expiresAt: Date?, label: String?,
-                       randomBytes: [UInt8], at now: Date) throws -> (id: Int64, token: String) {
+    public func create(
+        connection: String, user: String, role: Principal.Role, org: String?, expiresAt: Date?, label: String?,
+        randomBytes: [UInt8], at now: Date
+    ) throws -> (id: Int64, token: String) {
         let token = APIToken.make(randomBytes: randomBytes)
         return try pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM connection WHERE id = ?", arguments: [connection]) == true else {
                 throw Refusal(description: "no connection '\(connection)' in this database; roster it first (passback roster sync)")
             }
             if role != .integration {
-                guard let personRole = try String.fetchOne(db, sql: "SELECT role FROM person WHERE connection_id = ? AND sourced_id = ? AND status = 'active'",
-                                                           arguments: [connection, user]) else {
+                guard
+                    let personRole = try String.fetchOne(
+                        db, sql: "SELECT role FROM person WHERE connection_id = ? AND sourced_id = ? AND status = 'active'",
+                        arguments: [connection, user])
+                else {
                     throw Refusal(description: "no active user '\(user)' in the roster of \(connection): a \(role.rawValue) token acts as a rostered user")
                 }
                 if role == .teacher, !["teacher", "administrator", "aide"].contains(personRole) {
@@ -59,11 +64,15 @@ public struct TokenStore: Sendable {
                 break
             }
             if let expiresAt, expiresAt <= now { throw Refusal(description: "the expiry is in the past") }
-            try db.execute(sql: """
-                INSERT INTO api_token (token_hash, prefix, connection_id, user_sourced_id, role, org_sourced_id, label, created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [APIToken.hash(token), String(token.prefix(10)), connection, user, role.rawValue, org, label, Timestamp.text(now),
-                                 expiresAt.map(Timestamp.text)])
+            try db.execute(
+                sql: """
+                    INSERT INTO api_token (token_hash, prefix, connection_id, user_sourced_id, role, org_sourced_id, label, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    APIToken.hash(token), String(token.prefix(10)), connection, user, role.rawValue, org, label, Timestamp.text(now),
+                    expiresAt.map(Timestamp.text)
+                ])
             return (db.lastInsertedRowID, token)
         }
     }
@@ -75,8 +84,9 @@ public struct TokenStore: Sendable {
             guard let r = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE token_hash = ?", arguments: [APIToken.hash(token)]) else { return nil }
             if (r["revoked_at"] as String?) != nil { return nil }
             if let expires = (r["expires_at"] as String?).flatMap(Timestamp.date), expires <= now { return nil }
-            return Principal(tokenID: r["id"], connectionID: r["connection_id"], userSourcedId: r["user_sourced_id"],
-                             role: Principal.Role(rawValue: r["role"]) ?? .teacher, orgSourcedId: r["org_sourced_id"])
+            return Principal(
+                tokenID: r["id"], connectionID: r["connection_id"], userSourcedId: r["user_sourced_id"],
+                role: Principal.Role(rawValue: r["role"]) ?? .teacher, orgSourcedId: r["org_sourced_id"])
         }
     }
 
@@ -96,10 +106,11 @@ public struct TokenStore: Sendable {
     public func list() throws -> [TokenInfo] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY id").map {
-                TokenInfo(id: $0["id"], prefix: $0["prefix"], connectionID: $0["connection_id"], userSourcedId: $0["user_sourced_id"],
-                          role: Principal.Role(rawValue: $0["role"]) ?? .teacher, orgSourcedId: $0["org_sourced_id"], label: $0["label"],
-                          createdAt: Timestamp.date($0["created_at"]) ?? .distantPast, expiresAt: ($0["expires_at"] as String?).flatMap(Timestamp.date),
-                          revokedAt: ($0["revoked_at"] as String?).flatMap(Timestamp.date))
+                TokenInfo(
+                    id: $0["id"], prefix: $0["prefix"], connectionID: $0["connection_id"], userSourcedId: $0["user_sourced_id"],
+                    role: Principal.Role(rawValue: $0["role"]) ?? .teacher, orgSourcedId: $0["org_sourced_id"], label: $0["label"],
+                    createdAt: Timestamp.date($0["created_at"]) ?? .distantPast, expiresAt: ($0["expires_at"] as String?).flatMap(Timestamp.date),
+                    revokedAt: ($0["revoked_at"] as String?).flatMap(Timestamp.date))
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OneRoster
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import Synchronization
@@ -20,8 +21,10 @@ public final class DriftCheckRunner: Sendable {
     let logger = Logger(label: "passback.verify")
     private let running = Mutex<[Int64: Task<SectionVerifier.Report?, Never>]>([:])
 
-    public init(database: PassbackDatabase, connections: [String: PassbackConfiguration.Connection], clients: [String: OneRosterClient],
-                transport: any HTTPTransport, clock: any WallClock) {
+    public init(
+        database: PassbackDatabase, connections: [String: PassbackConfiguration.Connection], clients: [String: OneRosterClient],
+        transport: any HTTPTransport, clock: any WallClock
+    ) {
         self.database = database
         self.connections = connections
         self.clients = clients
@@ -48,8 +51,9 @@ public final class DriftCheckRunner: Sendable {
             tasks[classID] = Task {
                 defer { _ = self.running.withLock { $0.removeValue(forKey: classID) } }
                 do {
-                    return try await verifier.verify(classID: classID, client: client, requestsPerMinute: conn.settings.requestsPerMinute,
-                                                     concurrency: conn.settings.concurrency)
+                    return try await verifier.verify(
+                        classID: classID, client: client, requestsPerMinute: conn.settings.requestsPerMinute,
+                        concurrency: conn.settings.concurrency)
                 } catch {
                     self.logger.error("drift check of section \(classID) (connection \(connection)) failed: \(error)")
                     return nil

@@ -64,9 +64,11 @@ public final class OutboxWorker: Service, Sendable {
     /// Connections whose SIS does not answer, and when to probe each next.
     private let unreachable = Mutex([String: Date]())
 
-    public init(database: PassbackDatabase, targets: [String: Target], configuration: Configuration = Configuration(),
-                clock: any WallClock = SystemWallClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                logger: Logger = Logger(label: "passback.outbox")) {
+    public init(
+        database: PassbackDatabase, targets: [String: Target], configuration: Configuration = Configuration(),
+        clock: any WallClock = SystemWallClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        logger: Logger = Logger(label: "passback.outbox")
+    ) {
         store = EngineStore(database)
         self.targets = targets
         limiters = targets.mapValues { RateLimiter(requestsPerMinute: $0.requestsPerMinute) }
@@ -185,8 +187,10 @@ public final class OutboxWorker: Service, Sendable {
                             return .finished(job)
                         }
                     }
-                    if drain, inFlight.isEmpty, ((try? store.jobCounts(connection: connection)) ?? [:])
-                        .filter({ ["available", "scheduled", "retryable", "running"].contains($0.key) }).isEmpty {
+                    if drain, inFlight.isEmpty,
+                        ((try? store.jobCounts(connection: connection)) ?? [:])
+                            .filter({ ["available", "scheduled", "retryable", "running"].contains($0.key) }).isEmpty
+                    {
                         break
                     }
                 }
@@ -272,7 +276,8 @@ public final class OutboxWorker: Service, Sendable {
             if case .auth = failure {
                 // The client already fetched a fresh token once after the 401: the credentials are
                 // wrong. No write of this connection can go: hold them all until they work.
-                let cause = "the SIS refused Passback's credentials (\(error.message)): an administrator sets the right secret in "
+                let cause =
+                    "the SIS refused Passback's credentials (\(error.message)): an administrator sets the right secret in "
                     + "\(env)_CLIENT_SECRET (connection.\(id).clientSecret) and the client id in connection.\(id).clientId"
                 try store.hold(job, code: ProblemCode.sisAuthFailed.rawValue, cause: cause, httpStatus: error.httpStatus, at: now)
                 count(.held)
@@ -282,7 +287,8 @@ public final class OutboxWorker: Service, Sendable {
             if case .notFound = failure, job.kind != .deleteLineItem, let probed = await probe(target), probed.kind == .notFound {
                 // Not this object: the OneRoster path itself is not there.
                 let base = target.client.configuration.baseURL.absoluteString
-                let cause = "the SIS answers 404 Not Found on the OneRoster path \(base) (\(error.message)): an administrator fixes "
+                let cause =
+                    "the SIS answers 404 Not Found on the OneRoster path \(base) (\(error.message)): an administrator fixes "
                     + "connection.\(id).baseURL (\(env)_BASE_URL), the OneRoster base URL with its prefix (…/ims/oneroster/v1p1)"
                 try store.hold(job, code: "SIS_NOT_FOUND", cause: cause, httpStatus: error.httpStatus, at: now)
                 count(.held)
@@ -312,8 +318,9 @@ public final class OutboxWorker: Service, Sendable {
                 // Sync Changes holds it until it changes (or the teacher syncs the item on purpose).
                 var refusedContent = false
                 if case .invalidData = failure { refusedContent = true }
-                try store.fail(job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, resend: !refusedContent,
-                               at: now)
+                try store.fail(
+                    job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, resend: !refusedContent,
+                    at: now)
                 count(gaveUp ? .discarded : .cancelled)
             }
         } catch {
@@ -353,7 +360,8 @@ public final class OutboxWorker: Service, Sendable {
         let now = clock.now
         unreachable.withLock { $0[connection] = $0[connection] ?? now.addingTimeInterval(configuration.probeInterval) }
         try? store.markUnreachable(connection: connection, error: why, at: now)
-        logger.warning("the SIS of connection \(connection) does not answer (\(why)); its writes wait and it is probed every \(Int(configuration.probeInterval)) s")
+        logger.warning(
+            "the SIS of connection \(connection) does not answer (\(why)); its writes wait and it is probed every \(Int(configuration.probeInterval)) s")
         return true
     }
 
@@ -376,8 +384,12 @@ public final class OutboxWorker: Service, Sendable {
             try? store.markUnreachable(connection: connection, error: why, at: now)
             let since = (try? store.health(connection: connection))??.unreachableSince ?? now
             let message = "the SIS could not be reached for \(Self.span(configuration.unreachableWindow)) (since \(Timestamp.text(since))): \(why)"
-            if let n = try? store.giveUpWaiting(connection: connection, queuedBefore: now.addingTimeInterval(-configuration.unreachableWindow), message: message, at: now), n > 0 {
-                logger.error("\(n) write(s) of connection \(connection) waited \(Self.span(configuration.unreachableWindow)) on a SIS that does not answer and were given up")
+            if let n = try? store.giveUpWaiting(
+                connection: connection, queuedBefore: now.addingTimeInterval(-configuration.unreachableWindow), message: message, at: now), n > 0
+            {
+                logger.error(
+                    "\(n) write(s) of connection \(connection) waited \(Self.span(configuration.unreachableWindow)) on a SIS that does not answer and were given up"
+                )
             }
             return true
         }

@@ -50,8 +50,10 @@ public enum SISReadBack {
     /// `nil` when the SIS holds what was sent (or the write was a delete), else the difference
     /// to record. A SIS that answers 404 for an object it just accepted holds nothing of it.
     /// Other errors of the read throw: nothing is known then.
-    public static func check(kind: JobKind, sourcedId: String, payload: String, materialTitle: String? = nil, studentSourcedId: String? = nil,
-                             client: OneRosterClient) async throws -> SISDifference? {
+    public static func check(
+        kind: JobKind, sourcedId: String, payload: String, materialTitle: String? = nil, studentSourcedId: String? = nil,
+        client: OneRosterClient
+    ) async throws -> SISDifference? {
         guard case .object(let object) = try JSONValue.parse(payload) else { throw OutboxWorker.PayloadError() }
         let fields: [Field]
         var heldText: String
@@ -78,20 +80,24 @@ public enum SISReadBack {
         }
         guard !fields.isEmpty else { return nil }
         heldText = "sis-held\u{1E}" + heldText
-        return SISDifference(heldFingerprint: "held:" + Fingerprint.of(heldText), problem: problem(kind: kind, sourcedId: sourcedId, fields: fields,
-                                                                                                       studentSourcedId: studentSourcedId ?? student(of: object)))
+        return SISDifference(
+            heldFingerprint: "held:" + Fingerprint.of(heldText),
+            problem: problem(
+                kind: kind, sourcedId: sourcedId, fields: fields,
+                studentSourcedId: studentSourcedId ?? student(of: object)))
     }
 
     static func student(of payload: JSONObject) -> String? { payload["student"]?.objectValue?["sourcedId"]?.stringValue }
 
     /// `SIS_DIFFERS`, naming each field with what was sent and what the SIS holds.
     public static func problem(kind: JobKind, sourcedId: String, fields: [Field], studentSourcedId: String?) -> Problem {
-        let what = switch kind {
-        case .putResult: "the result of student \(studentSourcedId ?? "?")"
-        case .putLineItem: "the lineItem"
-        case .putCategory: "the category \(sourcedId)"
-        case .deleteLineItem: "the lineItem"
-        }
+        let what =
+            switch kind {
+            case .putResult: "the result of student \(studentSourcedId ?? "?")"
+            case .putLineItem: "the lineItem"
+            case .putCategory: "the category \(sourcedId)"
+            case .deleteLineItem: "the lineItem"
+            }
         return .sisDiffers(object: what, fields: fields.map { ($0.name, $0.sent, $0.held) }, studentSourcedId: kind == .putResult ? studentSourcedId : nil)
     }
 
@@ -112,7 +118,7 @@ extension OutboxWorker {
     /// fails is logged and the write counts as accepted (it was): verification is best effort.
     func readBack(_ job: ClaimedJob, client: OneRosterClient, limiter: RateLimiter<ContinuousClock>) async -> SISDifference? {
         do {
-            try await limiter.acquire()  // the read counts against the SIS's rate limit like the write
+            try await limiter.acquire() // the read counts against the SIS's rate limit like the write
             let found = try await SISReadBack.check(kind: job.kind, sourcedId: job.targetSourcedId, payload: job.payload, client: client)
             if let found { logger.warning("connection \(job.connectionID): \(found.problem.message)") }
             return found

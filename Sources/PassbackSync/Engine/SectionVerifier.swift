@@ -99,7 +99,9 @@ public struct SectionVerifier: Sendable {
         }
         try engine.recordDrift(connection: connection, classID: classID, findings, at: clock.now)
         report.differing = findings.map(\.difference.problem)
-        if !findings.isEmpty { logger.notice("connection \(connection): \(findings.count) object(s) of the section differ in the SIS; Sync Changes rewrites them") }
+        if !findings.isEmpty {
+            logger.notice("connection \(connection): \(findings.count) object(s) of the section differ in the SIS; Sync Changes rewrites them")
+        }
         return report
     }
 }

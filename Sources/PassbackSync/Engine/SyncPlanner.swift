@@ -70,18 +70,23 @@ public struct SyncPlanner: Sendable {
             let e = s.evaluate(m, section: section)
             let lineItemID = e.lineItem.sourcedId
             guard !m.deleted, m.syncToSIS else {
-                items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .skip, problems: [], writes: []))
+                items.append(
+                    PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .skip, problems: [], writes: []))
                 continue
             }
             if e.rules.blocked {
-                items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .blocked,
-                                         problems: e.rules.problems, writes: []))
+                items.append(
+                    PlannedItem(
+                        materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID, decision: .blocked,
+                        problems: e.rules.problems, writes: []))
                 continue
             }
             let wanted = Set(onlyChanges ? e.changed : e.all)
             let writes = Self.writes(e, section: s, only: wanted)
-            items.append(PlannedItem(materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID,
-                                     decision: writes.isEmpty ? .unchanged : .send, problems: e.rules.problems, writes: writes))
+            items.append(
+                PlannedItem(
+                    materialID: m.id, lmsID: m.lmsID, title: m.title, lineItemSourcedId: lineItemID,
+                    decision: writes.isEmpty ? .unchanged : .send, problems: e.rules.problems, writes: writes))
         }
         return SyncPlan(classID: classID, connectionID: s.connectionID, items: items, readAt: readAt)
     }
@@ -101,12 +106,14 @@ public struct SyncPlanner: Sendable {
                 let category = item.writes.first { $0.kind == .putCategory }
                 let lineItem = item.writes.first { $0.kind == .putLineItem }
                 let results = item.writes.filter { $0.kind == .putResult }
-                return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId,
-                                    action: .send(category: category, lineItem: lineItem, results: results), problems: item.problems)
+                return ItemDecision(
+                    materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId,
+                    action: .send(category: category, lineItem: lineItem, results: results), problems: item.problems)
             }
         }
-        let runID = try engine.enqueueRun(connection: plan.connectionID, classID: classID, trigger: trigger, startedBy: startedBy, decisions: decisions,
-                                          maxAttempts: retryPolicy.maxAttempts, at: clock.now)
+        let runID = try engine.enqueueRun(
+            connection: plan.connectionID, classID: classID, trigger: trigger, startedBy: startedBy, decisions: decisions,
+            maxAttempts: retryPolicy.maxAttempts, at: clock.now)
         return (runID, plan)
     }
 

@@ -17,8 +17,10 @@ public final class SyncScheduler: Service, Sendable {
     let interval: Duration
     let logger: Logger
 
-    public init(database: PassbackDatabase, planner: SyncPlanner, clock: any WallClock = SystemWallClock(), interval: Duration = .seconds(60),
-                logger: Logger = Logger(label: "passback.scheduler")) {
+    public init(
+        database: PassbackDatabase, planner: SyncPlanner, clock: any WallClock = SystemWallClock(), interval: Duration = .seconds(60),
+        logger: Logger = Logger(label: "passback.scheduler")
+    ) {
         schedules = ScheduleStore(database)
         self.planner = planner
         self.clock = clock

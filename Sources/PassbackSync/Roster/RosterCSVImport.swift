@@ -24,7 +24,9 @@ struct RosterCSVImport {
     /// alone (``RosterStore/applyStream(connection:runID:limit:alone:_:)``).
     var alone = false
 
-    func run(zipAt url: URL, connection: ConnectionSettings, dryRun: Bool = false, progress: @escaping @Sendable (RosterProgress) -> Void) throws -> RosterReport {
+    func run(
+        zipAt url: URL, connection: ConnectionSettings, dryRun: Bool = false, progress: @escaping @Sendable (RosterProgress) -> Void
+    ) throws -> RosterReport {
         let reader = try OneRosterCSVReader(zipAt: url, limits: limits)
         let manifest = reader.manifest
         let mode = RosterCollection.cached.contains { manifest.mode(of: $0.rawValue) == .bulk } ? "full" : "delta"
@@ -42,14 +44,16 @@ struct RosterCSVImport {
         func warnings() -> [String] {
             var warnings = producer.reader.warnings
             for file in ["demographics", "lineItems", "results"] where manifest.mode(of: file) != .absent {
-                warnings.append("\(file).csv was not imported: Passback does not cache \(file == "demographics" ? "demographics" : "gradebook data from the SIS")")
+                warnings.append(
+                    "\(file).csv was not imported: Passback does not cache \(file == "demographics" ? "demographics" : "gradebook data from the SIS")")
             }
             return warnings
         }
         if dryRun {
             let preview = try store.previewStream(connection: connection, limit: deletionLimit, at: clock.now, feed)
-            return RosterReport(runID: 0, source: "csv", mode: mode, counts: preview.counts, rejects: preview.rejects, warnings: warnings(), resumed: false,
-                                dryRun: true, deletions: preview.deletions)
+            return RosterReport(
+                runID: 0, source: "csv", mode: mode, counts: preview.counts, rejects: preview.rejects, warnings: warnings(), resumed: false,
+                dryRun: true, deletions: preview.deletions)
         }
         try store.saveConnection(connection, at: clock.now)
         // A run a killed import left `running` is failed now, as a REST pull does (a CSV import
@@ -59,7 +63,8 @@ struct RosterCSVImport {
         do {
             let counts = try store.applyStream(connection: connection.id, runID: runID, limit: deletionLimit, alone: alone, feed)
             try store.finishRun(runID, succeeded: true, counts: counts, error: nil, at: clock.now)
-            return RosterReport(runID: runID, source: "csv", mode: mode, counts: counts, rejects: try store.rejects(runID: runID), warnings: warnings(), resumed: false)
+            return RosterReport(
+                runID: runID, source: "csv", mode: mode, counts: counts, rejects: try store.rejects(runID: runID), warnings: warnings(), resumed: false)
         } catch {
             try? store.finishRun(runID, succeeded: false, counts: [:], error: "\(error)", at: clock.now)
             throw error
@@ -68,8 +73,9 @@ struct RosterCSVImport {
 
     static func rejects(_ issues: [CSVRowIssue], _ collection: RosterCollection) -> [RosterReject] {
         issues.map { issue in
-            RosterReject(collection: RosterImporter.collection(ofFile: issue.file) ?? collection, sourcedId: issue.sourcedId,
-                         location: "\(issue.file) line \(issue.line)" + (issue.column.map { ", column \($0)" } ?? ""), reason: issue.message)
+            RosterReject(
+                collection: RosterImporter.collection(ofFile: issue.file) ?? collection, sourcedId: issue.sourcedId,
+                location: "\(issue.file) line \(issue.line)" + (issue.column.map { ", column \($0)" } ?? ""), reason: issue.message)
         }
     }
 
@@ -98,27 +104,32 @@ struct RosterCSVImport {
 
     /// Maps one batch: the rows the reader or the 1.1 model refused become rejects with their
     /// file and line, the others rows to upsert.
-    static func map<T: OneRosterObject>(_ file: CSVFileContents<T>, _ collection: RosterCollection,
-                                        _ map: (T) throws(RosterMapping.Refusal) -> RosterRow) -> MappedBatch {
+    static func map<T: OneRosterObject>(
+        _ file: CSVFileContents<T>, _ collection: RosterCollection,
+        _ map: (T) throws(RosterMapping.Refusal) -> RosterRow
+    ) -> MappedBatch {
         let name = "\(collection.rawValue).csv"
         let issues = rejects(file.issues, collection)
-        let (rows, refused) = RosterMapping.rows(file.records, collection: collection, fingerprints: false,
-                                                 location: { "\(name) line \(file.line(ofRecordAt: $0))" }, map: map)
+        let (rows, refused) = RosterMapping.rows(
+            file.records, collection: collection, fingerprints: false,
+            location: { "\(name) line \(file.line(ofRecordAt: $0))" }, map: map)
         var lines: [Int] = []
         lines.reserveCapacity(rows.count)
         var refusedIDs = Set(refused.compactMap(\.sourcedId))
         for (i, r) in file.records.enumerated() where refusedIDs.isEmpty || refusedIDs.remove(r.sourcedId) == nil {
             lines.append(file.line(ofRecordAt: i))
         }
-        return MappedBatch(collection: collection, rejects: issues + refused, rows: rows, lines: lines, bulk: file.mode == .bulk,
-                           progressCollection: collection, count: file.records.count + file.issues.count)
+        return MappedBatch(
+            collection: collection, rejects: issues + refused, rows: rows, lines: lines, bulk: file.mode == .bulk,
+            progressCollection: collection, count: file.records.count + file.issues.count)
     }
 
     /// Maps a batch of a file that is read and checked but not cached (demographics): its bad
     /// rows are still reported, under its own collection.
     static func checked<T: OneRosterObject>(_ file: CSVFileContents<T>, _ collection: RosterCollection) -> MappedBatch {
-        MappedBatch(collection: collection, rejects: rejects(file.issues, collection), rows: [], lines: [], bulk: false,
-                    progressCollection: nil, count: 0)
+        MappedBatch(
+            collection: collection, rejects: rejects(file.issues, collection), rows: [], lines: [], bulk: false,
+            progressCollection: nil, count: 0)
     }
 
     /// Stores one mapped batch: its rejects, then its rows (fingerprinted, ``MappedBatch/takeFingerprints()``).

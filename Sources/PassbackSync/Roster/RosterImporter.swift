@@ -63,8 +63,10 @@ public struct RosterImporter: Sendable {
     /// Pulls every rostered collection of a connection. A failure leaves each collection's
     /// resume point in the cache; the next pull continues from it. `request` is the queued
     /// request this pull carries out (its run is linked to it); nil for a pull run directly.
-    public func pull(connection: ConnectionSettings, client: OneRosterClient, forceFull: Bool = false, request: Int64? = nil,
-                     progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) async throws -> RosterReport {
+    public func pull(
+        connection: ConnectionSettings, client: OneRosterClient, forceFull: Bool = false, request: Int64? = nil,
+        progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }
+    ) async throws -> RosterReport {
         try store.saveConnection(connection, at: clock.now)
         _ = try store.failAbandonedRuns(connection: connection.id, at: clock.now)
         var anyDelta = false
@@ -83,8 +85,9 @@ public struct RosterImporter: Sendable {
         let paging = Paging(retry: pullRetry, limiter: RateLimiter(requestsPerMinute: connection.requestsPerMinute), connection: connection, clock: clock)
         do {
             for collection in RosterCollection.cached {
-                try await pull(collection, connection: connection.id, client: client, runID: runID, forceFull: forceFull,
-                               report: &report, progress: progress, paging: paging)
+                try await pull(
+                    collection, connection: connection.id, client: client, runID: runID, forceFull: forceFull,
+                    report: &report, progress: progress, paging: paging)
             }
             try store.finishRun(runID, succeeded: true, counts: report.counts, error: nil, at: clock.now)
             return report
@@ -94,11 +97,14 @@ public struct RosterImporter: Sendable {
         }
     }
 
-    func pull(_ collection: RosterCollection, connection: String, client: OneRosterClient, runID: Int64, forceFull: Bool,
-              report: inout RosterReport, progress: @escaping @Sendable (RosterProgress) -> Void, paging: Paging) async throws {
+    func pull(
+        _ collection: RosterCollection, connection: String, client: OneRosterClient, runID: Int64, forceFull: Bool,
+        report: inout RosterReport, progress: @escaping @Sendable (RosterProgress) -> Void, paging: Paging
+    ) async throws {
         switch collection {
         case .orgs: try await pull(.orgs, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
-        case .academicSessions: try await pull(.academicSessions, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
+        case .academicSessions:
+            try await pull(.academicSessions, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
         case .courses: try await pull(.courses, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
         case .classes: try await pull(.classes, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
         case .users: try await pull(.users, collection, connection, client, runID, forceFull, &report, progress, paging, RosterMapping.row)
@@ -145,16 +151,18 @@ public struct RosterImporter: Sendable {
             let readRejects = page.rejected.map {
                 RosterReject(collection: collection, sourcedId: $0.sourcedId, location: "GET \(path.path) offset \($0.offset)", reason: $0.reason)
             }
-            let applied = try store.applyPage(rows, rejects: refused + readRejects, collection: collection, connection: connection, runID: seenRun,
-                                              mode: mode, since: since, nextOffset: page.nextOffset, pageOffset: page.offset)
+            let applied = try store.applyPage(
+                rows, rejects: refused + readRejects, collection: collection, connection: connection, runID: seenRun,
+                mode: mode, since: since, nextOffset: page.nextOffset, pageOffset: page.offset)
             counts = counts + applied.counts
             report.rejects += applied.rejects
             read = page.nextOffset
             progress(RosterProgress(collection: collection, read: read, total: page.totalCount))
         }
         report.counts[collection] = counts
-        counts.deleted += try store.completeCollection(collection, connection: connection, runID: seenRun, fullPull: mode == "full", startedAt: startedAt,
-                                                       limit: deletionLimit)
+        counts.deleted += try store.completeCollection(
+            collection, connection: connection, runID: seenRun, fullPull: mode == "full", startedAt: startedAt,
+            limit: deletionLimit)
         report.counts[collection] = counts
     }
 
@@ -164,12 +172,15 @@ public struct RosterImporter: Sendable {
     /// compared with the cache without writing anything: counts, rejects, and what each full
     /// listing would mark deleted (with whether a real pull would stop there). It reads every
     /// collection from the start (an interrupted pull is not resumed).
-    public func preview(connection: ConnectionSettings, client: OneRosterClient, forceFull: Bool = false,
-                        progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) async throws -> RosterReport {
+    public func preview(
+        connection: ConnectionSettings, client: OneRosterClient, forceFull: Bool = false,
+        progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }
+    ) async throws -> RosterReport {
         var anyDelta = false
         for c in RosterCollection.cached where try store.cursor(connection: connection.id, collection: c).lastSuccessStartedAt != nil { anyDelta = true }
-        var report = RosterReport(runID: 0, source: "rest", mode: forceFull || !anyDelta ? "full" : "delta", counts: [:], rejects: [], warnings: [],
-                                  resumed: false, dryRun: true)
+        var report = RosterReport(
+            runID: 0, source: "rest", mode: forceFull || !anyDelta ? "full" : "delta", counts: [:], rejects: [], warnings: [],
+            resumed: false, dryRun: true)
         for collection in RosterCollection.cached {
             switch collection {
             case .orgs: try await preview(.orgs, collection, connection.id, client, forceFull, &report, progress, RosterMapping.row)
@@ -228,8 +239,10 @@ public struct RosterImporter: Sendable {
     /// (or that lists nothing while the collection has active rows) fails the whole import
     /// before anything is written (``MassDeletionRefused``). With `dryRun`, everything is
     /// worked out and nothing is written.
-    public func importCSV(at url: URL, connection: ConnectionSettings, dryRun: Bool = false,
-                          progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }) throws -> RosterReport {
+    public func importCSV(
+        at url: URL, connection: ConnectionSettings, dryRun: Bool = false,
+        progress: @escaping @Sendable (RosterProgress) -> Void = { _ in }
+    ) throws -> RosterReport {
         var run = RosterCSVImport(store: store, clock: clock, limits: csvLimits, batchSize: max(1, csvBatchSize), deletionLimit: deletionLimit)
         run.alone = csvAlone
         return try run.run(zipAt: url, connection: connection, dryRun: dryRun, progress: progress)

@@ -40,48 +40,60 @@ enum RosterMapping {
 
     static func row(_ o: Org) throws(Refusal) -> RosterRow {
         try check(o.type.rawValue, in: orgTypes, "type")
-        return RosterRow(collection: .orgs, header: header(o), names: orgColumns, values: [
-            .text(o.identifier), .text(o.name), .text(o.parent?.sourcedId), .text(o.type.rawValue),
-        ])
+        return RosterRow(
+            collection: .orgs, header: header(o), names: orgColumns,
+            values: [
+                .text(o.identifier), .text(o.name), .text(o.parent?.sourcedId), .text(o.type.rawValue)
+            ])
     }
 
     static func row(_ s: AcademicSession) throws(Refusal) -> RosterRow {
         try check(s.type.rawValue, in: sessionTypes, "type")
         guard s.startDate <= s.endDate else { throw Refusal(reason: "startDate \(s.startDate) is after endDate \(s.endDate)") }
-        return RosterRow(collection: .academicSessions, header: header(s), names: sessionColumns, values: [
-            .text(s.endDate.description), .text(s.parent?.sourcedId), .text(s.schoolYear), .text(s.startDate.description), .text(s.title),
-            .text(s.type.rawValue),
-        ])
+        return RosterRow(
+            collection: .academicSessions, header: header(s), names: sessionColumns,
+            values: [
+                .text(s.endDate.description), .text(s.parent?.sourcedId), .text(s.schoolYear), .text(s.startDate.description), .text(s.title),
+                .text(s.type.rawValue)
+            ])
     }
 
     static func row(_ c: Course) throws(Refusal) -> RosterRow {
-        RosterRow(collection: .courses, header: header(c), names: courseColumns, values: [
-            .text(c.courseCode), .text(c.org.sourcedId), .text(c.schoolYear?.sourcedId), .text(c.title),
-        ])
+        RosterRow(
+            collection: .courses, header: header(c), names: courseColumns,
+            values: [
+                .text(c.courseCode), .text(c.org.sourcedId), .text(c.schoolYear?.sourcedId), .text(c.title)
+            ])
     }
 
     static func row(_ c: Class) throws(Refusal) -> RosterRow {
         if let t = c.classType { try check(t.rawValue, in: classTypes, "classType") }
-        return RosterRow(collection: .classes, header: header(c), names: classColumns, values: [
-            .text(c.classCode), .text(c.classType?.rawValue), .text(c.course.sourcedId), .text(c.location), .text(c.school.sourcedId), .text(c.title),
-        ], children: c.terms.map(\.sourcedId))
+        return RosterRow(
+            collection: .classes, header: header(c), names: classColumns,
+            values: [
+                .text(c.classCode), .text(c.classType?.rawValue), .text(c.course.sourcedId), .text(c.location), .text(c.school.sourcedId), .text(c.title)
+            ], children: c.terms.map(\.sourcedId))
     }
 
     static func row(_ u: User) throws(Refusal) -> RosterRow {
         try check(u.role.rawValue, in: roles, "role")
-        return RosterRow(collection: .users, header: header(u), names: userColumns, values: [
-            .text(u.email), .integer(u.enabledUser ? 1 : 0), .text(u.familyName), .text(u.givenName),
-            .text(JSONValue.array(u.grades.map { .string($0) }).jsonText), .text(u.identifier), .text(u.middleName), .text(u.role.rawValue),
-            .text(u.username),
-        ], children: u.orgs.map(\.sourcedId))
+        return RosterRow(
+            collection: .users, header: header(u), names: userColumns,
+            values: [
+                .text(u.email), .integer(u.enabledUser ? 1 : 0), .text(u.familyName), .text(u.givenName),
+                .text(JSONValue.array(u.grades.map { .string($0) }).jsonText), .text(u.identifier), .text(u.middleName), .text(u.role.rawValue),
+                .text(u.username)
+            ], children: u.orgs.map(\.sourcedId))
     }
 
     static func row(_ e: Enrollment) throws(Refusal) -> RosterRow {
         try check(e.role.rawValue, in: roles, "role")
-        return RosterRow(collection: .enrollments, header: header(e), names: enrollmentColumns, values: [
-            .text(e.beginDate?.description), .text(e.class.sourcedId), .text(e.endDate?.description), .integer(e.primary.map { $0 ? 1 : 0 }),
-            .text(e.user.sourcedId), .text(e.role.rawValue), .text(e.school.sourcedId),
-        ])
+        return RosterRow(
+            collection: .enrollments, header: header(e), names: enrollmentColumns,
+            values: [
+                .text(e.beginDate?.description), .text(e.class.sourcedId), .text(e.endDate?.description), .integer(e.primary.map { $0 ? 1 : 0 }),
+                .text(e.user.sourcedId), .text(e.role.rawValue), .text(e.school.sourcedId)
+            ])
     }
 
     static func row(_ c: OneRoster.Category) throws(Refusal) -> RosterRow {
@@ -101,8 +113,10 @@ enum RosterMapping {
     /// Maps records, collecting refusals with where each came from. Each row gets its
     /// fingerprint, unless `fingerprints` is false (the CSV import takes them on the transaction's
     /// thread, ``RosterCSVImport/store(_:_:)``, to share the work between its two threads).
-    static func rows<T>(_ records: [T], collection: RosterCollection, fingerprints: Bool = true, location: (Int) -> String,
-                        map: (T) throws(Refusal) -> RosterRow) -> ([RosterRow], [RosterReject])
+    static func rows<T>(
+        _ records: [T], collection: RosterCollection, fingerprints: Bool = true, location: (Int) -> String,
+        map: (T) throws(Refusal) -> RosterRow
+    ) -> ([RosterRow], [RosterReject])
     where T: OneRosterObject {
         var rows: [RosterRow] = []
         var rejects: [RosterReject] = []

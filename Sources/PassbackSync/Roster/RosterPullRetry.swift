@@ -56,8 +56,10 @@ public struct RosterPullRetry: Sendable {
     /// Runs `request` until it succeeds, a failure is final, or the wait runs out. `limiter`
     /// spaces the attempts under the connection's rate (a pull is sequential, so the wait after
     /// a `Retry-After` holds it back already).
-    func run<T>(connection: ConnectionSettings, limiter: RateLimiter<ContinuousClock>?, at clock: any WallClock,
-                _ request: () async throws -> T) async throws -> T {
+    func run<T>(
+        connection: ConnectionSettings, limiter: RateLimiter<ContinuousClock>?, at clock: any WallClock,
+        _ request: () async throws -> T
+    ) async throws -> T {
         var attempt = 0
         var waited: TimeInterval = 0
         while true {
@@ -68,9 +70,10 @@ public struct RosterPullRetry: Sendable {
                 attempt += 1
                 let failure = OutboxWorker.failure(error, at: clock.now)
                 func stop(_ kind: RosterPullError.Kind) -> RosterPullError {
-                    RosterPullError(kind: kind, cause: error, waited: waited, clientIdKey: "connection.\(connection.id).clientId",
-                                    secretVariable: connection.secretVariable.isEmpty
-                                        ? "CONNECTION_\(connection.id.uppercased())_CLIENT_SECRET" : connection.secretVariable)
+                    RosterPullError(
+                        kind: kind, cause: error, waited: waited, clientIdKey: "connection.\(connection.id).clientId",
+                        secretVariable: connection.secretVariable.isEmpty
+                            ? "CONNECTION_\(connection.id.uppercased())_CLIENT_SECRET" : connection.secretVariable)
                 }
                 let delay: TimeInterval
                 switch failure {

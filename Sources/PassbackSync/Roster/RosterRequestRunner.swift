@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OneRoster
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import ServiceLifecycle
@@ -37,9 +38,11 @@ public final class RosterRequestRunner: Service, Sendable {
 
     /// - Parameter clients: each connection's client (the outbox worker's, so both share one
     ///   OAuth 2 token); a connection missing here gets one built from its configuration.
-    public init(database: PassbackDatabase, connections: [String: PassbackConfiguration.Connection], clients: [String: OneRosterClient] = [:],
-                transport: any HTTPTransport = URLSessionTransport(), clock: any WallClock = SystemWallClock(), pollInterval: Duration = .seconds(2),
-                logger: Logger = Logger(label: "passback.roster")) {
+    public init(
+        database: PassbackDatabase, connections: [String: PassbackConfiguration.Connection], clients: [String: OneRosterClient] = [:],
+        transport: any HTTPTransport = URLSessionTransport(), clock: any WallClock = SystemWallClock(), pollInterval: Duration = .seconds(2),
+        logger: Logger = Logger(label: "passback.roster")
+    ) {
         store = RosterStore(database)
         self.connections = connections
         self.clients = clients
@@ -133,9 +136,12 @@ public final class RosterRequestRunner: Service, Sendable {
             // The run records the cause; a request that never got its run says why here.
             // What an admin reads says why in words; a database's own error (with its SQL) stays in the log.
             if (try? store.request(request.id))?.state == .queued {
-                let words = PassbackDatabase.isBusy(error) ? "the database was busy (another process held it); ask for the pull again"
-                    : (error is RosterPullError || error is OneRosterError) ? "\(error)"
-                    : "the pull could not start (an internal error; the server's log has it, under roster request \(request.id))"
+                let words =
+                    PassbackDatabase.isBusy(error)
+                    ? "the database was busy (another process held it); ask for the pull again"
+                    : (error is RosterPullError || error is OneRosterError)
+                        ? "\(error)"
+                        : "the pull could not start (an internal error; the server's log has it, under roster request \(request.id))"
                 try? store.refuseRequest(request.id, error: words, at: clock.now)
             }
             logger.warning("roster request \(request.id) of \(request.connectionID) failed: \(error)")

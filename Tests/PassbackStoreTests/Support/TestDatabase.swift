@@ -10,7 +10,8 @@ struct TemporaryDatabaseFile {
     let path: String
 
     init() {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("passback-store-tests-\(UUID().uuidString).sqlite").path
     }
 
@@ -59,8 +60,9 @@ final class StoreFixture {
         lms = LMSStore(database)
         queries = CacheQueries(database)
         self.connection = connection
-        try roster.saveConnection(ConnectionSettings(id: connection, baseURL: URL(string: "https://sis.example.org/ims/oneroster/v1p1")!),
-                                  at: startedAt)
+        try roster.saveConnection(
+            ConnectionSettings(id: connection, baseURL: URL(string: "https://sis.example.org/ims/oneroster/v1p1")!),
+            at: startedAt)
         runID = try roster.startRun(connection: connection, source: "rest", mode: "full", at: startedAt)
     }
 
@@ -70,8 +72,10 @@ final class StoreFixture {
     @discardableResult
     func apply(_ rows: [RosterRow], run: Int64? = nil, connection: String? = nil, pageOffset: Int = 0) throws -> RosterCounts {
         guard let collection = rows.first?.collection else { return RosterCounts() }
-        return try roster.applyPage(rows, rejects: [], collection: collection, connection: connection ?? self.connection, runID: run ?? runID,
-                                    mode: "full", since: nil, nextOffset: pageOffset + rows.count, pageOffset: pageOffset).counts
+        return try roster.applyPage(
+            rows, rejects: [], collection: collection, connection: connection ?? self.connection, runID: run ?? runID,
+            mode: "full", since: nil, nextOffset: pageOffset + rows.count, pageOffset: pageOffset
+        ).counts
     }
 
     /// The store id of a section.
@@ -96,52 +100,74 @@ final class StoreFixture {
 /// `Schema/migrations/0001_roster.sql`. The fingerprint digests everything the row carries,
 /// as the importer's does, so a changed value means a changed fingerprint.
 enum Rows {
-    static func row(_ collection: RosterCollection, _ sourcedId: String, status: RosterStatus, columns: [String: ColumnValue],
-                    children: [String] = []) -> RosterRow {
-        let content = ([collection.rawValue, sourcedId, status.rawValue] + columns.keys.sorted().map { "\($0)=\(columns[$0]!)" }
+    static func row(
+        _ collection: RosterCollection, _ sourcedId: String, status: RosterStatus, columns: [String: ColumnValue],
+        children: [String] = []
+    ) -> RosterRow {
+        let content =
+            ([collection.rawValue, sourcedId, status.rawValue] + columns.keys.sorted().map { "\($0)=\(columns[$0]!)" }
             + ["children=" + children.joined(separator: ",")]).joined(separator: "|")
-        let header = RosterHeader(sourcedId: sourcedId, status: status, dateLastModified: "2026-07-01T00:00:00.000Z", metadata: nil,
-                                  fingerprint: Fingerprint.of(content))
+        let header = RosterHeader(
+            sourcedId: sourcedId, status: status, dateLastModified: "2026-07-01T00:00:00.000Z", metadata: nil,
+            fingerprint: Fingerprint.of(content))
         return RosterRow(collection: collection, header: header, columns: columns, children: children)
     }
 
     static func org(_ sourcedId: String, name: String, type: String = "school", parent: String? = nil, status: RosterStatus = .active) -> RosterRow {
-        row(.orgs, sourcedId, status: status, columns: [
-            "name": .text(name), "type": .text(type), "identifier": .text(nil), "parent_sourced_id": .text(parent),
-        ])
+        row(
+            .orgs, sourcedId, status: status,
+            columns: [
+                "name": .text(name), "type": .text(type), "identifier": .text(nil), "parent_sourced_id": .text(parent)
+            ])
     }
 
-    static func session(_ sourcedId: String, title: String, type: String, start: String, end: String, parent: String? = nil,
-                        status: RosterStatus = .active) -> RosterRow {
-        row(.academicSessions, sourcedId, status: status, columns: [
-            "title": .text(title), "type": .text(type), "start_date": .text(start), "end_date": .text(end),
-            "parent_sourced_id": .text(parent), "school_year": .text("2027"),
-        ])
+    static func session(
+        _ sourcedId: String, title: String, type: String, start: String, end: String, parent: String? = nil,
+        status: RosterStatus = .active
+    ) -> RosterRow {
+        row(
+            .academicSessions, sourcedId, status: status,
+            columns: [
+                "title": .text(title), "type": .text(type), "start_date": .text(start), "end_date": .text(end),
+                "parent_sourced_id": .text(parent), "school_year": .text("2027")
+            ])
     }
 
-    static func section(_ sourcedId: String, title: String, school: String, course: String = "course-1", terms: [String] = [],
-                        classCode: String? = nil, status: RosterStatus = .active) -> RosterRow {
-        row(.classes, sourcedId, status: status, columns: [
-            "title": .text(title), "class_code": .text(classCode), "class_type": .text("scheduled"), "location": .text(nil),
-            "course_sourced_id": .text(course), "school_sourced_id": .text(school),
-        ], children: terms)
+    static func section(
+        _ sourcedId: String, title: String, school: String, course: String = "course-1", terms: [String] = [],
+        classCode: String? = nil, status: RosterStatus = .active
+    ) -> RosterRow {
+        row(
+            .classes, sourcedId, status: status,
+            columns: [
+                "title": .text(title), "class_code": .text(classCode), "class_type": .text("scheduled"), "location": .text(nil),
+                "course_sourced_id": .text(course), "school_sourced_id": .text(school)
+            ], children: terms)
     }
 
-    static func person(_ sourcedId: String, given: String, family: String, role: String = "teacher", orgs: [String] = [],
-                       status: RosterStatus = .active) -> RosterRow {
-        row(.users, sourcedId, status: status, columns: [
-            "username": .text(sourcedId), "given_name": .text(given), "family_name": .text(family), "middle_name": .text(nil),
-            "role": .text(role), "identifier": .text(nil), "email": .text("\(sourcedId)@example.org"), "enabled": .integer(1),
-            "grades": .text("[]"),
-        ], children: orgs)
+    static func person(
+        _ sourcedId: String, given: String, family: String, role: String = "teacher", orgs: [String] = [],
+        status: RosterStatus = .active
+    ) -> RosterRow {
+        row(
+            .users, sourcedId, status: status,
+            columns: [
+                "username": .text(sourcedId), "given_name": .text(given), "family_name": .text(family), "middle_name": .text(nil),
+                "role": .text(role), "identifier": .text(nil), "email": .text("\(sourcedId)@example.org"), "enabled": .integer(1),
+                "grades": .text("[]")
+            ], children: orgs)
     }
 
-    static func enrollment(_ sourcedId: String, section: String, person: String, school: String, role: String = "teacher",
-                           status: RosterStatus = .active) -> RosterRow {
-        row(.enrollments, sourcedId, status: status, columns: [
-            "class_sourced_id": .text(section), "person_sourced_id": .text(person), "school_sourced_id": .text(school),
-            "role": .text(role), "is_primary": .integer(1), "begin_date": .text(nil), "end_date": .text(nil),
-        ])
+    static func enrollment(
+        _ sourcedId: String, section: String, person: String, school: String, role: String = "teacher",
+        status: RosterStatus = .active
+    ) -> RosterRow {
+        row(
+            .enrollments, sourcedId, status: status,
+            columns: [
+                "class_sourced_id": .text(section), "person_sourced_id": .text(person), "school_sourced_id": .text(school),
+                "role": .text(role), "is_primary": .integer(1), "begin_date": .text(nil), "end_date": .text(nil)
+            ])
     }
 
     static func category(_ sourcedId: String, title: String) -> RosterRow {

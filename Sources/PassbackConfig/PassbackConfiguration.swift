@@ -2,7 +2,6 @@ import Configuration
 import Foundation
 import OneRoster
 import PassbackCore
-import PassbackStore
 import SystemPackage
 
 /// What `passback` reads at start: the database file and the SIS connections, from a JSON
@@ -79,22 +78,15 @@ public struct PassbackConfiguration: Sendable {
     public var outboxProbeIntervalSeconds = 5
     public var outboxUnreachableWindowHours = 24
 
-    public init(databasePath: String, connections: [String: Connection], metricsToken: String? = nil, api: APISettings = APISettings(),
-                rosterDeletionLimit: RosterDeletionLimit = RosterDeletionLimit()) {
+    public init(
+        databasePath: String, connections: [String: Connection], metricsToken: String? = nil, api: APISettings = APISettings(),
+        rosterDeletionLimit: RosterDeletionLimit = RosterDeletionLimit()
+    ) {
         self.databasePath = databasePath
         self.connections = connections
         self.metricsToken = metricsToken
         self.api = api
         self.rosterDeletionLimit = rosterDeletionLimit
-    }
-
-    /// A roster importer for this configuration: its pull wait and its CSV bounds.
-    public func rosterImporter(store: RosterStore, clock: any WallClock = SystemWallClock()) -> RosterImporter {
-        var importer = RosterImporter(store: store, clock: clock)
-        importer.pullRetry.maxWait = TimeInterval(rosterMaxWaitSeconds)
-        importer.csvLimits = csvLimits
-        importer.deletionLimit = rosterDeletionLimit
-        return importer
     }
 
     /// Minutes between scheduled roster pulls when a connection does not say: a daily delta pull.
@@ -125,9 +117,10 @@ public struct PassbackConfiguration: Sendable {
 
     static func read(_ config: ConfigReader) throws -> PassbackConfiguration {
         var connections: [String: Connection] = [:]
-        let ids = config.stringArray(forKey: "connectionIds") ?? config.string(forKey: "connectionIds")?.split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        } ?? []
+        let ids =
+            config.stringArray(forKey: "connectionIds") ?? config.string(forKey: "connectionIds")?.split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            } ?? []
         for id in ids {
             guard ConnectionSettings.isValidID(id) else {
                 throw Problem("connection id '\(id)' must be 1-64 characters of a-z, 0-9 and _")
@@ -168,15 +161,18 @@ public struct PassbackConfiguration: Sendable {
                 verifyWrites: config.bool(forKey: key("verifyWrites"), default: false),
                 rosterRefreshMinutes: config.int(forKey: key("rosterRefreshMinutes"), default: defaultRosterRefreshMinutes))
             guard settings.rosterRefreshMinutes >= 0 else {
-                throw Problem("connection.\(id).rosterRefreshMinutes (CONNECTION_\(id.uppercased())_ROSTER_REFRESH_MINUTES) is the minutes between "
-                    + "scheduled roster pulls, 0 for none, got \(settings.rosterRefreshMinutes)")
+                throw Problem(
+                    "connection.\(id).rosterRefreshMinutes (CONNECTION_\(id.uppercased())_ROSTER_REFRESH_MINUTES) is the minutes between "
+                        + "scheduled roster pulls, 0 for none, got \(settings.rosterRefreshMinutes)")
             }
             guard settings.requestsPerMinute > 0, (1...10_000).contains(settings.pageSize) else {
                 throw Problem("connection.\(id): requestsPerMinute must be positive and pageSize between 1 and 10000")
             }
             let range = ConnectionSettings.concurrencyRange
             guard range.contains(settings.concurrency) else {
-                throw Problem("connection.\(id).concurrency (writes in flight at once) must be between \(range.lowerBound) and \(range.upperBound), got \(settings.concurrency)")
+                throw Problem(
+                    "connection.\(id).concurrency (writes in flight at once) must be between \(range.lowerBound) and \(range.upperBound), got \(settings.concurrency)"
+                )
             }
             if let problem = limits.problems(on: VendorProfile.named(settings.profile) ?? .standard, keyPrefix: "connection.\(id).").first {
                 throw Problem(problem)
@@ -186,27 +182,34 @@ public struct PassbackConfiguration: Sendable {
         var metricsToken = config.string(forKey: "metricsToken", isSecret: true)
         if metricsToken?.isEmpty == true { metricsToken = nil }
         if let t = metricsToken, t.count < minimumMetricsTokenLength || t.contains(where: \.isWhitespace) {
-            throw Problem("metricsToken (METRICS_TOKEN) must be at least \(minimumMetricsTokenLength) characters without spaces; generate one, e.g. `openssl rand -hex 32`")
+            throw Problem(
+                "metricsToken (METRICS_TOKEN) must be at least \(minimumMetricsTokenLength) characters without spaces; generate one, e.g. `openssl rand -hex 32`"
+            )
         }
         func positive(_ name: String, environment: String) throws -> Int? {
             guard let n = config.int(forKey: ConfigKey(["api", name])) else { return nil }
             guard n > 0 else { throw Problem("api.\(name) (\(environment)) must be a positive whole number, got \(n)") }
             return n
         }
-        let api = APISettings(maxInFlightPerToken: try positive("maxInFlightPerToken", environment: "API_MAX_IN_FLIGHT_PER_TOKEN"),
-                              costBucket: try positive("costBucket", environment: "API_COST_BUCKET"),
-                              costPerSecond: try positive("costPerSecond", environment: "API_COST_PER_SECOND"),
-                              deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"))
+        let api = APISettings(
+            maxInFlightPerToken: try positive("maxInFlightPerToken", environment: "API_MAX_IN_FLIGHT_PER_TOKEN"),
+            costBucket: try positive("costBucket", environment: "API_COST_BUCKET"),
+            costPerSecond: try positive("costPerSecond", environment: "API_COST_PER_SECOND"),
+            deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"))
         let share = config.double(forKey: ConfigKey(["roster", "maxDeleteShare"]), default: RosterDeletionLimit.defaultMaxShare)
         guard (0...1).contains(share) else {
-            throw Problem("roster.maxDeleteShare (ROSTER_MAX_DELETE_SHARE) is the share of a collection's active rows a bulk file or full pull may delete, between 0 and 1 (0.2 is 20 %), got \(share)")
+            throw Problem(
+                "roster.maxDeleteShare (ROSTER_MAX_DELETE_SHARE) is the share of a collection's active rows a bulk file or full pull may delete, between 0 and 1 (0.2 is 20 %), got \(share)"
+            )
         }
         let rows = config.int(forKey: ConfigKey(["roster", "maxDeleteRows"]), default: RosterDeletionLimit.defaultMaxRows)
         guard rows >= 0 else { throw Problem("roster.maxDeleteRows (ROSTER_MAX_DELETE_ROWS) must be 0 or more, got \(rows)") }
-        let limit = RosterDeletionLimit(maxShare: share, maxRows: rows,
-                                        allowMassDelete: config.bool(forKey: ConfigKey(["roster", "allowMassDelete"]), default: false))
-        var result = PassbackConfiguration(databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
-                                           metricsToken: metricsToken, api: api, rosterDeletionLimit: limit)
+        let limit = RosterDeletionLimit(
+            maxShare: share, maxRows: rows,
+            allowMassDelete: config.bool(forKey: ConfigKey(["roster", "allowMassDelete"]), default: false))
+        var result = PassbackConfiguration(
+            databasePath: config.string(forKey: "database", default: "passback.sqlite"), connections: connections,
+            metricsToken: metricsToken, api: api, rosterDeletionLimit: limit)
         func nonNegative(_ key: [String], environment: String) throws -> Int? {
             guard let n = config.int(forKey: ConfigKey(key)) else { return nil }
             guard n >= 0 else { throw Problem("\(key.joined(separator: ".")) (\(environment)) must be a whole number, 0 or more, got \(n)") }
@@ -236,8 +239,9 @@ public struct PassbackConfiguration: Sendable {
         let environment = "CONNECTION_\(id.uppercased())_"
         let zone = config.string(forKey: ConfigKey(["connection", id, "timeZone"]), default: SchoolCalendar.defaultZoneName)
         guard SchoolCalendar.isIANAName(zone) else {
-            throw Problem("\(prefix)timeZone (\(environment)TIME_ZONE) must be an IANA time zone name such as America/Los_Angeles "
-                + "or Europe/London, got '\(zone)'\(zoneHint(zone))")
+            throw Problem(
+                "\(prefix)timeZone (\(environment)TIME_ZONE) must be an IANA time zone name such as America/Los_Angeles "
+                    + "or Europe/London, got '\(zone)'\(zoneHint(zone))")
         }
         let key = ConfigKey(["connection", id, "orgTimeZones"])
         let pairs = config.stringArray(forKey: key) ?? config.string(forKey: key)?.split(separator: ",").map(String.init) ?? []
@@ -245,12 +249,14 @@ public struct PassbackConfiguration: Sendable {
         for pair in pairs {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty else {
-                throw Problem("\(prefix)orgTimeZones (\(environment)ORG_TIME_ZONES) lists ORG_SOURCEDID=ZONE pairs, "
-                    + "e.g. [\"school-12=America/Phoenix\"]; '\(pair)' is not one")
+                throw Problem(
+                    "\(prefix)orgTimeZones (\(environment)ORG_TIME_ZONES) lists ORG_SOURCEDID=ZONE pairs, "
+                        + "e.g. [\"school-12=America/Phoenix\"]; '\(pair)' is not one")
             }
             guard SchoolCalendar.isIANAName(parts[1]) else {
-                throw Problem("\(prefix)orgTimeZones: the zone of org '\(parts[0])' must be an IANA time zone name such as "
-                    + "America/Phoenix, got '\(parts[1])'\(zoneHint(parts[1]))")
+                throw Problem(
+                    "\(prefix)orgTimeZones: the zone of org '\(parts[0])' must be an IANA time zone name such as "
+                        + "America/Phoenix, got '\(parts[1])'\(zoneHint(parts[1]))")
             }
             guard orgZones[parts[0]] == nil || orgZones[parts[0]] == parts[1] else {
                 throw Problem("\(prefix)orgTimeZones gives org '\(parts[0])' two zones (\(orgZones[parts[0]]!) and \(parts[1])); keep one")
@@ -282,25 +288,30 @@ public struct PassbackConfiguration: Sendable {
             let key = ConfigKey(["connection", id, name])
             if let n = config.int(forKey: key) ?? config.string(forKey: key).flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) { return n }
             guard !present(name) else {
-                throw Problem("connection.\(id).\(name) (\(environment(name))) must be a whole number of characters, got "
-                    + "'\(config.string(forKey: key) ?? config.double(forKey: key).map { "\($0)" } ?? config.bool(forKey: key).map { "\($0)" } ?? "?")'")
+                throw Problem(
+                    "connection.\(id).\(name) (\(environment(name))) must be a whole number of characters, got "
+                        + "'\(config.string(forKey: key) ?? config.double(forKey: key).map { "\($0)" } ?? config.bool(forKey: key).map { "\($0)" } ?? "?")'")
             }
             return nil
         }
         let dueKey = ConfigKey(["connection", id, "dueDateRequired"])
         let dueDateRequired = config.bool(forKey: dueKey)
         if dueDateRequired == nil, present("dueDateRequired") {
-            throw Problem("connection.\(id).dueDateRequired (\(environment("dueDateRequired"))) must be true or false, got "
-                + "'\(config.string(forKey: dueKey) ?? config.int(forKey: dueKey).map { "\($0)" } ?? "?")'")
+            throw Problem(
+                "connection.\(id).dueDateRequired (\(environment("dueDateRequired"))) must be true or false, got "
+                    + "'\(config.string(forKey: dueKey) ?? config.int(forKey: dueKey).map { "\($0)" } ?? "?")'")
         }
-        return ProfileLimits(titleLimit: try int("titleLimit"), categoryTitleLimit: try int("categoryTitleLimit"), commentLimit: try int("commentLimit"),
-                             dueDateRequired: dueDateRequired, genericCategory: config.string(forKey: ConfigKey(["connection", id, "genericCategory"])))
+        return ProfileLimits(
+            titleLimit: try int("titleLimit"), categoryTitleLimit: try int("categoryTitleLimit"), commentLimit: try int("commentLimit"),
+            dueDateRequired: dueDateRequired, genericCategory: config.string(forKey: ConfigKey(["connection", id, "genericCategory"])))
     }
 
     /// The connection named `id`, or an error listing the configured ones.
     public func connection(_ id: String) throws -> Connection {
         guard let c = connections[id] else {
-            throw Problem("no connection '\(id)' is configured (configured: \(connections.keys.sorted().joined(separator: ", ").isEmpty ? "none" : connections.keys.sorted().joined(separator: ", ")))")
+            throw Problem(
+                "no connection '\(id)' is configured (configured: \(connections.keys.sorted().joined(separator: ", ").isEmpty ? "none" : connections.keys.sorted().joined(separator: ", ")))"
+            )
         }
         return c
     }
