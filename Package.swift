@@ -30,9 +30,11 @@ let package = Package(
         .package(url: "https://github.com/pointfreeco/swift-clocks", exact: "1.1.1")
     ],
     targets: [
+        .target(name: "OneRosterModels", exclude: ["README.md"]),
         .target(
             name: "OneRoster",
             dependencies: [
+                "OneRosterModels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation")
             ],
@@ -53,7 +55,7 @@ let package = Package(
         ),
         .target(
             name: "PassbackCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["OneRosterModels", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]
         ),
         .target(

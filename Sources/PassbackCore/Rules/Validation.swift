@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 
 /// The rules of PRODUCT.md "Rules before anything is sent": decide, before any write is
 /// queued, what would be sent for one material in one section and what stops it.
@@ -178,10 +179,10 @@ public enum Validation {
     /// is ignored), or `nil` if it is not a date.
     static func dayNumber(_ text: String) -> Int? {
         let u = Array(text.utf8.prefix(10))
-        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), let y = Timestamp.int(u, 0, 4),
-            let m = Timestamp.int(u, 5, 2), let d = Timestamp.int(u, 8, 2), (1...12).contains(m), (1...31).contains(d)
+        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), let y = Digits.int(u, 0, 4),
+            let m = Digits.int(u, 5, 2), let d = Digits.int(u, 8, 2), (1...12).contains(m), (1...31).contains(d)
         else { return nil }
-        return Timestamp.days(fromCivil: y, m, d)
+        return CalendarDate.days(fromCivil: y, m, d)
     }
 
     /// One grade per student, the last given winning (two results with one `sourcedId` would

@@ -51,7 +51,7 @@ public struct Class: OneRosterObject {
     }
 
     /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
-    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
+    package init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,

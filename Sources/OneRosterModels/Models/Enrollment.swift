@@ -42,7 +42,7 @@ public struct Enrollment: OneRosterObject {
     }
 
     /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
-    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
+    package init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,

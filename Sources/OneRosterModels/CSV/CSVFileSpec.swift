@@ -2,8 +2,8 @@ import Foundation
 
 /// How one CSV column maps to one key of the model's JSON object. Reading and writing both go
 /// through the model's JSON mapping, so the models stay the single source of truth.
-struct CSVColumn: Sendable {
-    enum Kind: Sendable {
+package struct CSVColumn: Sendable {
+    package enum Kind: Sendable {
         /// The cell is the JSON string as it is (dates, booleans and numbers included).
         case text
         /// `xxxSourcedId`: one reference, `{"sourcedId": cell}`.
@@ -17,12 +17,12 @@ struct CSVColumn: Sendable {
     }
 
     /// The header name, exactly as 1.1 spells it.
-    let name: String
+    package let name: String
     /// The key in the model's JSON object.
-    let key: String
-    let kind: Kind
+    package let key: String
+    package let kind: Kind
 
-    init(_ name: String, _ kind: Kind = .text, key: String? = nil) {
+    package init(_ name: String, _ kind: Kind = .text, key: String? = nil) {
         self.name = name
         self.key = key ?? name
         self.kind = kind
@@ -31,17 +31,17 @@ struct CSVColumn: Sendable {
 
 /// One file of the 1.1 CSV binding: its name and its columns in 1.1 order. Every listed column
 /// must be in the header; the order of a file being read may differ.
-struct CSVFileSpec: Sendable {
+package struct CSVFileSpec: Sendable {
     /// The name the manifest uses, `users` for `users.csv`.
-    let name: String
-    let columns: [CSVColumn]
+    package let name: String
+    package let columns: [CSVColumn]
     /// Column name by JSON key, to name the column of a model's decoding error.
-    let columnNameByKey: [String: String]
-    let keys: Set<String>
+    package let columnNameByKey: [String: String]
+    package let keys: Set<String>
 
-    var fileName: String { name + ".csv" }
+    package var fileName: String { name + ".csv" }
 
-    init(_ name: String, _ columns: [CSVColumn]) {
+    package init(_ name: String, _ columns: [CSVColumn]) {
         self.name = name
         let all = [CSVColumn("sourcedId"), CSVColumn("status"), CSVColumn("dateLastModified")] + columns
         self.columns = all
@@ -50,18 +50,18 @@ struct CSVFileSpec: Sendable {
     }
 
     /// The files this library reads and writes, in the order the writer puts them in the zip.
-    static let all: [CSVFileSpec] = [
+    package static let all: [CSVFileSpec] = [
         Org.csvSpec, AcademicSession.csvSpec, Course.csvSpec, Class.csvSpec, User.csvSpec, Enrollment.csvSpec,
         Demographics.csvSpec, Category.csvSpec, LineItem.csvSpec, GradebookResult.csvSpec
     ]
 
     /// Files of the 1.1 binding that this library does not read (resources); a manifest may list
     /// them and the writer marks them absent.
-    static let unsupportedNames = ["classResources", "courseResources", "resources"]
+    package static let unsupportedNames = ["classResources", "courseResources", "resources"]
 
     /// Columns that exist only in OneRoster 1.2 files, used to explain a header that does not
     /// fit 1.1.
-    static let oneRoster12Columns: Set<String> = [
+    package static let oneRoster12Columns: Set<String> = [
         "userMasterIdentifier", "preferredGivenName", "preferredFirstName", "preferredMiddleName",
         "preferredFamilyName", "preferredLastName", "primaryOrgSourcedId", "pronouns", "scoreScaleSourcedId",
         "textScore", "learningObjectiveSet", "inProgress", "incomplete", "late", "missing"
@@ -69,14 +69,14 @@ struct CSVFileSpec: Sendable {
 }
 
 /// A model that has a file in the 1.1 CSV binding.
-protocol CSVRecord: OneRosterObject {
+package protocol CSVRecord: OneRosterObject {
     static var csvSpec: CSVFileSpec { get }
     /// Reads the record as `init(json:)` does, from any ``FieldReader`` (a CSV row read in place).
     init(reading r: inout FieldReader) throws(OneRosterDecodingError)
 }
 
 extension Org: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "orgs",
         [
             CSVColumn("name"), CSVColumn("type"), CSVColumn("identifier"),
@@ -85,7 +85,7 @@ extension Org: CSVRecord {
 }
 
 extension AcademicSession: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "academicSessions",
         [
             CSVColumn("title"), CSVColumn("type"), CSVColumn("startDate"), CSVColumn("endDate"),
@@ -94,7 +94,7 @@ extension AcademicSession: CSVRecord {
 }
 
 extension Course: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "courses",
         [
             CSVColumn("schoolYearSourcedId", .reference, key: "schoolYear"), CSVColumn("title"),
@@ -104,7 +104,7 @@ extension Course: CSVRecord {
 }
 
 extension Class: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "classes",
         [
             CSVColumn("title"), CSVColumn("grades", .list), CSVColumn("courseSourcedId", .reference, key: "course"),
@@ -116,7 +116,7 @@ extension Class: CSVRecord {
 }
 
 extension User: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "users",
         [
             CSVColumn("enabledUser"), CSVColumn("orgSourcedIds", .references, key: "orgs"), CSVColumn("role"),
@@ -129,7 +129,7 @@ extension User: CSVRecord {
 }
 
 extension Enrollment: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "enrollments",
         [
             CSVColumn("classSourcedId", .reference, key: "class"),
@@ -140,7 +140,7 @@ extension Enrollment: CSVRecord {
 }
 
 extension Demographics: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "demographics",
         [
             CSVColumn("birthDate"), CSVColumn("sex"), CSVColumn("americanIndianOrAlaskaNative"), CSVColumn("asian"),
@@ -152,11 +152,11 @@ extension Demographics: CSVRecord {
 }
 
 extension Category: CSVRecord {
-    static let csvSpec = CSVFileSpec("categories", [CSVColumn("title")])
+    package static let csvSpec = CSVFileSpec("categories", [CSVColumn("title")])
 }
 
 extension LineItem: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "lineItems",
         [
             CSVColumn("title"), CSVColumn("description"), CSVColumn("assignDate"), CSVColumn("dueDate"),
@@ -168,7 +168,7 @@ extension LineItem: CSVRecord {
 }
 
 extension GradebookResult: CSVRecord {
-    static let csvSpec = CSVFileSpec(
+    package static let csvSpec = CSVFileSpec(
         "results",
         [
             CSVColumn("lineItemSourcedId", .reference, key: "lineItem"),

@@ -8,16 +8,16 @@ import Foundation
 /// key it expects (equal small strings compare as one word).
 ///
 /// Used by one file's loader on one thread at a time (the learned sequence is not locked).
-final class CSVRowLayout: @unchecked Sendable {
-    let keys: [String]
-    let names: [String]
-    let positions: [Int]
-    let kinds: [CSVColumn.Kind]
+package final class CSVRowLayout: @unchecked Sendable {
+    package let keys: [String]
+    package let names: [String]
+    package let positions: [Int]
+    package let kinds: [CSVColumn.Kind]
     /// The `userIds` column (`users.csv`), checked before a row is read.
-    let userIdsColumn: Int?
+    package let userIdsColumn: Int?
 
     /// The layout of `spec`'s columns in a header where each column name sits at `positionOf[name]`.
-    init(spec: CSVFileSpec, positionOf: [String: Int]) {
+    package init(spec: CSVFileSpec, positionOf: [String: Int]) {
         precondition(spec.columns.count <= 64, "a column's read mark is one bit of a UInt64")
         keys = spec.columns.map(\.key)
         names = spec.columns.map(\.name)
@@ -27,7 +27,7 @@ final class CSVRowLayout: @unchecked Sendable {
     }
 
     /// The index of the column holding `key`, if the file has one.
-    func column(_ key: String) -> Int? {
+    package func column(_ key: String) -> Int? {
         for i in keys.indices where keys[i] == key { return i }
         return nil
     }
@@ -37,7 +37,7 @@ final class CSVRowLayout: @unchecked Sendable {
 
     /// ``column(_:)`` for the `step`-th lookup of a row: answered from the sequence the first
     /// row taught when the key is the one expected there, else by a scan.
-    func lookup(_ key: String, at step: Int) -> Int? {
+    package func lookup(_ key: String, at step: Int) -> Int? {
         if step < sequence.count {
             if sequence[step].key == key { return sequence[step].column }
             return column(key)
@@ -50,22 +50,27 @@ final class CSVRowLayout: @unchecked Sendable {
 
 /// One CSV row seen through its file's layout; ``FieldReader`` reads it as the JSON object the
 /// CSV binding maps it to (``jsonValue(_:_:)``), without building that object.
-struct CSVFields {
-    let cells: [String]
-    let layout: CSVRowLayout
+package struct CSVFields {
+    package let cells: [String]
+    package let layout: CSVRowLayout
+
+    package init(cells: [String], layout: CSVRowLayout) {
+        self.cells = cells
+        self.layout = layout
+    }
 
     /// The cell of layout column `column`.
-    func cell(_ column: Int) -> String { cells[layout.positions[column]] }
+    package func cell(_ column: Int) -> String { cells[layout.positions[column]] }
 
     /// The JSON value of layout column `column`, nil when its cell is empty.
-    func value(_ column: Int) -> JSONValue? {
+    package func value(_ column: Int) -> JSONValue? {
         let cell = cell(column)
         return cell.isEmpty ? nil : Self.jsonValue(layout.kinds[column], cell)
     }
 
     /// The JSON value the CSV binding maps a non-empty cell of `kind` to; nil only for
     /// `userIds` not in the `{type:identifier}` form.
-    static func jsonValue(_ kind: CSVColumn.Kind, _ cell: String) -> JSONValue? {
+    package static func jsonValue(_ kind: CSVColumn.Kind, _ cell: String) -> JSONValue? {
         switch kind {
         case .text: .string(cell)
         case .reference: .object(["sourcedId": .string(cell)])
@@ -76,13 +81,13 @@ struct CSVFields {
     }
 
     /// Items of a multi-valued cell, trimmed, empty items dropped.
-    static func split(_ cell: String) -> [String] {
+    package static func split(_ cell: String) -> [String] {
         cell.split(separator: ",").map(trimmed).filter { !$0.isEmpty }
     }
 
     /// Trimmed of spaces; an item that starts and ends visibly (nearly all) skips Foundation's
     /// trimming, which cost more than the rest of reading the item.
-    static func trimmed(_ item: Substring) -> String {
+    package static func trimmed(_ item: Substring) -> String {
         if item.isEmpty { return "" }
         if let first = item.utf8.first, let last = item.utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F {
             return String(item)
@@ -91,7 +96,7 @@ struct CSVFields {
     }
 
     /// Parses `{LDAP:jdoe},{SIS:123}` into `userIds` objects; `nil` if it is not in that form.
-    static func userIds(_ cell: String) -> [JSONValue]? {
+    package static func userIds(_ cell: String) -> [JSONValue]? {
         var out: [JSONValue] = []
         var rest = Substring(cell)
         while true {

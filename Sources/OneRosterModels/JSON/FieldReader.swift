@@ -26,8 +26,8 @@ public struct OneRosterDecodingError: Error, Sendable, Equatable, CustomStringCo
 /// columns and its cell given as the JSON value the CSV binding maps it to, so the models'
 /// rules apply to both without building a JSON object per row.
 public struct FieldReader {
-    let object: JSONObject
-    let path: String
+    package let object: JSONObject
+    package let path: String
     private(set) var consumed: Set<String> = []
     /// The CSV row read instead of `object`, and which of its columns were read (bit `i`:
     /// column `i` of its layout).
@@ -44,17 +44,17 @@ public struct FieldReader {
     }
 
     /// A reader over a CSV row, as if it were the JSON object the CSV binding maps it to.
-    init(csv: CSVFields, path: String) {
+    package init(csv: CSVFields, path: String) {
         object = [:]
         self.path = path
         self.csv = csv
     }
 
-    func fail(_ key: String, _ reason: String) -> OneRosterDecodingError {
+    package func fail(_ key: String, _ reason: String) -> OneRosterDecodingError {
         OneRosterDecodingError(field: path + "." + key, reason: reason)
     }
 
-    mutating func raw(_ key: String) -> JSONValue? {
+    package mutating func raw(_ key: String) -> JSONValue? {
         if let csv {
             defer { lookups += 1 }
             guard let column = csv.layout.lookup(key, at: lookups) else { return nil }
@@ -227,7 +227,7 @@ public struct FieldReader {
 
     /// `status`: `active` or `tobedeleted`, spelled as 1.1 spells them; OneRoster 1.0's
     /// `inactive` is still read (as a deletion). Absent or empty is `active`.
-    mutating func status() throws(OneRosterDecodingError) -> RecordStatus {
+    package mutating func status() throws(OneRosterDecodingError) -> RecordStatus {
         guard let s = try optionalString("status"), !s.isEmpty else { return .active }
         guard RecordStatus.allowed.contains(s) else {
             throw fail("status", "must be active or tobedeleted (OneRoster 1.0's inactive is read as tobedeleted), got \"\(s)\"")

@@ -21,7 +21,7 @@ public struct Reference: Sendable, Hashable, Codable {
         return o
     }
 
-    static func decode(_ v: JSONValue, field: String) throws(OneRosterDecodingError) -> Reference {
+    package static func decode(_ v: JSONValue, field: String) throws(OneRosterDecodingError) -> Reference {
         switch v {
         case .object(let o):
             guard case .string(let id)? = o["sourcedId"], !id.isEmpty else {

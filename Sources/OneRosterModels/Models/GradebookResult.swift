@@ -42,7 +42,7 @@ public struct GradebookResult: OneRosterObject {
     }
 
     /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
-    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
+    package init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         let statusText = try r.string("scoreStatus")
         guard let scoreStatus = ScoreStatus(rawValue: statusText) else {

@@ -40,11 +40,11 @@ extension OneRosterObject {
 }
 
 /// The four fields every record carries.
-struct RecordHeader {
-    var sourcedId: String
-    var status: RecordStatus
-    var dateLastModified: Date?
-    var metadata: JSONObject?
+package struct RecordHeader {
+    package var sourcedId: String
+    package var status: RecordStatus
+    package var dateLastModified: Date?
+    package var metadata: JSONObject?
 }
 
 extension FieldReader {
@@ -52,7 +52,7 @@ extension FieldReader {
     /// read as `active`, as servers that omit it (and bulk CSV files) mean; any other value
     /// than the standard's is refused, so a deletion spelled another way is never taken for
     /// an active record.
-    mutating func header() throws(OneRosterDecodingError) -> RecordHeader {
+    package mutating func header() throws(OneRosterDecodingError) -> RecordHeader {
         RecordHeader(
             sourcedId: try nonEmptyString("sourcedId"),
             status: try status(),
@@ -63,7 +63,7 @@ extension FieldReader {
 }
 
 extension FieldWriter {
-    mutating func header(_ r: some OneRosterObject) {
+    package mutating func header(_ r: some OneRosterObject) {
         set("sourcedId", r.sourcedId)
         set("status", open: r.status)
         set("dateLastModified", dateTime: r.dateLastModified)

@@ -49,7 +49,7 @@ public struct Demographics: OneRosterObject {
     }
 
     /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
-    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
+    package init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         var flags: [String: Bool] = [:]
         for key in Self.flagKeys {

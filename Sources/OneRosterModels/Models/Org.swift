@@ -38,7 +38,7 @@ public struct Org: OneRosterObject {
     }
 
     /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
-    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
+    package init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         self.init(
             sourcedId: h.sourcedId, status: h.status, dateLastModified: h.dateLastModified, metadata: h.metadata,

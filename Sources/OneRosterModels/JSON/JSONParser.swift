@@ -29,15 +29,15 @@ extension JSONValue {
 }
 
 private struct JSONByteParser {
-    let bytes: [UInt8]
+    package let bytes: [UInt8]
     var index = 0
-    static let maxDepth = 512
+    package static let maxDepth = 512
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    package init(bytes: [UInt8]) { self.bytes = bytes }
 
-    func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
+    package func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -46,7 +46,7 @@ private struct JSONByteParser {
         }
     }
 
-    mutating func expect(_ literal: StaticString, as value: JSONValue) throws(JSONSyntaxError) -> JSONValue {
+    package mutating func expect(_ literal: StaticString, as value: JSONValue) throws(JSONSyntaxError) -> JSONValue {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw error("unexpected end of input") }
         let matches = literal.withUTF8Buffer { buf in
@@ -57,7 +57,7 @@ private struct JSONByteParser {
         return value
     }
 
-    mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    package mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard depth < Self.maxDepth else { throw error("nesting too deep") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
@@ -72,7 +72,7 @@ private struct JSONByteParser {
         }
     }
 
-    mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    package mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         index += 1
         var result = JSONObject()
         skipWhitespace()
@@ -102,7 +102,7 @@ private struct JSONByteParser {
         }
     }
 
-    mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    package mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         index += 1
         var result: [JSONValue] = []
         skipWhitespace()
@@ -126,7 +126,7 @@ private struct JSONByteParser {
         }
     }
 
-    mutating func number() throws(JSONSyntaxError) -> JSONValue {
+    package mutating func number() throws(JSONSyntaxError) -> JSONValue {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         func digits(_ p: inout JSONByteParser) -> Int {
@@ -149,7 +149,7 @@ private struct JSONByteParser {
         return .number(n)
     }
 
-    mutating func string() throws(JSONSyntaxError) -> String {
+    package mutating func string() throws(JSONSyntaxError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes.
@@ -210,7 +210,7 @@ private struct JSONByteParser {
         throw error("unterminated string")
     }
 
-    mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+    package mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw error("unexpected end of input") }
         var v: UInt32 = 0
         for _ in 0..<4 {

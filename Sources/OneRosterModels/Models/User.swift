@@ -69,7 +69,7 @@ public struct User: OneRosterObject {
     }
 
     /// Reads the record from a JSON object or, in place, a CSV row (``FieldReader``).
-    init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
+    package init(reading r: inout FieldReader) throws(OneRosterDecodingError) {
         let h = try r.header()
         var ids: [UserID] = []
         for (i, v) in (try r.optionalArray("userIds") ?? []).enumerated() {
