@@ -54,8 +54,9 @@ extension Gateway {
         services.rosterRunner.pullMaxWait = TimeInterval(configuration.rosterMaxWaitSeconds)
         var server = server
         if server.metricsToken == nil { server.metricsToken = configuration.metricsToken }
+        // One planner: the scheduler's and the API's syncs plan the same way.
         try self.init(
-            configuration: server, database: database, worker: worker, scheduler: configuration.syncScheduler(database: database),
+            configuration: server, database: database, worker: worker, scheduler: SyncScheduler(database: database, planner: services.planner),
             services: services, limits: limits ?? GraphQLAPI.Limits(configuration.api))
     }
 }

@@ -74,8 +74,15 @@ public struct OneRosterClient: Sendable {
     /// Creates or replaces a category, line item or result under its `sourcedId`.
     @discardableResult
     public func put<T: GradebookWritable>(_ record: T) async throws -> PutOutcome {
-        let body = JSONValue.object([T.singularKey: .object(record.json)]).serialized()
-        let response = try await send("PUT", path: T.writePath.record(record.sourcedId), query: [], body: body)
+        try await put(T.self, sourcedId: record.sourcedId, json: record.json)
+    }
+
+    /// The same, from the record's JSON as it was stored (the outbox keeps what it planned to
+    /// send, and sends exactly that, without a round trip through the model).
+    @discardableResult
+    public func put<T: GradebookWritable>(_ type: T.Type, sourcedId: String, json: JSONObject) async throws -> PutOutcome {
+        let body = JSONValue.object([T.singularKey: .object(json)]).serialized()
+        let response = try await send("PUT", path: T.writePath.record(sourcedId), query: [], body: body)
         return response.status == 201 ? .created : .replaced
     }
 

@@ -35,7 +35,7 @@ enum LMSFeed {
             return .failed(UserError(.conflict, conflict.description, field: ["input", "sectionSourcedIds", String(conflict.index)]))
         }
         for c in categories { try store.upsertCategory(courseID: id, lmsID: c["lmsId"].nonNullString!, title: c["title"].nonNullString!, at: ctx.now) }
-        return Outcome(ids: [id])
+        return Outcome(lmsCourse: id)
     }
 
     static func upsertMaterials(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
@@ -69,7 +69,7 @@ enum LMSFeed {
         }
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
         try LMSStore(ctx.services.database).upsertMaterials(courseID: course.id, materials, at: ctx.now)
-        return Outcome(ids: [course.id], strings: materials.map(\.lmsID))
+        return Outcome(lmsCourse: course.id, lmsIDs: materials.map(\.lmsID))
     }
 
     static func recordGrades(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
@@ -105,7 +105,7 @@ enum LMSFeed {
         }
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
         try store.recordGrades(grades, at: ctx.now)
-        return Outcome(count: grades.count)
+        return Outcome(recorded: grades.count)
     }
 
     static func deleteMaterial(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
@@ -115,7 +115,7 @@ enum LMSFeed {
         guard try LMSStore(ctx.services.database).deleteMaterial(courseID: course.id, lmsID: lmsID, at: ctx.now) else {
             return .failed(UserError(.notFound, "no material '\(lmsID)' in this course", field: ["input", "lmsId"]))
         }
-        return Outcome(ids: [course.id], strings: [lmsID])
+        return Outcome(lmsCourse: course.id, lmsIDs: [lmsID])
     }
 
     static func restoreMaterial(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
@@ -127,15 +127,15 @@ enum LMSFeed {
             return .failed(UserError(.notFound, "no material '\(lmsID)' in this course", field: ["input", "lmsId"]))
         }
         try store.restoreMaterial(courseID: course.id, lmsID: lmsID, at: ctx.now)
-        return Outcome(ids: [course.id], strings: [lmsID])
+        return Outcome(lmsCourse: course.id, lmsIDs: [lmsID])
     }
 
     /// `FedMaterial`s of an outcome: each material's id in every linked section.
     static func fedMaterials(_ o: Outcome, _ ctx: APIContext) throws -> [Keyed] {
-        guard let course = o.ids.first else { return [] }
+        guard let course = o.lmsCourse else { return [] }
         let sections = try ctx.reads.linkedSections(courseIDs: [course])[course] ?? []
-        let ids = try LMSStore(ctx.services.database).materialIDs(courseID: course, lmsIDs: o.strings)
-        return o.strings.map { lmsID in
+        let ids = try LMSStore(ctx.services.database).materialIDs(courseID: course, lmsIDs: o.lmsIDs)
+        return o.lmsIDs.map { lmsID in
             Keyed(
                 ListKey(lmsID, ""),
                 ["lmsId": lmsID, "ids": ids[lmsID].map { m in sections.map { GlobalID.material(m, section: $0) } } ?? []] as [String: any Sendable])

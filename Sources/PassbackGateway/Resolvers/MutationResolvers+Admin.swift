@@ -51,14 +51,14 @@ extension MutationResolvers {
                 userErrors.append(UserError(.conflict, failure.description))
             }
         }
-        return Outcome(ids: runs, userErrors: userErrors)
+        return Outcome(runs: runs, userErrors: userErrors)
     }
 
     static func discardJobs(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
         let (jobs, errors) = try await scopedJobs(input, ctx, states: Set(JobState.pending), verb: "discarded")
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
         let done = try EngineStore(ctx.services.database).discard(jobIDs: jobs.map(\.id), by: ctx.principal.userSourcedId, at: ctx.now)
-        return Outcome(ids: done)
+        return Outcome(jobs: done)
     }
 
     /// Queues a pull for the serve process's roster runner and returns at once (a mutation never
@@ -72,7 +72,7 @@ extension MutationResolvers {
         try store.saveConnection(connection.settings, at: ctx.now)
         let id = try store.queueRequest(connection: ctx.connection, full: input["full"].nonNullBool ?? false, by: ctx.principal.userSourcedId, at: ctx.now)
         ctx.services.rosterRunner.nudge()
-        return Outcome(ids: [id])
+        return Outcome(rosterRequest: id)
     }
 }
 

@@ -53,7 +53,7 @@ extension MutationResolvers {
         guard errors.isEmpty else { return Outcome(userErrors: errors) }
         let problems = try LMSStore(ctx.services.database).saveCategoryMap(classID: section.id, map: map, savedBy: ctx.principal.userSourcedId, at: ctx.now)
         guard problems.isEmpty else { return Outcome(userErrors: problems.map { UserError(.notFound, $0.message, field: ["input", "map"]) }) }
-        return Outcome(ids: [section.id])
+        return Outcome(section: section.id)
     }
 
     static func createLmsCategory(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
@@ -72,6 +72,6 @@ extension MutationResolvers {
         let id = try LMSStore(ctx.services.database).upsertCategory(
             courseID: course.id, lmsID: "passback-" + UUID().uuidString.lowercased(), title: title,
             createdByTeacher: true, at: ctx.now)
-        return Outcome(ids: [id])
+        return Outcome(lmsCategory: id)
     }
 }

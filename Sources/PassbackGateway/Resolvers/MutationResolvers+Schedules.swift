@@ -41,14 +41,14 @@ extension MutationResolvers {
         if input["allMyCourses"].nonNullBool == true {
             guard ctx.principal.role != .integration else { throw APIError.forbidden("the integration role cannot schedule syncs") }
             let ids = try store.saveTeacherScheduleForAllCourses(weekly, connection: ctx.connection, teacher: ctx.principal.userSourcedId, at: ctx.now)
-            return Outcome(ids: ids)
+            return Outcome(sections: ids)
         }
         guard !input["sectionId"].isAbsent else {
             return .failed(UserError(.invalid, "give a sectionId, or allMyCourses: true", field: ["input", "sectionId"]))
         }
         let section = try await taughtSection(input, ctx)
         try store.saveTeacherSchedule(weekly, classIDs: [section.id], teacher: ctx.principal.userSourcedId, at: ctx.now)
-        return Outcome(ids: [section.id])
+        return Outcome(sections: [section.id])
     }
 
     static func saveDefaultSchedule(_ input: Map, _ ctx: APIContext) async throws -> Outcome {
@@ -58,7 +58,7 @@ extension MutationResolvers {
             try ScheduleStore(ctx.services.database).saveDefaultSchedule(
                 weekly, connection: ctx.connection, org: org, savedBy: ctx.principal.userSourcedId,
                 at: ctx.now)
-            return Outcome(strings: [org])
+            return Outcome(org: org)
         case .failure(let e):
             return .failed(e)
         }

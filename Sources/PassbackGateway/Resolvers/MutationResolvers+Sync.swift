@@ -29,12 +29,12 @@ extension MutationResolvers {
             materialID: key.materialID, classIDs: sections, value, by: ctx.principal.userSourcedId, at: ctx.now)
         {
         case .saved:
-            return Outcome(ids: [key.materialID, key.classID])
+            return Outcome(material: .init(materialID: key.materialID, classID: key.classID))
         case .noMaterial:
             throw APIError(.notFound, "input.materialId: no such material")
         case .offInLMS:
             return Outcome(
-                ids: [key.materialID, key.classID],
+                material: .init(materialID: key.materialID, classID: key.classID),
                 userErrors: [
                     UserError(
                         .ruleFailed, "sync to SIS is off for this material in the LMS, and the LMS's off holds in every section: turn it on in the LMS",
@@ -56,7 +56,7 @@ extension MutationResolvers {
     static func start(classID: Int64, materials: Set<Int64>?, trigger: SyncTrigger, _ ctx: APIContext) throws -> Outcome {
         do {
             let (runID, _) = try ctx.services.planner.start(classID: classID, materialIDs: materials, trigger: trigger, startedBy: ctx.principal.userSourcedId)
-            return Outcome(ids: [runID])
+            return Outcome(run: runID)
         } catch let failure as SyncPlanner.Failure {
             return .failed(UserError(.conflict, failure.description))
         }

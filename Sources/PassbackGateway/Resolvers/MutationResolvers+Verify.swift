@@ -22,7 +22,7 @@ extension MutationResolvers {
         let section = try await verifiableSection(input, ctx)
         do {
             let count = try ctx.services.driftChecks.start(classID: section.id, connection: section.connectionID)
-            return Outcome(ids: [section.id], count: count)
+            return Outcome(section: section.id, objectsToCheck: count)
         } catch {
             let message =
                 switch error {
@@ -30,7 +30,7 @@ extension MutationResolvers {
                 case .notConfigured(let id): "connection \(id) is not configured in this gateway, so its SIS cannot be read"
                 case .notLinked(let why): why
                 }
-            return Outcome(ids: [section.id], userErrors: [UserError(.conflict, message, field: ["input", "sectionId"])])
+            return Outcome(section: section.id, userErrors: [UserError(.conflict, message, field: ["input", "sectionId"])])
         }
     }
 }

@@ -8,7 +8,7 @@ import PassbackSync
 
 /// `Mutation`: one `input`, a payload with `userErrors` (API.md, convention 5), and an
 /// optional `idempotencyKey` (convention 6). Each mutation first decides an `Outcome` (what it
-/// changed, by id, and its user errors); the outcome is what an idempotency key keeps, and the
+/// changed, each by name, and its user errors: `MutationOutcome.swift`); the outcome is what an idempotency key keeps, and the
 /// payload is read from it, showing only what the viewer may read now. Every request, a replay
 /// too, is authorized first (`authorize`).
 enum MutationResolvers {
@@ -18,72 +18,63 @@ enum MutationResolvers {
     static let maxJobs = 500
     static let maxMappings = 200
 
-    struct Outcome: Codable, Sendable {
-        var ids: [Int64] = []
-        var strings: [String] = []
-        var count = 0
-        var userErrors: [UserError] = []
-
-        static func failed(_ errors: UserError...) -> Outcome { Outcome(userErrors: errors) }
-    }
-
     static func register(_ t: inout ResolverTable) {
         payloadLists(&t)
         t.object("Mutation", Root.self) { f in
             mutation(&f, "saveCategoryMap", run: saveCategoryMap) { o, ctx in
-                ["section": try await sectionValue(o.ids.first, ctx), "userErrors": o.userErrors.map(userErrorValue)]
+                ["section": try await sectionValue(o.section, ctx), "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "createLmsCategory", run: createLmsCategory) { o, ctx in
                 [
-                    "lmsCategory": try await o.ids.first.asyncFlatMap { try await ctx.lmsCategories.load($0) }.map(LMSCategoryValue.init),
+                    "lmsCategory": try await o.lmsCategory.asyncFlatMap { try await ctx.lmsCategories.load($0) }.map(LMSCategoryValue.init),
                     "userErrors": o.userErrors.map(userErrorValue)
                 ]
             }
             mutation(&f, "setMaterialSyncToSIS", run: setSyncToSIS) { o, ctx in
-                ["material": try await materialValue(o.ids, ctx), "userErrors": o.userErrors.map(userErrorValue)]
+                ["material": try await materialValue(o.material, ctx), "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "syncMaterial", run: syncMaterial, payload: runPayload)
             mutation(&f, "syncChanges", run: syncChanges, payload: runPayload)
             f.resolve("planSync") { _, args, ctx in try await planSync(args["input"], ctx) }
             mutation(&f, "verifySection", run: verifySection) { o, ctx in
-                ["section": try await sectionValue(o.ids.first, ctx), "objectsToCheck": o.count, "userErrors": o.userErrors.map(userErrorValue)]
+                ["section": try await sectionValue(o.section, ctx), "objectsToCheck": o.objectsToCheck ?? 0, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "saveSyncSchedule", run: saveSchedule) { o, ctx in
                 var sections: [Keyed] = []
-                let readable = try await ctx.visible(o.ids)
+                let readable = try await ctx.visible(o.sections)
                 for id in readable { if let s = try await sectionValue(id, ctx) { sections.append(Keyed(ListKey(s.row.title, ListKey.number(s.row.id)), s)) } }
                 return ["sections": sections, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "saveDefaultSyncSchedule", run: saveDefaultSchedule) { o, ctx in
                 [
-                    "org": try await o.strings.first.asyncFlatMap { try await ctx.orgs.load($0) }.map(OrgValue.init),
+                    "org": try await o.org.asyncFlatMap { try await ctx.orgs.load($0) }.map(OrgValue.init),
                     "userErrors": o.userErrors.map(userErrorValue)
                 ]
             }
             mutation(&f, "retrySyncJobs", run: retryJobs) { o, ctx in
                 var rows: [SyncRunRecord] = []
-                for id in o.ids { if let r = try await ctx.runs.load(id, batch: o.ids) { rows.append(r) } }
+                for id in o.runs { if let r = try await ctx.runs.load(id, batch: o.runs) { rows.append(r) } }
                 let readable = Set(try await ctx.visible(rows.compactMap(\.classID)))
                 let runs = rows.filter { $0.classID.map(readable.contains) == true }
-                    .map { Keyed(ListKey(ListKey.number($0.id), ""), SyncRunValue(row: $0, batch: o.ids)) }
+                    .map { Keyed(ListKey(ListKey.number($0.id), ""), SyncRunValue(row: $0, batch: o.runs)) }
                 return ["runs": runs, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "discardSyncJobs", run: discardJobs) { o, ctx in
                 var rows: [JobRecord] = []
-                for id in o.ids { if let j = try await ctx.jobs.load(id, batch: o.ids) { rows.append(j) } }
+                for id in o.jobs { if let j = try await ctx.jobs.load(id, batch: o.jobs) { rows.append(j) } }
                 let readable = Set(try await ctx.visible(rows.compactMap(\.classID)))
                 let jobs = rows.filter { $0.classID.map(readable.contains) == true }.map { Keyed(ListKey(ListKey.number($0.id), ""), SyncJobValue(row: $0)) }
                 return ["jobs": jobs, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "refreshRoster", run: refreshRoster) { o, ctx in
                 [
-                    "rosterRun": try o.ids.first.flatMap { try RosterStore(ctx.services.database).request($0) }.map(RosterRunValue.init),
+                    "rosterRun": try o.rosterRequest.flatMap { try RosterStore(ctx.services.database).request($0) }.map(RosterRunValue.init),
                     "userErrors": o.userErrors.map(userErrorValue)
                 ]
             }
             mutation(&f, "upsertLmsCourse", run: LMSFeed.upsertCourse) { o, ctx in
                 [
-                    "lmsCourse": try await o.ids.first.asyncFlatMap { try await ctx.courses.load($0) }.map { LMSCourseValue(row: $0, batch: [$0.id]) },
+                    "lmsCourse": try await o.lmsCourse.asyncFlatMap { try await ctx.courses.load($0) }.map { LMSCourseValue(row: $0, batch: [$0.id]) },
                     "userErrors": o.userErrors.map(userErrorValue)
                 ]
             }
@@ -91,7 +82,7 @@ enum MutationResolvers {
                 ["materials": try LMSFeed.fedMaterials(o, ctx), "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "recordGrades", run: LMSFeed.recordGrades) { o, _ in
-                ["recorded": o.count, "userErrors": o.userErrors.map(userErrorValue)]
+                ["recorded": o.recorded ?? 0, "userErrors": o.userErrors.map(userErrorValue)]
             }
             mutation(&f, "deleteMaterial", run: LMSFeed.deleteMaterial) { o, ctx in
                 ["material": try LMSFeed.fedMaterials(o, ctx).first?.value, "userErrors": o.userErrors.map(userErrorValue)]
@@ -141,7 +132,7 @@ enum MutationResolvers {
         let owner = String(decoding: try JSONEncoder().encode([p.role.rawValue, p.userSourcedId, p.orgSourcedId ?? ""]), as: UTF8.self)
         switch try store.claim(connection: p.connectionID, user: owner, key: key, operation: operation, inputHash: hash, at: ctx.now) {
         case .answered(let text):
-            return try JSONDecoder().decode(Outcome.self, from: Data(text.utf8))
+            return try Outcome.stored(text, operation: operation)
         case .inProgress:
             return .failed(
                 UserError(.conflict, "a request with this idempotencyKey is still running; ask again in a moment", field: ["input", "idempotencyKey"]))
@@ -171,16 +162,16 @@ enum MutationResolvers {
         return SectionValue(row: row, batch: [id])
     }
 
-    static func materialValue(_ ids: [Int64], _ ctx: APIContext) async throws -> MaterialValue? {
-        guard ids.count == 2, try await !ctx.visible([ids[1]]).isEmpty,
-            let row = try await ctx.materials.load(MaterialKey(materialID: ids[0], classID: ids[1]))
+    static func materialValue(_ ref: Outcome.MaterialRef?, _ ctx: APIContext) async throws -> MaterialValue? {
+        guard let ref, try await !ctx.visible([ref.classID]).isEmpty,
+            let row = try await ctx.materials.load(MaterialKey(materialID: ref.materialID, classID: ref.classID))
         else { return nil }
-        return MaterialValue(row: row, classID: ids[1], batch: [])
+        return MaterialValue(row: row, classID: ref.classID, batch: [])
     }
 
     static func runPayload(_ o: Outcome, _ ctx: APIContext) async throws -> [String: any Sendable] {
         var run: SyncRunValue?
-        if let id = o.ids.first, let row = try await ctx.runs.load(id), let c = row.classID, try await !ctx.visible([c]).isEmpty {
+        if let id = o.run, let row = try await ctx.runs.load(id), let c = row.classID, try await !ctx.visible([c]).isEmpty {
             run = SyncRunValue(row: row, batch: [row.id])
         }
         return ["run": run, "userErrors": o.userErrors.map(userErrorValue)]

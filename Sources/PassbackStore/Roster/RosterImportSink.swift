@@ -51,7 +51,7 @@ public final class RosterImportSink {
         // A bulk file's statuses are refreshed once, after its sweep (``finish``).
         if !isBulk {
             try RosterStore.refreshStatuses(
-                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection)
+                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection, runID: runID)
         }
         let mine = pending.filter { $0.collection == collection }
         pending.removeAll { $0.collection == collection }
@@ -93,7 +93,8 @@ public final class RosterImportSink {
                     collection: collection, connection: connection, runID: runID, db: db)
             }
             let c = counts[collection] ?? RosterCounts()
-            try RosterStore.refreshStatuses(db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection)
+            try RosterStore.refreshStatuses(
+                db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection, runID: runID)
         }
         let refused = checks.filter { $0.refusal != nil }
         if throwing, !refused.isEmpty { throw MassDeletionRefused(checks: refused, limit: limit) }
