@@ -143,8 +143,7 @@ public struct PassbackConfiguration: Sendable {
                 tokenURL = u
             }
             let scopes = config.string(forKey: key("scopes"), default: "").split(separator: " ").map(String.init)
-            let method = config.string(forKey: key("signatureMethod"), default: "HMAC-SHA256")
-            guard ["HMAC-SHA256", "HMAC-SHA1"].contains(method) else {
+            guard let method = OAuthSignatureMethod(rawValue: config.string(forKey: key("signatureMethod"), default: "HMAC-SHA256")) else {
                 throw Problem("connection.\(id).signatureMethod must be HMAC-SHA256 or HMAC-SHA1")
             }
             let calendar = try calendar(config, id: id)

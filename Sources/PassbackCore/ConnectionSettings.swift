@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 
 /// One SIS as the operator configured it. The secret is never here: only the name of the
 /// environment variable (or secrets-file entry) that holds it.
@@ -23,7 +24,7 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// OAuth 2 scopes; empty means every OneRoster scope.
     public var scopes: [String]
     /// OAuth 1.0a signature method: `HMAC-SHA256` or `HMAC-SHA1`.
-    public var signatureMethod: String
+    public var signatureMethod: OAuthSignatureMethod
     /// Send the cookies of the token response on later calls.
     public var replayTokenCookies: Bool
     /// Requests per minute this SIS allows (1,800 is a documented public limit).
@@ -51,7 +52,7 @@ public struct ConnectionSettings: Sendable, Hashable {
 
     public init(
         id: String, baseURL: URL, profile: String = "standard", auth: AuthKind = .oauth2, clientID: String = "",
-        secretVariable: String = "", tokenURL: URL? = nil, scopes: [String] = [], signatureMethod: String = "HMAC-SHA256",
+        secretVariable: String = "", tokenURL: URL? = nil, scopes: [String] = [], signatureMethod: OAuthSignatureMethod = .hmacSHA256,
         replayTokenCookies: Bool = false, requestsPerMinute: Int = 1800, pageSize: Int = 500, concurrency: Int = 4,
         timeZone: String = SchoolCalendar.defaultZoneName, orgTimeZones: [String: String] = [:], limits: ProfileLimits = ProfileLimits(),
         verifyWrites: Bool = false, rosterRefreshMinutes: Int = 0

@@ -5,10 +5,7 @@ import Foundation
 /// and secret, no token). HMAC-SHA256 is the 1.1 default; some servers accept only HMAC-SHA1.
 public struct OAuth1Signer: RequestAuthorizer {
     /// The signature method.
-    public enum Method: String, Sendable, CaseIterable {
-        case hmacSHA256 = "HMAC-SHA256"
-        case hmacSHA1 = "HMAC-SHA1"
-    }
+    public typealias Method = OAuthSignatureMethod
 
     public var consumerKey: String
     public var consumerSecret: String

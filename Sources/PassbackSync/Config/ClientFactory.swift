@@ -17,7 +17,7 @@ public enum ClientFactory {
         case .oauth1:
             authorizer = OAuth1Signer(
                 consumerKey: s.clientID, consumerSecret: connection.secret,
-                method: OAuth1Signer.Method(rawValue: s.signatureMethod) ?? .hmacSHA256, clock: clock)
+                method: s.signatureMethod, clock: clock)
         case .oauth2:
             authorizer = OAuth2ClientCredentials(
                 configuration: .init(
