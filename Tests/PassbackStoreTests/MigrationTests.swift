@@ -100,6 +100,10 @@ struct MigrationTests {
             // Refusing touched nothing: the unknown record is still there, nothing was dropped.
             let names = try rawQueue(path).read { db in try String.fetchAll(db, sql: "SELECT name FROM passback_migration ORDER BY name") }
             #expect(names == (try Self.expected()) + ["zzzz_future.sql"])
+            let imported = try rawQueue(path).read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations WHERE identifier = 'zzzz_future.sql'")
+            }
+            #expect(imported == 0, "nothing was written before refusing")
         }
     }
 

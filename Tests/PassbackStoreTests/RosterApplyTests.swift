@@ -266,34 +266,4 @@ struct RosterApplyTests {
         let again = try fixture.apply(rows, pageOffset: 1000)
         #expect(again.unchanged == 299 && again.rejected == 1 && again.created == 0)
     }
-
-    @Test("statuses a roster change recomputes are stamped with that roster run's start, not the wall clock")
-    func statusesStampedWithTheRunsStart() throws {
-        let fixture = try StoreFixture()
-        let created = at("2026-08-02T00:00:00.000Z")
-        try fixture.apply([Rows.org("s-1", name: "North High")])
-        try fixture.apply([
-            Rows.session("t-1", title: "Fall", type: "term", start: "2026-08-01", end: "2026-12-31"),
-            Rows.session("gp-1", title: "Quarter 1", type: "gradingPeriod", start: "2026-09-01", end: "2026-10-31", parent: "t-1")
-        ])
-        try fixture.apply([Rows.section("c-1", title: "Algebra I", school: "s-1", terms: ["t-1"])])
-        let course = try fixture.lms.upsertCourse(connection: fixture.connection, lmsID: "lms-1", title: "Algebra", sectionSourcedIds: ["c-1"], at: created)
-        let material = try fixture.lms.upsertMaterial(courseID: course, .init(lmsID: "m-1", title: "Quiz", dueAt: at("2026-09-15T12:00:00.000Z")), at: created)
-        let classID = try fixture.classID("c-1")
-        func stamp() throws -> String? {
-            try fixture.rawRead { db in
-                try String.fetchOne(db, sql: "SELECT updated_at FROM sync_item WHERE material_id = ? AND class_id = ?", arguments: [material, classID])
-            }
-        }
-        #expect(try stamp() == "2026-08-02T00:00:00.000Z")
-        // What is stored goes stale (as if a rule had said something else), then a later pull
-        // changes the calendar: the item is recomputed, and stamped.
-        try fixture.rawWrite("UPDATE sync_item SET problems = '[\"stale\"]'")
-        try fixture.roster.finishRun(fixture.runID, succeeded: true, counts: [:], error: nil, at: at("2026-08-02T01:00:00.000Z"))
-        let pull = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "delta", at: at("2026-08-03T07:30:00.000Z"))
-        try fixture.apply(
-            [Rows.session("gp-1", title: "Quarter 1", type: "gradingPeriod", start: "2026-09-01", end: "2026-10-31", parent: "t-1", status: .toBeDeleted)],
-            run: pull)
-        #expect(try stamp() == "2026-08-03T07:30:00.000Z")
-    }
 }

@@ -16,6 +16,22 @@ enum Migrator {
     }
 
     static func migrate(_ pool: DatabasePool, migrations: [(name: String, sql: String)]) throws {
+        // A database from a newer build is refused before anything is written to it.
+        let recorded = try pool.read { db -> [String] in
+            var names: [String] = []
+            if try db.tableExists("passback_migration") { names += try String.fetchAll(db, sql: "SELECT name FROM passback_migration") }
+            if try db.tableExists("grdb_migrations") { names += try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+            return names
+        }
+        let known = Set(migrations.map(\.name))
+        let unknown = Array(Set(recorded.filter { !known.contains($0) })).sorted()
+        guard unknown.isEmpty else {
+            throw StoreError(
+                .newerSchema,
+                "this database was written by a newer Passback: it has migration(s) \(unknown.joined(separator: ", ")) "
+                    + "that this build does not know (it knows up to \(migrations.last?.name ?? "none")). Run the newer Passback, "
+                    + "or restore a backup made before the upgrade.")
+        }
         try pool.write { db in
             try db.execute(
                 sql: """
@@ -39,16 +55,6 @@ enum Migrator {
                     throw StoreError(.migrationFailed, "migration \(name) failed and was rolled back: \(error)")
                 }
             }
-        }
-        let recorded = try pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        let known = Set(migrations.map(\.name))
-        let unknown = recorded.filter { !known.contains($0) }
-        guard unknown.isEmpty else {
-            throw StoreError(
-                .newerSchema,
-                "this database was written by a newer Passback: it has migration(s) \(unknown.joined(separator: ", ")) "
-                    + "that this build does not know (it knows up to \(migrations.last?.name ?? "none")). Run the newer Passback, "
-                    + "or restore a backup made before the upgrade.")
         }
         do {
             try migrator.migrate(pool)

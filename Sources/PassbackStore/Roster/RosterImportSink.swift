@@ -51,7 +51,7 @@ public final class RosterImportSink {
         // A bulk file's statuses are refreshed once, after its sweep (``finish``).
         if !isBulk {
             try RosterStore.refreshStatuses(
-                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection, runID: runID)
+                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection)
         }
         let mine = pending.filter { $0.collection == collection }
         pending.removeAll { $0.collection == collection }
@@ -94,7 +94,7 @@ public final class RosterImportSink {
             }
             let c = counts[collection] ?? RosterCounts()
             try RosterStore.refreshStatuses(
-                db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection, runID: runID)
+                db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection)
         }
         let refused = checks.filter { $0.refusal != nil }
         if throwing, !refused.isEmpty { throw MassDeletionRefused(checks: refused, limit: limit) }

@@ -132,7 +132,7 @@ public struct RosterStore: Sendable {
             counts.rejected += rejects.count
             try Self.insertRejects(refused, runID: runID, db: db)
             try Self.refreshStatuses(
-                db, collection: collection, rows: rows, changed: counts.created + counts.updated + counts.deleted, connection: connection, runID: runID)
+                db, collection: collection, rows: rows, changed: counts.created + counts.updated + counts.deleted, connection: connection)
             try db.execute(
                 sql: """
                     INSERT INTO roster_cursor (connection_id, collection, active_run_id, active_mode, active_since, active_offset) VALUES (?, ?, ?, ?, ?, ?)
@@ -175,7 +175,7 @@ public struct RosterStore: Sendable {
                 }
                 deleted = try RosterWriter.markUnseenDeleted(collection: collection, connection: connection, runID: runID, db: db)
             }
-            try Self.refreshStatuses(db, collection: collection, rows: nil, changed: deleted, connection: connection, runID: runID)
+            try Self.refreshStatuses(db, collection: collection, rows: nil, changed: deleted, connection: connection)
             try db.execute(
                 sql: """
                     INSERT INTO roster_cursor (connection_id, collection, last_success_started_at) VALUES (?, ?, ?)
@@ -277,12 +277,12 @@ public struct RosterStore: Sendable {
     /// transaction. Enrollment rows name their sections (and a linked course's other sections
     /// follow: its grades go where the roster enrolls each student); any other change, or
     /// deletions of unseen rows (`rows` nil), recomputes every linked section of the connection.
-    /// The statuses are stamped with the roster run's start (the store reads no clock).
-    static func refreshStatuses(_ db: Database, collection: RosterCollection, rows: [RosterRow]?, changed: Int, connection: String, runID: Int64) throws {
+    /// The statuses are stamped with the time the change is written (`Date()`: the one clock the
+    /// store still reads; the run's start would back-date a resumed or long pull, and the roster
+    /// writes take no time from their callers yet).
+    static func refreshStatuses(_ db: Database, collection: RosterCollection, rows: [RosterRow]?, changed: Int, connection: String) throws {
         guard changed > 0, [.enrollments, .classes, .academicSessions, .categories].contains(collection) else { return }
-        guard let t = try String.fetchOne(db, sql: "SELECT started_at FROM roster_run WHERE id = ?", arguments: [runID]) else {
-            throw StoreError(.notFound, "roster run \(runID) does not exist")
-        }
+        let t = Timestamp.text(Date())
         var classIDs: [Int64]
         if collection == .enrollments, let rows {
             // A teacher's enrollment decides no status.

@@ -263,13 +263,21 @@ public final class OutboxWorker: Service, Sendable {
 
     /// Sends the payload; returns the HTTP status it got.
     func send(_ job: ClaimedJob, client: OneRosterClient) async throws -> Int {
-        // The payload is the record's JSON as planned: sent as it is, not rebuilt through its model.
-        guard case .object(let object) = try JSONValue.parse(job.payload), let id = object["sourcedId"]?.stringValue else { throw PayloadError() }
+        // The payload is the record's JSON as planned: checked by its model (a payload the model
+        // refuses is never sent), then sent as it is, not encoded again from the model.
+        guard case .object(let object) = try JSONValue.parse(job.payload) else { throw PayloadError() }
+        let id = object["sourcedId"]?.stringValue ?? job.targetSourcedId
         let outcome: OneRosterClient.PutOutcome
         switch job.kind {
-        case .putCategory: outcome = try await client.put(OneRoster.Category.self, sourcedId: id, json: object)
-        case .putLineItem: outcome = try await client.put(LineItem.self, sourcedId: id, json: object)
-        case .putResult: outcome = try await client.put(GradebookResult.self, sourcedId: id, json: object)
+        case .putCategory:
+            _ = try OneRoster.Category(json: object)
+            outcome = try await client.put(OneRoster.Category.self, sourcedId: id, json: object)
+        case .putLineItem:
+            _ = try LineItem(json: object)
+            outcome = try await client.put(LineItem.self, sourcedId: id, json: object)
+        case .putResult:
+            _ = try GradebookResult(json: object)
+            outcome = try await client.put(GradebookResult.self, sourcedId: id, json: object)
         case .deleteLineItem:
             try await client.delete(LineItem.self, id: job.targetSourcedId)
             return 204
