@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import PassbackCore
-import PassbackStore
 import Testing
+
+@testable import PassbackStore
 
 @Suite("Applying rostered rows")
 struct RosterApplyTests {
@@ -92,6 +93,45 @@ struct RosterApplyTests {
         #expect(reject.reason.contains("required"), "reason: \(reject.reason)")
     }
 
+    @Test("statuses a roster change recomputes are stamped with the time the writer gives, not read from the wall clock")
+    func rosterChangeStampsTheWritersTime() throws {
+        let fixture = try StoreFixture()
+        try fixture.apply([Rows.org("s-1", name: "North High")])
+        try fixture.apply([
+            Rows.session("t-1", title: "Fall", type: "term", start: "2026-08-01", end: "2026-12-31"),
+            Rows.session("gp-1", title: "Quarter 1", type: "gradingPeriod", start: "2026-09-01", end: "2026-10-31", parent: "t-1")
+        ])
+        try fixture.apply([Rows.section("c-1", title: "Algebra I", school: "s-1", terms: ["t-1"])])
+        let created = at("2026-09-01T08:00:00.000Z")
+        let course = try fixture.lms.upsertCourse(
+            connection: fixture.connection, lmsID: "lms-alg", title: "Algebra I", sectionSourcedIds: ["c-1"], at: created)
+        let material = try fixture.lms.upsertMaterial(
+            courseID: course, .init(lmsID: "m1", title: "Quiz", dueAt: at("2026-11-15T12:00:00.000Z"), maxPoints: 10, syncToSIS: true),
+            at: created)
+        // A run found the due date outside every grading period.
+        try fixture.lms.setSyncState(
+            materialID: material, classID: try fixture.classID("c-1"),
+            .init(status: .error, errorCode: "DUE_DATE_OUTSIDE_GRADING_PERIOD", errorMessage: "Move the due date into a grading period."),
+            at: created)
+        func item() throws -> (status: String, updatedAt: String)? {
+            try fixture.rawRead { db in
+                try Row.fetchOne(db, sql: "SELECT status, updated_at FROM sync_item WHERE material_id = ?", arguments: [material]).map {
+                    ($0["status"], $0["updated_at"])
+                }
+            }
+        }
+        let before = try #require(try item())
+
+        // The SIS adds the grading period that holds the due date: the status changes, stamped
+        // with the time the pull wrote it (a year before the wall clock of any run of this test).
+        let written = at("2026-11-20T10:00:00.000Z")
+        try fixture.apply(
+            [Rows.session("gp-2", title: "Quarter 2", type: "gradingPeriod", start: "2026-11-01", end: "2026-12-31", parent: "t-1")], at: written)
+        let after = try #require(try item())
+        #expect(after.status != before.status, "the test needs a status the roster change moves (\(before.status))")
+        #expect(after.updatedAt == Timestamp.text(written))
+    }
+
     @Test("rejects the importer found are recorded and counted with the page")
     func importerRejectsAreRecorded() throws {
         let fixture = try StoreFixture()
@@ -99,7 +139,7 @@ struct RosterApplyTests {
         let counts = try fixture.roster.applyPage(
             [Rows.org("s-1", name: "North High")], rejects: [unreadable], collection: .orgs,
             connection: fixture.connection, runID: fixture.runID, mode: "full", since: nil,
-            nextOffset: 8, pageOffset: 0
+            nextOffset: 8, pageOffset: 0, at: fixture.startedAt
         ).counts
         #expect(counts.created == 1)
         #expect(counts.rejected == 1)
@@ -187,7 +227,8 @@ struct RosterApplyTests {
         let north = Rows.org("s-1", name: "North High")
         let south = Rows.org("s-2", name: "South High")
         try fixture.apply([north, south])
-        _ = try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: fixture.runID, fullPull: true, startedAt: fixture.startedAt)
+        _ = try fixture.roster.completeCollection(
+            .orgs, connection: fixture.connection, runID: fixture.runID, fullPull: true, startedAt: fixture.startedAt, at: fixture.startedAt)
 
         // The next full pull misses South High (the SIS hid it for a while) ...
         let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: at("2026-08-02T06:00:00.000Z"))
@@ -195,7 +236,7 @@ struct RosterApplyTests {
         #expect(
             try fixture.roster.completeCollection(
                 .orgs, connection: fixture.connection, runID: second, fullPull: true,
-                startedAt: at("2026-08-02T06:00:00.000Z")) == 1)
+                startedAt: at("2026-08-02T06:00:00.000Z"), at: fixture.startedAt) == 1)
         #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)["s-2"]?["status"] == "tobedeleted")
 
         // ... and the one after sends it again, exactly as before.

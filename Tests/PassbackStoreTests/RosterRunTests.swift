@@ -31,7 +31,7 @@ struct RosterRunTests {
         let delta = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "delta", at: fixture.startedAt)
         _ = try fixture.roster.applyPage(
             [Rows.org("s-1", name: "A")], rejects: [], collection: .orgs, connection: fixture.connection,
-            runID: delta, mode: "delta", since: since, nextOffset: 100, pageOffset: 0)
+            runID: delta, mode: "delta", since: since, nextOffset: 100, pageOffset: 0, at: fixture.startedAt)
         let cursor = try fixture.roster.cursor(connection: fixture.connection, collection: .orgs)
         #expect(cursor.activeRunID == delta)
         #expect(cursor.activeMode == "delta")
@@ -46,7 +46,7 @@ struct RosterRunTests {
         #expect(
             try fixture.roster.completeCollection(
                 .orgs, connection: fixture.connection, runID: fixture.runID, fullPull: true,
-                startedAt: fixture.startedAt) == 0)
+                startedAt: fixture.startedAt, at: fixture.startedAt) == 0)
 
         let secondStart = at("2026-08-08T06:00:00.000Z")
         let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: secondStart)
@@ -54,7 +54,8 @@ struct RosterRunTests {
         try fixture.apply([Rows.org("s-1", name: "A"), Rows.org("s-3", name: "C renamed")], run: second)
         #expect(try fixture.roster.cursor(connection: fixture.connection, collection: .orgs).activeRunID == second)
 
-        let deleted = try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: secondStart)
+        let deleted = try fixture.roster.completeCollection(
+            .orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: secondStart, at: fixture.startedAt)
         #expect(deleted == 1)
         let orgs = try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs)
         #expect(orgs.count == 3, "rows are never dropped")
@@ -77,7 +78,9 @@ struct RosterRunTests {
         let deltaStart = at("2026-08-02T06:00:00.000Z")
         let delta = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "delta", at: deltaStart)
         try fixture.apply([Rows.org("s-1", name: "A2")], run: delta)
-        #expect(try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: delta, fullPull: false, startedAt: deltaStart) == 0)
+        #expect(
+            try fixture.roster.completeCollection(
+                .orgs, connection: fixture.connection, runID: delta, fullPull: false, startedAt: deltaStart, at: fixture.startedAt) == 0)
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs, status: .active) == 2)
         #expect(try fixture.roster.cursor(connection: fixture.connection, collection: .orgs).lastSuccessStartedAt == deltaStart)
     }
@@ -91,7 +94,8 @@ struct RosterRunTests {
         try fixture.apply([Rows.person("u-1", given: "Ana", family: "Lopez")])
 
         let second = try fixture.roster.startRun(connection: fixture.connection, source: "rest", mode: "full", at: fixture.startedAt)
-        let deleted = try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: fixture.startedAt)
+        let deleted = try fixture.roster.completeCollection(
+            .orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: fixture.startedAt, at: fixture.startedAt)
         #expect(deleted == 0)
         #expect(try fixture.roster.count(connection: "other", collection: .orgs, status: .active) == 1)
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .users, status: .active) == 1)
@@ -145,7 +149,7 @@ struct RosterRunTests {
                     lines: ["orgs.csv line 2", "orgs.csv line 3"], bulk: true
                 ),
                 (collection: .users, rows: [Rows.person("u-1", given: "Ana", family: "Lopez")], lines: ["users.csv line 2"], bulk: false)
-            ], rejects: [unreadable], connection: fixture.connection, runID: csvRun)
+            ], rejects: [unreadable], connection: fixture.connection, runID: csvRun, at: fixture.startedAt)
 
         #expect(result[.orgs]?.created == 1)
         #expect(result[.orgs]?.rejected == 1)
@@ -180,7 +184,7 @@ struct RosterRunTests {
                     ),
                     (collection: .classes, rows: [broken], lines: [], bulk: false)
                 ], rejects: [RosterReject(collection: .orgs, sourcedId: nil, location: "orgs.csv line 4", reason: "bad")],
-                connection: fixture.connection, runID: csvRun)
+                connection: fixture.connection, runID: csvRun, at: fixture.startedAt)
         }
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs) == 0)
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .users) == 0)
@@ -197,7 +201,7 @@ struct RosterRunTests {
             _ = try fixture.roster.applyBatch(
                 [
                     (collection: .orgs, rows: [Rows.org("s-1", name: "North High")], lines: [], bulk: true)
-                ], rejects: [], connection: fixture.connection, runID: 9_999)
+                ], rejects: [], connection: fixture.connection, runID: 9_999, at: fixture.startedAt)
         }
         #expect(try fixture.roster.count(connection: fixture.connection, collection: .orgs) == 0)
     }

@@ -9,7 +9,8 @@ struct RosterSafetyStoreTests {
     static func seeded(_ n: Int) throws -> StoreFixture {
         let fixture = try StoreFixture()
         try fixture.apply((1...n).map { Rows.org("s-\($0)", name: "School \($0)") })
-        _ = try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: fixture.runID, fullPull: true, startedAt: fixture.startedAt)
+        _ = try fixture.roster.completeCollection(
+            .orgs, connection: fixture.connection, runID: fixture.runID, fullPull: true, startedAt: fixture.startedAt, at: fixture.startedAt)
         return fixture
     }
 
@@ -23,12 +24,14 @@ struct RosterSafetyStoreTests {
                 Rows.org("s-1", name: "School 1", type: "galaxy"), Rows.org("s-2", name: "School 2"),
                 Rows.org("s-3", name: "School 3")
             ], rejects: [], collection: .orgs, connection: fixture.connection,
-            runID: second, mode: "full", since: nil, nextOffset: 3, pageOffset: 0)
+            runID: second, mode: "full", since: nil, nextOffset: 3, pageOffset: 0, at: fixture.startedAt)
         #expect(applied.counts.rejected == 1)
         let reject = try #require(applied.rejects.first)
         #expect(reject.sourcedId == "s-1")
         #expect(reject.reason.hasSuffix("; the existing record was kept unchanged"), "\(reject.reason)")
-        #expect(try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: fixture.startedAt) == 0)
+        #expect(
+            try fixture.roster.completeCollection(
+                .orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: fixture.startedAt, at: fixture.startedAt) == 0)
         #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs) == before)
     }
 
@@ -41,10 +44,12 @@ struct RosterSafetyStoreTests {
         let applied = try fixture.roster.applyPage(
             [Rows.org("s-1", name: "School 1"), Rows.org("s-3", name: "School 3")], rejects: [bad],
             collection: .orgs, connection: fixture.connection, runID: second, mode: "full", since: nil,
-            nextOffset: 3, pageOffset: 0)
+            nextOffset: 3, pageOffset: 0, at: fixture.startedAt)
         #expect(applied.rejects.map(\.reason) == ["org.type: is required; the existing record was kept unchanged"])
         #expect(try fixture.roster.rejects(runID: second).map(\.reason) == ["org.type: is required; the existing record was kept unchanged"])
-        #expect(try fixture.roster.completeCollection(.orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: fixture.startedAt) == 0)
+        #expect(
+            try fixture.roster.completeCollection(
+                .orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: fixture.startedAt, at: fixture.startedAt) == 0)
         #expect(try fixture.roster.snapshot(connection: fixture.connection, collection: .orgs) == before)
     }
 
@@ -57,7 +62,7 @@ struct RosterSafetyStoreTests {
         try fixture.apply((1...39).map { Rows.org("s-\($0)", name: "School \($0)") }, run: second)
         let error = #expect(throws: MassDeletionRefused.self) {
             try fixture.roster.completeCollection(
-                .orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: at("2026-08-02T06:00:00.000Z"))
+                .orgs, connection: fixture.connection, runID: second, fullPull: true, startedAt: at("2026-08-02T06:00:00.000Z"), at: fixture.startedAt)
         }
         let check = try #require(error?.checks.first)
         #expect(check.collection == .orgs)
@@ -74,7 +79,7 @@ struct RosterSafetyStoreTests {
         // The operator says go.
         let deleted = try fixture.roster.completeCollection(
             .orgs, connection: fixture.connection, runID: second, fullPull: true,
-            startedAt: at("2026-08-02T06:00:00.000Z"), limit: RosterDeletionLimit(allowMassDelete: true))
+            startedAt: at("2026-08-02T06:00:00.000Z"), limit: RosterDeletionLimit(allowMassDelete: true), at: fixture.startedAt)
         #expect(deleted == 11)
     }
 
@@ -87,7 +92,7 @@ struct RosterSafetyStoreTests {
             #expect(
                 try fixture.roster.completeCollection(
                     .orgs, connection: fixture.connection, runID: second, fullPull: true,
-                    startedAt: fixture.startedAt) == total - listed)
+                    startedAt: fixture.startedAt, at: fixture.startedAt) == total - listed)
         }
     }
 }

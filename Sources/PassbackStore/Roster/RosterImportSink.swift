@@ -3,7 +3,7 @@ import GRDB
 import PassbackCore
 
 /// Takes a streamed import batch by batch inside one transaction (see
-/// ``RosterStore/applyStream(connection:runID:limit:_:)``), so an import of any size is stored
+/// ``RosterStore/applyStream(connection:runID:limit:alone:at:_:)``), so an import of any size is stored
 /// with memory bounded by one batch and is still all or nothing.
 ///
 /// The roster's safety rules hold batch by batch: a rejected row keeps the record it meant to
@@ -14,6 +14,8 @@ public final class RosterImportSink {
     let connection: String
     let runID: Int64
     let limit: RosterDeletionLimit
+    /// When the import writes: what the statuses it recomputes are stamped with.
+    let now: Date
     /// What was applied so far, per collection.
     public private(set) var counts: [RosterCollection: RosterCounts] = [:]
     /// Collections given by a bulk file: what they did not list is marked deleted at the end.
@@ -30,8 +32,9 @@ public final class RosterImportSink {
     /// What each bulk collection's sweep would mark deleted, once ``finish`` has run.
     private(set) var checks: [RosterDeletionCheck] = []
 
-    init(db: Database, connection: String, runID: Int64, limit: RosterDeletionLimit, keepRejects: Bool = false) {
+    init(db: Database, connection: String, runID: Int64, limit: RosterDeletionLimit, at now: Date, keepRejects: Bool = false) {
         self.db = db
+        self.now = now
         self.connection = connection
         self.runID = runID
         self.limit = limit
@@ -51,7 +54,7 @@ public final class RosterImportSink {
         // A bulk file's statuses are refreshed once, after its sweep (``finish``).
         if !isBulk {
             try RosterStore.refreshStatuses(
-                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection)
+                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection, at: now)
         }
         let mine = pending.filter { $0.collection == collection }
         pending.removeAll { $0.collection == collection }
@@ -94,7 +97,7 @@ public final class RosterImportSink {
             }
             let c = counts[collection] ?? RosterCounts()
             try RosterStore.refreshStatuses(
-                db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection)
+                db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection, at: now)
         }
         let refused = checks.filter { $0.refusal != nil }
         if throwing, !refused.isEmpty { throw MassDeletionRefused(checks: refused, limit: limit) }
@@ -111,7 +114,7 @@ extension RosterStore {
     /// the import may take the database alone if no other process has it open (see
     /// ``withImportSettings(_:alone:_:)``): this process's idle readers are closed first.
     public func applyStream(
-        connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), alone: Bool = false,
+        connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), alone: Bool = false, at now: Date,
         _ body: (RosterImportSink) throws -> Void
     ) throws -> [RosterCollection: RosterCounts] {
         if alone { pool.releaseMemory() }
@@ -119,7 +122,7 @@ extension RosterStore {
             try Self.withImportSettings(db, alone: alone) {
                 var counts: [RosterCollection: RosterCounts] = [:]
                 try db.inTransaction {
-                    let sink = RosterImportSink(db: db, connection: connection, runID: runID, limit: limit)
+                    let sink = RosterImportSink(db: db, connection: connection, runID: runID, limit: limit, at: now)
                     try body(sink)
                     try sink.finish()
                     counts = sink.counts
@@ -143,7 +146,7 @@ extension RosterStore {
                     try db.inTransaction {
                         try Self.saveConnection(connection, at: now, db: db)
                         let runID = try Self.startRun(connection: connection.id, source: "csv", mode: "full", at: now, db: db)
-                        let sink = RosterImportSink(db: db, connection: connection.id, runID: runID, limit: limit, keepRejects: true)
+                        let sink = RosterImportSink(db: db, connection: connection.id, runID: runID, limit: limit, at: now, keepRejects: true)
                         try body(sink)
                         try sink.finish(throwing: false)
                         throw Rollback(preview: RosterPreview(counts: sink.counts, rejects: sink.rejects, deletions: sink.checks))

@@ -122,7 +122,7 @@ public struct RosterStore: Sendable {
     /// names as it was (and, in a full pull, counts as seen); the rejects come back saying so.
     public func applyPage(
         _ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String, runID: Int64,
-        mode: String, since: Date?, nextOffset: Int, pageOffset: Int
+        mode: String, since: Date?, nextOffset: Int, pageOffset: Int, at now: Date
     ) throws -> (counts: RosterCounts, rejects: [RosterReject]) {
         try pool.write { db in
             var (counts, refused) = try RosterWriter.upsert(
@@ -132,7 +132,8 @@ public struct RosterStore: Sendable {
             counts.rejected += rejects.count
             try Self.insertRejects(refused, runID: runID, db: db)
             try Self.refreshStatuses(
-                db, collection: collection, rows: rows, changed: counts.created + counts.updated + counts.deleted, connection: connection)
+                db, collection: collection, rows: rows, changed: counts.created + counts.updated + counts.deleted, connection: connection,
+                at: now)
             try db.execute(
                 sql: """
                     INSERT INTO roster_cursor (connection_id, collection, active_run_id, active_mode, active_since, active_offset) VALUES (?, ?, ?, ?, ?, ?)
@@ -152,7 +153,7 @@ public struct RosterStore: Sendable {
     /// start, so the next pull reads the whole collection again before it sweeps.
     public func completeCollection(
         _ collection: RosterCollection, connection: String, runID: Int64, fullPull: Bool, startedAt: Date,
-        limit: RosterDeletionLimit = RosterDeletionLimit()
+        limit: RosterDeletionLimit = RosterDeletionLimit(), at now: Date
     ) throws -> Int {
         let outcome: Result<Int, MassDeletionRefused> = try pool.write { db in
             var deleted = 0
@@ -175,7 +176,7 @@ public struct RosterStore: Sendable {
                 }
                 deleted = try RosterWriter.markUnseenDeleted(collection: collection, connection: connection, runID: runID, db: db)
             }
-            try Self.refreshStatuses(db, collection: collection, rows: nil, changed: deleted, connection: connection)
+            try Self.refreshStatuses(db, collection: collection, rows: nil, changed: deleted, connection: connection, at: now)
             try db.execute(
                 sql: """
                     INSERT INTO roster_cursor (connection_id, collection, last_success_started_at) VALUES (?, ?, ?)
@@ -192,9 +193,9 @@ public struct RosterStore: Sendable {
     /// at all when a bulk file would delete more than `limit` allows (``MassDeletionRefused``).
     public func applyBatch(
         _ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
-        connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit()
+        connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), at now: Date
     ) throws -> [RosterCollection: RosterCounts] {
-        try applyStream(connection: connection, runID: runID, limit: limit) { sink in
+        try applyStream(connection: connection, runID: runID, limit: limit, at: now) { sink in
             try sink.reject(rejects)
             for batch in batches {
                 try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) {
@@ -277,12 +278,13 @@ public struct RosterStore: Sendable {
     /// transaction. Enrollment rows name their sections (and a linked course's other sections
     /// follow: its grades go where the roster enrolls each student); any other change, or
     /// deletions of unseen rows (`rows` nil), recomputes every linked section of the connection.
-    /// The statuses are stamped with the time the change is written (`Date()`: the one clock the
-    /// store still reads; the run's start would back-date a resumed or long pull, and the roster
-    /// writes take no time from their callers yet).
-    static func refreshStatuses(_ db: Database, collection: RosterCollection, rows: [RosterRow]?, changed: Int, connection: String) throws {
+    /// The statuses are stamped `now`: the caller's time when it writes the change (not the run's
+    /// start, which would back-date a resumed or long pull).
+    static func refreshStatuses(
+        _ db: Database, collection: RosterCollection, rows: [RosterRow]?, changed: Int, connection: String, at now: Date
+    ) throws {
         guard changed > 0, [.enrollments, .classes, .academicSessions, .categories].contains(collection) else { return }
-        let t = Timestamp.text(Date())
+        let t = Timestamp.text(now)
         var classIDs: [Int64]
         if collection == .enrollments, let rows {
             // A teacher's enrollment decides no status.

@@ -153,7 +153,7 @@ public struct RosterImporter: Sendable {
             }
             let applied = try store.applyPage(
                 rows, rejects: refused + readRejects, collection: collection, connection: connection, runID: seenRun,
-                mode: mode, since: since, nextOffset: page.nextOffset, pageOffset: page.offset)
+                mode: mode, since: since, nextOffset: page.nextOffset, pageOffset: page.offset, at: paging.clock.now)
             counts = counts + applied.counts
             report.rejects += applied.rejects
             read = page.nextOffset
@@ -162,7 +162,7 @@ public struct RosterImporter: Sendable {
         report.counts[collection] = counts
         counts.deleted += try store.completeCollection(
             collection, connection: connection, runID: seenRun, fullPull: mode == "full", startedAt: startedAt,
-            limit: deletionLimit)
+            limit: deletionLimit, at: paging.clock.now)
         report.counts[collection] = counts
     }
 

@@ -70,11 +70,11 @@ final class StoreFixture {
 
     /// Stores rows as one page of the fixture's run.
     @discardableResult
-    func apply(_ rows: [RosterRow], run: Int64? = nil, connection: String? = nil, pageOffset: Int = 0) throws -> RosterCounts {
+    func apply(_ rows: [RosterRow], run: Int64? = nil, connection: String? = nil, pageOffset: Int = 0, at now: Date? = nil) throws -> RosterCounts {
         guard let collection = rows.first?.collection else { return RosterCounts() }
         return try roster.applyPage(
             rows, rejects: [], collection: collection, connection: connection ?? self.connection, runID: run ?? runID,
-            mode: "full", since: nil, nextOffset: pageOffset + rows.count, pageOffset: pageOffset
+            mode: "full", since: nil, nextOffset: pageOffset + rows.count, pageOffset: pageOffset, at: now ?? startedAt
         ).counts
     }
 
