@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "OneRosterTests",
             dependencies: ["OneRoster", "OneRosterSandbox", "PassbackTesting", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore"]),
+        .testTarget(name: "PassbackCoreTests", dependencies: ["PassbackCore", "OneRosterModels"]),
         .testTarget(
             name: "PassbackGatewayTests",
             dependencies: [

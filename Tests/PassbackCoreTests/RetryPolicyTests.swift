@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 import Testing
 
 @testable import PassbackCore
@@ -52,7 +53,7 @@ struct RetryPolicyTests {
 
     struct OutcomeCase: Sendable, CustomTestStringConvertible {
         var name: String
-        var failure: WriteFailure
+        var failure: OneRosterError
         var attempt: Int
         var expected: JobOutcome
         var testDescription: String { name }
@@ -84,40 +85,62 @@ struct RetryPolicyTests {
 
     @Test("each kind of failure gets its closed outcome", arguments: outcomes)
     func outcome(_ c: OutcomeCase) {
-        #expect(policy.outcome(for: c.failure, attempt: c.attempt, random: 0.5) == c.expected)
+        #expect(policy.outcome(for: c.failure, attempt: c.attempt, random: 0.5, at: Self.now) == c.expected)
     }
 
     @Test("Retry-After wins over the (longer or shorter) backoff")
     func retryAfterWins() {
         // At attempt 10 the backoff would be around 300 s; the SIS said 2 s.
-        #expect(policy.outcome(for: .rateLimited(retryAfter: 2, message: "429"), attempt: 10, random: 0.5) == .snooze(after: 2))
+        #expect(policy.outcome(for: .rateLimited(retryAfter: 2, message: "429"), attempt: 10, random: 0.5, at: Self.now) == .snooze(after: 2))
         // At attempt 1 the backoff would be about 1.5 s; the SIS said 1200 s.
-        #expect(policy.outcome(for: .rateLimited(retryAfter: 1200, message: "429"), attempt: 1, random: 0.5) == .snooze(after: 1200))
+        #expect(policy.outcome(for: .rateLimited(retryAfter: 1200, message: "429"), attempt: 1, random: 0.5, at: Self.now) == .snooze(after: 1200))
         var strict = RetryPolicy()
         strict.maxRetryAfter = 60
-        #expect(strict.outcome(for: .rateLimited(retryAfter: 1200, message: "429"), attempt: 1, random: 0.5) == .snooze(after: 60))
+        #expect(strict.outcome(for: .rateLimited(retryAfter: 1200, message: "429"), attempt: 1, random: 0.5, at: Self.now) == .snooze(after: 60))
     }
 
     @Test("the retry delay is the backoff of the failed attempt")
     func retryUsesBackoff() {
         for attempt in 1..<12 {
             #expect(
-                policy.outcome(for: .retryable("x"), attempt: attempt, random: 0.25)
+                policy.outcome(for: .retryable("x"), attempt: attempt, random: 0.25, at: Self.now)
                     == .retry(error: "x", after: policy.backoff(attempt: attempt, random: 0.25)))
         }
     }
 
-    static let problems: [(WriteFailure, ProblemCode)] = [
-        (.invalidData("422 locked"), .sisRejected), (.notFound("404"), .sisRejected), (.auth("401"), .sisAuthFailed),
-        (.retryable("503"), .sisUnavailable), (.malformedResponse("?"), .sisUnavailable), (.rateLimited(retryAfter: nil, message: "429"), .sisUnavailable)
+    @Test("a Retry-After given as an HTTP date counts from the time the policy is told, never negative")
+    func retryAfterDate() {
+        let later = OneRosterError.failing(.rateLimited, "429", retryAfter: .date(Self.now.addingTimeInterval(90)))
+        #expect(policy.outcome(for: later, attempt: 1, random: 0.5, at: Self.now) == .snooze(after: 90))
+        #expect(policy.outcome(for: later, attempt: 1, random: 0.5, at: Self.now.addingTimeInterval(60)) == .snooze(after: 30))
+        #expect(policy.outcome(for: later, attempt: 1, random: 0.5, at: Self.now.addingTimeInterval(600)) == .snooze(after: 0))
+    }
+
+    static let problems: [(OneRosterError.Kind, ProblemCode)] = [
+        (.invalidData, .sisRejected), (.notFound, .sisRejected), (.auth, .sisAuthFailed),
+        (.retryable, .sisUnavailable), (.malformedResponse, .sisUnavailable), (.rateLimited, .sisUnavailable)
     ]
 
-    @Test("a final failure becomes the item's SIS problem, carrying the SIS's message", arguments: problems)
-    func problemForFailure(failure: WriteFailure, code: ProblemCode) {
-        #expect(failure.problemCode == code)
-        let problem = policy.problem(for: failure, attempt: 12)
-        #expect(problem.code == code)
-        #expect(problem.severity == .error)
-        #expect(problem.message.contains(failure.message))
+    @Test("a final failure's kind names the item's SIS problem", arguments: problems)
+    func problemForFailure(kind: OneRosterError.Kind, code: ProblemCode) {
+        #expect(kind.problemCode == code)
+        #expect(Set(OneRosterError.Kind.allCases) == Set(Self.problems.map(\.0)), "every kind has its row")
     }
+
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+}
+
+/// The failures of the tables above, as the client makes them: the SIS's message in the body.
+extension OneRosterError {
+    static func failing(_ kind: Kind, _ message: String, retryAfter: RetryAfter? = nil) -> OneRosterError {
+        OneRosterError(kind: kind, operation: "PUT lineItems/li-1", body: ErrorBody(description: message), retryAfter: retryAfter)
+    }
+    static func retryable(_ message: String) -> OneRosterError { failing(.retryable, message) }
+    static func malformedResponse(_ message: String) -> OneRosterError { failing(.malformedResponse, message) }
+    static func rateLimited(retryAfter: TimeInterval?, message: String) -> OneRosterError {
+        failing(.rateLimited, message, retryAfter: retryAfter.map(RetryAfter.seconds))
+    }
+    static func invalidData(_ message: String) -> OneRosterError { failing(.invalidData, message) }
+    static func notFound(_ message: String) -> OneRosterError { failing(.notFound, message) }
+    static func auth(_ message: String) -> OneRosterError { failing(.auth, message) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 
 /// What the outbox does with a job after one attempt: a closed set, so the worker's
 /// bookkeeping (state, attempt count, `scheduled_at`, `finalized_at`) has one case per branch.
@@ -13,33 +14,9 @@ public enum JobOutcome: Sendable, Hashable {
     case cancel(reason: String)
 }
 
-/// What went wrong with a write, as the sync layer classifies the SIS's answer (mirrors
-/// `OneRosterError.Kind`, which Core cannot import). Decisions are taken on this kind, never
-/// on message text.
-public enum WriteFailure: Sendable, Hashable {
-    /// 5xx, dropped connection, timeout: may work next time.
-    case retryable(String)
-    /// 429, or 403 "Rate Limit"; `retryAfter` is the SIS's `Retry-After` in seconds, if any.
-    case rateLimited(retryAfter: TimeInterval?, message: String)
-    /// Credentials refused (the caller has already refreshed once).
-    case auth(String)
-    /// 400/409/422: the SIS refused the data; sending it again will not help.
-    case invalidData(String)
-    /// 404: what the write refers to does not exist in the SIS.
-    case notFound(String)
-    /// An answer that could not be understood: treated like a transient fault.
-    case malformedResponse(String)
-
-    /// The text to show and log (an excerpt of the SIS's answer, as the sync layer made it).
-    public var message: String {
-        switch self {
-        case .retryable(let m), .auth(let m), .invalidData(let m), .notFound(let m), .malformedResponse(let m): m
-        case .rateLimited(_, let m): m
-        }
-    }
-
-    /// The problem code an item gets when this failure ends its job: `SIS_REJECTED` for a
-    /// refusal of the data, `SIS_AUTH_FAILED` for credentials, `SIS_UNAVAILABLE` otherwise.
+extension OneRosterError.Kind {
+    /// The problem code an item gets when a failure of this kind ends its job: `SIS_REJECTED`
+    /// for a refusal of the data, `SIS_AUTH_FAILED` for credentials, `SIS_UNAVAILABLE` otherwise.
     public var problemCode: ProblemCode {
         switch self {
         case .invalidData, .notFound: .sisRejected
@@ -88,33 +65,27 @@ public struct RetryPolicy: Sendable, Hashable {
         return floor + r * (ceiling - floor)
     }
 
-    /// The outcome of failed attempt `attempt` (1-based):
+    /// The outcome of failed attempt `attempt` (1-based), decided on the error's `kind` (never
+    /// its text); the reasons carry its `message`:
     /// - rate limited → `snooze`: the SIS's `Retry-After` wins over any backoff (capped at
-    ///   `maxRetryAfter`; `defaultRateLimitDelay` when absent or not a valid number);
+    ///   `maxRetryAfter`; `defaultRateLimitDelay` when absent or not a valid number; an HTTP
+    ///   date counts from `now`);
     /// - retryable / malformed response → `retry` after `backoff` while `attempt < maxAttempts`,
     ///   then `cancel(reason: "gave up after N attempts: …")`;
     /// - invalid data / not found → `cancel` with the SIS's message (resending cannot help);
     /// - auth → `cancel` with the message (the caller has already refreshed the token once).
-    public func outcome(for failure: WriteFailure, attempt: Int, random: Double) -> JobOutcome {
-        switch failure {
-        case .rateLimited(let retryAfter, _):
+    public func outcome(for failure: OneRosterError, attempt: Int, random: Double, at now: Date) -> JobOutcome {
+        let message = failure.message
+        switch failure.kind {
+        case .rateLimited:
+            let retryAfter = failure.retryAfter?.delay(from: now)
             let wait = retryAfter.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? defaultRateLimitDelay
             return .snooze(after: min(wait, maxRetryAfter))
-        case .retryable(let message), .malformedResponse(let message):
+        case .retryable, .malformedResponse:
             if attempt >= maxAttempts { return .cancel(reason: "gave up after \(attempt) attempts: \(message)") }
             return .retry(error: message, after: backoff(attempt: attempt, random: random))
-        case .invalidData(let message), .notFound(let message), .auth(let message):
+        case .invalidData, .notFound, .auth:
             return .cancel(reason: message)
-        }
-    }
-
-    /// The problem an item shows when `failure` ended its job at attempt `attempt`, worded
-    /// for the teacher (see `Problem.sisRejected` and friends).
-    public func problem(for failure: WriteFailure, attempt: Int) -> Problem {
-        switch failure.problemCode {
-        case .sisRejected: .sisRejected(message: failure.message)
-        case .sisAuthFailed: .sisAuthFailed(message: failure.message)
-        default: .sisUnavailable(attempts: attempt, message: failure.message)
         }
     }
 }

@@ -17,11 +17,10 @@ extension OutboxWorker {
             return
         }
         let now = clock.now
-        let failure = Self.failure(error, at: now)
         do {
             let id = job.connectionID
             let env = "CONNECTION_\(id.uppercased())"
-            if case .auth = failure {
+            if error.kind == .auth {
                 // The client already fetched a fresh token once after the 401: the credentials are
                 // wrong. No write of this connection can go: hold them all until they work.
                 let cause =
@@ -32,7 +31,7 @@ extension OutboxWorker {
                 logger.error("\(cause)")
                 return
             }
-            if case .notFound = failure, job.kind != .deleteLineItem, let probed = await probe(target), probed.kind == .notFound {
+            if error.kind == .notFound, job.kind != .deleteLineItem, let probed = await probe(target), probed.kind == .notFound {
                 // Not this object: the OneRoster path itself is not there.
                 let base = target.client.configuration.baseURL.absoluteString
                 let cause =
@@ -43,13 +42,13 @@ extension OutboxWorker {
                 logger.error("\(cause)")
                 return
             }
-            if case .retryable = failure, await isUnreachable(job.connectionID, client: target.client) {
+            if error.kind == .retryable, await isUnreachable(job.connectionID, client: target.client) {
                 // Nothing answers: the write waits on the connection, its attempt not spent.
                 try store.waitOnConnection(job, error: error.message, httpStatus: error.httpStatus, at: now)
                 count(.waiting)
                 return
             }
-            switch configuration.retryPolicy.outcome(for: failure, attempt: job.attempt, random: random()) {
+            switch configuration.retryPolicy.outcome(for: error, attempt: job.attempt, random: random(), at: now) {
             case .success:
                 try store.complete(job, httpStatus: error.httpStatus, at: now)
                 count(.succeeded)
@@ -61,29 +60,17 @@ extension OutboxWorker {
                 try store.snooze(job, error: error.message, httpStatus: error.httpStatus, after: delay, at: now)
                 count(.snoozed)
             case .cancel(let reason):
-                let gaveUp = failure.problemCode == .sisUnavailable
+                let gaveUp = error.kind.problemCode == .sisUnavailable
                 // The SIS refused this content itself: the same content would be refused again, so
                 // Sync Changes holds it until it changes (or the teacher syncs the item on purpose).
-                var refusedContent = false
-                if case .invalidData = failure { refusedContent = true }
+                let refusedContent = error.kind == .invalidData
                 try store.fail(
-                    job, code: failure.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, resend: !refusedContent,
+                    job, code: error.kind.problemCode, message: reason, httpStatus: error.httpStatus, discarded: gaveUp, resend: !refusedContent,
                     at: now)
                 count(gaveUp ? .discarded : .cancelled)
             }
         } catch {
             logger.error("cannot record the outcome of job \(job.id): \(error)")
-        }
-    }
-
-    static func failure(_ e: OneRosterError, at now: Date) -> WriteFailure {
-        switch e.kind {
-        case .retryable: .retryable(e.message)
-        case .rateLimited: .rateLimited(retryAfter: e.retryAfter.map { $0.delay(from: now) }, message: e.message)
-        case .auth: .auth(e.message)
-        case .invalidData: .invalidData(e.message)
-        case .notFound: .notFound(e.message)
-        case .malformedResponse: .malformedResponse(e.message)
         }
     }
 

@@ -68,7 +68,6 @@ public struct RosterPullRetry: Sendable {
                 return try await request()
             } catch let error as OneRosterError {
                 attempt += 1
-                let failure = OutboxWorker.failure(error, at: clock.now)
                 func stop(_ kind: RosterPullError.Kind) -> RosterPullError {
                     RosterPullError(
                         kind: kind, cause: error, waited: waited, clientIdKey: "connection.\(connection.id).clientId",
@@ -76,13 +75,13 @@ public struct RosterPullRetry: Sendable {
                             ? "CONNECTION_\(connection.id.uppercased())_CLIENT_SECRET" : connection.secretVariable)
                 }
                 let delay: TimeInterval
-                switch failure {
+                switch error.kind {
                 case .auth:
                     throw stop(.credentialsRefused)
                 case .invalidData, .notFound:
                     throw error
                 case .rateLimited, .retryable, .malformedResponse:
-                    switch policy.outcome(for: failure, attempt: attempt, random: random()) {
+                    switch policy.outcome(for: error, attempt: attempt, random: random(), at: clock.now) {
                     case .snooze(let after): delay = after
                     case .retry(_, let after):
                         // A 503 that says when to come back is taken at its word.

@@ -1,6 +1,8 @@
 import Foundation
 
 /// A failed OneRoster call, typed so the sync worker decides by `kind`, never by message text.
+/// Pure data (the client makes one from an HTTP answer: `OneRoster`'s
+/// `OneRosterError(operation:response:)`), so `PassbackCore`'s `RetryPolicy` decides on it.
 public struct OneRosterError: Error, Sendable, CustomStringConvertible {
     /// What the caller can do about it.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
@@ -40,16 +42,6 @@ public struct OneRosterError: Error, Sendable, CustomStringConvertible {
         self.body = body
         self.bodyExcerpt = bodyExcerpt
         self.retryAfter = retryAfter
-    }
-
-    /// The error an HTTP answer stands for, classified.
-    public init(operation: String, response: HTTPResponse) {
-        let body = ErrorBody.parse(response.body, contentType: response.headers["Content-Type"])
-        let excerpt = ErrorBody.excerpt(response.body)
-        self.init(
-            kind: Self.classify(status: response.status, bodyText: excerpt ?? ""), operation: operation,
-            httpStatus: response.status, body: body, bodyExcerpt: excerpt,
-            retryAfter: response.headers["Retry-After"].flatMap(RetryAfter.parse))
     }
 
     /// Maps an HTTP status (and, for 403, the body) to a kind. One large SIS signals rate
@@ -117,7 +109,7 @@ public struct ErrorBody: Sendable, Hashable {
         return ErrorBody(description: text)
     }
 
-    static func fromJSON(_ v: JSONValue) -> ErrorBody? {
+    package static func fromJSON(_ v: JSONValue) -> ErrorBody? {
         switch v {
         case .array(let items):
             return items.lazy.compactMap(fromJSON).first
