@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 
 /// The kinds of SIS object Passback writes, each fingerprinted on its own: a regrade changes
 /// one result, so only that result is sent again.
@@ -17,20 +18,24 @@ public struct SISObjectKey: Sendable, Hashable {
     }
 }
 
-/// Everything a lineItem PUT carries. The sync layer encodes exactly these fields, so the
-/// fingerprint of this value is the fingerprint of what the SIS holds once it accepts it.
+/// Everything a lineItem PUT carries. ``model`` is the one conversion to the object sent, of
+/// exactly these fields, so ``fingerprint`` is the fingerprint of what the SIS holds once it
+/// accepts it. Immutable: the fingerprint is taken once, when the content is made.
 public struct LineItemContent: Sendable, Hashable {
-    public var sourcedId: String
-    public var lmsMaterialID: String
-    public var sectionSourcedId: String
-    public var title: String
-    public var description: String?
+    public let sourcedId: String
+    public let lmsMaterialID: String
+    public let sectionSourcedId: String
+    public let title: String
+    public let description: String?
     /// Sent as both `assignDate` and `dueDate`.
-    public var dueAt: Date?
-    public var categorySourcedId: String?
-    public var gradingPeriodSourcedId: String?
+    public let dueAt: Date?
+    public let categorySourcedId: String?
+    public let gradingPeriodSourcedId: String?
     /// `resultValueMin` is always 0.
-    public var resultValueMax: Double
+    public let resultValueMax: Double
+    /// A digest of the fields above (see `SISContent.fingerprint`): what the outbox compares
+    /// with what the SIS accepted last.
+    public let fingerprint: String
 
     public init(
         sourcedId: String, lmsMaterialID: String, sectionSourcedId: String, title: String, description: String?, dueAt: Date?,
@@ -45,31 +50,41 @@ public struct LineItemContent: Sendable, Hashable {
         self.categorySourcedId = categorySourcedId
         self.gradingPeriodSourcedId = gradingPeriodSourcedId
         self.resultValueMax = resultValueMax
-    }
-
-    public var key: SISObjectKey { SISObjectKey(.lineItem, sourcedId) }
-
-    public var fingerprint: String {
-        SISContent.fingerprint(
+        fingerprint = SISContent.fingerprint(
             "lineItem",
             [
                 sourcedId, lmsMaterialID, sectionSourcedId, title, description, dueAt.map(Timestamp.text), categorySourcedId,
                 gradingPeriodSourcedId, SISContent.number(resultValueMax)
             ])
     }
+
+    public var key: SISObjectKey { SISObjectKey(.lineItem, sourcedId) }
+
+    /// The lineItem PUT: these fields and nothing else (Passback's own two metadata keys say
+    /// which material and section it stands for).
+    public var model: LineItem {
+        LineItem(
+            sourcedId: sourcedId, status: .active,
+            metadata: ["passback.lmsMaterialId": .string(lmsMaterialID), "passback.section": .string(sectionSourcedId)],
+            title: title, description: description, assignDate: dueAt, dueDate: dueAt,
+            class: Reference(sectionSourcedId, type: .class), category: categorySourcedId.map { Reference($0, type: .category) },
+            gradingPeriod: gradingPeriodSourcedId.map { Reference($0, type: .academicSession) },
+            resultValueMin: 0, resultValueMax: resultValueMax)
+    }
 }
 
-/// Everything a result PUT carries.
+/// Everything a result PUT carries (``model``), fingerprinted once when made.
 public struct ResultContent: Sendable, Hashable {
-    public var sourcedId: String
-    public var lineItemSourcedId: String
-    public var studentSourcedId: String
-    public var scoreStatus: ResultScoreStatus
-    public var score: Double?
+    public let sourcedId: String
+    public let lineItemSourcedId: String
+    public let studentSourcedId: String
+    public let scoreStatus: ResultScoreStatus
+    public let score: Double?
     /// `scoreDate`: the UTC day the grade was last changed in the LMS (`YYYY-MM-DD`).
-    public var scoreDay: String?
+    public let scoreDay: String?
     /// Already cut to the profile's limit.
-    public var comment: String?
+    public let comment: String?
+    public let fingerprint: String
 
     public init(
         sourcedId: String, lineItemSourcedId: String, studentSourcedId: String, scoreStatus: ResultScoreStatus, score: Double?,
@@ -82,29 +97,39 @@ public struct ResultContent: Sendable, Hashable {
         self.score = score
         self.scoreDay = scoreDay
         self.comment = comment
+        fingerprint = SISContent.fingerprint(
+            "result", [sourcedId, lineItemSourcedId, studentSourcedId, scoreStatus.rawValue, score.map(SISContent.number), scoreDay, comment])
     }
 
     public var key: SISObjectKey { SISObjectKey(.result, sourcedId) }
 
-    public var fingerprint: String {
-        SISContent.fingerprint(
-            "result", [sourcedId, lineItemSourcedId, studentSourcedId, scoreStatus.rawValue, score.map(SISContent.number), scoreDay, comment])
+    /// The result PUT.
+    public var model: GradebookResult {
+        GradebookResult(
+            sourcedId: sourcedId, status: .active, lineItem: Reference(lineItemSourcedId, type: .lineItem),
+            student: Reference(studentSourcedId, type: .student), scoreStatus: ScoreStatus(rawValue: scoreStatus.rawValue) ?? .fullyGraded,
+            score: score, scoreDate: scoreDay.flatMap { CalendarDate($0) }, comment: comment)
     }
 }
 
 /// A generic SIS category a profile files uncategorised items under (shared by a connection).
 public struct CategoryContent: Sendable, Hashable {
-    public var sourcedId: String
-    public var title: String
+    public let sourcedId: String
+    public let title: String
+    public let fingerprint: String
 
     public init(sourcedId: String, title: String) {
         self.sourcedId = sourcedId
         self.title = title
+        fingerprint = SISContent.fingerprint("category", [sourcedId, title])
     }
 
     public var key: SISObjectKey { SISObjectKey(.category, sourcedId) }
 
-    public var fingerprint: String { SISContent.fingerprint("category", [sourcedId, title]) }
+    /// The category PUT, marked as Passback's generic one.
+    public var model: OneRosterModels.Category {
+        OneRosterModels.Category(sourcedId: sourcedId, metadata: ["passback.generic": true], title: title)
+    }
 }
 
 enum SISContent {

@@ -23,7 +23,7 @@ public struct EngineStore: Sendable {
     /// the LMS made after the plan was read needs no bookkeeping here: statuses compare what the
     /// SIS accepted with the content there is now, so it shows as an update once the run ends.
     public func enqueueRun(
-        connection: String, classID: Int64?, trigger: SyncTrigger, startedBy: String, decisions: [ItemDecision],
+        connection: String, classID: Int64?, trigger: SyncTrigger, startedBy: String, items: [PlannedItem],
         maxAttempts: Int, at now: Date
     ) throws -> Int64 {
         let t = Timestamp.text(now)
@@ -35,9 +35,9 @@ public struct EngineStore: Sendable {
             let runID = db.lastInsertedRowID
             var sent = 0, failed = 0, skipped = 0, jobs = 0
             var looked: Set<Int64> = []
-            for d in decisions {
-                switch d.action {
-                case .skipped, .unchanged:
+            for d in items {
+                switch d.decision {
+                case .skip, .unchanged:
                     skipped += 1
                 case .blocked:
                     failed += 1
@@ -47,28 +47,21 @@ public struct EngineStore: Sendable {
                             db, runID: runID, jobID: nil, materialID: d.materialID, classID: classID, at: t, action: "rule \(p.code.rawValue)",
                             attempt: nil, outcome: .ruleFailed, httpStatus: nil, code: p.code.rawValue, message: p.message)
                     }
-                case .send(let category, let lineItem, let results):
+                case .send:
                     sent += 1
                     looked.insert(d.materialID)
+                    // The writes come in order: a category, the lineItem, results. Each waits for
+                    // the one before it that is not a result (results wait on the lineItem when it
+                    // is sent too, else on the category).
                     var parent: Int64?
-                    if let category {
+                    for write in d.writes {
                         // A generic category is shared by every uncategorized item of the
                         // connection: it belongs to no one item, so no item's status hangs on it.
-                        parent = try Self.enqueue(
-                            db, category, connection: connection, materialID: nil, classID: nil, runID: runID,
-                            dependsOn: nil, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
-                        jobs += 1
-                    }
-                    if let lineItem {
-                        parent = try Self.enqueue(
-                            db, lineItem, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
+                        let mine = write.kind != .putCategory
+                        let id = try Self.enqueue(
+                            db, write, connection: connection, materialID: mine ? d.materialID : nil, classID: mine ? classID : nil, runID: runID,
                             dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
-                        jobs += 1
-                    }
-                    for r in results {
-                        _ = try Self.enqueue(
-                            db, r, connection: connection, materialID: d.materialID, classID: classID, runID: runID,
-                            dependsOn: parent, maxAttempts: maxAttempts, at: t, formerRuns: &formerRuns)
+                        if write.kind != .putResult { parent = id }
                         jobs += 1
                     }
                     for p in d.problems {

@@ -28,32 +28,41 @@ public struct JobSpec: Sendable, Hashable {
     }
 }
 
-/// What a run does with one material of the section.
-public struct ItemDecision: Sendable {
-    public enum Action: Sendable {
-        /// Send these writes: an optional category, the lineItem (unless the SIS holds it as it
-        /// is), then results (which wait for the lineItem when it is sent too).
-        case send(category: JobSpec?, lineItem: JobSpec?, results: [JobSpec])
-        /// A rule failed: nothing is sent, the item shows ERROR with these problems.
+/// What a run would do with one material: the writes, and the rules that stop or warn. The
+/// planner makes it; a dry run shows it; ``EngineStore/enqueueRun`` queues it as it is.
+public struct PlannedItem: Sendable {
+    public enum Decision: String, Sendable {
+        /// Writes go to the SIS.
+        case send
+        /// A rule failed: nothing is sent.
         case blocked
-        /// Opted out or deleted: not sent, status untouched.
-        case skipped
+        /// The material is opted out or deleted.
+        case skip
         /// Nothing to send: the SIS holds exactly this content, or refused this very content
-        /// (it goes again once it changes, or on a sync of the item on purpose).
+        /// (Sync Changes leaves it out; it goes again once it changes, or on purpose).
         case unchanged
     }
 
     public var materialID: Int64
+    public var lmsID: String
+    public var title: String
+    /// The deterministic sourcedId of its lineItem in this section.
     public var lineItemSourcedId: String
-    public var action: Action
-    /// Errors and warnings of the rules, shown with the item.
+    public var decision: Decision
     public var problems: [Problem]
+    /// The writes, in order: category (if the profile syncs uncategorized items under a generic one), lineItem, results.
+    public var writes: [JobSpec]
 
-    public init(materialID: Int64, lineItemSourcedId: String, action: Action, problems: [Problem]) {
+    public init(
+        materialID: Int64, lmsID: String, title: String, lineItemSourcedId: String, decision: Decision, problems: [Problem], writes: [JobSpec]
+    ) {
         self.materialID = materialID
+        self.lmsID = lmsID
+        self.title = title
         self.lineItemSourcedId = lineItemSourcedId
-        self.action = action
+        self.decision = decision
         self.problems = problems
+        self.writes = writes
     }
 }
 

@@ -3,31 +3,6 @@ import OneRoster
 import PassbackCore
 import PassbackStore
 
-/// What a run would do with one material: the writes, and the rules that stop or warn.
-public struct PlannedItem: Sendable {
-    public enum Decision: String, Sendable {
-        /// Writes go to the SIS.
-        case send
-        /// A rule failed: nothing is sent.
-        case blocked
-        /// The material is opted out or deleted.
-        case skip
-        /// Nothing to send: the SIS holds exactly this content, or refused this very content
-        /// (Sync Changes leaves it out; it goes again once it changes, or on purpose).
-        case unchanged
-    }
-
-    public var materialID: Int64
-    public var lmsID: String
-    public var title: String
-    /// The deterministic sourcedId of its lineItem in this section.
-    public var lineItemSourcedId: String
-    public var decision: Decision
-    public var problems: [Problem]
-    /// The writes, in order: category (if the profile syncs uncategorized items under a generic one), lineItem, results.
-    public var writes: [JobSpec]
-}
-
 /// A section's plan: what a run sends, item by item.
 public struct SyncPlan: Sendable {
     public var classID: Int64
@@ -94,55 +69,20 @@ public struct SyncPlanner: Sendable {
     /// Plans and enqueues in one transaction; returns the run. The worker does the sending.
     public func start(classID: Int64, materialIDs: Set<Int64>? = nil, trigger: SyncTrigger, startedBy: String) throws -> (runID: Int64, plan: SyncPlan) {
         let plan = try plan(classID: classID, materialIDs: materialIDs, onlyChanges: trigger != .item)
-        let decisions: [ItemDecision] = plan.items.map { item in
-            switch item.decision {
-            case .skip:
-                return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId, action: .skipped, problems: [])
-            case .unchanged:
-                return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId, action: .unchanged, problems: [])
-            case .blocked:
-                return ItemDecision(materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId, action: .blocked, problems: item.problems)
-            case .send:
-                let category = item.writes.first { $0.kind == .putCategory }
-                let lineItem = item.writes.first { $0.kind == .putLineItem }
-                let results = item.writes.filter { $0.kind == .putResult }
-                return ItemDecision(
-                    materialID: item.materialID, lineItemSourcedId: item.lineItemSourcedId,
-                    action: .send(category: category, lineItem: lineItem, results: results), problems: item.problems)
-            }
-        }
         let runID = try engine.enqueueRun(
-            connection: plan.connectionID, classID: classID, trigger: trigger, startedBy: startedBy, decisions: decisions,
+            connection: plan.connectionID, classID: classID, trigger: trigger, startedBy: startedBy, items: plan.items,
             maxAttempts: retryPolicy.maxAttempts, at: clock.now)
         return (runID, plan)
     }
 
     /// The OneRoster writes of one item, of the objects in `only`, in order (category, lineItem,
-    /// results): each encodes exactly its `…Content`, and carries that content's fingerprint.
+    /// results): each is its content's `model`, with the fingerprint the content took when made.
     static func writes(_ e: ItemEvaluation, section s: SectionSnapshot, only: Set<SISObjectKey>) -> [JobSpec] {
         var writes: [JobSpec] = []
-        if let c = e.category, only.contains(c.key) {
-            let category = OneRoster.Category(sourcedId: c.sourcedId, metadata: ["passback.generic": true], title: c.title)
-            writes.append(spec(.putCategory, category.sourcedId, category.json, c.fingerprint))
-        }
+        if let c = e.category, only.contains(c.key) { writes.append(spec(.putCategory, c.sourcedId, c.model.json, c.fingerprint)) }
         let l = e.lineItem
-        if only.contains(l.key) {
-            let lineItem = LineItem(
-                sourcedId: l.sourcedId, status: .active,
-                metadata: ["passback.lmsMaterialId": .string(l.lmsMaterialID), "passback.section": .string(l.sectionSourcedId)],
-                title: l.title, description: l.description, assignDate: l.dueAt, dueDate: l.dueAt,
-                class: Reference(l.sectionSourcedId, type: .class), category: l.categorySourcedId.map { Reference($0, type: .category) },
-                gradingPeriod: l.gradingPeriodSourcedId.map { Reference($0, type: .academicSession) },
-                resultValueMin: 0, resultValueMax: l.resultValueMax)
-            writes.append(spec(.putLineItem, lineItem.sourcedId, lineItem.json, l.fingerprint))
-        }
-        for r in e.results where only.contains(r.key) {
-            let result = GradebookResult(
-                sourcedId: r.sourcedId, status: .active, lineItem: Reference(r.lineItemSourcedId, type: .lineItem),
-                student: Reference(r.studentSourcedId, type: .student), scoreStatus: ScoreStatus(rawValue: r.scoreStatus.rawValue) ?? .fullyGraded,
-                score: r.score, scoreDate: r.scoreDay.flatMap { CalendarDate($0) }, comment: r.comment)
-            writes.append(spec(.putResult, result.sourcedId, result.json, r.fingerprint))
-        }
+        if only.contains(l.key) { writes.append(spec(.putLineItem, l.sourcedId, l.model.json, l.fingerprint)) }
+        for r in e.results where only.contains(r.key) { writes.append(spec(.putResult, r.sourcedId, r.model.json, r.fingerprint)) }
         return writes
     }
 
