@@ -60,7 +60,9 @@ let package = Package(
         ),
         .target(
             name: "PassbackStore",
-            dependencies: ["PassbackCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: [
+                "PassbackCore", "OneRosterModels", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")
+            ],
             exclude: ["README.md"],
             plugins: ["EmbedMigrations"]
         ),

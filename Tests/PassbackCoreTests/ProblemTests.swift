@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 import Testing
 
 @testable import PassbackCore
@@ -44,8 +45,8 @@ struct ProblemTests {
     }
 
     static let periods = [
-        GradingPeriodInfo(sourcedId: "q2", title: "Q2", startDay: "2026-10-19", endDay: "2026-12-18"),
-        GradingPeriodInfo(sourcedId: "q1", title: "Q1", startDay: "2026-08-17", endDay: "2026-10-16")
+        GradingPeriodInfo(sourcedId: "q2", title: "Q2", startDay: day("2026-10-19"), endDay: day("2026-12-18")),
+        GradingPeriodInfo(sourcedId: "q1", title: "Q1", startDay: day("2026-08-17"), endDay: day("2026-10-16"))
     ]
 
     static let messages: [MessageCase] = [
@@ -55,11 +56,11 @@ struct ProblemTests {
             mustMention: ["57 characters", "Aeries", "at most 50", "Shorten it by 7"]),
         MessageCase(problem: .dueDateMissing(sisName: "Skyward"), code: .dueDateMissing, field: "dueDate", mustMention: ["Skyward", "Set a due date"]),
         MessageCase(
-            problem: .dueDateOutsideGradingPeriod(dueDay: "2026-12-21", dueTime: "23:59", zone: "America/Los_Angeles", periods: periods),
+            problem: .dueDateOutsideGradingPeriod(dueDay: day("2026-12-21"), dueTime: "23:59", zone: "America/Los_Angeles", periods: periods),
             code: .dueDateOutsideGradingPeriod, field: "dueDate",
             mustMention: ["2026-12-21 (23:59, America/Los_Angeles time)", "Q1 (2026-08-17 to 2026-10-16), Q2 (2026-10-19 to 2026-12-18)", "Move the due date"]),
         MessageCase(
-            problem: .dueDateOutsideGradingPeriod(dueDay: "2026-12-21", dueTime: "08:00", zone: "UTC", periods: []),
+            problem: .dueDateOutsideGradingPeriod(dueDay: day("2026-12-21"), dueTime: "08:00", zone: "UTC", periods: []),
             code: .dueDateOutsideGradingPeriod, field: "dueDate", mustMention: ["2026-12-21 (08:00, UTC time)", "no grading period", "SIS administrator"]),
         MessageCase(problem: .sectionNotConfigured(), code: .sectionNotConfigured, field: "section", mustMention: ["save the configuration once"]),
         MessageCase(

@@ -10,7 +10,7 @@ struct SISContentTests {
         sourcedId: "li-1", lmsMaterialID: "m-7", sectionSourcedId: "c-1", title: "Quiz 1 — ácido", description: nil,
         dueAt: Timestamp.date("2026-11-15T12:00:00.000Z"), categorySourcedId: "cat-9", gradingPeriodSourcedId: "gp-2", resultValueMax: 10)
     static let graded = ResultContent(
-        sourcedId: "r-1", lineItemSourcedId: "li-1", studentSourcedId: "stu-3", scoreStatus: .fullyGraded, score: 9.5, scoreDay: "2026-11-16",
+        sourcedId: "r-1", lineItemSourcedId: "li-1", studentSourcedId: "stu-3", scoreStatus: .fullyGraded, score: 9.5, scoreDay: day("2026-11-16"),
         comment: "Good work")
     static let exempt = ResultContent(
         sourcedId: "r-2", lineItemSourcedId: "li-1", studentSourcedId: "stu-4", scoreStatus: .exempt, score: nil, scoreDay: nil, comment: nil)

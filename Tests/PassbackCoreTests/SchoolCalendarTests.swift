@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 import Testing
 
 @testable import PassbackCore
@@ -22,12 +23,12 @@ struct SchoolCalendarTests {
         }
     }
 
-    static let q1 = GradingPeriodInfo(sourcedId: "gp-q1", title: "Q1", startDay: "2026-08-17", endDay: "2026-10-16")
-    static let q2 = GradingPeriodInfo(sourcedId: "gp-q2", title: "Q2", startDay: "2026-10-19", endDay: "2026-12-18")
+    static let q1 = GradingPeriodInfo(sourcedId: "gp-q1", title: "Q1", startDay: day("2026-08-17"), endDay: day("2026-10-16"))
+    static let q2 = GradingPeriodInfo(sourcedId: "gp-q2", title: "Q2", startDay: day("2026-10-19"), endDay: day("2026-12-18"))
     /// Ends on the day US clocks fall back (2026-11-01; it overlaps Q2, and ends first so wins its days), and one that is
     /// the day they spring forward (2027-03-14).
-    static let fall = GradingPeriodInfo(sourcedId: "gp-fall", title: "Fall", startDay: "2026-10-25", endDay: "2026-11-01")
-    static let spring = GradingPeriodInfo(sourcedId: "gp-spring", title: "Spring", startDay: "2027-03-14", endDay: "2027-03-14")
+    static let fall = GradingPeriodInfo(sourcedId: "gp-fall", title: "Fall", startDay: day("2026-10-25"), endDay: day("2026-11-01"))
+    static let spring = GradingPeriodInfo(sourcedId: "gp-spring", title: "Spring", startDay: day("2027-03-14"), endDay: day("2027-03-14"))
 
     static let cases: [PeriodCase] = [
         // The California case: Oct 16, 11:59 PM PDT is Oct 17 in UTC, and inside a Q1 that ends Oct 16.
@@ -82,19 +83,18 @@ struct SchoolCalendarTests {
     @Test("a run of local days covers the instants from its first midnight to the midnight after its last")
     func instants() throws {
         let la = Self.zone("America/Los_Angeles")
-        let q1 = try #require(SchoolCalendar.instants(fromDay: "2026-08-17", throughDay: "2026-10-16", in: la))
+        let q1 = try #require(SchoolCalendar.instants(fromDay: day("2026-08-17"), throughDay: day("2026-10-16"), in: la))
         #expect(Timestamp.text(q1.lowerBound) == "2026-08-17T07:00:00.000Z")
         #expect(Timestamp.text(q1.upperBound) == "2026-10-17T07:00:00.000Z")
-        let winter = try #require(SchoolCalendar.instants(fromDay: "2026-10-19", throughDay: "2026-12-18", in: la))
+        let winter = try #require(SchoolCalendar.instants(fromDay: day("2026-10-19"), throughDay: day("2026-12-18"), in: la))
         #expect(Timestamp.text(winter.lowerBound) == "2026-10-19T07:00:00.000Z", "PDT at the start")
         #expect(Timestamp.text(winter.upperBound) == "2026-12-19T08:00:00.000Z", "PST at the end")
-        let utc = try #require(SchoolCalendar.instants(fromDay: "2026-08-17", throughDay: "2026-08-17", in: Self.zone("UTC")))
+        let utc = try #require(SchoolCalendar.instants(fromDay: day("2026-08-17"), throughDay: day("2026-08-17"), in: Self.zone("UTC")))
         #expect(Timestamp.text(utc.lowerBound) == "2026-08-17T00:00:00.000Z" && Timestamp.text(utc.upperBound) == "2026-08-18T00:00:00.000Z")
         // Chile springs forward at midnight: 2026-09-06 has no 00:00 and starts at 01:00 (-03).
-        let santiago = try #require(SchoolCalendar.instants(fromDay: "2026-09-06", throughDay: "2026-09-06", in: Self.zone("America/Santiago")))
+        let santiago = try #require(SchoolCalendar.instants(fromDay: day("2026-09-06"), throughDay: day("2026-09-06"), in: Self.zone("America/Santiago")))
         #expect(Timestamp.text(santiago.lowerBound) == "2026-09-06T04:00:00.000Z")
-        #expect(SchoolCalendar.instants(fromDay: "2026-10-16", throughDay: "2026-08-17", in: la) == nil, "a reversed run is empty")
-        #expect(SchoolCalendar.instants(fromDay: "someday", throughDay: "2026-08-17", in: la) == nil)
+        #expect(SchoolCalendar.instants(fromDay: day("2026-10-16"), throughDay: day("2026-08-17"), in: la) == nil, "a reversed run is empty")
     }
 
     @Test(
@@ -125,9 +125,9 @@ struct SchoolCalendarTests {
     @Test("local day and time of an instant")
     func localDayAndTime() throws {
         let instant = try #require(Timestamp.date("2026-10-17T06:59:00.000Z"))
-        #expect(SchoolCalendar.localDay(instant, in: Self.zone("America/Los_Angeles")) == "2026-10-16")
+        #expect(SchoolCalendar.localDay(instant, in: Self.zone("America/Los_Angeles")) == day("2026-10-16"))
         #expect(SchoolCalendar.localTime(instant, in: Self.zone("America/Los_Angeles")) == "23:59")
-        #expect(SchoolCalendar.localDay(instant, in: Self.zone("Asia/Kolkata")) == "2026-10-17")
+        #expect(SchoolCalendar.localDay(instant, in: Self.zone("Asia/Kolkata")) == day("2026-10-17"))
         #expect(SchoolCalendar.localTime(instant, in: Self.zone("Asia/Kolkata")) == "12:29")
     }
 }

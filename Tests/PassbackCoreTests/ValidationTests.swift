@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 import Testing
 
 @testable import PassbackCore
@@ -6,8 +7,8 @@ import Testing
 /// A section and material that pass every rule; each test changes one thing.
 enum Fixture {
     static let homework = SISCategoryRef(sourcedId: "sis-cat-hw", title: "Homework")
-    static let q1 = GradingPeriodInfo(sourcedId: "gp-q1", title: "Q1", startDay: "2026-08-17", endDay: "2026-10-16")
-    static let q2 = GradingPeriodInfo(sourcedId: "gp-q2", title: "Q2", startDay: "2026-10-19", endDay: "2026-12-18")
+    static let q1 = GradingPeriodInfo(sourcedId: "gp-q1", title: "Q1", startDay: day("2026-08-17"), endDay: day("2026-10-16"))
+    static let q2 = GradingPeriodInfo(sourcedId: "gp-q2", title: "Q2", startDay: day("2026-10-19"), endDay: day("2026-12-18"))
 
     static let section = SectionInfo(
         connectionID: "demo", sectionSourcedId: "sec-1", configured: true, categoryMap: ["lms-hw": homework], gradingPeriods: [q1, q2],
@@ -209,16 +210,14 @@ struct ValidationTests {
 
     @Test("overlapping periods: the one that ends first wins, whatever the input order")
     func overlappingPeriods() {
-        let year = GradingPeriodInfo(sourcedId: "gp-year", title: "Year", startDay: "2026-08-01", endDay: "2027-06-30")
-        let s1 = GradingPeriodInfo(sourcedId: "gp-s1", title: "S1", startDay: "2026-08-01", endDay: "2026-12-20")
-        let s2 = GradingPeriodInfo(sourcedId: "gp-s2", title: "S2", startDay: "2026-12-20", endDay: "2027-05-30")
+        let year = GradingPeriodInfo(sourcedId: "gp-year", title: "Year", startDay: day("2026-08-01"), endDay: day("2027-06-30"))
+        let s1 = GradingPeriodInfo(sourcedId: "gp-s1", title: "S1", startDay: day("2026-08-01"), endDay: day("2026-12-20"))
+        let s2 = GradingPeriodInfo(sourcedId: "gp-s2", title: "S2", startDay: day("2026-12-20"), endDay: day("2027-05-30"))
         let due = utc("2026-12-20T12:00Z")
         for periods in [[year, s1, s2], [s2, s1, year], [s1, year, s2]] {
             #expect(Validation.gradingPeriod(containing: due, in: periods)?.sourcedId == "gp-s1")
         }
         #expect(Validation.gradingPeriod(containing: utc("2026-12-21T00:00Z"), in: [year, s1, s2])?.sourcedId == "gp-s2")
-        let broken = GradingPeriodInfo(sourcedId: "gp-bad", title: "Bad", startDay: "someday", endDay: "2099-01-01")
-        #expect(Validation.gradingPeriod(containing: due, in: [broken]) == nil)
     }
 
     @Test("an uncategorised item under a generic-category SIS goes under the connection's generic category")
@@ -403,11 +402,5 @@ struct ValidationTests {
             grades: [GradeInfo(studentSourcedId: "s1", score: 1, comment: String(repeating: "c", count: 120)), GradeInfo(studentSourcedId: "x", score: 1)])
         #expect(plan.errors.map(\.code) == [.studentNotEnrolled])
         #expect(plan.warnings.map(\.code) == [.commentTooLong])
-    }
-
-    @Test("the UTC day of an instant is what periods are compared with")
-    func utcDay() {
-        #expect(Validation.utcDay(utc("2026-10-16T23:59:59Z")) == "2026-10-16")
-        #expect(Validation.utcDay(utc("2026-10-17T00:00Z")) == "2026-10-17")
     }
 }

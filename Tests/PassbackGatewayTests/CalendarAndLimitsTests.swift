@@ -44,12 +44,15 @@ struct CalendarAndLimitsTests {
             #expect(info["section", "timeZone"] as? String == "America/Los_Angeles", "the API names the zone the widget shows dates in")
             let periods = try #require(info["section", "gradingPeriods", "nodes"] as? [[String: Any]], "\(info.text)")
             let q1 = try #require(periods.min { ($0["endDate"] as! String) < ($1["endDate"] as! String) })
-            let end = q1["endDate"] as! String // Oct 16; Oct 17 is in no period
+            let end = try #require(CalendarDate(q1["endDate"] as! String)) // Oct 16; Oct 17 is in no period
             let day = try #require(SchoolCalendar.instants(fromDay: end, throughDay: end, in: TimeZone(identifier: "America/Los_Angeles")!))
             let lastMinute = day.upperBound.addingTimeInterval(-60), midnight = day.upperBound
-            #expect(Validation.utcDay(lastMinute) > end, "in UTC the due date is already the day after Q1")
+            #expect(CalendarDate(utcDayOf: lastMinute) > end, "in UTC the due date is already the day after Q1")
             try #require(
-                !periods.contains { ($0["startDate"] as! String) <= Validation.utcDay(midnight) && Validation.utcDay(midnight) <= ($0["endDate"] as! String) })
+                !periods.contains {
+                    ($0["startDate"] as! String) <= CalendarDate(utcDayOf: midnight).description
+                        && CalendarDate(utcDayOf: midnight).description <= ($0["endDate"] as! String)
+                })
 
             _ = try await env.feed(section: section, teacher: teacher, materials: 2, dueDate: { Self.iso($0 == 0 ? lastMinute : midnight) })
             try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
@@ -90,7 +93,7 @@ struct CalendarAndLimitsTests {
             let token = try env.token(.teacher, user: teacher)
             let sectionID = try env.sectionID(section)
             let ends = env.data.all(.academicSessions).filter { $0["type"]?.stringValue == "gradingPeriod" }.compactMap { $0["endDate"]?.stringValue }
-            let end = try #require(ends.min(), "Q1's last day")
+            let end = try #require(ends.min().flatMap { CalendarDate($0) }, "Q1's last day")
             let midnight = try #require(SchoolCalendar.instants(fromDay: end, throughDay: end, in: TimeZone(identifier: "America/Los_Angeles")!)).upperBound
             let lastMinute = midnight.addingTimeInterval(-60)
             _ = try await env.feed(section: section, teacher: teacher, materials: 1, dueDate: { _ in Self.iso(lastMinute) })
@@ -102,7 +105,7 @@ struct CalendarAndLimitsTests {
             let item = try #require((plan["planSync", "items", "nodes"] as? [[String: Any]])?.first, "\(plan.text)")
             #expect(item["decision"] as? String == "BLOCKED")
             let message = ((nodesOf(item["problems"]) as? [[String: Any]])?.first?["message"] as? String) ?? ""
-            #expect(message.contains("\(Validation.utcDay(lastMinute)) (06:59, UTC time)"), "\(message)")
+            #expect(message.contains("\(CalendarDate(utcDayOf: lastMinute)) (06:59, UTC time)"), "\(message)")
         }
     }
 

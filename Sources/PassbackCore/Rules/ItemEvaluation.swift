@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 
 /// One material × section, evaluated: what the rules say, the SIS objects it stands for now,
 /// which of them Sync Changes would send, and the status. The planner sends from it and the
@@ -29,13 +30,13 @@ public struct ItemEvaluation: Sendable {
 
     /// Evaluates one material in one section.
     /// - Parameters:
-    ///   - scoreDays: the UTC day each student's grade last changed (`scoreDate`).
+    ///   - scoreDays: the school's local day each student's grade last changed (`scoreDate`).
     ///   - sis: what the store knows of each SIS object (accepted and failed writes).
     ///   - pendingWrites: the item's writes queued or being sent.
     ///   - attempted: a run has looked at the item before.
     ///   - connectionBlocked: why the connection is blocked, if it is (`SIS_CONNECTION_BLOCKED`).
     public static func evaluate(
-        material: MaterialInfo, description: String?, grades: [GradeInfo], scoreDays: [String: String], section: SectionInfo, profile: VendorProfile,
+        material: MaterialInfo, description: String?, grades: [GradeInfo], scoreDays: [String: CalendarDate], section: SectionInfo, profile: VendorProfile,
         reportsUnenrolled: Bool, sis: (SISObjectKey) -> (accepted: String?, failure: FailedWrite?),
         differs: (SISObjectKey) -> Problem? = { _ in nil }, pendingWrites: Int, attempted: Bool,
         connectionBlocked: Problem? = nil

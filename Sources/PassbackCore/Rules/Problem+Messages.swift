@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 
 /// The one place each code's teacher-facing message is written, so that the rules, the sync
 /// layer and the sandbox all word a problem the same way, and every message says what to fix.
@@ -32,7 +33,7 @@ extension Problem {
 
     /// No grading period contains the due date; names its local day, time and the school's zone,
     /// and lists the periods (and their dates) it could move into.
-    public static func dueDateOutsideGradingPeriod(dueDay: String, dueTime: String, zone: String, periods: [GradingPeriodInfo]) -> Problem {
+    public static func dueDateOutsideGradingPeriod(dueDay: CalendarDate, dueTime: String, zone: String, periods: [GradingPeriodInfo]) -> Problem {
         let message: String
         let due = "\(dueDay) (\(dueTime), \(zone) time)"
         if periods.isEmpty {

@@ -80,15 +80,15 @@ public struct ResultContent: Sendable, Hashable {
     public let studentSourcedId: String
     public let scoreStatus: ResultScoreStatus
     public let score: Double?
-    /// `scoreDate`: the UTC day the grade was last changed in the LMS (`YYYY-MM-DD`).
-    public let scoreDay: String?
+    /// `scoreDate`: the school's local day the grade was last changed in the LMS.
+    public let scoreDay: CalendarDate?
     /// Already cut to the profile's limit.
     public let comment: String?
     public let fingerprint: String
 
     public init(
         sourcedId: String, lineItemSourcedId: String, studentSourcedId: String, scoreStatus: ResultScoreStatus, score: Double?,
-        scoreDay: String?, comment: String?
+        scoreDay: CalendarDate?, comment: String?
     ) {
         self.sourcedId = sourcedId
         self.lineItemSourcedId = lineItemSourcedId
@@ -98,7 +98,7 @@ public struct ResultContent: Sendable, Hashable {
         self.scoreDay = scoreDay
         self.comment = comment
         fingerprint = SISContent.fingerprint(
-            "result", [sourcedId, lineItemSourcedId, studentSourcedId, scoreStatus.rawValue, score.map(SISContent.number), scoreDay, comment])
+            "result", [sourcedId, lineItemSourcedId, studentSourcedId, scoreStatus.rawValue, score.map(SISContent.number), scoreDay?.description, comment])
     }
 
     public var key: SISObjectKey { SISObjectKey(.result, sourcedId) }
@@ -108,7 +108,7 @@ public struct ResultContent: Sendable, Hashable {
         GradebookResult(
             sourcedId: sourcedId, status: .active, lineItem: Reference(lineItemSourcedId, type: .lineItem),
             student: Reference(studentSourcedId, type: .student), scoreStatus: ScoreStatus(rawValue: scoreStatus.rawValue) ?? .fullyGraded,
-            score: score, scoreDate: scoreDay.flatMap { CalendarDate($0) }, comment: comment)
+            score: score, scoreDate: scoreDay, comment: comment)
     }
 }
 

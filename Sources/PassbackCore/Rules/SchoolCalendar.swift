@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 
 /// The school's calendar: a due date is an instant, but a teacher and a grading period speak of
 /// days, and a day is the school's local day. "Oct 16, 11:59 PM" in California is Oct 17 in UTC;
@@ -33,9 +34,9 @@ public enum SchoolCalendar {
     /// The IANA names Foundation knows, computed once.
     static let knownNames: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers)
 
-    /// The local day (`YYYY-MM-DD`) of an instant in a zone: the day grading periods are compared with.
-    public static func localDay(_ date: Date, in zone: TimeZone) -> String {
-        String(local(date, in: zone).prefix(10))
+    /// The local day of an instant in a zone: the day grading periods are compared with.
+    public static func localDay(_ date: Date, in zone: TimeZone) -> CalendarDate {
+        CalendarDate(utcDayOf: date.addingTimeInterval(TimeInterval(zone.secondsFromGMT(for: date))))
     }
 
     /// The local wall-clock time (`HH:MM`) of an instant in a zone, for messages.
@@ -49,11 +50,12 @@ public enum SchoolCalendar {
     }
 
     /// The instants a run of local days covers: from the start of `firstDay` (inclusive) to the start of
-    /// the day after `lastDay` (exclusive), in `zone`. `nil` if a day does not parse. A day whose midnight
-    /// does not exist (a zone that springs forward at 00:00) starts at its first existing instant.
-    public static func instants(fromDay firstDay: String, throughDay lastDay: String, in zone: TimeZone) -> Range<Date>? {
-        guard let first = Validation.dayNumber(firstDay), let last = Validation.dayNumber(lastDay), first <= last else { return nil }
-        return startOfDay(first, in: zone)..<startOfDay(last + 1, in: zone)
+    /// the day after `lastDay` (exclusive), in `zone`; `nil` when the run ends before it starts. A day
+    /// whose midnight does not exist (a zone that springs forward at 00:00) starts at its first
+    /// existing instant.
+    public static func instants(fromDay firstDay: CalendarDate, throughDay lastDay: CalendarDate, in zone: TimeZone) -> Range<Date>? {
+        guard firstDay <= lastDay else { return nil }
+        return startOfDay(firstDay.daysSinceEpoch, in: zone)..<startOfDay(lastDay.daysSinceEpoch + 1, in: zone)
     }
 
     /// The first instant of a local day (days since 1970-01-01) in a zone.

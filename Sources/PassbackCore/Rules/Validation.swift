@@ -141,15 +141,10 @@ public enum Validation {
         SISCategoryRef(sourcedId: SourcedIDs.genericCategory(connection: connection, title: title), title: title)
     }
 
-    /// The UTC calendar day (`YYYY-MM-DD`) of an instant.
-    public static func utcDay(_ date: Date) -> String {
-        String(Timestamp.text(date).prefix(10))
-    }
-
     /// The grading period whose days (inclusive) contain the due date's local day in the
     /// school's `zone` (never the server's), or `nil`.
     ///
-    /// Periods whose days do not parse are ignored. When periods overlap (a shared boundary
+    /// When periods overlap (a shared boundary
     /// day is common), the one that ends first wins, then the one that started last, then the
     /// smallest `sourcedId`: a due date on a boundary closes the earlier period, and the
     /// choice never depends on input order.
@@ -157,10 +152,11 @@ public enum Validation {
         containing date: Date, in periods: [GradingPeriodInfo],
         zone: TimeZone = TimeZone(identifier: SchoolCalendar.defaultZoneName)!
     ) -> GradingPeriodInfo? {
-        guard let day = dayNumber(SchoolCalendar.localDay(date, in: zone)) else { return nil }
-        var best: (period: GradingPeriodInfo, start: Int, end: Int)?
+        let day = SchoolCalendar.localDay(date, in: zone)
+        var best: (period: GradingPeriodInfo, start: CalendarDate, end: CalendarDate)?
         for period in periods {
-            guard let start = dayNumber(period.startDay), let end = dayNumber(period.endDay), start <= day, day <= end else { continue }
+            let start = period.startDay, end = period.endDay
+            guard start <= day, day <= end else { continue }
             if let current = best {
                 let better =
                     end != current.end
@@ -173,16 +169,6 @@ public enum Validation {
             best = (period, start, end)
         }
         return best?.period
-    }
-
-    /// Days since 1970-01-01 of a `YYYY-MM-DD` text (extra text after the day, such as a time,
-    /// is ignored), or `nil` if it is not a date.
-    static func dayNumber(_ text: String) -> Int? {
-        let u = Array(text.utf8.prefix(10))
-        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), let y = Digits.int(u, 0, 4),
-            let m = Digits.int(u, 5, 2), let d = Digits.int(u, 8, 2), (1...12).contains(m), (1...31).contains(d)
-        else { return nil }
-        return CalendarDate.days(fromCivil: y, m, d)
     }
 
     /// One grade per student, the last given winning (two results with one `sourcedId` would

@@ -1,4 +1,5 @@
 import Foundation
+import OneRosterModels
 
 /// A grading period of a section's term, as rostered from the SIS.
 public struct GradingPeriodInfo: Sendable, Hashable {
@@ -6,13 +7,13 @@ public struct GradingPeriodInfo: Sendable, Hashable {
     public var sourcedId: String
     /// Its title, named in messages so the teacher knows which period is meant.
     public var title: String
-    /// First day, `YYYY-MM-DD` (OneRoster dates), inclusive.
-    public var startDay: String
-    /// Last day, `YYYY-MM-DD`, inclusive.
-    public var endDay: String
+    /// First day, inclusive (OneRoster's `startDate`).
+    public var startDay: CalendarDate
+    /// Last day, inclusive (`endDate`).
+    public var endDay: CalendarDate
 
-    /// A grading period; days are `YYYY-MM-DD` as OneRoster sends them.
-    public init(sourcedId: String, title: String, startDay: String, endDay: String) {
+    /// A grading period; the store reads its days from the rostered `YYYY-MM-DD` text once.
+    public init(sourcedId: String, title: String, startDay: CalendarDate, endDay: CalendarDate) {
         self.sourcedId = sourcedId
         self.title = title
         self.startDay = startDay

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OneRosterModels
 import PassbackCore
 
 /// A material of a section with its sync state there.
@@ -122,12 +123,14 @@ extension CacheQueries {
                 // Grading periods are whole days of the school's calendar; a due instant belongs to
                 // its local day in the school's zone, as the rules place it (SchoolCalendar).
                 sql = sql.replacingOccurrences(of: "WHERE ls.class_id = ?", with: "WHERE ls.class_id = ? AND m.due_at >= ? AND m.due_at < ?")
-                let start: String = period["start_date"], end: String = period["end_date"]
                 let zone = try ConnectionCalendar.sections(db, classIDs: [classID])[classID]?.zone ?? TimeZone(identifier: "UTC")!
-                let bounds =
-                    SchoolCalendar.instants(fromDay: start, throughDay: end, in: zone)
-                    .map { (Timestamp.text($0.lowerBound), Timestamp.text($0.upperBound)) }
-                    ?? (start + "T00:00:00.000Z", Self.dayAfter(end) + "T00:00:00.000Z")
+                // A period whose days are not real days or run backwards (the roster refuses both)
+                // holds no instant.
+                let days = CalendarDate(period["start_date"] as String).flatMap { start in
+                    CalendarDate(period["end_date"] as String).flatMap { SchoolCalendar.instants(fromDay: start, throughDay: $0, in: zone) }
+                }
+                let empty = Timestamp.text(Date(timeIntervalSince1970: 0))
+                let bounds = days.map { (Timestamp.text($0.lowerBound), Timestamp.text($0.upperBound)) } ?? (empty, empty)
                 gradingPeriodBounds = bounds
                 args.insert(contentsOf: [bounds.0, bounds.1] as [(any DatabaseValueConvertible)?], at: 1)
             }
@@ -173,10 +176,5 @@ extension CacheQueries {
     /// section has its row; the fallback only covers a row being created by a concurrent write.
     static func statusExpression(section: String) -> String {
         "COALESCE(si.status, 'NOT_SYNCED')"
-    }
-
-    static func dayAfter(_ day: String) -> String {
-        guard let d = Timestamp.date(day + "T00:00:00.000Z") else { return day }
-        return String(Timestamp.text(d.addingTimeInterval(86_400)).prefix(10))
     }
 }

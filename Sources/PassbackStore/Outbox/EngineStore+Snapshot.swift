@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OneRosterModels
 import PassbackCore
 
 /// Everything the planner needs to decide what a section's run sends, read in one transaction.
@@ -25,13 +26,6 @@ public struct SectionSnapshot: Sendable {
         public var updatedAt: Date
     }
 
-    public struct GradingPeriod: Sendable, Hashable {
-        public var sourcedId: String
-        public var title: String
-        public var startDate: String
-        public var endDate: String
-    }
-
     public var classID: Int64
     public var connectionID: String
     public var profile: String
@@ -39,7 +33,7 @@ public struct SectionSnapshot: Sendable {
     public var configured: Bool
     /// LMS category id → (SIS category sourcedId, title).
     public var categoryMap: [String: (sourcedId: String, title: String)]
-    public var gradingPeriods: [GradingPeriod]
+    public var gradingPeriods: [GradingPeriodInfo]
     /// The section's active students (`APIReads.studentsOf`): its grades are theirs.
     public var enrolledStudents: Set<String>
     /// The other SIS sections linked to the same LMS course, by sourcedId.
@@ -78,7 +72,7 @@ public struct SectionSnapshot: Sendable {
         return SectionInfo(
             connectionID: connectionID, sectionSourcedId: sectionSourcedId, configured: configured,
             categoryMap: categoryMap.mapValues { SISCategoryRef(sourcedId: $0.sourcedId, title: $0.title) },
-            gradingPeriods: gradingPeriods.map { GradingPeriodInfo(sourcedId: $0.sourcedId, title: $0.title, startDay: $0.startDate, endDay: $0.endDate) },
+            gradingPeriods: gradingPeriods,
             enrolledStudents: enrolledStudents, otherLinkedSections: otherLinkedSections, otherLinkedStudents: otherLinkedStudents,
             formerStudents: formerStudents, courseTitleCounts: titleCounts, timeZone: calendar.zone)
     }
@@ -91,7 +85,7 @@ public struct SectionSnapshot: Sendable {
             GradeInfo(
                 studentSourcedId: $0.studentSourcedId, score: $0.score, exception: $0.exception.flatMap(GradeException.init(rawValue:)), comment: $0.comment)
         }
-        var days: [String: String] = [:]
+        var days: [String: CalendarDate] = [:]
         // A result's `scoreDate` is the school's local day of the grade's last change.
         let zone = calendar.zone
         for g in grades where days[g.studentSourcedId] == nil { days[g.studentSourcedId] = SchoolCalendar.localDay(g.updatedAt, in: zone) }
@@ -145,8 +139,11 @@ extension EngineStore {
                                                 AND s.parent_sourced_id IN (SELECT term_sourced_id FROM class_term WHERE class_id = ?)))
                 ORDER BY gp.start_date
                 """, arguments: [connection, classID, classID]
-        ).map {
-            SectionSnapshot.GradingPeriod(sourcedId: $0["sourced_id"], title: $0["title"], startDate: $0["start_date"], endDate: $0["end_date"])
+        ).compactMap { row -> GradingPeriodInfo? in
+            // The roster stores only real days (RosterMapping checks them); one that is not could
+            // hold no due date, and is left out.
+            guard let start = CalendarDate(row["start_date"] as String), let end = CalendarDate(row["end_date"] as String) else { return nil }
+            return GradingPeriodInfo(sourcedId: row["sourced_id"], title: row["title"], startDay: start, endDay: end)
         }
         // A linked course holds the grades of every linked section's students: each goes where the roster enrolls its student.
         let students = Set(try String.fetchAll(db, sql: APIReads.studentsOf([classID])))
