@@ -10,6 +10,9 @@ public final class RequestMetrics: Sendable {
     /// What a counter kept elsewhere (the worker's outcomes, the API's work) stood at when last
     /// written, by name and labels: a scrape moves the registry's counter on by the difference.
     private let written = Mutex([String: Int]())
+    /// Each route's request counters (by status) and latency histogram, made once: the registry
+    /// finds a metric by building its descriptor and labels, which every request would repeat.
+    private let perRoute = Mutex([String: (counters: [Int: Counter], histogram: DurationHistogram)]())
 
     /// Upper bounds of the latency histogram.
     static let bounds: [Duration] = [
@@ -52,8 +55,21 @@ public final class RequestMetrics: Sendable {
 
     /// One answered request.
     func record(route: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: Name.httpRequests, labels: [("route", route), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: Name.httpDuration, labels: [("route", route)], buckets: Self.bounds).record(duration)
+        let (counter, histogram) = perRoute.withLock { routes -> (Counter, DurationHistogram) in
+            var entry =
+                routes[route]
+                ?? (
+                    [:], registry.makeDurationHistogram(descriptor: Name.httpDuration, labels: [("route", route)], buckets: Self.bounds)
+                )
+            let counter =
+                entry.counters[status]
+                ?? registry.makeCounter(descriptor: Name.httpRequests, labels: [("route", route), ("status", String(status))])
+            entry.counters[status] = counter
+            routes[route] = entry
+            return (counter, entry.histogram)
+        }
+        counter.increment()
+        histogram.record(duration)
     }
 
     /// Sets a counter whose total is kept elsewhere.
