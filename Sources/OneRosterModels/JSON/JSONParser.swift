@@ -29,15 +29,15 @@ extension JSONValue {
 }
 
 private struct JSONByteParser {
-    package let bytes: [UInt8]
+    let bytes: [UInt8]
     var index = 0
-    package static let maxDepth = 512
+    static let maxDepth = 512
 
-    package init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8]) { self.bytes = bytes }
 
-    package func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
+    func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
 
-    package mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -46,7 +46,7 @@ private struct JSONByteParser {
         }
     }
 
-    package mutating func expect(_ literal: StaticString, as value: JSONValue) throws(JSONSyntaxError) -> JSONValue {
+    mutating func expect(_ literal: StaticString, as value: JSONValue) throws(JSONSyntaxError) -> JSONValue {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw error("unexpected end of input") }
         let matches = literal.withUTF8Buffer { buf in
@@ -57,7 +57,7 @@ private struct JSONByteParser {
         return value
     }
 
-    package mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard depth < Self.maxDepth else { throw error("nesting too deep") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
@@ -72,7 +72,7 @@ private struct JSONByteParser {
         }
     }
 
-    package mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         index += 1
         var result = JSONObject()
         skipWhitespace()
@@ -102,7 +102,7 @@ private struct JSONByteParser {
         }
     }
 
-    package mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         index += 1
         var result: [JSONValue] = []
         skipWhitespace()
@@ -126,7 +126,7 @@ private struct JSONByteParser {
         }
     }
 
-    package mutating func number() throws(JSONSyntaxError) -> JSONValue {
+    mutating func number() throws(JSONSyntaxError) -> JSONValue {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         func digits(_ p: inout JSONByteParser) -> Int {
@@ -149,7 +149,7 @@ private struct JSONByteParser {
         return .number(n)
     }
 
-    package mutating func string() throws(JSONSyntaxError) -> String {
+    mutating func string() throws(JSONSyntaxError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes.
@@ -210,7 +210,7 @@ private struct JSONByteParser {
         throw error("unterminated string")
     }
 
-    package mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+    mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw error("unexpected end of input") }
         var v: UInt32 = 0
         for _ in 0..<4 {

@@ -39,7 +39,7 @@ extension JSONValue {
         }
     }
 
-    package static func writeNumber(_ n: Double, into out: inout [UInt8]) {
+    static func writeNumber(_ n: Double, into out: inout [UInt8]) {
         guard n.isFinite else {
             // JSON has no NaN or infinity; null is the only honest spelling.
             out.append(contentsOf: "null".utf8)
@@ -52,7 +52,7 @@ extension JSONValue {
         }
     }
 
-    package static func writeString(_ s: String, into out: inout [UInt8]) {
+    static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {
