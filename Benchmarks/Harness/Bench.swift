@@ -19,7 +19,13 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Where to write the results.") var out = "Benchmarks/RESULTS.md"
     @Option(help: "The passback binary to measure (default: next to this one).") var passback: String?
     @Option(help: "Working folder (default: a new temporary one, removed after).") var work: String?
-    @Option(help: "Run only this phase: rostering (writes Benchmarks/RESULTS-roster.md unless --out says otherwise).") var only: String?
+    @Option(
+        help: """
+            Run only this phase: rostering (writes Benchmarks/RESULTS-roster.md unless --out says otherwise), or sync (the REST pull, \
+            the feed, then one sync at 4 writes in flight and one at 16; writes Benchmarks/RESULTS-sync.md unless --out says otherwise).
+            """) var only: String?
+    @Option(help: "The passback binary that serves the sandbox SIS (default: --passback's), so two builds of Passback can be measured against one SIS.")
+    var sandboxBinary: String?
 
     struct Scale {
         var students: String
@@ -40,6 +46,9 @@ struct Bench: AsyncParsableCommand {
         let s = settings
         let bin = passback ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "passback").path
         guard FileManager.default.isExecutableFile(atPath: bin) else { throw ValidationError("no passback binary at \(bin); build it, or pass --passback") }
+        let sis = sandboxBinary ?? bin
+        guard FileManager.default.isExecutableFile(atPath: sis) else { throw ValidationError("no passback binary at \(sis) (--sandbox-binary)") }
+        guard [nil, "rostering", "sync"].contains(only) else { throw ValidationError("--only takes rostering or sync") }
         let dir = URL(fileURLWithPath: work ?? FileManager.default.temporaryDirectory.appending(path: "passback-bench-\(UUID().uuidString)").path)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { if work == nil { try? FileManager.default.removeItem(at: dir) } }
@@ -60,7 +69,7 @@ struct Bench: AsyncParsableCommand {
 
         // The SIS.
         var sandbox = try Child(
-            bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox.log"))
+            sis, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox.log"))
         try await sandbox.waitFor("is running")
 
         // 4. Rostering: REST and CSV through the product, against sqlite3's own import of the same CSV files.
@@ -68,6 +77,13 @@ struct Bench: AsyncParsableCommand {
         let rest = try await runCommand(bin, ["roster", "sync", "--config", config.path, "--database", database, "--connection", "district"], environment: env)
         let restSeconds = w.seconds
         let rows = Int(rest.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
+        if only == "sync" {
+            say("rostered \(rows) rows by REST in \(restSeconds.f1) s")
+            try await syncOnly(
+                bin: bin, sis: sis, dir: dir, config: config, database: database, env: env, apiPort: apiPort, sisPort: sisPort,
+                sandbox: &sandbox, writeConfig: writeConfig, rows: rows, restSeconds: restSeconds)
+            return
+        }
         let zip = dir.appending(path: "district.zip").path
         _ = try await runCommand(bin, ["sandbox", "--size", s.students, "--export-csv", zip])
         let csvDir = dir.appending(path: "csv").path
@@ -176,7 +192,7 @@ struct Bench: AsyncParsableCommand {
         // The same sync with 10% of the SIS's answers 429.
         _ = await sandbox.stop()
         sandbox = try Child(
-            bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000", "--faults", "429=0.1,retry-after=1"],
+            sis, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000", "--faults", "429=0.1,retry-after=1"],
             log: dir.appending(path: "sandbox-429.log"))
         try await sandbox.waitFor("is running")
         // One section: every 429 pauses the whole connection for its Retry-After, so this phase is slow by design.
@@ -189,7 +205,7 @@ struct Bench: AsyncParsableCommand {
         _ = await serve.stop()
         _ = await sandbox.stop()
         sandbox = try Child(
-            bin, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox-2.log"))
+            sis, ["sandbox", "--port", "\(sisPort)", "--size", s.students, "--max-page-size", "1000"], log: dir.appending(path: "sandbox-2.log"))
         try await sandbox.waitFor("is running")
         try writeConfig(concurrency: 16)
         w = Stopwatch()
@@ -270,6 +286,61 @@ struct Bench: AsyncParsableCommand {
 
         try report.markdown(machine: Self.machine()).write(toFile: out, atomically: true, encoding: .utf8)
         say("wrote \(out)")
+    }
+
+    /// `--only sync`: the feed, then a sync of `syncedSections` sections at 4 writes in flight and
+    /// of as many others at 16 (the server restarted between, as the full run does), and a
+    /// short report. For comparing two builds against one SIS (`--sandbox-binary`).
+    func syncOnly(
+        bin: String, sis: String, dir: URL, config: URL, database: String, env: [String: String], apiPort: Int, sisPort: Int,
+        sandbox: inout Child, writeConfig: (Int) throws -> Void, rows: Int, restSeconds: Double
+    ) async throws {
+        let s = settings
+        let teacherSections = try Self.teacherSections(database)
+        let integration = try await token(bin, config, database, env, ["--user", "lms-feed", "--role", "integration"])
+        let adminToken = try await token(
+            bin, config, database, env, ["--user", teacherSections.first!.teacher, "--role", "admin", "--org", try Self.district(database)])
+        let base = "http://127.0.0.1:\(apiPort)"
+        func serve(_ log: String) async throws -> Child {
+            let child = try Child(
+                bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env, log: dir.appending(path: log))
+            _ = try await firstAnswer(base, adminToken)
+            return child
+        }
+        var server = try await serve("serve.log")
+        let w = Stopwatch()
+        let grades = try await Self.feed(Client(base: base, token: integration), database: database, materials: s.materials)
+        let feedSeconds = w.seconds
+        let synced = Array(teacherSections.prefix(2 * s.syncedSections))
+        var teacherTokens: [String: String] = [:]
+        for t in Set(synced.map(\.teacher)) { teacherTokens[t] = try await token(bin, config, database, env, ["--user", t, "--role", "teacher"]) }
+        let four = try await Self.sync(synced.prefix(s.syncedSections), base: base, tokens: teacherTokens, database: database)
+        let rss4 = server.peakRSS
+        say("synced \(four.results) results in \(four.seconds.f1) s (concurrency 4)")
+        _ = await server.stop()
+        try writeConfig(16)
+        server = try await serve("serve2.log")
+        let sixteen = try await Self.sync(synced.suffix(s.syncedSections), base: base, tokens: teacherTokens, database: database)
+        let rss16 = server.peakRSS
+        say("synced \(sixteen.results) results in \(sixteen.seconds.f1) s (concurrency 16)")
+        _ = await server.stop()
+        _ = await sandbox.stop()
+        let target = out == "Benchmarks/RESULTS.md" ? "Benchmarks/RESULTS-sync.md" : out
+        let command = "passback-bench --scale \(scale) --only sync --passback \(bin) --sandbox-binary \(sis)"
+        try """
+        # Sync benchmark (`--only sync`)
+
+        `\(command)`, \(ISO8601DateFormatter().string(from: Date())). Machine: \(Self.machine()).
+
+        | figure | value |
+        |---|---|
+        | REST pull | \(rows) rows in \(restSeconds.f2) s |
+        | LMS feed | \(grades) grades in \(feedSeconds.f2) s |
+        | sync, 4 in flight | \(four.results) results in \(four.seconds.f2) s: \((Double(four.results) / four.seconds).f0) results/s; peak RSS \(rss4.f0) MiB |
+        | sync, 16 in flight | \(sixteen.results) results in \(sixteen.seconds.f2) s: \((Double(sixteen.results) / sixteen.seconds).f0) results/s; peak RSS \(rss16.f0) MiB |
+
+        """.write(toFile: target, atomically: true, encoding: .utf8)
+        say("wrote \(target)")
     }
 
     // MARK: Steps
