@@ -22,7 +22,8 @@ struct Bench: AsyncParsableCommand {
     @Option(
         help: """
             Run only this phase: rostering (writes Benchmarks/RESULTS-roster.md unless --out says otherwise), or sync (the REST pull, \
-            the feed, then one sync at 4 writes in flight and one at 16; writes Benchmarks/RESULTS-sync.md unless --out says otherwise).
+            the feed, then one sync at 4 writes in flight and one at 16; writes Benchmarks/RESULTS-sync.md unless --out says otherwise), \
+            or reads (the feed, one section synced, then the widget's and the admin's reads; Benchmarks/RESULTS-reads.md).
             """) var only: String?
     @Option(help: "The passback binary that serves the sandbox SIS (default: --passback's), so two builds of Passback can be measured against one SIS.")
     var sandboxBinary: String?
@@ -48,7 +49,7 @@ struct Bench: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: bin) else { throw ValidationError("no passback binary at \(bin); build it, or pass --passback") }
         let sis = sandboxBinary ?? bin
         guard FileManager.default.isExecutableFile(atPath: sis) else { throw ValidationError("no passback binary at \(sis) (--sandbox-binary)") }
-        guard [nil, "rostering", "sync"].contains(only) else { throw ValidationError("--only takes rostering or sync") }
+        guard [nil, "rostering", "sync", "reads"].contains(only) else { throw ValidationError("--only takes rostering, sync or reads") }
         let dir = URL(fileURLWithPath: work ?? FileManager.default.temporaryDirectory.appending(path: "passback-bench-\(UUID().uuidString)").path)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { if work == nil { try? FileManager.default.removeItem(at: dir) } }
@@ -77,6 +78,10 @@ struct Bench: AsyncParsableCommand {
         let rest = try await runCommand(bin, ["roster", "sync", "--config", config.path, "--database", database, "--connection", "district"], environment: env)
         let restSeconds = w.seconds
         let rows = Int(rest.split(separator: "\n").first { $0.contains(" rows") }?.split(separator: " ").first ?? "0") ?? 0
+        if only == "reads" {
+            try await readsOnly(bin: bin, dir: dir, config: config, database: database, env: env, apiPort: apiPort, sandbox: &sandbox)
+            return
+        }
         if only == "sync" {
             say("rostered \(rows) rows by REST in \(restSeconds.f1) s")
             try await syncOnly(
@@ -216,40 +221,11 @@ struct Bench: AsyncParsableCommand {
         say("startup \(report.startup.health.f2) s to /healthz, \(report.startup.graphQL.f2) s to GraphQL")
 
         // 1. The widget's read, over HTTP, against the same rows read by plain SQL and encoded (the floor).
+        // 2. Admin reads over the whole district.
         let section = synced[0]
         let teacher = Client(base: base, token: teacherTokens[section.teacher]!)
-        let widgetQuery = try Self.widgetQuery()
-        let sectionID = try await Self.sectionID(teacher, section.sourcedId)
-        let variables: [String: Any] = ["id": sectionID, "filter": [:] as [String: Any], "orderBy": ["field": "TITLE", "direction": "ASC"]]
-        for _ in 0..<10 { _ = try await teacher.post(widgetQuery, variables) }
-        var http = Sample()
-        for _ in 0..<s.reads {
-            let t = Stopwatch()
-            let data = try await teacher.post(widgetQuery, variables)
-            http.add(t.seconds)
-            guard ((data["section"] as? [String: Any])?["materials"] as? [String: Any])?["nodes"] != nil else { throw BenchFailure("no materials read") }
-        }
-        report.rssWidget = serve.peakRSS
-        let throughput = try await Self.throughput(teacher, widgetQuery, variables, requests: s.reads, concurrency: 4)
-        let floor = try Self.floorRead(database, classID: section.classID, count: s.reads)
-        let split = try await Self.split(database, query: widgetQuery, variables: variables, teacher: section.teacher, count: min(s.reads, 100))
-        report.widget = (http, throughput, floor, split)
-        say("widget read p50 \(http.ms) ms; floor \(floor.ms) ms")
-
-        // 2. Admin reads over the whole district.
         let admin = Client(base: base, token: adminToken)
-        var errors = Sample(), summary = Sample()
-        for _ in 0..<s.reads {
-            var t = Stopwatch()
-            _ = try await admin.post(
-                "{ syncErrors(first: 50) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } } }")
-            errors.add(t.seconds)
-            t = Stopwatch()
-            _ = try await admin.post("{ syncErrorSummary(groupBy: SCHOOL, first: 100) { nodes { key label count } } }")
-            summary.add(t.seconds)
-        }
-        report.admin = (errors, summary)
-        report.rssEnd = serve.peakRSS
+        try await measureReads(&report, teacher: teacher, section: section, admin: admin, database: database, serve: serve)
 
         // 3. A simple query's latency alone, then while three admins each send the heaviest
         // request the limits allow, back to back.
@@ -286,6 +262,87 @@ struct Bench: AsyncParsableCommand {
 
         try report.markdown(machine: Self.machine()).write(toFile: out, atomically: true, encoding: .utf8)
         say("wrote \(out)")
+    }
+
+    /// The widget's read over HTTP (one client, then 4), its floor and in-process split, and
+    /// the admin's two district-wide reads.
+    func measureReads(_ report: inout Report, teacher: Client, section: SectionRef, admin: Client, database: String, serve: Child) async throws {
+        let s = settings
+        let widgetQuery = try Self.widgetQuery()
+        let sectionID = try await Self.sectionID(teacher, section.sourcedId)
+        let variables: [String: Any] = ["id": sectionID, "filter": [:] as [String: Any], "orderBy": ["field": "TITLE", "direction": "ASC"]]
+        for _ in 0..<10 { _ = try await teacher.post(widgetQuery, variables) }
+        var http = Sample()
+        for _ in 0..<s.reads {
+            let t = Stopwatch()
+            let data = try await teacher.post(widgetQuery, variables)
+            http.add(t.seconds)
+            guard ((data["section"] as? [String: Any])?["materials"] as? [String: Any])?["nodes"] != nil else { throw BenchFailure("no materials read") }
+        }
+        report.rssWidget = serve.peakRSS
+        let throughput = try await Self.throughput(teacher, widgetQuery, variables, requests: s.reads, concurrency: 4)
+        let floor = try Self.floorRead(database, classID: section.classID, count: s.reads)
+        let split = try await Self.split(database, query: widgetQuery, variables: variables, teacher: section.teacher, count: min(s.reads, 100))
+        report.widget = (http, throughput, floor, split)
+        say("widget read p50 \(http.ms) ms; floor \(floor.ms) ms")
+
+        var errors = Sample(), summary = Sample()
+        for _ in 0..<s.reads {
+            var t = Stopwatch()
+            _ = try await admin.post(
+                "{ syncErrors(first: 50) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } } }")
+            errors.add(t.seconds)
+            t = Stopwatch()
+            _ = try await admin.post("{ syncErrorSummary(groupBy: SCHOOL, first: 100) { nodes { key label count } } }")
+            summary.add(t.seconds)
+        }
+        report.admin = (errors, summary)
+        report.rssEnd = serve.peakRSS
+    }
+
+    /// `--only reads`: the feed, a sync of one section (so its items have statuses and its
+    /// admin's errors list has rows), then ``measureReads`` and a short report.
+    func readsOnly(
+        bin: String, dir: URL, config: URL, database: String, env: [String: String], apiPort: Int, sandbox: inout Child
+    ) async throws {
+        let s = settings
+        var report = Report(scale: scale, binary: bin, syncedSections: s.syncedSections)
+        let teacherSections = try Self.teacherSections(database)
+        let integration = try await token(bin, config, database, env, ["--user", "lms-feed", "--role", "integration"])
+        let adminToken = try await token(
+            bin, config, database, env, ["--user", teacherSections.first!.teacher, "--role", "admin", "--org", try Self.district(database)])
+        let base = "http://127.0.0.1:\(apiPort)"
+        let serve = try Child(
+            bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env, log: dir.appending(path: "serve.log"))
+        _ = try await firstAnswer(base, adminToken)
+        _ = try await Self.feed(Client(base: base, token: integration), database: database, materials: s.materials)
+        let section = teacherSections[0]
+        let teacherToken = try await token(bin, config, database, env, ["--user", section.teacher, "--role", "teacher"])
+        _ = try await Self.sync(teacherSections.prefix(1), base: base, tokens: [section.teacher: teacherToken], database: database)
+        try await measureReads(
+            &report, teacher: Client(base: base, token: teacherToken), section: section, admin: Client(base: base, token: adminToken), database: database,
+            serve: serve)
+        _ = await serve.stop()
+        _ = await sandbox.stop()
+        let target = out == "Benchmarks/RESULTS.md" ? "Benchmarks/RESULTS-reads.md" : out
+        let w = report.widget
+        try """
+        # Read benchmark (`--only reads`)
+
+        `passback-bench --scale \(scale) --only reads --passback \(bin)`, \(ISO8601DateFormatter().string(from: Date())). Machine: \(Self.machine()).
+
+        | figure | value |
+        |---|---|
+        | widget read over HTTP, p50 / p99 ms | \(w.http.ms) |
+        | widget read, 4 clients | \(w.throughput.f0) req/s |
+        | floor (the same rows by plain SQL, in process), p50 / p99 ms | \(w.floor.ms) |
+        | in process, p50 / p99 ms: parse; validate; execute; encode | \(w.split.parse.ms); \(w.split.validate.ms); \(w.split.execute.ms); \(w.split.encode.ms) |
+        | admin `syncErrors(first: 50)`, p50 / p99 ms | \(report.admin.errors.ms) |
+        | admin `syncErrorSummary`, p50 / p99 ms | \(report.admin.summary.ms) |
+        | peak RSS (MiB) | \(report.rssEnd.f0) |
+
+        """.write(toFile: target, atomically: true, encoding: .utf8)
+        say("wrote \(target)")
     }
 
     /// `--only sync`: the feed, then a sync of `syncedSections` sections at 4 writes in flight and

@@ -1,12 +1,12 @@
 import Foundation
+import PassbackCore
 
 /// Opaque global ids (API.md, convention 2): base64url of `Type:key`. The key is the row id
 /// for what Passback owns, the sourcedId for rostered objects, and `material.section` for a
 /// material as it stands in one section.
 enum GlobalID {
     static func make(_ type: String, _ key: String) -> String {
-        Data((type + ":" + key).utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(Array((type + ":" + key).utf8))
     }
 
     static func make(_ type: String, _ key: Int64) -> String { make(type, String(key)) }

@@ -43,7 +43,7 @@ enum TypeResolvers {
                 f.value("edges") { p in zip(p.cursors, p.nodes).map { EdgeValue(cursor: $0.0, node: $0.1) } }
                 f.value("nodes") { $0.nodes }
                 f.value("pageInfo") { p in
-                    ["hasNextPage": p.hasNextPage, "hasPreviousPage": p.hasPreviousPage, "startCursor": p.cursors.first, "endCursor": p.cursors.last]
+                    ["hasNextPage": p.hasNextPage, "hasPreviousPage": p.hasPreviousPage, "startCursor": p.startCursor, "endCursor": p.endCursor]
                         as [String: any Sendable]
                 }
                 f.value("totalCount") { $0.totalCount }

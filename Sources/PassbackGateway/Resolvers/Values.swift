@@ -98,18 +98,21 @@ struct ViewerValue: Sendable {}
 /// A page of any connection type: `edges`, `nodes`, `pageInfo`, `totalCount`.
 struct PageValue: Sendable {
     var nodes: [any Sendable]
-    /// The items' cursors, made only when asked for (`edges`, `pageInfo`): most pages of a short
-    /// list are read for their `nodes` and `totalCount` alone.
-    var cursors: [String] { makeCursors() }
-    private let makeCursors: @Sendable () -> [String]
+    /// The cursor of the `i`th node, made only when asked for: most pages are read for their
+    /// `nodes` and `totalCount` alone, and `pageInfo` wants the first and last cursor only.
+    let cursorAt: @Sendable (Int) -> String
     var hasNextPage: Bool
     var hasPreviousPage: Bool
     var totalCount: Int
 
+    /// Every node's cursor (`edges`).
+    var cursors: [String] { nodes.indices.map(cursorAt) }
+    var startCursor: String? { nodes.isEmpty ? nil : cursorAt(0) }
+    var endCursor: String? { nodes.isEmpty ? nil : cursorAt(nodes.count - 1) }
+
     init<Item>(_ page: KeysetPage<Item>, total: Int, after: String?, map: ([Item]) -> [any Sendable]) {
         nodes = map(page.items)
-        let cursors = page.cursors
-        makeCursors = { cursors }
+        cursorAt = page.cursor
         hasNextPage = page.hasNextPage
         hasPreviousPage = after != nil
         totalCount = total
@@ -119,7 +122,7 @@ struct PageValue: Sendable {
     init<Item>(_ slice: ListSlice<Item>, after: String?, map: ([Item]) -> [any Sendable]) {
         nodes = map(slice.items)
         let (keys, ordering) = (slice.keys, slice.ordering)
-        makeCursors = { keys.map { ListSlice<Item>.cursor(ordering: ordering, key: $0) } }
+        cursorAt = { ListSlice<Item>.cursor(ordering: ordering, key: keys[$0]) }
         hasNextPage = slice.hasNextPage
         hasPreviousPage = after != nil
         totalCount = slice.total

@@ -22,13 +22,13 @@ public struct APIReads: Sendable {
     /// whether there is a next page) and the parent's total.
     static func pages<Parent: Hashable, Record>(
         _ parents: [Parent], rows: [Parent: [Record]], totals: [Parent: Int], first: Int,
-        cursor: (Record) -> String
+        cursor: @escaping @Sendable (Record) -> String
     ) -> [Parent: (page: KeysetPage<Record>, total: Int)] {
         var out: [Parent: (page: KeysetPage<Record>, total: Int)] = [:]
         for parent in parents {
             let all = rows[parent] ?? []
             let items = Array(all.prefix(first))
-            out[parent] = (KeysetPage(items: items, cursors: items.map(cursor), hasNextPage: all.count > first), totals[parent] ?? 0)
+            out[parent] = (KeysetPage(items: items, hasNextPage: all.count > first) { cursor(items[$0]) }, totals[parent] ?? 0)
         }
         return out
     }

@@ -134,11 +134,23 @@ extension CacheQueries {
                 gradingPeriodBounds = bounds
                 args.insert(contentsOf: [bounds.0, bounds.1] as [(any DatabaseValueConvertible)?], at: 1)
             }
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
-            let page = rows.prefix(first)
-            let items = page.map(Self.material)
-            let cursors = page.map { Keyset.encode(ordering: ordering, key: $0["sort_key"], id: $0["id"]) }
-            var result = KeysetPage(items: items, cursors: cursors, hasNextPage: rows.count > first)
+            // The statement is kept (its text takes a few shapes, every value bound); the rows are
+            // read through a cursor, whose row finds a column by name through an index it builds
+            // once, not by scanning every name for every read.
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(args))
+            var items: [SectionMaterial] = []
+            var sortKeys: [String?] = []
+            var hasNextPage = false
+            while let row = try rows.next() {
+                guard items.count < first else {
+                    hasNextPage = true
+                    break
+                }
+                items.append(Self.material(row))
+                sortKeys.append(row["sort_key"])
+            }
+            let (page, keys) = (items, sortKeys)
+            var result = KeysetPage(items: page, hasNextPage: hasNextPage) { Keyset.encode(ordering: ordering, key: keys[$0], id: page[$0].id) }
             if withTotal {
                 var countSQL = """
                     SELECT count(*) FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
@@ -150,7 +162,7 @@ extension CacheQueries {
                     countSQL = countSQL.replacingOccurrences(of: "WHERE ls.class_id = ?", with: "WHERE ls.class_id = ? AND m.due_at >= ? AND m.due_at < ?")
                     cArgs.insert(contentsOf: [gp.0, gp.1] as [(any DatabaseValueConvertible)?], at: 1)
                 }
-                result.total = try Int.fetchOne(db, sql: countSQL, arguments: StatementArguments(cArgs)) ?? 0
+                result.total = try Int.fetchOne(db.cachedStatement(sql: countSQL), arguments: StatementArguments(cArgs)) ?? 0
             }
             return result
         }

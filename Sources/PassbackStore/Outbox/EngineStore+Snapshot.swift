@@ -272,7 +272,9 @@ extension EngineStore {
             materialID: r["material_id"], classID: r["class_id"], status: SyncStatus(rawValue: r["status"]) ?? .notSynced,
             lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date), attempted: r["attempted"] ?? false,
             errorCode: r["error_code"], errorMessage: r["error_message"], errorField: r["error_field"],
-            problems: (try? JSONDecoder().decode([Problem].self, from: Data(problemsText.utf8))) ?? [], lineItemSourcedId: r["line_item_sourced_id"])
+            // Most items have no problems: "[]" is not decoded.
+            problems: problemsText == "[]" ? [] : (try? JSONDecoder().decode([Problem].self, from: Data(problemsText.utf8))) ?? [],
+            lineItemSourcedId: r["line_item_sourced_id"])
     }
 
     /// The sync state of a material in a section.

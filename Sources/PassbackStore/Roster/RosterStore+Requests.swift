@@ -203,7 +203,7 @@ extension RosterStore {
             let items = Array(rows.prefix(first))
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM roster_request r WHERE \(conditions)", arguments: StatementArguments(args)) ?? 0
             return (
-                KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }, hasNextPage: rows.count > first),
+                KeysetPage(items: items, hasNextPage: rows.count > first) { Keyset.encode(ordering: ordering, key: nil, id: items[$0].id) },
                 total
             )
         }

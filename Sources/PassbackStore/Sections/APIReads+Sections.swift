@@ -100,7 +100,7 @@ extension APIReads {
             let items = rows.prefix(first).map(Self.section)
             let total = try Int.fetchOne(db, sql: countSQL, arguments: StatementArguments(args)) ?? 0
             return (
-                KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: $0.title, id: $0.id) }, hasNextPage: rows.count > first),
+                KeysetPage(items: items, hasNextPage: rows.count > first) { Keyset.encode(ordering: ordering, key: items[$0].title, id: items[$0].id) },
                 total
             )
         }

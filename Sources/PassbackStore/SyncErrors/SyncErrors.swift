@@ -98,8 +98,9 @@ extension CacheQueries {
                     sectionTitle: r["section_title"], schoolSourcedId: r["school_sourced_id"], code: r["error_code"], message: r["error_message"],
                     field: r["error_field"], at: Timestamp.date(r["error_at"]) ?? .distantPast)
             }
-            let cursors = items.map { Keyset.encode(ordering: ordering, key: Timestamp.text($0.at), id: $0.classID, id2: $0.materialID) }
-            return KeysetPage(items: items, cursors: cursors, hasNextPage: rows.count > first)
+            return KeysetPage(items: items, hasNextPage: rows.count > first) {
+                Keyset.encode(ordering: ordering, key: Timestamp.text(items[$0].at), id: items[$0].classID, id2: items[$0].materialID)
+            }
         }
     }
 

@@ -49,7 +49,7 @@ extension APIReads {
             let items = rows.prefix(first).map(EngineStore.run)
             let total = try Int.fetchOne(db, sql: prefix + "SELECT count(*) FROM sync_run r" + conditions, arguments: StatementArguments(args)) ?? 0
             return (
-                KeysetPage(items: items, cursors: items.map { Keyset.encode(ordering: ordering, key: nil, id: $0.id) }, hasNextPage: rows.count > first), total
+                KeysetPage(items: items, hasNextPage: rows.count > first) { Keyset.encode(ordering: ordering, key: nil, id: items[$0].id) }, total
             )
         }
     }

@@ -81,7 +81,9 @@ public struct TokenStore: Sendable {
     public func principal(for token: String, at now: Date) throws -> Principal? {
         guard APIToken.looksValid(token) else { return nil }
         return try pool.read { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE token_hash = ?", arguments: [APIToken.hash(token)]) else { return nil }
+            let statement = try db.cachedStatement(
+                sql: "SELECT revoked_at, expires_at, id, connection_id, user_sourced_id, role, org_sourced_id FROM api_token WHERE token_hash = ?")
+            guard let r = try Row.fetchOne(statement, arguments: [APIToken.hash(token)]) else { return nil }
             if (r["revoked_at"] as String?) != nil { return nil }
             if let expires = (r["expires_at"] as String?).flatMap(Timestamp.date), expires <= now { return nil }
             return Principal(
