@@ -329,7 +329,7 @@ struct Bench: AsyncParsableCommand {
         try """
         # Read benchmark (`--only reads`)
 
-        `passback-bench --scale \(scale) --only reads --passback \(bin)`, \(ISO8601DateFormatter().string(from: Date())). Machine: \(Self.machine()).
+        `passback-bench --scale \(scale) --only reads --passback \(bin) --sandbox-binary \(sandboxBinary ?? bin)`, \(ISO8601DateFormatter().string(from: Date())). Machine: \(Self.machine()).
 
         | figure | value |
         |---|---|

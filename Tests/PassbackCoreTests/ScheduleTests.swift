@@ -4,13 +4,13 @@ import Testing
 
 @testable import PassbackCore
 
-/// An instant from `2026-03-08T07:30:00Z` (seconds optional).
 /// A day of the calendar from its `YYYY-MM-DD` text (a test's literal: a typo stops the test).
 func day(_ text: String) -> CalendarDate {
     guard let day = CalendarDate(text) else { fatalError("bad test day \(text)") }
     return day
 }
 
+/// An instant from `2026-03-08T07:30:00Z` (seconds optional).
 func utc(_ text: String) -> Date {
     let full = text.count == 17 ? String(text.dropLast()) + ":00Z" : text
     guard let date = Timestamp.date(String(full.dropLast()) + ".000Z") else { fatalError("bad test date \(text)") }

@@ -327,7 +327,14 @@ struct MaterialQueryTests {
         #expect(pages.map(\.items.count) == [3, 3, 3, 3, 1])
         #expect(pages.map(\.hasNextPage) == [true, true, true, true, false])
         #expect(f.lmsIDs(pages.flatMap(\.items)) == (try f.list(order: order)))
-        #expect(pages.allSatisfy { $0.cursors.count == $0.items.count })
+        // Every item's cursor (not only a page's last) resumes right after that item.
+        let all = pages.flatMap(\.items).map(\.id)
+        for page in pages {
+            for (i, item) in page.items.enumerated() {
+                let rest = try f.store.queries.materials(ofSection: f.section, order: order, first: 100, after: page.cursors[i]).items.map(\.id)
+                #expect(rest == Array(all[(all.firstIndex(of: item.id)! + 1)...]))
+            }
+        }
     }
 
     @Test("a cursor stays valid when materials are added before and after it between pages", arguments: orders, [false, true])

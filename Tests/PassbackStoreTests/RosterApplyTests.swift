@@ -93,9 +93,9 @@ struct RosterApplyTests {
         #expect(reject.reason.contains("required"), "reason: \(reject.reason)")
     }
 
-    @Test("statuses a roster change recomputes are stamped with the time the writer gives, not read from the wall clock")
-    func rosterChangeStampsTheWritersTime() throws {
-        let fixture = try StoreFixture()
+    /// A section whose material's due date lies outside its only grading period, marked in error
+    /// by a run: a grading period the SIS adds moves its status.
+    static func itemOutsideItsPeriods(_ fixture: StoreFixture) throws -> () throws -> (status: String, updatedAt: String)? {
         try fixture.apply([Rows.org("s-1", name: "North High")])
         try fixture.apply([
             Rows.session("t-1", title: "Fall", type: "term", start: "2026-08-01", end: "2026-12-31"),
@@ -108,28 +108,46 @@ struct RosterApplyTests {
         let material = try fixture.lms.upsertMaterial(
             courseID: course, .init(lmsID: "m1", title: "Quiz", dueAt: at("2026-11-15T12:00:00.000Z"), maxPoints: 10, syncToSIS: true),
             at: created)
-        // A run found the due date outside every grading period.
         try fixture.lms.setSyncState(
             materialID: material, classID: try fixture.classID("c-1"),
             .init(status: .error, errorCode: "DUE_DATE_OUTSIDE_GRADING_PERIOD", errorMessage: "Move the due date into a grading period."),
             at: created)
-        func item() throws -> (status: String, updatedAt: String)? {
+        return {
             try fixture.rawRead { db in
                 try Row.fetchOne(db, sql: "SELECT status, updated_at FROM sync_item WHERE material_id = ?", arguments: [material]).map {
                     ($0["status"], $0["updated_at"])
                 }
             }
         }
-        let before = try #require(try item())
+    }
 
-        // The SIS adds the grading period that holds the due date: the status changes, stamped
-        // with the time the pull wrote it (a year before the wall clock of any run of this test).
+    static let secondPeriod = Rows.session(
+        "gp-2", title: "Quarter 2", type: "gradingPeriod", start: "2026-11-01", end: "2026-12-31", parent: "t-1")
+
+    @Test("statuses a roster change recomputes are stamped with the time the writer gives, not read from the wall clock")
+    func rosterChangeStampsTheWritersTime() throws {
+        let fixture = try StoreFixture()
+        let item = try Self.itemOutsideItsPeriods(fixture)
+        let before = try #require(try item())
+        // Stamped with the time the pull wrote it (days before the wall clock of any run of this test).
         let written = at("2026-11-20T10:00:00.000Z")
-        try fixture.apply(
-            [Rows.session("gp-2", title: "Quarter 2", type: "gradingPeriod", start: "2026-11-01", end: "2026-12-31", parent: "t-1")], at: written)
+        try fixture.apply([Self.secondPeriod], at: written)
         let after = try #require(try item())
         #expect(after.status != before.status, "the test needs a status the roster change moves (\(before.status))")
         #expect(after.updatedAt == Timestamp.text(written))
+    }
+
+    @Test("an import stamps the statuses it recomputes with the time of that batch, not of its start")
+    func importStampsEachBatchWhenWritten() throws {
+        let fixture = try StoreFixture()
+        let item = try Self.itemOutsideItsPeriods(fixture)
+        let clock = ManualClock(at("2026-11-20T10:00:00.000Z"))
+        _ = try fixture.roster.applyStream(connection: fixture.connection, runID: fixture.runID, now: { clock.now }) { sink in
+            try sink.apply([Rows.org("s-2", name: "South High")], collection: .orgs, bulk: false) { "orgs.csv line \($0 + 2)" }
+            clock.now = at("2026-11-20T10:05:00.000Z") // a large import reads on for minutes
+            try sink.apply([Self.secondPeriod], collection: .academicSessions, bulk: false) { "academicSessions.csv line \($0 + 2)" }
+        }
+        #expect(try item()?.updatedAt == "2026-11-20T10:05:00.000Z")
     }
 
     @Test("rejects the importer found are recorded and counted with the page")
@@ -307,4 +325,10 @@ struct RosterApplyTests {
         let again = try fixture.apply(rows, pageOffset: 1000)
         #expect(again.unchanged == 299 && again.rejected == 1 && again.created == 0)
     }
+}
+
+/// A time the test sets by hand.
+final class ManualClock {
+    var now: Date
+    init(_ now: Date) { self.now = now }
 }

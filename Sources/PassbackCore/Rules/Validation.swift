@@ -144,10 +144,9 @@ public enum Validation {
     /// The grading period whose days (inclusive) contain the due date's local day in the
     /// school's `zone` (never the server's), or `nil`.
     ///
-    /// When periods overlap (a shared boundary
-    /// day is common), the one that ends first wins, then the one that started last, then the
-    /// smallest `sourcedId`: a due date on a boundary closes the earlier period, and the
-    /// choice never depends on input order.
+    /// When periods overlap (a shared boundary day is common), the one that ends first wins,
+    /// then the one that started last, then the smallest `sourcedId`: a due date on a boundary
+    /// closes the earlier period, and the choice never depends on input order.
     public static func gradingPeriod(
         containing date: Date, in periods: [GradingPeriodInfo],
         zone: TimeZone = TimeZone(identifier: SchoolCalendar.defaultZoneName)!

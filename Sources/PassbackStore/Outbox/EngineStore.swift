@@ -50,11 +50,13 @@ public struct EngineStore: Sendable {
                 case .send:
                     sent += 1
                     looked.insert(d.materialID)
-                    // The writes come in order: a category, the lineItem, results. Each waits for
-                    // the one before it that is not a result (results wait on the lineItem when it
-                    // is sent too, else on the category).
+                    // A category, then the lineItem, then results (the planner's order, enforced
+                    // here): each waits for the last write before it that is not a result (results
+                    // wait on the lineItem when it is sent too, else on the category).
+                    precondition(!d.writes.contains { $0.kind == .deleteLineItem }, "a planned item never deletes its lineItem")
                     var parent: Int64?
-                    for write in d.writes {
+                    let ordered = (0...2).flatMap { rank in d.writes.filter { Self.sendOrder($0.kind) == rank } }
+                    for write in ordered {
                         // A generic category is shared by every uncategorized item of the
                         // connection: it belongs to no one item, so no item's status hangs on it.
                         let mine = write.kind != .putCategory
@@ -89,6 +91,15 @@ public struct EngineStore: Sendable {
             // Runs whose queued writes this one took over may have nothing left to wait for.
             for former in formerRuns where former != runID { try Self.finishRunIfDone(db, runID: former, at: t) }
             return runID
+        }
+    }
+
+    /// Where a planned write goes among an item's writes: what it refers to goes first.
+    static func sendOrder(_ kind: JobKind) -> Int {
+        switch kind {
+        case .putCategory: 0
+        case .putLineItem: 1
+        case .putResult, .deleteLineItem: 2
         }
     }
 

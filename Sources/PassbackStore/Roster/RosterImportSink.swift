@@ -3,7 +3,7 @@ import GRDB
 import PassbackCore
 
 /// Takes a streamed import batch by batch inside one transaction (see
-/// ``RosterStore/applyStream(connection:runID:limit:alone:at:_:)``), so an import of any size is stored
+/// ``RosterStore/applyStream(connection:runID:limit:alone:now:_:)``), so an import of any size is stored
 /// with memory bounded by one batch and is still all or nothing.
 ///
 /// The roster's safety rules hold batch by batch: a rejected row keeps the record it meant to
@@ -14,8 +14,9 @@ public final class RosterImportSink {
     let connection: String
     let runID: Int64
     let limit: RosterDeletionLimit
-    /// When the import writes: what the statuses it recomputes are stamped with.
-    let now: Date
+    /// The time, read each time the import recomputes statuses (a large import takes minutes:
+    /// its start would back-date them).
+    let now: () -> Date
     /// What was applied so far, per collection.
     public private(set) var counts: [RosterCollection: RosterCounts] = [:]
     /// Collections given by a bulk file: what they did not list is marked deleted at the end.
@@ -32,7 +33,7 @@ public final class RosterImportSink {
     /// What each bulk collection's sweep would mark deleted, once ``finish`` has run.
     private(set) var checks: [RosterDeletionCheck] = []
 
-    init(db: Database, connection: String, runID: Int64, limit: RosterDeletionLimit, at now: Date, keepRejects: Bool = false) {
+    init(db: Database, connection: String, runID: Int64, limit: RosterDeletionLimit, now: @escaping () -> Date, keepRejects: Bool = false) {
         self.db = db
         self.now = now
         self.connection = connection
@@ -54,7 +55,7 @@ public final class RosterImportSink {
         // A bulk file's statuses are refreshed once, after its sweep (``finish``).
         if !isBulk {
             try RosterStore.refreshStatuses(
-                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection, at: now)
+                db, collection: collection, rows: rows, changed: applied.created + applied.updated + applied.deleted, connection: connection, at: now())
         }
         let mine = pending.filter { $0.collection == collection }
         pending.removeAll { $0.collection == collection }
@@ -97,7 +98,7 @@ public final class RosterImportSink {
             }
             let c = counts[collection] ?? RosterCounts()
             try RosterStore.refreshStatuses(
-                db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection, at: now)
+                db, collection: collection, rows: nil, changed: c.created + c.updated + c.deleted, connection: connection, at: now())
         }
         let refused = checks.filter { $0.refusal != nil }
         if throwing, !refused.isEmpty { throw MassDeletionRefused(checks: refused, limit: limit) }
@@ -114,7 +115,7 @@ extension RosterStore {
     /// the import may take the database alone if no other process has it open (see
     /// ``withImportSettings(_:alone:_:)``): this process's idle readers are closed first.
     public func applyStream(
-        connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), alone: Bool = false, at now: Date,
+        connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), alone: Bool = false, now: @escaping () -> Date,
         _ body: (RosterImportSink) throws -> Void
     ) throws -> [RosterCollection: RosterCounts] {
         if alone { pool.releaseMemory() }
@@ -122,7 +123,7 @@ extension RosterStore {
             try Self.withImportSettings(db, alone: alone) {
                 var counts: [RosterCollection: RosterCounts] = [:]
                 try db.inTransaction {
-                    let sink = RosterImportSink(db: db, connection: connection, runID: runID, limit: limit, at: now)
+                    let sink = RosterImportSink(db: db, connection: connection, runID: runID, limit: limit, now: now)
                     try body(sink)
                     try sink.finish()
                     counts = sink.counts
@@ -146,7 +147,7 @@ extension RosterStore {
                     try db.inTransaction {
                         try Self.saveConnection(connection, at: now, db: db)
                         let runID = try Self.startRun(connection: connection.id, source: "csv", mode: "full", at: now, db: db)
-                        let sink = RosterImportSink(db: db, connection: connection.id, runID: runID, limit: limit, at: now, keepRejects: true)
+                        let sink = RosterImportSink(db: db, connection: connection.id, runID: runID, limit: limit, now: { now }, keepRejects: true)
                         try body(sink)
                         try sink.finish(throwing: false)
                         throw Rollback(preview: RosterPreview(counts: sink.counts, rejects: sink.rejects, deletions: sink.checks))

@@ -195,7 +195,7 @@ public struct RosterStore: Sendable {
         _ batches: [(collection: RosterCollection, rows: [RosterRow], lines: [String], bulk: Bool)], rejects: [RosterReject],
         connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), at now: Date
     ) throws -> [RosterCollection: RosterCounts] {
-        try applyStream(connection: connection, runID: runID, limit: limit, at: now) { sink in
+        try applyStream(connection: connection, runID: runID, limit: limit, now: { now }) { sink in
             try sink.reject(rejects)
             for batch in batches {
                 try sink.apply(batch.rows, collection: batch.collection, bulk: batch.bulk) {

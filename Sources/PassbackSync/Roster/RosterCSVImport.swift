@@ -21,7 +21,7 @@ struct RosterCSVImport {
     /// How many mapped batches may wait for the transaction.
     var aheadBatches = 4
     /// The import is a command of its own: it may take a database no other process has open
-    /// alone (``RosterStore/applyStream(connection:runID:limit:alone:at:_:)``).
+    /// alone (``RosterStore/applyStream(connection:runID:limit:alone:now:_:)``).
     var alone = false
 
     func run(
@@ -61,7 +61,7 @@ struct RosterCSVImport {
         _ = try store.failAbandonedRuns(connection: connection.id, at: clock.now)
         let runID = try store.startRun(connection: connection.id, source: "csv", mode: mode, at: clock.now)
         do {
-            let counts = try store.applyStream(connection: connection.id, runID: runID, limit: deletionLimit, alone: alone, at: clock.now, feed)
+            let counts = try store.applyStream(connection: connection.id, runID: runID, limit: deletionLimit, alone: alone, now: { clock.now }, feed)
             try store.finishRun(runID, succeeded: true, counts: counts, error: nil, at: clock.now)
             return RosterReport(
                 runID: runID, source: "csv", mode: mode, counts: counts, rejects: try store.rejects(runID: runID), warnings: warnings(), resumed: false)
