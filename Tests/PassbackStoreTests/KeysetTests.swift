@@ -1,4 +1,5 @@
 import Foundation
+import PassbackTesting
 import Testing
 
 @testable import PassbackStore
@@ -17,7 +18,7 @@ struct KeysetTests {
     /// Sort keys as they come: titles with quotes, slashes, backslashes, control characters,
     /// accents, emoji, and nothing at all.
     static func keys(count: Int, seed: UInt64) -> [String?] {
-        var rng = SplitMix(seed)
+        var rng = SplitMix64(seed: seed)
         let pieces: [String] = [
             "a", "Z", " ", "\"", "\\", "/", "\u{0}", "\u{1}", "\u{8}", "\u{9}", "\n", "\u{C}", "\r", "\u{1F}", "\u{7F}", "é", "ß", "😀", "中", "%", "+", "="
         ]
@@ -66,19 +67,6 @@ struct KeysetTests {
         #expect(made.value == 1)
         #expect(page.cursors.count == 50)
         #expect(made.value == 51)
-    }
-}
-
-/// A deterministic generator for the tests' inputs (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
