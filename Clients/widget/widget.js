@@ -466,13 +466,28 @@ function unsavedMap() {
   return Object.entries(state.mapEdits).filter(([lms, sis]) => (saved[lms] || "") !== sis);
 }
 
-/** Whether leaving the map (another section, another tab, the page) may go on: asks when choices are unsaved. */
+/**
+ * Whether leaving the map (another section, another tab, a new sign-in link) may go on: with
+ * unsaved choices it asks in the page (an LMS frames the widget in an iframe sandbox, where
+ * window.confirm may answer "no" without showing anything). Resolves true to leave (the choices
+ * are dropped), false to stay.
+ */
 function mayLeaveMap() {
-  if (!state.section || !unsavedMap().length) return true;
-  if (!window.confirm("The category map has changes that are not saved. Leave them unsaved?")) return false;
-  state.mapEdits = {};
-  renderMap();
-  return true;
+  if (!state.section || !unsavedMap().length) return Promise.resolve(true);
+  const dialog = $("leavemap");
+  return new Promise((resolve) => {
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => {
+      const leave = dialog.returnValue === "leave";
+      if (leave) {
+        state.mapEdits = {};
+        renderMap();
+        $("mapsaved").textContent = "";
+      }
+      resolve(leave);
+    }, { once: true });
+    dialog.showModal();
+  });
 }
 
 function renderMap() {
@@ -659,9 +674,9 @@ async function runWrites(id) {
 
 // ---- Tabs and wiring -------------------------------------------------------------------------
 
-function selectTab(tab) {
+async function selectTab(tab) {
   const leaving = document.querySelector('[role="tab"][aria-selected="true"]');
-  if (leaving && leaving !== tab && leaving.id === "tab-config" && !mayLeaveMap()) { leaving.focus(); return; }
+  if (leaving && leaving !== tab && leaving.id === "tab-config" && !(await mayLeaveMap())) { leaving.focus(); return; }
   for (const t of document.querySelectorAll('[role="tab"]')) {
     const on = t === tab;
     t.setAttribute("aria-selected", String(on));
@@ -690,9 +705,12 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("signout").addEventListener("click", () => signOut());
   // Another section: the last section's banner does not carry over.
-  $("section").addEventListener("change", (e) => {
-    // Unsaved map choices are not dropped without asking.
-    if (!mayLeaveMap()) { e.target.value = state.section.id; return; }
+  $("section").addEventListener("change", async (e) => {
+    // Unsaved map choices are not dropped without asking (the list shows the section being left meanwhile).
+    const chosen = e.target.value;
+    e.target.value = state.section.id;
+    if (!(await mayLeaveMap())) return;
+    e.target.value = chosen;
     say("");
     for (const id of ["mapsaved", "schedulesaved"]) $(id).textContent = "";
     selectSection(e.target.value);
@@ -723,8 +741,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("scheduleform").addEventListener("submit", (e) => { e.preventDefault(); saveSchedule(true); });
   $("scheduleoff").addEventListener("click", () => saveSchedule(false));
   // A link with a new token (#token=…) signs in again without a reload.
-  window.addEventListener("hashchange", () => {
-    if (!new URLSearchParams(location.hash.slice(1)).get("token") || !mayLeaveMap()) return;
+  window.addEventListener("hashchange", async () => {
+    if (!new URLSearchParams(location.hash.slice(1)).get("token") || !(await mayLeaveMap())) return;
     closeStreams();
     state.section = null;
     state.mapEdits = {};
