@@ -90,12 +90,14 @@ struct LiveStreamTests {
                 try p.run()
                 curls.append(p)
             }
-            try await env.waitUntil(timeout: 20) {
+            // Forty `curl` processes start beside the whole suite on two cores: give them time (once
+            // 20 s was not enough there); the condition, not the time, is what is tested.
+            try await env.waitUntil(timeout: 60) {
                 return env.gateway.api.services.hub.watchers == clients && env.gateway.api.live.count == clients
             }
             // SIGKILL: the test runner's signal mask, which its children inherit, can block SIGTERM.
             for p in curls { kill(p.processIdentifier, SIGKILL) }
-            try await env.waitUntil(timeout: 20) {
+            try await env.waitUntil(timeout: 60) {
                 return env.gateway.api.services.hub.watchers == 0 && env.gateway.api.live.count == 0
             }
         }

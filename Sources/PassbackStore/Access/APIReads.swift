@@ -18,6 +18,11 @@ public struct APIReads: Sendable {
 
     static func list(_ ids: some Collection<Int64>) -> String { ids.isEmpty ? "NULL" : ids.map(String.init).joined(separator: ",") }
 
+    /// Ids as a JSON array, bound to `IN (SELECT value FROM json_each(?))`: the statement's text
+    /// stays the same whatever the ids, so it is prepared once and kept (`cachedStatement`).
+    /// For the reads every request makes; `list` builds the ids into the text.
+    static func json(_ ids: some Collection<Int64>) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
+
     /// Per parent, a page of the first `first` of the rows read (one more was read to learn
     /// whether there is a next page) and the parent's total.
     static func pages<Parent: Hashable, Record>(
@@ -43,20 +48,21 @@ public struct APIReads: Sendable {
             case .teacher(let teacher):
                 return Set(
                     try Int64.fetchAll(
-                        db,
-                        sql: """
-                            SELECT c.id FROM class c WHERE c.id IN (\(Self.list(classIDs))) AND c.connection_id = ?1 AND c.status = 'active' AND EXISTS (
-                                SELECT 1 FROM enrollment e WHERE e.connection_id = ?1 AND e.class_sourced_id = c.sourced_id
-                                    AND e.person_sourced_id = ?2 AND e.role = 'teacher' AND e.status = 'active')
-                            """, arguments: [connection, teacher]))
+                        db.cachedStatement(
+                            sql: """
+                                SELECT c.id FROM class c WHERE c.id IN (SELECT value FROM json_each(?3)) AND c.connection_id = ?1 AND c.status = 'active'
+                                    AND EXISTS (
+                                    SELECT 1 FROM enrollment e WHERE e.connection_id = ?1 AND e.class_sourced_id = c.sourced_id
+                                        AND e.person_sourced_id = ?2 AND e.role = 'teacher' AND e.status = 'active')
+                                """), arguments: [connection, teacher, Self.json(classIDs)]))
             case .org(let root):
                 return Set(
                     try Int64.fetchAll(
-                        db,
-                        sql: CacheQueries.scopeCTE + """
-                            SELECT c.id FROM class c WHERE c.id IN (\(Self.list(classIDs))) AND c.connection_id = :connection
-                                AND c.school_sourced_id IN (SELECT sid FROM scope)
-                            """, arguments: ["connection": connection, "root": root]))
+                        db.cachedStatement(
+                            sql: CacheQueries.scopeCTE + """
+                                SELECT c.id FROM class c WHERE c.id IN (SELECT value FROM json_each(:ids)) AND c.connection_id = :connection
+                                    AND c.school_sourced_id IN (SELECT sid FROM scope)
+                                """), arguments: ["connection": connection, "root": root, "ids": Self.json(classIDs)]))
             }
         }
     }

@@ -71,14 +71,19 @@ extension APIReads {
     public func categoryMaps(classIDs: [Int64]) throws -> [Int64: [(lmsCategoryID: Int64, sis: SISCategoryRecord)]] {
         try pool.read { db in
             var out: [Int64: [(lmsCategoryID: Int64, sis: SISCategoryRecord)]] = [:]
-            for id in try Int64.fetchAll(db, sql: "SELECT class_id FROM section_config WHERE class_id IN (\(Self.list(classIDs)))") { out[id] = [] }
+            let ids = Self.json(classIDs)
+            for id in try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT class_id FROM section_config WHERE class_id IN (SELECT value FROM json_each(?))"), arguments: [ids])
+            {
+                out[id] = []
+            }
             for r in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.class_id, m.lms_category_id, s.sourced_id, s.title FROM category_map m JOIN sis_category s ON s.id = m.sis_category_id
-                    JOIN lms_category lc ON lc.id = m.lms_category_id
-                    WHERE m.class_id IN (\(Self.list(classIDs))) ORDER BY lc.title, lc.id
-                    """)
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.class_id, m.lms_category_id, s.sourced_id, s.title FROM category_map m JOIN sis_category s ON s.id = m.sis_category_id
+                        JOIN lms_category lc ON lc.id = m.lms_category_id
+                        WHERE m.class_id IN (SELECT value FROM json_each(?)) ORDER BY lc.title, lc.id
+                        """), arguments: [ids])
             {
                 out[r["class_id"], default: []].append((r["lms_category_id"], SISCategoryRecord(sourcedId: r["sourced_id"], title: r["title"])))
             }

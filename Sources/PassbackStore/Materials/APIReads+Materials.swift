@@ -55,13 +55,13 @@ extension APIReads {
         guard !keys.isEmpty else { return [:] }
         return try pool.read { db in
             var out: [MaterialKey: [Problem]] = [:]
-            let pairs = keys.map { "(\($0.materialID),\($0.classID))" }.joined(separator: ",")
+            let pairs = "[" + keys.map { "[\($0.materialID),\($0.classID)]" }.joined(separator: ",") + "]"
             for r in try Row.fetchAll(
-                db,
-                sql: """
-                    WITH wanted(material_id, class_id) AS (VALUES \(pairs))
-                    SELECT si.* FROM wanted w JOIN sync_item si ON si.material_id = w.material_id AND si.class_id = w.class_id
-                    """)
+                db.cachedStatement(
+                    sql: """
+                        WITH wanted(material_id, class_id) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+                        SELECT si.* FROM wanted w JOIN sync_item si ON si.material_id = w.material_id AND si.class_id = w.class_id
+                        """), arguments: [pairs])
             {
                 let item = EngineStore.item(r)
                 var problems = item.problems

@@ -35,10 +35,11 @@ extension APIReads {
         try pool.read { db in
             var out: [Int64: SectionSummary] = [:]
             for r in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, connection_id, sourced_id, title, class_code, school_sourced_id, course_sourced_id FROM class WHERE id IN (\(Self.list(ids)))
-                    """)
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, connection_id, sourced_id, title, class_code, school_sourced_id, course_sourced_id FROM class
+                        WHERE id IN (SELECT value FROM json_each(?))
+                        """), arguments: [Self.json(ids)])
             {
                 let s = Self.section(r)
                 out[s.id] = s
