@@ -157,7 +157,8 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "PassbackStoreTests", dependencies: ["PassbackStore", "PassbackCore", "PassbackTesting", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "PassbackStoreTests",
+            dependencies: ["PassbackStore", "PassbackCore", "PassbackTesting", "OneRosterSandbox", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "PassbackSyncTests",
             dependencies: [

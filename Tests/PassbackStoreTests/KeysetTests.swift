@@ -1,5 +1,5 @@
 import Foundation
-import PassbackTesting
+import OneRosterSandbox
 import Testing
 
 @testable import PassbackStore
@@ -18,7 +18,7 @@ struct KeysetTests {
     /// Sort keys as they come: titles with quotes, slashes, backslashes, control characters,
     /// accents, emoji, and nothing at all.
     static func keys(count: Int, seed: UInt64) -> [String?] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let pieces: [String] = [
             "a", "Z", " ", "\"", "\\", "/", "\u{0}", "\u{1}", "\u{8}", "\u{9}", "\n", "\u{C}", "\r", "\u{1F}", "\u{7F}", "é", "ß", "😀", "中", "%", "+", "="
         ]
