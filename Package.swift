@@ -133,7 +133,8 @@ let package = Package(
                 "PassbackGateway", "PassbackStore", "PassbackCore", "OneRoster", "OneRosterSandbox", "PassbackTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GraphQL", package: "GraphQL")
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "Hummingbird", package: "hummingbird")
             ],
             path: "Benchmarks/Harness"
         ),

@@ -322,6 +322,65 @@ struct Bench: AsyncParsableCommand {
         try await measureReads(
             &report, teacher: Client(base: base, token: teacherToken), section: section, admin: Client(base: base, token: adminToken), database: database,
             serve: serve)
+
+        // Issue 17's comparison, HTTP against HTTP: Passback's /graphql with the widget's document,
+        // and the floor (one SQL statement building the same answer) served by this process, both
+        // under `wrk` at 1 and 4 connections, in interleaved rounds; CPU per request from /proc.
+        let floorPort = apiPort + 2
+        let floor = try HTTPFloor(database: database, classID: section.classID, port: floorPort)
+        let floorTask = Task { try await floor.app.runService() }
+        defer { floorTask.cancel() }
+        let floorURL = "http://127.0.0.1:\(floorPort)/floor"
+        let floorClient = Client(base: "http://127.0.0.1:\(floorPort)", token: teacherToken)
+        let waitFloor = Stopwatch()
+        while (try? await floorClient.postStatus("/floor", body: Data("{}".utf8))) != 200 {
+            guard waitFloor.seconds < 20 else { throw BenchFailure("the HTTP floor did not answer") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let sectionID = try await Self.sectionID(Client(base: base, token: teacherToken), section.sourcedId)
+        let body = String(
+            decoding: try JSONSerialization.data(withJSONObject: [
+                "query": try Self.widgetQuery(),
+                "variables": ["id": sectionID, "filter": [:] as [String: Any], "orderBy": ["field": "TITLE", "direction": "ASC"]]
+            ]), as: UTF8.self)
+        // The floor reads the same rows: the same titles, statuses and problem counts in the same order.
+        func summary(_ answer: [String: Any]) -> [String] {
+            let nodes = (((answer["section"] as? [String: Any])?["materials"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []
+            return nodes.map { "\($0["title"] ?? "")|\($0["syncStatus"] ?? "")|\((($0["problems"] as? [String: Any])?["totalCount"]) ?? "")" }
+        }
+        let passbackAnswer = try await Client(base: base, token: teacherToken).post(
+            try Self.widgetQuery(), ["id": sectionID, "filter": [:] as [String: Any], "orderBy": ["field": "TITLE", "direction": "ASC"]])
+        let floorData = try await floorClient.postData("/floor", body: Data("{}".utf8))
+        let floorAnswer = ((try? JSONSerialization.jsonObject(with: floorData)) as? [String: Any])?["data"] as? [String: Any] ?? [:]
+        guard summary(passbackAnswer) == summary(floorAnswer), !summary(floorAnswer).isEmpty else {
+            throw BenchFailure(
+                "the HTTP floor does not answer what Passback answers: \(summary(floorAnswer).prefix(3)) against \(summary(passbackAnswer).prefix(3))")
+        }
+        var rounds: [Int: [(passback: HTTPFloor.Load, floor: HTTPFloor.Load)]] = [:]
+        for _ in 0..<3 {
+            for connections in [1, 4] {
+                let p = try await HTTPFloor.load(
+                    url: base + "/graphql", body: body, token: teacherToken, connections: connections, seconds: 5, pid: serve.process.processIdentifier,
+                    dir: dir)
+                let f = try await HTTPFloor.load(
+                    url: floorURL, body: body, token: teacherToken, connections: connections, seconds: 5, pid: getpid(), dir: dir)
+                rounds[connections, default: []].append((p, f))
+            }
+        }
+        var lines = ""
+        for connections in [1, 4] {
+            let r = rounds[connections] ?? []
+            func median(_ values: [Double]) -> Double { LoadResult.median(values) }
+            let p = (
+                median(r.map(\.passback.requestsPerSecond)), median(r.map(\.passback.p50ms)), median(r.map(\.passback.p99ms)), median(r.map(\.passback.cpuMS))
+            )
+            let f = (median(r.map(\.floor.requestsPerSecond)), median(r.map(\.floor.p50ms)), median(r.map(\.floor.p99ms)), median(r.map(\.floor.cpuMS)))
+            lines += "| \(connections) | Passback `/graphql` | \(p.0.f0) | \(p.1.f2) | \(p.2.f2) | \(p.3.f2) | \((p.0 / f.0).f2) |\n"
+            lines += "| \(connections) | floor: one SQL statement over HTTP | \(f.0.f0) | \(f.1.f2) | \(f.2.f2) | \(f.3.f2) | 1 |\n"
+            say("widget over HTTP, \(connections) connection(s): Passback \(p.0.f0) req/s, floor \(f.0.f0) req/s (share \((p.0 / f.0).f2))")
+        }
+        let rounds1 = (rounds[1] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
+        let rounds4 = (rounds[4] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
         _ = await serve.stop()
         _ = await sandbox.stop()
         let target = out == "Benchmarks/RESULTS.md" ? "Benchmarks/RESULTS-reads.md" : out
@@ -341,6 +400,15 @@ struct Bench: AsyncParsableCommand {
         | admin `syncErrorSummary`, p50 / p99 ms | \(report.admin.summary.ms) |
         | peak RSS (MiB) | \(report.rssEnd.f0) |
 
+        The widget's document over HTTP under `wrk` (`--latency`, 5 s a run), against the floor: its
+        answer built by one SQLite statement (`json_object`, `json_group_array`) after the same token
+        check, served over loopback HTTP by the harness (Hummingbird). Medians of 3 interleaved
+        rounds; CPU is the serving process's user + system time per request (the floor's includes
+        the harness's idle threads). Rounds, Passback/floor req/s: 1 connection \(rounds1); 4 connections \(rounds4).
+
+        | connections | server | req/s | p50 ms | p99 ms | CPU ms / request | share of the floor's req/s |
+        |---|---|---|---|---|---|---|
+        \(lines)
         """.write(toFile: target, atomically: true, encoding: .utf8)
         say("wrote \(target)")
     }

@@ -93,6 +93,22 @@ struct Client {
         return json["data"] as? [String: Any] ?? [:]
     }
 
+    /// POSTs `body` to `path` with the token; the HTTP status.
+    func postStatus(_ path: String, body: Data) async throws -> Int { try await postRaw(path, body: body).status }
+
+    /// POSTs `body` to `path` with the token; the answer's body.
+    func postData(_ path: String, body: Data) async throws -> Data { try await postRaw(path, body: body).body }
+
+    private func postRaw(_ path: String, body: Data) async throws -> (status: Int, body: Data) {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.httpBody = body
+        let (data, response) = try await session.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
     func get(_ path: String) async throws -> (Int, String) {
         let (body, response) = try await session.data(from: URL(string: base + path)!)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: body, as: UTF8.self))
