@@ -4,12 +4,15 @@ import Hummingbird
 import PassbackCore
 import PassbackTesting
 
-/// Issue 17's floor over HTTP: the widget's answer for one section built by one SQLite statement
+/// The query engine's floor over HTTP: the widget's answer for one section built by one SQLite statement
 /// (`json_object`, `json_group_array`) and served by a Hummingbird server in this process on
 /// loopback, after the same token check Passback makes (the token's hash looked up). What
 /// Passback's `/graphql` is compared with, HTTP against HTTP, by `wrk`.
 struct HTTPFloor {
     /// The widget's MATERIALS answer (title order, 50 a page, deleted materials left out), as JSON text.
+    /// `json_group_array` and the end cursor take the page's order from the CTE's `ORDER BY`, as
+    /// SQLite does (its `json_group_array(… ORDER BY …)` needs 3.44; Debian 12 has 3.40). The
+    /// problems are the stored ones only (Passback adds the SIS's refusal when it has one).
     static let statement = """
         WITH page AS (
             SELECT m.id, m.title, m.due_at, si.last_synced_at,

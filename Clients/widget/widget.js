@@ -89,6 +89,7 @@ function signOut(message) {
   // Nothing of this session carries over to the next sign-in (another teacher may sign in here).
   state.section = null;
   state.mapEdits = {};
+  if ($("leavemap").open) $("leavemap").close();
   closeStreams();
   $("app").hidden = true;
   $("picker").hidden = true;
@@ -472,14 +473,19 @@ function unsavedMap() {
  * window.confirm may answer "no" without showing anything). Resolves true to leave (the choices
  * are dropped), false to stay.
  */
+let leaving = null;
 function mayLeaveMap() {
   if (!state.section || !unsavedMap().length) return Promise.resolve(true);
+  // One question at a time: a second caller while it is open (a new sign-in link) gets its answer.
+  if (leaving) return leaving;
   const dialog = $("leavemap");
-  return new Promise((resolve) => {
+  leaving = new Promise((resolve) => {
     dialog.returnValue = "";
     dialog.addEventListener("close", () => {
+      leaving = null;
+      // Esc closes it with no answer: that is staying.
       const leave = dialog.returnValue === "leave";
-      if (leave) {
+      if (leave && state.section) {
         state.mapEdits = {};
         renderMap();
         $("mapsaved").textContent = "";
@@ -488,6 +494,7 @@ function mayLeaveMap() {
     }, { once: true });
     dialog.showModal();
   });
+  return leaving;
 }
 
 function renderMap() {
@@ -707,10 +714,12 @@ document.addEventListener("DOMContentLoaded", () => {
   // Another section: the last section's banner does not carry over.
   $("section").addEventListener("change", async (e) => {
     // Unsaved map choices are not dropped without asking (the list shows the section being left meanwhile).
-    const chosen = e.target.value;
-    e.target.value = state.section.id;
-    if (!(await mayLeaveMap())) return;
-    e.target.value = chosen;
+    if (state.section && unsavedMap().length) {
+      const chosen = e.target.value;
+      e.target.value = state.section.id;
+      if (!(await mayLeaveMap())) return;
+      e.target.value = chosen;
+    }
     say("");
     for (const id of ["mapsaved", "schedulesaved"]) $(id).textContent = "";
     selectSection(e.target.value);
