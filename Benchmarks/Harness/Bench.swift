@@ -863,18 +863,7 @@ struct Bench: AsyncParsableCommand {
         for _ in 0..<count {
             let w = Stopwatch()
             let rows = try pool.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT m.id, m.title, m.due_at, si.last_synced_at,
-                               CASE WHEN m.sync_to_sis = 0 OR oo.material_id IS NOT NULL THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END AS status,
-                               (m.sync_to_sis = 1 AND oo.material_id IS NULL) AS sync_to_sis, COALESCE(si.problems, '[]') AS problems
-                        FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
-                        LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
-                        LEFT JOIN material_opt_out oo ON oo.material_id = m.id AND oo.class_id = ls.class_id
-                        WHERE ls.class_id = ? AND m.deleted_at IS NULL ORDER BY m.title COLLATE NOCASE, m.id LIMIT 50
-                        """, arguments: [classID]
-                ).map {
+                try Row.fetchAll(db, sql: HTTPFloor.page(limit: 50), arguments: [classID]).map {
                     Row50(
                         id: $0["id"], title: $0["title"], dueDate: $0["due_at"], lastSyncedAt: $0["last_synced_at"], syncStatus: $0["status"],
                         syncToSIS: $0["sync_to_sis"], problems: $0["problems"])

@@ -14,15 +14,7 @@ struct HTTPFloor {
     /// SQLite does (its `json_group_array(… ORDER BY …)` needs 3.44; Debian 12 has 3.40). The
     /// problems are the stored ones only (Passback adds the SIS's refusal when it has one).
     static let statement = """
-        WITH page AS (
-            SELECT m.id, m.title, m.due_at, si.last_synced_at,
-                   CASE WHEN m.sync_to_sis = 0 OR oo.material_id IS NOT NULL THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END AS status,
-                   (m.sync_to_sis = 1 AND oo.material_id IS NULL) AS sync_to_sis, COALESCE(si.problems, '[]') AS problems
-            FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
-            LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
-            LEFT JOIN material_opt_out oo ON oo.material_id = m.id AND oo.class_id = ls.class_id
-            WHERE ls.class_id = ?1 AND m.deleted_at IS NULL ORDER BY m.title COLLATE NOCASE, m.id LIMIT 51
-        )
+        WITH page AS (\(page(limit: 51)))
         SELECT json_object('data', json_object('section', json_object(
             'configured', json(CASE WHEN EXISTS (SELECT 1 FROM section_config WHERE class_id = ?1) THEN 'true' ELSE 'false' END),
             'materials', json_object(
@@ -37,6 +29,20 @@ struct HTTPFloor {
                     FROM (SELECT * FROM page LIMIT 50)))
         )))
         """
+
+    /// The widget's rows of section `?1` (its materials by title, deleted ones left out, each with
+    /// its status, opt-out and stored problems): the in-process floor reads them too.
+    static func page(limit: Int) -> String {
+        """
+        SELECT m.id, m.title, m.due_at, si.last_synced_at,
+               CASE WHEN m.sync_to_sis = 0 OR oo.material_id IS NOT NULL THEN 'OPT_OUT' ELSE COALESCE(si.status, 'NOT_SYNCED') END AS status,
+               (m.sync_to_sis = 1 AND oo.material_id IS NULL) AS sync_to_sis, COALESCE(si.problems, '[]') AS problems
+        FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
+        LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
+        LEFT JOIN material_opt_out oo ON oo.material_id = m.id AND oo.class_id = ls.class_id
+        WHERE ls.class_id = ?1 AND m.deleted_at IS NULL ORDER BY m.title COLLATE NOCASE, m.id LIMIT \(limit)
+        """
+    }
 
     let app: Application<RouterResponder<BasicRequestContext>>
     let port: Int
