@@ -32,9 +32,7 @@ public enum APIToken {
     /// A new token from 32 random bytes (given, so tests and callers choose the source).
     public static func make(randomBytes: [UInt8]) -> String {
         precondition(randomBytes.count == 32, "a token needs 32 random bytes")
-        let b64 = Data(randomBytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return "pb_" + b64
+        return "pb_" + Base64URL.encode(randomBytes)
     }
 
     /// The hex SHA-256 the store keeps instead of the token.
