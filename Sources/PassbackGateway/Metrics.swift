@@ -46,6 +46,11 @@ public final class RequestMetrics: Sendable {
                 namespace: "passback", subsystem: "graphql", metricName: "fields_resolved", unitName: "total",
                 helpText: "Fields that loaded data, over every request.")
         }
+        static var executions: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "passback", subsystem: "graphql", metricName: "executions", unitName: "total",
+                helpText: "Queries and mutations run, by engine (planned, or GraphQLSwift's reference executor).")
+        }
         static var requestsStopped: MetricNameDescriptor {
             MetricNameDescriptor(
                 namespace: "passback", subsystem: "graphql", metricName: "requests_stopped", unitName: "total",

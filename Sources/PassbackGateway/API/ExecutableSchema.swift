@@ -9,6 +9,9 @@ typealias Resolve<Parent> = @Sendable (Parent, Map, APIContext) async throws -> 
 /// Resolvers by type and field name, registered by the files under `Resolvers/`.
 struct ResolverTable: Sendable {
     var fields: [String: [String: GraphQLFieldResolve]] = [:]
+    /// The same resolvers in the form the planned executor calls (`PlannedResolve`): the two
+    /// engines run one body per field.
+    var planned: [String: [String: PlannedResolve]] = [:]
     var subscriptions: [String: GraphQLFieldResolve] = [:]
     /// Types whose values are plain `[String: any Sendable]` dictionaries, read by key.
     var plainTypes: Set<String> = []
@@ -18,6 +21,15 @@ struct ResolverTable: Sendable {
         var set = FieldSet<Parent>(type: type)
         build(&set)
         fields[type, default: [:]].merge(set.resolvers) { _, new in new }
+        planned[type, default: [:]].merge(set.planned) { _, new in new }
+    }
+
+    /// The planned executor's resolver of `type.field`: the registered one, or a plain type's
+    /// value read by key; nil for a field with neither (the schema's build refuses that).
+    func plannedResolver(_ type: String, _ field: String) -> PlannedResolve? {
+        if let registered = planned[type]?[field] { return registered }
+        guard isPlain(type) else { return nil }
+        return .value { try Self.plainValue($0, type, field) }
     }
 
     mutating func plain(_ types: String...) { plainTypes.formUnion(types) }
@@ -32,7 +44,7 @@ struct ResolverTable: Sendable {
         { source, _, _, _ in try plainValue(source, type, field) }
     }
 
-    static func plainValue(_ source: any Sendable, _ type: String, _ field: String) throws -> (any Sendable)? {
+    static func plainValue(_ source: Any, _ type: String, _ field: String) throws -> (any Sendable)? {
         guard let value = source as? [String: any Sendable] else {
             throw APIError(.internalError, "\(type).\(field) resolved on a \(Swift.type(of: source)), not a plain value")
         }
@@ -47,16 +59,19 @@ struct ResolverTable: Sendable {
 struct FieldSet<Parent: Sendable> {
     let type: String
     var resolvers: [String: GraphQLFieldResolve] = [:]
+    var planned: [String: PlannedResolve] = [:]
 
     init(type: String) { self.type = type }
 
     /// A field read straight off the value.
     mutating func value(_ name: String, _ read: @escaping @Sendable (Parent) -> (any Sendable)?) {
         let type = self.type
-        resolvers[name] = { source, _, _, _ in
+        let typed: PlannedResolve.Read = { source in
             guard let parent = source as? Parent else { throw APIError(.internalError, "\(type).\(name) resolved on a \(Swift.type(of: source))") }
             return read(parent)
         }
+        resolvers[name] = { source, _, _, _ in try typed(source) }
+        planned[name] = .value(typed)
     }
 
     /// A field that reads arguments or loads data.
@@ -65,17 +80,19 @@ struct FieldSet<Parent: Sendable> {
     }
 
     /// A field that also reads how it was asked for (its selection, fragments and variables).
-    mutating func resolve(_ name: String, withInfo body: @escaping @Sendable (Parent, Map, APIContext, GraphQLResolveInfo) async throws -> (any Sendable)?) {
+    mutating func resolve(_ name: String, withInfo body: @escaping @Sendable (Parent, Map, APIContext, FieldAsk) async throws -> (any Sendable)?) {
         let type = self.type
-        resolvers[name] = { source, args, context, info in
+        let typed: PlannedResolve.Load = { source, args, context, ask in
             guard let parent = source as? Parent else { throw APIError(.internalError, "\(type).\(name) resolved on a \(Swift.type(of: source))") }
             guard let context = context as? APIContext else { throw APIError(.internalError, "no request context") }
             // A request stopped (its client went away, or its deadline passed) loads nothing more:
             // the library does not look at cancellation, so each field that reads data does.
             try Task.checkCancellation()
             context.services.work.resolved.add(1, ordering: .relaxed)
-            return try await body(parent, args, context, info)
+            return try await body(parent, args, context, ask())
         }
+        resolvers[name] = { source, args, context, info in try await typed(source, args, context, { FieldAsk(info) }) }
+        planned[name] = .load(typed)
     }
 }
 

@@ -41,17 +41,15 @@ extension GraphQLAPI {
         // widget's own page is priced at about 3,600.
         if cost >= limits.maxCost / 2 { lane.promote() }
         let context = APIContext(principal: principal, services: services, requestID: requestID, executor: lane)
-        let (schema, limiter, token) = (self.schema, self.limiter, principal.tokenID)
+        let (limiter, token) = (self.limiter, principal.tokenID)
         // The execution, and the encoding of its answer, run on the pool's threads in a lane of
         // their own; the slot is given back when the work really ends, even after a deadline has
         // answered the client.
         let work = Task(executorPreference: lane) { () async throws -> Answer in
             defer { limiter.release(token: token) }
-            let result: GraphQLResult
+            let executed: Executed
             do {
-                result = try await GraphQL.execute(
-                    schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
-                    variableValues: request.variables, operationName: request.operationName)
+                executed = try await self.run(prepared, request, context: context)
             } catch  where PassbackDatabase.isBusy(error) {
                 return self.busy()
             }
@@ -62,19 +60,19 @@ extension GraphQLAPI {
             // Introspection is priced on purpose at one point a selected field (so
             // tools can load the schema), and is only ever refunded: the schema's answer is large.
             var spent = admission
-            let answered = PrincipalLimiter.actualCost(result.data)
+            let answered = executed.fields
             let cost =
                 introspects
-                ? (result.errors.isEmpty ? min(admission.cost, answered) : admission.cost)
-                : (result.errors.isEmpty ? answered : max(admission.cost, answered))
+                ? (executed.errors.isEmpty ? min(admission.cost, answered) : admission.cost)
+                : (executed.errors.isEmpty ? answered : max(admission.cost, answered))
             spent.actualCost = cost
             limiter.settle(token: token, charged: admission.cost, cost: cost)
             spent.currentlyAvailable = min(admission.settings.maximumAvailable, spent.currentlyAvailable + admission.cost - cost)
             // No data and errors with no path: the operation could not start (bad variables).
-            let status = result.data == nil && !result.errors.isEmpty && result.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
-            var answer = self.present(result, requestID: requestID, status: status, extensions: ["cost": spent.extensions])
+            let status = !executed.hasData && !executed.errors.isEmpty && executed.errors.allSatisfy({ $0.path.elements.isEmpty }) ? 400 : 200
+            var answer = self.present(executed, requestID: requestID, status: status, extensions: ["cost": spent.extensions])
             // A locked database is the server's state, not the request's fault: 503, and when to ask again.
-            if result.errors.contains(where: { PassbackDatabase.isBusy($0.originalError) }) {
+            if executed.errors.contains(where: { PassbackDatabase.isBusy($0.originalError) }) {
                 answer.status = 503
                 answer.headers["Retry-After"] = String(Self.busyRetryAfter)
             }

@@ -19,7 +19,40 @@ extension GraphQLAPI {
     /// Errors as clients see them: our own with their code; anything else as INTERNAL, logged
     /// with the request id and never shown.
     func present(_ result: GraphQLResult, requestID: String, status: Int, extensions: [String: Map] = [:]) -> Answer {
-        let errors = result.errors.map { error -> GraphQLError in
+        render(presentErrors(result.errors, requestID: requestID), data: result.data, status: status, extensions: extensions)
+    }
+
+    /// An execution's answer, from either engine: the planned one's `data` is JSON already.
+    func present(_ executed: Executed, requestID: String, status: Int, extensions: [String: Map] = [:]) -> Answer {
+        let errors = presentErrors(executed.errors, requestID: requestID)
+        switch executed.data {
+        case .map(let data): return render(errors, data: data, status: status, extensions: extensions)
+        case .json(let data):
+            let encoder = GraphQLJSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            var body: [UInt8] = [UInt8(ascii: "{")]
+            var parts: [[UInt8]] = []
+            if let data { parts.append(Array("\"data\":".utf8) + data) }
+            do {
+                if !errors.isEmpty { parts.append(Array("\"errors\":".utf8) + Array(try encoder.encode(errors))) }
+                if !extensions.isEmpty {
+                    let sorted = Map.dictionary(OrderedDictionary(uniqueKeysWithValues: extensions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+                    parts.append(Array("\"extensions\":".utf8) + Array(try encoder.encode(sorted)))
+                }
+            } catch {
+                return Answer(status: 500, body: "{\"errors\":[{\"message\":\"the answer could not be encoded\"}]}")
+            }
+            for (i, part) in parts.enumerated() {
+                if i > 0 { body.append(UInt8(ascii: ",")) }
+                body.append(contentsOf: part)
+            }
+            body.append(UInt8(ascii: "}"))
+            return Answer(status: status, body: String(decoding: body, as: UTF8.self))
+        }
+    }
+
+    func presentErrors(_ errors: [GraphQLError], requestID: String) -> [GraphQLError] {
+        errors.map { error -> GraphQLError in
             if let api = error.originalError as? APIError {
                 var extensions = api.extra
                 extensions["code"] = .string(api.code.rawValue)
@@ -40,7 +73,6 @@ extension GraphQLAPI {
                 message: "internal error (request \(requestID)); the server log has the details", locations: error.locations, path: error.path,
                 extensions: ["code": .string(APIError.Code.internalError.rawValue)])
         }
-        return render(errors, data: result.data, status: status, extensions: extensions)
     }
 
     func presentable(_ error: GraphQLError, code: APIError.Code) -> GraphQLError {

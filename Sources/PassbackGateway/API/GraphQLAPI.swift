@@ -43,6 +43,8 @@ public final class GraphQLAPI: Sendable {
         /// How often an idle stream sends a comment line: it re-checks the token, and a write to
         /// a client that has gone ends the stream.
         public var streamHeartbeat: Duration = .seconds(15)
+        /// Which engine runs queries and mutations (`GraphQLAPI+Planning.swift`).
+        public var engine: Engine = .planned
 
         public init() {}
 
@@ -56,6 +58,10 @@ public final class GraphQLAPI: Sendable {
     }
 
     let schema: GraphQLSchema
+    /// The resolvers the schema was built with, which the planner calls.
+    let table: ResolverTable
+    /// Compiled operations (`API/Planner/`).
+    let plans: PlanCache
     let services: APIServices
     let limits: Limits
     let documents: DocumentCache
@@ -67,7 +73,9 @@ public final class GraphQLAPI: Sendable {
     let limiter: PrincipalLimiter
 
     public init(services: APIServices, limits: Limits = Limits(), logger: Logger = Logger(label: "passback.api")) throws {
-        self.schema = try ExecutableSchema.build(Self.resolvers)
+        self.table = Self.resolvers
+        self.schema = try ExecutableSchema.build(table)
+        self.plans = PlanCache(capacity: limits.documentCacheSize)
         self.services = services
         self.limits = limits
         self.documents = DocumentCache(capacity: limits.documentCacheSize)

@@ -6,7 +6,7 @@ import GraphQL
 /// them (`@include(if: $x)`, `first: $n`). An idempotency key answers only a request with the
 /// same fingerprint, so a replay cannot ask a stored outcome for more than was first selected.
 enum SelectionFingerprint {
-    static func text(of info: GraphQLResolveInfo) -> String {
+    static func text(of info: FieldAsk) -> String {
         var walk = Walk()
         var parts: [String] = []
         for field in info.fieldASTs {
@@ -27,7 +27,7 @@ enum SelectionFingerprint {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         for name in walk.variables.sorted() {
-            let value = info.variableValues[name] as? Map ?? .undefined
+            let value = info.variableValues[name] ?? .undefined
             parts.append("$\(name)=" + ((try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "?"))
         }
         return parts.joined(separator: "\n")

@@ -25,13 +25,13 @@ extension MutationResolvers {
     /// Refuses a mutation's payload-list `first` or `after` that its page would refuse, before the
     /// mutation runs: refused after it, the error would take the whole answer, `userErrors`
     /// included, although the change was made.
-    static func checkPayloadPaging(_ info: GraphQLResolveInfo) throws {
+    static func checkPayloadPaging(_ info: FieldAsk) throws {
         let fields = Set(payloadListFields.map(\.1))
         func value(_ v: any Value) -> Map {
             switch v {
             case let i as IntValue: Int(i.value).map { .number(Number($0)) } ?? .undefined
             case let s as StringValue: .string(s.value)
-            case let variable as Variable: (info.variableValues[variable.name.value] as? Map) ?? .undefined
+            case let variable as Variable: info.variableValues[variable.name.value] ?? .undefined
             default: .undefined
             }
         }

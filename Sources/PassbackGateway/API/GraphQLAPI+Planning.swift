@@ -1,0 +1,67 @@
+import Foundation
+import GraphQL
+
+/// Which engine runs a query or mutation: the planner (`API/Planner/`) when it covers the
+/// operation, GraphQLSwift's executor otherwise (introspection, subscriptions, variables the
+/// planner leaves to the library to refuse). Both call the same resolvers.
+extension GraphQLAPI {
+    public enum Engine: Sendable {
+        /// Planned where the planner covers the operation (the default).
+        case planned
+        /// GraphQLSwift's executor for everything: the reference the differential test compares with.
+        case reference
+    }
+
+    /// What an execution gave: its data (a `Map` from GraphQLSwift, JSON from the planner),
+    /// its errors, and the fields the answer holds (what it costs).
+    struct Executed {
+        enum Data {
+            case map(Map?)
+            case json([UInt8]?)
+        }
+
+        var data: Data
+        var errors: [GraphQLError]
+        var fields: Int
+
+        var hasData: Bool {
+            switch data {
+            case .map(let map): map != nil
+            case .json(let bytes): bytes != nil
+            }
+        }
+    }
+
+    /// Runs the prepared operation on the planner when it covers it, else on GraphQLSwift.
+    func run(_ prepared: PreparedDocument, _ request: Request, context: APIContext) async throws -> Executed {
+        if let execution = plannedExecution(prepared, request, context: context) {
+            context.services.work.planned.add(1, ordering: .relaxed)
+            let outcome = await execution.run()
+            return Executed(data: .json(outcome.data), errors: outcome.errors, fields: outcome.fields)
+        }
+        context.services.work.reference.add(1, ordering: .relaxed)
+        let result = try await GraphQL.execute(
+            schema: schema, documentAST: prepared.document.value, rootValue: Root(), context: context,
+            variableValues: request.variables, operationName: request.operationName)
+        return Executed(data: .map(result.data), errors: result.errors, fields: PrincipalLimiter.actualCost(result.data))
+    }
+
+    /// The planned execution of this request, or nil when the planner leaves it to GraphQLSwift.
+    /// Only documents the document cache holds are planned (valid, of ordinary size).
+    func plannedExecution(_ prepared: PreparedDocument, _ request: Request, context: APIContext) -> PlannedExecution? {
+        guard limits.engine == .planned, prepared.operation.operation != .subscription, documents.contains(request.query) else { return nil }
+        let schema = self.schema
+        guard let variables = try? InputCoercion.variables(prepared.operation.variableDefinitions, request.variables, schema: schema) else {
+            return nil
+        }
+        let table = self.table
+        let plan = plans.plan(
+            query: request.query, operationName: request.operationName, document: prepared.document.value, operation: prepared.operation,
+            fragments: prepared.fragments, variables: variables
+        ) { operation, fragments, variables in
+            try? PlanCompiler.compile(operation, fragments: fragments, schema: schema, table: table, variables: variables)
+        }
+        guard let plan else { return nil }
+        return try? PlannedExecution(plan: plan, context: context, variables: variables)
+    }
+}

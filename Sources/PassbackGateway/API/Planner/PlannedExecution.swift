@@ -1,0 +1,221 @@
+import Foundation
+import GraphQL
+
+/// Runs an `OperationPlan` for one request and writes its `data` as JSON bytes.
+///
+/// Fields run one after another in the task that serves the request: a field that only reads
+/// its parent runs inline, and only a field that loads is awaited. Nothing is a child task,
+/// and no answer tree is built: each value is written into the buffer as it is completed. The
+/// batch loaders still load each level once: a list's first row loads its siblings' children
+/// with its own (`BatchLoader`), whatever order the rows are completed in.
+///
+/// What GraphQLSwift 4.x does, this does (the differential test compares the two): an error
+/// makes the nearest nullable field `null` (here: the buffer is cut back to where that field's
+/// value began); a list leaves out an item that completed to `null`; a resolver's error is
+/// given the field's nodes and path, unless it is already a `GraphQLError`; a `null` for a
+/// non-null field is "Cannot return null for non-nullable field T.f." with no path; an error
+/// that reaches the root leaves no data and only that error.
+final class PlannedExecution {
+    struct Outcome {
+        /// The `data` object's JSON; nil when an error reached the root.
+        var data: [UInt8]?
+        var errors: [GraphQLError]
+        /// Fields the answer holds (`PrincipalLimiter.actualCost` of the same answer).
+        var fields: Int
+    }
+
+    /// An error already located, on its way to the nearest nullable field.
+    private struct Bubble: Error {
+        var error: GraphQLError
+    }
+
+    private enum Step {
+        case key(String)
+        case index(Int)
+    }
+
+    private let plan: OperationPlan
+    private let context: APIContext
+    private let variables: [String: Map]
+    private let bound: [Int: Map]
+    private var out: [UInt8] = []
+    private var errors: [GraphQLError] = []
+    private var fields = 0
+    private var path: [Step] = []
+
+    /// Binds the arguments that read variables; throws `InputCoercion.Unplanned` when one would
+    /// not coerce (the request then runs on GraphQLSwift, which reports it).
+    init(plan: OperationPlan, context: APIContext, variables: [String: Map]) throws {
+        self.plan = plan
+        self.context = context
+        self.variables = variables
+        var bound: [Int: Map] = [:]
+        for field in plan.boundFields {
+            guard case .bound(let definitions, let nodes) = field.arguments else { continue }
+            bound[field.index] = try InputCoercion.arguments(definitions, nodes, variables)
+        }
+        self.bound = bound
+    }
+
+    func run() async -> Outcome {
+        out.reserveCapacity(8 * 1024)
+        do {
+            try await object(Root(), plan.root)
+            return Outcome(data: out, errors: errors, fields: fields)
+        } catch let bubble as Bubble {
+            return Outcome(data: nil, errors: [bubble.error], fields: 0)
+        } catch {
+            return Outcome(data: nil, errors: [GraphQLError(error)], fields: 0)
+        }
+    }
+
+    private func object(_ source: Any, _ selection: SelectionPlan) async throws {
+        out.append(UInt8(ascii: "{"))
+        for (i, field) in selection.fields.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: field.keyBytes)
+            fields += 1
+            path.append(.key(field.key))
+            defer { path.removeLast() }
+            let result: Result<Any?, any Error>
+            switch field.resolve {
+            case nil:
+                result = .success(selection.typeName)
+            case .value(let read)?:
+                result = Result { try read(source) }
+            case .load(let load)?:
+                let arguments: Map
+                switch field.arguments {
+                case .constant(let map): arguments = map
+                case .bound: arguments = bound[field.index] ?? [:]
+                }
+                let (plan, variables) = (plan, variables)
+                do {
+                    result = .success(
+                        try await load(source, arguments, context) {
+                            FieldAsk(fieldASTs: field.nodes, fragments: plan.fragments, variableValues: variables)
+                        })
+                } catch {
+                    result = .failure(error)
+                }
+            }
+            if try await !catching(result, field.shape, field) { JSONBytes.null(into: &out) }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Completes a value; false when it is `null` (and nothing was written). An error makes it
+    /// `null` here if the shape is nullable, and is recorded; otherwise it goes up.
+    private func catching(_ result: Result<Any?, any Error>, _ shape: Shape, _ field: FieldPlan) async throws -> Bool {
+        let (mark, counted) = (out.count, fields)
+        let error: GraphQLError
+        do {
+            return try await complete(try result.get(), shape, field)
+        } catch let bubble as Bubble {
+            error = bubble.error
+        } catch let graphQL as GraphQLError {
+            error = graphQL
+        } catch let other {
+            error = GraphQLError(message: String(describing: other), nodes: field.nodes, path: currentPath, originalError: other)
+        }
+        guard !shape.isNonNull else { throw Bubble(error: error) }
+        errors.append(error)
+        out.removeSubrange(mark...)
+        fields = counted
+        return false
+    }
+
+    private func complete(_ value: Any?, _ shape: Shape, _ field: FieldPlan) async throws -> Bool {
+        if case .nonNull(let inner) = shape {
+            guard try await complete(value, inner, field) else {
+                throw GraphQLError(message: "Cannot return null for non-nullable field \(field.parentType).\(field.name).")
+            }
+            return true
+        }
+        guard let value = Self.unwrapped(value) else { return false }
+        switch shape {
+        case .nonNull:
+            return false
+        case .leaf(let leaf):
+            try write(value, leaf)
+        case .object(let selection):
+            try await object(value, selection)
+        case .abstract(let name, let plans):
+            guard let node = value as? any NodeValue else { throw APIError(.internalError, "a Node resolved to \(type(of: value))") }
+            let typeName = type(of: node).typeName
+            guard let selection = plans[typeName] else {
+                throw GraphQLError(message: "Runtime Object type \"\(typeName)\" is not a possible type for \"\(name)\".", nodes: field.nodes)
+            }
+            try await object(node, selection)
+        case .list(let item):
+            guard let items = value as? [Any?] else {
+                throw GraphQLError(message: "Expected array, but did not find one for field \(field.parentType).\(field.name).")
+            }
+            out.append(UInt8(ascii: "["))
+            var wrote = false
+            for (i, element) in items.enumerated() {
+                let mark = out.count
+                if wrote { out.append(UInt8(ascii: ",")) }
+                path.append(.index(i))
+                defer { path.removeLast() }
+                if try await catching(.success(element), item, field) {
+                    wrote = true
+                } else {
+                    out.removeSubrange(mark...)
+                }
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        return true
+    }
+
+    private func write(_ value: Any, _ leaf: Leaf) throws {
+        switch leaf.kind {
+        case .string:
+            if let s = value as? String { return JSONBytes.string(s, into: &out) }
+        case .int:
+            if let n = value as? Int, n >= Int(Int32.min), n <= Int(Int32.max) { return JSONBytes.int(n, into: &out) }
+        case .float:
+            if let d = value as? Double, d.isFinite { return JSONBytes.double(d, into: &out) }
+        case .boolean:
+            if let b = value as? Bool { return JSONBytes.bool(b, into: &out) }
+        case .other:
+            break
+        }
+        JSONBytes.map(try leaf.type.serialize(value: value), into: &out)
+    }
+
+    private var currentPath: GraphQL.IndexPath {
+        GraphQL.IndexPath(
+            path.map { step -> any IndexPathElement in
+                switch step {
+                case .key(let key): key
+                case .index(let index): index
+                }
+            })
+    }
+
+    /// The value inside however many `Optional`s hold it (a plain value's entries are
+    /// `any Sendable` and may hold one), as GraphQLSwift's `unwrap` does with a `Mirror`.
+    static func unwrapped(_ value: Any?) -> Any? {
+        guard var value else { return nil }
+        while let optional = value as? any OptionalBox {
+            guard let inner = optional.wrappedAny else { return nil }
+            value = inner
+        }
+        return value
+    }
+}
+
+protocol OptionalBox {
+    var wrappedAny: Any? { get }
+}
+
+extension Optional: OptionalBox {
+    var wrappedAny: Any? {
+        switch self {
+        case .none: nil
+        case .some(let wrapped): wrapped
+        }
+    }
+}
