@@ -28,7 +28,7 @@ struct ExecutionPoolTests {
                 for _ in 0..<4 { group.addTask { pool.isCurrentThread } }
                 return await group.reduce(into: []) { $0.append($1) }
             }
-            // A loader's fetch is an unstructured task: it is put on the lane explicitly.
+            // A loader fetches on the lane it is given, whoever calls it.
             let loader = BatchLoader<Int, Bool>(executor: lane) { keys in Dictionary(uniqueKeysWithValues: keys.map { ($0, pool.isCurrentThread) }) }
             onPool.append(try await loader.load(1) ?? false)
             return onPool

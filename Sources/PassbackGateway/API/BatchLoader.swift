@@ -5,7 +5,13 @@ import Foundation
 /// children of every sibling in one query, and the others find them cached. The batch is
 /// known from the parent list, not guessed from timing, so the count of queries is exact:
 /// one per child field per level.
-actor BatchLoader<Key: Hashable & Sendable, Value: Sendable> {
+///
+/// A cached key is answered at once, under a lock, without a suspension: the planned executor
+/// completes a list's rows one after another, and every row after the first finds its value
+/// here, so a page costs no thread hop per row. The caller that finds a key missing fetches
+/// in its own task (on the request's lane of the execution pool, where `executor` says);
+/// callers that arrive meanwhile (GraphQLSwift runs siblings at once) wait for that fetch.
+final class BatchLoader<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
     typealias Fetch = @Sendable ([Key]) async throws -> [Key: Value]
 
     /// A loaded key: its value, or known to be missing.
@@ -14,16 +20,54 @@ actor BatchLoader<Key: Hashable & Sendable, Value: Sendable> {
         case missing
     }
 
+    /// A fetch under way, which callers that need one of its keys wait on.
+    private final class Pending: @unchecked Sendable {
+        private let lock = NSLock()
+        private var finished: (any Error)??
+        private var waiters: [CheckedContinuation<Void, any Error>] = []
+
+        func wait() async throws {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let done: (any Error)?? = lock.withLock {
+                    if finished == nil { waiters.append(continuation) }
+                    return finished
+                }
+                switch done {
+                case nil: break
+                case .some(nil): continuation.resume()
+                case .some(.some(let error)): continuation.resume(throwing: error)
+                }
+            }
+        }
+
+        func finish(_ error: (any Error)?) {
+            let waiting = lock.withLock {
+                finished = .some(error)
+                defer { waiters = [] }
+                return waiters
+            }
+            for w in waiting {
+                if let error { w.resume(throwing: error) } else { w.resume() }
+            }
+        }
+    }
+
+    private enum Step {
+        case answer(Value?)
+        case wait(Pending)
+        case fetch(Pending, [Key])
+    }
+
+    private let lock = NSLock()
     private var cache: [Key: Slot] = [:]
-    /// The fetch under way, if any: every caller that waits on it stores its answer, so no
-    /// caller depends on another being scheduled first.
-    private var inFlight: (id: Int, keys: [Key], task: Task<[Key: Value], any Error>)?
+    private var inFlight: Pending?
     private let fetch: Fetch
     /// Where fetches run: the request's lane of the execution pool, so their SQLite reads stay
-    /// off the cooperative pool (an unstructured task does not inherit a task executor preference).
+    /// off the cooperative pool whoever calls.
     private let executor: (any TaskExecutor)?
     /// How many fetches ran (tests read it to prove there is no N+1).
-    private(set) var fetches = 0
+    private var fetched = 0
+    var fetches: Int { lock.withLock { fetched } }
 
     init(executor: (any TaskExecutor)? = nil, _ fetch: @escaping Fetch) {
         self.executor = executor
@@ -33,36 +77,41 @@ actor BatchLoader<Key: Hashable & Sendable, Value: Sendable> {
     /// The value of `key`, loading `key` and every uncached key of `batch` together.
     func load(_ key: Key, batch: [Key] = []) async throws -> Value? {
         while true {
-            switch cache[key] {
-            case .found(let value)?: return value
-            case .missing?: return nil
-            case nil: break
+            let step: Step = lock.withLock {
+                switch cache[key] {
+                case .found(let value)?: return .answer(value)
+                case .missing?: return .answer(nil)
+                case nil: break
+                }
+                if let running = inFlight { return .wait(running) }
+                var seen = Set<Key>()
+                let keys = (batch.filter { cache[$0] == nil } + [key]).filter { seen.insert($0).inserted }
+                let pending = Pending()
+                inFlight = pending
+                fetched += 1
+                return .fetch(pending, keys)
             }
-            if let running = inFlight {
-                let got = try await running.task.value
-                absorb(running.id, running.keys, got)
-                continue
-            }
-            var seen = Set<Key>()
-            let keys = (batch.filter { cache[$0] == nil } + [key]).filter { seen.insert($0).inserted }
-            let fetch = self.fetch
-            let task = Task<[Key: Value], any Error>(executorPreference: executor) { @Sendable [fetch, keys] in try await fetch(keys) }
-            fetches += 1
-            let id = fetches
-            inFlight = (id, keys, task)
-            do {
-                absorb(id, keys, try await task.value)
-            } catch {
-                if inFlight?.id == id { inFlight = nil }
-                throw error
+            switch step {
+            case .answer(let value):
+                return value
+            case .wait(let pending):
+                try await pending.wait()
+            case .fetch(let pending, let keys):
+                do {
+                    let fetch = self.fetch
+                    let got = try await withTaskExecutorPreference(executor) { try await fetch(keys) }
+                    lock.withLock {
+                        for k in keys { cache[k] = got[k].map(Slot.found) ?? .missing }
+                        inFlight = nil
+                    }
+                    pending.finish(nil)
+                } catch {
+                    lock.withLock { inFlight = nil }
+                    pending.finish(error)
+                    throw error
+                }
             }
         }
-    }
-
-    private func absorb(_ id: Int, _ keys: [Key], _ got: [Key: Value]) {
-        guard inFlight?.id == id else { return }
-        for k in keys { cache[k] = got[k].map(Slot.found) ?? .missing }
-        inFlight = nil
     }
 }
 
