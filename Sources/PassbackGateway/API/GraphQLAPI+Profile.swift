@@ -13,6 +13,12 @@ extension GraphQLAPI {
         public var bytes: Int
     }
 
+    static func fragments(of document: Document) -> [String: FragmentDefinition] {
+        var out: [String: FragmentDefinition] = [:]
+        for case let fragment as FragmentDefinition in document.definitions { out[fragment.name.value] = fragment }
+        return out
+    }
+
     /// Runs a query step by step, timing each step; no cache, as on a first request.
     public func profile(_ query: String, variables: [String: Map], principal: Principal) async throws -> Profile {
         func seconds(_ since: ContinuousClock.Instant) -> Double {
@@ -28,12 +34,24 @@ extension GraphQLAPI {
         let validate = seconds(t)
         guard errors.isEmpty else { throw APIError(.validationFailed, errors.map(\.message).joined(separator: "; ")) }
         t = ContinuousClock.now
-        let result = try await GraphQL.execute(
-            schema: schema, documentAST: document, rootValue: Root(),
-            context: APIContext(principal: principal, services: services, requestID: "profile"), variableValues: variables)
+        let context = APIContext(principal: principal, services: services, requestID: "profile")
+        let executed: Executed
+        // The engine a request would run on, its plan compiled here (not cached).
+        if limits.engine == .planned, let operation = document.definitions.first(where: { $0 is OperationDefinition }) as? OperationDefinition,
+            let coerced = try? InputCoercion.variables(operation.variableDefinitions, variables, schema: schema),
+            let plan = try? PlanCompiler.compile(
+                operation, fragments: Self.fragments(of: document), schema: schema, table: table, variables: coerced),
+            let execution = try? PlannedExecution(plan: plan, context: context, variables: coerced)
+        {
+            let outcome = await execution.run()
+            executed = Executed(data: .json(outcome.data), errors: outcome.errors, fields: outcome.fields)
+        } else {
+            let result = try await GraphQL.execute(schema: schema, documentAST: document, rootValue: Root(), context: context, variableValues: variables)
+            executed = Executed(data: .map(result.data), errors: result.errors, fields: 0)
+        }
         let execute = seconds(t)
         t = ContinuousClock.now
-        let body = render(result.errors, data: result.data, status: 200).body
+        let body = present(executed, requestID: "profile", status: 200).body
         return Profile(parse: parse, validate: validate, execute: execute, encode: seconds(t), bytes: body.utf8.count)
     }
 }

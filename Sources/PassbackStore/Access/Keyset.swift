@@ -158,8 +158,9 @@ public struct ListSlice<Item: Sendable>: Sendable {
             start = unique.firstIndex { last < $0.key } ?? unique.count
         }
         let page = unique[start..<min(unique.count, start + first)]
-        items = page.map(\.item)
-        keys = page.map(\.key)
+        // Closures, not key paths: a key path into a generic tuple is built anew at every call.
+        items = page.map { $0.item }
+        keys = page.map { $0.key }
         self.ordering = ordering
         hasNextPage = start + first < unique.count
         total = unique.count

@@ -60,18 +60,22 @@ extension APIReads {
                 db.cachedStatement(
                     sql: """
                         WITH wanted(material_id, class_id) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
-                        SELECT si.* FROM wanted w JOIN sync_item si ON si.material_id = w.material_id AND si.class_id = w.class_id
+                        SELECT si.material_id, si.class_id, si.status, si.error_code, si.error_message, si.error_field, si.problems
+                        FROM wanted w JOIN sync_item si ON si.material_id = w.material_id AND si.class_id = w.class_id
                         """), arguments: [pairs])
             {
-                let item = EngineStore.item(r)
-                var problems = item.problems
+                // Read by position: a page asks for this once per material.
+                let (materialID, classID): (Int64, Int64) = (r[0], r[1])
+                let text: String = r[6] ?? "[]"
+                // Most items have no problems: "[]" is not decoded.
+                var problems = text == "[]" ? [] : (try? JSONDecoder().decode([Problem].self, from: Data(text.utf8))) ?? []
                 // A refusal by the SIS (or a write not sent) is not among the planned problems: add it.
-                if item.status == .error, let code = item.errorCode.flatMap(ProblemCode.init(rawValue:)),
+                if SyncStatus(rawValue: r[2]) == .error, let code = (r[3] as String?).flatMap(ProblemCode.init(rawValue:)),
                     !problems.contains(where: { $0.code == code && $0.severity == .error })
                 {
-                    problems.insert(Problem(code: code, message: item.errorMessage ?? code.rawValue, field: r["error_field"]), at: 0)
+                    problems.insert(Problem(code: code, message: r[4] ?? code.rawValue, field: r[5]), at: 0)
                 }
-                out[MaterialKey(materialID: item.materialID, classID: item.classID)] = problems
+                out[MaterialKey(materialID: materialID, classID: classID)] = problems
             }
             return out
         }

@@ -132,6 +132,8 @@ final class PlannedExecution {
             }
             return true
         }
+        // A leaf of a plain Swift type is written at once (a cast reads through an `Optional`).
+        if case .leaf(let leaf) = shape, let value, Self.writeDirectly(value, leaf, into: &out) { return true }
         guard let value = Self.unwrapped(value) else { return false }
         switch shape {
         case .nonNull:
@@ -169,19 +171,30 @@ final class PlannedExecution {
         return true
     }
 
-    private func write(_ value: Any, _ leaf: Leaf) throws {
+    /// A built-in scalar holding its plain Swift type, written as GraphQLSwift's `serialize`
+    /// would make it; false for anything else.
+    private static func writeDirectly(_ value: Any, _ leaf: Leaf, into out: inout [UInt8]) -> Bool {
         switch leaf.kind {
         case .string:
-            if let s = value as? String { return JSONBytes.string(s, into: &out) }
+            guard let s = value as? String else { return false }
+            JSONBytes.string(s, into: &out)
         case .int:
-            if let n = value as? Int, n >= Int(Int32.min), n <= Int(Int32.max) { return JSONBytes.int(n, into: &out) }
+            guard let n = value as? Int, n >= Int(Int32.min), n <= Int(Int32.max) else { return false }
+            JSONBytes.int(n, into: &out)
         case .float:
-            if let d = value as? Double, d.isFinite { return JSONBytes.double(d, into: &out) }
+            guard let d = value as? Double, d.isFinite else { return false }
+            JSONBytes.double(d, into: &out)
         case .boolean:
-            if let b = value as? Bool { return JSONBytes.bool(b, into: &out) }
+            guard let b = value as? Bool else { return false }
+            JSONBytes.bool(b, into: &out)
         case .other:
-            break
+            return false
         }
+        return true
+    }
+
+    private func write(_ value: Any, _ leaf: Leaf) throws {
+        if Self.writeDirectly(value, leaf, into: &out) { return }
         JSONBytes.map(try leaf.type.serialize(value: value), into: &out)
     }
 
