@@ -27,6 +27,8 @@ struct Bench: AsyncParsableCommand {
             """) var only: String?
     @Option(help: "The passback binary that serves the sandbox SIS (default: --passback's), so two builds of Passback can be measured against one SIS.")
     var sandboxBinary: String?
+    @Option(help: "The API's engine (api.engine): planned, or reference (GraphQLSwift's executor for everything), so the two can be measured in one build.")
+    var engine = "planned"
 
     struct Scale {
         var students: String
@@ -65,7 +67,7 @@ struct Bench: AsyncParsableCommand {
             """.write(to: config, atomically: true, encoding: .utf8)
         }
         try writeConfig(concurrency: 4)
-        let env = ["CONNECTION_DISTRICT_CLIENT_SECRET": "sandbox-secret"]
+        let env = ["CONNECTION_DISTRICT_CLIENT_SECRET": "sandbox-secret", "API_ENGINE": engine]
         say("passback-bench \(scale): working in \(dir.path)")
 
         // The SIS.
@@ -390,7 +392,7 @@ struct Bench: AsyncParsableCommand {
         try """
         # Read benchmark (`--only reads`)
 
-        `passback-bench --scale \(scale) --only reads --passback \(bin) --sandbox-binary \(sandboxBinary ?? bin)`, \(ISO8601DateFormatter().string(from: Date())). Machine: \(Self.machine()).
+        `passback-bench --scale \(scale) --only reads --passback \(bin) --sandbox-binary \(sandboxBinary ?? bin) --engine \(engine)`, \(ISO8601DateFormatter().string(from: Date())). Machine: \(Self.machine()).
 
         | figure | value |
         |---|---|

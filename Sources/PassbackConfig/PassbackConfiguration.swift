@@ -53,12 +53,18 @@ public struct PassbackConfiguration: Sendable {
         public var costPerSecond: Int?
         /// Seconds a query or mutation may run (`api.deadlineSeconds`).
         public var deadlineSeconds: Int?
+        /// Whether queries and mutations run on GraphQLSwift's executor only (`api.engine`:
+        /// `reference`), not the planner (`planned`, the default).
+        public var referenceEngine: Bool
 
-        public init(maxInFlightPerToken: Int? = nil, costBucket: Int? = nil, costPerSecond: Int? = nil, deadlineSeconds: Int? = nil) {
+        public init(
+            maxInFlightPerToken: Int? = nil, costBucket: Int? = nil, costPerSecond: Int? = nil, deadlineSeconds: Int? = nil, referenceEngine: Bool = false
+        ) {
             self.maxInFlightPerToken = maxInFlightPerToken
             self.costBucket = costBucket
             self.costPerSecond = costPerSecond
             self.deadlineSeconds = deadlineSeconds
+            self.referenceEngine = referenceEngine
         }
     }
 
@@ -190,11 +196,15 @@ public struct PassbackConfiguration: Sendable {
             guard n > 0 else { throw Problem("api.\(name) (\(environment)) must be a positive whole number, got \(n)") }
             return n
         }
+        let engine = config.string(forKey: ConfigKey(["api", "engine"]), default: "planned")
+        guard engine == "planned" || engine == "reference" else {
+            throw Problem("api.engine (API_ENGINE) is planned (the default) or reference (GraphQLSwift's executor for everything), got \(engine)")
+        }
         let api = APISettings(
             maxInFlightPerToken: try positive("maxInFlightPerToken", environment: "API_MAX_IN_FLIGHT_PER_TOKEN"),
             costBucket: try positive("costBucket", environment: "API_COST_BUCKET"),
             costPerSecond: try positive("costPerSecond", environment: "API_COST_PER_SECOND"),
-            deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"))
+            deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"), referenceEngine: engine == "reference")
         let share = config.double(forKey: ConfigKey(["roster", "maxDeleteShare"]), default: RosterDeletionLimit.defaultMaxShare)
         guard (0...1).contains(share) else {
             throw Problem(

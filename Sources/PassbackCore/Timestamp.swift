@@ -16,8 +16,35 @@ public enum Timestamp {
         }
         let (y, m, d) = CalendarDate.civil(fromDays: Int(days))
         let secs = Int(rem / 1000)
-        return Digits.pad(y, 4) + "-" + Digits.pad(m, 2) + "-" + Digits.pad(d, 2) + "T" + Digits.pad(secs / 3600, 2) + ":"
-            + Digits.pad(secs / 60 % 60, 2) + ":" + Digits.pad(secs % 60, 2) + "." + Digits.pad(Int(rem % 1000), 3) + "Z"
+        guard (0...9999).contains(y) else {
+            return Digits.pad(y, 4) + "-" + Digits.pad(m, 2) + "-" + Digits.pad(d, 2) + "T" + Digits.pad(secs / 3600, 2) + ":"
+                + Digits.pad(secs / 60 % 60, 2) + ":" + Digits.pad(secs % 60, 2) + "." + Digits.pad(Int(rem % 1000), 3) + "Z"
+        }
+        // Written into its 24 bytes at once: the API writes one per material's date.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ value: Int, at start: Int, width: Int) {
+                var v = value
+                for i in stride(from: start + width - 1, through: start, by: -1) {
+                    out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+            }
+            put(y, at: 0, width: 4)
+            out[4] = UInt8(ascii: "-")
+            put(m, at: 5, width: 2)
+            out[7] = UInt8(ascii: "-")
+            put(d, at: 8, width: 2)
+            out[10] = UInt8(ascii: "T")
+            put(secs / 3600, at: 11, width: 2)
+            out[13] = UInt8(ascii: ":")
+            put(secs / 60 % 60, at: 14, width: 2)
+            out[16] = UInt8(ascii: ":")
+            put(secs % 60, at: 17, width: 2)
+            out[19] = UInt8(ascii: ".")
+            put(Int(rem % 1000), at: 20, width: 3)
+            out[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 
     /// Parses the store's fixed-width text back.

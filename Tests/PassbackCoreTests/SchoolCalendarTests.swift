@@ -131,3 +131,24 @@ struct SchoolCalendarTests {
         #expect(SchoolCalendar.localTime(instant, in: Self.zone("Asia/Kolkata")) == "12:29")
     }
 }
+
+@Suite("Timestamps")
+struct TimestampTextTests {
+    @Test("the fixed-width text of an instant is Foundation's ISO 8601 with milliseconds in UTC, and reads back")
+    func matchesFoundation() {
+        var rng = SystemRandomNumberGenerator()
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+        for _ in 0..<20_000 {
+            // Whole milliseconds from 1970 to 2100, and the edges of days and years.
+            let millis = Int64.random(in: 0...4_102_444_800_000, using: &rng)
+            let date = Date(timeIntervalSince1970: Double(millis) / 1000)
+            // Foundation truncates to the millisecond, and a millisecond is rarely exact in
+            // binary: its oracle is given the instant 0.2 ms later. The store rounds.
+            #expect(Timestamp.text(date) == Date(timeIntervalSince1970: Double(millis) / 1000 + 0.0002).formatted(style), "\(millis)")
+            #expect(Timestamp.date(Timestamp.text(date)).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } == millis)
+        }
+        #expect(Timestamp.text(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp.text(Date(timeIntervalSince1970: 951_782_399.999)) == "2000-02-28T23:59:59.999Z")
+        #expect(Timestamp.text(Date(timeIntervalSince1970: -1)) == "1969-12-31T23:59:59.000Z")
+    }
+}

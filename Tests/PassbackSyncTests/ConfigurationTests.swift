@@ -58,6 +58,11 @@ struct ConfigurationTests {
             try await PassbackConfiguration.load(file: path, environment: [:]).api
                 == .init(maxInFlightPerToken: 8, costBucket: 50_000, costPerSecond: 2_000, deadlineSeconds: 30))
         #expect(try await PassbackConfiguration.load(file: path, environment: ["API_DEADLINE_SECONDS": "5"]).api.deadlineSeconds == 5)
+        #expect(try await PassbackConfiguration.load(file: path, environment: ["API_ENGINE": "reference"]).api.referenceEngine)
+        #expect(try await PassbackConfiguration.load(file: try file(#"{ "api": { "engine": "planned" } }"#), environment: [:]).api == .init())
+        await #expect(throws: PassbackConfiguration.Problem.self) {
+            _ = try await PassbackConfiguration.load(file: nil, environment: ["API_ENGINE": "fast"])
+        }
         await #expect(throws: PassbackConfiguration.Problem.self) {
             _ = try await PassbackConfiguration.load(file: nil, environment: ["API_COST_PER_SECOND": "0"])
         }

@@ -199,11 +199,16 @@ enum Scalars {
         text.count >= 20 ? OneRoster.DateTime.parse(text) : nil
     }
 
+    /// A `DateTime`'s text: a `Date` as the store writes it, or text as it is; nil for anything else.
+    static func dateTimeText(_ value: Any) -> String? {
+        if let d = value as? Date { return Timestamp.text(d) }
+        return value as? String
+    }
+
     static func install(dateTime: GraphQLScalarType) {
         dateTime.serialize = { value in
-            if let d = value as? Date { return .string(Timestamp.text(d)) }
-            if let s = value as? String { return .string(s) }
-            throw GraphQLError(message: "DateTime cannot represent \(type(of: value))")
+            guard let text = dateTimeText(value) else { throw GraphQLError(message: "DateTime cannot represent \(type(of: value))") }
+            return .string(text)
         }
         dateTime.parseValue = { value in
             guard case .string(let s) = value, Scalars.instant(s) != nil else {

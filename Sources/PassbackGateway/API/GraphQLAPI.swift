@@ -54,6 +54,7 @@ public final class GraphQLAPI: Sendable {
             if let n = settings.costBucket { perToken.maximumAvailable = n }
             if let n = settings.costPerSecond { perToken.restoreRate = n }
             if let n = settings.deadlineSeconds { deadline = .seconds(n) }
+            if settings.referenceEngine { engine = .reference }
         }
     }
 

@@ -91,11 +91,14 @@ indirect enum Shape: Sendable {
     }
 }
 
-/// A scalar or enum. A built-in scalar holding its plain Swift type is written directly; any
+/// A scalar or enum. A built-in scalar holding its plain Swift type, an enum value given as
+/// its name and a `DateTime` are written directly (as their `serialize` would make them); any
 /// other value goes through the type's own `serialize`, as in GraphQLSwift.
 struct Leaf: @unchecked Sendable {
     enum Kind: Sendable {
-        case string, int, float, boolean, other
+        case string, int, float, boolean, dateTime, other
+        /// An enum, with its values' names.
+        case enumeration(Set<String>)
     }
 
     let kind: Kind
@@ -104,11 +107,18 @@ struct Leaf: @unchecked Sendable {
 
     init(_ type: any GraphQLLeafType) {
         self.type = type
+        if let enumeration = type as? GraphQLEnumType {
+            // Built from SDL, each value's internal value is its name (`buildSchema`).
+            let names = enumeration.values.filter { $0.value == .string($0.name) }.map(\.name)
+            kind = names.count == enumeration.values.count ? .enumeration(Set(names)) : .other
+            return
+        }
         switch (type as? GraphQLScalarType)?.name {
         case "String", "ID": kind = .string
         case "Int": kind = .int
         case "Float": kind = .float
         case "Boolean": kind = .boolean
+        case "DateTime": kind = .dateTime
         default: kind = .other
         }
     }

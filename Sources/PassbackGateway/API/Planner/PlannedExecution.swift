@@ -187,6 +187,12 @@ final class PlannedExecution {
         case .boolean:
             guard let b = value as? Bool else { return false }
             JSONBytes.bool(b, into: &out)
+        case .dateTime:
+            guard let text = Scalars.dateTimeText(value) else { return false }
+            JSONBytes.string(text, into: &out)
+        case .enumeration(let names):
+            guard let name = value as? String, names.contains(name) else { return false }
+            JSONBytes.string(name, into: &out)
         case .other:
             return false
         }
