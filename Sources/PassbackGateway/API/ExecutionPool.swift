@@ -63,11 +63,12 @@ final class ExecutionPool: @unchecked Sendable {
     var isCurrentThread: Bool { currentRole != nil }
     /// The role of the calling thread, if it is one of the pool's.
     var currentRole: Role? { condition.withLock { threadRoles[UInt(pthread_self())] } }
-    /// A lane that has run this many jobs is a large request. The widget's page of 50 items runs
-    /// about 400 (a task per field and list item), and must stay small: at 32 it ran on the
-    /// lower-priority threads only, and its p50 went from 8 to 13 ms and its throughput halved.
-    /// An org-wide `syncErrors(first: 100)` page with its section, school and material runs
-    /// thousands.
+    /// A lane that has run this many jobs is a large request. On GraphQLSwift's executor the
+    /// widget's page of 50 items runs about 400 (a task per field and list item), and must stay
+    /// small: at 32 it ran on the lower-priority threads only, and its p50 went from 8 to 13 ms
+    /// and its throughput halved; an org-wide `syncErrors(first: 100)` page with its section,
+    /// school and material runs thousands. The planner runs a job per data load that has to
+    /// wait (a handful a request), so for what it runs the static price decides (`promote()`).
     static let largeAfter = 1024
 
     init(threads: Int, name: String = "passback-graphql") {

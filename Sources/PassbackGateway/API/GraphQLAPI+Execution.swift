@@ -45,7 +45,8 @@ extension GraphQLAPI {
         // The execution, and the encoding of its answer, run on the pool's threads in a lane of
         // their own; the slot is given back when the work really ends, even after a deadline has
         // answered the client.
-        let work = Task(executorPreference: lane) { () async throws -> Answer in
+        let once = Once<RaceOutcome<Answer>>()
+        let body: @Sendable () async throws -> Answer = {
             defer { limiter.release(token: token) }
             let executed: Executed
             do {
@@ -78,11 +79,23 @@ extension GraphQLAPI {
             }
             return answer
         }
+        // An answer that comes after the deadline is not sent: the client has been told, or is.
+        let end = ContinuousClock.now + limits.deadline
+        let work = Task(executorPreference: lane) {
+            let result: Result<Answer, any Error>
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            once.resume(ContinuousClock.now >= end ? .pastDeadline : .finished(result))
+        }
         // A mutation runs to its end whoever is waiting (as GitHub's and Shopify's do): stopping
         // between its fields would leave some applied and the rest not.
         let isMutation = prepared.operation.operation == .mutation
         let watched: @Sendable () -> Bool = { !isMutation && clientGone() }
-        switch await Self.race(work, deadline: limits.deadline, clientGone: watched) {
+        let ticket = watch.watch(deadline: limits.deadline, clientGone: watched) { ending in
+            once.resume(ending == .pastDeadline ? .pastDeadline : .clientGone)
+        }
+        let outcome = await once.value()
+        watch.unwatch(ticket)
+        switch outcome {
         case .clientGone:
             work.cancel()
             services.work.clientGone.add(1, ordering: .relaxed)
@@ -114,35 +127,6 @@ extension GraphQLAPI {
         case clientGone
     }
 
-    /// How often a running request looks whether its client is still there.
-    static let clientCheckInterval = Duration.milliseconds(25)
-
-    /// The task's result, unless `deadline` passes or `clientGone` says so first.
-    static func race<T: Sendable>(
-        _ work: Task<T, any Error>, deadline: Duration, clientGone: @escaping @Sendable () -> Bool = { false }
-    ) async
-        -> RaceOutcome<T>
-    {
-        let once = Once<RaceOutcome<T>>()
-        return await withCheckedContinuation { continuation in
-            once.set(continuation)
-            let watch = Task {
-                let end = ContinuousClock.now + deadline
-                while !Task.isCancelled {
-                    let now = ContinuousClock.now
-                    if now >= end { return once.resume(.pastDeadline) }
-                    if clientGone() { return once.resume(.clientGone) }
-                    try? await Task.sleep(for: min(clientCheckInterval, end - now))
-                }
-            }
-            Task {
-                let result = await work.result
-                once.resume(.finished(result))
-                watch.cancel()
-            }
-        }
-    }
-
     /// Seconds a client is told to wait (`Retry-After`) when the database is locked.
     static let busyRetryAfter = 2
     static let busyMessage = "the database is busy (locked by another process); retry in a moment"
@@ -153,18 +137,107 @@ extension GraphQLAPI {
     }
 }
 
-/// Resumes a continuation once, with the first value offered.
+/// The first value offered, to whoever waits for it: offered before or after the wait begins.
 final class Once<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var continuation: CheckedContinuation<T, Never>?
+    private var offered: T?
+    private var taken = false
 
-    func set(_ c: CheckedContinuation<T, Never>) { lock.withLock { continuation = c } }
+    func value() async -> T {
+        await withCheckedContinuation { c in
+            let ready: T? = lock.withLock {
+                if let offered { return offered }
+                continuation = c
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+    }
 
     func resume(_ value: T) {
         let c = lock.withLock { () -> CheckedContinuation<T, Never>? in
+            guard !taken else { return nil }
+            taken = true
             defer { continuation = nil }
+            if continuation == nil { offered = value }
             return continuation
         }
         c?.resume(returning: value)
+    }
+}
+
+/// Running queries and mutations, watched for their deadline and their client by one loop for
+/// all of them (every 25 ms while any runs), so a request starts no task of its own to watch.
+final class RequestWatch: @unchecked Sendable {
+    enum Ending: Sendable {
+        case pastDeadline
+        case clientGone
+    }
+
+    private struct Entry {
+        var end: ContinuousClock.Instant
+        var clientGone: @Sendable () -> Bool
+        var ended: @Sendable (Ending) -> Void
+    }
+
+    /// How often a running request's client and deadline are looked at.
+    static let interval = Duration.milliseconds(25)
+
+    private let lock = NSLock()
+    private var entries: [UInt64: Entry] = [:]
+    private var issued: UInt64 = 0
+    private var looping = false
+
+    /// Watches a request until `unwatch`; `ended` is called once if its deadline passes or its
+    /// client goes first.
+    func watch(deadline: Duration, clientGone: @escaping @Sendable () -> Bool, ended: @escaping @Sendable (Ending) -> Void) -> UInt64 {
+        let (ticket, start) = lock.withLock { () -> (UInt64, Bool) in
+            issued += 1
+            entries[issued] = Entry(end: .now + deadline, clientGone: clientGone, ended: ended)
+            defer { looping = true }
+            return (issued, !looping)
+        }
+        if start { Task.detached { await self.loop() } }
+        // A deadline shorter than the loop's beat gets a timer of its own.
+        if deadline < Self.interval {
+            Task.detached {
+                try? await Task.sleep(for: deadline)
+                self.end(ticket, .pastDeadline)
+            }
+        }
+        return ticket
+    }
+
+    private func end(_ ticket: UInt64, _ why: Ending) {
+        lock.withLock { entries.removeValue(forKey: ticket) }?.ended(why)
+    }
+
+    func unwatch(_ ticket: UInt64) { lock.withLock { entries[ticket] = nil } }
+
+    private func loop() async {
+        while true {
+            try? await Task.sleep(for: Self.interval)
+            let now = ContinuousClock.now
+            let watched = lock.withLock { entries }
+            var due: [(UInt64, Ending)] = []
+            for (ticket, entry) in watched {
+                if now >= entry.end {
+                    due.append((ticket, .pastDeadline))
+                } else if entry.clientGone() {
+                    due.append((ticket, .clientGone))
+                }
+            }
+            let (ending, stop) = lock.withLock { () -> ([(Entry, Ending)], Bool) in
+                var ending: [(Entry, Ending)] = []
+                for (ticket, why) in due {
+                    if let entry = entries.removeValue(forKey: ticket) { ending.append((entry, why)) }
+                }
+                if entries.isEmpty { looping = false }
+                return (ending, entries.isEmpty)
+            }
+            for (entry, why) in ending { entry.ended(why) }
+            if stop { return }
+        }
     }
 }

@@ -72,6 +72,8 @@ public final class GraphQLAPI: Sendable {
     /// The threads GraphQL execution runs on.
     let pool: ExecutionPool
     let limiter: PrincipalLimiter
+    /// Running requests' deadlines and clients, watched by one loop.
+    let watch = RequestWatch()
 
     public init(services: APIServices, limits: Limits = Limits(), logger: Logger = Logger(label: "passback.api")) throws {
         self.table = Self.resolvers
