@@ -1,36 +1,13 @@
 import Foundation
 import GraphQL
+import OneRoster
 
-/// JSON written straight into a byte buffer, as the planned executor answers. Strings are
-/// escaped as `JSONEncoder` escapes them with `.withoutEscapingSlashes` (the reference
-/// engine's answers): `"`, `\`, and the control characters, the common ones by letter.
-/// Numbers are written as `Map` encodes them, through their `Double` value: an integral one
-/// without a fraction.
+/// JSON written straight into a byte buffer, as the planned executor answers. Strings and
+/// numbers are written as the OneRoster models' serializer writes them (one writer for both):
+/// `"`, `\` and the control characters escaped; an integral number without a fraction.
 enum JSONBytes {
     static func string(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { bytes in
-            var start = 0
-            for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-                if start < i { out.append(contentsOf: bytes[start..<i]) }
-                start = i + 1
-                switch b {
-                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-                }
-            }
-            if start < bytes.count { out.append(contentsOf: bytes[start...]) }
-        }
-        out.append(UInt8(ascii: "\""))
+        JSONValue.writeString(s, into: &out)
     }
 
     static func int(_ n: Int, into out: inout [UInt8]) {
@@ -38,11 +15,7 @@ enum JSONBytes {
     }
 
     static func double(_ d: Double, into out: inout [UInt8]) {
-        if d.isFinite, d == d.rounded(), abs(d) < 1e15 {
-            int(Int(d), into: &out)
-        } else {
-            out.append(contentsOf: "\(d)".utf8)
-        }
+        JSONValue.writeNumber(d, into: &out)
     }
 
     static func bool(_ b: Bool, into out: inout [UInt8]) {
