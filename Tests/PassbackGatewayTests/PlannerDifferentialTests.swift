@@ -128,6 +128,30 @@ struct EngineChoiceTests {
     }
 }
 
+@Suite("The plan cache")
+struct PlanCacheTests {
+    @Test("a document keeps at most plansPerDocument plans, one per answer to its @skip/@include; past that each request compiles its own")
+    func bounded() throws {
+        let query =
+            "query($a: Boolean!, $b: Boolean!, $c: Boolean!, $d: Boolean!, $e: Boolean!) { viewer @include(if: $a) @skip(if: $b) { role @include(if: $c) connectionId @skip(if: $d) userSourcedId @include(if: $e) } }"
+        let document = try GraphQL.parse(source: Source(body: query))
+        let operation = try #require(document.definitions.first as? OperationDefinition)
+        let cache = PlanCache(capacity: 4)
+        var compiled = 0
+        func ask(_ combination: Int) {
+            let variables = Dictionary(uniqueKeysWithValues: ["a", "b", "c", "d", "e"].enumerated().map { ($1, Map.bool(combination >> $0 & 1 == 1)) })
+            _ = cache.plan(query: query, operationName: nil, document: document, operation: operation, fragments: [:], variables: variables) {
+                op, fragments, _ in
+                compiled += 1
+                return OperationPlan(operation: op, fragments: fragments, root: SelectionPlan(typeName: "Query", fields: []), fieldCount: 0, boundFields: [])
+            }
+        }
+        for _ in 0..<2 { for combination in 0..<20 { ask(combination) } }
+        // The first 16 answers are kept; the 4 past the bound compile on each of the two rounds.
+        #expect(compiled == PlanCache.plansPerDocument + 2 * (20 - PlanCache.plansPerDocument))
+    }
+}
+
 /// Two answers compared as JSON values.
 struct Comparison {
     var count = 0
@@ -377,7 +401,13 @@ struct SelectionGenerator {
                 text += " @include(if: \(chance(0.5) ? "true" : "false"))"
             } else {
                 let v = "d\(variables.count)"
-                variables.append((v, "Boolean!", .bool(chance(0.5))))
+                // Now and then a nullable one with a default, given as null or not at all: the
+                // directive's `if` is a `Boolean!`, so null is refused and absence takes the default.
+                if chance(0.15) {
+                    variables.append((v, "Boolean = true", chance(0.5) ? .null : nil))
+                } else {
+                    variables.append((v, "Boolean!", .bool(chance(0.5))))
+                }
                 text += chance(0.5) ? " @skip(if: $\(v))" : " @include(if: $\(v))"
             }
         }

@@ -251,9 +251,13 @@ struct PlanCompiler {
 
     func condition(_ directive: Directive) throws -> Map {
         guard let argument = directive.arguments.first(where: { $0.name.value == "if" }) else { throw InputCoercion.Unplanned() }
+        // `if` is a `Boolean!`: a variable that is null or absent here (allowed where it has a
+        // default) is GraphQLSwift's to refuse.
         switch argument.value {
         case let literal as BooleanValue: return .bool(literal.value)
-        case let variable as Variable: return variables[variable.name.value] ?? .undefined
+        case let variable as Variable:
+            guard let value = variables[variable.name.value], case .bool = value else { throw InputCoercion.Unplanned() }
+            return value
         default: throw InputCoercion.Unplanned()
         }
     }
@@ -290,14 +294,18 @@ struct PlanCompiler {
     }
 }
 
-/// Plans by document, operation and the values of the variables its `@skip`/`@include` read.
-/// Bounded: when full it starts again empty (documents worth planning are the few clients send
-/// again and again).
+/// Plans by document, operation and the values of the variables its `@skip`/`@include` read
+/// (nil where the operation is GraphQLSwift's). Bounded: at most `capacity` documents, each
+/// with at most `plansPerDocument` answers to its directives (past that a plan is compiled for
+/// the request and not kept); when full it starts again empty (documents worth planning are
+/// the few clients send again and again).
 final class PlanCache: @unchecked Sendable {
     private struct Family {
         var directiveVariables: [String]
-        var plans: [[Map]: OperationPlan] = [:]
+        var plans: [[Map]: OperationPlan?] = [:]
     }
+
+    static let plansPerDocument = 16
 
     private let lock = NSLock()
     private var families: [String: Family] = [:]
@@ -315,11 +323,14 @@ final class PlanCache: @unchecked Sendable {
         let known = lock.withLock { families[name]?.directiveVariables }
         let directiveVariables = known ?? PlanCompiler.directiveVariables(document)
         let values = directiveVariables.map { variables[$0] ?? .undefined }
-        if let plan = lock.withLock({ families[name]?.plans[values] }) { return plan }
-        guard let plan = compile(operation, fragments, variables) else { return nil }
+        if let known = lock.withLock({ families[name]?.plans[values] }) { return known }
+        let plan = compile(operation, fragments, variables)
         lock.withLock {
-            if families.count >= capacity { families.removeAll() }
-            families[name, default: Family(directiveVariables: directiveVariables)].plans[values] = plan
+            if families[name] == nil, families.count >= capacity { families.removeAll() }
+            var family = families[name] ?? Family(directiveVariables: directiveVariables)
+            guard family.plans.count < Self.plansPerDocument else { return }
+            family.plans.updateValue(plan, forKey: values)
+            families[name] = family
         }
         return plan
     }
