@@ -143,7 +143,7 @@ struct PlanCacheTests {
             _ = cache.plan(query: query, operationName: nil, document: document, operation: operation, fragments: [:], variables: variables) {
                 op, fragments, _ in
                 compiled += 1
-                return OperationPlan(operation: op, fragments: fragments, root: SelectionPlan(typeName: "Query", fields: []), fieldCount: 0, boundFields: [])
+                return OperationPlan(operation: op, fragments: fragments, root: SelectionPlan(typeName: "Query", fields: []), boundFields: [])
             }
         }
         for _ in 0..<2 { for combination in 0..<20 { ask(combination) } }

@@ -49,7 +49,7 @@ extension GraphQLAPI {
     /// The planned execution of this request, or nil when the planner leaves it to GraphQLSwift.
     /// Only documents the document cache holds are planned (valid, of ordinary size).
     func plannedExecution(_ prepared: PreparedDocument, _ request: Request, context: APIContext) -> PlannedExecution? {
-        guard limits.engine == .planned, prepared.operation.operation != .subscription, documents.contains(request.query) else { return nil }
+        guard limits.engine == .planned, prepared.operation.operation != .subscription, prepared.held else { return nil }
         let schema = self.schema
         guard let variables = try? InputCoercion.variables(prepared.operation.variableDefinitions, request.variables, schema: schema) else {
             return nil

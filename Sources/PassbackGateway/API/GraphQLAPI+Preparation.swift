@@ -9,6 +9,15 @@ extension GraphQLAPI {
         var document: DocumentBox
         var operation: OperationDefinition
         var fragments: [String: FragmentDefinition]
+        /// Whether the document cache holds it (valid, of ordinary size): only such are planned.
+        var held: Bool
+    }
+
+    /// A document's fragments by name.
+    static func fragments(of document: Document) -> [String: FragmentDefinition] {
+        var out: [String: FragmentDefinition] = [:]
+        for case let fragment as FragmentDefinition in document.definitions { out[fragment.name.value] = fragment }
+        return out
     }
 
     /// Parse and validate (cached per document text), then pick the operation.
@@ -45,6 +54,7 @@ extension GraphQLAPI {
     func prepare(_ request: Request) -> Result<PreparedDocument, Answer> {
         guard request.query.utf8.count <= limits.maxBodyBytes else { return .failure(requestError(413, "the query is too large")) }
         let entry: DocumentCache.Entry
+        var held = true
         if let cached = documents.get(request.query) {
             entry = cached
         } else {
@@ -57,18 +67,15 @@ extension GraphQLAPI {
                 entry = DocumentCache.Entry(document: nil, errors: [GraphQLError(error)], parseFailed: true)
             }
             // Only valid documents of ordinary size are kept, so the cache cannot be filled with junk.
-            if entry.errors.isEmpty, request.query.utf8.count <= 16 * 1024 { documents.put(request.query, entry) }
+            held = entry.errors.isEmpty && request.query.utf8.count <= 16 * 1024
+            if held { documents.put(request.query, entry) }
         }
         guard let document = entry.document, entry.errors.isEmpty else {
             let code: APIError.Code = entry.parseFailed ? .parseFailed : .validationFailed
             return .failure(render(entry.errors.map { presentable($0, code: code) }, data: nil, status: 400))
         }
-        var operations: [OperationDefinition] = []
-        var fragments: [String: FragmentDefinition] = [:]
-        for definition in document.value.definitions {
-            if let op = definition as? OperationDefinition { operations.append(op) }
-            if let f = definition as? FragmentDefinition { fragments[f.name.value] = f }
-        }
+        let operations = document.value.definitions.compactMap { $0 as? OperationDefinition }
+        let fragments = Self.fragments(of: document.value)
         let chosen: OperationDefinition?
         if let name = request.operationName {
             chosen = operations.first { $0.name?.value == name }
@@ -83,7 +90,7 @@ extension GraphQLAPI {
                         ? "the document has several operations: say which with operationName"
                         : "no operation named '\(request.operationName!)' in the document"))
         }
-        return .success(PreparedDocument(document: document, operation: operation, fragments: fragments))
+        return .success(PreparedDocument(document: document, operation: operation, fragments: fragments, held: held))
     }
 
     /// The document's syntax tree and its validation errors. The lexical guard runs first, so

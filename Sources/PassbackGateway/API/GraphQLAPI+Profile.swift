@@ -13,12 +13,6 @@ extension GraphQLAPI {
         public var bytes: Int
     }
 
-    static func fragments(of document: Document) -> [String: FragmentDefinition] {
-        var out: [String: FragmentDefinition] = [:]
-        for case let fragment as FragmentDefinition in document.definitions { out[fragment.name.value] = fragment }
-        return out
-    }
-
     /// Runs a query step by step, timing each step; no cache, as on a first request.
     public func profile(_ query: String, variables: [String: Map], principal: Principal) async throws -> Profile {
         func seconds(_ since: ContinuousClock.Instant) -> Double {

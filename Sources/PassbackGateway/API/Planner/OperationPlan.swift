@@ -10,33 +10,18 @@ import OrderedCollections
 /// What a plan holds is what GraphQLSwift's executor works out again for every object it
 /// completes (`collectFields`, `getFieldDef`, the field's resolver behind a lock, its return
 /// type unwrapped): here it is done once per document.
-final class OperationPlan: Sendable {
+struct OperationPlan: Sendable {
     let operation: OperationDefinition
     let fragments: [String: FragmentDefinition]
     let root: SelectionPlan
-    /// Every field of the plan, by `FieldPlan.index`.
-    let fieldCount: Int
     /// The fields whose arguments read variables.
     let boundFields: [FieldPlan]
-
-    init(operation: OperationDefinition, fragments: [String: FragmentDefinition], root: SelectionPlan, fieldCount: Int, boundFields: [FieldPlan]) {
-        self.operation = operation
-        self.fragments = fragments
-        self.root = root
-        self.fieldCount = fieldCount
-        self.boundFields = boundFields
-    }
 }
 
 /// The fields one object answers, in the order of the response.
-final class SelectionPlan: Sendable {
+struct SelectionPlan: Sendable {
     let typeName: String
     let fields: [FieldPlan]
-
-    init(typeName: String, fields: [FieldPlan]) {
-        self.typeName = typeName
-        self.fields = fields
-    }
 }
 
 final class FieldPlan: Sendable {
@@ -131,6 +116,7 @@ struct PlanCompiler {
     let fragments: [String: FragmentDefinition]
     /// The coerced variables: only `@skip`/`@include` read them here.
     let variables: [String: Map]
+    /// Fields planned so far: the next field's `FieldPlan.index`.
     private(set) var count = 0
     private(set) var bound: [FieldPlan] = []
 
@@ -156,7 +142,7 @@ struct PlanCompiler {
         guard let rootType else { throw InputCoercion.Unplanned() }
         var compiler = PlanCompiler(schema: schema, table: table, fragments: fragments, variables: variables)
         let root = try compiler.selection(rootType, [operation.selectionSet])
-        return OperationPlan(operation: operation, fragments: fragments, root: root, fieldCount: compiler.count, boundFields: compiler.bound)
+        return OperationPlan(operation: operation, fragments: fragments, root: root, boundFields: compiler.bound)
     }
 
     mutating func selection(_ type: GraphQLObjectType, _ sets: [SelectionSet]) throws -> SelectionPlan {
