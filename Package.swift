@@ -140,8 +140,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "passbackctl",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Clients/cli"
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Crypto", package: "swift-crypto")],
+            path: "Clients/cli",
+            exclude: ["documents"],
+            plugins: ["EmbedMigrations"]
         ),
         .target(name: "PassbackTesting", path: "Tests/PassbackTesting", exclude: ["README.md"]),
         .testTarget(

@@ -341,9 +341,10 @@ struct Bench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
         }
         let sectionID = try await Self.sectionID(Client(base: base, token: teacherToken), section.sourcedId)
+        // As the widget sends it: the document's hash, not its text (the server knows its clients' documents).
         let body = String(
             decoding: try JSONSerialization.data(withJSONObject: [
-                "query": try Self.widgetQuery(),
+                "extensions": ["persistedQuery": ["version": 1, "sha256Hash": Fingerprint.sha256Hex(Array(try Self.widgetQuery().utf8))]],
                 "variables": ["id": sectionID, "filter": [:] as [String: Any], "orderBy": ["field": "TITLE", "direction": "ASC"]]
             ]), as: UTF8.self)
         // The floor reads the same rows: the same titles, statuses and problem counts in the same order.
@@ -846,13 +847,14 @@ struct Bench: AsyncParsableCommand {
         return Double(requests) / w.seconds
     }
 
-    /// The widget's document, read from the widget itself.
+    /// The widget's document, read from the widget's own file.
     static func widgetQuery() throws -> String {
-        let js = try String(contentsOfFile: "Clients/widget/widget.js", encoding: .utf8)
-        guard let start = js.range(of: "const MATERIALS = `"), let end = js[start.upperBound...].range(of: "`;") else {
-            throw BenchFailure("the widget's MATERIALS query was not found in Clients/widget/widget.js")
+        do {
+            return try String(contentsOfFile: "Clients/widget/documents/Materials.graphql", encoding: .utf8)
+        } catch {
+            throw BenchFailure(
+                "the widget's Materials document was not found in Clients/widget/documents/ (run the bench from the repository's root): \(error)")
         }
-        return String(js[start.upperBound..<end.lowerBound])
     }
 
     /// The floor: the same 50 rows (materials with status and problems) by one plain SQL query, JSON-encoded.

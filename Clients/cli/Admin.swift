@@ -15,16 +15,10 @@ struct Jobs: AsyncParsableCommand {
             let api = try connection.api()
             let states = ["AVAILABLE", "SCHEDULED", "RUNNING", "RETRYABLE", "DISCARDED", "CANCELLED"]
             var jobs = try await api.all(
-                """
-                query($id: ID!, $s: [SyncJobState!], $after: String) { node(id: $id) { ... on SyncRun {
-                  jobs(first: 100, after: $after, state: $s) { pageInfo { hasNextPage endCursor } nodes { id kind state attempt lastError material { title } } } } } }
-                """, ["id": run, "s": states], path: ["node", "jobs"])
+                "RunWritesNotAccepted", ["id": run, "s": states], path: ["node", "jobs"])
             if !notAccepted {
                 jobs += try await api.all(
-                    """
-                    query($id: ID!, $after: String) { node(id: $id) { ... on SyncRun {
-                      jobs(first: 100, after: $after, state: [COMPLETED]) { pageInfo { hasNextPage endCursor } nodes { id kind state attempt lastError material { title } } } } } }
-                    """, ["id": run], path: ["node", "jobs"])
+                    "RunWritesAccepted", ["id": run], path: ["node", "jobs"])
             }
             let rows = jobs.map { j in
                 [
@@ -40,15 +34,12 @@ struct Jobs: AsyncParsableCommand {
 /// Runs `retrySyncJobs` or `discardSyncJobs` on job ids and prints the first page of what its
 /// payload lists (`list`, with `selection`), saying how many more there are, then its user errors.
 func jobsMutation(
-    _ connection: Connection, _ jobs: [String], mutation: String, list: String, selection: String, what: String,
+    _ connection: Connection, _ jobs: [String], mutation: String, list: String, what: String,
     columns: [String], row: ([String: Any]) -> [String]
 ) async throws {
     guard !jobs.isEmpty else { throw CLIError("give one or more job ids (see `passbackctl jobs --run RUN --not-accepted`)", status: 2) }
-    let input = mutation.prefix(1).uppercased() + mutation.dropFirst() + "Input"
-    let data = try await connection.api().run(
-        """
-        mutation($i: \(input)!) { \(mutation)(input: $i) { \(list)(first: 100) { totalCount nodes { \(selection) } } userErrors { message field } } }
-        """, ["i": ["jobIds": jobs]])
+    // The document is named after its mutation (documents/RetrySyncJobs.graphql).
+    let data = try await connection.api().run(mutation.prefix(1).uppercased() + mutation.dropFirst(), ["i": ["jobIds": jobs]])
     let payload = data[mutation] as? [String: Any] ?? [:]
     let listed = nodes(payload[list])
     emit(Table(columns: columns, rows: listed.map(row)).render(connection.format, json: listed))
@@ -65,7 +56,7 @@ struct Retry: AsyncParsableCommand {
     func run() async throws {
         try await perform {
             try await jobsMutation(
-                connection, jobs, mutation: "retrySyncJobs", list: "runs", selection: "id state section { sourcedId }", what: "runs queued",
+                connection, jobs, mutation: "retrySyncJobs", list: "runs", what: "runs queued",
                 columns: ["run", "section", "state"]
             ) { [string($0["id"]), string(($0["section"] as? [String: Any])?["sourcedId"]), string($0["state"])] }
         }
@@ -80,7 +71,7 @@ struct Discard: AsyncParsableCommand {
     func run() async throws {
         try await perform {
             try await jobsMutation(
-                connection, jobs, mutation: "discardSyncJobs", list: "jobs", selection: "id state", what: "writes discarded",
+                connection, jobs, mutation: "discardSyncJobs", list: "jobs", what: "writes discarded",
                 columns: ["id", "state"]
             ) { [string($0["id"]), string($0["state"])] }
         }
@@ -107,10 +98,7 @@ struct DefaultSchedule: AsyncParsableCommand {
                 }
                 schedule = ["weekday": weekday, "startTime": start, "timeZone": zone]
             }
-            let data = try await connection.api().run(
-                """
-                mutation($i: SaveDefaultSyncScheduleInput!) { saveDefaultSyncSchedule(input: $i) { org { sourcedId name } userErrors { message field } } }
-                """, ["i": ["schedule": schedule]])
+            let data = try await connection.api().run("SaveDefaultSyncSchedule", ["i": ["schedule": schedule]])
             let payload = data["saveDefaultSyncSchedule"] as? [String: Any] ?? [:]
             try userErrors(payload)
             let org = payload["org"] as? [String: Any] ?? [:]
@@ -130,10 +118,7 @@ struct RosterRuns: AsyncParsableCommand {
 
     func run() async throws {
         try await perform {
-            let data = try await connection.api().run(
-                """
-                query($n: Int) { rosterRuns(first: $n) { nodes { id trigger mode state requestedAt finishedAt created updated deleted rejected error } } }
-                """, ["n": max(1, min(limit, 100))])
+            let data = try await connection.api().run("RosterRuns", ["n": max(1, min(limit, 100))])
             let runs = (data["rosterRuns"] as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
             let rows = runs.map { r in
                 [

@@ -72,15 +72,13 @@ struct Mappings: AsyncParsableCommand {
         var map: [[String: Any]]
 
         init(_ api: API, id: String) async throws {
-            func list(_ field: String, _ selection: String) async throws -> [[String: Any]] {
-                try await api.all(
-                    "query($id: ID!, $after: String) { section(id: $id) { \(field)(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { \(selection) } } } }",
-                    ["id": id], path: ["section", field])
+            func list(_ document: String, _ field: String) async throws -> [[String: Any]] {
+                try await api.all(document, ["id": id], path: ["section", field])
             }
-            title = string(((try await api.run("query($id: ID!) { section(id: $id) { title } }", ["id": id]))["section"] as? [String: Any])?["title"])
-            lms = try await list("lmsCategories", "id title")
-            sis = try await list("sisCategories", "id sourcedId title")
-            map = try await list("categoryMap", "lmsCategory { id } sisCategory { id }")
+            title = string(((try await api.run("SectionTitle", ["id": id]))["section"] as? [String: Any])?["title"])
+            lms = try await list("SectionLmsCategories", "lmsCategories")
+            sis = try await list("SectionSisCategories", "sisCategories")
+            map = try await list("SectionCategoryMap", "categoryMap")
         }
     }
 
@@ -183,10 +181,7 @@ struct Mappings: AsyncParsableCommand {
                         kept += 1
                     }
                 }
-                let data = try await api.run(
-                    """
-                    mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) { section { title } userErrors { field message code } } }
-                    """, ["i": ["sectionId": sectionID, "map": map]])
+                let data = try await api.run("SaveCategoryMap", ["i": ["sectionId": sectionID, "map": map]])
                 _ = try API.check(data["saveCategoryMap"])
                 emit(
                     "saved the category map of \(s.title): \(map.count) of \(lms.count) LMS categories mapped"
@@ -225,10 +220,7 @@ struct Status: AsyncParsableCommand {
                 }
             }
             let nodes = try await api.all(
-                """
-                query($id: ID!, $after: String, $filter: MaterialFilter) { section(id: $id) { materials(first: 100, after: $after, filter: $filter) {
-                  pageInfo { hasNextPage endCursor } nodes { id lmsId title dueDate syncStatus lastSyncedAt problems(first: 10) { totalCount nodes { code message } } } } } }
-                """, ["id": try await api.sectionID(section), "filter": filter], path: ["section", "materials"])
+                "Materials", ["id": try await api.sectionID(section), "filter": filter], path: ["section", "materials"])
             let rows = nodes.map { m in
                 [string(m["lmsId"]), string(m["title"]), string(m["dueDate"]), string(m["syncStatus"]), string(m["lastSyncedAt"]), problemText(m["problems"])]
             }
@@ -248,23 +240,20 @@ struct Sync: AsyncParsableCommand {
         try await perform {
             let api = try connection.api()
             let sectionID = try await api.sectionID(section)
-            let runFields = "id state trigger itemsSent itemsSucceeded itemsFailed itemsSkipped jobsTotal jobsSucceeded jobsFailed cause finishedAt"
             var run: [String: Any]
             if let material {
                 let nodes = try await api.all(
-                    """
-                    query($id: ID!, $after: String) { section(id: $id) { materials(first: 100, after: $after, filter: { includeDeleted: true }) { pageInfo { hasNextPage endCursor } nodes { id lmsId } } } }
-                    """, ["id": sectionID], path: ["section", "materials"])
+                    "MaterialIDs", ["id": sectionID], path: ["section", "materials"])
                 guard let id = nodes.first(where: { string($0["lmsId"]) == material || string($0["id"]) == material })?["id"] else {
                     throw CLIError("no material '\(material)' in this section")
                 }
                 let data = try await api.run(
-                    "mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) { run { \(runFields) } userErrors { message code } } }",
+                    "SyncMaterial",
                     ["i": ["materialId": id]])
                 run = try API.check(data["syncMaterial"])["run"] as? [String: Any] ?? [:]
             } else {
                 let data = try await api.run(
-                    "mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { \(runFields) } userErrors { message code } } }",
+                    "SyncChanges",
                     ["i": ["sectionId": sectionID]])
                 run = try API.check(data["syncChanges"])["run"] as? [String: Any] ?? [:]
             }
@@ -273,7 +262,7 @@ struct Sync: AsyncParsableCommand {
                 while run["finishedAt"] == nil || run["finishedAt"] is NSNull {
                     guard Date() < deadline else { throw CLIError("the run is still going after 10 minutes; check it with `passbackctl runs`") }
                     try await Task.sleep(for: .milliseconds(300))
-                    let data = try await api.run("query($id: ID!) { node(id: $id) { ... on SyncRun { \(runFields) } } }", ["id": string(run["id"])])
+                    let data = try await api.run("SyncRun", ["id": string(run["id"])])
                     run = data["node"] as? [String: Any] ?? run
                 }
             }
@@ -301,11 +290,7 @@ struct Plan: AsyncParsableCommand {
             var plan: [String: Any] = [:], items: [[String: Any]] = [], after: Any = NSNull()
             while true {
                 let data = try await api.run(
-                    """
-                    mutation($i: PlanSyncInput!, $after: String) { planSync(input: $i) { writeCount items(first: 20, after: $after) {
-                      pageInfo { hasNextPage endCursor } nodes { decision material { lmsId title } problems(first: 10) { totalCount nodes { code message } }
-                      writes(first: 100) { totalCount nodes { kind targetSourcedId } } } } userErrors { message code } } }
-                    """, ["i": input, "after": after])
+                    "PlanSync", ["i": input, "after": after])
                 plan = try API.check(data["planSync"])
                 let page = plan["items"] as? [String: Any] ?? [:]
                 items += nodes(page)
@@ -339,7 +324,7 @@ struct Errors: AsyncParsableCommand {
             let api = try connection.api()
             var filter: [String: Any] = [:]
             if let org {
-                let data = try await api.run("query($s: String!) { orgBySourcedId(sourcedId: $s) { id } }", ["s": org])
+                let data = try await api.run("OrgBySourcedId", ["s": org])
                 filter["schoolId"] = ((data["orgBySourcedId"] as? [String: Any])?["id"] as? String) ?? org
             }
             if let groupBy {
@@ -347,20 +332,14 @@ struct Errors: AsyncParsableCommand {
                     throw CLIError("--group-by must be code, school or teacher", status: 2)
                 }
                 let groups = try await api.all(
-                    """
-                    query($f: SyncErrorFilter, $g: SyncErrorGrouping!, $after: String) { syncErrorSummary(filter: $f, groupBy: $g, first: 100, after: $after) {
-                      pageInfo { hasNextPage endCursor } nodes { key label count } } }
-                    """, ["f": filter, "g": groupBy.uppercased()], path: ["syncErrorSummary"])
+                    "SyncErrorSummary", ["f": filter, "g": groupBy.uppercased()], path: ["syncErrorSummary"])
                 emit(
                     Table(columns: [groupBy.lowercased(), "name", "errors"], rows: groups.map { [string($0["key"]), string($0["label"]), string($0["count"])] })
                         .render(connection.format, json: groups))
                 return
             }
             let nodes = try await api.all(
-                """
-                query($f: SyncErrorFilter, $after: String) { syncErrors(filter: $f, first: 100, after: $after) { pageInfo { hasNextPage endCursor }
-                  nodes { code message field at school { sourcedId name } section { sourcedId title } material { lmsId title } } } }
-                """, ["f": filter], path: ["syncErrors"])
+                "SyncErrors", ["f": filter], path: ["syncErrors"])
             let rows = nodes.map { e in
                 [
                     string(e["at"]), string((e["school"] as? [String: Any])?["name"]), string((e["section"] as? [String: Any])?["sourcedId"]),
@@ -384,10 +363,7 @@ struct Runs: AsyncParsableCommand {
             var filter: [String: Any] = [:]
             if let section { filter["sectionId"] = try await api.sectionID(section) }
             let data = try await api.run(
-                """
-                query($f: SyncRunFilter, $n: Int) { syncRuns(filter: $f, first: $n) { nodes { id startedAt finishedAt trigger startedBy state
-                  itemsSent itemsFailed itemsSkipped jobsSucceeded jobsFailed section { sourcedId } } } }
-                """, ["f": filter, "n": max(1, min(limit, 100))])
+                "SyncRuns", ["f": filter, "n": max(1, min(limit, 100))])
             let runs = (data["syncRuns"] as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
             let rows = runs.map { r in
                 [

@@ -14,18 +14,44 @@ class APIError extends Error {
   constructor(message, code) { super(message); this.code = code; }
 }
 
-async function gql(query, variables = {}) {
-  let response;
+// The widget's GraphQL documents (documents/*.graphql) by name, each with its SHA-256, as the
+// server lists them: requests carry the hash, not the text (the server may run only documents it knows).
+let documents = null;
+
+async function loadDocuments() {
+  if (documents) return documents;
   try {
-    response = await fetch("/graphql", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` },
-      body: JSON.stringify({ query, variables }),
-    });
+    const response = await fetch("/widget/documents.json");
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    documents = await response.json();
   } catch (e) {
     throw new APIError("Passback cannot be reached. Check your connection and try again.", "NETWORK");
   }
-  const body = await response.json().catch(() => ({}));
+  return documents;
+}
+
+function persisted(name) {
+  return { persistedQuery: { version: 1, sha256Hash: documents[name].sha256Hash } };
+}
+
+/** Runs the document `name` (documents/NAME.graphql) by its hash; sends its text only if the server asks for it. */
+async function gql(name, variables = {}) {
+  await loadDocuments();
+  let response, body;
+  for (const withText of [false, true]) {
+    try {
+      response = await fetch("/graphql", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` },
+        body: JSON.stringify({ ...(withText ? { query: documents[name].query } : {}), variables, extensions: persisted(name) }),
+      });
+    } catch (e) {
+      throw new APIError("Passback cannot be reached. Check your connection and try again.", "NETWORK");
+    }
+    body = await response.json().catch(() => ({}));
+    const code = body.errors && body.errors.length && body.errors[0].extensions && body.errors[0].extensions.code;
+    if (code !== "PERSISTED_QUERY_NOT_FOUND") break;
+  }
   if (response.status === 401) {
     signOut("Your token is not valid any more (unknown, expired or revoked). Ask your administrator for a new one.");
     throw new APIError("signed out", "UNAUTHENTICATED");
@@ -43,8 +69,8 @@ function check(payload) {
   return payload;
 }
 
-function subscribe(query, variables, onData, onComplete) {
-  const params = new URLSearchParams({ query, variables: JSON.stringify(variables), access_token: state.token });
+function subscribe(name, variables, onData, onComplete) {
+  const params = new URLSearchParams({ extensions: JSON.stringify(persisted(name)), variables: JSON.stringify(variables), access_token: state.token });
   const source = new EventSource(`/graphql/stream?${params}`);
   source.addEventListener("next", (event) => {
     const result = JSON.parse(event.data);
@@ -109,8 +135,7 @@ async function start() {
   if (!state.token) { signOut(); return; }
   $("signin").hidden = true;
   $("signout").hidden = false;
-  const data = await attempt(() => gql(`{ viewer { role user { givenName familyName }
-      sections(first: 100) { nodes { id title classCode school { name } } } } }`));
+  const data = await attempt(() => gql("Viewer"));
   if (!data) return;
   state.sections = data.viewer.sections.nodes;
   if (!state.sections.length) { $("nosections").hidden = false; return; }
@@ -125,18 +150,13 @@ async function start() {
 
 // ---- A section -------------------------------------------------------------------------------
 
-/** A section's lists the widget needs whole, each with what it reads of an item. */
+/** A section's lists the widget needs whole (Section reads their first page), each with the document reading the rest. */
 const SECTION_LISTS = {
-  gradingPeriods: "id title startDate endDate",
-  lmsCategories: "id title createdByTeacher",
-  sisCategories: "id title",
-  categoryMap: "lmsCategory { id } sisCategory { id }",
+  gradingPeriods: "SectionGradingPeriods",
+  lmsCategories: "SectionLmsCategories",
+  sisCategories: "SectionSisCategories",
+  categoryMap: "SectionCategoryMap",
 };
-const page = (selection) => `(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { ${selection} } }`;
-const SECTION = `query($id: ID!) { section(id: $id) { id title configured timeZone sisUnreachableSince
-  linkedSections(first: 20) { totalCount nodes { title } }
-  ${Object.entries(SECTION_LISTS).map(([field, selection]) => field + page(selection)).join("\n  ")}
-  schedule { enabled weekday startTime timeZone windowHours savedAt effectiveAt isDefault } } }`;
 
 /**
  * Every item of a section's list: the first 100 come with the section; should a section hold
@@ -145,8 +165,7 @@ const SECTION = `query($id: ID!) { section(id: $id) { id title configured timeZo
 async function allNodes(sectionId, field, first) {
   const nodes = [...first.nodes];
   for (let info = first.pageInfo; info.hasNextPage;) {
-    const data = await gql(`query($id: ID!, $after: String) { section(id: $id) { ${field}(first: 100, after: $after) {
-      pageInfo { hasNextPage endCursor } nodes { ${SECTION_LISTS[field]} } } } }`, { id: sectionId, after: info.endCursor });
+    const data = await gql(SECTION_LISTS[field], { id: sectionId, after: info.endCursor });
     nodes.push(...data.section[field].nodes);
     info = data.section[field].pageInfo;
   }
@@ -157,7 +176,7 @@ async function selectSection(id) {
   if (!state.section || state.section.id !== id) state.mapEdits = {};
   closeStreams();
   sessionStorage.setItem("passback.section", id);
-  const data = await attempt(() => gql(SECTION, { id }));
+  const data = await attempt(() => gql("Section", { id }));
   if (!data || !data.section) return;
   const lists = await attempt(async () => {
     for (const field of Object.keys(SECTION_LISTS)) data.section[field] = await allNodes(id, field, data.section[field]);
@@ -180,8 +199,7 @@ async function selectSection(id) {
   renderMap();
   renderSchedule();
   await Promise.all([loadMaterials(true), loadRuns()]);
-  subscribe(`subscription($id: ID!) { materialStatusChanged(sectionId: $id) { id syncStatus lastSyncedAt problems(first: 10) { totalCount nodes { code message severity field } } } }`,
-    { id }, (data) => { updateRow(data.materialStatusChanged); checkReachability(); });
+  subscribe("MaterialStatusChanged", { id }, (data) => { updateRow(data.materialStatusChanged); checkReachability(); });
 }
 
 // Writes waiting on a SIS that does not answer stay IN_PROGRESS; say why instead of nothing.
@@ -197,7 +215,7 @@ function checkReachability() {
   const id = state.section.id;
   reachabilityCheck = setTimeout(async () => {
     reachabilityCheck = null;
-    const data = await gql(`query($id: ID!) { section(id: $id) { sisUnreachableSince } }`, { id }).catch(() => null);
+    const data = await gql("SectionReachability", { id }).catch(() => null);
     if (data && data.section && state.section && state.section.id === id) renderReachability(data.section.sisUnreachableSince);
   }, 1000);
 }
@@ -225,10 +243,6 @@ function renderStatusFilter() {
 
 // ---- Materials -------------------------------------------------------------------------------
 
-const MATERIALS = `query($id: ID!, $filter: MaterialFilter, $orderBy: MaterialOrder, $after: String) {
-  section(id: $id) { configured materials(filter: $filter, orderBy: $orderBy, first: 50, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor }
-    nodes { id title dueDate lastSyncedAt syncStatus syncToSIS problems(first: 10) { totalCount nodes { code message severity field } } } } } }`;
 
 function filters() {
   const filter = {};
@@ -245,7 +259,7 @@ async function loadMaterials(reset) {
   if (!state.section) return;
   if (reset) state.after = null;
   const { filter, orderBy } = filters();
-  const data = await attempt(() => gql(MATERIALS, { id: state.section.id, filter, orderBy, after: state.after }));
+  const data = await attempt(() => gql("Materials", { id: state.section.id, filter, orderBy, after: state.after }));
   if (!data) return;
   const page = data.section.materials;
   const body = $("materials").querySelector("tbody");
@@ -380,8 +394,7 @@ function updateRow(m) {
 
 function followRun(run) {
   $("runstate").textContent = `Sync running: ${run.itemsSent} item(s) sent…`;
-  subscribe(`subscription($id: ID!) { syncRunUpdated(id: $id) { id state itemsSent itemsFailed jobsTotal jobsSucceeded jobsFailed finishedAt } }`,
-    { id: run.id }, (data) => {
+  subscribe("SyncRunUpdated", { id: run.id }, (data) => {
       const r = data.syncRunUpdated;
       $("runstate").textContent = r.finishedAt
         ? `Last sync ${r.state === "SUCCEEDED" ? "succeeded" : r.state === "PARTIAL" ? "finished with errors" : "failed"}: ${r.jobsSucceeded} of ${r.jobsTotal} writes accepted.`
@@ -401,8 +414,7 @@ async function syncChanges() {
   button.disabled = true;
   let data;
   try {
-    data = await attempt(async () => check((await gql(`mutation($i: SyncChangesInput!) { syncChanges(input: $i) {
-      run { id state itemsSent itemsFailed itemsSkipped } userErrors { message } } }`,
+    data = await attempt(async () => check((await gql("SyncChanges",
       { i: { sectionId: state.section.id, idempotencyKey: idempotencyKey() } })).syncChanges));
   } finally {
     button.disabled = !(state.section && state.section.configured);
@@ -415,8 +427,7 @@ async function syncChanges() {
 }
 
 async function syncOne(id, title) {
-  const data = await attempt(async () => check((await gql(`mutation($i: SyncMaterialInput!) { syncMaterial(input: $i) {
-      run { id state itemsSent itemsFailed } userErrors { message } } }`, { i: { materialId: id } })).syncMaterial));
+  const data = await attempt(async () => check((await gql("SyncMaterial", { i: { materialId: id } })).syncMaterial));
   if (!data) return;
   say(data.run.itemsFailed ? `“${title}” was not sent: a rule stops it (see its status).` : `Sending “${title}”.`);
   await loadMaterials(true);
@@ -424,17 +435,14 @@ async function syncOne(id, title) {
 }
 
 async function setSyncToSIS(id, on) {
-  const data = await attempt(async () => check((await gql(`mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) {
-      material { id syncStatus lastSyncedAt problems(first: 10) { totalCount nodes { code message severity field } } } userErrors { message } } }`, { i: { materialId: id, syncToSIS: on } })).setMaterialSyncToSIS),
+  const data = await attempt(async () => check((await gql("SetMaterialSyncToSIS", { i: { materialId: id, syncToSIS: on } })).setMaterialSyncToSIS),
     on ? "The item will be sent to the SIS." : "The item will not be sent to the SIS (opt out).");
   if (data) updateRow(data.material);
   return data;
 }
 
 async function preview() {
-  const data = await attempt(async () => check((await gql(`mutation($i: PlanSyncInput!) { planSync(input: $i) {
-      writeCount items(first: 100) { totalCount nodes { decision material { title } problems(first: 5) { totalCount nodes { code message severity } } } }
-      userErrors { message } } }`, { i: { sectionId: state.section.id } })).planSync));
+  const data = await attempt(async () => check((await gql("PlanSync", { i: { sectionId: state.section.id } })).planSync));
   if (!data) return;
   const words = { SEND: "would be sent", BLOCKED: "would not be sent", SKIP: "is skipped", UNCHANGED: "is unchanged" };
   $("plansummary").textContent = `${data.writeCount} write(s) would go to the SIS. Nothing has been sent.`;
@@ -522,8 +530,7 @@ function renderMap() {
 async function saveMap(event) {
   event.preventDefault();
   const map = [...$("map").querySelectorAll("select")].filter((s) => s.value).map((s) => ({ lmsCategoryId: s.dataset.lms, sisCategoryId: s.value }));
-  const data = await attempt(async () => check((await gql(`mutation($i: SaveCategoryMapInput!) { saveCategoryMap(input: $i) {
-      section { configured } userErrors { message } } }`, { i: { sectionId: state.section.id, map } })).saveCategoryMap));
+  const data = await attempt(async () => check((await gql("SaveCategoryMap", { i: { sectionId: state.section.id, map } })).saveCategoryMap));
   if (!data) return;
   state.mapEdits = {};
   state.section.configured = true;
@@ -536,8 +543,7 @@ async function createCategory(event) {
   event.preventDefault();
   const title = $("newtitle").value.trim();
   if (!title) { say("Give the new category a title.", true); return; }
-  const data = await attempt(async () => check((await gql(`mutation($i: CreateLmsCategoryInput!) { createLmsCategory(input: $i) {
-      lmsCategory { id title } userErrors { message } } }`, { i: { sectionId: state.section.id, title } })).createLmsCategory),
+  const data = await attempt(async () => check((await gql("CreateLmsCategory", { i: { sectionId: state.section.id, title } })).createLmsCategory),
     (d) => `Category “${d.lmsCategory.title}” created; map it below and save.`);
   // The map is drawn again with the new category; choices not saved yet are kept (state.mapEdits).
   if (data) { $("newtitle").value = ""; await selectSection(state.section.id); $("tab-config").click(); }
@@ -594,8 +600,7 @@ function renderSchedule() {
 async function saveSchedule(on) {
   const schedule = on ? { weekday: Number($("weekday").value), startTime: $("starttime").value, timeZone: $("timezone").value.trim() } : null;
   const input = $("allcourses").checked ? { allMyCourses: true, schedule } : { sectionId: state.section.id, schedule };
-  const data = await attempt(async () => check((await gql(`mutation($i: SaveSyncScheduleInput!) { saveSyncSchedule(input: $i) {
-      sections(first: 1) { totalCount } userErrors { message } } }`, { i: input })).saveSyncSchedule));
+  const data = await attempt(async () => check((await gql("SaveSyncSchedule", { i: input })).saveSyncSchedule));
   if (!data) return;
   await selectSection(state.section.id);
   $("schedulesaved").textContent = `${on ? "Schedule saved" : "Scheduled sync turned off"} for ${data.sections.totalCount} section(s); it takes effect in 24 hours.`;
@@ -604,9 +609,7 @@ async function saveSchedule(on) {
 // ---- Run log ---------------------------------------------------------------------------------
 
 async function loadRuns() {
-  const data = await attempt(() => gql(`query($id: ID!) { section(id: $id) { syncRuns(first: 20) { nodes {
-      id startedAt trigger startedBy startedByUser { givenName familyName } state itemsSent itemsFailed itemsSkipped jobsSucceeded jobsFailed cause } } } }`,
-    { id: state.section.id }));
+  const data = await attempt(() => gql("SyncRuns", { id: state.section.id }));
   if (!data) return;
   const runs = data.section.syncRuns.nodes;
   const labels = { ITEM: "One item", SYNC_CHANGES: "Sync changes", SCHEDULED: "Scheduled", GRADEBOOK: "Gradebook" };
@@ -660,9 +663,7 @@ async function runWrites(id) {
   const list = document.createElement("ul");
   list.className = "writes";
   // Those that did not go through first (however many were accepted), then the accepted ones.
-  const data = await attempt(() => gql(`query($id: ID!) { node(id: $id) { ... on SyncRun {
-      notDone: jobs(first: 100, state: [AVAILABLE, SCHEDULED, RUNNING, RETRYABLE, DISCARDED, CANCELLED]) { totalCount nodes { kind state lastError material { title } } }
-      done: jobs(first: 50, state: [COMPLETED]) { totalCount nodes { kind state lastError material { title } } } } } }`, { id }));
+  const data = await attempt(() => gql("RunWrites", { id }));
   if (!data) return null;  // the banner says why
   const empty = { nodes: [], totalCount: 0 };
   const notDone = data.node ? data.node.notDone : empty, done = data.node ? data.node.done : empty;

@@ -56,15 +56,36 @@ public struct PassbackConfiguration: Sendable {
         /// Whether queries and mutations run on GraphQLSwift's executor only (`api.engine`:
         /// `reference`), not the planner (`planned`, the default).
         public var referenceEngine: Bool
+        /// Whether only documents the server knows run (`api.documents`: `trusted`): its clients'
+        /// and the operator's (`trustedDocuments`), sent whole or by their SHA-256. With `any`
+        /// (the default) any document runs, and clients may register one by its hash.
+        public var onlyTrustedDocuments: Bool
+        /// The operator's own documents (`api.trustedDocuments`, `API_TRUSTED_DOCUMENTS`: a
+        /// `.graphql` file, or a directory of them), each file's path and exact text.
+        public var trustedDocuments: [TrustedDocument]
 
         public init(
-            maxInFlightPerToken: Int? = nil, costBucket: Int? = nil, costPerSecond: Int? = nil, deadlineSeconds: Int? = nil, referenceEngine: Bool = false
+            maxInFlightPerToken: Int? = nil, costBucket: Int? = nil, costPerSecond: Int? = nil, deadlineSeconds: Int? = nil, referenceEngine: Bool = false,
+            onlyTrustedDocuments: Bool = false, trustedDocuments: [TrustedDocument] = []
         ) {
             self.maxInFlightPerToken = maxInFlightPerToken
             self.costBucket = costBucket
             self.costPerSecond = costPerSecond
             self.deadlineSeconds = deadlineSeconds
             self.referenceEngine = referenceEngine
+            self.onlyTrustedDocuments = onlyTrustedDocuments
+            self.trustedDocuments = trustedDocuments
+        }
+    }
+
+    /// A GraphQL document an operator lets run, read from a file.
+    public struct TrustedDocument: Sendable, Equatable {
+        public var path: String
+        public var text: String
+
+        public init(path: String, text: String) {
+            self.path = path
+            self.text = text
         }
     }
 
@@ -200,11 +221,19 @@ public struct PassbackConfiguration: Sendable {
         guard engine == "planned" || engine == "reference" else {
             throw Problem("api.engine (API_ENGINE) is planned (the default) or reference (GraphQLSwift's executor for everything), got \(engine)")
         }
+        let documents = config.string(forKey: ConfigKey(["api", "documents"]), default: "any")
+        guard documents == "any" || documents == "trusted" else {
+            throw Problem(
+                "api.documents (API_DOCUMENTS) is any (the default: any document runs) or trusted (only the clients' documents and api.trustedDocuments), got \(documents)"
+            )
+        }
         let api = APISettings(
             maxInFlightPerToken: try positive("maxInFlightPerToken", environment: "API_MAX_IN_FLIGHT_PER_TOKEN"),
             costBucket: try positive("costBucket", environment: "API_COST_BUCKET"),
             costPerSecond: try positive("costPerSecond", environment: "API_COST_PER_SECOND"),
-            deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"), referenceEngine: engine == "reference")
+            deadlineSeconds: try positive("deadlineSeconds", environment: "API_DEADLINE_SECONDS"), referenceEngine: engine == "reference",
+            onlyTrustedDocuments: documents == "trusted",
+            trustedDocuments: try Self.trustedDocuments(at: config.string(forKey: ConfigKey(["api", "trustedDocuments"]))))
         let share = config.double(forKey: ConfigKey(["roster", "maxDeleteShare"]), default: RosterDeletionLimit.defaultMaxShare)
         guard (0...1).contains(share) else {
             throw Problem(
@@ -323,5 +352,31 @@ public struct PassbackConfiguration: Sendable {
             )
         }
         return c
+    }
+}
+
+extension PassbackConfiguration {
+    /// The documents at `path` (`api.trustedDocuments`): the file, or each `.graphql` file of the
+    /// directory in name order. A path that cannot be read stops the start, naming it.
+    static func trustedDocuments(at path: String?) throws -> [TrustedDocument] {
+        guard let path, !path.isEmpty else { return [] }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw Problem("api.trustedDocuments (API_TRUSTED_DOCUMENTS) names \(path), which does not exist: give a .graphql file or a directory of them")
+        }
+        let files: [String]
+        if isDirectory.boolValue {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            files = names.filter { $0.hasSuffix(".graphql") }.sorted().map { (path as NSString).appendingPathComponent($0) }
+            guard !files.isEmpty else { throw Problem("api.trustedDocuments (API_TRUSTED_DOCUMENTS): \(path) holds no .graphql file") }
+        } else {
+            files = [path]
+        }
+        return try files.map { file in
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw Problem("api.trustedDocuments (API_TRUSTED_DOCUMENTS): \(file) cannot be read as UTF-8 text")
+            }
+            return TrustedDocument(path: file, text: text)
+        }
     }
 }

@@ -6,7 +6,10 @@ import NIOCore
 /// The gradebook widget (`Clients/widget`), embedded at build time and served at `/widget/`:
 /// static files, nothing loaded from elsewhere.
 enum Widget {
+    /// The widget's files, and `documents.json`: its GraphQL documents by name with their hashes
+    /// (`PersistedDocuments.widgetManifest`), which it sends instead of their text.
     static let files: [String: String] = Dictionary(uniqueKeysWithValues: EmbeddedWidget.all.map { ($0.name, $0.text) })
+        .merging(["documents.json": PersistedDocuments.widgetManifest]) { _, manifest in manifest }
 
     static func response(for name: String) -> Response {
         guard let text = files[name] else {
@@ -28,6 +31,7 @@ enum Widget {
         case "css": "text/css; charset=utf-8"
         case "js": "text/javascript; charset=utf-8"
         case "svg": "image/svg+xml"
+        case "json": "application/json; charset=utf-8"
         default: "application/octet-stream"
         }
     }

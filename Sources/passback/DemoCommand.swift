@@ -36,11 +36,14 @@ struct DemoCommand: AsyncParsableCommand {
     var size = "small"
     @Option(help: "Seed of the generated district.")
     var seed: UInt64 = 1
+    @Option(help: "Which GraphQL documents run: any, or trusted (only the widget's and passbackctl's, as `api.documents`).")
+    var documents = "any"
 
     func run() async throws {
         guard let plan = DistrictPlan(size: size) else { throw ValidationError("--size must be \(DistrictPlan.sizeNames) (got '\(size)')") }
         // Both ports are checked before anything else (a --reset deletes nothing yet): a port in
         // use is said at once, naming it and the option, not after rostering.
+        guard documents == "any" || documents == "trusted" else { throw ValidationError("--documents must be any or trusted (got '\(documents)')") }
         if port != 0, port == sisPort { throw ValidationError("--port and --sis-port must differ (both are \(port))") }
         for (chosen, option) in [(port, "--port"), (sisPort, "--sis-port")] where chosen != 0 {
             if let problem = PortCheck.problem(host: host, port: chosen) {
@@ -73,9 +76,11 @@ struct DemoCommand: AsyncParsableCommand {
                 try demo.feed()
             }
             let tokens = try demo.tokens(file: database + DemoDistrict.tokensSuffix)
+            var limits = GraphQLAPI.Limits()
+            limits.onlyTrustedDocuments = documents == "trusted"
             let gateway = try Gateway(
                 PassbackConfiguration(databasePath: database, connections: [DemoDistrict.connection: connection]), database: store,
-                server: .init(host: host, port: port))
+                server: .init(host: host, port: port), limits: limits)
             let host = self.host, sis = running.baseURL.absoluteString, secret = auth.clientSecret, clientID = auth.clientID
             let group = gateway.serviceGroup(onRunning: { port in
                 let base = "http://\(host):\(port)"

@@ -18,6 +18,48 @@ struct CLITests {
         return path
     }
 
+    @Test("against a server that runs only trusted documents, passbackctl's commands work: they send their documents' hashes")
+    func trustedDocuments() async throws {
+        var limits = GraphQLAPI.Limits()
+        limits.onlyTrustedDocuments = true
+        // The LMS feed is the operator's to trust (api.trustedDocuments); passbackctl's documents are known already.
+        limits.trustedDocuments = GatewayEnv.feedDocuments.values.sorted().map { .init(path: "lms-feed.graphql", text: $0) }
+        try await withGateway(limits: limits) { env in
+            let (section, teacher) = env.yearLongSection
+            try await env.feed(section: section, teacher: teacher, materials: 3)
+            let token = try env.token(.teacher, user: teacher)
+            let admin = try env.token(.admin, user: teacher, org: env.districtOrg)
+            let refused = try await env.post("{ viewer { role } }", token: token)
+            #expect(refused.status == 403 && refused.codes == ["DOCUMENT_NOT_TRUSTED"], "\(refused.text)")
+            let steps: [(String, [String])] = [
+                (
+                    token,
+                    ["mappings", "import", try file("lms_category,sis_category\nHomework,Homework\nQuizzes,Homework\nTests,Homework\n"), "--section", section]
+                ),
+                (token, ["mappings", "export", "--section", section]),
+                (token, ["status", "--section", section]),
+                (token, ["plan", "--section", section]),
+                (token, ["sync", "--section", section, "--wait"]),
+                (token, ["sync", "--section", section, "--material", "m-1", "--wait"]),
+                (token, ["runs", "--section", section]),
+                (admin, ["errors", "--org", env.school(of: section)]),
+                (admin, ["errors", "--group-by", "school"]),
+                (admin, ["roster-runs"]),
+                (admin, ["default-schedule", "--weekday", "3", "--start", "18:00", "--zone", "America/Chicago"])
+            ]
+            for (who, arguments) in steps {
+                let r = try await ctl(env, who, arguments)
+                #expect(r.status == 0, "\(arguments): \(r.err)")
+            }
+            let runs = try await ctl(env, token, ["runs", "--section", section, "--format", "json"])
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(runs.out.utf8)) as? [[String: Any]], "\(runs.out)")
+            #expect(listed.count == 2, "\(runs.out)")
+            let run = try #require(listed.first?["id"] as? String)
+            let jobs = try await ctl(env, admin, ["jobs", "--run", run])
+            #expect(jobs.status == 0, "\(jobs.err)")
+        }
+    }
+
     @Test("mappings export and import (by title, sourcedId or id), status, plan, sync --wait, runs, errors; bad CSV names its line and saves nothing")
     func everyCommand() async throws {
         try await withGateway { env in

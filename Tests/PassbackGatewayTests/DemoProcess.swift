@@ -21,12 +21,12 @@ final class DemoProcess: @unchecked Sendable {
         return line.components(separatedBy: label)[1].trimmingCharacters(in: .whitespaces).components(separatedBy: " ")[0]
     }
 
-    init(database: String, reset: Bool = true) async throws {
+    init(database: String, reset: Bool = true, arguments: [String] = []) async throws {
         self.database = database
         output = FileManager.default.temporaryDirectory.appending(path: "passback-demo-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.executableURL = try builtBinary("passback")
-        process.arguments = ["demo", "--port", "0", "--database", database] + (reset ? ["--reset"] : [])
+        process.arguments = ["demo", "--port", "0", "--database", database] + (reset ? ["--reset"] : []) + arguments
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice

@@ -204,6 +204,15 @@ struct FedCourse {
 }
 
 extension GatewayEnv {
+    /// The LMS feed's documents (what an LMS integration sends), by mutation: a server that runs
+    /// only trusted documents needs them among `api.trustedDocuments`.
+    static let feedDocuments = [
+        "upsertLmsCourse": "mutation($input: UpsertLmsCourseInput!) { upsertLmsCourse(input: $input) { lmsCourse { id lmsId } userErrors { code message } } }",
+        "upsertMaterials":
+            "mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { materials(first: 100) { nodes { lmsId ids } } userErrors { code message field } } }",
+        "recordGrades": "mutation($input: RecordGradesInput!) { recordGrades(input: $input) { recorded userErrors { code message } } }"
+    ]
+
     /// Feeds an LMS course linked to `section` with three categories and `materials` materials
     /// (`m-0`… titled "Material 0"…, due a day apart from Sep 1, 2026, in category lc-(i % 3)),
     /// each graded for every student of the section.
@@ -214,9 +223,7 @@ extension GatewayEnv {
     ) async throws -> FedCourse {
         let integration = try token(.integration, user: "lms-feed")
         let course1 = try await post(
-            """
-            mutation($input: UpsertLmsCourseInput!) { upsertLmsCourse(input: $input) { lmsCourse { id lmsId } userErrors { code message } } }
-            """,
+            Self.feedDocuments["upsertLmsCourse"]!,
             [
                 "input": [
                     "lmsId": course, "title": "Course \(course)", "sectionSourcedIds": [section],
@@ -234,9 +241,7 @@ extension GatewayEnv {
         var ids: [String: String] = [:]
         if !items.isEmpty {
             let fed = try await post(
-                """
-                mutation($input: UpsertMaterialsInput!) { upsertMaterials(input: $input) { materials(first: 100) { nodes { lmsId ids } } userErrors { code message field } } }
-                """, ["input": ["courseLmsId": course, "materials": items]], token: integration)
+                Self.feedDocuments["upsertMaterials"]!, ["input": ["courseLmsId": course, "materials": items]], token: integration)
             guard fed.errors.isEmpty, (fed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(fed.text) }
             for m in fed["upsertMaterials", "materials", "nodes"] as? [[String: Any]] ?? [] {
                 ids[m["lmsId"] as! String] = (m["ids"] as! [String]).first
@@ -251,9 +256,8 @@ extension GatewayEnv {
             }
             for chunk in stride(from: 0, to: list.count, by: 1000) {
                 let r = try await post(
-                    """
-                    mutation($input: RecordGradesInput!) { recordGrades(input: $input) { recorded userErrors { code message } } }
-                    """, ["input": ["courseLmsId": course, "grades": Array(list[chunk..<min(chunk + 1000, list.count)])]], token: integration)
+                    Self.feedDocuments["recordGrades"]!, ["input": ["courseLmsId": course, "grades": Array(list[chunk..<min(chunk + 1000, list.count)])]],
+                    token: integration)
                 guard r.errors.isEmpty, (r["recordGrades", "userErrors"] as? [Any])?.isEmpty == true else { throw HarnessFailure(r.text) }
             }
         }

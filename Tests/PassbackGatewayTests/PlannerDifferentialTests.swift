@@ -266,31 +266,38 @@ struct AnswerPool {
     var allIDs: [String] { ids.keys.sorted().flatMap { ids[$0]! } }
 }
 
-/// The query documents the clients send, read from their sources: the widget's template
-/// strings, `passbackctl`'s string literals and the example scripts' quoted documents. A
-/// `${…}` or `\(…)` inside one is replaced by what the client puts there (a connection field
-/// name, a selection), so each is a document as sent.
+/// The documents the clients send: the widget's and `passbackctl`'s own files, and the example
+/// scripts' quoted documents (a `${…}` inside one is replaced by what the script puts there, so
+/// each is a document as sent).
 enum ClientDocuments {
-    static func queries() throws -> [String] {
-        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        var found: [String] = []
-        let widget = try String(contentsOf: root.appending(path: "Clients/widget/widget.js"), encoding: .utf8)
-        found += matches(widget, #"`(query[\s(\{][^`]*)`"#)
-        for file in ["API.swift", "Admin.swift", "Passbackctl.swift", "Output.swift"] {
-            let text = (try? String(contentsOf: root.appending(path: "Clients/cli/\(file)"), encoding: .utf8)) ?? ""
-            found += matches(text, #""""\s*\n(\s*query[\s\S]*?)""""#)
-            found += matches(text, #""(query[\s(\{](?:[^"\\]|\\.)*)""#)
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The documents the widget and `passbackctl` send, each exactly as sent (their own files,
+    /// `Clients/*/documents/NAME.graphql`), by client and name.
+    static func files() throws -> [(client: String, name: String, text: String)] {
+        var found: [(String, String, String)] = []
+        for client in ["widget", "cli"] {
+            let directory = root.appending(path: "Clients/\(client)/documents")
+            for file in try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() where file.hasSuffix(".graphql") {
+                found.append((client, String(file.dropLast(".graphql".count)), try String(contentsOf: directory.appending(path: file), encoding: .utf8)))
+            }
         }
+        return found
+    }
+
+    static func queries() throws -> [String] {
+        // Queries only: one database cannot answer a mutation for both engines.
+        var found = try files().map(\.text).filter { $0.hasPrefix("query") }
         let examples = root.appending(path: "Clients/examples")
         for name in (try FileManager.default.contentsOfDirectory(atPath: examples.path)).sorted() where name.hasSuffix(".sh") {
             let text = try String(contentsOf: examples.appending(path: name), encoding: .utf8)
-            found += matches(text, #"'(query[\s(\{][^']*)'"#)
+            found += matches(text, #"'(query[\s(\{][^']*)'"#).map(filled)
         }
-        return found.map(filled).filter { $0.contains("{") }
+        return found.filter { $0.contains("{") }
     }
 
-    static func matches(_ text: String, _ pattern: String) -> [String] {
-        guard let regex = try? NSRegularExpression(pattern: pattern) else { return [] }
+    static func matches(_ text: String, _ pattern: String, multiline: Bool = false) -> [String] {
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: multiline ? [.anchorsMatchLines] : []) else { return [] }
         return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { m in
             Range(m.range(at: 1), in: text).map { String(text[$0]) }
         }
@@ -299,13 +306,9 @@ enum ClientDocuments {
     /// A client's placeholders, filled as the client fills them.
     static func filled(_ document: String) -> String {
         var d = document
-        for (placeholder, value) in [("${field}", "lmsCategories"), ("\\(selection)", "id"), ("\\(list)", "jobs"), ("\\(field)", "lmsCategories")] {
-            d = d.replacingOccurrences(of: placeholder, with: value)
-        }
-        // Any other interpolation becomes a plain field, so the document stays one to run.
+        // An interpolation becomes a plain field, so the document stays one to run.
         d = d.replacingOccurrences(of: #"\$\{[^}]*\}"#, with: "__typename", options: .regularExpression)
-        d = d.replacingOccurrences(of: #"\\\([^)]*\)"#, with: "__typename", options: .regularExpression)
-        return d.replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\n", with: "\n")
+        return d
     }
 }
 

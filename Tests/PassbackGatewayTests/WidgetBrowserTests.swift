@@ -33,6 +33,54 @@ struct WidgetBrowserTests {
         #expect(await demo.stop() == 0, "Ctrl-C stops the demo cleanly")
     }
 
+    @Test("with api.documents trusted (only the clients' documents run) the widget reads a section, syncs an item and follows it live, sending hashes only")
+    func trustedDocuments() async throws {
+        let database = FileManager.default.temporaryDirectory.appending(path: "passback-demo-\(UUID().uuidString).sqlite").path
+        defer { DemoProcess.cleanup(database) }
+        let demo = try await DemoProcess(database: database, arguments: ["--documents", "trusted"])
+        let browser = try await WebDriver()
+        do {
+            // The demo refuses a document it does not know: this test's own reads would be refused too.
+            let refused = try await graphQL(demo.base, "{ viewer { role } }", token: demo.teacherToken)
+            #expect(refused.status == 403 && refused.codes == ["DOCUMENT_NOT_TRUSTED"], "\(refused.text)")
+            try await browser.open(demo.teacherWidget)
+            // Every request the page sends is counted with whether it carried a document's text.
+            _ = try await browser.script(
+                """
+                window.sent = { hashOnly: 0, withText: 0 };
+                const original = window.fetch;
+                window.fetch = (url, init) => {
+                  if (String(url).endsWith('/graphql') && init && init.body) {
+                    const body = JSON.parse(init.body);
+                    if (body.query) window.sent.withText++; else if (body.extensions && body.extensions.persistedQuery) window.sent.hashOnly++;
+                  }
+                  return original(url, init);
+                };
+                """)
+            try await browser.wait("the sections", "return document.querySelectorAll('#section option').length > 1")
+            // Choosing a section again reads it and its materials through the wrapped fetch.
+            let section = try #require(try await browser.script("return document.querySelector('#section option:nth-child(1)').value") as? String)
+            try await browser.click("#section option:nth-child(2)")
+            try await browser.click("#section option[value='\(section)']")
+            try await browser.wait("the section's items", "return document.querySelectorAll('#materials tbody tr button.sync').length > 0")
+            try await browser.click("#materials tbody tr:first-child button.sync")
+            // The run's end arrives over the live stream (a subscription by hash).
+            try await browser.wait("the row's run to end", timeout: 60, "return document.getElementById('runstate').innerText.startsWith('Last sync')")
+            let message =
+                try await browser.script("const m = document.getElementById('message'); return m.classList.contains('error') ? m.innerText : ''") as? String
+            #expect(message == "", "no error shown: \(message ?? "")")
+            let sent = try #require(try await browser.script("return [window.sent.hashOnly, window.sent.withText]") as? [Int])
+            #expect(sent[0] >= 4 && sent[1] == 0, "requests by hash, with text: \(sent)")
+        } catch {
+            try? await browser.screenshot(to: FileManager.default.temporaryDirectory.appending(path: "widget-trusted-failure.png"))
+            await browser.quit()
+            _ = await demo.stop()
+            throw error
+        }
+        await browser.quit()
+        #expect(await demo.stop() == 0)
+    }
+
     func syncRunCount(_ demo: DemoProcess, _ section: String) async throws -> Int {
         let r = try await graphQL(
             demo.base, "query($id: ID!) { section(id: $id) { syncRuns(first: 1) { totalCount } } }", ["id": section], token: demo.teacherToken)

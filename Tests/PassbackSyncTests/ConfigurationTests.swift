@@ -68,6 +68,42 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("which documents run comes from api.documents (any or trusted) and api.trustedDocuments (a file or a directory of .graphql files), read at load")
+    func trustedDocuments() async throws {
+        #expect(try await PassbackConfiguration.load(file: nil, environment: [:]).api.onlyTrustedDocuments == false)
+        #expect(try await PassbackConfiguration.load(file: nil, environment: ["API_DOCUMENTS": "trusted"]).api.onlyTrustedDocuments)
+        let directory = FileManager.default.temporaryDirectory.appending(path: "passback-documents-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "query B { viewer { role } }\n".write(to: directory.appending(path: "b.graphql"), atomically: true, encoding: .utf8)
+        try "query A { viewer { role } }".write(to: directory.appending(path: "a.graphql"), atomically: true, encoding: .utf8)
+        try "not a document".write(to: directory.appending(path: "notes.txt"), atomically: true, encoding: .utf8)
+        let path = try file(#"{ "api": { "documents": "trusted", "trustedDocuments": "\#(directory.path)" } }"#)
+        let api = try await PassbackConfiguration.load(file: path, environment: [:]).api
+        #expect(api.onlyTrustedDocuments && api.trustedDocuments.map(\.text) == ["query A { viewer { role } }", "query B { viewer { role } }\n"])
+        let one = try await PassbackConfiguration.load(
+            file: nil, environment: ["API_TRUSTED_DOCUMENTS": directory.appending(path: "b.graphql").path]
+        ).api.trustedDocuments
+        #expect(one.map(\.text) == ["query B { viewer { role } }\n"])
+        for (environment, says) in [
+            (["API_DOCUMENTS": "some"], "api.documents (API_DOCUMENTS) is any"),
+            (["API_TRUSTED_DOCUMENTS": directory.appending(path: "missing").path], "which does not exist"),
+            (["API_TRUSTED_DOCUMENTS": FileManager.default.temporaryDirectory.path + "/passback-empty-\(UUID().uuidString)"], "which does not exist")
+        ] {
+            do {
+                _ = try await PassbackConfiguration.load(file: nil, environment: environment)
+                Issue.record("\(environment) was accepted")
+            } catch let problem as PassbackConfiguration.Problem {
+                #expect(problem.description.contains(says), "\(problem)")
+            }
+        }
+        let empty = directory.appending(path: "empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        await #expect(throws: PassbackConfiguration.Problem.self) {
+            _ = try await PassbackConfiguration.load(file: nil, environment: ["API_TRUSTED_DOCUMENTS": empty.path])
+        }
+    }
+
     @Test("how the worker waits on a SIS that does not answer comes from outbox.* or OUTBOX_*, and must be positive")
     func outboxWaits() async throws {
         let defaults = try await PassbackConfiguration.load(file: nil, environment: [:])

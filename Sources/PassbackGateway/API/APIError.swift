@@ -16,6 +16,10 @@ struct APIError: Error, Sendable, CustomStringConvertible {
         case rateLimited = "RATE_LIMITED"
         case deadlineExceeded = "DEADLINE_EXCEEDED"
         case internalError = "INTERNAL"
+        /// A request named a document by its hash that the server does not know: send it again with `query`.
+        case persistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+        /// The server runs only the documents it knows (`api.documents` `trusted`), and this is not one.
+        case documentNotTrusted = "DOCUMENT_NOT_TRUSTED"
         /// The database is locked by another connection: nothing is wrong with the request, send it again.
         case serviceUnavailable = "SERVICE_UNAVAILABLE"
     }

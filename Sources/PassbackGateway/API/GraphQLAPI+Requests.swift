@@ -18,21 +18,58 @@ extension GraphQLAPI {
     }
 
     func decodeRequest(method: String, body: [UInt8]?, queryItems: [String: String]) -> Result<Request, Answer> {
+        let members: RequestBody.Members
         if method == "GET" {
-            guard let query = queryItems["query"] else { return .failure(requestError(400, "a GET needs a `query` parameter")) }
-            var variables: [String: Map] = [:]
-            if let text = queryItems["variables"] {
-                do { variables = try RequestBody.variables(text) } catch { return .failure(requestError(400, error.message)) }
+            do {
+                members = RequestBody.Members(
+                    query: queryItems["query"], operationName: queryItems["operationName"],
+                    variables: try queryItems["variables"].map(RequestBody.variables) ?? [:],
+                    documentHash: try queryItems["extensions"].flatMap(RequestBody.documentHash))
+            } catch {
+                return .failure(requestError(400, error.message))
             }
-            return .success(Request(query: query, operationName: queryItems["operationName"], variables: variables, method: method))
+            guard members.query != nil || members.documentHash != nil else {
+                return .failure(requestError(400, "a GET needs a `query` parameter (or `extensions` with a persisted query's hash)"))
+            }
+        } else {
+            guard let body, !body.isEmpty else { return .failure(requestError(400, "the body must be JSON: {\"query\": \"...\", \"variables\": {...}}")) }
+            do { members = try RequestBody.request(body) } catch { return .failure(requestError(400, error.message)) }
         }
-        guard let body, !body.isEmpty else { return .failure(requestError(400, "the body must be JSON: {\"query\": \"...\", \"variables\": {...}}")) }
-        do {
-            let r = try RequestBody.request(body)
-            return .success(Request(query: r.query, operationName: r.operationName, variables: r.variables, method: method))
-        } catch {
-            return .failure(requestError(400, error.message))
+        return document(members.query, hash: members.documentHash).map {
+            Request(query: $0, operationName: members.operationName, variables: members.variables, method: method)
         }
+    }
+
+    /// The document to run: the one sent, or the one its hash names (automatic persisted queries).
+    /// With `api.documents` `trusted`, only a document the server knows (`PersistedDocuments`).
+    func document(_ query: String?, hash: String?) -> Result<String, Answer> {
+        guard let query else {
+            guard let hash, let known = persisted.document(hash) else {
+                return .failure(
+                    requestError(
+                        400,
+                        persisted.onlyKnown
+                            ? "PersistedQueryNotFound: this server runs only the documents it knows (api.documents is trusted), and none has this hash"
+                            : "PersistedQueryNotFound: no document with this hash is known here; send it once with `query` and the same hash",
+                        code: .persistedQueryNotFound))
+            }
+            return .success(known)
+        }
+        // A document sent whole, with no hash, to a server that runs any: nothing to look up.
+        guard hash != nil || persisted.onlyKnown else { return .success(query) }
+        let actual = PersistedDocuments.hash(query)
+        if let hash, hash != actual {
+            return .failure(requestError(400, "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query` (that is \(actual))"))
+        }
+        guard persisted.allows(hash: actual) else {
+            return .failure(
+                requestError(
+                    403,
+                    "this server runs only the documents it knows (api.documents is trusted): its clients' and those its operator adds with api.trustedDocuments; this one (SHA-256 \(actual)) is not one of them",
+                    code: .documentNotTrusted))
+        }
+        if hash != nil { persisted.register(query, hash: actual) }
+        return .success(query)
     }
 
     /// Who a bearer token acts as, or the 401 answer.

@@ -45,6 +45,10 @@ public final class GraphQLAPI: Sendable {
         public var streamHeartbeat: Duration = .seconds(15)
         /// Which engine runs queries and mutations (`GraphQLAPI+Planning.swift`).
         public var engine: Engine = .planned
+        /// Whether only the documents the server knows run (`PersistedDocuments`).
+        public var onlyTrustedDocuments = false
+        /// The operator's documents (`api.trustedDocuments`), known besides the clients'.
+        public var trustedDocuments: [PassbackConfiguration.TrustedDocument] = []
 
         public init() {}
 
@@ -55,6 +59,8 @@ public final class GraphQLAPI: Sendable {
             if let n = settings.costPerSecond { perToken.restoreRate = n }
             if let n = settings.deadlineSeconds { deadline = .seconds(n) }
             if settings.referenceEngine { engine = .reference }
+            onlyTrustedDocuments = settings.onlyTrustedDocuments
+            trustedDocuments = settings.trustedDocuments
         }
     }
 
@@ -66,6 +72,8 @@ public final class GraphQLAPI: Sendable {
     let services: APIServices
     let limits: Limits
     let documents: DocumentCache
+    /// Documents by hash: the clients', the operator's, and those clients register.
+    let persisted: PersistedDocuments
     let logger: Logger
     /// Open subscription streams, ended when the server shuts down.
     let live = LiveStreams()
@@ -82,6 +90,7 @@ public final class GraphQLAPI: Sendable {
         self.services = services
         self.limits = limits
         self.documents = DocumentCache(capacity: limits.documentCacheSize)
+        self.persisted = PersistedDocuments(onlyKnown: limits.onlyTrustedDocuments, operators: limits.trustedDocuments)
         self.pool = ExecutionPool(threads: limits.executionThreads)
         // A query the cost limit allows must fit in a full bucket, or it could never run.
         var perToken = limits.perToken
