@@ -37,7 +37,9 @@ struct API {
         guard let document = Documents.byName[name] else { throw CLIError("passbackctl has no document \(name) (a bug: please report it)") }
         let persisted = ["persistedQuery": ["version": 1, "sha256Hash": document.hash]]
         var (status, json, body) = try await post(["variables": variables, "extensions": persisted])
-        if Self.code(json) == "PERSISTED_QUERY_NOT_FOUND" {
+        // A 400 asks for the text: PERSISTED_QUERY_NOT_FOUND, or a gateway older than persisted
+        // documents, which needs `query` in every request.
+        if status == 400 {
             (status, json, body) = try await post(["query": document.text, "variables": variables, "extensions": persisted])
         }
         if let errors = json?["errors"] as? [[String: Any]], let first = errors.first {

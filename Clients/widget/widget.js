@@ -20,17 +20,20 @@ let documents = null;
 
 async function loadDocuments() {
   if (documents) return documents;
+  let response;
   try {
-    const response = await fetch("/widget/documents.json");
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    documents = await response.json();
+    response = await fetch("/widget/documents.json");
   } catch (e) {
     throw new APIError("Passback cannot be reached. Check your connection and try again.", "NETWORK");
   }
+  if (!response.ok) throw new APIError(`Passback did not send the widget's files (HTTP ${response.status}). Reload the page; if it goes on, tell your administrator.`, "WIDGET");
+  documents = await response.json();
   return documents;
 }
 
 function persisted(name) {
+  // A page loaded before Passback was upgraded may name a document the server no longer lists.
+  if (!documents[name]) throw new APIError("Passback has been updated since this page was loaded. Reload the page.", "WIDGET");
   return { persistedQuery: { version: 1, sha256Hash: documents[name].sha256Hash } };
 }
 

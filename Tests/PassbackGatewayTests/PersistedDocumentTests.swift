@@ -137,6 +137,16 @@ struct PersistedDocumentTests {
             let known = try await Self.post(env, try Self.body(hash: hash.uppercased()), token: token)
             #expect(known.status == 200 && known["viewer", "user", "sourcedId"] as? String == env.yearLongSection.teacher, "\(known.text)")
 
+            // Only a document that parses and validates is kept, and only an ordinary-sized one.
+            for text in [
+                "query Broken { viewer { role ", "query Invalid { viewer { nope } }",
+                "query Big { viewer { role } }\n#" + String(repeating: "x", count: 17 * 1024)
+            ] {
+                let sent = try await Self.post(env, try Self.body(query: text, hash: PersistedDocuments.hash(text)), token: token)
+                let again = try await Self.post(env, try Self.body(hash: PersistedDocuments.hash(text)), token: token)
+                #expect(again.codes == ["PERSISTED_QUERY_NOT_FOUND"], "\(text.prefix(40)) (\(sent.status)) was not kept: \(again.text)")
+            }
+
             // Malformed `extensions`.
             for (body, says) in [
                 (try Self.body(hash: hash, version: 2), "only version 1"), (try Self.body(hash: "abc"), "64 hex digits"),
@@ -204,7 +214,8 @@ struct PersistedDocumentTests {
             }
             let notRegistered = try await Self.post(env, try Self.body(hash: PersistedDocuments.hash(other)), token: token)
             #expect(
-                notRegistered.status == 400 && notRegistered.codes == ["PERSISTED_QUERY_NOT_FOUND"] && notRegistered.text.contains("api.documents is trusted"))
+                notRegistered.status == 403 && notRegistered.codes == ["DOCUMENT_NOT_TRUSTED"] && notRegistered.text.contains("none has this hash"),
+                "an unknown hash is refused at once, not answered with a request for the text: \(notRegistered.text)")
         }
     }
 }

@@ -32,14 +32,23 @@ extension GraphQLAPI {
     /// A new document is parsed and validated on `lane` (the execution pool's threads): that work
     /// grows with the document (validation compares the fields of a selection pairwise), and on
     /// the cooperative pool it would hold a thread that serves HTTP, the worker and the scheduler.
+    ///
+    /// A document sent with its hash to be registered (`PersistedDocuments`) is kept once it has
+    /// parsed and validated: refused or broken documents are not.
     func meteredPrepare(_ request: Request, principal: Principal, on lane: ExecutionPool.Lane) async -> Result<PreparedDocument, Answer> {
-        guard !documents.contains(request.query) else { return prepare(request) }
-        switch limiter.admit(token: principal.tokenID, cost: Self.parseCost(request.query)) {
-        case .success:
-            defer { limiter.release(token: principal.tokenID) }
-            return await withTaskExecutorPreference(lane) { self.prepare(request) }
-        case .failure(let refusal): return .failure(rateLimited(refusal))
+        let prepared: Result<PreparedDocument, Answer>
+        if documents.contains(request.query) {
+            prepared = prepare(request)
+        } else {
+            switch limiter.admit(token: principal.tokenID, cost: Self.parseCost(request.query)) {
+            case .success:
+                defer { limiter.release(token: principal.tokenID) }
+                prepared = await withTaskExecutorPreference(lane) { self.prepare(request) }
+            case .failure(let refusal): return .failure(rateLimited(refusal))
+            }
         }
+        if let hash = request.registers, case .success = prepared { persisted.register(request.query, hash: hash) }
+        return prepared
     }
 
     /// 429 `RATE_LIMITED`, with the token's bucket and when to ask again.

@@ -36,7 +36,9 @@ extension GraphQLAPI {
             do { members = try RequestBody.request(body) } catch { return .failure(requestError(400, error.message)) }
         }
         return document(members.query, hash: members.documentHash).map {
-            Request(query: $0, operationName: members.operationName, variables: members.variables, method: method)
+            Request(
+                query: $0, operationName: members.operationName, variables: members.variables, method: method,
+                registers: members.query != nil ? members.documentHash : nil)
         }
     }
 
@@ -45,12 +47,17 @@ extension GraphQLAPI {
     func document(_ query: String?, hash: String?) -> Result<String, Answer> {
         guard let query else {
             guard let hash, let known = persisted.document(hash) else {
+                // Sending the text would not help a server that runs only what it knows: say so at once.
+                guard !persisted.onlyKnown else {
+                    return .failure(
+                        requestError(
+                            403,
+                            "this server runs only the documents it knows (api.documents is trusted): its clients' and those its operator adds with api.trustedDocuments; none has this hash",
+                            code: .documentNotTrusted))
+                }
                 return .failure(
                     requestError(
-                        400,
-                        persisted.onlyKnown
-                            ? "PersistedQueryNotFound: this server runs only the documents it knows (api.documents is trusted), and none has this hash"
-                            : "PersistedQueryNotFound: no document with this hash is known here; send it once with `query` and the same hash",
+                        400, "PersistedQueryNotFound: no document with this hash is known here; send it once with `query` and the same hash",
                         code: .persistedQueryNotFound))
             }
             return .success(known)
@@ -68,7 +75,6 @@ extension GraphQLAPI {
                     "this server runs only the documents it knows (api.documents is trusted): its clients' and those its operator adds with api.trustedDocuments; this one (SHA-256 \(actual)) is not one of them",
                     code: .documentNotTrusted))
         }
-        if hash != nil { persisted.register(query, hash: actual) }
         return .success(query)
     }
 

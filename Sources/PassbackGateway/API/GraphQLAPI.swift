@@ -126,5 +126,8 @@ public final class GraphQLAPI: Sendable {
         public var operationName: String?
         public var variables: [String: Map]
         public var method: String
+        /// The hash a client sent with the document to register it (`PersistedDocuments`), kept
+        /// once the document has parsed and validated.
+        public var registers: String? = nil
     }
 }

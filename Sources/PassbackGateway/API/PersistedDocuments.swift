@@ -70,10 +70,15 @@ final class PersistedDocuments: Sendable {
         !onlyKnown || known[hash] != nil
     }
 
-    /// Keeps a document a client sent with its hash (the hash checked by the caller), so the
-    /// client can send the hash alone from now on. Known documents are not kept twice.
+    /// The largest document kept for a client: ordinary documents are a few KiB, and the
+    /// registry must not become a store of large texts for whoever holds a token.
+    static let largestRegistered = 16 * 1024
+
+    /// Keeps a document a client sent with its hash (the hash checked, the document parsed and
+    /// validated by the caller), so the client can send the hash alone from now on. Known
+    /// documents are not kept twice; one over `largestRegistered` bytes is not kept.
     func register(_ text: String, hash: String) {
-        guard !onlyKnown, known[hash] == nil else { return }
+        guard !onlyKnown, known[hash] == nil, text.utf8.count <= Self.largestRegistered else { return }
         registered.withLock { r in
             guard r.texts[hash] == nil else { return }
             r.texts[hash] = text
