@@ -4,7 +4,9 @@ import OneRoster
 import PassbackCore
 
 /// A field's resolver, typed by its parent's Swift value.
-typealias Resolve<Parent> = @Sendable (Parent, Map, APIContext) async throws -> (any Sendable)?
+typealias Resolve<Parent> = nonisolated(nonsending) @Sendable (Parent, Map, APIContext) async throws -> (any Sendable)?
+/// A resolver that also reads how its field was asked for.
+typealias ResolveAsked<Parent> = nonisolated(nonsending) @Sendable (Parent, Map, APIContext, FieldAsk) async throws -> (any Sendable)?
 
 /// Resolvers by type and field name, registered by the files under `Resolvers/`.
 struct ResolverTable: Sendable {
@@ -80,7 +82,7 @@ struct FieldSet<Parent: Sendable> {
     }
 
     /// A field that also reads how it was asked for (its selection, fragments and variables).
-    mutating func resolve(_ name: String, withInfo body: @escaping @Sendable (Parent, Map, APIContext, FieldAsk) async throws -> (any Sendable)?) {
+    mutating func resolve(_ name: String, withInfo body: @escaping ResolveAsked<Parent>) {
         let type = self.type
         let typed: PlannedResolve.Load = { source, args, context, ask in
             guard let parent = source as? Parent else { throw APIError(.internalError, "\(type).\(name) resolved on a \(Swift.type(of: source))") }

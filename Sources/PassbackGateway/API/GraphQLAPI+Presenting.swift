@@ -36,8 +36,11 @@ extension GraphQLAPI {
             do {
                 if !errors.isEmpty { parts.append(Array("\"errors\":".utf8) + Array(try encoder.encode(errors))) }
                 if !extensions.isEmpty {
-                    let sorted = Map.dictionary(OrderedDictionary(uniqueKeysWithValues: extensions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
-                    parts.append(Array("\"extensions\":".utf8) + Array(try encoder.encode(sorted)))
+                    // Every answer has them (its cost): written directly, not through `Encodable`.
+                    var part = Array("\"extensions\":".utf8)
+                    JSONBytes.map(
+                        .dictionary(OrderedDictionary(uniqueKeysWithValues: extensions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })), into: &part)
+                    parts.append(part)
                 }
             } catch {
                 return Answer(status: 500, body: "{\"errors\":[{\"message\":\"the answer could not be encoded\"}]}")

@@ -118,6 +118,17 @@ struct PageValue: Sendable {
         totalCount = total
     }
 
+    /// The first page of an empty list.
+    static let empty = PageValue(nodes: [], cursorAt: { _ in "" }, hasNextPage: false, hasPreviousPage: false, totalCount: 0)
+
+    private init(nodes: [any Sendable], cursorAt: @escaping @Sendable (Int) -> String, hasNextPage: Bool, hasPreviousPage: Bool, totalCount: Int) {
+        self.nodes = nodes
+        self.cursorAt = cursorAt
+        self.hasNextPage = hasNextPage
+        self.hasPreviousPage = hasPreviousPage
+        self.totalCount = totalCount
+    }
+
     /// A page of a list paged in memory, its cursors made from its items' keys when asked for.
     init<Item>(_ slice: ListSlice<Item>, after: String?, map: ([Item]) -> [any Sendable]) {
         nodes = map(slice.items)
@@ -139,6 +150,8 @@ extension PageValue {
     ) throws -> PageValue {
         let first = try pageSize(args, default: defaultFirst)
         let after = args["after"].nonNullString
+        // Most lists of this kind are empty (an item's problems): nothing to sort or key.
+        if items.isEmpty, after == nil { return .empty }
         do {
             return PageValue(try ListSlice(items, first: first, after: after, ordering: ordering, key: key), after: after, map: map)
         } catch let e as StoreError where e.code == .badCursor {

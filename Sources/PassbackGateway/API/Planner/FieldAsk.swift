@@ -31,7 +31,7 @@ enum PlannedResolve: Sendable {
     /// `Any` only. Every parent was made as a `Sendable` value; each resolver casts it to its own
     /// `Sendable` type.
     typealias Read = @Sendable (Any) throws -> (any Sendable)?
-    typealias Load = @Sendable (Any, Map, any Sendable, () -> FieldAsk) async throws -> (any Sendable)?
+    typealias Load = nonisolated(nonsending) @Sendable (Any, Map, any Sendable, () -> FieldAsk) async throws -> (any Sendable)?
 
     case value(Read)
     case load(Load)

@@ -57,7 +57,7 @@ final class PlannedExecution {
         self.bound = bound
     }
 
-    func run() async -> Outcome {
+    nonisolated(nonsending) func run() async -> Outcome {
         out.reserveCapacity(8 * 1024)
         do {
             try await object(Root(), plan.root)
@@ -69,7 +69,7 @@ final class PlannedExecution {
         }
     }
 
-    private func object(_ source: Any, _ selection: SelectionPlan) async throws {
+    private nonisolated(nonsending) func object(_ source: Any, _ selection: SelectionPlan) async throws {
         out.append(UInt8(ascii: "{"))
         for (i, field) in selection.fields.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -106,7 +106,7 @@ final class PlannedExecution {
 
     /// Completes a value; false when it is `null` (and nothing was written). An error makes it
     /// `null` here if the shape is nullable, and is recorded; otherwise it goes up.
-    private func catching(_ result: Result<Any?, any Error>, _ shape: Shape, _ field: FieldPlan) async throws -> Bool {
+    private nonisolated(nonsending) func catching(_ result: Result<Any?, any Error>, _ shape: Shape, _ field: FieldPlan) async throws -> Bool {
         let (mark, counted) = (out.count, fields)
         let error: GraphQLError
         do {
@@ -125,7 +125,7 @@ final class PlannedExecution {
         return false
     }
 
-    private func complete(_ value: Any?, _ shape: Shape, _ field: FieldPlan) async throws -> Bool {
+    private nonisolated(nonsending) func complete(_ value: Any?, _ shape: Shape, _ field: FieldPlan) async throws -> Bool {
         if case .nonNull(let inner) = shape {
             guard try await complete(value, inner, field) else {
                 throw GraphQLError(message: "Cannot return null for non-nullable field \(field.parentType).\(field.name).")
@@ -150,12 +150,15 @@ final class PlannedExecution {
             }
             try await object(node, selection)
         case .list(let item):
-            guard let items = value as? [Any?] else {
+            // An array is read element by element where it lies: a cast to `[Any?]` would copy
+            // and box every element first.
+            guard let items = value as? any ListBox else {
                 throw GraphQLError(message: "Expected array, but did not find one for field \(field.parentType).\(field.name).")
             }
             out.append(UInt8(ascii: "["))
             var wrote = false
-            for (i, element) in items.enumerated() {
+            for i in 0..<items.boxedCount {
+                let element = items.boxedElement(i)
                 let mark = out.count
                 if wrote { out.append(UInt8(ascii: ",")) }
                 path.append(.index(i))
@@ -224,6 +227,17 @@ final class PlannedExecution {
         }
         return value
     }
+}
+
+/// An array whose elements the planner reads one at a time as `Any?`.
+protocol ListBox {
+    var boxedCount: Int { get }
+    func boxedElement(_ index: Int) -> Any?
+}
+
+extension Array: ListBox {
+    var boxedCount: Int { count }
+    func boxedElement(_ index: Int) -> Any? { self[index] }
 }
 
 protocol OptionalBox {

@@ -1,0 +1,26 @@
+import Foundation
+import PassbackCore
+import Testing
+
+@Suite("Base64url")
+struct Base64URLTests {
+    /// Foundation's standard base64, turned into base64url without padding: the reference.
+    static func reference(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    @Test("encodes as Foundation's base64 does, with the URL alphabet and no padding, for every length and byte")
+    func matchesFoundation() {
+        var rng = SystemRandomNumberGenerator()
+        #expect(Base64URL.encode([UInt8]()) == "")
+        #expect(Base64URL.encode(Array("Material:12.3".utf8)) == "TWF0ZXJpYWw6MTIuMw")
+        #expect(Base64URL.encode([0xfb, 0xff, 0xbf]) == "-_-_", "62 and 63 are - and _")
+        for length in 0..<70 {
+            for _ in 0..<40 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                #expect(Base64URL.encode(bytes) == Self.reference(bytes), "\(bytes)")
+            }
+        }
+    }
+}
