@@ -85,9 +85,11 @@ struct PlannerDifferentialTests {
             var generator = SelectionGenerator(schema: planned.schema, seed: seed)
             let clients = try ClientDocuments.queries()
             #expect(clients.count >= 15, "the clients' query documents were not found: \(clients.count)")
+            // Three draws of variables each, so the ones naming a section reach its data.
             for document in clients {
                 for principal in principals {
-                    await check(document, generator.variables(for: document, pool: pool), principal)
+                    await check(document, generator.variables(for: document, pool: pool, requiredOnly: true), principal)
+                    for _ in 0..<3 { await check(document, generator.variables(for: document, pool: pool), principal) }
                 }
             }
 
@@ -346,12 +348,21 @@ struct SelectionGenerator {
     }
 
     /// Values for the variables a document declares (the clients' documents).
-    mutating func variables(for document: String, pool: AnswerPool) -> [String: Map] {
+    /// With `requiredOnly`, only the non-null ones, sections' ids for `ID!`s: the document as a
+    /// client sends it first (no filter, the first page).
+    mutating func variables(for document: String, pool: AnswerPool, requiredOnly: Bool = false) -> [String: Map] {
         self.pool = pool
         guard let parsed = try? GraphQL.parse(source: Source(body: document)) else { return [:] }
         var out: [String: Map] = [:]
         for case let op as OperationDefinition in parsed.definitions {
             for definition in op.variableDefinitions {
+                if requiredOnly {
+                    guard let nonNull = definition.type as? NonNullType else { continue }
+                    if (nonNull.type as? NamedType)?.name.value == "ID", let sections = pool.ids["Section"], !sections.isEmpty {
+                        out[definition.variable.name.value] = .string(sections[0]) // the fed section, which has materials
+                        continue
+                    }
+                }
                 guard let type = InputCoercion.inputType(definition.type, schema) else { continue }
                 if let value = self.value(for: type, argument: definition.variable.name.value, depth: 0) { out[definition.variable.name.value] = value }
             }
@@ -473,9 +484,14 @@ struct SelectionGenerator {
             let all = pool.allIDs
             if chance(0.1) || all.isEmpty { return .string(pick(["bad", "U2VjdGlvbjo5OTk5OTk", ""])) }
             if argument.lowercased().contains("section"), let sections = pool.ids["Section"], !sections.isEmpty { return .string(pick(sections)) }
+            // `section(id:)` and `node(id:)` reach a section's lists (its materials, written from
+            // their page: FusedMaterials) only with a section's id: half the time, one.
+            if argument == "id", chance(0.5), let sections = pool.ids["Section"], !sections.isEmpty { return .string(pick(sections)) }
             return .string(pick(all))
         default:
             if argument == "after" || argument == "before" {
+                // Most cursors in the pool belong to another list (refused alike); a first page reaches the rows.
+                if chance(0.5) { return .null }
                 return pool.cursors.isEmpty || chance(0.2) ? .string(pick(["garbage", "eyJ9"])) : .string(pick(pool.cursors))
             }
             if argument.lowercased().contains("sourcedid") || argument == "studentSourcedId" {
@@ -510,5 +526,34 @@ struct SelectionGenerator {
         case .array(let items): return "[" + items.map(literal).joined(separator: ", ") + "]"
         case .dictionary(let d): return "{" + d.map { "\($0.key): \(literal($0.value))" }.joined(separator: ", ") + "}"
         }
+    }
+}
+
+@Suite("Section.materials written from its page")
+struct FusedMaterialsTests {
+    /// The `Section.materials` field plan of a document's first operation.
+    static func materialsPlan(_ document: String) throws -> FieldPlan? {
+        let schema = try ExecutableSchema.build(GraphQLAPI.resolvers)
+        let parsed = try parse(source: Source(body: document, name: "test"))
+        let operation = try #require(parsed.definitions.first as? OperationDefinition)
+        let plan = try PlanCompiler.compile(operation, fragments: [:], schema: schema, table: GraphQLAPI.resolvers, variables: [:])
+        let section = try #require(plan.root.fields.first)
+        guard case .object(let selection) = section.shape else { return nil }
+        return selection.fields.first { $0.name == "materials" }
+    }
+
+    @Test("the widget's page and any selection of the connection's counts, pageInfo and materials are written directly; edges are left to the planner")
+    func eligibility() throws {
+        let widget = try String(contentsOf: ClientDocuments.root.appending(path: "Clients/widget/documents/Materials.graphql"), encoding: .utf8)
+        #expect(try Self.materialsPlan(widget)?.fused != nil, "the widget's own page")
+        let aliased = """
+            { section(id: "x") { m: materials(first: 5) { __typename n: totalCount pageInfo { startCursor hasPreviousPage __typename }
+              nodes { __typename key: id lmsId maxPoints published deleted lmsCategory { title } grades { totalCount } } } } }
+            """
+        let fused = try #require(try Self.materialsPlan(aliased)?.fused)
+        guard case .nodes(_, let kinds)? = fused.fields.last else { Issue.record("no nodes"); return }
+        #expect(kinds.filter { if case .planned = $0 { return true } else { return false } }.count == 2, "lmsCategory and grades stay with the planner")
+        #expect(try Self.materialsPlan(#"{ section(id: "x") { materials { edges { cursor node { id } } } } }"#)?.fused == nil)
+        #expect(try Self.materialsPlan(#"{ section(id: "x") { materials { totalCount } } }"#)?.fused != nil)
     }
 }

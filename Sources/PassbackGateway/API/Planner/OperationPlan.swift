@@ -44,6 +44,8 @@ final class FieldPlan: Sendable {
     let resolve: PlannedResolve?
     let arguments: Arguments
     let shape: Shape
+    /// `Section.materials` written from its page directly, when it selects what that knows.
+    let fused: FusedMaterials?
 
     init(index: Int, key: String, name: String, parentType: String, nodes: [Field], resolve: PlannedResolve?, arguments: Arguments, shape: Shape) {
         self.index = index
@@ -58,6 +60,7 @@ final class FieldPlan: Sendable {
         self.resolve = resolve
         self.arguments = arguments
         self.shape = shape
+        self.fused = parentType == SectionValue.typeName && name == "materials" ? FusedMaterials(shape) : nil
     }
 }
 

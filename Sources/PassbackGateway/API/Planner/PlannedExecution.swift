@@ -1,5 +1,6 @@
 import Foundation
 import GraphQL
+import PassbackCore
 
 /// Runs an `OperationPlan` for one request and writes its `data` as JSON bytes.
 ///
@@ -77,31 +78,117 @@ final class PlannedExecution {
             fields += 1
             path.append(.key(field.key))
             defer { path.removeLast() }
-            let result: Result<Any?, any Error>
-            switch field.resolve {
-            case nil:
-                result = .success(selection.typeName)
-            case .value(let read)?:
-                result = Result { try read(source) }
-            case .load(let load)?:
-                let arguments: Map
-                switch field.arguments {
-                case .constant(let map): arguments = map
-                case .bound: arguments = bound[field.index] ?? [:]
-                }
-                let (plan, variables) = (plan, variables)
-                do {
-                    result = .success(
-                        try await load(source, arguments, context) {
-                            FieldAsk(fieldASTs: field.nodes, fragments: plan.fragments, variableValues: variables)
-                        })
-                } catch {
-                    result = .failure(error)
-                }
-            }
-            if try await !catching(result, field.shape, field) { JSONBytes.null(into: &out) }
+            if try await !catching(await resolve(field, source, typeName: selection.typeName), field.shape, field) { JSONBytes.null(into: &out) }
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// A field's value on `source`, or its resolver's error.
+    private nonisolated(nonsending) func resolve(_ field: FieldPlan, _ source: Any, typeName: String) async -> Result<Any?, any Error> {
+        switch field.resolve {
+        case nil:
+            return .success(typeName)
+        case .value(let read)?:
+            return Result { try read(source) }
+        case .load(let load)?:
+            let arguments: Map
+            switch field.arguments {
+            case .constant(let map): arguments = map
+            case .bound: arguments = bound[field.index] ?? [:]
+            }
+            let (plan, variables) = (plan, variables)
+            do {
+                return .success(
+                    try await load(source, arguments, context) {
+                        FieldAsk(fieldASTs: field.nodes, fragments: plan.fragments, variableValues: variables)
+                    })
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// `Section.materials` (`FusedMaterials`): the connection's fields and each material's plain
+    /// fields written from the page's values, in the selection's order, counted and located as
+    /// `object` does; a material's other fields completed by the planner.
+    private nonisolated(nonsending) func connection(_ page: PageValue, _ fused: FusedMaterials) async throws {
+        out.append(UInt8(ascii: "{"))
+        for (i, (field, kind)) in zip(fused.connection.fields, fused.fields).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: field.keyBytes)
+            fields += 1
+            path.append(.key(field.key))
+            defer { path.removeLast() }
+            switch kind {
+            case .typename:
+                JSONBytes.string(fused.connection.typeName, into: &out)
+            case .totalCount:
+                JSONBytes.int(page.totalCount, into: &out)
+            case .pageInfo(let info, let kinds):
+                out.append(UInt8(ascii: "{"))
+                for (j, (f, k)) in zip(info.fields, kinds).enumerated() {
+                    if j > 0 { out.append(UInt8(ascii: ",")) }
+                    out.append(contentsOf: f.keyBytes)
+                    fields += 1
+                    switch k {
+                    case .typename: JSONBytes.string(info.typeName, into: &out)
+                    case .hasNextPage: JSONBytes.bool(page.hasNextPage, into: &out)
+                    case .hasPreviousPage: JSONBytes.bool(page.hasPreviousPage, into: &out)
+                    case .startCursor: Self.optional(page.startCursor, into: &out)
+                    case .endCursor: Self.optional(page.endCursor, into: &out)
+                    }
+                }
+                out.append(UInt8(ascii: "}"))
+            case .nodes(let node, let kinds):
+                out.append(UInt8(ascii: "["))
+                for (j, value) in page.nodes.enumerated() {
+                    if j > 0 { out.append(UInt8(ascii: ",")) }
+                    path.append(.index(j))
+                    defer { path.removeLast() }
+                    guard let material = value as? MaterialValue else {
+                        // Not a material: the planner's own rules say what that is.
+                        _ = try await catching(.success(value), .nonNull(.object(node)), field)
+                        continue
+                    }
+                    try await self.material(material, node, kinds)
+                }
+                out.append(UInt8(ascii: "]"))
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private nonisolated(nonsending) func material(_ m: MaterialValue, _ node: SelectionPlan, _ kinds: [FusedMaterials.MaterialField]) async throws {
+        out.append(UInt8(ascii: "{"))
+        for (i, (field, kind)) in zip(node.fields, kinds).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: field.keyBytes)
+            fields += 1
+            let row = m.row
+            switch kind {
+            case .typename: JSONBytes.string(node.typeName, into: &out)
+            case .id: JSONBytes.string(GlobalID.material(row.id, section: m.classID), into: &out)
+            case .lmsId: JSONBytes.string(row.lmsID, into: &out)
+            case .title: JSONBytes.string(row.title, into: &out)
+            case .dueDate: Self.optional(row.dueAt.map { Timestamp.text($0) }, into: &out)
+            case .lastSyncedAt: Self.optional(row.lastSyncedAt.map { Timestamp.text($0) }, into: &out)
+            case .maxPoints where row.maxPoints?.isFinite ?? true:
+                if let points = row.maxPoints { JSONBytes.double(points, into: &out) } else { JSONBytes.null(into: &out) }
+            case .syncToSIS: JSONBytes.bool(row.syncToSIS, into: &out)
+            case .published: JSONBytes.bool(row.published, into: &out)
+            case .deleted: JSONBytes.bool(row.deleted, into: &out)
+            case .syncStatus: JSONBytes.string(row.status.rawValue, into: &out)
+            case .maxPoints, .planned:
+                path.append(.key(field.key))
+                defer { path.removeLast() }
+                if try await !catching(await resolve(field, m, typeName: node.typeName), field.shape, field) { JSONBytes.null(into: &out) }
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static func optional(_ text: String?, into out: inout [UInt8]) {
+        if let text { JSONBytes.string(text, into: &out) } else { JSONBytes.null(into: &out) }
     }
 
     /// Completes a value; false when it is `null` (and nothing was written). An error makes it
@@ -141,7 +228,11 @@ final class PlannedExecution {
         case .leaf(let leaf):
             try write(value, leaf)
         case .object(let selection):
-            try await object(value, selection)
+            if let fused = field.fused, let page = value as? PageValue {
+                try await connection(page, fused)
+            } else {
+                try await object(value, selection)
+            }
         case .abstract(let name, let plans):
             guard let node = value as? any NodeValue else { throw APIError(.internalError, "a Node resolved to \(type(of: value))") }
             let typeName = type(of: node).typeName
