@@ -329,7 +329,8 @@ struct Bench: AsyncParsableCommand {
         // and the floor (one SQL statement building the same answer) served by this process, both
         // under `wrk` at 1 and 4 connections, in interleaved rounds; CPU per request from /proc.
         let floorPort = apiPort + 2
-        let floor = try HTTPFloor(database: database, classID: section.classID, port: floorPort)
+        let floor = try HTTPFloor(
+            database: database, classID: section.classID, connection: "district", root: try Self.district(database), port: floorPort)
         // No signal handlers of its own: Ctrl-C or a CI's SIGTERM stops the harness, not the floor alone.
         let floorTask = Task { try await floor.app.runService(gracefulShutdownSignals: []) }
         defer { floorTask.cancel() }
@@ -372,18 +373,61 @@ struct Bench: AsyncParsableCommand {
                 rounds[connections, default: []].append((p, f))
             }
         }
-        var lines = ""
-        for connections in [1, 4] {
-            let r = rounds[connections] ?? []
-            func median(_ values: [Double]) -> Double { LoadResult.median(values) }
-            let p = (
-                median(r.map(\.passback.requestsPerSecond)), median(r.map(\.passback.p50ms)), median(r.map(\.passback.p99ms)), median(r.map(\.passback.cpuMS))
-            )
-            let f = (median(r.map(\.floor.requestsPerSecond)), median(r.map(\.floor.p50ms)), median(r.map(\.floor.p99ms)), median(r.map(\.floor.cpuMS)))
-            lines += "| \(connections) | Passback `/graphql` | \(p.0.f0) | \(p.1.f2) | \(p.2.f2) | \(p.3.f2) | \((p.0 / f.0).f2) |\n"
-            lines += "| \(connections) | floor: one SQL statement over HTTP | \(f.0.f0) | \(f.1.f2) | \(f.2.f2) | \(f.3.f2) | 1 |\n"
-            say("widget over HTTP, \(connections) connection(s): Passback \(p.0.f0) req/s, floor \(f.0.f0) req/s (share \((p.0 / f.0).f2))")
+        // The admin's org-wide errors, the same way: Passback's /graphql against a floor of its own.
+        let adminBody = String(decoding: try JSONSerialization.data(withJSONObject: ["query": HTTPFloor.adminDocument]), as: UTF8.self)
+        let adminClient = Client(base: base, token: adminToken)
+        func errorsSummary(_ answer: [String: Any]) -> [String] {
+            let nodes = ((answer["syncErrors"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []
+            return nodes.map {
+                "\($0["code"] ?? "")|\(($0["section"] as? [String: Any])?["sourcedId"] ?? "")|\(($0["material"] as? [String: Any])?["title"] ?? "")"
+            }
         }
+        let adminAnswer = try await adminClient.post(HTTPFloor.adminDocument)
+        let errorsFloor =
+            ((try? JSONSerialization.jsonObject(
+                with: try await Client(base: "http://127.0.0.1:\(floorPort)", token: adminToken).postData("/floor-errors", body: Data("{}".utf8))))
+            as? [String: Any])?["data"] as? [String: Any] ?? [:]
+        guard errorsSummary(adminAnswer) == errorsSummary(errorsFloor), !errorsSummary(errorsFloor).isEmpty,
+            ((adminAnswer["syncErrors"] as? [String: Any])?["totalCount"] as? Int) == ((errorsFloor["syncErrors"] as? [String: Any])?["totalCount"] as? Int)
+        else {
+            throw BenchFailure(
+                "the errors floor does not answer what Passback answers: \(errorsSummary(errorsFloor).prefix(3)) against \(errorsSummary(adminAnswer).prefix(3))"
+            )
+        }
+        var adminRounds: [Int: [(passback: HTTPFloor.Load, floor: HTTPFloor.Load)]] = [:]
+        for _ in 0..<3 {
+            for connections in [1, 4] {
+                let p = try await HTTPFloor.load(
+                    url: base + "/graphql", body: adminBody, token: adminToken, connections: connections, seconds: 5,
+                    pid: serve.process.processIdentifier, dir: dir)
+                let f = try await HTTPFloor.load(
+                    url: floorURL + "-errors", body: adminBody, token: adminToken, connections: connections, seconds: 5, pid: getpid(), dir: dir)
+                adminRounds[connections, default: []].append((p, f))
+            }
+        }
+        func table(_ rounds: [Int: [(passback: HTTPFloor.Load, floor: HTTPFloor.Load)]], _ what: String) -> String {
+            var lines = ""
+            for connections in [1, 4] {
+                let r = rounds[connections] ?? []
+                func median(_ values: [Double]) -> Double { LoadResult.median(values) }
+                let p = (
+                    median(r.map(\.passback.requestsPerSecond)), median(r.map(\.passback.p50ms)), median(r.map(\.passback.p99ms)),
+                    median(r.map(\.passback.cpuMS))
+                )
+                let f = (
+                    median(r.map(\.floor.requestsPerSecond)), median(r.map(\.floor.p50ms)), median(r.map(\.floor.p99ms)), median(r.map(\.floor.cpuMS))
+                )
+                let shares = r.map { $0.passback.requestsPerSecond / $0.floor.requestsPerSecond }
+                lines += "| \(connections) | Passback `/graphql` | \(p.0.f0) | \(p.1.f2) | \(p.2.f2) | \(p.3.f2) | \(median(shares).f2) |\n"
+                lines += "| \(connections) | floor: one SQL statement over HTTP | \(f.0.f0) | \(f.1.f2) | \(f.2.f2) | \(f.3.f2) | 1 |\n"
+                say("\(what) over HTTP, \(connections) connection(s): Passback \(p.0.f0) req/s, floor \(f.0.f0) req/s (share \(median(shares).f2))")
+            }
+            return lines
+        }
+        let adminLines = table(adminRounds, "admin errors")
+        let adminRounds1 = (adminRounds[1] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
+        let adminRounds4 = (adminRounds[4] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
+        let lines = table(rounds, "widget")
         let rounds1 = (rounds[1] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
         let rounds4 = (rounds[4] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
         _ = await serve.stop()
@@ -414,6 +458,14 @@ struct Bench: AsyncParsableCommand {
         | connections | server | req/s | p50 ms | p99 ms | CPU ms / request | share of the floor's req/s |
         |---|---|---|---|---|---|---|
         \(lines)
+        The admin's `syncErrors(first: 50)` with each error's section, school and material (its
+        document sent whole), against a floor of its own: the same page and count by one SQLite
+        statement after the same token check (`HTTPFloor.errorsStatement`). The share is the median
+        of the rounds' ratios. Rounds, Passback/floor req/s: 1 connection \(adminRounds1); 4 connections \(adminRounds4).
+
+        | connections | server | req/s | p50 ms | p99 ms | CPU ms / request | share of the floor's req/s |
+        |---|---|---|---|---|---|---|
+        \(adminLines)
         """.write(toFile: target, atomically: true, encoding: .utf8)
         say("wrote \(target)")
     }

@@ -44,10 +44,40 @@ struct HTTPFloor {
         """
     }
 
+    /// The admin's `syncErrors(first: 50)` answer (newest first, with each error's section,
+    /// school and material) for the org subtree of `:root` in `:connection`, as JSON text: what
+    /// `adminDocument` asks for, the store's conditions written out once.
+    static let errorsStatement = """
+        WITH RECURSIVE scope(sid) AS (
+            SELECT sourced_id FROM org WHERE connection_id = :connection AND sourced_id = :root
+            UNION
+            SELECT o.sourced_id FROM org o JOIN scope ON o.parent_sourced_id = scope.sid WHERE o.connection_id = :connection
+        ),
+        errs AS (
+            SELECT si.error_code, si.error_message, si.error_at, c.sourced_id AS section_sourced_id, c.school_sourced_id, m.title AS material_title
+            FROM sync_item si JOIN class c ON c.id = si.class_id JOIN material m ON m.id = si.material_id
+            WHERE si.status = 'ERROR' AND c.connection_id = :connection AND c.school_sourced_id IN (SELECT sid FROM scope)
+            ORDER BY si.error_at DESC, si.class_id DESC, si.material_id DESC LIMIT 50
+        )
+        SELECT json_object('data', json_object('syncErrors', json_object(
+            'totalCount', (SELECT count(*) FROM sync_item si JOIN class c ON c.id = si.class_id
+                           WHERE si.status = 'ERROR' AND c.connection_id = :connection AND c.school_sourced_id IN (SELECT sid FROM scope)),
+            'nodes', (SELECT json_group_array(json_object(
+                'code', error_code, 'message', error_message, 'at', error_at,
+                'section', json_object('sourcedId', section_sourced_id),
+                'school', json_object('name', (SELECT name FROM org o WHERE o.connection_id = :connection AND o.sourced_id = e.school_sourced_id)),
+                'material', json_object('title', material_title))) FROM errs e))))
+        """
+
+    /// The admin's document the errors floor answers (the bench's admin read).
+    static let adminDocument = "{ syncErrors(first: 50) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } } }"
+
     let app: Application<RouterResponder<BasicRequestContext>>
     let port: Int
 
-    init(database: String, classID: Int64, port: Int) throws {
+    /// `/floor`: the widget's answer for `classID`; `/floor-errors`: the admin's errors of the
+    /// subtree of org `root` in `connection`.
+    init(database: String, classID: Int64, connection: String, root: String, port: Int) throws {
         let pool = try DatabasePool(path: database)
         let router = Router()
         router.post("/floor") { request, _ -> Response in
@@ -59,6 +89,19 @@ struct HTTPFloor {
                         != nil
                 else { return nil }
                 return try String.fetchOne(db.cachedStatement(sql: Self.statement), arguments: [classID])
+            }
+            guard let answer else { return Response(status: .unauthorized) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+        }
+        router.post("/floor-errors") { request, _ -> Response in
+            let bearer = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
+            let answer = try await pool.read { db -> String? in
+                guard
+                    try Bool.fetchOne(
+                        db.cachedStatement(sql: "SELECT 1 FROM api_token WHERE token_hash = ? AND revoked_at IS NULL"), arguments: [APIToken.hash(bearer)])
+                        != nil
+                else { return nil }
+                return try String.fetchOne(db.cachedStatement(sql: Self.errorsStatement), arguments: ["connection": connection, "root": root])
             }
             guard let answer else { return Response(status: .unauthorized) }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
