@@ -97,9 +97,9 @@ extension APIReads {
         sql += " ORDER BY c.title, c.id LIMIT :limit"
         pageArgs["limit"] = first + 1
         return try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs))
+            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(pageArgs))
             let items = rows.prefix(first).map(Self.section)
-            let total = try Int.fetchOne(db, sql: countSQL, arguments: StatementArguments(args)) ?? 0
+            let total = try Int.fetchOne(db.cachedStatement(sql: countSQL), arguments: StatementArguments(args)) ?? 0
             return (
                 KeysetPage(items: items, hasNextPage: rows.count > first) { Keyset.encode(ordering: ordering, key: items[$0].title, id: items[$0].id) },
                 total

@@ -54,9 +54,10 @@ extension CacheQueries {
         if let s = filter.schoolSourcedId { sql += " AND c.school_sourced_id = :school"; args["school"] = s }
         if let s = filter.sectionSourcedId { sql += " AND c.sourced_id = :section"; args["section"] = s }
         if let codes = filter.codes, !codes.isEmpty {
-            let names = codes.indices.map { ":code\($0)" }
-            sql += " AND si.error_code IN (\(names.joined(separator: ",")))"
-            for (i, c) in codes.enumerated() { args["code\(i)"] = c }
+            // One parameter for any number of codes: the statement's text stays one of a few, so
+            // it is prepared once per connection (`cachedStatement`), not once per list length.
+            sql += " AND si.error_code IN (SELECT value FROM json_each(:codes))"
+            args["codes"] = String(decoding: (try? JSONEncoder().encode(codes)) ?? Data("[]".utf8), as: UTF8.self)
         }
         if let since = filter.since { sql += " AND si.error_at >= :since"; args["since"] = Timestamp.text(since) }
         if let t = filter.teacherSourcedId {
@@ -91,7 +92,7 @@ extension CacheQueries {
         }
         sql += " ORDER BY si.error_at DESC, si.class_id DESC, si.material_id DESC LIMIT :limit"
         return try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(args))
             let items = rows.prefix(first).map { r in
                 SyncErrorRow(
                     materialID: r["material_id"], materialTitle: r["material_title"], classID: r["class_id"], sectionSourcedId: r["section_sourced_id"],
@@ -136,7 +137,7 @@ extension CacheQueries {
                     """
         }
         return try pool.read { db in
-            try Row.fetchAll(db, sql: sql + " ORDER BY n DESC, k", arguments: StatementArguments(args)).map {
+            try Row.fetchAll(db.cachedStatement(sql: sql + " ORDER BY n DESC, k"), arguments: StatementArguments(args)).map {
                 SyncErrorGroup(key: $0["k"], label: $0["label"], count: $0["n"])
             }
         }
@@ -149,6 +150,6 @@ extension APIReads {
     public func countSyncErrors(connection: String, rootOrg: String, filter: SyncErrorFilter) throws -> Int {
         var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg]
         let sql = CacheQueries.scopeCTE + "SELECT count(*) FROM sync_item si JOIN class c ON c.id = si.class_id" + CacheQueries.errorConditions(filter, &args)
-        return try pool.read { db in try Int.fetchOne(db, sql: sql, arguments: StatementArguments(args)) ?? 0 }
+        return try pool.read { db in try Int.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(args)) ?? 0 }
     }
 }
