@@ -80,32 +80,24 @@ struct HTTPFloor {
     init(database: String, classID: Int64, connection: String, root: String, port: Int) throws {
         let pool = try DatabasePool(path: database)
         let router = Router()
-        router.post("/floor") { request, _ -> Response in
-            let bearer = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
-            let answer = try await pool.read { db -> String? in
-                guard
-                    try Bool.fetchOne(
-                        db.cachedStatement(sql: "SELECT 1 FROM api_token WHERE token_hash = ? AND revoked_at IS NULL"), arguments: [APIToken.hash(bearer)])
-                        != nil
-                else { return nil }
-                return try String.fetchOne(db.cachedStatement(sql: Self.statement), arguments: [classID])
+        /// A route answering `statement` with `arguments`, after the token check Passback makes (its hash looked up).
+        func floor(_ path: String, _ statement: String, _ arguments: StatementArguments) {
+            router.post(RouterPath(path)) { request, _ -> Response in
+                let bearer = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
+                let answer = try await pool.read { db -> String? in
+                    guard
+                        try Bool.fetchOne(
+                            db.cachedStatement(sql: "SELECT 1 FROM api_token WHERE token_hash = ? AND revoked_at IS NULL"), arguments: [APIToken.hash(bearer)])
+                            != nil
+                    else { return nil }
+                    return try String.fetchOne(db.cachedStatement(sql: statement), arguments: arguments)
+                }
+                guard let answer else { return Response(status: .unauthorized) }
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
             }
-            guard let answer else { return Response(status: .unauthorized) }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
         }
-        router.post("/floor-errors") { request, _ -> Response in
-            let bearer = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
-            let answer = try await pool.read { db -> String? in
-                guard
-                    try Bool.fetchOne(
-                        db.cachedStatement(sql: "SELECT 1 FROM api_token WHERE token_hash = ? AND revoked_at IS NULL"), arguments: [APIToken.hash(bearer)])
-                        != nil
-                else { return nil }
-                return try String.fetchOne(db.cachedStatement(sql: Self.errorsStatement), arguments: ["connection": connection, "root": root])
-            }
-            guard let answer else { return Response(status: .unauthorized) }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
-        }
+        floor("/floor", Self.statement, [classID])
+        floor("/floor-errors", Self.errorsStatement, ["connection": connection, "root": root])
         app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
         self.port = port
     }

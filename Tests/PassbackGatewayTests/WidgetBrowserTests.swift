@@ -17,14 +17,20 @@ struct WidgetBrowserTests {
     @Test(
         "a teacher filters, searches, sorts, reads an error, maps categories, previews, syncs and sees statuses change live; narrow screens and keyboards work")
     func teacherFlow() async throws {
+        try await withDemo(failure: "widget-failure.png") { demo, browser in try await flow(demo, browser) }
+    }
+
+    /// A fresh `passback demo` (with `arguments`) and a browser for `body`; on failure a
+    /// screenshot goes to the temporary directory as `failure`. Ctrl-C must stop the demo cleanly.
+    func withDemo(arguments: [String] = [], failure: String, _ body: (DemoProcess, WebDriver) async throws -> Void) async throws {
         let database = FileManager.default.temporaryDirectory.appending(path: "passback-demo-\(UUID().uuidString).sqlite").path
         defer { DemoProcess.cleanup(database) }
-        let demo = try await DemoProcess(database: database)
+        let demo = try await DemoProcess(database: database, arguments: arguments)
         let browser = try await WebDriver()
         do {
-            try await flow(demo, browser)
+            try await body(demo, browser)
         } catch {
-            try? await browser.screenshot(to: FileManager.default.temporaryDirectory.appending(path: "widget-failure.png"))
+            try? await browser.screenshot(to: FileManager.default.temporaryDirectory.appending(path: failure))
             await browser.quit()
             _ = await demo.stop()
             throw error
@@ -35,11 +41,7 @@ struct WidgetBrowserTests {
 
     @Test("with api.documents trusted (only the clients' documents run) the widget reads a section, syncs an item and follows it live, sending hashes only")
     func trustedDocuments() async throws {
-        let database = FileManager.default.temporaryDirectory.appending(path: "passback-demo-\(UUID().uuidString).sqlite").path
-        defer { DemoProcess.cleanup(database) }
-        let demo = try await DemoProcess(database: database, arguments: ["--documents", "trusted"])
-        let browser = try await WebDriver()
-        do {
+        try await withDemo(arguments: ["--documents", "trusted"], failure: "widget-trusted-failure.png") { demo, browser in
             // The demo refuses a document it does not know: this test's own reads would be refused too.
             let refused = try await graphQL(demo.base, "{ viewer { role } }", token: demo.teacherToken)
             #expect(refused.status == 403 && refused.codes == ["DOCUMENT_NOT_TRUSTED"], "\(refused.text)")
@@ -71,14 +73,7 @@ struct WidgetBrowserTests {
             #expect(message == "", "no error shown: \(message ?? "")")
             let sent = try #require(try await browser.script("return [window.sent.hashOnly, window.sent.withText]") as? [Int])
             #expect(sent[0] >= 4 && sent[1] == 0, "requests by hash, with text: \(sent)")
-        } catch {
-            try? await browser.screenshot(to: FileManager.default.temporaryDirectory.appending(path: "widget-trusted-failure.png"))
-            await browser.quit()
-            _ = await demo.stop()
-            throw error
         }
-        await browser.quit()
-        #expect(await demo.stop() == 0)
     }
 
     func syncRunCount(_ demo: DemoProcess, _ section: String) async throws -> Int {
