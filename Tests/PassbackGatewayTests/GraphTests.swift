@@ -73,6 +73,36 @@ struct GraphTests {
         }
     }
 
+    @Test("a section's materials page reads its items' problems with it: the widget's page fetches none of its own, and they are what a fetch gives")
+    func problemsComeWithThePage() async throws {
+        try await withGateway { env in
+            let (section, teacher) = env.yearLongSection
+            try await env.feed(section: section, teacher: teacher, materials: 4)
+            let token = try env.token(.teacher, user: teacher)
+            let sectionID = try env.sectionID(section)
+            // Synced before its map is saved: every item is stopped with a problem.
+            _ = try await env.post("mutation($i: SyncChangesInput!) { syncChanges(input: $i) { run { id } } }", ["i": ["sectionId": sectionID]], token: token)
+            let principal = Principal(tokenID: 0, connectionID: "district", userSourcedId: teacher, role: .teacher, orgSourcedId: nil)
+            let widget = try String(contentsOf: ClientDocuments.root.appending(path: "Clients/widget/documents/Materials.graphql"), encoding: .utf8)
+            let context = APIContext(principal: principal, services: env.gateway.api.services, requestID: "page")
+            let result = try await GraphQL.execute(
+                schema: env.gateway.api.schema, documentAST: try GraphQL.parse(source: Source(body: widget)), rootValue: Root(), context: context,
+                variableValues: ["id": .string(sectionID)])
+            #expect(result.errors.isEmpty, "\(result.errors)")
+            let nodes = try #require(result.data?["section"]["materials"]["nodes"].array)
+            let codes = nodes.map { $0["problems"]["nodes"].array?.compactMap { $0["code"].string } ?? [] }
+            #expect(nodes.count == 4 && codes.allSatisfy { $0.contains("SECTION_NOT_CONFIGURED") }, "\(codes)")
+            #expect(context.problems.fetches == 0, "the page's problems came with it")
+            // The same problems as the loader's own read gives.
+            let keys = try nodes.map { n in
+                let (m, c) = try GlobalID.materialKey(try #require(n["id"].string), argument: "id")
+                return MaterialKey(materialID: m, classID: c)
+            }
+            let fetched = try APIReads(env.database).problems(keys)
+            #expect(zip(keys, codes).allSatisfy { key, shown in (fetched[key] ?? []).map(\.code.rawValue).sorted() == shown.sorted() }, "\(fetched)")
+        }
+    }
+
     @Test("materialStatusChanged streams each material whose status changes in the section")
     func liveStatus() async throws {
         try await withGateway { env in

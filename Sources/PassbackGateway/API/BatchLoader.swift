@@ -75,6 +75,14 @@ final class BatchLoader<Key: Hashable & Sendable, Value: Sendable>: @unchecked S
     }
 
     /// The value of `key`, loading `key` and every uncached key of `batch` together.
+    /// Values read with something else (a page's items' problems, read with the page): a later
+    /// `load` of these keys answers from them without a fetch. Keys already loaded keep their value.
+    func prime(_ values: [Key: Value]) {
+        lock.withLock {
+            for (key, value) in values where cache[key] == nil { cache[key] = .found(value) }
+        }
+    }
+
     func load(_ key: Key, batch: [Key] = []) async throws -> Value? {
         while true {
             let step: Step = lock.withLock {

@@ -34,6 +34,9 @@ extension TypeResolvers {
         } catch let e as StoreError where e.code == .badCursor || e.code == .notFound {
             throw APIError.badInput(e.message)
         }
+        // The page read its items' problems too (the widget shows them on every row).
+        ctx.problems.prime(
+            Dictionary(page.items.map { (MaterialKey(materialID: $0.id, classID: classID), APIReads.problems(of: $0)) }) { first, _ in first })
         return PageValue(page, total: page.total ?? 0, after: after) { materialValues($0, classID: classID) }
     }
 

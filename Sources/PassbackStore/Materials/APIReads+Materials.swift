@@ -66,19 +66,32 @@ extension APIReads {
             {
                 // Read by position: a page asks for this once per material.
                 let (materialID, classID): (Int64, Int64) = (r[0], r[1])
-                let text: String = r[6] ?? "[]"
-                // Most items have no problems: "[]" is not decoded.
-                var problems = text == "[]" ? [] : (try? JSONDecoder().decode([Problem].self, from: Data(text.utf8))) ?? []
-                // A refusal by the SIS (or a write not sent) is not among the planned problems: add it.
-                if SyncStatus(rawValue: r[2]) == .error, let code = (r[3] as String?).flatMap(ProblemCode.init(rawValue:)),
-                    !problems.contains(where: { $0.code == code && $0.severity == .error })
-                {
-                    problems.insert(Problem(code: code, message: r[4] ?? code.rawValue, field: r[5]), at: 0)
-                }
-                out[MaterialKey(materialID: materialID, classID: classID)] = problems
+                out[MaterialKey(materialID: materialID, classID: classID)] = Self.problems(
+                    stored: r[6], status: SyncStatus(rawValue: r[2]), errorCode: r[3], errorMessage: r[4], errorField: r[5])
             }
             return out
         }
+    }
+
+    /// An item's problems from its sync item's columns: the stored ones (the rules that failed
+    /// or warned), and the SIS's refusal (or a write not sent) when it is not among them.
+    public static func problems(stored text: String?, status: SyncStatus?, errorCode: String?, errorMessage: String?, errorField: String?) -> [Problem] {
+        // Most items have no problems: "[]" is not decoded.
+        let text = text ?? "[]"
+        var problems = text == "[]" ? [] : (try? JSONDecoder().decode([Problem].self, from: Data(text.utf8))) ?? []
+        if status == .error, let code = errorCode.flatMap(ProblemCode.init(rawValue:)), !problems.contains(where: { $0.code == code && $0.severity == .error })
+        {
+            problems.insert(Problem(code: code, message: errorMessage ?? code.rawValue, field: errorField), at: 0)
+        }
+        return problems
+    }
+
+    /// An item's problems from the row of a section's materials page (`CacheQueries.materials`),
+    /// which reads its sync item's columns too: the same as `problems(_:)` gives.
+    public static func problems(of material: SectionMaterial) -> [Problem] {
+        problems(
+            stored: material.storedProblems, status: material.syncItemStatus, errorCode: material.errorCode, errorMessage: material.errorMessage,
+            errorField: material.errorField)
     }
 
     /// Grades of each material for the students the roster enrolls in `section`, by student:

@@ -19,6 +19,10 @@ public struct SectionMaterial: Sendable, Hashable {
     public var errorCode: String?
     public var errorMessage: String?
     public var errorField: String?
+    /// The sync item's own status and stored problems (JSON), when the query read them (a
+    /// section's materials page does: `APIReads.problems(of:)`); nil without a sync item.
+    public var syncItemStatus: SyncStatus? = nil
+    public var storedProblems: String? = nil
 }
 
 /// Filters of a section's materials; every set filter must hold.
@@ -75,7 +79,8 @@ extension CacheQueries {
         }
         var sql = """
             SELECT m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id, \(Self.syncToSISExpression(section: "ls.class_id")) AS sync_to_sis,
-                   m.published, m.deleted_at, \(statusExpression) AS status, si.last_synced_at, si.error_code, si.error_message, si.error_field, \(key) AS sort_key
+                   m.published, m.deleted_at, \(statusExpression) AS status, si.last_synced_at, si.error_code, si.error_message, si.error_field, \(key) AS sort_key,
+                   si.status AS item_status, si.problems AS item_problems
             FROM linked_section ls
             JOIN material m ON m.lms_course_id = ls.lms_course_id
             LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
@@ -146,7 +151,11 @@ extension CacheQueries {
                     hasNextPage = true
                     break
                 }
-                items.append(Self.material(row))
+                var material = Self.material(row)
+                // Its problems come with it: the page's problems need no read of their own.
+                material.syncItemStatus = (row["item_status"] as String?).flatMap(SyncStatus.init(rawValue:))
+                material.storedProblems = row["item_problems"]
+                items.append(material)
                 sortKeys.append(row["sort_key"])
             }
             let (page, keys) = (items, sortKeys)
