@@ -1,6 +1,6 @@
-import Crypto
 import OneRoster
 import PassbackConfig
+import PassbackCore
 import Synchronization
 
 /// GraphQL documents by their SHA-256 (the automatic persisted queries convention: a request may
@@ -33,9 +33,14 @@ final class PersistedDocuments: Sendable {
 
     /// The widget's documents by name (its file name without `.graphql`), as served at
     /// `/widget/documents.json`.
-    static let widget: [(name: String, text: String)] = EmbeddedWidgetDocuments.all.map { (String($0.name.dropLast(".graphql".count)), $0.text) }
+    static let widget = named(EmbeddedWidgetDocuments.all)
     /// `passbackctl`'s documents by name.
-    static let cli: [(name: String, text: String)] = EmbeddedCLIDocuments.all.map { (String($0.name.dropLast(".graphql".count)), $0.text) }
+    static let cli = named(EmbeddedCLIDocuments.all)
+
+    /// Embedded `NAME.graphql` files as (NAME, text).
+    static func named(_ files: [(name: String, text: String)]) -> [(name: String, text: String)] {
+        files.map { (String($0.name.dropLast(".graphql".count)), $0.text) }
+    }
 
     init(onlyKnown: Bool, operators: [PassbackConfiguration.TrustedDocument] = [], registeredCapacity: Int = 1_000) {
         var known: [String: String] = [:]
@@ -47,16 +52,7 @@ final class PersistedDocuments: Sendable {
 
     /// The SHA-256 of a document's UTF-8 bytes, as 64 lower-case hex digits (what
     /// `sha256sum` prints for the file).
-    static func hash(_ text: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Array(text.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: hex, as: UTF8.self)
-    }
+    static func hash(_ text: String) -> String { Fingerprint.sha256Hex(Array(text.utf8)) }
 
     /// The document with this hash, known or registered.
     func document(_ hash: String) -> String? {
