@@ -165,6 +165,23 @@ struct ExecutionPoolTests {
         #expect(Set(ran.all) == ["a", "b"] && both.all.count == 2, "small requests ran \(ran.all) while the large ones held \(holding.all.count) threads")
     }
 
+    @Test("a job wakes one sleeping thread, not every thread of the pool")
+    func oneWakeupAJob() async throws {
+        let pool = ExecutionPool(threads: 4)
+        defer { pool.shutdown() }
+        // Let the four threads fall asleep.
+        while pool.idleThreads < 4 { try await Task.sleep(for: .milliseconds(1)) }
+        let before = pool.wakeups
+        // One request after the other, each one job, as a small query is: each wakes a thread.
+        for _ in 0..<100 {
+            await Task(executorPreference: pool.lane()) { Self.work() }.value
+            while pool.idleThreads < 4 { try await Task.sleep(for: .microseconds(100)) }
+        }
+        let woken = pool.wakeups - before
+        // Waking all four threads for every job made 400.
+        #expect(woken >= 100 && woken <= 110, "\(woken) wake-ups for 100 jobs")
+    }
+
     @Test("threads that run large requests run at the lower priority; the others take only small requests")
     func roles() {
         #expect((0..<4).map { ExecutionPool.role(of: $0, among: 4) } == [.large, .large, .small, .small])

@@ -42,7 +42,12 @@ final class ExecutionPool: @unchecked Sendable {
         /// jobs, which for an org-wide page are its slowest SQL statements, on the lower-priority
         /// threads too, not on those a small query is waiting for.
         func promote() {
-            pool.condition.withLock { largeFromStart = true }
+            pool.condition.lock()
+            largeFromStart = true
+            // A thread woken for it as a small lane may not take it now.
+            let sleeper = waiting && active == 0 ? pool.idleThread(for: self) : nil
+            pool.condition.unlock()
+            sleeper?.signal()
         }
 
         fileprivate init(pool: ExecutionPool) { self.pool = pool }
@@ -52,9 +57,19 @@ final class ExecutionPool: @unchecked Sendable {
         }
     }
 
-    fileprivate let condition = NSCondition()
+    /// Guards the lanes' queues, `ready` and `idle`.
+    fileprivate let condition = NSLock()
     /// Lanes with jobs waiting.
     private var ready: [Lane] = []
+    /// Threads asleep, each until its own semaphore is signalled: a new job wakes one thread that
+    /// may take it, not all of them (with four threads, waking all made three context switches
+    /// for nothing per job).
+    private var idle: [(role: Role, wake: DispatchSemaphore)] = []
+    /// Times a thread woke from sleep (for tests).
+    private var woken = 0
+    var wakeups: Int { condition.withLock { woken } }
+    /// Threads asleep now (for tests).
+    var idleThreads: Int { condition.withLock { idle.count } }
     private var running = true
     private var threadRoles: [UInt: Role] = [:]
     let threads: Int
@@ -97,17 +112,34 @@ final class ExecutionPool: @unchecked Sendable {
             lane.waiting = true
             ready.append(lane)
         }
-        // Some threads take only large lanes: wake them all, and let each see whether it may.
-        condition.broadcast()
+        // One sleeping thread that may take it, if the lane is not running (its thread takes the
+        // next job itself); the rest sleep on.
+        let sleeper = lane.active == 0 ? idleThread(for: lane) : nil
         condition.unlock()
+        sleeper?.signal()
+    }
+
+    /// Takes a sleeping thread whose role may run `lane` off the idle list, to be signalled once
+    /// the lock is let go: one that takes only small lanes first, so that large-lane threads
+    /// stay free for large ones. Called with the lock held.
+    fileprivate func idleThread(for lane: Lane) -> DispatchSemaphore? {
+        let order: [Role] = lane.large ? [.large, .any] : [.small, .any, .large]
+        for role in order {
+            if let index = idle.firstIndex(where: { $0.role == role }) {
+                return idle.remove(at: index).wake
+            }
+        }
+        return nil
     }
 
     /// Lets the threads end once the jobs queued now have run.
     func shutdown() {
         condition.lock()
         running = false
-        condition.broadcast()
+        let sleeping = idle
+        idle.removeAll()
         condition.unlock()
+        for thread in sleeping { thread.wake.signal() }
     }
 
     enum Role: Sendable, CustomStringConvertible {
@@ -143,8 +175,9 @@ final class ExecutionPool: @unchecked Sendable {
     }
 
     private func work(_ role: Role) {
+        let wake = DispatchSemaphore(value: 0)
+        condition.lock()
         while true {
-            condition.lock()
             // The lane served least so far, of those this thread's role may take; few lanes are
             // ever ready at once, so a scan (with no allocation: it runs per job) is enough.
             func next() -> Int? {
@@ -171,7 +204,18 @@ final class ExecutionPool: @unchecked Sendable {
             }
             var picked = next()
             while picked == nil, running {
-                condition.wait()
+                // A lane this thread may not take may wait for a thread that may: wake one.
+                var other: DispatchSemaphore?
+                for waiting in ready where waiting.active == 0 {
+                    other = idleThread(for: waiting)
+                    if other != nil { break }
+                }
+                idle.append((role, wake))
+                condition.unlock()
+                other?.signal()
+                wake.wait()
+                condition.lock()
+                woken += 1
                 picked = next()
             }
             guard let index = picked else {
@@ -187,13 +231,20 @@ final class ExecutionPool: @unchecked Sendable {
                 ready.swapAt(index, ready.count - 1)
                 ready.removeLast()
             }
+            // Other lanes wait that this thread leaves: wake a thread for one of them (that
+            // thread, once it has picked, does the same for the next).
+            var other: DispatchSemaphore?
+            for waiting in ready where waiting.active == 0 {
+                other = idleThread(for: waiting)
+                if other != nil { break }
+            }
             condition.unlock()
+            other?.signal()
             job.runSynchronously(on: lane.asUnownedTaskExecutor())
             condition.lock()
             lane.active -= 1
-            // A lane with jobs left may be taken again.
-            if lane.waiting { condition.broadcast() }
-            condition.unlock()
+            // A lane with jobs left is taken again by this thread's next turn of the loop, or
+            // by the thread woken for it here if this one takes another lane.
         }
     }
 }

@@ -35,16 +35,14 @@ extension APIReads {
                 db,
                 sql: """
                     WITH wanted(material_id, class_id) AS (VALUES \(pairs))
-                    SELECT w.class_id, m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id,
-                           \(CacheQueries.syncToSISExpression(section: "w.class_id")) AS sync_to_sis, m.published, m.deleted_at,
-                           \(CacheQueries.statusExpression(section: "w.class_id")) AS status,
-                           si.last_synced_at, si.error_code, si.error_message, si.error_field
+                    SELECT w.class_id, \(CacheQueries.materialColumns(section: "w.class_id"))
                     FROM wanted w JOIN material m ON m.id = w.material_id
                     JOIN linked_section ls ON ls.lms_course_id = m.lms_course_id AND ls.class_id = w.class_id
                     LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = w.class_id
                     """)
             {
-                out[MaterialKey(materialID: r["id"], classID: r["class_id"])] = CacheQueries.material(r)
+                let material = CacheQueries.material(r, from: 1)
+                out[MaterialKey(materialID: material.id, classID: r[0])] = material
             }
             return out
         }

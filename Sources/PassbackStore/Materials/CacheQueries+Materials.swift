@@ -78,15 +78,15 @@ extension CacheQueries {
         case .lastSyncedAt: key = "COALESCE(si.last_synced_at, \(nullsLast))"
         }
         var sql = """
-            SELECT m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id, \(Self.syncToSISExpression(section: "ls.class_id")) AS sync_to_sis,
-                   m.published, m.deleted_at, \(statusExpression) AS status, si.last_synced_at, si.error_code, si.error_message, si.error_field, \(key) AS sort_key,
-                   si.status AS item_status, si.problems AS item_problems
+            SELECT \(Self.materialColumns(section: "ls.class_id")), \(key) AS sort_key, si.status AS item_status, si.problems AS item_problems
             FROM linked_section ls
             JOIN material m ON m.lms_course_id = ls.lms_course_id
             LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id
             WHERE ls.class_id = ?
             """
         var args: [(any DatabaseValueConvertible)?] = [classID]
+        // The count's condition is what follows the section's from here on (before the cursor's).
+        let conditionStart = sql.utf8.count
         if !filter.includeDeleted { sql += " AND m.deleted_at IS NULL" }
         if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
             if search.count >= 3 {
@@ -104,7 +104,7 @@ extension CacheQueries {
             args += statuses.map { $0.rawValue }
         }
         let countArgs = args
-        let countCondition = sql.components(separatedBy: "WHERE ls.class_id = ?").last ?? ""
+        let countCondition = String(decoding: sql.utf8.dropFirst(conditionStart), as: UTF8.self)
         if let after {
             let k = try Keyset.decode(after, ordering: ordering)
             let op = order.descending ? "<" : ">"
@@ -153,10 +153,11 @@ extension CacheQueries {
                 }
                 var material = Self.material(row)
                 // Its problems come with it: the page's problems need no read of their own.
-                material.syncItemStatus = (row["item_status"] as String?).flatMap(SyncStatus.init(rawValue:))
-                material.storedProblems = row["item_problems"]
+                // Columns by position, after `materialColumns`' fourteen.
+                material.syncItemStatus = (row[15] as String?).flatMap(SyncStatus.init(rawValue:))
+                material.storedProblems = row[16]
                 items.append(material)
-                sortKeys.append(row["sort_key"])
+                sortKeys.append(row[14])
             }
             let (page, keys) = (items, sortKeys)
             var result = KeysetPage(items: page, hasNextPage: hasNextPage) { Keyset.encode(ordering: ordering, key: keys[$0], id: page[$0].id) }
@@ -177,12 +178,23 @@ extension CacheQueries {
         }
     }
 
-    static func material(_ r: Row) -> SectionMaterial {
+    /// The fourteen columns `material(_:from:)` reads, in its order, for material `m`, its sync
+    /// item `si` and the section in `section` (a column).
+    static func materialColumns(section: String) -> String {
+        """
+        m.id, m.lms_id, m.title, m.due_at, m.max_points, m.lms_category_id, \(syncToSISExpression(section: section)) AS sync_to_sis, \
+        m.published, m.deleted_at, \(statusExpression(section: section)) AS status, si.last_synced_at, si.error_code, si.error_message, si.error_field
+        """
+    }
+
+    /// A material in a section from the `materialColumns` that start at column `start` of `r`:
+    /// read by position, as a page of them reads forty rows (by name, each read hashed its name).
+    static func material(_ r: Row, from start: Int = 0) -> SectionMaterial {
         SectionMaterial(
-            id: r["id"], lmsID: r["lms_id"], title: r["title"], dueAt: (r["due_at"] as String?).flatMap(Timestamp.date), maxPoints: r["max_points"],
-            lmsCategoryID: r["lms_category_id"], syncToSIS: r["sync_to_sis"], published: r["published"], deleted: (r["deleted_at"] as String?) != nil,
-            status: SyncStatus(rawValue: r["status"]) ?? .notSynced, lastSyncedAt: (r["last_synced_at"] as String?).flatMap(Timestamp.date),
-            errorCode: r["error_code"], errorMessage: r["error_message"], errorField: r["error_field"])
+            id: r[start], lmsID: r[start + 1], title: r[start + 2], dueAt: (r[start + 3] as String?).flatMap(Timestamp.date), maxPoints: r[start + 4],
+            lmsCategoryID: r[start + 5], syncToSIS: r[start + 6], published: r[start + 7], deleted: (r[start + 8] as String?) != nil,
+            status: SyncStatus(rawValue: r[start + 9]) ?? .notSynced, lastSyncedAt: (r[start + 10] as String?).flatMap(Timestamp.date),
+            errorCode: r[start + 11], errorMessage: r[start + 12], errorField: r[start + 13])
     }
 
     /// Whether material `m` goes to the section in `section` (a column or `?`): the one place

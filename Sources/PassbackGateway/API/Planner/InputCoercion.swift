@@ -1,5 +1,6 @@
 import GraphQL
 import OrderedCollections
+import Synchronization
 
 /// Variables and arguments as GraphQLSwift coerces them (`Execution/Values.swift`,
 /// `Utilities/ValueFromAST.swift`, `Utilities/IsValidValue.swift` of its 4.x releases, whose
@@ -11,6 +12,19 @@ import OrderedCollections
 enum InputCoercion {
     /// Input the planner leaves to the library.
     struct Unplanned: Error {}
+
+    /// An input object's fields, made once per type: the schema built from its SDL makes the
+    /// map anew on every call of `fields()`, and the widget's variables were checked and
+    /// coerced through it on every request (3 % of a page's CPU time). Types are kept with
+    /// their fields, so an identifier is never that of another type made later.
+    private static let inputFields = Mutex<[ObjectIdentifier: (type: GraphQLInputObjectType, fields: InputObjectFieldMap)]>([:])
+
+    static func fields(of object: GraphQLInputObjectType) throws -> InputObjectFieldMap {
+        if let known = inputFields.withLock({ $0[ObjectIdentifier(object)] }) { return known.fields }
+        let fields = try object.fields()
+        inputFields.withLock { $0[ObjectIdentifier(object)] = (object, fields) }
+        return fields
+    }
 
     /// The operation's variables, coerced as `getVariableValues` does.
     static func variables(_ definitions: [VariableDefinition], _ inputs: [String: Map], schema: GraphQLSchema) throws -> [String: Map] {
@@ -81,7 +95,7 @@ enum InputCoercion {
         if let object = type as? GraphQLInputObjectType {
             guard let value = node as? ObjectValue, !object.isOneOf else { throw Unplanned() }
             var out = OrderedDictionary<String, Map>()
-            for (name, field) in try object.fields() {
+            for (name, field) in try fields(of: object) {
                 if let given = value.fields.first(where: { $0.name.value == name }) {
                     out[name] = try fromAST(given.value, field.type, variables)
                 } else {
@@ -109,9 +123,9 @@ enum InputCoercion {
             return isValid(value, item)
         }
         if let object = type as? GraphQLInputObjectType {
-            guard case .dictionary(let given) = value, !object.isOneOf, let fields = try? object.fields() else { return false }
-            guard given.keys.allSatisfy({ fields[$0] != nil }) else { return false }
-            return fields.allSatisfy { isValid(given[$0.key] ?? .undefined, $0.value.type) }
+            guard case .dictionary(let given) = value, !object.isOneOf, let defined = try? Self.fields(of: object) else { return false }
+            guard given.keys.allSatisfy({ defined[$0] != nil }) else { return false }
+            return defined.allSatisfy { isValid(given[$0.key] ?? .undefined, $0.value.type) }
         }
         if let leaf = type as? any GraphQLLeafType {
             guard let parsed = try? leaf.parseValue(value: value) else { return false }
@@ -135,7 +149,7 @@ enum InputCoercion {
         if let object = type as? GraphQLInputObjectType {
             guard case .dictionary(let given) = value else { throw Unplanned() }
             var out = OrderedDictionary<String, Map>()
-            for (name, field) in try object.fields() {
+            for (name, field) in try fields(of: object) {
                 if let v = given[name], v != .undefined {
                     out[name] = try coerce(v, field.type)
                 } else {
