@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "PassbackCore", "PassbackStore", "PassbackSync", "PassbackConfig", "OneRoster",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

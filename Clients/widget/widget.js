@@ -6,7 +6,7 @@ const STATUS = {
   NOT_SYNCED: "Not synced", IN_PROGRESS: "In progress", SUCCESSFUL: "Successful",
   UPDATES_AVAILABLE: "Updates available", ERROR: "Error", OPT_OUT: "Opt out",
 };
-const state = { token: null, sections: [], section: null, after: null, streams: [], searchTimer: null, mapEdits: {} };
+const state = { token: null, sections: [], section: null, after: null, streams: [], searchTimer: null, mapEdits: {}, launchedSections: [] };
 
 // ---- API -------------------------------------------------------------------------------------
 
@@ -72,17 +72,48 @@ function check(payload) {
   return payload;
 }
 
+/**
+ * A subscription, read from /graphql/stream as server-sent events. It is a fetch with the token
+ * in its Authorization header (an EventSource can send no header, so its token would travel in
+ * the URL, where logs and proxies keep it). `close()` stops it.
+ */
 function subscribe(name, variables, onData, onComplete) {
-  const params = new URLSearchParams({ extensions: JSON.stringify(persisted(name)), variables: JSON.stringify(variables), access_token: state.token });
-  const source = new EventSource(`/graphql/stream?${params}`);
-  source.addEventListener("next", (event) => {
-    const result = JSON.parse(event.data);
-    if (result.data) onData(result.data);
-  });
-  source.addEventListener("complete", () => { source.close(); if (onComplete) onComplete(); });
-  source.onerror = () => { if (source.readyState === EventSource.CLOSED && onComplete) onComplete(); };
-  state.streams.push(source);
-  return source;
+  const controller = new AbortController();
+  const stream = { close: () => controller.abort() };
+  const finish = () => { if (!controller.signal.aborted && onComplete) onComplete(); };
+  (async () => {
+    const response = await fetch("/graphql/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream", Authorization: `Bearer ${state.token}` },
+      body: JSON.stringify({ extensions: persisted(name), variables }),
+      signal: controller.signal,
+    });
+    if (!response.ok || !response.body) return finish();
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return finish();
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const lines = buffer.slice(0, end).split("\n");
+        buffer = buffer.slice(end + 2);
+        const event = lines.find((l) => l.startsWith("event:"))?.slice(6).trim() || "message";
+        const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).replace(/^ /, "")).join("\n");
+        if (event === "next" && data) {
+          const result = JSON.parse(data);
+          if (result.data) onData(result.data);
+        } else if (event === "complete") {
+          controller.abort();
+          if (onComplete) onComplete();
+          return;
+        }
+      }
+    }
+  })().catch(() => finish());
+  state.streams.push(stream);
+  return stream;
 }
 
 function closeStreams() {
@@ -128,7 +159,29 @@ function signOut(message) {
   if (message) say(message, true);
 }
 
+/**
+ * A launch from the LMS (LTI 1.3, answered at /lti/launch) puts its session and the course's
+ * sections in the page: read once and removed, never in a URL. The session is short-lived;
+ * while the page is open it is renewed before it ends.
+ */
+function fromLaunch() {
+  const session = document.querySelector('meta[name="passback-session"]');
+  if (!session) return;
+  sessionStorage.setItem("passback.token", session.content);
+  const sections = document.querySelector('meta[name="passback-sections"]');
+  state.launchedSections = (sections?.content || "").split(",").filter(Boolean);
+  for (const meta of document.querySelectorAll('meta[name^="passback-session"], meta[name="passback-sections"]')) meta.remove();
+  setInterval(renewSession, 10 * 60 * 1000);
+}
+
+async function renewSession() {
+  if (!state.token) return;
+  const response = await fetch("/lti/session", { method: "POST", headers: { Authorization: `Bearer ${state.token}` } }).catch(() => null);
+  if (response && response.status === 401) signOut("Your session has ended. Open Passback again from your course.");
+}
+
 async function start() {
+  fromLaunch();
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
   if (fromHash) {
     sessionStorage.setItem("passback.token", fromHash);
@@ -147,7 +200,9 @@ async function start() {
   $("picker").hidden = false;
   $("app").hidden = false;
   const remembered = sessionStorage.getItem("passback.section");
-  if (remembered && state.sections.some((s) => s.id === remembered)) select.value = remembered;
+  const launched = state.sections.find((s) => (state.launchedSections || []).includes(s.sourcedId));
+  if (launched) select.value = launched.id;
+  else if (remembered && state.sections.some((s) => s.id === remembered)) select.value = remembered;
   await selectSection(select.value);
 }
 

@@ -96,6 +96,11 @@ public struct PassbackConfiguration: Sendable {
     /// The longest one GET of a roster pull waits for a failing SIS, in seconds, before the pull
     /// stops and leaves the rest to the next run (`roster.maxWaitSeconds`, `ROSTER_MAX_WAIT_SECONDS`).
     public var rosterMaxWaitSeconds: Int = 300
+    /// Passback's LTI key file (`lti.keyFile`, `LTI_KEY_FILE`); nil: `<database>.lti-keys.json`.
+    public var ltiKeyFile: String?
+    /// The URL LMSs and browsers reach this server at (`publicURL`, `PUBLIC_URL`), as LTI
+    /// registrations name it; nil: the request's host, over http.
+    public var publicURL: String?
     /// Bounds on CSV zips (`csv.maxFieldBytes`, `csv.maxRowBytes`, `csv.maxEntryBytes`,
     /// `csv.maxCompressionRatio`; `CSV_MAX_FIELD_BYTES`...).
     public var csvLimits = CSVLimits.standard
@@ -254,6 +259,13 @@ public struct PassbackConfiguration: Sendable {
             return n
         }
         if let wait = try nonNegative(["roster", "maxWaitSeconds"], environment: "ROSTER_MAX_WAIT_SECONDS") { result.rosterMaxWaitSeconds = wait }
+        if let file = config.string(forKey: ConfigKey(["lti", "keyFile"])), !file.isEmpty { result.ltiKeyFile = file }
+        if let url = config.string(forKey: "publicURL"), !url.isEmpty {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
+                throw Problem("publicURL (PUBLIC_URL) is the http(s) URL LMSs reach this server at, such as https://passback.district.org; got \(url)")
+            }
+            result.publicURL = url
+        }
         for (key, environment) in [("probeIntervalSeconds", "OUTBOX_PROBE_INTERVAL_SECONDS"), ("unreachableWindowHours", "OUTBOX_UNREACHABLE_WINDOW_HOURS")] {
             guard let n = config.int(forKey: ConfigKey(["outbox", key])) else { continue }
             guard n > 0 else { throw Problem("outbox.\(key) (\(environment)) must be a positive whole number, got \(n)") }

@@ -54,6 +54,8 @@ extension Gateway {
         services.rosterRunner.pullMaxWait = TimeInterval(configuration.rosterMaxWaitSeconds)
         var server = server
         if server.metricsToken == nil { server.metricsToken = configuration.metricsToken }
+        if server.ltiKeyFile == nil { server.ltiKeyFile = configuration.ltiKeyFile }
+        if server.publicURL == nil { server.publicURL = configuration.publicURL }
         // One planner: the scheduler's and the API's syncs plan the same way.
         try self.init(
             configuration: server, database: database, worker: worker, scheduler: SyncScheduler(database: database, planner: services.planner),

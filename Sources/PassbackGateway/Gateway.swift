@@ -27,6 +27,10 @@ public struct Gateway: Sendable {
         public var idleTimeout: Duration
         /// How long `/healthz` waits to read and write the database before it says `busy`.
         public var healthTimeout: Double
+        /// Passback's LTI key file (`lti.keyFile`); nil: beside the database, `<database>.lti-keys.json`.
+        public var ltiKeyFile: String?
+        /// The URL LMSs and browsers reach Passback at (`publicURL`); nil: the request's host, over http.
+        public var publicURL: String?
 
         public init(host: String = "127.0.0.1", port: Int = 8080, metricsToken: String? = nil, idleTimeout: Duration = .seconds(60), healthTimeout: Double = 2)
         {
@@ -43,6 +47,7 @@ public struct Gateway: Sendable {
     public let scheduler: SyncScheduler
     public let metrics = RequestMetrics()
     public let api: GraphQLAPI
+    let lti: LTILaunch
     let health: HealthProbe
     let configuration: Configuration
     let logger: Logger
@@ -60,6 +65,9 @@ public struct Gateway: Sendable {
         self.logger = logger
         self.health = HealthProbe(database: database, timeout: configuration.healthTimeout)
         self.api = try GraphQLAPI(services: services ?? APIServices(database: database), limits: limits, logger: logger)
+        self.lti = LTILaunch(
+            settings: LTILaunch.Settings(keyFile: configuration.ltiKeyFile ?? database.path + ".lti-keys.json", publicURL: configuration.publicURL),
+            database: database)
     }
 
     /// The HTTP application; `onRunning` gets the bound port.
@@ -103,6 +111,7 @@ public struct Gateway: Sendable {
         router.get("/graphql/stream", use: stream)
         router.get("/widget") { _, _ in Widget.response(for: "index.html") }
         router.get("/widget/{file}") { _, context in Widget.response(for: context.parameters.get("file") ?? "") }
+        addLTIRoutes(to: router)
         return Application(
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [ClientHangUps.Watch()], idleTimeout: TimeAmount(configuration.idleTimeout))),

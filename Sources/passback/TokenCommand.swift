@@ -64,7 +64,7 @@ struct TokenCommand: AsyncParsableCommand {
                 let state =
                     t.revokedAt != nil ? "revoked" : t.expiresAt.map { $0 <= Date() ? "expired" : "expires \(Timestamp.text($0).prefix(10))" } ?? "active"
                 print(
-                    "\(t.id)\t\(t.prefix)…\t\(t.role.rawValue)\t\(t.connectionID)/\(t.userSourcedId)\(t.orgSourcedId.map { " org \($0)" } ?? "")\t\(state)\t\(t.label ?? "")"
+                    "\(t.id)\t\(t.prefix)…\t\(t.role.rawValue)\t\(t.connectionID)/\(t.userSourcedId)\(t.orgSourcedId.map { " org \($0)" } ?? "")\t\(state)\t\(t.origin == "lti" ? "lti " : "")\(t.label ?? "")"
                 )
             }
         }

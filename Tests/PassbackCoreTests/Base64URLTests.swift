@@ -23,4 +23,21 @@ struct Base64URLTests {
             }
         }
     }
+
+    @Test("decodes what Foundation's base64 decodes, for every length and byte; refuses padding, other alphabets and impossible lengths")
+    func decodesAsFoundation() {
+        var rng = SystemRandomNumberGenerator()
+        for length in 0..<70 {
+            for _ in 0..<40 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                #expect(Base64URL.decode(Self.reference(bytes)) == bytes, "\(bytes)")
+            }
+        }
+        #expect(Base64URL.decode("-_-_") == [0xfb, 0xff, 0xbf])
+        #expect(Base64URL.decode("TWE") == Array("Ma".utf8))
+        // "TR" and "TWF": their last character's unused low bits are not zero (no encoder writes them).
+        for bad in ["TQ==", "a+b/", "ab cd", "A", "AAAAA", "TR", "TWF"] {
+            #expect(Base64URL.decode(bad) == nil, "\(bad)")
+        }
+    }
 }

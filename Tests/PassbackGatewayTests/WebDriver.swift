@@ -17,7 +17,8 @@ final class WebDriver: @unchecked Sendable {
     struct Element { var id: String }
 
     /// Starts chromedriver and a headless Chromium session.
-    init(width: Int = 1280, height: Int = 1000) async throws {
+    /// `prefs`: Chromium's preferences (e.g. to block third-party cookies).
+    init(width: Int = 1280, height: Int = 1000, prefs: [String: Any] = [:]) async throws {
         guard ["/usr/bin/chromedriver", "/usr/bin/chromium", "/usr/bin/curl"].allSatisfy(FileManager.default.isExecutableFile(atPath:)) else {
             throw HarnessFailure(
                 "the browser tests need Debian's chromium, chromium-driver and curl: apt-get install chromium chromium-driver curl (.ci/run does)")
@@ -49,6 +50,7 @@ final class WebDriver: @unchecked Sendable {
                     "browserName": "chrome",
                     "goog:chromeOptions": [
                         "binary": "/usr/bin/chromium",
+                        "prefs": prefs,
                         "args": [
                             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=\(width),\(height)", "--lang=en-US"
                         ]
@@ -86,6 +88,16 @@ final class WebDriver: @unchecked Sendable {
     }
 
     func open(_ url: String) async throws { try await call("POST", "session/\(session)/url", ["url": url]) }
+
+    /// Makes the iframe `css` the context of what follows; nil: the top page again.
+    func frame(_ css: String?) async throws {
+        if let css {
+            let element = try await find(css)
+            try await call("POST", "session/\(session)/frame", ["id": [Self.elementKey: element.id]])
+        } else {
+            try await call("POST", "session/\(session)/frame", ["id": NSNull()])
+        }
+    }
 
     func find(_ css: String) async throws -> Element {
         let r = try await call("POST", "session/\(session)/element", ["using": "css selector", "value": css])

@@ -49,9 +49,15 @@ struct WidgetBrowserTests {
             // Every request the page sends is counted with whether it carried a document's text.
             _ = try await browser.script(
                 """
-                window.sent = { hashOnly: 0, withText: 0 };
+                window.sent = { hashOnly: 0, withText: 0, streams: 0, eventSources: 0 };
                 const original = window.fetch;
+                const originalEventSource = window.EventSource;
+                window.EventSource = function (url) { window.sent.eventSources++; return new originalEventSource(url); };
                 window.fetch = (url, init) => {
+                  // A live stream: its token in a header, none in its URL.
+                  if (String(url).endsWith('/graphql/stream') && init && init.headers && String(init.headers.Authorization).startsWith('Bearer pb_')) {
+                    window.sent.streams++;
+                  }
                   if (String(url).endsWith('/graphql') && init && init.body) {
                     const body = JSON.parse(init.body);
                     if (body.query) window.sent.withText++; else if (body.extensions && body.extensions.persistedQuery) window.sent.hashOnly++;
@@ -73,6 +79,8 @@ struct WidgetBrowserTests {
             #expect(message == "", "no error shown: \(message ?? "")")
             let sent = try #require(try await browser.script("return [window.sent.hashOnly, window.sent.withText]") as? [Int])
             #expect(sent[0] >= 4 && sent[1] == 0, "requests by hash, with text: \(sent)")
+            let streams = try #require(try await browser.script("return [window.sent.streams, window.sent.eventSources]") as? [Int])
+            #expect(streams[0] >= 1 && streams[1] == 0, "live streams read by fetch with the token in a header, EventSources: \(streams)")
         }
     }
 

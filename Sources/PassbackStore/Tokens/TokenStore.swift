@@ -21,6 +21,8 @@ public struct TokenStore: Sendable {
         public var createdAt: Date
         public var expiresAt: Date?
         public var revokedAt: Date?
+        /// `issued` (by `passback token create`) or `lti` (a launch's session).
+        public var origin: String
     }
 
     /// Why a token cannot be created, saying what to do.
@@ -30,9 +32,12 @@ public struct TokenStore: Sendable {
 
     /// Creates a token and returns it; this is the only time the token itself exists outside
     /// the caller. Teachers and admins must be rostered users; an admin's org must exist.
+    ///
+    /// A launch's session (`renewUntil` given) is a token of origin `lti`, which `renew` may
+    /// extend up to that time.
     public func create(
         connection: String, user: String, role: Principal.Role, org: String?, expiresAt: Date?, label: String?,
-        randomBytes: [UInt8], at now: Date
+        randomBytes: [UInt8], at now: Date, renewUntil: Date? = nil
     ) throws -> (id: Int64, token: String) {
         let token = APIToken.make(randomBytes: randomBytes)
         return try pool.write { db in
@@ -66,12 +71,13 @@ public struct TokenStore: Sendable {
             if let expiresAt, expiresAt <= now { throw Refusal(description: "the expiry is in the past") }
             try db.execute(
                 sql: """
-                    INSERT INTO api_token (token_hash, prefix, connection_id, user_sourced_id, role, org_sourced_id, label, created_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO api_token (token_hash, prefix, connection_id, user_sourced_id, role, org_sourced_id, label, created_at, expires_at,
+                        origin, renew_until)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     APIToken.hash(token), String(token.prefix(10)), connection, user, role.rawValue, org, label, Timestamp.text(now),
-                    expiresAt.map(Timestamp.text)
+                    expiresAt.map(Timestamp.text), renewUntil == nil ? "issued" : "lti", renewUntil.map(Timestamp.text)
                 ])
             return (db.lastInsertedRowID, token)
         }
@@ -89,6 +95,24 @@ public struct TokenStore: Sendable {
             return Principal(
                 tokenID: r["id"], connectionID: r["connection_id"], userSourcedId: r["user_sourced_id"],
                 role: Principal.Role(rawValue: r["role"]) ?? .teacher, orgSourcedId: r["org_sourced_id"])
+        }
+    }
+
+    /// Extends a launch's session to `lifetime` from now, never past the time its launch allows;
+    /// returns its new expiry, or nil for a token that is not a live launch session.
+    public func renew(_ token: String, lifetime: TimeInterval, at now: Date) throws -> Date? {
+        guard APIToken.looksValid(token) else { return nil }
+        return try pool.write { db in
+            guard
+                let r = try Row.fetchOne(
+                    db, sql: "SELECT id, expires_at, renew_until FROM api_token WHERE token_hash = ? AND origin = 'lti' AND revoked_at IS NULL",
+                    arguments: [APIToken.hash(token)]),
+                let expires = (r["expires_at"] as String?).flatMap(Timestamp.date), expires > now,
+                let limit = (r["renew_until"] as String?).flatMap(Timestamp.date)
+            else { return nil }
+            let renewed = max(expires, min(now.addingTimeInterval(lifetime), limit))
+            try db.execute(sql: "UPDATE api_token SET expires_at = ? WHERE id = ?", arguments: [Timestamp.text(renewed), r["id"] as Int64])
+            return renewed
         }
     }
 
@@ -112,7 +136,7 @@ public struct TokenStore: Sendable {
                     id: $0["id"], prefix: $0["prefix"], connectionID: $0["connection_id"], userSourcedId: $0["user_sourced_id"],
                     role: Principal.Role(rawValue: $0["role"]) ?? .teacher, orgSourcedId: $0["org_sourced_id"], label: $0["label"],
                     createdAt: Timestamp.date($0["created_at"]) ?? .distantPast, expiresAt: ($0["expires_at"] as String?).flatMap(Timestamp.date),
-                    revokedAt: ($0["revoked_at"] as String?).flatMap(Timestamp.date))
+                    revokedAt: ($0["revoked_at"] as String?).flatMap(Timestamp.date), origin: $0["origin"])
             }
         }
     }

@@ -1,0 +1,139 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PassbackCore
+
+/// The LTI 1.3 tool's HTTP side: `/lti/config.json` (what an LMS admin imports), `/lti/jwks`
+/// (Passback's public keys), `/lti/login` (the OIDC login the LMS starts, GET or POST),
+/// `/lti/launch` (the id_token it posts back: the widget, signed in) and `/lti/session` (the
+/// launched page renews its session).
+extension Gateway {
+    func addLTIRoutes(to router: Router<GatewayRequestContext>) {
+        let lti = self.lti
+        router.get("/lti/config.json") { request, _ -> Response in
+            do { return Self.bytes(.ok, try lti.configuration(base: lti.base(request)), type: "application/json") } catch {
+                return Self.text(.internalServerError, "the LTI key file cannot be used: \(error)\n", type: "text/plain; charset=utf-8")
+            }
+        }
+        router.get("/lti/jwks") { _, _ -> Response in
+            do { return Self.bytes(.ok, try lti.keys().jwks(), type: "application/json") } catch {
+                return Self.text(.internalServerError, "the LTI key file cannot be used: \(error)\n", type: "text/plain; charset=utf-8")
+            }
+        }
+        let login: @Sendable (Request, GatewayRequestContext) async throws -> Response = { request, _ in
+            var parameters = Self.form(request.uri.query ?? "")
+            if request.method == .post {
+                let body = try await request.body.collect(upTo: 64 * 1024)
+                parameters.merge(Self.form(String(buffer: body))) { _, posted in posted }
+            }
+            do throws(LTILaunch.Refusal) {
+                let url = try lti.login(parameters, base: lti.base(request))
+                var headers = HTTPFields()
+                headers[.location] = url.absoluteString
+                headers[.cacheControl] = "no-store"
+                return Response(status: .found, headers: headers)
+            } catch { return Self.refusalPage(error) }
+        }
+        router.get("/lti/login", use: login)
+        router.post("/lti/login", use: login)
+        router.post("/lti/launch") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            let form = Self.form(String(buffer: body))
+            do throws(LTILaunch.Refusal) {
+                let launched = try await lti.launch(idToken: form["id_token"], state: form["state"])
+                return Self.launchedPage(launched)
+            } catch { return Self.refusalPage(error) }
+        }
+        router.post("/lti/session") { request, _ -> Response in
+            guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+                return Self.text(.unauthorized, "{\"error\":\"send the session: Authorization: Bearer <token>\"}", type: "application/json")
+            }
+            let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            guard let expires = try lti.tokens.renew(token, lifetime: lti.settings.sessionLifetime, at: lti.now()) else {
+                return Self.text(
+                    .unauthorized, "{\"error\":\"this session has ended (or is not a launch's); open Passback again from the course link\"}",
+                    type: "application/json")
+            }
+            return Self.text(.ok, "{\"expiresAt\":\"\(Timestamp.text(expires))\"}", type: "application/json")
+        }
+    }
+
+    /// `application/x-www-form-urlencoded` (or a query string) as names and values; a repeated
+    /// name keeps its first value.
+    static func form(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            let name = decoded(parts[0])
+            if out[name] == nil { out[name] = parts.count > 1 ? decoded(parts[1]) : "" }
+        }
+        return out
+    }
+
+    static func bytes(_ status: HTTPResponse.Status, _ data: Data, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "no-cache"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func html(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A refused login or launch: what happened and what to fix, for the person in the LMS frame.
+    static func refusalPage(_ refusal: LTILaunch.Refusal) -> Response {
+        let page = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Passback: \(html(refusal.title))</title><link rel="stylesheet" href="/widget/widget.css"></head>
+            <body><main class="refusal" role="alert">
+            <h1>\(html(refusal.title))</h1>
+            <p class="detail">\(html(refusal.detail))</p>
+            <p class="fix"><strong>To fix:</strong> \(html(refusal.fix))</p>
+            </main></body></html>
+            """
+        var response = text(HTTPResponse.Status(code: refusal.status), page, type: "text/html; charset=utf-8")
+        response.headers[.cacheControl] = "no-store"
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; frame-ancestors *"
+        return response
+    }
+
+    /// The widget, signed in: its page with the session and the launched sections in `meta`
+    /// elements the widget reads once and removes (the session is never in a URL).
+    static func launchedPage(_ launched: LTILaunch.Launched) -> Response {
+        let meta = """
+            <meta name="passback-session" content="\(html(launched.token))">
+            <meta name="passback-session-expires" content="\(Timestamp.text(launched.expires))">
+            <meta name="passback-sections" content="\(html(launched.sections.joined(separator: ",")))">
+            """
+        let index = Widget.files["index.html"] ?? ""
+        let page = index.replacingOccurrences(of: "<head>", with: "<head>\n" + meta, options: [], range: index.range(of: "<head>"))
+        var response = Widget.response(for: "index.html")
+        response.body = .init(byteBuffer: ByteBuffer(string: page))
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+}
+
+extension LTILaunch {
+    /// The URL the LMS reaches Passback at: `publicURL`, or the request's host over http (a
+    /// server behind a TLS proxy sets `publicURL`).
+    func base(_ request: Request) -> String {
+        if let url = settings.publicURL { return url.hasSuffix("/") ? String(url.dropLast()) : url }
+        return "http://" + (request.head.authority ?? "127.0.0.1")
+    }
+}

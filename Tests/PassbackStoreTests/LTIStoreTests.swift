@@ -1,0 +1,55 @@
+import Foundation
+import PassbackCore
+import PassbackStore
+import Testing
+
+/// Registering LMS platforms, and the one-use logins their launches come back with.
+@Suite("LTI platforms and logins")
+struct LTIStoreTests {
+    static func registration(_ deployments: [String] = ["d-1"], connection: String? = nil, org: String? = nil) -> LTIStore.Registration {
+        LTIStore.Registration(
+            issuer: "https://lms.example.org", clientID: "client-1", deploymentIDs: deployments, authURL: "https://lms.example.org/auth",
+            jwksURL: "https://lms.example.org/jwks", connectionID: connection, orgSourcedId: org)
+    }
+
+    @Test("a registration takes the only connection by default, adds deployments when made again, and refuses what it cannot use, saying why")
+    func register() throws {
+        let fixture = try StoreFixture()
+        try fixture.apply([Rows.org("district", name: "District", type: "district")])
+        let lti = LTIStore(fixture.database)
+        let first = try lti.register(Self.registration(), at: Date())
+        #expect(first.connectionID == fixture.connection && first.deploymentIDs == ["d-1"])
+        let again = try lti.register(Self.registration(["d-2"], org: "district"), at: Date())
+        #expect(again.id == first.id && again.deploymentIDs == ["d-1", "d-2"] && again.orgSourcedId == "district")
+        #expect(try lti.platforms(issuer: "https://lms.example.org").count == 1)
+        func refused(_ r: LTIStore.Registration, _ says: String) {
+            #expect(throws: LTIStore.Refusal.self) { try lti.register(r, at: Date()) }
+            do { try lti.register(r, at: Date()) } catch { #expect("\(error)".contains(says), "\(error)") }
+        }
+        refused(Self.registration(connection: "elsewhere"), "no connection 'elsewhere'")
+        refused(Self.registration(org: "no-such-org"), "no org 'no-such-org'")
+        refused(Self.registration([]), "--deployment-id")
+        var badURL = Self.registration()
+        badURL.jwksURL = "not a url"
+        refused(badURL, "--jwks-url must be an http(s) URL")
+        #expect(try lti.remove(platform: first.id, deployment: "d-1"))
+        #expect(try lti.platform(id: first.id)?.deploymentIDs == ["d-2"])
+        #expect(try lti.remove(platform: first.id))
+        #expect(try lti.platforms().isEmpty)
+        #expect(try !lti.remove(platform: first.id))
+    }
+
+    @Test("a login is taken once, and only within its window")
+    func loginsAreTakenOnce() throws {
+        let fixture = try StoreFixture()
+        let lti = LTIStore(fixture.database)
+        let platform = try lti.register(Self.registration(), at: Date())
+        let start = Date()
+        try lti.startLogin(platform: platform.id, state: "s-1", nonce: "n-1", at: start, window: 600)
+        try lti.startLogin(platform: platform.id, state: "s-2", nonce: "n-2", at: start, window: 600)
+        #expect(try lti.takeLogin(state: "s-1", at: start.addingTimeInterval(5), window: 600)?.nonce == "n-1")
+        #expect(try lti.takeLogin(state: "s-1", at: start.addingTimeInterval(6), window: 600) == nil, "taken twice")
+        #expect(try lti.takeLogin(state: "s-2", at: start.addingTimeInterval(601), window: 600) == nil, "too old")
+        #expect(try lti.takeLogin(state: "never-given", at: start, window: 600) == nil)
+    }
+}
