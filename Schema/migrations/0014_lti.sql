@@ -39,3 +39,19 @@ CREATE INDEX lti_login_created ON lti_login(created_at);
 -- renewed by the page while it is open, never beyond `renew_until`.
 ALTER TABLE api_token ADD COLUMN origin TEXT NOT NULL DEFAULT 'issued' CHECK (origin IN ('issued', 'lti'));
 ALTER TABLE api_token ADD COLUMN renew_until TEXT;
+
+-- A user's approval, given at their first launch: what Passback will send, and to which SIS.
+CREATE TABLE lti_approval (
+    connection_id TEXT NOT NULL,
+    user_sourced_id TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    PRIMARY KEY (connection_id, user_sourced_id)
+) WITHOUT ROWID;
+
+-- A verified launch waiting for its user's approval, under the SHA-256 of a one-use ticket the
+-- approval page carries; taken once, within the launch window.
+CREATE TABLE lti_pending (
+    ticket_hash TEXT PRIMARY KEY,
+    launch TEXT NOT NULL CHECK (json_valid(launch)),
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;

@@ -116,8 +116,13 @@ struct LTILaunchTests {
     }
 
     /// The browser's part: the login the LMS starts, the redirect to its authorization
-    /// endpoint, and the form it posts back. Returns the launch's page and what was posted.
-    static func launch(_ env: GatewayEnv, _ platform: Platform, loginHint: String = "lms-user-1") async throws -> (page: Page, posted: [String: String]) {
+    /// endpoint, and the form it posts back; at a user's first launch, the approval page's
+    /// Allow (unless `approve` is false). Returns the last page and what the launch posted.
+    static func launch(
+        _ env: GatewayEnv, _ platform: Platform, loginHint: String = "lms-user-1", approve: Bool = true
+    ) async throws -> (
+        page: Page, posted: [String: String]
+    ) {
         var query = URLComponents(string: env.base.absoluteString + "/lti/login")!
         query.queryItems = [
             URLQueryItem(name: "iss", value: platform.base), URLQueryItem(name: "login_hint", value: loginHint),
@@ -131,7 +136,11 @@ struct LTILaunchTests {
         let posted = ["id_token": authorization.field("id_token") ?? "", "state": authorization.field("state") ?? ""]
         let action = authorization.text.range(of: "action=\"").map { String(authorization.text[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
         #expect(action == env.base.absoluteString + "/lti/launch")
-        return (try await post(action, form: posted), posted)
+        let launched = try await post(action, form: posted)
+        if approve, let ticket = launched.field("ticket") {
+            return (try await post(env.base.absoluteString + "/lti/approve", form: ["ticket": ticket, "decision": "approve"]), posted)
+        }
+        return (launched, posted)
     }
 
     static let instructor = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -260,6 +269,40 @@ struct LTILaunchTests {
         }
     }
 
+    @Test(
+        "a user's first launch asks their approval (what is sent, to which SIS) before anything is linked or signed in; it is remembered; a ticket is answered once"
+    )
+    func firstLaunchAsksApproval() async throws {
+        try await Self.withPlatform { env, platform, teacher, sections in
+            let tokensBefore = try TokenStore(env.database).list().count
+            try await platform.next(Self.teacherLaunch(teacher, sections))
+            let (asked, _) = try await Self.launch(env, platform, approve: false)
+            #expect(
+                asked.status == 200 && asked.text.contains("Allow Passback for") && asked.text.contains(env.connection.settings.baseURL.absoluteString),
+                "\(asked.text)")
+            #expect(asked.text.contains(sections[0]))
+            #expect(asked.meta("passback-session") == nil)
+            let ticket = try #require(asked.field("ticket"))
+            // Nothing yet: no session, no course linked.
+            #expect(try TokenStore(env.database).list().count == tokensBefore)
+            let lms = LMSStore(env.database)
+            let classID = try #require(try lms.classID(connection: env.connection.settings.id, sourcedId: sections[0]))
+            #expect(try lms.courseID(ofSection: classID) == nil)
+            // Declined: nothing made, and the ticket is spent.
+            let declined = try await Self.post(env.base.absoluteString + "/lti/approve", form: ["ticket": ticket, "decision": "decline"])
+            #expect(declined.status == 403 && declined.text.contains("not approved"), "\(declined.text)")
+            let again = try await Self.post(env.base.absoluteString + "/lti/approve", form: ["ticket": ticket, "decision": "approve"])
+            #expect(again.status == 401 && again.text.contains("already given"), "\(again.text)")
+            #expect(try TokenStore(env.database).list().count == tokensBefore)
+            // Allowed at the next launch: signed in, the course linked; the launch after goes straight in.
+            let (allowed, _) = try await Self.launch(env, platform)
+            #expect(allowed.status == 200 && allowed.meta("passback-session") != nil, "\(allowed.text)")
+            #expect(try lms.courseID(ofSection: classID) != nil)
+            let (straight, _) = try await Self.launch(env, platform, approve: false)
+            #expect(straight.status == 200 && straight.meta("passback-session") != nil && straight.field("ticket") == nil, "\(straight.text)")
+        }
+    }
+
     @Test("a platform that rotates its key is verified with the new one (its JWKS fetched again for an unknown kid)")
     func keyRotation() async throws {
         try await Self.withPlatform { env, platform, teacher, sections in
@@ -291,6 +334,12 @@ struct LTILaunchTests {
             do {
                 try await browser.open(course.string!)
                 try await browser.frame("#tool")
+                // The first launch asks the teacher's approval, in the frame.
+                try await browser.wait("the approval page", "return !!document.getElementById('approve')")
+                try await browser.frame(nil)
+                try await browser.screenshot(to: WidgetBrowserTests.screenshots.appending(path: "lti-first-launch-approval.png"))
+                try await browser.frame("#tool")
+                try await browser.click("#approve")
                 try await browser.wait(
                     "the widget, signed in by the launch", "return !!document.getElementById('app') && !document.getElementById('app').hidden")
                 // The launch's section is the one open.

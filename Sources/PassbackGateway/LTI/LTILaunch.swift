@@ -189,9 +189,40 @@ final class LTILaunch: Sendable {
         "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"
     ]
 
+    /// What a verified launch leads to: the page signed in, or first the user's approval.
+    enum Outcome: Sendable {
+        case launched(Launched)
+        case approval(Approval)
+    }
+
+    /// A launch waiting for its user's approval (their first): what the page shows and the
+    /// one-use ticket its form carries.
+    struct Approval: Sendable {
+        var ticket: String
+        var name: String
+        var role: Principal.Role
+        var sections: [String]
+        /// The SIS Passback writes to.
+        var sis: String
+    }
+
+    /// Who a verified launch is, before anything is written for it; kept while approval waits.
+    struct Resolved: Codable, Sendable {
+        var connection: String
+        var issuer: String
+        var user: String
+        var name: String
+        var admin: Bool
+        var org: String?
+        var sections: [String]
+        var course: String?
+        var courseTitle: String?
+    }
+
     /// The launch the platform form-posts back: its login taken, its id_token verified, its user
-    /// and sections found in the roster, and a session made.
-    func launch(idToken: String?, state: String?) async throws(Refusal) -> Launched {
+    /// and sections found in the roster; then, once the user has approved Passback, its course
+    /// linked and a session made.
+    func launch(idToken: String?, state: String?) async throws(Refusal) -> Outcome {
         guard let state, let idToken else {
             throw Refusal(
                 status: 400, title: "The launch is incomplete", detail: "The LMS's launch carried no \(state == nil ? "state" : "id_token").",
@@ -229,7 +260,45 @@ final class LTILaunch: Sendable {
         }
         let claims = token.claims
         try check(claims, platform: platform, nonce: login.nonce, at: at)
-        return try await session(claims, platform: platform, at: at)
+        let resolved = try resolve(claims, platform: platform)
+        let approved: Bool
+        do { approved = try store.approved(connection: resolved.connection, user: resolved.user) } catch {
+            throw Refusal(status: 503, title: "Passback could not read the roster", detail: "\(error)", fix: "Try again in a moment.")
+        }
+        if approved { return .launched(try finish(resolved, at: at)) }
+        let ticket = Self.random()
+        do {
+            try store.holdLaunch(ticket: ticket, launch: try JSONEncoder().encode(resolved), at: at, window: settings.loginWindow)
+            let sis = try store.sisAddress(connection: resolved.connection) ?? resolved.connection
+            return .approval(Approval(ticket: ticket, name: resolved.name, role: resolved.admin ? .admin : .teacher, sections: resolved.sections, sis: sis))
+        } catch {
+            throw Refusal(status: 503, title: "Passback could not keep the launch", detail: "\(error)", fix: "Open Passback again from the course link.")
+        }
+    }
+
+    /// The user's answer on the approval page: their launch, taken once, signed in when they
+    /// approve (remembered: later launches go straight in).
+    func approve(ticket: String?, approved: Bool) throws(Refusal) -> Launched {
+        let at = now()
+        let held: Data?
+        do { held = try ticket.flatMap { try store.takeLaunch(ticket: $0, at: at, window: settings.loginWindow) } } catch {
+            throw Refusal(status: 503, title: "Passback could not read the launch", detail: "\(error)", fix: "Open Passback again from the course link.")
+        }
+        guard let held, let resolved = try? JSONDecoder().decode(Resolved.self, from: held) else {
+            throw Refusal(
+                status: 401, title: "This approval has expired or was already given",
+                detail: "Its launch is unknown to Passback: answered once already, or older than \(Int(settings.loginWindow / 60)) minutes.",
+                fix: "Open Passback again from the course link.")
+        }
+        guard approved else {
+            throw Refusal(
+                status: 403, title: "Passback was not approved", detail: "Nothing was sent to the SIS and no session was made.",
+                fix: "Open Passback again from the course link when you want to approve it.")
+        }
+        do { try store.approve(connection: resolved.connection, user: resolved.user, at: at) } catch {
+            throw Refusal(status: 503, title: "Passback could not record the approval", detail: "\(error)", fix: "Open Passback again from the course link.")
+        }
+        return try finish(resolved, at: at)
     }
 
     /// The platform's key `kid`: from the keys fetched before, or fetched again when it is
@@ -329,8 +398,9 @@ final class LTILaunch: Sendable {
         }
     }
 
-    /// The roster's user, their sections (linked to the LMS course), and their session.
-    func session(_ claims: [String: Any], platform: LTIStore.Platform, at now: Date) async throws(Refusal) -> Launched {
+    /// The roster's user and, for a teacher, the sections they teach and the LMS course; nothing
+    /// is written.
+    func resolve(_ claims: [String: Any], platform: LTIStore.Platform) throws(Refusal) -> Resolved {
         let roles = Set(claims[Self.claim + "roles"] as? [String] ?? [])
         let lis = claims[Self.claim + "lis"] as? [String: Any] ?? [:]
         let context = claims[Self.claim + "context"] as? [String: Any] ?? [:]
@@ -362,7 +432,8 @@ final class LTILaunch: Sendable {
         let sections = (lis["course_section_sourcedid"] as? String ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
             !$0.isEmpty
         }
-        var role = Principal.Role.admin
+        var admin = true
+        var course: (id: String, title: String)?
         if isInstructor, !sections.isEmpty {
             let classes: (found: [String: Int64], taught: Set<String>)
             do { classes = try store.classes(connection: platform.connectionID, sourcedIds: sections, teacher: person.sourcedId) } catch {
@@ -382,43 +453,52 @@ final class LTILaunch: Sendable {
                     fix: "The SIS decides who teaches a section; once it lists you, the next roster pull lets you in.")
             }
             if untaught.isEmpty {
-                role = .teacher
+                admin = false
                 guard let courseID = context["id"] as? String, !courseID.isEmpty else {
                     throw Refusal(
                         status: 400, title: "The launch names no course", detail: "It has no context claim with an id.",
                         fix: "Launch Passback from within a course.")
                 }
-                do {
-                    try lms.upsertCourse(
-                        connection: platform.connectionID, lmsID: courseID, title: context["title"] as? String ?? courseID, sectionSourcedIds: sections, at: now
-                    )
-                } catch let conflict as LMSStore.LinkConflict {
-                    throw Refusal(
-                        status: 409, title: "This section belongs to another LMS course", detail: conflict.description,
-                        fix: "A section is linked to one LMS course. Launch Passback from that course, or unlink the section there first.")
-                } catch {
-                    throw Refusal(status: 503, title: "Passback could not link this course's sections", detail: "\(error)", fix: "Try again in a moment.")
-                }
+                course = (courseID, context["title"] as? String ?? courseID)
             }
         } else if isInstructor, !isAdministrator {
             throw Refusal(
                 status: 400, title: "The launch names no SIS section", detail: "It has no lis.course_section_sourcedid.",
                 fix: "The LMS must send the SIS sections of the course (in Canvas: give the course's sections their SIS ids).")
         }
-        if role == .admin, platform.orgSourcedId == nil {
+        if admin, platform.orgSourcedId == nil {
             throw Refusal(
                 status: 403, title: "Administrator launches are not set up",
                 detail: "The registration of \(platform.issuer) names no org for an Administrator to act on.",
                 fix: "passback lti platform add --issuer \(platform.issuer) --client-id \(platform.clientID) --org <district or school sourcedId> …")
         }
+        return Resolved(
+            connection: platform.connectionID, issuer: platform.issuer, user: person.sourcedId, name: name, admin: admin,
+            org: admin ? platform.orgSourcedId : nil, sections: admin ? [] : sections, course: course?.id, courseTitle: course?.title)
+    }
+
+    /// A resolved launch, approved: a teacher's LMS course linked to their sections, and the session.
+    func finish(_ r: Resolved, at now: Date) throws(Refusal) -> Launched {
+        if let course = r.course {
+            do {
+                try lms.upsertCourse(connection: r.connection, lmsID: course, title: r.courseTitle ?? course, sectionSourcedIds: r.sections, at: now)
+            } catch let conflict as LMSStore.LinkConflict {
+                throw Refusal(
+                    status: 409, title: "This section belongs to another LMS course", detail: conflict.description,
+                    fix: "A section is linked to one LMS course. Launch Passback from that course, or unlink the section there first.")
+            } catch {
+                throw Refusal(status: 503, title: "Passback could not link this course's sections", detail: "\(error)", fix: "Try again in a moment.")
+            }
+        }
+        let role: Principal.Role = r.admin ? .admin : .teacher
         let expires = now.addingTimeInterval(settings.sessionLifetime)
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         do {
             let made = try tokens.create(
-                connection: platform.connectionID, user: person.sourcedId, role: role, org: role == .admin ? platform.orgSourcedId : nil, expiresAt: expires,
-                label: "LTI launch from \(platform.issuer)", randomBytes: bytes, at: now, renewUntil: now.addingTimeInterval(settings.sessionLimit))
-            return Launched(token: made.token, role: role, user: person.sourcedId, name: name, sections: role == .teacher ? sections : [], expires: expires)
+                connection: r.connection, user: r.user, role: role, org: r.org, expiresAt: expires, label: "LTI launch from \(r.issuer)", randomBytes: bytes,
+                at: now, renewUntil: now.addingTimeInterval(settings.sessionLimit))
+            return Launched(token: made.token, role: role, user: r.user, name: r.name, sections: r.sections, expires: expires)
         } catch let refusal as TokenStore.Refusal {
             throw Refusal(status: 403, title: "Passback cannot make your session", detail: refusal.description, fix: "Ask the Passback admin.")
         } catch {

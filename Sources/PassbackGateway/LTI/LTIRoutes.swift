@@ -6,8 +6,9 @@ import PassbackCore
 
 /// The LTI 1.3 tool's HTTP side: `/lti/config.json` (what an LMS admin imports), `/lti/jwks`
 /// (Passback's public keys), `/lti/login` (the OIDC login the LMS starts, GET or POST),
-/// `/lti/launch` (the id_token it posts back: the widget, signed in) and `/lti/session` (the
-/// launched page renews its session).
+/// `/lti/launch` (the id_token it posts back: the widget, signed in, or at a user's first launch
+/// the approval page), `/lti/approve` (that page's answer) and `/lti/session` (the launched page
+/// renews its session).
 extension Gateway {
     func addLTIRoutes(to router: Router<GatewayRequestContext>) {
         let lti = self.lti
@@ -41,8 +42,17 @@ extension Gateway {
             let body = try await request.body.collect(upTo: 64 * 1024)
             let form = Self.form(String(buffer: body))
             do throws(LTILaunch.Refusal) {
-                let launched = try await lti.launch(idToken: form["id_token"], state: form["state"])
-                return Self.launchedPage(launched)
+                switch try await lti.launch(idToken: form["id_token"], state: form["state"]) {
+                case .launched(let launched): return Self.launchedPage(launched)
+                case .approval(let approval): return Self.approvalPage(approval)
+                }
+            } catch { return Self.refusalPage(error) }
+        }
+        router.post("/lti/approve") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            let form = Self.form(String(buffer: body))
+            do throws(LTILaunch.Refusal) {
+                return Self.launchedPage(try lti.approve(ticket: form["ticket"], approved: form["decision"] == "approve"))
             } catch { return Self.refusalPage(error) }
         }
         router.post("/lti/session") { request, _ -> Response in
@@ -109,6 +119,34 @@ extension Gateway {
         var response = text(HTTPResponse.Status(code: refusal.status), page, type: "text/html; charset=utf-8")
         response.headers[.cacheControl] = "no-store"
         response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; frame-ancestors *"
+        return response
+    }
+
+    /// A user's first launch: what Passback will do, and to which SIS, to approve or not.
+    static func approvalPage(_ a: LTILaunch.Approval) -> Response {
+        let what =
+            a.role == .teacher
+            ? "For the sections \(html(a.sections.joined(separator: ", "))), Passback will read your roster from the SIS and, when you sync, write the graded items you choose, their students' scores, score statuses and comments to it."
+            : "Passback will let you read sync errors, runs and statuses across your organization. It sends nothing to the SIS on your behalf."
+        let page = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Passback: approve</title><link rel="stylesheet" href="/widget/widget.css"></head>
+            <body><main class="approval">
+            <h1>Allow Passback for \(html(a.name))?</h1>
+            <p>Passback keeps your LMS gradebook and the SIS in step. \(what)</p>
+            <p>The SIS: <strong>\(html(a.sis))</strong></p>
+            <p>You are asked once; your answer is remembered.</p>
+            <form method="post" action="/lti/approve">
+            <input type="hidden" name="ticket" value="\(html(a.ticket))">
+            <button type="submit" name="decision" value="approve" class="primary" id="approve">Allow</button>
+            <button type="submit" name="decision" value="decline" id="decline">Not now</button>
+            </form>
+            </main></body></html>
+            """
+        var response = text(.ok, page, type: "text/html; charset=utf-8")
+        response.headers[.cacheControl] = "no-store"
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; form-action 'self'; frame-ancestors *"
         return response
     }
 

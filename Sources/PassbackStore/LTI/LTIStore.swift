@@ -230,4 +230,51 @@ public struct LTIStore: Sendable {
             return (found, taught)
         }
     }
+
+    // MARK: Approval
+
+    /// Whether the user approved Passback at an earlier launch.
+    public func approved(connection: String, user: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM lti_approval WHERE connection_id = ? AND user_sourced_id = ?", arguments: [connection, user]) == true
+        }
+    }
+
+    public func approve(connection: String, user: String, at now: Date) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO lti_approval (connection_id, user_sourced_id, approved_at) VALUES (?, ?, ?)",
+                arguments: [connection, user, Timestamp.text(now)])
+        }
+    }
+
+    /// Keeps a verified launch (as JSON) until its user approves, under the ticket's hash;
+    /// removes the ones older than `window`.
+    public func holdLaunch(ticket: String, launch: Data, at now: Date, window: TimeInterval) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM lti_pending WHERE created_at < ?", arguments: [Timestamp.text(now.addingTimeInterval(-window))])
+            try db.execute(
+                sql: "INSERT INTO lti_pending (ticket_hash, launch, created_at) VALUES (?, ?, ?)",
+                arguments: [Fingerprint.sha256Hex(Data(ticket.utf8)), String(decoding: launch, as: UTF8.self), Timestamp.text(now)])
+        }
+    }
+
+    /// The launch a ticket holds: once only, within `window`.
+    public func takeLaunch(ticket: String, at now: Date, window: TimeInterval) throws -> Data? {
+        try pool.write { db in
+            guard
+                let r = try Row.fetchOne(
+                    db, sql: "DELETE FROM lti_pending WHERE ticket_hash = ? RETURNING launch, created_at",
+                    arguments: [Fingerprint.sha256Hex(Data(ticket.utf8))]),
+                let held = Timestamp.date(r["created_at"]), now.timeIntervalSince(held) <= window
+            else { return nil }
+            return Data((r["launch"] as String).utf8)
+        }
+    }
+
+    /// The SIS a connection writes to (its base URL), as the approval page names it.
+    public func sisAddress(connection: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT base_url FROM connection WHERE id = ?", arguments: [connection]) }
+    }
 }
