@@ -55,3 +55,13 @@ CREATE TABLE lti_pending (
     launch TEXT NOT NULL CHECK (json_valid(launch)),
     created_at TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- The origins a platform's launches came from (the page that posted the launch: the LMS as the
+-- teacher sees it, which may differ from its issuer). The widget's pages may be framed by
+-- these, by the registered platforms' issuer and authorization origins, and by no one else.
+CREATE TABLE lti_frame_origin (
+    platform_id INTEGER NOT NULL REFERENCES lti_platform(id) ON DELETE CASCADE,
+    origin TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (platform_id, origin)
+) WITHOUT ROWID;

@@ -109,8 +109,11 @@ public struct Gateway: Sendable {
         }
         router.post("/graphql/stream", use: stream)
         router.get("/graphql/stream", use: stream)
-        router.get("/widget") { _, _ in Widget.response(for: "index.html") }
-        router.get("/widget/{file}") { _, context in Widget.response(for: context.parameters.get("file") ?? "") }
+        let lti = self.lti
+        router.get("/widget") { _, _ in Widget.response(for: "index.html", frameAncestors: lti.frameAncestors()) }
+        router.get("/widget/{file}") { _, context in
+            Widget.response(for: context.parameters.get("file") ?? "", frameAncestors: lti.frameAncestors())
+        }
         addLTIRoutes(to: router)
         return Application(
             router: router,

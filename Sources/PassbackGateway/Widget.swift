@@ -11,7 +11,8 @@ enum Widget {
     static let files: [String: String] = Dictionary(uniqueKeysWithValues: EmbeddedWidget.all.map { ($0.name, $0.text) })
         .merging(["documents.json": PersistedDocuments.widgetManifest]) { _, manifest in manifest }
 
-    static func response(for name: String) -> Response {
+    /// `frameAncestors`: who may frame the page (`LTILaunch.frameAncestors`).
+    static func response(for name: String, frameAncestors: String = "'self'") -> Response {
         guard let text = files[name] else {
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; charset=utf-8"
@@ -20,7 +21,7 @@ enum Widget {
         var headers = HTTPFields()
         headers[.contentType] = contentType(name)
         headers[.cacheControl] = "no-cache"
-        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors *"
+        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors \(frameAncestors)"
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -196,6 +196,10 @@ struct LTILaunchTests {
             #expect(expires.timeIntervalSinceNow < 3700 && expires.timeIntervalSinceNow > 3000)
             let renewed = try await Self.post(env.base.absoluteString + "/lti/session", form: [:], bearer: token)
             #expect(renewed.status == 200 && renewed.text.contains("expiresAt"), "\(renewed.text)")
+            // Only Passback itself and the registered LMS may frame the widget (clickjacking).
+            let widget = try await Self.get(env.base.absoluteString + "/widget")
+            let policy = widget.headers["content-security-policy"] ?? ""
+            #expect(policy.contains("frame-ancestors 'self' \(platform.base)") && !policy.contains("*"), "\(policy)")
             let issued = try env.token(.teacher, user: teacher)
             #expect(try await Self.post(env.base.absoluteString + "/lti/session", form: [:], bearer: issued).status == 401)
         }
@@ -323,12 +327,15 @@ struct LTILaunchTests {
     func browserLaunchInIframe() async throws {
         try await Self.withPlatform { env, platform, teacher, sections in
             try await platform.next(Self.teacherLaunch(teacher, sections))
-            var login = URLComponents(string: env.base.absoluteString + "/lti/login")!
+            // The LMS (its course page, and the authorization page that posts the launch) is on
+            // 127.0.0.1, Passback on localhost: two sites, as an LMS and a district's Passback are.
+            let passback = env.base.absoluteString.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+            var login = URLComponents(string: passback + "/lti/login")!
             login.queryItems = [
                 URLQueryItem(name: "iss", value: platform.base), URLQueryItem(name: "login_hint", value: "lms-user-1"),
-                URLQueryItem(name: "target_link_uri", value: env.base.absoluteString + "/lti/launch")
+                URLQueryItem(name: "target_link_uri", value: passback + "/lti/launch")
             ]
-            var course = URLComponents(string: platform.base.replacingOccurrences(of: "127.0.0.1", with: "localhost") + "/course")!
+            var course = URLComponents(string: platform.base + "/course")!
             course.queryItems = [URLQueryItem(name: "launch", value: login.string!)]
             let browser = try await WebDriver(prefs: ["profile.cookie_controls_mode": 1, "profile.block_third_party_cookies": true])
             do {
@@ -366,15 +373,35 @@ struct LTILaunchTests {
         }
     }
 
-    @Test("an Administrator's launch acts as an admin of the org the registration names")
+    @Test(
+        "an Administrator's launch acts as an admin of the org the registration names, only for a user the roster lists as an administrator; an email never stands in for an unknown sourcedId"
+    )
     func administratorLaunch() async throws {
-        try await Self.withPlatform { env, platform, teacher, _ in
+        try await Self.withPlatform { env, platform, teacher, sections in
+            let admin = try #require(
+                env.data.all(.users).first { $0["role"]?.stringValue == "administrator" }?["sourcedId"]?.stringValue)
+            func administrator(_ user: String, role: String = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator") -> [String: Any] {
+                ["claims": [Self.claim + "roles": [role], Self.claim + "lis": ["person_sourcedid": user]]]
+            }
+            // A teacher the LMS calls an Administrator is not one: the roster decides.
+            try await platform.next(administrator(teacher))
+            let teacherAsAdmin = try await Self.launch(env, platform).page
+            #expect(teacherAsAdmin.status == 403 && teacherAsAdmin.text.contains("does not list you as an administrator"), "\(teacherAsAdmin.text)")
+            // A course's own Administrator role makes no one an org admin.
+            try await platform.next(administrator(admin, role: "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator"))
+            let courseAdmin = try await Self.launch(env, platform).page
+            #expect(courseAdmin.status == 403 && courseAdmin.text.contains("instructors and administrators"), "\(courseAdmin.text)")
+            // An unknown sourcedId is not made up for by an email the LMS sends (users may edit it).
+            let email = try #require(env.data.all(.users).first { $0["sourcedId"]?.stringValue == teacher }?["email"]?.stringValue)
             try await platform.next([
                 "claims": [
-                    Self.claim + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"],
-                    Self.claim + "lis": ["person_sourcedid": teacher]
+                    "email": email, Self.claim + "lis": ["person_sourcedid": "unknown-person", "course_section_sourcedid": sections[0]]
                 ]
             ])
+            let byEmail = try await Self.launch(env, platform).page
+            #expect(byEmail.status == 403 && byEmail.text.contains("not in the SIS roster"), "\(byEmail.text)")
+            // The roster's administrator, launched as one.
+            try await platform.next(administrator(admin))
             let (page, _) = try await Self.launch(env, platform)
             #expect(page.status == 200, "\(page.text)")
             let token = try #require(page.meta("passback-session"))

@@ -26,6 +26,8 @@ final class LTILaunch: Sendable {
         var sessionLimit: TimeInterval = 12 * 3600
         /// The shortest time between two fetches of a platform's keys for a `kid` it lacks.
         var refetchInterval: TimeInterval = 1
+        /// How long a platform's fetched keys are trusted before they are fetched again.
+        var keysLifetime: TimeInterval = 3600
     }
 
     let settings: Settings
@@ -34,6 +36,8 @@ final class LTILaunch: Sendable {
     let lms: LMSStore
     let now: @Sendable () -> Date
     private let toolKeys = Mutex<(keys: ToolKeys, modified: Date?)?>(nil)
+    /// The origins that may frame Passback's pages (`frameAncestors`), read at most every few seconds.
+    private let framers = Mutex<(read: Date, origins: Set<String>)?>(nil)
     private let platformKeys = Mutex<[String: (keys: [String: _RSA.Signing.PublicKey], fetched: Date)]>([:])
 
     init(settings: Settings, database: PassbackDatabase, now: @escaping @Sendable () -> Date = Date.init) {
@@ -51,6 +55,24 @@ final class LTILaunch: Sendable {
         var detail: String
         /// What the LMS admin (or the teacher) must do.
         var fix: String
+    }
+
+    // MARK: Framing
+
+    /// The `frame-ancestors` of Passback's pages: itself, the registered platforms (their issuers
+    /// and authorization URLs), the origins their launches came from, and `also` (the launch
+    /// being answered). No one else may frame the widget (clickjacking).
+    func frameAncestors(also: String? = nil) -> String {
+        let at = now()
+        var origins: Set<String>
+        if let known = framers.withLock({ $0 }), at.timeIntervalSince(known.read) < 5 {
+            origins = known.origins
+        } else {
+            origins = (try? store.frameOrigins()) ?? []
+            framers.withLock { [origins] in $0 = (at, origins) }
+        }
+        if let also { origins.insert(also) }
+        return (["'self'"] + origins.sorted()).joined(separator: " ")
     }
 
     // MARK: Keys
@@ -160,7 +182,7 @@ final class LTILaunch: Sendable {
     func unknownDeployment(_ deployment: String, _ platform: LTIStore.Platform) -> Refusal {
         Refusal(
             status: 403, title: "This deployment of Passback is not registered",
-            detail: "\(platform.issuer) launched deployment \(deployment); registered: \(platform.deploymentIDs.joined(separator: ", ")).",
+            detail: "\(platform.issuer) launched deployment \(deployment), which is not registered with Passback.",
             fix: "Add it: passback lti platform add --issuer \(platform.issuer) --client-id \(platform.clientID) --deployment-id \(deployment) …")
     }
 
@@ -180,12 +202,15 @@ final class LTILaunch: Sendable {
         /// The SIS sections the launch opens (sourcedIds), for a teacher.
         var sections: [String]
         var expires: Date
+        var frameOrigin: String?
     }
 
     static let claim = "https://purl.imsglobal.org/spec/lti/claim/"
     static let instructor = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
     static let administrators: Set<String> = [
-        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator", "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator",
+        // Institution and system roles only: a course's own Administrator role, which some LMSs let
+        // teachers give, must not make anyone an org-wide admin.
+        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
         "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"
     ]
 
@@ -208,6 +233,9 @@ final class LTILaunch: Sendable {
 
     /// Who a verified launch is, before anything is written for it; kept while approval waits.
     struct Resolved: Codable, Sendable {
+        var platform: Int64
+        /// The origin the launch was posted from (the LMS's page), which may frame the session's pages.
+        var frameOrigin: String?
         var connection: String
         var issuer: String
         var user: String
@@ -222,7 +250,7 @@ final class LTILaunch: Sendable {
     /// The launch the platform form-posts back: its login taken, its id_token verified, its user
     /// and sections found in the roster; then, once the user has approved Passback, its course
     /// linked and a session made.
-    func launch(idToken: String?, state: String?) async throws(Refusal) -> Outcome {
+    func launch(idToken: String?, state: String?, origin: String? = nil) async throws(Refusal) -> Outcome {
         guard let state, let idToken else {
             throw Refusal(
                 status: 400, title: "The launch is incomplete", detail: "The LMS's launch carried no \(state == nil ? "state" : "id_token").",
@@ -260,7 +288,8 @@ final class LTILaunch: Sendable {
         }
         let claims = token.claims
         try check(claims, platform: platform, nonce: login.nonce, at: at)
-        let resolved = try resolve(claims, platform: platform)
+        var resolved = try resolve(claims, platform: platform)
+        resolved.frameOrigin = origin.flatMap(LTIStore.origin)
         let approved: Bool
         do { approved = try store.approved(connection: resolved.connection, user: resolved.user) } catch {
             throw Refusal(status: 503, title: "Passback could not read the roster", detail: "\(error)", fix: "Try again in a moment.")
@@ -301,19 +330,24 @@ final class LTILaunch: Sendable {
         return try finish(resolved, at: at)
     }
 
-    /// The platform's key `kid`: from the keys fetched before, or fetched again when it is
-    /// unknown (a platform rotating its keys), at most every `refetchInterval`.
+    /// The platform's key `kid`: from the keys fetched before (for at most `keysLifetime`: a key
+    /// the platform withdraws is not trusted for long), or fetched again when it is unknown (a
+    /// platform rotating its keys). A URL is fetched at most every `refetchInterval`, failed
+    /// fetches included, so forged launches cannot make Passback hammer the platform.
     func platformKey(_ platform: LTIStore.Platform, kid: String?) async throws(Refusal) -> _RSA.Signing.PublicKey {
         let url = platform.jwksURL
+        let at = now()
         let cached = platformKeys.withLock { $0[url] }
         func pick(_ keys: [String: _RSA.Signing.PublicKey]) -> _RSA.Signing.PublicKey? {
             if let kid { return keys[kid] }
             return keys.count == 1 ? keys.values.first : nil
         }
-        if let cached, let key = pick(cached.keys) { return key }
-        if let cached, now().timeIntervalSince(cached.fetched) < settings.refetchInterval {
+        if let cached, at.timeIntervalSince(cached.fetched) < settings.keysLifetime, let key = pick(cached.keys) { return key }
+        if let cached, at.timeIntervalSince(cached.fetched) < settings.refetchInterval {
             throw noKey(platform, kid: kid, in: cached.keys)
         }
+        // Marked fetched now, before the fetch: concurrent launches wait for the next interval.
+        platformKeys.withLock { $0[url] = (cached?.keys ?? [:], at) }
         let keys: [String: _RSA.Signing.PublicKey]
         do {
             guard let address = URL(string: url) else { throw JWT.Malformed(description: "not a URL") }
@@ -323,6 +357,7 @@ final class LTILaunch: Sendable {
             guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
                 throw JWT.Malformed(description: "it answered HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)")
             }
+            guard data.count <= 256 * 1024 else { throw JWT.Malformed(description: "its JWKS is larger than 256 KiB") }
             keys = try JWKS.rsaKeys(data)
         } catch {
             throw Refusal(
@@ -356,7 +391,7 @@ final class LTILaunch: Sendable {
                 "The launch is meant for another tool", "Its audience is \(audiences.joined(separator: ", ")), Passback's client id is \(platform.clientID).",
                 "Register the client id the LMS gave Passback: passback lti platform add --issuer \(platform.issuer) --client-id …")
         }
-        if let azp = claims["azp"] as? String, azp != platform.clientID {
+        if let azp = claims["azp"], azp as? String != platform.clientID {
             throw refuse(
                 "The launch is meant for another tool", "Its azp is \(azp), Passback's client id is \(platform.clientID).",
                 "Check the registration's client id.")
@@ -416,7 +451,8 @@ final class LTILaunch: Sendable {
                 fix: "Ask the course's teacher; students never need Passback.")
         }
         let person: LTIStore.Person?
-        do { person = try store.person(connection: platform.connectionID, sourcedId: sourcedId, email: email) } catch {
+        // The email (which many LMSs let users edit) is used only when the LMS sends no sourcedId.
+        do { person = try store.person(connection: platform.connectionID, sourcedId: sourcedId, email: sourcedId == nil ? email : nil) } catch {
             throw Refusal(status: 503, title: "Passback could not read the roster", detail: "\(error)", fix: "Try again in a moment.")
         }
         guard let person, person.active else {
@@ -466,6 +502,12 @@ final class LTILaunch: Sendable {
                 status: 400, title: "The launch names no SIS section", detail: "It has no lis.course_section_sourcedid.",
                 fix: "The LMS must send the SIS sections of the course (in Canvas: give the course's sections their SIS ids).")
         }
+        if admin, person.role != "administrator" {
+            throw Refusal(
+                status: 403, title: "The SIS does not list you as an administrator",
+                detail: "The LMS launched \(name) (\(person.sourcedId)) as an Administrator; the SIS roster lists them as \(person.role).",
+                fix: "An admin's launch acts on the whole org, so the SIS must list the user as an administrator; teachers launch from their courses.")
+        }
         if admin, platform.orgSourcedId == nil {
             throw Refusal(
                 status: 403, title: "Administrator launches are not set up",
@@ -473,7 +515,7 @@ final class LTILaunch: Sendable {
                 fix: "passback lti platform add --issuer \(platform.issuer) --client-id \(platform.clientID) --org <district or school sourcedId> …")
         }
         return Resolved(
-            connection: platform.connectionID, issuer: platform.issuer, user: person.sourcedId, name: name, admin: admin,
+            platform: platform.id, connection: platform.connectionID, issuer: platform.issuer, user: person.sourcedId, name: name, admin: admin,
             org: admin ? platform.orgSourcedId : nil, sections: admin ? [] : sections, course: course?.id, courseTitle: course?.title)
     }
 
@@ -490,6 +532,9 @@ final class LTILaunch: Sendable {
                 throw Refusal(status: 503, title: "Passback could not link this course's sections", detail: "\(error)", fix: "Try again in a moment.")
             }
         }
+        if let origin = r.frameOrigin, (try? store.rememberFrameOrigin(platform: r.platform, origin: origin, at: now)) != nil {
+            framers.withLock { $0 = nil }
+        }
         let role: Principal.Role = r.admin ? .admin : .teacher
         let expires = now.addingTimeInterval(settings.sessionLifetime)
         var generator = SystemRandomNumberGenerator()
@@ -498,7 +543,8 @@ final class LTILaunch: Sendable {
             let made = try tokens.create(
                 connection: r.connection, user: r.user, role: role, org: r.org, expiresAt: expires, label: "LTI launch from \(r.issuer)", randomBytes: bytes,
                 at: now, renewUntil: now.addingTimeInterval(settings.sessionLimit))
-            return Launched(token: made.token, role: role, user: r.user, name: r.name, sections: r.sections, expires: expires)
+            return Launched(
+                token: made.token, role: role, user: r.user, name: r.name, sections: r.sections, expires: expires, frameOrigin: r.frameOrigin)
         } catch let refusal as TokenStore.Refusal {
             throw Refusal(status: 403, title: "Passback cannot make your session", detail: refusal.description, fix: "Ask the Passback admin.")
         } catch {

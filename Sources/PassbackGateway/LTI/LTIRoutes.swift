@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PassbackCore
+import PassbackStore
 
 /// The LTI 1.3 tool's HTTP side: `/lti/config.json` (what an LMS admin imports), `/lti/jwks`
 /// (Passback's public keys), `/lti/login` (the OIDC login the LMS starts, GET or POST),
@@ -34,7 +35,7 @@ extension Gateway {
                 headers[.location] = url.absoluteString
                 headers[.cacheControl] = "no-store"
                 return Response(status: .found, headers: headers)
-            } catch { return Self.refusalPage(error) }
+            } catch { return Self.refusalPage(error, frameAncestors: lti.frameAncestors()) }
         }
         router.get("/lti/login", use: login)
         router.post("/lti/login", use: login)
@@ -42,18 +43,21 @@ extension Gateway {
             let body = try await request.body.collect(upTo: 64 * 1024)
             let form = Self.form(String(buffer: body))
             do throws(LTILaunch.Refusal) {
-                switch try await lti.launch(idToken: form["id_token"], state: form["state"]) {
-                case .launched(let launched): return Self.launchedPage(launched)
-                case .approval(let approval): return Self.approvalPage(approval)
+                let origin = request.headers[.origin]
+                switch try await lti.launch(idToken: form["id_token"], state: form["state"], origin: origin) {
+                case .launched(let launched): return Self.launchedPage(launched, frameAncestors: lti.frameAncestors(also: launched.frameOrigin))
+                case .approval(let approval):
+                    return Self.approvalPage(approval, frameAncestors: lti.frameAncestors(also: origin.flatMap(LTIStore.origin)))
                 }
-            } catch { return Self.refusalPage(error) }
+            } catch { return Self.refusalPage(error, frameAncestors: lti.frameAncestors(also: request.headers[.origin].flatMap(LTIStore.origin))) }
         }
         router.post("/lti/approve") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 * 1024)
             let form = Self.form(String(buffer: body))
             do throws(LTILaunch.Refusal) {
-                return Self.launchedPage(try lti.approve(ticket: form["ticket"], approved: form["decision"] == "approve"))
-            } catch { return Self.refusalPage(error) }
+                let launched = try lti.approve(ticket: form["ticket"], approved: form["decision"] == "approve")
+                return Self.launchedPage(launched, frameAncestors: lti.frameAncestors(also: launched.frameOrigin))
+            } catch { return Self.refusalPage(error, frameAncestors: lti.frameAncestors()) }
         }
         router.post("/lti/session") { request, _ -> Response in
             guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
@@ -105,7 +109,7 @@ extension Gateway {
     }
 
     /// A refused login or launch: what happened and what to fix, for the person in the LMS frame.
-    static func refusalPage(_ refusal: LTILaunch.Refusal) -> Response {
+    static func refusalPage(_ refusal: LTILaunch.Refusal, frameAncestors: String) -> Response {
         let page = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -118,12 +122,12 @@ extension Gateway {
             """
         var response = text(HTTPResponse.Status(code: refusal.status), page, type: "text/html; charset=utf-8")
         response.headers[.cacheControl] = "no-store"
-        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; frame-ancestors *"
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; frame-ancestors \(frameAncestors)"
         return response
     }
 
     /// A user's first launch: what Passback will do, and to which SIS, to approve or not.
-    static func approvalPage(_ a: LTILaunch.Approval) -> Response {
+    static func approvalPage(_ a: LTILaunch.Approval, frameAncestors: String) -> Response {
         let what =
             a.role == .teacher
             ? "For the sections \(html(a.sections.joined(separator: ", "))), Passback will read your roster from the SIS and, when you sync, write the graded items you choose, their students' scores, score statuses and comments to it."
@@ -146,13 +150,13 @@ extension Gateway {
             """
         var response = text(.ok, page, type: "text/html; charset=utf-8")
         response.headers[.cacheControl] = "no-store"
-        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; form-action 'self'; frame-ancestors *"
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'self'; form-action 'self'; frame-ancestors \(frameAncestors)"
         return response
     }
 
     /// The widget, signed in: its page with the session and the launched sections in `meta`
     /// elements the widget reads once and removes (the session is never in a URL).
-    static func launchedPage(_ launched: LTILaunch.Launched) -> Response {
+    static func launchedPage(_ launched: LTILaunch.Launched, frameAncestors: String) -> Response {
         let meta = """
             <meta name="passback-session" content="\(html(launched.token))">
             <meta name="passback-session-expires" content="\(Timestamp.text(launched.expires))">
@@ -160,7 +164,7 @@ extension Gateway {
             """
         let index = Widget.files["index.html"] ?? ""
         let page = index.replacingOccurrences(of: "<head>", with: "<head>\n" + meta, options: [], range: index.range(of: "<head>"))
-        var response = Widget.response(for: "index.html")
+        var response = Widget.response(for: "index.html", frameAncestors: frameAncestors)
         response.body = .init(byteBuffer: ByteBuffer(string: page))
         response.headers[.cacheControl] = "no-store"
         return response

@@ -277,4 +277,38 @@ public struct LTIStore: Sendable {
     public func sisAddress(connection: String) throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT base_url FROM connection WHERE id = ?", arguments: [connection]) }
     }
+
+    // MARK: Framing
+
+    /// `scheme://host[:port]` of a URL, lower-cased; nil for anything but http(s).
+    public static func origin(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host?.lowercased(), !host.isEmpty
+        else { return nil }
+        return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")"
+    }
+
+    /// Keeps the origin a platform's launch was posted from.
+    public func rememberFrameOrigin(platform: Int64, origin: String, at now: Date) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO lti_frame_origin (platform_id, origin, seen_at) VALUES (?, ?, ?)
+                    ON CONFLICT (platform_id, origin) DO UPDATE SET seen_at = excluded.seen_at
+                    """, arguments: [platform, origin, Timestamp.text(now)])
+        }
+    }
+
+    /// The origins that may frame Passback's pages: the registered platforms' issuers and
+    /// authorization URLs, and the origins their launches came from.
+    public func frameOrigins() throws -> Set<String> {
+        try pool.read { db in
+            var out = Set<String>()
+            for r in try Row.fetchAll(db, sql: "SELECT issuer, auth_url FROM lti_platform") {
+                for url in [r["issuer"], r["auth_url"]] as [String] { if let o = Self.origin(url) { out.insert(o) } }
+            }
+            out.formUnion(try String.fetchAll(db, sql: "SELECT origin FROM lti_frame_origin"))
+            return out
+        }
+    }
 }

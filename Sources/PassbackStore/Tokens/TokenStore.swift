@@ -102,6 +102,11 @@ public struct TokenStore: Sendable {
     /// returns its new expiry, or nil for a token that is not a live launch session.
     public func renew(_ token: String, lifetime: TimeInterval, at now: Date) throws -> Date? {
         guard APIToken.looksValid(token) else { return nil }
+        // Read first: an unknown token takes no write lock.
+        let known = try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM api_token WHERE token_hash = ? AND origin = 'lti'", arguments: [APIToken.hash(token)]) == true
+        }
+        guard known else { return nil }
         return try pool.write { db in
             guard
                 let r = try Row.fetchOne(
