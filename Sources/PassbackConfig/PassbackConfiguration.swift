@@ -96,6 +96,20 @@ public struct PassbackConfiguration: Sendable {
     /// The longest one GET of a roster pull waits for a failing SIS, in seconds, before the pull
     /// stops and leaves the rest to the next run (`roster.maxWaitSeconds`, `ROSTER_MAX_WAIT_SECONDS`).
     public var rosterMaxWaitSeconds: Int = 300
+    /// An LMS registered in the configuration (`lti.platformIds`, `lti.platform.<id>.*`), as
+    /// `passback lti platform add` registers one; `serve` registers each at start.
+    public struct LTIPlatform: Sendable, Equatable {
+        public var id: String
+        public var issuer: String
+        public var clientID: String
+        public var deploymentIDs: [String]
+        public var authURL: String
+        public var jwksURL: String
+        public var tokenURL: String?
+        public var connection: String?
+        public var org: String?
+    }
+    public var ltiPlatforms: [LTIPlatform] = []
     /// Passback's LTI key file (`lti.keyFile`, `LTI_KEY_FILE`); nil: `<database>.lti-keys.json`.
     public var ltiKeyFile: String?
     /// The URL LMSs and browsers reach this server at (`publicURL`, `PUBLIC_URL`), as LTI
@@ -130,7 +144,7 @@ public struct PassbackConfiguration: Sendable {
     /// A configuration problem, saying which key to fix.
     public struct Problem: Error, Sendable, CustomStringConvertible {
         public var description: String
-        init(_ d: String) { description = d }
+        public init(_ d: String) { description = d }
     }
 
     /// Reads the file (optional) and the environment.
@@ -145,6 +159,41 @@ public struct PassbackConfiguration: Sendable {
             }
         }
         return try read(ConfigReader(providers: providers))
+    }
+
+    /// `lti.platformIds` (`LTI_PLATFORM_IDS`) and each one's `lti.platform.<id>.issuer`,
+    /// `clientId`, `deploymentIds`, `authURL`, `jwksURL`, and optional `tokenURL`, `connection`, `org`.
+    static func ltiPlatforms(_ config: ConfigReader) throws -> [LTIPlatform] {
+        func list(_ key: ConfigKey) -> [String] {
+            (config.stringArray(forKey: key) ?? config.string(forKey: key)?.split(separator: ",").map(String.init) ?? [])
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return try list(ConfigKey(["lti", "platformIds"])).map { id in
+            guard ConnectionSettings.isValidID(id) else { throw Problem("LTI platform id '\(id)' must be 1-64 characters of a-z, 0-9 and _") }
+            func key(_ name: String) -> ConfigKey { ConfigKey(["lti", "platform", id, name]) }
+            func environment(_ name: String) -> String {
+                "LTI_PLATFORM_\(id.uppercased())_"
+                    + name.replacingOccurrences(of: "URL", with: "Url").reduce(into: "") { out, c in
+                        if c.isUppercase, !out.isEmpty { out += "_" }
+                        out += c.uppercased()
+                    }
+            }
+            func required(_ name: String) throws -> String {
+                guard let value = config.string(forKey: key(name)), !value.isEmpty else {
+                    throw Problem("lti.platform.\(id).\(name) is missing (environment: \(environment(name)))")
+                }
+                return value
+            }
+            let deployments = list(key("deploymentIds"))
+            guard !deployments.isEmpty else {
+                throw Problem(
+                    "lti.platform.\(id).deploymentIds is missing: the LMS's deployment ids of Passback (environment: \(environment("deploymentIds")))")
+            }
+            return LTIPlatform(
+                id: id, issuer: try required("issuer"), clientID: try required("clientId"), deploymentIDs: deployments, authURL: try required("authURL"),
+                jwksURL: try required("jwksURL"), tokenURL: config.string(forKey: key("tokenURL")), connection: config.string(forKey: key("connection")),
+                org: config.string(forKey: key("org")))
+        }
     }
 
     static func read(_ config: ConfigReader) throws -> PassbackConfiguration {
@@ -260,6 +309,7 @@ public struct PassbackConfiguration: Sendable {
         }
         if let wait = try nonNegative(["roster", "maxWaitSeconds"], environment: "ROSTER_MAX_WAIT_SECONDS") { result.rosterMaxWaitSeconds = wait }
         if let file = config.string(forKey: ConfigKey(["lti", "keyFile"])), !file.isEmpty { result.ltiKeyFile = file }
+        result.ltiPlatforms = try ltiPlatforms(config)
         if let url = config.string(forKey: "publicURL"), !url.isEmpty {
             guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
                 throw Problem("publicURL (PUBLIC_URL) is the http(s) URL LMSs reach this server at, such as https://passback.district.org; got \(url)")

@@ -52,6 +52,17 @@ extension Gateway {
         let services = APIServices(database: database, connections: configuration.connections, clients: worker.clients)
         services.rosterDeletionLimit = configuration.rosterDeletionLimit
         services.rosterRunner.pullMaxWait = TimeInterval(configuration.rosterMaxWaitSeconds)
+        // The configuration's LMS platforms, registered (or brought up to date) as the command does.
+        for platform in configuration.ltiPlatforms {
+            do {
+                try LTIStore(database).register(
+                    LTIStore.Registration(
+                        issuer: platform.issuer, clientID: platform.clientID, deploymentIDs: platform.deploymentIDs, authURL: platform.authURL,
+                        jwksURL: platform.jwksURL, tokenURL: platform.tokenURL, connectionID: platform.connection, orgSourcedId: platform.org), at: Date())
+            } catch let refusal as LTIStore.Refusal {
+                throw PassbackConfiguration.Problem("lti.platform.\(platform.id): \(refusal.description)")
+            }
+        }
         var server = server
         if server.metricsToken == nil { server.metricsToken = configuration.metricsToken }
         if server.ltiKeyFile == nil { server.ltiKeyFile = configuration.ltiKeyFile }

@@ -1,4 +1,5 @@
 import Foundation
+import PassbackConfig
 import PassbackCore
 import PassbackStore
 import Testing
@@ -408,6 +409,39 @@ struct LTILaunchTests {
             let viewer = try await env.post("{ viewer { role org { sourcedId } } }", token: token)
             #expect(viewer["viewer", "role"] as? String == "ADMIN", "\(viewer.text)")
             #expect(viewer["viewer", "org", "sourcedId"] as? String == env.districtOrg, "\(viewer.text)")
+        }
+    }
+
+    @Test("platforms in the configuration file (or its environment variables) are registered when the server starts; a bad one stops the start, naming its key")
+    func platformsFromConfiguration() async throws {
+        let path = FileManager.default.temporaryDirectory.appending(path: "passback-lti-config-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm", ".lti-keys.json"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try PassbackDatabase(path: path)
+        try RosterStore(database).saveConnection(
+            ConnectionSettings(id: "district", baseURL: URL(string: "https://sis.example.org/ims/oneroster/v1p1")!), at: Date())
+        let environment = [
+            "LTI_PLATFORM_IDS": "canvas", "LTI_PLATFORM_CANVAS_ISSUER": "https://canvas.instructure.com", "LTI_PLATFORM_CANVAS_CLIENT_ID": "10000000000042",
+            "LTI_PLATFORM_CANVAS_DEPLOYMENT_IDS": "d-1, d-2", "LTI_PLATFORM_CANVAS_AUTH_URL": "https://sso.canvaslms.com/api/lti/authorize_redirect",
+            "LTI_PLATFORM_CANVAS_JWKS_URL": "https://sso.canvaslms.com/api/lti/security/jwks"
+        ]
+        let configuration = try await PassbackConfiguration.load(file: nil, environment: environment)
+        #expect(configuration.ltiPlatforms.map(\.deploymentIDs) == [["d-1", "d-2"]])
+        _ = try Gateway(configuration, database: database, server: Gateway.Configuration(port: 0))
+        let registered = try LTIStore(database).platforms()
+        #expect(registered.map(\.issuer) == ["https://canvas.instructure.com"] && registered.first?.deploymentIDs == ["d-1", "d-2"])
+        #expect(registered.first?.connectionID == "district")
+        // A platform with a part missing, or one the store refuses, stops the start and names its key.
+        do {
+            _ = try await PassbackConfiguration.load(file: nil, environment: environment.filter { $0.key != "LTI_PLATFORM_CANVAS_JWKS_URL" })
+            Issue.record("a platform without its JWKS URL was accepted")
+        } catch let problem as PassbackConfiguration.Problem {
+            #expect(problem.description.contains("lti.platform.canvas.jwksURL is missing (environment: LTI_PLATFORM_CANVAS_JWKS_URL)"), "\(problem)")
+        }
+        let noSuchOrg = try await PassbackConfiguration.load(file: nil, environment: environment.merging(["LTI_PLATFORM_CANVAS_ORG": "nowhere"]) { $1 })
+        #expect {
+            _ = try Gateway(noSuchOrg, database: database, server: Gateway.Configuration(port: 0))
+        } throws: { error in
+            "\(error)".contains("lti.platform.canvas: no org 'nowhere'")
         }
     }
 

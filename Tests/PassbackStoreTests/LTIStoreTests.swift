@@ -51,5 +51,10 @@ struct LTIStoreTests {
         #expect(try lti.takeLogin(state: "s-1", at: start.addingTimeInterval(6), window: 600) == nil, "taken twice")
         #expect(try lti.takeLogin(state: "s-2", at: start.addingTimeInterval(601), window: 600) == nil, "too old")
         #expect(try lti.takeLogin(state: "never-given", at: start, window: 600) == nil)
+        // Logins waiting at once are bounded (anyone may start one); expired ones make room.
+        #expect(try lti.startLogin(platform: platform.id, state: "a", nonce: "n", at: start, window: 600, limit: 2))
+        #expect(try lti.startLogin(platform: platform.id, state: "b", nonce: "n", at: start, window: 600, limit: 2))
+        #expect(try !lti.startLogin(platform: platform.id, state: "c", nonce: "n", at: start, window: 600, limit: 2))
+        #expect(try lti.startLogin(platform: platform.id, state: "d", nonce: "n", at: start.addingTimeInterval(700), window: 600, limit: 2))
     }
 }

@@ -160,8 +160,14 @@ final class LTILaunch: Sendable {
                 fix: "Register the platform again with its OIDC authorization URL.")
         }
         let state = Self.random(), nonce = Self.random()
-        do { try store.startLogin(platform: platform.id, state: state, nonce: nonce, at: now(), window: settings.loginWindow) } catch {
+        let started: Bool
+        do { started = try store.startLogin(platform: platform.id, state: state, nonce: nonce, at: now(), window: settings.loginWindow) } catch {
             throw Refusal(status: 503, title: "Passback could not start the login", detail: "\(error)", fix: "Try again in a moment.")
+        }
+        guard started else {
+            throw Refusal(
+                status: 503, title: "Too many logins are waiting", detail: "Passback holds as many unfinished logins as it keeps at once.",
+                fix: "Try again in a few minutes; unfinished logins expire after \(Int(settings.loginWindow / 60)) minutes.")
         }
         var items = request.queryItems ?? []
         items += [

@@ -153,12 +153,19 @@ public struct LTIStore: Sendable {
 
     /// Keeps a login's `state` and `nonce` until its launch comes back (or `window` passes);
     /// removes the logins older than that.
-    public func startLogin(platform: Int64, state: String, nonce: String, at now: Date, window: TimeInterval) throws {
+    ///
+    /// A login is started by anyone who asks (before any proof of who they are), so the logins
+    /// waiting at once are bounded: past `limit`, a new one is refused (`false`) until older
+    /// ones are taken or expire.
+    @discardableResult
+    public func startLogin(platform: Int64, state: String, nonce: String, at now: Date, window: TimeInterval, limit: Int = 10_000) throws -> Bool {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM lti_login WHERE created_at < ?", arguments: [Timestamp.text(now.addingTimeInterval(-window))])
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM lti_login") ?? 0 < limit else { return false }
             try db.execute(
                 sql: "INSERT INTO lti_login (state, nonce, platform_id, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [state, nonce, platform, Timestamp.text(now)])
+            return true
         }
     }
 
