@@ -285,7 +285,9 @@ struct LTILaunchTests {
             #expect(
                 asked.status == 200 && asked.text.contains("Allow Passback for") && asked.text.contains(env.connection.settings.baseURL.absoluteString),
                 "\(asked.text)")
-            #expect(asked.text.contains(sections[0]))
+            // Its sections by title (and sourcedId), as the teacher knows them.
+            let title = try #require(env.data.all(.classes).first { $0["sourcedId"]?.stringValue == sections[0] }?["title"]?.stringValue)
+            #expect(asked.text.contains(Gateway.html("\(title) (\(sections[0]))")), "\(asked.text)")
             #expect(asked.meta("passback-session") == nil)
             let ticket = try #require(asked.field("ticket"))
             // Nothing yet: no session, no course linked.

@@ -249,6 +249,8 @@ final class LTILaunch: Sendable {
         var admin: Bool
         var org: String?
         var sections: [String]
+        /// The sections as the approval page names them: title and sourcedId.
+        var sectionNames: [String] = []
         var course: String?
         var courseTitle: String?
     }
@@ -305,7 +307,7 @@ final class LTILaunch: Sendable {
         do {
             try store.holdLaunch(ticket: ticket, launch: try JSONEncoder().encode(resolved), at: at, window: settings.loginWindow)
             let sis = try store.sisAddress(connection: resolved.connection) ?? resolved.connection
-            return .approval(Approval(ticket: ticket, name: resolved.name, role: resolved.admin ? .admin : .teacher, sections: resolved.sections, sis: sis))
+            return .approval(Approval(ticket: ticket, name: resolved.name, role: resolved.admin ? .admin : .teacher, sections: resolved.sectionNames, sis: sis))
         } catch {
             throw Refusal(status: 503, title: "Passback could not keep the launch", detail: "\(error)", fix: "Open Passback again from the course link.")
         }
@@ -476,8 +478,9 @@ final class LTILaunch: Sendable {
         }
         var admin = true
         var course: (id: String, title: String)?
+        var sectionNames: [String] = []
         if isInstructor, !sections.isEmpty {
-            let classes: (found: [String: Int64], taught: Set<String>)
+            let classes: (found: [String: String], taught: Set<String>)
             do { classes = try store.classes(connection: platform.connectionID, sourcedIds: sections, teacher: person.sourcedId) } catch {
                 throw Refusal(status: 503, title: "Passback could not read the roster", detail: "\(error)", fix: "Try again in a moment.")
             }
@@ -487,6 +490,7 @@ final class LTILaunch: Sendable {
                     detail: "The LMS names SIS section '\(missing)'; \(platform.connectionID)'s roster has no active section with that sourcedId.",
                     fix: "The LMS must send the SIS section's sourcedId as lis.course_section_sourcedid (in Canvas: the section's SIS id).")
             }
+            sectionNames = sections.map { "\(classes.found[$0] ?? $0) (\($0))" }
             let untaught = sections.filter { !classes.taught.contains($0) }
             if !untaught.isEmpty, !isAdministrator {
                 throw Refusal(
@@ -522,7 +526,8 @@ final class LTILaunch: Sendable {
         }
         return Resolved(
             platform: platform.id, connection: platform.connectionID, issuer: platform.issuer, user: person.sourcedId, name: name, admin: admin,
-            org: admin ? platform.orgSourcedId : nil, sections: admin ? [] : sections, course: course?.id, courseTitle: course?.title)
+            org: admin ? platform.orgSourcedId : nil, sections: admin ? [] : sections, sectionNames: admin ? [] : sectionNames, course: course?.id,
+            courseTitle: course?.title)
     }
 
     /// A resolved launch, approved: a teacher's LMS course linked to their sections, and the session.

@@ -211,19 +211,19 @@ public struct LTIStore: Sendable {
         }
     }
 
-    /// Of the classes named, those in the roster (with their ids), and those the person is an
+    /// Of the classes named, those in the roster (with their titles), and those the person is an
     /// active teacher of.
-    public func classes(connection: String, sourcedIds: [String], teacher: String) throws -> (found: [String: Int64], taught: Set<String>) {
+    public func classes(connection: String, sourcedIds: [String], teacher: String) throws -> (found: [String: String], taught: Set<String>) {
         guard !sourcedIds.isEmpty else { return ([:], []) }
         return try pool.read { db in
-            var found: [String: Int64] = [:]
+            var found: [String: String] = [:]
             var taught = Set<String>()
             for sourcedId in sourcedIds {
                 guard
-                    let id = try Int64.fetchOne(
-                        db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ? AND status = 'active'", arguments: [connection, sourcedId])
+                    let title = try String.fetchOne(
+                        db, sql: "SELECT title FROM class WHERE connection_id = ? AND sourced_id = ? AND status = 'active'", arguments: [connection, sourcedId])
                 else { continue }
-                found[sourcedId] = id
+                found[sourcedId] = title
                 if try Bool.fetchOne(
                     db,
                     sql: """
