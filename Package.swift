@@ -158,7 +158,8 @@ let package = Package(
                 "PassbackTesting",
                 .product(name: "GraphQL", package: "GraphQL"), .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "OrderedCollections", package: "swift-collections")
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")
             ]
         ),
         .testTarget(

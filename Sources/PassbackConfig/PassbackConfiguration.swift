@@ -99,15 +99,9 @@ public struct PassbackConfiguration: Sendable {
     /// An LMS registered in the configuration (`lti.platformIds`, `lti.platform.<id>.*`), as
     /// `passback lti platform add` registers one; `serve` registers each at start.
     public struct LTIPlatform: Sendable, Equatable {
+        /// Its id in the configuration (the keys under `lti.platform.<id>`).
         public var id: String
-        public var issuer: String
-        public var clientID: String
-        public var deploymentIDs: [String]
-        public var authURL: String
-        public var jwksURL: String
-        public var tokenURL: String?
-        public var connection: String?
-        public var org: String?
+        public var registration: LTIRegistration
     }
     public var ltiPlatforms: [LTIPlatform] = []
     /// Passback's LTI key file (`lti.keyFile`, `LTI_KEY_FILE`); nil: `<database>.lti-keys.json`.
@@ -190,9 +184,11 @@ public struct PassbackConfiguration: Sendable {
                     "lti.platform.\(id).deploymentIds is missing: the LMS's deployment ids of Passback (environment: \(environment("deploymentIds")))")
             }
             return LTIPlatform(
-                id: id, issuer: try required("issuer"), clientID: try required("clientId"), deploymentIDs: deployments, authURL: try required("authURL"),
-                jwksURL: try required("jwksURL"), tokenURL: config.string(forKey: key("tokenURL")), connection: config.string(forKey: key("connection")),
-                org: config.string(forKey: key("org")))
+                id: id,
+                registration: LTIRegistration(
+                    issuer: try required("issuer"), clientID: try required("clientId"), deploymentIDs: deployments, authURL: try required("authURL"),
+                    jwksURL: try required("jwksURL"), tokenURL: config.string(forKey: key("tokenURL")), connectionID: config.string(forKey: key("connection")),
+                    orgSourcedId: config.string(forKey: key("org"))))
         }
     }
 

@@ -55,10 +55,7 @@ extension Gateway {
         // The configuration's LMS platforms, registered (or brought up to date) as the command does.
         for platform in configuration.ltiPlatforms {
             do {
-                try LTIStore(database).register(
-                    LTIStore.Registration(
-                        issuer: platform.issuer, clientID: platform.clientID, deploymentIDs: platform.deploymentIDs, authURL: platform.authURL,
-                        jwksURL: platform.jwksURL, tokenURL: platform.tokenURL, connectionID: platform.connection, orgSourcedId: platform.org), at: Date())
+                try LTIStore(database).register(platform.registration, at: Date())
             } catch let refusal as LTIStore.Refusal {
                 throw PassbackConfiguration.Problem("lti.platform.\(platform.id): \(refusal.description)")
             }

@@ -1,3 +1,5 @@
+import Crypto
+import CryptoExtras
 import Foundation
 import PassbackConfig
 import PassbackCore
@@ -427,7 +429,7 @@ struct LTILaunchTests {
             "LTI_PLATFORM_CANVAS_JWKS_URL": "https://sso.canvaslms.com/api/lti/security/jwks"
         ]
         let configuration = try await PassbackConfiguration.load(file: nil, environment: environment)
-        #expect(configuration.ltiPlatforms.map(\.deploymentIDs) == [["d-1", "d-2"]])
+        #expect(configuration.ltiPlatforms.map(\.registration.deploymentIDs) == [["d-1", "d-2"]])
         _ = try Gateway(configuration, database: database, server: Gateway.Configuration(port: 0))
         let registered = try LTIStore(database).platforms()
         #expect(registered.map(\.issuer) == ["https://canvas.instructure.com"] && registered.first?.deploymentIDs == ["d-1", "d-2"])
@@ -484,5 +486,17 @@ struct LTILaunchTests {
             let served = try await Self.get(env.base.absoluteString + "/lti/jwks").text
             #expect(after.allSatisfy { served.contains($0) })
         }
+    }
+}
+
+extension JWT {
+    /// A token signed with RS256 under `kid` with Passback's own key, for PyJWT to check
+    /// against the JWKS Passback serves (Passback itself never signs a JWT yet).
+    static func sign(_ claims: [String: Any], key: _RSA.Signing.PrivateKey, kid: String) throws -> String {
+        let header = try JSONSerialization.data(withJSONObject: ["alg": "RS256", "typ": "JWT", "kid": kid], options: [.sortedKeys])
+        let payload = try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])
+        let input = Base64URL.encode(header) + "." + Base64URL.encode(payload)
+        let signature = try key.signature(for: SHA256.hash(data: Data(input.utf8)), padding: .insecurePKCS1v1_5)
+        return input + "." + Base64URL.encode(signature.rawRepresentation)
     }
 }

@@ -41,15 +41,6 @@ struct JWT {
         return key.isValidSignature(
             _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
     }
-
-    /// Signs `claims` with RS256 under `kid` (Passback's own key; tests sign with other code).
-    static func sign(_ claims: [String: Any], key: _RSA.Signing.PrivateKey, kid: String) throws -> String {
-        let header = try JSONSerialization.data(withJSONObject: ["alg": "RS256", "typ": "JWT", "kid": kid], options: [.sortedKeys])
-        let payload = try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])
-        let input = Base64URL.encode(header) + "." + Base64URL.encode(payload)
-        let signature = try key.signature(for: SHA256.hash(data: Data(input.utf8)), padding: .insecurePKCS1v1_5)
-        return input + "." + Base64URL.encode(signature.rawRepresentation)
-    }
 }
 
 /// A JSON Web Key Set (RFC 7517): the RSA signing keys it holds, by `kid`.

@@ -80,10 +80,10 @@ final class LTILaunch: Sendable {
     /// Passback's keys, read again when `passback lti key rotate` has replaced the file.
     func keys() throws -> ToolKeys {
         let modified = (try? FileManager.default.attributesOfItem(atPath: settings.keyFile))?[.modificationDate] as? Date
-        if let known = toolKeys.withLock({ $0 }), known.modified == modified, modified != nil { return known.keys }
+        if let known = toolKeys.withLock({ $0 }), let modified, known.modified == modified { return known.keys }
         let keys = try ToolKeys.load(path: settings.keyFile, now: now())
-        let stamp = (try? FileManager.default.attributesOfItem(atPath: settings.keyFile))?[.modificationDate] as? Date
-        toolKeys.withLock { $0 = (keys, stamp) }
+        // A file made by this load is read again at the next use (it has no stamp yet here): once.
+        toolKeys.withLock { $0 = (keys, modified) }
         return keys
     }
 

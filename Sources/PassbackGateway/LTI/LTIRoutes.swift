@@ -24,10 +24,10 @@ extension Gateway {
             }
         }
         let login: @Sendable (Request, GatewayRequestContext) async throws -> Response = { request, _ in
-            var parameters = Self.form(request.uri.query ?? "")
+            var parameters = Self.formItems(request.uri.query ?? "")
             if request.method == .post {
                 let body = try await request.body.collect(upTo: 64 * 1024)
-                parameters.merge(Self.form(String(buffer: body))) { _, posted in posted }
+                parameters.merge(Self.formItems(String(buffer: body))) { _, posted in posted }
             }
             do throws(LTILaunch.Refusal) {
                 let url = try lti.login(parameters, base: lti.base(request))
@@ -41,7 +41,7 @@ extension Gateway {
         router.post("/lti/login", use: login)
         router.post("/lti/launch") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 * 1024)
-            let form = Self.form(String(buffer: body))
+            let form = Self.formItems(String(buffer: body))
             do throws(LTILaunch.Refusal) {
                 let origin = request.headers[.origin]
                 switch try await lti.launch(idToken: form["id_token"], state: form["state"], origin: origin) {
@@ -53,7 +53,7 @@ extension Gateway {
         }
         router.post("/lti/approve") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 * 1024)
-            let form = Self.form(String(buffer: body))
+            let form = Self.formItems(String(buffer: body))
             do throws(LTILaunch.Refusal) {
                 let launched = try lti.approve(ticket: form["ticket"], approved: form["decision"] == "approve")
                 return Self.launchedPage(launched, frameAncestors: lti.frameAncestors(also: launched.frameOrigin))
@@ -71,19 +71,6 @@ extension Gateway {
             }
             return Self.text(.ok, "{\"expiresAt\":\"\(Timestamp.text(expires))\"}", type: "application/json")
         }
-    }
-
-    /// `application/x-www-form-urlencoded` (or a query string) as names and values; a repeated
-    /// name keeps its first value.
-    static func form(_ text: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decoded(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
-            let name = decoded(parts[0])
-            if out[name] == nil { out[name] = parts.count > 1 ? decoded(parts[1]) : "" }
-        }
-        return out
     }
 
     static func bytes(_ status: HTTPResponse.Status, _ data: Data, type: String) -> Response {

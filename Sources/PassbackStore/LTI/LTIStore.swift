@@ -24,31 +24,8 @@ public struct LTIStore: Sendable {
         public var deploymentIDs: [String]
     }
 
-    /// What an admin asked to register.
-    public struct Registration: Sendable {
-        public var issuer: String
-        public var clientID: String
-        public var deploymentIDs: [String]
-        public var authURL: String
-        public var jwksURL: String
-        public var tokenURL: String?
-        public var connectionID: String?
-        public var orgSourcedId: String?
-
-        public init(
-            issuer: String, clientID: String, deploymentIDs: [String], authURL: String, jwksURL: String, tokenURL: String? = nil,
-            connectionID: String? = nil, orgSourcedId: String? = nil
-        ) {
-            self.issuer = issuer
-            self.clientID = clientID
-            self.deploymentIDs = deploymentIDs
-            self.authURL = authURL
-            self.jwksURL = jwksURL
-            self.tokenURL = tokenURL
-            self.connectionID = connectionID
-            self.orgSourcedId = orgSourcedId
-        }
-    }
+    /// What an admin asked to register (`passback lti platform add`, or the configuration).
+    public typealias Registration = LTIRegistration
 
     /// Why a registration is refused, saying what to fix.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
