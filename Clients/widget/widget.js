@@ -75,25 +75,32 @@ function check(payload) {
 /**
  * A subscription, read from /graphql/stream as server-sent events. It is a fetch with the token
  * in its Authorization header (an EventSource can send no header, so its token would travel in
- * the URL, where logs and proxies keep it). `close()` stops it.
+ * the URL, where logs and proxies keep it). A stream the network or a restarting server cuts is
+ * opened again after a pause (1 s, doubling to 30 s), as an EventSource would, and `onReconnect`
+ * reads again what it may have missed meanwhile; a refusal (4xx) or the server's `complete`
+ * ends it. `close()` stops it.
  */
-function subscribe(name, variables, onData, onComplete) {
+function subscribe(name, variables, onData, onComplete, onReconnect) {
   const controller = new AbortController();
   const stream = { close: () => controller.abort() };
   const finish = () => { if (!controller.signal.aborted && onComplete) onComplete(); };
-  (async () => {
+  let failures = 0;
+  // One connection: "ended" when the server completed or refused it, "cut" when it broke off.
+  const connect = async () => {
     const response = await fetch("/graphql/stream", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream", Authorization: `Bearer ${state.token}` },
       body: JSON.stringify({ extensions: persisted(name), variables }),
       signal: controller.signal,
     });
-    if (!response.ok || !response.body) return finish();
+    if (response.status >= 400 && response.status < 500) return "ended";
+    if (!response.ok || !response.body) return "cut";
+    failures = 0;
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return finish();
+      if (done) return "cut";
       buffer += value;
       let end;
       while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -105,13 +112,26 @@ function subscribe(name, variables, onData, onComplete) {
           const result = JSON.parse(data);
           if (result.data) onData(result.data);
         } else if (event === "complete") {
-          controller.abort();
-          if (onComplete) onComplete();
-          return;
+          return "ended";
         }
       }
     }
-  })().catch(() => finish());
+  };
+  (async () => {
+    for (;;) {
+      const outcome = await connect().catch(() => "cut");
+      if (controller.signal.aborted) return;
+      if (outcome === "ended" || !state.token) { finish(); controller.abort(); return; }
+      failures += 1;
+      const pause = Math.min(30000, 1000 * 2 ** (failures - 1));
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        controller.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+      if (controller.signal.aborted) return;
+      if (onReconnect) onReconnect();
+    }
+  })();
   state.streams.push(stream);
   return stream;
 }
@@ -152,6 +172,7 @@ function signOut(message) {
   if ($("leavemap").open) $("leavemap").close();
   closeStreams();
   $("app").hidden = true;
+  $("console").hidden = true;
   $("picker").hidden = true;
   $("signout").hidden = true;
   $("nosections").hidden = true;
@@ -193,6 +214,8 @@ async function start() {
   $("signout").hidden = false;
   const data = await attempt(() => gql("Viewer"));
   if (!data) return;
+  // An admin gets the console, not a teacher's controls they may not use.
+  if (data.viewer.role === "ADMIN") { await startConsole(data.viewer); return; }
   state.sections = data.viewer.sections.nodes;
   if (!state.sections.length) { $("nosections").hidden = false; return; }
   const select = $("section");
@@ -257,7 +280,9 @@ async function selectSection(id) {
   renderMap();
   renderSchedule();
   await Promise.all([loadMaterials(true), loadRuns()]);
-  subscribe("MaterialStatusChanged", { id }, (data) => { updateRow(data.materialStatusChanged); checkReachability(); });
+  // After a cut stream, the rows are read again: a change sent meanwhile was lost with it.
+  subscribe("MaterialStatusChanged", { id }, (data) => { updateRow(data.materialStatusChanged); checkReachability(); },
+    null, () => { loadMaterials(true); checkReachability(); });
 }
 
 // Writes waiting on a SIS that does not answer stay IN_PROGRESS; say why instead of nothing.
@@ -613,11 +638,11 @@ const DAYS = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
  * The time zone picker: the browser's list of IANA zones, with the current one in it. A browser
  * without that list (older Safari on school iPads) gets a text box for the zone's name instead.
  */
-function renderZones(current) {
-  let select = $("timezone");
+function renderZones(current, id = "timezone") {
+  let select = $(id);
   if (typeof Intl.supportedValuesOf !== "function") {
     if (select.tagName !== "INPUT") {
-      const input = Object.assign(document.createElement("input"), { id: "timezone", required: true, placeholder: "e.g. America/Chicago" });
+      const input = Object.assign(document.createElement("input"), { id, required: true, placeholder: "e.g. America/Chicago" });
       select.replaceWith(input);
       select = input;
     }
@@ -670,22 +695,34 @@ async function loadRuns() {
   const data = await attempt(() => gql("SyncRuns", { id: state.section.id }));
   if (!data) return;
   const runs = data.section.syncRuns.nodes;
-  const labels = { ITEM: "One item", SYNC_CHANGES: "Sync changes", SCHEDULED: "Scheduled", GRADEBOOK: "Gradebook" };
-  const states = { RUNNING: "Running", SUCCEEDED: "Succeeded", PARTIAL: "Finished with errors", FAILED: "Failed" };
+  $("runs").querySelector("tbody").replaceChildren(...runRows(runs));
+  $("noruns").hidden = runs.length > 0;
+}
+
+const TRIGGERS = { ITEM: "One item", SYNC_CHANGES: "Sync changes", SCHEDULED: "Scheduled", GRADEBOOK: "Gradebook" };
+const RUN_STATES = { RUNNING: "Running", SUCCEEDED: "Succeeded", PARTIAL: "Finished with errors", FAILED: "Failed" };
+
+/**
+ * A table's rows for runs, each with a row under it that opens to show the run's writes. The
+ * admin's console adds each run's section (`admin`), and its writes may be retried or discarded.
+ */
+function runRows(runs, admin) {
   const by = (r) => r.startedByUser ? `${r.startedByUser.givenName} ${r.startedByUser.familyName}` : r.startedBy === "scheduler" ? "The schedule" : r.startedBy;
-  $("runs").querySelector("tbody").replaceChildren(...runs.flatMap((r) => {
+  return runs.flatMap((r) => {
     const tr = document.createElement("tr");
     // Counts say what they count, so a narrow screen (no column legend) reads them too.
     const writes = cell("Writes", `${r.jobsSucceeded} accepted, ${r.jobsFailed} failed`);
-    tr.append(cell("Started", when(r.startedAt)), cell("Trigger", labels[r.trigger] || r.trigger), cell("By", by(r)),
-      cell("State", (states[r.state] || r.state) + (r.cause ? ` — ${r.cause}` : "")),
+    tr.append(cell("Started", when(r.startedAt)));
+    if (admin) tr.append(cell("Section", r.section ? `${r.section.title}${r.section.classCode ? ` (${r.section.classCode})` : ""} — ${r.section.school.name}` : "—"));
+    tr.append(cell("Trigger", TRIGGERS[r.trigger] || r.trigger), cell("By", by(r)),
+      cell("State", (RUN_STATES[r.state] || r.state) + (r.cause ? ` — ${r.cause}` : "")),
       cell("Items", `${r.itemsSent} sent, ${r.itemsFailed} stopped, ${r.itemsSkipped} skipped`), writes);
     // A run opens to show its writes, those that did not go through first.
     const details = document.createElement("tr");
     details.className = "rundetails";
     details.hidden = true;
     const all = document.createElement("td");
-    all.colSpan = 6;
+    all.colSpan = admin ? 7 : 6;
     details.append(all);
     const open = document.createElement("button");
     open.type = "button";
@@ -701,23 +738,26 @@ async function loadRuns() {
       open.textContent = opening ? "Hide writes" : "Show writes";
       // Fetched once (a second click while it loads waits for the same answer); a failed fetch is tried again next time.
       if (!opening || all.childElementCount || loading) return;
-      loading = runWrites(r.id);
+      loading = runWrites(r.id, admin);
       const list = await loading;
       loading = null;
       if (list) all.append(list);
     });
     writes.append(" ", open);
     return [tr, details];
-  }));
-  $("noruns").hidden = runs.length > 0;
+  });
 }
 
 const KINDS = { PUT_CATEGORY: "Category", PUT_LINE_ITEM: "Item", PUT_RESULT: "Grade", DELETE_LINE_ITEM: "Item removed" };
 const JOB_STATES = { AVAILABLE: "Waiting", SCHEDULED: "Waiting", RUNNING: "Sending", RETRYABLE: "Will retry", COMPLETED: "Accepted",
   DISCARDED: "Failed", CANCELLED: "Cancelled" };
 
-/** A run's writes as a list: what each was (item, grade…), for which item, how it ended, and why not. */
-async function runWrites(id) {
+/**
+ * A run's writes as a list: what each was (item, grade…), for which item, how it ended, and why
+ * not. With `admin`, the writes that failed may be sent again and those still waiting discarded,
+ * each or all at once; `admin.changed` is called after either.
+ */
+async function runWrites(id, admin) {
   const list = document.createElement("ul");
   list.className = "writes";
   // Those that did not go through first (however many were accepted), then the accepted ones.
@@ -731,31 +771,287 @@ async function runWrites(id) {
     li.className = j.state === "COMPLETED" ? "" : "notok";
     li.textContent = `${KINDS[j.kind] || j.kind}${j.material ? ` of “${j.material.title}”` : ""}: ${JOB_STATES[j.state] || j.state}`
       + (j.lastError ? ` — ${j.lastError}` : "");
+    const action = admin && jobAction(j);
+    if (action) li.append(" ", jobButton(action, [j], `${action === "retry" ? "Retry" : "Discard"} this write`, admin));
     list.append(li);
   }
   if (!jobs.nodes.length) list.append(Object.assign(document.createElement("li"), { textContent: "This run sent no writes." }));
   if (jobs.totalCount > jobs.nodes.length) list.append(Object.assign(document.createElement("li"), { textContent: `…and ${jobs.totalCount - jobs.nodes.length} more.` }));
-  return list;
+  if (!admin) return list;
+  const failed = notDone.nodes.filter((j) => jobAction(j) === "retry"), waiting = notDone.nodes.filter((j) => jobAction(j) === "discard");
+  const bulk = document.createElement("div");
+  bulk.className = "actions";
+  if (failed.length) bulk.append(jobButton("retry", failed, `Retry the failed writes (${failed.length})`, admin));
+  if (waiting.length) bulk.append(jobButton("discard", waiting, `Discard the waiting writes (${waiting.length})`, admin));
+  // The actions on them all come first, above a list that may be long.
+  const box = document.createElement("div");
+  if (bulk.childElementCount) box.append(bulk);
+  box.append(list);
+  return box;
+}
+
+/** What an admin may do with a write: send its item again once it failed, or stop it while it waits. */
+function jobAction(job) {
+  if (job.state === "DISCARDED" || job.state === "CANCELLED") return "retry";
+  if (job.state === "AVAILABLE" || job.state === "SCHEDULED" || job.state === "RETRYABLE") return "discard";
+  return null;
+}
+
+function jobButton(action, jobs, label, admin) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = action;
+  button.textContent = label;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const ids = jobs.map((j) => j.id);
+    const done = action === "retry"
+      ? await attempt(async () => check((await gql("RetrySyncJobs", { i: { jobIds: ids, idempotencyKey: idempotencyKey() } })).retrySyncJobs),
+        (p) => `Sent again: ${p.runs.totalCount} new run${p.runs.totalCount === 1 ? "" : "s"} started. Follow ${p.runs.totalCount === 1 ? "it" : "them"} below.`)
+      : await attempt(async () => check((await gql("DiscardSyncJobs", { i: { jobIds: ids, idempotencyKey: idempotencyKey() } })).discardSyncJobs),
+        (p) => `${p.jobs.totalCount} write${p.jobs.totalCount === 1 ? "" : "s"} discarded: ${p.jobs.totalCount === 1 ? "its item shows" : "their items show"} Error until sent again.`);
+    if (done) await admin.changed(); else button.disabled = false;
+  });
+  return button;
+}
+
+// ---- Admin console ---------------------------------------------------------------------------
+
+const GROUPS = { CODE: "Problem", SCHOOL: "School", TEACHER: "Teacher" };
+/** A problem code in words: SECTION_NOT_CONFIGURED → "Section not configured", SIS_REJECTED → "SIS rejected". */
+const codeWords = (code) => (code.charAt(0) + code.slice(1).toLowerCase()).replaceAll("_", " ").replace(/\b(sis|lms|Sis|Lms)\b/g, (w) => w.toUpperCase());
+const consoleState = { viewer: null, drill: null, errorsAfter: null, runsAfter: null, rosterTimer: null };
+
+/** An admin's view: errors across their schools, every sync run, the default schedule, the roster and the SIS connection. */
+async function startConsole(viewer) {
+  consoleState.viewer = viewer;
+  const name = viewer.user ? `${viewer.user.givenName} ${viewer.user.familyName}` : "An administrator";
+  $("consoleorg").textContent = `${name}, administrator${viewer.org ? ` of ${viewer.org.name}` : ""}: what goes to the SIS across your schools.`;
+  $("console").hidden = false;
+  // Times in the admin's own zone, named (their schools may span zones).
+  setDateZone(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  await Promise.all([loadGroups(), loadRosterStatus()]);
+}
+
+/** The open admin tab's contents, read again (after an action, or when the tab is opened). */
+async function refreshAdminTab(id) {
+  if (id === "tab-errors") await loadGroups();
+  if (id === "tab-orgruns") await loadOrgRuns(true);
+  if (id === "tab-default") await loadDefaultSchedule();
+  if (id === "tab-roster") await loadRosterStatus();
+}
+
+async function loadGroups() {
+  const by = $("groupby").value;
+  const data = await attempt(() => gql("ErrorSummary", { by }));
+  if (!data) return;
+  const total = data.syncErrors.totalCount;
+  $("errortotal").textContent = total ? `${total} item${total === 1 ? "" : "s"} in error across your schools.` : "";
+  $("groupheading").textContent = GROUPS[by];
+  const groups = data.syncErrorSummary.nodes;
+  $("groups").querySelector("tbody").replaceChildren(...groups.map((g) => {
+    const tr = document.createElement("tr");
+    const name = g.label || g.key;
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "link";
+    open.textContent = "Show items";
+    open.setAttribute("aria-label", `Show the ${g.count} items in error: ${name}`);
+    open.addEventListener("click", () => drill(by, g));
+    const actions = cell("", "");
+    actions.append(open);
+    tr.append(cell(GROUPS[by], by === "CODE" ? codeWords(name) : name), cell("Items in error", String(g.count)), actions);
+    return tr;
+  }));
+  // Counting a teacher's errors counts a section with two teachers twice: the total is the items'.
+  $("nogroups").hidden = groups.length > 0;
+  if (consoleState.drill && consoleState.drill.by !== by) closeDrill();
+}
+
+/** The items of one group, newest first, a page at a time. */
+async function drill(by, group) {
+  const filter = by === "CODE" ? { codes: [group.key] } : by === "SCHOOL" ? { schoolId: group.id } : { teacherId: group.id };
+  consoleState.drill = { by, filter };
+  consoleState.errorsAfter = null;
+  $("drilltitle").textContent = `${group.count} item${group.count === 1 ? "" : "s"} in error: ${by === "CODE" ? codeWords(group.key) : group.label || group.key}`;
+  $("erroritems").querySelector("tbody").replaceChildren();
+  $("drill").hidden = false;
+  await loadErrorItems();
+  $("drill").focus();
+}
+
+async function loadErrorItems() {
+  const { filter } = consoleState.drill;
+  const data = await attempt(() => gql("SyncErrors", { filter, after: consoleState.errorsAfter }));
+  if (!data) return;
+  const page = data.syncErrors;
+  $("erroritems").querySelector("tbody").append(...page.nodes.map((e) => {
+    const tr = document.createElement("tr");
+    tr.append(cell("Item", e.material.title), cell("Section", `${e.section.title}${e.section.classCode ? ` (${e.section.classCode})` : ""}`),
+      cell("School", e.school.name),
+      // Grouped by problem, the title names it; otherwise each row does.
+      cell("Problem", consoleState.drill.by === "CODE" ? e.message || codeWords(e.code) : `${codeWords(e.code)}${e.message ? `: ${e.message}` : ""}`),
+      cell("Since", when(e.at)));
+    return tr;
+  }));
+  consoleState.errorsAfter = page.pageInfo.endCursor;
+  $("moreerrors").hidden = !page.pageInfo.hasNextPage;
+}
+
+function closeDrill() {
+  consoleState.drill = null;
+  $("drill").hidden = true;
+}
+
+async function loadOrgRuns(reset) {
+  if (reset) consoleState.runsAfter = null;
+  const data = await attempt(() => gql("OrgSyncRuns", { after: consoleState.runsAfter }));
+  if (!data) return;
+  const page = data.syncRuns;
+  const body = $("orgruns").querySelector("tbody");
+  const rows = runRows(page.nodes, { changed: () => loadOrgRuns(true) });
+  if (reset) body.replaceChildren(...rows); else body.append(...rows);
+  consoleState.runsAfter = page.pageInfo.endCursor;
+  $("moreorgruns").hidden = !page.pageInfo.hasNextPage;
+  $("noorgruns").hidden = body.children.length > 0;
+}
+
+async function loadDefaultSchedule() {
+  const data = await attempt(() => gql("DefaultSchedule"));
+  if (!data) return;
+  renderDefault(data.viewer.org && data.viewer.org.defaultSyncSchedule);
+}
+
+function renderDefault(s) {
+  renderZones((s && s.timeZone) || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC", "defaultzone");
+  if (s && s.enabled) {
+    $("defaultweekday").value = String(s.weekday);
+    $("defaultstart").value = s.startTime;
+    const pending = new Date(s.effectiveAt) > new Date();
+    $("defaultnow").textContent = `Every ${DAYS[s.weekday]} within ${s.windowHours} hours after ${s.startTime} (${s.timeZone})`
+      + (pending ? `, from ${inZone(s.effectiveAt, s.timeZone)}.` : ".");
+  } else {
+    $("defaultnow").textContent = s ? "The default is off: sections without a schedule of their own sync only when their teachers sync." : "No default schedule yet: sections without a schedule of their own sync only when their teachers sync.";
+  }
+}
+
+async function saveDefault(on) {
+  const schedule = on ? { weekday: Number($("defaultweekday").value), startTime: $("defaultstart").value, timeZone: $("defaultzone").value.trim() } : null;
+  const data = await attempt(async () => check((await gql("SaveDefaultSyncSchedule", { i: { schedule, idempotencyKey: idempotencyKey() } })).saveDefaultSyncSchedule));
+  if (!data) return;
+  renderDefault(data.org && data.org.defaultSyncSchedule);
+  $("defaultsaved").textContent = `${on ? "Default schedule saved" : "Default schedule turned off"}; it takes effect in 24 hours.`;
+}
+
+async function loadRosterStatus() {
+  const data = await attempt(() => gql("RosterStatus"));
+  if (!data) return;
+  renderHealth(data.connectionHealth);
+  const runs = data.rosterRuns.nodes;
+  const STATES = { QUEUED: "Queued", RUNNING: "Running", SUCCEEDED: "Succeeded", FAILED: "Failed" };
+  const last = runs.find((r) => r.finishedAt);
+  $("rosterlast").textContent = !last ? "No roster pull has finished yet."
+    : `Last pull ${last.state === "SUCCEEDED" ? "finished" : "failed"} ${when(last.finishedAt)}: ${last.created} created, ${last.updated} changed, ${last.deleted} deleted, ${last.rejected} rejected.`
+      + (last.error ? ` ${last.error}` : "");
+  $("rosterruns").querySelector("tbody").replaceChildren(...runs.flatMap((r) => {
+    const tr = document.createElement("tr");
+    const rejected = cell("Rejected", String(r.rejected));
+    tr.append(cell("Asked for", when(r.requestedAt)), cell("How", `${r.trigger === "SCHEDULED" ? "Scheduled" : "Asked for"}, ${r.mode}`),
+      cell("State", (STATES[r.state] || r.state) + (r.error ? ` — ${r.error}` : "")),
+      cell("Rows", `${r.created} created, ${r.updated} changed, ${r.unchanged} unchanged, ${r.deleted} deleted`), rejected);
+    if (!r.rejected) return [tr];
+    const details = document.createElement("tr");
+    details.className = "rundetails";
+    details.hidden = true;
+    const all = document.createElement("td");
+    all.colSpan = 5;
+    details.append(all);
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "link";
+    open.textContent = "Show rejects";
+    open.setAttribute("aria-expanded", "false");
+    open.setAttribute("aria-label", `Show the ${r.rejected} rows rejected by the pull asked for ${when(r.requestedAt)}`);
+    open.addEventListener("click", async () => {
+      const opening = details.hidden;
+      details.hidden = !opening;
+      open.setAttribute("aria-expanded", String(opening));
+      open.textContent = opening ? "Hide rejects" : "Show rejects";
+      if (opening && !all.childElementCount) await loadRejects(r.id, all, null);
+    });
+    rejected.append(" ", open);
+    return [tr, details];
+  }));
+  $("norosterruns").hidden = runs.length > 0;
+  // A pull under way is followed until it ends, while its tab is open.
+  clearTimeout(consoleState.rosterTimer);
+  if (runs.some((r) => r.state === "QUEUED" || r.state === "RUNNING") && !$("view-roster").hidden) {
+    consoleState.rosterTimer = setTimeout(loadRosterStatus, 2000);
+  }
+}
+
+/** A pull's rejected rows: where each came from and why, what the SIS must fix; a page at a time. */
+async function loadRejects(id, into, after) {
+  const data = await attempt(() => gql("RosterRejects", { id, after }));
+  if (!data || !data.node) return;
+  const page = data.node.rejects;
+  let list = into.querySelector("ul.rejects");
+  if (!list) { list = Object.assign(document.createElement("ul"), { className: "writes rejects" }); into.append(list); }
+  list.append(...page.nodes.map((j) => Object.assign(document.createElement("li"), {
+    textContent: `${j.collection}${j.sourcedId ? ` ${j.sourcedId}` : ""} (${j.location}): ${j.reason}`,
+  })));
+  into.querySelector("button.more")?.remove();
+  if (page.pageInfo.hasNextPage) {
+    const more = Object.assign(document.createElement("button"), { type: "button", className: "more", textContent: `Show more (${page.totalCount - list.children.length} left)` });
+    more.addEventListener("click", () => loadRejects(id, into, page.pageInfo.endCursor));
+    into.append(more);
+  }
+}
+
+function renderHealth(h) {
+  let text;
+  if (h.blockedCause) text = `Writes to the SIS are held since ${when(h.blockedSince)}: ${h.blockedCause}`;
+  else if (h.unreachableSince) text = `The SIS has not answered since ${when(h.unreachableSince)}${h.lastError ? ` (${h.lastError})` : ""}. Writes wait and are sent as soon as it answers.`;
+  else text = "The SIS answers.";
+  text += ` ${h.pendingWrites} write${h.pendingWrites === 1 ? "" : "s"} waiting to be sent.`;
+  $("healthtext").textContent = text;
+  $("healthtext").classList.toggle("problem", Boolean(h.blockedCause || h.unreachableSince));
+  // Said above every tab too: nothing reaches the SIS until it is fixed.
+  $("consolehealth").hidden = !(h.blockedCause || h.unreachableSince);
+  $("consolehealth").textContent = h.blockedCause || h.unreachableSince ? text : "";
+}
+
+async function pullRoster() {
+  const button = $("pullroster");
+  button.disabled = true;
+  const data = await attempt(async () => check((await gql("RefreshRoster", { i: { full: $("pullfull").checked, idempotencyKey: idempotencyKey() } })).refreshRoster),
+    "Roster pull asked for: it shows below, and its counts once it finishes.");
+  button.disabled = false;
+  if (data) await loadRosterStatus();
 }
 
 // ---- Tabs and wiring -------------------------------------------------------------------------
 
 async function selectTab(tab) {
-  const leaving = document.querySelector('[role="tab"][aria-selected="true"]');
+  // The teacher's views and the admin's console each have their own tabs.
+  const tabs = [...tab.closest('[role="tablist"]').querySelectorAll('[role="tab"]')];
+  const leaving = tabs.find((t) => t.getAttribute("aria-selected") === "true");
   if (leaving && leaving !== tab && leaving.id === "tab-config" && !(await mayLeaveMap())) { leaving.focus(); return; }
-  for (const t of document.querySelectorAll('[role="tab"]')) {
+  for (const t of tabs) {
     const on = t === tab;
     t.setAttribute("aria-selected", String(on));
     t.tabIndex = on ? 0 : -1;
     $(t.getAttribute("aria-controls")).hidden = !on;
   }
   tab.focus();
+  // What an action on another tab said is not left over this one.
+  if (tab.closest("#console")) { say(""); await refreshAdminTab(tab.id); }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   renderStatusFilter();
-  const tabs = [...document.querySelectorAll('[role="tab"]')];
-  for (const tab of tabs) {
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    const tabs = [...tab.closest('[role="tablist"]').querySelectorAll('[role="tab"]')];
     tab.addEventListener("click", () => selectTab(tab));
     tab.addEventListener("keydown", (e) => {
       const i = tabs.indexOf(tab);
@@ -808,6 +1104,13 @@ document.addEventListener("DOMContentLoaded", () => {
   $("newcategory").addEventListener("submit", createCategory);
   $("scheduleform").addEventListener("submit", (e) => { e.preventDefault(); saveSchedule(true); });
   $("scheduleoff").addEventListener("click", () => saveSchedule(false));
+  $("groupby").addEventListener("change", () => loadGroups());
+  $("moreerrors").addEventListener("click", () => loadErrorItems());
+  $("closedrill").addEventListener("click", () => { closeDrill(); $("groups").querySelector("button")?.focus(); });
+  $("moreorgruns").addEventListener("click", () => loadOrgRuns(false));
+  $("defaultform").addEventListener("submit", (e) => { e.preventDefault(); saveDefault(true); });
+  $("defaultoff").addEventListener("click", () => saveDefault(false));
+  $("pullroster").addEventListener("click", pullRoster);
   // A link with a new token (#token=…) signs in again without a reload.
   window.addEventListener("hashchange", async () => {
     if (!new URLSearchParams(location.hash.slice(1)).get("token") || !(await mayLeaveMap())) return;

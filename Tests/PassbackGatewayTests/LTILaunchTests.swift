@@ -327,10 +327,22 @@ struct LTILaunchTests {
     }
 
     @Test(
-        "in Chromium with third-party cookies blocked, a course page on one site launches Passback on another into an iframe: the widget opens the course's section, no token in any URL"
+        "in Chromium with third-party cookies blocked, a course page on one site launches Passback on another into an iframe: the widget opens the course's section, no token in any URL, a status changes live and the session renews"
     )
     func browserLaunchInIframe() async throws {
         try await Self.withPlatform { env, platform, teacher, sections in
+            // The LMS feed has the course and one graded item in each of its sections already.
+            let integration = try env.token(.integration, user: "lms-feed")
+            let fedCourse = try await env.post(
+                GatewayEnv.feedDocuments["upsertLmsCourse"]!,
+                ["input": ["lmsId": "lti-course-1", "title": "Algebra", "sectionSourcedIds": sections, "categories": [["lmsId": "lc-0", "title": "Homework"]]]],
+                token: integration)
+            #expect((fedCourse["upsertLmsCourse", "userErrors"] as? [Any])?.isEmpty == true, "\(fedCourse.text)")
+            let fed = try await env.post(
+                GatewayEnv.feedDocuments["upsertMaterials"]!,
+                ["input": ["courseLmsId": "lti-course-1", "materials": [["lmsId": "m-0", "title": "Quiz 1", "categoryLmsId": "lc-0", "maxPoints": 10]]]],
+                token: integration)
+            #expect((fed["upsertMaterials", "userErrors"] as? [Any])?.isEmpty == true, "\(fed.text)")
             try await platform.next(Self.teacherLaunch(teacher, sections))
             // The LMS (its course page, and the authorization page that posts the launch) is on
             // 127.0.0.1, Passback on localhost: two sites, as an LMS and a district's Passback are.
@@ -367,6 +379,25 @@ struct LTILaunchTests {
                 #expect(!(href as? String ?? "pb_").contains("pb_"))
                 #expect(try await browser.script("return document.querySelector('meta[name=passback-session]') === null") as? Bool == true)
                 #expect(try await browser.script("return (sessionStorage.getItem('passback.token') || '').startsWith('pb_')") as? Bool == true)
+                // Live updates reach the frame: the item, opted out by the teacher elsewhere, changes in the row.
+                try await browser.wait("the section's item", "return document.querySelectorAll('#materials tbody tr').length === 1")
+                let material = try #require(try await browser.script("return document.querySelector('#materials tbody tr').dataset.id") as? String)
+                try await Task.sleep(for: .milliseconds(500))
+                let optedOut = try await env.post(
+                    "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
+                    ["i": ["materialId": material, "syncToSIS": false]], token: try env.token(.teacher, user: teacher))
+                #expect(optedOut["setMaterialSyncToSIS", "material", "syncStatus"] as? String == "OPT_OUT", "\(optedOut.text)")
+                try await browser.wait(
+                    "the row's live change", timeout: 15, "return document.querySelector('#materials tbody tr .status').innerText === 'Opt out'")
+                // The session renews from the frame (as the page does every 10 minutes), and the page stays signed in.
+                _ = try await browser.script(
+                    """
+                    window.renewed = null;
+                    renewSession().then(() => fetch('/lti/session', { method: 'POST', headers: { Authorization: 'Bearer ' + state.token } }))
+                      .then((r) => { window.renewed = r.status; });
+                    """)
+                try await browser.wait("the renewal", "return window.renewed === 200")
+                #expect(try await browser.script("return document.getElementById('signin').hidden") as? Bool == true, "still signed in")
                 try await browser.frame(nil)
                 try await browser.screenshot(to: WidgetBrowserTests.screenshots.appending(path: "lti-launch-in-course.png"))
             } catch {

@@ -84,6 +84,58 @@ struct WidgetBrowserTests {
         }
     }
 
+    @Test("a live stream the network cuts is opened again after a pause, and a status changed after that shows in the row without a reload")
+    func streamCut() async throws {
+        try await withDemo(failure: "widget-stream-cut-failure.png") { demo, b in
+            try await b.open(demo.teacherWidget)
+            // Each stream's body passes through a stream the test can break, as a dropped network does.
+            _ = try await b.script(
+                """
+                window.streams = { opened: 0, answered: 0, cuts: [] };
+                const original = window.fetch;
+                window.fetch = async (url, init) => {
+                  if (!String(url).endsWith('/graphql/stream')) return original(url, init);
+                  window.streams.opened++;
+                  const response = await original(url, init);
+                  window.streams.answered++;
+                  const reader = response.body.getReader();
+                  const body = new ReadableStream({
+                    start(c) { window.streams.cuts.push(() => { try { c.error(new TypeError('network error')); } catch (e) {} reader.cancel(); }); },
+                    async pull(c) { const { value, done } = await reader.read(); if (done) c.close(); else c.enqueue(value); },
+                  });
+                  return new Response(body, { status: response.status, headers: response.headers });
+                };
+                window.cutStreams = () => { for (const cut of window.streams.cuts.splice(0)) cut(); };
+                """)
+            try await b.wait("the sections", "return document.querySelectorAll('#section option').length > 1")
+            // Choosing a section again opens its stream through the wrapped fetch.
+            let section = try #require(try await b.script("return document.querySelector('#section').value") as? String)
+            let other = try #require(try await b.script("return [...document.querySelectorAll('#section option')].find(o => !o.selected).value") as? String)
+            try await b.click("#section option[value='\(other)']")
+            try await b.click("#section option[value='\(section)']")
+            try await b.wait("the section's items", "return document.querySelectorAll('#materials tbody tr button.sync').length > 0")
+            // The page's first load may have opened one too: every stream opened has been answered.
+            try await b.wait("its stream", "return window.streams.opened >= 2 && window.streams.answered === window.streams.opened")
+            let material = try #require(
+                try await b.script(
+                    "return [...document.querySelectorAll('#materials tbody tr')].find(r => r.querySelector('.status').innerText !== 'Opt out').dataset.id")
+                    as? String)
+            let opened = try #require(try await b.script("return window.streams.opened") as? Int)
+            _ = try await b.script("window.cutStreams()")
+            try await b.wait("the stream opened again", timeout: 10, "return window.streams.answered > arguments[0]", [opened])
+            // The server has the new stream's subscription once it answered; a change now comes over it.
+            try await Task.sleep(for: .milliseconds(500))
+            let changed = try await graphQL(
+                demo.base, "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } userErrors { message } } }",
+                ["i": ["materialId": material, "syncToSIS": false]], token: demo.teacherToken)
+            #expect(changed["setMaterialSyncToSIS", "material", "syncStatus"] as? String == "OPT_OUT", "\(changed.text)")
+            try await b.wait(
+                "the row's new status", timeout: 15,
+                "return document.querySelector(`#materials tr[data-id=\"${CSS.escape(arguments[0])}\"] .status`).innerText === 'Opt out'", [material])
+            #expect(try await b.script("return window.streams.opened") as? Int == opened + 1, "one new stream after one cut")
+        }
+    }
+
     func syncRunCount(_ demo: DemoProcess, _ section: String) async throws -> Int {
         let r = try await graphQL(
             demo.base, "query($id: ID!) { section(id: $id) { syncRuns(first: 1) { totalCount } } }", ["id": section], token: demo.teacherToken)

@@ -27,7 +27,7 @@ struct QueryLimits: Sendable {
     static let connections: Set<String> = [
         "sections", "materials", "grades", "history", "syncRuns", "syncErrors", "jobs", "rosterRuns",
         "teachers", "linkedSections", "gradingPeriods", "sisCategories", "lmsCategories", "categoryMap",
-        "problems", "items", "writes", "runs", "syncErrorSummary"
+        "problems", "items", "writes", "runs", "syncErrorSummary", "rejects"
     ]
     /// Connections whose page is smaller than `defaultFirst` when `first` is left out: an item's
     /// problems are listed under every item of a page of materials.
@@ -153,8 +153,8 @@ struct QueryLimits: Sendable {
 
     /// Connections that are not batched: each one (each alias) runs its own page query and its
     /// own COUNT (`Query.sections`, `Viewer.sections`, `Query.syncRuns`, `Query.syncErrors`,
-    /// `Query.rosterRuns`).
-    static let unbatchedConnections: Set<String> = ["sections", "syncErrors", "rosterRuns"]
+    /// `Query.rosterRuns`, `RosterRun.rejects`).
+    static let unbatchedConnections: Set<String> = ["sections", "syncErrors", "rosterRuns", "rejects"]
 
     /// What a field with a selection costs before what it selects. Most read a row a batch
     /// loader already fetched, or one batched query per level (1); a connection answered on its

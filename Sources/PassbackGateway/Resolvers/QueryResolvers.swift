@@ -73,7 +73,16 @@ enum QueryResolvers {
                 // Largest first, then by key: the count, inverted, sorts first.
                 return try PageValue.list(groups, args, ordering: "syncErrorSummary", key: { ListKey(ListKey.number(Int64.max - Int64($0.count)), $0.key) }) {
                     page in
-                    page.map { ["key": $0.key, "label": $0.label, "count": $0.count] as [String: any Sendable] }
+                    page.map { group in
+                        // Orgs and people are keyed by sourcedId: the group's id narrows `syncErrors` to it.
+                        let id: String? =
+                            switch grouping {
+                            case .code: nil
+                            case .school: GlobalID.make("Org", group.key)
+                            case .teacher: GlobalID.make("User", group.key)
+                            }
+                        return ["key": group.key, "label": group.label, "count": group.count, "id": id] as [String: any Sendable]
+                    }
                 }
             }
             f.resolve("rosterRuns") { _, args, ctx in
@@ -92,6 +101,17 @@ enum QueryResolvers {
                 } catch let e as StoreError where e.code == .badCursor {
                     throw APIError.badInput(e.message)
                 }
+            }
+            f.resolve("connectionHealth") { _, _, ctx in
+                _ = try ctx.requireAdmin()
+                let engine = EngineStore(ctx.services.database)
+                let health = try engine.health(connection: ctx.connection)
+                let block = try engine.connectionBlock(ctx.connection)
+                return [
+                    "unreachableSince": health?.unreachableSince.map(Timestamp.text), "lastProbeAt": health?.lastProbeAt.map(Timestamp.text),
+                    "lastError": health?.lastError, "blockedCause": block?.cause, "blockedSince": block.map { Timestamp.text($0.since) },
+                    "pendingWrites": try engine.pendingWrites(connection: ctx.connection)
+                ] as [String: any Sendable]
             }
             f.resolve("syncRuns") { _, args, ctx in
                 let scope = try ctx.readScope()

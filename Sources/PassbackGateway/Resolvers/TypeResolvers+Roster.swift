@@ -16,6 +16,11 @@ extension TypeResolvers {
                 guard let p = o.row.parentSourcedId else { return nil }
                 return try await ctx.orgs.load(p).map(OrgValue.init)
             }
+            f.resolve("defaultSyncSchedule") { o, _, ctx in
+                try ScheduleStore(ctx.services.database).defaultSchedule(connection: ctx.connection, org: o.row.sourcedId).map {
+                    scheduleValue($0, isDefault: true)
+                }
+            }
         }
         // A problem names its student by name where the viewer may see them (a teacher the students
         // of their sections), and by sourcedId only otherwise.

@@ -54,6 +54,24 @@ extension TypeResolvers {
             f.value("startedAt") { $0.row.run.map { Timestamp.text($0.startedAt) } }
             f.value("finishedAt") { $0.row.run?.finishedAt.map(Timestamp.text) }
             f.value("error") { $0.row.error }
+            f.resolve("rejects") { r, args, ctx in
+                let first = try pageSize(args)
+                let after = args["after"].nonNullString
+                guard let run = r.row.run else {
+                    return PageValue(KeysetPage<RosterReject>(items: [], cursors: [], hasNextPage: false), total: 0, after: after) { _ in [] }
+                }
+                do {
+                    let result = try RosterStore(ctx.services.database).rejects(runID: run.id, first: first, after: after)
+                    return PageValue(result.page, total: result.total, after: after) { page in
+                        page.map {
+                            ["collection": $0.collection.rawValue, "sourcedId": $0.sourcedId, "location": $0.location, "reason": $0.reason]
+                                as [String: any Sendable]
+                        }
+                    }
+                } catch let e as StoreError where e.code == .badCursor {
+                    throw APIError.badInput(e.message)
+                }
+            }
         }
         t.object("SyncJob", SyncJobValue.self) { f in
             f.value("id") { GlobalID.make("SyncJob", $0.row.id) }

@@ -6,7 +6,9 @@ import PassbackStore
 /// Resolvers of the object types: each child field loads through the request's batch loaders.
 enum TypeResolvers {
     static func register(_ t: inout ResolverTable) {
-        t.plain("PageInfo", "CategoryMapping", "SyncSchedule", "SyncErrorGroup", "UserError", "PlannedWrite", "FedMaterial", "PlannedItem")
+        t.plain(
+            "PageInfo", "CategoryMapping", "SyncSchedule", "SyncErrorGroup", "UserError", "PlannedWrite", "FedMaterial", "PlannedItem", "ConnectionHealth",
+            "RosterReject")
         connections(&t)
         section(&t)
         material(&t)
@@ -37,7 +39,7 @@ enum TypeResolvers {
     static func connections(_ t: inout ResolverTable) {
         for name in [
             "Section", "Material", "Grade", "SyncAttempt", "SyncRun", "SyncJob", "SyncError", "RosterRun", "User", "AcademicSession",
-            "SisCategory", "LmsCategory", "CategoryMapping", "SyncProblem", "PlannedItem", "PlannedWrite", "SyncErrorGroup", "FedMaterial"
+            "SisCategory", "LmsCategory", "CategoryMapping", "SyncProblem", "PlannedItem", "PlannedWrite", "SyncErrorGroup", "FedMaterial", "RosterReject"
         ] {
             t.object(name + "Connection", PageValue.self) { f in
                 f.value("edges") { p in zip(p.cursors, p.nodes).map { EdgeValue(cursor: $0.0, node: $0.1) } }

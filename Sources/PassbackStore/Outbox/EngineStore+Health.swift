@@ -55,6 +55,14 @@ extension EngineStore {
         }
     }
 
+    /// How many of a connection's writes wait to be sent: queued, retrying, or held while the SIS
+    /// does not answer or the connection is blocked.
+    public func pendingWrites(connection: String) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE connection_id = ? AND state IN \(Self.pending)", arguments: [connection]) ?? 0
+        }
+    }
+
     /// Writes of an unreachable connection queued before `cutoff` stop waiting: they end
     /// `discarded` with `SIS_UNAVAILABLE` and `message`, what waits on them is cancelled, and
     /// their items show ERROR. Returns how many.

@@ -317,6 +317,26 @@ public struct RosterStore: Sendable {
         }
     }
 
+    /// A page of a run's rejected rows, in the order the pull found them, and how many it rejected.
+    public func rejects(runID: Int64, first: Int, after: String?) throws -> (page: KeysetPage<RosterReject>, total: Int) {
+        let ordering = "rosterRejects:id"
+        var arguments: StatementArguments = [runID, Int64.min, first + 1]
+        if let after { arguments = [runID, try Keyset.decode(after, ordering: ordering).id, first + 1] }
+        return try pool.read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM roster_reject WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?"), arguments: arguments)
+            let kept = Array(rows.prefix(first))
+            let ids: [Int64] = kept.map { $0["id"] }
+            let items = kept.map {
+                RosterReject(
+                    collection: RosterCollection(rawValue: $0["collection"]) ?? .orgs, sourcedId: $0["sourced_id"], location: $0["location"],
+                    reason: $0["reason"])
+            }
+            let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM roster_reject WHERE run_id = ?"), arguments: [runID]) ?? 0
+            return (KeysetPage(items: items, hasNextPage: rows.count > first) { Keyset.encode(ordering: ordering, key: nil, id: ids[$0]) }, total)
+        }
+    }
+
     static func insertRejects(_ rejects: [RosterReject], runID: Int64, db: Database) throws {
         let statement = try db.cachedStatement(sql: "INSERT INTO roster_reject (run_id, collection, sourced_id, location, reason) VALUES (?, ?, ?, ?, ?)")
         for r in rejects { try statement.execute(arguments: [runID, r.collection.rawValue, r.sourcedId, r.location, r.reason]) }

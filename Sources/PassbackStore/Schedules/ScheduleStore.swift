@@ -49,6 +49,19 @@ public struct ScheduleStore: Sendable {
         }
     }
 
+    /// An org's own default schedule as last saved (nil when it never had one).
+    public func defaultSchedule(connection: String, org: String) throws -> ScheduleVersion? {
+        try pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM sync_schedule WHERE connection_id = ? AND owner_sourced_id = ? AND owner_kind = 'org_default'
+                    ORDER BY saved_at DESC, id DESC LIMIT 1
+                    """, arguments: [connection, org]
+            ).map(Self.version)
+        }
+    }
+
     static func insert(
         _ db: Database, connection: String, kind: String, owner: String, classID: Int64?, schedule: WeeklySchedule?, by: String, at now: Date
     ) throws {
