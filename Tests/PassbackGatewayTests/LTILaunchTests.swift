@@ -1,12 +1,13 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import GRDB
 import PassbackConfig
 import PassbackCore
-import PassbackStore
 import Testing
 
 @testable import PassbackGateway
+@testable import PassbackStore
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -309,6 +310,22 @@ struct LTILaunchTests {
             #expect(try lms.courseID(ofSection: classID) != nil)
             let (straight, _) = try await Self.launch(env, platform, approve: false)
             #expect(straight.status == 200 && straight.meta("passback-session") != nil && straight.field("ticket") == nil, "\(straight.text)")
+        }
+    }
+
+    @Test("a database that fails during a login gives a 503 page saying to try again, with nothing of the database's error on it")
+    func databaseFailure() async throws {
+        try await Self.withPlatform { env, platform, _, _ in
+            try await env.database.pool.write { db in try db.execute(sql: "ALTER TABLE lti_login RENAME TO lti_login_gone") }
+            var query = URLComponents(string: env.base.absoluteString + "/lti/login")!
+            query.queryItems = [
+                URLQueryItem(name: "iss", value: platform.base), URLQueryItem(name: "login_hint", value: "lms-user-1"),
+                URLQueryItem(name: "target_link_uri", value: env.base.absoluteString + "/lti/launch")
+            ]
+            let page = try await Self.get(query.string!)
+            #expect(page.status == 503, "\(page.text)")
+            #expect(page.text.contains("Passback could not start the login") && page.text.contains("To fix:"), "\(page.text)")
+            for leak in ["lti_login", "SQLite", "INSERT", "DELETE"] { #expect(!page.text.contains(leak), "\(leak) on the page: \(page.text)") }
         }
     }
 

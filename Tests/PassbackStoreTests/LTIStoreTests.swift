@@ -39,6 +39,33 @@ struct LTIStoreTests {
         #expect(try !lti.remove(platform: first.id))
     }
 
+    @Test("a launch's new session removes those a day past the end of their renewal; issued tokens stay, expired or not")
+    func oldSessionsGo() throws {
+        let fixture = try StoreFixture()
+        try fixture.apply([Rows.org("school", name: "School")])
+        try fixture.apply([Rows.person("t-1", given: "Tea", family: "Cher", orgs: ["school"])])
+        let tokens = TokenStore(fixture.database)
+        let start = Date()
+        func session(at t: Date) throws -> String {
+            try tokens.create(
+                connection: fixture.connection, user: "t-1", role: .teacher, org: nil, expiresAt: t.addingTimeInterval(3600), label: "lti",
+                randomBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }, at: t, renewUntil: t.addingTimeInterval(8 * 3600)
+            ).token
+        }
+        let old = try session(at: start)
+        let issued = try tokens.create(
+            connection: fixture.connection, user: "t-1", role: .teacher, org: nil, expiresAt: start.addingTimeInterval(60), label: "script",
+            randomBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }, at: start
+        ).token
+        // Within a day of its renewal's end, the old session is still listed.
+        _ = try session(at: start.addingTimeInterval(8 * 3600 + TokenStore.ltiSessionKeep - 60))
+        #expect(try tokens.list().count == 3)
+        let newest = try session(at: start.addingTimeInterval(8 * 3600 + TokenStore.ltiSessionKeep + 60))
+        let listed = try tokens.list().map(\.prefix)
+        #expect(listed.count == 3 && !listed.contains(String(old.prefix(10))), "\(listed)")
+        #expect(listed.contains(String(issued.prefix(10))) && listed.contains(String(newest.prefix(10))))
+    }
+
     @Test("a login is taken once, and only within its window")
     func loginsAreTakenOnce() throws {
         let fixture = try StoreFixture()

@@ -55,6 +55,14 @@ final class LTILaunch: Sendable {
         var detail: String
         /// What the LMS admin (or the teacher) must do.
         var fix: String
+        /// For the server's log, not the page: the error behind a 503 (a database's text may
+        /// quote its SQL).
+        var cause: String? = nil
+
+        /// The database failed: the page says so, the log says how.
+        static func unavailable(_ title: String, fix: String, _ error: any Error) -> Refusal {
+            Refusal(status: 503, title: title, detail: "Passback's database answered with an error; the server's log says which.", fix: fix, cause: "\(error)")
+        }
     }
 
     // MARK: Framing
@@ -129,7 +137,7 @@ final class LTILaunch: Sendable {
         }
         let registered: [LTIStore.Platform]
         do { registered = try store.platforms(issuer: issuer) } catch {
-            throw Refusal(status: 503, title: "Passback could not read its registrations", detail: "\(error)", fix: "Try again in a moment.")
+            throw Refusal.unavailable("Passback could not read its registrations", fix: "Try again in a moment.", error)
         }
         let candidates = p["client_id"].map { id in registered.filter { $0.clientID == id } } ?? registered
         guard let platform = candidates.first, candidates.count == 1 else {
@@ -162,7 +170,7 @@ final class LTILaunch: Sendable {
         let state = Self.random(), nonce = Self.random()
         let started: Bool
         do { started = try store.startLogin(platform: platform.id, state: state, nonce: nonce, at: now(), window: settings.loginWindow) } catch {
-            throw Refusal(status: 503, title: "Passback could not start the login", detail: "\(error)", fix: "Try again in a moment.")
+            throw Refusal.unavailable("Passback could not start the login", fix: "Try again in a moment.", error)
         }
         guard started else {
             throw Refusal(
@@ -267,7 +275,7 @@ final class LTILaunch: Sendable {
         let at = now()
         let login: (nonce: String, platform: Int64)?
         do { login = try store.takeLogin(state: state, at: at, window: settings.loginWindow) } catch {
-            throw Refusal(status: 503, title: "Passback could not read the login", detail: "\(error)", fix: "Launch again in a moment.")
+            throw Refusal.unavailable("Passback could not read the login", fix: "Launch again in a moment.", error)
         }
         guard let login, let platform = try? store.platform(id: login.platform) else {
             throw Refusal(
@@ -300,7 +308,7 @@ final class LTILaunch: Sendable {
         resolved.frameOrigin = origin.flatMap(LTIStore.origin)
         let approved: Bool
         do { approved = try store.approved(connection: resolved.connection, user: resolved.user) } catch {
-            throw Refusal(status: 503, title: "Passback could not read the roster", detail: "\(error)", fix: "Try again in a moment.")
+            throw Refusal.unavailable("Passback could not read the roster", fix: "Try again in a moment.", error)
         }
         if approved { return .launched(try finish(resolved, at: at)) }
         let ticket = Self.random()
@@ -309,7 +317,7 @@ final class LTILaunch: Sendable {
             let sis = try store.sisAddress(connection: resolved.connection) ?? resolved.connection
             return .approval(Approval(ticket: ticket, name: resolved.name, role: resolved.admin ? .admin : .teacher, sections: resolved.sectionNames, sis: sis))
         } catch {
-            throw Refusal(status: 503, title: "Passback could not keep the launch", detail: "\(error)", fix: "Open Passback again from the course link.")
+            throw Refusal.unavailable("Passback could not keep the launch", fix: "Open Passback again from the course link.", error)
         }
     }
 
@@ -319,7 +327,7 @@ final class LTILaunch: Sendable {
         let at = now()
         let held: Data?
         do { held = try ticket.flatMap { try store.takeLaunch(ticket: $0, at: at, window: settings.loginWindow) } } catch {
-            throw Refusal(status: 503, title: "Passback could not read the launch", detail: "\(error)", fix: "Open Passback again from the course link.")
+            throw Refusal.unavailable("Passback could not read the launch", fix: "Open Passback again from the course link.", error)
         }
         guard let held, let resolved = try? JSONDecoder().decode(Resolved.self, from: held) else {
             throw Refusal(
@@ -333,7 +341,7 @@ final class LTILaunch: Sendable {
                 fix: "Open Passback again from the course link when you want to approve it.")
         }
         do { try store.approve(connection: resolved.connection, user: resolved.user, at: at) } catch {
-            throw Refusal(status: 503, title: "Passback could not record the approval", detail: "\(error)", fix: "Open Passback again from the course link.")
+            throw Refusal.unavailable("Passback could not record the approval", fix: "Open Passback again from the course link.", error)
         }
         return try finish(resolved, at: at)
     }
@@ -461,7 +469,7 @@ final class LTILaunch: Sendable {
         let person: LTIStore.Person?
         // The email (which many LMSs let users edit) is used only when the LMS sends no sourcedId.
         do { person = try store.person(connection: platform.connectionID, sourcedId: sourcedId, email: sourcedId == nil ? email : nil) } catch {
-            throw Refusal(status: 503, title: "Passback could not read the roster", detail: "\(error)", fix: "Try again in a moment.")
+            throw Refusal.unavailable("Passback could not read the roster", fix: "Try again in a moment.", error)
         }
         guard let person, person.active else {
             throw Refusal(
@@ -482,7 +490,7 @@ final class LTILaunch: Sendable {
         if isInstructor, !sections.isEmpty {
             let classes: (found: [String: String], taught: Set<String>)
             do { classes = try store.classes(connection: platform.connectionID, sourcedIds: sections, teacher: person.sourcedId) } catch {
-                throw Refusal(status: 503, title: "Passback could not read the roster", detail: "\(error)", fix: "Try again in a moment.")
+                throw Refusal.unavailable("Passback could not read the roster", fix: "Try again in a moment.", error)
             }
             if let missing = sections.first(where: { classes.found[$0] == nil }) {
                 throw Refusal(
@@ -540,7 +548,7 @@ final class LTILaunch: Sendable {
                     status: 409, title: "This section belongs to another LMS course", detail: conflict.description,
                     fix: "A section is linked to one LMS course. Launch Passback from that course, or unlink the section there first.")
             } catch {
-                throw Refusal(status: 503, title: "Passback could not link this course's sections", detail: "\(error)", fix: "Try again in a moment.")
+                throw Refusal.unavailable("Passback could not link this course's sections", fix: "Try again in a moment.", error)
             }
         }
         if let origin = r.frameOrigin, (try? store.rememberFrameOrigin(platform: r.platform, origin: origin, at: now)) != nil {
@@ -559,7 +567,7 @@ final class LTILaunch: Sendable {
         } catch let refusal as TokenStore.Refusal {
             throw Refusal(status: 403, title: "Passback cannot make your session", detail: refusal.description, fix: "Ask the Passback admin.")
         } catch {
-            throw Refusal(status: 503, title: "Passback could not make your session", detail: "\(error)", fix: "Try again in a moment.")
+            throw Refusal.unavailable("Passback could not make your session", fix: "Try again in a moment.", error)
         }
     }
 }

@@ -13,6 +13,12 @@ import PassbackStore
 extension Gateway {
     func addLTIRoutes(to router: Router<GatewayRequestContext>) {
         let lti = self.lti
+        let logger = self.logger
+        // A refusal's page, with its cause (a database error) in the log rather than on the page.
+        let refused: @Sendable (LTILaunch.Refusal, String) -> Response = { refusal, frameAncestors in
+            if let cause = refusal.cause { logger.error("LTI: \(refusal.title): \(cause)") }
+            return Self.refusalPage(refusal, frameAncestors: frameAncestors)
+        }
         router.get("/lti/config.json") { request, _ -> Response in
             do { return Self.bytes(.ok, try lti.configuration(base: lti.base(request)), type: "application/json") } catch {
                 return Self.text(.internalServerError, "the LTI key file cannot be used: \(error)\n", type: "text/plain; charset=utf-8")
@@ -35,7 +41,7 @@ extension Gateway {
                 headers[.location] = url.absoluteString
                 headers[.cacheControl] = "no-store"
                 return Response(status: .found, headers: headers)
-            } catch { return Self.refusalPage(error, frameAncestors: lti.frameAncestors()) }
+            } catch { return refused(error, lti.frameAncestors()) }
         }
         router.get("/lti/login", use: login)
         router.post("/lti/login", use: login)
@@ -49,7 +55,7 @@ extension Gateway {
                 case .approval(let approval):
                     return Self.approvalPage(approval, frameAncestors: lti.frameAncestors(also: origin.flatMap(LTIStore.origin)))
                 }
-            } catch { return Self.refusalPage(error, frameAncestors: lti.frameAncestors(also: request.headers[.origin].flatMap(LTIStore.origin))) }
+            } catch { return refused(error, lti.frameAncestors(also: request.headers[.origin].flatMap(LTIStore.origin))) }
         }
         router.post("/lti/approve") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 64 * 1024)
@@ -57,7 +63,7 @@ extension Gateway {
             do throws(LTILaunch.Refusal) {
                 let launched = try lti.approve(ticket: form["ticket"], approved: form["decision"] == "approve")
                 return Self.launchedPage(launched, frameAncestors: lti.frameAncestors(also: launched.frameOrigin))
-            } catch { return Self.refusalPage(error, frameAncestors: lti.frameAncestors()) }
+            } catch { return refused(error, lti.frameAncestors()) }
         }
         router.post("/lti/session") { request, _ -> Response in
             guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {

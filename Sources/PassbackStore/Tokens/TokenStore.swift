@@ -30,6 +30,9 @@ public struct TokenStore: Sendable {
         public var description: String
     }
 
+    /// How long a launch's session is kept after it can no longer be renewed (for `token list`).
+    public static let ltiSessionKeep: TimeInterval = 24 * 3600
+
     /// Creates a token and returns it; this is the only time the token itself exists outside
     /// the caller. Teachers and admins must be rostered users; an admin's org must exist.
     ///
@@ -69,6 +72,13 @@ public struct TokenStore: Sendable {
                 break
             }
             if let expiresAt, expiresAt <= now { throw Refusal(description: "the expiry is in the past") }
+            if renewUntil != nil {
+                // Launches' sessions that can no longer be renewed are of no use to anyone: each
+                // launch makes one, so those a day past their end go as new ones are made.
+                try db.execute(
+                    sql: "DELETE FROM api_token WHERE origin = 'lti' AND COALESCE(renew_until, expires_at) < ?",
+                    arguments: [Timestamp.text(now.addingTimeInterval(-Self.ltiSessionKeep))])
+            }
             try db.execute(
                 sql: """
                     INSERT INTO api_token (token_hash, prefix, connection_id, user_sourced_id, role, org_sourced_id, label, created_at, expires_at,
