@@ -75,17 +75,22 @@ function check(payload) {
 /**
  * A subscription, read from /graphql/stream as server-sent events. It is a fetch with the token
  * in its Authorization header (an EventSource can send no header, so its token would travel in
- * the URL, where logs and proxies keep it). A stream the network or a restarting server cuts is
- * opened again after a pause (1 s, doubling to 30 s), as an EventSource would, and `onReconnect`
- * reads again what it may have missed meanwhile; a refusal (4xx) or the server's `complete`
- * ends it. `close()` stops it.
+ * the URL, where logs and proxies keep it).
+ *
+ * A subscription that ends by itself (a run's progress) ends at the server's `complete`; one that
+ * does not (`reconnect` given: a section's statuses) is opened again after a `complete` (the
+ * server ends streams after an hour, and when it restarts) and after a cut (the network), after a
+ * pause of 1 s doubling to 30 s while it keeps failing, as an EventSource would; once the new
+ * stream is open `reconnect` reads again what was missed meanwhile. A refusal ends it: an HTTP
+ * error, an answer that is not a stream (a subscription refused), or an `UNAUTHENTICATED` event.
+ * `close()` stops it.
  */
-function subscribe(name, variables, onData, onComplete, onReconnect) {
+function subscribe(name, variables, onData, onComplete, reconnect) {
   const controller = new AbortController();
   const stream = { close: () => controller.abort() };
   const finish = () => { if (!controller.signal.aborted && onComplete) onComplete(); };
-  let failures = 0;
-  // One connection: "ended" when the server completed or refused it, "cut" when it broke off.
+  let failures = 0, again = false;
+  // One connection: "refused" (the server said no), "complete" (the server ended it) or "cut".
   const connect = async () => {
     const response = await fetch("/graphql/stream", {
       method: "POST",
@@ -93,14 +98,18 @@ function subscribe(name, variables, onData, onComplete, onReconnect) {
       body: JSON.stringify({ extensions: persisted(name), variables }),
       signal: controller.signal,
     });
-    if (response.status >= 400 && response.status < 500) return "ended";
+    if (response.status >= 400 && response.status < 500) return "refused";
     if (!response.ok || !response.body) return "cut";
-    failures = 0;
+    if (!(response.headers.get("Content-Type") || "").startsWith("text/event-stream")) return "refused";
+    // Open again: what changed while it was not is read now, with the stream already listening.
+    if (again && reconnect) reconnect();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return "cut";
+      // Something came: the stream works, and a later cut starts from the shortest pause.
+      failures = 0;
       buffer += value;
       let end;
       while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -110,9 +119,10 @@ function subscribe(name, variables, onData, onComplete, onReconnect) {
         const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).replace(/^ /, "")).join("\n");
         if (event === "next" && data) {
           const result = JSON.parse(data);
+          if (result.errors && result.errors.some((e) => e.extensions && e.extensions.code === "UNAUTHENTICATED")) return "refused";
           if (result.data) onData(result.data);
         } else if (event === "complete") {
-          return "ended";
+          return "complete";
         }
       }
     }
@@ -121,15 +131,18 @@ function subscribe(name, variables, onData, onComplete, onReconnect) {
     for (;;) {
       const outcome = await connect().catch(() => "cut");
       if (controller.signal.aborted) return;
-      if (outcome === "ended" || !state.token) { finish(); controller.abort(); return; }
-      failures += 1;
-      const pause = Math.min(30000, 1000 * 2 ** (failures - 1));
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, pause);
-        controller.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
-      });
-      if (controller.signal.aborted) return;
-      if (onReconnect) onReconnect();
+      if (outcome === "refused" || (outcome === "complete" && !reconnect) || !state.token) { finish(); controller.abort(); return; }
+      // A stream the server completed is opened again at once; a cut one after a pause.
+      if (outcome === "cut") {
+        failures += 1;
+        const pause = Math.min(30000, 1000 * 2 ** (failures - 1));
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          controller.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+        });
+        if (controller.signal.aborted) return;
+      }
+      again = true;
     }
   })();
   state.streams.push(stream);
@@ -173,6 +186,7 @@ function signOut(message) {
   closeStreams();
   $("app").hidden = true;
   $("console").hidden = true;
+  resetConsole();
   $("picker").hidden = true;
   $("signout").hidden = true;
   $("nosections").hidden = true;
@@ -210,6 +224,9 @@ async function start() {
   }
   state.token = sessionStorage.getItem("passback.token");
   if (!state.token) { signOut(); return; }
+  // Nothing of the last sign-in stays on screen (a new #token= may be another person, or another role).
+  resetConsole();
+  for (const id of ["app", "console", "picker", "nosections"]) $(id).hidden = true;
   $("signin").hidden = true;
   $("signout").hidden = false;
   const data = await attempt(() => gql("Viewer"));
@@ -810,7 +827,9 @@ function jobButton(action, jobs, label, admin) {
         (p) => `Sent again: ${p.runs.totalCount} new run${p.runs.totalCount === 1 ? "" : "s"} started. Follow ${p.runs.totalCount === 1 ? "it" : "them"} below.`)
       : await attempt(async () => check((await gql("DiscardSyncJobs", { i: { jobIds: ids, idempotencyKey: idempotencyKey() } })).discardSyncJobs),
         (p) => `${p.jobs.totalCount} write${p.jobs.totalCount === 1 ? "" : "s"} discarded: ${p.jobs.totalCount === 1 ? "its item shows" : "their items show"} Error until sent again.`);
-    if (done) await admin.changed(); else button.disabled = false;
+    // Refused (a write moved on meanwhile: sent, or already discarded), the list is read again as it is now.
+    await admin.changed();
+    if (!done) say(`${document.getElementById("message").textContent} The list below is as it stands now.`, true);
   });
   return button;
 }
@@ -821,6 +840,21 @@ const GROUPS = { CODE: "Problem", SCHOOL: "School", TEACHER: "Teacher" };
 /** A problem code in words: SECTION_NOT_CONFIGURED → "Section not configured", SIS_REJECTED → "SIS rejected". */
 const codeWords = (code) => (code.charAt(0) + code.slice(1).toLowerCase()).replaceAll("_", " ").replace(/\b(sis|lms|Sis|Lms)\b/g, (w) => w.toUpperCase());
 const consoleState = { viewer: null, drill: null, errorsAfter: null, runsAfter: null, rosterTimer: null };
+
+/** The console as a new sign-in finds it: its first tab, nothing read, nothing pending. */
+function resetConsole() {
+  clearTimeout(consoleState.rosterTimer);
+  closeDrill();
+  for (const id of ["groups", "orgruns", "rosterruns", "erroritems"]) $(id).querySelector("tbody").replaceChildren();
+  for (const id of ["errortotal", "defaultnow", "defaultsaved", "healthtext", "rosterlast", "consolehealth"]) $(id).textContent = "";
+  $("consolehealth").hidden = true;
+  for (const t of $("console").querySelectorAll('[role="tab"]')) {
+    const on = t.id === "tab-errors";
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute("aria-controls")).hidden = !on;
+  }
+}
 
 /** An admin's view: errors across their schools, every sync run, the default schedule, the roster and the SIS connection. */
 async function startConsole(viewer) {
@@ -835,6 +869,8 @@ async function startConsole(viewer) {
 
 /** The open admin tab's contents, read again (after an action, or when the tab is opened). */
 async function refreshAdminTab(id) {
+  // The roster's tab holds the connection's health too, said above every tab while it is wrong.
+  if (id !== "tab-roster") loadRosterStatus();
   if (id === "tab-errors") await loadGroups();
   if (id === "tab-orgruns") await loadOrgRuns(true);
   if (id === "tab-default") await loadDefaultSchedule();
@@ -863,6 +899,14 @@ async function loadGroups() {
     tr.append(cell(GROUPS[by], by === "CODE" ? codeWords(name) : name), cell("Items in error", String(g.count)), actions);
     return tr;
   }));
+  const unshown = data.syncErrorSummary.totalCount - groups.length;
+  if (unshown > 0) {
+    const tr = document.createElement("tr");
+    const td = cell("", `…and ${unshown} smaller group${unshown === 1 ? "" : "s"}.`);
+    td.colSpan = 3;
+    tr.append(td);
+    $("groups").querySelector("tbody").append(tr);
+  }
   // Counting a teacher's errors counts a section with two teachers twice: the total is the items'.
   $("nogroups").hidden = groups.length > 0;
   if (consoleState.drill && consoleState.drill.by !== by) closeDrill();

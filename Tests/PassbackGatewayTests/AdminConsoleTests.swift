@@ -64,10 +64,15 @@ struct AdminConsoleTests {
             #expect((reject["location"] as? String)?.isEmpty == false)
             let after = try #require(first["node", "rejects", "pageInfo", "endCursor"] as? String)
             let second = try await env.post(page, ["id": id, "after": after], token: admin)
-            let other = try #require((second["node", "rejects", "nodes"] as? [[String: Any]])?.first, "\(second.text)")
-            #expect(other["sourcedId"] as? String != reject["sourcedId"] as? String)
+            let next = try #require((second["node", "rejects", "nodes"] as? [[String: Any]])?.first, "\(second.text)")
+            #expect(next["sourcedId"] as? String != reject["sourcedId"] as? String)
             #expect(second["node", "rejects", "pageInfo", "hasNextPage"] as? Bool == false)
             #expect(try await env.post(page, ["id": id, "after": "not-a-cursor"], token: admin).codes == ["BAD_USER_INPUT"])
+            // Another pull's cursor is refused, not read as a place in this one.
+            let again = try await env.refreshRoster(token: admin, full: true)
+            let other = try #require(again["node", "id"] as? String, "\(again.text)")
+            #expect(other != id)
+            #expect(try await env.post(page, ["id": other, "after": after], token: admin).codes == ["BAD_USER_INPUT"])
         }
     }
 
@@ -272,5 +277,10 @@ struct AdminConsoleTests {
         try await b.click("#groups tbody tr:first-child button")
         try await b.wait("the group's items", "return !document.getElementById('drill').hidden && document.querySelectorAll('#erroritems tbody tr').length > 0")
         try await b.screenshot(to: WidgetBrowserTests.screenshots.appending(path: "admin-errors.png"))
+
+        // A teacher's link opened in the same page: nothing of the admin's stays on screen.
+        _ = try await b.script("location.hash = 'token=' + arguments[0]", [teacherA])
+        try await b.wait("the teacher's view", "return !document.getElementById('app').hidden && document.getElementById('console').hidden")
+        #expect(try await b.script("return document.querySelectorAll('#groups tbody tr, #orgruns tbody tr').length") as? Int == 0, "the admin's rows are gone")
     }
 }

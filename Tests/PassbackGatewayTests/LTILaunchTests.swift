@@ -399,7 +399,9 @@ struct LTILaunchTests {
                 // Live updates reach the frame: the item, opted out by the teacher elsewhere, changes in the row.
                 try await browser.wait("the section's item", "return document.querySelectorAll('#materials tbody tr').length === 1")
                 let material = try #require(try await browser.script("return document.querySelector('#materials tbody tr').dataset.id") as? String)
-                try await Task.sleep(for: .milliseconds(500))
+                // The page's stream is open at the server before the change is made.
+                try await env.waitUntil { env.gateway.api.live.count >= 1 }
+                try await Task.sleep(for: .milliseconds(300))
                 let optedOut = try await env.post(
                     "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
                     ["i": ["materialId": material, "syncToSIS": false]], token: try env.token(.teacher, user: teacher))

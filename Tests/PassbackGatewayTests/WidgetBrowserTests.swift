@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import PassbackGateway
+
 /// The widget in a real headless Chromium against a running `passback demo`. Screenshots of
 /// the main views go to `Clients/widget/screenshots/`.
 @Suite("Widget in a browser, against passback demo", .serialized)
@@ -133,6 +135,60 @@ struct WidgetBrowserTests {
                 "the row's new status", timeout: 15,
                 "return document.querySelector(`#materials tr[data-id=\"${CSS.escape(arguments[0])}\"] .status`).innerText === 'Opt out'", [material])
             #expect(try await b.script("return window.streams.opened") as? Int == opened + 1, "one new stream after one cut")
+        }
+    }
+
+    @Test(
+        "a live stream the server completes (its lifetime, here 2 s, or a restart) is opened again: a status changed after that shows in the row; one the server refuses is not asked for again"
+    )
+    func streamCompleted() async throws {
+        var limits = GraphQLAPI.Limits()
+        limits.streamLifetime = .seconds(2)
+        try await withGateway(limits: limits) { env in
+            let (teacher, sections) = try #require(env.sectionsByTeacher.sorted { $0.key < $1.key }.first)
+            let section = try #require(sections.sorted().first)
+            let fed = try await env.feed(section: section, teacher: teacher, materials: 2, grades: false)
+            let token = try env.token(.teacher, user: teacher)
+            let b = try await WebDriver()
+            do {
+                try await b.open(env.base.absoluteString + "/widget#token=" + token)
+                try await b.wait("the sections", "return document.querySelectorAll('#section option').length >= 1")
+                try await b.click("#section option[value='\(try env.sectionID(section))']")
+                try await b.wait("the section's items", "return document.querySelectorAll('#materials tbody tr').length === 2")
+                // Past the stream's lifetime: the server has completed it, and the page opened another.
+                try await Task.sleep(for: .seconds(3))
+                try await env.waitUntil { env.gateway.api.live.count >= 1 }
+                let material = try #require(fed.materials["m-0"])
+                let changed = try await env.post(
+                    "mutation($i: SetMaterialSyncToSISInput!) { setMaterialSyncToSIS(input: $i) { material { syncStatus } } }",
+                    ["i": ["materialId": material, "syncToSIS": false]], token: token)
+                #expect(changed["setMaterialSyncToSIS", "material", "syncStatus"] as? String == "OPT_OUT", "\(changed.text)")
+                try await b.wait(
+                    "the row's new status", timeout: 10,
+                    "return document.querySelector(`#materials tr[data-id=\"${CSS.escape(arguments[0])}\"] .status`).innerText === 'Opt out'", [material])
+                // A subscription the server refuses (a section of another teacher: an answer that is
+                // not a stream) is not asked for again and again.
+                let (_, others) = try #require(env.sectionsByTeacher.first { $0.key != teacher })
+                let foreign = try env.sectionID(try #require(others.first))
+                _ = try await b.script(
+                    """
+                    window.asked = 0;
+                    const original = window.fetch;
+                    const foreign = arguments[0];
+                    // The page's own stream is opened again every 2 s here: only this one's are counted.
+                    window.fetch = (url, init) => { if (String(url).endsWith('/graphql/stream') && String(init && init.body).includes(foreign)) window.asked++; return original(url, init); };
+                    window.ended = false;
+                    subscribe('MaterialStatusChanged', { id: arguments[0] }, () => {}, () => { window.ended = true; }, () => {});
+                    """, [foreign])
+                try await b.wait("the refusal", "return window.ended === true")
+                try await Task.sleep(for: .seconds(3))
+                #expect(try await b.script("return window.asked") as? Int == 1, "a refused subscription was asked for once")
+            } catch {
+                try? await b.screenshot(to: FileManager.default.temporaryDirectory.appending(path: "widget-stream-completed-failure.png"))
+                await b.quit()
+                throw error
+            }
+            await b.quit()
         }
     }
 

@@ -319,7 +319,8 @@ public struct RosterStore: Sendable {
 
     /// A page of a run's rejected rows, in the order the pull found them, and how many it rejected.
     public func rejects(runID: Int64, first: Int, after: String?) throws -> (page: KeysetPage<RosterReject>, total: Int) {
-        let ordering = "rosterRejects:id"
+        // A cursor of another pull's rejects is refused, not read as a place in this one.
+        let ordering = "rosterRejects:\(runID)"
         var arguments: StatementArguments = [runID, Int64.min, first + 1]
         if let after { arguments = [runID, try Keyset.decode(after, ordering: ordering).id, first + 1] }
         return try pool.read { db in
