@@ -716,6 +716,39 @@ async function loadRuns() {
   $("noruns").hidden = runs.length > 0;
 }
 
+/**
+ * A row that opens under a table's row (`columns` wide), and the link that opens it: `noun` names
+ * what it shows ("writes"), `label` the link for screen readers. `load(into)` fills it the first
+ * time it opens; a second click while it loads waits for the same load, and a load that put
+ * nothing in (it failed: the banner says why) is tried again the next time.
+ */
+function opener(columns, noun, label, load) {
+  const details = document.createElement("tr");
+  details.className = "rundetails";
+  details.hidden = true;
+  const all = document.createElement("td");
+  all.colSpan = columns;
+  details.append(all);
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "link";
+  open.textContent = `Show ${noun}`;
+  open.setAttribute("aria-expanded", "false");
+  open.setAttribute("aria-label", label);
+  let loading = null;
+  open.addEventListener("click", async () => {
+    const opening = details.hidden;
+    details.hidden = !opening;
+    open.setAttribute("aria-expanded", String(opening));
+    open.textContent = `${opening ? "Hide" : "Show"} ${noun}`;
+    if (!opening || all.childElementCount || loading) return;
+    loading = load(all);
+    await loading;
+    loading = null;
+  });
+  return { details, open };
+}
+
 const TRIGGERS = { ITEM: "One item", SYNC_CHANGES: "Sync changes", SCHEDULED: "Scheduled", GRADEBOOK: "Gradebook" };
 const RUN_STATES = { RUNNING: "Running", SUCCEEDED: "Succeeded", PARTIAL: "Finished with errors", FAILED: "Failed" };
 
@@ -735,30 +768,9 @@ function runRows(runs, admin) {
       cell("State", (RUN_STATES[r.state] || r.state) + (r.cause ? ` — ${r.cause}` : "")),
       cell("Items", `${r.itemsSent} sent, ${r.itemsFailed} stopped, ${r.itemsSkipped} skipped`), writes);
     // A run opens to show its writes, those that did not go through first.
-    const details = document.createElement("tr");
-    details.className = "rundetails";
-    details.hidden = true;
-    const all = document.createElement("td");
-    all.colSpan = admin ? 7 : 6;
-    details.append(all);
-    const open = document.createElement("button");
-    open.type = "button";
-    open.className = "link";
-    open.textContent = "Show writes";
-    open.setAttribute("aria-expanded", "false");
-    open.setAttribute("aria-label", `Show the writes of the run started ${when(r.startedAt)}`);
-    let loading = null;
-    open.addEventListener("click", async () => {
-      const opening = details.hidden;
-      details.hidden = !opening;
-      open.setAttribute("aria-expanded", String(opening));
-      open.textContent = opening ? "Hide writes" : "Show writes";
-      // Fetched once (a second click while it loads waits for the same answer); a failed fetch is tried again next time.
-      if (!opening || all.childElementCount || loading) return;
-      loading = runWrites(r.id, admin);
-      const list = await loading;
-      loading = null;
-      if (list) all.append(list);
+    const { details, open } = opener(admin ? 7 : 6, "writes", `Show the writes of the run started ${when(r.startedAt)}`, async (into) => {
+      const list = await runWrites(r.id, admin);
+      if (list) into.append(list);
     });
     writes.append(" ", open);
     return [tr, details];
@@ -1004,25 +1016,8 @@ async function loadRosterStatus() {
       cell("State", (STATES[r.state] || r.state) + (r.error ? ` — ${r.error}` : "")),
       cell("Rows", `${r.created} created, ${r.updated} changed, ${r.unchanged} unchanged, ${r.deleted} deleted`), rejected);
     if (!r.rejected) return [tr];
-    const details = document.createElement("tr");
-    details.className = "rundetails";
-    details.hidden = true;
-    const all = document.createElement("td");
-    all.colSpan = 5;
-    details.append(all);
-    const open = document.createElement("button");
-    open.type = "button";
-    open.className = "link";
-    open.textContent = "Show rejects";
-    open.setAttribute("aria-expanded", "false");
-    open.setAttribute("aria-label", `Show the ${r.rejected} rows rejected by the pull asked for ${when(r.requestedAt)}`);
-    open.addEventListener("click", async () => {
-      const opening = details.hidden;
-      details.hidden = !opening;
-      open.setAttribute("aria-expanded", String(opening));
-      open.textContent = opening ? "Hide rejects" : "Show rejects";
-      if (opening && !all.childElementCount) await loadRejects(r.id, all, null);
-    });
+    const { details, open } = opener(5, "rejects", `Show the ${r.rejected} rows rejected by the pull asked for ${when(r.requestedAt)}`,
+      (into) => loadRejects(r.id, into, null));
     rejected.append(" ", open);
     return [tr, details];
   }));
