@@ -1,0 +1,28 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import PassbackStore
+
+/// How SQLite runs statements whose cost must not grow with the district: the plan, not a timing
+/// (SQLite plans the same way whatever the table sizes, as Passback keeps no `sqlite_stat1`).
+@Suite("Query plans")
+struct QueryPlanTests {
+    /// The lines of `EXPLAIN QUERY PLAN` for `sql`.
+    static func plan(_ fixture: StoreFixture, _ sql: String, _ arguments: StatementArguments) throws -> [String] {
+        try fixture.rawRead { db in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String } }
+    }
+
+    @Test("who may read a section looks its id up, for a teacher and for an admin, instead of walking every class of the connection")
+    func readableBySectionID() throws {
+        let fixture = try StoreFixture()
+        for (sql, arguments) in [
+            (APIReads.readableByTeacher, ["district", "t-1", "[1,2]"] as StatementArguments),
+            (APIReads.readableInOrg, ["connection": "district", "root": "d-1", "ids": "[1,2]"] as StatementArguments)
+        ] {
+            let lines = try Self.plan(fixture, sql, arguments)
+            #expect(lines.contains { $0.hasPrefix("SEARCH c USING INTEGER PRIMARY KEY") }, "\(lines)")
+            #expect(!lines.contains { $0.contains("class_by_school") }, "\(lines)")
+        }
+    }
+}
