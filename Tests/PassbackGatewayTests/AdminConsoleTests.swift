@@ -1,8 +1,10 @@
 import Foundation
 import OneRosterSandbox
 import PassbackCore
-import PassbackStore
 import Testing
+
+@testable import PassbackGateway
+@testable import PassbackStore
 
 /// The admin's console in the widget, and the API it reads: the connection's health, a roster
 /// pull's rejected rows, an error group's id and an org's default schedule.
@@ -35,6 +37,16 @@ struct AdminConsoleTests {
             let down = try await env.post(query, token: admin)
             #expect(down["connectionHealth", "unreachableSince"] as? String == Timestamp.text(since), "\(down.text)")
             #expect(down["connectionHealth", "lastError"] as? String == "connection refused", "\(down.text)")
+            // The SIS refused Passback's credentials: every write is held, and the key to fix is named.
+            let cause = "the SIS refused the credentials; fix connection.district.clientSecret"
+            try await env.database.pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO connection_block (connection_id, code, cause, since) VALUES ('district', 'SIS_AUTH_FAILED', ?, ?)",
+                    arguments: [cause, Timestamp.text(since)])
+            }
+            let blocked = try await env.post(query, token: admin)
+            #expect(blocked["connectionHealth", "blockedCause"] as? String == cause, "\(blocked.text)")
+            #expect(blocked["connectionHealth", "blockedSince"] as? String == Timestamp.text(since), "\(blocked.text)")
             let (a, _) = try Self.twoSchools(env)
             let teacher = try env.token(.teacher, user: a.teacher)
             #expect(try await env.post(query, token: teacher).codes == ["FORBIDDEN"])
