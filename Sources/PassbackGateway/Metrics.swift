@@ -51,6 +51,11 @@ public final class RequestMetrics: Sendable {
                 namespace: "passback", subsystem: "graphql", metricName: "executions", unitName: "total",
                 helpText: "Queries and mutations run, by engine (planned, or GraphQLSwift's reference executor).")
         }
+        static var inline: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "passback", subsystem: "graphql", metricName: "inline", unitName: "total",
+                helpText: "Queries run on the thread that received them (their plan has been running short), not on the execution pool.")
+        }
         static var requestsStopped: MetricNameDescriptor {
             MetricNameDescriptor(
                 namespace: "passback", subsystem: "graphql", metricName: "requests_stopped", unitName: "total",

@@ -36,21 +36,27 @@ extension GraphQLAPI {
         case .success(let a): admission = a
         case .failure(let refusal): return rateLimited(refusal)
         }
+        let planned = plannedRun(prepared, request)
+        // A query whose plan has been running short runs here, on the thread that received it: the
+        // hop to a lane and back cost more than its work (a tenth of the widget's CPU at four
+        // connections, and half its p99). Mutations wait for the writer, so they never do.
+        let inline =
+            prepared.operation.operation == .query && cost < limits.maxCost / 2
+            && planned?.plan.timing.isShort(within: limits.inlineBudget) == true
         // Priced at half the limit or more: a large request from the start of its execution (its root fields'
         // SQL is the slowest it runs), so it never holds the threads small queries run on. The
         // widget's own page is priced at about 3,600.
         if cost >= limits.maxCost / 2 { lane.promote() }
-        let context = APIContext(principal: principal, services: services, requestID: requestID, executor: lane)
+        let context = APIContext(principal: principal, services: services, requestID: requestID, executor: inline ? nil : lane)
         let (limiter, token) = (self.limiter, principal.tokenID)
-        // The execution, and the encoding of its answer, run on the pool's threads in a lane of
-        // their own; the slot is given back when the work really ends, even after a deadline has
-        // answered the client.
-        let once = Once<RaceOutcome<Answer>>()
+        // The execution, and the encoding of its answer, run here (`inline`) or on the pool's
+        // threads in a lane of their own; the slot is given back when the work really ends, even
+        // after a deadline has answered the client.
         let body: @Sendable () async throws -> Answer = {
             defer { limiter.release(token: token) }
             let executed: Executed
             do {
-                executed = try await self.run(prepared, request, context: context)
+                executed = try await self.run(prepared, request, planned: planned, context: context)
             } catch  where PassbackDatabase.isBusy(error) {
                 return self.busy()
             }
@@ -81,28 +87,40 @@ extension GraphQLAPI {
         }
         // An answer that comes after the deadline is not sent: the client has been told, or is.
         let end = ContinuousClock.now + limits.deadline
-        let work = Task(executorPreference: lane) {
+        let outcome: RaceOutcome<Answer>
+        var work: Task<Void, Never>?
+        if inline {
+            services.work.inline.add(1, ordering: .relaxed)
+            // Short by its record: nothing watches it (a hang-up is seen by its write), but an
+            // answer past the deadline is refused as on a lane.
             let result: Result<Answer, any Error>
             do { result = .success(try await body()) } catch { result = .failure(error) }
-            once.resume(ContinuousClock.now >= end ? .pastDeadline : .finished(result))
+            outcome = ContinuousClock.now >= end ? .pastDeadline : .finished(result)
+        } else {
+            let once = Once<RaceOutcome<Answer>>()
+            work = Task(executorPreference: lane) {
+                let result: Result<Answer, any Error>
+                do { result = .success(try await body()) } catch { result = .failure(error) }
+                once.resume(ContinuousClock.now >= end ? .pastDeadline : .finished(result))
+            }
+            // A mutation runs to its end whoever is waiting (as GitHub's and Shopify's do): stopping
+            // between its fields would leave some applied and the rest not.
+            let isMutation = prepared.operation.operation == .mutation
+            let watched: @Sendable () -> Bool = { !isMutation && clientGone() }
+            let ticket = watch.watch(deadline: limits.deadline, clientGone: watched) { ending in
+                once.resume(ending == .pastDeadline ? .pastDeadline : .clientGone)
+            }
+            outcome = await once.value()
+            watch.unwatch(ticket)
         }
-        // A mutation runs to its end whoever is waiting (as GitHub's and Shopify's do): stopping
-        // between its fields would leave some applied and the rest not.
-        let isMutation = prepared.operation.operation == .mutation
-        let watched: @Sendable () -> Bool = { !isMutation && clientGone() }
-        let ticket = watch.watch(deadline: limits.deadline, clientGone: watched) { ending in
-            once.resume(ending == .pastDeadline ? .pastDeadline : .clientGone)
-        }
-        let outcome = await once.value()
-        watch.unwatch(ticket)
         switch outcome {
         case .clientGone:
-            work.cancel()
+            work?.cancel()
             services.work.clientGone.add(1, ordering: .relaxed)
             logger.info("request \(requestID): the client closed its connection; its work was stopped")
             return requestError(499, "the client closed the connection before the answer")
         case .pastDeadline:
-            work.cancel()
+            work?.cancel()
             services.work.pastDeadline.add(1, ordering: .relaxed)
             logger.warning("request \(requestID): past its deadline of \(limits.deadline)")
             var answer = render(

@@ -32,11 +32,20 @@ extension GraphQLAPI {
         }
     }
 
-    /// Runs the prepared operation on the planner when it covers it, else on GraphQLSwift.
-    func run(_ prepared: PreparedDocument, _ request: Request, context: APIContext) async throws -> Executed {
-        if let execution = plannedExecution(prepared, request, context: context) {
+    /// A plan and the variables it runs with.
+    struct PlannedRun {
+        let plan: OperationPlan
+        let variables: [String: Map]
+    }
+
+    /// Runs the prepared operation on the planner when `planned` is given and binds its
+    /// arguments, else on GraphQLSwift. A planned execution's time is kept by its plan.
+    func run(_ prepared: PreparedDocument, _ request: Request, planned: PlannedRun?, context: APIContext) async throws -> Executed {
+        if let planned, let execution = try? PlannedExecution(plan: planned.plan, context: context, variables: planned.variables) {
             context.services.work.planned.add(1, ordering: .relaxed)
+            let clock = PlanTiming.Clock()
             let outcome = await execution.run()
+            planned.plan.timing.record(clock.spent())
             return Executed(data: .json(outcome.data), errors: outcome.errors, fields: outcome.fields)
         }
         context.services.work.reference.add(1, ordering: .relaxed)
@@ -46,9 +55,9 @@ extension GraphQLAPI {
         return Executed(data: .map(result.data), errors: result.errors, fields: PrincipalLimiter.actualCost(result.data))
     }
 
-    /// The planned execution of this request, or nil when the planner leaves it to GraphQLSwift.
+    /// The plan this request runs on, or nil when the planner leaves it to GraphQLSwift.
     /// Only documents the document cache holds are planned (valid, of ordinary size).
-    func plannedExecution(_ prepared: PreparedDocument, _ request: Request, context: APIContext) -> PlannedExecution? {
+    func plannedRun(_ prepared: PreparedDocument, _ request: Request) -> PlannedRun? {
         guard limits.engine == .planned, prepared.operation.operation != .subscription, prepared.held else { return nil }
         let schema = self.schema
         guard let variables = try? InputCoercion.variables(prepared.operation.variableDefinitions, request.variables, schema: schema) else {
@@ -61,7 +70,6 @@ extension GraphQLAPI {
         ) { operation, fragments, variables in
             try? PlanCompiler.compile(operation, fragments: fragments, schema: schema, table: table, variables: variables)
         }
-        guard let plan else { return nil }
-        return try? PlannedExecution(plan: plan, context: context, variables: variables)
+        return plan.map { PlannedRun(plan: $0, variables: variables) }
     }
 }

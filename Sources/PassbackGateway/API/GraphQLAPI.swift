@@ -38,6 +38,10 @@ public final class GraphQLAPI: Sendable {
         public var deadline: Duration = .seconds(10)
         /// Threads that run GraphQL execution (and so its SQLite reads), off the cooperative pool.
         public var executionThreads = 4
+        /// A query whose plan's recent executions each took about this much CPU or less runs on
+        /// the thread that received its request, not on an execution thread (`PlanTiming`);
+        /// `.zero` sends every query to the execution threads.
+        public var inlineBudget: Duration = .milliseconds(2)
         /// What one token may spend: requests at once and cost per second.
         public var perToken = PrincipalLimiter.Settings()
         /// How often an idle stream sends a comment line: it re-checks the token, and a write to

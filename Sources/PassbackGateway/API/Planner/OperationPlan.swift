@@ -16,6 +16,8 @@ struct OperationPlan: Sendable {
     let root: SelectionPlan
     /// The fields whose arguments read variables.
     let boundFields: [FieldPlan]
+    /// How long its recent executions took: where the next one runs.
+    let timing = PlanTiming()
 }
 
 /// The fields one object answers, in the order of the response.
