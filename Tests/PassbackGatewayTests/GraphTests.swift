@@ -103,6 +103,39 @@ struct GraphTests {
         }
     }
 
+    @Test("a section asked for by id is read with its permission check and whether it is configured, in one read; configured follows the category map")
+    func sectionReadOnce() async throws {
+        try await withGateway { env in
+            let (section, teacher) = env.yearLongSection
+            try await env.feed(section: section, teacher: teacher, materials: 2)
+            let token = try env.token(.teacher, user: teacher)
+            let sectionID = try env.sectionID(section)
+            let principal = Principal(tokenID: 0, connectionID: "district", userSourcedId: teacher, role: .teacher, orgSourcedId: nil)
+            let widget = try String(contentsOf: ClientDocuments.root.appending(path: "Clients/widget/documents/Materials.graphql"), encoding: .utf8)
+            func page() async throws -> (configured: Bool?, loads: Int) {
+                let context = APIContext(principal: principal, services: env.gateway.api.services, requestID: "section")
+                let result = try await GraphQL.execute(
+                    schema: env.gateway.api.schema, documentAST: try GraphQL.parse(source: Source(body: widget)), rootValue: Root(), context: context,
+                    variableValues: ["id": .string(sectionID)])
+                #expect(result.errors.isEmpty, "\(result.errors)")
+                return (result.data?["section"]["configured"].bool, await context.loaders.totalFetches())
+            }
+            let before = try await page()
+            #expect(before.configured == false)
+            try await env.mapToFirstSISCategory(sectionID: sectionID, token: token)
+            let after = try await page()
+            #expect(after.configured == true)
+            // Neither the section nor its category map was loaded apart: the page's only loads are its own.
+            #expect(before.loads == 0 && after.loads == 0, "loader fetches: \(before.loads), \(after.loads)")
+            // Another teacher is refused, as before.
+            let other = Principal(tokenID: 0, connectionID: "district", userSourcedId: "nobody", role: .teacher, orgSourcedId: nil)
+            let refused = try await GraphQL.execute(
+                schema: env.gateway.api.schema, documentAST: try GraphQL.parse(source: Source(body: widget)), rootValue: Root(),
+                context: APIContext(principal: other, services: env.gateway.api.services, requestID: "other"), variableValues: ["id": .string(sectionID)])
+            #expect(refused.errors.first?.message.contains("not a teacher of this section") == true, "\(refused.errors)")
+        }
+    }
+
     @Test("materialStatusChanged streams each material whose status changes in the section")
     func liveStatus() async throws {
         try await withGateway { env in

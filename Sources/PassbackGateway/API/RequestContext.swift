@@ -85,6 +85,24 @@ final class APIContext: Sendable {
         }
     }
 
+    /// The section of `id` in the viewer's connection, or nil; fails as `requireReadable` does
+    /// unless the viewer may read it. The section, the check and whether it is configured are
+    /// one read (`configured` is nil when it was not read).
+    func readableSection(_ id: Int64) async throws -> (row: SectionSummary, configured: Bool?)? {
+        guard let scope = try? readScope() else {
+            // The integration role: nil for a section that is not there, refused for one that is.
+            guard let row = try await sections.load(id), row.connectionID == connection else { return nil }
+            try await requireReadable([id])
+            return (row, nil)
+        }
+        guard let (row, readable, configured) = try reads.section(id, connection: connection, scope: scope) else { return nil }
+        sections.prime([id: row])
+        guard row.connectionID == connection else { return nil }
+        // An admin may also read the sections they teach, outside their org; or the refusal.
+        if !readable { try await requireReadable([id]) }
+        return (row, configured)
+    }
+
     /// Fails unless every section may be read: a teacher's own, or (admins) in their org subtree or their own.
     func requireReadable(_ classIDs: [Int64]) async throws {
         let wanted = Array(Set(classIDs))

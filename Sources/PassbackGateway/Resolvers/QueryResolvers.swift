@@ -164,10 +164,7 @@ enum QueryResolvers {
     }
 
     static func section(_ id: Int64, _ ctx: APIContext) async throws -> SectionValue? {
-        guard let row = try await ctx.sections.load(id) else { return nil }
-        guard row.connectionID == ctx.connection else { return nil }
-        try await ctx.requireReadable([id])
-        return SectionValue(row: row, batch: [id])
+        try await ctx.readableSection(id).map { SectionValue(row: $0.row, batch: [id], configured: $0.configured) }
     }
 
     static func errorFilter(_ arg: Map, _ ctx: APIContext) async throws -> SyncErrorFilter {

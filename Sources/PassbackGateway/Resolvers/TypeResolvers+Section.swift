@@ -66,7 +66,10 @@ extension TypeResolvers {
                     $0.map(LMSCategoryValue.init)
                 }
             }
-            f.resolve("configured") { s, _, ctx in try await ctx.categoryMaps.load(s.row.id, batch: s.batch) != nil }
+            f.resolve("configured") { s, _, ctx in
+                if let known = s.configured { return known }
+                return try await ctx.categoryMaps.load(s.row.id, batch: s.batch) != nil
+            }
             f.resolve("categoryMap") { s, args, ctx in
                 let entries = try await ctx.categoryMaps.load(s.row.id, batch: s.batch) ?? []
                 let ids = entries.map(\.lmsCategoryID)

@@ -10,6 +10,8 @@ struct SectionValue: NodeValue {
     static let typeName = "Section"
     var row: SectionSummary
     var batch: [Int64]
+    /// Whether it is configured, when read with the section (`Query.section`); else loaded.
+    var configured: Bool? = nil
     var id: String { GlobalID.make(Self.typeName, row.id) }
 }
 

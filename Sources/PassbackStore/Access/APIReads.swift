@@ -46,16 +46,17 @@ public struct APIReads: Sendable {
     /// (8,000 at the benchmark's full scale: a third of a widget request's time there).
     public func readable(_ classIDs: [Int64], connection: String, scope: SectionScope) throws -> Set<Int64> {
         guard !classIDs.isEmpty else { return [] }
-        return try pool.read { db in
-            switch scope {
-            case .teacher(let teacher):
-                return Set(
-                    try Int64.fetchAll(db.cachedStatement(sql: Self.readableByTeacher), arguments: [connection, teacher, Self.json(classIDs)]))
-            case .org(let root):
-                return Set(
-                    try Int64.fetchAll(
-                        db.cachedStatement(sql: Self.readableInOrg), arguments: ["connection": connection, "root": root, "ids": Self.json(classIDs)]))
-            }
+        return try pool.read { db in try Self.readable(db, classIDs, connection: connection, scope: scope) }
+    }
+
+    static func readable(_ db: Database, _ classIDs: [Int64], connection: String, scope: SectionScope) throws -> Set<Int64> {
+        switch scope {
+        case .teacher(let teacher):
+            return Set(try Int64.fetchAll(db.cachedStatement(sql: Self.readableByTeacher), arguments: [connection, teacher, Self.json(classIDs)]))
+        case .org(let root):
+            return Set(
+                try Int64.fetchAll(
+                    db.cachedStatement(sql: Self.readableInOrg), arguments: ["connection": connection, "root": root, "ids": Self.json(classIDs)]))
         }
     }
 

@@ -48,6 +48,25 @@ extension APIReads {
         }
     }
 
+    /// The section of `id`, whether `scope` may read it (`readable`) and whether its teacher has
+    /// saved its settings (`configured`: a `section_config` row), in one read: a section's page
+    /// starts with all three, and each read is a transaction of its own.
+    public func section(_ id: Int64, connection: String, scope: SectionScope) throws -> (section: SectionSummary, readable: Bool, configured: Bool)? {
+        try pool.read { db in
+            guard
+                let r = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT id, connection_id, sourced_id, title, class_code, school_sourced_id, course_sourced_id,
+                                EXISTS (SELECT 1 FROM section_config WHERE class_id = class.id) AS configured
+                            FROM class WHERE id = ?
+                            """),
+                    arguments: [id])
+            else { return nil }
+            return (Self.section(r), try Self.readable(db, [id], connection: connection, scope: scope).contains(id), r["configured"])
+        }
+    }
+
     static func section(_ r: Row) -> SectionSummary {
         SectionSummary(
             id: r["id"], connectionID: r["connection_id"], sourcedId: r["sourced_id"], title: r["title"], classCode: r["class_code"],
