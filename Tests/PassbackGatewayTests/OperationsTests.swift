@@ -111,7 +111,10 @@ struct OperationsTests {
         let (metrics, metricsResponse) = try await URLSession.shared.data(for: scrape)
         let text = String(decoding: metrics, as: UTF8.self)
         #expect((metricsResponse as? HTTPURLResponse)?.statusCode == 200)
-        #expect((metricsResponse as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Request-Id")?.isEmpty == false)
+        // A request without an id is given a random (version 4) UUID, in lowercase.
+        let made = try #require((metricsResponse as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Request-Id"))
+        #expect(UUID(uuidString: made)?.uuidString.lowercased() == made && Array(made)[14] == "4" && "89ab".contains(Array(made)[19]), "\(made)")
+        #expect(RequestID.make() != RequestID.make())
         #expect(text.contains("passback_outbox_jobs{state=\"available\"} 0.0"), "\(text)")
         #expect(text.contains("passback_worker_jobs_total{outcome=\"succeeded\"} 0"))
         #expect(text.contains("passback_http_requests_total{route=\"/healthz\",status=\"200\"} 1"), "\(text)")
