@@ -1,5 +1,6 @@
 import Foundation
 import OneRosterSandbox
+import PassbackCore
 import Testing
 
 @testable import PassbackStore
@@ -67,6 +68,54 @@ struct KeysetTests {
         #expect(made.value == 1)
         #expect(page.cursors.count == 50)
         #expect(made.value == 51)
+    }
+}
+
+@Suite("Lists paged in memory")
+struct ListSliceTests {
+    /// The page as the list's contract says: ordered by key, a key repeated leaves the later item
+    /// out, then `first` after the key `after` names (written the simple way).
+    static func expected(_ all: [Int], keys: [ListKey], first: Int, after: ListKey?) -> (items: [Int], hasNext: Bool, total: Int) {
+        let sorted = zip(keys, all).enumerated().sorted { $0.element.0 < $1.element.0 || ($0.element.0 == $1.element.0 && $0.offset < $1.offset) }
+        var unique: [(ListKey, Int)] = []
+        for (_, pair) in sorted where unique.last.map({ $0.0 != pair.0 }) ?? true { unique.append(pair) }
+        let start = after.map { a in unique.firstIndex { a < $0.0 } ?? unique.count } ?? 0
+        return (unique[start..<min(unique.count, start + first)].map(\.1), start + first < unique.count, unique.count)
+    }
+
+    @Test("a page of a list is its items by key, repeats left out, after the cursor's key: random lists against the rule written simply")
+    func pages() throws {
+        var rng = SeededRandom(seed: 17)
+        for _ in 0..<500 {
+            let count = Int(rng.next() % 9)
+            let all = Array(0..<count)
+            let keys = all.map { _ in ListKey(["b", "a", "c", "é", ""][Int(rng.next() % 5)], String(rng.next() % 3)) }
+            let first = Int(rng.next() % 5)
+            let after: ListKey? = count > 0 && rng.next() % 2 == 0 ? keys[Int(rng.next() % UInt64(count))] : nil
+            let cursor = after.map { ListSlice<Int>.cursor(ordering: "t", key: $0) }
+            let page = try ListSlice(all, first: first, after: cursor, ordering: "t") { keys[$0] }
+            let want = Self.expected(all, keys: keys, first: first, after: after)
+            #expect(
+                page.items == want.items && page.hasNextPage == want.hasNext && page.total == want.total,
+                "\(keys) first \(first) after \(String(describing: after))")
+            #expect(page.keys == page.items.map { keys[$0] })
+        }
+    }
+
+    @Test("stored problems are decoded once per text, as JSONDecoder reads them; a text that is not a list of problems holds none")
+    func storedProblems() throws {
+        let cache = StoredProblems(capacity: 2)
+        let problems = [
+            Problem(code: .sectionNotConfigured, message: "map the section's categories"),
+            Problem(code: .dueDateMissing, message: "no due date", field: "dueDate")
+        ]
+        let text = String(decoding: try JSONEncoder().encode(problems), as: UTF8.self)
+        #expect(cache.decode(text) == problems)
+        #expect(cache.decode(text) == problems && cache.count == 1)
+        #expect(cache.decode("[{\"code\": 1}]").isEmpty && cache.decode("not json").isEmpty)
+        // Bounded: emptied when full.
+        #expect(cache.count <= 2)
+        #expect(cache.decode(text) == problems)
     }
 }
 

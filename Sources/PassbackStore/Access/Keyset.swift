@@ -147,20 +147,22 @@ public struct ListSlice<Item: Sendable>: Sendable {
     public var total: Int
 
     public init(_ all: [Item], first: Int, after: String?, ordering: String, key: (Item) -> ListKey) throws {
-        var keyed = all.map { (key: key($0), item: $0) }
-        keyed.sort { $0.key < $1.key }
-        var unique: [(key: ListKey, item: Item)] = []
-        unique.reserveCapacity(keyed.count)
-        for entry in keyed where unique.last?.key != entry.key { unique.append(entry) }
+        // Sorted by index, not as (key, item) pairs: the generic pair's type is looked up by the
+        // runtime at every use (the planner pages each of a page's items' problems this way).
+        let allKeys = all.map(key)
+        var order = Array(allKeys.indices)
+        if order.count > 1 { order.sort { allKeys[$0] < allKeys[$1] } }
+        var unique: [Int] = []
+        unique.reserveCapacity(order.count)
+        for i in order where unique.last.map({ allKeys[$0] != allKeys[i] }) ?? true { unique.append(i) }
         var start = 0
         if let after {
             let last = try Keyset.decodeListKey(after, ordering: ordering)
-            start = unique.firstIndex { last < $0.key } ?? unique.count
+            start = unique.firstIndex { last < allKeys[$0] } ?? unique.count
         }
         let page = unique[start..<min(unique.count, start + first)]
-        // Closures, not key paths: a key path into a generic tuple is built anew at every call.
-        items = page.map { $0.item }
-        keys = page.map { $0.key }
+        items = page.map { all[$0] }
+        keys = page.map { allKeys[$0] }
         self.ordering = ordering
         hasNextPage = start + first < unique.count
         total = unique.count

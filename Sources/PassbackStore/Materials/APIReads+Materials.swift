@@ -76,7 +76,7 @@ extension APIReads {
     public static func problems(stored text: String?, status: SyncStatus?, errorCode: String?, errorMessage: String?, errorField: String?) -> [Problem] {
         // Most items have no problems: "[]" is not decoded.
         let text = text ?? "[]"
-        var problems = text == "[]" ? [] : (try? JSONDecoder().decode([Problem].self, from: Data(text.utf8))) ?? []
+        var problems = text == "[]" ? [] : StoredProblems.shared.decode(text)
         if status == .error, let code = errorCode.flatMap(ProblemCode.init(rawValue:)), !problems.contains(where: { $0.code == code && $0.severity == .error })
         {
             problems.insert(Problem(code: code, message: errorMessage ?? code.rawValue, field: errorField), at: 0)
@@ -219,4 +219,31 @@ extension APIReads {
             return out
         }
     }
+}
+
+/// Stored problem lists decoded, kept by their text: the items a rule stops store the same text
+/// (a section synced before its map is saved: every item), and the widget's page decodes fifty
+/// of them on every read; `JSONDecoder` took a tenth of that read at the benchmark's full scale.
+/// Bounded: emptied when full.
+final class StoredProblems: @unchecked Sendable {
+    static let shared = StoredProblems(capacity: 1024)
+
+    private let lock = NSLock()
+    private var decoded: [String: [Problem]] = [:]
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// The problems `text` holds; none when it is not a JSON list of problems.
+    func decode(_ text: String) -> [Problem] {
+        if let known = lock.withLock({ decoded[text] }) { return known }
+        let problems = (try? JSONDecoder().decode([Problem].self, from: Data(text.utf8))) ?? []
+        lock.withLock {
+            if decoded.count >= capacity { decoded.removeAll(keepingCapacity: true) }
+            decoded[text] = problems
+        }
+        return problems
+    }
+
+    var count: Int { lock.withLock { decoded.count } }
 }
