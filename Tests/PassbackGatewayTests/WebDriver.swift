@@ -9,8 +9,8 @@ import FoundationNetworking
 /// A small W3C WebDriver client for Debian's `chromedriver` and `chromium`, headless: enough to
 /// drive the widget as a user would (navigate, click, type, read, screenshot).
 final class WebDriver: @unchecked Sendable {
-    let driver: Process
-    let base: URL
+    private(set) var driver: Process
+    private(set) var base: URL
     var session = ""
     static let elementKey = "element-6066-11e4-a52e-4f735466cecf"
 
@@ -23,26 +23,41 @@ final class WebDriver: @unchecked Sendable {
             throw HarnessFailure(
                 "the browser tests need Debian's chromium, chromium-driver and curl: apt-get install chromium chromium-driver curl (.ci/run does)")
         }
-        let port = Int.random(in: 20_000..<40_000)
+        // Below Linux's ephemeral ports (32768 and up), which the tests' servers bound to port 0
+        // take: a port taken all the same makes chromedriver exit, and another is tried.
+        var attempt = 0
         driver = Process()
-        driver.executableURL = URL(fileURLWithPath: "/usr/bin/chromedriver")
-        driver.arguments = ["--port=\(port)"]
-        driver.standardOutput = FileHandle.nullDevice
-        driver.standardError = FileHandle.nullDevice
-        try driver.run()
-        base = URL(string: "http://127.0.0.1:\(port)")!
-        let deadline = Date().addingTimeInterval(20)
-        var last = "no answer"
+        base = URL(string: "http://127.0.0.1")!
         while true {
-            do {
-                let status = try await call("GET", "status")
-                if (status["ready"] as? Bool) == true { break }
-                last = "\(status)"
-            } catch {
-                last = "\(error)"
+            attempt += 1
+            let port = Int.random(in: 20_000..<32_000)
+            driver = Process()
+            driver.executableURL = URL(fileURLWithPath: "/usr/bin/chromedriver")
+            driver.arguments = ["--port=\(port)"]
+            driver.standardOutput = FileHandle.nullDevice
+            driver.standardError = FileHandle.nullDevice
+            try driver.run()
+            base = URL(string: "http://127.0.0.1:\(port)")!
+            let deadline = Date().addingTimeInterval(20)
+            var last = "no answer"
+            var ready = false
+            while driver.isRunning {
+                do {
+                    let status = try await call("GET", "status")
+                    if (status["ready"] as? Bool) == true {
+                        ready = true
+                        break
+                    }
+                    last = "\(status)"
+                } catch {
+                    last = "\(error)"
+                }
+                guard Date() < deadline else { break }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            guard Date() < deadline else { throw HarnessFailure("chromedriver did not start: \(last)") }
-            try await Task.sleep(for: .milliseconds(100))
+            if ready { break }
+            if driver.isRunning { driver.terminate() }
+            guard attempt < 3 else { throw HarnessFailure("chromedriver did not start (3 ports tried): \(last)") }
         }
         let caps: [String: Any] = [
             "capabilities": [
