@@ -228,6 +228,11 @@ struct Bench: AsyncParsableCommand {
         let teacher = Client(base: base, token: teacherTokens[section.teacher]!)
         let admin = Client(base: base, token: adminToken)
         try await measureReads(&report, teacher: teacher, section: section, admin: admin, database: database, serve: serve)
+        // The query engine against its floor over HTTP, the widget's document and the admin's errors.
+        report.engine = try await engineMeasure(
+            base: base, serve: serve, section: section, teacherToken: teacherTokens[section.teacher]!, adminToken: adminToken, database: database,
+            apiPort: apiPort, dir: dir)
+        report.engineText = report.engine?.markdown(say: say) ?? ""
 
         // 3. A simple query's latency alone, then while three admins each send the heaviest
         // request the limits allow, back to back.
@@ -325,111 +330,13 @@ struct Bench: AsyncParsableCommand {
             &report, teacher: Client(base: base, token: teacherToken), section: section, admin: Client(base: base, token: adminToken), database: database,
             serve: serve)
 
-        // The query engine's measure, HTTP against HTTP: Passback's /graphql with the widget's document,
-        // and the floor (one SQL statement building the same answer) served by this process, both
-        // under `wrk` at 1 and 4 connections, in interleaved rounds; CPU per request from /proc.
-        let floorPort = apiPort + 2
-        let floor = try HTTPFloor(
-            database: database, classID: section.classID, connection: "district", root: try Self.district(database), port: floorPort)
-        // No signal handlers of its own: Ctrl-C or a CI's SIGTERM stops the harness, not the floor alone.
-        let floorTask = Task { try await floor.app.runService(gracefulShutdownSignals: []) }
-        defer { floorTask.cancel() }
-        let floorURL = "http://127.0.0.1:\(floorPort)/floor"
-        let floorClient = Client(base: "http://127.0.0.1:\(floorPort)", token: teacherToken)
-        let waitFloor = Stopwatch()
-        while (try? await floorClient.postStatus("/floor", body: Data("{}".utf8))) != 200 {
-            guard waitFloor.seconds < 20 else { throw BenchFailure("the HTTP floor did not answer") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let sectionID = try await Self.sectionID(Client(base: base, token: teacherToken), section.sourcedId)
-        // As the widget sends it: the document's hash, not its text (the server knows its clients' documents).
-        let body = String(
-            decoding: try JSONSerialization.data(withJSONObject: [
-                "extensions": ["persistedQuery": ["version": 1, "sha256Hash": Fingerprint.sha256Hex(Array(try Self.widgetQuery().utf8))]],
-                "variables": ["id": sectionID, "filter": [:] as [String: Any], "orderBy": ["field": "TITLE", "direction": "ASC"]]
-            ]), as: UTF8.self)
-        // The floor reads the same rows: the same titles, statuses and problem counts in the same order.
-        func summary(_ answer: [String: Any]) -> [String] {
-            let nodes = (((answer["section"] as? [String: Any])?["materials"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []
-            // Problems are left out: Passback adds the SIS's refusal to the stored ones, the floor does not.
-            return nodes.map { "\($0["title"] ?? "")|\($0["syncStatus"] ?? "")|\($0["syncToSIS"] ?? "")" }
-        }
-        let passbackAnswer = try await Client(base: base, token: teacherToken).post(
-            try Self.widgetQuery(), ["id": sectionID, "filter": [:] as [String: Any], "orderBy": ["field": "TITLE", "direction": "ASC"]])
-        let floorData = try await floorClient.postData("/floor", body: Data("{}".utf8))
-        let floorAnswer = ((try? JSONSerialization.jsonObject(with: floorData)) as? [String: Any])?["data"] as? [String: Any] ?? [:]
-        guard summary(passbackAnswer) == summary(floorAnswer), !summary(floorAnswer).isEmpty else {
-            throw BenchFailure(
-                "the HTTP floor does not answer what Passback answers: \(summary(floorAnswer).prefix(3)) against \(summary(passbackAnswer).prefix(3))")
-        }
-        var rounds: [Int: [(passback: HTTPFloor.Load, floor: HTTPFloor.Load)]] = [:]
-        for _ in 0..<3 {
-            for connections in [1, 4] {
-                let p = try await HTTPFloor.load(
-                    url: base + "/graphql", body: body, token: teacherToken, connections: connections, seconds: 5, pid: serve.process.processIdentifier,
-                    dir: dir)
-                let f = try await HTTPFloor.load(
-                    url: floorURL, body: body, token: teacherToken, connections: connections, seconds: 5, pid: getpid(), dir: dir)
-                rounds[connections, default: []].append((p, f))
-            }
-        }
-        // The admin's org-wide errors, the same way: Passback's /graphql against a floor of its own.
-        let adminBody = String(decoding: try JSONSerialization.data(withJSONObject: ["query": HTTPFloor.adminDocument]), as: UTF8.self)
-        let adminClient = Client(base: base, token: adminToken)
-        func errorsSummary(_ answer: [String: Any]) -> [String] {
-            let nodes = ((answer["syncErrors"] as? [String: Any])?["nodes"] as? [[String: Any]]) ?? []
-            return nodes.map {
-                "\($0["code"] ?? "")|\(($0["section"] as? [String: Any])?["sourcedId"] ?? "")|\(($0["material"] as? [String: Any])?["title"] ?? "")"
-            }
-        }
-        let adminAnswer = try await adminClient.post(HTTPFloor.adminDocument)
-        let errorsFloor =
-            ((try? JSONSerialization.jsonObject(
-                with: try await Client(base: "http://127.0.0.1:\(floorPort)", token: adminToken).postData("/floor-errors", body: Data("{}".utf8))))
-            as? [String: Any])?["data"] as? [String: Any] ?? [:]
-        guard errorsSummary(adminAnswer) == errorsSummary(errorsFloor), !errorsSummary(errorsFloor).isEmpty,
-            ((adminAnswer["syncErrors"] as? [String: Any])?["totalCount"] as? Int) == ((errorsFloor["syncErrors"] as? [String: Any])?["totalCount"] as? Int)
-        else {
-            throw BenchFailure(
-                "the errors floor does not answer what Passback answers: \(errorsSummary(errorsFloor).prefix(3)) against \(errorsSummary(adminAnswer).prefix(3))"
-            )
-        }
-        var adminRounds: [Int: [(passback: HTTPFloor.Load, floor: HTTPFloor.Load)]] = [:]
-        for _ in 0..<3 {
-            for connections in [1, 4] {
-                let p = try await HTTPFloor.load(
-                    url: base + "/graphql", body: adminBody, token: adminToken, connections: connections, seconds: 5,
-                    pid: serve.process.processIdentifier, dir: dir)
-                let f = try await HTTPFloor.load(
-                    url: floorURL + "-errors", body: adminBody, token: adminToken, connections: connections, seconds: 5, pid: getpid(), dir: dir)
-                adminRounds[connections, default: []].append((p, f))
-            }
-        }
-        func table(_ rounds: [Int: [(passback: HTTPFloor.Load, floor: HTTPFloor.Load)]], _ what: String) -> String {
-            var lines = ""
-            for connections in [1, 4] {
-                let r = rounds[connections] ?? []
-                func median(_ values: [Double]) -> Double { LoadResult.median(values) }
-                let p = (
-                    median(r.map(\.passback.requestsPerSecond)), median(r.map(\.passback.p50ms)), median(r.map(\.passback.p99ms)),
-                    median(r.map(\.passback.cpuMS))
-                )
-                let f = (
-                    median(r.map(\.floor.requestsPerSecond)), median(r.map(\.floor.p50ms)), median(r.map(\.floor.p99ms)), median(r.map(\.floor.cpuMS))
-                )
-                let shares = r.map { $0.passback.requestsPerSecond / $0.floor.requestsPerSecond }
-                lines += "| \(connections) | Passback `/graphql` | \(p.0.f0) | \(p.1.f2) | \(p.2.f2) | \(p.3.f2) | \(median(shares).f2) |\n"
-                lines += "| \(connections) | floor: one SQL statement over HTTP | \(f.0.f0) | \(f.1.f2) | \(f.2.f2) | \(f.3.f2) | 1 |\n"
-                say("\(what) over HTTP, \(connections) connection(s): Passback \(p.0.f0) req/s, floor \(f.0.f0) req/s (share \(median(shares).f2))")
-            }
-            return lines
-        }
-        let adminLines = table(adminRounds, "admin errors")
-        let adminRounds1 = (adminRounds[1] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
-        let adminRounds4 = (adminRounds[4] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
-        let lines = table(rounds, "widget")
-        let rounds1 = (rounds[1] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
-        let rounds4 = (rounds[4] ?? []).map { "\($0.passback.requestsPerSecond.f0)/\($0.floor.requestsPerSecond.f0)" }.joined(separator: ", ")
+        // The query engine's measure, HTTP against HTTP (`EngineMeasure`); here a floor that answers
+        // other rows stops the run.
+        let measure = try await engineMeasure(
+            base: base, serve: serve, section: section, teacherToken: teacherToken, adminToken: adminToken, database: database, apiPort: apiPort, dir: dir)
+        _ = try measure.widget.get()
+        _ = try measure.admin.get()
+        let measured = measure.markdown(say: say)
         _ = await serve.stop()
         _ = await sandbox.stop()
         let target = out == "Benchmarks/RESULTS.md" ? "Benchmarks/RESULTS-reads.md" : out
@@ -449,23 +356,7 @@ struct Bench: AsyncParsableCommand {
         | admin `syncErrorSummary`, p50 / p99 ms | \(report.admin.summary.ms) |
         | peak RSS (MiB) | \(report.rssEnd.f0) |
 
-        The widget's document over HTTP under `wrk` (`--latency`, 5 s a run), against the floor: its
-        answer built by one SQLite statement (`json_object`, `json_group_array`) after the same token
-        check, served over loopback HTTP by the harness (Hummingbird). Medians of 3 interleaved
-        rounds; CPU is the serving process's user + system time per request (the floor's includes
-        the harness's idle threads). Rounds, Passback/floor req/s: 1 connection \(rounds1); 4 connections \(rounds4).
-
-        | connections | server | req/s | p50 ms | p99 ms | CPU ms / request | share of the floor's req/s |
-        |---|---|---|---|---|---|---|
-        \(lines)
-        The admin's `syncErrors(first: 50)` with each error's section, school and material (its
-        document sent whole), against a floor of its own: the same page and count by one SQLite
-        statement after the same token check (`HTTPFloor.errorsStatement`). The share is the median
-        of the rounds' ratios. Rounds, Passback/floor req/s: 1 connection \(adminRounds1); 4 connections \(adminRounds4).
-
-        | connections | server | req/s | p50 ms | p99 ms | CPU ms / request | share of the floor's req/s |
-        |---|---|---|---|---|---|---|
-        \(adminLines)
+        \(measured)
         """.write(toFile: target, atomically: true, encoding: .utf8)
         say("wrote \(target)")
     }

@@ -25,6 +25,9 @@ struct Report {
     var widget: (http: Sample, throughput: Double, floor: Sample, split: (parse: Sample, validate: Sample, execute: Sample, encode: Sample)) =
         (Sample(), 0, Sample(), (Sample(), Sample(), Sample(), Sample()))
     var admin: (errors: Sample, summary: Sample) = (Sample(), Sample())
+    /// The query engine against its floors over HTTP, and its section of the report.
+    var engine: EngineMeasure?
+    var engineText = ""
     var load = LoadResult()
     /// The API's per-request deadline in this run, in seconds.
     var deadline = 10
@@ -65,6 +68,13 @@ struct Report {
             Where the time of one request goes (in process, no document cache, p50): parse \((w.split.parse.p50 * 1000).f2) ms (\(share(w.split.parse))),
             validate \((w.split.validate.p50 * 1000).f2) ms (\(share(w.split.validate))), execute \((w.split.execute.p50 * 1000).f2) ms (\(share(w.split.execute))),
             encode \((w.split.encode.p50 * 1000).f2) ms (\(share(w.split.encode))). Over HTTP the parse and validate steps come from the document cache.
+
+            ### The query engine against its floor, over HTTP
+
+            The query engine's goal: at least half the floor's requests/s, and a p99 within 3 times the floor's, at 1 and 4
+            connections, for the widget's document and for the admin's `syncErrors(first: 50)`.
+
+            \(engineText)
 
             ## 2. Admin reads over the whole district
 
