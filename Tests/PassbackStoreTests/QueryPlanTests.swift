@@ -25,4 +25,15 @@ struct QueryPlanTests {
             #expect(!lines.contains { $0.contains("class_by_school") }, "\(lines)")
         }
     }
+
+    @Test("an errors page's materials and schools are read by their keys, from a statement that stays the same whatever the keys")
+    func materialsAndOrgsByKey() throws {
+        let fixture = try StoreFixture()
+        let lines = try Self.plan(fixture, APIReads.materialsByKey, ["[[1,2],[3,4]]"])
+        #expect(lines.contains { $0.hasPrefix("SEARCH m USING INTEGER PRIMARY KEY") }, "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix("SCAN m") || $0.hasPrefix("SCAN si") || $0.hasPrefix("SCAN ls") }, "\(lines)")
+        // Read back: the same rows whatever the order of the keys.
+        let reads = APIReads(fixture.database)
+        #expect(try reads.orgs(connection: "nowhere", sourcedIds: ["a\"b", "c"]).isEmpty)
+    }
 }

@@ -22,6 +22,7 @@ public struct APIReads: Sendable {
     /// stays the same whatever the ids, so it is prepared once and kept (`cachedStatement`).
     /// For the reads every request makes; `list` builds the ids into the text.
     static func json(_ ids: some Collection<Int64>) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
+    static func json(_ strings: [String]) -> String { String(decoding: (try? JSONEncoder().encode(strings)) ?? Data("[]".utf8), as: UTF8.self) }
 
     /// Per parent, a page of the first `first` of the rows read (one more was read to learn
     /// whether there is a next page) and the parent's total.
