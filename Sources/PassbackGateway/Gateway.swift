@@ -238,8 +238,10 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = request.headers[Self.header].flatMap { $0.count <= 128 ? $0 : nil } ?? RequestID.make()
         let started = ContinuousClock.now
-        var logger = context.logger
-        logger[metadataKey: "request_id"] = .string(id)
+        // The id is given with each line, not set on the logger: setting metadata makes the
+        // stream handler format all of it again, on every request, for lines mostly not logged.
+        let logger = context.logger
+        let tagged: Logger.Metadata = ["request_id": .string(id)]
         let route = context.endpointPath ?? "unmatched"
         do {
             // The handlers read the same id (the GraphQL error presenter names it).
@@ -247,12 +249,12 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[Self.header] = id
             let elapsed = ContinuousClock.now - started
             metrics.record(route: route, status: response.status.code, duration: elapsed)
-            logger.debug("\(request.method) \(request.uri.path) \(response.status.code)")
+            logger.debug("\(request.method) \(request.uri.path) \(response.status.code)", metadata: tagged)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
             metrics.record(route: route, status: status, duration: .zero)
-            logger.info("\(request.method) \(request.uri.path) failed: \(status)")
+            logger.info("\(request.method) \(request.uri.path) failed: \(status)", metadata: tagged)
             throw error
         }
     }
