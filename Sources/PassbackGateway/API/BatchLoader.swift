@@ -63,7 +63,7 @@ final class BatchLoader<Key: Hashable & Sendable, Value: Sendable>: @unchecked S
     private var inFlight: Pending?
     private let fetch: Fetch
     /// Where fetches run: the request's lane of the execution pool, so their SQLite reads stay
-    /// off the cooperative pool whoever calls.
+    /// off the cooperative pool whoever calls; nil for a short query run where it arrived.
     private let executor: (any TaskExecutor)?
     /// How many fetches ran (tests read it to prove there is no N+1).
     private var fetched = 0

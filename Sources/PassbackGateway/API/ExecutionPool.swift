@@ -8,9 +8,11 @@ import Foundation
 /// outbox worker and the scheduler (with two cores that pool has two threads: two heavy
 /// requests used to stop everything).
 ///
-/// A query whose plan has been running short (`PlanTiming`: under 2 ms of CPU) is not sent here:
-/// it runs on the thread that received it, where its work costs less than the hop here and back.
-/// Everything else, and every plan until it has been measured, runs here.
+/// The exception: a query whose plan has been running short (`PlanTiming`: 2 ms on average, wall
+/// time, the newest under 8 ms) runs on the thread that received it, where its work costs less
+/// than the hop here and back, one at a time per two cores (`InlineSlots`), so at most one
+/// cooperative thread of two is ever held by a query. Everything else, and every plan until it
+/// has been measured, runs here.
 ///
 /// Each request runs in a `Lane`, a `TaskExecutor` of its own: `Task(executorPreference:)`
 /// puts the execution there, and the child tasks the library starts per field inherit it. A

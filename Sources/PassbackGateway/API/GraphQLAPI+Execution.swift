@@ -8,8 +8,8 @@ import PassbackStore
 /// client that went away.
 extension GraphQLAPI {
     /// Runs a query or mutation. `clientGone` tells whether the client has closed its connection:
-    /// looked at while the work runs, and when it has, the work is stopped (its answer would
-    /// reach no one).
+    /// looked at while the work runs on a lane, and when it has, the work is stopped (its answer
+    /// would reach no one). A short query run where it arrives is not watched: it ends first.
     public func execute(
         _ request: Request, principal: Principal, requestID: String,
         clientGone: @escaping @Sendable () -> Bool = { false }
@@ -36,13 +36,15 @@ extension GraphQLAPI {
         case .success(let a): admission = a
         case .failure(let refusal): return rateLimited(refusal)
         }
-        let planned = plannedRun(prepared, request)
         // A query whose plan has been running short runs here, on the thread that received it: the
-        // hop to a lane and back cost more than its work (a tenth of the widget's CPU at four
-        // connections, and half its p99). Mutations wait for the writer, so they never do.
-        let inline =
-            prepared.operation.operation == .query && cost < limits.maxCost / 2
-            && planned?.plan.timing.isShort(within: limits.inlineBudget) == true
+        // hop to a lane and back cost the widget's page a tenth of its CPU at four connections, and
+        // half its p99. One at a time per two cores (these threads serve HTTP, the worker and the
+        // scheduler too); only a plan compiled already, whose variables are coerced here. Mutations
+        // wait for the writer, so they never run here.
+        let isQuery = prepared.operation.operation == .query
+        let known = isQuery && cost < limits.maxCost / 2 ? plannedRun(prepared, request, compile: false) : nil
+        let inline = known?.plan.timing.isShort(within: limits.inlineBudget) == true && inlineSlots.take()
+        defer { if inline { inlineSlots.give() } }
         // Priced at half the limit or more: a large request from the start of its execution (its root fields'
         // SQL is the slowest it runs), so it never holds the threads small queries run on. The
         // widget's own page is priced at about 3,600.
@@ -56,7 +58,7 @@ extension GraphQLAPI {
             defer { limiter.release(token: token) }
             let executed: Executed
             do {
-                executed = try await self.run(prepared, request, planned: planned, context: context)
+                executed = try await self.run(prepared, request, planned: known ?? self.plannedRun(prepared, request), context: context)
             } catch  where PassbackDatabase.isBusy(error) {
                 return self.busy()
             }
@@ -91,8 +93,8 @@ extension GraphQLAPI {
         var work: Task<Void, Never>?
         if inline {
             services.work.inline.add(1, ordering: .relaxed)
-            // Short by its record: nothing watches it (a hang-up is seen by its write), but an
-            // answer past the deadline is refused as on a lane.
+            // Short by its record: nothing watches it (a hang-up is seen by its write, and not
+            // counted as stopped), but an answer past the deadline is refused as on a lane.
             let result: Result<Answer, any Error>
             do { result = .success(try await body()) } catch { result = .failure(error) }
             outcome = ContinuousClock.now >= end ? .pastDeadline : .finished(result)

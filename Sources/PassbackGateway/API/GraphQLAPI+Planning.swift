@@ -43,9 +43,9 @@ extension GraphQLAPI {
     func run(_ prepared: PreparedDocument, _ request: Request, planned: PlannedRun?, context: APIContext) async throws -> Executed {
         if let planned, let execution = try? PlannedExecution(plan: planned.plan, context: context, variables: planned.variables) {
             context.services.work.planned.add(1, ordering: .relaxed)
-            let clock = PlanTiming.Clock()
+            let started = ContinuousClock.now
             let outcome = await execution.run()
-            planned.plan.timing.record(clock.spent())
+            planned.plan.timing.record(ContinuousClock.now - started, stoppedEarly: Task.isCancelled)
             return Executed(data: .json(outcome.data), errors: outcome.errors, fields: outcome.fields)
         }
         context.services.work.reference.add(1, ordering: .relaxed)
@@ -56,12 +56,18 @@ extension GraphQLAPI {
     }
 
     /// The plan this request runs on, or nil when the planner leaves it to GraphQLSwift.
-    /// Only documents the document cache holds are planned (valid, of ordinary size).
-    func plannedRun(_ prepared: PreparedDocument, _ request: Request) -> PlannedRun? {
+    /// Only documents the document cache holds are planned (valid, of ordinary size). Without
+    /// `compile`, only a plan compiled already (a request's thread looks, the lane compiles).
+    func plannedRun(_ prepared: PreparedDocument, _ request: Request, compile: Bool = true) -> PlannedRun? {
         guard limits.engine == .planned, prepared.operation.operation != .subscription, prepared.held else { return nil }
+        guard compile || plans.knows(query: request.query, operationName: request.operationName) else { return nil }
         let schema = self.schema
         guard let variables = try? InputCoercion.variables(prepared.operation.variableDefinitions, request.variables, schema: schema) else {
             return nil
+        }
+        guard compile else {
+            let plan = plans.compiled(query: request.query, operationName: request.operationName, document: prepared.document.value, variables: variables)
+            return plan.map { PlannedRun(plan: $0, variables: variables) }
         }
         let table = self.table
         let plan = plans.plan(

@@ -36,11 +36,13 @@ public final class GraphQLAPI: Sendable {
         /// How long a query or mutation may run before the client is answered `DEADLINE_EXCEEDED`
         /// (503) and its execution cancelled.
         public var deadline: Duration = .seconds(10)
-        /// Threads that run GraphQL execution (and so its SQLite reads), off the cooperative pool.
+        /// Threads that run GraphQL execution (and so its SQLite reads), off the cooperative pool;
+        /// all of it but the short queries `inlineBudget` lets run where they arrive.
         public var executionThreads = 4
-        /// A query whose plan's recent executions each took about this much CPU or less runs on
-        /// the thread that received its request, not on an execution thread (`PlanTiming`);
-        /// `.zero` sends every query to the execution threads.
+        /// A query whose plan's recent executions took about this long or less (wall time, a
+        /// weighted mean; `PlanTiming`) runs on the thread that received its request, not on an
+        /// execution thread, one at a time per two cores (`InlineSlots`); `.zero` sends every
+        /// query to the execution threads.
         public var inlineBudget: Duration = .milliseconds(2)
         /// What one token may spend: requests at once and cost per second.
         public var perToken = PrincipalLimiter.Settings()
@@ -86,6 +88,8 @@ public final class GraphQLAPI: Sendable {
     let limiter: PrincipalLimiter
     /// Running requests' deadlines and clients, watched by one loop.
     let watch = RequestWatch()
+    /// Queries running where they arrived (`PlanTiming`), at most one per two cores.
+    let inlineSlots = InlineSlots()
 
     public init(services: APIServices, limits: Limits = Limits(), logger: Logger = Logger(label: "passback.api")) throws {
         self.table = Self.resolvers

@@ -17,6 +17,10 @@ public final class PassbackDatabase: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(busyTimeout)
+        // At once: the gateway's 4 execution threads, a short query on a thread that receives
+        // requests, and those threads' token checks each hold a reader. With GRDB's default of 5
+        // a receiving thread could wait for a reader a long query on a lane holds.
+        config.maximumReaderCount = 8
         config.prepareDatabase { db in
             // NORMAL is durable across application crashes in WAL mode; only a power loss
             // can undo the last transactions, and the outbox's idempotent writes cover that.

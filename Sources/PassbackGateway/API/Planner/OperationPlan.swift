@@ -304,6 +304,22 @@ final class PlanCache: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
+    /// Whether a plan of this document and operation has been asked for (compiled or not).
+    func knows(query: String, operationName: String?) -> Bool {
+        lock.withLock { families[query + "\u{0}" + (operationName ?? "")] != nil }
+    }
+
+    /// The plan for these variables if it is compiled already; nil otherwise, or when the
+    /// operation is left to GraphQLSwift.
+    func compiled(query: String, operationName: String?, document: Document, variables: [String: Map]) -> OperationPlan? {
+        let name = query + "\u{0}" + (operationName ?? "")
+        return lock.withLock { () -> OperationPlan? in
+            guard let family = families[name] else { return nil }
+            let values = family.directiveVariables.map { variables[$0] ?? .undefined }
+            return family.plans[values] ?? nil
+        }
+    }
+
     /// The plan for these variables, compiled on first use; nil when the operation is left to
     /// GraphQLSwift.
     func plan(
