@@ -41,39 +41,31 @@ struct EngineMeasure {
 
     /// Both documents' sections of a report: what was measured, the rounds and the tables.
     func markdown(say: (String) -> Void) -> String {
-        let header = """
-            | connections | server | req/s | p50 ms | p99 ms | CPU ms / request | share of the floor's req/s |
-            |---|---|---|---|---|---|---|
-            """
-        var text = """
+        /// A document's rounds and table, or why it was not measured.
+        func measured(_ result: Result<Rounds, BenchFailure>, _ what: String) -> String {
+            switch result {
+            case .success(let rounds):
+                return " Rounds, Passback/floor req/s: 1 connection \(Self.rounds(rounds, 1)); 4 connections \(Self.rounds(rounds, 4)).\n\n"
+                    + "| connections | server | req/s | p50 ms | p99 ms | CPU ms / request | share of the floor's req/s |\n"
+                    + "|---|---|---|---|---|---|---|\n" + Self.table(rounds, what, say: say)
+            case .failure(let why):
+                return "\n\nNot measured: \(why.description)\n"
+            }
+        }
+        return """
             The widget's document over HTTP under `wrk` (`--latency`, 5 s a run; 1 s at tiny scale), against the floor: its
             answer built by one SQLite statement (`json_object`, `json_group_array`) after the same token
             check, served over loopback HTTP by the harness (Hummingbird). Medians of 3 interleaved
             rounds; CPU is the serving process's user + system time per request (the floor's includes
             the harness's idle threads).
-            """
-        switch widget {
-        case .success(let rounds):
-            text += " Rounds, Passback/floor req/s: 1 connection \(Self.rounds(rounds, 1)); 4 connections \(Self.rounds(rounds, 4)).\n\n"
-            text += header + "\n" + Self.table(rounds, "widget", say: say)
-        case .failure(let why):
-            text += "\n\nNot measured: \(why.description)\n"
-        }
-        text += """
+            """ + measured(widget, "widget")
+                + """
 
-            The admin's `syncErrors(first: 50)` with each error's section, school and material (its
-            document sent whole), against a floor of its own: the same page and count by one SQLite
-            statement after the same token check (`HTTPFloor.errorsStatement`). The share is the median
-            of the rounds' ratios.
-            """
-        switch admin {
-        case .success(let rounds):
-            text += " Rounds, Passback/floor req/s: 1 connection \(Self.rounds(rounds, 1)); 4 connections \(Self.rounds(rounds, 4)).\n\n"
-            text += header + "\n" + Self.table(rounds, "admin errors", say: say)
-        case .failure(let why):
-            text += "\n\nNot measured: \(why.description)\n"
-        }
-        return text
+                The admin's `syncErrors(first: 50)` with each error's section, school and material (its
+                document sent whole), against a floor of its own: the same page and count by one SQLite
+                statement after the same token check (`HTTPFloor.errorsStatement`). The share is the median
+                of the rounds' ratios.
+                """ + measured(admin, "admin errors")
     }
 }
 
