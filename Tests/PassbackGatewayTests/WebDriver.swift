@@ -55,7 +55,11 @@ final class WebDriver: @unchecked Sendable {
                 guard Date() < deadline else { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            if ready { break }
+            // Another server answering on a port this driver could not take: it has exited.
+            if ready {
+                try await Task.sleep(for: .milliseconds(200))
+                if driver.isRunning { break }
+            }
             if driver.isRunning { driver.terminate() }
             guard attempt < 3 else { throw HarnessFailure("chromedriver did not start (3 ports tried): \(last)") }
         }
