@@ -36,4 +36,13 @@ struct QueryPlanTests {
         let reads = APIReads(fixture.database)
         #expect(try reads.orgs(connection: "nowhere", sourcedIds: ["a\"b", "c"]).isEmpty)
     }
+
+    @Test("a teacher's section list starts from the teacher's enrollments, instead of walking every class of the connection")
+    func teacherSectionsByEnrollment() throws {
+        let fixture = try StoreFixture()
+        let sql = "SELECT c.id FROM class c WHERE c.connection_id = :connection AND c.status = 'active'" + APIReads.taughtBy + " ORDER BY c.title, c.id"
+        let lines = try Self.plan(fixture, sql, ["connection": "district", "teacher": "t-1"])
+        #expect(lines.contains { $0.contains("enrollment_by_person") }, "\(lines)")
+        #expect(!lines.contains { $0.contains("class_by_school") }, "\(lines)")
+    }
 }

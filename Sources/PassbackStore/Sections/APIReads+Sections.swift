@@ -84,10 +84,7 @@ extension APIReads {
         var conditions = " WHERE c.connection_id = :connection AND c.status = 'active'"
         switch scope {
         case .teacher(let t):
-            conditions += """
-                 AND EXISTS (SELECT 1 FROM enrollment e WHERE e.connection_id = :connection AND e.class_sourced_id = c.sourced_id
-                    AND e.person_sourced_id = :teacher AND e.role = 'teacher' AND e.status = 'active')
-                """
+            conditions += Self.taughtBy
             args["teacher"] = t
         case .org(let root):
             conditions += " AND c.school_sourced_id IN (SELECT sid FROM scope)"
@@ -125,6 +122,14 @@ extension APIReads {
             )
         }
     }
+
+    /// The condition on `class c` of the sections teacher `:teacher` teaches in `:connection`,
+    /// from the teacher's enrollments: as `EXISTS` per class, SQLite walked every class of the
+    /// connection (8,000 at the benchmark's full scale: 58 ms for a teacher's first screen).
+    static let taughtBy = """
+         AND c.sourced_id IN (SELECT e.class_sourced_id FROM enrollment e WHERE e.connection_id = :connection
+            AND e.person_sourced_id = :teacher AND e.role = 'teacher' AND e.status = 'active')
+        """
 
     static func likeEscaped(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
