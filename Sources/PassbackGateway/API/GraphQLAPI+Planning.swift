@@ -66,7 +66,7 @@ extension GraphQLAPI {
             return nil
         }
         guard compile else {
-            let plan = plans.compiled(query: request.query, operationName: request.operationName, document: prepared.document.value, variables: variables)
+            let plan = plans.compiled(query: request.query, operationName: request.operationName, variables: variables)
             return plan.map { PlannedRun(plan: $0, variables: variables) }
         }
         let table = self.table

@@ -311,7 +311,7 @@ final class PlanCache: @unchecked Sendable {
 
     /// The plan for these variables if it is compiled already; nil otherwise, or when the
     /// operation is left to GraphQLSwift.
-    func compiled(query: String, operationName: String?, document: Document, variables: [String: Map]) -> OperationPlan? {
+    func compiled(query: String, operationName: String?, variables: [String: Map]) -> OperationPlan? {
         let name = query + "\u{0}" + (operationName ?? "")
         return lock.withLock { () -> OperationPlan? in
             guard let family = families[name] else { return nil }
