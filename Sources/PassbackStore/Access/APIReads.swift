@@ -47,7 +47,7 @@ public struct APIReads: Sendable {
     /// (8,000 at the benchmark's full scale: a third of a widget request's time there).
     public func readable(_ classIDs: [Int64], connection: String, scope: SectionScope) throws -> Set<Int64> {
         guard !classIDs.isEmpty else { return [] }
-        return try pool.read { db in try Self.readable(db, classIDs, connection: connection, scope: scope) }
+        return try database.read { db in try Self.readable(db, classIDs, connection: connection, scope: scope) }
     }
 
     static func readable(_ db: Database, _ classIDs: [Int64], connection: String, scope: SectionScope) throws -> Set<Int64> {
@@ -99,7 +99,7 @@ public struct APIReads: Sendable {
     /// Whether the roster actively enrolls `student` as a student in one of `classIDs`.
     public func isStudent(_ student: String, inAnyOf classIDs: [Int64]) throws -> Bool {
         guard !classIDs.isEmpty else { return false }
-        return try pool.read { db in
+        return try database.read { db in
             try Bool.fetchOne(db, sql: "SELECT ? IN (\(Self.studentsOf(classIDs)))", arguments: [student]) ?? false
         }
     }

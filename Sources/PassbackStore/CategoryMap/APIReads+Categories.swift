@@ -21,7 +21,7 @@ public struct LMSCategoryRecord: Sendable, Hashable {
 extension APIReads {
     /// The categories of each LMS course, by title.
     public func lmsCategories(courseIDs: [Int64]) throws -> [Int64: [LMSCategoryRecord]] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: [LMSCategoryRecord]] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM lms_category WHERE lms_course_id IN (\(Self.list(courseIDs))) ORDER BY title, id") {
                 out[r["lms_course_id"], default: []].append(Self.lmsCategory(r))
@@ -31,7 +31,7 @@ extension APIReads {
     }
 
     public func lmsCategories(ids: [Int64]) throws -> [Int64: LMSCategoryRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: LMSCategoryRecord] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM lms_category WHERE id IN (\(Self.list(ids)))") {
                 out[r["id"]] = Self.lmsCategory(r)
@@ -46,7 +46,7 @@ extension APIReads {
 
     /// Active SIS categories of a connection, by title.
     public func sisCategories(connection: String) throws -> [SISCategoryRecord] {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT sourced_id, title FROM sis_category WHERE connection_id = ? AND status = 'active' ORDER BY title, sourced_id",
                 arguments: [connection]
@@ -55,7 +55,7 @@ extension APIReads {
     }
 
     public func sisCategories(connection: String, sourcedIds: [String]) throws -> [String: SISCategoryRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [String: SISCategoryRecord] = [:]
             for r in try Row.fetchAll(
                 db, sql: "SELECT sourced_id, title FROM sis_category WHERE connection_id = ? AND sourced_id IN (\(Self.placeholders(sourcedIds.count)))",
@@ -69,7 +69,7 @@ extension APIReads {
 
     /// Each section's saved category map (LMS category row id → SIS category), or nil if it was never saved.
     public func categoryMaps(classIDs: [Int64]) throws -> [Int64: [(lmsCategoryID: Int64, sis: SISCategoryRecord)]] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: [(lmsCategoryID: Int64, sis: SISCategoryRecord)]] = [:]
             let ids = Self.json(classIDs)
             for id in try Int64.fetchAll(

@@ -4,8 +4,10 @@ import GRDB
 /// The SQLite cache: one `DatabasePool` (WAL, concurrent readers, one writer) over a file,
 /// migrated to this build's schema when opened.
 public final class PassbackDatabase: Sendable {
-    /// The pool; only this target touches SQL.
+    /// The pool; only this target touches SQL. Its writer writes; reads go through `read`.
     let pool: DatabasePool
+    /// The connections `read` uses.
+    let readers: Readers
     /// Where the file is.
     public let path: String
 
@@ -17,10 +19,6 @@ public final class PassbackDatabase: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(busyTimeout)
-        // At once: the gateway's 4 execution threads, a short query on a thread that receives
-        // requests, and those threads' token checks each hold a reader. With GRDB's default of 5
-        // a receiving thread could wait for a reader a long query on a lane holds.
-        config.maximumReaderCount = 8
         config.prepareDatabase { db in
             // NORMAL is durable across application crashes in WAL mode; only a power loss
             // can undo the last transactions, and the outbox's idempotent writes cover that.
@@ -33,6 +31,16 @@ public final class PassbackDatabase: Sendable {
         }
         self.path = path
         try Migrator.migrate(pool)
+        // At once: the gateway's 4 execution threads, a short query on a thread that receives
+        // requests, and those threads' token checks each hold a reader. With 5 (GRDB's default) a
+        // receiving thread could wait for a reader a long query on a lane holds.
+        readers = Readers(path: path, configuration: config, count: 8)
+    }
+
+    /// Runs `body` in a read transaction (a snapshot of the database as its first statement found
+    /// it) on a read-only connection. Not reentrant.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try readers.read(body)
     }
 
     /// Whether an error is SQLite's "database is locked" (`SQLITE_BUSY`, `SQLITE_LOCKED`, any

@@ -63,17 +63,18 @@ public struct LMSStore: Sendable {
 
     /// The LMS course a section is linked to.
     public func courseID(ofSection classID: Int64) throws -> Int64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT lms_course_id FROM linked_section WHERE class_id = ?", arguments: [classID]) }
+        try database.read { db in try Int64.fetchOne(db, sql: "SELECT lms_course_id FROM linked_section WHERE class_id = ?", arguments: [classID]) }
     }
 
     /// The store id of a material.
     public func materialID(courseID: Int64, lmsID: String) throws -> Int64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) }
+        try database.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM material WHERE lms_course_id = ? AND lms_id = ?", arguments: [courseID, lmsID]) }
     }
 
     /// The store id of a section.
     public func classID(connection: String, sourcedId: String) throws -> Int64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ?", arguments: [connection, sourcedId])
+        try database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM class WHERE connection_id = ? AND sourced_id = ?", arguments: [connection, sourcedId])
         }
     }
 }

@@ -86,16 +86,16 @@ public struct LTIStore: Sendable {
     }
 
     public func platforms() throws -> [Platform] {
-        try pool.read { db in try Self.platforms(db, where: "1", arguments: []) }
+        try database.read { db in try Self.platforms(db, where: "1", arguments: []) }
     }
 
     public func platform(id: Int64) throws -> Platform? {
-        try pool.read { db in try Self.platforms(db, where: "p.id = ?", arguments: [id]).first }
+        try database.read { db in try Self.platforms(db, where: "p.id = ?", arguments: [id]).first }
     }
 
     /// The registrations of an issuer (one per client id it gave).
     public func platforms(issuer: String) throws -> [Platform] {
-        try pool.read { db in try Self.platforms(db, where: "p.issuer = ?", arguments: [issuer]) }
+        try database.read { db in try Self.platforms(db, where: "p.issuer = ?", arguments: [issuer]) }
     }
 
     static func platforms(_ db: Database, where condition: String, arguments: StatementArguments) throws -> [Platform] {
@@ -172,7 +172,7 @@ public struct LTIStore: Sendable {
     /// The person with this sourcedId in the connection's roster, or (when `email` is given
     /// and no sourcedId matches) the one person with that email.
     public func person(connection: String, sourcedId: String?, email: String?) throws -> Person? {
-        try pool.read { db in
+        try database.read { db in
             func one(_ condition: String, _ value: String) throws -> Person? {
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT sourced_id, role, status, given_name, family_name FROM person WHERE connection_id = ? AND \(condition) LIMIT 2",
@@ -192,7 +192,7 @@ public struct LTIStore: Sendable {
     /// active teacher of.
     public func classes(connection: String, sourcedIds: [String], teacher: String) throws -> (found: [String: String], taught: Set<String>) {
         guard !sourcedIds.isEmpty else { return ([:], []) }
-        return try pool.read { db in
+        return try database.read { db in
             var found: [String: String] = [:]
             var taught = Set<String>()
             for sourcedId in sourcedIds {
@@ -219,7 +219,7 @@ public struct LTIStore: Sendable {
 
     /// Whether the user approved Passback at an earlier launch.
     public func approved(connection: String, user: String) throws -> Bool {
-        try pool.read { db in
+        try database.read { db in
             try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM lti_approval WHERE connection_id = ? AND user_sourced_id = ?", arguments: [connection, user]) == true
         }
@@ -259,7 +259,7 @@ public struct LTIStore: Sendable {
 
     /// The SIS a connection writes to (its base URL), as the approval page names it.
     public func sisAddress(connection: String) throws -> String? {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT base_url FROM connection WHERE id = ?", arguments: [connection]) }
+        try database.read { db in try String.fetchOne(db, sql: "SELECT base_url FROM connection WHERE id = ?", arguments: [connection]) }
     }
 
     // MARK: Framing
@@ -286,7 +286,7 @@ public struct LTIStore: Sendable {
     /// The origins that may frame Passback's pages: the registered platforms' issuers and
     /// authorization URLs, and the origins their launches came from.
     public func frameOrigins() throws -> Set<String> {
-        try pool.read { db in
+        try database.read { db in
             var out = Set<String>()
             for r in try Row.fetchAll(db, sql: "SELECT issuer, auth_url FROM lti_platform") {
                 for url in [r["issuer"], r["auth_url"]] as [String] { if let o = Self.origin(url) { out.insert(o) } }

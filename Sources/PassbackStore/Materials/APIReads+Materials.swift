@@ -28,7 +28,7 @@ extension APIReads {
     /// Materials with their status in a section, by (material, section).
     public func materials(_ keys: [(materialID: Int64, classID: Int64)]) throws -> [MaterialKey: SectionMaterial] {
         guard !keys.isEmpty else { return [:] }
-        return try pool.read { db in
+        return try database.read { db in
             var out: [MaterialKey: SectionMaterial] = [:]
             let pairs = "[" + keys.map { "[\($0.materialID),\($0.classID)]" }.joined(separator: ",") + "]"
             for r in try Row.fetchAll(db.cachedStatement(sql: Self.materialsByKey), arguments: [pairs]) {
@@ -53,7 +53,7 @@ extension APIReads {
     /// Problems of each item (the rules that failed or warned, and the SIS's refusal).
     public func problems(_ keys: [MaterialKey]) throws -> [MaterialKey: [Problem]] {
         guard !keys.isEmpty else { return [:] }
-        return try pool.read { db in
+        return try database.read { db in
             var out: [MaterialKey: [Problem]] = [:]
             let pairs = "[" + keys.map { "[\($0.materialID),\($0.classID)]" }.joined(separator: ",") + "]"
             for r in try Row.fetchAll(
@@ -107,7 +107,7 @@ extension APIReads {
             args.append(k.key)
         }
         args.append(first + 1)
-        return try pool.read { db in
+        return try database.read { db in
             var rows: [Int64: [GradeRecord]] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -136,7 +136,7 @@ extension APIReads {
     }
 
     public func grade(materialID: Int64, student: String) throws -> GradeRecord? {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM grade WHERE material_id = ? AND student_sourced_id = ?", arguments: [materialID, student]).map {
                 GradeRecord(
                     materialID: $0["material_id"], studentSourcedId: $0["student_sourced_id"], score: $0["score"], exception: $0["exception"],
@@ -157,7 +157,7 @@ extension APIReads {
             args.append(try Keyset.decode(after, ordering: ordering).id)
         }
         args.append(first + 1)
-        return try pool.read { db in
+        return try database.read { db in
             var rows: [MaterialKey: [AuditRecord]] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -189,7 +189,7 @@ extension APIReads {
 extension APIReads {
     /// The LMS course of a material.
     public func courseOfMaterial(_ materialID: Int64) throws -> Int64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT lms_course_id FROM material WHERE id = ?", arguments: [materialID]) }
+        try database.read { db in try Int64.fetchOne(db, sql: "SELECT lms_course_id FROM material WHERE id = ?", arguments: [materialID]) }
     }
 }
 
@@ -203,7 +203,7 @@ extension APIReads {
     /// The same fingerprints for several sections in one query, by section then material.
     public func itemStates(classIDs: [Int64]) throws -> [Int64: [Int64: String]] {
         guard !classIDs.isEmpty else { return [:] }
-        return try pool.read { db in
+        return try database.read { db in
             var out: [Int64: [Int64: String]] = [:]
             for r in try Row.fetchAll(
                 db,

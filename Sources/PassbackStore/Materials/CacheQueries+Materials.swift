@@ -114,7 +114,7 @@ extension CacheQueries {
         let direction = order.descending ? "DESC" : "ASC"
         sql += " ORDER BY sort_key \(direction), m.id \(direction) LIMIT ?"
         args.append(first + 1)
-        return try pool.read { db in
+        return try database.read { db in
             var gradingPeriodBounds: (String, String)?
             if let gp = filter.gradingPeriodSourcedId {
                 guard

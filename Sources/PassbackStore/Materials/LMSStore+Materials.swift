@@ -101,7 +101,7 @@ extension LMSStore {
     /// The ids of a course's materials by LMS id (those that exist).
     public func materialIDs(courseID: Int64, lmsIDs: [String]) throws -> [String: Int64] {
         guard !lmsIDs.isEmpty else { return [:] }
-        return try pool.read { db in
+        return try database.read { db in
             var out: [String: Int64] = [:]
             for r in try Row.fetchAll(
                 db, sql: "SELECT lms_id, id FROM material WHERE lms_course_id = ? AND lms_id IN (\(APIReads.placeholders(lmsIDs.count)))",

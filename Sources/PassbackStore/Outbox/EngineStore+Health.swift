@@ -46,7 +46,7 @@ extension EngineStore {
     }
 
     public func health(connection: String) throws -> ConnectionHealthRecord? {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM connection_health WHERE connection_id = ?", arguments: [connection]).map {
                 ConnectionHealthRecord(
                     connectionID: $0["connection_id"], unreachableSince: ($0["unreachable_since"] as String?).flatMap(Timestamp.date),
@@ -58,7 +58,7 @@ extension EngineStore {
     /// How many of a connection's writes wait to be sent: queued, retrying, or held while the SIS
     /// does not answer or the connection is blocked.
     public func pendingWrites(connection: String) throws -> Int {
-        try pool.read { db in
+        try database.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_job WHERE connection_id = ? AND state IN \(Self.pending)", arguments: [connection]) ?? 0
         }
     }

@@ -103,7 +103,7 @@ public struct SectionSnapshot: Sendable {
 extension EngineStore {
     /// The section as the planner needs it; `nil` if the section is not linked to an LMS course.
     public func sectionSnapshot(classID: Int64, materialIDs: Set<Int64>? = nil) throws -> SectionSnapshot? {
-        try pool.read { db in try Self.snapshot(db, classID: classID, materialIDs: materialIDs) }
+        try database.read { db in try Self.snapshot(db, classID: classID, materialIDs: materialIDs) }
     }
 
     /// The snapshot inside a transaction; grades, items and SIS objects only of `materialIDs`
@@ -279,13 +279,13 @@ extension EngineStore {
 
     /// The sync state of a material in a section.
     public func syncItem(materialID: Int64, classID: Int64) throws -> SyncItemRecord? {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM sync_item WHERE material_id = ? AND class_id = ?", arguments: [materialID, classID]).map(Self.item)
         }
     }
 
     public func run(_ id: Int64) throws -> SyncRunRecord? {
-        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM sync_run WHERE id = ?", arguments: [id]).map(Self.run) }
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM sync_run WHERE id = ?", arguments: [id]).map(Self.run) }
     }
 
     static func run(_ r: Row) -> SyncRunRecord {
@@ -297,7 +297,7 @@ extension EngineStore {
     }
 
     public func jobs(runID: Int64) throws -> [JobRecord] {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM outbox_job WHERE sync_run_id = ? ORDER BY id", arguments: [runID]).map(Self.job)
         }
     }
@@ -310,7 +310,7 @@ extension EngineStore {
 
     /// The audit log of an item, oldest first.
     public func audit(materialID: Int64, classID: Int64) throws -> [AuditRecord] {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_entry WHERE material_id = ? AND class_id = ? ORDER BY id", arguments: [materialID, classID])
                 .map(Self.auditRecord)
         }
@@ -325,7 +325,7 @@ extension EngineStore {
 
     /// Jobs by state, for metrics and tests.
     public func jobCounts(connection: String? = nil) throws -> [String: Int] {
-        try pool.read { db in
+        try database.read { db in
             var out: [String: Int] = [:]
             let rows =
                 connection == nil
@@ -338,6 +338,6 @@ extension EngineStore {
 
     /// Connections that have writes waiting.
     public func connectionsWithPendingJobs() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT connection_id FROM outbox_job WHERE state IN \(Self.pending)") }
+        try database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT connection_id FROM outbox_job WHERE state IN \(Self.pending)") }
     }
 }

@@ -178,7 +178,7 @@ extension EngineStore {
 
     /// Why a connection is blocked, if it is.
     public func connectionBlock(_ connection: String) throws -> (code: String, cause: String, since: Date)? {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchOne(db, sql: "SELECT code, cause, since FROM connection_block WHERE connection_id = ?", arguments: [connection]).map {
                 ($0["code"], $0["cause"], Timestamp.date($0["since"]) ?? .distantPast)
             }

@@ -38,7 +38,7 @@ extension EngineStore {
 
     /// When the next pending job of a connection comes due, if any.
     public func nextDue(connection: String) throws -> Date? {
-        try pool.read { db in
+        try database.read { db in
             try String.fetchOne(
                 db, sql: "SELECT min(scheduled_at) FROM outbox_job WHERE connection_id = ? AND state IN \(Self.pending)", arguments: [connection]
             )

@@ -54,7 +54,7 @@ extension APIReads {
                     END AS visibility
                 FROM wanted w
                 """
-        return try pool.read { db in
+        return try database.read { db in
             var out: [String: PersonVisibility] = [:]
             for r in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) {
                 switch r["visibility"] as String? {

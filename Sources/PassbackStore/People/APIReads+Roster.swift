@@ -22,7 +22,7 @@ public struct PersonRecord: Sendable, Hashable {
 /// Orgs, people and academic sessions of the roster by sourcedId.
 extension APIReads {
     public func orgs(connection: String, sourcedIds: [String]) throws -> [String: OrgRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [String: OrgRecord] = [:]
             // The ids bound as one JSON array: one statement, prepared once (the admin's errors
             // page asks for its schools every time).
@@ -40,7 +40,7 @@ extension APIReads {
     }
 
     public func people(connection: String, sourcedIds: [String]) throws -> [String: PersonRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [String: PersonRecord] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -59,7 +59,7 @@ extension APIReads {
     }
 
     public func sessions(connection: String, sourcedIds: [String]) throws -> [String: SessionRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [String: SessionRecord] = [:]
             for r in try Row.fetchAll(
                 db,

@@ -102,7 +102,7 @@ public enum ConnectionCalendar {
 extension RosterStore {
     /// Each section's time zone and limit overrides, by class id.
     public func sectionCalendars(classIDs: [Int64]) throws -> [Int64: SectionCalendar] {
-        try pool.read { db in try ConnectionCalendar.sections(db, classIDs: classIDs) }
+        try database.read { db in try ConnectionCalendar.sections(db, classIDs: classIDs) }
     }
 
     /// One section's time zone and limit overrides; the defaults if the section is unknown.
@@ -114,6 +114,6 @@ extension RosterStore {
 extension APIReads {
     /// Each section's time zone and limit overrides, by class id (a batch loader's read).
     public func sectionCalendars(classIDs: [Int64]) throws -> [Int64: SectionCalendar] {
-        try pool.read { db in try ConnectionCalendar.sections(db, classIDs: classIDs) }
+        try database.read { db in try ConnectionCalendar.sections(db, classIDs: classIDs) }
     }
 }

@@ -118,7 +118,10 @@ extension RosterStore {
         connection: String, runID: Int64, limit: RosterDeletionLimit = RosterDeletionLimit(), alone: Bool = false, now: @escaping () -> Date,
         _ body: (RosterImportSink) throws -> Void
     ) throws -> [RosterCollection: RosterCounts] {
-        if alone { pool.releaseMemory() }
+        if alone {
+            pool.releaseMemory()
+            database.readers.closeIdle()
+        }
         return try pool.writeWithoutTransaction { db in
             try Self.withImportSettings(db, alone: alone) {
                 var counts: [RosterCollection: RosterCounts] = [:]

@@ -92,7 +92,7 @@ extension RosterStore {
         // Looked at by a read first: the runner asks every 2 s, and a pull is due once a day, so
         // the write lock (which the worker and the API's mutations need) is taken only then,
         // and the answer checked again under it.
-        guard try pool.read(due) else { return nil }
+        guard try database.read(due) else { return nil }
         return try pool.write { db in
             guard try due(db) else { return nil }
             return try Self.queueRequest(connection: connection, full: false, by: nil, origin: .scheduled, at: now, db: db)
@@ -101,13 +101,13 @@ extension RosterStore {
 
     /// The oldest queued request, if any.
     public func nextQueuedRequest() throws -> RosterRequest? {
-        try pool.read { db in
+        try database.read { db in
             try Self.request(db, where: "r.run_id IS NULL AND r.error IS NULL ORDER BY r.id LIMIT 1", arguments: [])
         }
     }
 
     public func request(_ id: Int64) throws -> RosterRequest? {
-        try pool.read { db in try Self.request(db, where: "r.id = ?", arguments: [id]) }
+        try database.read { db in try Self.request(db, where: "r.id = ?", arguments: [id]) }
     }
 
     /// Starts the run that carries out a queued request, linked to it in the same transaction
@@ -198,7 +198,7 @@ extension RosterStore {
         }
         clause += " ORDER BY r.id DESC LIMIT :limit"
         pageArgs["limit"] = first + 1
-        return try pool.read { db in
+        return try database.read { db in
             let rows = try Self.requests(db, where: clause, arguments: StatementArguments(pageArgs))
             let items = Array(rows.prefix(first))
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM roster_request r WHERE \(conditions)", arguments: StatementArguments(args)) ?? 0
@@ -213,6 +213,6 @@ extension RosterStore {
 extension RosterStore {
     /// The ids of the connections this database has rostered or been given, sorted.
     public func connectionIDs() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM connection ORDER BY id") }
+        try database.read { db in try String.fetchAll(db, sql: "SELECT id FROM connection ORDER BY id") }
     }
 }

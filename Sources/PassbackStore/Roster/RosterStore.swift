@@ -92,7 +92,7 @@ public struct RosterStore: Sendable {
     }
 
     public func run(_ id: Int64) throws -> RosterRunSummary? {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM roster_run WHERE id = ?", arguments: [id]).map(Self.runSummary)
         }
     }
@@ -107,7 +107,7 @@ public struct RosterStore: Sendable {
     }
 
     public func cursor(connection: String, collection: RosterCollection) throws -> RosterCursor {
-        try pool.read { db in
+        try database.read { db in
             let r = try Row.fetchOne(
                 db, sql: "SELECT * FROM roster_cursor WHERE connection_id = ? AND collection = ?", arguments: [connection, collection.rawValue])
             return RosterCursor(
@@ -211,7 +211,7 @@ public struct RosterStore: Sendable {
         _ rows: [RosterRow], rejects: [RosterReject], collection: RosterCollection, connection: String,
         complete: Bool
     ) throws -> (counts: RosterCounts, rejects: [RosterReject]) {
-        try pool.read { db in
+        try database.read { db in
             var counts = RosterCounts()
             counts.rejected = rejects.count
             let ids = rows.map(\.header.sourcedId) + rejects.compactMap(\.sourcedId)
@@ -261,7 +261,7 @@ public struct RosterStore: Sendable {
         _ collection: RosterCollection, connection: String, listed: Set<String>, listedNothing: Bool,
         limit: RosterDeletionLimit
     ) throws -> RosterDeletionCheck {
-        try pool.read { db in
+        try database.read { db in
             let active = try String.fetchAll(
                 db, sql: "SELECT sourced_id FROM \(collection.table) WHERE connection_id = ? AND status = 'active' ORDER BY sourced_id",
                 arguments: [connection])
@@ -308,7 +308,7 @@ public struct RosterStore: Sendable {
     }
 
     public func rejects(runID: Int64) throws -> [RosterReject] {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM roster_reject WHERE run_id = ? ORDER BY id", arguments: [runID]).map {
                 RosterReject(
                     collection: RosterCollection(rawValue: $0["collection"]) ?? .orgs, sourcedId: $0["sourced_id"], location: $0["location"],
@@ -323,7 +323,7 @@ public struct RosterStore: Sendable {
         let ordering = "rosterRejects:\(runID)"
         var arguments: StatementArguments = [runID, Int64.min, first + 1]
         if let after { arguments = [runID, try Keyset.decode(after, ordering: ordering).id, first + 1] }
-        return try pool.read { db in
+        return try database.read { db in
             let rows = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM roster_reject WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?"), arguments: arguments)
             let kept = Array(rows.prefix(first))
@@ -346,7 +346,7 @@ public struct RosterStore: Sendable {
     /// Every row of a collection as column → text, by sourcedId: for reports and for tests that
     /// compare the cache with the SIS row by row. Child references come as `children`.
     public func snapshot(connection: String, collection: RosterCollection) throws -> [String: [String: String]] {
-        try pool.read { db in
+        try database.read { db in
             var out: [String: [String: String]] = [:]
             var byID: [Int64: String] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM \(collection.table) WHERE connection_id = ?", arguments: [connection]) {
@@ -379,7 +379,7 @@ public struct RosterStore: Sendable {
 
     /// How many rows a collection holds for a connection, by status.
     public func count(connection: String, collection: RosterCollection, status: RosterStatus? = nil) throws -> Int {
-        try pool.read { db in
+        try database.read { db in
             if let status {
                 return try Int.fetchOne(
                     db, sql: "SELECT count(*) FROM \(collection.table) WHERE connection_id = ? AND status = ?", arguments: [connection, status.rawValue]) ?? 0

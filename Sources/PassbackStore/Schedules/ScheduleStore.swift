@@ -28,7 +28,7 @@ public struct ScheduleStore: Sendable {
     /// roster lists the teacher as teaching and that is linked to an LMS course. Returns them.
     @discardableResult
     public func saveTeacherScheduleForAllCourses(_ schedule: WeeklySchedule?, connection: String, teacher: String, at now: Date) throws -> [Int64] {
-        let classIDs = try pool.read { db in
+        let classIDs = try database.read { db in
             try Int64.fetchAll(
                 db,
                 sql: """
@@ -51,7 +51,7 @@ public struct ScheduleStore: Sendable {
 
     /// An org's own default schedule as last saved (nil when it never had one).
     public func defaultSchedule(connection: String, org: String) throws -> ScheduleVersion? {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchOne(
                 db,
                 sql: """
@@ -102,7 +102,7 @@ public struct ScheduleStore: Sendable {
     /// Every active section linked to an LMS course that has a schedule of any kind (or only
     /// those of `classIDs`).
     public func scheduledSections(classIDs: [Int64]? = nil) throws -> [ScheduledSection] {
-        try pool.read { db in
+        try database.read { db in
             var own: [Int64: [ScheduleVersion]] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM sync_schedule WHERE owner_kind = 'teacher' ORDER BY saved_at, id") {
                 own[r["class_id"], default: []].append(Self.version(r))
@@ -155,7 +155,7 @@ public struct ScheduleStore: Sendable {
 
     /// A section's own schedule versions, oldest first.
     public func versions(classID: Int64) throws -> [ScheduleVersion] {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM sync_schedule WHERE class_id = ? ORDER BY saved_at, id", arguments: [classID]).map(Self.version)
         }
     }

@@ -32,7 +32,7 @@ public struct LMSCourseRecord: Sendable, Hashable {
 /// Sections, their terms, grading periods, teachers and linked LMS courses.
 extension APIReads {
     public func sections(ids: [Int64]) throws -> [Int64: SectionSummary] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: SectionSummary] = [:]
             for r in try Row.fetchAll(
                 db.cachedStatement(
@@ -52,7 +52,7 @@ extension APIReads {
     /// saved its settings (`configured`: a `section_config` row), in one read: a section's page
     /// starts with all three, and each read is a transaction of its own.
     public func section(_ id: Int64, connection: String, scope: SectionScope) throws -> (section: SectionSummary, readable: Bool, configured: Bool)? {
-        try pool.read { db in
+        try database.read { db in
             guard
                 let r = try Row.fetchOne(
                     db.cachedStatement(
@@ -112,7 +112,7 @@ extension APIReads {
         }
         sql += " ORDER BY c.title, c.id LIMIT :limit"
         pageArgs["limit"] = first + 1
-        return try pool.read { db in
+        return try database.read { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(pageArgs))
             let items = rows.prefix(first).map(Self.section)
             let total = try Int.fetchOne(db.cachedStatement(sql: countSQL), arguments: StatementArguments(args)) ?? 0
@@ -138,7 +138,7 @@ extension APIReads {
     /// Active teachers of each section (by class sourcedId), by family name.
     public func teachers(connection: String, classSourcedIds: [String]) throws -> [String: [PersonRecord]] {
         guard !classSourcedIds.isEmpty else { return [:] }
-        return try pool.read { db in
+        return try database.read { db in
             var out: [String: [PersonRecord]] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -157,7 +157,7 @@ extension APIReads {
 
     /// The first term (by start date) of each section.
     public func terms(classIDs: [Int64]) throws -> [Int64: SessionRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: SessionRecord] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -176,7 +176,7 @@ extension APIReads {
 
     /// Grading periods of each section's terms (or of sessions under them), by start date.
     public func gradingPeriods(classIDs: [Int64]) throws -> [Int64: [SessionRecord]] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: [SessionRecord]] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -203,7 +203,7 @@ extension APIReads {
 
     /// The LMS course linked to each section.
     public func lmsCourses(classIDs: [Int64]) throws -> [Int64: LMSCourseRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: LMSCourseRecord] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -219,7 +219,7 @@ extension APIReads {
     }
 
     public func lmsCourses(ids: [Int64]) throws -> [Int64: LMSCourseRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: LMSCourseRecord] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT id, lms_id, title FROM lms_course WHERE id IN (\(Self.list(ids)))") {
                 out[r["id"]] = LMSCourseRecord(id: r["id"], lmsID: r["lms_id"], title: r["title"])
@@ -229,7 +229,7 @@ extension APIReads {
     }
 
     public func lmsCourse(connection: String, lmsID: String) throws -> LMSCourseRecord? {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchOne(db, sql: "SELECT id, lms_id, title FROM lms_course WHERE connection_id = ? AND lms_id = ?", arguments: [connection, lmsID])
                 .map { LMSCourseRecord(id: $0["id"], lmsID: $0["lms_id"], title: $0["title"]) }
         }
@@ -237,7 +237,7 @@ extension APIReads {
 
     /// The sections linked to each LMS course, by title.
     public func linkedSections(courseIDs: [Int64]) throws -> [Int64: [Int64]] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: [Int64]] = [:]
             for r in try Row.fetchAll(
                 db,

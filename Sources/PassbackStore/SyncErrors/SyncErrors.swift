@@ -91,7 +91,7 @@ extension CacheQueries {
             args["aj"] = k.id2 ?? Int64.max
         }
         sql += " ORDER BY si.error_at DESC, si.class_id DESC, si.material_id DESC LIMIT :limit"
-        return try pool.read { db in
+        return try database.read { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(args))
             let items = rows.prefix(first).map { r in
                 SyncErrorRow(
@@ -136,7 +136,7 @@ extension CacheQueries {
                     \(conditions) GROUP BY e.person_sourced_id
                     """
         }
-        return try pool.read { db in
+        return try database.read { db in
             try Row.fetchAll(db.cachedStatement(sql: sql + " ORDER BY n DESC, k"), arguments: StatementArguments(args)).map {
                 SyncErrorGroup(key: $0["k"], label: $0["label"], count: $0["n"])
             }
@@ -150,6 +150,6 @@ extension APIReads {
     public func countSyncErrors(connection: String, rootOrg: String, filter: SyncErrorFilter) throws -> Int {
         var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg]
         let sql = CacheQueries.scopeCTE + "SELECT count(*) FROM sync_item si JOIN class c ON c.id = si.class_id" + CacheQueries.errorConditions(filter, &args)
-        return try pool.read { db in try Int.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(args)) ?? 0 }
+        return try database.read { db in try Int.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(args)) ?? 0 }
     }
 }

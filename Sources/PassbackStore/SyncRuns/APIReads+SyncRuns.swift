@@ -44,7 +44,7 @@ extension APIReads {
         }
         sql += " ORDER BY r.id DESC LIMIT :limit"
         pageArgs["limit"] = first + 1
-        return try pool.read { db in
+        return try database.read { db in
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs))
             let items = rows.prefix(first).map(EngineStore.run)
             let total = try Int.fetchOne(db, sql: prefix + "SELECT count(*) FROM sync_run r" + conditions, arguments: StatementArguments(args)) ?? 0
@@ -55,7 +55,7 @@ extension APIReads {
     }
 
     public func runs(ids: [Int64]) throws -> [Int64: SyncRunRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: SyncRunRecord] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM sync_run WHERE id IN (\(Self.list(ids)))") {
                 let run = EngineStore.run(r)
@@ -78,7 +78,7 @@ extension APIReads {
             args.append(try Keyset.decode(after, ordering: ordering).id)
         }
         args.append(first + 1)
-        return try pool.read { db in
+        return try database.read { db in
             var rows: [Int64: [JobRecord]] = [:]
             for r in try Row.fetchAll(
                 db,
@@ -102,7 +102,7 @@ extension APIReads {
     }
 
     public func jobs(ids: [Int64]) throws -> [Int64: JobRecord] {
-        try pool.read { db in
+        try database.read { db in
             var out: [Int64: JobRecord] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM outbox_job WHERE id IN (\(Self.list(ids)))") {
                 let job = EngineStore.job(r)

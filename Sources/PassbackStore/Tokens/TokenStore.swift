@@ -96,7 +96,7 @@ public struct TokenStore: Sendable {
     /// Who a token acts as; nil for an unknown, revoked or expired token.
     public func principal(for token: String, at now: Date) throws -> Principal? {
         guard APIToken.looksValid(token) else { return nil }
-        return try pool.read { db in
+        return try database.read { db in
             let statement = try db.cachedStatement(
                 sql: "SELECT revoked_at, expires_at, id, connection_id, user_sourced_id, role, org_sourced_id FROM api_token WHERE token_hash = ?")
             guard let r = try Row.fetchOne(statement, arguments: [APIToken.hash(token)]) else { return nil }
@@ -113,7 +113,7 @@ public struct TokenStore: Sendable {
     public func renew(_ token: String, lifetime: TimeInterval, at now: Date) throws -> Date? {
         guard APIToken.looksValid(token) else { return nil }
         // Read first: an unknown token takes no write lock.
-        let known = try pool.read { db in
+        let known = try database.read { db in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM api_token WHERE token_hash = ? AND origin = 'lti'", arguments: [APIToken.hash(token)]) == true
         }
         guard known else { return nil }
@@ -145,7 +145,7 @@ public struct TokenStore: Sendable {
     }
 
     public func list() throws -> [TokenInfo] {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY id").map {
                 TokenInfo(
                     id: $0["id"], prefix: $0["prefix"], connectionID: $0["connection_id"], userSourcedId: $0["user_sourced_id"],

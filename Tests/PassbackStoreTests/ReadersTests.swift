@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import PassbackCore
+import PassbackTesting
+import Testing
+
+@testable import PassbackStore
+
+/// `PassbackDatabase.read`, on the store's own read-only connections (`Readers`), keeps what
+/// GRDB's `DatabasePool.read` promised: a snapshot per read, nothing written, a connection left
+/// clean after an error, a schema another process changed seen at the next read, and a bound on
+/// how many read at once.
+@Suite("The store's read connections")
+struct ReadersTests {
+    static func count(_ db: Database) throws -> Int { try Int.fetchOne(db, sql: "SELECT count(*) FROM connection")! }
+
+    static func addConnection(_ path: String, _ id: String) throws {
+        try rawQueue(path).write { db in
+            try db.execute(
+                sql: "INSERT INTO connection (id, base_url, profile, created_at, updated_at) VALUES (?, 'https://sis.example.org', '{}', '', '')",
+                arguments: [id])
+        }
+    }
+
+    @Test("a read sees one snapshot: a row committed between its statements shows in the next read only")
+    func snapshot() throws {
+        try withTemporaryDatabaseFile { path in
+            let database = try PassbackDatabase(path: path)
+            let (before, during) = try database.read { db in
+                let before = try Self.count(db)
+                try Self.addConnection(path, "north")
+                return (before, try Self.count(db))
+            }
+            #expect(before == 0 && during == 0)
+            #expect(try database.read(Self.count) == 1)
+        }
+    }
+
+    @Test("a read that throws leaves its connection out of any transaction, and a read cannot write")
+    func errorsAndWrites() throws {
+        try withTemporaryDatabaseFile { path in
+            let database = try PassbackDatabase(path: path)
+            struct Stop: Error {}
+            #expect(throws: Stop.self) {
+                try database.read { db in
+                    _ = try Self.count(db)
+                    throw Stop()
+                }
+            }
+            // The same connection (the only one opened) reads the newest data, in a new transaction.
+            try Self.addConnection(path, "north")
+            #expect(try database.read(Self.count) == 1)
+            #expect(throws: DatabaseError.self) {
+                try database.read { db in
+                    try db.execute(
+                        sql: "INSERT INTO connection (id, base_url, profile, created_at, updated_at) VALUES ('south', 'https://sis.example.org', '{}', '', '')")
+                }
+            }
+            #expect(try database.read(Self.count) == 1)
+            #expect(try database.read { db in db.isInsideTransaction })
+        }
+    }
+
+    @Test("a column another connection adds is in the schema the next read sees")
+    func schemaChange() throws {
+        try withTemporaryDatabaseFile { path in
+            let database = try PassbackDatabase(path: path)
+            let columns = { try database.read { db in try db.columns(in: "connection").map(\.name) } }
+            #expect(try !columns().contains("added_later"))
+            try rawQueue(path).write { db in try db.execute(sql: "ALTER TABLE connection ADD COLUMN added_later TEXT") }
+            #expect(try columns().contains("added_later"))
+        }
+    }
+
+    @Test("an import that may have the file alone closes this process's idle read connections first")
+    func importAlone() throws {
+        try withTemporaryDatabaseFile { path in
+            let database = try PassbackDatabase(path: path)
+            let roster = RosterStore(database)
+            try roster.saveConnection(ConnectionSettings(id: "north", baseURL: URL(string: "https://sis.example.org")!), at: at("2026-08-01T00:00:00.000Z"))
+            let runID = try roster.startRun(connection: "north", source: "csv", mode: "full", at: at("2026-08-01T00:00:00.000Z"))
+            #expect(try database.read(Self.count) == 1)
+            var walDuring = true
+            _ = try roster.applyStream(connection: "north", runID: runID, alone: true, now: { at("2026-08-01T00:00:01.000Z") }) { _ in
+                // In rollback-journal mode, which SQLite allows only to the one connection open, the
+                // write-ahead log is gone.
+                walDuring = FileManager.default.fileExists(atPath: path + "-wal")
+            }
+            #expect(!walDuring)
+            #expect(try database.read(Self.count) == 1)
+        }
+    }
+
+    @Test("eight reads at once; a ninth waits for one of them to end")
+    func bound() throws {
+        try withTemporaryDatabaseFile { path in
+            let database = try PassbackDatabase(path: path)
+            let release = DispatchSemaphore(value: 0)
+            let holding = DispatchSemaphore(value: 0)
+            let ended = DispatchGroup()
+            for _ in 0..<8 {
+                ended.enter()
+                Thread.detachNewThread {
+                    _ = try? database.read { db in
+                        _ = try Self.count(db)
+                        holding.signal()
+                        release.wait()
+                    }
+                    ended.leave()
+                }
+            }
+            for _ in 0..<8 { holding.wait() }
+            let ninth = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                _ = try? database.read(Self.count)
+                ninth.signal()
+            }
+            #expect(ninth.wait(timeout: .now() + 0.2) == .timedOut, "a ninth read ran while eight held their connections")
+            for _ in 0..<8 { release.signal() }
+            #expect(ninth.wait(timeout: .now() + 10) == .success)
+            #expect(ended.wait(timeout: .now() + 10) == .success)
+        }
+    }
+}
