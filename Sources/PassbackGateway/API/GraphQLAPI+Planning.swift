@@ -62,7 +62,7 @@ extension GraphQLAPI {
         guard limits.engine == .planned, prepared.operation.operation != .subscription, prepared.held else { return nil }
         guard compile || plans.knows(query: request.query, operationName: request.operationName) else { return nil }
         let schema = self.schema
-        guard let variables = try? InputCoercion.variables(prepared.operation.variableDefinitions, request.variables, schema: schema) else {
+        guard let variables = try? InputCoercion.variables(prepared.operation, request.variables, schema: schema) else {
             return nil
         }
         guard compile else {

@@ -32,7 +32,7 @@ extension GraphQLAPI {
         let executed: Executed
         // The engine a request would run on, its plan compiled here (not cached).
         if limits.engine == .planned, let operation = document.definitions.first(where: { $0 is OperationDefinition }) as? OperationDefinition,
-            let coerced = try? InputCoercion.variables(operation.variableDefinitions, variables, schema: schema),
+            let coerced = try? InputCoercion.variables(operation, variables, schema: schema),
             let plan = try? PlanCompiler.compile(
                 operation, fragments: Self.fragments(of: document), schema: schema, table: table, variables: coerced),
             let execution = try? PlannedExecution(plan: plan, context: context, variables: coerced)

@@ -13,49 +13,136 @@ enum InputCoercion {
     /// Input the planner leaves to the library.
     struct Unplanned: Error {}
 
-    /// An input object's fields, made once per type: the schema built from its SDL makes the
-    /// map anew on every call of `fields()`, and the widget's variables were checked and
-    /// coerced through it on every request (3 % of a page's CPU time). Types are kept with
-    /// their fields, so an identifier is never that of another type made later.
-    private static let inputFields = Mutex<[ObjectIdentifier: (type: GraphQLInputObjectType, fields: InputObjectFieldMap)]>([:])
+    /// An input type resolved once, walked with a `switch`: coercing the widget's variables and
+    /// arguments through GraphQLSwift's types asked a dynamic cast at every level, made the
+    /// variables' types anew per request and looked up input fields behind a lock (6 % of the
+    /// page's CPU at four connections, medium). Variables' shapes are kept per operation
+    /// (`variableShapes`), arguments' by the plan (`FieldPlan.Arguments.bound`).
+    indirect enum InputShape: Sendable {
+        case nonNull(InputShape)
+        case list(InputShape)
+        case object(InputObjectShape)
+        case leaf(LeafBox)
+        /// A `@oneOf` input object: left to the library.
+        case unplanned
+    }
 
-    static func fields(of object: GraphQLInputObjectType) throws -> InputObjectFieldMap {
-        if let known = inputFields.withLock({ $0[ObjectIdentifier(object)] }) { return known.fields }
-        let fields = try object.fields()
-        inputFields.withLock { $0[ObjectIdentifier(object)] = (object, fields) }
-        return fields
+    /// An input object's fields in their declared order. Made before its fields are set, so a
+    /// type that holds itself (through a list) refers to the same shape; never changed after.
+    final class InputObjectShape: @unchecked Sendable {
+        struct Field {
+            let name: String
+            let shape: InputShape
+            let defaultValue: Map?
+        }
+
+        fileprivate(set) var fields: [Field] = []
+        fileprivate(set) var names: Set<String> = []
+    }
+
+    final class LeafBox: @unchecked Sendable {
+        let type: any GraphQLLeafType
+        init(_ type: any GraphQLLeafType) { self.type = type }
+    }
+
+    /// The shape of a schema input type (its input objects made once, `made` by identity).
+    static func shape(_ type: any GraphQLInputType, _ made: inout [ObjectIdentifier: InputObjectShape]) -> InputShape {
+        switch type {
+        case let nonNull as GraphQLNonNull:
+            guard let inner = nonNull.ofType as? any GraphQLInputType else { return .unplanned }
+            return .nonNull(shape(inner, &made))
+        case let list as GraphQLList:
+            guard let inner = list.ofType as? any GraphQLInputType else { return .unplanned }
+            return .list(shape(inner, &made))
+        case let object as GraphQLInputObjectType:
+            guard !object.isOneOf, let fields = try? object.fields() else { return .unplanned }
+            if let known = made[ObjectIdentifier(object)] { return .object(known) }
+            let made1 = InputObjectShape()
+            made[ObjectIdentifier(object)] = made1
+            made1.fields = fields.map { InputObjectShape.Field(name: $0.key, shape: shape($0.value.type, &made), defaultValue: $0.value.defaultValue) }
+            made1.names = Set(fields.keys)
+            return .object(made1)
+        case let leaf as any GraphQLLeafType: return .leaf(LeafBox(leaf))
+        default: return .unplanned
+        }
+    }
+
+    /// A variable's definition, resolved.
+    struct VariableShape: Sendable {
+        let name: String
+        let shape: InputShape
+        let defaultValue: (any Value)?
+    }
+
+    /// An argument's definition and the node that gives it (nil: its default or nothing).
+    struct ArgumentShape: Sendable {
+        let name: String
+        let shape: InputShape
+        let node: (any Value)?
+        let defaultValue: Map?
+    }
+
+    static func arguments(_ definitions: GraphQLArgumentConfigMap, _ nodes: [Argument]) -> [ArgumentShape] {
+        var made: [ObjectIdentifier: InputObjectShape] = [:]
+        return definitions.map { name, definition in
+            ArgumentShape(
+                name: name, shape: shape(definition.type, &made), node: nodes.first(where: { $0.name.value == name })?.value,
+                defaultValue: definition.defaultValue)
+        }
+    }
+
+    /// An operation's variables resolved, kept per operation node: a document the cache holds
+    /// keeps its nodes, so the same request finds them again. Emptied when it holds 512.
+    private static let variableShapes = Mutex<[ObjectIdentifier: (operation: OperationDefinition, shapes: [VariableShape]?)]>([:])
+
+    static func shapes(of operation: OperationDefinition, schema: GraphQLSchema) -> [VariableShape]? {
+        if let known = variableShapes.withLock({ $0[ObjectIdentifier(operation)] }), known.operation === operation { return known.shapes }
+        var made: [ObjectIdentifier: InputObjectShape] = [:]
+        var shapes: [VariableShape]? = []
+        for definition in operation.variableDefinitions {
+            guard let type = inputType(definition.type, schema) else {
+                shapes = nil
+                break
+            }
+            shapes?.append(VariableShape(name: definition.variable.name.value, shape: shape(type, &made), defaultValue: definition.defaultValue))
+        }
+        variableShapes.withLock {
+            if $0.count >= 512 { $0 = [:] }
+            $0[ObjectIdentifier(operation)] = (operation, shapes)
+        }
+        return shapes
     }
 
     /// The operation's variables, coerced as `getVariableValues` does.
-    static func variables(_ definitions: [VariableDefinition], _ inputs: [String: Map], schema: GraphQLSchema) throws -> [String: Map] {
+    static func variables(_ operation: OperationDefinition, _ inputs: [String: Map], schema: GraphQLSchema) throws -> [String: Map] {
+        guard let shapes = shapes(of: operation, schema: schema) else { throw Unplanned() }
         var out: [String: Map] = [:]
-        for definition in definitions {
-            guard let type = inputType(definition.type, schema) else { throw Unplanned() }
-            var value = inputs[definition.variable.name.value] ?? .undefined
-            if value == .undefined, let defaultValue = definition.defaultValue {
-                value = try fromAST(defaultValue, type, [:])
+        for variable in shapes {
+            var value = inputs[variable.name] ?? .undefined
+            if value == .undefined, let defaultValue = variable.defaultValue {
+                value = try fromAST(defaultValue, variable.shape, [:])
             }
-            guard isValid(value, type) else { throw Unplanned() }
-            out[definition.variable.name.value] = try coerce(value, type)
+            guard isValid(value, variable.shape) else { throw Unplanned() }
+            out[variable.name] = try coerce(value, variable.shape)
         }
         return out
     }
 
     /// A field's or a directive's arguments, as `getArgumentValues` makes them: every defined
     /// argument in order, `.undefined` for one neither given nor defaulted.
-    static func arguments(_ definitions: GraphQLArgumentConfigMap, _ nodes: [Argument], _ variables: [String: Map]) throws -> Map {
-        var args = OrderedDictionary<String, Map>()
-        for (name, definition) in definitions {
-            let value: Map
-            if let node = nodes.first(where: { $0.name.value == name }) {
-                value = try fromAST(node.value, definition.type, variables)
-            } else {
-                value = definition.defaultValue ?? .undefined
-            }
-            guard isValid(value, definition.type) else { throw Unplanned() }
-            args[name] = value
+    static func arguments(_ shapes: [ArgumentShape], _ variables: [String: Map]) throws -> Map {
+        var args = OrderedDictionary<String, Map>(minimumCapacity: shapes.count)
+        for argument in shapes {
+            let value = try argument.node.map { try fromAST($0, argument.shape, variables) } ?? argument.defaultValue ?? .undefined
+            guard isValid(value, argument.shape) else { throw Unplanned() }
+            args[argument.name] = value
         }
         return .dictionary(args)
+    }
+
+    /// `arguments` of definitions and nodes not resolved before (a plan's constant arguments).
+    static func arguments(_ definitions: GraphQLArgumentConfigMap, _ nodes: [Argument], _ variables: [String: Map]) throws -> Map {
+        try arguments(arguments(definitions, nodes), variables)
     }
 
     /// Whether a value node reads a variable, anywhere inside it.
@@ -80,85 +167,76 @@ enum InputCoercion {
     }
 
     /// `valueFromAST`.
-    static func fromAST(_ node: any Value, _ type: any GraphQLInputType, _ variables: [String: Map]) throws -> Map {
-        if let nonNull = type as? GraphQLNonNull {
-            guard !(node is NullValue), let inner = nonNull.ofType as? any GraphQLInputType else { throw Unplanned() }
+    static func fromAST(_ node: any Value, _ shape: InputShape, _ variables: [String: Map]) throws -> Map {
+        if case .nonNull(let inner) = shape {
+            guard !(node is NullValue) else { throw Unplanned() }
             return try fromAST(node, inner, variables)
         }
         if node is NullValue { return .null }
         if let variable = node as? Variable { return variables[variable.name.value] ?? .undefined }
-        if let list = type as? GraphQLList {
-            guard let item = list.ofType as? any GraphQLInputType else { throw Unplanned() }
+        switch shape {
+        case .list(let item):
             if let values = node as? ListValue { return .array(try values.values.map { try fromAST($0, item, variables) }) }
             return .array([try fromAST(node, item, variables)])
-        }
-        if let object = type as? GraphQLInputObjectType {
-            guard let value = node as? ObjectValue, !object.isOneOf else { throw Unplanned() }
-            var out = OrderedDictionary<String, Map>()
-            for (name, field) in try fields(of: object) {
-                if let given = value.fields.first(where: { $0.name.value == name }) {
-                    out[name] = try fromAST(given.value, field.type, variables)
+        case .object(let object):
+            guard let value = node as? ObjectValue else { throw Unplanned() }
+            var out = OrderedDictionary<String, Map>(minimumCapacity: object.fields.count)
+            for field in object.fields {
+                if let given = value.fields.first(where: { $0.name.value == field.name }) {
+                    out[field.name] = try fromAST(given.value, field.shape, variables)
                 } else {
-                    out[name] = field.defaultValue ?? .undefined
+                    out[field.name] = field.defaultValue ?? .undefined
                 }
             }
             return .dictionary(out)
+        case .leaf(let leaf): return (try? leaf.type.parseLiteral(valueAST: node)) ?? .null
+        case .nonNull, .unplanned: throw Unplanned()
         }
-        if let leaf = type as? any GraphQLLeafType {
-            return (try? leaf.parseLiteral(valueAST: node)) ?? .null
-        }
-        throw Unplanned()
     }
 
     /// `validate(value:forType:)`, answering only whether it found no error.
-    static func isValid(_ value: Map, _ type: any GraphQLInputType) -> Bool {
-        if let nonNull = type as? GraphQLNonNull {
-            guard value != .null, value != .undefined, let inner = nonNull.ofType as? any GraphQLInputType else { return false }
+    static func isValid(_ value: Map, _ shape: InputShape) -> Bool {
+        if case .nonNull(let inner) = shape {
+            guard value != .null, value != .undefined else { return false }
             return isValid(value, inner)
         }
         if value == .null || value == .undefined { return true }
-        if let list = type as? GraphQLList {
-            guard let item = list.ofType as? any GraphQLInputType else { return false }
+        switch shape {
+        case .list(let item):
             if case .array(let values) = value { return values.allSatisfy { isValid($0, item) } }
             return isValid(value, item)
-        }
-        if let object = type as? GraphQLInputObjectType {
-            guard case .dictionary(let given) = value, !object.isOneOf, let defined = try? Self.fields(of: object) else { return false }
-            guard given.keys.allSatisfy({ defined[$0] != nil }) else { return false }
-            return defined.allSatisfy { isValid(given[$0.key] ?? .undefined, $0.value.type) }
-        }
-        if let leaf = type as? any GraphQLLeafType {
-            guard let parsed = try? leaf.parseValue(value: value) else { return false }
+        case .object(let object):
+            guard case .dictionary(let given) = value else { return false }
+            guard given.keys.allSatisfy({ object.names.contains($0) }) else { return false }
+            return object.fields.allSatisfy { isValid(given[$0.name] ?? .undefined, $0.shape) }
+        case .leaf(let leaf):
+            guard let parsed = try? leaf.type.parseValue(value: value) else { return false }
             return parsed != .null && parsed != .undefined
+        case .nonNull, .unplanned: return false
         }
-        return false
     }
 
     /// `coerceValue`.
-    static func coerce(_ value: Map, _ type: any GraphQLInputType) throws -> Map {
-        if let nonNull = type as? GraphQLNonNull {
-            guard let inner = nonNull.ofType as? any GraphQLInputType else { throw Unplanned() }
-            return try coerce(value, inner)
-        }
+    static func coerce(_ value: Map, _ shape: InputShape) throws -> Map {
+        if case .nonNull(let inner) = shape { return try coerce(value, inner) }
         if value == .undefined || value == .null { return value }
-        if let list = type as? GraphQLList {
-            guard let item = list.ofType as? any GraphQLInputType else { throw Unplanned() }
+        switch shape {
+        case .list(let item):
             if case .array(let values) = value { return .array(try values.map { try coerce($0, item) }) }
             return .array([try coerce(value, item)])
-        }
-        if let object = type as? GraphQLInputObjectType {
+        case .object(let object):
             guard case .dictionary(let given) = value else { throw Unplanned() }
-            var out = OrderedDictionary<String, Map>()
-            for (name, field) in try fields(of: object) {
-                if let v = given[name], v != .undefined {
-                    out[name] = try coerce(v, field.type)
+            var out = OrderedDictionary<String, Map>(minimumCapacity: object.fields.count)
+            for field in object.fields {
+                if let v = given[field.name], v != .undefined {
+                    out[field.name] = try coerce(v, field.shape)
                 } else {
-                    out[name] = field.defaultValue ?? .undefined
+                    out[field.name] = field.defaultValue ?? .undefined
                 }
             }
             return .dictionary(out)
+        case .leaf(let leaf): return try leaf.type.parseValue(value: value)
+        case .nonNull, .unplanned: throw Unplanned()
         }
-        if let leaf = type as? any GraphQLLeafType { return try leaf.parseValue(value: value) }
-        throw Unplanned()
     }
 }

@@ -30,7 +30,7 @@ final class FieldPlan: Sendable {
     enum Arguments: Sendable {
         case constant(Map)
         /// Read from the variables: bound per request, before any field runs.
-        case bound(GraphQLArgumentConfigMap, [Argument])
+        case bound([InputCoercion.ArgumentShape])
     }
 
     /// Its place among the plan's fields (its bound arguments are kept by it).
@@ -170,7 +170,7 @@ struct PlanCompiler {
             guard let definition = definitions[name], let resolve = table.plannedResolver(type.name, name) else { throw InputCoercion.Unplanned() }
             let arguments: FieldPlan.Arguments
             if nodes[0].arguments.contains(where: { InputCoercion.readsVariables($0.value) }) {
-                arguments = .bound(definition.args, nodes[0].arguments)
+                arguments = .bound(InputCoercion.arguments(definition.args, nodes[0].arguments))
             } else {
                 arguments = .constant(try InputCoercion.arguments(definition.args, nodes[0].arguments, [:]))
             }

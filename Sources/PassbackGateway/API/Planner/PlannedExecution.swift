@@ -52,8 +52,8 @@ final class PlannedExecution {
         self.variables = variables
         var bound: [Int: Map] = [:]
         for field in plan.boundFields {
-            guard case .bound(let definitions, let nodes) = field.arguments else { continue }
-            bound[field.index] = try InputCoercion.arguments(definitions, nodes, variables)
+            guard case .bound(let shapes) = field.arguments else { continue }
+            bound[field.index] = try InputCoercion.arguments(shapes, variables)
         }
         self.bound = bound
     }
