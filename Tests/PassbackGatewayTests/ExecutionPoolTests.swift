@@ -165,6 +165,34 @@ struct ExecutionPoolTests {
         #expect(Set(ran.all) == ["a", "b"] && both.all.count == 2, "small requests ran \(ran.all) while the large ones held \(holding.all.count) threads")
     }
 
+    @Test("a small request waits for a normal-priority thread rather than run on a lower-priority one")
+    func smallNeverLowPriority() async throws {
+        let pool = ExecutionPool(threads: 4)
+        let release = Log(), holding = Log(), ran = Log()
+        defer {
+            release.add("go")
+            pool.shutdown()
+        }
+        // Two small requests hold the two normal-priority threads.
+        for _ in 0..<2 {
+            Task(executorPreference: pool.lane()) {
+                holding.add("hold")
+                while release.all.isEmpty { Self.work() }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while holding.all.count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        // A third waits, though the two lower-priority threads are idle: there, while the others
+        // kept both cores busy, it would get a tenth of a core (nice 10).
+        Task(executorPreference: pool.lane()) { ran.add(pool.currentRole.map { "\($0)" } ?? "not the pool's") }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(ran.all.isEmpty, "a third small request ran (on a \(ran.all) thread) while two held theirs")
+        release.add("go")
+        let waitUntil = ContinuousClock.now + .seconds(10)
+        while ran.all.isEmpty, ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(ran.all == ["small"])
+    }
+
     @Test("a job wakes one sleeping thread, not every thread of the pool")
     func oneWakeupAJob() async throws {
         let pool = ExecutionPool(threads: 4)
@@ -182,7 +210,7 @@ struct ExecutionPoolTests {
         #expect(woken >= 100 && woken <= 110, "\(woken) wake-ups for 100 jobs")
     }
 
-    @Test("threads that run large requests run at the lower priority; the others take only small requests")
+    @Test("threads that run large requests run at the lower priority and take only those; the others take only small requests")
     func roles() {
         #expect((0..<4).map { ExecutionPool.role(of: $0, among: 4) } == [.large, .large, .small, .small])
         #expect((0..<2).map { ExecutionPool.role(of: $0, among: 2) } == [.large, .small])

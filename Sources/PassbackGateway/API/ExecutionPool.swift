@@ -23,12 +23,15 @@ import Foundation
 /// A request runs one job at a time, so it holds one thread and one SQLite reader, never all
 /// of them (its resolvers read synchronously; running its fields in parallel on two cores would
 /// gain little and let one request take every thread). Threads have roles: half run at a lower
-/// CPU priority (nice 10) and are the only ones that take large lanes (that have run many jobs
-/// already), ahead of small ones, which they take when no large lane waits; the others take only
-/// small lanes. A lane is large once it has run many jobs, or from its start when its static
-/// cost is half the limit or more. So large requests run at the lower priority whatever their number (on two cores,
-/// three of them at normal priority took the CPU from everything else: a simple query's p99
-/// grew eightfold), and a small query never waits for a large request's slow SQL statement.
+/// CPU priority (nice 10) and take only large lanes (that have run many jobs already); the
+/// others take only small lanes. A lane is large once it has run many jobs, or from its start
+/// when its static cost is half the limit or more. So large requests run at the lower priority
+/// whatever their number (on two cores, three of them at normal priority took the CPU from
+/// everything else: a simple query's p99 grew eightfold), and a small query never waits for a
+/// large request's slow SQL statement. A small query waits for a small lane's thread rather than
+/// run on an idle lower-priority one: there, while the small threads kept both cores busy, it got
+/// a tenth of a core (the admin's errors page at full scale, four connections, had a p99 of
+/// 540 ms; 124 ms once small queries stayed off those threads, `ab-serve.sh`).
 final class ExecutionPool: @unchecked Sendable {
     /// One request's queue of jobs.
     final class Lane: TaskExecutor, @unchecked Sendable {
@@ -126,10 +129,9 @@ final class ExecutionPool: @unchecked Sendable {
     }
 
     /// Takes a sleeping thread whose role may run `lane` off the idle list, to be signalled once
-    /// the lock is let go: one that takes only small lanes first, so that large-lane threads
-    /// stay free for large ones. Called with the lock held.
+    /// the lock is let go. Called with the lock held.
     fileprivate func idleThread(for lane: Lane) -> DispatchSemaphore? {
-        let order: [Role] = lane.large ? [.large, .any] : [.small, .any, .large]
+        let order: [Role] = lane.large ? [.large, .any] : [.small, .any]
         for role in order {
             if let index = idle.firstIndex(where: { $0.role == role }) {
                 return idle.remove(at: index).wake
@@ -151,7 +153,7 @@ final class ExecutionPool: @unchecked Sendable {
     enum Role: Sendable, CustomStringConvertible {
         /// Only lanes that are not large.
         case small
-        /// Large lanes first, then small ones, at a lower CPU priority.
+        /// Only large lanes, at a lower CPU priority.
         case large
         /// Any lane (a pool of one thread).
         case any
@@ -194,17 +196,12 @@ final class ExecutionPool: @unchecked Sendable {
                     // slow jobs it has; the threads' roles decide which lanes each may take.
                     guard lane.active == 0 else { continue }
                     if role == .small, lane.large { continue }
+                    if role == .large, !lane.large { continue }
                     guard let b = best else {
                         best = index
                         continue
                     }
-                    // A large-lane thread takes large lanes ahead of small ones; then the least served.
-                    let other = ready[b]
-                    if role == .large, lane.large != other.large {
-                        if lane.large { best = index }
-                    } else if lane.served < other.served {
-                        best = index
-                    }
+                    if lane.served < ready[b].served { best = index }
                 }
                 return best
             }
