@@ -91,6 +91,75 @@ struct ReadersTests {
         }
     }
 
+    @Test("an import that may have the file alone waits for a read in progress and closes its connection too")
+    func importAloneWaitsForRead() throws {
+        try withTemporaryDatabaseFile { path in
+            let database = try PassbackDatabase(path: path)
+            let roster = RosterStore(database)
+            try roster.saveConnection(ConnectionSettings(id: "north", baseURL: URL(string: "https://sis.example.org")!), at: at("2026-08-01T00:00:00.000Z"))
+            let runID = try roster.startRun(connection: "north", source: "csv", mode: "full", at: at("2026-08-01T00:00:00.000Z"))
+            let holding = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            let readEnded = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                _ = try? database.read { db in
+                    _ = try Self.count(db)
+                    holding.signal()
+                    release.wait()
+                }
+                readEnded.signal()
+            }
+            holding.wait()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { release.signal() }
+            var walDuring = true
+            _ = try roster.applyStream(connection: "north", runID: runID, alone: true, now: { at("2026-08-01T00:00:01.000Z") }) { _ in
+                walDuring = FileManager.default.fileExists(atPath: path + "-wal")
+            }
+            #expect(readEnded.wait(timeout: .now() + 10) == .success)
+            #expect(!walDuring, "the import ran beside the read's open connection")
+            #expect(try database.read(Self.count) == 1)
+        }
+    }
+
+    @Test("a database let go checkpoints its write-ahead log into the file and removes it")
+    func closeCheckpoints() throws {
+        try withTemporaryDatabaseFile { path in
+            do {
+                let database = try PassbackDatabase(path: path)
+                try RosterStore(database).saveConnection(
+                    ConnectionSettings(id: "north", baseURL: URL(string: "https://sis.example.org")!), at: at("2026-08-01T00:00:00.000Z"))
+                #expect(try database.read(Self.count) == 1)
+                #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+            }
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "a read-only connection closed last and left the log behind")
+            #expect(try rawQueue(path).read(Self.count) == 1)
+        }
+    }
+
+    @Test("a read waits out a lock another connection holds for a moment, whatever the writer's busy timeout")
+    func readWaitsForLock() throws {
+        try withTemporaryDatabaseFile { path in
+            // A file in rollback-journal mode, where a writer's exclusive lock keeps readers out, as
+            // SQLite's rare cases in WAL mode (recovery, the last connection closing) do for a moment.
+            var lockerConfiguration = Configuration()
+            lockerConfiguration.allowsUnsafeTransactions = true // the lock outlives one access
+            let locker = try DatabaseQueue(path: path, configuration: lockerConfiguration)
+            try locker.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = DELETE")
+                try db.execute(sql: "CREATE TABLE connection (id TEXT)")
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(0.05)
+            let readers = Readers(path: path, configuration: configuration, count: 1)
+            #expect(try readers.read(Self.count) == 0)
+            try locker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN EXCLUSIVE TRANSACTION") }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+                try? locker.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+            }
+            #expect(try readers.read(Self.count) == 0)
+        }
+    }
+
     @Test("eight reads at once; a ninth waits for one of them to end")
     func bound() throws {
         try withTemporaryDatabaseFile { path in

@@ -4,7 +4,8 @@ import GRDB
 /// The SQLite cache: one `DatabasePool` (WAL, concurrent readers, one writer) over a file,
 /// migrated to this build's schema when opened.
 public final class PassbackDatabase: Sendable {
-    /// The pool; only this target touches SQL. Its writer writes; reads go through `read`.
+    /// The pool; only this target touches SQL. Its writer writes and the migrator reads through
+    /// it; every other read goes through `read`.
     let pool: DatabasePool
     /// The connections `read` uses.
     let readers: Readers
@@ -41,6 +42,12 @@ public final class PassbackDatabase: Sendable {
     /// it) on a read-only connection. Not reentrant.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try readers.read(body)
+    }
+
+    deinit {
+        // The read-only connections close before the pool's writer, so that the writer is the
+        // file's last connection and checkpoints the WAL into it (a read-only one cannot).
+        readers.closeAll()
     }
 
     /// Whether an error is SQLite's "database is locked" (`SQLITE_BUSY`, `SQLITE_LOCKED`, any

@@ -24,26 +24,40 @@ final class Readers: Sendable {
 
     private let idle = Mutex<[Reader]>([])
     private let slots: DispatchSemaphore
+    private let count: Int
+    /// Held by `closeAll` while it gathers every slot, so that two of them cannot each hold some.
+    private let closing = DispatchSemaphore(value: 1)
     private let path: String
     private let configuration: Configuration
 
-    /// `configuration` is the pool's; these connections are opened read-only with it.
+    /// `configuration` is the pool's; these connections are opened read-only with it, and a
+    /// statement that finds the file locked waits up to 10 s whatever its busy timeout, as the
+    /// pool's readers did: in WAL mode a reader meets a lock only in SQLite's rare cases (another
+    /// process recovering the file or closing it last), and a short wait would fail a read for it.
     init(path: String, configuration: Configuration, count: Int) {
         var configuration = configuration
         configuration.readonly = true
+        configuration.busyMode = .timeout(10)
         self.path = path
         self.configuration = configuration
+        self.count = count
         slots = DispatchSemaphore(value: count)
     }
 
-    /// Closes the connections no read holds (a command that wants the file to itself, such as an
-    /// import, closes them first); later reads open new ones.
-    func closeIdle() {
-        let closing = idle.withLock { idle in
+    /// Waits for the reads in progress to end, then closes every connection; later reads open
+    /// new ones. A command that wants the file to itself, such as an import, calls it first, and
+    /// the database calls it before its writer closes, so that the writer, closing last,
+    /// checkpoints the WAL and removes it. Must not be called inside a read.
+    func closeAll() {
+        closing.wait()
+        defer { closing.signal() }
+        for _ in 0..<count { slots.wait() }
+        defer { for _ in 0..<count { slots.signal() } }
+        let readers = idle.withLock { idle in
             defer { idle = [] }
             return idle
         }
-        for reader in closing { try? reader.queue.close() }
+        for reader in readers { try? reader.queue.close() }
     }
 
     /// Runs `body` in a read transaction of its own: it sees the database as it was when its first

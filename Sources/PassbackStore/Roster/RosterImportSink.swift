@@ -120,7 +120,7 @@ extension RosterStore {
     ) throws -> [RosterCollection: RosterCounts] {
         if alone {
             pool.releaseMemory()
-            database.readers.closeIdle()
+            database.readers.closeAll()
         }
         return try pool.writeWithoutTransaction { db in
             try Self.withImportSettings(db, alone: alone) {
