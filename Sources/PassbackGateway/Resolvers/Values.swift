@@ -151,9 +151,16 @@ extension PageValue {
         key: (Item) -> ListKey, map: ([Item]) -> [any Sendable]
     ) throws -> PageValue {
         let first = try pageSize(args, default: defaultFirst)
-        let after = args["after"].nonNullString
-        // Most lists of this kind are empty (an item's problems): nothing to sort or key.
+        let after = args.argument("after").nonNullString
+        // Most lists of this kind are empty or hold one item (an item's problems): nothing to
+        // sort (`first` is at least 1, so one item is a whole page).
         if items.isEmpty, after == nil { return .empty }
+        if items.count == 1, after == nil {
+            let only = key(items[0])
+            return PageValue(
+                nodes: map(items), cursorAt: { _ in ListSlice<Item>.cursor(ordering: ordering, key: only) }, hasNextPage: false,
+                hasPreviousPage: false, totalCount: 1)
+        }
         do {
             return PageValue(try ListSlice(items, first: first, after: after, ordering: ordering, key: key), after: after, map: map)
         } catch let e as StoreError where e.code == .badCursor {
@@ -213,6 +220,14 @@ func userErrorValue(_ e: UserError) -> [String: any Sendable] {
 
 /// Reading arguments.
 extension Map {
+    /// The argument `name` of an arguments object: what `self[name]` gives (`.null` when absent),
+    /// without the index path that subscript builds for each read (a page's every item pages its
+    /// problems by `first` and `after`).
+    func argument(_ name: String) -> Map {
+        if case .dictionary(let arguments) = self { return arguments[name] ?? .null }
+        return .null
+    }
+
     var nonNullString: String? {
         if case .string(let s) = self { return s }
         return nil
@@ -245,7 +260,7 @@ extension Map {
 
 /// `first` between 1 and 100 (API.md, convention 3).
 func pageSize(_ args: Map, default value: Int = 50) throws -> Int {
-    let first = args["first"].nonNullInt ?? value
+    let first = args.argument("first").nonNullInt ?? value
     guard (1...100).contains(first) else { throw APIError.badInput("first must be between 1 and 100 (got \(first))") }
     return first
 }
