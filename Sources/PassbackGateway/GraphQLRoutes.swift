@@ -43,6 +43,8 @@ extension Gateway {
     /// Why a POST's `Content-Type` is refused, or nil: the body must be JSON, and JSON is read
     /// as UTF-8 only (RFC 8259), so a `charset` other than UTF-8 is refused rather than misread.
     static func mediaTypeRefusal(_ contentType: String) -> String? {
+        // What clients send (every request asks): no parts to split, trim and lower.
+        if contentType == "application/json" || contentType == "application/json; charset=utf-8" { return nil }
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard let type = parts.first, ["application/json", "application/graphql-response+json"].contains(type) else {
             return "send the request as JSON with `Content-Type: application/json`"

@@ -79,11 +79,21 @@ extension GraphQLAPI {
     }
 
     /// Who a bearer token acts as, or the 401 answer.
+    /// `text` without the spaces around it, as Foundation's `trimmingCharacters(in: .whitespaces)`
+    /// gives; an ASCII text (every real header) is trimmed of its spaces and tabs here, without
+    /// building a character set for every request.
+    static func trimmingSpaces(_ text: Substring) -> String {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.trimmingCharacters(in: .whitespaces) }
+        let isSpace = { (b: UInt8) in b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+        guard let start = text.utf8.firstIndex(where: { !isSpace($0) }), let end = text.utf8.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(text[start...end])
+    }
+
     public func authenticate(_ authorization: String?) -> Result<Principal, Answer> {
         guard let header = authorization, header.lowercased().hasPrefix("bearer ") else {
             return .failure(unauthenticated("send a token: `Authorization: Bearer pb_…` (create one with `passback token create`)"))
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let token = Self.trimmingSpaces(header.dropFirst(7))
         guard APIToken.looksValid(token) else { return .failure(unauthenticated("this is not a Passback token")) }
         do {
             guard let principal = try TokenStore(services.database).principal(for: token, at: services.clock.now) else {
