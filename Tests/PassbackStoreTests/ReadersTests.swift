@@ -22,6 +22,24 @@ struct ReadersTests {
         }
     }
 
+    /// A connection "north" and a roster run of it to import into.
+    static func rosterRun(_ database: PassbackDatabase) throws -> (RosterStore, Int64) {
+        let roster = RosterStore(database)
+        try roster.saveConnection(ConnectionSettings(id: "north", baseURL: URL(string: "https://sis.example.org")!), at: at("2026-08-01T00:00:00.000Z"))
+        return (roster, try roster.startRun(connection: "north", source: "csv", mode: "full", at: at("2026-08-01T00:00:00.000Z")))
+    }
+
+    /// Imports nothing as a command that may have the file alone; whether the write-ahead log was
+    /// there during the import (in rollback-journal mode, which SQLite allows only to the one
+    /// connection open, it is gone).
+    static func importAlone(_ roster: RosterStore, _ runID: Int64, _ path: String) throws -> Bool {
+        var walDuring = true
+        _ = try roster.applyStream(connection: "north", runID: runID, alone: true, now: { at("2026-08-01T00:00:01.000Z") }) { _ in
+            walDuring = FileManager.default.fileExists(atPath: path + "-wal")
+        }
+        return walDuring
+    }
+
     @Test("a read sees one snapshot: a row committed between its statements shows in the next read only")
     func snapshot() throws {
         try withTemporaryDatabaseFile { path in
@@ -76,16 +94,9 @@ struct ReadersTests {
     func importAlone() throws {
         try withTemporaryDatabaseFile { path in
             let database = try PassbackDatabase(path: path)
-            let roster = RosterStore(database)
-            try roster.saveConnection(ConnectionSettings(id: "north", baseURL: URL(string: "https://sis.example.org")!), at: at("2026-08-01T00:00:00.000Z"))
-            let runID = try roster.startRun(connection: "north", source: "csv", mode: "full", at: at("2026-08-01T00:00:00.000Z"))
+            let (roster, runID) = try Self.rosterRun(database)
             #expect(try database.read(Self.count) == 1)
-            var walDuring = true
-            _ = try roster.applyStream(connection: "north", runID: runID, alone: true, now: { at("2026-08-01T00:00:01.000Z") }) { _ in
-                // In rollback-journal mode, which SQLite allows only to the one connection open, the
-                // write-ahead log is gone.
-                walDuring = FileManager.default.fileExists(atPath: path + "-wal")
-            }
+            let walDuring = try Self.importAlone(roster, runID, path)
             #expect(!walDuring)
             #expect(try database.read(Self.count) == 1)
         }
@@ -95,9 +106,7 @@ struct ReadersTests {
     func importAloneWaitsForRead() throws {
         try withTemporaryDatabaseFile { path in
             let database = try PassbackDatabase(path: path)
-            let roster = RosterStore(database)
-            try roster.saveConnection(ConnectionSettings(id: "north", baseURL: URL(string: "https://sis.example.org")!), at: at("2026-08-01T00:00:00.000Z"))
-            let runID = try roster.startRun(connection: "north", source: "csv", mode: "full", at: at("2026-08-01T00:00:00.000Z"))
+            let (roster, runID) = try Self.rosterRun(database)
             let holding = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
             let readEnded = DispatchSemaphore(value: 0)
@@ -111,10 +120,7 @@ struct ReadersTests {
             }
             holding.wait()
             DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { release.signal() }
-            var walDuring = true
-            _ = try roster.applyStream(connection: "north", runID: runID, alone: true, now: { at("2026-08-01T00:00:01.000Z") }) { _ in
-                walDuring = FileManager.default.fileExists(atPath: path + "-wal")
-            }
+            let walDuring = try Self.importAlone(roster, runID, path)
             #expect(readEnded.wait(timeout: .now() + 10) == .success)
             #expect(!walDuring, "the import ran beside the read's open connection")
             #expect(try database.read(Self.count) == 1)
