@@ -22,6 +22,20 @@ struct ReadersTests {
         }
     }
 
+    /// Starts a thread that reads, signals `holding` while its read is open, keeps it open until
+    /// `release` is signalled, and leaves `ended` once the read is over.
+    static func holdRead(_ database: PassbackDatabase, holding: DispatchSemaphore, release: DispatchSemaphore, ended: DispatchGroup) {
+        ended.enter()
+        Thread.detachNewThread {
+            _ = try? database.read { db in
+                _ = try Self.count(db)
+                holding.signal()
+                release.wait()
+            }
+            ended.leave()
+        }
+    }
+
     /// A connection "north" and a roster run of it to import into.
     static func rosterRun(_ database: PassbackDatabase) throws -> (RosterStore, Int64) {
         let roster = RosterStore(database)
@@ -109,15 +123,8 @@ struct ReadersTests {
             let (roster, runID) = try Self.rosterRun(database)
             let holding = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
-            let readEnded = DispatchSemaphore(value: 0)
-            Thread.detachNewThread {
-                _ = try? database.read { db in
-                    _ = try Self.count(db)
-                    holding.signal()
-                    release.wait()
-                }
-                readEnded.signal()
-            }
+            let readEnded = DispatchGroup()
+            Self.holdRead(database, holding: holding, release: release, ended: readEnded)
             holding.wait()
             DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { release.signal() }
             let walDuring = try Self.importAlone(roster, runID, path)
@@ -173,17 +180,7 @@ struct ReadersTests {
             let release = DispatchSemaphore(value: 0)
             let holding = DispatchSemaphore(value: 0)
             let ended = DispatchGroup()
-            for _ in 0..<8 {
-                ended.enter()
-                Thread.detachNewThread {
-                    _ = try? database.read { db in
-                        _ = try Self.count(db)
-                        holding.signal()
-                        release.wait()
-                    }
-                    ended.leave()
-                }
-            }
+            for _ in 0..<8 { Self.holdRead(database, holding: holding, release: release, ended: ended) }
             for _ in 0..<8 { holding.wait() }
             let ninth = DispatchSemaphore(value: 0)
             Thread.detachNewThread {

@@ -78,7 +78,6 @@ extension GraphQLAPI {
         return .success(query)
     }
 
-    /// Who a bearer token acts as, or the 401 answer.
     /// `text` without the spaces around it, as Foundation's `trimmingCharacters(in: .whitespaces)`
     /// gives; an ASCII text (every real header) is trimmed of its spaces and tabs here, without
     /// building a character set for every request.
@@ -89,6 +88,7 @@ extension GraphQLAPI {
         return String(text[start...end])
     }
 
+    /// Who a bearer token acts as, or the 401 answer.
     public func authenticate(_ authorization: String?) -> Result<Principal, Answer> {
         guard let header = authorization, header.lowercased().hasPrefix("bearer ") else {
             return .failure(unauthenticated("send a token: `Authorization: Bearer pb_…` (create one with `passback token create`)"))

@@ -99,6 +99,8 @@ extension CacheQueries {
                 args.append("%" + escaped + "%")
             }
         }
+        // Whether the count's condition reads the sync item (`si`): only the status filter does.
+        let countReadsItem = !(filter.statuses ?? []).isEmpty
         if let statuses = filter.statuses, !statuses.isEmpty {
             sql += " AND \(statusExpression) IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ",")))"
             args += statuses.map { $0.rawValue }
@@ -162,9 +164,9 @@ extension CacheQueries {
             let (page, keys) = (items, sortKeys)
             var result = KeysetPage(items: page, hasNextPage: hasNextPage) { Keyset.encode(ordering: ordering, key: keys[$0], id: page[$0].id) }
             if withTotal {
-                // The sync item only when a filter reads it (by status): SQLite keeps a left join
-                // it could drop, and looking each material's item up doubled the count's time.
-                let itemJoin = countCondition.contains("si.") ? "LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id" : ""
+                // The sync item only when the status filter reads it: SQLite keeps a left join it
+                // could drop, and looking each material's item up doubled the count's time.
+                let itemJoin = countReadsItem ? "LEFT JOIN sync_item si ON si.material_id = m.id AND si.class_id = ls.class_id" : ""
                 var countSQL = """
                     SELECT count(*) FROM linked_section ls JOIN material m ON m.lms_course_id = ls.lms_course_id
                     \(itemJoin)
