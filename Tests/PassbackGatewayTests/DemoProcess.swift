@@ -44,7 +44,7 @@ final class DemoProcess: @unchecked Sendable {
         kill(process.processIdentifier, SIGINT)
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { process.terminate() }
+        process.forceStop()
         try? FileManager.default.removeItem(at: output)
         return process.isRunning ? -1 : process.terminationStatus
     }

@@ -52,7 +52,7 @@ struct LTILaunchTests {
 
         func stop() {
             try? input.fileHandleForWriting.close()
-            if process.isRunning { process.terminate() }
+            process.forceStop()
         }
 
         deinit { stop() }

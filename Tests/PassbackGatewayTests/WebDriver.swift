@@ -60,7 +60,7 @@ final class WebDriver: @unchecked Sendable {
                 try await Task.sleep(for: .milliseconds(200))
                 if driver.isRunning { break }
             }
-            if driver.isRunning { driver.terminate() }
+            driver.forceStop()
             guard attempt < 3 else { throw HarnessFailure("chromedriver did not start (3 ports tried): \(last)") }
         }
         let caps: [String: Any] = [
@@ -77,14 +77,24 @@ final class WebDriver: @unchecked Sendable {
                 ]
             ]
         ]
-        let created = try await call("POST", "session", caps)
-        session = try #require((created["value"] as? [String: Any])?["sessionId"] as? String, "no session: \(created)")
+        do {
+            let created = try await call("POST", "session", caps)
+            session = try #require((created["value"] as? [String: Any])?["sessionId"] as? String, "no session: \(created)")
+        } catch {
+            driver.forceStop()
+            throw error
+        }
     }
 
+    /// Ends the browser session, then chromedriver, and waits (up to 10 s) for it to be gone.
     func quit() async {
         _ = try? await call("DELETE", "session/\(session)")
-        driver.terminate()
+        driver.forceStop()
+        let deadline = Date().addingTimeInterval(10)
+        while driver.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
     }
+
+    deinit { driver.forceStop() }
 
     /// One WebDriver command. chromedriver writes headers with no space after the colon, which
     /// URLSession on Linux refuses ("Failed writing header"), so the command goes through curl.

@@ -84,6 +84,10 @@ public final class Child: @unchecked Sendable {
         return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
 
+    /// A child still running when its owner lets go (a test or benchmark that threw before
+    /// stopping it) is killed, rather than left running after the process that started it.
+    deinit { process.forceStop() }
+
     /// SIGTERM, then SIGKILL after 30 s; returns the exit status.
     public func stop() async -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
@@ -122,7 +126,7 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     let deadline = Date().addingTimeInterval(timeout)
     while p.isRunning {
         if Date() > deadline {
-            p.terminate()
+            p.forceStop()
             throw ProcessFailure("\(executable.lastPathComponent) \(arguments.joined(separator: " ")) ran over \(timeout) s")
         }
         try await Task.sleep(for: .milliseconds(20))
@@ -130,4 +134,15 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     return ProcessResult(
         status: p.terminationStatus, out: String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self),
         err: String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self))
+}
+
+extension Process {
+    /// Ends the process with SIGKILL. Not `terminate()` (SIGTERM): a process started from one of
+    /// Swift's threads inherits that thread's signal mask, which blocks SIGTERM (`SigBlk` in
+    /// `/proc/PID/status`), so a program that does not unblock it, such as `chromedriver` or
+    /// `sleep`, never sees `terminate()`. `passback` itself takes SIGTERM through its signal
+    /// handling, so `Child.stop` still asks it first.
+    public func forceStop() {
+        if isRunning { kill(processIdentifier, SIGKILL) }
+    }
 }
