@@ -293,11 +293,24 @@ struct Bench: AsyncParsableCommand {
         report.widget = (http, throughput, floor, split)
         say("widget read p50 \(http.ms) ms; floor \(floor.ms) ms")
 
+        // Warm-up, as the widget's. The first district-wide read after a restart reads the file
+        // from the disk: this machine kind keeps little of it in the page cache (a full-scale run
+        // saw one such read pass the 10 s deadline while the disk wrote back the last checkpoint).
+        // A warm-up read that fails is tried again; the measured ones may not fail.
+        let errorsDocument = HTTPFloor.adminDocument
+        for attempt in 1...10 {
+            do {
+                _ = try await admin.post(errorsDocument)
+                break
+            } catch  where attempt < 10 {
+                say("admin warm-up read \(attempt) failed, tried again: \(error)")
+            }
+        }
+        for _ in 0..<3 { _ = try await admin.post(errorsDocument) }
         var errors = Sample(), summary = Sample()
         for _ in 0..<s.reads {
             var t = Stopwatch()
-            _ = try await admin.post(
-                "{ syncErrors(first: 50) { totalCount nodes { code message at section { sourcedId } school { name } material { title } } } }")
+            _ = try await admin.post(errorsDocument)
             errors.add(t.seconds)
             t = Stopwatch()
             _ = try await admin.post("{ syncErrorSummary(groupBy: SCHOOL, first: 100) { nodes { key label count } } }")
