@@ -55,12 +55,12 @@ struct HTTPFloor {
         ),
         errs AS (
             SELECT si.error_code, si.error_message, si.error_at, c.sourced_id AS section_sourced_id, c.school_sourced_id, m.title AS material_title
-            FROM sync_item si JOIN class c ON c.id = si.class_id JOIN material m ON m.id = si.material_id
+            FROM sync_item si INDEXED BY sync_item_errors CROSS JOIN class c ON c.id = si.class_id JOIN material m ON m.id = si.material_id
             WHERE si.status = 'ERROR' AND c.connection_id = :connection AND c.school_sourced_id IN (SELECT sid FROM scope)
             ORDER BY si.error_at DESC, si.class_id DESC, si.material_id DESC LIMIT 50
         )
         SELECT json_object('data', json_object('syncErrors', json_object(
-            'totalCount', (SELECT count(*) FROM sync_item si JOIN class c ON c.id = si.class_id
+            'totalCount', (SELECT count(*) FROM sync_item si INDEXED BY sync_item_errors CROSS JOIN class c ON c.id = si.class_id
                            WHERE si.status = 'ERROR' AND c.connection_id = :connection AND c.school_sourced_id IN (SELECT sid FROM scope)),
             'nodes', (SELECT json_group_array(json_object(
                 'code', error_code, 'message', error_message, 'at', error_at,

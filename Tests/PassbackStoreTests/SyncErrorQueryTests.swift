@@ -142,6 +142,43 @@ struct SyncErrorQueryTests {
     }
 
     @Test(
+        "an org's list, count and summaries walk the errors' own index (not every section of the district), and a section's or teacher's start from their sections"
+    )
+    func plans() throws {
+        let f = try SyncErrorFixture()
+        func plan(_ sql: String, _ args: [String: (any DatabaseValueConvertible)?]) throws -> String {
+            try f.store.database.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(args)).map { $0["detail"] as String }
+                    .joined(separator: "\n")
+            }
+        }
+        var statements: [(String, SyncErrorFilter, String)] = []
+        for filter in [
+            SyncErrorFilter(), SyncErrorFilter(schoolSourcedId: "sch-n"), SyncErrorFilter(codes: ["DUE_DATE_MISSING"]),
+            SyncErrorFilter(sectionSourcedId: "n-1"), SyncErrorFilter(teacherSourcedId: "t-ana")
+        ] {
+            var args: [String: (any DatabaseValueConvertible)?] = ["connection": f.store.connection, "root": "d-1", "limit": 51]
+            statements.append(("list", filter, try plan(try CacheQueries.syncErrorsSQL(filter, after: nil, &args), args)))
+            args = ["connection": f.store.connection, "root": "d-1"]
+            statements.append(("count", filter, try plan(CacheQueries.countSyncErrorsSQL(filter, &args), args)))
+            for grouping in [SyncErrorGrouping.code, .school, .teacher] {
+                args = ["connection": f.store.connection, "root": "d-1"]
+                statements.append(("summary by \(grouping)", filter, try plan(CacheQueries.syncErrorSummarySQL(filter, groupBy: grouping, &args), args)))
+            }
+        }
+        for (what, filter, plan) in statements {
+            if filter.sectionSourcedId == nil, filter.teacherSourcedId == nil {
+                #expect(plan.contains("SCAN si USING") && plan.contains("INDEX sync_item_errors"), "\(what), \(filter): \(plan)")
+                #expect(!plan.contains("sync_item_by_class"), "\(what), \(filter): \(plan)")
+                if what == "count" { #expect(plan.contains("COVERING INDEX sync_item_errors"), "\(what), \(filter): \(plan)") }
+                if what == "list" { #expect(!plan.contains("TEMP B-TREE"), "the list is read in its order: \(filter): \(plan)") }
+            } else {
+                #expect(plan.contains("SEARCH si USING"), "\(what), \(filter): \(plan)")
+            }
+        }
+    }
+
+    @Test(
         "an org sees only the errors of its own subtree",
         arguments: [
             ("sch-n", ["n-2/b2", "n-2/b1", "n-1/a2", "n-1/a1"]),

@@ -49,6 +49,21 @@ public struct SyncErrorGroup: Sendable, Hashable {
 
 /// Items in error in an org's subtree: the admin's `syncErrors` list and `syncErrorSummary`.
 extension CacheQueries {
+    /// The items in error and their sections, for `errorConditions`: newest first over the
+    /// errors' own index (migration 0015), which holds every column the conditions, the order
+    /// and the counts read, unless the filter names a section or a teacher; then their few
+    /// sections come first, each probed for its errors.
+    static func errorSource(_ filter: SyncErrorFilter) -> String {
+        filter.sectionSourcedId == nil && filter.teacherSourcedId == nil
+            ? " FROM sync_item si INDEXED BY sync_item_errors CROSS JOIN class c ON c.id = si.class_id"
+            : " FROM sync_item si JOIN class c ON c.id = si.class_id"
+    }
+
+    /// The statement behind `syncErrors.totalCount`, its arguments added to `args`.
+    static func countSyncErrorsSQL(_ filter: SyncErrorFilter, _ args: inout [String: (any DatabaseValueConvertible)?]) -> String {
+        scopeCTE + "SELECT count(*)" + errorSource(filter) + errorConditions(filter, &args)
+    }
+
     static func errorConditions(_ filter: SyncErrorFilter, _ args: inout [String: (any DatabaseValueConvertible)?]) -> String {
         var sql = " WHERE si.status = 'ERROR' AND c.connection_id = :connection AND c.school_sourced_id IN (SELECT sid FROM scope)"
         if let s = filter.schoolSourcedId { sql += " AND c.school_sourced_id = :school"; args["school"] = s }
@@ -70,27 +85,35 @@ extension CacheQueries {
         return sql
     }
 
-    /// Items in error in an org's subtree, newest first.
-    public func syncErrors(
-        connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), first: Int, after: String?
-    ) throws -> KeysetPage<SyncErrorRow> {
-        let ordering = "errors:at:desc"
-        var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg, "limit": first + 1]
+    /// The order of the error list's cursors.
+    static let errorOrdering = "errors:at:desc"
+
+    /// The statement `syncErrors` runs, its arguments added to `args` (`:limit` is the caller's).
+    static func syncErrorsSQL(_ filter: SyncErrorFilter, after: String?, _ args: inout [String: (any DatabaseValueConvertible)?]) throws -> String {
         var sql =
-            Self.scopeCTE + """
+            scopeCTE + """
                 SELECT si.material_id, si.class_id, si.error_code, si.error_message, si.error_field, si.error_at,
                        c.sourced_id AS section_sourced_id, c.title AS section_title, c.school_sourced_id, m.title AS material_title
-                FROM sync_item si JOIN class c ON c.id = si.class_id JOIN material m ON m.id = si.material_id
                 """
-        sql += Self.errorConditions(filter, &args)
+        sql += errorSource(filter) + " JOIN material m ON m.id = si.material_id"
+        sql += errorConditions(filter, &args)
         if let after {
-            let k = try Keyset.decode(after, ordering: ordering)
+            let k = try Keyset.decode(after, ordering: errorOrdering)
             sql += " AND (si.error_at < :ak OR (si.error_at = :ak AND (si.class_id < :ai OR (si.class_id = :ai AND si.material_id < :aj))))"
             args["ak"] = k.key
             args["ai"] = k.id
             args["aj"] = k.id2 ?? Int64.max
         }
-        sql += " ORDER BY si.error_at DESC, si.class_id DESC, si.material_id DESC LIMIT :limit"
+        return sql + " ORDER BY si.error_at DESC, si.class_id DESC, si.material_id DESC LIMIT :limit"
+    }
+
+    /// Items in error in an org's subtree, newest first.
+    public func syncErrors(
+        connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), first: Int, after: String?
+    ) throws -> KeysetPage<SyncErrorRow> {
+        let ordering = Self.errorOrdering
+        var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg, "limit": first + 1]
+        let sql = try Self.syncErrorsSQL(filter, after: after, &args)
         return try database.read { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(args))
             let items = rows.prefix(first).map { r in
@@ -105,39 +128,47 @@ extension CacheQueries {
         }
     }
 
-    /// Counts of items in error in an org's subtree, grouped; largest groups first.
-    public func syncErrorSummary(
-        connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), groupBy: SyncErrorGrouping
-    ) throws -> [SyncErrorGroup] {
-        var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg]
-        let conditions = Self.errorConditions(filter, &args)
+    /// The statement `syncErrorSummary` runs, its arguments added to `args`.
+    static func syncErrorSummarySQL(
+        _ filter: SyncErrorFilter, groupBy: SyncErrorGrouping, _ args: inout [String: (any DatabaseValueConvertible)?]
+    ) -> String {
+        let conditions = errorConditions(filter, &args)
+        let source = errorSource(filter)
         let sql: String
         switch groupBy {
         case .code:
             sql =
-                Self.scopeCTE + """
-                    SELECT si.error_code AS k, NULL AS label, count(*) AS n
-                    FROM sync_item si JOIN class c ON c.id = si.class_id\(conditions) GROUP BY si.error_code
+                scopeCTE + """
+                    SELECT si.error_code AS k, NULL AS label, count(*) AS n\(source)\(conditions) GROUP BY si.error_code
                     """
         case .school:
             sql =
-                Self.scopeCTE + """
+                scopeCTE + """
                     SELECT c.school_sourced_id AS k, (SELECT name FROM org WHERE connection_id = c.connection_id AND sourced_id = c.school_sourced_id) AS label, count(*) AS n
-                    FROM sync_item si JOIN class c ON c.id = si.class_id\(conditions) GROUP BY c.school_sourced_id
+                    \(source)\(conditions) GROUP BY c.school_sourced_id
                     """
         case .teacher:
             sql =
-                Self.scopeCTE + """
+                scopeCTE + """
                     SELECT e.person_sourced_id AS k, (SELECT given_name || ' ' || family_name FROM person WHERE connection_id = c.connection_id AND sourced_id = e.person_sourced_id) AS label,
                            count(*) AS n
-                    FROM sync_item si JOIN class c ON c.id = si.class_id
+                    \(source)
                     JOIN (SELECT DISTINCT connection_id, class_sourced_id, person_sourced_id FROM enrollment WHERE role = 'teacher' AND status = 'active') e
                         ON e.connection_id = c.connection_id AND e.class_sourced_id = c.sourced_id
                     \(conditions) GROUP BY e.person_sourced_id
                     """
         }
+        return sql + " ORDER BY n DESC, k"
+    }
+
+    /// Counts of items in error in an org's subtree, grouped; largest groups first.
+    public func syncErrorSummary(
+        connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), groupBy: SyncErrorGrouping
+    ) throws -> [SyncErrorGroup] {
+        var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg]
+        let sql = Self.syncErrorSummarySQL(filter, groupBy: groupBy, &args)
         return try database.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql + " ORDER BY n DESC, k"), arguments: StatementArguments(args)).map {
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(args)).map {
                 SyncErrorGroup(key: $0["k"], label: $0["label"], count: $0["n"])
             }
         }
@@ -149,7 +180,7 @@ extension APIReads {
     /// How many items in error the same filter finds (for `totalCount`).
     public func countSyncErrors(connection: String, rootOrg: String, filter: SyncErrorFilter) throws -> Int {
         var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg]
-        let sql = CacheQueries.scopeCTE + "SELECT count(*) FROM sync_item si JOIN class c ON c.id = si.class_id" + CacheQueries.errorConditions(filter, &args)
+        let sql = CacheQueries.countSyncErrorsSQL(filter, &args)
         return try database.read { db in try Int.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(args)) ?? 0 }
     }
 }
