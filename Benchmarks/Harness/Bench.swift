@@ -23,7 +23,8 @@ struct Bench: AsyncParsableCommand {
         help: """
             Run only this phase: rostering (writes Benchmarks/RESULTS-roster.md unless --out says otherwise), or sync (the REST pull, \
             the feed, then one sync at 4 writes in flight and one at 16; writes Benchmarks/RESULTS-sync.md unless --out says otherwise), \
-            or reads (the feed, one section synced, then the widget's and the admin's reads; Benchmarks/RESULTS-reads.md).
+            or reads (the feed, one section synced, then the widget's and the admin's reads; Benchmarks/RESULTS-reads.md), \
+            or engine (only the query engine against its floors, on the database an earlier run left in --work; Benchmarks/RESULTS-engine.md).
             """) var only: String?
     @Option(help: "The passback binary that serves the sandbox SIS (default: --passback's), so two builds of Passback can be measured against one SIS.")
     var sandboxBinary: String?
@@ -51,7 +52,10 @@ struct Bench: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: bin) else { throw ValidationError("no passback binary at \(bin); build it, or pass --passback") }
         let sis = sandboxBinary ?? bin
         guard FileManager.default.isExecutableFile(atPath: sis) else { throw ValidationError("no passback binary at \(sis) (--sandbox-binary)") }
-        guard [nil, "rostering", "sync", "reads"].contains(only) else { throw ValidationError("--only takes rostering, sync or reads") }
+        guard [nil, "rostering", "sync", "reads", "engine"].contains(only) else { throw ValidationError("--only takes rostering, sync, reads or engine") }
+        if only == "engine", work.map({ !FileManager.default.fileExists(atPath: $0 + "/passback.sqlite") }) ?? true {
+            throw ValidationError("--only engine measures the database an earlier run left: pass that run's --work folder (it holds passback.sqlite)")
+        }
         let dir = URL(fileURLWithPath: work ?? FileManager.default.temporaryDirectory.appending(path: "passback-bench-\(UUID().uuidString)").path)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { if work == nil { try? FileManager.default.removeItem(at: dir) } }
@@ -69,6 +73,10 @@ struct Bench: AsyncParsableCommand {
         try writeConfig(concurrency: 4)
         let env = ["CONNECTION_DISTRICT_CLIENT_SECRET": "sandbox-secret", "API_ENGINE": engine]
         say("passback-bench \(scale): working in \(dir.path)")
+        if only == "engine" {
+            try await engineOnly(bin: bin, dir: dir, config: config, database: database, env: env, apiPort: apiPort)
+            return
+        }
 
         // The SIS.
         var sandbox = try Child(
@@ -293,20 +301,8 @@ struct Bench: AsyncParsableCommand {
         report.widget = (http, throughput, floor, split)
         say("widget read p50 \(http.ms) ms; floor \(floor.ms) ms")
 
-        // Warm-up, as the widget's. The first district-wide read after a restart reads the file
-        // from the disk: this machine kind keeps little of it in the page cache (a full-scale run
-        // saw one such read pass the 10 s deadline while the disk wrote back the last checkpoint).
-        // A warm-up read that fails is tried again; the measured ones may not fail.
         let errorsDocument = HTTPFloor.adminDocument
-        for attempt in 1...10 {
-            do {
-                _ = try await admin.post(errorsDocument)
-                break
-            } catch  where attempt < 10 {
-                say("admin warm-up read \(attempt) failed, tried again: \(error)")
-            }
-        }
-        for _ in 0..<3 { _ = try await admin.post(errorsDocument) }
+        try await warmUp(admin)
         var errors = Sample(), summary = Sample()
         for _ in 0..<s.reads {
             var t = Stopwatch()
@@ -318,6 +314,53 @@ struct Bench: AsyncParsableCommand {
         }
         report.admin = (errors, summary)
         report.rssEnd = serve.peakRSS
+    }
+
+    /// Warm-up reads of the admin's errors page, as the widget's. The first district-wide read
+    /// after a restart reads the file from the disk: this machine kind keeps little of it in the
+    /// page cache (two full-scale runs saw one such read pass the 10 s deadline while the disk
+    /// wrote back the last checkpoint). A warm-up read that fails is tried again; the measured
+    /// ones may not fail.
+    func warmUp(_ admin: Client) async throws {
+        for attempt in 1...10 {
+            do {
+                _ = try await admin.post(HTTPFloor.adminDocument)
+                break
+            } catch  where attempt < 10 {
+                say("admin warm-up read \(attempt) failed, tried again: \(error)")
+            }
+        }
+        for _ in 0..<3 { _ = try await admin.post(HTTPFloor.adminDocument) }
+    }
+
+    /// `--only engine`: the query engine against its floors (`EngineMeasure`) on the database
+    /// a full or medium run left in `--work`, served by `--passback` (which migrates it first):
+    /// a change to the engine or the store measured at full scale without the hour of feeding.
+    func engineOnly(bin: String, dir: URL, config: URL, database: String, env: [String: String], apiPort: Int) async throws {
+        let section = try Self.teacherSections(database)[0]
+        let adminToken = try await token(bin, config, database, env, ["--user", section.teacher, "--role", "admin", "--org", try Self.district(database)])
+        let teacherToken = try await token(bin, config, database, env, ["--user", section.teacher, "--role", "teacher"])
+        let serve = try Child(
+            bin, ["serve", "--config", config.path, "--database", database, "--port", "\(apiPort)"], environment: env,
+            log: dir.appending(path: "serve-engine.log"))
+        let base = "http://127.0.0.1:\(apiPort)"
+        _ = try await firstAnswer(base, adminToken)
+        try await warmUp(Client(base: base, token: adminToken))
+        let measure = try await engineMeasure(
+            base: base, serve: serve, section: section, teacherToken: teacherToken, adminToken: adminToken, database: database, apiPort: apiPort, dir: dir)
+        _ = try measure.widget.get()
+        _ = try measure.admin.get()
+        let measured = measure.markdown(say: say)
+        _ = await serve.stop()
+        let target = out == "Benchmarks/RESULTS.md" ? "Benchmarks/RESULTS-engine.md" : out
+        try """
+        # The query engine against its floors (`--only engine`)
+
+        `passback-bench --scale \(scale) --only engine --work \(dir.path) --passback \(bin)`, \(ISO8601DateFormatter().string(from: Date())). Machine: \(Self.machine()).
+
+        \(measured)
+        """.write(toFile: target, atomically: true, encoding: .utf8)
+        say("wrote \(target)")
     }
 
     /// `--only reads`: the feed, a sync of one section (so its items have statuses and its
