@@ -301,12 +301,11 @@ struct Bench: AsyncParsableCommand {
         report.widget = (http, throughput, floor, split)
         say("widget read p50 \(http.ms) ms; floor \(floor.ms) ms")
 
-        let errorsDocument = HTTPFloor.adminDocument
         try await warmUp(admin)
         var errors = Sample(), summary = Sample()
         for _ in 0..<s.reads {
             var t = Stopwatch()
-            _ = try await admin.post(errorsDocument)
+            _ = try await admin.post(HTTPFloor.adminDocument)
             errors.add(t.seconds)
             t = Stopwatch()
             _ = try await admin.post("{ syncErrorSummary(groupBy: SCHOOL, first: 100) { nodes { key label count } } }")
@@ -333,6 +332,18 @@ struct Bench: AsyncParsableCommand {
         for _ in 0..<3 { _ = try await admin.post(HTTPFloor.adminDocument) }
     }
 
+    /// The query engine's measure, HTTP against HTTP (`EngineMeasure`), as Markdown; a floor that
+    /// answers other rows than Passback stops the run.
+    func engineMarkdown(
+        base: String, serve: Child, section: SectionRef, teacherToken: String, adminToken: String, database: String, apiPort: Int, dir: URL
+    ) async throws -> String {
+        let measure = try await engineMeasure(
+            base: base, serve: serve, section: section, teacherToken: teacherToken, adminToken: adminToken, database: database, apiPort: apiPort, dir: dir)
+        _ = try measure.widget.get()
+        _ = try measure.admin.get()
+        return measure.markdown(say: say)
+    }
+
     /// `--only engine`: the query engine against its floors (`EngineMeasure`) on the database
     /// a full or medium run left in `--work`, served by `--passback` (which migrates it first):
     /// a change to the engine or the store measured at full scale without the hour of feeding.
@@ -346,11 +357,8 @@ struct Bench: AsyncParsableCommand {
         let base = "http://127.0.0.1:\(apiPort)"
         _ = try await firstAnswer(base, adminToken)
         try await warmUp(Client(base: base, token: adminToken))
-        let measure = try await engineMeasure(
+        let measured = try await engineMarkdown(
             base: base, serve: serve, section: section, teacherToken: teacherToken, adminToken: adminToken, database: database, apiPort: apiPort, dir: dir)
-        _ = try measure.widget.get()
-        _ = try measure.admin.get()
-        let measured = measure.markdown(say: say)
         _ = await serve.stop()
         let target = out == "Benchmarks/RESULTS.md" ? "Benchmarks/RESULTS-engine.md" : out
         try """
@@ -386,13 +394,8 @@ struct Bench: AsyncParsableCommand {
             &report, teacher: Client(base: base, token: teacherToken), section: section, admin: Client(base: base, token: adminToken), database: database,
             serve: serve)
 
-        // The query engine's measure, HTTP against HTTP (`EngineMeasure`); here a floor that answers
-        // other rows stops the run.
-        let measure = try await engineMeasure(
+        let measured = try await engineMarkdown(
             base: base, serve: serve, section: section, teacherToken: teacherToken, adminToken: adminToken, database: database, apiPort: apiPort, dir: dir)
-        _ = try measure.widget.get()
-        _ = try measure.admin.get()
-        let measured = measure.markdown(say: say)
         _ = await serve.stop()
         _ = await sandbox.stop()
         let target = out == "Benchmarks/RESULTS.md" ? "Benchmarks/RESULTS-reads.md" : out

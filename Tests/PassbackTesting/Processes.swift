@@ -94,7 +94,7 @@ public final class Child: @unchecked Sendable {
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.forceStop()
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         return process.terminationStatus
     }

@@ -26,6 +26,5 @@ public final class SQLiteShell {
         process.waitUntilExit()
     }
 
-    // SIGKILL: the test runner's signal mask, which its children inherit, can block SIGTERM.
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    deinit { process.forceStop() }
 }

@@ -112,7 +112,6 @@ extension CacheQueries {
     public func syncErrors(
         connection: String, rootOrg: String, filter: SyncErrorFilter = SyncErrorFilter(), first: Int, after: String?
     ) throws -> KeysetPage<SyncErrorRow> {
-        let ordering = Self.errorOrdering
         var args: [String: (any DatabaseValueConvertible)?] = ["connection": connection, "root": rootOrg, "limit": first + 1]
         let sql = try Self.syncErrorsSQL(filter, after: after, &args)
         return try database.read { db in
@@ -124,7 +123,7 @@ extension CacheQueries {
                     field: r["error_field"], at: Timestamp.date(r["error_at"]) ?? .distantPast)
             }
             return KeysetPage(items: items, hasNextPage: rows.count > first) {
-                Keyset.encode(ordering: ordering, key: Timestamp.text(items[$0].at), id: items[$0].classID, id2: items[$0].materialID)
+                Keyset.encode(ordering: Self.errorOrdering, key: Timestamp.text(items[$0].at), id: items[$0].classID, id2: items[$0].materialID)
             }
         }
     }
